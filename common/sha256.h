@@ -1,0 +1,16 @@
+#ifndef XLAB_SHA256_H
+#define XLAB_SHA256_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+#define SHA256_HEX_LEN 64
+
+/* Lower-case hex digest into out[65]. */
+void sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1]);
+int sha256_file_hex(const char *path, char out[SHA256_HEX_LEN + 1], struct xerr *e);
+/* True when s is 64 hex digits. */
+int sha256_hex_valid(const char *s);
+
+#endif

@@ -1,0 +1,74 @@
+/* Small helpers every part of xlab uses: scope-exit cleanup, allocation that
+ * cannot return NULL, a growable byte buffer. */
+#ifndef XLAB_UTIL_H
+#define XLAB_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "err.h"
+
+static inline void freep(void *p) { free(*(void **)p); }
+void closep(int *fd);
+void fclosep(FILE **f);
+void strv_freep(char ***v);
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_strv_ _cleanup_(strv_freep)
+
+/* Hands ownership out of a cleanup variable. */
+#define steal_ptr(p) ({ __typeof__(p) _t = (p); (p) = NULL; _t; })
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+/* Grows *v (of *cap elements of size `size`) so index `need` fits. */
+void xgrow(void **v, size_t *cap, size_t need, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void strv_free(char **v);
+size_t strv_len(char *const *v);
+
+struct buf {
+	char *data; /* always NUL-terminated when non-NULL */
+	size_t len;
+	size_t cap;
+};
+void buf_append(struct buf *b, const void *p, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *buf_steal(struct buf *b);
+void buf_free(struct buf *b);
+
+/* "512M", "8G", "1024" (bytes) -> bytes. Suffixes K, M, G, T (powers of
+ * 1024), optionally followed by "i" or "iB". Returns -1 with a message. */
+int size_parse(const char *s, uint64_t *out, struct xerr *e);
+/* Bytes -> the shortest exact "8G"/"512M"/"1536K"/"7" form. */
+void size_format(uint64_t bytes, char *out, size_t outsz);
+
+/* Reads a whole file, refusing more than `max` bytes (0: no limit). */
+int file_read_all(const char *path, size_t max, char **out, size_t *len, struct xerr *e);
+/* Writes via a temporary file and rename(), so readers never see half. */
+int file_write_atomic(const char *path, const void *data, size_t len, int mode, struct xerr *e);
+/* mkdir -p with the given mode for the directories it creates. */
+int mkdir_p(const char *path, int mode, struct xerr *e);
+/* rm -rf; missing path is fine. */
+int rm_rf(const char *path, struct xerr *e);
+bool path_exists(const char *path);
+
+/* Monotonic milliseconds, for durations. */
+int64_t now_ms(void);
+/* Wall-clock time as ISO 8601 UTC ("2026-11-25T05:41:03Z"). */
+void now_iso8601(char out[32]);
+
+#endif

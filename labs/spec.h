@@ -1,0 +1,116 @@
+/* The lab spec model: what `lab.yaml` says, with defaults expanded into every
+ * host and guest, and the position of each value for error messages.
+ * Parsing and validation live in labs/ and never touch libvirt or ssh. */
+#ifndef XLAB_SPEC_H
+#define XLAB_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <stdio.h>
+
+#include "err.h"
+
+#define SPEC_MAX_BYTES (1u << 20) /* a spec over 1 MiB is refused unread */
+#define SPEC_NAME_MAX 63          /* a DNS label */
+
+struct spec_pos {
+	int line; /* 1-based, as libyaml marks + 1; 0 when unknown */
+	int col;
+};
+
+/* A raw xl.cfg key passed through unchanged, in spec order. */
+struct spec_kv {
+	char *key;
+	char *value; /* rendered as xl.cfg text: quoted string, number or list */
+	struct spec_pos pos;
+};
+
+struct spec_host {
+	char *name;
+	struct spec_pos pos; /* of the name value */
+	uint64_t memory;     /* bytes */
+	uint64_t dom0_mem;
+	uint64_t data_disk;
+	int vcpus;
+	uint64_t *disks; /* extra disks (vgextend'ed into storage.vg) */
+	size_t n_disks;
+	char *ip; /* explicit address or NULL (allocated) */
+	struct spec_pos ip_pos, memory_pos, dom0_mem_pos, vcpus_pos, disks_pos;
+};
+
+struct spec_guest {
+	char *name;
+	struct spec_pos pos;
+	char *host;
+	struct spec_pos host_pos;
+	uint64_t memory;
+	uint64_t disk;
+	int vcpus;
+	char *rootfs; /* "busybox" or a path to a tarball */
+	char *ip;     /* explicit address or NULL */
+	struct spec_kv *xl;
+	size_t n_xl;
+	struct spec_pos ip_pos, memory_pos, disk_pos, vcpus_pos, rootfs_pos;
+};
+
+struct spec_test {
+	char *name;
+	struct spec_pos pos;
+	char *host;  /* run: in this host's dom0 ... */
+	char *guest; /* ... or expect_console: on this guest */
+	char **run;  /* argv, NULL-terminated */
+	char *expect_console;
+	int timeout_s;
+	struct spec_pos host_pos, guest_pos;
+};
+
+struct spec {
+	char *path;                /* as given, for FILE:LINE:COL */
+	char sha256[65];           /* of the file's bytes */
+	char *lab;
+	struct spec_pos lab_pos;
+	char *xen;                 /* "4.17" -> image "xen-4.17" */
+	struct spec_pos xen_pos;
+	char *libvirt_uri;         /* `libvirt:` or NULL */
+	char *subnet;              /* "10.80.0.0/24" or NULL (allocated at up) */
+	struct spec_pos subnet_pos;
+	uint32_t net_addr;         /* host byte order, valid when subnet set */
+	int net_prefix;
+	char *vg;                  /* storage.vg */
+	struct spec_host *hosts;
+	size_t n_hosts;
+	struct spec_guest *guests;
+	size_t n_guests;
+	struct spec_test *tests;
+	size_t n_tests;
+};
+
+/* One problem found in a spec, printed as FILE:LINE:COL: message. */
+struct spec_diag {
+	struct spec_pos pos;
+	char *msg;
+};
+
+struct spec_diags {
+	char *path;
+	struct spec_diag *v;
+	size_t n, cap;
+};
+
+/* Reads, parses and validates FILE. On any problem returns -1, with every
+ * problem in `diags` (when non-NULL) and e set to a summary with code 2. */
+int spec_load(const char *path, struct spec **out, struct spec_diags *diags, struct xerr *e);
+/* The same from memory (tests, fuzzers); `name` stands in for the path. */
+int spec_load_buffer(const char *name, const char *data, size_t len, struct spec **out,
+		     struct spec_diags *diags, struct xerr *e);
+void spec_free(struct spec *s);
+
+void spec_diags_print(const struct spec_diags *d, FILE *f);
+void spec_diags_free(struct spec_diags *d);
+
+const struct spec_host *spec_find_host(const struct spec *s, const char *name);
+const struct spec_guest *spec_find_guest(const struct spec *s, const char *name);
+
+#endif

@@ -1,0 +1,47 @@
+/* The image store: dom0 images per Xen version under xlab_home()/images. */
+#ifndef XLAB_IMAGE_H
+#define XLAB_IMAGE_H
+
+#include <stdbool.h>
+
+#include "err.h"
+
+struct image_file {
+	char *path;   /* relative to the image directory, e.g. "root.qcow2" */
+	char sha256[65];
+};
+
+struct image {
+	char *name;            /* "xen-4.17" */
+	char *dir;             /* absolute image directory */
+	char *xen_version;     /* "4.17.5" as packaged */
+	char *kernel_version;  /* "6.1.0-37-amd64" */
+	char *suite;           /* "bookworm" */
+	char *built;           /* ISO 8601 */
+	char **packages;       /* NULL-terminated */
+	struct image_file *files;
+	size_t n_files;
+	char manifest_sha256[65];
+};
+
+/* Name for a spec's `xen:` value: "4.17" -> "xen-4.17". */
+char *image_name_for_xen(const char *xen);
+/* Loads images/NAME/manifest.json. A missing image gives an error that says
+ * how to get it (`xlab image build NAME`). */
+int image_open(const char *name, struct image **out, struct xerr *e);
+/* Re-hashes every file against the manifest; a mismatch names the file. */
+int image_verify(const struct image *img, struct xerr *e);
+/* Absolute path of a file of the image ("root.qcow2", "boot/xen.gz"). */
+char *image_path(const struct image *img, const char *rel);
+void image_free(struct image *img);
+
+/* Subcommands of `xlab image`, each (argc, argv) from the subcommand name. */
+int image_cmd_build(int argc, char **argv, struct xerr *e);
+int image_cmd_list(int argc, char **argv, struct xerr *e);
+int image_cmd_inspect(int argc, char **argv, struct xerr *e);
+int image_cmd_rm(int argc, char **argv, struct xerr *e);
+int image_cmd_fetch(int argc, char **argv, struct xerr *e);
+int image_cmd_import(int argc, char **argv, struct xerr *e);
+int image_cmd_export(int argc, char **argv, struct xerr *e);
+
+#endif
