@@ -44,7 +44,17 @@ int xerr_prefix(struct xerr *e, const char *fmt, ...)
 	vsnprintf(head, sizeof(head), fmt, ap);
 	va_end(ap);
 	memcpy(tail, e->msg, sizeof(tail));
-	snprintf(e->msg, sizeof(e->msg), "%s: %s", head, tail);
+	/* Truncating a long message is fine; keep the head, which says where. */
+	{
+		size_t n = strlen(head);
+
+		if (n > sizeof(e->msg) - 3)
+			n = sizeof(e->msg) - 3;
+		memcpy(e->msg, head, n);
+		memcpy(e->msg + n, ": ", 2);
+		memcpy(e->msg + n + 2, tail, strnlen(tail, sizeof(e->msg) - n - 3));
+		e->msg[n + 2 + strnlen(tail, sizeof(e->msg) - n - 3)] = '\0';
+	}
 	if (!e->code)
 		e->code = XLAB_EXIT_FAIL;
 	return -1;

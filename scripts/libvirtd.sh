@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Makes sure a libvirtd is running and prints the network namespace its lab
+# bridges live in (empty: the root namespace).
+#   scripts/libvirtd.sh           start libvirtd here if none runs (users)
+#   scripts/libvirtd.sh --netns NS  keep lab traffic inside NS (tests, CI):
+#     reuse a libvirtd already running in some namespace, else create NS and
+#     start virtlogd and libvirtd inside it.
+set -euo pipefail
+ns=""
+[ "${1:-}" = "--netns" ] && ns="${2:?namespace name}"
+
+running_ns() {
+  local pid
+  pid=$(pgrep -x libvirtd | head -n1) || return 1
+  ip netns identify "$pid" 2>/dev/null || true
+}
+
+wait_socket() {
+  for _ in $(seq 1 100); do
+    [ -S /var/run/libvirt/libvirt-sock ] && virsh -c qemu:///system version >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "libvirtd.sh: libvirtd did not come up" >&2
+  return 1
+}
+
+if cur=$(running_ns); then
+  if [ -n "$ns" ] && [ -z "$cur" ]; then
+    # A libvirtd in the root namespace would put test bridges there: restart
+    # it inside ours so no lab traffic leaves the namespace.
+    echo "libvirtd.sh: restarting libvirtd inside namespace $ns" >&2
+    pkill -x libvirtd || true
+    sleep 1
+  else
+    wait_socket
+    echo "$cur"
+    exit 0
+  fi
+fi
+
+run=()
+if [ -n "$ns" ]; then
+  ip netns add "$ns" 2>/dev/null || true
+  ip netns exec "$ns" ip link set lo up
+  run=(ip netns exec "$ns")
+fi
+mkdir -p /var/run/libvirt /var/log/libvirt
+pgrep -x virtlogd >/dev/null || "${run[@]}" virtlogd -d
+"${run[@]}" libvirtd -d
+wait_socket
+echo "$ns"

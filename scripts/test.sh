@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs what xlab needs, builds it twice (sanitized for unit and integration
+# tests; release with the static agent for the end-to-end suite) and runs
+# every suite, printing how long each took. This is what CI runs.
+#   scripts/test.sh [unit|integration|fuzz|e2e ...]   (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+suites=("$@")
+[ ${#suites[@]} -eq 0 ] && suites=(unit integration fuzz e2e)
+want() { local s; for s in "${suites[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+
+declare -a report=()
+timed() {
+  local name=$1; shift
+  local t0=$SECONDS rc=0
+  echo "=== $name"
+  "$@" || rc=$?
+  report+=("$(printf '%-22s %5ss  %s' "$name" $((SECONDS - t0)) "$([ $rc -eq 0 ] && echo ok || echo FAILED)")")
+  return $rc
+}
+summary() {
+  echo
+  echo "=== time per step"
+  printf '%s\n' "${report[@]}"
+}
+trap summary EXIT
+
+timed install bash scripts/install-deps.sh
+
+setup() {
+  local dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@" >/dev/null
+  fi
+  ninja -C "$dir" >/dev/null
+}
+timed build-sanitized setup build-test -Db_sanitize=address,undefined -Db_lundef=false
+timed build-release setup build
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+if want unit; then
+  timed unit meson test -C build-test --suite unit --print-errorlogs --num-processes 2
+fi
+if want integration; then
+  timed integration meson test -C build-test --suite integration --print-errorlogs --num-processes 2
+fi
+if want fuzz && [ -x tests/fuzz/run.sh ]; then
+  timed fuzz bash tests/fuzz/run.sh
+fi
+if want e2e; then
+  # Lab traffic stays inside a network namespace this run owns (or the one the
+  # running libvirtd already lives in).
+  ns=$(bash scripts/libvirtd.sh --netns xlab-ci)
+  echo "e2e: libvirtd's lab bridges live in netns '${ns:-root}'"
+  export XLAB_E2E_NETNS=$ns
+  timed e2e ip netns exec "${ns:-xlab-ci}" meson test -C build --suite e2e --print-errorlogs \
+    --num-processes 1 --timeout-multiplier 1
+fi

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The reference spec, end to end, on real nested Xen under libvirt: one
+# bring-up checked for many things, then down checked for leftovers.
+. "$(dirname "$0")/lib.sh"
+spec=$SRC/examples/reference.yaml
+lab=demo
+
+cleanup() { "$XLAB" down "$lab" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+ensure_image xen-4.17
+"$XLAB" down "$lab" >/dev/null 2>&1 || true
+
+t=$SECONDS
+if "$XLAB" up "$spec"; then ok "xlab up (both hosts, both guests, both tests) in $((SECONDS - t)) s"
+else bad "xlab up"; "$XLAB" report --last "$lab" || true; finish; exit 1; fi
+
+# Hosts: Xen is really there, and each sees the other by name.
+out=$("$XLAB" ssh "$lab" h1 -- xl info)
+check "xl info on h1 shows Xen 4.17" grep -q '^xen_version *: *4\.17' <<<"$out"
+check "h2 reaches h1 by name over the lab network" "$XLAB" ssh "$lab" h2 -- ping -c 1 -W 5 h1
+check "ssh passes the remote exit code through" \
+  bash -c '"$0" ssh demo h1 -- sh -c "exit 7"; [ $? -eq 7 ]' "$XLAB"
+
+# Guests: running on their LVs, listed in xl's format.
+list=$("$XLAB" list "$lab")
+echo "$list"
+check "list shows web1 on h1" grep -Eq '^web1 +[0-9]+ +128 +1 ' <<<"$list"
+check "list shows db1 on h2" grep -Eq '^db1 +[0-9]+ +256 +1 ' <<<"$list"
+check "web1's root is an LV in VG xlab on h1" \
+  bash -c '"$0" ssh demo h1 -- lvs --noheadings -o lv_name xlab | grep -qw web1' "$XLAB"
+check "db1 answers ping from h1" "$XLAB" ssh "$lab" h1 -- ping -c 1 -W 5 10.80.0.60
+check "the controller reaches web1 on the lab network" ping -c 1 -W 5 10.80.0.50
+check "db1's console log holds its marker" \
+  bash -c '"$0" console demo db1 --log | grep -q "XLAB-GUEST-UP db1"' "$XLAB"
+
+# Tests and the store.
+json=$("$XLAB" runs "$lab" --json)
+check "the up run is recorded as ok" python3 -c '
+import json,sys; runs=json.loads(sys.argv[1]); assert runs[0]["status"]=="ok", runs[0]' "$json"
+"$XLAB" report --last "$lab" --junit "$BUILD/e2e-reference.xml" >/dev/null
+check "JUnit XML parses and has both tests passing" python3 -c '
+import sys, xml.etree.ElementTree as ET
+r = ET.parse(sys.argv[1]).getroot()
+cases = r.findall(".//testcase")
+names = sorted(c.get("name") for c in cases)
+assert names == ["h1-sees-h2", "web1-console"], names
+assert not r.findall(".//failure") and not r.findall(".//error")' "$BUILD/e2e-reference.xml"
+
+# A second up changes nothing and says so quickly.
+t0=$(date +%s%N)
+out=$("$XLAB" up "$spec" 2>&1)
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "second up is a no-op (${ms} ms)" grep -q "nothing to do" <<<"$out"
+
+# Down leaves nothing of the lab.
+t=$SECONDS
+check "xlab down in $((SECONDS - t)) s" "$XLAB" down "$lab"
+check "no libvirt domain of the lab is left" bash -c '! virsh -q list --all --name | grep -q "^xlab-demo-"'
+check "no libvirt network of the lab is left" bash -c '! virsh -q net-list --all --name | grep -qx "xlab-demo"'
+check "no file of the lab is left" test ! -e "$HOME_DIR/labs/demo"
+trap - EXIT
+finish
