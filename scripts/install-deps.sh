@@ -28,7 +28,19 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# libvirt runs QEMU as libvirt-qemu; Debian's libvirt-daemon-system (which
+# pulls in an init system) normally creates that account: create it the same
+# way, so QEMU never runs as root.
+ensure_qemu_user() {
+  getent group kvm >/dev/null || addgroup --system --quiet kvm
+  getent group libvirt-qemu >/dev/null || addgroup --system --quiet libvirt-qemu
+  getent passwd libvirt-qemu >/dev/null ||
+    adduser --system --ingroup libvirt-qemu --quiet --disabled-password \
+      --home /var/lib/libvirt --no-create-home --gecos "Libvirt Qemu" libvirt-qemu
+  adduser --quiet libvirt-qemu kvm
+}
 if [ ${#missing[@]} -eq 0 ]; then
+  ensure_qemu_user
   echo "install-deps: all ${#packages[@]} packages present"
   exit 0
 fi
@@ -45,4 +57,5 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 rm -f /usr/sbin/policy-rc.d.xlab
+ensure_qemu_user
 echo "install-deps: done"
