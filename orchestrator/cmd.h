@@ -21,6 +21,16 @@ int cmd_help(int argc, char **argv, struct xerr *e);
 int cmd_validate(int argc, char **argv, struct xerr *e);
 int cmd_plan(int argc, char **argv, struct xerr *e);
 int cmd_runs(int argc, char **argv, struct xerr *e);
+int cmd_image(int argc, char **argv, struct xerr *e);
+int cmd_up(int argc, char **argv, struct xerr *e);
+int cmd_down(int argc, char **argv, struct xerr *e);
+int cmd_status(int argc, char **argv, struct xerr *e);
+int cmd_list(int argc, char **argv, struct xerr *e);
+int cmd_ssh(int argc, char **argv, struct xerr *e);
+int cmd_console(int argc, char **argv, struct xerr *e);
+int cmd_vnc(int argc, char **argv, struct xerr *e);
+int cmd_test(int argc, char **argv, struct xerr *e);
+int cmd_report(int argc, char **argv, struct xerr *e);
 
 /* Prints "usage: xlab NAME USAGE" and the summary; for -h/--help. */
 void cmd_usage(const char *name, FILE *f);

@@ -10,8 +10,21 @@
 const struct cmd xlab_commands[] = {
 	{ "help", cmd_help, "[COMMAND]", "show commands, or one command's usage" },
 	{ "validate", cmd_validate, "FILE...", "check lab specs; every error as FILE:LINE:COL" },
-	{ "plan", cmd_plan, "FILE", "print what `up` would make: XML, LVM steps, xl configs" },
-	{ "runs", cmd_runs, "[LAB] [--json]", "list recorded runs" },
+	{ "plan", cmd_plan, "FILE [--accel kvm|qemu]", "print what `up` would make: XML, LVM steps, xl configs" },
+	{ "runs", cmd_runs, "[LAB] [--json] [--limit N]", "list recorded runs" },
+	{ "image", cmd_image, "build|list|inspect|rm|fetch|import|export ...",
+	  "dom0 images per Xen version: build from Debian, fetch, store" },
+	{ "up", cmd_up, "FILE [--accel kvm|qemu] [--recreate] [--no-guests] [--no-tests]",
+	  "bring a lab up: hosts, agent, guests, tests" },
+	{ "down", cmd_down, "LAB|FILE", "remove every domain, network and file of a lab" },
+	{ "status", cmd_status, "[LAB] [--json]", "labs and their hosts" },
+	{ "list", cmd_list, "LAB [--json]", "every domain of a lab, as `xl list` shows them" },
+	{ "ssh", cmd_ssh, "LAB HOST [-- CMD...]", "a shell or a command in a host's dom0" },
+	{ "console", cmd_console, "LAB NAME [--log]", "a host's serial or a guest's console" },
+	{ "vnc", cmd_vnc, "LAB HOST", "where a host's VNC display listens" },
+	{ "test", cmd_test, "LAB|FILE", "run the spec's tests again" },
+	{ "report", cmd_report, "RUN|--last LAB [--junit FILE] [--json]",
+	  "a run's steps and test results; JUnit XML for CI" },
 	/* xlab-commands-end: new rows go above this line */
 	{ NULL, NULL, NULL, NULL },
 };

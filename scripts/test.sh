@@ -30,10 +30,11 @@ timed install bash scripts/install-deps.sh
 
 setup() {
   local dir=$1; shift
+  # Inside `timed`, set -e is off (it runs under ||): check each step.
   if [ ! -f "$dir/build.ninja" ]; then
-    meson setup "$dir" "$@" >/dev/null
+    meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; return 1; }
   fi
-  ninja -C "$dir" >/dev/null
+  ninja -C "$dir" >"$dir.ninja.log" 2>&1 || { tail -60 "$dir.ninja.log"; return 1; }
 }
 timed build-sanitized setup build-test -Db_sanitize=address,undefined -Db_lundef=false
 timed build-release setup build

@@ -1,0 +1,724 @@
+/* sqlite store. Each statement is prepared, bound with parameters (never
+ * formatted into SQL) and finalized on one path. Single-statement writes are
+ * atomic in sqlite; the migrations run in one transaction each. */
+#include "db.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "paths.h"
+#include "util.h"
+
+struct db {
+	sqlite3 *h;
+	char *path;
+};
+
+/* Forward migrations: index i takes user_version i to i + 1. Never edit a
+ * shipped entry; append a new one. */
+static const char *const migrations[] = {
+	/* 1: the first schema */
+	"CREATE TABLE labs ("
+	"  name TEXT PRIMARY KEY, spec_path TEXT, spec_sha256 TEXT, subnet TEXT,"
+	"  state TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL);"
+	"CREATE TABLE hosts ("
+	"  lab TEXT NOT NULL, name TEXT NOT NULL, mac TEXT, ip TEXT, libvirt_uuid TEXT,"
+	"  image TEXT, image_sha256 TEXT, state TEXT, definition_sha256 TEXT,"
+	"  updated TEXT NOT NULL, PRIMARY KEY (lab, name));"
+	"CREATE TABLE guests ("
+	"  lab TEXT NOT NULL, host TEXT NOT NULL, name TEXT NOT NULL, mac TEXT, ip TEXT,"
+	"  state TEXT, made_by TEXT, updated TEXT NOT NULL, PRIMARY KEY (lab, name));"
+	"CREATE TABLE runs ("
+	"  id INTEGER PRIMARY KEY, lab TEXT NOT NULL, command TEXT NOT NULL,"
+	"  spec_sha256 TEXT, status TEXT NOT NULL, message TEXT, pid INTEGER,"
+	"  started TEXT NOT NULL, ended TEXT, t0_ms INTEGER NOT NULL, duration_ms INTEGER);"
+	"CREATE INDEX runs_lab ON runs (lab, id);"
+	"CREATE TABLE steps ("
+	"  id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs (id),"
+	"  name TEXT NOT NULL, target TEXT, status TEXT NOT NULL, message TEXT,"
+	"  started TEXT NOT NULL, t0_ms INTEGER NOT NULL, duration_ms INTEGER);"
+	"CREATE INDEX steps_run ON steps (run_id);"
+	"CREATE TABLE test_results ("
+	"  id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs (id),"
+	"  name TEXT NOT NULL, kind TEXT, target TEXT, passed INTEGER NOT NULL,"
+	"  duration_ms INTEGER, output TEXT);"
+	"CREATE INDEX test_results_run ON test_results (run_id);",
+};
+
+static int db_fail(struct db *db, struct xerr *e, const char *what)
+{
+	return xerr_set(e, XLAB_EXIT_FAIL, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->h));
+}
+
+static int db_exec(struct db *db, const char *sql, struct xerr *e)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		xerr_set(e, XLAB_EXIT_FAIL, "%s: %s", db->path, msg ? msg : "sqlite error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int db_schema_version(struct db *db)
+{
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int db_migrate(struct db *db, struct xerr *e)
+{
+	int have = db_schema_version(db);
+	int want = (int)ARRAY_SIZE(migrations);
+
+	if (have < 0)
+		return db_fail(db, e, "reading the schema version");
+	if (have > want)
+		return xerr_set(e, XLAB_EXIT_FAIL,
+				"%s: schema version %d is newer than this xlab knows (%d); "
+				"use a newer xlab or another XLAB_HOME",
+				db->path, have, want);
+	for (int v = have; v < want; v++) {
+		char pragma[64];
+
+		/* IMMEDIATE: two processes opening a fresh store migrate one at a time. */
+		if (db_exec(db, "BEGIN IMMEDIATE", e) < 0)
+			return -1;
+		if (db_schema_version(db) > v) { /* someone else migrated meanwhile */
+			db_exec(db, "ROLLBACK", e);
+			continue;
+		}
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+		if (db_exec(db, migrations[v], e) < 0 || db_exec(db, pragma, e) < 0) {
+			struct xerr ignore = { 0 };
+
+			db_exec(db, "ROLLBACK", &ignore);
+			return xerr_prefix(e, "migrating the store to version %d", v + 1);
+		}
+		if (db_exec(db, "COMMIT", e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int db_open(const char *path, struct db **out, struct xerr *e)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+
+	db->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+						  SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+		db_fail(db, e, "cannot open the store");
+		db_close(db);
+		return -1;
+	}
+	/* Concurrent xlab processes (two labs at once) wait instead of failing. */
+	sqlite3_busy_timeout(db->h, 10000);
+	if (db_exec(db, "PRAGMA journal_mode = WAL", e) < 0 ||
+	    db_exec(db, "PRAGMA synchronous = NORMAL", e) < 0 ||
+	    db_exec(db, "PRAGMA foreign_keys = ON", e) < 0 || db_migrate(db, e) < 0) {
+		db_close(db);
+		return -1;
+	}
+	*out = db;
+	return 0;
+}
+
+int db_open_default(struct db **out, struct xerr *e)
+{
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_free_ char *path = NULL;
+
+	if (xlab_dir(&dir, e, NULL) < 0)
+		return -1;
+	path = xasprintf("%s/xlab.db", dir);
+	return db_open(path, out, e);
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	sqlite3_close(db->h);
+	free(db->path);
+	free(db);
+}
+
+char *db_integrity_check(struct db *db)
+{
+	sqlite3_stmt *st = NULL;
+	char *r = NULL;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		r = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return r ? r : xstrdup(sqlite3_errmsg(db->h));
+}
+
+/* Binds NULL-or-text and int64 arguments described by fmt ('s', 'i'). */
+static int db_prepare(struct db *db, sqlite3_stmt **st, const char *sql, struct xerr *e,
+		      const char *fmt, ...)
+{
+	va_list ap;
+	int idx = 1;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK)
+		return db_fail(db, e, "preparing a query");
+	va_start(ap, fmt);
+	for (const char *f = fmt; *f; f++, idx++) {
+		if (*f == 's') {
+			const char *s = va_arg(ap, const char *);
+
+			if (s)
+				sqlite3_bind_text(*st, idx, s, -1, SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_null(*st, idx);
+		} else {
+			sqlite3_bind_int64(*st, idx, va_arg(ap, int64_t));
+		}
+	}
+	va_end(ap);
+	return 0;
+}
+
+static int db_done(struct db *db, sqlite3_stmt *st, struct xerr *e)
+{
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(db, e, "writing");
+
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static const char *col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+#define FREE_CONST(p) free((void *)(p))
+
+int db_run_begin(struct db *db, const char *lab, const char *command, const char *spec_sha256,
+		 int64_t *id, struct xerr *e)
+{
+	sqlite3_stmt *st;
+	char now[32];
+
+	now_iso8601(now);
+
+	if (db_prepare(db, &st,
+		       "INSERT INTO runs (lab, command, spec_sha256, status, pid, started, t0_ms)"
+		       " VALUES (?, ?, ?, 'running', ?, ?, ?)",
+		       e, "sssisi", lab, command, spec_sha256, (int64_t)getpid(), now, now_ms()) < 0)
+		return -1;
+	if (db_done(db, st, e) < 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(db->h);
+	return 0;
+}
+
+int db_run_end(struct db *db, int64_t id, const char *status, const char *message,
+	       struct xerr *e)
+{
+	sqlite3_stmt *st;
+	char now[32];
+
+	now_iso8601(now);
+
+	if (db_prepare(db, &st,
+		       "UPDATE runs SET status = ?, message = ?, ended = ?, duration_ms = ? - t0_ms"
+		       " WHERE id = ?",
+		       e, "sssii", status, message, now, now_ms(), id) < 0)
+		return -1;
+	return db_done(db, st, e);
+}
+
+int db_runs_mark_interrupted(struct db *db, const char *lab, struct xerr *e)
+{
+	sqlite3_stmt *st;
+
+	/* Called with the lab's lock held: any run of it still "running" is dead. */
+	if (db_prepare(db, &st,
+		       "UPDATE runs SET status = 'interrupted', message = coalesce(message,"
+		       " 'the process ended without finishing the run') WHERE lab = ? AND"
+		       " status = 'running'",
+		       e, "s", lab) < 0)
+		return -1;
+	if (db_done(db, st, e) < 0)
+		return -1;
+	if (db_prepare(db, &st,
+		       "UPDATE steps SET status = 'interrupted' WHERE status = 'running' AND"
+		       " run_id IN (SELECT id FROM runs WHERE lab = ?)",
+		       e, "s", lab) < 0)
+		return -1;
+	return db_done(db, st, e);
+}
+
+int db_step_begin(struct db *db, int64_t run_id, const char *name, const char *target,
+		  int64_t *id, struct xerr *e)
+{
+	sqlite3_stmt *st;
+	char now[32];
+
+	now_iso8601(now);
+
+	if (db_prepare(db, &st,
+		       "INSERT INTO steps (run_id, name, target, status, started, t0_ms)"
+		       " VALUES (?, ?, ?, 'running', ?, ?)",
+		       e, "isssi", run_id, name, target, now, now_ms()) < 0)
+		return -1;
+	if (db_done(db, st, e) < 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(db->h);
+	return 0;
+}
+
+int db_step_end(struct db *db, int64_t id, const char *status, const char *message,
+		struct xerr *e)
+{
+	sqlite3_stmt *st;
+
+	if (db_prepare(db, &st,
+		       "UPDATE steps SET status = ?, message = ?, duration_ms = ? - t0_ms"
+		       " WHERE id = ?",
+		       e, "ssii", status, message, now_ms(), id) < 0)
+		return -1;
+	return db_done(db, st, e);
+}
+
+int db_lab_upsert(struct db *db, const char *lab, const char *spec_path, const char *sha256,
+		  const char *subnet, const char *state, struct xerr *e)
+{
+	sqlite3_stmt *st;
+	char now[32];
+
+	now_iso8601(now);
+
+	if (db_prepare(db, &st,
+		       "INSERT INTO labs (name, spec_path, spec_sha256, subnet, state, created,"
+		       " updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (name) DO UPDATE"
+		       " SET spec_path = ?2, spec_sha256 = ?3, subnet = ?4, state = ?5,"
+		       " updated = ?6",
+		       e, "ssssss", lab, spec_path, sha256, subnet, state, now) < 0)
+		return -1;
+	return db_done(db, st, e);
+}
+
+int db_lab_set_state(struct db *db, const char *lab, const char *state, struct xerr *e)
+{
+	sqlite3_stmt *st;
+	char now[32];
+
+	now_iso8601(now);
+
+	if (db_prepare(db, &st, "UPDATE labs SET state = ?, updated = ? WHERE name = ?", e,
+		       "sss", state, now, lab) < 0)
+		return -1;
+	return db_done(db, st, e);
+}
+
+static void lab_row(sqlite3_stmt *st, struct db_lab *l)
+{
+	l->name = col_dup(st, 0);
+	l->spec_path = col_dup(st, 1);
+	l->spec_sha256 = col_dup(st, 2);
+	l->subnet = col_dup(st, 3);
+	l->state = col_dup(st, 4);
+	l->updated = col_dup(st, 5);
+}
+
+static void lab_clear(struct db_lab *l)
+{
+	FREE_CONST(l->name);
+	FREE_CONST(l->spec_path);
+	FREE_CONST(l->spec_sha256);
+	FREE_CONST(l->subnet);
+	FREE_CONST(l->state);
+	FREE_CONST(l->updated);
+}
+
+#define LAB_COLS "name, spec_path, spec_sha256, subnet, state, updated"
+
+int db_lab_get(struct db *db, const char *lab, struct db_lab **out, struct xerr *e)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	*out = NULL;
+	if (db_prepare(db, &st, "SELECT " LAB_COLS " FROM labs WHERE name = ?", e, "s", lab) < 0)
+		return -1;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*out = xcalloc(1, sizeof(**out));
+		lab_row(st, *out);
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : db_fail(db, e, "reading labs");
+}
+
+void db_lab_free(struct db_lab *l)
+{
+	if (!l)
+		return;
+	lab_clear(l);
+	free(l);
+}
+
+/* Collects every row of st into a growing array of elem_size via fill(). */
+static int rows_collect(struct db *db, sqlite3_stmt *st, size_t elem_size,
+			void (*fill)(sqlite3_stmt *, void *), void **out, size_t *n,
+			struct xerr *e)
+{
+	char *v = NULL;
+	size_t cap = 0;
+	int r;
+
+	*n = 0;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 8;
+			v = xrealloc(v, cap * elem_size);
+		}
+		memset(v + *n * elem_size, 0, elem_size);
+		fill(st, v + *n * elem_size);
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	*out = v;
+	return r == SQLITE_DONE ? 0 : db_fail(db, e, "reading");
+}
+
+static void lab_fill(sqlite3_stmt *st, void *p)
+{
+	lab_row(st, p);
+}
+
+int db_labs_list(struct db *db, struct db_lab **out, size_t *n, struct xerr *e)
+{
+	sqlite3_stmt *st;
+
+	if (db_prepare(db, &st, "SELECT " LAB_COLS " FROM labs ORDER BY name", e, "") < 0)
+		return -1;
+	return rows_collect(db, st, sizeof(**out), lab_fill, (void **)out, n, e);
+}
+
+void db_labs_free(struct db_lab *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		lab_clear(&v[i]);
+	free(v);
+}
+
+int db_subnets_in_use(struct db *db, char ***out, struct xerr *e)
+{
+	struct db_lab *labs = NULL;
+	size_t n = 0, k = 0;
+
+	if (db_labs_list(db, &labs, &n, e) < 0)
+		return -1;
+	*out = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		if (labs[i].subnet && (!labs[i].state || strcmp(labs[i].state, "down") != 0))
+			(*out)[k++] = xstrdup(labs[i].subnet);
+	db_labs_free(labs, n);
+	return 0;
+}
+
+int db_host_upsert(struct db *db, const struct db_host *h, struct xerr *e)
+{
+	sqlite3_stmt *st;
+	char now[32];
+
+	now_iso8601(now);
+
+	if (db_prepare(db, &st,
+		       "INSERT INTO hosts (lab, name, mac, ip, libvirt_uuid, image, image_sha256,"
+		       " state, definition_sha256, updated) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+		       " ON CONFLICT (lab, name) DO UPDATE SET mac = ?3, ip = ?4,"
+		       " libvirt_uuid = ?5, image = ?6, image_sha256 = ?7, state = ?8,"
+		       " definition_sha256 = ?9, updated = ?10",
+		       e, "ssssssssss", h->lab, h->name, h->mac, h->ip, h->libvirt_uuid, h->image,
+		       h->image_sha256, h->state, h->definition_sha256, now) < 0)
+		return -1;
+	return db_done(db, st, e);
+}
+
+static void host_fill(sqlite3_stmt *st, void *p)
+{
+	struct db_host *h = p;
+
+	h->lab = col_dup(st, 0);
+	h->name = col_dup(st, 1);
+	h->mac = col_dup(st, 2);
+	h->ip = col_dup(st, 3);
+	h->libvirt_uuid = col_dup(st, 4);
+	h->image = col_dup(st, 5);
+	h->image_sha256 = col_dup(st, 6);
+	h->state = col_dup(st, 7);
+	h->definition_sha256 = col_dup(st, 8);
+	h->updated = col_dup(st, 9);
+}
+
+int db_hosts_list(struct db *db, const char *lab, struct db_host **out, size_t *n,
+		  struct xerr *e)
+{
+	sqlite3_stmt *st;
+
+	if (db_prepare(db, &st,
+		       "SELECT lab, name, mac, ip, libvirt_uuid, image, image_sha256, state,"
+		       " definition_sha256, updated FROM hosts WHERE lab = ? ORDER BY rowid",
+		       e, "s", lab) < 0)
+		return -1;
+	return rows_collect(db, st, sizeof(**out), host_fill, (void **)out, n, e);
+}
+
+void db_hosts_free(struct db_host *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		FREE_CONST(v[i].lab);
+		FREE_CONST(v[i].name);
+		FREE_CONST(v[i].mac);
+		FREE_CONST(v[i].ip);
+		FREE_CONST(v[i].libvirt_uuid);
+		FREE_CONST(v[i].image);
+		FREE_CONST(v[i].image_sha256);
+		FREE_CONST(v[i].state);
+		FREE_CONST(v[i].definition_sha256);
+		FREE_CONST(v[i].updated);
+	}
+	free(v);
+}
+
+int db_guest_upsert(struct db *db, const struct db_guest *g, struct xerr *e)
+{
+	sqlite3_stmt *st;
+	char now[32];
+
+	now_iso8601(now);
+
+	if (db_prepare(db, &st,
+		       "INSERT INTO guests (lab, host, name, mac, ip, state, made_by, updated)"
+		       " VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT (lab, name) DO UPDATE SET"
+		       " host = ?2, mac = ?4, ip = ?5, state = ?6, made_by = ?7, updated = ?8",
+		       e, "ssssssss", g->lab, g->host, g->name, g->mac, g->ip, g->state, g->made_by,
+		       now) < 0)
+		return -1;
+	return db_done(db, st, e);
+}
+
+static void guest_fill(sqlite3_stmt *st, void *p)
+{
+	struct db_guest *g = p;
+
+	g->lab = col_dup(st, 0);
+	g->host = col_dup(st, 1);
+	g->name = col_dup(st, 2);
+	g->mac = col_dup(st, 3);
+	g->ip = col_dup(st, 4);
+	g->state = col_dup(st, 5);
+	g->made_by = col_dup(st, 6);
+	g->updated = col_dup(st, 7);
+}
+
+int db_guests_list(struct db *db, const char *lab, struct db_guest **out, size_t *n,
+		   struct xerr *e)
+{
+	sqlite3_stmt *st;
+
+	if (db_prepare(db, &st,
+		       "SELECT lab, host, name, mac, ip, state, made_by, updated FROM guests"
+		       " WHERE lab = ? ORDER BY rowid",
+		       e, "s", lab) < 0)
+		return -1;
+	return rows_collect(db, st, sizeof(**out), guest_fill, (void **)out, n, e);
+}
+
+void db_guests_free(struct db_guest *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		FREE_CONST(v[i].lab);
+		FREE_CONST(v[i].host);
+		FREE_CONST(v[i].name);
+		FREE_CONST(v[i].mac);
+		FREE_CONST(v[i].ip);
+		FREE_CONST(v[i].state);
+		FREE_CONST(v[i].made_by);
+		FREE_CONST(v[i].updated);
+	}
+	free(v);
+}
+
+#define RUN_SELECT                                                                          \
+	"SELECT r.id, r.lab, r.command, r.spec_sha256, r.status, r.message, r.started,"     \
+	" r.ended, coalesce(r.duration_ms, -1), coalesce(r.pid, 0),"                        \
+	" (SELECT count(*) FROM steps s WHERE s.run_id = r.id),"                            \
+	" (SELECT count(*) FROM steps s WHERE s.run_id = r.id AND s.status = 'failed'),"    \
+	" (SELECT count(*) FROM test_results t WHERE t.run_id = r.id),"                     \
+	" (SELECT count(*) FROM test_results t WHERE t.run_id = r.id AND NOT t.passed)"     \
+	" FROM runs r"
+
+static void run_fill(sqlite3_stmt *st, void *p)
+{
+	struct db_run *r = p;
+
+	r->id = sqlite3_column_int64(st, 0);
+	r->lab = col_dup(st, 1);
+	r->command = col_dup(st, 2);
+	r->spec_sha256 = col_dup(st, 3);
+	r->status = col_dup(st, 4);
+	r->message = col_dup(st, 5);
+	r->started = col_dup(st, 6);
+	r->ended = col_dup(st, 7);
+	r->duration_ms = sqlite3_column_int64(st, 8);
+	r->pid = sqlite3_column_int(st, 9);
+	r->steps = sqlite3_column_int(st, 10);
+	r->steps_failed = sqlite3_column_int(st, 11);
+	r->tests = sqlite3_column_int(st, 12);
+	r->tests_failed = sqlite3_column_int(st, 13);
+}
+
+int db_runs_list(struct db *db, const char *lab, int limit, struct db_run **out, size_t *n,
+		 struct xerr *e)
+{
+	sqlite3_stmt *st;
+
+	if (db_prepare(db, &st, RUN_SELECT " WHERE ?1 IS NULL OR r.lab = ?1 ORDER BY r.id DESC"
+					   " LIMIT ?2",
+		       e, "si", lab, (int64_t)(limit > 0 ? limit : -1)) < 0)
+		return -1;
+	return rows_collect(db, st, sizeof(**out), run_fill, (void **)out, n, e);
+}
+
+int db_run_get(struct db *db, int64_t id, struct db_run **out, struct xerr *e)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+
+	if (db_prepare(db, &st, RUN_SELECT " WHERE r.id = ?", e, "i", id) < 0)
+		return -1;
+	if (rows_collect(db, st, sizeof(**out), run_fill, (void **)out, &n, e) < 0)
+		return -1;
+	if (n == 0) {
+		free(*out);
+		*out = NULL;
+		return xerr_set(e, XLAB_EXIT_FAIL, "no run %" PRId64 " in the store; `xlab runs` "
+				"lists them", id);
+	}
+	return 0;
+}
+
+void db_runs_free(struct db_run *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		FREE_CONST(v[i].lab);
+		FREE_CONST(v[i].command);
+		FREE_CONST(v[i].spec_sha256);
+		FREE_CONST(v[i].status);
+		FREE_CONST(v[i].message);
+		FREE_CONST(v[i].started);
+		FREE_CONST(v[i].ended);
+	}
+	free(v);
+}
+
+static void step_fill(sqlite3_stmt *st, void *p)
+{
+	struct db_step *s = p;
+
+	s->id = sqlite3_column_int64(st, 0);
+	s->run_id = sqlite3_column_int64(st, 1);
+	s->name = col_dup(st, 2);
+	s->target = col_dup(st, 3);
+	s->status = col_dup(st, 4);
+	s->message = col_dup(st, 5);
+	s->started = col_dup(st, 6);
+	s->duration_ms = sqlite3_column_int64(st, 7);
+}
+
+int db_steps_list(struct db *db, int64_t run_id, struct db_step **out, size_t *n,
+		  struct xerr *e)
+{
+	sqlite3_stmt *st;
+
+	if (db_prepare(db, &st,
+		       "SELECT id, run_id, name, target, status, message, started,"
+		       " coalesce(duration_ms, -1) FROM steps WHERE run_id = ? ORDER BY id",
+		       e, "i", run_id) < 0)
+		return -1;
+	return rows_collect(db, st, sizeof(**out), step_fill, (void **)out, n, e);
+}
+
+void db_steps_free(struct db_step *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		FREE_CONST(v[i].name);
+		FREE_CONST(v[i].target);
+		FREE_CONST(v[i].status);
+		FREE_CONST(v[i].message);
+		FREE_CONST(v[i].started);
+	}
+	free(v);
+}
+
+int db_test_result_add(struct db *db, const struct db_test_result *t, struct xerr *e)
+{
+	sqlite3_stmt *st;
+
+	if (db_prepare(db, &st,
+		       "INSERT INTO test_results (run_id, name, kind, target, passed, duration_ms,"
+		       " output) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		       e, "isssiis", t->run_id, t->name, t->kind, t->target, (int64_t)t->passed,
+		       t->duration_ms, t->output) < 0)
+		return -1;
+	return db_done(db, st, e);
+}
+
+static void test_fill(sqlite3_stmt *st, void *p)
+{
+	struct db_test_result *t = p;
+
+	t->run_id = sqlite3_column_int64(st, 0);
+	t->name = col_dup(st, 1);
+	t->kind = col_dup(st, 2);
+	t->target = col_dup(st, 3);
+	t->passed = sqlite3_column_int(st, 4) != 0;
+	t->duration_ms = sqlite3_column_int64(st, 5);
+	t->output = col_dup(st, 6);
+}
+
+int db_test_results_list(struct db *db, int64_t run_id, struct db_test_result **out,
+			 size_t *n, struct xerr *e)
+{
+	sqlite3_stmt *st;
+
+	if (db_prepare(db, &st,
+		       "SELECT run_id, name, kind, target, passed, coalesce(duration_ms, 0),"
+		       " output FROM test_results WHERE run_id = ? ORDER BY id",
+		       e, "i", run_id) < 0)
+		return -1;
+	return rows_collect(db, st, sizeof(**out), test_fill, (void **)out, n, e);
+}
+
+void db_test_results_free(struct db_test_result *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		FREE_CONST(v[i].name);
+		FREE_CONST(v[i].kind);
+		FREE_CONST(v[i].target);
+		FREE_CONST(v[i].output);
+	}
+	free(v);
+}

@@ -1,0 +1,101 @@
+/* The results store: one sqlite file (WAL, busy_timeout) holding every lab,
+ * host, guest, run, step and test result. The schema is versioned with
+ * PRAGMA user_version; db_open migrates forward. */
+#ifndef XLAB_DB_H
+#define XLAB_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct db;
+
+int db_open(const char *path, struct db **out, struct xerr *e);
+/* xlab_home()/xlab.db */
+int db_open_default(struct db **out, struct xerr *e);
+void db_close(struct db *db);
+int db_schema_version(struct db *db);
+/* "ok" or the first problem PRAGMA integrity_check reports (malloc'd). */
+char *db_integrity_check(struct db *db);
+
+/* Runs: status "running" until db_run_end sets "ok", "failed" or "interrupted". */
+int db_run_begin(struct db *db, const char *lab, const char *command, const char *spec_sha256,
+		 int64_t *id, struct xerr *e);
+int db_run_end(struct db *db, int64_t id, const char *status, const char *message,
+	       struct xerr *e);
+/* A run of lab still "running" whose process is gone was killed: mark it interrupted. */
+int db_runs_mark_interrupted(struct db *db, const char *lab, struct xerr *e);
+
+int db_step_begin(struct db *db, int64_t run_id, const char *name, const char *target,
+		  int64_t *id, struct xerr *e);
+/* status "ok", "failed", "skipped". */
+int db_step_end(struct db *db, int64_t id, const char *status, const char *message,
+		struct xerr *e);
+
+struct db_lab {
+	const char *name, *spec_path, *spec_sha256, *subnet, *state, *updated;
+};
+/* *out NULL (and 0 returned) when there is no such lab. */
+int db_lab_upsert(struct db *db, const char *lab, const char *spec_path, const char *sha256,
+		  const char *subnet, const char *state, struct xerr *e);
+int db_lab_set_state(struct db *db, const char *lab, const char *state, struct xerr *e);
+int db_lab_get(struct db *db, const char *lab, struct db_lab **out, struct xerr *e);
+void db_lab_free(struct db_lab *l);
+int db_labs_list(struct db *db, struct db_lab **out, size_t *n, struct xerr *e);
+void db_labs_free(struct db_lab *v, size_t n);
+/* Subnets of labs not "down": NULL-terminated, strv_free. */
+int db_subnets_in_use(struct db *db, char ***out, struct xerr *e);
+
+struct db_host {
+	const char *lab, *name, *mac, *ip, *libvirt_uuid, *image, *image_sha256, *state,
+		*definition_sha256, *updated;
+};
+int db_host_upsert(struct db *db, const struct db_host *h, struct xerr *e);
+int db_hosts_list(struct db *db, const char *lab, struct db_host **out, size_t *n,
+		  struct xerr *e);
+void db_hosts_free(struct db_host *v, size_t n);
+
+struct db_guest {
+	const char *lab, *host, *name, *mac, *ip, *state, *made_by, *updated;
+};
+int db_guest_upsert(struct db *db, const struct db_guest *g, struct xerr *e);
+int db_guests_list(struct db *db, const char *lab, struct db_guest **out, size_t *n,
+		   struct xerr *e);
+void db_guests_free(struct db_guest *v, size_t n);
+
+struct db_run {
+	int64_t id;
+	const char *lab, *command, *spec_sha256, *status, *message, *started, *ended;
+	int64_t duration_ms; /* -1 while running */
+	int pid;
+	int steps, steps_failed, tests, tests_failed;
+};
+/* Newest first; lab NULL = every lab; limit <= 0 = all. */
+int db_runs_list(struct db *db, const char *lab, int limit, struct db_run **out, size_t *n,
+		 struct xerr *e);
+int db_run_get(struct db *db, int64_t id, struct db_run **out, struct xerr *e);
+void db_runs_free(struct db_run *v, size_t n);
+
+struct db_step {
+	int64_t id, run_id;
+	const char *name, *target, *status, *message, *started;
+	int64_t duration_ms;
+};
+int db_steps_list(struct db *db, int64_t run_id, struct db_step **out, size_t *n,
+		  struct xerr *e);
+void db_steps_free(struct db_step *v, size_t n);
+
+struct db_test_result {
+	int64_t run_id;
+	const char *name, *kind, *target, *output;
+	bool passed;
+	int64_t duration_ms;
+};
+int db_test_result_add(struct db *db, const struct db_test_result *t, struct xerr *e);
+int db_test_results_list(struct db *db, int64_t run_id, struct db_test_result **out,
+			 size_t *n, struct xerr *e);
+void db_test_results_free(struct db_test_result *v, size_t n);
+
+#endif

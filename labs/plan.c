@@ -1,0 +1,584 @@
+/* Allocation and rendering: pure functions of the spec and plan_env. */
+#include "plan.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <libxml/xmlwriter.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sha256.h"
+#include "subnet.h"
+#include "util.h"
+
+#define XLAB_XML_NS "https://xlab.dev/xmlns/libvirt/1"
+#define HOST_FIRST 10  /* hosts take .10 .. .49 */
+#define GUEST_FIRST 50 /* guests take .50 .. */
+
+void plan_mac(const char *lab, const char *node, char out[18])
+{
+	_cleanup_free_ char *key = xasprintf("%s/%s", lab, node);
+	unsigned char h[32];
+	char hex[65];
+
+	sha256_hex(key, strlen(key), hex);
+	for (int i = 0; i < 6; i++)
+		sscanf(hex + 2 * i, "%2hhx", &h[i]);
+	/* Unicast, locally administered: never collides with a vendor's MAC. */
+	h[0] = (h[0] & 0xfc) | 0x02;
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", h[0], h[1], h[2], h[3], h[4], h[5]);
+}
+
+static void ip_format(uint32_t a, char out[16])
+{
+	struct in_addr in = { .s_addr = htonl(a) };
+
+	inet_ntop(AF_INET, &in, out, 16);
+}
+
+static uint32_t ip_parse(const char *s)
+{
+	struct in_addr in;
+
+	return inet_pton(AF_INET, s, &in) == 1 ? ntohl(in.s_addr) : 0;
+}
+
+/* The next free address at or after *next, below the broadcast address. */
+static int ip_take(const struct cidr *net, uint32_t *next, uint32_t limit, const uint32_t *used,
+		   size_t n_used, const char *node, char out[16], struct xerr *e)
+{
+	uint32_t bcast = net->addr | (net->prefix ? (0xffffffffu >> net->prefix) : 0xffffffffu);
+
+	for (; *next < bcast && *next < limit; (*next)++) {
+		bool taken = false;
+
+		for (size_t i = 0; i < n_used; i++)
+			taken |= used[i] == *next;
+		if (!taken) {
+			ip_format((*next)++, out);
+			return 0;
+		}
+	}
+	return xerr_set(e, XLAB_EXIT_USAGE, "no address left for '%s' in the lab subnet; use a "
+			"larger `network.subnet`", node);
+}
+
+/* --- XML through libxml2's writer: it escapes every value. --- */
+
+struct xw {
+	xmlBufferPtr buf;
+	xmlTextWriterPtr w;
+};
+
+static void xw_open(struct xw *x)
+{
+	x->buf = xmlBufferCreate();
+	x->w = xmlNewTextWriterMemory(x->buf, 0);
+	xmlTextWriterSetIndent(x->w, 1);
+	xmlTextWriterSetIndentString(x->w, BAD_CAST "  ");
+}
+
+static char *xw_close(struct xw *x)
+{
+	char *s;
+
+	xmlTextWriterEndDocument(x->w);
+	xmlFreeTextWriter(x->w);
+	s = xstrdup((const char *)xmlBufferContent(x->buf));
+	xmlBufferFree(x->buf);
+	return s;
+}
+
+static void el(struct xw *x, const char *name)
+{
+	xmlTextWriterStartElement(x->w, BAD_CAST name);
+}
+
+static void end(struct xw *x)
+{
+	xmlTextWriterEndElement(x->w);
+}
+
+static void attr(struct xw *x, const char *name, const char *value)
+{
+	xmlTextWriterWriteAttribute(x->w, BAD_CAST name, BAD_CAST value);
+}
+
+static void text_el(struct xw *x, const char *name, const char *value)
+{
+	xmlTextWriterWriteElement(x->w, BAD_CAST name, BAD_CAST value);
+}
+
+/* <name a1=v1 a2=v2 .../> from NULL-terminated name/value pairs. */
+static void empty_el(struct xw *x, const char *name, ...)
+{
+	va_list ap;
+	const char *k;
+
+	el(x, name);
+	va_start(ap, name);
+	while ((k = va_arg(ap, const char *)))
+		attr(x, k, va_arg(ap, const char *));
+	va_end(ap);
+	end(x);
+}
+
+static void xml_metadata(struct xw *x, const char *lab, const char *node)
+{
+	el(x, "metadata");
+	xmlTextWriterStartElementNS(x->w, BAD_CAST "xlab", BAD_CAST "lab", BAD_CAST XLAB_XML_NS);
+	attr(x, "name", lab);
+	if (node)
+		attr(x, "node", node);
+	end(x);
+	end(x);
+}
+
+static char *network_xml(const struct plan *p)
+{
+	struct xw x;
+
+	xw_open(&x);
+	el(&x, "network");
+	text_el(&x, "name", p->network);
+	xml_metadata(&x, p->spec->lab, NULL);
+	/* No <forward>: the lab network is isolated from everything else. */
+	empty_el(&x, "bridge", "name", p->bridge, "stp", "off", "delay", "0", NULL);
+	/* Static addresses everywhere: no dnsmasq, nothing answering on the lab. */
+	empty_el(&x, "dns", "enable", "no", NULL);
+	empty_el(&x, "ip", "address", p->gateway, "netmask", p->netmask, NULL);
+	end(&x);
+	return xw_close(&x);
+}
+
+static void xml_disk(struct xw *x, const char *format, const char *path, const char *dev,
+		     const char *serial, bool readonly)
+{
+	el(x, "disk");
+	attr(x, "type", "file");
+	attr(x, "device", "disk");
+	empty_el(x, "driver", "name", "qemu", "type", format, NULL);
+	empty_el(x, "source", "file", path, NULL);
+	empty_el(x, "target", "dev", dev, "bus", "virtio", NULL);
+	text_el(x, "serial", serial);
+	if (readonly)
+		empty_el(x, "readonly", NULL);
+	end(x);
+}
+
+static char *domain_xml(const struct plan *p, const struct plan_host *ph, const char *accel)
+{
+	const struct spec_host *h = ph->spec;
+	char num[32], dev[8];
+	struct xw x;
+
+	xw_open(&x);
+	el(&x, "domain");
+	attr(&x, "type", strcmp(accel, "kvm") == 0 ? "kvm" : "qemu");
+	text_el(&x, "name", ph->domain);
+	xml_metadata(&x, p->spec->lab, h->name);
+	snprintf(num, sizeof(num), "%" PRIu64, h->memory / 1024);
+	el(&x, "memory");
+	attr(&x, "unit", "KiB");
+	xmlTextWriterWriteString(x.w, BAD_CAST num);
+	end(&x);
+	snprintf(num, sizeof(num), "%d", h->vcpus);
+	text_el(&x, "vcpu", num);
+	el(&x, "os");
+	el(&x, "type");
+	attr(&x, "arch", "x86_64");
+	attr(&x, "machine", "pc");
+	xmlTextWriterWriteString(x.w, BAD_CAST "hvm");
+	end(&x);
+	empty_el(&x, "boot", "dev", "cdrom", NULL);
+	end(&x);
+	/* Without ACPI libvirt passes -no-acpi and Xen 4.17 panics in get_smp_config. */
+	el(&x, "features");
+	empty_el(&x, "acpi", NULL);
+	empty_el(&x, "apic", NULL);
+	end(&x);
+	if (strcmp(accel, "kvm") == 0) {
+		empty_el(&x, "cpu", "mode", "host-passthrough", NULL);
+	} else {
+		/* Under TCG `max` exposes SMAP and the PV dom0 faults at once; qemu64 works. */
+		el(&x, "cpu");
+		attr(&x, "mode", "custom");
+		attr(&x, "match", "exact");
+		text_el(&x, "model", "qemu64");
+		end(&x);
+	}
+	empty_el(&x, "clock", "offset", "utc", NULL);
+	text_el(&x, "on_poweroff", "destroy");
+	text_el(&x, "on_reboot", "restart");
+	text_el(&x, "on_crash", "destroy");
+	el(&x, "devices");
+	el(&x, "disk");
+	attr(&x, "type", "file");
+	attr(&x, "device", "cdrom");
+	empty_el(&x, "driver", "name", "qemu", "type", "raw", NULL);
+	empty_el(&x, "source", "file", ph->boot_iso, NULL);
+	empty_el(&x, "target", "dev", "hdc", "bus", "ide", NULL);
+	empty_el(&x, "readonly", NULL);
+	end(&x);
+	/* Disks are found in dom0 by serial, never by order. */
+	xml_disk(&x, "qcow2", ph->root_overlay, "vda", "xlab-root", false);
+	xml_disk(&x, "raw", ph->config_disk, "vdb", "xlab-config", true);
+	xml_disk(&x, "qcow2", ph->data_disk, "vdc", "xlab-data", false);
+	for (size_t i = 0; i < h->n_disks; i++) {
+		char serial[32];
+
+		snprintf(dev, sizeof(dev), "vd%c", (char)('d' + i));
+		snprintf(serial, sizeof(serial), "xlab-extra%zu", i + 1);
+		xml_disk(&x, "qcow2", ph->extra_disks[i], dev, serial, false);
+	}
+	el(&x, "interface");
+	attr(&x, "type", "network");
+	empty_el(&x, "source", "network", p->network, NULL);
+	empty_el(&x, "mac", "address", ph->mac, NULL);
+	empty_el(&x, "model", "type", "virtio", NULL);
+	end(&x);
+	/* A pty keeps `xlab console` live; virtlogd copies it to the log file. */
+	el(&x, "serial");
+	attr(&x, "type", "pty");
+	empty_el(&x, "log", "file", ph->serial_log, "append", "on", NULL);
+	empty_el(&x, "target", "port", "0", NULL);
+	end(&x);
+	el(&x, "console");
+	attr(&x, "type", "pty");
+	empty_el(&x, "target", "type", "serial", "port", "0", NULL);
+	end(&x);
+	el(&x, "graphics");
+	attr(&x, "type", "vnc");
+	attr(&x, "port", "-1");
+	attr(&x, "autoport", "yes");
+	attr(&x, "listen", "127.0.0.1");
+	empty_el(&x, "listen", "type", "address", "address", "127.0.0.1", NULL);
+	end(&x);
+	el(&x, "video");
+	empty_el(&x, "model", "type", "vga", NULL);
+	end(&x);
+	empty_el(&x, "memballoon", "model", "none", NULL);
+	end(&x);
+	end(&x);
+	return xw_close(&x);
+}
+
+static char *grub_cfg(const struct plan_host *ph)
+{
+	uint64_t dom0_mib = ph->spec->dom0_mem >> 20;
+
+	return xasprintf("set timeout=0\n"
+			 "set default=0\n"
+			 "serial --unit=0 --speed=115200\n"
+			 "terminal_input serial console\n"
+			 "terminal_output serial console\n"
+			 "insmod gzio\n"
+			 "menuentry 'Xen (xlab %s)' {\n"
+			 "  multiboot /boot/xen.gz dom0_mem=%" PRIu64 "M,max:%" PRIu64 "M "
+			 "console=com1 com1=115200,8n1\n"
+			 "  module /boot/vmlinuz root=/dev/vda ro console=hvc0 net.ifnames=0 "
+			 "init=/sbin/xlab-init\n"
+			 "  module /boot/initrd.img\n"
+			 "}\n",
+			 ph->spec->name, dom0_mib, dom0_mib);
+}
+
+static bool xl_has(const struct spec_guest *g, const char *key)
+{
+	for (size_t i = 0; i < g->n_xl; i++)
+		if (strcmp(g->xl[i].key, key) == 0)
+			return true;
+	return false;
+}
+
+static char *xl_cfg(const struct plan *p, const struct plan_guest *pg)
+{
+	const struct spec_guest *g = pg->spec;
+	struct buf b = { 0 };
+
+	buf_printf(&b, "# xlab: lab %s, guest %s on host %s\n", p->spec->lab, g->name,
+		   pg->host->spec->name);
+	buf_printf(&b, "name = \"%s\"\n", g->name);
+	buf_printf(&b, "type = \"pv\"\n");
+	buf_printf(&b, "memory = %" PRIu64 "\n", g->memory >> 20);
+	buf_printf(&b, "vcpus = %d\n", g->vcpus);
+	buf_printf(&b, "kernel = \"%s/vmlinuz\"\n", PLAN_GUEST_KIT);
+	buf_printf(&b, "ramdisk = \"%s/initrd.img\"\n", PLAN_GUEST_KIT);
+	buf_printf(&b, "root = \"/dev/xvda ro\"\n");
+	buf_printf(&b, "extra = \"console=hvc0 xlab.name=%s xlab.ip=%s/%d xlab.gw=%s\"\n",
+		   g->name, pg->ip, p->prefix, p->gateway);
+	buf_printf(&b, "disk = [ \"phy:%s,xvda,w\" ]\n", pg->lv);
+	buf_printf(&b, "vif = [ \"mac=%s,bridge=xenbr0\" ]\n", pg->mac);
+	if (!xl_has(g, "on_crash"))
+		buf_printf(&b, "on_crash = \"destroy\"\n");
+	for (size_t i = 0; i < g->n_xl; i++)
+		buf_printf(&b, "%s = %s\n", g->xl[i].key, g->xl[i].value);
+	return buf_steal(&b);
+}
+
+static char **host_storage_steps(const struct spec *s, const struct plan_host *ph)
+{
+	size_t n = ph->spec->n_disks, k = 0;
+	char **v = xcalloc(2 * n + 3, sizeof(char *));
+
+	v[k++] = xstrdup("pvcreate <disk xlab-data>");
+	v[k++] = xasprintf("vgcreate %s <disk xlab-data>", s->vg);
+	for (size_t i = 0; i < n; i++) {
+		v[k++] = xasprintf("pvcreate <disk xlab-extra%zu>", i + 1);
+		v[k++] = xasprintf("vgextend %s <disk xlab-extra%zu>", s->vg, i + 1);
+	}
+	return v;
+}
+
+static char **guest_lvm_steps(const struct spec *s, const struct plan_guest *pg)
+{
+	char **v = xcalloc(5, sizeof(char *));
+
+	v[0] = xasprintf("lvcreate -n %s -L %" PRIu64 "b %s", pg->spec->name, pg->spec->disk,
+			 s->vg);
+	v[1] = xasprintf("mkfs.ext4 -d <rootfs %s> %s", pg->spec->rootfs, pg->lv);
+	v[2] = xasprintf("write /etc/fstab: /dev/xvda / ext4 defaults 0 1");
+	v[3] = xasprintf("xl create /etc/xen/xlab/%s.cfg", pg->spec->name);
+	return v;
+}
+
+static void host_paths(struct plan_host *ph, const char *state_dir)
+{
+	const struct spec_host *h = ph->spec;
+
+	ph->dir = xasprintf("%s/hosts/%s", state_dir, h->name);
+	ph->root_overlay = xasprintf("%s/root.qcow2", ph->dir);
+	ph->data_disk = xasprintf("%s/data.qcow2", ph->dir);
+	ph->extra_disks = xcalloc(h->n_disks + 1, sizeof(char *));
+	for (size_t i = 0; i < h->n_disks; i++)
+		ph->extra_disks[i] = xasprintf("%s/extra-%zu.qcow2", ph->dir, i + 1);
+	ph->config_disk = xasprintf("%s/config.img", ph->dir);
+	ph->boot_iso = xasprintf("%s/boot.iso", ph->dir);
+	ph->serial_log = xasprintf("%s/serial.log", ph->dir);
+}
+
+/* Explicit addresses first, so allocated ones go around them. */
+static uint32_t *explicit_ips(const struct spec *s, size_t *n)
+{
+	uint32_t *v = xcalloc(s->n_hosts + s->n_guests + 1, sizeof(uint32_t));
+
+	*n = 0;
+	for (size_t i = 0; i < s->n_hosts; i++)
+		if (s->hosts[i].ip)
+			v[(*n)++] = ip_parse(s->hosts[i].ip);
+	for (size_t i = 0; i < s->n_guests; i++)
+		if (s->guests[i].ip)
+			v[(*n)++] = ip_parse(s->guests[i].ip);
+	return v;
+}
+
+static int macs_unique(const struct plan *p, struct xerr *e)
+{
+	size_t n = p->n_hosts + p->n_guests;
+	const char **macs = xcalloc(n, sizeof(char *));
+	const char **names = xcalloc(n, sizeof(char *));
+	int rc = 0;
+
+	for (size_t i = 0; i < p->n_hosts; i++) {
+		macs[i] = p->hosts[i].mac;
+		names[i] = p->hosts[i].spec->name;
+	}
+	for (size_t i = 0; i < p->n_guests; i++) {
+		macs[p->n_hosts + i] = p->guests[i].mac;
+		names[p->n_hosts + i] = p->guests[i].spec->name;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		for (size_t j = i + 1; j < n && rc == 0; j++)
+			if (strcmp(macs[i], macs[j]) == 0)
+				rc = xerr_set(e, XLAB_EXIT_USAGE,
+					      "'%s' and '%s' hash to the same MAC %s; rename one",
+					      names[i], names[j], macs[i]);
+	free(macs);
+	free(names);
+	return rc;
+}
+
+static int plan_addresses(struct plan *p, const struct cidr *net, struct xerr *e)
+{
+	const struct spec *s = p->spec;
+	size_t n_used;
+	_cleanup_free_ uint32_t *used = explicit_ips(s, &n_used);
+	uint32_t next = net->addr + HOST_FIRST;
+
+	for (size_t i = 0; i < p->n_hosts; i++) {
+		struct plan_host *ph = &p->hosts[i];
+
+		if (ph->spec->ip)
+			snprintf(ph->ip, sizeof(ph->ip), "%s", ph->spec->ip);
+		else if (ip_take(net, &next, net->addr + GUEST_FIRST, used, n_used, ph->spec->name,
+				 ph->ip, e) < 0)
+			return -1;
+	}
+	next = net->addr + GUEST_FIRST;
+	for (size_t i = 0; i < p->n_guests; i++) {
+		struct plan_guest *pg = &p->guests[i];
+
+		if (pg->spec->ip)
+			snprintf(pg->ip, sizeof(pg->ip), "%s", pg->spec->ip);
+		else if (ip_take(net, &next, UINT32_MAX, used, n_used, pg->spec->name, pg->ip,
+				 e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static char *hosts_file(const struct plan *p)
+{
+	struct buf b = { 0 };
+
+	buf_printf(&b, "# lab %s (xlab)\n", p->spec->lab);
+	for (size_t i = 0; i < p->n_hosts; i++)
+		buf_printf(&b, "%s %s\n", p->hosts[i].ip, p->hosts[i].spec->name);
+	for (size_t i = 0; i < p->n_guests; i++)
+		buf_printf(&b, "%s %s\n", p->guests[i].ip, p->guests[i].spec->name);
+	return buf_steal(&b);
+}
+
+static const struct plan_host *host_by_name(const struct plan *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_hosts; i++)
+		if (strcmp(p->hosts[i].spec->name, name) == 0)
+			return &p->hosts[i];
+	return NULL;
+}
+
+int plan_build(const struct spec *s, const struct plan_env *env, struct plan **out,
+	       struct xerr *e)
+{
+	struct plan *p = xcalloc(1, sizeof(*p));
+	struct cidr net;
+	char hex[65];
+
+	p->spec = s;
+	if (cidr_parse(env->subnet, &net, e) < 0)
+		goto fail;
+	cidr_format(&net, p->subnet, sizeof(p->subnet));
+	p->prefix = net.prefix;
+	ip_format(net.addr + 1, p->gateway);
+	ip_format(net.prefix ? 0xffffffffu << (32 - net.prefix) : 0, p->netmask);
+	p->network = xasprintf("xlab-%s", s->lab);
+	/* Bridge names must fit IFNAMSIZ; a hash keeps long lab names apart. */
+	sha256_hex(s->lab, strlen(s->lab), hex);
+	snprintf(p->bridge, sizeof(p->bridge), "xlbr-%.8s", hex);
+
+	p->n_hosts = s->n_hosts;
+	p->hosts = xcalloc(s->n_hosts ? s->n_hosts : 1, sizeof(*p->hosts));
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		struct plan_host *ph = &p->hosts[i];
+
+		ph->spec = &s->hosts[i];
+		ph->domain = xasprintf("xlab-%s-%s", s->lab, ph->spec->name);
+		plan_mac(s->lab, ph->spec->name, ph->mac);
+		host_paths(ph, env->state_dir);
+	}
+	p->n_guests = s->n_guests;
+	p->guests = xcalloc(s->n_guests ? s->n_guests : 1, sizeof(*p->guests));
+	for (size_t i = 0; i < s->n_guests; i++) {
+		struct plan_guest *pg = &p->guests[i];
+
+		pg->spec = &s->guests[i];
+		pg->host = host_by_name(p, pg->spec->host);
+		if (!pg->host) {
+			xerr_set(e, XLAB_EXIT_USAGE, "guest '%s': no host '%s'", pg->spec->name,
+				 pg->spec->host);
+			goto fail;
+		}
+		plan_mac(s->lab, pg->spec->name, pg->mac);
+		pg->lv = xasprintf("/dev/%s/%s", s->vg, pg->spec->name);
+	}
+	if (macs_unique(p, e) < 0 || plan_addresses(p, &net, e) < 0)
+		goto fail;
+	p->network_xml = network_xml(p);
+	p->hosts_file = hosts_file(p);
+	for (size_t i = 0; i < p->n_hosts; i++) {
+		struct plan_host *ph = &p->hosts[i];
+
+		ph->grub_cfg = grub_cfg(ph);
+		ph->domain_xml = domain_xml(p, ph, env->accel);
+		ph->storage_steps = host_storage_steps(s, ph);
+	}
+	for (size_t i = 0; i < p->n_guests; i++) {
+		p->guests[i].xl_cfg = xl_cfg(p, &p->guests[i]);
+		p->guests[i].lvm_steps = guest_lvm_steps(s, &p->guests[i]);
+	}
+	*out = p;
+	return 0;
+fail:
+	plan_free(p);
+	return -1;
+}
+
+void plan_free(struct plan *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_hosts; i++) {
+		struct plan_host *ph = &p->hosts[i];
+
+		free(ph->domain);
+		free(ph->dir);
+		free(ph->root_overlay);
+		free(ph->data_disk);
+		strv_free(ph->extra_disks);
+		free(ph->config_disk);
+		free(ph->boot_iso);
+		free(ph->serial_log);
+		free(ph->grub_cfg);
+		free(ph->domain_xml);
+		strv_free(ph->storage_steps);
+	}
+	for (size_t i = 0; i < p->n_guests; i++) {
+		free(p->guests[i].lv);
+		free(p->guests[i].xl_cfg);
+		strv_free(p->guests[i].lvm_steps);
+	}
+	free(p->hosts);
+	free(p->guests);
+	free(p->network);
+	free(p->network_xml);
+	free(p->hosts_file);
+	free(p);
+}
+
+void plan_print(const struct plan *p, FILE *f)
+{
+	fprintf(f, "# lab %s: network %s (bridge %s, subnet %s, gateway %s, isolated)\n",
+		p->spec->lab, p->network, p->bridge, p->subnet, p->gateway);
+	fprintf(f, "\n## network %s\n%s", p->network, p->network_xml);
+	fprintf(f, "\n## /etc/hosts on every host\n%s", p->hosts_file);
+	for (size_t i = 0; i < p->n_hosts; i++) {
+		const struct plan_host *ph = &p->hosts[i];
+
+		fprintf(f, "\n## host %s: domain %s, mac %s, ip %s\n", ph->spec->name, ph->domain,
+			ph->mac, ph->ip);
+		fprintf(f, "### disks\n");
+		fprintf(f, "%s (qcow2 overlay of the image's root.qcow2)\n", ph->root_overlay);
+		fprintf(f, "%s (%" PRIu64 " bytes, sparse)\n", ph->data_disk, ph->spec->data_disk);
+		for (size_t k = 0; k < ph->spec->n_disks; k++)
+			fprintf(f, "%s (%" PRIu64 " bytes, sparse)\n", ph->extra_disks[k],
+				ph->spec->disks[k]);
+		fprintf(f, "%s (config disk: hostname, network, hosts, keys)\n", ph->config_disk);
+		fprintf(f, "### storage (agent)\n");
+		for (char **st = ph->storage_steps; *st; st++)
+			fprintf(f, "%s\n", *st);
+		fprintf(f, "### grub.cfg (boot ISO %s)\n%s", ph->boot_iso, ph->grub_cfg);
+		fprintf(f, "### libvirt domain\n%s", ph->domain_xml);
+	}
+	for (size_t i = 0; i < p->n_guests; i++) {
+		const struct plan_guest *pg = &p->guests[i];
+
+		fprintf(f, "\n## guest %s on %s: mac %s, ip %s, volume %s\n", pg->spec->name,
+			pg->host->spec->name, pg->mac, pg->ip, pg->lv);
+		fprintf(f, "### LVM and root filesystem (agent)\n");
+		for (char **st = pg->lvm_steps; *st; st++)
+			fprintf(f, "%s\n", *st);
+		fprintf(f, "### /etc/xen/xlab/%s.cfg\n%s", pg->spec->name, pg->xl_cfg);
+	}
+}

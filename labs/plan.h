@@ -1,0 +1,75 @@
+/* The plan: everything `up` will make for a spec, computed purely from the
+ * spec and a few facts about this machine. Same inputs, same plan, byte for
+ * byte: MACs, addresses, paths, libvirt XML, grub.cfg, xl configs. */
+#ifndef XLAB_PLAN_H
+#define XLAB_PLAN_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "spec.h"
+
+#define PLAN_GUEST_KIT "/var/lib/xlab/guest"
+
+/* What the plan needs from outside the spec. */
+struct plan_env {
+	const char *state_dir; /* the lab's directory (xlab_home()/labs/LAB) */
+	const char *image_dir; /* the image's directory */
+	const char *accel;     /* "kvm" or "qemu" */
+	const char *subnet;    /* the spec's, or the one allocated for the lab */
+};
+
+struct plan_host {
+	const struct spec_host *spec;
+	char *domain;       /* libvirt domain name: xlab-LAB-HOST */
+	char mac[18];
+	char ip[16];
+	char *dir;          /* STATE/hosts/HOST */
+	char *root_overlay; /* qcow2 over the image's root.qcow2 */
+	char *data_disk;
+	char **extra_disks; /* n = spec->n_disks */
+	char *config_disk;
+	char *boot_iso;
+	char *serial_log;
+	char *grub_cfg;     /* text */
+	char *domain_xml;   /* text */
+	char **storage_steps; /* NULL-terminated, human-readable LVM steps */
+};
+
+struct plan_guest {
+	const struct spec_guest *spec;
+	const struct plan_host *host;
+	char mac[18];
+	char ip[16];
+	char *lv;      /* /dev/VG/NAME */
+	char *xl_cfg;  /* text */
+	char **lvm_steps; /* NULL-terminated */
+};
+
+struct plan {
+	const struct spec *spec;
+	char *network;  /* libvirt network name: xlab-LAB */
+	char bridge[16];
+	char gateway[16];
+	char netmask[16];
+	int prefix;
+	char subnet[20];
+	char *network_xml;
+	char *hosts_file; /* /etc/hosts lines for every node */
+	struct plan_host *hosts;
+	size_t n_hosts;
+	struct plan_guest *guests;
+	size_t n_guests;
+};
+
+int plan_build(const struct spec *s, const struct plan_env *env, struct plan **out,
+	       struct xerr *e);
+void plan_free(struct plan *p);
+/* The whole plan as text, in the spirit of `xl create -n`. */
+void plan_print(const struct plan *p, FILE *f);
+
+/* Locally administered MAC from sha256("LAB/NODE"). */
+void plan_mac(const char *lab, const char *node, char out[18]);
+
+#endif

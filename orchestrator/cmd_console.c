@@ -1,0 +1,177 @@
+/* xlab console LAB NAME [--log]: a host's serial console (live through
+ * libvirt's console stream, or the captured log) or a guest's console (live
+ * through `xl console` in its dom0, or the log the agent keeps). */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "agent_client.h"
+#include "cmd.h"
+#include "hostconn.h"
+#include "labstate.h"
+#include "util.h"
+#include "virt.h"
+
+#define ESCAPE_CHAR 0x1d /* Ctrl-], as virsh console */
+
+static int host_log(const struct labstate *ls, const char *host, struct xerr *e)
+{
+	_cleanup_free_ char *path = xasprintf("%s/hosts/%s/serial.log", ls->dirs.dir, host);
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+
+	if (file_read_all(path, 0, &data, &len, e) < 0)
+		return -1;
+	fwrite(data, 1, len, stdout);
+	return 0;
+}
+
+/* Copies between the terminal and a libvirt console stream until Ctrl-]. */
+static int stream_pump(virStreamPtr st, struct xerr *e)
+{
+	struct termios saved, raw;
+	bool tty = tcgetattr(STDIN_FILENO, &saved) == 0;
+	char buf[4096];
+	int rc = 0;
+
+	if (tty) {
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
+	}
+	for (;;) {
+		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+		int n = virStreamRecv(st, buf, sizeof(buf));
+
+		if (n > 0) {
+			if (write(STDOUT_FILENO, buf, (size_t)n) < 0)
+				break;
+			continue;
+		}
+		if (n == 0)
+			break; /* the domain went away */
+		if (n != -2) {
+			rc = xerr_set(e, XLAB_EXIT_FAIL, "console: %s", virGetLastErrorMessage());
+			break;
+		}
+		if (poll(&pfd, 1, 50) > 0) {
+			ssize_t r = read(STDIN_FILENO, buf, sizeof(buf));
+
+			if (r <= 0 || memchr(buf, ESCAPE_CHAR, (size_t)r))
+				break;
+			if (virStreamSend(st, buf, (size_t)r) < 0)
+				break;
+		}
+	}
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+	return rc;
+}
+
+static int host_live(const char *lab, const char *host, struct xerr *e)
+{
+	_cleanup_free_ char *dom_name = xasprintf("xlab-%s-%s", lab, host);
+	struct virt *v = NULL;
+	virDomainPtr dom = NULL;
+	virStreamPtr st = NULL;
+	int rc = -1;
+
+	if (virt_open(virt_default_uri(NULL, NULL), &v, e) < 0)
+		return -1;
+	dom = virDomainLookupByName(virt_conn(v), dom_name);
+	st = virStreamNew(virt_conn(v), VIR_STREAM_NONBLOCK);
+	if (!dom || !st || virDomainOpenConsole(dom, NULL, st, VIR_DOMAIN_CONSOLE_FORCE) < 0) {
+		xerr_set(e, XLAB_EXIT_FAIL, "cannot open the console of %s: %s", dom_name,
+			 virGetLastErrorMessage());
+		goto out;
+	}
+	fprintf(stderr, "console of %s (%s); Ctrl-] leaves\n", host, dom_name);
+	rc = stream_pump(st, e);
+out:
+	if (st) {
+		virStreamAbort(st);
+		virStreamFree(st);
+	}
+	if (dom)
+		virDomainFree(dom);
+	virt_close(v);
+	return rc;
+}
+
+static int guest_console(const struct labstate *ls, const struct db_guest *g, bool log,
+			 struct xerr *e)
+{
+	const struct db_host *h = labstate_host(ls, g->host);
+	struct sshc *c = NULL;
+	struct agent *ag = NULL;
+	_cleanup_free_ char *local = NULL;
+	struct json_object *res = NULL, *a, *text;
+	int status = 0, rc = -1;
+
+	if (!h)
+		return xerr_set(e, XLAB_EXIT_FAIL, "guest '%s' is on unknown host '%s'", g->name,
+				g->host);
+	if (lab_host_connect(&ls->dirs, h->name, h->ip, &c, e) < 0)
+		return -1;
+	if (!log) {
+		const char *argv[] = { "xl", "console", g->name, NULL };
+
+		fprintf(stderr, "console of guest %s on %s; Ctrl-] leaves\n", g->name, h->name);
+		rc = sshc_exec_interactive(c, argv, &status, e);
+		goto out;
+	}
+	if (agent_local_path(&local, e) < 0 || agent_open(c, local, &ag, e) < 0)
+		goto out;
+	a = json_object_new_object();
+	json_object_object_add(a, "name", json_object_new_string(g->name));
+	json_object_object_add(a, "max_bytes", json_object_new_int(1 << 20));
+	if (agent_call(ag, "guest.console", a, &res, e) < 0)
+		goto out;
+	if (json_object_object_get_ex(res, "text", &text))
+		fputs(json_object_get_string(text), stdout);
+	rc = 0;
+out:
+	json_object_put(res);
+	agent_close(ag);
+	sshc_free(c);
+	return rc;
+}
+
+int cmd_console(int argc, char **argv, struct xerr *e)
+{
+	static const struct option longopts[] = {
+		{ "log", no_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct labstate ls;
+	const struct db_guest *g;
+	bool log = false;
+	int c, rc = -1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != 'l')
+			return cmd_usage_error(e, "console", "unknown option");
+		log = true;
+	}
+	if (argc - optind != 2)
+		return cmd_usage_error(e, "console", "expected LAB and a host or guest name");
+	if (labstate_load(argv[optind], &ls, e) < 0)
+		goto out;
+	if (labstate_host(&ls, argv[optind + 1]))
+		rc = log ? host_log(&ls, argv[optind + 1], e) :
+			   host_live(ls.lab, argv[optind + 1], e);
+	else if ((g = labstate_guest(&ls, argv[optind + 1])))
+		rc = guest_console(&ls, g, log, e);
+	else
+		labstate_no_such(&ls, "host or guest", argv[optind + 1], e);
+out:
+	labstate_free(&ls);
+	return rc;
+}

@@ -1,0 +1,121 @@
+/* xlab list LAB [--json]: every domain of every host of a lab, in xl's own
+ * table (Name, ID, Mem, VCPUs, State, Time(s)) with the host last. */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent_client.h"
+#include "cmd.h"
+#include "hostconn.h"
+#include "labstate.h"
+#include "util.h"
+
+static int host_domains(const struct labstate *ls, const struct db_host *h,
+			struct json_object **guests, struct xerr *e)
+{
+	struct sshc *c = NULL;
+	struct agent *ag = NULL;
+	_cleanup_free_ char *local = NULL;
+	struct json_object *res = NULL, *list;
+	int rc = -1;
+
+	if (agent_local_path(&local, e) < 0 || lab_host_connect(&ls->dirs, h->name, h->ip, &c, e) < 0)
+		goto out;
+	if (agent_open(c, local, &ag, e) < 0 || agent_call(ag, "guest.list", NULL, &res, e) < 0)
+		goto out;
+	if (!json_object_object_get_ex(res, "guests", &list)) {
+		xerr_set(e, XLAB_EXIT_FAIL, "agent on '%s': guest.list without guests", h->name);
+		goto out;
+	}
+	*guests = json_object_get(list);
+	rc = 0;
+out:
+	json_object_put(res);
+	agent_close(ag);
+	sshc_free(c);
+	return rc;
+}
+
+static const char *jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "";
+}
+
+static int64_t jint(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
+}
+
+int cmd_list(int argc, char **argv, struct xerr *e)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct labstate ls;
+	struct json_object *all = json_object_new_array();
+	bool json = false;
+	size_t failed = 0;
+	int c, rc = -1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != 'j') {
+			json_object_put(all);
+			return cmd_usage_error(e, "list", "unknown option");
+		}
+		json = true;
+	}
+	if (optind != argc - 1) {
+		json_object_put(all);
+		return cmd_usage_error(e, "list", "expected one lab name");
+	}
+	if (labstate_load(argv[optind], &ls, e) < 0)
+		goto out;
+	if (!json)
+		printf("%-32s %5s %5s %5s %10s %9s  %s\n", "Name", "ID", "Mem", "VCPUs", "State",
+		       "Time(s)", "Host");
+	for (size_t i = 0; i < ls.n_hosts; i++) {
+		const struct db_host *h = &ls.hosts[i];
+		struct json_object *guests = NULL;
+		struct xerr he = { 0 };
+
+		if (host_domains(&ls, h, &guests, &he) < 0) {
+			/* One unreachable host must not hide the others. */
+			fprintf(stderr, "xlab: %s: %s\n", h->name, he.msg);
+			failed++;
+			continue;
+		}
+		for (size_t k = 0; k < json_object_array_length(guests); k++) {
+			struct json_object *g = json_object_array_get_idx(guests, k);
+			struct json_object *v;
+
+			if (json) {
+				json_object_object_add(g, "host", json_object_new_string(h->name));
+				json_object_array_add(all, json_object_get(g));
+				continue;
+			}
+			printf("%-32s %5lld %5lld %5lld %10s %9.1f  %s\n", jstr(g, "name"),
+			       (long long)jint(g, "domid"), (long long)(jint(g, "memory_kib") / 1024),
+			       (long long)jint(g, "vcpus"), jstr(g, "state"),
+			       json_object_object_get_ex(g, "time_s", &v) ? json_object_get_double(v)
+									  : 0.0,
+			       h->name);
+		}
+		json_object_put(guests);
+	}
+	if (json)
+		printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY |
+								JSON_C_TO_STRING_NOSLASHESCAPE));
+	rc = failed ? xerr_set(e, XLAB_EXIT_FAIL, "%zu of %zu host(s) did not answer", failed,
+			       ls.n_hosts) : 0;
+out:
+	json_object_put(all);
+	labstate_free(&ls);
+	return rc;
+}

@@ -1,0 +1,90 @@
+/* xlab plan FILE: what `up` would make, printed, with nothing touched. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "image.h"
+#include "paths.h"
+#include "plan.h"
+#include "spec.h"
+#include "subnet.h"
+#include "util.h"
+
+/* A guess without libvirt: `up` asks libvirt's domain capabilities. */
+static const char *accel_guess(void)
+{
+	_cleanup_free_ char *cpuinfo = NULL;
+	size_t len;
+	struct xerr e = { 0 };
+
+	if (access("/dev/kvm", R_OK | W_OK) != 0 ||
+	    file_read_all("/proc/cpuinfo", 0, &cpuinfo, &len, &e) < 0)
+		return "qemu";
+	return strstr(cpuinfo, " vmx") || strstr(cpuinfo, " svm") ? "kvm" : "qemu";
+}
+
+int cmd_plan(int argc, char **argv, struct xerr *e)
+{
+	static const struct option longopts[] = {
+		{ "accel", required_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *accel = NULL;
+	struct spec *s = NULL;
+	struct spec_diags diags = { 0 };
+	struct plan *p = NULL;
+	_cleanup_free_ char *home = NULL, *state = NULL, *image_dir = NULL, *image = NULL;
+	char subnet[20];
+	int c, rc = -1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != 'a')
+			return cmd_usage_error(e, "plan", "unknown option");
+		if (strcmp(optarg, "kvm") != 0 && strcmp(optarg, "qemu") != 0)
+			return cmd_usage_error(e, "plan", "--accel takes kvm or qemu, not '%s'",
+					       optarg);
+		accel = optarg;
+	}
+	if (optind != argc - 1)
+		return cmd_usage_error(e, "plan", "expected one spec file");
+	if (spec_load(argv[optind], &s, &diags, e) < 0) {
+		spec_diags_print(&diags, stderr);
+		goto out;
+	}
+	if (xlab_home(&home, e) < 0)
+		goto out;
+	if (s->subnet) {
+		snprintf(subnet, sizeof(subnet), "%s", s->subnet);
+	} else if (subnet_allocate(s->lab, NULL, 0, subnet, e) < 0) {
+		goto out;
+	}
+	image = image_name_for_xen(s->xen);
+	state = xasprintf("%s/labs/%s", home, s->lab);
+	image_dir = xasprintf("%s/images/%s", home, image);
+	{
+		struct plan_env env = {
+			.state_dir = state,
+			.image_dir = image_dir,
+			.accel = accel ? accel : accel_guess(),
+			.subnet = subnet,
+		};
+
+		if (plan_build(s, &env, &p, e) < 0)
+			goto out;
+		printf("# xlab plan %s (spec sha256 %s); image %s; accel %s%s\n", argv[optind],
+		       s->sha256, image, env.accel,
+		       s->subnet ? "" : "; subnet from the pool (the store may pick another "
+					"if this one is taken)");
+	}
+	plan_print(p, stdout);
+	rc = 0;
+out:
+	plan_free(p);
+	spec_diags_free(&diags);
+	spec_free(s);
+	return rc;
+}

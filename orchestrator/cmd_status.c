@@ -1,0 +1,169 @@
+/* xlab status [LAB] [--json]: labs, and each host's state, address and
+ * whether libvirt has it running. */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "db.h"
+#include "util.h"
+#include "virt.h"
+
+/* Seconds since an ISO 8601 UTC timestamp of the store, or -1. */
+static long since(const char *iso)
+{
+	struct tm tm = { 0 };
+
+	if (!iso || !strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm))
+		return -1;
+	return (long)(time(NULL) - timegm(&tm));
+}
+
+static const char *host_running(struct virt *v, const char *lab, const char *host,
+				long *uptime_s, const char *updated)
+{
+	_cleanup_free_ char *dom = xasprintf("xlab-%s-%s", lab, host);
+	struct virt_dom_info info;
+	struct xerr e = { 0 };
+
+	*uptime_s = -1;
+	if (!v)
+		return "unknown";
+	if (virt_domain_info(v, dom, &info, &e) < 0 || !info.exists)
+		return "absent";
+	if (!info.running)
+		return "shut off";
+	/* The store marks a host "up" when its sshd first answered. */
+	*uptime_s = since(updated);
+	return "running";
+}
+
+static int status_lab(struct db *db, struct virt *v, const struct db_lab *l,
+		      struct json_object *out, struct xerr *e)
+{
+	struct db_host *hosts = NULL;
+	struct db_guest *guests = NULL;
+	size_t nh = 0, ng = 0;
+	struct json_object *jl = NULL, *jh = NULL;
+
+	if (db_hosts_list(db, l->name, &hosts, &nh, e) < 0 ||
+	    db_guests_list(db, l->name, &guests, &ng, e) < 0) {
+		db_hosts_free(hosts, nh);
+		return -1;
+	}
+	if (out) {
+		jl = json_object_new_object();
+		jh = json_object_new_array();
+		json_object_object_add(jl, "lab", json_object_new_string(l->name));
+		json_object_object_add(jl, "state", json_object_new_string(l->state));
+		json_object_object_add(jl, "subnet", l->subnet ? json_object_new_string(l->subnet)
+							       : NULL);
+		json_object_object_add(jl, "spec", l->spec_path ? json_object_new_string(
+								     l->spec_path) : NULL);
+	} else {
+		printf("lab %s: %s, subnet %s, spec %s, %zu guest(s)\n", l->name, l->state,
+		       l->subnet ? l->subnet : "-", l->spec_path ? l->spec_path : "-", ng);
+	}
+	for (size_t i = 0; i < nh; i++) {
+		const struct db_host *h = &hosts[i];
+		long up;
+		const char *vm = strcmp(l->state, "down") == 0 ?
+					 "absent" : host_running(v, l->name, h->name, &up, h->updated);
+
+		if (strcmp(vm, "running") != 0)
+			up = -1;
+		if (out) {
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "name", json_object_new_string(h->name));
+			json_object_object_add(o, "state", json_object_new_string(h->state));
+			json_object_object_add(o, "vm", json_object_new_string(vm));
+			json_object_object_add(o, "ip", json_object_new_string(h->ip ? h->ip : ""));
+			json_object_object_add(o, "mac", json_object_new_string(h->mac ? h->mac : ""));
+			json_object_object_add(o, "image", h->image ? json_object_new_string(
+									    h->image) : NULL);
+			json_object_object_add(o, "uptime_s",
+					       up >= 0 ? json_object_new_int64(up) : NULL);
+			json_object_array_add(jh, o);
+		} else {
+			char upt[32] = "-";
+
+			if (up >= 0)
+				snprintf(upt, sizeof(upt), "%ldm%02lds", up / 60, up % 60);
+			printf("  %-12s %-10s %-9s %-15s %-17s %s\n", h->name, h->state, vm,
+			       h->ip ? h->ip : "-", h->mac ? h->mac : "-", upt);
+		}
+	}
+	if (out) {
+		json_object_object_add(jl, "hosts", jh);
+		json_object_array_add(out, jl);
+	}
+	db_hosts_free(hosts, nh);
+	db_guests_free(guests, ng);
+	return 0;
+}
+
+int cmd_status(int argc, char **argv, struct xerr *e)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "connect", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *connect = NULL, *only = NULL;
+	bool json = false;
+	struct db *db = NULL;
+	struct virt *v = NULL;
+	struct db_lab *labs = NULL;
+	struct json_object *out = NULL;
+	struct xerr ve = { 0 };
+	size_t n = 0, shown = 0;
+	int c, rc = -1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else if (c == 'c')
+			connect = optarg;
+		else
+			return cmd_usage_error(e, "status", "unknown option");
+	}
+	if (argc - optind > 1)
+		return cmd_usage_error(e, "status", "at most one lab name");
+	only = optind < argc ? argv[optind] : NULL;
+	if (db_open_default(&db, e) < 0)
+		return -1;
+	if (db_labs_list(db, &labs, &n, e) < 0)
+		goto out;
+	/* The store still answers when libvirt does not; say so and go on. */
+	if (virt_open(virt_default_uri(connect, NULL), &v, &ve) < 0)
+		fprintf(stderr, "xlab: warning: %s\n", ve.msg);
+	out = json ? json_object_new_array() : NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (only && strcmp(labs[i].name, only) != 0)
+			continue;
+		if (status_lab(db, v, &labs[i], out, e) < 0)
+			goto out;
+		shown++;
+	}
+	if (only && !shown) {
+		xerr_set(e, XLAB_EXIT_FAIL, "no lab named '%s' in the store", only);
+		goto out;
+	}
+	if (json)
+		printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY |
+								JSON_C_TO_STRING_NOSLASHESCAPE));
+	else if (!shown)
+		printf("no labs; `xlab up FILE` makes one\n");
+	rc = 0;
+out:
+	json_object_put(out);
+	db_labs_free(labs, n);
+	if (v)
+		virt_close(v);
+	db_close(db);
+	return rc;
+}

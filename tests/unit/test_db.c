@@ -1,0 +1,267 @@
+/* The store on a real sqlite file in a temporary directory. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "util.h"
+
+static char dir[] = "/tmp/xlab-test-db-XXXXXX";
+static char path[256];
+static struct db *db;
+
+static void setup(void)
+{
+	struct xerr e = { 0 };
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/xlab.db", dir);
+	cr_assert_eq(db_open(path, &db, &e), 0, "%s", e.msg);
+}
+
+static void teardown(void)
+{
+	struct xerr e = { 0 };
+
+	db_close(db);
+	rm_rf(dir, &e);
+}
+
+TestSuite(db, .init = setup, .fini = teardown);
+
+Test(db, migrates_to_current_schema_in_wal_mode)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+
+	cr_assert_eq(db_schema_version(db), 1);
+	cr_assert_eq(sqlite3_open(path, &h), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	char *ok = db_integrity_check(db);
+	cr_assert_str_eq(ok, "ok");
+	free(ok);
+}
+
+Test(db, reopening_keeps_data_and_version)
+{
+	struct xerr e = { 0 };
+	struct db_lab *l = NULL;
+
+	cr_assert_eq(db_lab_upsert(db, "demo", "lab.yaml", "abc", "10.80.0.0/24", "up", &e), 0);
+	db_close(db);
+	cr_assert_eq(db_open(path, &db, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_schema_version(db), 1);
+	cr_assert_eq(db_lab_get(db, "demo", &l, &e), 0);
+	cr_assert_not_null(l);
+	cr_assert_str_eq(l->subnet, "10.80.0.0/24");
+	db_lab_free(l);
+}
+
+Test(db, refuses_a_newer_schema)
+{
+	struct xerr e = { 0 };
+	struct db *other = NULL;
+	sqlite3 *h;
+
+	cr_assert_eq(sqlite3_open(path, &h), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(h, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	cr_assert_eq(db_open(path, &other, &e), -1);
+	cr_assert_not_null(strstr(e.msg, "schema version 99 is newer"), "%s", e.msg);
+}
+
+Test(db, runs_and_steps_record_status_and_duration)
+{
+	struct xerr e = { 0 };
+	int64_t run, step, step2;
+	struct db_run *runs = NULL;
+	struct db_step *steps = NULL;
+	size_t n = 0;
+
+	cr_assert_eq(db_run_begin(db, "demo", "up", "sha", &run, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_step_begin(db, run, "host.define", "h1", &step, &e), 0);
+	usleep(20 * 1000);
+	cr_assert_eq(db_step_end(db, step, "ok", NULL, &e), 0);
+	cr_assert_eq(db_step_begin(db, run, "host.start", "h1", &step2, &e), 0);
+	cr_assert_eq(db_step_end(db, step2, "failed", "boom", &e), 0);
+	cr_assert_eq(db_run_end(db, run, "failed", "boom", &e), 0);
+
+	cr_assert_eq(db_runs_list(db, "demo", 0, &runs, &n, &e), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(runs[0].status, "failed");
+	cr_assert_str_eq(runs[0].spec_sha256, "sha");
+	cr_assert_eq(runs[0].steps, 2);
+	cr_assert_eq(runs[0].steps_failed, 1);
+	cr_assert_geq(runs[0].duration_ms, 20);
+	cr_assert_eq(runs[0].pid, getpid());
+	db_runs_free(runs, n);
+
+	cr_assert_eq(db_steps_list(db, run, &steps, &n, &e), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(steps[0].name, "host.define");
+	cr_assert_geq(steps[0].duration_ms, 20);
+	cr_assert_str_eq(steps[1].message, "boom");
+	db_steps_free(steps, n);
+}
+
+Test(db, runs_filter_by_lab_newest_first_with_limit)
+{
+	struct xerr e = { 0 };
+	int64_t a, b, c;
+	struct db_run *runs = NULL;
+	size_t n = 0;
+
+	db_run_begin(db, "a", "up", NULL, &a, &e);
+	db_run_begin(db, "b", "up", NULL, &b, &e);
+	db_run_begin(db, "a", "down", NULL, &c, &e);
+	cr_assert_eq(db_runs_list(db, "a", 0, &runs, &n, &e), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(runs[0].id, c);
+	cr_assert_eq(runs[1].id, a);
+	cr_assert_eq(runs[0].duration_ms, -1, "a running run has no duration");
+	db_runs_free(runs, n);
+	cr_assert_eq(db_runs_list(db, NULL, 1, &runs, &n, &e), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(runs[0].id, c);
+	db_runs_free(runs, n);
+}
+
+Test(db, a_killed_run_is_marked_interrupted)
+{
+	struct xerr e = { 0 };
+	int64_t run, step, other;
+	struct db_run *r = NULL;
+
+	db_run_begin(db, "demo", "up", NULL, &run, &e);
+	db_step_begin(db, run, "host.boot", "h1", &step, &e);
+	db_run_begin(db, "else", "up", NULL, &other, &e);
+	cr_assert_eq(db_runs_mark_interrupted(db, "demo", &e), 0);
+	cr_assert_eq(db_run_get(db, run, &r, &e), 0);
+	cr_assert_str_eq(r->status, "interrupted");
+	db_runs_free(r, 1);
+	cr_assert_eq(db_run_get(db, other, &r, &e), 0);
+	cr_assert_str_eq(r->status, "running", "another lab's run is not touched");
+	db_runs_free(r, 1);
+	cr_assert_eq(db_run_get(db, 4242, &r, &e), -1);
+	cr_assert_not_null(strstr(e.msg, "no run 4242"));
+}
+
+Test(db, hosts_and_guests_upsert_by_lab_and_name)
+{
+	struct xerr e = { 0 };
+	struct db_host h = { .lab = "demo", .name = "h1", .mac = "02:00:00:00:00:01",
+			     .ip = "10.80.0.10", .state = "defined" };
+	struct db_guest g = { .lab = "demo", .host = "h1", .name = "web1", .state = "created" };
+	struct db_host *hs = NULL;
+	struct db_guest *gs = NULL;
+	size_t n = 0;
+
+	cr_assert_eq(db_host_upsert(db, &h, &e), 0, "%s", e.msg);
+	h.state = "up";
+	h.libvirt_uuid = "1234";
+	cr_assert_eq(db_host_upsert(db, &h, &e), 0);
+	h.lab = "other";
+	cr_assert_eq(db_host_upsert(db, &h, &e), 0);
+	cr_assert_eq(db_hosts_list(db, "demo", &hs, &n, &e), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(hs[0].state, "up");
+	cr_assert_str_eq(hs[0].libvirt_uuid, "1234");
+	cr_assert_null(hs[0].image);
+	db_hosts_free(hs, n);
+
+	cr_assert_eq(db_guest_upsert(db, &g, &e), 0);
+	g.state = "up";
+	cr_assert_eq(db_guest_upsert(db, &g, &e), 0);
+	cr_assert_eq(db_guests_list(db, "demo", &gs, &n, &e), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(gs[0].state, "up");
+	db_guests_free(gs, n);
+}
+
+Test(db, subnets_in_use_skip_labs_that_are_down)
+{
+	struct xerr e = { 0 };
+	char **used = NULL;
+
+	db_lab_upsert(db, "a", NULL, NULL, "10.90.1.0/24", "up", &e);
+	db_lab_upsert(db, "b", NULL, NULL, "10.90.2.0/24", "partial", &e);
+	db_lab_upsert(db, "c", NULL, NULL, "10.90.3.0/24", "up", &e);
+	cr_assert_eq(db_lab_set_state(db, "c", "down", &e), 0);
+	cr_assert_eq(db_subnets_in_use(db, &used, &e), 0);
+	cr_assert_eq(strv_len(used), 2);
+	cr_assert_str_eq(used[0], "10.90.1.0/24");
+	cr_assert_str_eq(used[1], "10.90.2.0/24");
+	strv_free(used);
+}
+
+Test(db, test_results_belong_to_their_run)
+{
+	struct xerr e = { 0 };
+	int64_t run;
+	struct db_test_result t = { .name = "ping", .kind = "run", .target = "h1",
+				    .passed = false, .duration_ms = 42, .output = "exit 1" };
+	struct db_test_result *v = NULL;
+	struct db_run *r = NULL;
+	size_t n = 0;
+
+	db_run_begin(db, "demo", "up", NULL, &run, &e);
+	t.run_id = run;
+	cr_assert_eq(db_test_result_add(db, &t, &e), 0, "%s", e.msg);
+	t.name = "console";
+	t.passed = true;
+	cr_assert_eq(db_test_result_add(db, &t, &e), 0);
+	cr_assert_eq(db_test_results_list(db, run, &v, &n, &e), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(v[0].name, "ping");
+	cr_assert_not(v[0].passed);
+	cr_assert(v[1].passed);
+	cr_assert_eq(v[0].duration_ms, 42);
+	db_test_results_free(v, n);
+	cr_assert_eq(db_run_get(db, run, &r, &e), 0);
+	cr_assert_eq(r->tests, 2);
+	cr_assert_eq(r->tests_failed, 1);
+	db_runs_free(r, 1);
+}
+
+struct holder {
+	const char *path;
+	sem_t locked;
+};
+
+static void *hold_write_lock(void *arg)
+{
+	struct holder *hd = arg;
+	sqlite3 *h;
+
+	sqlite3_open(hd->path, &h);
+	sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	sem_post(&hd->locked);
+	usleep(300 * 1000);
+	sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(h);
+	return NULL;
+}
+
+Test(db, a_second_writer_waits_instead_of_failing)
+{
+	struct xerr e = { 0 };
+	struct holder hd = { .path = path };
+	pthread_t t;
+	int64_t run, t0;
+
+	sem_init(&hd.locked, 0, 0);
+	pthread_create(&t, NULL, hold_write_lock, &hd);
+	sem_wait(&hd.locked);
+	t0 = now_ms();
+	cr_assert_eq(db_run_begin(db, "demo", "up", NULL, &run, &e), 0, "%s", e.msg);
+	cr_assert_geq(now_ms() - t0, 200, "the write went through while another held the lock");
+	pthread_join(t, NULL);
+}

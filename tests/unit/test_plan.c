@@ -1,0 +1,275 @@
+/* The plan: deterministic allocation and the rendered XML / configs,
+ * checked against a golden file and by parsing the XML back. */
+#include <criterion/criterion.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+#include "spec.h"
+#include "util.h"
+
+static const struct plan_env env_tcg = {
+	.state_dir = "/var/lib/xlab/labs/demo",
+	.image_dir = "/var/lib/xlab/images/xen-4.17",
+	.accel = "qemu",
+	.subnet = "10.80.0.0/24",
+};
+
+static char *src_path(const char *rel)
+{
+	const char *top = getenv("XLAB_SOURCE_DIR");
+
+	return xasprintf("%s/%s", top ? top : ".", rel);
+}
+
+static struct spec *load_text(const char *text)
+{
+	struct spec *s = NULL;
+	struct spec_diags d = { 0 };
+	struct xerr e = { 0 };
+
+	if (spec_load_buffer("t.yaml", text, strlen(text), &s, &d, &e) < 0) {
+		spec_diags_print(&d, stderr);
+		cr_assert_fail("spec did not load: %s", e.msg);
+	}
+	spec_diags_free(&d);
+	return s;
+}
+
+static struct spec *load_reference(void)
+{
+	_cleanup_free_ char *path = src_path("examples/reference.yaml");
+	struct spec *s = NULL;
+	struct spec_diags d = { 0 };
+	struct xerr e = { 0 };
+
+	cr_assert_eq(spec_load(path, &s, &d, &e), 0, "%s", e.msg);
+	spec_diags_free(&d);
+	return s;
+}
+
+static char *plan_text(const struct plan *p)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	plan_print(p, f);
+	fclose(f);
+	return text;
+}
+
+/* XPath string value of expr in xml. */
+static char *xpath(const char *xml, const char *expr)
+{
+	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "x.xml", NULL, XML_PARSE_NONET);
+	xmlXPathContextPtr ctx;
+	xmlXPathObjectPtr r;
+	char *out;
+
+	cr_assert_not_null(doc, "not well-formed XML:\n%s", xml);
+	ctx = xmlXPathNewContext(doc);
+	xmlXPathRegisterNs(ctx, BAD_CAST "xlab", BAD_CAST "https://xlab.dev/xmlns/libvirt/1");
+	r = xmlXPathEvalExpression(BAD_CAST expr, ctx);
+	out = r ? (char *)xmlXPathCastToString(r) : NULL;
+	xmlXPathFreeObject(r);
+	xmlXPathFreeContext(ctx);
+	xmlFreeDoc(doc);
+	return out;
+}
+
+static void assert_xpath(const char *xml, const char *expr, const char *want)
+{
+	char *got = xpath(xml, expr);
+
+	cr_assert_str_eq(got, want, "%s", expr);
+	xmlFree(got);
+}
+
+Test(plan, reference_matches_golden_file)
+{
+	struct spec *s = load_reference();
+	struct plan *p = NULL;
+	struct xerr e = { 0 };
+	_cleanup_free_ char *golden_path = src_path("tests/data/plan/reference.plan");
+	_cleanup_free_ char *golden = NULL;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+
+	cr_assert_eq(plan_build(s, &env_tcg, &p, &e), 0, "%s", e.msg);
+	text = plan_text(p);
+	if (getenv("XLAB_UPDATE_GOLDEN"))
+		cr_assert_eq(file_write_atomic(golden_path, text, strlen(text), 0644, &e), 0);
+	cr_assert_eq(file_read_all(golden_path, 0, &golden, &len, &e), 0,
+		     "%s (XLAB_UPDATE_GOLDEN=1 writes it)", e.msg);
+	cr_assert_str_eq(text, golden, "plan differs from %s", golden_path);
+	plan_free(p);
+	spec_free(s);
+}
+
+Test(plan, same_spec_same_plan)
+{
+	struct spec *s = load_reference();
+	struct plan *a = NULL, *b = NULL;
+	struct xerr e = { 0 };
+	_cleanup_free_ char *ta = NULL, *tb = NULL;
+
+	cr_assert_eq(plan_build(s, &env_tcg, &a, &e), 0);
+	cr_assert_eq(plan_build(s, &env_tcg, &b, &e), 0);
+	ta = plan_text(a);
+	tb = plan_text(b);
+	cr_assert_str_eq(ta, tb);
+	plan_free(a);
+	plan_free(b);
+	spec_free(s);
+}
+
+Test(plan, addresses_and_macs)
+{
+	struct spec *s = load_reference();
+	struct plan *p = NULL;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(plan_build(s, &env_tcg, &p, &e), 0);
+	cr_assert_str_eq(p->gateway, "10.80.0.1");
+	cr_assert_str_eq(p->netmask, "255.255.255.0");
+	cr_assert_str_eq(p->hosts[0].ip, "10.80.0.10");
+	cr_assert_str_eq(p->hosts[1].ip, "10.80.0.11");
+	cr_assert_str_eq(p->guests[0].ip, "10.80.0.50");
+	cr_assert_str_eq(p->guests[1].ip, "10.80.0.60", "explicit ip kept");
+	cr_assert_eq(p->guests[1].host, &p->hosts[1]);
+	cr_assert_str_eq(p->guests[1].lv, "/dev/xlab/db1");
+	cr_assert_str_eq(p->hosts[0].domain, "xlab-demo-h1");
+	cr_assert_str_eq(p->network, "xlab-demo");
+	cr_assert_eq(strlen(p->bridge), 13, "xlbr- + 8 hex fits IFNAMSIZ");
+	for (size_t i = 0; i < p->n_hosts; i++) {
+		unsigned first = (unsigned)strtoul(p->hosts[i].mac, NULL, 16);
+
+		cr_assert_eq(first & 3, 2, "%s: unicast, locally administered", p->hosts[i].mac);
+	}
+	cr_assert_str_neq(p->hosts[0].mac, p->hosts[1].mac);
+	plan_free(p);
+	spec_free(s);
+}
+
+Test(plan, mac_depends_on_lab_and_node_only)
+{
+	char a[18], b[18], c[18];
+
+	plan_mac("demo", "h1", a);
+	plan_mac("demo", "h1", b);
+	plan_mac("other", "h1", c);
+	cr_assert_str_eq(a, b);
+	cr_assert_str_neq(a, c);
+}
+
+Test(plan, allocation_skips_explicit_addresses)
+{
+	struct spec *s = load_text("lab: t\nxen: \"4.17\"\nnetwork: {subnet: 10.1.2.0/24}\n"
+				   "hosts:\n  - {name: a, ip: 10.1.2.10}\n  - {name: b}\n"
+				   "guests:\n  - {name: g1, host: a, ip: 10.1.2.50}\n"
+				   "  - {name: g2, host: b}\n");
+	struct plan *p = NULL;
+	struct plan_env env = env_tcg;
+	struct xerr e = { 0 };
+
+	env.subnet = "10.1.2.0/24";
+	cr_assert_eq(plan_build(s, &env, &p, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(p->hosts[0].ip, "10.1.2.10");
+	cr_assert_str_eq(p->hosts[1].ip, "10.1.2.11");
+	cr_assert_str_eq(p->guests[0].ip, "10.1.2.50");
+	cr_assert_str_eq(p->guests[1].ip, "10.1.2.51");
+	plan_free(p);
+	spec_free(s);
+}
+
+Test(plan, a_small_subnet_runs_out_with_a_clear_error)
+{
+	struct spec *s = load_text("lab: t\nxen: \"4.17\"\nhosts:\n  - {name: a}\n"
+				   "guests:\n  - {name: g1, host: a}\n");
+	struct plan *p = NULL;
+	struct plan_env env = env_tcg;
+	struct xerr e = { 0 };
+
+	env.subnet = "10.1.2.0/27"; /* .0-.31: room for hosts, none for guests at .50+ */
+	cr_assert_eq(plan_build(s, &env, &p, &e), -1);
+	cr_assert_not_null(strstr(e.msg, "no address left for 'g1'"), "%s", e.msg);
+	spec_free(s);
+}
+
+Test(plan, domain_xml_under_tcg_and_kvm)
+{
+	struct spec *s = load_reference();
+	struct plan *p = NULL;
+	struct plan_env env = env_tcg;
+	struct xerr e = { 0 };
+	const char *xml;
+
+	cr_assert_eq(plan_build(s, &env, &p, &e), 0);
+	xml = p->hosts[1].domain_xml;
+	assert_xpath(xml, "string(/domain/@type)", "qemu");
+	assert_xpath(xml, "string(/domain/cpu/model)", "qemu64");
+	assert_xpath(xml, "string(count(/domain/features/acpi) + count(/domain/features/apic))",
+		     "2");
+	assert_xpath(xml, "string(/domain/memory)", "3145728");
+	assert_xpath(xml, "string(/domain/metadata/xlab:lab/@name)", "demo");
+	assert_xpath(xml, "string(/domain/metadata/xlab:lab/@node)", "h2");
+	assert_xpath(xml, "string(/domain/devices/disk[serial='xlab-extra1']/source/@file)",
+		     "/var/lib/xlab/labs/demo/hosts/h2/extra-1.qcow2");
+	assert_xpath(xml, "string(count(/domain/devices/disk[serial='xlab-config']/readonly))",
+		     "1");
+	assert_xpath(xml, "string(/domain/devices/interface/mac/@address)", p->hosts[1].mac);
+	assert_xpath(xml, "string(/domain/devices/graphics/listen/@address)", "127.0.0.1");
+	assert_xpath(xml, "string(/domain/devices/serial/log/@file)",
+		     "/var/lib/xlab/labs/demo/hosts/h2/serial.log");
+	assert_xpath(p->network_xml, "string(count(/network/forward))", "0");
+	plan_free(p);
+
+	env.accel = "kvm";
+	cr_assert_eq(plan_build(s, &env, &p, &e), 0);
+	assert_xpath(p->hosts[0].domain_xml, "string(/domain/@type)", "kvm");
+	assert_xpath(p->hosts[0].domain_xml, "string(/domain/cpu/@mode)", "host-passthrough");
+	plan_free(p);
+	spec_free(s);
+}
+
+Test(plan, paths_are_escaped_in_xml)
+{
+	struct spec *s = load_reference();
+	struct plan *p = NULL;
+	struct plan_env env = env_tcg;
+	struct xerr e = { 0 };
+
+	env.state_dir = "/tmp/a&b<c>'\"";
+	cr_assert_eq(plan_build(s, &env, &p, &e), 0);
+	assert_xpath(p->hosts[0].domain_xml, "string(/domain/devices/serial/log/@file)",
+		     "/tmp/a&b<c>'\"/hosts/h1/serial.log");
+	plan_free(p);
+	spec_free(s);
+}
+
+Test(plan, xl_config_and_grub)
+{
+	struct spec *s = load_reference();
+	struct plan *p = NULL;
+	struct xerr e = { 0 };
+	const char *db1;
+
+	cr_assert_eq(plan_build(s, &env_tcg, &p, &e), 0);
+	db1 = p->guests[1].xl_cfg;
+	cr_assert_not_null(strstr(db1, "memory = 256\n"), "%s", db1);
+	cr_assert_not_null(strstr(db1, "disk = [ \"phy:/dev/xlab/db1,xvda,w\" ]\n"), "%s", db1);
+	cr_assert_not_null(strstr(db1, "on_crash = \"preserve\"\n"), "%s", db1);
+	cr_assert_null(strstr(db1, "on_crash = \"destroy\""), "pass-through wins: %s", db1);
+	cr_assert_not_null(strstr(db1, "xlab.ip=10.80.0.60/24"), "%s", db1);
+	cr_assert_not_null(strstr(p->guests[0].xl_cfg, "on_crash = \"destroy\"\n"));
+	cr_assert_not_null(strstr(p->hosts[0].grub_cfg, "dom0_mem=1024M,max:1024M"));
+	cr_assert_not_null(strstr(p->hosts[0].grub_cfg, "console=com1 com1=115200,8n1"));
+	cr_assert_not_null(strstr(p->hosts_file, "10.80.0.11 h2\n"));
+	cr_assert_not_null(strstr(p->hosts_file, "10.80.0.60 db1\n"));
+	plan_free(p);
+	spec_free(s);
+}
