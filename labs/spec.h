@@ -63,7 +63,7 @@ struct spec_test {
 	char **run;  /* argv, NULL-terminated */
 	char *expect_console;
 	int timeout_s;
-	struct spec_pos host_pos, guest_pos;
+	struct spec_pos host_pos, guest_pos, run_pos, expect_pos;
 };
 
 struct spec {
@@ -91,6 +91,7 @@ struct spec {
 struct spec_diag {
 	struct spec_pos pos;
 	char *msg;
+	char *hint; /* "did you mean 'hosts'?" or NULL; printed as "msg; hint" */
 };
 
 struct spec_diags {

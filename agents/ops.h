@@ -1,0 +1,43 @@
+/* The agent's operations, one group per file; main.c's table names them. */
+#ifndef XLAB_AGENT_OPS_H
+#define XLAB_AGENT_OPS_H
+
+#include "proto.h"
+
+#define OP(fn) int fn(struct json_object *args, struct json_object **result, struct xerr *e)
+
+/* ops_basic.c */
+OP(op_run);
+/* ops_facts.c */
+OP(op_facts);
+/* ops_storage.c */
+OP(op_storage_init);
+OP(op_storage_lv_create);
+OP(op_storage_lv_remove);
+OP(op_storage_lvs);
+OP(op_storage_vg_extend);
+OP(op_storage_vg_reduce);
+/* ops_guest.c */
+OP(op_guest_create);
+OP(op_guest_destroy);
+OP(op_guest_list);
+/* ops_console.c */
+OP(op_guest_console);
+OP(op_guest_wait_console);
+
+#undef OP
+
+/* ops_storage.c, shared with guests. The LV row `name` of vg, or NULL
+ * (borrowed from *lvs, which the caller puts). */
+int lv_find(const char *vg, const char *name, struct json_object **lvs,
+	    struct json_object **row, struct xerr *e);
+/* lvcreate unless it exists; *created says which. */
+int lv_create(const char *vg, const char *name, int64_t size, bool *created, struct xerr *e);
+/* lvremove -f if it exists; *removed says which. */
+int lv_remove(const char *vg, const char *name, bool *removed, struct xerr *e);
+
+/* ops_console.c: truncates NAME's console log and starts a detached process
+ * copying `xl console NAME` into it. */
+int console_capture_start(const char *name, struct xerr *e);
+
+#endif

@@ -1,0 +1,48 @@
+/* facts: what the controller needs to know about a dom0 before using it. */
+#include "ops.h"
+#include "parse.h"
+#include "sys.h"
+#include "util.h"
+
+static int facts_lvm(struct json_object *r, struct xerr *e)
+{
+	static const struct {
+		const char *tool, *kind, *fields, *key;
+	} reports[] = {
+		{ "vgs", "vg", "vg_name,vg_size,vg_free,pv_count,lv_count", "vgs" },
+		{ "pvs", "pv", "pv_name,vg_name,pv_size,pv_free,pv_used", "pvs" },
+		{ "lvs", "lv", "lv_name,vg_name,lv_size,lv_path,lv_attr", "lvs" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(reports); i++) {
+		struct json_object *rows;
+
+		if (lvm_report(reports[i].tool, reports[i].kind, reports[i].fields, NULL, &rows,
+			       e) < 0)
+			return -1;
+		json_object_object_add(r, reports[i].key, rows);
+	}
+	return 0;
+}
+
+int op_facts(struct json_object *args, struct json_object **result, struct xerr *e)
+{
+	char *argv[] = { "xl", "info", NULL };
+	struct spawn_result res;
+	struct json_object *r;
+	int rc;
+
+	(void)args;
+	if (agent_cmd(argv, 0, 60, &res, e) < 0)
+		return -1;
+	rc = xl_info_parse(res.out ? res.out : "", &r, e);
+	spawn_result_free(&res);
+	if (rc < 0)
+		return -1;
+	if (facts_lvm(r, e) < 0) {
+		json_object_put(r);
+		return -1;
+	}
+	*result = r;
+	return 0;
+}

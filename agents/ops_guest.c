@@ -1,0 +1,281 @@
+/* guest.*: Xen guests on logical volumes. A guest is an LV holding an ext4
+ * made from a rootfs tarball, an xl config in /etc/xen/xlab and a running
+ * domain whose console is copied to a log. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "ops.h"
+#include "parse.h"
+#include "sys.h"
+#include "util.h"
+
+#define GUEST_SIZE_MIN ((int64_t)16 << 20)
+#define GUEST_SIZE_MAX ((int64_t)64 << 40)
+#define XL_CFG_MAX (256 * 1024)
+#define GUEST_FSTAB "/dev/xvda / ext4 defaults 0 1\n"
+
+/* The domain's id, or -1 when no domain has that name. */
+static int domain_domid(const char *name, int64_t *domid, struct xerr *e)
+{
+	struct spawn_result r;
+	char *end;
+
+	*domid = -1;
+	if (agent_cmd((char *[]){ "xl", "domid", (char *)name, NULL }, CMD_ANY_EXIT, 60, &r,
+		      e) < 0)
+		return -1;
+	if (r.status == 0 && r.out) {
+		long long v = strtoll(r.out, &end, 10);
+
+		if (end != r.out && v >= 0)
+			*domid = v;
+	}
+	spawn_result_free(&r);
+	return 0;
+}
+
+/* "busybox" is the image's stock tarball; anything else an absolute path. */
+static int rootfs_resolve(const char *rootfs, char **tar, struct xerr *e)
+{
+	if (strcmp(rootfs, "busybox") == 0)
+		*tar = agent_path(AGENT_BUSYBOX_TAR);
+	else if (rootfs[0] == '/' && !strstr(rootfs, "/../") && !strstr(rootfs, "/./"))
+		*tar = xstrdup(rootfs);
+	else
+		return xerr_set(e, AGENT_EINVAL,
+				"rootfs '%s' is neither \"busybox\" nor an absolute tar path", rootfs);
+	if (!path_exists(*tar)) {
+		xerr_set(e, AGENT_ENOENT, "rootfs tarball %s does not exist in dom0", *tar);
+		free(*tar);
+		*tar = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static bool has_filesystem(const char *dev)
+{
+	struct spawn_result r;
+	struct xerr ignore = { 0 };
+	bool yes;
+
+	if (agent_cmd((char *[]){ "blkid", "-o", "value", "-s", "TYPE", (char *)dev, NULL },
+		      CMD_ANY_EXIT, 60, &r, &ignore) < 0)
+		return false;
+	yes = r.status == 0 && r.out && strncmp(r.out, "ext4", 4) == 0;
+	spawn_result_free(&r);
+	return yes;
+}
+
+/* The guest names its disk xvda, whatever the dom0 calls the LV. */
+static int tree_write_fstab(const char *tree, struct xerr *e)
+{
+	_cleanup_free_ char *etc = xasprintf("%s/etc", tree);
+	_cleanup_free_ char *fstab = xasprintf("%s/etc/fstab", tree);
+	struct stat st;
+
+	if (mkdir_p(etc, 0755, e) < 0)
+		return -1;
+	/* A tarball's etc could be a symlink leading out of the tree. */
+	if (lstat(etc, &st) < 0 || !S_ISDIR(st.st_mode))
+		return xerr_set(e, AGENT_EINVAL, "the rootfs's /etc is not a directory");
+	return file_write_atomic(fstab, GUEST_FSTAB, strlen(GUEST_FSTAB), 0644, e);
+}
+
+static int rootfs_make(const char *name, const char *tar, const char *dev, struct xerr *e)
+{
+	_cleanup_free_ char *tmp = agent_path(AGENT_TMP_DIR);
+	_cleanup_free_ char *tree = NULL;
+	struct spawn_result r;
+	struct xerr ignore = { 0 };
+	int rc = -1;
+
+	if (mkdir_p(tmp, 0700, e) < 0)
+		return -1;
+	tree = xasprintf("%s/%s.XXXXXX", tmp, name);
+	if (!mkdtemp(tree))
+		return xerr_errno(e, AGENT_EFAIL, "cannot make a directory in %s", tmp);
+	if (agent_cmd((char *[]){ "tar", "--numeric-owner", "-xf", (char *)tar, "-C", tree, NULL },
+		      0, 600, &r, e) < 0)
+		goto out;
+	spawn_result_free(&r);
+	if (tree_write_fstab(tree, e) < 0)
+		goto out;
+	if (agent_cmd((char *[]){ "mkfs.ext4", "-q", "-F", "-d", tree, (char *)dev, NULL }, 0,
+		      900, &r, e) < 0)
+		goto out;
+	spawn_result_free(&r);
+	rc = 0;
+out:
+	rm_rf(tree, &ignore);
+	return rc < 0 ? xerr_prefix(e, "making the filesystem of %s", dev) : 0;
+}
+
+static int cfg_write(const char *name, const char *cfg, char **path, struct xerr *e)
+{
+	_cleanup_free_ char *dir = agent_path(AGENT_CFG_DIR);
+
+	if (mkdir_p(dir, 0755, e) < 0)
+		return -1;
+	*path = xasprintf("%s/%s.cfg", dir, name);
+	return file_write_atomic(*path, cfg, strlen(cfg), 0644, e);
+}
+
+/* Created paused, so the console copy starts before the guest prints. */
+static int domain_start(const char *name, const char *cfg_path, struct xerr *e)
+{
+	struct spawn_result r;
+
+	if (agent_cmd((char *[]){ "xl", "create", "-p", (char *)cfg_path, NULL }, 0, 300, &r,
+		      e) < 0)
+		return -1;
+	spawn_result_free(&r);
+	if (console_capture_start(name, e) < 0)
+		return -1;
+	/* Leave `xl console` a moment to attach: its first lines are the kernel's. */
+	usleep(300 * 1000);
+	if (agent_cmd((char *[]){ "xl", "unpause", (char *)name, NULL }, 0, 60, &r, e) < 0)
+		return -1;
+	spawn_result_free(&r);
+	return 0;
+}
+
+struct guest_args {
+	const char *name, *vg, *rootfs, *cfg;
+	int64_t size;
+};
+
+static int guest_args_read(struct json_object *args, struct guest_args *g, struct xerr *e)
+{
+	if (arg_name(args, "name", &g->name, e) < 0 || arg_name(args, "vg", &g->vg, e) < 0 ||
+	    arg_int(args, "size_bytes", true, 0, GUEST_SIZE_MIN, GUEST_SIZE_MAX, &g->size, e) < 0 ||
+	    arg_str(args, "rootfs", true, &g->rootfs, e) < 0 ||
+	    arg_str(args, "xl_cfg", true, &g->cfg, e) < 0)
+		return -1;
+	if (strlen(g->cfg) > XL_CFG_MAX)
+		return xerr_set(e, AGENT_EINVAL, "xl_cfg longer than %d bytes", XL_CFG_MAX);
+	return 0;
+}
+
+static struct json_object *already(int64_t domid)
+{
+	struct json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "already", json_object_new_boolean(true));
+	json_object_object_add(r, "domid", json_object_new_int64(domid));
+	return r;
+}
+
+int op_guest_create(struct json_object *args, struct json_object **result, struct xerr *e)
+{
+	_cleanup_free_ char *tar = NULL, *cfg_path = NULL, *dev = NULL, *log = NULL;
+	struct json_object *lvs, *row, *r;
+	struct guest_args g;
+	int64_t domid;
+	bool created, made_fs;
+
+	if (guest_args_read(args, &g, e) < 0 || domain_domid(g.name, &domid, e) < 0)
+		return -1;
+	if (domid >= 0) {
+		*result = already(domid);
+		return 0;
+	}
+	if (rootfs_resolve(g.rootfs, &tar, e) < 0 || lv_create(g.vg, g.name, g.size, &created, e) < 0)
+		return xerr_prefix(e, "guest '%s'", g.name);
+	if (lv_find(g.vg, g.name, &lvs, &row, e) < 0)
+		return -1;
+	dev = xstrdup(row && row_str(row, "lv_path") && *row_str(row, "lv_path")
+			      ? row_str(row, "lv_path") : "");
+	json_object_put(lvs);
+	if (!*dev)
+		return xerr_set(e, AGENT_EFAIL, "logical volume %s/%s has no path", g.vg, g.name);
+	made_fs = created || !has_filesystem(dev);
+	if (made_fs && rootfs_make(g.name, tar, dev, e) < 0)
+		return xerr_prefix(e, "guest '%s'", g.name);
+	if (cfg_write(g.name, g.cfg, &cfg_path, e) < 0 || domain_start(g.name, cfg_path, e) < 0 ||
+	    domain_domid(g.name, &domid, e) < 0)
+		return xerr_prefix(e, "starting guest '%s'", g.name);
+	log = agent_path(AGENT_LOG_DIR "/%s.console", g.name);
+	r = json_object_new_object();
+	json_object_object_add(r, "already", json_object_new_boolean(false));
+	json_object_object_add(r, "domid", json_object_new_int64(domid));
+	json_object_object_add(r, "lv_path", json_object_new_string(dev));
+	json_object_object_add(r, "lv_created", json_object_new_boolean(created));
+	json_object_object_add(r, "fs_made", json_object_new_boolean(made_fs));
+	json_object_object_add(r, "cfg", json_object_new_string(cfg_path));
+	json_object_object_add(r, "console_log", json_object_new_string(log));
+	*result = r;
+	return 0;
+}
+
+/* Blkback lets go of the LV a moment after the domain is gone. */
+static int lv_remove_retry(const char *vg, const char *name, bool *removed, struct xerr *e)
+{
+	for (int i = 0;; i++) {
+		if (lv_remove(vg, name, removed, e) == 0)
+			return 0;
+		if (i == 9)
+			return -1;
+		xerr_clear(e);
+		sleep(1);
+	}
+}
+
+int op_guest_destroy(struct json_object *args, struct json_object **result, struct xerr *e)
+{
+	_cleanup_free_ char *cfg = NULL;
+	const char *name, *vg = NULL;
+	bool remove_lv, removed = false;
+	int64_t domid;
+	struct spawn_result r;
+
+	if (arg_name(args, "name", &name, e) < 0 || arg_bool(args, "remove_lv", false, &remove_lv, e) < 0)
+		return -1;
+	if (remove_lv && arg_name(args, "vg", &vg, e) < 0)
+		return -1;
+	if (domain_domid(name, &domid, e) < 0)
+		return -1;
+	if (domid >= 0) {
+		if (agent_cmd((char *[]){ "xl", "destroy", (char *)name, NULL }, 0, 120, &r, e) < 0)
+			return -1;
+		spawn_result_free(&r);
+	}
+	if (remove_lv && lv_remove_retry(vg, name, &removed, e) < 0)
+		return -1;
+	cfg = agent_path(AGENT_CFG_DIR "/%s.cfg", name);
+	if (unlink(cfg) < 0 && errno != ENOENT)
+		return xerr_errno(e, AGENT_EFAIL, "cannot remove %s", cfg);
+	*result = json_object_new_object();
+	json_object_object_add(*result, "destroyed", json_object_new_boolean(domid >= 0));
+	json_object_object_add(*result, "lv_removed", json_object_new_boolean(removed));
+	return 0;
+}
+
+int op_guest_list(struct json_object *args, struct json_object **result, struct xerr *e)
+{
+	struct spawn_result r;
+	struct json_object *list;
+	struct xerr ignore = { 0 };
+	int rc;
+
+	(void)args;
+	if (agent_cmd((char *[]){ "xl", "list", NULL }, 0, 60, &r, e) < 0)
+		return -1;
+	rc = xl_list_parse(r.out ? r.out : "", &list, e);
+	spawn_result_free(&r);
+	if (rc < 0)
+		return -1;
+	/* Exact memory is a bonus: the plain table already answers. */
+	if (agent_cmd((char *[]){ "xl", "list", "-l", NULL }, 0, 60, &r, &ignore) == 0) {
+		xl_list_long_merge(list, r.out ? r.out : "", &ignore);
+		spawn_result_free(&r);
+	}
+	*result = json_object_new_object();
+	json_object_object_add(*result, "guests", list);
+	return 0;
+}

@@ -1,0 +1,317 @@
+/* storage.*: the volume group on the dom0's data disks and its logical
+ * volumes (the seed's pvcreate/vgcreate/vgextend/vgreduce/lvcreate/lvremove/
+ * lvscan). Each op is idempotent: asking twice for the same state is fine. */
+#include <dirent.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "args.h"
+#include "ops.h"
+#include "sys.h"
+#include "util.h"
+
+#define PV_FIELDS "pv_name,vg_name,pv_size,pv_free,pv_used"
+#define LV_FIELDS "lv_name,vg_name,lv_size,lv_path,lv_attr"
+/* Smaller than an LVM extent is a mistake; larger than 64 TiB too. */
+#define LV_SIZE_MIN ((int64_t)4 << 20)
+#define LV_SIZE_MAX ((int64_t)64 << 40)
+
+/* The /dev path of the disk whose virtio serial is `serial`. */
+static int disk_by_serial(const char *serial, char **dev, struct xerr *e)
+{
+	_cleanup_free_ char *dir = agent_path("/sys/block");
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return xerr_errno(e, AGENT_EFAIL, "cannot list %s", dir);
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *path = xasprintf("%s/%s/serial", dir, de->d_name);
+		_cleanup_free_ char *s = NULL;
+		struct xerr ignore = { 0 };
+		size_t len;
+
+		if (de->d_name[0] == '.' || file_read_all(path, 4096, &s, &len, &ignore) < 0)
+			continue;
+		while (len && (s[len - 1] == '\n' || s[len - 1] == ' '))
+			s[--len] = '\0';
+		if (strcmp(s, serial) == 0) {
+			*dev = xasprintf("/dev/%s", de->d_name);
+			closedir(d);
+			return 0;
+		}
+	}
+	closedir(d);
+	return xerr_set(e, AGENT_ENOENT, "no disk with serial '%s' in %s", serial, dir);
+}
+
+static int vg_row(const char *vg, struct json_object **row, struct json_object **rows,
+		  struct xerr *e)
+{
+	if (lvm_report("vgs", "vg", "vg_name,vg_size,vg_free,pv_count,lv_count", NULL, rows, e) < 0)
+		return -1;
+	*row = rows_find(*rows, "vg_name", vg);
+	return 0;
+}
+
+static int lvm_run(char *const argv[], struct xerr *e)
+{
+	struct spawn_result r;
+
+	if (agent_cmd(argv, CMD_LVM, 300, &r, e) < 0)
+		return -1;
+	spawn_result_free(&r);
+	return 0;
+}
+
+/* Puts `dev` into `vg`, creating the VG when `create`; a PV already in it is
+ * left alone, a PV of another VG is refused. *added says whether it changed. */
+static int pv_into_vg(const char *vg, const char *dev, bool create, bool *added, struct xerr *e)
+{
+	struct json_object *pvs, *pv;
+	const char *owner;
+	int rc = -1;
+
+	*added = false;
+	if (lvm_report("pvs", "pv", PV_FIELDS, NULL, &pvs, e) < 0)
+		return -1;
+	pv = rows_find(pvs, "pv_name", dev);
+	owner = pv ? row_str(pv, "vg_name") : NULL;
+	if (owner && strcmp(owner, vg) == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (owner && *owner) {
+		xerr_set(e, AGENT_EINVAL, "%s already belongs to volume group '%s'", dev, owner);
+		goto out;
+	}
+	if (!pv && lvm_run((char *[]){ "pvcreate", "-y", (char *)dev, NULL }, e) < 0)
+		goto out;
+	if (lvm_run((char *[]){ create ? "vgcreate" : "vgextend", (char *)vg, (char *)dev, NULL },
+		    e) < 0)
+		goto out;
+	*added = true;
+	rc = 0;
+out:
+	json_object_put(pvs);
+	return rc;
+}
+
+/* {vg, size_bytes, free_bytes, pvs: [PVs of the VG]} */
+static int vg_state(const char *vg, struct json_object **result, struct xerr *e)
+{
+	struct json_object *vgs, *row, *pvs, *mine, *r;
+
+	if (vg_row(vg, &row, &vgs, e) < 0)
+		return -1;
+	if (!row) {
+		json_object_put(vgs);
+		return xerr_set(e, AGENT_ENOENT, "no volume group '%s'", vg);
+	}
+	r = json_object_new_object();
+	json_object_object_add(r, "vg", json_object_new_string(vg));
+	json_object_object_add(r, "size_bytes", json_object_new_int64(row_int(row, "vg_size")));
+	json_object_object_add(r, "free_bytes", json_object_new_int64(row_int(row, "vg_free")));
+	json_object_put(vgs);
+	if (lvm_report("pvs", "pv", PV_FIELDS, NULL, &pvs, e) < 0) {
+		json_object_put(r);
+		return -1;
+	}
+	mine = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(pvs); i++) {
+		struct json_object *pv = json_object_array_get_idx(pvs, i);
+		const char *owner = row_str(pv, "vg_name");
+
+		if (owner && strcmp(owner, vg) == 0)
+			json_object_array_add(mine, json_object_get(pv));
+	}
+	json_object_put(pvs);
+	json_object_object_add(r, "pvs", mine);
+	*result = r;
+	return 0;
+}
+
+static int vg_exists(const char *vg, bool *exists, struct xerr *e)
+{
+	struct json_object *vgs, *row;
+
+	if (vg_row(vg, &row, &vgs, e) < 0)
+		return -1;
+	*exists = row != NULL;
+	json_object_put(vgs);
+	return 0;
+}
+
+int op_storage_init(struct json_object *args, struct json_object **result, struct xerr *e)
+{
+	_cleanup_strv_ char **extras = NULL;
+	_cleanup_free_ char *data_dev = NULL;
+	const char *vg, *serial;
+	bool exists, added;
+
+	if (arg_name(args, "vg", &vg, e) < 0 || arg_str(args, "data_serial", true, &serial, e) < 0 ||
+	    arg_strv(args, "extra_serials", false, 64, &extras, e) < 0)
+		return -1;
+	if (!agent_serial_valid(serial))
+		return xerr_set(e, AGENT_EINVAL, "argument \"data_serial\" is not a disk serial");
+	for (char **s = extras; *s; s++)
+		if (!agent_serial_valid(*s))
+			return xerr_set(e, AGENT_EINVAL, "extra serial '%s' is not a disk serial", *s);
+	if (vg_exists(vg, &exists, e) < 0)
+		return -1;
+	if (!exists) {
+		if (disk_by_serial(serial, &data_dev, e) < 0 ||
+		    pv_into_vg(vg, data_dev, true, &added, e) < 0)
+			return xerr_prefix(e, "creating volume group '%s'", vg);
+	}
+	for (char **s = extras; *s; s++) {
+		_cleanup_free_ char *dev = NULL;
+
+		if (disk_by_serial(*s, &dev, e) < 0 || pv_into_vg(vg, dev, false, &added, e) < 0)
+			return xerr_prefix(e, "extending volume group '%s'", vg);
+	}
+	if (vg_state(vg, result, e) < 0)
+		return -1;
+	json_object_object_add(*result, "created", json_object_new_boolean(!exists));
+	return 0;
+}
+
+int op_storage_vg_extend(struct json_object *args, struct json_object **result, struct xerr *e)
+{
+	const char *vg, *dev;
+	bool added;
+
+	if (arg_name(args, "vg", &vg, e) < 0 || arg_dev(args, "device", &dev, e) < 0)
+		return -1;
+	if (pv_into_vg(vg, dev, false, &added, e) < 0 || vg_state(vg, result, e) < 0)
+		return -1;
+	json_object_object_add(*result, "added", json_object_new_boolean(added));
+	return 0;
+}
+
+int op_storage_vg_reduce(struct json_object *args, struct json_object **result, struct xerr *e)
+{
+	struct json_object *pvs, *pv;
+	const char *vg, *dev, *owner;
+	bool removed = false;
+	int64_t used = 0;
+
+	if (arg_name(args, "vg", &vg, e) < 0 || arg_dev(args, "device", &dev, e) < 0)
+		return -1;
+	if (lvm_report("pvs", "pv", PV_FIELDS, NULL, &pvs, e) < 0)
+		return -1;
+	pv = rows_find(pvs, "pv_name", dev);
+	owner = pv ? row_str(pv, "vg_name") : NULL;
+	removed = owner && strcmp(owner, vg) == 0;
+	used = pv ? row_int(pv, "pv_used") : 0;
+	json_object_put(pvs);
+	/* Moving extents (pvmove) is out of scope: a used PV stays. */
+	if (removed && used > 0)
+		return xerr_set(e, AGENT_EINVAL, "%s holds %" PRId64 " bytes of '%s'; remove "
+				"those logical volumes first", dev, used, vg);
+	if (removed && lvm_run((char *[]){ "vgreduce", (char *)vg, (char *)dev, NULL }, e) < 0)
+		return -1;
+	if (vg_state(vg, result, e) < 0)
+		return -1;
+	json_object_object_add(*result, "removed", json_object_new_boolean(removed));
+	return 0;
+}
+
+/* The LV row named `name` in vg (NULL when none); *lvs owns it. */
+int lv_find(const char *vg, const char *name, struct json_object **lvs,
+	    struct json_object **row, struct xerr *e)
+{
+	if (lvm_report("lvs", "lv", LV_FIELDS, vg, lvs, e) < 0)
+		return -1;
+	*row = rows_find(*lvs, "lv_name", name);
+	return 0;
+}
+
+int lv_create(const char *vg, const char *name, int64_t size, bool *created, struct xerr *e)
+{
+	struct json_object *lvs, *row;
+	char sz[32];
+
+	if (lv_find(vg, name, &lvs, &row, e) < 0)
+		return -1;
+	*created = row == NULL;
+	json_object_put(lvs);
+	if (!*created)
+		return 0;
+	snprintf(sz, sizeof(sz), "%" PRId64 "b", size);
+	return lvm_run((char *[]){ "lvcreate", "-y", "-Wy", "-Zy", "-n", (char *)name, "-L", sz,
+				   (char *)vg, NULL }, e);
+}
+
+static int lv_result(const char *vg, const char *name, struct json_object **result,
+		     struct xerr *e)
+{
+	struct json_object *lvs, *row;
+
+	if (lv_find(vg, name, &lvs, &row, e) < 0)
+		return -1;
+	if (!row) {
+		json_object_put(lvs);
+		return xerr_set(e, AGENT_ENOENT, "no logical volume %s/%s", vg, name);
+	}
+	*result = json_object_get(row);
+	json_object_put(lvs);
+	return 0;
+}
+
+int op_storage_lv_create(struct json_object *args, struct json_object **result, struct xerr *e)
+{
+	const char *vg, *name;
+	int64_t size;
+	bool created;
+
+	if (arg_name(args, "vg", &vg, e) < 0 || arg_name(args, "name", &name, e) < 0 ||
+	    arg_int(args, "size_bytes", true, 0, LV_SIZE_MIN, LV_SIZE_MAX, &size, e) < 0)
+		return -1;
+	if (lv_create(vg, name, size, &created, e) < 0 || lv_result(vg, name, result, e) < 0)
+		return -1;
+	json_object_object_add(*result, "created", json_object_new_boolean(created));
+	return 0;
+}
+
+int lv_remove(const char *vg, const char *name, bool *removed, struct xerr *e)
+{
+	struct json_object *lvs, *row;
+	_cleanup_free_ char *target = xasprintf("%s/%s", vg, name);
+
+	if (lv_find(vg, name, &lvs, &row, e) < 0)
+		return -1;
+	*removed = row != NULL;
+	json_object_put(lvs);
+	if (!*removed)
+		return 0;
+	return lvm_run((char *[]){ "lvremove", "-f", target, NULL }, e);
+}
+
+int op_storage_lv_remove(struct json_object *args, struct json_object **result, struct xerr *e)
+{
+	const char *vg, *name;
+	bool removed;
+
+	if (arg_name(args, "vg", &vg, e) < 0 || arg_name(args, "name", &name, e) < 0)
+		return -1;
+	if (lv_remove(vg, name, &removed, e) < 0)
+		return -1;
+	*result = json_object_new_object();
+	json_object_object_add(*result, "removed", json_object_new_boolean(removed));
+	return 0;
+}
+
+int op_storage_lvs(struct json_object *args, struct json_object **result, struct xerr *e)
+{
+	struct json_object *lvs;
+	const char *vg;
+
+	if (arg_name(args, "vg", &vg, e) < 0)
+		return -1;
+	if (lvm_report("lvs", "lv", LV_FIELDS, vg, &lvs, e) < 0)
+		return -1;
+	*result = json_object_new_object();
+	json_object_object_add(*result, "lvs", lvs);
+	return 0;
+}

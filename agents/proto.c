@@ -1,0 +1,206 @@
+#include "proto.h"
+
+#include <string.h>
+
+#include "util.h"
+
+static const char *const errc_names[] = {
+	[AGENT_EFAIL] = "efail",
+	[AGENT_EINVAL] = "einval",
+	[AGENT_ENOENT] = "enoent",
+	[AGENT_EPROTO] = "eproto",
+	[AGENT_ETIMEOUT] = "etimeout",
+};
+
+const char *agent_errc_name(int code)
+{
+	if (code > 0 && (size_t)code < ARRAY_SIZE(errc_names) && errc_names[code])
+		return errc_names[code];
+	return "efail";
+}
+
+static bool op_name_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > AGENT_OP_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '.' || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* Non-strict json-c accepts single quotes, bare words and trailing garbage;
+ * a request is exactly one strict JSON value and optional blanks. */
+static struct json_object *parse_strict(const char *line, size_t len, struct xerr *e)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o;
+	enum json_tokener_error jerr;
+	size_t used;
+
+	if (!tok) {
+		xerr_set(e, AGENT_EFAIL, "out of memory");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, line, (int)len);
+	jerr = json_tokener_get_error(tok);
+	used = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (!o || jerr != json_tokener_success) {
+		json_object_put(o);
+		xerr_set(e, AGENT_EPROTO, "request is not valid JSON: %s",
+			 jerr == json_tokener_continue ? "unexpected end of line"
+						       : json_tokener_error_desc(jerr));
+		return NULL;
+	}
+	for (; used < len; used++) {
+		if (!strchr(" \t\r", line[used]) || line[used] == '\0') {
+			json_object_put(o);
+			xerr_set(e, AGENT_EPROTO, "trailing data after the request");
+			return NULL;
+		}
+	}
+	return o;
+}
+
+static int decode_id(struct json_object *o, int64_t *id, struct xerr *e)
+{
+	struct json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(o, "id", &v) || !json_object_is_type(v, json_type_int))
+		return xerr_set(e, AGENT_EPROTO, "request needs an integer \"id\"");
+	n = json_object_get_int64(v);
+	/* json-c saturates out-of-range numbers, which land above the limit too. */
+	if (n < 0 || n >= AGENT_ID_MAX)
+		return xerr_set(e, AGENT_EPROTO, "\"id\" must be between 0 and 2^53-1");
+	*id = n;
+	return 0;
+}
+
+static int decode_fields(struct json_object *o, struct agent_req *req, struct xerr *e)
+{
+	struct json_object *v;
+	const char *op;
+	size_t oplen;
+
+	if (!json_object_object_get_ex(o, "v", &v) || !json_object_is_type(v, json_type_int))
+		return xerr_set(e, AGENT_EPROTO, "request needs an integer \"v\"");
+	if (json_object_get_int64(v) != AGENT_PROTO_VERSION)
+		return xerr_set(e, AGENT_EPROTO, "protocol version %lld not supported (agent speaks %d)",
+				(long long)json_object_get_int64(v), AGENT_PROTO_VERSION);
+	if (!json_object_object_get_ex(o, "op", &v) || !json_object_is_type(v, json_type_string))
+		return xerr_set(e, AGENT_EPROTO, "request needs a string \"op\"");
+	op = json_object_get_string(v);
+	oplen = (size_t)json_object_get_string_len(v);
+	if (!op_name_valid(op, oplen))
+		return xerr_set(e, AGENT_EPROTO, "\"op\" is not an operation name");
+	memcpy(req->op, op, oplen + 1);
+	if (!json_object_object_get_ex(o, "args", &v) || json_object_is_type(v, json_type_null)) {
+		req->args = json_object_new_object();
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_object))
+		return xerr_set(e, AGENT_EPROTO, "\"args\" must be an object");
+	req->args = json_object_get(v);
+	return 0;
+}
+
+int agent_req_decode(const char *line, size_t len, struct agent_req *req, struct xerr *e)
+{
+	struct json_object *o;
+	int rc = -1;
+
+	*req = (struct agent_req){ .id = -1 };
+	if (len > AGENT_LINE_MAX)
+		return xerr_set(e, AGENT_EPROTO, "request longer than %d bytes", AGENT_LINE_MAX);
+	o = parse_strict(line, len, e);
+	if (!o)
+		return -1;
+	if (!json_object_is_type(o, json_type_object)) {
+		xerr_set(e, AGENT_EPROTO, "request must be a JSON object");
+		goto out;
+	}
+	/* The id first: later errors can then name the request they answer. */
+	if (decode_id(o, &req->id, e) < 0 || decode_fields(o, req, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	json_object_put(o);
+	if (rc < 0) {
+		json_object_put(req->args);
+		req->args = NULL;
+	}
+	return rc;
+}
+
+void agent_req_free(struct agent_req *req)
+{
+	json_object_put(req->args);
+	req->args = NULL;
+}
+
+static char *resp_line(struct json_object *r)
+{
+	const char *s = json_object_to_json_string_ext(
+		r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	char *line = xasprintf("%s\n", s);
+
+	json_object_put(r);
+	return line;
+}
+
+static struct json_object *resp_head(int64_t id, bool ok)
+{
+	struct json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "v", json_object_new_int(AGENT_PROTO_VERSION));
+	json_object_object_add(r, "id", id >= 0 ? json_object_new_int64(id) : NULL);
+	json_object_object_add(r, "ok", json_object_new_boolean(ok));
+	return r;
+}
+
+char *agent_resp_ok(int64_t id, struct json_object *result)
+{
+	struct json_object *r = resp_head(id, true);
+
+	json_object_object_add(r, "result", result ? result : json_object_new_object());
+	return resp_line(r);
+}
+
+char *agent_resp_err(int64_t id, int code, const char *message)
+{
+	struct json_object *r = resp_head(id, false), *err = json_object_new_object();
+
+	json_object_object_add(err, "code", json_object_new_string(agent_errc_name(code)));
+	json_object_object_add(err, "message", json_object_new_string(message ? message : ""));
+	json_object_object_add(r, "error", err);
+	return resp_line(r);
+}
+
+char *agent_dispatch(const struct agent_op *ops, size_t n_ops, const char *line, size_t len)
+{
+	struct agent_req req;
+	struct json_object *result = NULL;
+	struct xerr e = { 0 };
+	const struct agent_op *op = NULL;
+	char *resp;
+
+	if (agent_req_decode(line, len, &req, &e) < 0)
+		return agent_resp_err(req.id, e.code, e.msg);
+	for (size_t i = 0; i < n_ops && !op; i++)
+		if (strcmp(ops[i].name, req.op) == 0)
+			op = &ops[i];
+	if (!op) {
+		xerr_set(&e, AGENT_EPROTO, "unknown op \"%s\"", req.op);
+		resp = agent_resp_err(req.id, e.code, e.msg);
+	} else if (op->fn(req.args, &result, &e) < 0) {
+		json_object_put(result);
+		resp = agent_resp_err(req.id, e.code ? e.code : AGENT_EFAIL, e.msg);
+	} else {
+		resp = agent_resp_ok(req.id, result);
+	}
+	agent_req_free(&req);
+	return resp;
+}

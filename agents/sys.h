@@ -1,0 +1,41 @@
+/* What the ops share: where the agent keeps things in dom0, and running the
+ * dom0 tools with their output captured (the agent's stdout is the protocol
+ * channel, so no child may ever write to it). */
+#ifndef XLAB_AGENT_SYS_H
+#define XLAB_AGENT_SYS_H
+
+#include <stdbool.h>
+
+#include <json-c/json.h>
+
+#include "err.h"
+#include "spawn.h"
+
+#define AGENT_WORK_DIR "/var/lib/xlab-agent"
+#define AGENT_TMP_DIR "/var/lib/xlab-agent/tmp"
+#define AGENT_CFG_DIR "/etc/xen/xlab"
+#define AGENT_LOG_DIR "/var/log/xlab"
+#define AGENT_BUSYBOX_TAR "/var/lib/xlab/guest/busybox.tar"
+
+/* $XLAB_AGENT_PREFIX + the formatted absolute path: lets tests run the ops
+ * that only touch files inside a scratch directory. */
+char *agent_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+enum {
+	CMD_LVM = 1 << 0,     /* LVM tools: without udev, which dom0 may lack */
+	CMD_ANY_EXIT = 1 << 1 /* a non-zero exit is a result, not an error */
+};
+
+/* Runs argv with stdout and stderr captured; errors carry AGENT_EFAIL. */
+int agent_cmd(char *const argv[], unsigned flags, int timeout_s, struct spawn_result *res,
+	      struct xerr *e);
+/* agent_cmd for `vgs|pvs|lvs --reportformat json --units b --nosuffix -o
+ * fields [target]`, parsed into an array of rows. */
+int lvm_report(const char *tool, const char *kind, const char *fields, const char *target,
+	       struct json_object **rows, struct xerr *e);
+/* The row whose `key` equals `value`, or NULL (borrowed). */
+struct json_object *rows_find(struct json_object *rows, const char *key, const char *value);
+const char *row_str(struct json_object *row, const char *key);
+int64_t row_int(struct json_object *row, const char *key);
+
+#endif

@@ -1,0 +1,632 @@
+/* The real static xlab-agent as a child process, spoken to over pipes the
+ * way the controller does over an SSH exec channel. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "spawn.h"
+#include "util.h"
+
+struct agent_proc {
+	pid_t pid;
+	int in;      /* the agent's stdin */
+	FILE *out;   /* the agent's stdout */
+};
+
+static const char *agent_bin(void)
+{
+	const char *p = getenv("XLAB_AGENT");
+
+	cr_assert(p && *p, "XLAB_AGENT is not set (run through meson test)");
+	return p;
+}
+
+static void agent_start(struct agent_proc *a, char *const env_add[])
+{
+	int in[2], out[2];
+
+	cr_assert_eq(pipe(in), 0);
+	cr_assert_eq(pipe(out), 0);
+	a->pid = fork();
+	cr_assert(a->pid >= 0);
+	if (a->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		for (char *const *kv = env_add; kv && *kv; kv++)
+			putenv(*kv);
+		execl(agent_bin(), "xlab-agent", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	a->in = in[1];
+	a->out = fdopen(out[0], "r");
+	cr_assert_not_null(a->out);
+}
+
+/* Closes stdin (EOF) and returns the exit status. */
+static int agent_finish(struct agent_proc *a)
+{
+	int status;
+	char rest[16];
+
+	close(a->in);
+	cr_assert_null(fgets(rest, sizeof(rest), a->out), "agent wrote more than asked");
+	fclose(a->out);
+	cr_assert_eq(waitpid(a->pid, &status, 0), a->pid);
+	cr_assert(WIFEXITED(status), "agent died of a signal");
+	return WEXITSTATUS(status);
+}
+
+static void send_raw(struct agent_proc *a, const char *data, size_t len)
+{
+	while (len) {
+		ssize_t n = write(a->in, data, len);
+
+		cr_assert(n > 0, "write to agent failed");
+		data += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Sends one line and reads one response line within timeout_s. */
+static struct json_object *call_raw(struct agent_proc *a, const char *line, int timeout_s)
+{
+	struct pollfd p = { .fd = fileno(a->out), .events = POLLIN };
+	char *resp = NULL;
+	size_t cap = 0;
+	struct json_object *o;
+
+	send_raw(a, line, strlen(line));
+	send_raw(a, "\n", 1);
+	cr_assert_eq(poll(&p, 1, timeout_s * 1000), 1, "no response within %d s to %.80s",
+		     timeout_s, line);
+	cr_assert(getline(&resp, &cap, a->out) > 0, "agent closed its output");
+	cr_assert(resp[strlen(resp) - 1] == '\n');
+	o = json_tokener_parse(resp);
+	cr_assert_not_null(o, "response is not JSON: %s", resp);
+	free(resp);
+	return o;
+}
+
+static struct json_object *get(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	json_object_object_get_ex(o, key, &v);
+	return v;
+}
+
+static struct json_object *expect_ok(struct json_object *resp, int id)
+{
+	cr_assert_eq(json_object_get_int(get(resp, "v")), 1);
+	cr_assert_eq(json_object_get_int(get(resp, "id")), id);
+	cr_assert(json_object_get_boolean(get(resp, "ok")), "not ok: %s",
+		  json_object_to_json_string(resp));
+	return get(resp, "result");
+}
+
+static const char *expect_err(struct json_object *resp, const char *code)
+{
+	struct json_object *err = get(resp, "error");
+
+	cr_assert(!json_object_get_boolean(get(resp, "ok")), "ok: %s",
+		  json_object_to_json_string(resp));
+	cr_assert_str_eq(json_object_get_string(get(err, "code")), code, "%s",
+			 json_object_to_json_string(resp));
+	return json_object_get_string(get(err, "message"));
+}
+
+Test(agent_exec, silent_until_asked_and_exits_0_on_eof)
+{
+	char *argv[] = { (char *)agent_bin(), NULL };
+	struct spawn_opts o = { .stdin_data = "", .capture_stdout = true, .capture_stderr = true,
+				.timeout_ms = 10000 };
+	struct spawn_result r;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(spawn_run(argv, &o, &r, &e), 0, "%s", e.msg);
+	cr_assert_eq(r.status, 0);
+	cr_assert_eq(r.out_len, 0, "agent printed on start: %s", r.out);
+	spawn_result_free(&r);
+}
+
+Test(agent_exec, conversation)
+{
+	struct agent_proc a;
+	struct json_object *resp, *res;
+	const char *msg;
+
+	agent_start(&a, NULL);
+	resp = call_raw(&a, "{\"v\":1,\"id\":1,\"op\":\"hello\"}", 10);
+	res = expect_ok(resp, 1);
+	cr_assert_eq(json_object_get_int(get(res, "proto")), 1);
+	cr_assert_str_eq(json_object_get_string(get(res, "version")), "0.1.0");
+	json_object_put(resp);
+
+	resp = call_raw(&a, "{\"v\":1,\"id\":2,\"op\":\"run\",\"args\":{\"argv\":[\"sh\",\"-c\","
+			    "\"echo hi; echo oops >&2; exit 3\"],\"timeout_s\":30}}", 30);
+	res = expect_ok(resp, 2);
+	cr_assert_eq(json_object_get_int(get(res, "status")), 3);
+	cr_assert_str_eq(json_object_get_string(get(res, "stdout")), "hi\n");
+	cr_assert_str_eq(json_object_get_string(get(res, "stderr")), "oops\n");
+	json_object_put(resp);
+
+	resp = call_raw(&a, "{\"v\":1,\"id\":3,\"op\":\"no.such.op\"}", 10);
+	cr_assert_eq(json_object_get_int(get(resp, "id")), 3);
+	msg = expect_err(resp, "eproto");
+	cr_assert(strstr(msg, "no.such.op"), "%s", msg);
+	json_object_put(resp);
+
+	resp = call_raw(&a, "{this is not json", 10);
+	expect_err(resp, "eproto");
+	cr_assert_null(get(resp, "id"));
+	json_object_put(resp);
+
+	resp = call_raw(&a, "{\"v\":1,\"id\":4,\"op\":\"run\",\"args\":{\"argv\":\"ls\"}}", 10);
+	cr_assert_eq(json_object_get_int(get(resp, "id")), 4);
+	expect_err(resp, "einval");
+	json_object_put(resp);
+
+	/* Still answering after all those errors. */
+	resp = call_raw(&a, "{\"v\":1,\"id\":5,\"op\":\"hello\"}", 10);
+	expect_ok(resp, 5);
+	json_object_put(resp);
+	cr_assert_eq(agent_finish(&a), 0);
+}
+
+Test(agent_exec, commands_cannot_read_the_protocol_channel)
+{
+	struct agent_proc a;
+	struct json_object *resp, *res;
+
+	agent_start(&a, NULL);
+	/* cat gets /dev/null, so it ends at once instead of eating the next line. */
+	resp = call_raw(&a, "{\"v\":1,\"id\":1,\"op\":\"run\",\"args\":{\"argv\":[\"cat\"]}}", 10);
+	res = expect_ok(resp, 1);
+	cr_assert_eq(json_object_get_int(get(res, "status")), 0);
+	cr_assert_str_eq(json_object_get_string(get(res, "stdout")), "");
+	json_object_put(resp);
+	resp = call_raw(&a, "{\"v\":1,\"id\":2,\"op\":\"hello\"}", 10);
+	expect_ok(resp, 2);
+	json_object_put(resp);
+	cr_assert_eq(agent_finish(&a), 0);
+}
+
+Test(agent_exec, run_limits)
+{
+	struct agent_proc a;
+	struct json_object *resp, *res;
+	int64_t t0 = now_ms();
+
+	agent_start(&a, NULL);
+	resp = call_raw(&a, "{\"v\":1,\"id\":1,\"op\":\"run\",\"args\":{\"argv\":[\"sleep\",\"30\"],"
+			    "\"timeout_s\":1}}", 15);
+	res = expect_ok(resp, 1);
+	cr_assert(json_object_get_boolean(get(res, "timed_out")));
+	cr_assert_eq(json_object_get_int(get(res, "status")), -1);
+	cr_assert_lt(now_ms() - t0, 10000);
+	json_object_put(resp);
+
+	resp = call_raw(&a, "{\"v\":1,\"id\":2,\"op\":\"run\",\"args\":{\"argv\":[\"head\",\"-c\","
+			    "\"100000\",\"/dev/zero\"]}}", 15);
+	res = expect_ok(resp, 2);
+	cr_assert_eq(json_object_get_string_len(get(res, "stdout")), 64 * 1024);
+	cr_assert(json_object_get_boolean(get(res, "stdout_truncated")));
+	json_object_put(resp);
+
+	resp = call_raw(&a, "{\"v\":1,\"id\":3,\"op\":\"run\",\"args\":{\"argv\":"
+			    "[\"/nonexistent/prog\"]}}", 15);
+	res = expect_ok(resp, 3);
+	cr_assert_eq(json_object_get_int(get(res, "status")), 127);
+	json_object_put(resp);
+	cr_assert_eq(agent_finish(&a), 0);
+}
+
+Test(agent_exec, refuses_a_line_over_one_mib_and_goes_on)
+{
+	struct agent_proc a;
+	struct json_object *resp;
+	size_t n = 3 * 512 * 1024;
+	char *big = xmalloc(n + 1);
+	const char *msg;
+
+	memset(big, 'x', n);
+	big[n] = '\0';
+	agent_start(&a, NULL);
+	resp = call_raw(&a, big, 20);
+	msg = expect_err(resp, "eproto");
+	cr_assert(strstr(msg, "longer"), "%s", msg);
+	json_object_put(resp);
+	resp = call_raw(&a, "{\"v\":1,\"id\":9,\"op\":\"hello\"}", 10);
+	expect_ok(resp, 9);
+	json_object_put(resp);
+	cr_assert_eq(agent_finish(&a), 0);
+	free(big);
+}
+
+/* Console logs under $XLAB_AGENT_PREFIX: the ops that read them need no Xen. */
+static char *console_prefix(void)
+{
+	char tmpl[] = "/tmp/xlab-agent-test.XXXXXX";
+	char *dir = xstrdup(mkdtemp(tmpl));
+	_cleanup_free_ char *logs = xasprintf("%s/var/log/xlab", dir);
+	struct xerr e = { 0 };
+
+	cr_assert_eq(mkdir_p(logs, 0755, &e), 0, "%s", e.msg);
+	return dir;
+}
+
+static void write_log(const char *dir, const char *name, const char *text)
+{
+	_cleanup_free_ char *p = xasprintf("%s/var/log/xlab/%s.console", dir, name);
+	struct xerr e = { 0 };
+
+	cr_assert_eq(file_write_atomic(p, text, strlen(text), 0644, &e), 0, "%s", e.msg);
+}
+
+Test(agent_exec, console_tail_and_wait)
+{
+	_cleanup_free_ char *dir = console_prefix();
+	_cleanup_free_ char *env = xasprintf("XLAB_AGENT_PREFIX=%s", dir);
+	char *env_add[] = { env, NULL };
+	struct agent_proc a;
+	struct json_object *resp, *res;
+	const char *msg;
+	struct xerr e = { 0 };
+	pid_t writer;
+
+	write_log(dir, "web1", "booting\nXLAB-GUEST-UP web1\n");
+	agent_start(&a, env_add);
+	resp = call_raw(&a, "{\"v\":1,\"id\":1,\"op\":\"guest.console\",\"args\":{\"name\":\"web1\","
+			    "\"max_bytes\":5}}", 10);
+	res = expect_ok(resp, 1);
+	cr_assert_str_eq(json_object_get_string(get(res, "text")), "web1\n");
+	cr_assert_eq(json_object_get_int(get(res, "size")), 27);
+	json_object_put(resp);
+
+	resp = call_raw(&a, "{\"v\":1,\"id\":2,\"op\":\"guest.wait_console\",\"args\":{\"name\":"
+			    "\"web1\",\"text\":\"XLAB-GUEST-UP web1\",\"timeout_s\":5}}", 10);
+	res = expect_ok(resp, 2);
+	cr_assert(json_object_get_boolean(get(res, "found")));
+	json_object_put(resp);
+
+	resp = call_raw(&a, "{\"v\":1,\"id\":3,\"op\":\"guest.wait_console\",\"args\":{\"name\":"
+			    "\"web1\",\"text\":\"never printed\",\"timeout_s\":1}}", 10);
+	msg = expect_err(resp, "etimeout");
+	cr_assert(strstr(msg, "XLAB-GUEST-UP web1"), "the log tail is in the message: %s", msg);
+	json_object_put(resp);
+
+	resp = call_raw(&a, "{\"v\":1,\"id\":4,\"op\":\"guest.console\",\"args\":{\"name\":\"db1\"}}",
+			10);
+	expect_err(resp, "enoent");
+	json_object_put(resp);
+
+	resp = call_raw(&a, "{\"v\":1,\"id\":5,\"op\":\"guest.console\",\"args\":{\"name\":"
+			    "\"../../etc/passwd\"}}", 10);
+	expect_err(resp, "einval");
+	json_object_put(resp);
+
+	/* A log that appears (and fills) while the agent waits. */
+	writer = fork();
+	cr_assert(writer >= 0);
+	if (writer == 0) {
+		usleep(700 * 1000);
+		write_log(dir, "db1", "XLAB-GUEST-UP db1\n");
+		_exit(0);
+	}
+	resp = call_raw(&a, "{\"v\":1,\"id\":6,\"op\":\"guest.wait_console\",\"args\":{\"name\":"
+			    "\"db1\",\"text\":\"XLAB-GUEST-UP db1\",\"timeout_s\":20}}", 25);
+	expect_ok(resp, 6);
+	json_object_put(resp);
+	waitpid(writer, NULL, 0);
+	cr_assert_eq(agent_finish(&a), 0);
+	cr_assert_eq(rm_rf(dir, &e), 0, "%s", e.msg);
+}
+
+/* The dom0 ops against stand-ins for xl and LVM (test_agent_fake_tools.sh),
+ * with the real tar, mkfs.ext4 and blkid, and the agent's files under
+ * $XLAB_AGENT_PREFIX. What is checked is the agent's part: argv, order,
+ * idempotency, the filesystem it makes and the console it copies. */
+struct fake_dom0 {
+	char *dir, *prefix, *state;
+	char *env[4];
+	struct agent_proc a;
+	int next_id;
+};
+
+static void put_file(const char *base, const char *rel, const char *text)
+{
+	_cleanup_free_ char *path = xasprintf("%s%s", base, rel);
+	_cleanup_free_ char *dir = xstrdup(path);
+	struct xerr e = { 0 };
+
+	*strrchr(dir, '/') = '\0';
+	cr_assert_eq(mkdir_p(dir, 0755, &e), 0, "%s", e.msg);
+	cr_assert_eq(file_write_atomic(path, text, strlen(text), 0644, &e), 0, "%s", e.msg);
+}
+
+static char *run_out(char *const argv[])
+{
+	struct spawn_result r;
+	struct xerr e = { 0 };
+	struct spawn_opts o = { .capture_stdout = true };
+
+	cr_assert_eq(spawn_check(argv, &o, &r, &e), 0, "%s", e.msg);
+	free(r.err);
+	return r.out ? r.out : xstrdup("");
+}
+
+static void fake_dom0_start(struct fake_dom0 *f)
+{
+	static const char *const tools[] = { "xl", "pvs", "vgs", "lvs", "pvcreate", "vgcreate",
+					     "vgextend", "vgreduce", "lvcreate", "lvremove" };
+	const char *src = getenv("XLAB_SOURCE_DIR");
+	char tmpl[] = "/tmp/xlab-agent-dom0.XXXXXX";
+	_cleanup_free_ char *script = NULL, *bin = NULL, *tree = NULL, *tar = NULL;
+	struct xerr e = { 0 };
+
+	cr_assert(src, "XLAB_SOURCE_DIR is not set");
+	*f = (struct fake_dom0){ .dir = xstrdup(mkdtemp(tmpl)) };
+	f->prefix = xasprintf("%s/root", f->dir);
+	f->state = xasprintf("%s/state", f->dir);
+	script = xasprintf("%s/tests/integration/test_agent_fake_tools.sh", src);
+	bin = xasprintf("%s/bin", f->dir);
+	cr_assert_eq(mkdir_p(bin, 0755, &e), 0, "%s", e.msg);
+	cr_assert_eq(mkdir_p(f->state, 0755, &e), 0, "%s", e.msg);
+	for (size_t i = 0; i < ARRAY_SIZE(tools); i++) {
+		_cleanup_free_ char *link = xasprintf("%s/%s", bin, tools[i]);
+
+		cr_assert_eq(symlink(script, link), 0);
+	}
+	put_file(f->prefix, "/sys/block/vda/size", "20971520\n");
+	put_file(f->prefix, "/sys/block/vdb/serial", "xlab-data\n");
+	put_file(f->prefix, "/sys/block/vdc/serial", "xlab-extra1\n");
+	tree = xasprintf("%s/tree", f->dir);
+	put_file(tree, "/etc/hostname", "guest\n");
+	put_file(tree, "/init", "#!/bin/sh\necho XLAB-GUEST-UP\n");
+	put_file(f->prefix, "/var/lib/xlab/guest/busybox.tar", "");
+	tar = xasprintf("%s/var/lib/xlab/guest/busybox.tar", f->prefix);
+	free(run_out((char *[]){ "tar", "-cf", tar, "-C", tree, ".", NULL }));
+	f->env[0] = xasprintf("PATH=%s:%s", bin, getenv("PATH"));
+	f->env[1] = xasprintf("XLAB_AGENT_PREFIX=%s", f->prefix);
+	f->env[2] = xasprintf("XLAB_FAKE_STATE=%s", f->state);
+	agent_start(&f->a, f->env);
+}
+
+static void fake_dom0_stop(struct fake_dom0 *f)
+{
+	struct xerr e = { 0 };
+
+	cr_assert_eq(agent_finish(&f->a), 0);
+	/* Console copiers end with their guest; give them a moment to go. */
+	usleep(500 * 1000);
+	cr_assert_eq(rm_rf(f->dir, &e), 0, "%s", e.msg);
+	for (int i = 0; i < 3; i++)
+		free(f->env[i]);
+	free(f->dir);
+	free(f->prefix);
+	free(f->state);
+}
+
+/* Sends {"v":1,"id":N,"op":op,"args":ARGS} and returns the response. */
+static struct json_object *fcall(struct fake_dom0 *f, const char *op, const char *args)
+{
+	_cleanup_free_ char *line = xasprintf("{\"v\":1,\"id\":%d,\"op\":\"%s\",\"args\":%s}",
+					      ++f->next_id, op, args);
+	struct json_object *resp = call_raw(&f->a, line, 60);
+
+	cr_assert_eq(json_object_get_int(get(resp, "id")), f->next_id);
+	return resp;
+}
+
+static size_t count_calls(struct fake_dom0 *f, const char *needle)
+{
+	_cleanup_free_ char *path = xasprintf("%s/calls", f->state);
+	_cleanup_free_ char *text = NULL;
+	struct xerr e = { 0 };
+	size_t len, n = 0;
+
+	if (file_read_all(path, 0, &text, &len, &e) < 0)
+		return 0;
+	for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+Test(agent_fake_dom0, storage_ops_are_idempotent)
+{
+	static const char init[] = "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\","
+				   "\"extra_serials\":[\"xlab-extra1\"]}";
+	struct fake_dom0 f;
+	struct json_object *resp, *res;
+
+	fake_dom0_start(&f);
+	resp = fcall(&f, "storage.init", init);
+	res = expect_ok(resp, f.next_id);
+	cr_assert(json_object_get_boolean(get(res, "created")));
+	cr_assert_eq(json_object_get_int64(get(res, "size_bytes")), 2 * 10737418240LL);
+	cr_assert_eq(json_object_array_length(get(res, "pvs")), 2);
+	json_object_put(resp);
+
+	resp = fcall(&f, "storage.init", init);
+	res = expect_ok(resp, f.next_id);
+	cr_assert(!json_object_get_boolean(get(res, "created")));
+	cr_assert_eq(json_object_array_length(get(res, "pvs")), 2);
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "pvcreate -y /dev/vdb"), 1);
+	cr_assert_eq(count_calls(&f, "vgcreate xlab /dev/vdb"), 1);
+	cr_assert_eq(count_calls(&f, "vgextend xlab /dev/vdc"), 1);
+	cr_assert_eq(count_calls(&f, "DM_DISABLE_UDEV= "), 0, "LVM always runs without udev");
+
+	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\","
+					 "\"extra_serials\":[\"xlab-extra9\"]}");
+	expect_err(resp, "enoent");
+	json_object_put(resp);
+	resp = fcall(&f, "storage.init", "{\"vg\":\"-xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_err(resp, "einval");
+	json_object_put(resp);
+
+	resp = fcall(&f, "storage.lv_create", "{\"vg\":\"xlab\",\"name\":\"data1\","
+					      "\"size_bytes\":67108864}");
+	res = expect_ok(resp, f.next_id);
+	cr_assert(json_object_get_boolean(get(res, "created")));
+	cr_assert_eq(json_object_get_int64(get(res, "lv_size")), 67108864);
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "lvcreate -y -Wy -Zy -n data1 -L 67108864b xlab"), 1);
+	resp = fcall(&f, "storage.lv_create", "{\"vg\":\"xlab\",\"name\":\"data1\","
+					      "\"size_bytes\":67108864}");
+	cr_assert(!json_object_get_boolean(get(expect_ok(resp, f.next_id), "created")));
+	json_object_put(resp);
+
+	resp = fcall(&f, "storage.lvs", "{\"vg\":\"xlab\"}");
+	res = get(expect_ok(resp, f.next_id), "lvs");
+	cr_assert_eq(json_object_array_length(res), 1);
+	cr_assert_str_eq(json_object_get_string(get(json_object_array_get_idx(res, 0), "lv_name")),
+			 "data1");
+	json_object_put(resp);
+
+	resp = fcall(&f, "storage.vg_reduce", "{\"vg\":\"xlab\",\"device\":\"/dev/vdc\"}");
+	res = expect_ok(resp, f.next_id);
+	cr_assert(json_object_get_boolean(get(res, "removed")));
+	cr_assert_eq(json_object_array_length(get(res, "pvs")), 1);
+	json_object_put(resp);
+	put_file(f.state, "/pv_used/vdb", "67108864");
+	resp = fcall(&f, "storage.vg_reduce", "{\"vg\":\"xlab\",\"device\":\"/dev/vdb\"}");
+	cr_assert(strstr(expect_err(resp, "einval"), "/dev/vdb"));
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "vgreduce xlab /dev/vdb"), 0);
+
+	resp = fcall(&f, "storage.vg_extend", "{\"vg\":\"xlab\",\"device\":\"/dev/vdc\"}");
+	res = expect_ok(resp, f.next_id);
+	cr_assert(json_object_get_boolean(get(res, "added")));
+	cr_assert_eq(json_object_array_length(get(res, "pvs")), 2);
+	json_object_put(resp);
+	resp = fcall(&f, "storage.vg_extend", "{\"vg\":\"xlab\",\"device\":\"/dev/../etc\"}");
+	expect_err(resp, "einval");
+	json_object_put(resp);
+
+	resp = fcall(&f, "storage.lv_remove", "{\"vg\":\"xlab\",\"name\":\"data1\"}");
+	cr_assert(json_object_get_boolean(get(expect_ok(resp, f.next_id), "removed")));
+	json_object_put(resp);
+	resp = fcall(&f, "storage.lv_remove", "{\"vg\":\"xlab\",\"name\":\"data1\"}");
+	cr_assert(!json_object_get_boolean(get(expect_ok(resp, f.next_id), "removed")));
+	json_object_put(resp);
+
+	resp = fcall(&f, "facts", "{}");
+	res = expect_ok(resp, f.next_id);
+	cr_assert_str_eq(json_object_get_string(get(res, "xen_version")), "4.17.5");
+	cr_assert_eq(json_object_get_int(get(res, "free_memory")), 2863);
+	cr_assert_eq(json_object_array_length(get(res, "vgs")), 1);
+	cr_assert_eq(json_object_array_length(get(res, "pvs")), 2);
+	json_object_put(resp);
+	fake_dom0_stop(&f);
+}
+
+static const char guest_args[] =
+	"{\"name\":\"web1\",\"vg\":\"xlab\",\"size_bytes\":67108864,\"rootfs\":\"busybox\","
+	"\"xl_cfg\":\"name = \\\"web1\\\"\\ntype = \\\"pvh\\\"\\nmemory = 128\\n"
+	"disk = [ 'phy:/dev/xlab/web1,xvda,w' ]\\n\"}";
+
+Test(agent_fake_dom0, guest_lifecycle, .timeout = 90)
+{
+	struct fake_dom0 f;
+	struct json_object *resp, *res;
+	_cleanup_free_ char *cfg = NULL, *lv = NULL, *fstab = NULL, *host = NULL;
+	_cleanup_free_ char *cfg_text = NULL;
+	struct xerr e = { 0 };
+	size_t len;
+
+	fake_dom0_start(&f);
+	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+
+	resp = fcall(&f, "guest.create", guest_args);
+	res = expect_ok(resp, f.next_id);
+	cr_assert(!json_object_get_boolean(get(res, "already")));
+	cr_assert(json_object_get_boolean(get(res, "fs_made")));
+	cr_assert_eq(json_object_get_int(get(res, "domid")), 1);
+	lv = xstrdup(json_object_get_string(get(res, "lv_path")));
+	cfg = xstrdup(json_object_get_string(get(res, "cfg")));
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "lvcreate -y -Wy -Zy -n web1 -L 67108864b xlab"), 1);
+	cr_assert_eq(count_calls(&f, "xl create -p "), 1);
+	cr_assert_eq(count_calls(&f, "xl unpause web1"), 1);
+	cr_assert_eq(file_read_all(cfg, 0, &cfg_text, &len, &e), 0, "%s", e.msg);
+	cr_assert(strstr(cfg_text, "name = \"web1\"\n"), "%s", cfg_text);
+	cr_assert(strstr(cfg, "/etc/xen/xlab/web1.cfg"), "%s", cfg);
+
+	/* The LV holds an ext4 made from the tarball, with the guest's fstab. */
+	fstab = run_out((char *[]){ "debugfs", "-R", "cat /etc/fstab", lv, NULL });
+	cr_assert_str_eq(fstab, "/dev/xvda / ext4 defaults 0 1\n");
+	host = run_out((char *[]){ "debugfs", "-R", "cat /etc/hostname", lv, NULL });
+	cr_assert_str_eq(host, "guest\n");
+
+	/* The console goes through a pty to the log, from the first line on. */
+	resp = fcall(&f, "guest.wait_console", "{\"name\":\"web1\",\"text\":\"XLAB-GUEST-UP web1\","
+					       "\"timeout_s\":30}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+	resp = fcall(&f, "guest.console", "{\"name\":\"web1\"}");
+	cr_assert(strstr(json_object_get_string(get(expect_ok(resp, f.next_id), "text")),
+			 "Linux version"));
+	json_object_put(resp);
+
+	resp = fcall(&f, "guest.create", guest_args);
+	res = expect_ok(resp, f.next_id);
+	cr_assert(json_object_get_boolean(get(res, "already")));
+	cr_assert_eq(json_object_get_int(get(res, "domid")), 1);
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "xl create -p "), 1, "a running guest is left alone");
+
+	resp = fcall(&f, "guest.list", "{}");
+	res = get(expect_ok(resp, f.next_id), "guests");
+	cr_assert_eq(json_object_array_length(res), 2);
+	res = json_object_array_get_idx(res, 1);
+	cr_assert_str_eq(json_object_get_string(get(res, "name")), "web1");
+	cr_assert_eq(json_object_get_int(get(res, "domid")), 1);
+	cr_assert_eq(json_object_get_int(get(res, "memory_kib")), 131072);
+	cr_assert_str_eq(json_object_get_string(get(res, "state")), "-b----");
+	json_object_put(resp);
+
+	resp = fcall(&f, "guest.destroy", "{\"name\":\"web1\",\"vg\":\"xlab\",\"remove_lv\":true}");
+	res = expect_ok(resp, f.next_id);
+	cr_assert(json_object_get_boolean(get(res, "destroyed")));
+	cr_assert(json_object_get_boolean(get(res, "lv_removed")));
+	json_object_put(resp);
+	cr_assert(!path_exists(cfg));
+	cr_assert(!path_exists(lv));
+	resp = fcall(&f, "guest.destroy", "{\"name\":\"web1\",\"vg\":\"xlab\",\"remove_lv\":true}");
+	res = expect_ok(resp, f.next_id);
+	cr_assert(!json_object_get_boolean(get(res, "destroyed")));
+	cr_assert(!json_object_get_boolean(get(res, "lv_removed")));
+	json_object_put(resp);
+
+	resp = fcall(&f, "guest.create", "{\"name\":\"db1\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
+					 "\"rootfs\":\"/nonexistent/root.tar\",\"xl_cfg\":\"\"}");
+	expect_err(resp, "enoent");
+	json_object_put(resp);
+	resp = fcall(&f, "guest.create", "{\"name\":\"db1\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
+					 "\"rootfs\":\"root.tar\",\"xl_cfg\":\"\"}");
+	expect_err(resp, "einval");
+	json_object_put(resp);
+	resp = fcall(&f, "guest.create", "{\"name\":\"db1\",\"vg\":\"xlab\",\"size_bytes\":1,"
+					 "\"rootfs\":\"busybox\",\"xl_cfg\":\"\"}");
+	expect_err(resp, "einval");
+	json_object_put(resp);
+	fake_dom0_stop(&f);
+}

@@ -1,0 +1,146 @@
+#!/bin/sh
+# Stand-ins for the dom0 tools (xl and LVM) that this machine has no Xen or
+# device-mapper for: one script, acting as the tool it is linked as, keeping
+# its state in files under $XLAB_FAKE_STATE and logging each call to
+# $XLAB_FAKE_STATE/calls. tar, mkfs.ext4 and blkid stay the real ones: LV
+# "devices" are plain files.
+set -eu
+S=${XLAB_FAKE_STATE:?}
+tool=${0##*/}
+echo "DM_DISABLE_UDEV=${DM_DISABLE_UDEV:-} $tool $*" >>"$S/calls"
+mkdir -p "$S/pv" "$S/vg" "$S/lv" "$S/dom" "$S/dev" "$S/pv_used"
+PV_SIZE=10737418240
+
+lv_total() { # bytes of the LVs of VG $1
+  t=0
+  for f in "$S/lv/$1"/*; do [ -f "$f" ] && t=$((t + $(cat "$f"))); done
+  echo $t
+}
+report() { # kind, then one row per stdin line
+  printf '  {\n      "report": [\n          {\n              "%s": [\n' "$1"
+  first=1
+  while IFS= read -r row; do
+    [ $first = 1 ] || printf ',\n'
+    first=0
+    printf '                  {%s}' "$row"
+  done
+  printf '\n              ]\n          }\n      ]\n  }\n'
+}
+target() { # the argument after "-o FIELDS", if any
+  while [ $# -gt 0 ]; do
+    case $1 in -o) shift 2; echo "${1:-}"; return ;; esac
+    shift
+  done
+}
+pv_vg() { [ -f "$S/pv/${1##*/}" ] && cat "$S/pv/${1##*/}"; }
+
+case $tool in
+pvs)
+  for f in "$S/pv"/*; do
+    [ -f "$f" ] || continue
+    d=${f##*/}; used=0; [ -f "$S/pv_used/$d" ] && used=$(cat "$S/pv_used/$d")
+    printf '"pv_name":"/dev/%s", "vg_name":"%s", "pv_size":"%s", "pv_free":"%s", "pv_used":"%s"\n' \
+      "$d" "$(cat "$f")" $PV_SIZE $((PV_SIZE - used)) "$used"
+  done | report pv ;;
+vgs)
+  for f in "$S/vg"/*; do
+    [ -f "$f" ] || continue
+    v=${f##*/}; n=$( (grep -lx "$v" "$S/pv"/* 2>/dev/null || true) | wc -l)
+    printf '"vg_name":"%s", "vg_size":"%s", "vg_free":"%s", "pv_count":"%s", "lv_count":"%s"\n' \
+      "$v" $((n * PV_SIZE)) $((n * PV_SIZE - $(lv_total "$v"))) "$n" \
+      "$(ls "$S/lv/$v" 2>/dev/null | wc -l)"
+  done | report vg ;;
+lvs)
+  t=$(target "$@")
+  if [ -n "$t" ] && [ ! -f "$S/vg/$t" ]; then
+    echo "  Volume group \"$t\" not found" >&2; exit 5
+  fi
+  for d in "$S/lv"/*; do
+    [ -d "$d" ] || continue
+    v=${d##*/}
+    [ -z "$t" ] || [ "$t" = "$v" ] || continue
+    for f in "$d"/*; do
+      [ -f "$f" ] || continue
+      printf '"lv_name":"%s", "vg_name":"%s", "lv_size":"%s", "lv_path":"%s", "lv_attr":"-wi-a-----"\n' \
+        "${f##*/}" "$v" "$(cat "$f")" "$S/dev/$v/${f##*/}"
+    done
+  done | report lv ;;
+pvcreate)
+  dev=$2  # pvcreate -y DEV
+  [ -f "$S/pv/${dev##*/}" ] && { echo "  $dev is already a PV" >&2; exit 5; }
+  : >"$S/pv/${dev##*/}" ;;
+vgcreate)
+  [ -f "$S/vg/$1" ] && { echo "  A volume group called $1 already exists." >&2; exit 5; }
+  [ -n "$(pv_vg "$2")" ] && { echo "  $2 is in another VG" >&2; exit 5; }
+  : >"$S/vg/$1"; mkdir -p "$S/lv/$1"; echo "$1" >"$S/pv/${2##*/}" ;;
+vgextend)
+  [ -f "$S/vg/$1" ] || { echo "  Volume group \"$1\" not found" >&2; exit 5; }
+  [ -f "$S/pv/${2##*/}" ] || { echo "  $2 is not a PV" >&2; exit 5; }
+  [ -n "$(pv_vg "$2")" ] && { echo "  $2 is in a VG" >&2; exit 5; }
+  echo "$1" >"$S/pv/${2##*/}" ;;
+vgreduce)
+  [ "$(pv_vg "$2")" = "$1" ] || { echo "  $2 not in $1" >&2; exit 5; }
+  : >"$S/pv/${2##*/}" ;;
+lvcreate)
+  # lvcreate -y -Wy -Zy -n NAME -L SIZEb VG
+  name=$5; size=${7%b}; vg=$8
+  [ -f "$S/vg/$vg" ] || { echo "  Volume group \"$vg\" not found" >&2; exit 5; }
+  [ -f "$S/lv/$vg/$name" ] && { echo "  Logical volume \"$name\" already exists" >&2; exit 5; }
+  echo "$size" >"$S/lv/$vg/$name"
+  mkdir -p "$S/dev/$vg"; truncate -s "$size" "$S/dev/$vg/$name" ;;
+lvremove)
+  # lvremove -f VG/NAME
+  [ -f "$S/lv/$2" ] || { echo "  Failed to find logical volume \"$2\"" >&2; exit 5; }
+  rm -f "$S/lv/$2" "$S/dev/$2" ;;
+xl)
+  case $1 in
+  info)
+    printf 'host                   : dom0\nnr_cpus                : 2\n'
+    printf 'total_memory           : 4095\nfree_memory            : 2863\n'
+    printf 'xen_major              : 4\nxen_minor              : 17\n'
+    printf 'xen_extra              : .5\nxen_caps               : xen-3.0-x86_64 hvm-3.0-x86_64\n' ;;
+  domid)
+    [ -f "$S/dom/$2" ] || { echo "Can't get domid of domain name '$2', maybe this domain does not exist." >&2; exit 1; }
+    cat "$S/dom/$2" ;;
+  create)
+    # xl create -p CFG
+    name=$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$3")
+    [ -n "$name" ] || { echo "no name in $3" >&2; exit 1; }
+    [ -f "$S/dom/$name" ] && { echo "domain $name exists" >&2; exit 1; }
+    n=$(( $(cat "$S/nextid" 2>/dev/null || echo 0) + 1 )); echo $n >"$S/nextid"
+    echo $n >"$S/dom/$name"; echo paused >"$S/dom/$name.state" ;;
+  unpause)
+    [ -f "$S/dom/$2" ] || exit 1
+    echo running >"$S/dom/$2.state" ;;
+  console)
+    # Refuses without a terminal, as the real one does.
+    [ -t 1 ] || { echo "xl console: not a tty" >&2; exit 1; }
+    while [ "$(cat "$S/dom/$2.state" 2>/dev/null)" = paused ]; do sleep 0.1; done
+    printf 'Linux version 6.1\r\nXLAB-GUEST-UP %s\r\n' "$2"
+    while [ -f "$S/dom/$2" ]; do sleep 0.2; done ;;
+  destroy)
+    [ -f "$S/dom/$2" ] || exit 1
+    rm -f "$S/dom/$2" "$S/dom/$2.state" ;;
+  list)
+    if [ "${2:-}" = -l ]; then
+      printf '[\n'; sep=
+      for f in "$S/dom"/*; do
+        case $f in *.state) continue ;; esac
+        [ -f "$f" ] || continue
+        printf '%s{"domid": %s, "config": {"c_info": {"name": "%s"}, "b_info": {"max_vcpus": 1, "target_memkb": 131072}}}\n' \
+          "$sep" "$(cat "$f")" "${f##*/}"; sep=,
+      done
+      printf ']\n'
+    else
+      printf 'Name                                        ID   Mem VCPUs\tState\tTime(s)\n'
+      printf '%-40s %5s %5s %5s     %s %10s\n' Domain-0 0 1024 2 r----- 35.2
+      for f in "$S/dom"/*; do
+        case $f in *.state) continue ;; esac
+        [ -f "$f" ] || continue
+        printf '%-40s %5s %5s %5s     %s %10s\n' "${f##*/}" "$(cat "$f")" 128 1 -b---- 1.0
+      done
+    fi ;;
+  *) echo "xl: unknown command $1" >&2; exit 1 ;;
+  esac ;;
+*) echo "fake: unknown tool $tool" >&2; exit 1 ;;
+esac

@@ -1,0 +1,454 @@
+/* The spec parser and validator: the reference spec read to the byte, every
+ * invalid spec of tests/data/specs/invalid refused at the LINE:COL its
+ * `# expect:` lines name, and the limits around sizes and files. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sha256.h"
+#include "spec.h"
+#include "util.h"
+
+static char *data_path(const char *rel)
+{
+	const char *src = getenv("XLAB_SOURCE_DIR");
+
+	return xasprintf("%s/%s", src ? src : ".", rel);
+}
+
+/* "msg; hint" as spec_diags_print writes it, for substring matches. */
+static char *diag_text(const struct spec_diag *d)
+{
+	return d->hint ? xasprintf("%s; %s", d->msg, d->hint) : xstrdup(d->msg);
+}
+
+static int load_str(const char *yaml, struct spec **s, struct spec_diags *d, struct xerr *e)
+{
+	return spec_load_buffer("t.yaml", yaml, strlen(yaml), s, d, e);
+}
+
+static bool has_diag(const struct spec_diags *d, int line, int col, const char *sub)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		_cleanup_free_ char *t = diag_text(&d->v[i]);
+
+		if (d->v[i].pos.line == line && d->v[i].pos.col == col && strstr(t, sub))
+			return true;
+	}
+	return false;
+}
+
+Test(spec, reference)
+{
+	_cleanup_free_ char *path = data_path("examples/reference.yaml");
+	struct spec *s = NULL;
+	struct spec_diags d = { 0 };
+	struct xerr e = { 0 };
+	char sha[65];
+	const struct spec_host *h1, *h2;
+	const struct spec_guest *web1, *db1;
+
+	cr_assert_eq(spec_load(path, &s, &d, &e), 0, "%s", e.msg);
+	cr_assert_eq(d.n, 0);
+	cr_assert_eq(sha256_file_hex(path, sha, &e), 0);
+	cr_assert_str_eq(s->sha256, sha);
+	cr_assert_str_eq(s->path, path);
+	cr_assert_str_eq(s->lab, "demo");
+	cr_assert_eq(s->lab_pos.line, 1);
+	cr_assert_eq(s->lab_pos.col, 6);
+	cr_assert_str_eq(s->xen, "4.17");
+	cr_assert_null(s->libvirt_uri);
+	cr_assert_str_eq(s->subnet, "10.80.0.0/24");
+	cr_assert_eq(s->net_addr, 0x0a500000u);
+	cr_assert_eq(s->net_prefix, 24);
+	cr_assert_str_eq(s->vg, "xlab");
+
+	cr_assert_eq(s->n_hosts, 2);
+	h1 = spec_find_host(s, "h1");
+	h2 = spec_find_host(s, "h2");
+	cr_assert(h1 && h2);
+	cr_assert_eq(h1->memory, 2ull << 30);
+	cr_assert_eq(h1->vcpus, 2);
+	cr_assert_eq(h1->dom0_mem, 1ull << 30);
+	cr_assert_eq(h1->data_disk, 8ull << 30);
+	cr_assert_eq(h1->n_disks, 0);
+	cr_assert_null(h1->ip);
+	cr_assert_eq(h1->pos.line, 9);
+	cr_assert_eq(h2->memory, 3ull << 30);
+	cr_assert_eq(h2->memory_pos.line, 11);
+	cr_assert_eq(h2->dom0_mem, 1ull << 30);
+	cr_assert_eq(h2->n_disks, 1);
+	cr_assert_eq(h2->disks[0], 4ull << 30);
+	cr_assert_null(spec_find_host(s, "web1"));
+
+	cr_assert_eq(s->n_guests, 2);
+	web1 = spec_find_guest(s, "web1");
+	db1 = spec_find_guest(s, "db1");
+	cr_assert(web1 && db1);
+	cr_assert_str_eq(web1->host, "h1");
+	cr_assert_eq(web1->memory, 128ull << 20);
+	cr_assert_eq(web1->disk, 256ull << 20);
+	cr_assert_eq(web1->vcpus, 1);
+	cr_assert_str_eq(web1->rootfs, "busybox");
+	cr_assert_null(web1->ip);
+	cr_assert_eq(web1->n_xl, 0);
+	cr_assert_str_eq(db1->host, "h2");
+	cr_assert_eq(db1->memory, 256ull << 20);
+	cr_assert_eq(db1->disk, 1ull << 30);
+	cr_assert_str_eq(db1->ip, "10.80.0.60");
+	cr_assert_eq(db1->ip_pos.line, 22);
+	cr_assert_eq(db1->ip_pos.col, 9);
+	cr_assert_eq(db1->n_xl, 1);
+	cr_assert_str_eq(db1->xl[0].key, "on_crash");
+	cr_assert_str_eq(db1->xl[0].value, "\"preserve\"");
+	cr_assert_null(spec_find_guest(s, "h1"));
+
+	cr_assert_eq(s->n_tests, 2);
+	cr_assert_str_eq(s->tests[0].name, "web1-console");
+	cr_assert_str_eq(s->tests[0].guest, "web1");
+	cr_assert_null(s->tests[0].host);
+	cr_assert_str_eq(s->tests[0].expect_console, "XLAB-GUEST-UP");
+	cr_assert_null(s->tests[0].run);
+	cr_assert_eq(s->tests[0].timeout_s, 120);
+	cr_assert_str_eq(s->tests[1].name, "h1-sees-h2");
+	cr_assert_str_eq(s->tests[1].host, "h1");
+	cr_assert_eq(strv_len(s->tests[1].run), 4);
+	cr_assert_str_eq(s->tests[1].run[0], "ping");
+	cr_assert_str_eq(s->tests[1].run[1], "-c");
+	cr_assert_str_eq(s->tests[1].run[2], "1");
+	cr_assert_str_eq(s->tests[1].run[3], "h2");
+	cr_assert_null(s->tests[1].run[4]);
+	spec_free(s);
+	spec_diags_free(&d);
+}
+
+/* Reads the `# expect: LINE:COL substring` lines at the top of a file. */
+static size_t read_expects(const char *data, int lines[8], int cols[8], char subs[8][256])
+{
+	size_t n = 0;
+	const char *p = data;
+
+	while (n < 8 && !strncmp(p, "# expect: ", 10)) {
+		const char *eol = strchr(p, '\n');
+		int used = 0;
+
+		cr_assert(eol, "expect line without newline");
+		cr_assert_eq(sscanf(p + 10, "%d:%d %n", &lines[n], &cols[n], &used), 2);
+		snprintf(subs[n], 256, "%.*s", (int)(eol - (p + 10 + used)), p + 10 + used);
+		n++;
+		p = eol + 1;
+	}
+	return n;
+}
+
+static void check_invalid(const char *dir, const char *file, size_t *failures)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
+	_cleanup_free_ char *data = NULL;
+	struct spec *s = NULL;
+	struct spec_diags d = { 0 };
+	struct xerr e = { 0 };
+	int lines[8], cols[8];
+	char subs[8][256];
+	size_t len, n;
+
+	cr_assert_eq(file_read_all(path, 0, &data, &len, &e), 0, "%s", e.msg);
+	n = read_expects(data, lines, cols, subs);
+	cr_expect_gt(n, 0, "%s: no '# expect:' line", file);
+	cr_expect_eq(spec_load(path, &s, &d, &e), -1, "%s: accepted", file);
+	cr_expect_null(s);
+	cr_expect_eq(e.code, XLAB_EXIT_USAGE, "%s: code %d", file, e.code);
+	cr_expect_gt(d.n, 0, "%s: no diags", file);
+	for (size_t i = 0; i < n; i++)
+		if (!has_diag(&d, lines[i], cols[i], subs[i])) {
+			cr_log_error("%s: expected %d:%d '%s'; got:", file, lines[i], cols[i], subs[i]);
+			spec_diags_print(&d, stderr);
+			(*failures)++;
+		}
+	spec_diags_free(&d);
+}
+
+static int yaml_only(const struct dirent *de)
+{
+	size_t n = strlen(de->d_name);
+
+	return n > 5 && !strcmp(de->d_name + n - 5, ".yaml");
+}
+
+Test(spec, invalid_corpus)
+{
+	_cleanup_free_ char *dir = data_path("tests/data/specs/invalid");
+	struct dirent **list = NULL;
+	size_t failures = 0;
+	int n = scandir(dir, &list, yaml_only, alphasort);
+
+	cr_assert_geq(n, 40, "only %d invalid specs in %s", n, dir);
+	for (int i = 0; i < n; i++) {
+		check_invalid(dir, list[i]->d_name, &failures);
+		free(list[i]);
+	}
+	free(list);
+	cr_assert_eq(failures, 0, "%zu expected diags missing", failures);
+}
+
+Test(spec, valid_corpus)
+{
+	_cleanup_free_ char *dir = data_path("tests/data/specs/valid");
+	struct dirent **list = NULL;
+	int n = scandir(dir, &list, yaml_only, alphasort);
+
+	cr_assert_geq(n, 3);
+	for (int i = 0; i < n; i++) {
+		_cleanup_free_ char *path = xasprintf("%s/%s", dir, list[i]->d_name);
+		struct spec *s = NULL;
+		struct spec_diags d = { 0 };
+		struct xerr e = { 0 };
+
+		if (spec_load(path, &s, &d, &e) < 0)
+			spec_diags_print(&d, stderr);
+		cr_expect_not_null(s, "%s refused: %s", list[i]->d_name, e.msg);
+		cr_expect_eq(d.n, 0);
+		spec_free(s);
+		spec_diags_free(&d);
+		free(list[i]);
+	}
+	free(list);
+}
+
+Test(spec, full_values)
+{
+	_cleanup_free_ char *path = data_path("tests/data/specs/valid/full.yaml");
+	struct spec *s = NULL;
+	struct xerr e = { 0 };
+	const struct spec_guest *g2, *g3;
+	const struct spec_host *h1, *h2;
+
+	cr_assert_eq(spec_load(path, &s, NULL, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(s->xen, "4.18");
+	cr_assert_str_eq(s->libvirt_uri, "qemu:///system");
+	cr_assert_str_eq(s->vg, "xlab_vg.1");
+	cr_assert_eq(s->net_prefix, 16);
+	h1 = spec_find_host(s, "h1");
+	h2 = spec_find_host(s, "h2");
+	/* defaults.host applies where a host says nothing */
+	cr_assert_eq(h1->memory, 4ull << 30);
+	cr_assert_eq(h1->vcpus, 4);
+	cr_assert_eq(h1->dom0_mem, 1536ull << 20);
+	cr_assert_eq(h1->data_disk, 16ull << 30);
+	cr_assert_eq(h1->memory_pos.line, 0, "inherited values carry no position");
+	cr_assert_eq(h2->memory, 8ull << 30);
+	cr_assert_eq(h2->vcpus, 64);
+	cr_assert_eq(h2->n_disks, 2);
+	cr_assert_str_eq(h2->ip, "10.81.255.254");
+	g2 = spec_find_guest(s, "g2");
+	g3 = spec_find_guest(s, "0g3");
+	cr_assert_eq(g3->memory, 64ull << 20);
+	cr_assert_eq(g3->vcpus, 2);
+	cr_assert_eq(g3->disk, 128ull << 20);
+	cr_assert_str_eq(g3->rootfs, "/srv/rootfs/alpine.tar.gz");
+	cr_assert_str_eq(g2->rootfs, "busybox");
+	cr_assert_eq(g2->n_xl, 5);
+	cr_assert_str_eq(g2->xl[0].value, "\"preserve\"");
+	cr_assert_str_eq(g2->xl[1].value, "\"0-1\"");
+	cr_assert_str_eq(g2->xl[2].key, "maxvcpus");
+	cr_assert_str_eq(g2->xl[2].value, "4");
+	cr_assert_str_eq(g2->xl[3].value, "\"say \\\"hi\\\"\\tnow\\\\\"");
+	cr_assert_str_eq(g2->xl[4].value, "[ \"0000:00:1f.0\", \"0000:00:1f.1\" ]");
+	cr_assert_eq(s->tests[0].timeout_s, 30);
+	cr_assert_str_eq(s->tests[0].run[3], "h2");
+	spec_free(s);
+}
+
+/* One size through defaults.guest.disk (no guest, so no capacity check). */
+static int size_ok(const char *size, uint64_t *out)
+{
+	_cleanup_free_ char *yaml = xasprintf("lab: t\nxen: \"4.17\"\nhosts: [{name: h1}]\n"
+					      "defaults:\n  host: {data_disk: %s}\n",
+					      size);
+	struct spec *s = NULL;
+	struct spec_diags d = { 0 };
+	struct xerr e = { 0 };
+	int rc = load_str(yaml, &s, &d, &e);
+
+	if (rc == 0) {
+		*out = s->hosts[0].data_disk;
+		spec_free(s);
+	} else {
+		cr_expect_eq(d.n, 1, "%s: %zu diags", size, d.n);
+		cr_expect_eq(d.v[0].pos.line, 5);
+		cr_expect_eq(d.v[0].pos.col, 21);
+	}
+	spec_diags_free(&d);
+	return rc;
+}
+
+Test(spec, size_boundaries)
+{
+	uint64_t v = 0;
+
+	cr_assert_eq(size_ok("1", &v), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(size_ok("1K", &v), 0);
+	cr_assert_eq(v, 1024);
+	cr_assert_eq(size_ok("512Mi", &v), 0);
+	cr_assert_eq(v, 512ull << 20);
+	cr_assert_eq(size_ok("\"8GiB\"", &v), 0);
+	cr_assert_eq(v, 8ull << 30);
+	cr_assert_eq(size_ok("16777215T", &v), 0);
+	cr_assert_eq(v, 16777215ull << 40);
+	cr_assert_eq(size_ok("18446744073709551609", &v), 0);
+	cr_assert_eq(v, UINT64_MAX - 6);
+	cr_assert_eq(size_ok("16777216T", &v), -1);
+	cr_assert_eq(size_ok("18446744073709551616", &v), -1);
+	cr_assert_eq(size_ok("0", &v), -1);
+	cr_assert_eq(size_ok("0G", &v), -1);
+	cr_assert_eq(size_ok("8X", &v), -1);
+	cr_assert_eq(size_ok("-1G", &v), -1);
+	cr_assert_eq(size_ok("1.5G", &v), -1);
+	cr_assert_eq(size_ok("\"\"", &v), -1);
+	cr_assert_eq(size_ok("[8G]", &v), -1);
+}
+
+static int capacity(const char *host, const char *guest)
+{
+	_cleanup_free_ char *yaml = xasprintf("lab: t\nxen: \"4.17\"\nhosts: [{name: h1, %s}]\n"
+					      "guests: [{name: g1, host: h1, %s}]\n",
+					      host, guest);
+	struct spec *s = NULL;
+	struct spec_diags d = { 0 };
+	struct xerr e = { 0 };
+	int rc = load_str(yaml, &s, &d, &e);
+
+	spec_free(s);
+	spec_diags_free(&d);
+	return rc;
+}
+
+Test(spec, capacity_boundaries)
+{
+	/* memory: all of memory - dom0_mem is for guests, not a byte more */
+	cr_assert_eq(capacity("memory: 2G, dom0_mem: 1G", "memory: 1G"), 0);
+	cr_assert_eq(capacity("memory: 2G, dom0_mem: 1G", "memory: 1073741825"), -1);
+	cr_assert_eq(capacity("memory: 2G, dom0_mem: 2G", "memory: 1M"), -1);
+	/* disk: a PV loses 4M of metadata; LVs take whole 4M extents */
+	cr_assert_eq(capacity("data_disk: 8G", "disk: 8188M"), 0);
+	cr_assert_eq(capacity("data_disk: 8G", "disk: 8185M"), 0);
+	cr_assert_eq(capacity("data_disk: 8G", "disk: 8189M"), -1);
+	cr_assert_eq(capacity("data_disk: 1G, disks: [1G]", "disk: 2040M"), 0);
+	cr_assert_eq(capacity("data_disk: 1G, disks: [1G]", "disk: 2041M"), -1);
+}
+
+Test(spec, every_error_in_one_run)
+{
+	const char *yaml = "lab: Bad_Lab\n"
+			   "xen: \"4.17\"\n"
+			   "hosts:\n"
+			   "  - name: h1\n"
+			   "    vcpus: 0\n"
+			   "guests:\n"
+			   "  - {name: g1, host: h9}\n";
+	struct spec *s = NULL;
+	struct spec_diags d = { 0 };
+	struct xerr e = { 0 };
+
+	cr_assert_eq(load_str(yaml, &s, &d, &e), -1);
+	cr_assert_null(s);
+	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+	cr_assert_eq(d.n, 3);
+	cr_assert(has_diag(&d, 1, 6, "not a valid lab name"));
+	cr_assert(has_diag(&d, 5, 12, "'vcpus' must be between 1 and 64"));
+	cr_assert(has_diag(&d, 7, 22, "did you mean 'h1'?"));
+	cr_assert(strstr(e.msg, "3 errors"), "%s", e.msg);
+	cr_assert(strstr(e.msg, "t.yaml:1:6:"), "%s", e.msg);
+	spec_diags_free(&d);
+}
+
+Test(spec, diags_print_format)
+{
+	const char *yaml = "lab: t\nxen: \"4.17\"\nhost:\n  - name: h1\n";
+	struct spec *s = NULL;
+	struct spec_diags d = { 0 };
+	struct xerr e = { 0 };
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	cr_assert_eq(load_str(yaml, &s, &d, &e), -1);
+	spec_diags_print(&d, f);
+	fclose(f);
+	cr_assert_str_eq(out, "t.yaml:1:1: the spec is missing the required key 'hosts'\n"
+			      "t.yaml:3:1: unknown key 'host' in the spec; did you mean 'hosts'?\n");
+	free(out);
+	spec_diags_free(&d);
+}
+
+Test(spec, empty_and_hostile_buffers)
+{
+	struct spec *s = NULL;
+	struct spec_diags d = { 0 };
+	struct xerr e = { 0 };
+	_cleanup_free_ char *deep = xmalloc(200001);
+	_cleanup_free_ char *big = xcalloc(1, SPEC_MAX_BYTES + 2);
+	const char *laughs = "a: &a [x, x, x, x, x, x, x, x, x]\n"
+			     "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+			     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n";
+
+	cr_assert_eq(spec_load_buffer("e.yaml", "", 0, &s, &d, &e), -1);
+	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+	cr_assert(has_diag(&d, 1, 1, "empty spec: expected a mapping with 'lab'"));
+
+	cr_assert_eq(load_str(laughs, &s, &d, &e), -1);
+	cr_assert(has_diag(&d, 2, 8, "aliases"));
+	cr_assert(has_diag(&d, 3, 8, "aliases"));
+
+	memset(deep, '[', 200000);
+	deep[200000] = '\0';
+	cr_assert_eq(load_str(deep, &s, &d, &e), -1);
+	cr_assert(has_diag(&d, 1, 17, "nested deeper than 16 levels"));
+
+	memset(big, '#', SPEC_MAX_BYTES + 1);
+	cr_assert_eq(spec_load_buffer("big.yaml", big, SPEC_MAX_BYTES + 1, &s, &d, &e), -1);
+	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+	cr_assert(strstr(e.msg, "at most"), "%s", e.msg);
+	cr_assert_null(s);
+	spec_diags_free(&d);
+}
+
+Test(spec, file_errors)
+{
+	struct spec *s = NULL;
+	struct spec_diags d = { 0 };
+	struct xerr e = { 0 };
+	char dir[] = "/tmp/xlab-spec-XXXXXX";
+	_cleanup_free_ char *big = NULL, *missing = NULL;
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	missing = xasprintf("%s/nope.yaml", dir);
+	cr_assert_eq(spec_load(missing, &s, &d, &e), -1);
+	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+	cr_assert(strstr(e.msg, "No such file"), "%s", e.msg);
+	cr_assert_eq(d.n, 1);
+
+	cr_assert_eq(spec_load(dir, &s, &d, &e), -1);
+	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+	cr_assert(strstr(e.msg, "directory"), "%s", e.msg);
+
+	/* A sparse file: refused from its size, before a byte is read. */
+	big = xasprintf("%s/big.yaml", dir);
+	f = fopen(big, "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(ftruncate(fileno(f), 64ll << 30), 0);
+	fclose(f);
+	cr_assert_eq(spec_load(big, &s, &d, &e), -1);
+	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+	cr_assert(strstr(e.msg, "refused unread"), "%s", e.msg);
+	cr_assert_null(s);
+	unlink(big);
+	rmdir(dir);
+	spec_diags_free(&d);
+}

@@ -1,0 +1,248 @@
+/* virt.c against libvirt's test:///default driver: proves the wiring (lookups,
+ * errors, metadata ownership), not that QEMU boots. Every connection to
+ * test:///default starts from the same fresh state: domain "test", network
+ * "default". */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+#include "virt.h"
+
+#define NET_XML                                                                            \
+	"<network><name>xlab-t1</name><bridge name='xlbr-t1'/>"                            \
+	"<ip address='10.99.0.1' netmask='255.255.255.0'/></network>"
+
+#define DOM_XML(name, lab)                                                                 \
+	"<domain type='test'><name>" name "</name>"                                        \
+	"<metadata><xlab:lab xmlns:xlab='" XLAB_XML_NS "' name='" lab "'/></metadata>"     \
+	"<memory unit='KiB'>65536</memory><vcpu>2</vcpu>"                                  \
+	"<os><type arch='x86_64'>hvm</type></os>"                                          \
+	"<devices><graphics type='vnc' port='5907' autoport='no' listen='127.0.0.1'/>"     \
+	"</devices></domain>"
+
+static struct virt *v;
+
+static void open_test(void)
+{
+	struct xerr e = { 0 };
+
+	cr_assert_eq(virt_open("test:///default", &v, &e), 0, "%s", e.msg);
+}
+
+static void close_test(void)
+{
+	virt_close(v);
+	v = NULL;
+}
+
+TestSuite(virt, .init = open_test, .fini = close_test);
+
+Test(virt, open_bad_uri_fails_with_message)
+{
+	struct virt *bad = NULL;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(virt_open("nosuchdriver:///x", &bad, &e), -1);
+	cr_assert_eq(e.code, XLAB_EXIT_FAIL);
+	cr_assert(strstr(e.msg, "nosuchdriver:///x"), "%s", e.msg);
+	cr_assert_null(bad);
+}
+
+Test(virt, default_uri_order)
+{
+	setenv("XLAB_CONNECT", "test:///env", 1);
+	cr_assert_str_eq(virt_default_uri("test:///flag", "test:///spec"), "test:///flag");
+	cr_assert_str_eq(virt_default_uri(NULL, "test:///spec"), "test:///spec");
+	cr_assert_str_eq(virt_default_uri(NULL, NULL), "test:///env");
+	unsetenv("XLAB_CONNECT");
+	cr_assert_str_eq(virt_default_uri(NULL, NULL), "qemu:///system");
+}
+
+Test(virt, accel_force_and_detect)
+{
+	struct xerr e = { 0 };
+	char *a = NULL;
+
+	cr_assert_eq(virt_detect_accel(v, "kvm", &a, &e), 0);
+	cr_assert_str_eq(a, "kvm");
+	free(a);
+	cr_assert_eq(virt_detect_accel(v, "tcg", &a, &e), 0);
+	cr_assert_str_eq(a, "qemu");
+	free(a);
+	cr_assert_eq(virt_detect_accel(v, "qemu", &a, &e), 0);
+	cr_assert_str_eq(a, "qemu");
+	free(a);
+	a = NULL;
+	cr_assert_eq(virt_detect_accel(v, "xen", &a, &e), -1);
+	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+	cr_assert(strstr(e.msg, "'xen'"), "%s", e.msg);
+	cr_assert_null(a);
+	/* The test driver offers no kvm domain capabilities: TCG. */
+	cr_assert_eq(virt_detect_accel(v, NULL, &a, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(a, "qemu");
+	free(a);
+}
+
+Test(virt, cpuinfo_flags)
+{
+	cr_assert(virt_cpuinfo_has_hwvirt("processor\t: 0\nflags\t\t: fpu vme vmx sse\n"));
+	cr_assert(virt_cpuinfo_has_hwvirt("flags\t\t: fpu svm\nbugs\t\t: x\n"));
+	cr_assert_not(virt_cpuinfo_has_hwvirt("flags\t\t: fpu vmxx svm_lock\n"));
+	cr_assert_not(virt_cpuinfo_has_hwvirt("vmx flags\t: vmx\nflags\t\t: fpu\n"));
+	cr_assert_not(virt_cpuinfo_has_hwvirt(""));
+}
+
+Test(virt, network_ensure_twice_then_remove_twice)
+{
+	struct xerr e = { 0 };
+	bool created = false;
+
+	cr_assert_eq(virt_network_ensure(v, "xlab-t1", NET_XML, &created, &e), 0, "%s", e.msg);
+	cr_assert(created);
+	cr_assert_eq(virt_network_ensure(v, "xlab-t1", NET_XML, &created, &e), 0, "%s", e.msg);
+	cr_assert_not(created);
+	cr_assert_eq(virt_network_remove(v, "xlab-t1", &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_network_remove(v, "xlab-t1", &e), 0, "%s", e.msg);
+	/* Gone for real: ensuring it again creates it again. */
+	cr_assert_eq(virt_network_ensure(v, "xlab-t1", NET_XML, &created, &e), 0, "%s", e.msg);
+	cr_assert(created);
+}
+
+Test(virt, network_ensure_refuses_xml_of_another_name)
+{
+	struct xerr e = { 0 };
+	bool created = true;
+
+	cr_assert_eq(virt_network_ensure(v, "xlab-other", NET_XML, &created, &e), -1);
+	cr_assert_not(created);
+	cr_assert(strstr(e.msg, "xlab-other"), "%s", e.msg);
+	/* Nothing was left behind under the XML's name. */
+	cr_assert_eq(virt_network_ensure(v, "xlab-t1", NET_XML, &created, &e), 0, "%s", e.msg);
+	cr_assert(created);
+}
+
+Test(virt, network_ensure_bad_xml_fails)
+{
+	struct xerr e = { 0 };
+	bool created;
+
+	cr_assert_eq(virt_network_ensure(v, "xlab-t2", "<network>", &created, &e), -1);
+	cr_assert_eq(e.code, XLAB_EXIT_FAIL);
+	cr_assert(strstr(e.msg, "cannot define network 'xlab-t2'"), "%s", e.msg);
+}
+
+Test(virt, domain_lifecycle_with_lab_ownership)
+{
+	struct virt_dom_info info;
+	struct xerr e = { 0 };
+	char uuid[40] = "";
+	char **names = NULL;
+	char *display = NULL;
+
+	cr_assert_eq(virt_domain_define(v, DOM_XML("xlab-lab1-h1", "lab1"), uuid, &e), 0, "%s",
+		     e.msg);
+	cr_assert_eq(strlen(uuid), 36, "%s", uuid);
+
+	cr_assert_eq(virt_domain_info(v, "xlab-lab1-h1", &info, &e), 0, "%s", e.msg);
+	cr_assert(info.exists);
+	cr_assert_not(info.running);
+	cr_assert_str_eq(info.uuid, uuid);
+	cr_assert_eq(info.memory_kib, 65536);
+	cr_assert_eq(info.vcpus, 2);
+	cr_assert_eq(info.vnc_port, -1);
+	cr_assert_eq(virt_domain_vnc(v, "xlab-lab1-h1", &display, &e), -1);
+	cr_assert(strstr(e.msg, "not running"), "%s", e.msg);
+
+	cr_assert_eq(virt_domain_start(v, "xlab-lab1-h1", &e), 0, "%s", e.msg);
+	/* Starting a running domain is not an error. */
+	cr_assert_eq(virt_domain_start(v, "xlab-lab1-h1", &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_domain_info(v, "xlab-lab1-h1", &info, &e), 0, "%s", e.msg);
+	cr_assert(info.exists);
+	cr_assert(info.running);
+	cr_assert_neq(info.uuid[0], '\0');
+	cr_assert_eq(info.vnc_port, 5907);
+	cr_assert_eq(virt_domain_vnc(v, "xlab-lab1-h1", &display, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(display, "127.0.0.1:5907");
+	free(display);
+
+	cr_assert_eq(virt_lab_domains(v, "lab1", &names, &e), 0, "%s", e.msg);
+	cr_assert_eq(strv_len(names), 1);
+	cr_assert_str_eq(names[0], "xlab-lab1-h1");
+	strv_free(names);
+	cr_assert_eq(virt_lab_domains(v, "lab2", &names, &e), 0, "%s", e.msg);
+	cr_assert_eq(strv_len(names), 0);
+	strv_free(names);
+
+	cr_assert_eq(virt_domain_remove(v, "xlab-lab1-h1", "lab2", &e), -1);
+	cr_assert(strstr(e.msg, "belongs to lab 'lab1'"), "%s", e.msg);
+	cr_assert_eq(virt_domain_info(v, "xlab-lab1-h1", &info, &e), 0, "%s", e.msg);
+	cr_assert(info.exists && info.running);
+
+	cr_assert_eq(virt_domain_remove(v, "xlab-lab1-h1", "lab1", &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_domain_info(v, "xlab-lab1-h1", &info, &e), 0, "%s", e.msg);
+	cr_assert_not(info.exists);
+	cr_assert_not(info.running);
+	cr_assert_eq(info.vnc_port, -1);
+	/* Removing what is gone is fine. */
+	cr_assert_eq(virt_domain_remove(v, "xlab-lab1-h1", "lab1", &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_lab_domains(v, "lab1", &names, &e), 0, "%s", e.msg);
+	cr_assert_eq(strv_len(names), 0);
+	strv_free(names);
+}
+
+Test(virt, lab_domains_lists_only_that_lab_sorted)
+{
+	struct xerr e = { 0 };
+	char uuid[40];
+	char **names = NULL;
+
+	cr_assert_eq(virt_domain_define(v, DOM_XML("xlab-a-h2", "a"), uuid, &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_domain_define(v, DOM_XML("xlab-b-h1", "b"), uuid, &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_domain_define(v, DOM_XML("xlab-a-h1", "a"), uuid, &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_lab_domains(v, "a", &names, &e), 0, "%s", e.msg);
+	cr_assert_eq(strv_len(names), 2);
+	cr_assert_str_eq(names[0], "xlab-a-h1");
+	cr_assert_str_eq(names[1], "xlab-a-h2");
+	strv_free(names);
+	/* The built-in "test" domain has no xlab metadata: no lab's. */
+	cr_assert_eq(virt_lab_domains(v, "", &names, &e), 0, "%s", e.msg);
+	cr_assert_eq(strv_len(names), 0);
+	strv_free(names);
+}
+
+Test(virt, domain_without_metadata_is_refused)
+{
+	struct virt_dom_info info;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(virt_domain_remove(v, "test", "lab1", &e), -1);
+	cr_assert_eq(e.code, XLAB_EXIT_FAIL);
+	cr_assert(strstr(e.msg, "not made by xlab"), "%s", e.msg);
+	cr_assert_eq(virt_domain_info(v, "test", &info, &e), 0, "%s", e.msg);
+	cr_assert(info.exists);
+	cr_assert(info.running);
+}
+
+Test(virt, missing_domain)
+{
+	struct virt_dom_info info;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(virt_domain_info(v, "nope", &info, &e), 0, "%s", e.msg);
+	cr_assert_not(info.exists);
+	cr_assert_eq(virt_domain_remove(v, "nope", "lab1", &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_domain_start(v, "nope", &e), -1);
+	cr_assert(strstr(e.msg, "no domain 'nope'"), "%s", e.msg);
+}
+
+Test(virt, define_bad_xml_reports_libvirt_message)
+{
+	struct xerr e = { 0 };
+	char uuid[40];
+
+	cr_assert_eq(virt_domain_define(v, "<domain type='test'/>", uuid, &e), -1);
+	cr_assert_eq(e.code, XLAB_EXIT_FAIL);
+	cr_assert(strncmp(e.msg, "cannot define domain: ", 22) == 0, "%s", e.msg);
+	cr_assert_gt(strlen(e.msg), 22);
+}
