@@ -45,6 +45,12 @@ if [ -n "$ns" ]; then
   run=(ip netns exec "$ns")
 fi
 mkdir -p /var/run/libvirt /var/log/libvirt
+# QEMU runs as libvirt-qemu (group kvm). A root-only /dev/kvm makes libvirt
+# re-probe QEMU on every define (a minute each); give the group access as
+# udev would on a desktop.
+if [ -c /dev/kvm ] && getent group kvm >/dev/null; then
+  chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
+fi
 pgrep -x virtlogd >/dev/null || "${run[@]}" virtlogd -d
 "${run[@]}" libvirtd -d
 wait_socket
