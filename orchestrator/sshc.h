@@ -1,0 +1,60 @@
+/* SSH to the lab's dom0s with libssh: key auth with the lab key, and the
+ * server must present exactly the host key xlab generated for it (pinned;
+ * never trust on first use). */
+#ifndef XLAB_SSHC_H
+#define XLAB_SSHC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct sshc;
+struct sshc_chan;
+
+struct sshc_target {
+	const char *addr;
+	int port;
+	const char *user;
+	const char *key_path;      /* private key (OpenSSH format) */
+	const char *host_pub_path; /* the one host key accepted ("ssh-ed25519 AAAA... comment") */
+	int connect_timeout_ms;
+};
+
+int sshc_connect(const struct sshc_target *t, struct sshc **out, struct xerr *e);
+void sshc_free(struct sshc *c);
+/* 1: sshd answered with the pinned key and accepted the lab key; 0: not yet
+ * (refused, unreachable, timed out: keep waiting); -1: will never work
+ * (wrong host key, auth refused) with e set. */
+int sshc_probe(const struct sshc_target *t, int timeout_ms, struct xerr *e);
+
+/* Runs argv (quoted for the remote shell by sshc, never by callers) and
+ * collects its output; *status is the exit status (-1 if none). out/err may be NULL. */
+int sshc_exec(struct sshc *c, const char *const *argv, const char *stdin_data, int *status,
+	      char **out, char **err, struct xerr *e);
+/* With a pty, wired to this terminal (ssh/console commands); argv NULL = login shell. */
+int sshc_exec_interactive(struct sshc *c, const char *const *argv, int *status,
+			  struct xerr *e);
+
+/* A long-lived exec channel speaking lines (the agent protocol). */
+int sshc_chan_open(struct sshc *c, const char *const *argv, struct sshc_chan **out,
+		   struct xerr *e);
+int sshc_chan_write(struct sshc_chan *ch, const char *data, size_t len, struct xerr *e);
+/* Reads one line (without '\n') into a malloc'd string; timeout_ms < 0 waits forever. */
+int sshc_chan_read_line(struct sshc_chan *ch, char **line, int timeout_ms, struct xerr *e);
+void sshc_chan_close(struct sshc_chan *ch);
+
+/* SFTP: writes local file to remote path atomically (tmp + rename), with mode. */
+int sshc_put(struct sshc *c, const char *local, const char *remote, int mode, struct xerr *e);
+int sshc_get(struct sshc *c, const char *remote, const char *local, struct xerr *e);
+
+/* Keys: ed25519 pair in OpenSSH format (private 0600). */
+int sshkey_generate_ed25519(const char *priv_path, const char *pub_path, const char *comment,
+			    struct xerr *e);
+/* "ssh-ed25519 AAAA..." (first two fields of the .pub file), malloc'd. */
+int sshkey_public_line(const char *pub_path, char **line, struct xerr *e);
+/* known_hosts with one line per host: "NAMES KEYLINE"; names[i] is "h1,10.80.0.10". */
+int known_hosts_write(const char *path, const char *const *names, const char *const *pubs,
+		      size_t n, struct xerr *e);
+
+#endif
