@@ -3,6 +3,7 @@
 #define XLAB_IMAGE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "err.h"
 
@@ -35,6 +36,23 @@ int image_verify(const struct image *img, struct xerr *e);
 char *image_path(const struct image *img, const char *rel);
 void image_free(struct image *img);
 
+/* True for a store name: [a-z0-9][a-z0-9.-]{0,62}. */
+bool image_name_valid(const char *name);
+/* xlab_home()/images, created. */
+int image_store_dir(char **out, struct xerr *e);
+/* Parses manifest bytes of an image in `dir` (no file is read). */
+int image_manifest_parse(const char *json, size_t len, const char *dir,
+			 struct image **out, struct xerr *e);
+/* Loads DIR/manifest.json from any directory (a store entry or one being
+ * imported); checks nothing about the name. */
+int image_open_dir(const char *dir, struct image **out, struct xerr *e);
+/* Like image_verify without the size+mtime cache: every byte is re-hashed.
+ * For images that do not come from the store yet. */
+int image_verify_full(const struct image *img, struct xerr *e);
+/* Fails naming the lab when a lab's host disk is backed by a file inside
+ * image `name` (checked before rm and before replacing with --force). */
+int image_check_unused(const char *name, struct xerr *e);
+
 /* Subcommands of `xlab image`, each (argc, argv) from the subcommand name. */
 int image_cmd_build(int argc, char **argv, struct xerr *e);
 int image_cmd_list(int argc, char **argv, struct xerr *e);
@@ -43,5 +61,7 @@ int image_cmd_rm(int argc, char **argv, struct xerr *e);
 int image_cmd_fetch(int argc, char **argv, struct xerr *e);
 int image_cmd_import(int argc, char **argv, struct xerr *e);
 int image_cmd_export(int argc, char **argv, struct xerr *e);
+/* `xlab image`: dispatches to the subcommands above (cmd_image.c). */
+int cmd_image(int argc, char **argv, struct xerr *e);
 
 #endif

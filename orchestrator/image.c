@@ -1,0 +1,711 @@
+/* The image store: manifests, verification, list/inspect/rm. */
+#include "image.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "paths.h"
+#include "sha256.h"
+#include "util.h"
+
+#define MANIFEST_MAX (1 << 20)
+#define VERIFIED_FILE ".verified"
+/* File timestamps come from a coarse clock, so a file written in the same
+ * tick as it was hashed can change without its mtime moving ("racy git").
+ * Only files older than this at hashing time are trusted by size+mtime. */
+#define RACY_NS (2LL * 1000000000LL)
+
+char *image_name_for_xen(const char *xen)
+{
+	return xasprintf("xen-%s", xen);
+}
+
+bool image_name_valid(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > 63)
+		return false;
+	if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9')))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+int image_store_dir(char **out, struct xerr *e)
+{
+	return xlab_dir(out, e, "images", NULL);
+}
+
+char *image_path(const struct image *img, const char *rel)
+{
+	return xasprintf("%s/%s", img->dir, rel);
+}
+
+void image_free(struct image *img)
+{
+	if (!img)
+		return;
+	free(img->name);
+	free(img->dir);
+	free(img->xen_version);
+	free(img->kernel_version);
+	free(img->suite);
+	free(img->built);
+	strv_free(img->packages);
+	for (size_t i = 0; i < img->n_files; i++)
+		free(img->files[i].path);
+	free(img->files);
+	free(img);
+}
+
+/* A manifest's file names are joined to the image directory: they must stay
+ * inside it. */
+static bool relpath_ok(const char *p)
+{
+	const char *s = p;
+
+	if (!*p || *p == '/' || strlen(p) > PATH_MAX / 2)
+		return false;
+	while (*s) {
+		const char *end = strchrnul(s, '/');
+		size_t n = (size_t)(end - s);
+
+		if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+			return false;
+		s = *end ? end + 1 : end;
+		if (*end && !*s)
+			return false;
+	}
+	return true;
+}
+
+static int get_str(json_object *root, const char *key, char **out, struct xerr *e)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(root, key, &v) || !json_object_is_type(v, json_type_string))
+		return xerr_set(e, XLAB_EXIT_FAIL, "manifest: \"%s\" must be a string", key);
+	*out = xstrdup(json_object_get_string(v));
+	return 0;
+}
+
+static int parse_packages(json_object *root, struct image *img, struct xerr *e)
+{
+	json_object *arr;
+	size_t n;
+
+	if (!json_object_object_get_ex(root, "packages", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return xerr_set(e, XLAB_EXIT_FAIL, "manifest: \"packages\" must be an array of strings");
+	n = json_object_array_length(arr);
+	img->packages = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		json_object *p = json_object_array_get_idx(arr, i);
+
+		if (!json_object_is_type(p, json_type_string))
+			return xerr_set(e, XLAB_EXIT_FAIL,
+					"manifest: \"packages\"[%zu] must be a string", i);
+		img->packages[i] = xstrdup(json_object_get_string(p));
+	}
+	return 0;
+}
+
+static int parse_files(json_object *root, struct image *img, struct xerr *e)
+{
+	json_object *files;
+
+	if (!json_object_object_get_ex(root, "files", &files) ||
+	    !json_object_is_type(files, json_type_object))
+		return xerr_set(e, XLAB_EXIT_FAIL,
+				"manifest: \"files\" must be an object of path: sha256");
+	img->files = xcalloc((size_t)json_object_object_length(files) + 1, sizeof(*img->files));
+	json_object_object_foreach(files, key, val) {
+		struct image_file *f = &img->files[img->n_files];
+		const char *hex = json_object_get_string(val);
+
+		if (!relpath_ok(key))
+			return xerr_set(e, XLAB_EXIT_FAIL,
+					"manifest: file \"%s\" is not a path inside the image", key);
+		if (!json_object_is_type(val, json_type_string) || !sha256_hex_valid(hex))
+			return xerr_set(e, XLAB_EXIT_FAIL,
+					"manifest: file \"%s\" needs a sha256 of 64 hex digits", key);
+		f->path = xstrdup(key);
+		for (int i = 0; i < SHA256_HEX_LEN; i++)
+			f->sha256[i] = (char)((hex[i] >= 'A' && hex[i] <= 'F') ? hex[i] + 32 : hex[i]);
+		f->sha256[SHA256_HEX_LEN] = '\0';
+		img->n_files++;
+	}
+	if (img->n_files == 0)
+		return xerr_set(e, XLAB_EXIT_FAIL, "manifest: \"files\" is empty");
+	return 0;
+}
+
+int image_manifest_parse(const char *json, size_t len, const char *dir,
+			 struct image **out, struct xerr *e)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *root = json_tokener_parse_ex(tok, json, (int)len);
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	size_t end = json_tokener_get_parse_end(tok);
+	struct image *img = xcalloc(1, sizeof(*img));
+	int rc = -1;
+
+	json_tokener_free(tok);
+	while (root && end < len && strchr(" \t\r\n", json[end]) && json[end])
+		end++;
+	if (!root || jerr != json_tokener_success || end < len) {
+		xerr_set(e, XLAB_EXIT_FAIL, "manifest is not valid JSON: %s",
+			 root ? "data after the object" :
+			 jerr == json_tokener_continue ? "unexpected end" :
+			 json_tokener_error_desc(jerr));
+		goto out;
+	}
+	if (!json_object_is_type(root, json_type_object)) {
+		xerr_set(e, XLAB_EXIT_FAIL, "manifest must be a JSON object");
+		goto out;
+	}
+	if (get_str(root, "name", &img->name, e) < 0 ||
+	    get_str(root, "xen_version", &img->xen_version, e) < 0 ||
+	    get_str(root, "kernel_version", &img->kernel_version, e) < 0 ||
+	    get_str(root, "suite", &img->suite, e) < 0 ||
+	    get_str(root, "built", &img->built, e) < 0 ||
+	    parse_packages(root, img, e) < 0 || parse_files(root, img, e) < 0)
+		goto out;
+	if (!image_name_valid(img->name)) {
+		xerr_set(e, XLAB_EXIT_FAIL,
+			 "manifest: name \"%s\" is not a valid image name ([a-z0-9][a-z0-9.-]{0,62})",
+			 img->name);
+		goto out;
+	}
+	img->dir = xstrdup(dir ? dir : "");
+	sha256_hex(json, len, img->manifest_sha256);
+	*out = steal_ptr(img);
+	rc = 0;
+out:
+	json_object_put(root);
+	image_free(img);
+	return rc;
+}
+
+int image_open_dir(const char *dir, struct image **out, struct xerr *e)
+{
+	_cleanup_free_ char *path = xasprintf("%s/manifest.json", dir);
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+
+	if (file_read_all(path, MANIFEST_MAX, &data, &len, e) < 0)
+		return -1;
+	if (image_manifest_parse(data, len, dir, out, e) < 0)
+		return xerr_prefix(e, "%s", path);
+	return 0;
+}
+
+int image_open(const char *name, struct image **out, struct xerr *e)
+{
+	_cleanup_free_ char *store = NULL, *dir = NULL, *manifest = NULL;
+	struct image *img = NULL;
+
+	if (!image_name_valid(name))
+		return xerr_set(e, XLAB_EXIT_USAGE,
+				"'%s' is not a valid image name ([a-z0-9][a-z0-9.-]{0,62})",
+				name ? name : "");
+	if (image_store_dir(&store, e) < 0)
+		return -1;
+	dir = xasprintf("%s/%s", store, name);
+	manifest = xasprintf("%s/manifest.json", dir);
+	if (!path_exists(manifest))
+		return xerr_set(e, XLAB_EXIT_FAIL,
+				"image '%s' is not in the store (%s); build it with `xlab image build %s` "
+				"or fetch one with `xlab image fetch URL --sha256 HEX`",
+				name, store, name);
+	if (image_open_dir(dir, &img, e) < 0)
+		return -1;
+	if (strcmp(img->name, name) != 0) {
+		xerr_set(e, XLAB_EXIT_FAIL,
+			 "%s names image '%s', not '%s'; re-import it with `xlab image import %s --name %s --force`",
+			 manifest, img->name, name, dir, name);
+		image_free(img);
+		return -1;
+	}
+	*out = img;
+	return 0;
+}
+
+/* --- verification, with a size+mtime cache in DIR/.verified --- */
+
+static json_object *cache_load(const char *dir)
+{
+	_cleanup_free_ char *path = xasprintf("%s/" VERIFIED_FILE, dir);
+	json_object *root = json_object_from_file(path);
+
+	if (root && !json_object_is_type(root, json_type_object)) {
+		json_object_put(root);
+		root = NULL;
+	}
+	return root ? root : json_object_new_object();
+}
+
+static int64_t ts_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
+static bool cache_hit(json_object *cache, const char *rel, const struct stat *st, char out[65])
+{
+	json_object *ent, *size, *mtime, *sha;
+
+	if (!json_object_object_get_ex(cache, rel, &ent) ||
+	    !json_object_object_get_ex(ent, "size", &size) ||
+	    !json_object_object_get_ex(ent, "mtime_ns", &mtime) ||
+	    !json_object_object_get_ex(ent, "sha256", &sha))
+		return false;
+	if (json_object_get_int64(size) != (int64_t)st->st_size ||
+	    json_object_get_int64(mtime) != ts_ns(&st->st_mtim) ||
+	    !sha256_hex_valid(json_object_get_string(sha)))
+		return false;
+	memcpy(out, json_object_get_string(sha), 65);
+	return true;
+}
+
+static void cache_put(json_object *cache, const char *rel, const struct stat *st,
+		      const char *sha, int64_t hashed_at)
+{
+	json_object *ent;
+
+	if (ts_ns(&st->st_mtim) > hashed_at - RACY_NS) {
+		json_object_object_del(cache, rel);
+		return;
+	}
+	ent = json_object_new_object();
+	json_object_object_add(ent, "size", json_object_new_int64((int64_t)st->st_size));
+	json_object_object_add(ent, "mtime_ns", json_object_new_int64(ts_ns(&st->st_mtim)));
+	json_object_object_add(ent, "sha256", json_object_new_string(sha));
+	json_object_object_add(cache, rel, ent);
+}
+
+/* The cache only saves time: failing to write it (a read-only store) is not
+ * an error. */
+static void cache_save(const char *dir, json_object *cache)
+{
+	_cleanup_free_ char *path = xasprintf("%s/" VERIFIED_FILE, dir);
+	const char *s = json_object_to_json_string_ext(cache, JSON_C_TO_STRING_PLAIN);
+	struct xerr ignored = { 0 };
+
+	file_write_atomic(path, s, strlen(s), 0644, &ignored);
+}
+
+static int verify_one(const struct image *img, const struct image_file *f,
+		      json_object *cache, struct xerr *e)
+{
+	_cleanup_free_ char *path = image_path(img, f->path);
+	char actual[SHA256_HEX_LEN + 1];
+	struct timespec now;
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return xerr_errno(e, XLAB_EXIT_FAIL,
+				  "image '%s': file %s is missing; rebuild (`xlab image build %s`) "
+				  "or refetch the image", img->name, f->path, img->name);
+	if (!S_ISREG(st.st_mode))
+		return xerr_set(e, XLAB_EXIT_FAIL, "image '%s': %s is not a regular file",
+				img->name, f->path);
+	if (!cache || !cache_hit(cache, f->path, &st, actual)) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (sha256_file_hex(path, actual, e) < 0)
+			return -1;
+		if (cache)
+			cache_put(cache, f->path, &st, actual, ts_ns(&now));
+	}
+	if (strcmp(actual, f->sha256) != 0)
+		return xerr_set(e, XLAB_EXIT_FAIL,
+				"image '%s': file %s is corrupted (sha256 %s, manifest says %s); "
+				"rebuild it with `xlab image build %s` or refetch it",
+				img->name, f->path, actual, f->sha256, img->name);
+	return 0;
+}
+
+static int verify(const struct image *img, bool use_cache, struct xerr *e)
+{
+	json_object *cache = use_cache ? cache_load(img->dir) : NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < img->n_files && rc == 0; i++)
+		rc = verify_one(img, &img->files[i], cache, e);
+	if (cache) {
+		cache_save(img->dir, cache);
+		json_object_put(cache);
+	}
+	return rc;
+}
+
+int image_verify(const struct image *img, struct xerr *e)
+{
+	return verify(img, true, e);
+}
+
+int image_verify_full(const struct image *img, struct xerr *e)
+{
+	return verify(img, false, e);
+}
+
+/* --- list --- */
+
+/* Blocks actually used, so sparse qcow2 files count what they take. */
+static uint64_t disk_usage(int dirfd)
+{
+	DIR *d = fdopendir(dirfd);
+	struct dirent *de;
+	uint64_t total = 0;
+
+	if (!d) {
+		close(dirfd);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		total += (uint64_t)st.st_blocks * 512;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+
+			if (sub >= 0)
+				total += disk_usage(sub);
+		}
+	}
+	closedir(d);
+	return total;
+}
+
+static uint64_t dir_usage(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	return fd < 0 ? 0 : disk_usage(fd);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Store entries, sorted; names starting with '.' are work in progress. */
+static int store_names(char ***out, struct xerr *e)
+{
+	_cleanup_free_ char *store = NULL;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (image_store_dir(&store, e) < 0)
+		return -1;
+	d = opendir(store);
+	if (!d)
+		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot read %s", store);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !image_name_valid(de->d_name))
+			continue;
+		xgrow((void **)&names, &cap, n + 1, sizeof(char *));
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	xgrow((void **)&names, &cap, n + 1, sizeof(char *));
+	names[n] = NULL;
+	qsort(names, n, sizeof(char *), name_cmp);
+	*out = names;
+	return 0;
+}
+
+static json_object *image_summary_json(const struct image *img, uint64_t size)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(img->name));
+	json_object_object_add(o, "xen_version", json_object_new_string(img->xen_version));
+	json_object_object_add(o, "kernel_version", json_object_new_string(img->kernel_version));
+	json_object_object_add(o, "suite", json_object_new_string(img->suite));
+	json_object_object_add(o, "built", json_object_new_string(img->built));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
+	json_object_object_add(o, "dir", json_object_new_string(img->dir));
+	return o;
+}
+
+static void print_json(json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							 JSON_C_TO_STRING_SPACED |
+							 JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+int image_cmd_list(int argc, char **argv, struct xerr *e)
+{
+	_cleanup_strv_ char **names = NULL;
+	bool as_json = false;
+	json_object *arr;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			as_json = true;
+		else
+			return xerr_set(e, XLAB_EXIT_USAGE,
+					"image list: unexpected argument '%s'\nusage: xlab image list [--json]",
+					argv[i]);
+	}
+	if (store_names(&names, e) < 0)
+		return -1;
+	arr = json_object_new_array();
+	if (!as_json)
+		printf("%-16s %-12s %-18s %-10s %-20s %s\n", "NAME", "XEN", "KERNEL", "SUITE",
+		       "BUILT", "SIZE");
+	for (char **n = names; *n; n++) {
+		struct xerr ie = { 0 };
+		struct image *img = NULL;
+		char size[32];
+		uint64_t bytes;
+
+		if (image_open(*n, &img, &ie) < 0) {
+			/* One broken entry must not hide the others. */
+			fprintf(stderr, "xlab: warning: %s\n", ie.msg);
+			continue;
+		}
+		bytes = dir_usage(img->dir);
+		if (as_json) {
+			json_object_array_add(arr, image_summary_json(img, bytes));
+		} else {
+			size_format(bytes, size, sizeof(size));
+			printf("%-16s %-12s %-18s %-10s %-20s %s\n", img->name, img->xen_version,
+			       img->kernel_version, img->suite, img->built, size);
+		}
+		image_free(img);
+	}
+	if (as_json)
+		print_json(arr);
+	json_object_put(arr);
+	return 0;
+}
+
+/* --- inspect --- */
+
+static void inspect_text(const struct image *img, const struct xerr *verr)
+{
+	printf("name:           %s\n", img->name);
+	printf("directory:      %s\n", img->dir);
+	printf("xen_version:    %s\n", img->xen_version);
+	printf("kernel_version: %s\n", img->kernel_version);
+	printf("suite:          %s\n", img->suite);
+	printf("built:          %s\n", img->built);
+	printf("manifest:       sha256 %s\n", img->manifest_sha256);
+	printf("packages:       %zu\n", strv_len(img->packages));
+	for (char **p = img->packages; p && *p; p++)
+		printf("  %s\n", *p);
+	printf("files:\n");
+	for (size_t i = 0; i < img->n_files; i++)
+		printf("  %s  %s\n", img->files[i].sha256, img->files[i].path);
+	printf("verified:       %s\n", verr ? "FAILED" : "ok");
+}
+
+static int inspect_json(const struct image *img, const struct xerr *verr, struct xerr *e)
+{
+	_cleanup_free_ char *path = image_path(img, "manifest.json");
+	json_object *manifest = json_object_from_file(path);
+	json_object *o;
+
+	if (!manifest)
+		return xerr_set(e, XLAB_EXIT_FAIL, "cannot read %s", path);
+	o = json_object_new_object();
+	json_object_object_add(o, "manifest", manifest);
+	json_object_object_add(o, "dir", json_object_new_string(img->dir));
+	json_object_object_add(o, "manifest_sha256", json_object_new_string(img->manifest_sha256));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)dir_usage(img->dir)));
+	json_object_object_add(o, "verified", json_object_new_boolean(verr == NULL));
+	if (verr)
+		json_object_object_add(o, "error", json_object_new_string(verr->msg));
+	print_json(o);
+	json_object_put(o);
+	return 0;
+}
+
+int image_cmd_inspect(int argc, char **argv, struct xerr *e)
+{
+	const char *name = NULL;
+	bool as_json = false;
+	struct image *img = NULL;
+	struct xerr verr = { 0 };
+	bool bad;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			as_json = true;
+		else if (argv[i][0] != '-' && !name)
+			name = argv[i];
+		else
+			return xerr_set(e, XLAB_EXIT_USAGE, "image inspect: unexpected argument '%s'\n"
+					"usage: xlab image inspect NAME [--json]", argv[i]);
+	}
+	if (!name)
+		return xerr_set(e, XLAB_EXIT_USAGE, "image inspect: which image?\n"
+				"usage: xlab image inspect NAME [--json]");
+	if (image_open(name, &img, e) < 0)
+		return -1;
+	bad = image_verify(img, &verr) < 0;
+	if (as_json)
+		rc = inspect_json(img, bad ? &verr : NULL, e);
+	else
+		rc = (inspect_text(img, bad ? &verr : NULL), 0);
+	image_free(img);
+	if (rc == 0 && bad) {
+		*e = verr;
+		return -1;
+	}
+	return rc;
+}
+
+/* --- rm, and who uses an image --- */
+
+static uint64_t be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The backing file named in a qcow2 header, absolute; NULL when the file is
+ * not qcow2 or has none. Reading the header ourselves avoids running
+ * qemu-img on every disk of every lab. */
+static char *qcow2_backing(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned char hdr[20];
+	char name[1024];
+	uint64_t off;
+	uint32_t len;
+	_cleanup_free_ char *dir = NULL;
+
+	if (fd < 0 || pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
+		return NULL;
+	if (memcmp(hdr, "QFI\xfb", 4) != 0)
+		return NULL;
+	off = be64(hdr + 8);
+	len = be32(hdr + 16);
+	if (off == 0 || len == 0 || len >= sizeof(name))
+		return NULL;
+	if (pread(fd, name, len, (off_t)off) != (ssize_t)len)
+		return NULL;
+	name[len] = '\0';
+	if (name[0] == '/')
+		return xstrdup(name);
+	/* Relative backing names are relative to the overlay's directory. */
+	dir = xstrdup(path);
+	*strrchr(dir, '/') = '\0';
+	return xasprintf("%s/%s", dir, name);
+}
+
+/* True when `disk`, or a file down its backing chain, lies inside `imgdir`
+ * (a canonical path). */
+static bool disk_uses(const char *disk, const char *imgdir)
+{
+	_cleanup_free_ char *cur = xstrdup(disk);
+	size_t n = strlen(imgdir);
+
+	for (int depth = 0; depth < 16; depth++) {
+		char *next = qcow2_backing(cur);
+		char *real;
+
+		if (!next)
+			return false;
+		real = realpath(next, NULL);
+		if (!real)
+			real = xstrdup(next);
+		free(next);
+		free(cur);
+		cur = real;
+		if (strncmp(cur, imgdir, n) == 0 && cur[n] == '/')
+			return true;
+	}
+	return false;
+}
+
+int image_check_unused(const char *name, struct xerr *e)
+{
+	_cleanup_free_ char *home = NULL, *dir = NULL, *real = NULL, *pattern = NULL;
+	glob_t g = { 0 };
+	int rc = 0;
+
+	if (xlab_home(&home, e) < 0)
+		return -1;
+	dir = xasprintf("%s/images/%s", home, name);
+	real = realpath(dir, NULL);
+	if (!real)
+		return 0;
+	pattern = xasprintf("%s/labs/*/hosts/*/root.qcow2", home);
+	if (glob(pattern, GLOB_NOSORT, NULL, &g) != 0)
+		return 0;
+	for (size_t i = 0; i < g.gl_pathc && rc == 0; i++) {
+		const char *disk = g.gl_pathv[i];
+		size_t skip = strlen(home) + strlen("/labs/");
+		_cleanup_free_ char *lab = xstrndup(disk + skip, strcspn(disk + skip, "/"));
+
+		if (disk_uses(disk, real))
+			rc = xerr_set(e, XLAB_EXIT_FAIL,
+				      "image '%s' is in use by lab '%s' (%s); run `xlab down %s` first",
+				      name, lab, disk, lab);
+	}
+	globfree(&g);
+	return rc;
+}
+
+int image_cmd_rm(int argc, char **argv, struct xerr *e)
+{
+	_cleanup_free_ char *store = NULL, *dir = NULL, *tmp = NULL;
+	const char *name = argc == 2 ? argv[1] : NULL;
+
+	if (!name || name[0] == '-')
+		return xerr_set(e, XLAB_EXIT_USAGE, "usage: xlab image rm NAME");
+	if (!image_name_valid(name))
+		return xerr_set(e, XLAB_EXIT_USAGE,
+				"'%s' is not a valid image name ([a-z0-9][a-z0-9.-]{0,62})", name);
+	if (image_store_dir(&store, e) < 0)
+		return -1;
+	dir = xasprintf("%s/%s", store, name);
+	if (!path_exists(dir))
+		return xerr_set(e, XLAB_EXIT_FAIL, "image '%s' is not in the store (%s)", name, store);
+	if (image_check_unused(name, e) < 0)
+		return -1;
+	/* Renaming first makes the removal atomic for readers: the image is
+	 * either whole or gone, even if rm_rf stops half-way. */
+	tmp = xasprintf("%s/.%s.rm-%d", store, name, (int)getpid());
+	if (rename(dir, tmp) < 0)
+		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot remove %s", dir);
+	if (rm_rf(tmp, e) < 0)
+		return xerr_prefix(e, "image '%s' is gone from the store, but cleaning up", name);
+	printf("removed image '%s'\n", name);
+	return 0;
+}
