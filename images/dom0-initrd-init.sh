@@ -1,0 +1,54 @@
+#!/bin/sh
+# /init of the dom0 initrd: only virtio and ext4, no udev. Finds the root
+# disk by its virtio serial (xlab-root), falling back to root=, mounts it
+# read-only and hands over to init= (default /sbin/xlab-init).
+export PATH=/sbin:/bin
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+while read -r mod; do
+	insmod "/lib/modules/$mod.ko" 2>/dev/null
+done </lib/modules/order
+
+root= init=/sbin/xlab-init fstype=ext4
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	root=/dev/*) root=${arg#root=} ;;
+	init=*) init=${arg#init=} ;;
+	rootfstype=*) fstype=${arg#rootfstype=} ;;
+	esac
+done
+
+find_by_serial() {
+	for d in /sys/block/vd*; do
+		[ -e "$d/serial" ] || continue
+		if [ "$(cat "$d/serial")" = "$1" ]; then
+			echo "/dev/${d##*/}"
+			return 0
+		fi
+	done
+	return 1
+}
+
+dev=
+i=0
+while [ $i -lt 100 ]; do
+	dev=$(find_by_serial xlab-root) && break
+	if [ -n "$root" ] && [ -b "$root" ] && [ $i -ge 20 ]; then
+		dev=$root
+		break
+	fi
+	sleep 0.1
+	i=$((i + 1))
+done
+[ -n "$dev" ] || dev=$root
+
+if [ -z "$dev" ] || ! mount -t "$fstype" -o ro "$dev" /root; then
+	echo "xlab initrd: cannot mount the root disk (${dev:-none}); dropping to a shell"
+	exec sh
+fi
+umount /proc /sys
+mount --move /dev /root/dev 2>/dev/null || umount /dev
+exec switch_root /root "$init"

@@ -1,0 +1,46 @@
+#!/bin/sh
+# Init of xlab's built-in busybox guest: bring up the address given on the
+# kernel command line (xlab.ip=A.B.C.D/N, xlab.gw=, xlab.name=), say so on the
+# console, then stay up so the guest answers ping and can be migrated.
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
+
+# Busybox here has no mountpoint applet; the initrd may have moved /dev in.
+[ -e /proc/self ] || mount -t proc proc /proc
+[ -d /sys/kernel ] || mount -t sysfs sysfs /sys
+[ -e /dev/null ] || mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /run /tmp
+mount -t devpts devpts /dev/pts 2>/dev/null
+mount -t tmpfs tmpfs /run 2>/dev/null
+
+ip= gw= name=guest
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	xlab.ip=*) ip=${arg#xlab.ip=} ;;
+	ip=*) [ -n "$ip" ] || ip=${arg#ip=} ;;
+	xlab.gw=*) gw=${arg#xlab.gw=} ;;
+	xlab.name=*) name=${arg#xlab.name=} ;;
+	esac
+done
+hostname "$name"
+
+ip link set lo up
+# xen-netfront creates eth0 asynchronously: give it a few seconds.
+i=0
+while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ -e /sys/class/net/eth0 ]; then
+	ip link set eth0 up
+	[ -n "$ip" ] && ip addr add "$ip" dev eth0
+	[ -n "$gw" ] && ip route add default via "$gw"
+fi
+
+# The kernel gave init the console (hvc0 with console=hvc0).
+echo "XLAB-GUEST-UP $name"
+
+trap 'sync; poweroff -f' TERM USR1 USR2
+while :; do
+	wait
+	sleep 1
+done

@@ -1,0 +1,40 @@
+#include "hostconn.h"
+
+#include <string.h>
+
+#include "util.h"
+
+char *lab_host_dir(const struct lab_dirs *d, const char *host)
+{
+	return xasprintf("%s/hosts/%s", d->dir, host);
+}
+
+char *lab_host_key_path(const char *host_dir, const char *suffix)
+{
+	return xasprintf("%s/ssh_host_ed25519_key%s", host_dir, suffix);
+}
+
+void lab_host_target(const struct lab_dirs *d, const char *ip, const char *host_pub,
+		     struct sshc_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->addr = ip;
+	t->port = 22;
+	t->user = "root";
+	t->key_path = d->key;
+	t->host_pub_path = host_pub;
+	t->connect_timeout_ms = 10000;
+}
+
+int lab_host_connect(const struct lab_dirs *d, const char *host, const char *ip,
+		     struct sshc **c, struct xerr *e)
+{
+	_cleanup_free_ char *dir = lab_host_dir(d, host);
+	_cleanup_free_ char *pub = lab_host_key_path(dir, ".pub");
+	struct sshc_target t;
+
+	lab_host_target(d, ip, pub, &t);
+	if (sshc_connect(&t, c, e) < 0)
+		return xerr_prefix(e, "host '%s' (%s)", host, ip);
+	return 0;
+}

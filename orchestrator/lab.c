@@ -1,0 +1,104 @@
+#include "lab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "paths.h"
+#include "spec.h"
+#include "util.h"
+
+int lab_dirs_get(const char *lab, struct lab_dirs *d, struct xerr *e)
+{
+	memset(d, 0, sizeof(*d));
+	if (xlab_dir(&d->dir, e, "labs", lab, NULL) < 0)
+		return -1;
+	d->key = xasprintf("%s/id_ed25519", d->dir);
+	d->pub = xasprintf("%s/id_ed25519.pub", d->dir);
+	d->known_hosts = xasprintf("%s/known_hosts", d->dir);
+	return 0;
+}
+
+void lab_dirs_free(struct lab_dirs *d)
+{
+	free(d->dir);
+	free(d->key);
+	free(d->pub);
+	free(d->known_hosts);
+	memset(d, 0, sizeof(*d));
+}
+
+int lab_lock(const char *lab, const char *command, struct xerr *e)
+{
+	_cleanup_free_ char *dir = NULL, *path = NULL;
+	char who[256];
+	int fd;
+
+	if (xlab_dir(&dir, e, "locks", NULL) < 0)
+		return -1;
+	path = xasprintf("%s/%s.lock", dir, lab);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot open lock %s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = pread(fd, who, sizeof(who) - 1, 0);
+
+		who[n > 0 ? n : 0] = '\0';
+		who[strcspn(who, "\n")] = '\0';
+		close(fd);
+		if (errno != EWOULDBLOCK)
+			return xerr_errno(e, XLAB_EXIT_FAIL, "cannot lock %s", path);
+		return xerr_set(e, XLAB_EXIT_FAIL,
+				"lab '%s' is busy: %s holds it; wait for it to finish "
+				"(or stop that process)",
+				lab, who[0] ? who : "another xlab process");
+	}
+	snprintf(who, sizeof(who), "pid %d (xlab %s)\n", (int)getpid(), command);
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, who, strlen(who), 0) < 0) {
+		close(fd);
+		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot write lock %s", path);
+	}
+	return fd;
+}
+
+void lab_unlock(int fd)
+{
+	if (fd < 0)
+		return;
+	if (ftruncate(fd, 0) < 0) {
+		/* The kernel drops the lock anyway; a stale pid is only text. */
+	}
+	close(fd);
+}
+
+int lab_name_from_arg(const char *arg, char **lab, struct xerr *e)
+{
+	struct stat st;
+
+	if (strchr(arg, '/') || (stat(arg, &st) == 0 && S_ISREG(st.st_mode))) {
+		struct spec *s = NULL;
+		struct spec_diags d = { 0 };
+
+		if (spec_load(arg, &s, &d, e) < 0) {
+			spec_diags_print(&d, stderr);
+			spec_diags_free(&d);
+			return -1;
+		}
+		spec_diags_free(&d);
+		*lab = xstrdup(s->lab);
+		spec_free(s);
+		return 0;
+	}
+	for (const char *p = arg; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+			return xerr_set(e, XLAB_EXIT_USAGE,
+					"'%s' is neither a lab name nor a spec file", arg);
+	if (!*arg || strlen(arg) > SPEC_NAME_MAX)
+		return xerr_set(e, XLAB_EXIT_USAGE, "'%s' is not a valid lab name", arg);
+	*lab = xstrdup(arg);
+	return 0;
+}

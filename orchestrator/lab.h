@@ -1,0 +1,26 @@
+/* A lab's place on this machine: its state directory, its lock and its keys. */
+#ifndef XLAB_LAB_H
+#define XLAB_LAB_H
+
+#include "err.h"
+
+struct lab_dirs {
+	char *dir;         /* xlab_home()/labs/LAB */
+	char *key;         /* lab private key (0600) */
+	char *pub;         /* lab public key */
+	char *known_hosts; /* every host's pinned key */
+};
+
+int lab_dirs_get(const char *lab, struct lab_dirs *d, struct xerr *e);
+void lab_dirs_free(struct lab_dirs *d);
+
+/* One `up`/`down` per lab at a time: an flock the kernel drops when the
+ * holder dies. A second caller is refused at once with the holder's pid and
+ * command. Returns the fd to keep open, or -1. */
+int lab_lock(const char *lab, const char *command, struct xerr *e);
+void lab_unlock(int fd);
+
+/* Accepts a lab name or a spec file (its `lab:`), for down/status/... */
+int lab_name_from_arg(const char *arg, char **lab, struct xerr *e);
+
+#endif

@@ -1,0 +1,71 @@
+#include "labstate.h"
+
+#include <string.h>
+
+#include "util.h"
+
+int labstate_load(const char *lab, struct labstate *ls, struct xerr *e)
+{
+	struct db_lab *l = NULL;
+
+	memset(ls, 0, sizeof(*ls));
+	ls->lab = xstrdup(lab);
+	if (db_open_default(&ls->db, e) < 0)
+		return -1;
+	if (db_lab_get(ls->db, lab, &l, e) < 0)
+		return -1;
+	if (!l) {
+		return xerr_set(e, XLAB_EXIT_FAIL,
+				"no lab named '%s' in the store (`xlab status` lists labs)", lab);
+	}
+	db_lab_free(l);
+	if (lab_dirs_get(lab, &ls->dirs, e) < 0)
+		return -1;
+	if (db_hosts_list(ls->db, lab, &ls->hosts, &ls->n_hosts, e) < 0 ||
+	    db_guests_list(ls->db, lab, &ls->guests, &ls->n_guests, e) < 0)
+		return -1;
+	return 0;
+}
+
+void labstate_free(struct labstate *ls)
+{
+	db_hosts_free(ls->hosts, ls->n_hosts);
+	db_guests_free(ls->guests, ls->n_guests);
+	if (ls->db)
+		db_close(ls->db);
+	lab_dirs_free(&ls->dirs);
+	free(ls->lab);
+	memset(ls, 0, sizeof(*ls));
+}
+
+const struct db_host *labstate_host(const struct labstate *ls, const char *name)
+{
+	for (size_t i = 0; i < ls->n_hosts; i++)
+		if (strcmp(ls->hosts[i].name, name) == 0)
+			return &ls->hosts[i];
+	return NULL;
+}
+
+const struct db_guest *labstate_guest(const struct labstate *ls, const char *name)
+{
+	for (size_t i = 0; i < ls->n_guests; i++)
+		if (strcmp(ls->guests[i].name, name) == 0)
+			return &ls->guests[i];
+	return NULL;
+}
+
+int labstate_no_such(const struct labstate *ls, const char *what, const char *name,
+		     struct xerr *e)
+{
+	struct buf b = { 0 };
+	int rc;
+
+	for (size_t i = 0; i < ls->n_hosts; i++)
+		buf_printf(&b, "%s%s", b.len ? ", " : "", ls->hosts[i].name);
+	for (size_t i = 0; i < ls->n_guests; i++)
+		buf_printf(&b, "%s%s", b.len ? ", " : "", ls->guests[i].name);
+	rc = xerr_set(e, XLAB_EXIT_USAGE, "lab '%s' has no %s named '%s' (it has: %s)", ls->lab,
+		      what, name, b.len ? b.data : "nothing yet");
+	buf_free(&b);
+	return rc;
+}

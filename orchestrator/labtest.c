@@ -1,0 +1,146 @@
+#include "labtest.h"
+
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <string.h>
+
+#include "agent_client.h"
+#include "hostconn.h"
+#include "util.h"
+
+struct conn {
+	const struct plan_host *host;
+	struct sshc *ssh;
+	struct agent *agent;
+};
+
+static int conn_get(struct conn *conns, const struct plan *p, const struct plan_host *ph,
+		    const struct lab_dirs *d, struct agent **ag, struct xerr *e)
+{
+	size_t i = (size_t)(ph - p->hosts);
+	_cleanup_free_ char *local = NULL;
+
+	if (conns[i].agent) {
+		*ag = conns[i].agent;
+		return 0;
+	}
+	if (agent_local_path(&local, e) < 0)
+		return -1;
+	if (lab_host_connect(d, ph->spec->name, ph->ip, &conns[i].ssh, e) < 0)
+		return -1;
+	if (agent_open(conns[i].ssh, local, &conns[i].agent, e) < 0)
+		return -1;
+	*ag = conns[i].agent;
+	return 0;
+}
+
+static const char *json_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+}
+
+static int test_run_cmd(const struct spec_test *t, struct agent *ag, bool *passed, char **output,
+			struct xerr *e)
+{
+	struct json_object *a = json_object_new_object(), *argv = json_object_new_array();
+	struct json_object *res = NULL, *st;
+
+	for (char **p = t->run; *p; p++)
+		json_object_array_add(argv, json_object_new_string(*p));
+	json_object_object_add(a, "argv", argv);
+	json_object_object_add(a, "timeout_s", json_object_new_int(t->timeout_s));
+	if (agent_call(ag, "run", a, &res, e) < 0)
+		return -1;
+	*passed = json_object_object_get_ex(res, "status", &st) && json_object_get_int(st) == 0;
+	*output = xasprintf("exit %d\n%s%s", json_object_get_int(st), json_str(res, "stdout"),
+			    json_str(res, "stderr"));
+	json_object_put(res);
+	return 0;
+}
+
+static int test_console(const struct spec_test *t, struct agent *ag, bool *passed,
+			char **output, struct xerr *e)
+{
+	struct json_object *a = json_object_new_object(), *res = NULL;
+	struct xerr why = { 0 };
+
+	json_object_object_add(a, "name", json_object_new_string(t->guest));
+	json_object_object_add(a, "text", json_object_new_string(t->expect_console));
+	json_object_object_add(a, "timeout_s", json_object_new_int(t->timeout_s));
+	(void)e;
+	/* Not finding the text is the test failing, not the tool. */
+	*passed = agent_call(ag, "guest.wait_console", a, &res, &why) == 0;
+	*output = xstrdup(*passed ? "found" : why.msg);
+	json_object_put(res);
+	return 0;
+}
+
+static const struct plan_host *test_host(const struct spec_test *t, const struct plan *p)
+{
+	const char *host = t->host;
+
+	if (t->guest)
+		for (size_t i = 0; i < p->n_guests; i++)
+			if (strcmp(p->guests[i].spec->name, t->guest) == 0)
+				host = p->guests[i].host->spec->name;
+	for (size_t i = 0; i < p->n_hosts; i++)
+		if (host && strcmp(p->hosts[i].spec->name, host) == 0)
+			return &p->hosts[i];
+	return NULL;
+}
+
+int labtest_run_all(const struct spec *s, const struct plan *p, const struct lab_dirs *d,
+		    struct run *r, struct xerr *e)
+{
+	struct conn *conns = xcalloc(p->n_hosts, sizeof(*conns));
+	size_t failed = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < s->n_tests && rc == 0; i++) {
+		const struct spec_test *t = &s->tests[i];
+		const struct plan_host *ph = test_host(t, p);
+		_cleanup_free_ char *output = NULL;
+		struct agent *ag = NULL;
+		bool passed = false;
+		int64_t t0 = now_ms(), ms;
+		struct db_test_result res;
+
+		if (!ph || conn_get(conns, p, ph, d, &ag, e) < 0) {
+			rc = -1;
+			break;
+		}
+		if ((t->run ? test_run_cmd(t, ag, &passed, &output, e) :
+			      test_console(t, ag, &passed, &output, e)) < 0) {
+			rc = -1;
+			break;
+		}
+		ms = now_ms() - t0;
+		res = (struct db_test_result){
+			.run_id = r->id,
+			.name = t->name,
+			.kind = t->run ? "run" : "console",
+			.target = t->run ? t->host : t->guest,
+			.passed = passed,
+			.duration_ms = ms,
+			.output = output,
+		};
+		pthread_mutex_lock(&r->mu);
+		rc = db_test_result_add(r->db, &res, e);
+		pthread_mutex_unlock(&r->mu);
+		run_say(r, NULL, "test %-24s %s (%.1f s)", t->name, passed ? "PASS" : "FAIL",
+			(double)ms / 1000.0);
+		if (!passed)
+			failed++;
+	}
+	for (size_t i = 0; i < p->n_hosts; i++) {
+		agent_close(conns[i].agent);
+		sshc_free(conns[i].ssh);
+	}
+	free(conns);
+	if (rc == 0 && failed)
+		rc = xerr_set(e, XLAB_EXIT_FAIL, "%zu of %zu test(s) failed; `xlab report %" PRId64
+				 "` shows their output", failed, s->n_tests, r->id);
+	return rc;
+}

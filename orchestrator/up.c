@@ -1,0 +1,672 @@
+/* xlab up: make a lab match its spec. Every step is recorded before and after
+ * it runs, and every step is idempotent, so a run cut anywhere (Ctrl-C, kill
+ * -9, a crash) is finished by the next `up` or cleaned by `down`. */
+#include "up.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent_client.h"
+#include "db.h"
+#include "hostprep.h"
+#include "image.h"
+#include "hostconn.h"
+#include "lab.h"
+#include "labtest.h"
+#include "plan.h"
+#include "run.h"
+#include "sha256.h"
+#include "spec.h"
+#include "sshc.h"
+#include "subnet.h"
+#include "util.h"
+#include "virt.h"
+
+#define GUEST_MARKER "XLAB-GUEST-UP"
+
+struct up_ctx {
+	const struct up_opts *o;
+	struct spec *spec;
+	struct plan *plan;
+	struct db *db;
+	struct virt *virt;
+	struct image *img;
+	struct run run;
+	struct lab_dirs dirs;
+	char *accel;
+	char subnet[20];
+	char *agent_path;
+};
+
+struct host_work {
+	struct up_ctx *ctx;
+	const struct plan_host *ph;
+	char def_hash[65];
+	char uuid[40];
+	int rc;
+	struct xerr err;
+	pthread_t thread;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* What a host is made from: when this changes the host must be rebuilt. */
+static void host_def_hash(const struct up_ctx *ctx, const struct plan_host *ph, char out[65])
+{
+	const struct spec_host *h = ph->spec;
+	struct buf b = { 0 };
+
+	buf_printf(&b, "name=%s mem=%" PRIu64 " dom0=%" PRIu64 " vcpus=%d data=%" PRIu64
+		       " mac=%s ip=%s image=%s/%s accel=%s",
+		   h->name, h->memory, h->dom0_mem, h->vcpus, h->data_disk, ph->mac, ph->ip,
+		   ctx->img->name, ctx->img->manifest_sha256, ctx->accel);
+	for (size_t i = 0; i < h->n_disks; i++)
+		buf_printf(&b, " disk=%" PRIu64, h->disks[i]);
+	sha256_hex(b.data, b.len, out);
+	buf_free(&b);
+}
+
+static char *host_key_path(const struct plan_host *ph, const char *suffix)
+{
+	return lab_host_key_path(ph->dir, suffix);
+}
+
+static int keys_ensure(struct up_ctx *ctx, struct xerr *e)
+{
+	const struct plan *p = ctx->plan;
+	char **names = xcalloc(p->n_hosts + 1, sizeof(char *));
+	char **pubs = xcalloc(p->n_hosts + 1, sizeof(char *));
+	int rc = -1;
+
+	if (!path_exists(ctx->dirs.key) &&
+	    sshkey_generate_ed25519(ctx->dirs.key, ctx->dirs.pub, ctx->spec->lab, e) < 0)
+		goto out;
+	for (size_t i = 0; i < p->n_hosts; i++) {
+		const struct plan_host *ph = &p->hosts[i];
+		_cleanup_free_ char *priv = host_key_path(ph, "");
+		_cleanup_free_ char *pub = host_key_path(ph, ".pub");
+
+		if (mkdir_p(ph->dir, 0755, e) < 0)
+			goto out;
+		if (!path_exists(priv) && sshkey_generate_ed25519(priv, pub, ph->spec->name, e) < 0)
+			goto out;
+		if (sshkey_public_line(pub, &pubs[i], e) < 0)
+			goto out;
+		names[i] = xasprintf("%s,%s", ph->spec->name, ph->ip);
+	}
+	rc = known_hosts_write(ctx->dirs.known_hosts, (const char *const *)names,
+			       (const char *const *)pubs, p->n_hosts, e);
+out:
+	strv_free(names);
+	strv_free(pubs);
+	return rc;
+}
+
+static int host_config_write(struct up_ctx *ctx, const struct plan_host *ph, struct xerr *e)
+{
+	_cleanup_free_ char *priv = NULL, *pub = NULL, *auth = NULL, *hostname = NULL,
+			    *network = NULL;
+	_cleanup_free_ char *priv_path = host_key_path(ph, "");
+	_cleanup_free_ char *pub_path = host_key_path(ph, ".pub");
+	size_t priv_len, pub_len, auth_len;
+
+	if (file_read_all(priv_path, 65536, &priv, &priv_len, e) < 0 ||
+	    file_read_all(pub_path, 65536, &pub, &pub_len, e) < 0 ||
+	    file_read_all(ctx->dirs.pub, 65536, &auth, &auth_len, e) < 0)
+		return -1;
+	hostname = xasprintf("%s\n", ph->spec->name);
+	network = xasprintf("ADDRESS=%s/%d\nGATEWAY=%s\nLAB=%s\n", ph->ip, ctx->plan->prefix,
+			    ctx->plan->gateway, ctx->spec->lab);
+	{
+		const struct config_entry entries[] = {
+			{ "hostname", hostname, strlen(hostname), 0644 },
+			{ "network", network, strlen(network), 0644 },
+			{ "hosts", ctx->plan->hosts_file, strlen(ctx->plan->hosts_file), 0644 },
+			{ "authorized_keys", auth, auth_len, 0600 },
+			{ "ssh_host_ed25519_key", priv, priv_len, 0600 },
+			{ "ssh_host_ed25519_key.pub", pub, pub_len, 0644 },
+		};
+
+		return config_disk_write(ph->config_disk, entries, ARRAY_SIZE(entries), e);
+	}
+}
+
+/* Disks, config disk, boot ISO: all made before the domain is defined, so a
+ * defined domain always has everything it boots from. */
+static int host_files_make(struct up_ctx *ctx, const struct plan_host *ph, struct xerr *e)
+{
+	_cleanup_free_ char *base = image_path(ctx->img, "root.qcow2");
+	const struct spec_host *h = ph->spec;
+
+	if (mkdir_p(ph->dir, 0755, e) < 0)
+		return -1;
+	if (qcow2_create(ph->root_overlay, base, 0, e) < 0 ||
+	    qcow2_create(ph->data_disk, NULL, h->data_disk, e) < 0)
+		return -1;
+	for (size_t i = 0; i < h->n_disks; i++)
+		if (qcow2_create(ph->extra_disks[i], NULL, h->disks[i], e) < 0)
+			return -1;
+	if (host_config_write(ctx, ph, e) < 0)
+		return -1;
+	return boot_iso_make(ph->boot_iso, ctx->img->dir, ph->grub_cfg, e);
+}
+
+static int host_record(struct up_ctx *ctx, struct host_work *w, const char *state,
+		       struct xerr *e)
+{
+	struct db_host h = {
+		.lab = ctx->spec->lab,
+		.name = w->ph->spec->name,
+		.mac = w->ph->mac,
+		.ip = w->ph->ip,
+		.libvirt_uuid = w->uuid,
+		.image = ctx->img->name,
+		.image_sha256 = ctx->img->manifest_sha256,
+		.state = state,
+		.definition_sha256 = w->def_hash,
+	};
+	int rc;
+
+	pthread_mutex_lock(&ctx->run.mu);
+	rc = db_host_upsert(ctx->db, &h, e);
+	pthread_mutex_unlock(&ctx->run.mu);
+	return rc;
+}
+
+/* The recorded definition of a host that libvirt has, or NULL. */
+static char *host_recorded_hash(struct up_ctx *ctx, const char *name)
+{
+	struct db_host *hosts = NULL;
+	size_t n = 0;
+	char *hash = NULL;
+	struct xerr e = { 0 };
+
+	if (db_hosts_list(ctx->db, ctx->spec->lab, &hosts, &n, &e) < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(hosts[i].name, name) == 0 && hosts[i].definition_sha256)
+			hash = xstrdup(hosts[i].definition_sha256);
+	db_hosts_free(hosts, n);
+	return hash;
+}
+
+static int host_remove(struct up_ctx *ctx, const struct plan_host *ph, struct xerr *e)
+{
+	if (virt_domain_remove(ctx->virt, ph->domain, ctx->spec->lab, e) < 0)
+		return -1;
+	return rm_rf(ph->dir, e);
+}
+
+/* Defines (if needed) and starts one host. Sequential: all of it is local and
+ * quick; the slow part, booting, runs in parallel afterwards. */
+static int host_ensure(struct up_ctx *ctx, struct host_work *w, struct xerr *e)
+{
+	const struct plan_host *ph = w->ph;
+	struct virt_dom_info info;
+	struct step s;
+
+	host_def_hash(ctx, ph, w->def_hash);
+	if (virt_domain_info(ctx->virt, ph->domain, &info, e) < 0)
+		return -1;
+	if (info.exists) {
+		_cleanup_free_ char *old = host_recorded_hash(ctx, ph->spec->name);
+
+		if (old && strcmp(old, w->def_hash) != 0) {
+			if (!ctx->o->recreate)
+				return xerr_set(e, XLAB_EXIT_FAIL,
+						"host '%s' changed in the spec (memory, disks, "
+						"address or image) and would have to be rebuilt, "
+						"losing what is on it; run `xlab up --recreate` to "
+						"rebuild it",
+						ph->spec->name);
+			step_begin(&s, &ctx->run, "host.remove", ph->spec->name);
+			if (step_end(&s, host_remove(ctx, ph, e), e) < 0)
+				return -1;
+			info.exists = false;
+		}
+	}
+	if (!info.exists) {
+		/* Files first, then the domain: a domain never exists without them. */
+		step_begin(&s, &ctx->run, "host.prepare", ph->spec->name);
+		if (step_end(&s, host_files_make(ctx, ph, e), e) < 0)
+			return -1;
+		step_begin(&s, &ctx->run, "host.define", ph->spec->name);
+		if (step_end(&s, virt_domain_define(ctx->virt, ph->domain_xml, w->uuid, e), e) < 0)
+			return -1;
+	} else {
+		snprintf(w->uuid, sizeof(w->uuid), "%s", info.uuid);
+	}
+	if (host_record(ctx, w, "defined", e) < 0)
+		return -1;
+	step_begin(&s, &ctx->run, "host.start", ph->spec->name);
+	if (info.exists && info.running) {
+		step_skip(&s, "already running");
+		return 0;
+	}
+	return step_end(&s, virt_domain_start(ctx->virt, ph->domain, e), e);
+}
+
+static void serial_tail(const char *path, char *out, size_t outsz)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	off_t size;
+	ssize_t n;
+
+	out[0] = '\0';
+	if (fd < 0)
+		return;
+	size = lseek(fd, 0, SEEK_END);
+	if (size < 0)
+		return;
+	n = pread(fd, out, outsz - 1, size > (off_t)outsz - 1 ? size - (off_t)outsz + 1 : 0);
+	out[n > 0 ? n : 0] = '\0';
+}
+
+static int host_wait_ready(struct up_ctx *ctx, struct host_work *w, struct xerr *e)
+{
+	const struct plan_host *ph = w->ph;
+	_cleanup_free_ char *pub = host_key_path(ph, ".pub");
+	int64_t start = now_ms(), last_say = start;
+	int64_t deadline = start + (int64_t)ctx->o->boot_timeout_s * 1000;
+	struct sshc_target t;
+
+	lab_host_target(&ctx->dirs, ph->ip, pub, &t);
+	while (!interrupted) {
+		int r = sshc_probe(&t, 3000, e);
+
+		if (r < 0)
+			return -1;
+		if (r == 1)
+			return 0;
+		if (now_ms() > deadline) {
+			char tail[2048];
+
+			serial_tail(ph->serial_log, tail, sizeof(tail));
+			return xerr_set(e, XLAB_EXIT_FAIL,
+					"host '%s' did not answer on ssh (%s) within %d s; last "
+					"lines of its serial console (%s):\n%s",
+					ph->spec->name, ph->ip, ctx->o->boot_timeout_s,
+					ph->serial_log, tail);
+		}
+		if (now_ms() - last_say >= 15000) {
+			last_say = now_ms();
+			run_say(&ctx->run, ph->spec->name, "booting (%" PRId64 " s)...",
+				(last_say - start) / 1000);
+		}
+		/* Probing is cheap; a short pause keeps the wait close to the boot. */
+		usleep(500 * 1000);
+	}
+	return xerr_set(e, XLAB_EXIT_FAIL, "interrupted");
+}
+
+static struct json_object *storage_args(const struct up_ctx *ctx, const struct plan_host *ph)
+{
+	struct json_object *a = json_object_new_object();
+	struct json_object *extras = json_object_new_array();
+
+	json_object_object_add(a, "vg", json_object_new_string(ctx->spec->vg));
+	json_object_object_add(a, "data_serial", json_object_new_string("xlab-data"));
+	for (size_t i = 0; i < ph->spec->n_disks; i++) {
+		char serial[32];
+
+		snprintf(serial, sizeof(serial), "xlab-extra%zu", i + 1);
+		json_object_array_add(extras, json_object_new_string(serial));
+	}
+	json_object_object_add(a, "extra_serials", extras);
+	return a;
+}
+
+static int guest_create(struct up_ctx *ctx, struct agent *ag, const struct plan_guest *pg,
+			struct xerr *e)
+{
+	struct json_object *a = json_object_new_object(), *res = NULL;
+	int rc;
+
+	json_object_object_add(a, "name", json_object_new_string(pg->spec->name));
+	json_object_object_add(a, "vg", json_object_new_string(ctx->spec->vg));
+	json_object_object_add(a, "size_bytes", json_object_new_int64((int64_t)pg->spec->disk));
+	json_object_object_add(a, "rootfs", json_object_new_string(pg->spec->rootfs));
+	json_object_object_add(a, "xl_cfg", json_object_new_string(pg->xl_cfg));
+	rc = agent_call(ag, "guest.create", a, &res, e);
+	json_object_put(res);
+	return rc;
+}
+
+static int guest_wait(struct up_ctx *ctx, struct agent *ag, const struct plan_guest *pg,
+		      struct xerr *e)
+{
+	struct json_object *a = json_object_new_object(), *res = NULL;
+	_cleanup_free_ char *marker = xasprintf("%s %s", GUEST_MARKER, pg->spec->name);
+	int rc;
+
+	(void)ctx;
+	json_object_object_add(a, "name", json_object_new_string(pg->spec->name));
+	json_object_object_add(a, "text", json_object_new_string(marker));
+	json_object_object_add(a, "timeout_s", json_object_new_int(300));
+	rc = agent_call(ag, "guest.wait_console", a, &res, e);
+	json_object_put(res);
+	if (rc < 0)
+		xerr_prefix(e, "guest '%s' did not print '%s' on its console", pg->spec->name,
+			    marker);
+	return rc;
+}
+
+static void guest_record(struct up_ctx *ctx, const struct plan_guest *pg, const char *state)
+{
+	struct db_guest g = {
+		.lab = ctx->spec->lab,
+		.host = pg->host->spec->name,
+		.name = pg->spec->name,
+		.mac = pg->mac,
+		.ip = pg->ip,
+		.state = state,
+		.made_by = "spec",
+	};
+	struct xerr e = { 0 };
+
+	pthread_mutex_lock(&ctx->run.mu);
+	if (db_guest_upsert(ctx->db, &g, &e) < 0)
+		xerr_print(&e, "xlab: warning");
+	pthread_mutex_unlock(&ctx->run.mu);
+}
+
+/* Agent, storage and guests of one host, over one SSH session. */
+static int host_guests(struct up_ctx *ctx, struct host_work *w, struct xerr *e)
+{
+	const struct plan_host *ph = w->ph;
+	const char *name = ph->spec->name;
+	struct sshc *c = NULL;
+	struct agent *ag = NULL;
+	struct json_object *res = NULL;
+	struct step s;
+	bool pushed = false;
+	int rc = -1;
+
+	step_begin(&s, &ctx->run, "agent.push", name);
+	if (step_end(&s, lab_host_connect(&ctx->dirs, name, ph->ip, &c, e) < 0 ? -1 :
+			 agent_ensure(c, ctx->agent_path, &pushed, e), e) < 0)
+		goto out;
+	if (agent_open(c, ctx->agent_path, &ag, e) < 0)
+		goto out;
+	step_begin(&s, &ctx->run, "storage.init", name);
+	if (step_end(&s, agent_call(ag, "storage.init", storage_args(ctx, ph), &res, e), e) < 0)
+		goto out;
+	for (size_t i = 0; i < ctx->plan->n_guests; i++) {
+		const struct plan_guest *pg = &ctx->plan->guests[i];
+
+		if (pg->host != ph)
+			continue;
+		step_begin(&s, &ctx->run, "guest.create", pg->spec->name);
+		if (step_end(&s, guest_create(ctx, ag, pg, e), e) < 0)
+			goto out;
+		guest_record(ctx, pg, "created");
+	}
+	for (size_t i = 0; i < ctx->plan->n_guests; i++) {
+		const struct plan_guest *pg = &ctx->plan->guests[i];
+
+		if (pg->host != ph)
+			continue;
+		step_begin(&s, &ctx->run, "guest.boot", pg->spec->name);
+		if (step_end(&s, guest_wait(ctx, ag, pg, e), e) < 0) {
+			guest_record(ctx, pg, "failed");
+			goto out;
+		}
+		guest_record(ctx, pg, "up");
+		run_say(&ctx->run, pg->spec->name, "up on %s at %s", name, pg->ip);
+	}
+	rc = 0;
+out:
+	json_object_put(res);
+	agent_close(ag);
+	sshc_free(c);
+	return rc;
+}
+
+static void *host_thread(void *arg)
+{
+	struct host_work *w = arg;
+	struct up_ctx *ctx = w->ctx;
+	struct step s;
+
+	step_begin(&s, &ctx->run, "host.boot", w->ph->spec->name);
+	w->rc = step_end(&s, host_wait_ready(ctx, w, &w->err), &w->err);
+	if (w->rc == 0) {
+		struct xerr ignore = { 0 };
+
+		run_say(&ctx->run, w->ph->spec->name, "Xen dom0 ready at %s", w->ph->ip);
+		host_record(ctx, w, "up", &ignore);
+		if (!ctx->o->no_guests)
+			w->rc = host_guests(ctx, w, &w->err);
+	}
+	return NULL;
+}
+
+static int hosts_bring_up(struct up_ctx *ctx, struct xerr *e)
+{
+	size_t n = ctx->plan->n_hosts, failed = 0;
+	struct host_work *w = xcalloc(n, sizeof(*w));
+	struct buf msg = { 0 };
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		w[i].ctx = ctx;
+		w[i].ph = &ctx->plan->hosts[i];
+		if (host_ensure(ctx, &w[i], e) < 0) {
+			free(w);
+			return xerr_prefix(e, "host '%s'", ctx->plan->hosts[i].spec->name);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		pthread_create(&w[i].thread, NULL, host_thread, &w[i]);
+	for (size_t i = 0; i < n; i++) {
+		pthread_join(w[i].thread, NULL);
+		if (w[i].rc < 0) {
+			buf_printf(&msg, "%s%s: %s", failed++ ? "\n" : "",
+				   w[i].ph->spec->name, w[i].err.msg);
+		}
+	}
+	if (failed) {
+		rc = xerr_set(e, XLAB_EXIT_FAIL, "%zu of %zu host(s) failed:\n%s", failed, n,
+			      msg.data);
+	}
+	buf_free(&msg);
+	free(w);
+	return rc;
+}
+
+static int subnet_choose(struct up_ctx *ctx, struct xerr *e)
+{
+	struct db_lab *lab = NULL;
+	char **used = NULL;
+	int rc;
+
+	if (ctx->spec->subnet) {
+		snprintf(ctx->subnet, sizeof(ctx->subnet), "%s", ctx->spec->subnet);
+		return 0;
+	}
+	/* A lab keeps the subnet it was given first. */
+	if (db_lab_get(ctx->db, ctx->spec->lab, &lab, e) < 0)
+		return -1;
+	if (lab && lab->subnet && *lab->subnet) {
+		snprintf(ctx->subnet, sizeof(ctx->subnet), "%s", lab->subnet);
+		db_lab_free(lab);
+		return 0;
+	}
+	db_lab_free(lab);
+	if (db_subnets_in_use(ctx->db, &used, e) < 0)
+		return -1;
+	rc = subnet_allocate(ctx->spec->lab, used, strv_len(used), ctx->subnet, e);
+	strv_free(used);
+	return rc;
+}
+
+/* `up` on a lab that is already what the spec says: answer from libvirt and
+ * the store, without touching the hosts. */
+static bool lab_already_up(struct up_ctx *ctx)
+{
+	struct db_host *hosts = NULL;
+	struct db_guest *guests = NULL;
+	size_t nh = 0, ng = 0, ok = 0;
+	struct xerr e = { 0 };
+	bool up = true;
+
+	if (db_hosts_list(ctx->db, ctx->spec->lab, &hosts, &nh, &e) < 0)
+		return false;
+	for (size_t i = 0; i < ctx->plan->n_hosts && up; i++) {
+		const struct plan_host *ph = &ctx->plan->hosts[i];
+		struct virt_dom_info info;
+		char hash[65];
+		bool found = false;
+
+		host_def_hash(ctx, ph, hash);
+		for (size_t j = 0; j < nh; j++)
+			if (strcmp(hosts[j].name, ph->spec->name) == 0 && hosts[j].state &&
+			    strcmp(hosts[j].state, "up") == 0 && hosts[j].definition_sha256 &&
+			    strcmp(hosts[j].definition_sha256, hash) == 0)
+				found = true;
+		up = found && virt_domain_info(ctx->virt, ph->domain, &info, &e) == 0 &&
+		     info.exists && info.running;
+	}
+	db_hosts_free(hosts, nh);
+	if (!up || ctx->o->no_guests)
+		return up;
+	if (db_guests_list(ctx->db, ctx->spec->lab, &guests, &ng, &e) < 0)
+		return false;
+	for (size_t i = 0; i < ctx->plan->n_guests; i++)
+		for (size_t j = 0; j < ng; j++)
+			if (strcmp(guests[j].name, ctx->plan->guests[i].spec->name) == 0 &&
+			    guests[j].state && strcmp(guests[j].state, "up") == 0)
+				ok++;
+	db_guests_free(guests, ng);
+	return ok == ctx->plan->n_guests;
+}
+
+static int up_steps(struct up_ctx *ctx, struct xerr *e)
+{
+	struct plan_env env = { 0 };
+	struct step s;
+	bool created = false;
+	_cleanup_free_ char *image = image_name_for_xen(ctx->spec->xen);
+
+	if (image_open(image, &ctx->img, e) < 0)
+		return -1;
+	if (virt_open(virt_default_uri(ctx->o->connect, ctx->spec->libvirt_uri), &ctx->virt,
+		      e) < 0)
+		return -1;
+	if (virt_detect_accel(ctx->virt, ctx->o->accel, &ctx->accel, e) < 0)
+		return -1;
+	if (subnet_choose(ctx, e) < 0)
+		return -1;
+	if (lab_dirs_get(ctx->spec->lab, &ctx->dirs, e) < 0)
+		return -1;
+	env.state_dir = ctx->dirs.dir;
+	env.image_dir = ctx->img->dir;
+	env.accel = ctx->accel;
+	env.subnet = ctx->subnet;
+	if (plan_build(ctx->spec, &env, &ctx->plan, e) < 0)
+		return -1;
+	if (db_lab_upsert(ctx->db, ctx->spec->lab, ctx->spec->path, ctx->spec->sha256,
+			  ctx->subnet, "partial", e) < 0)
+		return -1;
+	if (!ctx->o->recreate && lab_already_up(ctx)) {
+		run_say(&ctx->run, NULL, "lab '%s' is up and matches %s: nothing to do",
+			ctx->spec->lab, ctx->spec->path);
+		return db_lab_upsert(ctx->db, ctx->spec->lab, ctx->spec->path, ctx->spec->sha256,
+				     ctx->subnet, "up", e);
+	}
+	run_say(&ctx->run, NULL, "lab '%s': %zu host(s), %zu guest(s), subnet %s, %s, image %s",
+		ctx->spec->lab, ctx->plan->n_hosts, ctx->plan->n_guests, ctx->subnet,
+		strcmp(ctx->accel, "kvm") == 0 ? "KVM" : "TCG (no hardware virtualization)",
+		ctx->img->name);
+	step_begin(&s, &ctx->run, "image.verify", ctx->img->name);
+	if (step_end(&s, image_verify(ctx->img, e), e) < 0)
+		return -1;
+	if (!ctx->o->no_guests && agent_local_path(&ctx->agent_path, e) < 0)
+		return -1;
+	step_begin(&s, &ctx->run, "keys", NULL);
+	if (step_end(&s, keys_ensure(ctx, e), e) < 0)
+		return -1;
+	step_begin(&s, &ctx->run, "network.ensure", ctx->plan->network);
+	if (step_end(&s, virt_network_ensure(ctx->virt, ctx->plan->network,
+					     ctx->plan->network_xml, &created, e), e) < 0)
+		return -1;
+	if (hosts_bring_up(ctx, e) < 0)
+		return -1;
+	if (db_lab_upsert(ctx->db, ctx->spec->lab, ctx->spec->path, ctx->spec->sha256,
+			  ctx->subnet, "up", e) < 0)
+		return -1;
+	if (ctx->o->no_guests || ctx->o->no_tests || !ctx->spec->n_tests)
+		return 0;
+	return labtest_run_all(ctx->spec, ctx->plan, &ctx->dirs, &ctx->run, e);
+}
+
+int lab_up(const char *spec_path, const struct up_opts *o, struct xerr *e)
+{
+	struct up_ctx ctx = { .o = o };
+	struct spec_diags diags = { 0 };
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	int lock = -1, rc = -1;
+	bool run_started = false;
+
+	if (spec_load(spec_path, &ctx.spec, &diags, e) < 0) {
+		spec_diags_print(&diags, stderr);
+		spec_diags_free(&diags);
+		return -1;
+	}
+	lock = lab_lock(ctx.spec->lab, "up", e);
+	if (lock < 0)
+		goto out;
+	if (db_open_default(&ctx.db, e) < 0)
+		goto out;
+	if (db_runs_mark_interrupted(ctx.db, ctx.spec->lab, e) < 0)
+		goto out;
+	if (run_begin(&ctx.run, ctx.db, ctx.spec->lab, "up", ctx.spec->sha256, e) < 0)
+		goto out;
+	run_started = true;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	rc = up_steps(&ctx, e);
+	if (rc == 0)
+		run_say(&ctx.run, NULL, "lab '%s' is up (run %" PRId64 "); `xlab list %s` shows it",
+			ctx.spec->lab, ctx.run.id, ctx.spec->lab);
+out:
+	if (run_started) {
+		if (interrupted) {
+			xerr_set(e, XLAB_EXIT_FAIL,
+				 "interrupted; run `xlab up %s` to finish or `xlab down %s` to clean up",
+				 spec_path, ctx.spec->lab);
+			run_end(&ctx.run, "interrupted", e->msg);
+		} else {
+			run_end(&ctx.run, rc == 0 ? "ok" : "failed", rc == 0 ? NULL : e->msg);
+		}
+	}
+	spec_diags_free(&diags);
+	if (ctx.plan)
+		plan_free(ctx.plan);
+	if (ctx.img)
+		image_free(ctx.img);
+	if (ctx.virt)
+		virt_close(ctx.virt);
+	if (ctx.db)
+		db_close(ctx.db);
+	lab_dirs_free(&ctx.dirs);
+	free(ctx.accel);
+	free(ctx.agent_path);
+	lab_unlock(lock);
+	spec_free(ctx.spec);
+	return rc;
+}
