@@ -39,6 +39,40 @@ static int domain_domid(const char *name, int64_t *domid, struct xerr *e)
 	return 0;
 }
 
+/* A paused domain is one whose `xl create -p` was cut short (agent or
+ * controller killed) before its console copy started and it was unpaused:
+ * it never ran, so it is destroyed and made again. */
+static bool domain_paused(const char *name)
+{
+	struct spawn_result r;
+	struct json_object *list = NULL;
+	struct xerr ignore = { 0 };
+	bool paused = false;
+
+	if (agent_cmd((char *[]){ "xl", "list", (char *)name, NULL }, CMD_ANY_EXIT, 60, &r,
+		      &ignore) < 0)
+		return false;
+	if (r.status == 0 && xl_list_parse(r.out ? r.out : "", &list, &ignore) == 0 &&
+	    json_object_array_length(list) == 1) {
+		const char *state = row_str(json_object_array_get_idx(list, 0), "state");
+
+		paused = state && strchr(state, 'p');
+	}
+	json_object_put(list);
+	spawn_result_free(&r);
+	return paused;
+}
+
+static int domain_destroy(const char *name, struct xerr *e)
+{
+	struct spawn_result r;
+
+	if (agent_cmd((char *[]){ "xl", "destroy", (char *)name, NULL }, 0, 120, &r, e) < 0)
+		return -1;
+	spawn_result_free(&r);
+	return 0;
+}
+
 /* "busybox" is the image's stock tarball; anything else an absolute path. */
 static int rootfs_resolve(const char *rootfs, char **tar, struct xerr *e)
 {
@@ -135,8 +169,12 @@ static int domain_start(const char *name, const char *cfg_path, struct xerr *e)
 		      e) < 0)
 		return -1;
 	spawn_result_free(&r);
-	if (console_capture_start(name, e) < 0)
+	if (console_capture_start(name, e) < 0) {
+		struct xerr ignore = { 0 };
+
+		domain_destroy(name, &ignore);
 		return -1;
+	}
 	/* Leave `xl console` a moment to attach: its first lines are the kernel's. */
 	usleep(300 * 1000);
 	if (agent_cmd((char *[]){ "xl", "unpause", (char *)name, NULL }, 0, 60, &r, e) < 0)
@@ -181,6 +219,12 @@ int op_guest_create(struct json_object *args, struct json_object **result, struc
 
 	if (guest_args_read(args, &g, e) < 0 || domain_domid(g.name, &domid, e) < 0)
 		return -1;
+	if (domid >= 0 && domain_paused(g.name)) {
+		if (domain_destroy(g.name, e) < 0)
+			return xerr_prefix(e, "guest '%s' was left paused by a cut-short create",
+					   g.name);
+		domid = -1;
+	}
 	if (domid >= 0) {
 		*result = already(domid);
 		return 0;
