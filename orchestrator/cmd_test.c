@@ -15,7 +15,7 @@
 
 int cmd_test(int argc, char **argv, struct xerr *e)
 {
-	_cleanup_free_ char *lab = NULL, *home = NULL, *state = NULL;
+	_cleanup_free_ char *lab = NULL, *home = NULL;
 	struct db *db = NULL;
 	struct db_lab *l = NULL;
 	struct spec *s = NULL;
