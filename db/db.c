@@ -66,6 +66,11 @@ static int db_exec(struct db *db, const char *sql, struct xerr *e)
 	return 0;
 }
 
+int db_schema_latest(void)
+{
+	return (int)ARRAY_SIZE(migrations);
+}
+
 int db_schema_version(struct db *db)
 {
 	sqlite3_stmt *st = NULL;

@@ -17,6 +17,8 @@ int db_open(const char *path, struct db **out, struct xerr *e);
 int db_open_default(struct db **out, struct xerr *e);
 void db_close(struct db *db);
 int db_schema_version(struct db *db);
+/* The version this xlab migrates to (the number of migrations). */
+int db_schema_latest(void);
 /* "ok" or the first problem PRAGMA integrity_check reports (malloc'd). */
 char *db_integrity_check(struct db *db);
 
