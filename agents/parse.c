@@ -177,6 +177,9 @@ static struct json_object *xl_list_row(char *line)
 	if (!*line || !parse_i64(f[0], &domid) || !parse_i64(f[1], &mem) ||
 	    !parse_i64(f[2], &vcpus))
 		return NULL;
+	/* xl prints MiB; a row claiming more than 2^53 KiB is not xl's. */
+	if (mem < 0 || mem > ((int64_t)1 << 43))
+		return NULL;
 	r = json_object_new_object();
 	json_object_object_add(r, "name", json_object_new_string(line));
 	json_object_object_add(r, "domid", json_object_new_int64(domid));
