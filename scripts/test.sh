@@ -10,7 +10,7 @@ suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(unit integration fuzz e2e)
 want() { local s; for s in "${suites[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
-declare -a report=()
+declare -a report=() failed=()
 timed() {
   local name=$1; shift
   local t0=$SECONDS rc=0
@@ -42,13 +42,13 @@ timed build-release setup build
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 if want unit; then
-  timed unit meson test -C build-test --suite unit --print-errorlogs --num-processes 2
+  timed unit meson test -C build-test --suite unit --print-errorlogs --num-processes 2 || failed+=(unit)
 fi
 if want integration; then
-  timed integration meson test -C build-test --suite integration --print-errorlogs --num-processes 2
+  timed integration meson test -C build-test --suite integration --print-errorlogs --num-processes 2 || failed+=(integration)
 fi
 if want fuzz && [ -x tests/fuzz/run.sh ]; then
-  timed fuzz bash tests/fuzz/run.sh
+  timed fuzz bash tests/fuzz/run.sh || failed+=(fuzz)
 fi
 if want e2e; then
   # Lab traffic stays inside a network namespace this run owns (or the one the
@@ -56,6 +56,11 @@ if want e2e; then
   ns=$(bash scripts/libvirtd.sh --netns xlab-ci)
   echo "e2e: libvirtd's lab bridges live in netns '${ns:-root}'"
   export XLAB_E2E_NETNS=$ns
-  timed e2e ip netns exec "${ns:-xlab-ci}" meson test -C build --suite e2e --print-errorlogs \
-    --num-processes 1 --timeout-multiplier 1
+  timed e2e ip netns exec "${ns:-xlab-ci}" meson test -C build --suite e2e --verbose \
+    --num-processes 1 --timeout-multiplier 1 || failed+=(e2e)
+fi
+# Every suite runs even when an earlier one failed: one CI run shows all.
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED suites: ${failed[*]}"
+  exit 1
 fi
