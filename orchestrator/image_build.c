@@ -1238,9 +1238,12 @@ static int lock_name(const struct build *b, int *fd, struct xerr *e)
 	*fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (*fd < 0)
 		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot open %s", p);
-	if (flock(*fd, LOCK_EX | LOCK_NB) < 0)
-		return xerr_set(e, XLAB_EXIT_FAIL, "another build of %s is running (%s)",
-				b->r->name, p);
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	/* The other build makes the same image: wait, then find it up to date. */
+	fprintf(stderr, "waiting for another build of %s to finish (%s)...\n", b->r->name, p);
+	if (flock(*fd, LOCK_EX) < 0)
+		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot lock %s", p);
 	return 0;
 }
 

@@ -12,7 +12,7 @@ packages=(
   clang libclang-rt-14-dev
   # running labs: libvirt with QEMU, disk tools
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-  qemu-system-x86 qemu-utils dnsmasq-base iproute2 iptables python3 iputils-ping
+  qemu-system-x86 qemu-utils dnsmasq-base iproute2 iptables python3 iputils-ping time
   # building dom0 images: Debian bootstrap, boot media, filesystems
   mmdebstrap grub-pc-bin grub-common xorriso mtools e2fsprogs cpio
   busybox-static xz-utils zstd ca-certificates

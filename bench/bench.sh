@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# xlab benchmarks: prints five tables. Needs the README set-up done (build/,
+# libvirtd running, image xen-4.17 in the store).
+#   bench/bench.sh            everything (about 15 minutes under TCG)
+#   bench/bench.sh --quick    only what boots no VM (tables 3b-5)
+# Lab traffic: set BENCH_NETNS=NS to run lab-facing commands inside a netns
+# (as the test suite does); users' machines need none.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+XLAB=$top/build/orchestrator/xlab
+AGENT=$top/build/agents/xlab-agent
+quick=0; [ "${1:-}" = "--quick" ] && quick=1
+ns=()
+[ -n "${BENCH_NETNS:-}" ] && ns=(ip netns exec "$BENCH_NETNS")
+W=$(mktemp -d /tmp/xlab-bench.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+home=${XLAB_HOME:-/var/lib/xlab}
+x() { "${ns[@]}" "$XLAB" "$@"; }
+secs() { local t0=$(date +%s%N); "$@" >/dev/null 2>&1; echo $((($(date +%s%N) - t0) / 1000000)); }
+fmt() { awk -v ms="$1" 'BEGIN { printf "%.2f", ms / 1000 }'; }
+spec_hosts() { # spec_hosts LAB SUBNET N [guests]
+  printf 'lab: %s\nxen: "4.17"\nnetwork: {subnet: %s}\nhosts:\n' "$1" "$2"
+  for i in $(seq 1 "$3"); do
+    printf '  - {name: b%d, memory: 1536M, dom0_mem: 768M, data_disk: 2G, vcpus: 1}\n' "$i"
+  done
+  if [ "${4:-0}" -gt 0 ]; then printf 'guests:\n  - {name: bg1, host: b1}\n'; fi
+}
+peak_rss_kib() { /usr/bin/time -f %M -o "$W/rss" "$@" >/dev/null 2>&1 || true; cat "$W/rss"; }
+
+echo "xlab benchmarks on $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)," \
+  "$(grep -qE ' (vmx|svm)' /proc/cpuinfo && echo KVM || echo 'TCG (no hardware virtualization)')"
+
+if [ $quick = 0 ]; then
+  echo; echo "## 1. xlab against the floor (one host, one guest, same image and XML)"
+  floor=$("${ns[@]}" bash bench/floor.sh "$XLAB" "$home/images/xen-4.17" "$W/floor")
+  f_ssh=${floor#ssh_s=}; f_ssh=${f_ssh%% *}; f_guest=${floor##*guest_s=}
+  spec_hosts bench1 10.87.0.0/24 1 1 >"$W/bench1.yaml"
+  x down bench1 >/dev/null 2>&1 || true
+  rss=$(peak_rss_kib "${ns[@]}" "$XLAB" up --no-tests "$W/bench1.yaml")
+  json=$(x report --last bench1 --json)
+  read -r x_total x_boot <<<"$(python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+boot = max((s["duration_ms"] for s in r["steps"] if s["name"] == "host.boot"), default=0)
+print(r["duration_ms"] / 1000, boot / 1000)' "$json")"
+  printf '%-34s %10s %10s\n' "" "floor" "xlab"
+  printf '%-34s %9ss %9ss\n' "start to guest marker" "$f_guest" "$x_total"
+  printf '%-34s %9ss %9ss\n' "host: sshd answers (xlab: boot step)" "$f_ssh" "$x_boot"
+  awk -v a="$x_total" -v b="$f_guest" 'BEGIN { printf "ratio xlab/floor: %.2f (target <= 1.10)\n", a / b }'
+  echo "where xlab's time goes (steps of that run, from the store):"
+  python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+for s in r["steps"]:
+    print("  %-16s %-10s %7.1fs" % (s["name"], s["target"] or "", s["duration_ms"] / 1000))' "$json"
+
+  echo; echo "## 3a. re-up of a running lab, agent re-push skipped by hash"
+  ms=$(secs x up "$W/bench1.yaml")
+  echo "re-up (nothing to do): $(fmt "$ms") s (target <= 1 s)"
+  # Mark the guest not up so the next up takes the full path (agent, storage, guest).
+  python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("UPDATE guests SET state = ? WHERE lab = ?", ("created", "bench1")); c.commit()' "$home/xlab.db"
+  x up --no-tests "$W/bench1.yaml" >/dev/null 2>&1
+  push=$(x report --last bench1 --json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+print(max(s["duration_ms"] for s in r["steps"] if s["name"] == "agent.push"))')
+  echo "agent.push when the agent is already there: ${push} ms (target <= 200 ms per host)"
+  echo "controller peak RSS during up: $((rss / 1024)) MiB (target <= 30 MiB)"
+  x down bench1 >/dev/null
+
+  echo; echo "## 2. parallel bring-up (hosts of 1 vCPU, no guests)"
+  printf '%-6s %10s %14s\n' hosts wall "n x 1-host"
+  one=0
+  for n in 1 2 4; do
+    spec_hosts "benchp$n" "10.88.$n.0/24" "$n" >"$W/p$n.yaml"
+    ms=$(secs x up --no-tests "$W/p$n.yaml")
+    x down "benchp$n" >/dev/null 2>&1 || true
+    [ "$n" = 1 ] && one=$ms
+    printf '%-6s %9ss %13ss\n' "$n" "$(fmt "$ms")" "$(fmt $((one * n)))"
+  done
+fi
+
+echo; echo "## 3b. store and image"
+H=$W/home; mkdir -p "$H"
+XLAB_HOME=$H "$XLAB" runs >/dev/null
+python3 - "$H/xlab.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("INSERT INTO labs (name, spec_path, spec_sha256, subnet, state, created, updated) VALUES ('big', 'big.yaml', 'x', '10.89.0.0/24', 'up', 'now', 'now')")
+for i in range(20):
+    c.execute("INSERT INTO hosts (lab, name, mac, ip, libvirt_uuid, image, image_sha256, state, definition_sha256, updated) VALUES ('big', ?, ?, ?, NULL, 'xen-4.17', NULL, 'up', NULL, '2026-01-01T00:00:00Z')",
+              ("h%d" % i, "02:00:00:00:00:%02x" % i, "10.89.0.%d" % (10 + i)))
+c.commit()
+PY
+ms=$(XLAB_HOME=$H XLAB_CONNECT=test:///default secs "$XLAB" status big)
+echo "status of a lab with 20 hosts (test driver): ${ms} ms (target <= 50 ms)"
+ms=$(secs "$XLAB" image build xen-4.17)
+echo "image build of an unchanged image: $(fmt "$ms") s (target <= 2 s)"
+
+echo; echo "## 4. sizes and memory"
+echo "agent binary: $(stat -c %s "$AGENT") bytes (static)"
+req='{"v":1,"id":1,"op":"hello","args":{}}
+{"v":1,"id":2,"op":"run","args":{"argv":["true"],"timeout_s":5}}'
+/usr/bin/time -f %M -o "$W/arss" "$AGENT" <<<"$req" >/dev/null
+echo "agent peak RSS serving hello + run: $(cat "$W/arss") KiB"
+
+echo; echo "## 5. sqlite"
+"$top/build/bench/bench-db" 10000

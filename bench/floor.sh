@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The floor: the same image, the same libvirt XML and the same PV guest as
+# xlab, brought up by hand with virsh, qemu-img, tar, grub-mkrescue and ssh
+# (no xlab). Prints "ssh_s=N guest_s=N" (seconds from start).
+#   bench/floor.sh XLAB IMAGE_DIR WORKDIR   (run inside the lab's netns)
+set -euo pipefail
+XLAB=$1 IMG=$2 W=$3
+rm -rf "$W"; mkdir -p "$W"
+spec=$W/floor.yaml
+cat >"$spec" <<YAML
+lab: floor
+xen: "4.17"
+network: {subnet: 10.86.0.0/24}
+hosts:
+  - {name: f1, memory: 1536M, dom0_mem: 768M, data_disk: 2G, vcpus: 1}
+guests:
+  - {name: fg1, host: f1}
+YAML
+# The plan gives the exact XML and configs xlab would use, with paths in $W.
+XLAB_HOME=$W/home "$XLAB" plan --accel qemu "$spec" >"$W/plan.txt"
+d=$W/home/labs/floor/hosts/f1
+mkdir -p "$d" "$W/cfg"
+sed -n '/^## network xlab-floor/,/^<\/network>/p' "$W/plan.txt" | sed 1d >"$W/net.xml"
+sed -n '/^### libvirt domain/,/^<\/domain>/p' "$W/plan.txt" | sed 1d >"$W/dom.xml"
+sed -n '/^### grub.cfg/,/^}/p' "$W/plan.txt" | sed 1d >"$W/grub.cfg"
+sed -n '/^### \/etc\/xen\/xlab\/fg1.cfg/,$p' "$W/plan.txt" | sed 1d >"$W/fg1.cfg"
+
+t0=$(date +%s.%N)
+ssh-keygen -q -t ed25519 -N '' -f "$W/id" -C floor
+ssh-keygen -q -t ed25519 -N '' -f "$W/cfg/ssh_host_ed25519_key" -C f1
+cp "$W/id.pub" "$W/cfg/authorized_keys"
+echo f1 >"$W/cfg/hostname"
+printf 'ADDRESS=10.86.0.10/24\nGATEWAY=10.86.0.1\nLAB=floor\n' >"$W/cfg/network"
+printf '10.86.0.10 f1\n10.86.0.50 fg1\n' >"$W/cfg/hosts"
+echo "f1,10.86.0.10 $(cut -d' ' -f1,2 "$W/cfg/ssh_host_ed25519_key.pub")" >"$W/known_hosts"
+tar -C "$W/cfg" -cf "$d/config.img" .
+qemu-img create -q -f qcow2 -b "$IMG/root.qcow2" -F qcow2 "$d/root.qcow2"
+qemu-img create -q -f qcow2 "$d/data.qcow2" 2G
+mkdir -p "$W/iso/boot/grub"
+ln "$IMG"/boot/* "$W/iso/boot/" 2>/dev/null || cp "$IMG"/boot/* "$W/iso/boot/"
+cp "$W/grub.cfg" "$W/iso/boot/grub/grub.cfg"
+grub-mkrescue -o "$d/boot.iso" "$W/iso" 2>/dev/null
+virsh -q net-create "$W/net.xml" >/dev/null
+virsh -q create "$W/dom.xml" >/dev/null
+ssh_=(ssh -i "$W/id" -o UserKnownHostsFile="$W/known_hosts" -o StrictHostKeyChecking=yes
+  -o BatchMode=yes -o ConnectTimeout=2 root@10.86.0.10)
+until "${ssh_[@]}" true 2>/dev/null; do sleep 0.5; done
+t_ssh=$(date +%s.%N)
+# The guest, as the seed does it by hand: PV, VG, LV, filesystem, xl create.
+"${ssh_[@]}" 'mkdir -p /etc/xen/xlab && cat >/etc/xen/xlab/fg1.cfg' <"$W/fg1.cfg"
+"${ssh_[@]}" "set -e; export DM_DISABLE_UDEV=1
+  for b in /sys/block/vd*; do [ \"\$(cat \$b/serial 2>/dev/null)\" = xlab-data ] && dev=/dev/\${b##*/}; done
+  pvcreate -q \$dev; vgcreate -q xlab \$dev; lvcreate -q -y -n fg1 -L 256m xlab
+  mkdir -p /tmp/fg1 && tar -C /tmp/fg1 -xf /var/lib/xlab/guest/busybox.tar
+  mkdir -p /tmp/fg1/etc && echo '/dev/xvda / ext4 defaults 0 1' >/tmp/fg1/etc/fstab
+  mkfs.ext4 -q -F -d /tmp/fg1 /dev/xlab/fg1
+  xl create -p /etc/xen/xlab/fg1.cfg >/dev/null"
+( timeout 300 "${ssh_[@]}" -tt xl console fg1 2>/dev/null | grep -m1 -a "XLAB-GUEST-UP fg1" >/dev/null ) &
+sleep 1
+"${ssh_[@]}" xl unpause fg1
+wait
+t_guest=$(date +%s.%N)
+virsh -q destroy xlab-floor-f1 >/dev/null || true
+virsh -q net-destroy xlab-floor >/dev/null || true
+rm -rf "$W"
+awk -v a="$t0" -v b="$t_ssh" -v c="$t_guest" 'BEGIN { printf "ssh_s=%.1f guest_s=%.1f\n", b - a, c - a }'
