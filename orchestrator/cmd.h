@@ -27,6 +27,7 @@ int cmd_down(int argc, char **argv, struct xerr *e);
 int cmd_status(int argc, char **argv, struct xerr *e);
 int cmd_list(int argc, char **argv, struct xerr *e);
 int cmd_ssh(int argc, char **argv, struct xerr *e);
+int cmd_cp(int argc, char **argv, struct xerr *e);
 int cmd_console(int argc, char **argv, struct xerr *e);
 int cmd_vnc(int argc, char **argv, struct xerr *e);
 int cmd_test(int argc, char **argv, struct xerr *e);

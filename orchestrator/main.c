@@ -20,6 +20,7 @@ const struct cmd xlab_commands[] = {
 	{ "status", cmd_status, "[LAB] [--json]", "labs and their hosts" },
 	{ "list", cmd_list, "LAB [--json]", "every domain of a lab, as `xl list` shows them" },
 	{ "ssh", cmd_ssh, "LAB HOST [-- CMD...]", "a shell or a command in a host's dom0" },
+	{ "cp", cmd_cp, "LAB SRC HOST:DST | LAB HOST:SRC DST", "copy a file to or from a dom0 (SFTP)" },
 	{ "console", cmd_console, "LAB NAME [--log]", "a host's serial or a guest's console" },
 	{ "vnc", cmd_vnc, "LAB HOST", "where a host's VNC display listens" },
 	{ "test", cmd_test, "LAB|FILE", "run the spec's tests again" },

@@ -22,6 +22,11 @@ check "h2 reaches h1 by name over the lab network" "$XLAB" ssh "$lab" h2 -- ping
 check "ssh passes the remote exit code through" \
   bash -c '"$0" ssh demo h1 -- sh -c "exit 7"; [ $? -eq 7 ]' "$XLAB"
 
+echo "xlab-cp-$$" >"$BUILD/cp-probe"
+check "cp puts a file into a dom0 and gets it back" bash -c '
+  "$0" cp demo "$1/cp-probe" h1:/tmp/cp-probe && "$0" cp demo h1:/tmp/cp-probe "$1/cp-back" &&
+  cmp -s "$1/cp-probe" "$1/cp-back"' "$XLAB" "$BUILD"
+
 # Guests: running on their LVs, listed in xl's format.
 list=$("$XLAB" list "$lab")
 echo "$list"
