@@ -14,6 +14,7 @@ quick=0; [ "${1:-}" = "--quick" ] && quick=1
 ns=()
 [ -n "${BENCH_NETNS:-}" ] && ns=(ip netns exec "$BENCH_NETNS")
 W=$(mktemp -d /tmp/xlab-bench.XXXXXX)
+chmod 755 "$W" # QEMU (user libvirt-qemu) opens the floor's disks in here
 trap 'rm -rf "$W"' EXIT
 home=${XLAB_HOME:-/var/lib/xlab}
 x() { "${ns[@]}" "$XLAB" "$@"; }

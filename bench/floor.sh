@@ -25,6 +25,11 @@ sed -n '/^### libvirt domain/,/^<\/domain>/p' "$W/plan.txt" | sed 1d >"$W/dom.xm
 sed -n '/^### grub.cfg/,/^}/p' "$W/plan.txt" | sed 1d >"$W/grub.cfg"
 sed -n '/^### \/etc\/xen\/xlab\/fg1.cfg/,$p' "$W/plan.txt" | sed 1d >"$W/fg1.cfg"
 
+cleanup() {
+  virsh -q destroy xlab-floor-f1 >/dev/null 2>&1 || true
+  virsh -q net-destroy xlab-floor >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
 t0=$(date +%s.%N)
 ssh-keygen -q -t ed25519 -N '' -f "$W/id" -C floor
 ssh-keygen -q -t ed25519 -N '' -f "$W/cfg/ssh_host_ed25519_key" -C f1
@@ -60,7 +65,6 @@ sleep 1
 "${ssh_[@]}" xl unpause fg1
 wait
 t_guest=$(date +%s.%N)
-virsh -q destroy xlab-floor-f1 >/dev/null || true
-virsh -q net-destroy xlab-floor >/dev/null || true
+cleanup
 rm -rf "$W"
 awk -v a="$t0" -v b="$t_ssh" -v c="$t_guest" 'BEGIN { printf "ssh_s=%.1f guest_s=%.1f\n", b - a, c - a }'
