@@ -25,6 +25,10 @@ static const struct agent_op ops[] = {
 	{ "guest.console", op_guest_console },
 	{ "guest.wait_console", op_guest_wait_console },
 	{ "run", op_run },
+	{ "guest.migrate", op_guest_migrate },
+	{ "storage.disk_add", op_storage_disk_add },
+	{ "storage.disk_remove", op_storage_disk_remove },
+	{ "storage.lv_extend", op_storage_lv_extend },
 };
 
 static int op_hello(struct json_object *args, struct json_object **result, struct xerr *e)

@@ -21,6 +21,12 @@ OP(op_storage_vg_reduce);
 OP(op_guest_create);
 OP(op_guest_destroy);
 OP(op_guest_list);
+/* ops_migrate.c */
+OP(op_guest_migrate);
+/* ops_disks.c */
+OP(op_storage_disk_add);
+OP(op_storage_disk_remove);
+OP(op_storage_lv_extend);
 /* ops_console.c */
 OP(op_guest_console);
 OP(op_guest_wait_console);
@@ -35,6 +41,13 @@ int lv_find(const char *vg, const char *name, struct json_object **lvs,
 int lv_create(const char *vg, const char *name, int64_t size, bool *created, struct xerr *e);
 /* lvremove -f if it exists; *removed says which. */
 int lv_remove(const char *vg, const char *name, bool *removed, struct xerr *e);
+
+/* ops_storage.c: the /dev path of the disk whose virtio serial is `serial`. */
+int disk_by_serial(const char *serial, char **dev, struct xerr *e);
+/* ops_migrate.c: makes (create) or finds and activates the shared VG on the
+ * disk `serial`; adds shared_vg and shared_created to result. */
+int shared_vg_init(const char *vg, const char *serial, bool create, struct json_object *result,
+		   struct xerr *e);
 
 /* ops_console.c: truncates NAME's console log and starts a detached process
  * copying `xl console NAME` into it. */

@@ -3,6 +3,7 @@
  * domain whose console is copied to a log. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 #define GUEST_SIZE_MAX ((int64_t)64 << 40)
 #define XL_CFG_MAX (256 * 1024)
 #define GUEST_FSTAB "/dev/xvda / ext4 defaults 0 1\n"
+#define GUEST_FSTAB_SWAP "/dev/xvdb none swap sw 0 0\n"
 
 /* The domain's id, or -1 when no domain has that name. */
 static int domain_domid(const char *name, int64_t *domid, struct xerr *e)
@@ -107,8 +109,9 @@ static bool has_filesystem(const char *dev)
 }
 
 /* The guest names its disk xvda, whatever the dom0 calls the LV. */
-static int tree_write_fstab(const char *tree, struct xerr *e)
+static int tree_write_fstab(const char *tree, bool swap, struct xerr *e)
 {
+	const char *text = swap ? GUEST_FSTAB GUEST_FSTAB_SWAP : GUEST_FSTAB;
 	_cleanup_free_ char *etc = xasprintf("%s/etc", tree);
 	_cleanup_free_ char *fstab = xasprintf("%s/etc/fstab", tree);
 	struct stat st;
@@ -118,10 +121,11 @@ static int tree_write_fstab(const char *tree, struct xerr *e)
 	/* A tarball's etc could be a symlink leading out of the tree. */
 	if (lstat(etc, &st) < 0 || !S_ISDIR(st.st_mode))
 		return xerr_set(e, AGENT_EINVAL, "the rootfs's /etc is not a directory");
-	return file_write_atomic(fstab, GUEST_FSTAB, strlen(GUEST_FSTAB), 0644, e);
+	return file_write_atomic(fstab, text, strlen(text), 0644, e);
 }
 
-static int rootfs_make(const char *name, const char *tar, const char *dev, struct xerr *e)
+static int rootfs_make(const char *name, const char *tar, const char *dev, bool swap,
+		       struct xerr *e)
 {
 	_cleanup_free_ char *tmp = agent_path(AGENT_TMP_DIR);
 	_cleanup_free_ char *tree = NULL;
@@ -138,7 +142,7 @@ static int rootfs_make(const char *name, const char *tar, const char *dev, struc
 		      0, 600, &r, e) < 0)
 		goto out;
 	spawn_result_free(&r);
-	if (tree_write_fstab(tree, e) < 0)
+	if (tree_write_fstab(tree, swap, e) < 0)
 		goto out;
 	if (agent_cmd((char *[]){ "mkfs.ext4", "-q", "-F", "-d", tree, (char *)dev, NULL }, 0,
 		      900, &r, e) < 0)
@@ -163,11 +167,33 @@ static int cfg_write(const char *name, const char *cfg, char **path, struct xerr
 /* Created paused, so the console copy starts before the guest prints. */
 static int domain_start(const char *name, const char *cfg_path, struct xerr *e)
 {
+	char *argv[] = { "xl", "create", "-p", (char *)cfg_path, NULL };
 	struct spawn_result r;
 
-	if (agent_cmd((char *[]){ "xl", "create", "-p", (char *)cfg_path, NULL }, 0, 300, &r,
-		      e) < 0)
+	/* libxl gives the disk hotplug script a fixed time; on a loaded TCG host
+	 * it can run out ("unable to add disk devices"). libxl has destroyed the
+	 * half-made domain by then, so trying again is safe. */
+	for (int tries = 1;; tries++) {
+		const char *err;
+		size_t len;
+
+		if (agent_cmd(argv, CMD_ANY_EXIT, 300, &r, e) < 0)
+			return -1;
+		if (r.status == 0)
+			break;
+		err = r.err ? r.err : "";
+		if (tries < 3 && strstr(err, "unable to add disk devices")) {
+			fprintf(stderr, "xlab-agent: %s: disk hotplug timed out, again\n", name);
+			spawn_result_free(&r);
+			sleep(2);
+			continue;
+		}
+		len = strlen(err);
+		xerr_set(e, AGENT_EFAIL, "xl create %s failed (exit %d): %s", cfg_path, r.status,
+			 len > 800 ? err + len - 800 : err);
+		spawn_result_free(&r);
 		return -1;
+	}
 	spawn_result_free(&r);
 	if (console_capture_start(name, e) < 0) {
 		struct xerr ignore = { 0 };
@@ -183,9 +209,33 @@ static int domain_start(const char *name, const char *cfg_path, struct xerr *e)
 	return 0;
 }
 
+/* The guest's second LV, NAME-swap, made swap when it is new. */
+static int swap_make(const char *vg, const char *name, int64_t size, struct xerr *e)
+{
+	_cleanup_free_ char *lv = xasprintf("%s-swap", name);
+	_cleanup_free_ char *dev = NULL;
+	struct json_object *lvs, *row;
+	struct spawn_result r;
+	bool created;
+
+	if (lv_create(vg, lv, size, &created, e) < 0 || lv_find(vg, lv, &lvs, &row, e) < 0)
+		return -1;
+	dev = xstrdup(row && row_str(row, "lv_path") ? row_str(row, "lv_path") : "");
+	json_object_put(lvs);
+	if (!*dev)
+		return xerr_set(e, AGENT_EFAIL, "logical volume %s/%s has no path", vg, lv);
+	if (!created)
+		return 0;
+	if (agent_cmd((char *[]){ "mkswap", dev, NULL }, 0, 120, &r, e) < 0)
+		return -1;
+	spawn_result_free(&r);
+	return 0;
+}
+
 struct guest_args {
 	const char *name, *vg, *rootfs, *cfg;
 	int64_t size;
+	int64_t swap; /* bytes of NAME-swap (xvdb), 0 none */
 };
 
 static int guest_args_read(struct json_object *args, struct guest_args *g, struct xerr *e)
@@ -193,8 +243,12 @@ static int guest_args_read(struct json_object *args, struct guest_args *g, struc
 	if (arg_name(args, "name", &g->name, e) < 0 || arg_name(args, "vg", &g->vg, e) < 0 ||
 	    arg_int(args, "size_bytes", true, 0, GUEST_SIZE_MIN, GUEST_SIZE_MAX, &g->size, e) < 0 ||
 	    arg_str(args, "rootfs", true, &g->rootfs, e) < 0 ||
-	    arg_str(args, "xl_cfg", true, &g->cfg, e) < 0)
+	    arg_str(args, "xl_cfg", true, &g->cfg, e) < 0 ||
+	    arg_int(args, "swap_bytes", false, 0, 0, GUEST_SIZE_MAX, &g->swap, e) < 0)
 		return -1;
+	if (g->swap && g->swap < GUEST_SIZE_MIN)
+		return xerr_set(e, AGENT_EINVAL, "argument \"swap_bytes\" is below %lld",
+				(long long)GUEST_SIZE_MIN);
 	if (strlen(g->cfg) > XL_CFG_MAX)
 		return xerr_set(e, AGENT_EINVAL, "xl_cfg longer than %d bytes", XL_CFG_MAX);
 	return 0;
@@ -239,8 +293,10 @@ int op_guest_create(struct json_object *args, struct json_object **result, struc
 	if (!*dev)
 		return xerr_set(e, AGENT_EFAIL, "logical volume %s/%s has no path", g.vg, g.name);
 	made_fs = created || !has_filesystem(dev);
-	if (made_fs && rootfs_make(g.name, tar, dev, e) < 0)
+	if (made_fs && rootfs_make(g.name, tar, dev, g.swap > 0, e) < 0)
 		return xerr_prefix(e, "guest '%s'", g.name);
+	if (g.swap && swap_make(g.vg, g.name, g.swap, e) < 0)
+		return xerr_prefix(e, "swap of guest '%s'", g.name);
 	if (cfg_write(g.name, g.cfg, &cfg_path, e) < 0 || domain_start(g.name, cfg_path, e) < 0 ||
 	    domain_domid(g.name, &domid, e) < 0)
 		return xerr_prefix(e, "starting guest '%s'", g.name);
@@ -291,6 +347,13 @@ int op_guest_destroy(struct json_object *args, struct json_object **result, stru
 	}
 	if (remove_lv && lv_remove_retry(vg, name, &removed, e) < 0)
 		return -1;
+	if (remove_lv) {
+		_cleanup_free_ char *swap = xasprintf("%s-swap", name);
+		bool ignored;
+
+		if (lv_remove_retry(vg, swap, &ignored, e) < 0)
+			return -1;
+	}
 	cfg = agent_path(AGENT_CFG_DIR "/%s.cfg", name);
 	if (unlink(cfg) < 0 && errno != ENOENT)
 		return xerr_errno(e, AGENT_EFAIL, "cannot remove %s", cfg);

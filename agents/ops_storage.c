@@ -17,7 +17,7 @@
 #define LV_SIZE_MAX ((int64_t)64 << 40)
 
 /* The /dev path of the disk whose virtio serial is `serial`. */
-static int disk_by_serial(const char *serial, char **dev, struct xerr *e)
+int disk_by_serial(const char *serial, char **dev, struct xerr *e)
 {
 	_cleanup_free_ char *dir = agent_path("/sys/block");
 	DIR *d = opendir(dir);
@@ -146,11 +146,14 @@ int op_storage_init(struct json_object *args, struct json_object **result, struc
 {
 	_cleanup_strv_ char **extras = NULL;
 	_cleanup_free_ char *data_dev = NULL;
-	const char *vg, *serial;
-	bool exists, added;
+	const char *vg, *serial, *shared_vg, *shared_serial;
+	bool exists, added, shared_create;
 
 	if (arg_name(args, "vg", &vg, e) < 0 || arg_str(args, "data_serial", true, &serial, e) < 0 ||
-	    arg_strv(args, "extra_serials", false, 64, &extras, e) < 0)
+	    arg_strv(args, "extra_serials", false, 64, &extras, e) < 0 ||
+	    arg_str(args, "shared_vg", false, &shared_vg, e) < 0 ||
+	    arg_str(args, "shared_serial", false, &shared_serial, e) < 0 ||
+	    arg_bool(args, "shared_create", false, &shared_create, e) < 0)
 		return -1;
 	if (!agent_serial_valid(serial))
 		return xerr_set(e, AGENT_EINVAL, "argument \"data_serial\" is not a disk serial");
@@ -173,6 +176,13 @@ int op_storage_init(struct json_object *args, struct json_object **result, struc
 	if (vg_state(vg, result, e) < 0)
 		return -1;
 	json_object_object_add(*result, "created", json_object_new_boolean(!exists));
+	if (shared_vg &&
+	    shared_vg_init(shared_vg, shared_serial ? shared_serial : "xlab-shared", shared_create,
+			   *result, e) < 0) {
+		json_object_put(*result);
+		*result = NULL;
+		return -1;
+	}
 	return 0;
 }
 

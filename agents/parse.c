@@ -76,6 +76,10 @@ int xl_info_parse(const char *text, struct json_object **out, struct xerr *e)
 	snprintf(ver, sizeof(ver), "%s.%s%s", maj, min, extra ? extra : "");
 	json_object_object_add(r, "xen_version", json_object_new_string(ver));
 	json_object_object_add(r, "xen_caps", json_object_new_string(caps ? caps : ""));
+	/* dom0's kernel, as xl reports it: what a matrix cell records. */
+	if (kv_get(kv, "release"))
+		json_object_object_add(r, "kernel_version",
+				       json_object_new_string(kv_get(kv, "release")));
 	for (size_t i = 0; i < ARRAY_SIZE(ints); i++) {
 		const char *s = kv_get(kv, ints[i]);
 		int64_t n;

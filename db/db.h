@@ -100,4 +100,77 @@ int db_test_results_list(struct db *db, int64_t run_id, struct db_test_result **
 			 size_t *n, struct xerr *e);
 void db_test_results_free(struct db_test_result *v, size_t n);
 
+/* A Xen-version matrix: the spec it ran, its test names (a JSON array, spec
+ * order), the xlab that ran it; status "running", "passed" or "failed". */
+struct db_matrix {
+	int64_t id;
+	const char *spec_path, *spec_sha256, *tests, *xlab_version, *status, *started, *ended;
+};
+/* One version's copy of the lab: its `up` run (whose test results are the
+ * cells), the image and what `xl info` said inside the host. Status
+ * "running", "passed", "failed" (a test) or "bringup-failed". */
+struct db_matrix_cell {
+	int64_t id, matrix_id, run_id, bringup_ms;
+	const char *xen, *lab, *image, *image_sha256, *xen_version, *kernel_version, *status,
+		*message;
+};
+int db_matrix_begin(struct db *db, const struct db_matrix *m, int64_t *id, struct xerr *e);
+int db_matrix_end(struct db *db, int64_t id, const char *status, struct xerr *e);
+int db_matrix_cell_add(struct db *db, const struct db_matrix_cell *c, int64_t *id,
+		       struct xerr *e);
+/* Updates every field but xen and lab, by c->id. */
+int db_matrix_cell_update(struct db *db, const struct db_matrix_cell *c, struct xerr *e);
+int db_matrix_get(struct db *db, int64_t id, struct db_matrix **out, struct xerr *e);
+void db_matrix_free(struct db_matrix *m);
+int db_matrix_cells_list(struct db *db, int64_t matrix_id, struct db_matrix_cell **out,
+			 size_t *n, struct xerr *e);
+void db_matrix_cells_free(struct db_matrix_cell *v, size_t n);
+
+/* A teaching class: N copies of one spec, each its own lab (`xlab class`).
+ * State "up", "partial" (some copy failed) or "down". */
+struct db_class {
+	const char *name, *spec_path, *spec_sha256, *state, *updated;
+	int copies;
+};
+/* One copy: its lab, student (or NULL), subnet; state "allocated", "starting",
+ * "up", "failed", "resetting", "down". */
+struct db_class_copy {
+	const char *lab, *class_name, *student, *subnet, *state, *message, *updated;
+	int idx; /* 1-based */
+	int64_t up_ms, reset_ms; /* last bring-up and reset durations, 0 unknown */
+};
+int db_class_upsert(struct db *db, const char *name, const char *spec_path,
+		    const char *sha256, int copies, const char *state, struct xerr *e);
+int db_class_set_state(struct db *db, const char *name, const char *state, struct xerr *e);
+/* *out NULL (and 0 returned) when there is no such class. */
+int db_class_get(struct db *db, const char *name, struct db_class **out, struct xerr *e);
+int db_classes_list(struct db *db, struct db_class **out, size_t *n, struct xerr *e);
+void db_classes_free(struct db_class *v, size_t n);
+/* Inserts or replaces every field but the durations, by lab. */
+int db_class_copy_upsert(struct db *db, const struct db_class_copy *c, struct xerr *e);
+/* up_ms / reset_ms 0: keep the recorded one. */
+int db_class_copy_set_state(struct db *db, const char *lab, const char *state,
+			    const char *message, int64_t up_ms, int64_t reset_ms, struct xerr *e);
+int db_class_copies_list(struct db *db, const char *class_name, struct db_class_copy **out,
+			 size_t *n, struct xerr *e);
+void db_class_copies_free(struct db_class_copy *v, size_t n);
+
+/* One round of a live-migration experiment: `xl migrate` of guest from src
+ * to dst, its wall time, the longest gap in the probe's replies (downtime),
+ * whether the guest answered again and where it was afterwards. */
+struct db_experiment_round {
+	int64_t run_id;
+	const char *experiment, *guest, *src, *dst, *host_after, *message, *started;
+	int round;
+	bool ok, came_back;
+	int64_t wall_ms, downtime_ms, pings_sent, pings_answered;
+};
+int db_experiment_round_add(struct db *db, const struct db_experiment_round *r, struct xerr *e);
+int db_experiment_rounds_list(struct db *db, int64_t run_id, struct db_experiment_round **out,
+			      size_t *n, struct xerr *e);
+void db_experiment_rounds_free(struct db_experiment_round *v, size_t n);
+
+/* Forgets a guest (one made by hand and removed: `xlab guest rm`, `down`). */
+int db_guest_delete(struct db *db, const char *lab, const char *name, struct xerr *e);
+
 #endif

@@ -13,7 +13,8 @@ while read -r mod; do
 done </lib/modules/order
 
 root= init=/sbin/xlab-init fstype=ext4
-for arg in $(cat /proc/cmdline); do
+read -r cmdline </proc/cmdline
+for arg in $cmdline; do
 	case "$arg" in
 	root=/dev/*) root=${arg#root=} ;;
 	init=*) init=${arg#init=} ;;
@@ -21,11 +22,15 @@ for arg in $(cat /proc/cmdline); do
 	esac
 done
 
+# Sets dev to the disk whose virtio serial is $1 (builtins only: forks are
+# slow in a PV dom0 under TCG).
 find_by_serial() {
 	for d in /sys/block/vd*; do
 		[ -e "$d/serial" ] || continue
-		if [ "$(cat "$d/serial")" = "$1" ]; then
-			echo "/dev/${d##*/}"
+		s=
+		read -r s <"$d/serial"
+		if [ "$s" = "$1" ]; then
+			dev=/dev/${d##*/}
 			return 0
 		fi
 	done
@@ -35,7 +40,7 @@ find_by_serial() {
 dev=
 i=0
 while [ $i -lt 100 ]; do
-	dev=$(find_by_serial xlab-root) && break
+	find_by_serial xlab-root && break
 	if [ -n "$root" ] && [ -b "$root" ] && [ $i -ge 20 ]; then
 		dev=$root
 		break

@@ -13,7 +13,8 @@ mount -t devpts devpts /dev/pts 2>/dev/null
 mount -t tmpfs tmpfs /run 2>/dev/null
 
 ip= gw= name=guest
-for arg in $(cat /proc/cmdline); do
+read -r cmdline </proc/cmdline
+for arg in $cmdline; do
 	case "$arg" in
 	xlab.ip=*) ip=${arg#xlab.ip=} ;;
 	ip=*) [ -n "$ip" ] || ip=${arg#ip=} ;;
@@ -35,6 +36,9 @@ if [ -e /sys/class/net/eth0 ]; then
 	[ -n "$ip" ] && ip addr add "$ip" dev eth0
 	[ -n "$gw" ] && ip route add default via "$gw"
 fi
+
+# A second disk is the guest's swap (`swap:` in the spec).
+[ -b /dev/xvdb ] && swapon /dev/xvdb && echo "XLAB-SWAP-ON /dev/xvdb"
 
 # The kernel gave init the console (hvc0 with console=hvc0).
 echo "XLAB-GUEST-UP $name"

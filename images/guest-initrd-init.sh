@@ -13,7 +13,8 @@ while read -r mod; do
 done </lib/modules/order
 
 root=/dev/xvda
-for arg in $(cat /proc/cmdline); do
+read -r cmdline </proc/cmdline
+for arg in $cmdline; do
 	case "$arg" in
 	root=/dev/*) root=${arg#root=} ;;
 	esac

@@ -168,6 +168,24 @@ static void xml_disk(struct xw *x, const char *format, const char *path, const c
 	end(x);
 }
 
+/* The shared disk: every host writes it, so no host may cache it
+ * (cache='none') and libvirt must let the qemus share it (<shareable/>). */
+static void xml_shared_disk(struct xw *x, const char *path, size_t n_extra)
+{
+	char dev[8];
+
+	snprintf(dev, sizeof(dev), "vd%c", (char)('d' + n_extra));
+	el(x, "disk");
+	attr(x, "type", "file");
+	attr(x, "device", "disk");
+	empty_el(x, "driver", "name", "qemu", "type", "raw", "cache", "none", NULL);
+	empty_el(x, "source", "file", path, NULL);
+	empty_el(x, "target", "dev", dev, "bus", "virtio", NULL);
+	text_el(x, "serial", PLAN_SHARED_SERIAL);
+	empty_el(x, "shareable", NULL);
+	end(x);
+}
+
 static char *domain_xml(const struct plan *p, const struct plan_host *ph, const char *accel)
 {
 	const struct spec_host *h = ph->spec;
@@ -233,6 +251,8 @@ static char *domain_xml(const struct plan *p, const struct plan_host *ph, const 
 		snprintf(serial, sizeof(serial), "xlab-extra%zu", i + 1);
 		xml_disk(&x, "qcow2", ph->extra_disks[i], dev, serial, false);
 	}
+	if (p->shared_disk)
+		xml_shared_disk(&x, p->shared_disk, h->n_disks);
 	el(&x, "interface");
 	attr(&x, "type", "network");
 	empty_el(&x, "source", "network", p->network, NULL);
@@ -309,7 +329,11 @@ static char *xl_cfg(const struct plan *p, const struct plan_guest *pg)
 	buf_printf(&b, "root = \"/dev/xvda ro\"\n");
 	buf_printf(&b, "extra = \"console=hvc0 xlab.name=%s xlab.ip=%s/%d xlab.gw=%s\"\n",
 		   g->name, pg->ip, p->prefix, p->gateway);
-	buf_printf(&b, "disk = [ \"phy:%s,xvda,w\" ]\n", pg->lv);
+	if (g->swap)
+		buf_printf(&b, "disk = [ \"phy:%s,xvda,w\", \"phy:%s-swap,xvdb,w\" ]\n", pg->lv,
+			   pg->lv);
+	else
+		buf_printf(&b, "disk = [ \"phy:%s,xvda,w\" ]\n", pg->lv);
 	buf_printf(&b, "vif = [ \"mac=%s,bridge=xenbr0\" ]\n", pg->mac);
 	if (!xl_has(g, "on_crash"))
 		buf_printf(&b, "on_crash = \"destroy\"\n");
@@ -318,10 +342,10 @@ static char *xl_cfg(const struct plan *p, const struct plan_guest *pg)
 	return buf_steal(&b);
 }
 
-static char **host_storage_steps(const struct spec *s, const struct plan_host *ph)
+static char **host_storage_steps(const struct spec *s, const struct plan_host *ph, bool first)
 {
 	size_t n = ph->spec->n_disks, k = 0;
-	char **v = xcalloc(2 * n + 3, sizeof(char *));
+	char **v = xcalloc(2 * n + 5, sizeof(char *));
 
 	v[k++] = xstrdup("pvcreate <disk xlab-data>");
 	v[k++] = xasprintf("vgcreate %s <disk xlab-data>", s->vg);
@@ -329,18 +353,33 @@ static char **host_storage_steps(const struct spec *s, const struct plan_host *p
 		v[k++] = xasprintf("pvcreate <disk xlab-extra%zu>", i + 1);
 		v[k++] = xasprintf("vgextend %s <disk xlab-extra%zu>", s->vg, i + 1);
 	}
+	if (s->shared_vg && first) {
+		v[k++] = xstrdup("pvcreate <disk " PLAN_SHARED_SERIAL ">");
+		v[k++] = xasprintf("vgcreate %s <disk " PLAN_SHARED_SERIAL "> (through this host only)",
+				   s->shared_vg);
+	} else if (s->shared_vg) {
+		v[k++] = xasprintf("pvscan --cache; vgchange -ay %s (after the first host made it)",
+				   s->shared_vg);
+	}
 	return v;
 }
 
 static char **guest_lvm_steps(const struct spec *s, const struct plan_guest *pg)
 {
-	char **v = xcalloc(5, sizeof(char *));
+	char **v = xcalloc(7, sizeof(char *));
+	size_t k = 0;
 
-	v[0] = xasprintf("lvcreate -n %s -L %" PRIu64 "b %s", pg->spec->name, pg->spec->disk,
-			 s->vg);
-	v[1] = xasprintf("mkfs.ext4 -d <rootfs %s> %s", pg->spec->rootfs, pg->lv);
-	v[2] = xasprintf("write /etc/fstab: /dev/xvda / ext4 defaults 0 1");
-	v[3] = xasprintf("xl create /etc/xen/xlab/%s.cfg", pg->spec->name);
+	v[k++] = xasprintf("lvcreate -n %s -L %" PRIu64 "b %s", pg->spec->name, pg->spec->disk,
+			   pg->spec->shared ? s->shared_vg : s->vg);
+	if (pg->spec->swap) {
+		v[k++] = xasprintf("lvcreate -n %s-swap -L %" PRIu64 "b %s", pg->spec->name,
+				   pg->spec->swap, pg->spec->shared ? s->shared_vg : s->vg);
+		v[k++] = xasprintf("mkswap %s-swap", pg->lv);
+	}
+	v[k++] = xasprintf("mkfs.ext4 -d <rootfs %s> %s", pg->spec->rootfs, pg->lv);
+	v[k++] = xasprintf("write /etc/fstab: /dev/xvda / ext4 defaults 0 1%s",
+			   pg->spec->swap ? "; /dev/xvdb none swap sw 0 0" : "");
+	v[k++] = xasprintf("xl create /etc/xen/xlab/%s.cfg", pg->spec->name);
 	return v;
 }
 
@@ -464,6 +503,8 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 	ip_format(net.addr + 1, p->gateway);
 	ip_format(net.prefix ? 0xffffffffu << (32 - net.prefix) : 0, p->netmask);
 	p->network = xasprintf("xlab-%s", s->lab);
+	if (s->shared_vg)
+		p->shared_disk = xasprintf("%s/shared.img", env->state_dir);
 	/* Bridge names must fit IFNAMSIZ; a hash keeps long lab names apart. */
 	sha256_hex(s->lab, strlen(s->lab), hex);
 	snprintf(p->bridge, sizeof(p->bridge), "xlbr-%.8s", hex);
@@ -491,7 +532,8 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 			goto fail;
 		}
 		plan_mac(s->lab, pg->spec->name, pg->mac);
-		pg->lv = xasprintf("/dev/%s/%s", s->vg, pg->spec->name);
+		pg->lv = xasprintf("/dev/%s/%s", pg->spec->shared ? s->shared_vg : s->vg,
+				   pg->spec->name);
 	}
 	if (macs_unique(p, e) < 0 || plan_addresses(p, &net, e) < 0)
 		goto fail;
@@ -502,7 +544,7 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 
 		ph->grub_cfg = grub_cfg(ph);
 		ph->domain_xml = domain_xml(p, ph, env->accel);
-		ph->storage_steps = host_storage_steps(s, ph);
+		ph->storage_steps = host_storage_steps(s, ph, i == 0);
 	}
 	for (size_t i = 0; i < p->n_guests; i++) {
 		p->guests[i].xl_cfg = xl_cfg(p, &p->guests[i]);
@@ -544,6 +586,7 @@ void plan_free(struct plan *p)
 	free(p->network);
 	free(p->network_xml);
 	free(p->hosts_file);
+	free(p->shared_disk);
 	free(p);
 }
 
@@ -553,6 +596,10 @@ void plan_print(const struct plan *p, FILE *f)
 		p->spec->lab, p->network, p->bridge, p->subnet, p->gateway);
 	fprintf(f, "\n## network %s\n%s", p->network, p->network_xml);
 	fprintf(f, "\n## /etc/hosts on every host\n%s", p->hosts_file);
+	if (p->shared_disk)
+		fprintf(f, "\n## shared disk\n%s (%" PRIu64 " bytes, raw, on every host as "
+			   "serial " PLAN_SHARED_SERIAL "; volume group %s)\n",
+			p->shared_disk, p->spec->shared_size, p->spec->shared_vg);
 	for (size_t i = 0; i < p->n_hosts; i++) {
 		const struct plan_host *ph = &p->hosts[i];
 

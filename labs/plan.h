@@ -11,6 +11,7 @@
 #include "spec.h"
 
 #define PLAN_GUEST_KIT "/var/lib/xlab/guest"
+#define PLAN_SHARED_SERIAL "xlab-shared"
 
 /* What the plan needs from outside the spec. */
 struct plan_env {
@@ -42,7 +43,7 @@ struct plan_guest {
 	const struct plan_host *host;
 	char mac[18];
 	char ip[16];
-	char *lv;      /* /dev/VG/NAME */
+	char *lv;      /* /dev/VG/NAME (the shared VG's for `storage: shared`) */
 	char *xl_cfg;  /* text */
 	char **lvm_steps; /* NULL-terminated */
 };
@@ -57,6 +58,7 @@ struct plan {
 	char subnet[20];
 	char *network_xml;
 	char *hosts_file; /* /etc/hosts lines for every node */
+	char *shared_disk; /* STATE/shared.img (raw, on every host) or NULL */
 	struct plan_host *hosts;
 	size_t n_hosts;
 	struct plan_guest *guests;

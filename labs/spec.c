@@ -20,6 +20,10 @@
 #define MAX_HOSTS 64
 #define MAX_GUESTS 256
 #define MAX_TESTS 256
+#define MAX_EXPERIMENTS 64
+#define MAX_ROUNDS 1000
+#define PING_MS_MIN 5     /* faster is a flood, not a probe */
+#define PING_MS_MAX 1000
 #define MAX_DISKS 16      /* extra disks per host */
 #define MAX_VCPUS 64
 #define MAX_DIAGS 200     /* past this, a spec is junk: stop listing */
@@ -911,6 +915,25 @@ static void read_xl(struct ctx *c, const struct ynode *k, const struct ynode *v,
 	}
 }
 
+/* `storage: shared` puts the guest's LV on the shared VG (so it can
+ * migrate); `local`, the default, on its host's own VG. */
+static void read_guest_storage(struct ctx *c, const struct ynode *k, const struct ynode *v,
+			       void *base)
+{
+	struct spec_guest *g = base;
+
+	(void)k;
+	g->storage_pos = v->pos;
+	if (!want_scalar(c, "storage", v, "'shared' or 'local'"))
+		return;
+	if (strcmp(v->text, "shared") && strcmp(v->text, "local")) {
+		diag(c, v->pos, NULL, "a guest's 'storage' must be 'shared' or 'local', not '%s'",
+		     show(c, v->text));
+		return;
+	}
+	g->shared = !strcmp(v->text, "shared");
+}
+
 static const struct field guest_fields[] = {
 	{ "name", F_STR, AT(struct spec_guest, name), POS(struct spec_guest, pos),
 	  REQUIRED | NO_DEFAULT, .check = check_name },
@@ -925,6 +948,8 @@ static const struct field guest_fields[] = {
 	{ "ip", F_STR, AT(struct spec_guest, ip), POS(struct spec_guest, ip_pos), NO_DEFAULT,
 	  .check = check_ip },
 	{ "xl", F_FN, 0, NOPOS, NO_DEFAULT, .fn = read_xl },
+	{ "storage", F_FN, 0, NOPOS, .fn = read_guest_storage },
+	{ "swap", F_SIZE, AT(struct spec_guest, swap), POS(struct spec_guest, swap_pos) },
 };
 
 static const struct field test_fields[] = {
@@ -971,7 +996,9 @@ static void guest_init(struct ctx *c, struct spec_guest *g)
 	*g = (struct spec_guest){ .memory = c->guest_tpl.memory,
 				  .disk = c->guest_tpl.disk,
 				  .vcpus = c->guest_tpl.vcpus,
-				  .rootfs = xstrdup(c->guest_tpl.rootfs) };
+				  .rootfs = xstrdup(c->guest_tpl.rootfs),
+				  .shared = c->guest_tpl.shared,
+				  .swap = c->guest_tpl.swap };
 }
 
 /* A list block: a sequence of mappings, each read through `t`. */
@@ -1096,20 +1123,133 @@ static const struct field network_fields[] = {
 	{ "subnet", F_FN, 0, NOPOS, .fn = read_subnet },
 };
 
-static const struct field storage_fields[] = {
-	{ "vg", F_STR, AT(struct spec, vg), NOPOS, .check = check_vg },
+static const struct field shared_fields[] = {
+	{ "vg", F_STR, AT(struct spec, shared_vg), NOPOS, REQUIRED, .check = check_vg },
+	{ "size", F_SIZE, AT(struct spec, shared_size), NOPOS, REQUIRED },
 };
 
-static void read_xen(struct ctx *c, const struct ynode *k, const struct ynode *v, void *base)
+/* storage.shared: one disk attached to every host, holding one VG. */
+static void read_shared(struct ctx *c, const struct ynode *k, const struct ynode *v, void *base)
 {
 	struct spec *s = base;
+
+	(void)k;
+	s->shared_pos = v->pos;
+	walk_map(c, v, "storage.shared", shared_fields, ARRAY_SIZE(shared_fields), base, false);
+	if (s->shared_vg && s->shared_size < 2 * LVM_META)
+		diag(c, v->pos, NULL, "storage.shared.size must be at least 8M");
+}
+
+static const struct field storage_fields[] = {
+	{ "vg", F_STR, AT(struct spec, vg), NOPOS, .check = check_vg },
+	{ "shared", F_FN, 0, NOPOS, .fn = read_shared },
+};
+
+/* ---- experiments ---- */
+
+static void read_bool(struct ctx *c, const char *key, const struct ynode *v, bool *out)
+{
+	if (!want_scalar(c, key, v, "true or false"))
+		return;
+	if (v->plain && !strcmp(v->text, "true"))
+		*out = true;
+	else if (v->plain && !strcmp(v->text, "false"))
+		*out = false;
+	else
+		diag(c, v->pos, v->plain ? NULL : "remove the quotes",
+		     "'%s' must be true or false, not '%s'", key, show(c, v->text));
+}
+
+static void read_back_and_forth(struct ctx *c, const struct ynode *k, const struct ynode *v,
+				void *base)
+{
+	(void)k;
+	read_bool(c, "back_and_forth", v, &((struct spec_experiment *)base)->back_and_forth);
+}
+
+static void read_on_failure(struct ctx *c, const struct ynode *k, const struct ynode *v,
+			    void *base)
+{
+	struct spec_experiment *x = base;
+
+	(void)k;
+	if (!want_scalar(c, "on_failure", v, "'stop' or 'continue'"))
+		return;
+	if (!strcmp(v->text, "stop"))
+		x->on_failure = SPEC_ON_FAILURE_STOP;
+	else if (!strcmp(v->text, "continue"))
+		x->on_failure = SPEC_ON_FAILURE_CONTINUE;
+	else
+		diag(c, v->pos, NULL, "'on_failure' must be 'stop' or 'continue', not '%s'",
+		     show(c, v->text));
+}
+
+static const struct field migrate_fields[] = {
+	{ "guest", F_STR, AT(struct spec_experiment, guest), POS(struct spec_experiment, guest_pos),
+	  REQUIRED },
+	{ "from", F_STR, AT(struct spec_experiment, from), POS(struct spec_experiment, from_pos),
+	  REQUIRED },
+	{ "to", F_STR, AT(struct spec_experiment, to), POS(struct spec_experiment, to_pos),
+	  REQUIRED },
+};
+
+static void read_migrate(struct ctx *c, const struct ynode *k, const struct ynode *v, void *base)
+{
+	(void)k;
+	walk_map(c, v, "'migrate'", migrate_fields, ARRAY_SIZE(migrate_fields), base, false);
+}
+
+static const struct field probe_fields[] = {
+	{ "ping_ms", F_INT, AT(struct spec_experiment, ping_ms), NOPOS, REQUIRED, PING_MS_MIN,
+	  PING_MS_MAX },
+};
+
+static void read_probe(struct ctx *c, const struct ynode *k, const struct ynode *v, void *base)
+{
+	(void)k;
+	walk_map(c, v, "'probe'", probe_fields, ARRAY_SIZE(probe_fields), base, false);
+}
+
+static const struct field experiment_fields[] = {
+	{ "name", F_STR, AT(struct spec_experiment, name), POS(struct spec_experiment, pos),
+	  REQUIRED, .check = check_name },
+	{ "migrate", F_FN, 0, POS(struct spec_experiment, migrate_pos), REQUIRED,
+	  .fn = read_migrate },
+	{ "rounds", F_INT, AT(struct spec_experiment, rounds), NOPOS, 0, 1, MAX_ROUNDS },
+	{ "back_and_forth", F_FN, 0, NOPOS, .fn = read_back_and_forth },
+	{ "probe", F_FN, 0, NOPOS, .fn = read_probe },
+	{ "on_failure", F_FN, 0, NOPOS, .fn = read_on_failure },
+};
+
+static void read_experiments(struct ctx *c, const struct ynode *k, const struct ynode *v,
+			     void *base)
+{
+	struct spec *s = base;
+
+	if (!want_list(c, k, v, MAX_EXPERIMENTS))
+		return;
+	s->experiments = xcalloc(v->n + 1, sizeof(*s->experiments));
+	for (size_t i = 0; i < v->n; i++) {
+		struct spec_experiment *x = &s->experiments[s->n_experiments];
+
+		if (!want_entry(c, v->kids[i], "experiments"))
+			continue;
+		*x = (struct spec_experiment){ .rounds = 1, .ping_ms = 20, .pos = v->kids[i]->pos };
+		s->n_experiments++;
+		walk_map(c, v->kids[i], "an experiment", experiment_fields,
+			 ARRAY_SIZE(experiment_fields), x, false);
+	}
+}
+
+/* A Xen version ("4.17") for `xen:` and `matrix.xen`; diagnoses and returns
+ * false when it is not one. */
+static bool xen_version_ok(struct ctx *c, const char *key, const struct ynode *v)
+{
 	const char *t = v->text, *dot;
 	bool ok;
 
-	(void)k;
-	s->xen_pos = v->pos;
-	if (!want_scalar(c, "xen", v, "a version string like \"4.17\""))
-		return;
+	if (!want_scalar(c, key, v, "a version string like \"4.17\""))
+		return false;
 	dot = strchr(t, '.');
 	ok = dot && dot > t && dot[1] && strspn(t, "0123456789") == (size_t)(dot - t) &&
 	     strspn(dot + 1, "0123456789") == strlen(dot + 1);
@@ -1122,11 +1262,66 @@ static void read_xen(struct ctx *c, const struct ynode *k, const struct ynode *v
 
 		snprintf(hint, sizeof(hint), "quote it: xen: \"%s\"", show(c, t));
 		diag(c, v->pos, v->plain ? hint : NULL,
-		     "'xen' must be a version string like \"4.17\", not %s'%s'",
+		     "'%s' must be a version string like \"4.17\", not %s'%s'", key,
 		     v->plain ? "the number " : "", show(c, t));
+		return false;
+	}
+	return true;
+}
+
+static void read_xen(struct ctx *c, const struct ynode *k, const struct ynode *v, void *base)
+{
+	struct spec *s = base;
+
+	(void)k;
+	s->xen_pos = v->pos;
+	if (xen_version_ok(c, "xen", v))
+		s->xen = xstrdup(v->text);
+}
+
+/* matrix.xen: the versions `xlab matrix` runs the lab on, each once. */
+static void read_matrix_xen(struct ctx *c, const struct ynode *k, const struct ynode *v,
+			    void *base)
+{
+	struct spec *s = base;
+	size_t n = 0;
+
+	s->matrix_pos = is_null(v) ? k->pos : v->pos;
+	if (v->bad)
+		return;
+	if (v->kind != Y_SEQ || v->n == 0) {
+		diag(c, s->matrix_pos, "write it like xen: [\"4.17\", \"4.20\"]",
+		     "'matrix.xen' must be a non-empty sequence of versions, not %s",
+		     v->kind == Y_SEQ ? "an empty one" : kind_name(v));
 		return;
 	}
-	s->xen = xstrdup(t);
+	strv_free(s->matrix_xen);
+	s->matrix_xen = xcalloc(v->n + 1, sizeof(char *));
+	for (size_t i = 0; i < v->n; i++) {
+		const struct ynode *item = v->kids[i];
+		bool dup = false;
+
+		if (item->bad || !xen_version_ok(c, "matrix.xen", item))
+			continue;
+		for (size_t j = 0; j < n; j++)
+			dup = dup || !strcmp(s->matrix_xen[j], item->text);
+		if (dup) {
+			diag(c, item->pos, NULL, "Xen %s is listed twice in matrix.xen",
+			     show(c, item->text));
+			continue;
+		}
+		s->matrix_xen[n++] = xstrdup(item->text);
+	}
+}
+
+static const struct field matrix_fields[] = {
+	{ "xen", F_FN, 0, NOPOS, .fn = read_matrix_xen },
+};
+
+static void read_matrix(struct ctx *c, const struct ynode *k, const struct ynode *v, void *base)
+{
+	(void)k;
+	walk_map(c, v, "matrix", matrix_fields, ARRAY_SIZE(matrix_fields), base, false);
 }
 
 static void read_network(struct ctx *c, const struct ynode *k, const struct ynode *v, void *base)
@@ -1147,6 +1342,19 @@ static void read_defaults(struct ctx *c, const struct ynode *k, const struct yno
 	walk_map(c, v, "defaults", defaults_fields, ARRAY_SIZE(defaults_fields), base, false);
 }
 
+/* class: what `xlab class up` makes of the lab: copies, students' names. */
+static const struct field class_fields[] = {
+	{ "copies", F_INT, AT(struct spec, class_copies), POS(struct spec, class_pos), 0, 1,
+	  999 },
+	{ "students", F_STR, AT(struct spec, class_students), NOPOS },
+};
+
+static void read_class(struct ctx *c, const struct ynode *k, const struct ynode *v, void *base)
+{
+	(void)k;
+	walk_map(c, v, "class", class_fields, ARRAY_SIZE(class_fields), base, false);
+}
+
 /* Table order is reading order: defaults before hosts and guests. */
 static const struct field top_fields[] = {
 	{ "lab", F_STR, AT(struct spec, lab), POS(struct spec, lab_pos), REQUIRED,
@@ -1159,6 +1367,9 @@ static const struct field top_fields[] = {
 	{ "hosts", F_FN, 0, NOPOS, REQUIRED, .fn = read_hosts },
 	{ "guests", F_FN, 0, NOPOS, .fn = read_guests },
 	{ "tests", F_FN, 0, NOPOS, .fn = read_tests },
+	{ "experiments", F_FN, 0, NOPOS, .fn = read_experiments },
+	{ "matrix", F_FN, 0, NOPOS, .fn = read_matrix },
+	{ "class", F_FN, 0, NOPOS, .fn = read_class },
 };
 
 /* ---- cross checks ---- */
@@ -1311,7 +1522,8 @@ static void check_host_capacity(struct ctx *c, const struct spec_host *h)
 		if (!g->host || strcmp(g->host, h->name))
 			continue;
 		mem += g->memory;
-		disk += (g->disk + LVM_EXTENT - 1) / LVM_EXTENT * LVM_EXTENT;
+		if (!g->shared) /* shared guests' LVs are on the shared VG */
+			disk += (g->disk + LVM_EXTENT - 1) / LVM_EXTENT * LVM_EXTENT;
 		if (!mem_done && mem > mem_free) {
 			diag(c, pos_or(g->memory_pos, g->pos), NULL,
 			     "guests on host '%s' need %s of memory (up to '%s'), but it has %s for "
@@ -1347,6 +1559,89 @@ static void check_guest_hosts(struct ctx *c)
 	for (size_t i = 0; i < s->n_hosts; i++)
 		if (s->hosts[i].name)
 			check_host_capacity(c, &s->hosts[i]);
+}
+
+/* Shared guests need the shared VG, and together must fit in it. */
+static void check_shared(struct ctx *c)
+{
+	const struct spec *s = c->s;
+	uint64_t vg = pv_usable(s->shared_size), disk = 0;
+	char b1[32], b2[32];
+
+	if (s->shared_vg && s->vg && !strcmp(s->shared_vg, s->vg))
+		diag(c, s->shared_pos, NULL,
+		     "storage.shared.vg '%s' is also each host's own VG (storage.vg): use "
+		     "another name",
+		     s->shared_vg);
+	for (size_t i = 0; i < s->n_guests; i++) {
+		const struct spec_guest *g = &s->guests[i];
+
+		if (!g->shared)
+			continue;
+		if (!s->shared_vg) {
+			if (!s->shared_pos.line) /* no shared block at all, not a bad one */
+				diag(c, pos_or(g->storage_pos, g->pos),
+				     "add storage: {shared: {vg: shared, size: 8G}}",
+				     "guest '%s' uses shared storage, but the spec has no "
+				     "storage.shared",
+				     g->name ? g->name : "?");
+			continue;
+		}
+		disk += (g->disk + LVM_EXTENT - 1) / LVM_EXTENT * LVM_EXTENT;
+		if (disk > vg) {
+			diag(c, pos_or(g->disk_pos, g->pos), "make storage.shared.size bigger",
+			     "guest disks on the shared VG need %s (up to '%s'), but it holds %s",
+			     fmt_size(b1, disk), g->name ? g->name : "?", fmt_size(b2, vg));
+			return;
+		}
+	}
+}
+
+static void check_experiment_host(struct ctx *c, const struct spec_experiment *x,
+				  const char *role, const char *host, struct spec_pos pos)
+{
+	char hint[128];
+
+	if (host && !spec_find_host(c->s, host))
+		diag(c, pos, name_hint(hint, host, c->s, true),
+		     "experiment '%s' migrates %s host '%s', but no host has that name",
+		     x->name ? x->name : "?", role, show(c, host));
+}
+
+static void check_experiment(struct ctx *c, const struct spec_experiment *x, size_t idx)
+{
+	const struct spec *s = c->s;
+	const char *name = x->name ? x->name : "?";
+	const struct spec_guest *g;
+	char hint[128];
+
+	for (size_t j = 0; x->name && j < idx; j++)
+		if (s->experiments[j].name && !strcmp(s->experiments[j].name, x->name)) {
+			diag(c, x->pos, NULL, "experiment name '%s' is already used at line %d",
+			     x->name, s->experiments[j].pos.line);
+			break;
+		}
+	if (x->guest) {
+		g = spec_find_guest(s, x->guest);
+		if (!g)
+			diag(c, x->guest_pos,
+			     spec_find_host(s, x->guest) ? "it is a host; 'guest' names a guest" :
+							    name_hint(hint, x->guest, s, false),
+			     "experiment '%s' migrates guest '%s', but no guest has that name", name,
+			     show(c, x->guest));
+		else if (!g->shared)
+			diag(c, x->guest_pos, "give the guest 'storage: shared'",
+			     "experiment '%s' migrates guest '%s', whose disk is on its host's "
+			     "own VG: only a guest on shared storage can migrate",
+			     name, x->guest);
+	}
+	check_experiment_host(c, x, "from", x->from, x->from_pos);
+	check_experiment_host(c, x, "to", x->to, x->to_pos);
+	if (x->from && x->to && !strcmp(x->from, x->to))
+		diag(c, x->to_pos, NULL,
+		     "experiment '%s' migrates from '%s' to the same host: 'from' and 'to' must "
+		     "differ",
+		     name, x->to);
 }
 
 static void check_test(struct ctx *c, const struct spec_test *t)
@@ -1405,6 +1700,9 @@ static void cross_check(struct ctx *c)
 	check_ips(c);
 	for (size_t i = 0; i < c->s->n_tests; i++)
 		check_test(c, &c->s->tests[i]);
+	check_shared(c);
+	for (size_t i = 0; i < c->s->n_experiments; i++)
+		check_experiment(c, &c->s->experiments[i], i);
 }
 
 /* ---- entry points ---- */
@@ -1586,6 +1884,14 @@ void spec_free(struct spec *s)
 		strv_free(s->tests[i].run);
 		free(s->tests[i].expect_console);
 	}
+	for (size_t i = 0; i < s->n_experiments; i++) {
+		free(s->experiments[i].name);
+		free(s->experiments[i].guest);
+		free(s->experiments[i].from);
+		free(s->experiments[i].to);
+	}
+	free(s->experiments);
+	free(s->shared_vg);
 	free(s->hosts);
 	free(s->guests);
 	free(s->tests);
@@ -1595,6 +1901,8 @@ void spec_free(struct spec *s)
 	free(s->libvirt_uri);
 	free(s->subnet);
 	free(s->vg);
+	strv_free(s->matrix_xen);
+	free(s->class_students);
 	free(s);
 }
 
@@ -1641,5 +1949,32 @@ const struct spec_guest *spec_find_guest(const struct spec *s, const char *name)
 	for (size_t i = 0; name && i < s->n_guests; i++)
 		if (s->guests[i].name && !strcmp(s->guests[i].name, name))
 			return &s->guests[i];
+	return NULL;
+}
+
+const struct spec_experiment *spec_find_experiment(const struct spec *s, const char *name)
+{
+	for (size_t i = 0; name && i < s->n_experiments; i++)
+		if (s->experiments[i].name && !strcmp(s->experiments[i].name, name))
+			return &s->experiments[i];
+	return NULL;
+}
+
+/* For guests made outside a spec file (`xlab guest create`): the same rules. */
+bool spec_name_valid(const char *s)
+{
+	return dns_label(s);
+}
+
+bool spec_xl_key_valid(const char *key)
+{
+	return xl_key_ok(key);
+}
+
+const char *spec_xl_key_owned(const char *key)
+{
+	for (size_t j = 0; j < ARRAY_SIZE(xl_owned); j++)
+		if (!strcmp(key, xl_owned[j].key))
+			return xl_owned[j].hint;
 	return NULL;
 }

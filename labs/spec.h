@@ -53,6 +53,10 @@ struct spec_guest {
 	struct spec_kv *xl;
 	size_t n_xl;
 	struct spec_pos ip_pos, memory_pos, disk_pos, vcpus_pos, rootfs_pos;
+	bool shared; /* `storage: shared`: its LV is on the lab's shared VG */
+	struct spec_pos storage_pos;
+	uint64_t swap; /* `swap:` bytes of a second LV made swap (xvdb), 0 none */
+	struct spec_pos swap_pos;
 };
 
 struct spec_test {
@@ -64,6 +68,20 @@ struct spec_test {
 	char *expect_console;
 	int timeout_s;
 	struct spec_pos host_pos, guest_pos, run_pos, expect_pos;
+};
+
+enum spec_on_failure { SPEC_ON_FAILURE_STOP, SPEC_ON_FAILURE_CONTINUE };
+
+/* experiments: a guest migrated between two hosts, `rounds` times. */
+struct spec_experiment {
+	char *name;
+	struct spec_pos pos;
+	char *guest, *from, *to; /* migrate: {guest, from, to} */
+	int rounds;
+	bool back_and_forth;     /* even rounds go to -> from */
+	int ping_ms;             /* probe: {ping_ms} */
+	enum spec_on_failure on_failure;
+	struct spec_pos migrate_pos, guest_pos, from_pos, to_pos;
 };
 
 struct spec {
@@ -79,12 +97,22 @@ struct spec {
 	uint32_t net_addr;         /* host byte order, valid when subnet set */
 	int net_prefix;
 	char *vg;                  /* storage.vg */
+	char *shared_vg;           /* storage.shared.vg: on one disk every host sees, or NULL */
+	uint64_t shared_size;      /* storage.shared.size */
+	struct spec_pos shared_pos;
 	struct spec_host *hosts;
 	size_t n_hosts;
 	struct spec_guest *guests;
 	size_t n_guests;
 	struct spec_test *tests;
 	size_t n_tests;
+	struct spec_experiment *experiments;
+	size_t n_experiments;
+	char **matrix_xen;         /* matrix.xen: NULL-terminated, or NULL */
+	struct spec_pos matrix_pos;
+	int class_copies;          /* class.copies: copies `xlab class up` makes, or 0 */
+	char *class_students;      /* class.students: CSV of names, or NULL */
+	struct spec_pos class_pos;
 };
 
 /* One problem found in a spec, printed as FILE:LINE:COL: message. */
@@ -113,5 +141,14 @@ void spec_diags_free(struct spec_diags *d);
 
 const struct spec_host *spec_find_host(const struct spec *s, const char *name);
 const struct spec_guest *spec_find_guest(const struct spec *s, const char *name);
+const struct spec_experiment *spec_find_experiment(const struct spec *s, const char *name);
+
+/* The spec's rules, for guests made outside a spec file (`xlab guest create`). */
+#define SPEC_MAX_VCPUS 64
+bool spec_name_valid(const char *s);
+/* a-z, 0-9 and '_', not starting with a digit. */
+bool spec_xl_key_valid(const char *key);
+/* The hint when xlab writes `key` itself (so it cannot be given), else NULL. */
+const char *spec_xl_key_owned(const char *key);
 
 #endif

@@ -32,6 +32,11 @@ int cmd_console(int argc, char **argv, struct xerr *e);
 int cmd_vnc(int argc, char **argv, struct xerr *e);
 int cmd_test(int argc, char **argv, struct xerr *e);
 int cmd_report(int argc, char **argv, struct xerr *e);
+int cmd_matrix(int argc, char **argv, struct xerr *e);
+int cmd_class(int argc, char **argv, struct xerr *e);
+int cmd_experiment(int argc, char **argv, struct xerr *e);
+int cmd_guest(int argc, char **argv, struct xerr *e);
+int cmd_storage(int argc, char **argv, struct xerr *e);
 
 /* Prints "usage: xlab NAME USAGE" and the summary; for -h/--help. */
 void cmd_usage(const char *name, FILE *f);

@@ -14,6 +14,23 @@
 #include "util.h"
 #include "virt.h"
 
+/* Guests made by hand (`xlab guest create`) died with their hosts; the
+ * store forgets them so the next `up` starts from the spec alone. */
+static int down_hand_guests(struct db *db, const char *lab, struct xerr *e)
+{
+	struct db_guest *guests = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (db_guests_list(db, lab, &guests, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (guests[i].made_by && strcmp(guests[i].made_by, "hand") == 0)
+			rc = db_guest_delete(db, lab, guests[i].name, e);
+	db_guests_free(guests, n);
+	return rc;
+}
+
 static int down_domains(struct virt *v, struct run *r, const char *lab, struct db *db,
 			struct xerr *e)
 {
@@ -39,7 +56,7 @@ static int down_domains(struct virt *v, struct run *r, const char *lab, struct d
 		rc = db_host_upsert(db, &h, e);
 	}
 	db_hosts_free(hosts, n);
-	return rc;
+	return rc < 0 ? -1 : down_hand_guests(db, lab, e);
 }
 
 static int down_lab(const char *lab, const char *connect, struct xerr *e)

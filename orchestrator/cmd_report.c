@@ -10,7 +10,9 @@
 
 #include "cmd.h"
 #include "db.h"
+#include "experiment.h"
 #include "junit.h"
+#include "matrix_run.h"
 #include "util.h"
 
 struct report {
@@ -76,8 +78,10 @@ static struct json_object *jstr(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
-static void report_json(const struct report *r)
+static void report_json(struct db *db, const struct report *r)
 {
+	struct xerr ignore = { 0 };
+
 	struct json_object *o = json_object_new_object();
 	struct json_object *steps = json_object_new_array(), *tests = json_object_new_array();
 
@@ -114,6 +118,8 @@ static void report_json(const struct report *r)
 	}
 	json_object_object_add(o, "steps", steps);
 	json_object_object_add(o, "tests", tests);
+	if (experiment_report_json(db, r->run->id, o, &ignore) < 0)
+		xerr_print(&ignore, "xlab: warning");
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -177,9 +183,10 @@ int cmd_report(int argc, char **argv, struct xerr *e)
 		{ "last", required_argument, NULL, 'l' },
 		{ "junit", required_argument, NULL, 'j' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "matrix", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *last = NULL, *junit = NULL;
+	const char *last = NULL, *junit = NULL, *matrix = NULL;
 	bool json = false;
 	struct db *db = NULL;
 	struct report r = { 0 };
@@ -198,9 +205,20 @@ int cmd_report(int argc, char **argv, struct xerr *e)
 		case 'J':
 			json = true;
 			break;
+		case 'm':
+			matrix = optarg;
+			break;
 		default:
 			return cmd_usage_error(e, "report", "unknown option");
 		}
+	}
+	if (matrix) {
+		char *end;
+
+		id = strtoll(matrix, &end, 10);
+		if (*end || id <= 0 || last || optind < argc)
+			return cmd_usage_error(e, "report", "--matrix takes one matrix id");
+		return matrix_report(id, junit, json, e);
 	}
 	if (!!last == (optind < argc) || argc - optind > 1)
 		return cmd_usage_error(e, "report", "give a run id or --last LAB");
@@ -219,10 +237,13 @@ int cmd_report(int argc, char **argv, struct xerr *e)
 		goto out;
 	if (junit && report_junit(&r, junit, e) < 0)
 		goto out;
-	if (json)
-		report_json(&r);
-	else if (!junit || strcmp(junit, "-") != 0)
+	if (json) {
+		report_json(db, &r);
+	} else if (!junit || strcmp(junit, "-") != 0) {
 		report_text(&r);
+		if (experiment_report_text(db, id, stdout, e) < 0)
+			goto out;
+	}
 	rc = 0;
 out:
 	report_free(&r);

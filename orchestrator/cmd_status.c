@@ -40,6 +40,32 @@ static const char *host_running(struct virt *v, const char *lab, const char *hos
 	return "running";
 }
 
+/* Guests, the spec's and those made by hand (`xlab guest create`). */
+static void status_guests(const struct db_guest *g, size_t n, struct json_object *jl)
+{
+	struct json_object *jg = jl ? json_object_new_array() : NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *by = g[i].made_by ? g[i].made_by : "spec";
+
+		if (!jl) {
+			printf("  guest %-6s %-10s on %-8s %-15s made by %s\n", g[i].name,
+			       g[i].state ? g[i].state : "-", g[i].host, g[i].ip ? g[i].ip : "-", by);
+			continue;
+		}
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name", json_object_new_string(g[i].name));
+		json_object_object_add(o, "host", json_object_new_string(g[i].host));
+		json_object_object_add(o, "state", json_object_new_string(g[i].state ? g[i].state : ""));
+		json_object_object_add(o, "ip", json_object_new_string(g[i].ip ? g[i].ip : ""));
+		json_object_object_add(o, "made_by", json_object_new_string(by));
+		json_object_array_add(jg, o);
+	}
+	if (jl)
+		json_object_object_add(jl, "guests", jg);
+}
+
 static int status_lab(struct db *db, struct virt *v, const struct db_lab *l,
 		      struct json_object *out, struct xerr *e)
 {
@@ -96,6 +122,7 @@ static int status_lab(struct db *db, struct virt *v, const struct db_lab *l,
 			       h->ip ? h->ip : "-", h->mac ? h->mac : "-", upt);
 		}
 	}
+	status_guests(guests, ng, jl);
 	if (out) {
 		json_object_object_add(jl, "hosts", jh);
 		json_object_array_add(out, jl);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "experiment.h"
 #include "up.h"
 
 int cmd_up(int argc, char **argv, struct xerr *e)
@@ -15,9 +16,11 @@ int cmd_up(int argc, char **argv, struct xerr *e)
 		{ "no-guests", no_argument, NULL, 'G' },
 		{ "no-tests", no_argument, NULL, 'T' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "experiments", no_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct up_opts o = { .boot_timeout_s = 600 };
+	bool experiments = false;
 	int c;
 
 	optind = 1;
@@ -41,6 +44,9 @@ int cmd_up(int argc, char **argv, struct xerr *e)
 		case 'T':
 			o.no_tests = true;
 			break;
+		case 'X':
+			experiments = true;
+			break;
 		case 't':
 			o.boot_timeout_s = atoi(optarg);
 			if (o.boot_timeout_s <= 0)
@@ -52,5 +58,8 @@ int cmd_up(int argc, char **argv, struct xerr *e)
 	}
 	if (optind != argc - 1)
 		return cmd_usage_error(e, "up", "expected one spec file");
-	return lab_up(argv[optind], &o, e);
+	if (lab_up(argv[optind], &o, e) < 0)
+		return -1;
+	return experiments ? experiment_run_lab(argv[optind], &(struct experiment_opts){ 0 }, NULL, e) :
+			     0;
 }

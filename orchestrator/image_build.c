@@ -135,6 +135,8 @@ static int run_logged(struct build *b, char *const argv[], char *const env[], st
 	spawn_result_free(&r);
 	if (status == 0)
 		return 0;
+	if (interrupted)
+		return xerr_set(e, XLAB_EXIT_FAIL, "interrupted (signal %d)", (int)interrupted);
 	if (status > 128)
 		return xerr_set(e, XLAB_EXIT_FAIL, "%s killed by signal %d", argv[0], status - 128);
 	return xerr_set(e, XLAB_EXIT_FAIL, "%s exited with status %d", argv[0], status);

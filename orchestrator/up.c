@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent_client.h"
@@ -44,6 +45,12 @@ struct up_ctx {
 	char *accel;
 	char subnet[20];
 	char *agent_path;
+	struct up_result *res;
+	/* The shared VG is made through the first host, then found by the
+	 * others; its metadata changes (lvcreate) go one host at a time. */
+	pthread_mutex_t shared_mu;
+	pthread_cond_t shared_cv;
+	int shared_state; /* 0 not yet, 1 made, -1 failed */
 };
 
 struct host_work {
@@ -76,6 +83,8 @@ static void host_def_hash(const struct up_ctx *ctx, const struct plan_host *ph, 
 		   ctx->img->name, ctx->img->manifest_sha256, ctx->accel);
 	for (size_t i = 0; i < h->n_disks; i++)
 		buf_printf(&b, " disk=%" PRIu64, h->disks[i]);
+	if (ctx->plan->shared_disk)
+		buf_printf(&b, " shared=%" PRIu64, ctx->spec->shared_size);
 	sha256_hex(b.data, b.len, out);
 	buf_free(&b);
 }
@@ -83,6 +92,24 @@ static void host_def_hash(const struct up_ctx *ctx, const struct plan_host *ph, 
 static char *host_key_path(const struct plan_host *ph, const char *suffix)
 {
 	return lab_host_key_path(ph->dir, suffix);
+}
+
+static char *dom0_key_path(const struct up_ctx *ctx, const char *suffix)
+{
+	return xasprintf("%s/dom0_id_ed25519%s", ctx->dirs.dir, suffix);
+}
+
+/* The key root in one dom0 uses to reach another (`xl migrate` runs `ssh
+ * HOST xl migrate-receive`): one per lab, accepted by every host. */
+static int dom0_key_ensure(struct up_ctx *ctx, struct xerr *e)
+{
+	_cleanup_free_ char *priv = dom0_key_path(ctx, "");
+	_cleanup_free_ char *pub = dom0_key_path(ctx, ".pub");
+	_cleanup_free_ char *comment = xasprintf("%s-dom0", ctx->spec->lab);
+
+	if (path_exists(priv))
+		return 0;
+	return sshkey_generate_ed25519(priv, pub, comment, e);
 }
 
 static int keys_ensure(struct up_ctx *ctx, struct xerr *e)
@@ -94,6 +121,8 @@ static int keys_ensure(struct up_ctx *ctx, struct xerr *e)
 
 	if (!path_exists(ctx->dirs.key) &&
 	    sshkey_generate_ed25519(ctx->dirs.key, ctx->dirs.pub, ctx->spec->lab, e) < 0)
+		goto out;
+	if (dom0_key_ensure(ctx, e) < 0)
 		goto out;
 	for (size_t i = 0; i < p->n_hosts; i++) {
 		const struct plan_host *ph = &p->hosts[i];
@@ -119,15 +148,27 @@ out:
 static int host_config_write(struct up_ctx *ctx, const struct plan_host *ph, struct xerr *e)
 {
 	_cleanup_free_ char *priv = NULL, *pub = NULL, *auth = NULL, *hostname = NULL,
-			    *network = NULL;
+			    *network = NULL, *dom0_priv = NULL, *dom0_pub = NULL, *known = NULL;
 	_cleanup_free_ char *priv_path = host_key_path(ph, "");
 	_cleanup_free_ char *pub_path = host_key_path(ph, ".pub");
-	size_t priv_len, pub_len, auth_len;
+	_cleanup_free_ char *dom0_priv_path = dom0_key_path(ctx, "");
+	_cleanup_free_ char *dom0_pub_path = dom0_key_path(ctx, ".pub");
+	size_t priv_len, pub_len, auth_len, dom0_priv_len, dom0_pub_len, known_len;
+	struct buf keys = { 0 };
+	int rc;
 
 	if (file_read_all(priv_path, 65536, &priv, &priv_len, e) < 0 ||
 	    file_read_all(pub_path, 65536, &pub, &pub_len, e) < 0 ||
-	    file_read_all(ctx->dirs.pub, 65536, &auth, &auth_len, e) < 0)
+	    file_read_all(ctx->dirs.pub, 65536, &auth, &auth_len, e) < 0 ||
+	    file_read_all(dom0_priv_path, 65536, &dom0_priv, &dom0_priv_len, e) < 0 ||
+	    file_read_all(dom0_pub_path, 65536, &dom0_pub, &dom0_pub_len, e) < 0 ||
+	    file_read_all(ctx->dirs.known_hosts, 1 << 20, &known, &known_len, e) < 0)
 		return -1;
+	/* The controller's key and the other dom0s' key. */
+	buf_append(&keys, auth, auth_len);
+	if (auth_len && auth[auth_len - 1] != '\n')
+		buf_puts(&keys, "\n");
+	buf_append(&keys, dom0_pub, dom0_pub_len);
 	hostname = xasprintf("%s\n", ph->spec->name);
 	network = xasprintf("ADDRESS=%s/%d\nGATEWAY=%s\nLAB=%s\n", ph->ip, ctx->plan->prefix,
 			    ctx->plan->gateway, ctx->spec->lab);
@@ -136,13 +177,37 @@ static int host_config_write(struct up_ctx *ctx, const struct plan_host *ph, str
 			{ "hostname", hostname, strlen(hostname), 0644 },
 			{ "network", network, strlen(network), 0644 },
 			{ "hosts", ctx->plan->hosts_file, strlen(ctx->plan->hosts_file), 0644 },
-			{ "authorized_keys", auth, auth_len, 0600 },
+			{ "authorized_keys", keys.data, keys.len, 0600 },
 			{ "ssh_host_ed25519_key", priv, priv_len, 0600 },
 			{ "ssh_host_ed25519_key.pub", pub, pub_len, 0644 },
+			{ "dom0_id_ed25519", dom0_priv, dom0_priv_len, 0600 },
+			{ "dom0_id_ed25519.pub", dom0_pub, dom0_pub_len, 0644 },
+			{ "known_hosts", known, known_len, 0644 },
 		};
 
-		return config_disk_write(ph->config_disk, entries, ARRAY_SIZE(entries), e);
+		rc = config_disk_write(ph->config_disk, entries, ARRAY_SIZE(entries), e);
 	}
+	buf_free(&keys);
+	return rc;
+}
+
+/* The shared disk: a sparse raw file, made once and kept across `up`s (it
+ * holds the shared VG); `down` removes it with the lab's directory. */
+static int shared_disk_make(const char *path, uint64_t size, struct xerr *e)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (path_exists(path))
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot create %s", path);
+	if (ftruncate(fd, (off_t)size) < 0) {
+		xerr_errno(e, XLAB_EXIT_FAIL, "cannot size %s", path);
+		unlink(path);
+		return -1;
+	}
+	return 0;
 }
 
 /* Disks, config disk, boot ISO: all made before the domain is defined, so a
@@ -327,7 +392,46 @@ static struct json_object *storage_args(const struct up_ctx *ctx, const struct p
 		json_object_array_add(extras, json_object_new_string(serial));
 	}
 	json_object_object_add(a, "extra_serials", extras);
+	if (ctx->spec->shared_vg) {
+		json_object_object_add(a, "shared_vg", json_object_new_string(ctx->spec->shared_vg));
+		json_object_object_add(a, "shared_serial", json_object_new_string(PLAN_SHARED_SERIAL));
+		json_object_object_add(a, "shared_create", json_object_new_boolean(
+			ph == &ctx->plan->hosts[0]));
+	}
 	return a;
+}
+
+static void shared_state_set(struct up_ctx *ctx, int state)
+{
+	pthread_mutex_lock(&ctx->shared_mu);
+	if (ctx->shared_state == 0)
+		ctx->shared_state = state;
+	pthread_cond_broadcast(&ctx->shared_cv);
+	pthread_mutex_unlock(&ctx->shared_mu);
+}
+
+/* Hosts after the first find the shared VG only once the first made it. */
+static int shared_wait(struct up_ctx *ctx, const struct plan_host *ph, struct xerr *e)
+{
+	int state;
+
+	if (!ctx->spec->shared_vg || ph == &ctx->plan->hosts[0])
+		return 0;
+	pthread_mutex_lock(&ctx->shared_mu);
+	while (ctx->shared_state == 0 && !interrupted) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&ctx->shared_cv, &ctx->shared_mu, &ts);
+	}
+	state = ctx->shared_state;
+	pthread_mutex_unlock(&ctx->shared_mu);
+	if (state < 0 || interrupted)
+		return xerr_set(e, XLAB_EXIT_FAIL,
+				"the shared volume group '%s' was not made through host '%s'",
+				ctx->spec->shared_vg, ctx->plan->hosts[0].spec->name);
+	return 0;
 }
 
 static int guest_create(struct up_ctx *ctx, struct agent *ag, const struct plan_guest *pg,
@@ -337,11 +441,21 @@ static int guest_create(struct up_ctx *ctx, struct agent *ag, const struct plan_
 	int rc;
 
 	json_object_object_add(a, "name", json_object_new_string(pg->spec->name));
-	json_object_object_add(a, "vg", json_object_new_string(ctx->spec->vg));
+	json_object_object_add(a, "vg", json_object_new_string(pg->spec->shared ?
+							       ctx->spec->shared_vg :
+							       ctx->spec->vg));
 	json_object_object_add(a, "size_bytes", json_object_new_int64((int64_t)pg->spec->disk));
 	json_object_object_add(a, "rootfs", json_object_new_string(pg->spec->rootfs));
 	json_object_object_add(a, "xl_cfg", json_object_new_string(pg->xl_cfg));
+	if (pg->spec->swap)
+		json_object_object_add(a, "swap_bytes",
+				       json_object_new_int64((int64_t)pg->spec->swap));
+	/* No cluster locking: one host at a time changes the shared VG. */
+	if (pg->spec->shared)
+		pthread_mutex_lock(&ctx->shared_mu);
 	rc = agent_call(ag, "guest.create", a, &res, e);
+	if (pg->spec->shared)
+		pthread_mutex_unlock(&ctx->shared_mu);
 	json_object_put(res);
 	return rc;
 }
@@ -402,9 +516,15 @@ static int host_guests(struct up_ctx *ctx, struct host_work *w, struct xerr *e)
 		goto out;
 	if (agent_open(c, ctx->agent_path, &ag, e) < 0)
 		goto out;
-	step_begin(&s, &ctx->run, "storage.init", name);
-	if (step_end(&s, agent_call(ag, "storage.init", storage_args(ctx, ph), &res, e), e) < 0)
+	if (shared_wait(ctx, ph, e) < 0)
 		goto out;
+	step_begin(&s, &ctx->run, "storage.init", name);
+	rc = step_end(&s, agent_call(ag, "storage.init", storage_args(ctx, ph), &res, e), e);
+	if (ctx->spec->shared_vg && ph == &ctx->plan->hosts[0])
+		shared_state_set(ctx, rc == 0 ? 1 : -1);
+	if (rc < 0)
+		goto out;
+	rc = -1;
 	for (size_t i = 0; i < ctx->plan->n_guests; i++) {
 		const struct plan_guest *pg = &ctx->plan->guests[i];
 
@@ -452,6 +572,10 @@ static void *host_thread(void *arg)
 		if (!ctx->o->no_guests)
 			w->rc = host_guests(ctx, w, &w->err);
 	}
+	/* A first host that never got to the shared VG must not leave the
+	 * others waiting for it. */
+	if (w->ph == &ctx->plan->hosts[0])
+		shared_state_set(ctx, -1);
 	return NULL;
 }
 
@@ -585,6 +709,8 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 	if (!ctx->o->recreate && lab_already_up(ctx)) {
 		run_say(&ctx->run, NULL, "lab '%s' is up and matches %s: nothing to do",
 			ctx->spec->lab, ctx->spec->path);
+		ctx->res->up = true;
+		ctx->res->bringup_ms = now_ms() - ctx->run.t0_ms;
 		return db_lab_upsert(ctx->db, ctx->spec->lab, ctx->spec->path, ctx->spec->sha256,
 				     ctx->subnet, "up", e);
 	}
@@ -600,6 +726,12 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 	step_begin(&s, &ctx->run, "keys", NULL);
 	if (step_end(&s, keys_ensure(ctx, e), e) < 0)
 		return -1;
+	if (ctx->plan->shared_disk) {
+		step_begin(&s, &ctx->run, "shared.prepare", ctx->plan->shared_disk);
+		if (step_end(&s, shared_disk_make(ctx->plan->shared_disk, ctx->spec->shared_size, e),
+			     e) < 0)
+			return -1;
+	}
 	step_begin(&s, &ctx->run, "network.ensure", ctx->plan->network);
 	if (step_end(&s, virt_network_ensure(ctx->virt, ctx->plan->network,
 					     ctx->plan->network_xml, &created, e), e) < 0)
@@ -609,24 +741,25 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 	if (db_lab_upsert(ctx->db, ctx->spec->lab, ctx->spec->path, ctx->spec->sha256,
 			  ctx->subnet, "up", e) < 0)
 		return -1;
+	ctx->res->up = true;
+	ctx->res->bringup_ms = now_ms() - ctx->run.t0_ms;
 	if (ctx->o->no_guests || ctx->o->no_tests || !ctx->spec->n_tests)
 		return 0;
 	return labtest_run_all(ctx->spec, ctx->plan, &ctx->dirs, &ctx->run, e);
 }
 
-int lab_up(const char *spec_path, const struct up_opts *o, struct xerr *e)
+int lab_up_spec(struct spec *spec, const struct up_opts *o, struct up_result *res,
+		struct xerr *e)
 {
-	struct up_ctx ctx = { .o = o };
-	struct spec_diags diags = { 0 };
+	struct up_result ignore_res;
+	struct up_ctx ctx = { .o = o, .spec = spec, .res = res ? res : &ignore_res,
+			      .shared_mu = PTHREAD_MUTEX_INITIALIZER,
+			      .shared_cv = PTHREAD_COND_INITIALIZER };
 	struct sigaction sa = { .sa_handler = on_interrupt };
 	int lock = -1, rc = -1;
 	bool run_started = false;
 
-	if (spec_load(spec_path, &ctx.spec, &diags, e) < 0) {
-		spec_diags_print(&diags, stderr);
-		spec_diags_free(&diags);
-		return -1;
-	}
+	*ctx.res = (struct up_result){ 0 };
 	lock = lab_lock(ctx.spec->lab, "up", e);
 	if (lock < 0)
 		goto out;
@@ -637,6 +770,7 @@ int lab_up(const char *spec_path, const struct up_opts *o, struct xerr *e)
 	if (run_begin(&ctx.run, ctx.db, ctx.spec->lab, "up", ctx.spec->sha256, e) < 0)
 		goto out;
 	run_started = true;
+	ctx.res->run_id = ctx.run.id;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	rc = up_steps(&ctx, e);
@@ -648,13 +782,12 @@ out:
 		if (interrupted) {
 			xerr_set(e, XLAB_EXIT_FAIL,
 				 "interrupted; run `xlab up %s` to finish or `xlab down %s` to clean up",
-				 spec_path, ctx.spec->lab);
+				 ctx.spec->path, ctx.spec->lab);
 			run_end(&ctx.run, "interrupted", e->msg);
 		} else {
 			run_end(&ctx.run, rc == 0 ? "ok" : "failed", rc == 0 ? NULL : e->msg);
 		}
 	}
-	spec_diags_free(&diags);
 	if (ctx.plan)
 		plan_free(ctx.plan);
 	if (ctx.img)
@@ -667,6 +800,22 @@ out:
 	free(ctx.accel);
 	free(ctx.agent_path);
 	lab_unlock(lock);
-	spec_free(ctx.spec);
+	return rc;
+}
+
+int lab_up(const char *spec_path, const struct up_opts *o, struct xerr *e)
+{
+	struct spec *spec = NULL;
+	struct spec_diags diags = { 0 };
+	int rc;
+
+	if (spec_load(spec_path, &spec, &diags, e) < 0) {
+		spec_diags_print(&diags, stderr);
+		spec_diags_free(&diags);
+		return -1;
+	}
+	spec_diags_free(&diags);
+	rc = lab_up_spec(spec, o, NULL, e);
+	spec_free(spec);
 	return rc;
 }

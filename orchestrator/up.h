@@ -3,8 +3,10 @@
 #define XLAB_UP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "err.h"
+#include "spec.h"
 
 struct up_opts {
 	const char *connect;  /* --connect URI or NULL */
@@ -15,6 +17,17 @@ struct up_opts {
 	int boot_timeout_s;   /* per host, from start to sshd answering */
 };
 
+/* What one `up` did, for callers that bring several labs up (xlab matrix). */
+struct up_result {
+	int64_t run_id;     /* the run recorded in the store (0: none began) */
+	bool up;            /* hosts and guests came up; tests may still have failed */
+	int64_t bringup_ms; /* from the run's start to the lab being up */
+};
+
 int lab_up(const char *spec_path, const struct up_opts *o, struct xerr *e);
+/* The same for a spec already loaded (and possibly changed: a matrix copy);
+ * the spec stays the caller's. `res` may be NULL. */
+int lab_up_spec(struct spec *spec, const struct up_opts *o, struct up_result *res,
+		struct xerr *e);
 
 #endif

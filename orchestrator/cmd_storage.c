@@ -1,0 +1,346 @@
+/* xlab storage LAB HOST [--json] | add-disk SIZE | remove-disk SERIAL |
+ * resize GUEST SIZE: the volume group of a running host, changed the way the
+ * Xen guide does it by hand (a new disk, vgextend, lvextend), each change a
+ * recorded step. */
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent_client.h"
+#include "cmd.h"
+#include "hostdisk.h"
+#include "hostprep.h"
+#include "lab.h"
+#include "labview.h"
+#include "run.h"
+#include "util.h"
+#include "virt.h"
+
+struct storage_ctx {
+	struct labview v;
+	const struct plan_host *ph;
+	struct run run;
+	bool run_started;
+	int lock;
+};
+
+static const char *jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return o && json_object_object_get_ex(o, k, &v) && v ? json_object_get_string(v) : "";
+}
+
+static int64_t jint(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return o && json_object_object_get_ex(o, k, &v) && v ? json_object_get_int64(v) : -1;
+}
+
+static const char *human(int64_t bytes, char buf[32])
+{
+	if (bytes < 0)
+		return "-";
+	size_format((uint64_t)bytes, buf, 32);
+	return buf;
+}
+
+/* One agent call on the host, over its own session. */
+static int host_call(struct storage_ctx *c, const char *op, struct json_object *args,
+		     struct json_object **res, struct xerr *e)
+{
+	struct sshc *ssh = NULL;
+	struct agent *ag = NULL;
+	int rc;
+
+	if (labview_agent(&c->v, c->ph->spec->name, &ssh, &ag, e) < 0) {
+		json_object_put(args);
+		return -1;
+	}
+	rc = agent_call(ag, op, args, res, e);
+	agent_close(ag);
+	sshc_free(ssh);
+	return rc;
+}
+
+static void table_print(struct json_object *rows, const char *title, const char *const *cols,
+			const bool *sizes, size_t n)
+{
+	printf("%s\n", title);
+	for (size_t i = 0; i < n; i++)
+		printf("  %-20s", cols[i]);
+	printf("\n");
+	for (size_t r = 0; rows && r < json_object_array_length(rows); r++) {
+		struct json_object *row = json_object_array_get_idx(rows, r);
+
+		for (size_t i = 0; i < n; i++) {
+			char buf[32];
+
+			printf("  %-20s", sizes[i] ? human(jint(row, cols[i]), buf) : jstr(row, cols[i]));
+		}
+		printf("\n");
+	}
+}
+
+static int storage_show(struct storage_ctx *c, bool json, struct xerr *e)
+{
+	static const char *const pv_cols[] = { "pv_name", "vg_name", "pv_size", "pv_free", "pv_used" };
+	static const bool pv_sz[] = { false, false, true, true, true };
+	static const char *const vg_cols[] = { "vg_name", "vg_size", "vg_free", "pv_count", "lv_count" };
+	static const bool vg_sz[] = { false, true, true, false, false };
+	static const char *const lv_cols[] = { "lv_name", "vg_name", "lv_size", "lv_path" };
+	static const bool lv_sz[] = { false, false, true, false };
+	struct json_object *res = NULL, *pvs = NULL, *vgs = NULL, *lvs = NULL;
+
+	if (host_call(c, "facts", NULL, &res, e) < 0)
+		return -1;
+	json_object_object_get_ex(res, "pvs", &pvs);
+	json_object_object_get_ex(res, "vgs", &vgs);
+	json_object_object_get_ex(res, "lvs", &lvs);
+	if (json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "host", json_object_new_string(c->ph->spec->name));
+		json_object_object_add(o, "pvs", json_object_get(pvs));
+		json_object_object_add(o, "vgs", json_object_get(vgs));
+		json_object_object_add(o, "lvs", json_object_get(lvs));
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else {
+		table_print(pvs, "physical volumes:", pv_cols, pv_sz, ARRAY_SIZE(pv_cols));
+		table_print(vgs, "volume groups:", vg_cols, vg_sz, ARRAY_SIZE(vg_cols));
+		table_print(lvs, "logical volumes:", lv_cols, lv_sz, ARRAY_SIZE(lv_cols));
+	}
+	json_object_put(res);
+	return 0;
+}
+
+static int change_begin(struct storage_ctx *c, const char *command, struct xerr *e)
+{
+	c->lock = lab_lock(c->v.ls.lab, command, e);
+	if (c->lock < 0)
+		return -1;
+	if (run_begin(&c->run, c->v.ls.db, c->v.ls.lab, command, c->v.spec->sha256, e) < 0)
+		return -1;
+	c->run_started = true;
+	return 0;
+}
+
+static void vg_say(struct storage_ctx *c, struct json_object *res)
+{
+	char a[32], b[32];
+
+	run_say(&c->run, c->ph->spec->name, "volume group %s: %s, %s free, %zu PV(s)",
+		jstr(res, "vg"), human(jint(res, "size_bytes"), a), human(jint(res, "free_bytes"), b),
+		json_object_array_length(json_object_object_get(res, "pvs")));
+}
+
+static int new_disk(struct storage_ctx *c, struct virt *virt, uint64_t size, char serial[32],
+		    char **path, char **xml, struct xerr *e)
+{
+	_cleanup_free_ char *dom_xml = NULL;
+	struct hostdisk_layout l;
+	int n;
+
+	if (hostdisk_domain_xml(virt, c->ph->domain, &dom_xml, e) < 0 ||
+	    hostdisk_layout(dom_xml, &l, e) < 0)
+		return -1;
+	/* A file left by a cut-short add-disk keeps its number taken. */
+	for (n = l.next_extra;; n++) {
+		free(*path);
+		*path = xasprintf("%s/extra-%d.qcow2", c->ph->dir, n);
+		if (access(*path, F_OK) != 0)
+			break;
+	}
+	snprintf(serial, 32, HOSTDISK_SERIAL_PREFIX "%d", n);
+	*xml = hostdisk_xml(*path, l.next_dev, serial);
+	return qcow2_create(*path, NULL, size, e);
+}
+
+static int add_disk(struct storage_ctx *c, struct virt *virt, const char *size_arg,
+		    struct xerr *e)
+{
+	_cleanup_free_ char *path = NULL, *xml = NULL;
+	struct json_object *a, *res = NULL;
+	char serial[32] = "";
+	uint64_t size;
+	struct step s;
+	int rc;
+
+	if (size_parse(size_arg, &size, e) < 0)
+		return xerr_prefix(e, "add-disk SIZE");
+	if (change_begin(c, "storage add-disk", e) < 0)
+		return -1;
+	step_begin(&s, &c->run, "disk.create", c->ph->spec->name);
+	if (step_end(&s, new_disk(c, virt, size, serial, &path, &xml, e), e) < 0)
+		return -1;
+	step_begin(&s, &c->run, "disk.attach", serial);
+	if (step_end(&s, hostdisk_attach(virt, c->ph->domain, xml, e), e) < 0) {
+		unlink(path);
+		return -1;
+	}
+	a = json_object_new_object();
+	json_object_object_add(a, "vg", json_object_new_string(c->v.spec->vg));
+	json_object_object_add(a, "serial", json_object_new_string(serial));
+	step_begin(&s, &c->run, "storage.vg_extend", serial);
+	rc = step_end(&s, host_call(c, "storage.disk_add", a, &res, e), e);
+	if (rc == 0) {
+		run_say(&c->run, c->ph->spec->name, "disk %s (%s) is %s in the host", serial,
+			size_arg, jstr(res, "device"));
+		vg_say(c, res);
+		printf("%s\n", serial);
+	}
+	json_object_put(res);
+	return rc;
+}
+
+static int detach_disk(struct storage_ctx *c, struct virt *virt, const char *serial,
+		       struct xerr *e)
+{
+	_cleanup_free_ char *dom_xml = NULL, *disk = NULL, *path = NULL;
+
+	if (hostdisk_domain_xml(virt, c->ph->domain, &dom_xml, e) < 0 ||
+	    hostdisk_find(dom_xml, serial, &disk, &path, e) < 0 ||
+	    hostdisk_detach(virt, c->ph->domain, disk, e) < 0)
+		return -1;
+	if (path && unlink(path) < 0)
+		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot remove %s", path);
+	return 0;
+}
+
+static int remove_disk(struct storage_ctx *c, struct virt *virt, const char *serial,
+		       struct xerr *e)
+{
+	struct json_object *a, *res = NULL;
+	struct step s;
+	char buf[32];
+
+	if (strncmp(serial, HOSTDISK_SERIAL_PREFIX, strlen(HOSTDISK_SERIAL_PREFIX)) != 0)
+		return xerr_set(e, XLAB_EXIT_USAGE,
+				"remove-disk takes an added disk's serial (%sN, from `xlab "
+				"storage %s %s`), not '%s'", HOSTDISK_SERIAL_PREFIX, c->v.ls.lab,
+				c->ph->spec->name, serial);
+	if (change_begin(c, "storage remove-disk", e) < 0)
+		return -1;
+	a = json_object_new_object();
+	json_object_object_add(a, "vg", json_object_new_string(c->v.spec->vg));
+	json_object_object_add(a, "serial", json_object_new_string(serial));
+	step_begin(&s, &c->run, "storage.vg_reduce", serial);
+	if (step_end(&s, host_call(c, "storage.disk_remove", a, &res, e), e) < 0)
+		return -1;
+	run_say(&c->run, c->ph->spec->name, "%s left volume group %s (%s moved off it first)",
+		jstr(res, "device"), c->v.spec->vg, human(jint(res, "moved_bytes"), buf));
+	json_object_put(res);
+	step_begin(&s, &c->run, "disk.detach", serial);
+	return step_end(&s, detach_disk(c, virt, serial, e), e);
+}
+
+static const char *guest_vg(const struct storage_ctx *c, const char *guest, struct xerr *e)
+{
+	const struct db_guest *g = labstate_guest(&c->v.ls, guest);
+	const struct spec_guest *sg = spec_find_guest(c->v.spec, guest);
+
+	if (!g) {
+		labstate_no_such(&c->v.ls, "guest", guest, e);
+		return NULL;
+	}
+	if (strcmp(g->host, c->ph->spec->name) != 0) {
+		xerr_set(e, XLAB_EXIT_USAGE, "guest '%s' runs on host '%s', not '%s'", guest, g->host,
+			 c->ph->spec->name);
+		return NULL;
+	}
+	return sg && sg->shared ? c->v.spec->shared_vg : c->v.spec->vg;
+}
+
+static int resize(struct storage_ctx *c, const char *guest, const char *size_arg,
+		  struct xerr *e)
+{
+	struct json_object *a, *res = NULL;
+	const char *vg;
+	uint64_t size;
+	struct step s;
+	char b0[32], b1[32], b2[32];
+
+	if (size_parse(size_arg, &size, e) < 0)
+		return xerr_prefix(e, "resize SIZE");
+	if (!(vg = guest_vg(c, guest, e)) || change_begin(c, "storage resize", e) < 0)
+		return -1;
+	a = json_object_new_object();
+	json_object_object_add(a, "vg", json_object_new_string(vg));
+	json_object_object_add(a, "name", json_object_new_string(guest));
+	json_object_object_add(a, "size_bytes", json_object_new_int64((int64_t)size));
+	step_begin(&s, &c->run, "lv.extend", guest);
+	if (step_end(&s, host_call(c, "storage.lv_extend", a, &res, e), e) < 0)
+		return -1;
+	run_say(&c->run, guest, "%s: %s -> %s while the guest runs", jstr(res, "lv_path"),
+		human(jint(res, "size_before"), b0), human(jint(res, "size_bytes"), b1));
+	if (jint(res, "guest_sees_bytes") >= 0)
+		run_say(&c->run, guest, "the guest's xvda is now %s (blkback told it through "
+			"xenstore); its ext4 keeps its size until `resize2fs /dev/xvda` runs inside "
+			"the guest", human(jint(res, "guest_sees_bytes"), b2));
+	else
+		run_say(&c->run, guest, "the guest is not running: it sees the new size when it "
+			"next starts");
+	json_object_put(res);
+	return 0;
+}
+
+static int storage_do(struct storage_ctx *c, int argc, char **argv, struct xerr *e)
+{
+	struct virt *virt = NULL;
+	const char *what = argv[3];
+	int rc;
+
+	if (!strcmp(what, "resize")) {
+		if (argc != 6)
+			return cmd_usage_error(e, "storage", "resize: expected GUEST and SIZE");
+		return resize(c, argv[4], argv[5], e);
+	}
+	if (strcmp(what, "add-disk") && strcmp(what, "remove-disk"))
+		return cmd_usage_error(e, "storage", "unknown action '%s'", what);
+	if (argc != 5)
+		return cmd_usage_error(e, "storage", "%s: expected one %s", what,
+				       what[0] == 'a' ? "SIZE" : "SERIAL");
+	if (virt_open(virt_default_uri(NULL, c->v.spec->libvirt_uri), &virt, e) < 0)
+		return -1;
+	rc = what[0] == 'a' ? add_disk(c, virt, argv[4], e) : remove_disk(c, virt, argv[4], e);
+	virt_close(virt);
+	return rc;
+}
+
+static const struct plan_host *plan_host_find(const struct plan *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_hosts; i++)
+		if (!strcmp(p->hosts[i].spec->name, name))
+			return &p->hosts[i];
+	return NULL;
+}
+
+int cmd_storage(int argc, char **argv, struct xerr *e)
+{
+	struct storage_ctx c = { .lock = -1 };
+	bool json = argc == 4 && !strcmp(argv[3], "--json");
+	int rc = -1;
+
+	if (argc < 3)
+		return cmd_usage_error(e, "storage", "expected LAB and HOST");
+	if (labview_load(argv[1], &c.v, e) < 0 || labview_plan(&c.v, NULL, e) < 0)
+		goto out;
+	c.ph = plan_host_find(c.v.plan, argv[2]);
+	if (!c.ph || !labstate_host(&c.v.ls, argv[2])) {
+		labstate_no_such(&c.v.ls, "host", argv[2], e);
+		goto out;
+	}
+	rc = argc == 3 || json ? storage_show(&c, json, e) : storage_do(&c, argc, argv, e);
+out:
+	if (c.run_started)
+		run_end(&c.run, rc == 0 ? "ok" : "failed", rc == 0 ? NULL : e->msg);
+	if (c.lock >= 0)
+		lab_unlock(c.lock);
+	labview_free(&c.v);
+	return rc;
+}

@@ -1,0 +1,483 @@
+#include "experiment.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent_client.h"
+#include "hostconn.h"
+#include "lab.h"
+#include "migstat.h"
+#include "plan.h"
+#include "probe.h"
+#include "run.h"
+#include "spec.h"
+#include "util.h"
+
+#define FIRST_REPLY_TIMEOUT_MS 20000 /* the guest answers before we move it */
+#define COME_BACK_TIMEOUT_MS 60000   /* and again after, or the round failed */
+#define KEY_DIR "/run/xlab-config"
+
+struct exp_conn {
+	struct sshc *ssh;
+	struct agent *ag;
+	bool trusted;
+};
+
+struct exp_ctx {
+	struct spec *s;
+	struct plan *p;
+	struct lab_dirs dirs;
+	struct db *db;
+	struct run run;
+	struct exp_conn *conns; /* one per plan host */
+	char *agent_path;
+	int lock; /* one experiment or up/down per lab at a time */
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static const struct plan_host *exp_host(const struct exp_ctx *x, const char *name)
+{
+	for (size_t i = 0; i < x->p->n_hosts; i++)
+		if (!strcmp(x->p->hosts[i].spec->name, name))
+			return &x->p->hosts[i];
+	return NULL;
+}
+
+static const struct plan_guest *exp_guest(const struct exp_ctx *x, const char *name)
+{
+	for (size_t i = 0; i < x->p->n_guests; i++)
+		if (!strcmp(x->p->guests[i].spec->name, name))
+			return &x->p->guests[i];
+	return NULL;
+}
+
+static int run_argv(struct agent *ag, const char *const *argv, int *status, char **err,
+		    struct xerr *e)
+{
+	struct json_object *a = json_object_new_object(), *v = json_object_new_array(), *res = NULL;
+	struct json_object *st, *se;
+
+	for (; *argv; argv++)
+		json_object_array_add(v, json_object_new_string(*argv));
+	json_object_object_add(a, "argv", v);
+	if (agent_call(ag, "run", a, &res, e) < 0)
+		return -1;
+	*status = json_object_object_get_ex(res, "status", &st) ? json_object_get_int(st) : -1;
+	if (err)
+		*err = xstrdup(json_object_object_get_ex(res, "stderr", &se) ?
+				       json_object_get_string(se) : "");
+	json_object_put(res);
+	return 0;
+}
+
+/* Root's key and known_hosts from the host's config disk, for images whose
+ * init does not install them yet (installing twice is harmless). */
+static int host_trust(struct agent *ag, const char *host, struct xerr *e)
+{
+	static const char *const steps[][6] = {
+		{ "install", "-d", "-m", "700", "/root/.ssh", NULL },
+		{ "install", "-m", "600", KEY_DIR "/dom0_id_ed25519", "/root/.ssh/id_ed25519", NULL },
+		{ "install", "-m", "644", KEY_DIR "/known_hosts", "/root/.ssh/known_hosts", NULL },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+		_cleanup_free_ char *err = NULL;
+		int status;
+
+		if (run_argv(ag, steps[i], &status, &err, e) < 0)
+			return -1;
+		if (status != 0)
+			return xerr_set(e, XLAB_EXIT_FAIL,
+					"host '%s' has no lab dom0 key (%s); it was made before "
+					"xlab supported migration: `xlab up --recreate` remakes it",
+					host, err);
+	}
+	return 0;
+}
+
+static int conn_get(struct exp_ctx *x, const struct plan_host *ph, struct agent **ag,
+		    struct xerr *e)
+{
+	struct exp_conn *c = &x->conns[ph - x->p->hosts];
+
+	if (!c->ag) {
+		if (!x->agent_path && agent_local_path(&x->agent_path, e) < 0)
+			return -1;
+		if (lab_host_connect(&x->dirs, ph->spec->name, ph->ip, &c->ssh, e) < 0 ||
+		    agent_open(c->ssh, x->agent_path, &c->ag, e) < 0)
+			return xerr_prefix(e, "host '%s'", ph->spec->name);
+	}
+	if (!c->trusted) {
+		if (host_trust(c->ag, ph->spec->name, e) < 0)
+			return -1;
+		c->trusted = true;
+	}
+	*ag = c->ag;
+	return 0;
+}
+
+/* Whether `guest` runs on host ph (per `xl list` there). */
+static int guest_is_on(struct exp_ctx *x, const struct plan_host *ph, const char *guest,
+		       bool *on, struct xerr *e)
+{
+	struct json_object *res = NULL, *list;
+	struct agent *ag;
+
+	*on = false;
+	if (conn_get(x, ph, &ag, e) < 0 || agent_call(ag, "guest.list", NULL, &res, e) < 0)
+		return -1;
+	if (json_object_object_get_ex(res, "guests", &list))
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			struct json_object *row = json_object_array_get_idx(list, i), *n;
+
+			if (json_object_object_get_ex(row, "name", &n) &&
+			    !strcmp(json_object_get_string(n), guest))
+				*on = true;
+		}
+	json_object_put(res);
+	return 0;
+}
+
+/* Finds the shared VG's new LVs on `ph` (another host made them). */
+static int shared_activate(struct exp_ctx *x, const struct plan_host *ph, struct xerr *e)
+{
+	struct json_object *a = json_object_new_object(), *res = NULL;
+	struct agent *ag;
+	int rc;
+
+	json_object_object_add(a, "vg", json_object_new_string(x->s->vg));
+	json_object_object_add(a, "data_serial", json_object_new_string("xlab-data"));
+	json_object_object_add(a, "shared_vg", json_object_new_string(x->s->shared_vg));
+	json_object_object_add(a, "shared_serial", json_object_new_string(PLAN_SHARED_SERIAL));
+	json_object_object_add(a, "shared_create", json_object_new_boolean(false));
+	if (conn_get(x, ph, &ag, e) < 0) {
+		json_object_put(a);
+		return -1;
+	}
+	rc = agent_call(ag, "storage.init", a, &res, e);
+	json_object_put(res);
+	return rc;
+}
+
+struct migration {
+	int status;      /* xl's exit status */
+	int64_t wall_ms; /* as timed in the source dom0 */
+	char *output;
+};
+
+static int migrate_call(struct exp_ctx *x, const struct plan_host *src,
+			const struct plan_host *dst, const char *guest, struct migration *m,
+			struct xerr *e)
+{
+	struct json_object *a = json_object_new_object(), *res = NULL, *v;
+	struct agent *ag;
+
+	json_object_object_add(a, "name", json_object_new_string(guest));
+	json_object_object_add(a, "to", json_object_new_string(dst->spec->name));
+	if (conn_get(x, src, &ag, e) < 0) {
+		json_object_put(a);
+		return -1;
+	}
+	if (agent_call(ag, "guest.migrate", a, &res, e) < 0)
+		return -1;
+	m->status = json_object_object_get_ex(res, "status", &v) ? json_object_get_int(v) : -1;
+	m->wall_ms = json_object_object_get_ex(res, "wall_ms", &v) ? json_object_get_int64(v) : 0;
+	m->output = xstrdup(json_object_object_get_ex(res, "output", &v) ?
+				    json_object_get_string(v) : "");
+	json_object_put(res);
+	return 0;
+}
+
+/* The last non-empty line of xl's output: what a failed round says. */
+static char *last_line(const char *text)
+{
+	const char *end = text + strlen(text), *start;
+
+	while (end > text && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > text && start[-1] != '\n')
+		start--;
+	return xstrndup(start, (size_t)(end - start));
+}
+
+/* Waits until the probe has a reply later than `after` (µs); its time or -1. */
+static int64_t reply_after(struct probe *pr, int64_t after, int timeout_ms)
+{
+	int64_t deadline = probe_now_us() + (int64_t)timeout_ms * 1000;
+
+	while (!interrupted && probe_now_us() < deadline) {
+		int64_t last = probe_last_reply(pr);
+
+		if (last > after)
+			return last;
+		usleep(5000);
+	}
+	return -1;
+}
+
+static void guest_where(struct exp_ctx *x, const struct plan_guest *pg, const char *host)
+{
+	struct db_guest g = { .lab = x->s->lab, .host = host, .name = pg->spec->name,
+			      .mac = pg->mac, .ip = pg->ip, .state = "up", .made_by = "spec" };
+	struct xerr e = { 0 };
+
+	if (db_guest_upsert(x->db, &g, &e) < 0)
+		xerr_print(&e, "xlab: warning");
+}
+
+/* One measured migration src -> dst, recorded whatever happened. Returns -1
+ * only when the tools failed (no agent): a failed migration is a result. */
+static int round_run(struct exp_ctx *x, const struct spec_experiment *xp, int k,
+		     const struct plan_host *src, const struct plan_host *dst, bool *ok,
+		     struct xerr *e)
+{
+	const struct plan_guest *pg = exp_guest(x, xp->guest);
+	struct db_experiment_round r = { .run_id = x->run.id, .experiment = xp->name, .round = k,
+					 .guest = xp->guest, .src = src->spec->name,
+					 .dst = dst->spec->name };
+	struct migration m = { 0 };
+	_cleanup_free_ char *msg = NULL, *target = xasprintf("%s#%d", xp->name, k);
+	struct probe *pr = NULL;
+	int64_t t0, t_back = -1, t_mig_end, *t = NULL;
+	size_t n;
+	bool on_dst = false, on_src = false;
+	struct step s;
+	int rc = -1;
+
+	*ok = false;
+	step_begin(&s, &x->run, "experiment.round", target);
+	if (shared_activate(x, dst, e) < 0 || probe_start(pg->ip, xp->ping_ms, &pr, e) < 0)
+		goto out;
+	t0 = reply_after(pr, 0, FIRST_REPLY_TIMEOUT_MS);
+	if (t0 < 0) {
+		msg = xasprintf("guest %s (%s) did not answer ping before the migration",
+				pg->spec->name, pg->ip);
+	} else {
+		if (migrate_call(x, src, dst, xp->guest, &m, e) < 0)
+			goto out;
+		t_mig_end = probe_now_us();
+		t_back = m.status == 0 ? reply_after(pr, t_mig_end, COME_BACK_TIMEOUT_MS) : -1;
+		if (m.status != 0)
+			msg = last_line(m.output);
+		else if (t_back < 0)
+			msg = xasprintf("no ping reply within %d s after the migration",
+					COME_BACK_TIMEOUT_MS / 1000);
+		n = probe_replies(pr, &t);
+		r.downtime_ms = migstat_max_gap(t, n, t0, t_back > 0 ? t_back : probe_now_us()) /
+				1000;
+		r.pings_answered = (int64_t)n;
+		free(t);
+	}
+	r.pings_sent = (int64_t)probe_sent(pr);
+	r.wall_ms = m.wall_ms;
+	r.came_back = t_back > 0;
+	if (guest_is_on(x, dst, xp->guest, &on_dst, e) < 0 ||
+	    (!on_dst && guest_is_on(x, src, xp->guest, &on_src, e) < 0))
+		goto out;
+	r.host_after = on_dst ? dst->spec->name : on_src ? src->spec->name : NULL;
+	if (!msg && !on_dst)
+		msg = xasprintf("xl migrate succeeded but %s is not running on %s",
+				xp->guest, dst->spec->name);
+	r.ok = !msg;
+	r.message = msg;
+	if (r.host_after)
+		guest_where(x, pg, r.host_after);
+	*ok = r.ok;
+	rc = db_experiment_round_add(x->db, &r, e);
+out:
+	probe_stop(pr);
+	free(m.output);
+	if (rc == 0 && !*ok) {
+		struct xerr why = { 0 };
+
+		xerr_set(&why, XLAB_EXIT_FAIL, "%s", msg);
+		step_end(&s, -1, &why);
+	} else {
+		step_end(&s, rc, e);
+	}
+	if (rc == 0)
+		run_say(&x->run, xp->name,
+			"round %d/%d %s -> %s: %s, wall %.1f s, downtime %.2f s%s%s", k,
+			xp->rounds, src->spec->name, dst->spec->name, r.ok ? "ok" : "FAILED",
+			(double)r.wall_ms / 1000.0, (double)r.downtime_ms / 1000.0,
+			msg ? ": " : "", msg ? msg : "");
+	return rc;
+}
+
+/* Puts the guest on `want` before a round, unmeasured, if it is elsewhere. */
+static int guest_place(struct exp_ctx *x, const struct spec_experiment *xp,
+		       const struct plan_host *want, const struct plan_host *other,
+		       struct xerr *e)
+{
+	struct migration m = { 0 };
+	bool here, there;
+	int rc;
+
+	if (guest_is_on(x, want, xp->guest, &here, e) < 0)
+		return -1;
+	if (here)
+		return 0;
+	if (guest_is_on(x, other, xp->guest, &there, e) < 0)
+		return -1;
+	if (!there)
+		return xerr_set(e, XLAB_EXIT_FAIL, "guest '%s' runs on neither '%s' nor '%s'",
+				xp->guest, want->spec->name, other->spec->name);
+	run_say(&x->run, xp->name, "moving %s from %s to %s first (not measured)", xp->guest,
+		other->spec->name, want->spec->name);
+	if (shared_activate(x, want, e) < 0 || migrate_call(x, other, want, xp->guest, &m, e) < 0)
+		return -1;
+	rc = m.status == 0 ? 0 :
+			     xerr_set(e, XLAB_EXIT_FAIL, "moving %s to %s: xl migrate: %s",
+				      xp->guest, want->spec->name, m.output);
+	if (rc == 0)
+		guest_where(x, exp_guest(x, xp->guest), want->spec->name);
+	free(m.output);
+	return rc;
+}
+
+static int experiment_one(struct exp_ctx *x, const struct spec_experiment *xp, int rounds,
+			  size_t *failed, struct xerr *e)
+{
+	const struct plan_host *from = exp_host(x, xp->from), *to = exp_host(x, xp->to);
+
+	run_say(&x->run, xp->name, "%d round(s): %s %s %s and %s, probe every %d ms", rounds,
+		xp->guest, xp->back_and_forth ? "back and forth between" : "each time between",
+		xp->from, xp->to, xp->ping_ms);
+	for (int k = 1; k <= rounds && !interrupted; k++) {
+		bool back = xp->back_and_forth && k % 2 == 0, ok;
+		const struct plan_host *src = back ? to : from, *dst = back ? from : to;
+
+		if (guest_place(x, xp, src, dst, e) < 0)
+			return -1;
+		if (round_run(x, xp, k, src, dst, &ok, e) < 0)
+			return -1;
+		if (!ok) {
+			(*failed)++;
+			if (xp->on_failure == SPEC_ON_FAILURE_STOP)
+				break;
+		}
+	}
+	return 0;
+}
+
+static int exp_load(struct exp_ctx *x, const char *lab_arg, struct xerr *e)
+{
+	_cleanup_free_ char *lab = NULL;
+	struct db_lab *l = NULL;
+	struct spec_diags diags = { 0 };
+	int rc = -1;
+
+	if (lab_name_from_arg(lab_arg, &lab, e) < 0)
+		return -1;
+	x->lock = lab_lock(lab, "experiment", e);
+	if (x->lock < 0 || db_open_default(&x->db, e) < 0)
+		return -1;
+	if (db_lab_get(x->db, lab, &l, e) < 0)
+		return -1;
+	if (!l || !l->state || strcmp(l->state, "up") != 0) {
+		xerr_set(e, XLAB_EXIT_FAIL, "lab '%s' is not up; `xlab up FILE` first", lab);
+		goto out;
+	}
+	if (spec_load(strchr(lab_arg, '/') || strstr(lab_arg, ".y") ? lab_arg : l->spec_path,
+		      &x->s, &diags, e) < 0) {
+		spec_diags_print(&diags, stderr);
+		goto out;
+	}
+	if (lab_dirs_get(lab, &x->dirs, e) < 0)
+		goto out;
+	{
+		struct plan_env env = { .state_dir = x->dirs.dir, .image_dir = "", .accel = "qemu",
+					.subnet = l->subnet };
+
+		if (plan_build(x->s, &env, &x->p, e) < 0)
+			goto out;
+	}
+	x->conns = xcalloc(x->p->n_hosts, sizeof(*x->conns));
+	rc = 0;
+out:
+	spec_diags_free(&diags);
+	db_lab_free(l);
+	return rc;
+}
+
+static void exp_free(struct exp_ctx *x)
+{
+	for (size_t i = 0; x->p && i < x->p->n_hosts; i++) {
+		agent_close(x->conns[i].ag);
+		sshc_free(x->conns[i].ssh);
+	}
+	free(x->conns);
+	free(x->agent_path);
+	plan_free(x->p);
+	spec_free(x->s);
+	lab_dirs_free(&x->dirs);
+	db_close(x->db);
+	lab_unlock(x->lock);
+}
+
+int experiment_run_lab(const char *lab_arg, const struct experiment_opts *o, int64_t *run_id,
+		       struct xerr *e)
+{
+	struct exp_ctx x = { .lock = -1 };
+	struct sigaction sa = { .sa_handler = on_interrupt }, old_int, old_term;
+	size_t failed = 0, total = 0;
+	bool started = false;
+	int rc = -1;
+
+	interrupted = 0;
+	if (exp_load(&x, lab_arg, e) < 0)
+		goto out;
+	if (o->name && !spec_find_experiment(x.s, o->name)) {
+		xerr_set(e, XLAB_EXIT_USAGE, "lab '%s' has no experiment '%s'", x.s->lab, o->name);
+		goto out;
+	}
+	if (!x.s->n_experiments) {
+		xerr_set(e, XLAB_EXIT_USAGE, "%s has no experiments", x.s->path);
+		goto out;
+	}
+	if (run_begin(&x.run, x.db, x.s->lab, "experiment", x.s->sha256, e) < 0)
+		goto out;
+	started = true;
+	if (run_id)
+		*run_id = x.run.id;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	rc = 0;
+	for (size_t i = 0; i < x.s->n_experiments && rc == 0 && !interrupted; i++) {
+		const struct spec_experiment *xp = &x.s->experiments[i];
+		int rounds = o->rounds > 0 ? o->rounds : xp->rounds;
+
+		if (o->name && strcmp(o->name, xp->name))
+			continue;
+		total += (size_t)rounds;
+		rc = experiment_one(&x, xp, rounds, &failed, e);
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (rc == 0 && interrupted)
+		rc = xerr_set(e, XLAB_EXIT_FAIL, "interrupted; the rounds done are in run %" PRId64,
+			      x.run.id);
+	else if (rc == 0 && failed)
+		rc = xerr_set(e, XLAB_EXIT_FAIL, "%zu round(s) failed; `xlab report %" PRId64
+				 "` shows them", failed, x.run.id);
+	if (rc == 0) {
+		experiment_report_text(x.db, x.run.id, stdout, e);
+		run_say(&x.run, NULL, "%zu round(s) ok (run %" PRId64 ")", total, x.run.id);
+	}
+out:
+	if (started)
+		run_end(&x.run, interrupted ? "interrupted" : rc == 0 ? "ok" : "failed",
+			rc == 0 ? NULL : e->msg);
+	exp_free(&x);
+	return rc;
+}

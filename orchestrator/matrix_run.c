@@ -1,0 +1,493 @@
+/* xlab matrix: expand, check images, bring copies up (in parallel when they
+ * fit), record each cell, take copies down, render. A copy that does not
+ * come up is a failed column, never the end of the matrix. */
+#include "matrix_run.h"
+
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent_client.h"
+#include "db.h"
+#include "hostconn.h"
+#include "image.h"
+#include "lab.h"
+#include "matrix.h"
+#include "matrix_store.h"
+#include "matrix_view.h"
+#include "spawn.h"
+#include "spec.h"
+#include "up.h"
+#include "util.h"
+#include "version.h"
+
+struct cell_work {
+	const char *xen;
+	char lab[SPEC_NAME_MAX + 1];
+	char subnet[20];
+	struct spec *spec;
+	struct image *img;
+	int64_t cell_id;
+	bool stale; /* a copy of this name is still recorded (an earlier --keep) */
+};
+
+struct matrix_ctx {
+	const struct matrix_opts *o;
+	struct db *db;
+	int64_t id;
+	char self[PATH_MAX];
+	char *agent_path;
+	struct cell_work *cells;
+	size_t n, next;
+	bool stop; /* interrupted: start no further copy */
+	pthread_mutex_t mu;
+};
+
+static uint64_t mem_available(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/meminfo", "re");
+	char line[256];
+	unsigned long long kb;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			return (uint64_t)kb * 1024;
+	return 0;
+}
+
+/* Every image first: a missing one is an error before any VM starts. */
+static int images_open(struct matrix_ctx *m, struct xerr *e)
+{
+	struct buf msg = { 0 };
+	int rc = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		_cleanup_free_ char *name = image_name_for_xen(m->cells[i].xen);
+		struct xerr ie = { 0 };
+
+		if (image_open(name, &m->cells[i].img, &ie) < 0)
+			buf_printf(&msg, "\n  Xen %s: %s", m->cells[i].xen, ie.msg);
+	}
+	if (msg.data)
+		rc = xerr_set(e, XLAB_EXIT_FAIL,
+			      "the matrix needs images that are not usable; nothing was started:%s",
+			      msg.data);
+	buf_free(&msg);
+	return rc;
+}
+
+/* Name, subnet and spec of every copy. A copy still recorded (--keep last
+ * time) keeps its subnet and is replaced; others take free ones. */
+static int copies_make(struct matrix_ctx *m, const struct spec *base, const char *data,
+		       size_t len, struct xerr *e)
+{
+	_cleanup_strv_ char **used = NULL;
+	size_t n_used, cap;
+
+	if (db_subnets_in_use(m->db, &used, e) < 0)
+		return -1;
+	n_used = strv_len(used);
+	cap = n_used + 1;
+	for (size_t i = 0; i < m->n; i++) {
+		struct cell_work *w = &m->cells[i];
+		struct db_lab *lab = NULL;
+
+		if (matrix_lab_name(base->lab, w->xen, w->lab, e) < 0 ||
+		    db_lab_get(m->db, w->lab, &lab, e) < 0)
+			return -1;
+		w->stale = lab && strcmp(lab->state, "down") != 0;
+		if (w->stale && lab->subnet && *lab->subnet) {
+			snprintf(w->subnet, sizeof(w->subnet), "%s", lab->subnet);
+		} else if (matrix_subnet_pick(base, w->lab, used, n_used, w->subnet, e) < 0) {
+			db_lab_free(lab);
+			return -1;
+		}
+		db_lab_free(lab);
+		xgrow((void **)&used, &cap, n_used + 1, sizeof(char *));
+		used[n_used++] = xstrdup(w->subnet);
+		used[n_used] = NULL;
+		if (matrix_spec_copy(base, data, len, w->xen, w->subnet, &w->spec, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static char *json_str_dup(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_get_string(v) ?
+		       xstrdup(json_object_get_string(v)) :
+		       NULL;
+}
+
+/* What `xl info` says inside the copy's first host: the versions that
+ * really ran, not the image's label. */
+static int cell_facts(struct matrix_ctx *m, struct cell_work *w, char **xen, char **kernel,
+		      struct xerr *e)
+{
+	struct lab_dirs dirs = { 0 };
+	struct db_host *hosts = NULL;
+	struct sshc *c = NULL;
+	struct agent *ag = NULL;
+	struct json_object *r = NULL;
+	const char *host = w->spec->hosts[0].name, *ip = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	pthread_mutex_lock(&m->mu);
+	rc = db_hosts_list(m->db, w->lab, &hosts, &n, e);
+	pthread_mutex_unlock(&m->mu);
+	if (rc < 0)
+		return -1;
+	rc = -1;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(hosts[i].name, host))
+			ip = hosts[i].ip;
+	if (!ip) {
+		xerr_set(e, XLAB_EXIT_FAIL, "host '%s' of lab '%s' has no address in the store",
+			 host, w->lab);
+		goto out;
+	}
+	if (lab_dirs_get(w->lab, &dirs, e) < 0 || lab_host_connect(&dirs, host, ip, &c, e) < 0 ||
+	    agent_open(c, m->agent_path, &ag, e) < 0 || agent_call(ag, "facts", NULL, &r, e) < 0)
+		goto out;
+	*xen = json_str_dup(r, "xen_version");
+	*kernel = json_str_dup(r, "kernel_version");
+	rc = 0;
+out:
+	json_object_put(r);
+	agent_close(ag);
+	sshc_free(c);
+	lab_dirs_free(&dirs);
+	db_hosts_free(hosts, n);
+	return rc;
+}
+
+/* `xlab down LAB` as its own process: down ignores SIGINT and owns the
+ * lab's lock; a child keeps both out of this process's threads. */
+static int cell_down(struct matrix_ctx *m, const char *lab, struct xerr *e)
+{
+	char *argv[6] = { m->self, "down", (char *)lab, NULL, NULL, NULL };
+	struct spawn_opts so = { 0 };
+	struct spawn_result res = { 0 };
+	int rc;
+
+	if (m->o->connect) {
+		argv[3] = "--connect";
+		argv[4] = (char *)m->o->connect;
+	}
+	rc = spawn_check(argv, &so, &res, e);
+	spawn_result_free(&res);
+	return rc;
+}
+
+static void cell_run(struct matrix_ctx *m, struct cell_work *w)
+{
+	struct up_opts uo = {
+		.connect = m->o->connect,
+		.accel = m->o->accel,
+		.boot_timeout_s = m->o->boot_timeout_s,
+	};
+	struct up_result res = { 0 };
+	struct xerr ue = { 0 }, fe = { 0 }, de = { 0 };
+	_cleanup_free_ char *xen = NULL, *kernel = NULL;
+	struct db_matrix_cell row;
+	int rc;
+
+	fprintf(stderr, "xlab: matrix %" PRId64 ": Xen %s as lab '%s' on %s\n", m->id, w->xen,
+		w->lab, w->subnet);
+	/* Every cell starts from a fresh copy: an `up` of a copy kept from an
+	 * earlier matrix would find it up and skip the bring-up being measured. */
+	if (w->stale && cell_down(m, w->lab, &de) < 0)
+		fprintf(stderr, "xlab: warning: removing the earlier '%s': %s\n", w->lab, de.msg);
+	rc = lab_up_spec(w->spec, &uo, &res, &ue);
+	if (res.up && cell_facts(m, w, &xen, &kernel, &fe) < 0)
+		fprintf(stderr, "xlab: warning: Xen %s: no facts from the host: %s\n", w->xen,
+			fe.msg);
+	if (rc < 0 && !strncmp(ue.msg, "interrupted", 11)) {
+		pthread_mutex_lock(&m->mu);
+		m->stop = true;
+		pthread_mutex_unlock(&m->mu);
+	}
+	row = (struct db_matrix_cell){
+		.id = w->cell_id,
+		.run_id = res.run_id,
+		.bringup_ms = res.bringup_ms,
+		.image = w->img->name,
+		.image_sha256 = w->img->manifest_sha256,
+		.xen_version = xen,
+		.kernel_version = kernel,
+		.status = !res.up ? "bringup-failed" : rc == 0 ? "passed" : "failed",
+		.message = rc == 0 ? NULL : ue.msg,
+	};
+	if (!m->o->keep && cell_down(m, w->lab, &de) < 0)
+		fprintf(stderr, "xlab: warning: taking '%s' down: %s\n", w->lab, de.msg);
+	pthread_mutex_lock(&m->mu);
+	if (db_matrix_cell_update(m->db, &row, &fe) < 0)
+		xerr_print(&fe, "xlab: warning");
+	pthread_mutex_unlock(&m->mu);
+	fprintf(stderr, "xlab: matrix %" PRId64 ": Xen %s: %s%s%s\n", m->id, w->xen, row.status,
+		m->o->keep ? "; kept up as " : "", m->o->keep ? w->lab : "");
+}
+
+static void *worker(void *arg)
+{
+	struct matrix_ctx *m = arg;
+
+	for (;;) {
+		struct cell_work *w = NULL;
+
+		pthread_mutex_lock(&m->mu);
+		if (!m->stop && m->next < m->n)
+			w = &m->cells[m->next++];
+		pthread_mutex_unlock(&m->mu);
+		if (!w)
+			return NULL;
+		cell_run(m, w);
+	}
+}
+
+static int jobs_choose(const struct matrix_ctx *m, const struct spec *base)
+{
+	char why[256];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int jobs;
+
+	if (m->o->jobs > 0) {
+		jobs = m->o->jobs < (int)m->n ? m->o->jobs : (int)m->n;
+		fprintf(stderr, "xlab: matrix %" PRId64 ": %zu version(s), %d at a time (--jobs)\n",
+			m->id, m->n, jobs);
+		return jobs;
+	}
+	jobs = matrix_jobs_fit(mem_available(), ncpu > 0 ? (int)ncpu : 1, base, m->n, why,
+			       sizeof(why));
+	fprintf(stderr, "xlab: matrix %" PRId64 ": %zu version(s), %s; --jobs N overrides\n",
+		m->id, m->n, why);
+	return jobs;
+}
+
+static char *tests_json(const struct spec *s)
+{
+	struct json_object *a = json_object_new_array();
+	char *r;
+
+	for (size_t i = 0; i < s->n_tests; i++)
+		json_object_array_add(a, json_object_new_string(s->tests[i].name));
+	r = xstrdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+	json_object_put(a);
+	return r;
+}
+
+static int cells_record(struct matrix_ctx *m, const struct spec *base, struct xerr *e)
+{
+	_cleanup_free_ char *tests = tests_json(base);
+	struct db_matrix row = {
+		.spec_path = base->path,
+		.spec_sha256 = base->sha256,
+		.tests = tests,
+		.xlab_version = XLAB_VERSION,
+	};
+
+	if (db_matrix_begin(m->db, &row, &m->id, e) < 0)
+		return -1;
+	for (size_t i = 0; i < m->n; i++) {
+		struct db_matrix_cell c = {
+			.matrix_id = m->id,
+			.xen = m->cells[i].xen,
+			.lab = m->cells[i].lab,
+			.image = m->cells[i].img->name,
+			.image_sha256 = m->cells[i].img->manifest_sha256,
+			.status = "running",
+		};
+
+		if (db_matrix_cell_add(m->db, &c, &m->cells[i].cell_id, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void cells_run(struct matrix_ctx *m, int jobs)
+{
+	pthread_t *t = xcalloc((size_t)jobs, sizeof(*t));
+
+	for (int i = 0; i < jobs; i++)
+		pthread_create(&t[i], NULL, worker, m);
+	for (int i = 0; i < jobs; i++)
+		pthread_join(t[i], NULL);
+	free(t);
+}
+
+/* Table or JSON on stdout, JUnit when asked; -1 unless every cell passed. */
+static int render(struct db *db, int64_t id, const char *junit, bool json, struct xerr *e)
+{
+	struct mx_view v;
+	int rc = 0;
+
+	if (mx_view_load(db, id, &v, e) < 0)
+		return -1;
+	if (junit && mx_junit_write(&v, junit, e) < 0) {
+		mx_view_free(&v);
+		return -1;
+	}
+	if (json) {
+		struct json_object *o = mx_json(&v);
+
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+								    JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else if (!junit || strcmp(junit, "-") != 0) {
+		struct buf b = { 0 };
+
+		mx_table_render(&v, &b);
+		fputs(b.data, stdout);
+		buf_free(&b);
+	}
+	fflush(stdout);
+	if (!mx_view_passed(&v)) {
+		size_t failed = 0, total = 0;
+
+		for (size_t i = 0; i < v.n_cols; i++) {
+			total += v.n_rows + 1;
+			failed += !v.cols[i].up;
+			for (size_t r = 0; r < v.n_rows; r++)
+				failed += v.cols[i].cells[r].state != MX_PASS;
+		}
+		rc = xerr_set(e, XLAB_EXIT_FAIL,
+			      "matrix %" PRId64 ": %zu of %zu cell(s) failed or did not run "
+			      "(`xlab report --matrix %" PRId64 "`)",
+			      id, failed, total, id);
+	}
+	mx_view_free(&v);
+	return rc;
+}
+
+static int spec_read(const char *path, char **data, size_t *len, struct spec **out,
+		     struct xerr *e)
+{
+	struct spec_diags diags = { 0 };
+
+	if (file_read_all(path, SPEC_MAX_BYTES, data, len, e) < 0)
+		return xerr_prefix(e, "reading the spec");
+	if (spec_load_buffer(path, *data, *len, out, &diags, e) < 0) {
+		spec_diags_print(&diags, stderr);
+		spec_diags_free(&diags);
+		return -1;
+	}
+	spec_diags_free(&diags);
+	return 0;
+}
+
+int matrix_run(const char *spec_path, const struct matrix_opts *o, struct xerr *e)
+{
+	struct matrix_ctx m = { .o = o, .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct spec *base = NULL;
+	_cleanup_free_ char *data = NULL;
+	_cleanup_strv_ char **versions = NULL;
+	size_t len = 0;
+	ssize_t sl;
+	int rc = -1;
+
+	if (spec_read(spec_path, &data, &len, &base, e) < 0)
+		return -1;
+	if (o->xen) {
+		if (matrix_versions_parse(o->xen, &versions, e) < 0)
+			goto out;
+	} else if (base->matrix_xen) {
+		size_t n = strv_len(base->matrix_xen);
+
+		versions = xcalloc(n + 1, sizeof(char *));
+		for (size_t i = 0; i < n; i++)
+			versions[i] = xstrdup(base->matrix_xen[i]);
+	} else {
+		xerr_set(e, XLAB_EXIT_USAGE,
+			 "%s has no matrix.xen; give the versions with --xen 4.17,4.20", spec_path);
+		goto out;
+	}
+	sl = readlink("/proc/self/exe", m.self, sizeof(m.self) - 1);
+	if (sl <= 0) {
+		xerr_errno(e, XLAB_EXIT_FAIL, "finding the xlab binary (/proc/self/exe)");
+		goto out;
+	}
+	m.self[sl] = '\0';
+	m.n = strv_len(versions);
+	m.cells = xcalloc(m.n + 1, sizeof(*m.cells));
+	for (size_t i = 0; i < m.n; i++)
+		m.cells[i].xen = versions[i];
+	if (images_open(&m, e) < 0 || agent_local_path(&m.agent_path, e) < 0 ||
+	    db_open_default(&m.db, e) < 0 || copies_make(&m, base, data, len, e) < 0 ||
+	    cells_record(&m, base, e) < 0)
+		goto out;
+	cells_run(&m, jobs_choose(&m, base));
+	{
+		struct xerr ignore = { 0 };
+		int r = render(m.db, m.id, o->junit, o->json, e);
+
+		db_matrix_end(m.db, m.id, r == 0 ? "passed" : m.stop ? "interrupted" : "failed",
+			      &ignore);
+		rc = r;
+	}
+out:
+	for (size_t i = 0; m.cells && i < m.n; i++) {
+		spec_free(m.cells[i].spec);
+		if (m.cells[i].img)
+			image_free(m.cells[i].img);
+	}
+	free(m.cells);
+	free(m.agent_path);
+	db_close(m.db);
+	spec_free(base);
+	return rc;
+}
+
+int matrix_report(int64_t id, const char *junit, bool json, struct xerr *e)
+{
+	struct db *db = NULL;
+	int rc;
+
+	if (db_open_default(&db, e) < 0)
+		return -1;
+	rc = render(db, id, junit, json, e);
+	db_close(db);
+	return rc;
+}
+
+int matrix_compare(int64_t a, int64_t b, bool json, struct xerr *e)
+{
+	struct db *db = NULL;
+	struct mx_view va = { 0 }, vb = { 0 };
+	struct buf out = { 0 };
+	size_t news;
+	int rc = -1;
+
+	if (db_open_default(&db, e) < 0)
+		return -1;
+	if (mx_view_load(db, a, &va, e) < 0 || mx_view_load(db, b, &vb, e) < 0)
+		goto out;
+	news = mx_compare_render(&va, &vb, &out);
+	if (json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "from", mx_json(&va));
+		json_object_object_add(o, "to", mx_json(&vb));
+		json_object_object_add(o, "new_failures", json_object_new_int64((int64_t)news));
+		json_object_object_add(o, "summary", json_object_new_string(out.data));
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+								    JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else {
+		fputs(out.data, stdout);
+	}
+	rc = news ? xerr_set(e, XLAB_EXIT_FAIL, "%zu new failure(s) from matrix %" PRId64
+						" to %" PRId64, news, a, b) : 0;
+out:
+	buf_free(&out);
+	mx_view_free(&va);
+	mx_view_free(&vb);
+	db_close(db);
+	return rc;
+}

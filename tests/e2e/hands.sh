@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Working a running lab by hand, on one bring-up: a guest made from the
+# command line, a disk hot-plugged into the VG and removed again, a volume
+# grown while its guest runs; then down leaves nothing.
+. "$(dirname "$0")/lib.sh"
+spec=$SRC/tests/e2e/data/hands.yaml
+lab=hands
+
+cleanup() { "$XLAB" down "$lab" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+# Another lab may be using the image: building it again is then refused.
+"$XLAB" image list 2>/dev/null | grep -q '^xen-4\.17 ' || ensure_image xen-4.17
+"$XLAB" down "$lab" >/dev/null 2>&1 || true
+
+t=$SECONDS
+if "$XLAB" up "$spec"; then ok "xlab up (one host, no spec guest) in $((SECONDS - t)) s"
+else bad "xlab up"; "$XLAB" report --last "$lab" || true; finish; exit 1; fi
+
+vg_size() { "$XLAB" storage "$lab" h1 --json | python3 -c '
+import json,sys; d=json.load(sys.stdin)
+print([v for v in d["vgs"] if v["vg_name"]=="xlab"][0]["vg_size"])'; }
+lv_size() { "$XLAB" storage "$lab" h1 --json | python3 -c '
+import json,sys; d=json.load(sys.stdin)
+print([v for v in d["lvs"] if v["lv_name"]==sys.argv[1]][0]["lv_size"])' "$1"; }
+
+# Bad arguments are refused before anything happens, naming the argument.
+rc=0; out=$("$XLAB" guest create "$lab" web --host h1 memory=12X 2>&1) || rc=$?
+check "a bad KEY=VALUE exits 2" test "$rc" -eq 2
+check "and names the argument" grep -q "argument 'memory=12X'" <<<"$out"
+out=$("$XLAB" guest create "$lab" web --host h1 memory=96M swap=32M xl.on_crash=preserve --dry-run)
+echo "$out"
+check "--dry-run prints the xl config with the lab address" \
+  grep -q 'extra = "console=hvc0 xlab.name=web xlab.ip=10.84.0.50/24' <<<"$out"
+check "--dry-run prints the LVM steps" grep -q 'lvcreate -n web -L' <<<"$out"
+check "--dry-run makes nothing" bash -c '! "$0" guest list hands | grep -q "^web "' "$XLAB"
+
+# A guest from the command line, recorded as made by hand.
+t=$SECONDS
+if "$XLAB" guest create "$lab" web --host h1 memory=96M swap=32M xl.on_crash=preserve; then
+  ok "guest create (with swap) boots in $((SECONDS - t)) s"
+else bad "guest create"; fi
+check "its console shows its marker" \
+  bash -c '"$0" guest console hands web | grep -q "XLAB-GUEST-UP web"' "$XLAB"
+list=$("$XLAB" list "$lab"); echo "$list"
+check "xlab list shows it on h1" grep -Eq '^web +[0-9]+ +96 +1 ' <<<"$list"
+check "guest list says made by hand" \
+  bash -c '"$0" guest list hands | grep -Eq "^web +h1 +10\.84\.0\.50 +up +hand"' "$XLAB"
+check "its swap LV is made swap" \
+  bash -c '[ "$("$0" ssh hands h1 -- blkid -o value -s TYPE /dev/xlab/web-swap)" = swap ]' "$XLAB"
+check "its fstab names the swap" bash -c '"$0" ssh hands h1 -- debugfs -R "cat /etc/fstab" \
+  /dev/xlab/web 2>/dev/null | grep -q "^/dev/xvdb none swap sw"' "$XLAB"
+if "$XLAB" guest console "$lab" web | grep -q "XLAB-SWAP-ON /dev/xvdb"; then
+  ok "the guest turned its swap on"
+else say "note: this image's guest init predates swapon (images/guest-init.sh); not checked"; fi
+check "a second up leaves it alone" bash -c '"$0" up "$1" && "$0" list hands | grep -q "^web "' \
+  "$XLAB" "$spec"
+
+# Storage: add a disk, grow a volume while the guest runs, remove the disk.
+before=$(vg_size)
+serial=$("$XLAB" storage "$lab" h1 add-disk 1G | tail -1)
+after=$(vg_size)
+say "VG xlab: $before -> $after bytes; new disk $serial"
+check "add-disk grows the VG by about 1G" test $((after - before)) -gt $((900 << 20))
+lv0=$(lv_size web)
+out=$("$XLAB" storage "$lab" h1 resize web 512M 2>&1) || true; echo "$out"
+lv1=$(lv_size web)
+check "resize grows web's LV ($lv0 -> $lv1) while it runs" test "$lv1" -eq $((512 << 20))
+check "the guest is still running" bash -c '"$0" list hands | grep -q "^web "' "$XLAB"
+check "resize says what the guest sees" grep -q "xvda is now 512M" <<<"$out"
+check "remove-disk $serial" "$XLAB" storage "$lab" h1 remove-disk "$serial"
+check "the VG is back to its size" test "$(vg_size)" -eq "$before"
+check "the disk is gone from the host's definition" \
+  bash -c '! virsh dumpxml xlab-hands-h1 | grep -q "$0"' "$serial"
+
+# guest rm, then down.
+check "guest rm" "$XLAB" guest rm "$lab" web
+check "the guest is gone from xl list" bash -c '! "$0" list hands | grep -q "^web "' "$XLAB"
+check "its LVs are gone" bash -c '! "$0" ssh hands h1 -- lvs --noheadings -o lv_name xlab | grep -q web' "$XLAB"
+"$XLAB" guest create "$lab" left --host h1 >/dev/null || bad "guest create left"
+check "xlab down" "$XLAB" down "$lab"
+check "down forgets hand-made guests" bash -c '! "$0" guest list hands | grep -q "^left "' "$XLAB"
+check "no libvirt domain of the lab is left" bash -c '! virsh -q list --all --name | grep -q "^xlab-hands-"'
+check "no file of the lab is left" test ! -e "$HOME_DIR/labs/hands"
+trap - EXIT
+finish
