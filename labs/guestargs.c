@@ -222,15 +222,7 @@ int guest_args_apply(struct spec_guest *g, char *const *args, size_t n, struct x
 
 void guest_args_free(struct spec_guest *g)
 {
-	free(g->name);
-	free(g->host);
-	free(g->rootfs);
-	free(g->ip);
-	for (size_t i = 0; i < g->n_xl; i++) {
-		free(g->xl[i].key);
-		free(g->xl[i].value);
-	}
-	free(g->xl);
+	spec_guest_clear(g);
 	memset(g, 0, sizeof(*g));
 }
 

@@ -1856,7 +1856,7 @@ static void host_free(struct spec_host *h)
 	free(h->ip);
 }
 
-static void guest_free(struct spec_guest *g)
+void spec_guest_clear(struct spec_guest *g)
 {
 	free(g->name);
 	free(g->host);
@@ -1876,7 +1876,7 @@ void spec_free(struct spec *s)
 	for (size_t i = 0; i < s->n_hosts; i++)
 		host_free(&s->hosts[i]);
 	for (size_t i = 0; i < s->n_guests; i++)
-		guest_free(&s->guests[i]);
+		spec_guest_clear(&s->guests[i]);
 	for (size_t i = 0; i < s->n_tests; i++) {
 		free(s->tests[i].name);
 		free(s->tests[i].host);

@@ -135,6 +135,8 @@ int spec_load(const char *path, struct spec **out, struct spec_diags *diags, str
 int spec_load_buffer(const char *name, const char *data, size_t len, struct spec **out,
 		     struct spec_diags *diags, struct xerr *e);
 void spec_free(struct spec *s);
+/* Frees what a guest owns (for guests built outside a spec, e.g. from the CLI). */
+void spec_guest_clear(struct spec_guest *g);
 
 void spec_diags_print(const struct spec_diags *d, FILE *f);
 void spec_diags_free(struct spec_diags *d);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent_client.h"
+#include "guest_agent.h"
 #include "cmd.h"
 #include "guestargs.h"
 #include "lab.h"
@@ -15,8 +16,6 @@
 #include "run.h"
 #include "util.h"
 
-#define GUEST_MARKER "XLAB-GUEST-UP"
-#define GUEST_BOOT_TIMEOUT_S 300
 
 struct create_opts {
 	const char *lab, *name, *host;
@@ -67,42 +66,6 @@ static void guest_record(struct labview *v, const struct plan_guest *pg, const c
 		xerr_print(&e, "xlab: warning");
 }
 
-static int agent_create(struct agent *ag, const struct labview *v, const struct plan_guest *pg,
-			struct xerr *e)
-{
-	struct json_object *a = json_object_new_object(), *res = NULL;
-	int rc;
-
-	json_object_object_add(a, "name", json_object_new_string(pg->spec->name));
-	json_object_object_add(a, "vg", json_object_new_string(v->spec->vg));
-	json_object_object_add(a, "size_bytes", json_object_new_int64((int64_t)pg->spec->disk));
-	json_object_object_add(a, "rootfs", json_object_new_string(pg->spec->rootfs));
-	json_object_object_add(a, "xl_cfg", json_object_new_string(pg->xl_cfg));
-	if (pg->spec->swap)
-		json_object_object_add(a, "swap_bytes",
-				       json_object_new_int64((int64_t)pg->spec->swap));
-	rc = agent_call(ag, "guest.create", a, &res, e);
-	json_object_put(res);
-	return rc;
-}
-
-static int agent_wait(struct agent *ag, const struct plan_guest *pg, struct xerr *e)
-{
-	struct json_object *a = json_object_new_object(), *res = NULL;
-	_cleanup_free_ char *marker = xasprintf("%s %s", GUEST_MARKER, pg->spec->name);
-	int rc;
-
-	json_object_object_add(a, "name", json_object_new_string(pg->spec->name));
-	json_object_object_add(a, "text", json_object_new_string(marker));
-	json_object_object_add(a, "timeout_s", json_object_new_int(GUEST_BOOT_TIMEOUT_S));
-	rc = agent_call(ag, "guest.wait_console", a, &res, e);
-	json_object_put(res);
-	if (rc < 0)
-		xerr_prefix(e, "guest '%s' did not print '%s' on its console", pg->spec->name,
-			    marker);
-	return rc;
-}
-
 /* Like `xl create -c`: what the console printed so far, then the live console. */
 static int console_attach(struct sshc *c, struct agent *ag, const char *name, struct xerr *e)
 {
@@ -138,7 +101,7 @@ static int guest_make(struct labview *v, const struct create_opts *o, struct xer
 	guest_record(v, pg, "creating");
 	step_begin(&s, &r, "guest.create", pg->spec->name);
 	if (step_end(&s, labview_agent(v, o->host, &c, &ag, e) < 0 ? -1 :
-			 agent_create(ag, v, pg, e), e) < 0) {
+			 guest_agent_create(ag, pg, v->spec->vg, e), e) < 0) {
 		guest_record(v, pg, "failed");
 		goto out;
 	}
@@ -150,7 +113,7 @@ static int guest_make(struct labview *v, const struct create_opts *o, struct xer
 		goto out;
 	}
 	step_begin(&s, &r, "guest.boot", pg->spec->name);
-	if (step_end(&s, agent_wait(ag, pg, e), e) < 0) {
+	if (step_end(&s, guest_agent_wait(ag, pg->spec->name, e), e) < 0) {
 		guest_record(v, pg, "failed");
 		goto out;
 	}

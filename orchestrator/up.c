@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "agent_client.h"
+#include "guest_agent.h"
 #include "db.h"
 #include "hostprep.h"
 #include "image.h"
@@ -31,7 +32,6 @@
 #include "util.h"
 #include "virt.h"
 
-#define GUEST_MARKER "XLAB-GUEST-UP"
 
 struct up_ctx {
 	const struct up_opts *o;
@@ -437,45 +437,15 @@ static int shared_wait(struct up_ctx *ctx, const struct plan_host *ph, struct xe
 static int guest_create(struct up_ctx *ctx, struct agent *ag, const struct plan_guest *pg,
 			struct xerr *e)
 {
-	struct json_object *a = json_object_new_object(), *res = NULL;
 	int rc;
 
-	json_object_object_add(a, "name", json_object_new_string(pg->spec->name));
-	json_object_object_add(a, "vg", json_object_new_string(pg->spec->shared ?
-							       ctx->spec->shared_vg :
-							       ctx->spec->vg));
-	json_object_object_add(a, "size_bytes", json_object_new_int64((int64_t)pg->spec->disk));
-	json_object_object_add(a, "rootfs", json_object_new_string(pg->spec->rootfs));
-	json_object_object_add(a, "xl_cfg", json_object_new_string(pg->xl_cfg));
-	if (pg->spec->swap)
-		json_object_object_add(a, "swap_bytes",
-				       json_object_new_int64((int64_t)pg->spec->swap));
 	/* No cluster locking: one host at a time changes the shared VG. */
 	if (pg->spec->shared)
 		pthread_mutex_lock(&ctx->shared_mu);
-	rc = agent_call(ag, "guest.create", a, &res, e);
+	rc = guest_agent_create(ag, pg, pg->spec->shared ? ctx->spec->shared_vg : ctx->spec->vg,
+				e);
 	if (pg->spec->shared)
 		pthread_mutex_unlock(&ctx->shared_mu);
-	json_object_put(res);
-	return rc;
-}
-
-static int guest_wait(struct up_ctx *ctx, struct agent *ag, const struct plan_guest *pg,
-		      struct xerr *e)
-{
-	struct json_object *a = json_object_new_object(), *res = NULL;
-	_cleanup_free_ char *marker = xasprintf("%s %s", GUEST_MARKER, pg->spec->name);
-	int rc;
-
-	(void)ctx;
-	json_object_object_add(a, "name", json_object_new_string(pg->spec->name));
-	json_object_object_add(a, "text", json_object_new_string(marker));
-	json_object_object_add(a, "timeout_s", json_object_new_int(300));
-	rc = agent_call(ag, "guest.wait_console", a, &res, e);
-	json_object_put(res);
-	if (rc < 0)
-		xerr_prefix(e, "guest '%s' did not print '%s' on its console", pg->spec->name,
-			    marker);
 	return rc;
 }
 
@@ -541,7 +511,7 @@ static int host_guests(struct up_ctx *ctx, struct host_work *w, struct xerr *e)
 		if (pg->host != ph)
 			continue;
 		step_begin(&s, &ctx->run, "guest.boot", pg->spec->name);
-		if (step_end(&s, guest_wait(ctx, ag, pg, e), e) < 0) {
+		if (step_end(&s, guest_agent_wait(ag, pg->spec->name, e), e) < 0) {
 			guest_record(ctx, pg, "failed");
 			goto out;
 		}
