@@ -22,6 +22,11 @@ check "h2 reaches h1 by name over the lab network" "$XLAB" ssh "$lab" h2 -- ping
 check "ssh passes the remote exit code through" \
   bash -c '"$0" ssh demo h1 -- sh -c "exit 7"; [ $? -eq 7 ]' "$XLAB"
 
+check "vnc listens on 127.0.0.1 only" bash -c '"$0" vnc demo h1 | grep -Eq "^127\.0\.0\.1:[0-9]+ "' "$XLAB"
+check "status --json shows both hosts running" python3 -c '
+import json, subprocess, sys
+labs = json.loads(subprocess.check_output([sys.argv[1], "status", "demo", "--json"]))
+assert [h["vm"] for h in labs[0]["hosts"]] == ["running", "running"], labs' "$XLAB"
 echo "xlab-cp-$$" >"$BUILD/cp-probe"
 check "cp puts a file into a dom0 and gets it back" bash -c '
   "$0" cp demo "$1/cp-probe" h1:/tmp/cp-probe && "$0" cp demo h1:/tmp/cp-probe "$1/cp-back" &&
