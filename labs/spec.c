@@ -1818,10 +1818,8 @@ int spec_load_buffer(const char *name, const char *data, size_t len, struct spec
 		return fail(name, &mine, diags, e);
 	}
 	spec_diags_free(&mine);
-	if (diags) {
-		spec_diags_free(diags);
-		diags->path = xstrdup(name);
-	}
+	/* A valid spec leaves nothing in diags to free. */
+	spec_diags_free(diags);
 	*out = s;
 	return 0;
 }
