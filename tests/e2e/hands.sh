@@ -46,8 +46,9 @@ list=$("$XLAB" list "$lab"); echo "$list"
 check "xlab list shows it on h1" grep -Eq '^web +[0-9]+ +96 +1 ' <<<"$list"
 check "guest list says made by hand" \
   bash -c '"$0" guest list hands | grep -Eq "^web +h1 +10\.84\.0\.50 +up +hand"' "$XLAB"
+# (xlab ssh runs the command on a pty: lines end in \r\n.)
 check "its swap LV is made swap" \
-  bash -c '[ "$("$0" ssh hands h1 -- blkid -o value -s TYPE /dev/xlab/web-swap)" = swap ]' "$XLAB"
+  bash -c '"$0" ssh hands h1 -- blkid -o value -s TYPE /dev/xlab/web-swap | grep -q "^swap"' "$XLAB"
 check "its fstab names the swap" bash -c '"$0" ssh hands h1 -- debugfs -R "cat /etc/fstab" \
   /dev/xlab/web 2>/dev/null | grep -q "^/dev/xvdb none swap sw"' "$XLAB"
 if "$XLAB" guest console "$lab" web | grep -q "XLAB-SWAP-ON /dev/xvdb"; then
