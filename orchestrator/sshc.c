@@ -590,7 +590,9 @@ int sshc_exec_interactive(struct sshc *c, const char *const *argv, int *status,
 	ch = ssh_channel_new(c->s);
 	if (!ch || ssh_channel_open_session(ch) != SSH_OK)
 		goto fail;
-	if (pty_request(ch, &ws) != SSH_OK)
+	/* A pty only for a person at a terminal, as ssh does: scripts get the
+	 * command's own stdout and stderr, without CRs or merged streams. */
+	if (isatty(STDIN_FILENO) && pty_request(ch, &ws) != SSH_OK)
 		goto fail;
 	if (argv && argv[0]) {
 		cmd = argv_quote(argv);

@@ -416,9 +416,14 @@ Test(sshc, line_channel)
 	sshc_free(c);
 }
 
-Test(sshc, interactive_with_pty)
+/* Like ssh: no pty when stdin is not a terminal, so scripts get the
+ * command's output as it is (no CRs) with stdin still flowing. */
+Test(sshc, interactive_without_a_terminal_gets_no_pty)
 {
-	const char *argv[] = { "sh", "-c", "test -t 0 && read x && echo got:$x; exit 3", NULL };
+	const char *argv[] = { "sh", "-c",
+			       "if test -t 0; then echo tty; else echo notty; fi; read x; "
+			       "echo got:$x; exit 3",
+			       NULL };
 	_cleanup_free_ char *outp = path_in("tty.out"), *text = NULL;
 	int in[2], saved_in = dup(STDIN_FILENO), saved_out = dup(STDOUT_FILENO);
 	int fd = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -442,7 +447,7 @@ Test(sshc, interactive_with_pty)
 	cr_assert_eq(rc, 0, "%s", e.msg);
 	cr_assert_eq(status, 3);
 	cr_assert_eq(file_read_all(outp, 0, &text, &len, &e), 0, "%s", e.msg);
-	cr_assert_not_null(strstr(text, "got:abc"), "output: %s", text);
+	cr_assert_str_eq(text, "notty\ngot:abc\n", "output: %s", text);
 	sshc_free(c);
 }
 
