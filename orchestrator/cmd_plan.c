@@ -12,6 +12,7 @@
 #include "spec.h"
 #include "subnet.h"
 #include "util.h"
+#include "virt.h"
 
 /* A guess without libvirt: `up` asks libvirt's domain capabilities. */
 static const char *accel_guess(void)
@@ -23,7 +24,7 @@ static const char *accel_guess(void)
 	if (access("/dev/kvm", R_OK | W_OK) != 0 ||
 	    file_read_all("/proc/cpuinfo", 0, &cpuinfo, &len, &e) < 0)
 		return "qemu";
-	return strstr(cpuinfo, " vmx") || strstr(cpuinfo, " svm") ? "kvm" : "qemu";
+	return virt_cpuinfo_has_hwvirt(cpuinfo) ? "kvm" : "qemu";
 }
 
 int cmd_plan(int argc, char **argv, struct xerr *e)
