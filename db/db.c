@@ -1144,6 +1144,21 @@ void db_experiment_rounds_free(struct db_experiment_round *v, size_t n)
 	free(v);
 }
 
+int db_guests_set_state(struct db *db, const char *lab, const char *host, const char *state,
+			struct xerr *e)
+{
+	sqlite3_stmt *st;
+	char now[32];
+
+	now_iso8601(now);
+	if (db_prepare(db, &st,
+		       "UPDATE guests SET state = ?3, updated = ?4 WHERE lab = ?1"
+		       " AND (?2 IS NULL OR host = ?2)",
+		       e, "ssss", lab, host, state, now) < 0)
+		return -1;
+	return db_done(db, st, e);
+}
+
 int db_guest_delete(struct db *db, const char *lab, const char *name, struct xerr *e)
 {
 	sqlite3_stmt *st;

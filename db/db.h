@@ -171,6 +171,9 @@ int db_experiment_rounds_list(struct db *db, int64_t run_id, struct db_experimen
 void db_experiment_rounds_free(struct db_experiment_round *v, size_t n);
 
 /* Forgets a guest (one made by hand and removed: `xlab guest rm`, `down`). */
+/* Every guest of LAB (on HOST, or on any host when HOST is NULL). */
+int db_guests_set_state(struct db *db, const char *lab, const char *host, const char *state,
+			struct xerr *e);
 int db_guest_delete(struct db *db, const char *lab, const char *name, struct xerr *e);
 
 #endif

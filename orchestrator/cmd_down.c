@@ -14,9 +14,10 @@
 #include "util.h"
 #include "virt.h"
 
-/* Guests made by hand (`xlab guest create`) died with their hosts; the
- * store forgets them so the next `up` starts from the spec alone. */
-static int down_hand_guests(struct db *db, const char *lab, struct xerr *e)
+/* Every guest died with its host. The store forgets guests made by hand
+ * (`xlab guest create`) and marks the spec's removed, so the next `up`
+ * starts from the spec alone and makes them again. */
+static int down_guests(struct db *db, const char *lab, struct xerr *e)
 {
 	struct db_guest *guests = NULL;
 	size_t n = 0;
@@ -28,7 +29,7 @@ static int down_hand_guests(struct db *db, const char *lab, struct xerr *e)
 		if (guests[i].made_by && strcmp(guests[i].made_by, "hand") == 0)
 			rc = db_guest_delete(db, lab, guests[i].name, e);
 	db_guests_free(guests, n);
-	return rc;
+	return rc < 0 ? -1 : db_guests_set_state(db, lab, NULL, "removed", e);
 }
 
 static int down_domains(struct virt *v, struct run *r, const char *lab, struct db *db,
@@ -56,7 +57,7 @@ static int down_domains(struct virt *v, struct run *r, const char *lab, struct d
 		rc = db_host_upsert(db, &h, e);
 	}
 	db_hosts_free(hosts, n);
-	return rc < 0 ? -1 : down_hand_guests(db, lab, e);
+	return rc < 0 ? -1 : down_guests(db, lab, e);
 }
 
 static int down_lab(const char *lab, const char *connect, struct xerr *e)

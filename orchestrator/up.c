@@ -252,7 +252,8 @@ static int host_record(struct up_ctx *ctx, struct host_work *w, const char *stat
 	return rc;
 }
 
-/* The recorded definition of a host that libvirt has, or NULL. */
+/* The recorded definition of a host that libvirt has, or NULL. A host
+ * `down` removed is no evidence: its domain, if any, is a new one. */
 static char *host_recorded_hash(struct up_ctx *ctx, const char *name)
 {
 	struct db_host *hosts = NULL;
@@ -263,7 +264,8 @@ static char *host_recorded_hash(struct up_ctx *ctx, const char *name)
 	if (db_hosts_list(ctx->db, ctx->spec->lab, &hosts, &n, &e) < 0)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(hosts[i].name, name) == 0 && hosts[i].definition_sha256)
+		if (strcmp(hosts[i].name, name) == 0 && hosts[i].definition_sha256 &&
+		    !(hosts[i].state && strcmp(hosts[i].state, "removed") == 0))
 			hash = xstrdup(hosts[i].definition_sha256);
 	db_hosts_free(hosts, n);
 	return hash;
@@ -274,6 +276,16 @@ static int host_remove(struct up_ctx *ctx, const struct plan_host *ph, struct xe
 	if (virt_domain_remove(ctx->virt, ph->domain, ctx->spec->lab, e) < 0)
 		return -1;
 	return rm_rf(ph->dir, e);
+}
+
+static int guests_forget(struct up_ctx *ctx, const struct plan_host *ph, struct xerr *e)
+{
+	int rc;
+
+	pthread_mutex_lock(&ctx->run.mu);
+	rc = db_guests_set_state(ctx->db, ctx->spec->lab, ph->spec->name, "removed", e);
+	pthread_mutex_unlock(&ctx->run.mu);
+	return rc;
 }
 
 /* Defines (if needed) and starts one host. Sequential: all of it is local and
@@ -305,6 +317,9 @@ static int host_ensure(struct up_ctx *ctx, struct host_work *w, struct xerr *e)
 		}
 	}
 	if (!info.exists) {
+		/* A new domain has none of the guests the store may remember. */
+		if (guests_forget(ctx, ph, e) < 0)
+			return -1;
 		/* Files first, then the domain: a domain never exists without them. */
 		step_begin(&s, &ctx->run, "host.prepare", ph->spec->name);
 		if (step_end(&s, host_files_make(ctx, ph, e), e) < 0)

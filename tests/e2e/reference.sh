@@ -69,5 +69,11 @@ check "xlab down in $((SECONDS - t)) s" "$XLAB" down "$lab"
 check "no libvirt domain of the lab is left" bash -c '! virsh -q list --all --name | grep -q "^xlab-demo-"'
 check "no libvirt network of the lab is left" bash -c '! virsh -q net-list --all --name | grep -qx "xlab-demo"'
 check "no file of the lab is left" test ! -e "$HOME_DIR/labs/demo"
+# The store must not remember a guest as up on a host that is gone: the
+# next `up` would take the lab for finished.
+check "the store marks every guest removed" python3 -c '
+import json, sys
+labs = json.loads(sys.argv[1]); g = [x for l in labs for x in l.get("guests", [])]
+assert g and all(x["state"] == "removed" for x in g), g' "$("$XLAB" status "$lab" --json)"
 trap - EXIT
 finish

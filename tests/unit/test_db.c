@@ -187,6 +187,37 @@ Test(db, hosts_and_guests_upsert_by_lab_and_name)
 	db_guests_free(gs, n);
 }
 
+/* A host rebuilt or a lab brought down takes its guests along; only the
+ * guests on that host (or in that lab) change. */
+Test(db, guests_set_state_by_host_or_whole_lab)
+{
+	struct xerr e = { 0 };
+	struct db_guest gs_in[] = {
+		{ .lab = "demo", .host = "h1", .name = "a", .state = "up" },
+		{ .lab = "demo", .host = "h2", .name = "b", .state = "up" },
+		{ .lab = "other", .host = "h1", .name = "c", .state = "up" },
+	};
+	struct db_guest *gs = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < 3; i++)
+		cr_assert_eq(db_guest_upsert(db, &gs_in[i], &e), 0, "%s", e.msg);
+	cr_assert_eq(db_guests_set_state(db, "demo", "h1", "removed", &e), 0, "%s", e.msg);
+	cr_assert_eq(db_guests_list(db, "demo", &gs, &n, &e), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(gs[0].state, "removed");
+	cr_assert_str_eq(gs[1].state, "up");
+	db_guests_free(gs, n);
+
+	cr_assert_eq(db_guests_set_state(db, "demo", NULL, "removed", &e), 0, "%s", e.msg);
+	cr_assert_eq(db_guests_list(db, "demo", &gs, &n, &e), 0);
+	cr_assert_str_eq(gs[1].state, "removed");
+	db_guests_free(gs, n);
+	cr_assert_eq(db_guests_list(db, "other", &gs, &n, &e), 0);
+	cr_assert_str_eq(gs[0].state, "up");
+	db_guests_free(gs, n);
+}
+
 Test(db, subnets_in_use_skip_labs_that_are_down)
 {
 	struct xerr e = { 0 };
