@@ -27,7 +27,8 @@ struct spawn_result {
 };
 
 /* Runs argv[0] (found in PATH) to completion. Returns 0 when it could be run
- * (whatever its exit status), -1 when it could not be started. */
+ * (whatever its exit status), -1 when it could not be started (errno says
+ * why: ENOENT when argv[0] is not in PATH). */
 int spawn_run(char *const argv[], const struct spawn_opts *opts,
 	      struct spawn_result *res, struct xerr *e);
 /* Runs and turns a non-zero exit into an error naming the program and the

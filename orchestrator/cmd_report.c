@@ -1,5 +1,7 @@
-/* xlab report RUN | --last LAB [--junit FILE] [--json]: a run's steps and
- * test results, as text, JSON, or the JUnit XML CI systems read. */
+/* xlab report RUN | --last LAB [--junit FILE] [--json] [--plot DIR]: a run's
+ * steps and test results, as text, JSON, or the JUnit XML CI systems read;
+ * xlab report --compare RUN1 RUN2 [--json] [--plot DIR]: two runs'
+ * migration experiments side by side. --plot draws the experiments' CDFs. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -11,6 +13,7 @@
 #include "cmd.h"
 #include "db.h"
 #include "experiment.h"
+#include "experiment_report.h"
 #include "junit.h"
 #include "matrix_run.h"
 #include "util.h"
@@ -177,6 +180,79 @@ static int last_run_of(struct db *db, const char *lab, int64_t *id, struct xerr 
 	return xerr_set(e, XLAB_EXIT_FAIL, "no run of lab '%s' in the store", lab);
 }
 
+static int run_id_parse(const char *s, int64_t *id, struct xerr *e)
+{
+	char *end;
+
+	*id = strtoll(s, &end, 10);
+	if (!*s || *end || *id <= 0)
+		return cmd_usage_error(e, "report", "'%s' is not a run id", s);
+	return 0;
+}
+
+struct report_opts {
+	const char *last, *junit, *matrix, *plot;
+	bool json, compare;
+};
+
+/* Prints the runs' comparison, or plots it when o->plot is set. */
+static int report_compare(const char *arg_a, const char *arg_b, const struct report_opts *o,
+			  struct xerr *e)
+{
+	struct exp_run a = { 0 }, b = { 0 };
+	struct db *db = NULL;
+	int64_t id_a, id_b;
+	int rc = -1;
+
+	if (run_id_parse(arg_a, &id_a, e) < 0 || run_id_parse(arg_b, &id_b, e) < 0)
+		return -1;
+	if (db_open_default(&db, e) < 0)
+		return -1;
+	if (exp_run_load_measured(db, id_a, &a, e) < 0 ||
+	    exp_run_load_measured(db, id_b, &b, e) < 0)
+		goto out;
+	if (o->plot) {
+		if (experiment_plot(&a, &b, o->plot, stdout, e) < 0)
+			goto out;
+	} else if (o->json) {
+		struct json_object *j = experiment_compare_json(&a, &b);
+		int flags = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE;
+
+		printf("%s\n", json_object_to_json_string_ext(j, flags));
+		json_object_put(j);
+	} else {
+		experiment_compare_text(&a, &b, stdout);
+	}
+	rc = 0;
+out:
+	exp_run_free(&a);
+	exp_run_free(&b);
+	db_close(db);
+	return rc;
+}
+
+static int report_plot(struct db *db, int64_t id, const char *dir, struct xerr *e)
+{
+	struct exp_run x;
+	int rc;
+
+	if (exp_run_load_measured(db, id, &x, e) < 0)
+		return -1;
+	rc = experiment_plot(&x, NULL, dir, stdout, e);
+	exp_run_free(&x);
+	return rc;
+}
+
+/* What goes with what; NULL when the options fit together. */
+static const char *opts_conflict(const struct report_opts *o)
+{
+	if (o->compare && (o->last || o->matrix || o->junit))
+		return "--compare takes two run ids (and --json or --plot DIR)";
+	if (o->plot && (o->matrix || o->junit || o->json))
+		return "--plot prints the paths it writes: not with --matrix, --junit or --json";
+	return NULL;
+}
+
 int cmd_report(int argc, char **argv, struct xerr *e)
 {
 	static const struct option longopts[] = {
@@ -184,10 +260,12 @@ int cmd_report(int argc, char **argv, struct xerr *e)
 		{ "junit", required_argument, NULL, 'j' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "matrix", required_argument, NULL, 'm' },
+		{ "compare", no_argument, NULL, 'C' },
+		{ "plot", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *last = NULL, *junit = NULL, *matrix = NULL;
-	bool json = false;
+	struct report_opts o = { 0 };
+	const char *conflict;
 	struct db *db = NULL;
 	struct report r = { 0 };
 	int64_t id = 0;
@@ -197,49 +275,61 @@ int cmd_report(int argc, char **argv, struct xerr *e)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
-			last = optarg;
+			o.last = optarg;
 			break;
 		case 'j':
-			junit = optarg;
+			o.junit = optarg;
 			break;
 		case 'J':
-			json = true;
+			o.json = true;
 			break;
 		case 'm':
-			matrix = optarg;
+			o.matrix = optarg;
+			break;
+		case 'C':
+			o.compare = true;
+			break;
+		case 'p':
+			o.plot = optarg;
 			break;
 		default:
 			return cmd_usage_error(e, "report", "unknown option");
 		}
 	}
-	if (matrix) {
+	if ((conflict = opts_conflict(&o)))
+		return cmd_usage_error(e, "report", "%s", conflict);
+	if (o.compare) {
+		if (argc - optind != 2)
+			return cmd_usage_error(e, "report", "--compare takes two run ids");
+		return report_compare(argv[optind], argv[optind + 1], &o, e);
+	}
+	if (o.matrix) {
 		char *end;
 
-		id = strtoll(matrix, &end, 10);
-		if (*end || id <= 0 || last || optind < argc)
+		id = strtoll(o.matrix, &end, 10);
+		if (*end || id <= 0 || o.last || optind < argc)
 			return cmd_usage_error(e, "report", "--matrix takes one matrix id");
-		return matrix_report(id, junit, json, e);
+		return matrix_report(id, o.junit, o.json, e);
 	}
-	if (!!last == (optind < argc) || argc - optind > 1)
+	if (!!o.last == (optind < argc) || argc - optind > 1)
 		return cmd_usage_error(e, "report", "give a run id or --last LAB");
-	if (!last) {
-		char *end;
-
-		id = strtoll(argv[optind], &end, 10);
-		if (*end || id <= 0)
-			return cmd_usage_error(e, "report", "'%s' is not a run id", argv[optind]);
-	}
+	if (!o.last && run_id_parse(argv[optind], &id, e) < 0)
+		return -1;
 	if (db_open_default(&db, e) < 0)
 		return -1;
-	if (last && last_run_of(db, last, &id, e) < 0)
+	if (o.last && last_run_of(db, o.last, &id, e) < 0)
 		goto out;
+	if (o.plot) {
+		rc = report_plot(db, id, o.plot, e);
+		goto out;
+	}
 	if (report_load(db, id, &r, e) < 0)
 		goto out;
-	if (junit && report_junit(&r, junit, e) < 0)
+	if (o.junit && report_junit(&r, o.junit, e) < 0)
 		goto out;
-	if (json) {
+	if (o.json) {
 		report_json(db, &r);
-	} else if (!junit || strcmp(junit, "-") != 0) {
+	} else if (!o.junit || strcmp(o.junit, "-") != 0) {
 		report_text(&r);
 		if (experiment_report_text(db, id, stdout, e) < 0)
 			goto out;

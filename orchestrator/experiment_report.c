@@ -1,44 +1,127 @@
 /* The rounds of a run as `xlab report` shows them: per experiment, every
  * round and the distribution of wall time and downtime. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "experiment.h"
-#include "migstat.h"
+#include "experiment_report.h"
 #include "util.h"
 
-struct exp_group {
-	const char *name;
-	size_t first, n, n_ok;
-	struct migstat wall, down; /* over the rounds that succeeded */
-};
-
-/* Rounds come ordered by id: one group per run of equal experiment names. */
-static size_t groups_make(const struct db_experiment_round *r, size_t n, struct exp_group **out)
+static int cmp_dbl(const void *a, const void *b)
 {
-	struct exp_group *g = xcalloc(n ? n : 1, sizeof(*g));
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double *exp_group_sorted(const struct exp_run *x, const struct exp_group *g, bool downtime)
+{
+	double *v;
+	size_t k = 0;
+
+	if (!g->n_ok)
+		return NULL;
+	v = xcalloc(g->n_ok, sizeof(*v));
+	for (size_t i = g->first; i < g->first + g->n; i++) {
+		const struct db_experiment_round *r = &x->rounds[i];
+
+		if (r->ok)
+			v[k++] = (double)(downtime ? r->downtime_ms : r->wall_ms) / 1000.0;
+	}
+	qsort(v, k, sizeof(*v), cmp_dbl);
+	return v;
+}
+
+/* Rounds come ordered by id and a run holds each experiment's rounds in one
+ * stretch: one group per stretch of equal experiment names. */
+static void groups_make(struct exp_run *x)
+{
+	struct exp_group *g = xcalloc(x->n_rounds ? x->n_rounds : 1, sizeof(*g));
 	size_t ng = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (!ng || strcmp(g[ng - 1].name, r[i].experiment))
-			g[ng++] = (struct exp_group){ .name = r[i].experiment, .first = i };
+	for (size_t i = 0; i < x->n_rounds; i++) {
+		const struct db_experiment_round *r = &x->rounds[i];
+
+		if (!ng || strcmp(g[ng - 1].name, r->experiment))
+			g[ng++] = (struct exp_group){ .name = r->experiment, .first = i };
 		g[ng - 1].n++;
+		g[ng - 1].n_ok += r->ok;
 	}
 	for (size_t k = 0; k < ng; k++) {
-		double *wall = xcalloc(g[k].n, sizeof(double)), *down = xcalloc(g[k].n, sizeof(double));
+		double *wall = exp_group_sorted(x, &g[k], false);
+		double *down = exp_group_sorted(x, &g[k], true);
 
-		for (size_t i = g[k].first; i < g[k].first + g[k].n; i++)
-			if (r[i].ok) {
-				wall[g[k].n_ok] = (double)r[i].wall_ms / 1000.0;
-				down[g[k].n_ok++] = (double)r[i].downtime_ms / 1000.0;
-			}
 		migstat_compute(wall, g[k].n_ok, &g[k].wall);
 		migstat_compute(down, g[k].n_ok, &g[k].down);
 		free(wall);
 		free(down);
 	}
-	*out = g;
-	return ng;
+	x->groups = g;
+	x->n_groups = ng;
+}
+
+int exp_run_load(struct db *db, int64_t run_id, struct exp_run *out, struct xerr *e)
+{
+	*out = (struct exp_run){ .id = run_id };
+	if (db_experiment_rounds_list(db, run_id, &out->rounds, &out->n_rounds, e) < 0)
+		return -1;
+	groups_make(out);
+	return 0;
+}
+
+int exp_run_load_measured(struct db *db, int64_t run_id, struct exp_run *out, struct xerr *e)
+{
+	struct db_run *run = NULL;
+	int rc = -1;
+
+	*out = (struct exp_run){ .id = run_id };
+	if (db_run_get(db, run_id, &run, e) < 0)
+		return -1;
+	if (exp_run_load(db, run_id, out, e) < 0)
+		goto out;
+	if (!out->n_rounds) {
+		xerr_set(e, XLAB_EXIT_FAIL,
+			 "run %" PRId64 " (%s %s) has no migration rounds: "
+			 "run `xlab experiment %s` first",
+			 run_id, run->command, run->lab, run->lab);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		exp_run_free(out);
+	db_runs_free(run, 1);
+	return rc;
+}
+
+void exp_run_free(struct exp_run *x)
+{
+	db_experiment_rounds_free(x->rounds, x->n_rounds);
+	free(x->groups);
+	*x = (struct exp_run){ .id = x->id };
+}
+
+const struct exp_group *exp_run_find(const struct exp_run *x, const char *name)
+{
+	for (size_t k = 0; k < x->n_groups; k++)
+		if (strcmp(x->groups[k].name, name) == 0)
+			return &x->groups[k];
+	return NULL;
+}
+
+size_t exp_names_union(const struct exp_run *a, const struct exp_run *b, const char ***out)
+{
+	const char **v = xcalloc(a->n_groups + (b ? b->n_groups : 0) + 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t k = 0; k < a->n_groups; k++)
+		v[n++] = a->groups[k].name;
+	for (size_t k = 0; b && k < b->n_groups; k++)
+		if (!exp_run_find(a, b->groups[k].name))
+			v[n++] = b->groups[k].name;
+	*out = v;
+	return n;
 }
 
 static void stat_row(FILE *f, const char *what, const struct migstat *s)
@@ -46,43 +129,42 @@ static void stat_row(FILE *f, const char *what, const struct migstat *s)
 	fprintf(f, "    %-14s %8.2f %8.2f %8.2f %8.2f\n", what, s->min, s->median, s->p95, s->max);
 }
 
+static void group_text(const struct exp_run *x, const struct exp_group *g, FILE *f)
+{
+	fprintf(f, "  %s: %zu round(s), %zu ok\n", g->name, g->n, g->n_ok);
+	fprintf(f, "    %-5s %-22s %-6s %9s %9s  %s\n", "round", "migration", "result", "wall",
+		"downtime", "pings");
+	for (size_t i = g->first; i < g->first + g->n; i++) {
+		const struct db_experiment_round *r = &x->rounds[i];
+		_cleanup_free_ char *mig = xasprintf("%s %s -> %s", r->guest, r->src, r->dst);
+
+		fprintf(f, "    %-5d %-22s %-6s %8.2fs %8.2fs  %" PRId64 "/%" PRId64 "%s%s\n",
+			r->round, mig, r->ok ? "ok" : "FAIL", (double)r->wall_ms / 1000.0,
+			(double)r->downtime_ms / 1000.0, r->pings_answered, r->pings_sent,
+			r->message ? "  " : "", r->message ? r->message : "");
+	}
+	if (!g->n_ok)
+		return;
+	fprintf(f, "    %-14s %8s %8s %8s %8s\n", "seconds", "min", "median", "p95", "max");
+	stat_row(f, "wall", &g->wall);
+	stat_row(f, "downtime", &g->down);
+}
+
 int experiment_report_text(struct db *db, int64_t run_id, FILE *f, struct xerr *e)
 {
-	struct db_experiment_round *r = NULL;
-	struct exp_group *g = NULL;
-	size_t n = 0, ng;
+	struct exp_run x;
 
-	if (db_experiment_rounds_list(db, run_id, &r, &n, e) < 0)
+	if (exp_run_load(db, run_id, &x, e) < 0)
 		return -1;
-	ng = groups_make(r, n, &g);
-	if (ng)
+	if (x.n_groups)
 		fprintf(f, "\nexperiments:\n");
-	for (size_t k = 0; k < ng; k++) {
-		fprintf(f, "  %s: %zu round(s), %zu ok\n", g[k].name, g[k].n, g[k].n_ok);
-		fprintf(f, "    %-5s %-22s %-6s %9s %9s  %s\n", "round", "migration", "result",
-			"wall", "downtime", "pings");
-		for (size_t i = g[k].first; i < g[k].first + g[k].n; i++) {
-			_cleanup_free_ char *mig = xasprintf("%s %s -> %s", r[i].guest, r[i].src,
-							     r[i].dst);
-
-			fprintf(f, "    %-5d %-22s %-6s %8.2fs %8.2fs  %" PRId64 "/%" PRId64 "%s%s\n",
-				r[i].round, mig, r[i].ok ? "ok" : "FAIL",
-				(double)r[i].wall_ms / 1000.0, (double)r[i].downtime_ms / 1000.0,
-				r[i].pings_answered, r[i].pings_sent, r[i].message ? "  " : "",
-				r[i].message ? r[i].message : "");
-		}
-		if (!g[k].n_ok)
-			continue;
-		fprintf(f, "    %-14s %8s %8s %8s %8s\n", "seconds", "min", "median", "p95", "max");
-		stat_row(f, "wall", &g[k].wall);
-		stat_row(f, "downtime", &g[k].down);
-	}
-	free(g);
-	db_experiment_rounds_free(r, n);
+	for (size_t k = 0; k < x.n_groups; k++)
+		group_text(&x, &x.groups[k], f);
+	exp_run_free(&x);
 	return 0;
 }
 
-static struct json_object *stat_json(const struct migstat *s)
+struct json_object *exp_stat_json(const struct migstat *s)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -119,30 +201,26 @@ static struct json_object *round_json(const struct db_experiment_round *r)
 int experiment_report_json(struct db *db, int64_t run_id, struct json_object *o,
 			   struct xerr *e)
 {
-	struct db_experiment_round *r = NULL;
-	struct exp_group *g = NULL;
-	struct json_object *arr = json_object_new_array();
-	size_t n = 0, ng;
+	struct json_object *arr;
+	struct exp_run x;
 
-	if (db_experiment_rounds_list(db, run_id, &r, &n, e) < 0) {
-		json_object_put(arr);
+	if (exp_run_load(db, run_id, &x, e) < 0)
 		return -1;
-	}
-	ng = groups_make(r, n, &g);
-	for (size_t k = 0; k < ng; k++) {
-		struct json_object *x = json_object_new_object(), *rounds = json_object_new_array();
+	arr = json_object_new_array();
+	for (size_t k = 0; k < x.n_groups; k++) {
+		const struct exp_group *g = &x.groups[k];
+		struct json_object *j = json_object_new_object(), *rounds = json_object_new_array();
 
-		json_object_object_add(x, "name", json_object_new_string(g[k].name));
-		json_object_object_add(x, "rounds_ok", json_object_new_int64((int64_t)g[k].n_ok));
-		for (size_t i = g[k].first; i < g[k].first + g[k].n; i++)
-			json_object_array_add(rounds, round_json(&r[i]));
-		json_object_object_add(x, "rounds", rounds);
-		json_object_object_add(x, "wall_ms", g[k].n_ok ? stat_json(&g[k].wall) : NULL);
-		json_object_object_add(x, "downtime_ms", g[k].n_ok ? stat_json(&g[k].down) : NULL);
-		json_object_array_add(arr, x);
+		json_object_object_add(j, "name", json_object_new_string(g->name));
+		json_object_object_add(j, "rounds_ok", json_object_new_int64((int64_t)g->n_ok));
+		for (size_t i = g->first; i < g->first + g->n; i++)
+			json_object_array_add(rounds, round_json(&x.rounds[i]));
+		json_object_object_add(j, "rounds", rounds);
+		json_object_object_add(j, "wall_ms", g->n_ok ? exp_stat_json(&g->wall) : NULL);
+		json_object_object_add(j, "downtime_ms", g->n_ok ? exp_stat_json(&g->down) : NULL);
+		json_object_array_add(arr, j);
 	}
 	json_object_object_add(o, "experiments", arr);
-	free(g);
-	db_experiment_rounds_free(r, n);
+	exp_run_free(&x);
 	return 0;
 }

@@ -24,8 +24,10 @@ const struct cmd xlab_commands[] = {
 	{ "console", cmd_console, "LAB NAME [--log]", "a host's serial or a guest's console" },
 	{ "vnc", cmd_vnc, "LAB HOST", "where a host's VNC display listens" },
 	{ "test", cmd_test, "LAB|FILE", "run the spec's tests again" },
-	{ "report", cmd_report, "RUN|--last LAB|--matrix ID [--junit FILE] [--json]",
-	  "a run's steps and test results; JUnit XML for CI" },
+	{ "report", cmd_report,
+	  "RUN|--last LAB|--matrix ID [--junit FILE] [--json] | RUN|--last LAB --plot DIR | "
+	  "--compare RUN1 RUN2 [--json|--plot DIR]",
+	  "a run's steps and test results; JUnit XML for CI; migration runs compared, plotted" },
 	{ "matrix", cmd_matrix,
 	  "FILE [--xen 4.17,4.20] [--jobs N] [--keep] [--json] [--junit FILE] | --compare ID1 ID2",
 	  "run a lab's tests on several Xen versions: one copy per version, one table" },

@@ -18,6 +18,8 @@ packages=(
   busybox-static xz-utils zstd ca-certificates
   # tests: a real sshd and client
   openssh-server openssh-client
+  # `xlab report --plot`: migration experiments' CDFs as SVG
+  gnuplot-nox
 )
 
 if [ "$(id -u)" -ne 0 ]; then

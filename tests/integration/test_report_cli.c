@@ -1,0 +1,271 @@
+/* `xlab report --compare` and `--plot` through the real xlab binary, against
+ * a scratch store (XLAB_HOME) holding two recorded experiment runs; the plots
+ * are drawn by the real gnuplot and read back with libxml2. */
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "spawn.h"
+#include "util.h"
+
+static char home[] = "/tmp/xlab-report-cli-XXXXXX";
+static char *home_env, *plot_dir;
+
+struct round {
+	const char *name;
+	bool ok;
+	int64_t wall_ms, downtime_ms;
+};
+
+static void record(struct db *db, int64_t run, const struct round *r, size_t n)
+{
+	struct xerr e = { 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		struct db_experiment_round x = {
+			.run_id = run, .experiment = r[i].name, .round = (int)i + 1, .guest = "mig1",
+			.src = "h1", .dst = "h2", .ok = r[i].ok, .wall_ms = r[i].wall_ms,
+			.downtime_ms = r[i].downtime_ms, .came_back = r[i].ok,
+			.pings_sent = 100, .pings_answered = 90,
+		};
+
+		cr_assert_eq(db_experiment_round_add(db, &x, &e), 0, "%s", e.msg);
+	}
+}
+
+/* Runs 1 and 2 are experiments (pingpong in both, only_a in 1 only, a
+ * failed pingpong round in 2), run 3 an `up` without rounds. */
+static void setup(void)
+{
+	static const struct round a[] = {
+		{ "pingpong", true, 31000, 7200 }, { "pingpong", true, 34000, 7400 },
+		{ "pingpong", true, 16000, 3000 }, { "only_a", true, 10000, 1000 },
+	};
+	static const struct round b[] = {
+		{ "pingpong", true, 20000, 2000 }, { "pingpong", false, 90000, 60000 },
+		{ "pingpong", true, 22000, 2400 }, { "pingpong", true, 24000, 2600 },
+	};
+	_cleanup_free_ char *dbp = NULL;
+	struct db *db = NULL;
+	struct xerr e = { 0 };
+	int64_t id;
+
+	cr_assert(mkdtemp(home));
+	dbp = xasprintf("%s/xlab.db", home);
+	cr_assert_eq(db_open(dbp, &db, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_run_begin(db, "mig", "experiment", "x", &id, &e), 0, "%s", e.msg);
+	cr_assert_eq(id, 1);
+	record(db, id, a, ARRAY_SIZE(a));
+	cr_assert_eq(db_run_begin(db, "mig", "experiment", "x", &id, &e), 0, "%s", e.msg);
+	record(db, id, b, ARRAY_SIZE(b));
+	cr_assert_eq(db_run_begin(db, "mig", "up", "x", &id, &e), 0, "%s", e.msg);
+	cr_assert_eq(id, 3);
+	db_close(db);
+	home_env = xasprintf("XLAB_HOME=%s", home);
+	/* A directory that does not exist yet: --plot makes it. */
+	plot_dir = xasprintf("%s/plots/out", home);
+}
+
+static void teardown(void)
+{
+	struct xerr e = { 0 };
+
+	rm_rf(home, &e);
+	free(home_env);
+	free(plot_dir);
+}
+
+TestSuite(report_cli, .init = setup, .fini = teardown, .timeout = 60);
+
+/* Runs xlab ARGS... with env (NULL-terminated, XLAB_HOME added); returns
+ * its exit status with stdout/stderr in out/err. */
+static int xlab_env(char **env_extra, char **out, char **err, ...)
+{
+	const char *bin = getenv("XLAB_BIN");
+	char *argv[16] = { (char *)(bin ? bin : "xlab") };
+	char *env[4] = { home_env, NULL };
+	struct spawn_opts o = { .capture_stdout = true, .capture_stderr = true, .env_add = env,
+				.timeout_ms = 30000 };
+	struct spawn_result r;
+	struct xerr e = { 0 };
+	va_list ap;
+	size_t n = 1;
+	int status;
+
+	for (size_t i = 0; env_extra && env_extra[i] && i < 2; i++)
+		env[i + 1] = env_extra[i];
+	va_start(ap, err);
+	for (char *a; (a = va_arg(ap, char *)) && n < 15;)
+		argv[n++] = a;
+	va_end(ap);
+	cr_assert_eq(spawn_run(argv, &o, &r, &e), 0, "%s", e.msg);
+	*out = xstrdup(r.out ? r.out : "");
+	*err = xstrdup(r.err ? r.err : "");
+	status = r.status;
+	spawn_result_free(&r);
+	return status;
+}
+
+#define xlab(out, err, ...) xlab_env(NULL, out, err, __VA_ARGS__, NULL)
+
+static bool have_gnuplot(void)
+{
+	char *argv[] = { "gnuplot", "--version", NULL };
+	struct spawn_opts o = { .capture_stdout = true, .capture_stderr = true };
+	struct spawn_result r;
+	struct xerr e = { 0 };
+	bool ok = spawn_run(argv, &o, &r, &e) == 0 && r.status == 0;
+
+	if (ok)
+		spawn_result_free(&r);
+	return ok;
+}
+
+static struct json_object *jpath(struct json_object *o, const char *a, int idx, const char *b)
+{
+	struct json_object *v = NULL;
+
+	cr_assert(json_object_object_get_ex(o, a, &v), "no %s", a);
+	if (idx >= 0)
+		v = json_object_array_get_idx(v, (size_t)idx);
+	if (b && v)
+		cr_assert(json_object_object_get_ex(v, b, &v), "no %s.%s", a, b);
+	return v;
+}
+
+Test(report_cli, compare_json)
+{
+	_cleanup_free_ char *out = NULL, *err = NULL;
+	struct json_object *o, *pp, *oa, *sb;
+
+	cr_assert_eq(xlab(&out, &err, "report", "--compare", "1", "2", "--json"), 0, "%s", err);
+	o = json_tokener_parse(out);
+	cr_assert_not_null(o, "not JSON: %s", out);
+	pp = json_object_array_get_idx(jpath(o, "experiments", -1, NULL), 0);
+	oa = json_object_array_get_idx(jpath(o, "experiments", -1, NULL), 1);
+	cr_assert_str_eq(json_object_get_string(jpath(pp, "name", -1, NULL)), "pingpong");
+	sb = jpath(pp, "runs", 1, NULL);
+	cr_assert_eq(json_object_get_int64(jpath(sb, "rounds", -1, NULL)), 4);
+	cr_assert_eq(json_object_get_int64(jpath(sb, "rounds_ok", -1, NULL)), 3);
+	cr_assert_eq(json_object_get_int64(jpath(sb, "wall_ms", -1, "median")), 22000);
+	cr_assert_eq(json_object_get_int64(jpath(sb, "downtime_ms", -1, "median")), 2400);
+	cr_assert_eq(json_object_get_int64(
+			     jpath(jpath(pp, "runs", 0, NULL), "wall_ms", -1, "median")),
+		     31000);
+	cr_assert_eq(json_object_get_int64(
+			     jpath(jpath(pp, "runs", 0, NULL), "downtime_ms", -1, "median")),
+		     7200);
+	cr_assert_eq(json_object_get_int64(jpath(pp, "change", -1, "wall_median_ms")), -9000);
+	cr_assert_str_eq(json_object_get_string(jpath(oa, "name", -1, NULL)), "only_a");
+	cr_assert_null(jpath(oa, "runs", 1, NULL), "only_a is not in run 2");
+	json_object_put(o);
+}
+
+Test(report_cli, compare_text)
+{
+	_cleanup_free_ char *out = NULL, *err = NULL;
+
+	cr_assert_eq(xlab(&out, &err, "report", "--compare", "1", "2"), 0, "%s", err);
+	cr_assert(strstr(out, "experiments: run 1 -> run 2"), "%s", out);
+	cr_assert(strstr(out, "pingpong (rounds ok: 3/3 in run 1, 3/4 in run 2)"), "%s", out);
+	cr_assert(strstr(out, "only_a (rounds ok: 1/1 in run 1, not in run 2)"), "%s", out);
+	cr_assert(strstr(out, "x0.71 (-9.00 s)"), "%s", out);
+}
+
+Test(report_cli, compare_errors)
+{
+	_cleanup_free_ char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
+	_cleanup_free_ char *out3 = NULL, *err3 = NULL;
+
+	cr_assert_eq(xlab(&out, &err, "report", "--compare", "1", "3"), 1, "%s", err);
+	cr_assert(strstr(err, "run 3 (up mig) has no migration rounds: run `xlab experiment mig` "
+			      "first"),
+		  "%s", err);
+	cr_assert_eq(xlab(&out2, &err2, "report", "--compare", "42", "1", "--json"), 1, "%s",
+		     err2);
+	cr_assert(strstr(err2, "no run 42"), "%s", err2);
+	cr_assert_eq(xlab(&out3, &err3, "report", "--compare", "1"), 2, "%s", err3);
+	cr_assert(strstr(err3, "--compare takes two run ids"), "%s", err3);
+}
+
+/* Well-formed XML with an <svg> root, or the test fails. */
+static void svg_check(const char *path, const char *const want[], size_t n_want)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	struct xerr e = { 0 };
+	xmlDocPtr doc;
+	xmlNodePtr root;
+
+	cr_assert_eq(file_read_all(path, 0, &text, &len, &e), 0, "%s", e.msg);
+	doc = xmlReadMemory(text, (int)len, path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
+	cr_assert_not_null(doc, "%s is not well-formed XML", path);
+	root = xmlDocGetRootElement(doc);
+	cr_assert_not_null(root);
+	cr_assert_str_eq((const char *)root->name, "svg");
+	xmlFreeDoc(doc);
+	for (size_t i = 0; i < n_want; i++)
+		cr_assert(strstr(text, want[i]), "%s lacks '%s'", path, want[i]);
+}
+
+Test(report_cli, plot_one_run)
+{
+	static const char *const want[] = { "downtime, run 1 (3 of 3 rounds ok)",
+					    "wall time, run 1", "pingpong: downtime and wall time",
+					    "<path" };
+	_cleanup_free_ char *out = NULL, *err = NULL, *pp = NULL, *oa = NULL, *expect = NULL;
+
+	if (!have_gnuplot())
+		cr_skip("gnuplot is not installed (apt install gnuplot-nox)");
+	cr_assert_eq(xlab(&out, &err, "report", "1", "--plot", plot_dir), 0, "%s", err);
+	pp = xasprintf("%s/run1-pingpong.svg", plot_dir);
+	oa = xasprintf("%s/run1-only_a.svg", plot_dir);
+	expect = xasprintf("%s\n%s\n", pp, oa);
+	cr_assert_str_eq(out, expect, "the paths written, one a line");
+	svg_check(pp, want, ARRAY_SIZE(want));
+	{
+		static const char *const want_a[] = { "only_a: downtime", "downtime, run 1 (1 of 1" };
+
+		svg_check(oa, want_a, ARRAY_SIZE(want_a));
+	}
+}
+
+Test(report_cli, plot_compare)
+{
+	static const char *const want[] = { "downtime, run 1 (3 of 3 rounds ok)",
+					    "downtime, run 2 (3 of 4 rounds ok)", "wall time, run 1",
+					    "wall time, run 2", "run 1 vs run 2" };
+	_cleanup_free_ char *out = NULL, *err = NULL, *pp = NULL;
+
+	if (!have_gnuplot())
+		cr_skip("gnuplot is not installed (apt install gnuplot-nox)");
+	cr_assert_eq(xlab(&out, &err, "report", "--compare", "1", "2", "--plot", plot_dir), 0,
+		     "%s", err);
+	pp = xasprintf("%s/run1-vs-run2-pingpong.svg", plot_dir);
+	cr_assert(strstr(out, pp), "%s", out);
+	cr_assert(strstr(out, "run1-vs-run2-only_a.svg"), "%s", out);
+	svg_check(pp, want, ARRAY_SIZE(want));
+}
+
+Test(report_cli, plot_errors)
+{
+	char *no_path[] = { "PATH=/nonexistent", NULL };
+	_cleanup_free_ char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
+	_cleanup_free_ char *out3 = NULL, *err3 = NULL, *svg = NULL;
+
+	cr_assert_eq(xlab_env(no_path, &out, &err, "report", "1", "--plot", plot_dir, NULL), 1,
+		     "%s", err);
+	cr_assert(strstr(err, "gnuplot not found: apt install gnuplot-nox"), "%s", err);
+	svg = xasprintf("%s/run1-pingpong.svg", plot_dir);
+	cr_assert_not(path_exists(svg));
+	cr_assert_eq(xlab(&out2, &err2, "report", "3", "--plot", plot_dir), 1, "%s", err2);
+	cr_assert(strstr(err2, "has no migration rounds"), "%s", err2);
+	cr_assert_eq(xlab(&out3, &err3, "report", "1", "--plot", plot_dir, "--json"), 2, "%s",
+		     err3);
+}
