@@ -3,7 +3,9 @@
  * atomic in sqlite; the migrations run in one transaction each. */
 #include "db.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -829,6 +831,38 @@ static void matrix_fill(sqlite3_stmt *st, void *p)
 	m->status = col_dup(st, 5);
 	m->started = col_dup(st, 6);
 	m->ended = col_dup(st, 7);
+	m->pid = sqlite3_column_int(st, 8);
+}
+
+/* A matrix whose process died (killed, machine rebooted) would say
+ * "running" forever: the first reader records it as interrupted, with every
+ * cell that had not finished. */
+static int matrix_reap_if_dead(struct db *db, struct db_matrix *m, struct xerr *e)
+{
+	sqlite3_stmt *st;
+	char now[32];
+
+	if (strcmp(m->status, "running") != 0 || m->pid <= 0 ||
+	    !(kill(m->pid, 0) < 0 && errno == ESRCH))
+		return 0;
+	now_iso8601(now);
+	if (db_prepare(db, &st,
+		       "UPDATE matrices SET status = 'interrupted', ended = ? WHERE id = ?"
+		       " AND status = 'running'",
+		       e, "si", now, m->id) < 0 ||
+	    db_done(db, st, e) < 0)
+		return -1;
+	if (db_prepare(db, &st,
+		       "UPDATE matrix_cells SET status = 'interrupted', message = coalesce(message,"
+		       " 'the matrix process died') WHERE matrix_id = ? AND status = 'running'",
+		       e, "i", m->id) < 0 ||
+	    db_done(db, st, e) < 0)
+		return -1;
+	FREE_CONST(m->status);
+	FREE_CONST(m->ended);
+	m->status = xstrdup("interrupted");
+	m->ended = xstrdup(now);
+	return 0;
 }
 
 int db_matrix_get(struct db *db, int64_t id, struct db_matrix **out, struct xerr *e)
@@ -839,7 +873,7 @@ int db_matrix_get(struct db *db, int64_t id, struct db_matrix **out, struct xerr
 	*out = NULL;
 	if (db_prepare(db, &st,
 		       "SELECT id, spec_path, spec_sha256, tests, xlab_version, status, started,"
-		       " ended FROM matrices WHERE id = ?",
+		       " ended, pid FROM matrices WHERE id = ?",
 		       e, "i", id) < 0 ||
 	    rows_collect(db, st, sizeof(**out), matrix_fill, (void **)out, &n, e) < 0)
 		return -1;
@@ -848,7 +882,7 @@ int db_matrix_get(struct db *db, int64_t id, struct db_matrix **out, struct xerr
 		*out = NULL;
 		return xerr_set(e, XLAB_EXIT_FAIL, "no matrix %" PRId64 " in the store", id);
 	}
-	return 0;
+	return matrix_reap_if_dead(db, *out, e);
 }
 
 void db_matrix_free(struct db_matrix *m)

@@ -105,6 +105,7 @@ void db_test_results_free(struct db_test_result *v, size_t n);
 struct db_matrix {
 	int64_t id;
 	const char *spec_path, *spec_sha256, *tests, *xlab_version, *status, *started, *ended;
+	int pid; /* of the `xlab matrix` process that runs it */
 };
 /* One version's copy of the lab: its `up` run (whose test results are the
  * cells), the image and what `xl info` said inside the host. Status

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -216,6 +217,50 @@ Test(db, guests_set_state_by_host_or_whole_lab)
 	cr_assert_eq(db_guests_list(db, "other", &gs, &n, &e), 0);
 	cr_assert_str_eq(gs[0].state, "up");
 	db_guests_free(gs, n);
+}
+
+/* `xlab matrix` killed with SIGKILL: its row says "running" with a pid that
+ * is gone; whoever reads it next sees (and records) "interrupted". A live
+ * matrix (this process) stays running. */
+Test(db, a_dead_matrix_reads_as_interrupted)
+{
+	struct xerr e = { 0 };
+	struct db_matrix m = { .spec_path = "m.yaml", .tests = "[]" };
+	struct db_matrix_cell c = { .xen = "4.17", .lab = "m-x4-17", .status = "running" };
+	struct db_matrix *got = NULL;
+	struct db_matrix_cell *cells = NULL;
+	size_t n = 0;
+	int64_t live, dead, cid;
+	sqlite3 *h;
+	char *sql;
+	pid_t child = fork();
+
+	cr_assert_geq(child, 0);
+	if (child == 0)
+		_exit(0);
+	waitpid(child, NULL, 0);
+	cr_assert_eq(db_matrix_begin(db, &m, &live, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_matrix_begin(db, &m, &dead, &e), 0, "%s", e.msg);
+	c.matrix_id = dead;
+	cr_assert_eq(db_matrix_cell_add(db, &c, &cid, &e), 0, "%s", e.msg);
+	cr_assert_eq(sqlite3_open(path, &h), SQLITE_OK);
+	sql = sqlite3_mprintf("UPDATE matrices SET pid = %d WHERE id = %lld", (int)child,
+			      (long long)dead);
+	cr_assert_eq(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_free(sql);
+	sqlite3_close(h);
+
+	cr_assert_eq(db_matrix_get(db, live, &got, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(got->status, "running");
+	db_matrix_free(got);
+	cr_assert_eq(db_matrix_get(db, dead, &got, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(got->status, "interrupted");
+	cr_assert_not_null(got->ended);
+	db_matrix_free(got);
+	cr_assert_eq(db_matrix_cells_list(db, dead, &cells, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(cells[0].status, "interrupted");
+	db_matrix_cells_free(cells, n);
 }
 
 Test(db, subnets_in_use_skip_labs_that_are_down)
