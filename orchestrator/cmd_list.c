@@ -2,6 +2,7 @@
  * table (Name, ID, Mem, VCPUs, State, Time(s)) with the host last. */
 #include <getopt.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +38,39 @@ out:
 	return rc;
 }
 
+/* Hosts are asked at once: each answer costs an SSH handshake and an agent
+ * start, and a lab's hosts are independent. */
+struct host_ask {
+	const struct labstate *ls;
+	const struct db_host *h;
+	struct json_object *guests;
+	struct xerr e;
+	int rc;
+	pthread_t thread;
+	bool started;
+};
+
+static void *host_ask_run(void *arg)
+{
+	struct host_ask *a = arg;
+
+	a->rc = host_domains(a->ls, a->h, &a->guests, &a->e);
+	return NULL;
+}
+
+static void hosts_ask_all(const struct labstate *ls, struct host_ask *asks)
+{
+	for (size_t i = 0; i < ls->n_hosts; i++) {
+		asks[i] = (struct host_ask){ .ls = ls, .h = &ls->hosts[i] };
+		asks[i].started = pthread_create(&asks[i].thread, NULL, host_ask_run, &asks[i]) == 0;
+		if (!asks[i].started) /* no thread left: ask this one here */
+			host_ask_run(&asks[i]);
+	}
+	for (size_t i = 0; i < ls->n_hosts; i++)
+		if (asks[i].started)
+			pthread_join(asks[i].thread, NULL);
+}
+
 static const char *jstr(struct json_object *o, const char *k)
 {
 	struct json_object *v;
@@ -58,6 +92,7 @@ int cmd_list(int argc, char **argv, struct xerr *e)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct labstate ls;
+	_cleanup_free_ struct host_ask *asks = NULL;
 	struct json_object *all = json_object_new_array();
 	bool json = false;
 	size_t failed = 0;
@@ -80,14 +115,15 @@ int cmd_list(int argc, char **argv, struct xerr *e)
 	if (!json)
 		printf("%-32s %5s %5s %5s %10s %9s  %s\n", "Name", "ID", "Mem", "VCPUs", "State",
 		       "Time(s)", "Host");
+	asks = xcalloc(ls.n_hosts + 1, sizeof(*asks));
+	hosts_ask_all(&ls, asks);
 	for (size_t i = 0; i < ls.n_hosts; i++) {
 		const struct db_host *h = &ls.hosts[i];
-		struct json_object *guests = NULL;
-		struct xerr he = { 0 };
+		struct json_object *guests = asks[i].guests;
 
-		if (host_domains(&ls, h, &guests, &he) < 0) {
+		if (asks[i].rc < 0) {
 			/* One unreachable host must not hide the others. */
-			fprintf(stderr, "xlab: %s: %s\n", h->name, he.msg);
+			fprintf(stderr, "xlab: %s: %s\n", h->name, asks[i].e.msg);
 			failed++;
 			continue;
 		}
