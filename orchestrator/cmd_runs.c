@@ -45,7 +45,7 @@ static void runs_json(const struct db_run *r, size_t n)
 
 static void runs_table(const struct db_run *r, size_t n)
 {
-	printf("%-6s %-16s %-8s %-12s %9s %7s %7s  %s\n", "ID", "LAB", "COMMAND", "STATUS",
+	printf("%-6s %-16s %-10s %-12s %9s %7s %7s  %s\n", "ID", "LAB", "COMMAND", "STATUS",
 	       "TIME", "STEPS", "TESTS", "STARTED");
 	for (size_t i = 0; i < n; i++) {
 		char t[32] = "-", tests[24] = "-";
@@ -55,7 +55,7 @@ static void runs_table(const struct db_run *r, size_t n)
 		if (r[i].tests)
 			snprintf(tests, sizeof(tests), "%d/%d", r[i].tests - r[i].tests_failed,
 				 r[i].tests);
-		printf("%-6" PRId64 " %-16s %-8s %-12s %9s %7d %7s  %s\n", r[i].id, r[i].lab,
+		printf("%-6" PRId64 " %-16s %-10s %-12s %9s %7d %7s  %s\n", r[i].id, r[i].lab,
 		       r[i].command, r[i].status, t, r[i].steps, tests, r[i].started);
 	}
 }
