@@ -3,6 +3,8 @@
 # libvirtd running, image xen-4.17 in the store).
 #   bench/bench.sh            everything (about 15 minutes under TCG)
 #   bench/bench.sh --quick    only what boots no VM (tables 3b-5)
+#   bench/bench.sh --class    also table 6: class up of 1, 2, 4 copies and a
+#                             reset (about 15 minutes more under TCG)
 # Lab traffic: set BENCH_NETNS=NS to run lab-facing commands inside a netns
 # (as the test suite does); users' machines need none.
 set -euo pipefail
@@ -10,7 +12,8 @@ cd "$(dirname "$0")/.."
 top=$PWD
 XLAB=$top/build/orchestrator/xlab
 AGENT=$top/build/agents/xlab-agent
-quick=0; [ "${1:-}" = "--quick" ] && quick=1
+quick=0; class=0
+case "${1:-}" in --quick) quick=1 ;; --class) class=1 ;; esac
 ns=()
 [ -n "${BENCH_NETNS:-}" ] && ns=(ip netns exec "$BENCH_NETNS")
 W=$(mktemp -d /tmp/xlab-bench.XXXXXX)
@@ -108,3 +111,21 @@ echo "agent peak RSS serving hello + run: $(cat "$W/arss") KiB"
 
 echo; echo "## 5. sqlite"
 "$top/build/bench/bench-db" 10000
+
+if [ $class = 1 ]; then
+  echo; echo "## 6. teaching class: copies of a one-host lab (1 vCPU each), and a reset"
+  printf '%-7s %10s %14s\n' copies "class up" "n x 1 copy"
+  one=0
+  for n in 1 2 4; do
+    printf 'lab: benchc%d\nxen: "4.17"\nclass: {copies: %d}\nhosts:\n' "$n" "$n" >"$W/c$n.yaml"
+    printf '  - {name: h1, memory: 1536M, dom0_mem: 768M, data_disk: 2G, vcpus: 1}\n' >>"$W/c$n.yaml"
+    ms=$(secs x class up "$W/c$n.yaml" --overcommit)
+    [ "$n" = 1 ] && one=$ms
+    printf '%-7s %9ss %13ss\n' "$n" "$(fmt "$ms")" "$(fmt $((one * n)))"
+    if [ "$n" = 4 ]; then
+      ms=$(secs x class reset "benchc$n" 01)
+      echo "class reset of one copy while 3 others run: $(fmt "$ms") s"
+    fi
+    x class down "benchc$n" >/dev/null 2>&1 || true
+  done
+fi

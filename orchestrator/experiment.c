@@ -237,7 +237,7 @@ static void guest_where(struct exp_ctx *x, const struct plan_guest *pg, const ch
 
 /* One measured migration src -> dst, recorded whatever happened. Returns -1
  * only when the tools failed (no agent): a failed migration is a result. */
-static int round_run(struct exp_ctx *x, const struct spec_experiment *xp, int k,
+static int round_run(struct exp_ctx *x, const struct spec_experiment *xp, int k, int rounds,
 		     const struct plan_host *src, const struct plan_host *dst, bool *ok,
 		     struct xerr *e)
 {
@@ -308,7 +308,7 @@ out:
 	if (rc == 0)
 		run_say(&x->run, xp->name,
 			"round %d/%d %s -> %s: %s, wall %.1f s, downtime %.2f s%s%s", k,
-			xp->rounds, src->spec->name, dst->spec->name, r.ok ? "ok" : "FAILED",
+			rounds, src->spec->name, dst->spec->name, r.ok ? "ok" : "FAILED",
 			(double)r.wall_ms / 1000.0, (double)r.downtime_ms / 1000.0,
 			msg ? ": " : "", msg ? msg : "");
 	return rc;
@@ -316,12 +316,11 @@ out:
 
 /* Puts the guest on `want` before a round, unmeasured, if it is elsewhere. */
 static int guest_place(struct exp_ctx *x, const struct spec_experiment *xp,
-		       const struct plan_host *want, const struct plan_host *other,
+		       const struct plan_host *want, const struct plan_host *other, char **why,
 		       struct xerr *e)
 {
 	struct migration m = { 0 };
 	bool here, there;
-	int rc;
 
 	if (guest_is_on(x, want, xp->guest, &here, e) < 0)
 		return -1;
@@ -336,13 +335,34 @@ static int guest_place(struct exp_ctx *x, const struct spec_experiment *xp,
 		other->spec->name, want->spec->name);
 	if (shared_activate(x, want, e) < 0 || migrate_call(x, other, want, xp->guest, &m, e) < 0)
 		return -1;
-	rc = m.status == 0 ? 0 :
-			     xerr_set(e, XLAB_EXIT_FAIL, "moving %s to %s: xl migrate: %s",
-				      xp->guest, want->spec->name, m.output);
-	if (rc == 0)
+	if (m.status == 0) {
 		guest_where(x, exp_guest(x, xp->guest), want->spec->name);
+	} else {
+		_cleanup_free_ char *said = last_line(m.output ? m.output : "xl migrate failed");
+
+		*why = xasprintf("could not move %s to %s first: %s", xp->guest,
+				 want->spec->name, said);
+	}
 	free(m.output);
-	return rc;
+	return 0;
+}
+
+/* A round that could not start because the guest would not move to its
+ * source: recorded as failed, so `on_failure` decides as for any round. */
+static int round_unplaced(struct exp_ctx *x, const struct spec_experiment *xp, int k,
+			  int rounds, const struct plan_host *src, const struct plan_host *dst,
+			  const char *why, struct xerr *e)
+{
+	struct db_experiment_round r = { .run_id = x->run.id, .experiment = xp->name, .round = k,
+					 .guest = xp->guest, .src = src->spec->name,
+					 .dst = dst->spec->name, .host_after = dst->spec->name,
+					 .message = why };
+
+	if (db_experiment_round_add(x->db, &r, e) < 0)
+		return -1;
+	run_say(&x->run, xp->name, "round %d/%d %s -> %s: FAILED: %s", k, rounds, src->spec->name,
+		dst->spec->name, why);
+	return 0;
 }
 
 static int experiment_one(struct exp_ctx *x, const struct spec_experiment *xp, int rounds,
@@ -357,9 +377,13 @@ static int experiment_one(struct exp_ctx *x, const struct spec_experiment *xp, i
 		bool back = xp->back_and_forth && k % 2 == 0, ok;
 		const struct plan_host *src = back ? to : from, *dst = back ? from : to;
 
-		if (guest_place(x, xp, src, dst, e) < 0)
+		_cleanup_free_ char *why = NULL;
+
+		if (guest_place(x, xp, src, dst, &why, e) < 0)
 			return -1;
-		if (round_run(x, xp, k, src, dst, &ok, e) < 0)
+		ok = false;
+		if (why ? round_unplaced(x, xp, k, rounds, src, dst, why, e) < 0 :
+			  round_run(x, xp, k, rounds, src, dst, &ok, e) < 0)
 			return -1;
 		if (!ok) {
 			(*failed)++;
