@@ -143,11 +143,22 @@ static int set_xl(struct spec_guest *g, const struct kv *a, struct xerr *e)
 	hint = spec_xl_key_owned(key);
 	if (hint)
 		return bad(e, a, "xl key '%s' is set by xlab and cannot be given; %s", key, hint);
-	for (size_t i = 0; i < g->n_xl; i++)
-		if (!strcmp(g->xl[i].key, key))
-			return bad(e, a, "xl key '%s' is given twice", key);
 	if (xl_render(a, key, &value, e) < 0)
 		return -1;
+	/* A key read from an xl.cfg (--from-xl; it has a line) is overridden;
+	 * one given twice on the command line is a mistake. */
+	for (size_t i = 0; i < g->n_xl; i++) {
+		if (strcmp(g->xl[i].key, key))
+			continue;
+		if (!g->xl[i].pos.line) {
+			free(value);
+			return bad(e, a, "xl key '%s' is given twice", key);
+		}
+		free(g->xl[i].value);
+		g->xl[i].value = value;
+		g->xl[i].pos = (struct spec_pos){ 0 };
+		return 0;
+	}
 	g->xl = xrealloc(g->xl, (g->n_xl + 1) * sizeof(*g->xl));
 	g->xl[g->n_xl++] = (struct spec_kv){ .key = xstrdup(key), .value = value };
 	return 0;

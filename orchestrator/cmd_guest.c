@@ -11,6 +11,7 @@
 #include "guest_agent.h"
 #include "cmd.h"
 #include "guestargs.h"
+#include "guestxl.h"
 #include "lab.h"
 #include "labview.h"
 #include "run.h"
@@ -19,6 +20,7 @@
 
 struct create_opts {
 	const char *lab, *name, *host;
+	const char *from_xl; /* --from-xl FILE, or NULL */
 	bool console, dry_run;
 	char **kv;
 	size_t n_kv;
@@ -135,6 +137,7 @@ static int create_parse(int argc, char **argv, struct create_opts *o, struct xer
 		{ "host", required_argument, NULL, 'H' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "console", no_argument, NULL, 'c' },
+		{ "from-xl", required_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -147,6 +150,8 @@ static int create_parse(int argc, char **argv, struct create_opts *o, struct xer
 			o->dry_run = true;
 		else if (c == 'c')
 			o->console = true;
+		else if (c == 'x')
+			o->from_xl = optarg;
 		else
 			return cmd_usage_error(e, "guest", "guest create: unknown option");
 	}
@@ -161,6 +166,26 @@ static int create_parse(int argc, char **argv, struct create_opts *o, struct xer
 	return 0;
 }
 
+/* The file first, then KEY=VALUE over it: the command line has the last
+ * word, as it does over a spec. */
+static int from_xl_apply(const struct labview *v, const struct create_opts *o,
+			 struct spec_guest *g, struct xerr *e)
+{
+	const struct guest_xl_env env = { .lab = v->ls.lab, .vg = v->spec->vg,
+					  .shared_vg = v->spec->shared_vg };
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+
+	if (file_read_all(o->from_xl, 1 << 20, &text, &len, e) < 0)
+		return -1;
+	if (strlen(text) != len)
+		return xerr_set(e, XLAB_EXIT_USAGE, "%s holds a NUL byte: not an xl.cfg file",
+				o->from_xl);
+	if (guest_xl_apply(g, &env, o->from_xl, text, e) < 0)
+		return -1;
+	return guest_args_apply(g, o->kv, o->n_kv, e);
+}
+
 static int guest_create(int argc, char **argv, struct xerr *e)
 {
 	struct create_opts o = { 0 };
@@ -171,9 +196,9 @@ static int guest_create(int argc, char **argv, struct xerr *e)
 	if (create_parse(argc, argv, &o, e) < 0)
 		return -1;
 	if (guest_args_init(&g, o.name, o.host, e) < 0 ||
-	    guest_args_apply(&g, o.kv, o.n_kv, e) < 0)
+	    (!o.from_xl && guest_args_apply(&g, o.kv, o.n_kv, e) < 0))
 		goto out;
-	if (labview_load(o.lab, &v, e) < 0)
+	if (labview_load(o.lab, &v, e) < 0 || (o.from_xl && from_xl_apply(&v, &o, &g, e) < 0))
 		goto out;
 	if (!spec_find_host(v.spec, o.host) || !labstate_host(&v.ls, o.host)) {
 		labstate_no_such(&v.ls, "host", o.host, e);

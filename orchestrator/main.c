@@ -36,7 +36,7 @@ const struct cmd xlab_commands[] = {
 	{ "class", cmd_class, "up|sheet|reset|status|down ...",
 	  "teaching labs: N isolated copies of a lab, an access sheet, reset, one down" },
 	{ "guest", cmd_guest,
-	  "create LAB NAME --host HOST [KEY=VALUE...] [-c] [--dry-run] | rm LAB NAME | list LAB [--json] | console LAB NAME [-c]",
+	  "create LAB NAME --host HOST [--from-xl FILE] [KEY=VALUE...] [-c] [--dry-run] | rm LAB NAME | list LAB [--json] | console LAB NAME [-c]",
 	  "guests made by hand in a running lab, like xl create" },
 	{ "storage", cmd_storage,
 	  "LAB HOST [--json] | LAB HOST add-disk SIZE | LAB HOST remove-disk SERIAL | LAB HOST resize GUEST SIZE",

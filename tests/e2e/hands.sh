@@ -78,6 +78,25 @@ check "the disk is gone from the host's definition" \
 check "guest rm" "$XLAB" guest rm "$lab" web
 check "the guest is gone from xl list" bash -c '! "$0" list hands | grep -q "^web "' "$XLAB"
 check "its LVs are gone" bash -c '! "$0" ssh hands h1 -- lvs --noheadings -o lv_name xlab | grep -q web' "$XLAB"
+
+# A second guest by hand, adopted from an xl.cfg (--from-xl), then removed.
+xlcfg=$(mktemp)
+cat >"$xlcfg" <<'CFG'
+name = "fromxl"
+memory = 96
+disk = [ 'phy:/dev/xlab/fromxl,xvda,w' ]
+vif = [ 'bridge=xenbr0' ]
+on_crash = "preserve"
+CFG
+t=$SECONDS
+if "$XLAB" guest create "$lab" fromxl --host h1 --from-xl "$xlcfg"; then
+  ok "guest create --from-xl boots in $((SECONDS - t)) s"
+else bad "guest create --from-xl"; fi
+rm -f "$xlcfg"
+check "its console shows its marker" \
+  bash -c '"$0" guest console hands fromxl | grep -q "XLAB-GUEST-UP fromxl"' "$XLAB"
+check "guest rm fromxl" "$XLAB" guest rm "$lab" fromxl
+check "its LV is gone" bash -c '! "$0" ssh hands h1 -- lvs --noheadings -o lv_name xlab | grep -q fromxl' "$XLAB"
 "$XLAB" guest create "$lab" left --host h1 >/dev/null || bad "guest create left"
 check "xlab down" "$XLAB" down "$lab"
 check "down forgets hand-made guests" bash -c '! "$0" guest list hands | grep -q "^left "' "$XLAB"

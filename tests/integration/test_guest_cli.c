@@ -131,3 +131,54 @@ Test(guest_cli, list_shows_who_made_each)
 	cr_assert_eq(xlab(&jout, &jerr, "guest", "list", "hands", "--json", NULL), 0, "%s", jerr);
 	cr_expect(strstr(jout, "\"made_by\":\"hand\""), "%s", jout);
 }
+
+static char *xlcfg_path(const char *name)
+{
+	return xasprintf("%s/tests/data/xlcfg/%s", getenv("XLAB_SOURCE_DIR") ?: ".", name);
+}
+
+/* --from-xl: the file's disks, vif and on_crash become the plan's, with
+ * KEY=VALUE over them; a dry run makes nothing. */
+Test(guest_cli, from_xl_dry_run)
+{
+	_cleanup_free_ char *out = NULL, *err = NULL, *lout = NULL, *lerr = NULL;
+	_cleanup_free_ char *cfg = xlcfg_path("phy-vif.cfg");
+	int st = xlab(&out, &err, "guest", "create", "hands", "web", "--host", "h1", "--from-xl",
+		      cfg, "disk=1G", "xl.on_crash=preserve", "--dry-run", NULL);
+
+	cr_assert_eq(st, 0, "%s", err);
+	cr_expect(strstr(out, "# guest web: /dev/xlab/web, mac 42:83:a1:29:66:8e, "
+			      "ip 10.84.0.77\n"), "%s", out);
+	cr_expect(strstr(out, "#   lvcreate -n web -L 1073741824b xlab\n"), "%s", out);
+	cr_expect(strstr(out, "#   lvcreate -n web-swap -L 67108864b xlab\n"), "%s", out);
+	cr_expect(strstr(out, "#   mkswap /dev/xlab/web-swap\n"), "%s", out);
+	cr_expect(strstr(out, "#   xl create /etc/xen/xlab/web.cfg\n"), "%s", out);
+	cr_expect(strstr(out, "memory = 128\n"), "%s", out);
+	cr_expect(strstr(out, "kernel = \"/var/lib/xlab/guest/vmlinuz\"\n"), "%s", out);
+	cr_expect(strstr(out, "disk = [ \"phy:/dev/xlab/web,xvda,w\", "
+			      "\"phy:/dev/xlab/web-swap,xvdb,w\" ]\n"), "%s", out);
+	cr_expect(strstr(out, "vif = [ \"mac=42:83:a1:29:66:8e,bridge=xenbr0\" ]\n"), "%s", out);
+	cr_expect(strstr(out, "xlab.ip=10.84.0.77/24 xlab.gw=10.84.0.1"), "%s", out);
+	cr_expect(strstr(out, "on_crash = \"preserve\"\n"), "%s", out);
+	cr_assert_eq(xlab(&lout, &lerr, "guest", "list", "hands", NULL), 0, "%s", lerr);
+	cr_expect_null(strstr(lout, "\nweb "), "%s", lout);
+}
+
+Test(guest_cli, from_xl_refusals)
+{
+	_cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL, *e3 = NULL;
+	_cleanup_free_ char *pci = xlcfg_path("pci.cfg"), *crash = xlcfg_path("on-crash.cfg");
+	_cleanup_free_ char *want = xasprintf("%s:3: key 'pci' is not supported by xlab guests",
+					      pci);
+
+	cr_expect_eq(xlab(&o1, &e1, "guest", "create", "hands", "web", "--host", "h1",
+			  "--from-xl", pci, "--dry-run", NULL), 2);
+	cr_expect(strstr(e1, want), "%s", e1);
+	cr_expect_eq(xlab(&o2, &e2, "guest", "create", "hands", "web", "--host", "h1",
+			  "--from-xl", crash, "xl.on_crash=restart", "xl.on_crash=destroy",
+			  "--dry-run", NULL), 2);
+	cr_expect(strstr(e2, "xl key 'on_crash' is given twice"), "%s", e2);
+	cr_expect_eq(xlab(&o3, &e3, "guest", "create", "hands", "web", "--host", "h1",
+			  "--from-xl", "/nonexistent/web.cfg", "--dry-run", NULL), 1);
+	cr_expect(strstr(e3, "/nonexistent/web.cfg"), "%s", e3);
+}
