@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clirun.h"
 #include "db.h"
-#include "spawn.h"
 #include "util.h"
 
 static char home[] = "/tmp/xlab-guest-cli-XXXXXX";
@@ -53,31 +53,7 @@ static void teardown(void)
 	free(home_env);
 }
 
-/* Runs xlab ARGS...; returns its exit status with stdout/stderr in out/err. */
-static int xlab(char **out, char **err, ...)
-{
-	const char *bin = getenv("XLAB_BIN");
-	char *argv[16] = { (char *)(bin ? bin : "xlab") };
-	char *env[] = { home_env, NULL };
-	struct spawn_opts o = { .capture_stdout = true, .capture_stderr = true, .env_add = env,
-				.timeout_ms = 30000 };
-	struct spawn_result r;
-	struct xerr e = { 0 };
-	va_list ap;
-	size_t n = 1;
-	int status;
-
-	va_start(ap, err);
-	for (char *a; (a = va_arg(ap, char *)) && n < 15;)
-		argv[n++] = a;
-	va_end(ap);
-	cr_assert_eq(spawn_run(argv, &o, &r, &e), 0, "%s", e.msg);
-	*out = xstrdup(r.out ? r.out : "");
-	*err = xstrdup(r.err ? r.err : "");
-	status = r.status;
-	spawn_result_free(&r);
-	return status;
-}
+#define xlab(out, err, ...) cli_run((char *[]){ home_env, NULL }, out, err, __VA_ARGS__)
 
 TestSuite(guest_cli, .init = setup, .fini = teardown);
 

@@ -5,11 +5,11 @@
 #include <json-c/json.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "clirun.h"
 #include "db.h"
 #include "spawn.h"
 #include "util.h"
@@ -83,36 +83,7 @@ static void teardown(void)
 
 TestSuite(report_cli, .init = setup, .fini = teardown, .timeout = 60);
 
-/* Runs xlab ARGS... with env (NULL-terminated, XLAB_HOME added); returns
- * its exit status with stdout/stderr in out/err. */
-static int xlab_env(char **env_extra, char **out, char **err, ...)
-{
-	const char *bin = getenv("XLAB_BIN");
-	char *argv[16] = { (char *)(bin ? bin : "xlab") };
-	char *env[4] = { home_env, NULL };
-	struct spawn_opts o = { .capture_stdout = true, .capture_stderr = true, .env_add = env,
-				.timeout_ms = 30000 };
-	struct spawn_result r;
-	struct xerr e = { 0 };
-	va_list ap;
-	size_t n = 1;
-	int status;
-
-	for (size_t i = 0; env_extra && env_extra[i] && i < 2; i++)
-		env[i + 1] = env_extra[i];
-	va_start(ap, err);
-	for (char *a; (a = va_arg(ap, char *)) && n < 15;)
-		argv[n++] = a;
-	va_end(ap);
-	cr_assert_eq(spawn_run(argv, &o, &r, &e), 0, "%s", e.msg);
-	*out = xstrdup(r.out ? r.out : "");
-	*err = xstrdup(r.err ? r.err : "");
-	status = r.status;
-	spawn_result_free(&r);
-	return status;
-}
-
-#define xlab(out, err, ...) xlab_env(NULL, out, err, __VA_ARGS__, NULL)
+#define xlab(out, err, ...) cli_run((char *[]){ home_env, NULL }, out, err, __VA_ARGS__, NULL)
 
 static bool have_gnuplot(void)
 {
@@ -255,11 +226,11 @@ Test(report_cli, plot_compare)
 
 Test(report_cli, plot_errors)
 {
-	char *no_path[] = { "PATH=/nonexistent", NULL };
+	char *no_path[] = { home_env, "PATH=/nonexistent", NULL };
 	_cleanup_free_ char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
 	_cleanup_free_ char *out3 = NULL, *err3 = NULL, *svg = NULL;
 
-	cr_assert_eq(xlab_env(no_path, &out, &err, "report", "1", "--plot", plot_dir, NULL), 1,
+	cr_assert_eq(cli_run(no_path, &out, &err, "report", "1", "--plot", plot_dir, NULL), 1,
 		     "%s", err);
 	cr_assert(strstr(err, "gnuplot not found: apt install gnuplot-nox"), "%s", err);
 	svg = xasprintf("%s/run1-pingpong.svg", plot_dir);
