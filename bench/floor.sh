@@ -61,8 +61,9 @@ t_ssh=$(date +%s.%N)
   mkfs.ext4 -q -F -d /tmp/fg1 /dev/xlab/fg1
   xl create -p /etc/xen/xlab/fg1.cfg >/dev/null"
 ( timeout 300 "${ssh_[@]}" -tt xl console fg1 2>/dev/null | grep -m1 -a "XLAB-GUEST-UP fg1" >/dev/null ) &
-sleep 1
-"${ssh_[@]}" xl unpause fg1
+# xl console shows only what comes after it attached: unpause once it runs
+# (a fixed sleep lost the marker under TCG and waited out the timeout).
+"${ssh_[@]}" 'until pgrep -f "xl console fg1" >/dev/null; do sleep 0.1; done; sleep 0.5; xl unpause fg1'
 wait
 t_guest=$(date +%s.%N)
 cleanup

@@ -9,7 +9,7 @@ if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
     -Db_lundef=false >build-fuzz.setup.log 2>&1 || { cat build-fuzz.setup.log; exit 1; }
 fi
-ninja -C build-fuzz tests/fuzz/fuzz-spec tests/fuzz/fuzz-agent_proto >build-fuzz.ninja.log 2>&1 || { tail -40 build-fuzz.ninja.log; exit 1; }
+ninja -C build-fuzz tests/fuzz/fuzz-spec tests/fuzz/fuzz-agent_proto tests/fuzz/fuzz-xlcfg >build-fuzz.ninja.log 2>&1 || { tail -40 build-fuzz.ninja.log; exit 1; }
 rc=0
 for h in build-fuzz/tests/fuzz/fuzz-*; do
   [ -f "$h" ] && [ -x "$h" ] || continue
