@@ -265,18 +265,23 @@ fail:
 	return -1;
 }
 
+static struct sshc *sshc_wrap(ssh_session s, const char *addr)
+{
+	struct sshc *c = xcalloc(1, sizeof(*c));
+
+	c->s = s;
+	c->addr = xstrdup(addr);
+	return c;
+}
+
 int sshc_connect(const struct sshc_target *t, struct sshc **out, struct xerr *e)
 {
 	enum conn_fail fail;
 	ssh_session s;
-	struct sshc *c;
 
 	if (session_open(t, t->connect_timeout_ms, &s, &fail, e) < 0)
 		return -1;
-	c = xcalloc(1, sizeof(*c));
-	c->s = s;
-	c->addr = xstrdup(t->addr);
-	*out = c;
+	*out = sshc_wrap(s, t->addr);
 	return 0;
 }
 
@@ -290,15 +295,20 @@ void sshc_free(struct sshc *c)
 	free(c);
 }
 
-int sshc_probe(const struct sshc_target *t, int timeout_ms, struct xerr *e)
+int sshc_probe(const struct sshc_target *t, int timeout_ms, struct sshc **keep,
+	       struct xerr *e)
 {
 	enum conn_fail fail;
 	struct xerr why = { 0 };
 	ssh_session s;
 
 	if (session_open(t, timeout_ms, &s, &fail, &why) == 0) {
-		ssh_disconnect(s);
-		ssh_free(s);
+		if (keep) {
+			*keep = sshc_wrap(s, t->addr);
+		} else {
+			ssh_disconnect(s);
+			ssh_free(s);
+		}
 		return 1;
 	}
 	if (fail == CONN_NOT_YET)

@@ -25,8 +25,11 @@ int sshc_connect(const struct sshc_target *t, struct sshc **out, struct xerr *e)
 void sshc_free(struct sshc *c);
 /* 1: sshd answered with the pinned key and accepted the lab key; 0: not yet
  * (refused, unreachable, timed out: keep waiting); -1: will never work
- * (wrong host key, auth refused) with e set. */
-int sshc_probe(const struct sshc_target *t, int timeout_ms, struct xerr *e);
+ * (wrong host key, auth refused) with e set. With keep, a 1 leaves the
+ * authenticated session there for the caller: under TCG a handshake costs
+ * seconds, and the caller's next step wants one. */
+int sshc_probe(const struct sshc_target *t, int timeout_ms, struct sshc **keep,
+	       struct xerr *e);
 
 /* Runs argv (quoted for the remote shell by sshc, never by callers) and
  * collects its output; *status is the exit status (-1 if none). out/err may be NULL. */

@@ -356,7 +356,8 @@ static void serial_tail(const char *path, char *out, size_t outsz)
 	out[n > 0 ? n : 0] = '\0';
 }
 
-static int host_wait_ready(struct up_ctx *ctx, struct host_work *w, struct xerr *e)
+static int host_wait_ready(struct up_ctx *ctx, struct host_work *w, struct sshc **conn,
+			   struct xerr *e)
 {
 	const struct plan_host *ph = w->ph;
 	_cleanup_free_ char *pub = host_key_path(ph, ".pub");
@@ -366,7 +367,7 @@ static int host_wait_ready(struct up_ctx *ctx, struct host_work *w, struct xerr 
 
 	lab_host_target(&ctx->dirs, ph->ip, pub, &t);
 	while (!interrupted) {
-		int r = sshc_probe(&t, 3000, e);
+		int r = sshc_probe(&t, 3000, conn, e);
 
 		if (r < 0)
 			return -1;
@@ -483,12 +484,13 @@ static void guest_record(struct up_ctx *ctx, const struct plan_guest *pg, const 
 	pthread_mutex_unlock(&ctx->run.mu);
 }
 
-/* Agent, storage and guests of one host, over one SSH session. */
-static int host_guests(struct up_ctx *ctx, struct host_work *w, struct xerr *e)
+/* Agent, storage and guests of one host, over one SSH session: the boot
+ * wait's, when it left one (taken over and freed here). */
+static int host_guests(struct up_ctx *ctx, struct host_work *w, struct sshc *c,
+		       struct xerr *e)
 {
 	const struct plan_host *ph = w->ph;
 	const char *name = ph->spec->name;
-	struct sshc *c = NULL;
 	struct agent *ag = NULL;
 	struct json_object *res = NULL;
 	struct step s;
@@ -496,7 +498,7 @@ static int host_guests(struct up_ctx *ctx, struct host_work *w, struct xerr *e)
 	int rc = -1;
 
 	step_begin(&s, &ctx->run, "agent.push", name);
-	if (step_end(&s, lab_host_connect(&ctx->dirs, name, ph->ip, &c, e) < 0 ? -1 :
+	if (step_end(&s, !c && lab_host_connect(&ctx->dirs, name, ph->ip, &c, e) < 0 ? -1 :
 			 agent_ensure(c, ctx->agent_path, &pushed, e), e) < 0)
 		goto out;
 	if (agent_open(c, ctx->agent_path, &ag, e) < 0)
@@ -545,18 +547,22 @@ static void *host_thread(void *arg)
 {
 	struct host_work *w = arg;
 	struct up_ctx *ctx = w->ctx;
+	struct sshc *conn = NULL;
 	struct step s;
 
 	step_begin(&s, &ctx->run, "host.boot", w->ph->spec->name);
-	w->rc = step_end(&s, host_wait_ready(ctx, w, &w->err), &w->err);
+	w->rc = step_end(&s, host_wait_ready(ctx, w, &conn, &w->err), &w->err);
 	if (w->rc == 0) {
 		struct xerr ignore = { 0 };
 
 		run_say(&ctx->run, w->ph->spec->name, "Xen dom0 ready at %s", w->ph->ip);
 		host_record(ctx, w, "up", &ignore);
-		if (!ctx->o->no_guests)
-			w->rc = host_guests(ctx, w, &w->err);
+		if (!ctx->o->no_guests) {
+			w->rc = host_guests(ctx, w, conn, &w->err);
+			conn = NULL;
+		}
 	}
+	sshc_free(conn);
 	/* A first host that never got to the shared VG must not leave the
 	 * others waiting for it. */
 	if (w->ph == &ctx->plan->hosts[0])

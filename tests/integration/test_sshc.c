@@ -183,9 +183,31 @@ Test(sshc, probe_waits_then_succeeds)
 	struct sshc_target t = target("client", "hostkey.pub");
 	struct xerr e = { 0 };
 
-	cr_assert_eq(sshc_probe(&t, 2000, &e), 0, "nobody listens yet: keep waiting");
+	cr_assert_eq(sshc_probe(&t, 2000, NULL, &e), 0, "nobody listens yet: keep waiting");
 	sshd_start();
-	cr_assert_eq(sshc_probe(&t, 5000, &e), 1, "%s", e.msg);
+	cr_assert_eq(sshc_probe(&t, 5000, NULL, &e), 1, "%s", e.msg);
+}
+
+/* `up` keeps the session its boot wait opened for the agent: it must be
+ * authenticated and usable as one from sshc_connect. */
+Test(sshc, probe_can_keep_the_session)
+{
+	struct sshc_target t = target("client", "hostkey.pub");
+	struct xerr e = { 0 };
+	struct sshc *c = NULL;
+	const char *argv[] = { "printf", "%s", "kept", NULL };
+	_cleanup_free_ char *out = NULL;
+	int status = -2;
+
+	cr_assert_eq(sshc_probe(&t, 2000, &c, &e), 0);
+	cr_assert_null(c, "no session while nobody listens");
+	sshd_start();
+	cr_assert_eq(sshc_probe(&t, 5000, &c, &e), 1, "%s", e.msg);
+	cr_assert_not_null(c);
+	cr_assert_eq(sshc_exec(c, argv, NULL, &status, &out, NULL, &e), 0, "%s", e.msg);
+	cr_assert_eq(status, 0);
+	cr_assert_str_eq(out, "kept");
+	sshc_free(c);
 }
 
 Test(sshc, wrong_host_key_is_fatal)
@@ -195,7 +217,7 @@ Test(sshc, wrong_host_key_is_fatal)
 	struct sshc *c = NULL;
 
 	sshd_start();
-	cr_assert_eq(sshc_probe(&t, 5000, &e), -1);
+	cr_assert_eq(sshc_probe(&t, 5000, NULL, &e), -1);
 	cr_assert_not_null(strstr(e.msg, "host key mismatch for 127.0.0.1: expected SHA256:"),
 			   "%s", e.msg);
 	cr_assert_not_null(strstr(e.msg, "otherhost.pub, got SHA256:"), "%s", e.msg);
@@ -216,7 +238,7 @@ Test(sshc, pinned_key_of_another_type_is_fatal)
 	cr_assert_eq(spawn_check(keygen_argv, &o, &r, &e), 0, "%s", e.msg);
 	spawn_result_free(&r);
 	sshd_start();
-	cr_assert_eq(sshc_probe(&t, 5000, &e), -1, "a server without that key type never fits");
+	cr_assert_eq(sshc_probe(&t, 5000, NULL, &e), -1, "a server without that key type never fits");
 	cr_assert_not_null(strstr(e.msg, "host key mismatch for 127.0.0.1"), "%s", e.msg);
 }
 
@@ -226,7 +248,7 @@ Test(sshc, unauthorized_key_is_fatal)
 	struct xerr e = { 0 };
 
 	sshd_start();
-	cr_assert_eq(sshc_probe(&t, 5000, &e), -1);
+	cr_assert_eq(sshc_probe(&t, 5000, NULL, &e), -1);
 	cr_assert_not_null(strstr(e.msg, "refused the key"), "%s", e.msg);
 }
 
