@@ -48,8 +48,11 @@ grub-mkrescue -o "$d/boot.iso" "$W/iso" 2>/dev/null
 virsh -q net-create "$W/net.xml" >/dev/null
 virsh -q create "$W/dom.xml" >/dev/null
 ssh_=(ssh -i "$W/id" -o UserKnownHostsFile="$W/known_hosts" -o StrictHostKeyChecking=yes
-  -o BatchMode=yes -o ConnectTimeout=2 root@10.86.0.10)
-until "${ssh_[@]}" true 2>/dev/null; do sleep 0.5; done
+  -o BatchMode=yes root@10.86.0.10)
+# Probe with a short timeout, as xlab does; the commands after it get a long
+# one (ConnectTimeout covers the banner, which a busy TCG dom0 sends late).
+until "${ssh_[@]}" -o ConnectTimeout=3 true 2>/dev/null; do sleep 0.5; done
+ssh_+=(-o ConnectTimeout=60)
 t_ssh=$(date +%s.%N)
 # The guest, as the seed does it by hand: PV, VG, LV, filesystem, xl create.
 "${ssh_[@]}" 'mkdir -p /etc/xen/xlab && cat >/etc/xen/xlab/fg1.cfg' <"$W/fg1.cfg"
@@ -60,11 +63,19 @@ t_ssh=$(date +%s.%N)
   mkdir -p /tmp/fg1/etc && echo '/dev/xvda / ext4 defaults 0 1' >/tmp/fg1/etc/fstab
   mkfs.ext4 -q -F -d /tmp/fg1 /dev/xlab/fg1
   xl create -p /etc/xen/xlab/fg1.cfg >/dev/null"
-( timeout 300 "${ssh_[@]}" -tt xl console fg1 2>/dev/null | grep -m1 -a "XLAB-GUEST-UP fg1" >/dev/null ) &
-# xl console shows only what comes after it attached: unpause once it runs
-# (a fixed sleep lost the marker under TCG and waited out the timeout).
-"${ssh_[@]}" 'until pgrep -f "xl console fg1" >/dev/null; do sleep 0.1; done; sleep 0.5; xl unpause fg1'
-wait
+# xl console shows only what comes after it attached: unpause once its
+# xenconsole runs, then wait for the marker in what it copied.
+timeout 300 "${ssh_[@]}" -tt xl console fg1 >"$W/console.log" 2>&1 </dev/null &
+con=$!
+"${ssh_[@]}" 'until pidof xenconsole >/dev/null; do sleep 0.1; done; xl unpause fg1'
+until grep -q -a "XLAB-GUEST-UP fg1" "$W/console.log"; do
+  if ! kill -0 "$con" 2>/dev/null; then
+    echo "floor: no marker from fg1; its console said:" >&2; tail -20 "$W/console.log" >&2
+    exit 1
+  fi
+  sleep 0.2
+done
+kill "$con" 2>/dev/null || true
 t_guest=$(date +%s.%N)
 cleanup
 rm -rf "$W"
