@@ -3,6 +3,7 @@
 # libvirtd running, image xen-4.17 in the store).
 #   bench/bench.sh            everything (about 15 minutes under TCG)
 #   bench/bench.sh --quick    only what boots no VM (tables 3b-5)
+#   bench/bench.sh --floor    only tables 1 and 3a (xlab against the floor)
 #   bench/bench.sh --class    also table 6: class up of 1, 2, 4 copies and a
 #                             reset (about 15 minutes more under TCG)
 # Lab traffic: set BENCH_NETNS=NS to run lab-facing commands inside a netns
@@ -12,8 +13,8 @@ cd "$(dirname "$0")/.."
 top=$PWD
 XLAB=$top/build/orchestrator/xlab
 AGENT=$top/build/agents/xlab-agent
-quick=0; class=0
-case "${1:-}" in --quick) quick=1 ;; --class) class=1 ;; esac
+quick=0; class=0; floor_only=0
+case "${1:-}" in --quick) quick=1 ;; --class) class=1 ;; --floor) floor_only=1 ;; esac
 ns=()
 [ -n "${BENCH_NETNS:-}" ] && ns=(ip netns exec "$BENCH_NETNS")
 W=$(mktemp -d /tmp/xlab-bench.XXXXXX)
@@ -37,7 +38,7 @@ echo "xlab benchmarks on $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $
 
 if [ $quick = 0 ]; then
   echo; echo "## 1. xlab against the floor (one host, one guest, same image and XML)"
-  floor=$("${ns[@]}" bash bench/floor.sh "$XLAB" "$home/images/xen-4.17" "$W/floor")
+  floor=$("${ns[@]}" bash bench/floor.sh "$XLAB" "$home/images/xen-4.17" "$W/floor" | tail -n 1)
   f_ssh=${floor#ssh_s=}; f_ssh=${f_ssh%% *}; f_guest=${floor##*guest_s=}
   spec_hosts bench1 10.87.0.0/24 1 1 >"$W/bench1.yaml"
   x down bench1 >/dev/null 2>&1 || true
@@ -72,6 +73,7 @@ print(max(s["duration_ms"] for s in r["steps"] if s["name"] == "agent.push"))')
   echo "agent.push when the agent is already there: ${push} ms (target <= 200 ms per host)"
   echo "controller peak RSS during up: $((rss / 1024)) MiB (target <= 30 MiB)"
   x down bench1 >/dev/null
+  [ $floor_only = 1 ] && exit 0
 
   echo; echo "## 2. parallel bring-up (hosts of 1 vCPU, no guests)"
   printf '%-6s %10s %14s\n' hosts wall "n x 1-host"
