@@ -101,34 +101,15 @@ static int set_rootfs(struct spec_guest *g, const struct kv *a, struct xerr *e)
 	return 0;
 }
 
-/* As the spec renders a scalar: a plain integer stays a number, anything
- * else becomes a double-quoted string with the escapes libxlu reads. */
 static int xl_render(const struct kv *a, const char *key, char **out, struct xerr *e)
 {
-	const char *v = a->value;
-	const char *digits = (*v == '-' || *v == '+') ? v + 1 : v;
 	struct buf b = { 0 };
+	int ch = spec_xl_scalar(&b, a->value, true);
 
-	if (*digits && strspn(digits, "0123456789") == strlen(digits) && strlen(v) < 19) {
-		*out = xstrdup(v);
-		return 0;
+	if (ch) {
+		buf_free(&b);
+		return bad(e, a, "xl key '%s' holds a control character (0x%02x)", key, ch);
 	}
-	buf_puts(&b, "\"");
-	for (const char *p = v; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		if (ch == '"' || ch == '\\') {
-			buf_printf(&b, "\\%c", ch);
-		} else if (ch == '\t') {
-			buf_puts(&b, "\\t");
-		} else if (ch < 0x20 || ch == 0x7f) {
-			buf_free(&b);
-			return bad(e, a, "xl key '%s' holds a control character (0x%02x)", key, ch);
-		} else {
-			buf_append(&b, p, 1);
-		}
-	}
-	buf_puts(&b, "\"");
 	*out = buf_steal(&b);
 	return 0;
 }

@@ -287,54 +287,45 @@ static const struct {
 	{ "vif", set_vifs },
 };
 
-/* As xl.cfg text again, the way spec_kv values are kept. */
+/* As xl.cfg text again, the way spec_kv values are kept; NULL when a
+ * value holds a control character xl.cfg cannot carry. */
 static char *render(const struct xlcfg_entry *en)
 {
 	struct buf b = { 0 };
+	int bad = 0;
 
 	if (en->type == XLCFG_NUMBER)
 		return xstrdup(en->value);
 	if (en->type == XLCFG_STRING) {
-		buf_puts(&b, "\"");
-		for (const char *p = en->value; *p; p++)
-			buf_printf(&b, (*p == '"' || *p == '\\') ? "\\%c" : "%c", *p);
-		buf_puts(&b, "\"");
-		return buf_steal(&b);
+		bad = spec_xl_scalar(&b, en->value, false);
+	} else {
+		buf_puts(&b, "[");
+		for (size_t i = 0; i < en->n_items && !bad; i++) {
+			buf_puts(&b, i ? ", " : " ");
+			bad = spec_xl_scalar(&b, en->items[i], false);
+		}
+		buf_puts(&b, en->n_items ? " ]" : "]");
 	}
-	buf_puts(&b, "[");
-	for (size_t i = 0; i < en->n_items; i++) {
-		buf_puts(&b, i ? ", \"" : " \"");
-		for (const char *p = en->items[i]; *p; p++)
-			buf_printf(&b, (*p == '"' || *p == '\\') ? "\\%c" : "%c", *p);
-		buf_puts(&b, "\"");
+	if (bad) {
+		buf_free(&b);
+		return NULL;
 	}
-	buf_puts(&b, en->n_items ? " ]" : "]");
 	return buf_steal(&b);
-}
-
-static bool has_control(const struct xlcfg_entry *en)
-{
-	const char *one[] = { en->value, NULL };
-	char *const *v = en->type == XLCFG_LIST ? en->items : (char *const *)one;
-
-	for (; *v; v++)
-		for (const unsigned char *p = (const unsigned char *)*v; *p; p++)
-			if (*p < 0x20 || *p == 0x7f)
-				return true;
-	return false;
 }
 
 /* Any other key goes into the config as it is, like `xl.KEY=VALUE`. */
 static int pass_through(const struct ctx *c, const struct xlcfg_entry *en)
 {
 	struct spec_guest *g = c->g;
+	char *value;
 
 	if (!spec_xl_key_valid(en->key))
 		return at(c, en->line, en->key, "not an xl.cfg key xlab passes on (a-z, 0-9, '_')");
-	if (has_control(en))
+	value = render(en);
+	if (!value)
 		return at(c, en->line, en->key, "the value holds a control character");
 	g->xl = xrealloc(g->xl, (g->n_xl + 1) * sizeof(*g->xl));
-	g->xl[g->n_xl++] = (struct spec_kv){ .key = xstrdup(en->key), .value = render(en),
+	g->xl[g->n_xl++] = (struct spec_kv){ .key = xstrdup(en->key), .value = value,
 					     .pos = { .line = en->line, .col = 1 } };
 	return 0;
 }

@@ -809,17 +809,14 @@ static bool xl_key_ok(const char *s)
 
 /* A scalar as xl.cfg text: a plain integer stays a number, anything else is
  * a double-quoted string with the escapes libxlu understands. */
-static bool xl_render_scalar(struct ctx *c, const char *key, const struct ynode *v,
-			     struct buf *b)
+int spec_xl_scalar(struct buf *b, const char *text, bool number_ok)
 {
-	if (!want_scalar(c, key, v, "a string, a number or a list"))
-		return false;
-	if (v->plain && is_int_text(v->text) && strlen(v->text) < 19) {
-		buf_puts(b, v->text);
-		return true;
+	if (number_ok && is_int_text(text) && strlen(text) < 19) {
+		buf_puts(b, text);
+		return 0;
 	}
 	buf_puts(b, "\"");
-	for (const char *p = v->text; *p; p++) {
+	for (const char *p = text; *p; p++) {
 		unsigned char ch = (unsigned char)*p;
 
 		if (ch == '"' || ch == '\\')
@@ -830,14 +827,28 @@ static bool xl_render_scalar(struct ctx *c, const char *key, const struct ynode 
 			buf_puts(b, "\\t");
 		else if (ch == '\r')
 			buf_puts(b, "\\r");
-		else if (ch < 0x20 || ch == 0x7f) {
-			diag(c, v->pos, NULL, "xl key '%s' holds a control character (0x%02x)",
-			     show(c, key), ch);
-			return false;
-		} else
+		else if (ch < 0x20 || ch == 0x7f)
+			return ch;
+		else
 			buf_append(b, p, 1);
 	}
 	buf_puts(b, "\"");
+	return 0;
+}
+
+static bool xl_render_scalar(struct ctx *c, const char *key, const struct ynode *v,
+			     struct buf *b)
+{
+	int bad;
+
+	if (!want_scalar(c, key, v, "a string, a number or a list"))
+		return false;
+	bad = spec_xl_scalar(b, v->text, v->plain);
+	if (bad) {
+		diag(c, v->pos, NULL, "xl key '%s' holds a control character (0x%02x)",
+		     show(c, key), bad);
+		return false;
+	}
 	return true;
 }
 

@@ -150,6 +150,12 @@ const struct spec_experiment *spec_find_experiment(const struct spec *s, const c
 bool spec_name_valid(const char *s);
 /* a-z, 0-9 and '_', not starting with a digit. */
 bool spec_xl_key_valid(const char *key);
+/* Appends text to b as an xl.cfg scalar: as it is when number_ok and it is
+ * a plain integer, else a double-quoted string with the escapes libxlu reads
+ * (\" \\ \n \t \r). Returns 0, or the first other control character, which
+ * xl.cfg cannot hold (b is then partly written: the caller drops it). */
+struct buf;
+int spec_xl_scalar(struct buf *b, const char *text, bool number_ok);
 /* The hint when xlab writes `key` itself (so it cannot be given), else NULL. */
 const char *spec_xl_key_owned(const char *key);
 

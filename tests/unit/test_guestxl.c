@@ -84,6 +84,24 @@ Test(guestxl, on_crash_passes_through)
 	guest_args_free(&g);
 }
 
+/* Passed-through values are written back as the spec writes xl keys: one
+ * quoting for all three paths (spec, KEY=VALUE, xl.cfg). */
+Test(guestxl, passed_through_values_keep_their_xl_form)
+{
+	const char *text = "on_crash = 'pre\"ser\\ve'\nmaxmem = 256\n"
+			   "cpus = [ \"0\", \"1-2\" ]\nseclabel = []\n";
+	struct spec_guest g;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(guest_args_init(&g, "web", "h1", &e), 0, "%s", e.msg);
+	cr_assert_eq(guest_xl_apply(&g, &env, "t.cfg", text, &e), 0, "%s", e.msg);
+	cr_expect_str_eq(xl_value(&g, "on_crash"), "\"pre\\\"ser\\\\ve\"");
+	cr_expect_str_eq(xl_value(&g, "maxmem"), "256");
+	cr_expect_str_eq(xl_value(&g, "cpus"), "[ \"0\", \"1-2\" ]");
+	cr_expect_str_eq(xl_value(&g, "seclabel"), "[]");
+	guest_args_free(&g);
+}
+
 Test(guestxl, command_line_overrides_the_file)
 {
 	char *args[] = { "memory=48M", "xl.on_crash=restart", "disk=1G", "swap=32M" };
