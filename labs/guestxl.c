@@ -157,21 +157,20 @@ static int set_cmdline(const struct ctx *c, const struct xlcfg_entry *en)
 static int disk_lv(const struct ctx *c, int line, const struct xl_disk *d, const char *lv)
 {
 	const char *vg = d->target + 5, *slash = strchr(vg, '/');
-	_cleanup_free_ char *want_lv = xasprintf("/dev/%s/%s", c->env->vg, lv);
+	_cleanup_free_ char *want_lv = xasprintf("/dev/%s/%s", c->env->vg, lv), *vg_name = NULL;
 
 	if (!slash || strchr(slash + 1, '/') || slash == vg)
 		return at(c, line, "disk", "'%s' is not a logical volume /dev/VG/LV", d->target);
-	if (c->env->shared_vg && !strncmp(vg, c->env->shared_vg, (size_t)(slash - vg)) &&
-	    strlen(c->env->shared_vg) == (size_t)(slash - vg))
+	vg_name = xstrndup(vg, (size_t)(slash - vg));
+	if (c->env->shared_vg && !strcmp(vg_name, c->env->shared_vg))
 		return at(c, line, "disk",
 			  "'%s' is on the lab's shared VG '%s': guests made by hand live on the "
 			  "hosts' VG '%s'; use %s",
 			  d->target, c->env->shared_vg, c->env->vg, want_lv);
-	if (strncmp(vg, c->env->vg, (size_t)(slash - vg)) ||
-	    strlen(c->env->vg) != (size_t)(slash - vg))
+	if (strcmp(vg_name, c->env->vg))
 		return at(c, line, "disk",
-			  "'%s' is not on the hosts' VG '%s' (the lab's hosts have no VG '%.*s')",
-			  d->target, c->env->vg, (int)(slash - vg), vg);
+			  "'%s' is not on the hosts' VG '%s' (the lab's hosts have no VG '%s')",
+			  d->target, c->env->vg, vg_name);
 	if (strcmp(d->target, want_lv))
 		return at(c, line, "disk",
 			  "'%s': xlab names the guest's %s LV after the guest: use %s (an LV "
