@@ -75,18 +75,54 @@ static int domain_destroy(const char *name, struct xerr *e)
 	return 0;
 }
 
-/* "busybox" is the image's stock tarball; anything else an absolute path. */
+/* debian-SUITE: the suite's name is lower-case letters only. */
+static bool debian_name(const char *rootfs)
+{
+	const char *suite = rootfs + strlen("debian-");
+
+	return !strcmp(rootfs, "debian") ||
+	       (!strncmp(rootfs, "debian-", 7) && *suite &&
+		strspn(suite, "abcdefghijklmnopqrstuvwxyz") == strlen(suite));
+}
+
+/* An image carries its own suite's Debian only: say which that is. */
+static int debian_missing(const char *rootfs, struct xerr *e)
+{
+	_cleanup_free_ char *link = agent_path(AGENT_GUEST_DIR "/debian.tar");
+	char have[256];
+	ssize_t n = readlink(link, have, sizeof(have) - 1);
+
+	if (n <= 0)
+		return xerr_set(e, AGENT_ENOENT,
+				"rootfs '%s': this dom0 image has no Debian root filesystem "
+				"(rebuild it with `xlab image build --force`)", rootfs);
+	have[n] = '\0';
+	have[strcspn(have, ".")] = '\0';
+	return xerr_set(e, AGENT_ENOENT,
+			"rootfs '%s': this dom0 image carries %s only; use rootfs: debian, or "
+			"put the guest on a host whose image is built from that suite",
+			rootfs, have);
+}
+
+/* Built-in names come from the image's guest kit; anything else is an
+ * absolute path in the dom0. */
 static int rootfs_resolve(const char *rootfs, char **tar, struct xerr *e)
 {
 	if (strcmp(rootfs, "busybox") == 0)
 		*tar = agent_path(AGENT_BUSYBOX_TAR);
+	else if (debian_name(rootfs))
+		*tar = agent_path(AGENT_GUEST_DIR "/%s.tar", rootfs);
 	else if (rootfs[0] == '/' && !strstr(rootfs, "/../") && !strstr(rootfs, "/./"))
 		*tar = xstrdup(rootfs);
 	else
 		return xerr_set(e, AGENT_EINVAL,
-				"rootfs '%s' is neither \"busybox\" nor an absolute tar path", rootfs);
+				"rootfs '%s' is neither \"busybox\", \"debian[-SUITE]\" nor an "
+				"absolute tar path", rootfs);
 	if (!path_exists(*tar)) {
-		xerr_set(e, AGENT_ENOENT, "rootfs tarball %s does not exist in dom0", *tar);
+		if (debian_name(rootfs))
+			debian_missing(rootfs, e);
+		else
+			xerr_set(e, AGENT_ENOENT, "rootfs tarball %s does not exist in dom0", *tar);
 		free(*tar);
 		*tar = NULL;
 		return -1;
@@ -108,25 +144,87 @@ static bool has_filesystem(const char *dev)
 	return yes;
 }
 
+/* A directory of the unpacked tree, made if missing. A tarball's entries
+ * could be symlinks leading out of the tree into the dom0: refused. */
+static int tree_dir(const char *tree, const char *rel, int mode, struct xerr *e)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s", tree, rel);
+	struct stat st;
+
+	for (char *p = path + strlen(tree) + 1;; p++) {
+		bool last = !*p;
+
+		if (*p != '/' && !last)
+			continue;
+		*p = '\0';
+		if (lstat(path, &st) < 0) {
+			if (errno != ENOENT || mkdir(path, mode) < 0)
+				return xerr_errno(e, AGENT_EFAIL, "cannot make %s", path);
+		} else if (!S_ISDIR(st.st_mode)) {
+			return xerr_set(e, AGENT_EINVAL, "the rootfs's /%s is not a directory",
+					path + strlen(tree) + 1);
+		}
+		if (last)
+			return 0;
+		*p = '/';
+	}
+}
+
+static int tree_write(const char *tree, const char *dir, const char *file, const char *text,
+		      int mode, struct xerr *e)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s/%s", tree, dir, file);
+
+	if (tree_dir(tree, dir, 0755, e) < 0)
+		return -1;
+	return file_write_atomic(path, text, strlen(text), mode, e);
+}
+
 /* The guest names its disk xvda, whatever the dom0 calls the LV. */
 static int tree_write_fstab(const char *tree, bool swap, struct xerr *e)
 {
 	const char *text = swap ? GUEST_FSTAB GUEST_FSTAB_SWAP : GUEST_FSTAB;
-	_cleanup_free_ char *etc = xasprintf("%s/etc", tree);
-	_cleanup_free_ char *fstab = xasprintf("%s/etc/fstab", tree);
-	struct stat st;
 
-	if (mkdir_p(etc, 0755, e) < 0)
+	return tree_write(tree, "etc", "fstab", text, 0644, e);
+}
+
+/* A root filesystem with an SSH server (the Debian ones) gets its own host
+ * key, made here so xlab can pin it, and the lab's key: the dom0's own
+ * authorized_keys, which xlab wrote. */
+static int tree_ssh_setup(const char *tree, const char *name, char **host_pub,
+			  struct xerr *e)
+{
+	_cleanup_free_ char *sshd = xasprintf("%s/usr/sbin/sshd", tree);
+	_cleanup_free_ char *key = NULL, *pub = NULL, *comment = NULL, *auth = NULL;
+	_cleanup_free_ char *auth_path = agent_path("/root/.ssh/authorized_keys");
+	struct spawn_result r;
+	size_t len;
+
+	*host_pub = NULL;
+	if (!path_exists(sshd))
+		return 0;
+	if (tree_dir(tree, "etc/ssh", 0755, e) < 0 || tree_dir(tree, "root/.ssh", 0700, e) < 0)
 		return -1;
-	/* A tarball's etc could be a symlink leading out of the tree. */
-	if (lstat(etc, &st) < 0 || !S_ISDIR(st.st_mode))
-		return xerr_set(e, AGENT_EINVAL, "the rootfs's /etc is not a directory");
-	return file_write_atomic(fstab, text, strlen(text), 0644, e);
+	key = xasprintf("%s/etc/ssh/ssh_host_ed25519_key", tree);
+	pub = xasprintf("%s.pub", key);
+	comment = xasprintf("root@%s", name);
+	unlink(key);
+	unlink(pub);
+	if (agent_cmd((char *[]){ "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment,
+				  "-f", key, NULL },
+		      0, 60, &r, e) < 0)
+		return xerr_prefix(e, "making the guest's host key");
+	spawn_result_free(&r);
+	if (file_read_all(pub, 4096, host_pub, &len, e) < 0 ||
+	    file_read_all(auth_path, 1 << 20, &auth, &len, e) < 0)
+		return -1;
+	return tree_write(tree, "root/.ssh", "authorized_keys", auth, 0600, e);
 }
 
 static int rootfs_make(const char *name, const char *tar, const char *dev, bool swap,
-		       struct xerr *e)
+		       char **host_pub, struct xerr *e)
 {
+	_cleanup_free_ char *hostname = xasprintf("%s\n", name);
 	_cleanup_free_ char *tmp = agent_path(AGENT_TMP_DIR);
 	_cleanup_free_ char *tree = NULL;
 	struct spawn_result r;
@@ -136,13 +234,16 @@ static int rootfs_make(const char *name, const char *tar, const char *dev, bool 
 	if (mkdir_p(tmp, 0700, e) < 0)
 		return -1;
 	tree = xasprintf("%s/%s.XXXXXX", tmp, name);
-	if (!mkdtemp(tree))
+	/* The tree's root becomes the guest's /, which everyone must traverse. */
+	if (!mkdtemp(tree) || chmod(tree, 0755) < 0)
 		return xerr_errno(e, AGENT_EFAIL, "cannot make a directory in %s", tmp);
 	if (agent_cmd((char *[]){ "tar", "--numeric-owner", "-xf", (char *)tar, "-C", tree, NULL },
 		      0, 600, &r, e) < 0)
 		goto out;
 	spawn_result_free(&r);
-	if (tree_write_fstab(tree, swap, e) < 0)
+	if (tree_write_fstab(tree, swap, e) < 0 ||
+	    tree_write(tree, "etc", "hostname", hostname, 0644, e) < 0 ||
+	    tree_ssh_setup(tree, name, host_pub, e) < 0)
 		goto out;
 	if (agent_cmd((char *[]){ "mkfs.ext4", "-q", "-F", "-d", tree, (char *)dev, NULL }, 0,
 		      900, &r, e) < 0)
@@ -266,6 +367,7 @@ static struct json_object *already(int64_t domid)
 int op_guest_create(struct json_object *args, struct json_object **result, struct xerr *e)
 {
 	_cleanup_free_ char *tar = NULL, *cfg_path = NULL, *dev = NULL, *log = NULL;
+	_cleanup_free_ char *host_pub = NULL;
 	struct json_object *lvs, *row, *r;
 	struct guest_args g;
 	int64_t domid;
@@ -293,7 +395,7 @@ int op_guest_create(struct json_object *args, struct json_object **result, struc
 	if (!*dev)
 		return xerr_set(e, AGENT_EFAIL, "logical volume %s/%s has no path", g.vg, g.name);
 	made_fs = created || !has_filesystem(dev);
-	if (made_fs && rootfs_make(g.name, tar, dev, g.swap > 0, e) < 0)
+	if (made_fs && rootfs_make(g.name, tar, dev, g.swap > 0, &host_pub, e) < 0)
 		return xerr_prefix(e, "guest '%s'", g.name);
 	if (g.swap && swap_make(g.vg, g.name, g.swap, e) < 0)
 		return xerr_prefix(e, "swap of guest '%s'", g.name);
@@ -309,6 +411,8 @@ int op_guest_create(struct json_object *args, struct json_object **result, struc
 	json_object_object_add(r, "fs_made", json_object_new_boolean(made_fs));
 	json_object_object_add(r, "cfg", json_object_new_string(cfg_path));
 	json_object_object_add(r, "console_log", json_object_new_string(log));
+	if (host_pub)
+		json_object_object_add(r, "ssh_host_key", json_object_new_string(host_pub));
 	*result = r;
 	return 0;
 }

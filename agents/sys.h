@@ -15,7 +15,9 @@
 #define AGENT_TMP_DIR "/var/lib/xlab-agent/tmp"
 #define AGENT_CFG_DIR "/etc/xen/xlab"
 #define AGENT_LOG_DIR "/var/log/xlab"
-#define AGENT_BUSYBOX_TAR "/var/lib/xlab/guest/busybox.tar"
+/* The image's guest kit: busybox.tar, debian-SUITE.tar and debian.tar. */
+#define AGENT_GUEST_DIR "/var/lib/xlab/guest"
+#define AGENT_BUSYBOX_TAR AGENT_GUEST_DIR "/busybox.tar"
 
 /* $XLAB_AGENT_PREFIX + the formatted absolute path: lets tests run the ops
  * that only touch files inside a scratch directory. */

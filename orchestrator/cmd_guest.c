@@ -103,7 +103,7 @@ static int guest_make(struct labview *v, const struct create_opts *o, struct xer
 	guest_record(v, pg, "creating");
 	step_begin(&s, &r, "guest.create", pg->spec->name);
 	if (step_end(&s, labview_agent(v, o->host, &c, &ag, e) < 0 ? -1 :
-			 guest_agent_create(ag, pg, v->spec->vg, e), e) < 0) {
+			 guest_agent_create(ag, pg, v->spec->vg, &v->ls.dirs, e), e) < 0) {
 		guest_record(v, pg, "failed");
 		goto out;
 	}
@@ -275,6 +275,8 @@ static int guest_rm(int argc, char **argv, struct xerr *e)
 	rc = step_end(&s, agent_destroy(&v, g, e), e);
 	if (rc == 0)
 		rc = db_guest_delete(v.ls.db, v.ls.lab, g->name, e);
+	if (rc == 0)
+		rc = guest_host_key_forget(&v.ls.dirs, g->name, e);
 	if (rc == 0)
 		run_say(&r, g->name, "removed from %s: domain, logical volume and config", g->host);
 	run_end(&r, rc == 0 ? "ok" : "failed", rc == 0 ? NULL : e->msg);

@@ -1,11 +1,46 @@
 #include "guest_agent.h"
 
 #include <stdint.h>
+#include <string.h>
 
 #include "util.h"
 
+char *guest_host_key_path(const struct lab_dirs *d, const char *name)
+{
+	return xasprintf("%s/guests/%s/ssh_host_ed25519_key.pub", d->dir, name);
+}
+
+int guest_host_key_forget(const struct lab_dirs *d, const char *name, struct xerr *e)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/guests/%s", d->dir, name);
+
+	return rm_rf(dir, e);
+}
+
+/* A guest whose filesystem was kept (re-up) keeps its key: nothing comes. */
+static int host_key_keep(const struct lab_dirs *d, const char *name, struct json_object *res,
+			 struct xerr *e)
+{
+	_cleanup_free_ char *path = guest_host_key_path(d, name);
+	_cleanup_free_ char *dir = xstrdup(path);
+	struct json_object *v;
+	const char *key;
+
+	if (!json_object_object_get_ex(res, "ssh_host_key", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return 0;
+	key = json_object_get_string(v);
+	if (strncmp(key, "ssh-ed25519 ", 12) != 0 || strchr(key, '\n') != strrchr(key, '\n'))
+		return xerr_set(e, XLAB_EXIT_FAIL, "guest '%s': the agent sent no ed25519 host key",
+				name);
+	*strrchr(dir, '/') = '\0';
+	if (mkdir_p(dir, 0755, e) < 0)
+		return -1;
+	return file_write_atomic(path, key, strlen(key), 0644, e);
+}
+
 int guest_agent_create(struct agent *ag, const struct plan_guest *pg, const char *vg,
-		       struct xerr *e)
+		       const struct lab_dirs *d, struct xerr *e)
 {
 	struct json_object *a = json_object_new_object(), *res = NULL;
 	int rc;
@@ -19,6 +54,8 @@ int guest_agent_create(struct agent *ag, const struct plan_guest *pg, const char
 		json_object_object_add(a, "swap_bytes",
 				       json_object_new_int64((int64_t)pg->spec->swap));
 	rc = agent_call(ag, "guest.create", a, &res, e);
+	if (rc == 0)
+		rc = host_key_keep(d, pg->spec->name, res, e);
 	json_object_put(res);
 	return rc;
 }

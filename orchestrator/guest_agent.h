@@ -4,15 +4,22 @@
 #define XLAB_GUEST_AGENT_H
 
 #include "agent_client.h"
+#include "lab.h"
 #include "plan.h"
 
 /* What a guest's console prints when its init is up: "XLAB-GUEST-UP NAME". */
 #define GUEST_MARKER "XLAB-GUEST-UP"
 #define GUEST_BOOT_TIMEOUT_S 300
 
-/* guest.create of pg on volume group vg: LV, root filesystem, xl config, domain. */
+/* guest.create of pg on volume group vg: LV, root filesystem, xl config,
+ * domain. A guest with an SSH server gets a host key made by the agent: it
+ * is pinned in the lab's directory (guest_host_key_path) for `xlab ssh`. */
 int guest_agent_create(struct agent *ag, const struct plan_guest *pg, const char *vg,
-		       struct xerr *e);
+		       const struct lab_dirs *d, struct xerr *e);
+/* xlab_home()/labs/LAB/guests/NAME/ssh_host_ed25519_key.pub */
+char *guest_host_key_path(const struct lab_dirs *d, const char *name);
+/* Forgets a removed guest's key and its directory. */
+int guest_host_key_forget(const struct lab_dirs *d, const char *name, struct xerr *e);
 /* guest.wait_console until the guest's marker; the error names the marker. */
 int guest_agent_wait(struct agent *ag, const char *name, struct xerr *e);
 

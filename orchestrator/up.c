@@ -459,7 +459,7 @@ static int guest_create(struct up_ctx *ctx, struct agent *ag, const struct plan_
 	if (pg->spec->shared)
 		pthread_mutex_lock(&ctx->shared_mu);
 	rc = guest_agent_create(ag, pg, pg->spec->shared ? ctx->spec->shared_vg : ctx->spec->vg,
-				e);
+				&ctx->dirs, e);
 	if (pg->spec->shared)
 		pthread_mutex_unlock(&ctx->shared_mu);
 	return rc;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Working a running lab by hand, on one bring-up: a guest made from the
 # command line, a disk hot-plugged into the VG and removed again, a volume
-# grown while its guest runs; then down leaves nothing.
+# grown while its guest runs, a guest adopted from an xl.cfg, a Debian guest
+# answering SSH; then down leaves nothing.
 . "$(dirname "$0")/lib.sh"
 spec=$SRC/tests/e2e/data/hands.yaml
 lab=hands
@@ -97,6 +98,24 @@ check "its console shows its marker" \
   bash -c '"$0" guest console hands fromxl | grep -q "XLAB-GUEST-UP fromxl"' "$XLAB"
 check "guest rm fromxl" "$XLAB" guest rm "$lab" fromxl
 check "its LV is gone" bash -c '! "$0" ssh hands h1 -- lvs --noheadings -o lv_name xlab | grep -q fromxl' "$XLAB"
+# A Debian guest: a real root filesystem whose sshd has a host key xlab
+# pinned, reached with `xlab ssh` from the controller; its swap is on.
+t=$SECONDS
+if "$XLAB" guest create "$lab" deb --host h1 rootfs=debian memory=256M disk=512M swap=32M; then
+  ok "guest create rootfs=debian boots in $((SECONDS - t)) s"
+else bad "guest create rootfs=debian"; fi
+check "its console says sshd is up" \
+  bash -c '"$0" guest console hands deb | grep -q "XLAB-SSHD-UP deb"' "$XLAB"
+out=$("$XLAB" ssh "$lab" deb -- cat /etc/os-release /etc/hostname /proc/swaps 2>&1 | tr -d '\r') || true
+echo "$out"
+check "xlab ssh answers from the guest: Debian bookworm" grep -q '^VERSION_CODENAME=bookworm' <<<"$out"
+check "its hostname is its name" grep -qx deb <<<"$out"
+check "its swap is in /proc/swaps" grep -q '^/dev/xvdb ' <<<"$out"
+rc=0; out=$("$XLAB" guest create "$lab" tx --host h1 rootfs=debian-trixie 2>&1) || rc=$?
+check "rootfs=debian-trixie on a bookworm image is refused" test "$rc" -ne 0
+check "naming what the image carries" grep -q "carries debian-bookworm only" <<<"$out"
+check "guest rm deb" "$XLAB" guest rm "$lab" deb
+check "its pinned host key goes with it" test ! -e "$HOME_DIR/labs/hands/guests/deb"
 "$XLAB" guest create "$lab" left --host h1 >/dev/null || bad "guest create left"
 check "xlab down" "$XLAB" down "$lab"
 check "down forgets hand-made guests" bash -c '! "$0" guest list hands | grep -q "^left "' "$XLAB"
