@@ -1,7 +1,9 @@
 #!/bin/sh
-# Init of xlab's built-in busybox guest: bring up the address given on the
-# kernel command line (xlab.ip=A.B.C.D/N, xlab.gw=, xlab.name=), say so on the
-# console, then stay up so the guest answers ping and can be migrated.
+# Init of xlab's guests (the built-in busybox one and the Debian root
+# filesystems, which have no init system): bring up the address given on the
+# kernel command line (xlab.ip=A.B.C.D/N, xlab.gw=, xlab.name=), start sshd
+# where there is one, say so on the console, then stay up so the guest answers
+# ping and can be migrated.
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 
 # Busybox here has no mountpoint applet; the initrd may have moved /dev in.
@@ -22,7 +24,8 @@ for arg in $cmdline; do
 	xlab.name=*) name=${arg#xlab.name=} ;;
 	esac
 done
-hostname "$name"
+# Debian trixie has no hostname(1) in minbase.
+echo "$name" >/proc/sys/kernel/hostname
 
 ip link set lo up
 # xen-netfront creates eth0 asynchronously: give it a few seconds.
@@ -40,10 +43,21 @@ fi
 # A second disk is the guest's swap (`swap:` in the spec).
 [ -b /dev/xvdb ] && swapon /dev/xvdb && echo "XLAB-SWAP-ON /dev/xvdb"
 
+# A Debian guest: the agent wrote its host key and the lab's authorized key.
+if [ -x /usr/sbin/sshd ]; then
+	mkdir -p /run/sshd
+	/usr/sbin/sshd && echo "XLAB-SSHD-UP $name"
+fi
+
+# A guest with a framebuffer (vnc: true) says who it is on it: fbcon shows
+# tty1 once xen-fbfront is up.
+[ -c /dev/tty1 ] && printf '\033[2J\033[Hxlab guest %s\n%s\n' "$name" "$ip" >/dev/tty1 2>/dev/null
+
 # The kernel gave init the console (hvc0 with console=hvc0).
 echo "XLAB-GUEST-UP $name"
 
-trap 'sync; poweroff -f' TERM USR1 USR2
+# Debian minbase has no poweroff(8): sysrq powers off as well.
+trap 'sync; poweroff -f 2>/dev/null || echo o >/proc/sysrq-trigger' TERM USR1 USR2
 while :; do
 	wait
 	sleep 1

@@ -11,7 +11,6 @@
 #include "subnet.h"
 #include "util.h"
 
-#define ROOTFS_KINDS ".tar, .tar.gz, .tgz, .tar.xz, .tar.zst"
 
 struct kv {
 	const char *arg; /* the whole argument, for messages */
@@ -79,23 +78,10 @@ static int set_ip(struct spec_guest *g, const struct kv *a, struct xerr *e)
 	return 0;
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n > m && !strcmp(s + n - m, suffix);
-}
-
 static int set_rootfs(struct spec_guest *g, const struct kv *a, struct xerr *e)
 {
-	static const char *const tarballs[] = { ".tar", ".tar.gz", ".tgz", ".tar.xz", ".tar.zst" };
-	bool ok = !strcmp(a->value, "busybox");
-
-	for (size_t i = 0; i < ARRAY_SIZE(tarballs) && !ok; i++)
-		ok = ends_with(a->value, tarballs[i]);
-	if (!ok)
-		return bad(e, a, "'rootfs' must be 'busybox' or a path to a tarball (" ROOTFS_KINDS
-			   "), not '%s'", a->value);
+	if (!spec_rootfs_valid(a->value))
+		return bad(e, a, "'rootfs' must be " SPEC_ROOTFS_KINDS ", not '%s'", a->value);
 	free(g->rootfs);
 	g->rootfs = xstrdup(a->value);
 	return 0;
@@ -145,12 +131,23 @@ static int set_xl(struct spec_guest *g, const struct kv *a, struct xerr *e)
 	return 0;
 }
 
+static int set_vnc(struct spec_guest *g, const struct kv *a, struct xerr *e)
+{
+	if (strcmp(a->value, "true") && strcmp(a->value, "false"))
+		return bad(e, a, "'vnc' must be true or false, not '%s'", a->value);
+	g->vnc = !strcmp(a->value, "true");
+	return 0;
+}
+
+#define KEYS "memory, disk, vcpus, ip, rootfs, swap, vnc, xl.KEY"
+
 static const struct {
 	const char *key;
 	int (*set)(struct spec_guest *g, const struct kv *a, struct xerr *e);
 } keys[] = {
 	{ "memory", set_size }, { "disk", set_size },	  { "vcpus", set_vcpus },
 	{ "ip", set_ip },	{ "rootfs", set_rootfs }, { "swap", set_size },
+	{ "vnc", set_vnc },
 };
 
 static int apply_one(struct spec_guest *g, const char *arg, char **seen, size_t n_seen,
@@ -161,8 +158,7 @@ static int apply_one(struct spec_guest *g, const char *arg, char **seen, size_t 
 	struct kv a = { .arg = arg, .key = key, .value = eq ? eq + 1 : NULL };
 
 	if (!eq || eq == arg)
-		return bad(e, &a, "expected KEY=VALUE (keys: memory, disk, vcpus, ip, rootfs, "
-				  "swap, xl.KEY)");
+		return bad(e, &a, "expected KEY=VALUE (keys: " KEYS ")");
 	if (!*a.value)
 		return bad(e, &a, "'%s' needs a value", key);
 	if (!strncmp(key, "xl.", 3))
@@ -175,9 +171,7 @@ static int apply_one(struct spec_guest *g, const char *arg, char **seen, size_t 
 			return keys[i].set(g, &a, e);
 	if (!strcmp(key, "name") || !strcmp(key, "host"))
 		return bad(e, &a, "'%s' is given as `xlab guest create LAB NAME --host HOST`", key);
-	return bad(e, &a, "unknown key '%s' (keys: memory, disk, vcpus, ip, rootfs, swap, "
-		   "xl.KEY)",
-		   key);
+	return bad(e, &a, "unknown key '%s' (keys: " KEYS ")", key);
 }
 
 int guest_args_init(struct spec_guest *g, const char *name, const char *host, struct xerr *e)

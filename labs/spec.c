@@ -563,19 +563,27 @@ static bool ends_with(const char *s, const char *suffix)
 	return a > b && !strcmp(s + a - b, suffix);
 }
 
-static bool check_rootfs(struct ctx *c, const char *key, const struct ynode *v)
+bool spec_rootfs_valid(const char *s)
 {
+	static const char *const names[] = { "busybox", "debian", "debian-bookworm",
+					     "debian-trixie" };
 	static const char *const tarballs[] = { ".tar", ".tar.gz", ".tgz", ".tar.xz", ".tar.zst" };
 
-	if (!strcmp(v->text, "busybox"))
-		return true;
-	for (size_t i = 0; i < ARRAY_SIZE(tarballs); i++)
-		if (ends_with(v->text, tarballs[i]))
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (!strcmp(s, names[i]))
 			return true;
-	diag(c, v->pos, NULL,
-	     "'%s' must be 'busybox' or a path to a tarball (.tar, .tar.gz, .tgz, .tar.xz, "
-	     ".tar.zst), not '%s'",
-	     key, show(c, v->text));
+	for (size_t i = 0; i < ARRAY_SIZE(tarballs); i++)
+		if (ends_with(s, tarballs[i]))
+			return true;
+	return false;
+}
+
+static bool check_rootfs(struct ctx *c, const char *key, const struct ynode *v)
+{
+	if (spec_rootfs_valid(v->text))
+		return true;
+	diag(c, v->pos, NULL, "'%s' must be " SPEC_ROOTFS_KINDS ", not '%s'", key,
+	     show(c, v->text));
 	return false;
 }
 
@@ -795,6 +803,7 @@ static const struct {
 	{ "vif", "xlab wires the guest to the lab network; use 'ip' for its address" },
 	{ "extra", "xlab sets the kernel command line" },
 	{ "root", "xlab sets the root device" },
+	{ "vfb", "use the guest's 'vnc: true'" },
 };
 
 static bool xl_key_ok(const char *s)
@@ -945,6 +954,18 @@ static void read_guest_storage(struct ctx *c, const struct ynode *k, const struc
 	g->shared = !strcmp(v->text, "shared");
 }
 
+static void read_bool(struct ctx *c, const char *key, const struct ynode *v, bool *out);
+
+static void read_guest_vnc(struct ctx *c, const struct ynode *k, const struct ynode *v,
+			   void *base)
+{
+	struct spec_guest *g = base;
+
+	(void)k;
+	g->vnc_pos = v->pos;
+	read_bool(c, "vnc", v, &g->vnc);
+}
+
 static const struct field guest_fields[] = {
 	{ "name", F_STR, AT(struct spec_guest, name), POS(struct spec_guest, pos),
 	  REQUIRED | NO_DEFAULT, .check = check_name },
@@ -961,6 +982,7 @@ static const struct field guest_fields[] = {
 	{ "xl", F_FN, 0, NOPOS, NO_DEFAULT, .fn = read_xl },
 	{ "storage", F_FN, 0, NOPOS, .fn = read_guest_storage },
 	{ "swap", F_SIZE, AT(struct spec_guest, swap), POS(struct spec_guest, swap_pos) },
+	{ "vnc", F_FN, 0, NOPOS, .fn = read_guest_vnc },
 };
 
 static const struct field test_fields[] = {
@@ -1009,7 +1031,8 @@ static void guest_init(struct ctx *c, struct spec_guest *g)
 				  .vcpus = c->guest_tpl.vcpus,
 				  .rootfs = xstrdup(c->guest_tpl.rootfs),
 				  .shared = c->guest_tpl.shared,
-				  .swap = c->guest_tpl.swap };
+				  .swap = c->guest_tpl.swap,
+				  .vnc = c->guest_tpl.vnc };
 }
 
 /* A list block: a sequence of mappings, each read through `t`. */

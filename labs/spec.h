@@ -57,6 +57,8 @@ struct spec_guest {
 	struct spec_pos storage_pos;
 	uint64_t swap; /* `swap:` bytes of a second LV made swap (xvdb), 0 none */
 	struct spec_pos swap_pos;
+	bool vnc; /* `vnc: true`: a framebuffer served on the dom0's loopback */
+	struct spec_pos vnc_pos;
 };
 
 struct spec_test {
@@ -148,6 +150,11 @@ const struct spec_experiment *spec_find_experiment(const struct spec *s, const c
 /* The spec's rules, for guests made outside a spec file (`xlab guest create`). */
 #define SPEC_MAX_VCPUS 64
 bool spec_name_valid(const char *s);
+/* A guest's rootfs: a built-in name or a path to a tarball in the dom0. */
+bool spec_rootfs_valid(const char *s);
+#define SPEC_ROOTFS_KINDS                                                                      \
+	"'busybox', 'debian' (the image's Debian), 'debian-bookworm', 'debian-trixie' or a "   \
+	"path to a tarball (.tar, .tar.gz, .tgz, .tar.xz, .tar.zst)"
 /* a-z, 0-9 and '_', not starting with a digit. */
 bool spec_xl_key_valid(const char *key);
 /* Appends text to b as an xl.cfg scalar: as it is when number_ok and it is

@@ -27,7 +27,7 @@
 #include "version.h"
 
 /* Bump when the build steps change in a way the inputs below do not show. */
-#define RECIPE_VERSION "xlab-image-recipe 1"
+#define RECIPE_VERSION "xlab-image-recipe 2"
 #define ROOT_FS_SIZE "4G"
 
 struct recipe {
@@ -40,11 +40,18 @@ static const struct recipe recipes[] = {
 	{ "xen-4.20", "trixie" },
 };
 
-/* No systemd: /sbin/xlab-init is PID 1. */
+/* No systemd: /sbin/xlab-init is PID 1. qemu-system-xen is the device
+ * model libxl starts for a guest's framebuffer (`vnc: true`). */
 static const char *const dom0_packages[] = {
 	"xen-system-amd64", "linux-image-amd64", "lvm2", "openssh-server", "iproute2",
 	"busybox-static", "e2fsprogs", "kmod", "tar", "procps", "iputils-ping",
+	"qemu-system-xen",
 };
+
+/* `rootfs: debian` guests: what a lab needs (an address, an SSH server) and
+ * no init system; guest-init.sh is their /sbin/init. The dom0's kernel and
+ * the guest initrd boot them, so they carry no kernel either. */
+static const char *const guest_debian_packages[] = { "openssh-server", "iproute2" };
 
 /* Dependencies (virtio_ring, failover, jbd2, ...) come from modules.dep;
  * ext4 finds crc32c through the crypto API, hence the explicit entry. */
@@ -252,6 +259,8 @@ static void recipe_hash(struct build *b)
 		buf_printf(&in, "dom0-module=%s\n", dom0_initrd_modules[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(guest_initrd_modules); i++)
 		buf_printf(&in, "guest-module=%s\n", guest_initrd_modules[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(guest_debian_packages); i++)
+		buf_printf(&in, "guest-package=%s\n", guest_debian_packages[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(scripts); i++)
 		buf_printf(&in, "script=%s %zu\n%s", scripts[i], strlen(b->script_text[i]),
 			   b->script_text[i]);
@@ -320,40 +329,47 @@ static char *debian_mirror(void)
 
 /* ---- phase 1: mmdebstrap ---- */
 
-static int bootstrap(struct build *b, struct xerr *e)
+/* A minbase Debian of the recipe's suite with packages, into dir. */
+static int mmdebstrap_run(struct build *b, const char *const *packages, size_t n,
+			  const char *dir, const char *mirror, struct xerr *e)
 {
-	_cleanup_free_ char *mirror = debian_mirror();
 	struct buf inc = { 0 };
-	_cleanup_free_ char *include = NULL, *what = NULL;
+	_cleanup_free_ char *include = NULL;
 	/* The kernel's postinst would build Debian's 40 MB initramfs: xlab
 	 * makes its own small one. */
 	char *env[] = { "INITRD=No", NULL };
-	int rc;
 
 	buf_puts(&inc, "--include=");
-	for (size_t i = 0; i < ARRAY_SIZE(dom0_packages); i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (i)
 			buf_puts(&inc, ",");
-		buf_puts(&inc, dom0_packages[i]);
+		buf_puts(&inc, packages[i]);
 	}
 	include = buf_steal(&inc);
+	char *argv[] = {
+		"mmdebstrap", "--verbose", "--variant=minbase", "--mode=root", include,
+		"--dpkgopt=path-exclude=/usr/share/man/*",
+		"--dpkgopt=path-exclude=/usr/share/locale/*",
+		"--dpkgopt=path-exclude=/usr/share/doc/*",
+		"--dpkgopt=path-include=/usr/share/doc/*/copyright",
+		"--aptopt=Acquire::Retries \"3\"",
+		(char *)b->r->suite, (char *)dir, (char *)mirror, NULL,
+	};
+
+	if (run_logged(b, argv, env, e) < 0)
+		return xerr_prefix(e, "bootstrapping Debian %s (see %s)", b->r->suite, b->log_path);
+	return 0;
+}
+
+static int bootstrap(struct build *b, struct xerr *e)
+{
+	_cleanup_free_ char *mirror = debian_mirror();
+	_cleanup_free_ char *what = NULL;
+
 	what = xasprintf("mmdebstrap %s from %s (log: %s)", b->r->suite, mirror, b->log_path);
 	phase_begin(b, "bootstrap", what);
-	{
-		char *argv[] = {
-			"mmdebstrap", "--verbose", "--variant=minbase", "--mode=root", include,
-			"--dpkgopt=path-exclude=/usr/share/man/*",
-			"--dpkgopt=path-exclude=/usr/share/locale/*",
-			"--dpkgopt=path-exclude=/usr/share/doc/*",
-			"--dpkgopt=path-include=/usr/share/doc/*/copyright",
-			"--aptopt=Acquire::Retries \"3\"",
-			(char *)b->r->suite, b->tree, mirror, NULL,
-		};
-
-		rc = run_logged(b, argv, env, e);
-	}
-	if (rc < 0)
-		return xerr_prefix(e, "bootstrapping Debian %s (see %s)", b->r->suite, b->log_path);
+	if (mmdebstrap_run(b, dom0_packages, ARRAY_SIZE(dom0_packages), b->tree, mirror, e) < 0)
+		return -1;
 	return phase_end(b, e);
 }
 
@@ -374,16 +390,22 @@ static int copy_file(const char *from, const char *to, int mode, struct xerr *e)
 	return file_write_atomic(to, data, len, mode, e);
 }
 
-static int tree_write(const struct build *b, const char *rel, const char *data, int mode,
+static int root_write(const char *root, const char *rel, const char *data, int mode,
 		      struct xerr *e)
 {
-	_cleanup_free_ char *p = tree_path(b, rel);
+	_cleanup_free_ char *p = xasprintf("%s/%s", root, rel);
 	_cleanup_free_ char *dir = xstrdup(p);
 
 	*strrchr(dir, '/') = '\0';
 	if (mkdir_p(dir, 0755, e) < 0)
 		return -1;
 	return file_write_atomic(p, data, strlen(data), mode, e);
+}
+
+static int tree_write(const struct build *b, const char *rel, const char *data, int mode,
+		      struct xerr *e)
+{
+	return root_write(b->tree, rel, data, mode, e);
 }
 
 /* One match of a glob inside the tree (e.g. boot/xen-*-amd64.gz). */
@@ -886,6 +908,22 @@ static int lvm_conf_set(const struct build *b, const char *const keys[], size_t 
 	}
 }
 
+/* openssh-server's postinst made keys: no image may carry a secret. */
+static int host_keys_drop(const char *root, struct xerr *e)
+{
+	_cleanup_free_ char *pattern = xasprintf("%s/etc/ssh/ssh_host_*", root);
+	glob_t g = { 0 };
+	int rc = 0;
+
+	if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0)
+		for (size_t i = 0; i < g.gl_pathc && rc == 0; i++)
+			if (unlink(g.gl_pathv[i]) < 0)
+				rc = xerr_errno(e, XLAB_EXIT_FAIL, "cannot remove %s",
+						g.gl_pathv[i]);
+	globfree(&g);
+	return rc;
+}
+
 static int ssh_configure(const struct build *b, struct xerr *e)
 {
 	static const char conf[] =
@@ -895,18 +933,9 @@ static int ssh_configure(const struct build *b, struct xerr *e)
 		"PasswordAuthentication no\n"
 		"KbdInteractiveAuthentication no\n"
 		"UseDNS no\n";
-	_cleanup_free_ char *pattern = tree_path(b, "etc/ssh/ssh_host_*");
-	glob_t g = { 0 };
 
-	/* openssh-server's postinst made keys: no image may carry a secret. */
-	if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0)
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			if (unlink(g.gl_pathv[i]) < 0) {
-				globfree(&g);
-				return xerr_errno(e, XLAB_EXIT_FAIL, "cannot remove %s",
-						  g.gl_pathv[i]);
-			}
-	globfree(&g);
+	if (host_keys_drop(b->tree, e) < 0)
+		return -1;
 	return tree_write(b, "etc/ssh/sshd_config.d/xlab.conf", conf, 0644, e);
 }
 
@@ -933,6 +962,46 @@ static int customize(struct build *b, struct xerr *e)
 	g_tar = xasprintf("%s/busybox.tar", guest);
 	if (copy_file(vmlinuz, g_vmlinuz, 0644, e) < 0 || guest_initrd_make(b, g_initrd, e) < 0 ||
 	    guest_tar_make(b, g_tar, e) < 0)
+		return -1;
+	return phase_end(b, e);
+}
+
+/* ---- phase 2b: the Debian guest root filesystem ---- */
+
+/* The agent writes each guest's host key and the lab's authorized key. */
+static const char guest_sshd_conf[] =
+	"# xlab: the host key is made per guest by xlab-agent, pinned by xlab.\n"
+	"HostKey /etc/ssh/ssh_host_ed25519_key\n"
+	"PermitRootLogin prohibit-password\n"
+	"PasswordAuthentication no\n"
+	"KbdInteractiveAuthentication no\n"
+	"UseDNS no\n";
+
+/* var/lib/xlab/guest/debian-SUITE.tar in the dom0 tree, and debian.tar
+ * naming it: built with the image so a guest costs no download. */
+static int guest_debian(struct build *b, struct xerr *e)
+{
+	_cleanup_free_ char *mirror = debian_mirror();
+	_cleanup_free_ char *dir = xasprintf("%s/guest-debian", b->tmp_dir);
+	_cleanup_free_ char *file = xasprintf("debian-%s.tar", b->r->suite);
+	_cleanup_free_ char *tar = xasprintf("%s/var/lib/xlab/guest/%s", b->tree, file);
+	_cleanup_free_ char *link = tree_path(b, "var/lib/xlab/guest/debian.tar");
+	_cleanup_free_ char *what = xasprintf("mmdebstrap %s minbase + openssh-server, iproute2",
+					      b->r->suite);
+	char *pack[] = { "tar", "--numeric-owner", "-C", dir, "-cf", tar, ".", NULL };
+
+	phase_begin(b, "guest-debian", what);
+	if (mmdebstrap_run(b, guest_debian_packages, ARRAY_SIZE(guest_debian_packages), dir,
+			   mirror, e) < 0)
+		return -1;
+	if (root_write(dir, "sbin/init", script(b, "guest-init.sh"), 0755, e) < 0 ||
+	    host_keys_drop(dir, e) < 0 ||
+	    root_write(dir, "etc/ssh/sshd_config.d/xlab.conf", guest_sshd_conf, 0644, e) < 0 ||
+	    run_logged(b, pack, NULL, e) < 0)
+		return xerr_prefix(e, "making %s", file);
+	if (symlink(file, link) < 0)
+		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot link %s", link);
+	if (remove_tree(dir, e) < 0)
 		return -1;
 	return phase_end(b, e);
 }
@@ -1155,7 +1224,8 @@ static int build_run(struct build *b, struct xerr *e)
 
 	if (mkdir_p(b->tmp_dir, 0755, e) < 0)
 		return -1;
-	if (bootstrap(b, e) < 0 || customize(b, e) < 0 || boot_files(b, e) < 0)
+	if (bootstrap(b, e) < 0 || customize(b, e) < 0 || guest_debian(b, e) < 0 ||
+	    boot_files(b, e) < 0)
 		goto out;
 	if (facts_read(b, &f, e) < 0 || root_disk(b, e) < 0 || manifest_write(b, &f, e) < 0)
 		goto out;

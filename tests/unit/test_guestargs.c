@@ -56,6 +56,23 @@ Test(guestargs, defaults_are_the_specs)
 	guest_args_free(&g);
 }
 
+Test(guestargs, debian_rootfs_names)
+{
+	static const char *const names[] = { "debian", "debian-bookworm", "debian-trixie" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		struct spec_guest g;
+		struct xerr e = { 0 };
+		_cleanup_free_ char *arg = xasprintf("rootfs=%s", names[i]);
+		char *args[] = { arg };
+
+		cr_assert_eq(guest_args_init(&g, "web", "h1", &e), 0);
+		cr_assert_eq(guest_args_apply(&g, args, 1, &e), 0, "%s: %s", arg, e.msg);
+		cr_expect_str_eq(g.rootfs, names[i]);
+		guest_args_free(&g);
+	}
+}
+
 Test(guestargs, good_values)
 {
 	struct spec_guest g;
@@ -82,9 +99,9 @@ Test(guestargs, good_values)
 Test(guestargs, bad_values_name_the_argument)
 {
 	refused("memory", "argument 'memory': expected KEY=VALUE (keys: memory, disk, vcpus, ip, "
-			  "rootfs, swap, xl.KEY)");
+			  "rootfs, swap, vnc, xl.KEY)");
 	refused("=1", "argument '=1': expected KEY=VALUE (keys: memory, disk, vcpus, ip, rootfs, "
-		      "swap, xl.KEY)");
+		      "swap, vnc, xl.KEY)");
 	refused("memory=", "argument 'memory=': 'memory' needs a value");
 	refused("memory=12X", "argument 'memory=12X': 'memory': invalid size suffix in '12X' "
 			      "(use K, M, G or T)");
@@ -94,11 +111,13 @@ Test(guestargs, bad_values_name_the_argument)
 	refused("vcpus=0", "argument 'vcpus=0': 'vcpus' must be between 1 and 64, not 0");
 	refused("ip=10.84.0", "argument 'ip=10.84.0': '10.84.0' is not an IPv4 address like "
 			      "10.80.0.60 (ip)");
-	refused("rootfs=debian", "argument 'rootfs=debian': 'rootfs' must be 'busybox' or a path "
-				 "to a tarball (.tar, .tar.gz, .tgz, .tar.xz, .tar.zst), not "
-				 "'debian'");
+	refused("rootfs=ubuntu", "argument 'rootfs=ubuntu': 'rootfs' must be 'busybox', 'debian' "
+				 "(the image's Debian), 'debian-bookworm', 'debian-trixie' or a "
+				 "path to a tarball (.tar, .tar.gz, .tgz, .tar.xz, .tar.zst), not "
+				 "'ubuntu'");
 	refused("colour=red", "argument 'colour=red': unknown key 'colour' (keys: memory, disk, "
-			      "vcpus, ip, rootfs, swap, xl.KEY)");
+			      "vcpus, ip, rootfs, swap, vnc, xl.KEY)");
+	refused("vnc=yes", "argument 'vnc=yes': 'vnc' must be true or false, not 'yes'");
 	refused("host=h2", "argument 'host=h2': 'host' is given as `xlab guest create LAB NAME "
 			   "--host HOST`");
 	refused("xl.Bad=1", "argument 'xl.Bad=1': 'Bad' is not an xl.cfg key (a-z, 0-9 and '_')");
