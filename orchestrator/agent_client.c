@@ -3,8 +3,11 @@
 #include "agent_client.h"
 
 #include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "sha256.h"
 #include "util.h"
@@ -58,42 +61,46 @@ int agent_local_path(char **path, struct xerr *e)
 			installed);
 }
 
-/* The remote digest, or "" when there is no agent there yet. */
-static int remote_sha256(struct sshc *c, const char *remote, char out[SHA256_HEX_LEN + 1],
-			 struct xerr *e)
+static bool stat_same(const struct stat *a, const struct stat *b)
 {
-	const char *argv[] = { "sha256sum", remote, NULL };
-	_cleanup_free_ char *stdout_text = NULL;
-	int status;
-
-	out[0] = '\0';
-	if (sshc_exec(c, argv, NULL, &status, &stdout_text, NULL, e) < 0)
-		return xerr_prefix(e, "checking the agent");
-	if (status == 0 && strlen(stdout_text) >= SHA256_HEX_LEN) {
-		memcpy(out, stdout_text, SHA256_HEX_LEN);
-		out[SHA256_HEX_LEN] = '\0';
-		if (!sha256_hex_valid(out))
-			out[0] = '\0';
-	}
-	return 0;
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-int agent_ensure(struct sshc *c, const char *local, bool *pushed, struct xerr *e)
+/* The digest of the agent we would push, hashed once per process: every
+ * host thread of an up opens an agent from the same file. Keyed by what stat
+ * says too, so a binary rebuilt under the same path is hashed again. */
+static int local_sha256(const char *path, char out[SHA256_HEX_LEN + 1], struct xerr *e)
 {
-	const char *remote = agent_remote_path();
-	char want[SHA256_HEX_LEN + 1], have[SHA256_HEX_LEN + 1];
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static struct {
+		char path[PATH_MAX];
+		struct stat st;
+		char hex[SHA256_HEX_LEN + 1];
+	} cache;
+	struct stat st;
+	int rc = 0;
 
-	*pushed = false;
-	if (sha256_file_hex(local, want, e) < 0)
-		return xerr_prefix(e, "agent");
-	if (remote_sha256(c, remote, have, e) < 0)
-		return -1;
-	if (strcmp(want, have) == 0)
-		return 0;
-	if (sshc_put(c, local, remote, 0755, e) < 0)
-		return xerr_prefix(e, "pushing the agent");
-	*pushed = true;
-	return 0;
+	if (stat(path, &st) < 0)
+		return xerr_errno(e, XLAB_EXIT_FAIL, "agent: cannot stat %s", path);
+	pthread_mutex_lock(&mu);
+	if (strcmp(cache.path, path) == 0 && stat_same(&cache.st, &st)) {
+		memcpy(out, cache.hex, sizeof(cache.hex));
+		goto out;
+	}
+	rc = sha256_file_hex(path, out, e);
+	if (rc < 0) {
+		xerr_prefix(e, "agent");
+		goto out;
+	}
+	if (strlen(path) < sizeof(cache.path)) {
+		memcpy(cache.path, path, strlen(path) + 1);
+		cache.st = st;
+		memcpy(cache.hex, out, sizeof(cache.hex));
+	}
+out:
+	pthread_mutex_unlock(&mu);
+	return rc;
 }
 
 static char *request_line(int64_t id, const char *op, struct json_object *args)
@@ -183,53 +190,103 @@ static int agent_start(struct sshc *c, struct agent **out, struct xerr *e)
 	return 0;
 }
 
-/* 0: speaks our protocol; -1 with e naming what it speaks instead. */
-static int agent_hello(struct agent *ag, struct xerr *e)
+/* What an agent says of itself. */
+struct hello {
+	int proto;
+	char version[32];
+	/* "" when the agent could not hash its own binary. */
+	char sha256[SHA256_HEX_LEN + 1];
+};
+
+static int agent_hello(struct agent *ag, struct hello *h, struct xerr *e)
 {
 	struct json_object *res = NULL, *v;
-	int proto = -1;
 
+	*h = (struct hello){ .proto = -1 };
 	if (agent_call(ag, "hello", NULL, &res, e) < 0)
 		return -1;
 	if (json_object_object_get_ex(res, "proto", &v))
-		proto = json_object_get_int(v);
-	if (proto != AGENT_PROTO)
-		xerr_set(e, XLAB_EXIT_FAIL,
-			 "agent protocol mismatch: xlab %s speaks v%d, the agent at %s (version %s) "
-			 "speaks v%d",
-			 XLAB_VERSION, AGENT_PROTO, agent_remote_path(),
-			 obj_str(res, "version", "unknown"), proto);
+		h->proto = json_object_get_int(v);
+	snprintf(h->version, sizeof(h->version), "%s", obj_str(res, "version", "unknown"));
+	snprintf(h->sha256, sizeof(h->sha256), "%s", obj_str(res, "sha256", ""));
+	if (!sha256_hex_valid(h->sha256))
+		h->sha256[0] = '\0';
 	json_object_put(res);
-	return proto == AGENT_PROTO ? 0 : -1;
+	return 0;
 }
 
-int agent_open(struct sshc *c, const char *local, struct agent **out, struct xerr *e)
+/* pushed: the local file we pushed before this hello, or NULL. */
+static int proto_mismatch(const struct hello *h, const char *pushed, struct xerr *e)
+{
+	return xerr_set(e, XLAB_EXIT_FAIL,
+			"agent protocol mismatch: xlab %s speaks v%d, the agent at %s (version %s) "
+			"speaks v%d%s%s",
+			XLAB_VERSION, AGENT_PROTO, agent_remote_path(), h->version, h->proto,
+			pushed ? " even after pushing " : "", pushed ? pushed : "");
+}
+
+/* Starts the agent just pushed and checks that it is the one pushed. */
+static int agent_start_pushed(struct sshc *c, const char *local, const char *want,
+			      struct agent **out, struct xerr *e)
 {
 	struct agent *ag = NULL;
-	struct xerr first = { 0 };
-	bool pushed = false;
+	struct hello h;
 
 	if (agent_start(c, &ag, e) < 0)
-		return -1;
-	if (agent_hello(ag, &first) == 0)
-		goto ok;
-	agent_close(steal_ptr(ag));
-	/* Missing or stale: push ours once and try again. */
-	if (agent_ensure(c, local, &pushed, e) < 0)
-		return -1;
-	if (!pushed) {
-		*e = first;
-		return -1;
+		return xerr_prefix(e, "after pushing the agent");
+	if (agent_hello(ag, &h, e) < 0) {
+		xerr_prefix(e, "after pushing the agent");
+		goto fail;
 	}
-	if (agent_start(c, &ag, e) < 0)
-		return -1;
-	if (agent_hello(ag, e) < 0) {
-		agent_close(ag);
-		return -1;
+	if (h.proto != AGENT_PROTO) {
+		proto_mismatch(&h, local, e);
+		goto fail;
 	}
-ok:
+	/* No digest: it could not read itself; that does not make it another agent. */
+	if (h.sha256[0] && strcmp(h.sha256, want) != 0) {
+		xerr_set(e, XLAB_EXIT_FAIL,
+			 "the agent at %s has sha256 %s just after %s (sha256 %s) was pushed",
+			 agent_remote_path(), h.sha256, local, want);
+		goto fail;
+	}
 	*out = ag;
 	return 0;
+fail:
+	agent_close(ag);
+	return -1;
+}
+
+int agent_open(struct sshc *c, const char *local, struct agent **out, bool *pushed,
+	       struct xerr *e)
+{
+	char want[SHA256_HEX_LEN + 1];
+	struct xerr ignore = { 0 };
+	struct agent *ag = NULL;
+	struct hello h;
+	int rc;
+
+	if (pushed)
+		*pushed = false;
+	if (local_sha256(local, want, e) < 0)
+		return -1;
+	/* The common case costs one exec channel: the agent there is ours. */
+	if (agent_start(c, &ag, e) < 0)
+		return -1;
+	rc = agent_hello(ag, &h, &ignore);
+	if (rc == 0 && h.proto == AGENT_PROTO && strcmp(h.sha256, want) == 0) {
+		*out = ag;
+		return 0;
+	}
+	agent_close(ag);
+	/* Our very binary speaking another protocol: pushing it again cannot help. */
+	if (rc == 0 && strcmp(h.sha256, want) == 0)
+		return proto_mismatch(&h, NULL, e);
+	/* Missing (its hello failed), another build, or one that cannot hash itself. */
+	if (sshc_put(c, local, agent_remote_path(), 0755, e) < 0)
+		return xerr_prefix(e, "pushing the agent");
+	if (pushed)
+		*pushed = true;
+	return agent_start_pushed(c, local, want, out, e);
 }
 
 void agent_close(struct agent *ag)

@@ -1,6 +1,6 @@
-/* The controller's side of the agent protocol: push xlab-agent into a dom0
- * when its sha256 differs, run it on an exec channel, one JSON request per
- * line, one JSON response per line. */
+/* The controller's side of the agent protocol: run xlab-agent in a dom0 on
+ * an exec channel, pushing ours first when the one there reports another
+ * sha256; one JSON request per line, one JSON response per line. */
 #ifndef XLAB_AGENT_CLIENT_H
 #define XLAB_AGENT_CLIENT_H
 
@@ -17,10 +17,11 @@ struct agent;
 
 /* The static agent binary next to xlab (build tree) or installed; $XLAB_AGENT overrides. */
 int agent_local_path(char **path, struct xerr *e);
-/* Pushes the agent unless the remote sha256 already matches; *pushed says which. */
-int agent_ensure(struct sshc *c, const char *local, bool *pushed, struct xerr *e);
-/* Starts the agent and checks its protocol version (re-pushing once on mismatch). */
-int agent_open(struct sshc *c, const char *local, struct agent **out, struct xerr *e);
+/* Starts the agent there; when its hello reports another protocol or another
+ * sha256 than local's (or it does not start), pushes local, starts it again
+ * and checks it. *pushed (pushed may be NULL) says whether it pushed. */
+int agent_open(struct sshc *c, const char *local, struct agent **out, bool *pushed,
+	       struct xerr *e);
 /* Sends {"v":1,"id":N,"op":op,"args":args} (args consumed, may be NULL); on
  * {"ok":true,"result":R} sets *result (caller puts it); on {"ok":false,"error":
  * {"code","message"}} returns -1 with the agent's message. */

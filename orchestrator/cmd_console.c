@@ -126,7 +126,7 @@ static int guest_console(const struct labstate *ls, const struct db_guest *g, bo
 		rc = sshc_exec_interactive(c, argv, &status, e);
 		goto out;
 	}
-	if (agent_local_path(&local, e) < 0 || agent_open(c, local, &ag, e) < 0)
+	if (agent_local_path(&local, e) < 0 || agent_open(c, local, &ag, NULL, e) < 0)
 		goto out;
 	a = json_object_new_object();
 	json_object_object_add(a, "name", json_object_new_string(g->name));

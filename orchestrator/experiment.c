@@ -113,7 +113,7 @@ static int conn_get(struct exp_ctx *x, const struct plan_host *ph, struct agent 
 		if (!x->agent_path && agent_local_path(&x->agent_path, e) < 0)
 			return -1;
 		if (lab_host_connect(&x->dirs, ph->spec->name, ph->ip, &c->ssh, e) < 0 ||
-		    agent_open(c->ssh, x->agent_path, &c->ag, e) < 0)
+		    agent_open(c->ssh, x->agent_path, &c->ag, NULL, e) < 0)
 			return xerr_prefix(e, "host '%s'", ph->spec->name);
 	}
 	if (!c->trusted) {

@@ -28,7 +28,7 @@ static int conn_get(struct conn *conns, const struct plan *p, const struct plan_
 		return -1;
 	if (lab_host_connect(d, ph->spec->name, ph->ip, &conns[i].ssh, e) < 0)
 		return -1;
-	if (agent_open(conns[i].ssh, local, &conns[i].agent, e) < 0)
+	if (agent_open(conns[i].ssh, local, &conns[i].agent, NULL, e) < 0)
 		return -1;
 	*ag = conns[i].agent;
 	return 0;

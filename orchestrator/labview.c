@@ -118,7 +118,7 @@ int labview_agent(const struct labview *v, const char *host, struct sshc **c, st
 		return labstate_no_such(&v->ls, "host", host, e);
 	if (agent_local_path(&local, e) < 0 || lab_host_connect(&v->ls.dirs, h->name, h->ip, c, e) < 0)
 		return -1;
-	if (agent_open(*c, local, ag, e) < 0) {
+	if (agent_open(*c, local, ag, NULL, e) < 0) {
 		sshc_free(*c);
 		*c = NULL;
 		return -1;

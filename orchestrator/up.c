@@ -497,12 +497,15 @@ static int host_guests(struct up_ctx *ctx, struct host_work *w, struct sshc *c,
 	bool pushed = false;
 	int rc = -1;
 
+	/* The step is the agent's start: its hello says whether a push was needed. */
 	step_begin(&s, &ctx->run, "agent.push", name);
-	if (step_end(&s, !c && lab_host_connect(&ctx->dirs, name, ph->ip, &c, e) < 0 ? -1 :
-			 agent_ensure(c, ctx->agent_path, &pushed, e), e) < 0)
+	rc = !c && lab_host_connect(&ctx->dirs, name, ph->ip, &c, e) < 0 ? -1 :
+		agent_open(c, ctx->agent_path, &ag, &pushed, e);
+	if (rc == 0 && !pushed)
+		step_skip(&s, "the agent there is ours (same sha256)");
+	else if (step_end(&s, rc, e) < 0)
 		goto out;
-	if (agent_open(c, ctx->agent_path, &ag, e) < 0)
-		goto out;
+	rc = -1;
 	if (shared_wait(ctx, ph, e) < 0)
 		goto out;
 	step_begin(&s, &ctx->run, "storage.init", name);

@@ -8,6 +8,7 @@ packages=(
   meson ninja-build pkg-config gcc libc6-dev
   libvirt-dev libssh-dev libyaml-dev libcurl4-openssl-dev libsqlite3-dev
   libjson-c-dev libxml2-dev libssl-dev libarchive-dev libcriterion-dev
+  libmd-dev
   # fuzzing (clang's libFuzzer and sanitizer runtimes)
   clang libclang-rt-14-dev
   # running labs: libvirt with QEMU, disk tools

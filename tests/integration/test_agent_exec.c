@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "sha256.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -185,6 +186,29 @@ Test(agent_exec, conversation)
 	resp = call_raw(&a, "{\"v\":1,\"id\":5,\"op\":\"hello\"}", 10);
 	expect_ok(resp, 5);
 	json_object_put(resp);
+	cr_assert_eq(agent_finish(&a), 0);
+}
+
+/* The controller skips the push when hello's digest is that of the binary
+ * it would push; the second hello answers from the digest kept. */
+Test(agent_exec, hello_reports_its_own_sha256)
+{
+	const char *hellos[] = { "{\"v\":1,\"id\":1,\"op\":\"hello\"}",
+				 "{\"v\":1,\"id\":2,\"op\":\"hello\"}" };
+	char want[SHA256_HEX_LEN + 1];
+	struct xerr e = { 0 };
+	struct agent_proc a;
+
+	cr_assert_eq(sha256_file_hex(agent_bin(), want, &e), 0, "%s", e.msg);
+	agent_start(&a, NULL);
+	for (int i = 0; i < 2; i++) {
+		struct json_object *resp = call_raw(&a, hellos[i], 10);
+		struct json_object *res = expect_ok(resp, i + 1);
+
+		cr_assert_str_eq(json_object_get_string(get(res, "sha256")), want, "%s",
+				 json_object_to_json_string(res));
+		json_object_put(resp);
+	}
 	cr_assert_eq(agent_finish(&a), 0);
 }
 

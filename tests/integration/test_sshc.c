@@ -516,15 +516,12 @@ Test(sshc, agent_push_and_call)
 	setenv("XLAB_AGENT_REMOTE", remote, 1);
 	sshd_start();
 	c = connect_ok();
-	cr_assert_eq(agent_ensure(c, local, &pushed, &e), 0, "%s", e.msg);
-	cr_assert(pushed);
+	cr_assert_eq(agent_open(c, local, &ag, &pushed, &e), 0, "%s", e.msg);
+	cr_assert(pushed, "nothing at %s, yet no push", remote);
 	cr_assert_eq(stat(remote, &st), 0);
 	cr_assert_eq(st.st_mode & 0777, 0755);
 	files_equal(local, remote);
-	cr_assert_eq(agent_ensure(c, local, &pushed, &e), 0, "%s", e.msg);
-	cr_assert_not(pushed, "same sha256: no second push");
 
-	cr_assert_eq(agent_open(c, local, &ag, &e), 0, "%s", e.msg);
 	args = json_object_new_object();
 	argv = json_object_new_array();
 	json_object_array_add(argv, json_object_new_string("sh"));
@@ -552,12 +549,29 @@ Test(sshc, agent_push_and_call)
 	sshc_free(c);
 }
 
-Test(sshc, agent_open_pushes_when_missing)
+/* Another build of the agent at remote: ours one byte longer (still a
+ * program that runs), renamed over it the way a push does, so an agent still
+ * exiting from the last open keeps running from the old file. */
+static void agent_other_build(const char *local, const char *remote)
+{
+	_cleanup_free_ char *data = NULL;
+	struct xerr e = { 0 };
+	size_t len;
+
+	cr_assert_eq(file_read_all(local, 0, &data, &len, &e), 0, "%s", e.msg);
+	data = xrealloc(data, len + 1);
+	data[len] = '\n';
+	cr_assert_eq(file_write_atomic(remote, data, len + 1, 0755, &e), 0, "%s", e.msg);
+}
+
+/* One exec channel when the agent there is ours: its hello's sha256 decides. */
+Test(sshc, agent_open_pushes_only_when_the_digest_differs)
 {
 	_cleanup_free_ char *local = agent_binary();
 	_cleanup_free_ char *remote = path_in("fresh/xlab-agent");
 	struct agent *ag = NULL;
 	struct xerr e = { 0 };
+	bool pushed = false;
 	struct sshc *c;
 
 	if (!local)
@@ -565,8 +579,23 @@ Test(sshc, agent_open_pushes_when_missing)
 	setenv("XLAB_AGENT_REMOTE", remote, 1);
 	sshd_start();
 	c = connect_ok();
-	cr_assert_eq(agent_open(c, local, &ag, &e), 0, "%s", e.msg);
+	cr_assert_eq(agent_open(c, local, &ag, &pushed, &e), 0, "%s", e.msg);
+	cr_assert(pushed, "missing: pushed");
 	files_equal(local, remote);
+	agent_close(ag);
+
+	cr_assert_eq(agent_open(c, local, &ag, &pushed, &e), 0, "%s", e.msg);
+	cr_assert_not(pushed, "hello reported our sha256: no second push");
+	agent_close(ag);
+
+	agent_other_build(local, remote);
+	cr_assert_eq(agent_open(c, local, &ag, &pushed, &e), 0, "%s", e.msg);
+	cr_assert(pushed, "another build there: pushed");
+	files_equal(local, remote);
+	agent_close(ag);
+
+	/* Callers that do not care whether it pushed pass NULL. */
+	cr_assert_eq(agent_open(c, local, &ag, NULL, &e), 0, "%s", e.msg);
 	agent_close(ag);
 	sshc_free(c);
 }
@@ -588,11 +617,46 @@ Test(sshc, agent_protocol_mismatch_names_both_versions)
 	setenv("XLAB_AGENT_REMOTE", remote, 1);
 	sshd_start();
 	c = connect_ok();
-	/* Same file locally: re-pushing cannot help, so it must say so. */
-	cr_assert_eq(agent_open(c, remote, &ag, &e), -1);
+	/* Same file locally: it reports no sha256, so it is pushed over itself,
+	 * and then it must say that the push did not help. */
+	cr_assert_eq(agent_open(c, remote, &ag, NULL, &e), -1);
 	cr_assert_null(ag);
 	cr_assert_not_null(strstr(e.msg, "protocol mismatch"), "%s", e.msg);
 	cr_assert_not_null(strstr(e.msg, "speaks v1"), "%s", e.msg);
+	cr_assert_not_null(strstr(e.msg, "(version 9.9.9) speaks v2 even after pushing"), "%s",
+			   e.msg);
+	sshc_free(c);
+}
+
+/* Our very binary, speaking another protocol: pushing it again cannot help,
+ * so it is not pushed (the file keeps its inode) and the error says why. */
+Test(sshc, agent_same_binary_other_protocol_is_not_pushed)
+{
+	_cleanup_free_ char *remote = path_in("same/xlab-agent");
+	const char *script = "#!/bin/sh\n"
+			     "read line\n"
+			     "sum=$(sha256sum \"$0\" | cut -c1-64)\n"
+			     "echo '{\"id\":1,\"ok\":true,\"result\":{\"proto\":2,\"version\":\"9.9.9\",'"
+			     "'\"sha256\":\"'$sum'\"}}'\n";
+	struct agent *ag = NULL;
+	struct xerr e = { 0 };
+	bool pushed = true;
+	struct stat before, after;
+	struct sshc *c;
+
+	cr_assert_eq(mkdir_p(remote, 0755, &e), 0, "%s", e.msg);
+	rmdir(remote);
+	cr_assert_eq(file_write_atomic(remote, script, strlen(script), 0755, &e), 0, "%s", e.msg);
+	cr_assert_eq(stat(remote, &before), 0);
+	setenv("XLAB_AGENT_REMOTE", remote, 1);
+	sshd_start();
+	c = connect_ok();
+	cr_assert_eq(agent_open(c, remote, &ag, &pushed, &e), -1);
+	cr_assert_null(ag);
+	cr_assert_not(pushed);
 	cr_assert_not_null(strstr(e.msg, "(version 9.9.9) speaks v2"), "%s", e.msg);
+	cr_assert_null(strstr(e.msg, "after pushing"), "%s", e.msg);
+	cr_assert_eq(stat(remote, &after), 0);
+	cr_assert_eq(before.st_ino, after.st_ino, "pushed over itself");
 	sshc_free(c);
 }
