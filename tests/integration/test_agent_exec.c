@@ -565,6 +565,56 @@ static const char guest_args[] =
 	"\"xl_cfg\":\"name = \\\"web1\\\"\\ntype = \\\"pvh\\\"\\nmemory = 128\\n"
 	"disk = [ 'phy:/dev/xlab/web1,xvda,w' ]\\n\"}";
 
+/* A root filesystem with sshd (rootfs: debian): the agent makes its host
+ * key and hands the public half back for pinning, and gives root the
+ * dom0's authorized key; a suite the image lacks is refused by name. */
+Test(agent_fake_dom0, debian_guest_gets_keys, .timeout = 90)
+{
+	static const char lab_key[] = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE xlab-lab\n";
+	struct fake_dom0 f;
+	struct json_object *resp, *res;
+	_cleanup_free_ char *tree = NULL, *tar = NULL, *link = NULL, *lv = NULL, *auth = NULL;
+	_cleanup_free_ char *key = NULL, *pub = NULL;
+	const char *msg;
+
+	fake_dom0_start(&f);
+	tree = xasprintf("%s/debtree", f.dir);
+	put_file(tree, "/usr/sbin/sshd", "#!/bin/sh\n");
+	put_file(tree, "/etc/ssh/sshd_config", "");
+	put_file(tree, "/root/.profile", "");
+	tar = xasprintf("%s/var/lib/xlab/guest/debian-bookworm.tar", f.prefix);
+	free(run_out((char *[]){ "tar", "-cf", tar, "-C", tree, ".", NULL }));
+	link = xasprintf("%s/var/lib/xlab/guest/debian.tar", f.prefix);
+	cr_assert_eq(symlink("debian-bookworm.tar", link), 0);
+	put_file(f.prefix, "/root/.ssh/authorized_keys", lab_key);
+	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+
+	resp = fcall(&f, "guest.create",
+		     "{\"name\":\"deb\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
+		     "\"rootfs\":\"debian\",\"xl_cfg\":\"name = \\\"deb\\\"\\n\"}");
+	res = expect_ok(resp, f.next_id);
+	pub = xstrdup(json_object_get_string(get(res, "ssh_host_key")));
+	lv = xstrdup(json_object_get_string(get(res, "lv_path")));
+	json_object_put(resp);
+	cr_assert(!strncmp(pub, "ssh-ed25519 ", 12), "%s", pub);
+	cr_assert(strstr(pub, " root@deb\n"), "%s", pub);
+	auth = run_out((char *[]){ "debugfs", "-R", "cat /root/.ssh/authorized_keys", lv, NULL });
+	cr_assert_str_eq(auth, lab_key);
+	key = run_out((char *[]){ "debugfs", "-R", "cat /etc/ssh/ssh_host_ed25519_key.pub", lv,
+				  NULL });
+	cr_assert_str_eq(key, pub);
+
+	resp = fcall(&f, "guest.create",
+		     "{\"name\":\"tx\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
+		     "\"rootfs\":\"debian-trixie\",\"xl_cfg\":\"name = \\\"tx\\\"\\n\"}");
+	msg = expect_err(resp, "enoent");
+	cr_assert(strstr(msg, "carries debian-bookworm only"), "%s", msg);
+	json_object_put(resp);
+	fake_dom0_stop(&f);
+}
+
 Test(agent_fake_dom0, guest_lifecycle, .timeout = 90)
 {
 	struct fake_dom0 f;
@@ -597,8 +647,9 @@ Test(agent_fake_dom0, guest_lifecycle, .timeout = 90)
 	/* The LV holds an ext4 made from the tarball, with the guest's fstab. */
 	fstab = run_out((char *[]){ "debugfs", "-R", "cat /etc/fstab", lv, NULL });
 	cr_assert_str_eq(fstab, "/dev/xvda / ext4 defaults 0 1\n");
+	/* The tarball said "guest": every guest is named after itself. */
 	host = run_out((char *[]){ "debugfs", "-R", "cat /etc/hostname", lv, NULL });
-	cr_assert_str_eq(host, "guest\n");
+	cr_assert_str_eq(host, "web1\n");
 
 	/* The console goes through a pty to the log, from the first line on. */
 	resp = fcall(&f, "guest.wait_console", "{\"name\":\"web1\",\"text\":\"XLAB-GUEST-UP web1\","
