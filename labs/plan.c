@@ -313,6 +313,13 @@ static bool xl_has(const struct spec_guest *g, const char *key)
 	return false;
 }
 
+int plan_vnc_port(const char *ip)
+{
+	const char *dot = strrchr(ip, '.');
+
+	return PLAN_VNC_PORT_BASE + (dot ? atoi(dot + 1) : 0);
+}
+
 static char *xl_cfg(const struct plan *p, const struct plan_guest *pg)
 {
 	const struct spec_guest *g = pg->spec;
@@ -335,6 +342,9 @@ static char *xl_cfg(const struct plan *p, const struct plan_guest *pg)
 	else
 		buf_printf(&b, "disk = [ \"phy:%s,xvda,w\" ]\n", pg->lv);
 	buf_printf(&b, "vif = [ \"mac=%s,bridge=xenbr0\" ]\n", pg->mac);
+	if (g->vnc)
+		buf_printf(&b, "vfb = [ \"vnc=1,vnclisten=127.0.0.1,vncunused=0,vncdisplay=%d\" ]\n",
+			   plan_vnc_port(pg->ip) - PLAN_VNC_PORT_BASE);
 	if (!xl_has(g, "on_crash"))
 		buf_printf(&b, "on_crash = \"destroy\"\n");
 	for (size_t i = 0; i < g->n_xl; i++)

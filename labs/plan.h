@@ -11,6 +11,11 @@
 #include "spec.h"
 
 #define PLAN_GUEST_KIT "/var/lib/xlab/guest"
+/* A `vnc: true` guest's display listens on the dom0's loopback at this
+ * base plus the last byte of its address: unique in a lab, known without
+ * asking xenstore. */
+#define PLAN_VNC_PORT_BASE 5900
+int plan_vnc_port(const char *ip);
 #define PLAN_SHARED_SERIAL "xlab-shared"
 
 /* What the plan needs from outside the spec. */

@@ -53,7 +53,7 @@ int cmd_ssh(int argc, char **argv, struct xerr *e)
 	h = labstate_host(&ls, argv[2]);
 	g = h ? NULL : labstate_guest(&ls, argv[2]);
 	if (!h && !g) {
-		labstate_no_such(&ls, "host", argv[2], e);
+		labstate_no_such(&ls, "host or guest", argv[2], e);
 		goto out;
 	}
 	if (h ? lab_host_connect(&ls.dirs, h->name, h->ip, &c, e) < 0

@@ -1,44 +1,57 @@
-/* xlab vnc LAB HOST: where a host's VNC display listens (127.0.0.1 only),
- * and a viewer started on it when one is installed and we have a display. */
+/* xlab vnc LAB HOST|GUEST: where a host's VNC display listens (127.0.0.1
+ * only), or a tunnel to a `vnc: true` guest's display, which listens on its
+ * dom0's loopback and is reached through SSH (direct-tcpip): no port is
+ * opened on the lab network. A viewer is started when one is installed and
+ * we have a display. */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cmd.h"
+#include "hostconn.h"
 #include "labstate.h"
+#include "plan.h"
 #include "spawn.h"
 #include "util.h"
 #include "virt.h"
 
-int cmd_vnc(int argc, char **argv, struct xerr *e)
+struct vnc_opts {
+	int port; /* local port of a guest's tunnel; 0: any free one */
+	bool once;
+};
+
+static bool want_viewer(void)
 {
-	struct labstate ls;
+	return getenv("DISPLAY") && isatty(STDOUT_FILENO);
+}
+
+static int host_vnc(struct labstate *ls, const char *host, struct xerr *e)
+{
 	struct virt *v = NULL;
 	struct virt_dom_info info;
-	_cleanup_free_ char *dom = NULL, *addr = NULL;
+	_cleanup_free_ char *dom = xasprintf("xlab-%s-%s", ls->lab, host);
+	_cleanup_free_ char *addr = NULL;
 	int rc = -1;
 
-	if (argc != 3)
-		return cmd_usage_error(e, "vnc", "expected LAB and HOST");
-	if (labstate_load(argv[1], &ls, e) < 0)
-		goto out;
-	if (!labstate_host(&ls, argv[2])) {
-		labstate_no_such(&ls, "host", argv[2], e);
-		goto out;
-	}
-	dom = xasprintf("xlab-%s-%s", argv[1], argv[2]);
 	if (virt_open(virt_default_uri(NULL, NULL), &v, e) < 0 ||
 	    virt_domain_info(v, dom, &info, e) < 0)
 		goto out;
 	if (!info.running || info.vnc_port <= 0) {
-		xerr_set(e, XLAB_EXIT_FAIL, "host '%s' is not running; `xlab up` starts it", argv[2]);
+		xerr_set(e, XLAB_EXIT_FAIL, "host '%s' is not running; `xlab up` starts it", host);
 		goto out;
 	}
 	addr = xasprintf("127.0.0.1:%d", info.vnc_port);
 	printf("%s (display :%d); from another machine: ssh -L %d:%s THIS-MACHINE\n", addr,
 	       info.vnc_port - 5900, info.vnc_port, addr);
-	if (getenv("DISPLAY") && isatty(STDOUT_FILENO)) {
+	if (want_viewer()) {
 		char *viewer[] = { "vncviewer", addr, NULL };
 		struct spawn_result res = { 0 };
 		struct xerr ignore = { 0 };
@@ -51,6 +64,163 @@ int cmd_vnc(int argc, char **argv, struct xerr *e)
 out:
 	if (v)
 		virt_close(v);
+	return rc;
+}
+
+static int listen_loopback(int port, int *bound, struct xerr *e)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0)
+		return xerr_errno(e, XLAB_EXIT_FAIL, "socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		xerr_errno(e, XLAB_EXIT_FAIL, "cannot listen on 127.0.0.1:%d", port);
+		close(fd);
+		return -1;
+	}
+	*bound = ntohs(sa.sin_port);
+	return fd;
+}
+
+static bool in_path(const char *name)
+{
+	_cleanup_free_ char *path = xstrdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+
+	for (char *save = NULL, *d = strtok_r(path, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", d, name);
+
+		if (access(p, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The viewer runs beside the tunnel; the tunnel ends with its connection. */
+static bool viewer_start(int port)
+{
+	_cleanup_free_ char *addr = xasprintf("127.0.0.1::%d", port);
+	char *argv[] = { "vncviewer", addr, NULL };
+	pid_t pid;
+
+	if (!in_path("vncviewer"))
+		return false;
+	pid = fork();
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	return pid > 0;
+}
+
+static int guest_vnc(struct labstate *ls, const struct db_guest *g, const struct vnc_opts *o,
+		     struct xerr *e)
+{
+	const struct db_host *h = labstate_host(ls, g->host);
+	int remote = plan_vnc_port(g->ip ? g->ip : "");
+	struct sshc *c = NULL;
+	int lfd = -1, port = 0, rc = -1;
+	bool once = o->once;
+
+	if (!h)
+		return labstate_no_such(ls, "host", g->host, e);
+	if (lab_host_connect(&ls->dirs, h->name, h->ip, &c, e) < 0)
+		return -1;
+	lfd = listen_loopback(o->port, &port, e);
+	if (lfd < 0)
+		goto out;
+	/* A viewer that goes away must not take the tunnel with it. */
+	signal(SIGPIPE, SIG_IGN);
+	printf("127.0.0.1:%d (vncviewer 127.0.0.1::%d): guest %s's display, through %s's "
+	       "127.0.0.1:%d over SSH; Ctrl-C ends the tunnel\n",
+	       port, port, g->name, h->name, remote);
+	fflush(stdout);
+	if (want_viewer() && viewer_start(port))
+		once = true;
+	for (;;) {
+		int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (cfd < 0) {
+			if (errno == EINTR)
+				continue;
+			xerr_errno(e, XLAB_EXIT_FAIL, "accept on 127.0.0.1:%d", port);
+			goto out;
+		}
+		rc = sshc_forward(c, cfd, "127.0.0.1", remote, e);
+		close(cfd);
+		if (rc < 0) {
+			xerr_prefix(e, "guest '%s' has no display there (is it `vnc: true`?)",
+				    g->name);
+			goto out;
+		}
+		if (once)
+			break;
+	}
+	rc = 0;
+out:
+	if (lfd >= 0)
+		close(lfd);
+	sshc_free(c);
+	return rc;
+}
+
+static int parse(int argc, char **argv, struct vnc_opts *o, struct xerr *e)
+{
+	static const struct option longopts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "once", no_argument, NULL, '1' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		char *end;
+		long v;
+
+		switch (ch) {
+		case 'p':
+			v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < 1 || v > 65535)
+				return cmd_usage_error(e, "vnc", "--port wants 1-65535, not '%s'",
+						       optarg);
+			o->port = (int)v;
+			break;
+		case '1':
+			o->once = true;
+			break;
+		default:
+			return cmd_usage_error(e, "vnc", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 2)
+		return cmd_usage_error(e, "vnc", "expected LAB and HOST or GUEST");
+	return optind;
+}
+
+int cmd_vnc(int argc, char **argv, struct xerr *e)
+{
+	struct vnc_opts o = { 0 };
+	struct labstate ls;
+	const struct db_guest *g;
+	int i, rc = -1;
+
+	i = parse(argc, argv, &o, e);
+	if (i < 0)
+		return -1;
+	if (labstate_load(argv[i], &ls, e) < 0)
+		return -1;
+	if (labstate_host(&ls, argv[i + 1]))
+		rc = host_vnc(&ls, argv[i + 1], e);
+	else if ((g = labstate_guest(&ls, argv[i + 1])))
+		rc = guest_vnc(&ls, g, &o, e);
+	else
+		labstate_no_such(&ls, "host or guest", argv[i + 1], e);
 	labstate_free(&ls);
 	return rc;
 }

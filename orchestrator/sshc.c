@@ -540,14 +540,17 @@ static int pty_request(ssh_channel ch, struct winsize *ws)
 
 /* Copies stdin to the channel and the channel to stdout/stderr until the
  * remote side is done. */
-static int interactive_pump(struct sshc *c, ssh_channel ch, struct winsize *ws)
+/* Copies in_fd to the channel and the channel to out_fd (its stderr to
+ * err_fd) until the channel ends; ws, when given, follows the terminal. */
+static int pump(struct sshc *c, ssh_channel ch, int in_fd, int out_fd, int err_fd,
+		struct winsize *ws)
 {
 	char tmp[SSHC_CHUNK];
 	bool in_open = true;
 
 	while (ssh_channel_is_open(ch) && !ssh_channel_is_eof(ch)) {
 		struct pollfd pf[2] = {
-			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = in_fd, .events = POLLIN },
 			{ .fd = ssh_get_fd(c->s), .events = POLLIN },
 		};
 		struct winsize now;
@@ -557,14 +560,14 @@ static int interactive_pump(struct sshc *c, ssh_channel ch, struct winsize *ws)
 			int n;
 
 			while ((n = ssh_channel_read_nonblocking(ch, tmp, sizeof(tmp), stream)) > 0) {
-				if (write_all(stream ? STDERR_FILENO : STDOUT_FILENO, tmp, (size_t)n) < 0)
+				if (write_all(stream ? err_fd : out_fd, tmp, (size_t)n) < 0)
 					return -1;
 				got += n;
 			}
 			if (n == SSH_ERROR)
 				return -1;
 		}
-		if (winsize(&now) && (now.ws_col != ws->ws_col || now.ws_row != ws->ws_row)) {
+		if (ws && winsize(&now) && (now.ws_col != ws->ws_col || now.ws_row != ws->ws_row)) {
 			*ws = now;
 			ssh_channel_change_pty_size(ch, ws->ws_col, ws->ws_row);
 		}
@@ -572,8 +575,8 @@ static int interactive_pump(struct sshc *c, ssh_channel ch, struct winsize *ws)
 			continue;
 		if (poll(in_open ? pf : pf + 1, in_open ? 2 : 1, 100) < 0 && errno != EINTR)
 			return -1;
-		if (in_open && (pf[0].revents & (POLLIN | POLLHUP))) {
-			ssize_t n = read(STDIN_FILENO, tmp, sizeof(tmp));
+		if (in_open && (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			ssize_t n = read(in_fd, tmp, sizeof(tmp));
 
 			if (n > 0 && ssh_channel_write(ch, tmp, (uint32_t)n) < 0)
 				return -1;
@@ -612,7 +615,7 @@ int sshc_exec_interactive(struct sshc *c, const char *const *argv, int *status,
 		goto fail;
 	}
 	tty_raw(&tty);
-	rc = interactive_pump(c, ch, &ws);
+	rc = pump(c, ch, STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, &ws);
 	tty_restore(&tty);
 	if (rc < 0)
 		goto fail;
@@ -625,6 +628,28 @@ fail:
 	if (ch)
 		chan_end(ch);
 	return -1;
+}
+
+/* ---------------------------------------------------------- forwarding */
+
+int sshc_forward(struct sshc *c, int fd, const char *host, int port, struct xerr *e)
+{
+	ssh_channel ch = ssh_channel_new(c->s);
+	int rc;
+
+	if (!ch || ssh_channel_open_forward(ch, host, port, "127.0.0.1", 0) != SSH_OK) {
+		xerr_set(e, XLAB_EXIT_FAIL, "ssh %s: cannot reach %s:%d from there: %s", c->addr,
+			 host, port, ssh_get_error(c->s));
+		if (ch)
+			ssh_channel_free(ch);
+		return -1;
+	}
+	rc = pump(c, ch, fd, fd, fd, NULL);
+	if (rc < 0)
+		xerr_set(e, XLAB_EXIT_FAIL, "ssh %s: forwarding to %s:%d: %s", c->addr, host, port,
+			 ssh_get_error(c->s));
+	chan_end(ch);
+	return rc;
 }
 
 /* ------------------------------------------------------- line channels */

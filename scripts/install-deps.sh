@@ -21,6 +21,8 @@ packages=(
   openssh-server openssh-client
   # `xlab report --plot`: migration experiments' CDFs as SVG
   gnuplot-nox
+  # tests: a real VNC client captures a guest's screen through `xlab vnc`
+  vncsnapshot libjpeg-turbo-progs
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -116,6 +116,33 @@ check "rootfs=debian-trixie on a bookworm image is refused" test "$rc" -ne 0
 check "naming what the image carries" grep -q "carries debian-bookworm only" <<<"$out"
 check "guest rm deb" "$XLAB" guest rm "$lab" deb
 check "its pinned host key goes with it" test ! -e "$HOME_DIR/labs/hands/guests/deb"
+# A guest with a framebuffer: its screen, reached through `xlab vnc` (an SSH
+# tunnel to the dom0's loopback, nothing opened on the lab network) and
+# captured by a real VNC client, shows the guest's name.
+t=$SECONDS
+if "$XLAB" guest create "$lab" fb --host h1 vnc=true; then
+  ok "guest create vnc=true boots in $((SECONDS - t)) s"
+else bad "guest create vnc=true"; fi
+check "its xl config has the framebuffer on the dom0's loopback" bash -c '"$0" ssh hands h1 -- \
+  cat /etc/xen/xlab/fb.cfg | grep -q "vfb = \[ \"vnc=1,vnclisten=127.0.0.1"' "$XLAB"
+vnc_out=$(mktemp); jpg=$(mktemp --suffix=.jpg)
+"$XLAB" vnc "$lab" fb --port 5987 --once >"$vnc_out" 2>&1 & vnc_pid=$!
+for _ in $(seq 50); do grep -q '^127.0.0.1:5987' "$vnc_out" && break; sleep 0.2; done
+cat "$vnc_out"
+check "xlab vnc listens on 127.0.0.1:5987" grep -q '^127.0.0.1:5987 ' "$vnc_out"
+check "vncsnapshot captures fb's screen through the tunnel" \
+  timeout 300 vncsnapshot -quiet -allowblank 127.0.0.1:87 "$jpg"
+lit=$(djpeg -pnm "$jpg" 2>/dev/null | python3 -c '
+import sys
+d = sys.stdin.buffer.read()
+# P6 header: magic, width height, maxval, each ending in whitespace.
+parts = d.split(maxsplit=4)
+print(sum(1 for b in parts[4] if b > 100) if len(parts) == 5 else 0)')
+say "the snapshot has $lit lit bytes"
+check "the screen is not blank" test "${lit:-0}" -gt 300
+wait "$vnc_pid" || true
+rm -f "$vnc_out" "$jpg"
+check "guest rm fb" "$XLAB" guest rm "$lab" fb
 "$XLAB" guest create "$lab" left --host h1 >/dev/null || bad "guest create left"
 check "xlab down" "$XLAB" down "$lab"
 check "down forgets hand-made guests" bash -c '! "$0" guest list hands | grep -q "^left "' "$XLAB"

@@ -273,3 +273,24 @@ Test(plan, xl_config_and_grub)
 	plan_free(p);
 	spec_free(s);
 }
+
+/* vnc: true puts a framebuffer on the dom0's loopback at 5900 + the last
+ * byte of the guest's address; without it there is none. */
+Test(plan, vnc_guest_gets_a_loopback_vfb)
+{
+	struct spec *s = load_text("lab: v\nxen: \"4.17\"\nnetwork: {subnet: 10.80.0.0/24}\n"
+				   "hosts:\n  - name: h1\n"
+				   "guests:\n  - {name: g1, host: h1, vnc: true, ip: 10.80.0.77}\n"
+				   "  - {name: g2, host: h1}\n");
+	struct plan *p = NULL;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(plan_build(s, &env_tcg, &p, &e), 0, "%s", e.msg);
+	cr_assert_not_null(strstr(p->guests[0].xl_cfg,
+				  "vfb = [ \"vnc=1,vnclisten=127.0.0.1,vncunused=0,vncdisplay=77\" ]\n"),
+			   "%s", p->guests[0].xl_cfg);
+	cr_assert_eq(plan_vnc_port("10.80.0.77"), 5977);
+	cr_assert_null(strstr(p->guests[1].xl_cfg, "vfb"), "%s", p->guests[1].xl_cfg);
+	plan_free(p);
+	spec_free(s);
+}
