@@ -26,6 +26,7 @@ struct agent {
 	struct sshc *c;
 	struct sshc_chan *ch;
 	int64_t next_id;
+	int64_t check_ms; /* what its hello's self-hash took in the dom0, -1 unknown */
 };
 
 /* The tests point this elsewhere so they never touch the real path. */
@@ -182,6 +183,7 @@ static int agent_start(struct sshc *c, struct agent **out, struct xerr *e)
 
 	ag->c = c;
 	ag->next_id = 1;
+	ag->check_ms = -1;
 	if (sshc_chan_open(c, argv, &ag->ch, e) < 0) {
 		free(ag);
 		return -1;
@@ -196,13 +198,14 @@ struct hello {
 	char version[32];
 	/* "" when the agent could not hash its own binary. */
 	char sha256[SHA256_HEX_LEN + 1];
+	int64_t sha256_ms;
 };
 
 static int agent_hello(struct agent *ag, struct hello *h, struct xerr *e)
 {
 	struct json_object *res = NULL, *v;
 
-	*h = (struct hello){ .proto = -1 };
+	*h = (struct hello){ .proto = -1, .sha256_ms = -1 };
 	if (agent_call(ag, "hello", NULL, &res, e) < 0)
 		return -1;
 	if (json_object_object_get_ex(res, "proto", &v))
@@ -211,6 +214,9 @@ static int agent_hello(struct agent *ag, struct hello *h, struct xerr *e)
 	snprintf(h->sha256, sizeof(h->sha256), "%s", obj_str(res, "sha256", ""));
 	if (!sha256_hex_valid(h->sha256))
 		h->sha256[0] = '\0';
+	if (json_object_object_get_ex(res, "sha256_ms", &v) && json_object_is_type(v, json_type_int))
+		h->sha256_ms = json_object_get_int64(v);
+	ag->check_ms = h->sha256_ms;
 	json_object_put(res);
 	return 0;
 }
@@ -287,6 +293,11 @@ int agent_open(struct sshc *c, const char *local, struct agent **out, bool *push
 	if (pushed)
 		*pushed = true;
 	return agent_start_pushed(c, local, want, out, e);
+}
+
+int64_t agent_check_ms(const struct agent *ag)
+{
+	return ag->check_ms;
 }
 
 void agent_close(struct agent *ag)

@@ -27,6 +27,9 @@ int agent_open(struct sshc *c, const char *local, struct agent **out, bool *push
  * {"code","message"}} returns -1 with the agent's message. */
 int agent_call(struct agent *ag, const char *op, struct json_object *args,
 	       struct json_object **result, struct xerr *e);
+/* How long the agent took to hash itself for the hello (-1: unknown): the
+ * whole cost of deciding that no push is needed, beyond starting it. */
+int64_t agent_check_ms(const struct agent *ag);
 void agent_close(struct agent *ag);
 
 #endif

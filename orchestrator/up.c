@@ -501,9 +501,13 @@ static int host_guests(struct up_ctx *ctx, struct host_work *w, struct sshc *c,
 	step_begin(&s, &ctx->run, "agent.push", name);
 	rc = !c && lab_host_connect(&ctx->dirs, name, ph->ip, &c, e) < 0 ? -1 :
 		agent_open(c, ctx->agent_path, &ag, &pushed, e);
-	if (rc == 0 && !pushed)
-		step_skip(&s, "the agent there is ours (same sha256)");
-	else if (step_end(&s, rc, e) < 0)
+	if (rc == 0 && !pushed) {
+		_cleanup_free_ char *why = xasprintf(
+			"the agent there is ours (same sha256, checked in %" PRId64 " ms in the dom0)",
+			agent_check_ms(ag));
+
+		step_skip(&s, why);
+	} else if (step_end(&s, rc, e) < 0)
 		goto out;
 	rc = -1;
 	if (shared_wait(ctx, ph, e) < 0)

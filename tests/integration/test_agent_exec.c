@@ -207,9 +207,41 @@ Test(agent_exec, hello_reports_its_own_sha256)
 
 		cr_assert_str_eq(json_object_get_string(get(res, "sha256")), want, "%s",
 				 json_object_to_json_string(res));
+		/* Hashed once: the second hello reports the same cost. */
+		cr_assert(json_object_is_type(get(res, "sha256_ms"), json_type_int));
+		cr_assert_geq(json_object_get_int64(get(res, "sha256_ms")), 0);
 		json_object_put(resp);
 	}
 	cr_assert_eq(agent_finish(&a), 0);
+}
+
+/* The digest is kept beside the binary with the stat data it belongs to:
+ * a cache for another file (a stale key) is ignored and rewritten. */
+Test(agent_exec, hello_digest_cache_follows_the_binary)
+{
+	_cleanup_free_ char *cache = xasprintf("%s.sha256", agent_bin());
+	_cleanup_free_ char *text = NULL;
+	char want[SHA256_HEX_LEN + 1];
+	struct xerr e = { 0 };
+	struct agent_proc a;
+	struct json_object *resp;
+	size_t len;
+
+	cr_assert_eq(sha256_file_hex(agent_bin(), want, &e), 0, "%s", e.msg);
+	cr_assert_eq(file_write_atomic(cache, "1 2 3 4.000000000 "
+					      "00000000000000000000000000000000"
+					      "00000000000000000000000000000000\n",
+				       strlen("1 2 3 4.000000000 \n") + 64, 0644, &e),
+		     0, "%s", e.msg);
+	agent_start(&a, NULL);
+	resp = call_raw(&a, "{\"v\":1,\"id\":1,\"op\":\"hello\"}", 10);
+	cr_assert_str_eq(json_object_get_string(get(expect_ok(resp, 1), "sha256")), want);
+	json_object_put(resp);
+	cr_assert_eq(agent_finish(&a), 0);
+	cr_assert_eq(file_read_all(cache, 4096, &text, &len, &e), 0, "%s", e.msg);
+	cr_assert(len > SHA256_HEX_LEN && !strncmp(text + len - 1 - SHA256_HEX_LEN, want,
+						   SHA256_HEX_LEN), "%s", text);
+	cr_assert(strncmp(text, "1 2 3 4.", 8) != 0, "stale key kept: %s", text);
 }
 
 Test(agent_exec, commands_cannot_read_the_protocol_channel)
