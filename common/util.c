@@ -273,9 +273,12 @@ int file_read_all(const char *path, size_t max, char **out, size_t *len, struct 
 
 int file_write_atomic(const char *path, const void *data, size_t len, int mode, struct xerr *e)
 {
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	/* A fresh name made with O_EXCL: a symlink planted at a predictable
+	 * name (a guest tarball unpacked in the dom0) is never followed, and
+	 * two writers of one path never share a temporary file. */
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp.XXXXXX", path);
 	const char *p = data;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	int fd = mkostemp(tmp, O_CLOEXEC);
 
 	if (fd < 0)
 		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot create %s", tmp);
