@@ -78,11 +78,14 @@ static int domain_destroy(const char *name, struct xerr *e)
 /* debian-SUITE: the suite's name is lower-case letters only. */
 static bool debian_name(const char *rootfs)
 {
-	const char *suite = rootfs + strlen("debian-");
+	const char *suite;
 
-	return !strcmp(rootfs, "debian") ||
-	       (!strncmp(rootfs, "debian-", 7) && *suite &&
-		strspn(suite, "abcdefghijklmnopqrstuvwxyz") == strlen(suite));
+	if (!strcmp(rootfs, "debian"))
+		return true;
+	if (strncmp(rootfs, "debian-", 7) != 0)
+		return false;
+	suite = rootfs + 7;
+	return *suite && strspn(suite, "abcdefghijklmnopqrstuvwxyz") == strlen(suite);
 }
 
 /* An image carries its own suite's Debian only: say which that is. */
@@ -355,12 +358,46 @@ static int guest_args_read(struct json_object *args, struct guest_args *g, struc
 	return 0;
 }
 
-static struct json_object *already(int64_t domid)
+/* The public host key of the guest's filesystem, kept beside its config for
+ * as long as the LV lives: a create that failed after the filesystem was
+ * made, or whose answer was lost, still hands it back when tried again. */
+static char *host_key_path(const char *name)
+{
+	return agent_path(AGENT_CFG_DIR "/%s.ssh_host_ed25519_key.pub", name);
+}
+
+static int host_key_keep(const char *name, bool made_fs, const char *pub, struct xerr *e)
+{
+	_cleanup_free_ char *dir = agent_path(AGENT_CFG_DIR);
+	_cleanup_free_ char *path = host_key_path(name);
+
+	if (pub)
+		return mkdir_p(dir, 0755, e) < 0 ? -1
+						 : file_write_atomic(path, pub, strlen(pub), 0644, e);
+	/* A new filesystem without sshd: a key from an older one is not its. */
+	if (made_fs && unlink(path) < 0 && errno != ENOENT)
+		return xerr_errno(e, AGENT_EFAIL, "cannot remove %s", path);
+	return 0;
+}
+
+static void host_key_add(const char *name, struct json_object *r)
+{
+	_cleanup_free_ char *path = host_key_path(name);
+	_cleanup_free_ char *pub = NULL;
+	struct xerr ignore = { 0 };
+	size_t len;
+
+	if (file_read_all(path, 4096, &pub, &len, &ignore) == 0 && pub)
+		json_object_object_add(r, "ssh_host_key", json_object_new_string(pub));
+}
+
+static struct json_object *already(const char *name, int64_t domid)
 {
 	struct json_object *r = json_object_new_object();
 
 	json_object_object_add(r, "already", json_object_new_boolean(true));
 	json_object_object_add(r, "domid", json_object_new_int64(domid));
+	host_key_add(name, r);
 	return r;
 }
 
@@ -382,7 +419,7 @@ int op_guest_create(struct json_object *args, struct json_object **result, struc
 		domid = -1;
 	}
 	if (domid >= 0) {
-		*result = already(domid);
+		*result = already(g.name, domid);
 		return 0;
 	}
 	if (rootfs_resolve(g.rootfs, &tar, e) < 0 || lv_create(g.vg, g.name, g.size, &created, e) < 0)
@@ -396,6 +433,8 @@ int op_guest_create(struct json_object *args, struct json_object **result, struc
 		return xerr_set(e, AGENT_EFAIL, "logical volume %s/%s has no path", g.vg, g.name);
 	made_fs = created || !has_filesystem(dev);
 	if (made_fs && rootfs_make(g.name, tar, dev, g.swap > 0, &host_pub, e) < 0)
+		return xerr_prefix(e, "guest '%s'", g.name);
+	if (host_key_keep(g.name, made_fs, host_pub, e) < 0)
 		return xerr_prefix(e, "guest '%s'", g.name);
 	if (g.swap && swap_make(g.vg, g.name, g.swap, e) < 0)
 		return xerr_prefix(e, "swap of guest '%s'", g.name);
@@ -411,8 +450,7 @@ int op_guest_create(struct json_object *args, struct json_object **result, struc
 	json_object_object_add(r, "fs_made", json_object_new_boolean(made_fs));
 	json_object_object_add(r, "cfg", json_object_new_string(cfg_path));
 	json_object_object_add(r, "console_log", json_object_new_string(log));
-	if (host_pub)
-		json_object_object_add(r, "ssh_host_key", json_object_new_string(host_pub));
+	host_key_add(g.name, r);
 	*result = r;
 	return 0;
 }
@@ -453,10 +491,13 @@ int op_guest_destroy(struct json_object *args, struct json_object **result, stru
 		return -1;
 	if (remove_lv) {
 		_cleanup_free_ char *swap = xasprintf("%s-swap", name);
+		_cleanup_free_ char *key = host_key_path(name);
 		bool ignored;
 
 		if (lv_remove_retry(vg, swap, &ignored, e) < 0)
 			return -1;
+		if (unlink(key) < 0 && errno != ENOENT)
+			return xerr_errno(e, AGENT_EFAIL, "cannot remove %s", key);
 	}
 	cfg = agent_path(AGENT_CFG_DIR "/%s.cfg", name);
 	if (unlink(cfg) < 0 && errno != ENOENT)
