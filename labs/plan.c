@@ -313,11 +313,15 @@ static bool xl_has(const struct spec_guest *g, const char *key)
 	return false;
 }
 
-int plan_vnc_port(const char *ip)
+int plan_vnc_port(const char *ip, int prefix)
 {
-	const char *dot = strrchr(ip, '.');
+	struct in_addr a;
+	uint32_t offset;
 
-	return PLAN_VNC_PORT_BASE + (dot ? atoi(dot + 1) : 0);
+	if (prefix < 1 || prefix > 32 || inet_pton(AF_INET, ip, &a) != 1)
+		return -1;
+	offset = ntohl(a.s_addr) & (prefix == 32 ? 0 : UINT32_MAX >> prefix);
+	return offset <= 65535 - PLAN_VNC_PORT_BASE ? PLAN_VNC_PORT_BASE + (int)offset : -1;
 }
 
 static char *xl_cfg(const struct plan *p, const struct plan_guest *pg)
@@ -344,7 +348,7 @@ static char *xl_cfg(const struct plan *p, const struct plan_guest *pg)
 	buf_printf(&b, "vif = [ \"mac=%s,bridge=xenbr0\" ]\n", pg->mac);
 	if (g->vnc)
 		buf_printf(&b, "vfb = [ \"vnc=1,vnclisten=127.0.0.1,vncunused=0,vncdisplay=%d\" ]\n",
-			   plan_vnc_port(pg->ip) - PLAN_VNC_PORT_BASE);
+			   plan_vnc_port(pg->ip, p->prefix) - PLAN_VNC_PORT_BASE);
 	if (!xl_has(g, "on_crash"))
 		buf_printf(&b, "on_crash = \"destroy\"\n");
 	for (size_t i = 0; i < g->n_xl; i++)
@@ -547,6 +551,17 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 	}
 	if (macs_unique(p, e) < 0 || plan_addresses(p, &net, e) < 0)
 		goto fail;
+	for (size_t i = 0; i < p->n_guests; i++) {
+		const struct plan_guest *pg = &p->guests[i];
+
+		if (pg->spec->vnc && plan_vnc_port(pg->ip, p->prefix) < 0) {
+			xerr_set(e, XLAB_EXIT_USAGE,
+				 "guest '%s': vnc needs an address within the first %d of the "
+				 "subnet (its display port is 5900 + that offset), not %s",
+				 pg->spec->name, 65535 - PLAN_VNC_PORT_BASE, pg->ip);
+			goto fail;
+		}
+	}
 	p->network_xml = network_xml(p);
 	p->hosts_file = hosts_file(p);
 	for (size_t i = 0; i < p->n_hosts; i++) {

@@ -12,10 +12,10 @@
 
 #define PLAN_GUEST_KIT "/var/lib/xlab/guest"
 /* A `vnc: true` guest's display listens on the dom0's loopback at this
- * base plus the last byte of its address: unique in a lab, known without
- * asking xenstore. */
+ * base plus its address's offset in the lab subnet (prefix bits): unique in
+ * a lab, known without asking xenstore. -1 when it would not fit a port. */
 #define PLAN_VNC_PORT_BASE 5900
-int plan_vnc_port(const char *ip);
+int plan_vnc_port(const char *ip, int prefix);
 #define PLAN_SHARED_SERIAL "xlab-shared"
 
 /* What the plan needs from outside the spec. */

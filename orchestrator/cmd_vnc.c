@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "cmd.h"
 #include "hostconn.h"
 #include "labstate.h"
+#include "labview.h"
 #include "plan.h"
 #include "spawn.h"
 #include "util.h"
@@ -100,32 +102,80 @@ static bool in_path(const char *name)
 	return false;
 }
 
-/* The viewer runs beside the tunnel; the tunnel ends with its connection. */
-static bool viewer_start(int port)
+/* The viewer runs beside the tunnel, which ends with it. It gets no fd of
+ * ours: the SSH session's socket is not close-on-exec. */
+static pid_t viewer_start(int port)
 {
 	_cleanup_free_ char *addr = xasprintf("127.0.0.1::%d", port);
 	char *argv[] = { "vncviewer", addr, NULL };
 	pid_t pid;
 
 	if (!in_path("vncviewer"))
-		return false;
+		return -1;
 	pid = fork();
 	if (pid == 0) {
+		close_range(3, ~0U, 0);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
-	return pid > 0;
+	return pid;
+}
+
+/* A connection, or -1 with *done once the viewer (pid > 0) has exited. */
+static int accept_or_viewer_gone(int lfd, pid_t viewer, bool *done, struct xerr *e)
+{
+	*done = false;
+	for (;;) {
+		struct pollfd pf = { .fd = lfd, .events = POLLIN };
+		int n = poll(&pf, 1, viewer > 0 ? 500 : -1), cfd;
+
+		if (viewer > 0 && waitpid(viewer, NULL, WNOHANG) == viewer) {
+			*done = true;
+			return -1;
+		}
+		if (n < 0 && errno != EINTR)
+			return xerr_errno(e, XLAB_EXIT_FAIL, "poll");
+		if (n <= 0)
+			continue;
+		cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (cfd >= 0)
+			return cfd;
+		/* A client that gave up before we took it is no reason to stop. */
+		if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN)
+			return xerr_errno(e, XLAB_EXIT_FAIL, "accept");
+	}
+}
+
+/* The display's port in the dom0, from the guest's address in the lab's subnet. */
+static int guest_vnc_port(const struct labstate *ls, const struct db_guest *g, struct xerr *e)
+{
+	struct labview v = { 0 };
+	const char *slash;
+	int port = -1;
+
+	if (labview_load(ls->lab, &v, e) < 0)
+		return -1;
+	slash = strchr(v.subnet, '/');
+	if (slash && g->ip)
+		port = plan_vnc_port(g->ip, atoi(slash + 1));
+	if (port < 0)
+		xerr_set(e, XLAB_EXIT_FAIL, "guest '%s' (%s) has no display port in %s", g->name,
+			 g->ip ? g->ip : "no address", v.subnet);
+	labview_free(&v);
+	return port;
 }
 
 static int guest_vnc(struct labstate *ls, const struct db_guest *g, const struct vnc_opts *o,
 		     struct xerr *e)
 {
 	const struct db_host *h = labstate_host(ls, g->host);
-	int remote = plan_vnc_port(g->ip ? g->ip : "");
+	int remote = guest_vnc_port(ls, g, e);
 	struct sshc *c = NULL;
 	int lfd = -1, port = 0, rc = -1;
-	bool once = o->once;
+	pid_t viewer = -1;
 
+	if (remote < 0)
+		return -1;
 	if (!h)
 		return labstate_no_such(ls, "host", g->host, e);
 	if (lab_host_connect(&ls->dirs, h->name, h->ip, &c, e) < 0)
@@ -139,25 +189,30 @@ static int guest_vnc(struct labstate *ls, const struct db_guest *g, const struct
 	       "127.0.0.1:%d over SSH; Ctrl-C ends the tunnel\n",
 	       port, port, g->name, h->name, remote);
 	fflush(stdout);
-	if (want_viewer() && viewer_start(port))
-		once = true;
+	if (want_viewer())
+		viewer = viewer_start(port);
 	for (;;) {
-		int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		bool done, opened;
+		int cfd = accept_or_viewer_gone(lfd, viewer, &done, e);
 
-		if (cfd < 0) {
-			if (errno == EINTR)
-				continue;
-			xerr_errno(e, XLAB_EXIT_FAIL, "accept on 127.0.0.1:%d", port);
+		if (cfd < 0 && done)
+			break;
+		if (cfd < 0)
 			goto out;
+		if (sshc_forward(c, cfd, "127.0.0.1", remote, &opened, e) < 0) {
+			close(cfd);
+			if (!opened) {
+				xerr_prefix(e, "guest '%s' has no display there (is it `vnc: true`?)",
+					    g->name);
+				goto out;
+			}
+			/* One viewer's broken connection ends that connection only. */
+			xerr_print(e, "xlab: vnc");
+			xerr_clear(e);
+		} else {
+			close(cfd);
 		}
-		rc = sshc_forward(c, cfd, "127.0.0.1", remote, e);
-		close(cfd);
-		if (rc < 0) {
-			xerr_prefix(e, "guest '%s' has no display there (is it `vnc: true`?)",
-				    g->name);
-			goto out;
-		}
-		if (once)
+		if (o->once)
 			break;
 	}
 	rc = 0;
@@ -215,7 +270,10 @@ int cmd_vnc(int argc, char **argv, struct xerr *e)
 		return -1;
 	if (labstate_load(argv[i], &ls, e) < 0)
 		return -1;
-	if (labstate_host(&ls, argv[i + 1]))
+	if (labstate_host(&ls, argv[i + 1]) && (o.port || o.once))
+		cmd_usage_error(e, "vnc", "--port and --once are for a guest's tunnel; a host's "
+					  "display listens on this machine already");
+	else if (labstate_host(&ls, argv[i + 1]))
 		rc = host_vnc(&ls, argv[i + 1], e);
 	else if ((g = labstate_guest(&ls, argv[i + 1])))
 		rc = guest_vnc(&ls, g, &o, e);

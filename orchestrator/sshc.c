@@ -542,6 +542,9 @@ static int pty_request(ssh_channel ch, struct winsize *ws)
  * remote side is done. */
 /* Copies in_fd to the channel and the channel to out_fd (its stderr to
  * err_fd) until the channel ends; ws, when given, follows the terminal. */
+/* Copies in_fd to the channel and the channel to out_fd (its stderr to
+ * err_fd) until the channel ends; ws, when given, follows the terminal.
+ * -1: the SSH side failed (libssh says why); -2: the local side (errno). */
 static int pump(struct sshc *c, ssh_channel ch, int in_fd, int out_fd, int err_fd,
 		struct winsize *ws)
 {
@@ -561,7 +564,7 @@ static int pump(struct sshc *c, ssh_channel ch, int in_fd, int out_fd, int err_f
 
 			while ((n = ssh_channel_read_nonblocking(ch, tmp, sizeof(tmp), stream)) > 0) {
 				if (write_all(stream ? err_fd : out_fd, tmp, (size_t)n) < 0)
-					return -1;
+					return -2;
 				got += n;
 			}
 			if (n == SSH_ERROR)
@@ -574,7 +577,7 @@ static int pump(struct sshc *c, ssh_channel ch, int in_fd, int out_fd, int err_f
 		if (got)
 			continue;
 		if (poll(in_open ? pf : pf + 1, in_open ? 2 : 1, 100) < 0 && errno != EINTR)
-			return -1;
+			return -2;
 		if (in_open && (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			ssize_t n = read(in_fd, tmp, sizeof(tmp));
 
@@ -632,11 +635,13 @@ fail:
 
 /* ---------------------------------------------------------- forwarding */
 
-int sshc_forward(struct sshc *c, int fd, const char *host, int port, struct xerr *e)
+int sshc_forward(struct sshc *c, int fd, const char *host, int port, bool *opened,
+		 struct xerr *e)
 {
 	ssh_channel ch = ssh_channel_new(c->s);
 	int rc;
 
+	*opened = false;
 	if (!ch || ssh_channel_open_forward(ch, host, port, "127.0.0.1", 0) != SSH_OK) {
 		xerr_set(e, XLAB_EXIT_FAIL, "ssh %s: cannot reach %s:%d from there: %s", c->addr,
 			 host, port, ssh_get_error(c->s));
@@ -644,10 +649,12 @@ int sshc_forward(struct sshc *c, int fd, const char *host, int port, struct xerr
 			ssh_channel_free(ch);
 		return -1;
 	}
+	*opened = true;
 	rc = pump(c, ch, fd, fd, fd, NULL);
 	if (rc < 0)
 		xerr_set(e, XLAB_EXIT_FAIL, "ssh %s: forwarding to %s:%d: %s", c->addr, host, port,
-			 ssh_get_error(c->s));
+			 rc == -2 ? strerror(errno) : ssh_get_error(c->s));
+	rc = rc < 0 ? -1 : 0;
 	chan_end(ch);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #ifndef XLAB_SSHC_H
 #define XLAB_SSHC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,8 +41,10 @@ int sshc_exec_interactive(struct sshc *c, const char *const *argv, int *status,
 			  struct xerr *e);
 
 /* A direct-tcpip channel to host:port as the server sees it (its
- * loopback, say), copied both ways to and from fd until either side ends. */
-int sshc_forward(struct sshc *c, int fd, const char *host, int port, struct xerr *e);
+ * loopback, say), copied both ways to and from fd until either side ends.
+ * *opened tells a channel the server refused from a copy that broke. */
+int sshc_forward(struct sshc *c, int fd, const char *host, int port, bool *opened,
+		 struct xerr *e);
 
 /* A long-lived exec channel speaking lines (the agent protocol). */
 int sshc_chan_open(struct sshc *c, const char *const *argv, struct sshc_chan **out,

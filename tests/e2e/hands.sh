@@ -140,7 +140,11 @@ parts = d.split(maxsplit=4)
 print(sum(1 for b in parts[4] if b > 100) if len(parts) == 5 else 0)')
 say "the snapshot has $lit lit bytes"
 check "the screen is not blank" test "${lit:-0}" -gt 300
-wait "$vnc_pid" || true
+# --once: the tunnel ends with vncsnapshot's connection, and says so by its status.
+for _ in $(seq 50); do kill -0 "$vnc_pid" 2>/dev/null || break; sleep 0.2; done
+kill "$vnc_pid" 2>/dev/null || true
+vnc_rc=0; wait "$vnc_pid" || vnc_rc=$?
+check "xlab vnc --once ended cleanly with that connection (status $vnc_rc)" test "$vnc_rc" -eq 0
 rm -f "$vnc_out" "$jpg"
 check "guest rm fb" "$XLAB" guest rm "$lab" fb
 "$XLAB" guest create "$lab" left --host h1 >/dev/null || bad "guest create left"

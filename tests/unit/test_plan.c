@@ -289,7 +289,9 @@ Test(plan, vnc_guest_gets_a_loopback_vfb)
 	cr_assert_not_null(strstr(p->guests[0].xl_cfg,
 				  "vfb = [ \"vnc=1,vnclisten=127.0.0.1,vncunused=0,vncdisplay=77\" ]\n"),
 			   "%s", p->guests[0].xl_cfg);
-	cr_assert_eq(plan_vnc_port("10.80.0.77"), 5977);
+	cr_assert_eq(plan_vnc_port("10.80.0.77", 24), 5977);
+	cr_assert_eq(plan_vnc_port("10.80.1.77", 16), 5900 + 256 + 77);
+	cr_assert_eq(plan_vnc_port("10.80.250.1", 16), -1);
 	cr_assert_null(strstr(p->guests[1].xl_cfg, "vfb"), "%s", p->guests[1].xl_cfg);
 	plan_free(p);
 	spec_free(s);
