@@ -311,6 +311,20 @@ int virt_domain_define(struct virt *v, const char *xml, char uuid[40], struct xe
 	return 0;
 }
 
+int virt_domain_power_cycle(struct virt *v, const char *name, struct xerr *e)
+{
+	bool missing;
+	_cleanup_dom_ virDomainPtr dom = domain_lookup(v, name, &missing, e);
+
+	if (!dom)
+		return missing ? xerr_set(e, XLAB_EXIT_FAIL, "no domain '%s' to restart", name) : -1;
+	if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0)
+		return virt_fail(e, "cannot stop domain '%s'", name);
+	if (virDomainCreate(dom) < 0)
+		return virt_fail(e, "cannot start domain '%s' again", name);
+	return 0;
+}
+
 int virt_domain_start(struct virt *v, const char *name, struct xerr *e)
 {
 	bool missing;

@@ -41,6 +41,8 @@ int virt_network_remove(struct virt *v, const char *name, struct xerr *e);
 /* Defines a persistent domain; writes its UUID string into uuid[40]. */
 int virt_domain_define(struct virt *v, const char *xml, char uuid[40], struct xerr *e);
 int virt_domain_start(struct virt *v, const char *name, struct xerr *e);
+/* Off and on again (a hung or paused machine too): the domain stays defined. */
+int virt_domain_power_cycle(struct virt *v, const char *name, struct xerr *e);
 /* info->exists false (and 0 returned) when there is no such domain. */
 int virt_domain_info(struct virt *v, const char *name, struct virt_dom_info *info,
 		     struct xerr *e);
