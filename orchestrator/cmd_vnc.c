@@ -19,7 +19,7 @@
 #include "cmd.h"
 #include "hostconn.h"
 #include "labstate.h"
-#include "labview.h"
+#include "subnet.h"
 #include "plan.h"
 #include "spawn.h"
 #include "util.h"
@@ -149,19 +149,21 @@ static int accept_or_viewer_gone(int lfd, pid_t viewer, bool *done, struct xerr 
 /* The display's port in the dom0, from the guest's address in the lab's subnet. */
 static int guest_vnc_port(const struct labstate *ls, const struct db_guest *g, struct xerr *e)
 {
-	struct labview v = { 0 };
-	const char *slash;
+	struct db_lab *l = NULL;
+	struct cidr net;
 	int port = -1;
 
-	if (labview_load(ls->lab, &v, e) < 0)
+	if (db_lab_get(ls->db, ls->lab, &l, e) < 0)
 		return -1;
-	slash = strchr(v.subnet, '/');
-	if (slash && g->ip)
-		port = plan_vnc_port(g->ip, atoi(slash + 1));
-	if (port < 0)
-		xerr_set(e, XLAB_EXIT_FAIL, "guest '%s' (%s) has no display port in %s", g->name,
-			 g->ip ? g->ip : "no address", v.subnet);
-	labview_free(&v);
+	if (l && l->subnet && cidr_parse(l->subnet, &net, e) == 0) {
+		port = g->ip ? plan_vnc_port(g->ip, net.prefix) : -1;
+		if (port < 0)
+			xerr_set(e, XLAB_EXIT_FAIL, "guest '%s' (%s) has no display port in %s",
+				 g->name, g->ip ? g->ip : "no address", l->subnet);
+	} else if (!l || !l->subnet) {
+		xerr_set(e, XLAB_EXIT_FAIL, "lab '%s' has no subnet in the store", ls->lab);
+	}
+	db_lab_free(l);
 	return port;
 }
 
