@@ -16,7 +16,6 @@ static int guest_connect(const struct labstate *ls, const struct db_guest *g, st
 			 struct xerr *e)
 {
 	_cleanup_free_ char *pub = guest_host_key_path(&ls->dirs, g->name);
-	struct sshc_target t;
 
 	if (!path_exists(pub))
 		return xerr_set(e, XLAB_EXIT_FAIL,
@@ -25,10 +24,7 @@ static int guest_connect(const struct labstate *ls, const struct db_guest *g, st
 				g->name, ls->lab, g->name);
 	if (!g->ip || !*g->ip)
 		return xerr_set(e, XLAB_EXIT_FAIL, "guest '%s' has no address", g->name);
-	lab_host_target(&ls->dirs, g->ip, pub, &t);
-	if (sshc_connect(&t, c, e) < 0)
-		return xerr_prefix(e, "guest '%s' (%s)", g->name, g->ip);
-	return 0;
+	return lab_connect(&ls->dirs, "guest", g->name, g->ip, pub, c, e);
 }
 
 int cmd_ssh(int argc, char **argv, struct xerr *e)

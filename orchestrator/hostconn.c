@@ -26,15 +26,22 @@ void lab_host_target(const struct lab_dirs *d, const char *ip, const char *host_
 	t->connect_timeout_ms = 10000;
 }
 
+int lab_connect(const struct lab_dirs *d, const char *what, const char *name, const char *ip,
+		const char *host_pub, struct sshc **c, struct xerr *e)
+{
+	struct sshc_target t;
+
+	lab_host_target(d, ip, host_pub, &t);
+	if (sshc_connect(&t, c, e) < 0)
+		return xerr_prefix(e, "%s '%s' (%s)", what, name, ip);
+	return 0;
+}
+
 int lab_host_connect(const struct lab_dirs *d, const char *host, const char *ip,
 		     struct sshc **c, struct xerr *e)
 {
 	_cleanup_free_ char *dir = lab_host_dir(d, host);
 	_cleanup_free_ char *pub = lab_host_key_path(dir, ".pub");
-	struct sshc_target t;
 
-	lab_host_target(d, ip, pub, &t);
-	if (sshc_connect(&t, c, e) < 0)
-		return xerr_prefix(e, "host '%s' (%s)", host, ip);
-	return 0;
+	return lab_connect(d, "host", host, ip, pub, c, e);
 }

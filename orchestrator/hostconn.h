@@ -11,6 +11,10 @@
 char *lab_host_dir(const struct lab_dirs *d, const char *host);
 /* The pinned host key files inside a host's directory. */
 char *lab_host_key_path(const char *host_dir, const char *suffix);
+/* Any node of the lab (a host, or a guest with sshd) pinned to host_pub;
+ * errors name it as "WHAT 'NAME' (IP)". */
+int lab_connect(const struct lab_dirs *d, const char *what, const char *name, const char *ip,
+		const char *host_pub, struct sshc **c, struct xerr *e);
 int lab_host_connect(const struct lab_dirs *d, const char *host, const char *ip,
 		     struct sshc **c, struct xerr *e);
 void lab_host_target(const struct lab_dirs *d, const char *ip, const char *host_pub,
