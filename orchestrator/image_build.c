@@ -924,19 +924,23 @@ static int host_keys_drop(const char *root, struct xerr *e)
 	return rc;
 }
 
-static int ssh_configure(const struct build *b, struct xerr *e)
-{
-	static const char conf[] =
-		"# xlab: the host key comes from the per-host config disk, pinned by xlab.\n"
-		"HostKey /etc/ssh/ssh_host_ed25519_key\n"
-		"PermitRootLogin prohibit-password\n"
-		"PasswordAuthentication no\n"
-		"KbdInteractiveAuthentication no\n"
-		"UseDNS no\n";
+/* dom0s and Debian guests alike: one ed25519 host key, made per machine
+ * (a dom0's comes on its config disk, a guest's from the agent) and pinned
+ * by xlab; root by key only. */
+static const char sshd_conf[] =
+	"# xlab: one host key, made for this machine and pinned by xlab.\n"
+	"HostKey /etc/ssh/ssh_host_ed25519_key\n"
+	"PermitRootLogin prohibit-password\n"
+	"PasswordAuthentication no\n"
+	"KbdInteractiveAuthentication no\n"
+	"UseDNS no\n";
 
-	if (host_keys_drop(b->tree, e) < 0)
+/* Its own keys out, xlab's drop-in in. */
+static int ssh_configure(const char *root, struct xerr *e)
+{
+	if (host_keys_drop(root, e) < 0)
 		return -1;
-	return tree_write(b, "etc/ssh/sshd_config.d/xlab.conf", conf, 0644, e);
+	return root_write(root, "etc/ssh/sshd_config.d/xlab.conf", sshd_conf, 0644, e);
 }
 
 static int customize(struct build *b, struct xerr *e)
@@ -951,7 +955,7 @@ static int customize(struct build *b, struct xerr *e)
 		return -1;
 	if (tree_write(b, "sbin/xlab-init", script(b, "dom0-init.sh"), 0755, e) < 0 ||
 	    tree_write(b, "etc/hostname", "xlab\n", 0644, e) < 0 ||
-	    ssh_configure(b, e) < 0 ||
+	    ssh_configure(b->tree, e) < 0 ||
 	    lvm_conf_set(b, lvm_keys, ARRAY_SIZE(lvm_keys), "0", e) < 0)
 		return -1;
 	if (mkdir_p(guest, 0755, e) < 0)
@@ -967,15 +971,6 @@ static int customize(struct build *b, struct xerr *e)
 }
 
 /* ---- phase 2b: the Debian guest root filesystem ---- */
-
-/* The agent writes each guest's host key and the lab's authorized key. */
-static const char guest_sshd_conf[] =
-	"# xlab: the host key is made per guest by xlab-agent, pinned by xlab.\n"
-	"HostKey /etc/ssh/ssh_host_ed25519_key\n"
-	"PermitRootLogin prohibit-password\n"
-	"PasswordAuthentication no\n"
-	"KbdInteractiveAuthentication no\n"
-	"UseDNS no\n";
 
 /* var/lib/xlab/guest/debian-SUITE.tar in the dom0 tree, and debian.tar
  * naming it: built with the image so a guest costs no download. */
@@ -995,8 +990,7 @@ static int guest_debian(struct build *b, struct xerr *e)
 			   mirror, e) < 0)
 		return -1;
 	if (root_write(dir, "sbin/init", script(b, "guest-init.sh"), 0755, e) < 0 ||
-	    host_keys_drop(dir, e) < 0 ||
-	    root_write(dir, "etc/ssh/sshd_config.d/xlab.conf", guest_sshd_conf, 0644, e) < 0 ||
+	    ssh_configure(dir, e) < 0 ||
 	    run_logged(b, pack, NULL, e) < 0)
 		return xerr_prefix(e, "making %s", file);
 	if (symlink(file, link) < 0)
