@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "layout.h"
 #include "sha256.h"
 #include "util.h"
 #include "version.h"
@@ -17,10 +18,6 @@
 /* Guest operations (install, boot, wait for a console line) take minutes
  * when the dom0 itself runs under TCG. */
 #define AGENT_CALL_TIMEOUT_MS (900 * 1000)
-
-#ifndef XLAB_LIBEXECDIR
-#define XLAB_LIBEXECDIR "/usr/local/libexec/xlab"
-#endif
 
 struct agent {
 	struct sshc *c;
@@ -39,27 +36,16 @@ static const char *agent_remote_path(void)
 
 int agent_local_path(char **path, struct xerr *e)
 {
-	const char *env = getenv("XLAB_AGENT");
-	const char *built = XLAB_BUILD_DIR "/agents/xlab-agent";
-	const char *installed = XLAB_LIBEXECDIR "/xlab-agent";
+	const struct layout *l = layout_get();
 
-	if (env && *env) {
-		if (!path_exists(env))
-			return xerr_set(e, XLAB_EXIT_FAIL, "$XLAB_AGENT=%s does not exist", env);
-		*path = xstrdup(env);
-		return 0;
-	}
-	if (path_exists(built)) {
-		*path = xstrdup(built);
-		return 0;
-	}
-	if (path_exists(installed)) {
-		*path = xstrdup(installed);
-		return 0;
-	}
-	return xerr_set(e, XLAB_EXIT_FAIL,
-			"xlab-agent not found (looked at %s and %s); set $XLAB_AGENT", built,
-			installed);
+	if (!path_exists(l->agent))
+		return xerr_set(e, XLAB_EXIT_FAIL,
+				"xlab-agent not found at %s (%s; `xlab version --paths` shows "
+				"where xlab looks; $XLAB_AGENT overrides)",
+				l->agent,
+				l->prefix ? "reinstall xlab" : "build it: ninja -C the build directory");
+	*path = xstrdup(l->agent);
+	return 0;
 }
 
 static bool stat_same(const struct stat *a, const struct stat *b)

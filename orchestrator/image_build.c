@@ -20,6 +20,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "layout.h"
 #include "paths.h"
 #include "sha256.h"
 #include "spawn.h"
@@ -233,16 +234,14 @@ static void remove_stale_tmp(struct build *b)
 
 static int scripts_load(struct build *b, struct xerr *e)
 {
-	const char *env = getenv("XLAB_IMAGES_SRC");
-
-	b->scripts_dir = xstrdup(env && *env ? env : XLAB_SOURCE_DIR "/images");
+	b->scripts_dir = xstrdup(layout_get()->images);
 	for (size_t i = 0; i < ARRAY_SIZE(scripts); i++) {
 		_cleanup_free_ char *p = xasprintf("%s/%s", b->scripts_dir, scripts[i]);
 		size_t len;
 
 		if (file_read_all(p, 1 << 20, &b->script_text[i], &len, e) < 0)
-			return xerr_prefix(e, "image scripts (set XLAB_IMAGES_SRC to the "
-					      "images/ directory of the xlab source)");
+			return xerr_prefix(e, "image scripts (`xlab version --paths` shows where "
+					      "xlab looks; $XLAB_IMAGES_SRC overrides)");
 	}
 	return 0;
 }

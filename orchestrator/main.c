@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "layout.h"
 #include "util.h"
 #include "version.h"
 
@@ -79,7 +80,7 @@ int cmd_usage_error(struct xerr *e, const char *name, const char *fmt, ...)
 
 static void print_commands(FILE *f)
 {
-	fprintf(f, "usage: xlab COMMAND [ARGS...]\n       xlab --version\n\ncommands:\n");
+	fprintf(f, "usage: xlab COMMAND [ARGS...]\n       xlab --version\n       xlab version --paths\n\ncommands:\n");
 	for (const struct cmd *c = xlab_commands; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fprintf(f, "\n`xlab help COMMAND` or `xlab COMMAND --help` for one command.\n"
@@ -108,7 +109,10 @@ int main(int argc, char **argv)
 		return XLAB_EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		printf("xlab %s\n", XLAB_VERSION);
+		if (argc > 2 && strcmp(argv[2], "--paths") == 0)
+			layout_print(stdout);
+		else
+			printf("xlab %s\n", XLAB_VERSION);
 		return 0;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
