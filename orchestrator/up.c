@@ -752,7 +752,8 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 	if (virt_open(virt_default_uri(ctx->o->connect, ctx->spec->libvirt_uri), &ctx->virt,
 		      e) < 0)
 		return -1;
-	if (virt_detect_accel(ctx->virt, ctx->o->accel, &ctx->accel, e) < 0)
+	if (virt_check_daemon_state(ctx->virt, e) < 0 ||
+	    virt_detect_accel(ctx->virt, ctx->o->accel, &ctx->accel, e) < 0)
 		return -1;
 	if (subnet_choose(ctx, e) < 0)
 		return -1;

@@ -101,6 +101,42 @@ int virt_open(const char *uri, struct virt **out, struct xerr *e)
 	return 0;
 }
 
+/* libvirt's network driver keeps each network's DHCP state in this directory
+ * and fails a domain's start when it is missing; libvirtd does not make it,
+ * Debian's libvirt-daemon-system package does. */
+#define LIBVIRT_DNSMASQ_DIR "/var/lib/libvirt/dnsmasq"
+
+const char *virt_missing_state_dir(const char *root)
+{
+	static char path[4096];
+
+	snprintf(path, sizeof(path), "%s%s", root, LIBVIRT_DNSMASQ_DIR);
+	return access(path, F_OK) == 0 ? NULL : path;
+}
+
+/* Only a daemon on this machine shares our filesystem: a remote one (a host
+ * in the URI) or a session daemon keeps its state elsewhere. */
+static bool virt_is_local_system(struct virt *v)
+{
+	_cleanup_free_ char *uri = virConnectGetURI(v->conn);
+
+	return uri && strcmp(uri, "qemu:///system") == 0;
+}
+
+int virt_check_daemon_state(struct virt *v, struct xerr *e)
+{
+	const char *missing;
+
+	if (!virt_is_local_system(v) || !(missing = virt_missing_state_dir("")))
+		return 0;
+	return xerr_set(e, XLAB_EXIT_FAIL,
+			"libvirt's state directory %s does not exist, so libvirt cannot start "
+			"a lab's hosts on their network: install Debian's libvirt-daemon-system "
+			"package, or run scripts/install-deps.sh (it makes libvirt's directories "
+			"on machines without systemd), or `mkdir -p %s`",
+			missing, missing);
+}
+
 void virt_close(struct virt *v)
 {
 	if (!v)

@@ -29,6 +29,12 @@ void virt_close(struct virt *v);
 /* "kvm" when libvirt's domain capabilities offer it and the CPU has VT-x/AMD-V
  * and /dev/kvm opens (or force == "kvm"), else "qemu" (TCG). A bad force is
  * XLAB_EXIT_USAGE. force may be NULL, "kvm" or "qemu"/"tcg". *accel is malloc'd. */
+/* Refuses, before anything is made, a local qemu:///system daemon that lacks
+ * the state directories a lab needs (a libvirt installed without Debian's
+ * libvirt-daemon-system), naming what to install. */
+int virt_check_daemon_state(struct virt *v, struct xerr *e);
+/* ROOT + libvirt's network state directory when it is missing, else NULL. */
+const char *virt_missing_state_dir(const char *root);
 int virt_detect_accel(struct virt *v, const char *force, char **accel, struct xerr *e);
 
 /* Defines and starts the network from xml unless one of that name exists;

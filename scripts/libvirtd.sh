@@ -9,9 +9,13 @@ set -euo pipefail
 ns=""
 [ "${1:-}" = "--netns" ] && ns="${2:?namespace name}"
 
+# The libvirtd that serves this machine's /run/libvirt, from its pid file: a
+# process list would also show the libvirtd of another root (the fresh-root
+# check runs one in a PID namespace of its own) or a dying one.
 running_ns() {
   local pid
-  pid=$(pgrep -x libvirtd | head -n1) || return 1
+  pid=$(cat /run/libvirtd.pid 2>/dev/null) || return 1
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = libvirtd ] || return 1
   ip netns identify "$pid" 2>/dev/null || true
 }
 
@@ -29,8 +33,8 @@ if cur=$(running_ns); then
     # A libvirtd in the root namespace would put test bridges there: restart
     # it inside ours so no lab traffic leaves the namespace.
     echo "libvirtd.sh: restarting libvirtd inside namespace $ns" >&2
-    pkill -x libvirtd || true
-    sleep 1
+    kill "$(cat /run/libvirtd.pid)" 2>/dev/null || true
+    for _ in $(seq 1 50); do running_ns >/dev/null || break; sleep 0.1; done
   else
     wait_socket
     echo "$cur"
