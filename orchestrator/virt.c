@@ -85,6 +85,9 @@ const char *virt_default_uri(const char *flag, const char *spec_uri)
 	return "qemu:///system";
 }
 
+/* Where a local system libvirtd listens (Debian's build). */
+#define LIBVIRT_SOCKET "/var/run/libvirt/libvirt-sock"
+
 int virt_open(const char *uri, struct virt **out, struct xerr *e)
 {
 	virConnectPtr conn;
@@ -93,6 +96,10 @@ int virt_open(const char *uri, struct virt **out, struct xerr *e)
 		return xerr_set(e, XLAB_EXIT_FAIL, "cannot initialize libvirt");
 	virSetErrorFunc(NULL, virt_ignore_error);
 	conn = virConnectOpen(uri);
+	if (!conn && strcmp(uri, "qemu:///system") == 0 && access(LIBVIRT_SOCKET, F_OK) != 0)
+		return virt_fail(e, "cannot connect to libvirt at '%s' (no libvirtd runs here: "
+				    "`systemctl start libvirtd`, or without systemd `virtlogd -d; "
+				    "libvirtd -d`, as scripts/libvirtd.sh does)", uri);
 	if (!conn)
 		return virt_fail(e, "cannot connect to libvirt at '%s'", uri);
 	virConnSetErrorFunc(conn, NULL, virt_ignore_error);

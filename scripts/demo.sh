@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 spec=${1:-examples/reference.yaml}
 
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --run
 [ -f build/build.ninja ] || meson setup build >/dev/null
 ninja -C build
 # Users' machines keep lab bridges in their own namespace; only the tests

@@ -110,6 +110,9 @@ in_root() {
   local root=$1; shift
   ip netns exec "$ns" unshare --mount --pid --fork --kill-child -- sh -c '
     root=$1; shift
+    # The root a mount point of its own, as / is on a real machine: libvirt
+    # makes each QEMU a private mount namespace and fails on a plain chroot.
+    mount --bind "$root" "$root" &&
     mount --rbind /dev "$root/dev" &&
     mount -t proc proc "$root/proc" &&
     mount -t sysfs sysfs "$root/sys" &&

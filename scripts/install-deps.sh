@@ -1,31 +1,43 @@
 #!/usr/bin/env bash
-# Installs everything xlab needs to build, test and run labs on Debian 12
-# (root; no systemd needed). Safe to run again.
+# Installs what xlab needs on Debian 12 (root; no systemd needed). Safe to run
+# again.
+#   scripts/install-deps.sh          build, run labs, and run every test suite
+#   scripts/install-deps.sh --run    build and run labs only (scripts/demo.sh)
 set -euo pipefail
 
-packages=(
-  # build
+build=(
   meson ninja-build pkg-config gcc libc6-dev
   libvirt-dev libssh-dev libyaml-dev libcurl4-openssl-dev libsqlite3-dev
   libjson-c-dev libxml2-dev libssl-dev libarchive-dev libcriterion-dev
   libmd-dev
-  # fuzzing (clang's libFuzzer and sanitizer runtimes)
-  clang libclang-rt-14-dev
-  # running labs: libvirt with QEMU, disk tools
+)
+run=(
+  # libvirt with QEMU, disk tools
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-  qemu-system-x86 qemu-utils dnsmasq-base iproute2 iptables python3 iputils-ping time
+  qemu-system-x86 qemu-utils dnsmasq-base iproute2 iptables
   # building dom0 images: Debian bootstrap, boot media, filesystems
   mmdebstrap grub-pc-bin grub-common xorriso mtools e2fsprogs cpio
   busybox-static xz-utils zstd ca-certificates
-  # tests: a real sshd and client
+)
+tests=(
+  # fuzzing (clang's libFuzzer and sanitizer runtimes)
+  clang libclang-rt-14-dev
+  # the e2e scripts and the bench
+  python3 iputils-ping time
+  # a real sshd and client
   openssh-server openssh-client
   # `xlab report --plot`: migration experiments' CDFs as SVG
   gnuplot-nox
-  # tests: a real VNC client captures a guest's screen through `xlab vnc`
+  # a real VNC client captures a guest's screen through `xlab vnc`
   vncsnapshot libjpeg-turbo-progs
-  # tests: the fresh-root check relays the Debian mirror into its namespace
+  # the fresh-root check relays the Debian mirror into its namespace
   socat
 )
+case ${1:-} in
+  --run) packages=("${build[@]}" "${run[@]}") ;;
+  "") packages=("${build[@]}" "${run[@]}" "${tests[@]}") ;;
+  *) echo "usage: install-deps.sh [--run]" >&2; exit 2 ;;
+esac
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: run as root (apt-get needs it)" >&2

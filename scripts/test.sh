@@ -2,12 +2,12 @@
 # Installs what xlab needs, builds it twice (sanitized for unit and integration
 # tests; release with the static agent for the end-to-end suite) and runs
 # every suite, printing how long each took. This is what CI runs.
-#   scripts/test.sh [unit|integration|fuzz|e2e ...]   (default: all)
+#   scripts/test.sh [unit|integration|fuzz|e2e|fresh ...]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit integration fuzz e2e)
+[ ${#suites[@]} -eq 0 ] && suites=(unit integration fuzz e2e fresh)
 want() { local s; for s in "${suites[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
 declare -a report=() failed=()
@@ -64,6 +64,12 @@ if want e2e; then
   export XLAB_E2E_NETNS=$ns
   timed e2e ip netns exec "${ns:-xlab-ci}" meson test -C build --suite e2e --verbose \
     --num-processes 1 --timeout-multiplier 1 || failed+=(e2e)
+fi
+if want fresh; then
+  # The README's first command and the Debian package, each in a Debian root
+  # nobody touched: what this machine has from earlier runs cannot hide a
+  # missing install step there.
+  timed fresh bash scripts/fresh-check.sh || failed+=(fresh)
 fi
 # Every suite runs even when an earlier one failed: one CI run shows all.
 if [ ${#failed[@]} -gt 0 ]; then
