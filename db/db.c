@@ -77,6 +77,11 @@ static const char *const migrations[] = {
 	"  downtime_ms INTEGER, came_back INTEGER NOT NULL, host_after TEXT,"
 	"  pings_sent INTEGER, pings_answered INTEGER, message TEXT, started TEXT NOT NULL);"
 	"CREATE INDEX experiment_rounds_run ON experiment_rounds (run_id, id);",
+	/* 5: what made each lab (spec, matrix, class); rows of hosts and guests
+	 * `down` marked removed are forgotten, as `down` does from now on */
+	"ALTER TABLE labs ADD COLUMN made_by TEXT;"
+	"DELETE FROM hosts WHERE state = 'removed';"
+	"DELETE FROM guests WHERE state = 'removed';",
 };
 
 static int db_fail(struct db *db, struct xerr *e, const char *what)
@@ -352,6 +357,63 @@ int db_lab_upsert(struct db *db, const char *lab, const char *spec_path, const c
 	return db_done(db, st, e);
 }
 
+static const char *made_by_what(const char *made_by)
+{
+	if (!strcmp(made_by, "matrix"))
+		return "`xlab matrix`";
+	if (!strcmp(made_by, "class"))
+		return "`xlab class up`";
+	return "`xlab up` of a spec";
+}
+
+int db_lab_claim(struct db *db, const char *lab, const char *made_by, struct xerr *e)
+{
+	_cleanup_free_ char *have = NULL;
+	sqlite3_stmt *st;
+	char now[32];
+	int r;
+
+	now_iso8601(now);
+	/* One statement: a lab that is down, or already made_by's, is taken; any
+	 * other keeps its maker, and the read below tells. */
+	if (db_prepare(db, &st,
+		       "INSERT INTO labs (name, state, made_by, created, updated)"
+		       " VALUES (?1, 'down', ?2, ?3, ?3) ON CONFLICT (name) DO UPDATE"
+		       " SET made_by = ?2 WHERE labs.state = 'down'"
+		       " OR COALESCE(labs.made_by, 'spec') = ?2",
+		       e, "sss", lab, made_by, now) < 0 ||
+	    db_done(db, st, e) < 0)
+		return -1;
+	if (db_prepare(db, &st, "SELECT COALESCE(made_by, 'spec') FROM labs WHERE name = ?", e,
+		       "s", lab) < 0)
+		return -1;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		have = (char *)col_dup(st, 0);
+	sqlite3_finalize(st);
+	if (r != SQLITE_ROW)
+		return db_fail(db, e, "reading labs");
+	if (strcmp(have, made_by) != 0)
+		return xerr_set(e, XLAB_EXIT_FAIL,
+				"lab '%s' exists and was made by %s, not by %s; refusing to "
+				"adopt or remove it (take it down with `xlab down %s`, or choose "
+				"another lab name)",
+				lab, made_by_what(have), made_by_what(made_by), lab);
+	return 0;
+}
+
+int db_lab_forget_nodes(struct db *db, const char *lab, struct xerr *e)
+{
+	sqlite3_stmt *st;
+
+	if (db_prepare(db, &st, "DELETE FROM hosts WHERE lab = ?", e, "s", lab) < 0 ||
+	    db_done(db, st, e) < 0)
+		return -1;
+	if (db_prepare(db, &st, "DELETE FROM guests WHERE lab = ?", e, "s", lab) < 0)
+		return -1;
+	return db_done(db, st, e);
+}
+
 int db_lab_set_state(struct db *db, const char *lab, const char *state, struct xerr *e)
 {
 	sqlite3_stmt *st;
@@ -373,6 +435,7 @@ static void lab_row(sqlite3_stmt *st, struct db_lab *l)
 	l->subnet = col_dup(st, 3);
 	l->state = col_dup(st, 4);
 	l->updated = col_dup(st, 5);
+	l->made_by = col_dup(st, 6);
 }
 
 static void lab_clear(struct db_lab *l)
@@ -383,9 +446,10 @@ static void lab_clear(struct db_lab *l)
 	FREE_CONST(l->subnet);
 	FREE_CONST(l->state);
 	FREE_CONST(l->updated);
+	FREE_CONST(l->made_by);
 }
 
-#define LAB_COLS "name, spec_path, spec_sha256, subnet, state, updated"
+#define LAB_COLS "name, spec_path, spec_sha256, subnet, state, updated, made_by"
 
 int db_lab_get(struct db *db, const char *lab, struct db_lab **out, struct xerr *e)
 {
@@ -514,7 +578,8 @@ int db_hosts_list(struct db *db, const char *lab, struct db_host **out, size_t *
 
 	if (db_prepare(db, &st,
 		       "SELECT lab, name, mac, ip, libvirt_uuid, image, image_sha256, state,"
-		       " definition_sha256, updated FROM hosts WHERE lab = ? ORDER BY rowid",
+		       " definition_sha256, updated FROM hosts"
+		       " WHERE lab = ? AND state IS NOT 'removed' ORDER BY rowid",
 		       e, "s", lab) < 0)
 		return -1;
 	return rows_collect(db, st, sizeof(**out), host_fill, (void **)out, n, e);
@@ -575,7 +640,7 @@ int db_guests_list(struct db *db, const char *lab, struct db_guest **out, size_t
 
 	if (db_prepare(db, &st,
 		       "SELECT lab, host, name, mac, ip, state, made_by, updated FROM guests"
-		       " WHERE lab = ? ORDER BY rowid",
+		       " WHERE lab = ? AND state IS NOT 'removed' ORDER BY rowid",
 		       e, "s", lab) < 0)
 		return -1;
 	return rows_collect(db, st, sizeof(**out), guest_fill, (void **)out, n, e);

@@ -38,11 +38,19 @@ int db_step_end(struct db *db, int64_t id, const char *status, const char *messa
 
 struct db_lab {
 	const char *name, *spec_path, *spec_sha256, *subnet, *state, *updated;
+	const char *made_by; /* "spec", "matrix", "class"; NULL before xlab recorded it */
 };
 /* *out NULL (and 0 returned) when there is no such lab. */
 int db_lab_upsert(struct db *db, const char *lab, const char *spec_path, const char *sha256,
 		  const char *subnet, const char *state, struct xerr *e);
 int db_lab_set_state(struct db *db, const char *lab, const char *state, struct xerr *e);
+/* Takes lab for made_by ("spec", "matrix", "class") before anything of it is
+ * made: a new or down lab, or one made_by made, is taken (recorded); one a
+ * different command made and not taken down is refused, naming its maker. */
+int db_lab_claim(struct db *db, const char *lab, const char *made_by, struct xerr *e);
+/* Forgets every host and guest of lab (`down`): a later lab of that name,
+ * from any spec, finds none of them. */
+int db_lab_forget_nodes(struct db *db, const char *lab, struct xerr *e);
 int db_lab_get(struct db *db, const char *lab, struct db_lab **out, struct xerr *e);
 void db_lab_free(struct db_lab *l);
 int db_labs_list(struct db *db, struct db_lab **out, size_t *n, struct xerr *e);
@@ -55,6 +63,7 @@ struct db_host {
 		*definition_sha256, *updated;
 };
 int db_host_upsert(struct db *db, const struct db_host *h, struct xerr *e);
+/* The hosts (guests) that exist now: rows in state "removed" are not listed. */
 int db_hosts_list(struct db *db, const char *lab, struct db_host **out, size_t *n,
 		  struct xerr *e);
 void db_hosts_free(struct db_host *v, size_t n);
@@ -171,10 +180,11 @@ int db_experiment_rounds_list(struct db *db, int64_t run_id, struct db_experimen
 			      size_t *n, struct xerr *e);
 void db_experiment_rounds_free(struct db_experiment_round *v, size_t n);
 
-/* Forgets a guest (one made by hand and removed: `xlab guest rm`, `down`). */
-/* Every guest of LAB (on HOST, or on any host when HOST is NULL). */
+/* Every guest of LAB (on HOST, or on any host when HOST is NULL). State
+ * "removed" hides it from db_guests_list until it is made again. */
 int db_guests_set_state(struct db *db, const char *lab, const char *host, const char *state,
 			struct xerr *e);
+/* Forgets a guest (one made by hand and removed: `xlab guest rm`). */
 int db_guest_delete(struct db *db, const char *lab, const char *name, struct xerr *e);
 
 #endif

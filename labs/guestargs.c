@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "subnet.h"
 #include "util.h"
 
@@ -181,6 +182,11 @@ int guest_args_init(struct spec_guest *g, const char *name, const char *host, st
 		return xerr_set(e, XLAB_EXIT_USAGE,
 				"'%s' is not a valid guest name: use a lower-case DNS label (a-z, "
 				"0-9 and '-', at most 63, not starting or ending with '-')",
+				name);
+	if (names_guest_reserved(name))
+		return xerr_set(e, XLAB_EXIT_USAGE,
+				"guest name '%s' ends in '-swap', which names another guest's "
+				"swap volume; choose another name",
 				name);
 	g->name = xstrdup(name);
 	g->host = xstrdup(host);

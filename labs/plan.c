@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
+#include "paths.h"
 #include "sha256.h"
 #include "subnet.h"
 #include "util.h"
@@ -125,11 +127,13 @@ static void empty_el(struct xw *x, const char *name, ...)
 	end(x);
 }
 
-static void xml_metadata(struct xw *x, const char *lab, const char *node)
+/* Who owns the object: the lab and the store that made it. */
+static void xml_metadata(struct xw *x, const char *store_id, const char *lab, const char *node)
 {
 	el(x, "metadata");
 	xmlTextWriterStartElementNS(x->w, BAD_CAST "xlab", BAD_CAST "lab", BAD_CAST XLAB_XML_NS);
 	attr(x, "name", lab);
+	attr(x, "store", store_id);
 	if (node)
 		attr(x, "node", node);
 	end(x);
@@ -143,7 +147,7 @@ static char *network_xml(const struct plan *p)
 	xw_open(&x);
 	el(&x, "network");
 	text_el(&x, "name", p->network);
-	xml_metadata(&x, p->spec->lab, NULL);
+	xml_metadata(&x, p->store_id, p->spec->lab, NULL);
 	/* No <forward>: the lab network is isolated from everything else. */
 	empty_el(&x, "bridge", "name", p->bridge, "stp", "off", "delay", "0", NULL);
 	/* Static addresses everywhere: no dnsmasq, nothing answering on the lab. */
@@ -196,7 +200,7 @@ static char *domain_xml(const struct plan *p, const struct plan_host *ph, const 
 	el(&x, "domain");
 	attr(&x, "type", strcmp(accel, "kvm") == 0 ? "kvm" : "qemu");
 	text_el(&x, "name", ph->domain);
-	xml_metadata(&x, p->spec->lab, h->name);
+	xml_metadata(&x, p->store_id, p->spec->lab, h->name);
 	snprintf(num, sizeof(num), "%" PRIu64, h->memory / 1024);
 	el(&x, "memory");
 	attr(&x, "unit", "KiB");
@@ -401,7 +405,7 @@ static void host_paths(struct plan_host *ph, const char *state_dir)
 {
 	const struct spec_host *h = ph->spec;
 
-	ph->dir = xasprintf("%s/hosts/%s", state_dir, h->name);
+	ph->dir = names_host_dir(state_dir, h->name);
 	ph->root_overlay = xasprintf("%s/root.qcow2", ph->dir);
 	ph->data_disk = xasprintf("%s/data.qcow2", ph->dir);
 	ph->extra_disks = xcalloc(h->n_disks + 1, sizeof(char *));
@@ -507,21 +511,24 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 {
 	struct plan *p = xcalloc(1, sizeof(*p));
 	struct cidr net;
-	char hex[65];
 
 	p->spec = s;
+	if (!env->store_id || !xlab_store_id_valid(env->store_id)) {
+		xerr_set(e, XLAB_EXIT_FAIL, "the plan needs the store's id (a UUID), not '%s'",
+			 env->store_id ? env->store_id : "(none)");
+		goto fail;
+	}
+	p->store_id = xstrdup(env->store_id);
 	if (cidr_parse(env->subnet, &net, e) < 0)
 		goto fail;
 	cidr_format(&net, p->subnet, sizeof(p->subnet));
 	p->prefix = net.prefix;
 	ip_format(net.addr + 1, p->gateway);
 	ip_format(net.prefix ? 0xffffffffu << (32 - net.prefix) : 0, p->netmask);
-	p->network = xasprintf("xlab-%s", s->lab);
+	p->network = names_network(p->store_id, s->lab);
 	if (s->shared_vg)
 		p->shared_disk = xasprintf("%s/shared.img", env->state_dir);
-	/* Bridge names must fit IFNAMSIZ; a hash keeps long lab names apart. */
-	sha256_hex(s->lab, strlen(s->lab), hex);
-	snprintf(p->bridge, sizeof(p->bridge), "xlbr-%.8s", hex);
+	names_bridge(p->store_id, s->lab, p->bridge);
 
 	p->n_hosts = s->n_hosts;
 	p->hosts = xcalloc(s->n_hosts ? s->n_hosts : 1, sizeof(*p->hosts));
@@ -529,7 +536,7 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 		struct plan_host *ph = &p->hosts[i];
 
 		ph->spec = &s->hosts[i];
-		ph->domain = xasprintf("xlab-%s-%s", s->lab, ph->spec->name);
+		ph->domain = names_domain(p->store_id, s->lab, ph->spec->name);
 		plan_mac(s->lab, ph->spec->name, ph->mac);
 		host_paths(ph, env->state_dir);
 	}
@@ -586,6 +593,7 @@ void plan_free(struct plan *p)
 {
 	if (!p)
 		return;
+	free(p->store_id);
 	for (size_t i = 0; i < p->n_hosts; i++) {
 		struct plan_host *ph = &p->hosts[i];
 

@@ -24,11 +24,12 @@ struct plan_env {
 	const char *image_dir; /* the image's directory */
 	const char *accel;     /* "kvm" or "qemu" */
 	const char *subnet;    /* the spec's, or the one allocated for the lab */
+	const char *store_id;  /* xlab_store_id(): in every libvirt name and metadata */
 };
 
 struct plan_host {
 	const struct spec_host *spec;
-	char *domain;       /* libvirt domain name: xlab-LAB-HOST */
+	char *domain;       /* libvirt domain name: names_domain() */
 	char mac[18];
 	char ip[16];
 	char *dir;          /* STATE/hosts/HOST */
@@ -55,7 +56,8 @@ struct plan_guest {
 
 struct plan {
 	const struct spec *spec;
-	char *network;  /* libvirt network name: xlab-LAB */
+	char *store_id; /* the store that makes it (plan_env's) */
+	char *network;  /* libvirt network name: names_network() */
 	char bridge[16];
 	char gateway[16];
 	char netmask[16];

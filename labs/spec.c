@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+#include "names.h"
 #include "sha256.h"
 #include "spec.h"
 #include "subnet.h"
@@ -529,6 +530,21 @@ static bool check_name(struct ctx *c, const char *key, const struct ynode *v)
 	return false;
 }
 
+/* A guest's swap volume is NAME-swap in its VG: a guest of that name would
+ * share it (and `guest rm` of one would remove the other's disk). */
+static bool check_guest_name(struct ctx *c, const char *key, const struct ynode *v)
+{
+	if (!check_name(c, key, v))
+		return false;
+	if (!names_guest_reserved(v->text))
+		return true;
+	diag(c, v->pos, NULL,
+	     "guest name '%s' ends in '-swap', which names another guest's swap volume; "
+	     "choose another name",
+	     show(c, v->text));
+	return false;
+}
+
 static bool check_ip(struct ctx *c, const char *key, const struct ynode *v)
 {
 	struct in_addr in;
@@ -968,7 +984,7 @@ static void read_guest_vnc(struct ctx *c, const struct ynode *k, const struct yn
 
 static const struct field guest_fields[] = {
 	{ "name", F_STR, AT(struct spec_guest, name), POS(struct spec_guest, pos),
-	  REQUIRED | NO_DEFAULT, .check = check_name },
+	  REQUIRED | NO_DEFAULT, .check = check_guest_name },
 	{ "host", F_STR, AT(struct spec_guest, host), POS(struct spec_guest, host_pos),
 	  REQUIRED | NO_DEFAULT },
 	{ "memory", F_SIZE, AT(struct spec_guest, memory), POS(struct spec_guest, memory_pos) },

@@ -21,6 +21,7 @@
 #include "class.h"
 #include "db.h"
 #include "lab.h"
+#include "names.h"
 #include "paths.h"
 #include "spawn.h"
 #include "spec.h"
@@ -176,6 +177,10 @@ static int class_record(struct class_ctx *c, const bool *start, struct xerr *e)
 		struct db_class_copy *old = NULL;
 		size_t n_old = 0;
 
+		/* A lab of that name made otherwise (a user's `LAB-01`) is never
+		 * adopted as a copy, so `class down` never removes it. */
+		if (db_lab_claim(c->db, cp->lab, "class", e) < 0)
+			return xerr_prefix(e, "class %s, copy %d", c->base->lab, cp->idx);
 		if (!start[i]) {
 			/* Not started this time: keep what it is, only make sure it exists. */
 			if (db_class_copies_list(c->db, c->base->lab, &old, &n_old, e) < 0)
@@ -213,6 +218,7 @@ child_run(struct class_ctx *c, struct spec *spec, size_t i, int fd)
 		.connect = c->o->connect,
 		.accel = c->o->accel,
 		.boot_timeout_s = c->o->boot_timeout_s,
+		.made_by = "class",
 	};
 	struct up_result res = { 0 };
 	struct xerr e = { 0 }, de = { 0 };
@@ -515,6 +521,7 @@ static int copy_wipe(struct db *db, const struct spec *s, const struct class_opt
 	_cleanup_strv_ char **doms = NULL;
 	struct lab_dirs dirs = { 0 };
 	struct virt *v = NULL;
+	struct virt_owner own;
 	struct db_host *hosts = NULL;
 	size_t nh = 0;
 	int lock, rc = -1;
@@ -522,16 +529,17 @@ static int copy_wipe(struct db *db, const struct spec *s, const struct class_opt
 	lock = lab_lock(s->lab, "class reset", e);
 	if (lock < 0)
 		return -1;
-	if (virt_open(virt_default_uri(o->connect, s->libvirt_uri), &v, e) < 0 ||
-	    virt_lab_domains(v, s->lab, &doms, e) < 0)
+	if (lab_owner(s->lab, &own, e) < 0 ||
+	    virt_open(virt_default_uri(o->connect, s->libvirt_uri), &v, e) < 0 ||
+	    virt_lab_domains(v, &own, &doms, e) < 0)
 		goto out;
 	for (char **p = doms; p && *p; p++)
-		if (virt_domain_remove(v, *p, s->lab, e) < 0)
+		if (virt_domain_remove(v, *p, &own, e) < 0)
 			goto out;
 	if (lab_dirs_get(s->lab, &dirs, e) < 0)
 		goto out;
 	for (size_t i = 0; i < s->n_hosts; i++) {
-		_cleanup_free_ char *hd = xasprintf("%s/hosts/%s", dirs.dir, s->hosts[i].name);
+		_cleanup_free_ char *hd = names_host_dir(dirs.dir, s->hosts[i].name);
 
 		if (host_dir_clean(hd, e) < 0)
 			goto out;
@@ -566,6 +574,7 @@ int class_reset(const char *name, const char *copy, const struct class_opts *o,
 		.connect = o->connect,
 		.accel = o->accel,
 		.boot_timeout_s = o->boot_timeout_s,
+		.made_by = "class",
 	};
 	size_t i;
 	int64_t t0 = now_ms(), ms;
@@ -664,11 +673,13 @@ out:
 static const char *copy_state(struct virt *v, const struct db_class_copy *row)
 {
 	_cleanup_strv_ char **doms = NULL;
+	struct virt_owner own;
 	struct xerr e = { 0 };
 
 	if (strcmp(row->state, "up") != 0 || !v)
 		return row->state;
-	if (virt_lab_domains(v, row->lab, &doms, &e) < 0 || !doms || !doms[0])
+	if (lab_owner(row->lab, &own, &e) < 0 || virt_lab_domains(v, &own, &doms, &e) < 0 ||
+	    !doms || !doms[0])
 		return "broken";
 	for (char **p = doms; *p; p++) {
 		struct virt_dom_info info;
@@ -866,13 +877,14 @@ static int sheet_copy_fill(struct sheet_data *s, size_t i, struct db *db, struct
 	s->hosts[i] = xcalloc(s->n_db_hosts[i] + 1, sizeof(struct sheet_host));
 	for (size_t k = 0; k < s->n_db_hosts[i]; k++) {
 		const struct db_host *h = &s->db_hosts[i][k];
-		_cleanup_free_ char *dom = xasprintf("xlab-%s-%s", row->lab, h->name);
+		_cleanup_free_ char *dom = NULL;
 		struct virt_dom_info info = { 0 };
 		struct xerr ig = { 0 };
 
 		s->hosts[i][k].name = h->name;
 		s->hosts[i][k].ip = h->ip;
-		if (v && virt_domain_info(v, dom, &info, &ig) == 0 && info.running)
+		if (v && lab_domain_name(row->lab, h->name, &dom, &ig) == 0 &&
+		    virt_domain_info(v, dom, &info, &ig) == 0 && info.running)
 			s->hosts[i][k].vnc_port = info.vnc_port;
 	}
 	*c = (struct sheet_copy){

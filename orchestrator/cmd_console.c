@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "hostconn.h"
 #include "labstate.h"
+#include "names.h"
 #include "util.h"
 #include "virt.h"
 
@@ -22,7 +23,8 @@
 
 static int host_log(const struct labstate *ls, const char *host, struct xerr *e)
 {
-	_cleanup_free_ char *path = xasprintf("%s/hosts/%s/serial.log", ls->dirs.dir, host);
+	_cleanup_free_ char *dir = names_host_dir(ls->dirs.dir, host);
+	_cleanup_free_ char *path = xasprintf("%s/serial.log", dir);
 	_cleanup_free_ char *data = NULL;
 	size_t len;
 
@@ -76,14 +78,21 @@ static int stream_pump(virStreamPtr st, struct xerr *e)
 
 static int host_live(const char *lab, const char *host, struct xerr *e)
 {
-	_cleanup_free_ char *dom_name = xasprintf("xlab-%s-%s", lab, host);
+	_cleanup_free_ char *dom_name = NULL;
+	struct virt_dom_info info;
+	struct virt_owner want;
 	struct virt *v = NULL;
 	virDomainPtr dom = NULL;
 	virStreamPtr st = NULL;
 	int rc = -1;
 
-	if (virt_open(virt_default_uri(NULL, NULL), &v, e) < 0)
+	if (lab_domain_name(lab, host, &dom_name, e) < 0 || lab_owner(lab, &want, e) < 0 ||
+	    virt_open(virt_default_uri(NULL, NULL), &v, e) < 0)
 		return -1;
+	/* Another store's domain of that name is not ours to type into. */
+	if (virt_domain_info(v, dom_name, &info, e) < 0 ||
+	    (info.exists && virt_owner_check("domain", dom_name, &info.owner, &want, e) < 0))
+		goto out;
 	dom = virDomainLookupByName(virt_conn(v), dom_name);
 	st = virStreamNew(virt_conn(v), VIR_STREAM_NONBLOCK);
 	if (!dom || !st || virDomainOpenConsole(dom, NULL, st, VIR_DOMAIN_CONSOLE_FORCE) < 0) {

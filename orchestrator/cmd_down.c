@@ -14,55 +14,29 @@
 #include "util.h"
 #include "virt.h"
 
-/* Every guest died with its host. The store forgets guests made by hand
- * (`xlab guest create`) and marks the spec's removed, so the next `up`
- * starts from the spec alone and makes them again. */
-static int down_guests(struct db *db, const char *lab, struct xerr *e)
-{
-	struct db_guest *guests = NULL;
-	size_t n = 0;
-	int rc = 0;
-
-	if (db_guests_list(db, lab, &guests, &n, e) < 0)
-		return -1;
-	for (size_t i = 0; i < n && rc == 0; i++)
-		if (guests[i].made_by && strcmp(guests[i].made_by, "hand") == 0)
-			rc = db_guest_delete(db, lab, guests[i].name, e);
-	db_guests_free(guests, n);
-	return rc < 0 ? -1 : db_guests_set_state(db, lab, NULL, "removed", e);
-}
-
-static int down_domains(struct virt *v, struct run *r, const char *lab, struct db *db,
+/* Only this store's domains of the lab: another store's lab of the same
+ * name has its own (names_domain() carries the store id, the metadata too). */
+static int down_domains(struct virt *v, struct run *r, const struct virt_owner *own,
 			struct xerr *e)
 {
 	_cleanup_strv_ char **names = NULL;
-	struct db_host *hosts = NULL;
-	size_t n = 0;
 	int rc = 0;
 
-	if (virt_lab_domains(v, lab, &names, e) < 0)
+	if (virt_lab_domains(v, own, &names, e) < 0)
 		return -1;
 	for (char **p = names; p && *p && rc == 0; p++) {
 		struct step s;
 
 		step_begin(&s, r, "host.remove", *p);
-		rc = step_end(&s, virt_domain_remove(v, *p, lab, e), e);
+		rc = step_end(&s, virt_domain_remove(v, *p, own, e), e);
 	}
-	if (rc < 0 || db_hosts_list(db, lab, &hosts, &n, e) < 0)
-		return -1;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct db_host h = hosts[i];
-
-		h.state = "removed";
-		rc = db_host_upsert(db, &h, e);
-	}
-	db_hosts_free(hosts, n);
-	return rc < 0 ? -1 : down_guests(db, lab, e);
+	return rc;
 }
 
 static int down_lab(const char *lab, const char *connect, struct xerr *e)
 {
-	_cleanup_free_ char *net = xasprintf("xlab-%s", lab);
+	_cleanup_free_ char *net = NULL;
+	struct virt_owner own;
 	struct lab_dirs dirs = { 0 };
 	struct db *db = NULL;
 	struct virt *v = NULL;
@@ -81,12 +55,18 @@ static int down_lab(const char *lab, const char *connect, struct xerr *e)
 	if (run_begin(&r, db, lab, "down", NULL, e) < 0)
 		goto out;
 	started = true;
+	if (lab_owner(lab, &own, e) < 0 || lab_network_name(lab, &net, e) < 0)
+		goto out;
 	if (virt_open(virt_default_uri(connect, NULL), &v, e) < 0)
 		goto out;
-	if (down_domains(v, &r, lab, db, e) < 0)
+	if (down_domains(v, &r, &own, e) < 0)
+		goto out;
+	/* Every guest died with its host; the lab's rows go with them, so a
+	 * later lab of this name, from any spec, starts from its own alone. */
+	if (db_lab_forget_nodes(db, lab, e) < 0)
 		goto out;
 	step_begin(&s, &r, "network.remove", net);
-	if (step_end(&s, virt_network_remove(v, net, e), e) < 0)
+	if (step_end(&s, virt_network_remove(v, net, &own, e), e) < 0)
 		goto out;
 	if (lab_dirs_get(lab, &dirs, e) < 0)
 		goto out;

@@ -37,8 +37,9 @@ int cmd_plan(int argc, char **argv, struct xerr *e)
 	struct spec *s = NULL;
 	struct spec_diags diags = { 0 };
 	struct plan *p = NULL;
-	_cleanup_free_ char *home = NULL, *state = NULL, *image_dir = NULL, *image = NULL;
-	char subnet[20];
+	_cleanup_free_ char *home = NULL, *state = NULL, *image_dir = NULL, *image = NULL,
+			    *images = NULL;
+	char subnet[20], store_id[XLAB_STORE_ID_LEN + 1];
 	int c, rc = -1;
 
 	optind = 1;
@@ -56,7 +57,8 @@ int cmd_plan(int argc, char **argv, struct xerr *e)
 		spec_diags_print(&diags, stderr);
 		goto out;
 	}
-	if (xlab_home(&home, e) < 0)
+	if (xlab_home(&home, e) < 0 || xlab_store_id(store_id, e) < 0 ||
+	    image_store_dir(&images, e) < 0)
 		goto out;
 	if (s->subnet) {
 		snprintf(subnet, sizeof(subnet), "%s", s->subnet);
@@ -65,13 +67,14 @@ int cmd_plan(int argc, char **argv, struct xerr *e)
 	}
 	image = image_name_for_xen(s->xen);
 	state = xasprintf("%s/labs/%s", home, s->lab);
-	image_dir = xasprintf("%s/images/%s", home, image);
+	image_dir = xasprintf("%s/%s", images, image);
 	{
 		struct plan_env env = {
 			.state_dir = state,
 			.image_dir = image_dir,
 			.accel = accel ? accel : accel_guess(),
 			.subnet = subnet,
+			.store_id = store_id,
 		};
 
 		if (plan_build(s, &env, &p, e) < 0)

@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "db.h"
+#include "lab.h"
 #include "util.h"
 #include "virt.h"
 
@@ -24,20 +25,41 @@ static long since(const char *iso)
 static const char *host_running(struct virt *v, const char *lab, const char *host,
 				long *uptime_s, const char *updated)
 {
-	_cleanup_free_ char *dom = xasprintf("xlab-%s-%s", lab, host);
+	_cleanup_free_ char *dom = NULL;
 	struct virt_dom_info info;
+	struct virt_owner want;
 	struct xerr e = { 0 };
 
 	*uptime_s = -1;
-	if (!v)
+	if (!v || lab_domain_name(lab, host, &dom, &e) < 0 || lab_owner(lab, &want, &e) < 0)
 		return "unknown";
 	if (virt_domain_info(v, dom, &info, &e) < 0 || !info.exists)
 		return "absent";
+	/* The name is taken by something this store did not make for the lab. */
+	if (virt_owner_check("domain", dom, &info.owner, &want, &e) < 0)
+		return "taken";
 	if (!info.running)
 		return "shut off";
 	/* The store marks a host "up" when its sshd first answered. */
 	*uptime_s = since(updated);
 	return "running";
+}
+
+/* Another store on this libvirt with a lab of the same name: its objects
+ * carry its own store id, so neither touches the other's; say so. */
+static void status_other_stores(struct virt *v, const char *lab)
+{
+	_cleanup_strv_ char **stores = NULL;
+	struct virt_owner want;
+	struct xerr e = { 0 };
+
+	if (!v || lab_owner(lab, &want, &e) < 0 || virt_lab_stores(v, lab, &stores, &e) < 0)
+		return;
+	for (char **p = stores; *p; p++)
+		if (strcmp(*p, want.store) != 0)
+			printf("  note: another xlab store (id %s) has a lab '%s' on this libvirt too; "
+			       "each store touches only its own domains and network\n",
+			       **p ? *p : "none, an older xlab", lab);
 }
 
 /* Guests, the spec's and those made by hand (`xlab guest create`). */
@@ -122,6 +144,8 @@ static int status_lab(struct db *db, struct virt *v, const struct db_lab *l,
 			       h->ip ? h->ip : "-", h->mac ? h->mac : "-", upt);
 		}
 	}
+	if (!out)
+		status_other_stores(v, l->name);
 	status_guests(guests, ng, jl);
 	if (out) {
 		json_object_object_add(jl, "hosts", jh);

@@ -16,6 +16,7 @@
 int cmd_test(int argc, char **argv, struct xerr *e)
 {
 	_cleanup_free_ char *lab = NULL, *home = NULL;
+	char store_id[XLAB_STORE_ID_LEN + 1];
 	struct db *db = NULL;
 	struct db_lab *l = NULL;
 	struct spec *s = NULL;
@@ -47,11 +48,13 @@ int cmd_test(int argc, char **argv, struct xerr *e)
 		rc = 0;
 		goto out;
 	}
-	if (xlab_home(&home, e) < 0 || lab_dirs_get(lab, &dirs, e) < 0)
+	if (xlab_home(&home, e) < 0 || lab_dirs_get(lab, &dirs, e) < 0 ||
+	    xlab_store_id(store_id, e) < 0)
 		goto out;
 	{
 		struct plan_env env = {
 			.state_dir = dirs.dir, .image_dir = "", .accel = "qemu", .subnet = l->subnet,
+			.store_id = store_id,
 		};
 
 		if (plan_build(s, &env, &p, e) < 0)

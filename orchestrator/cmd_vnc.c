@@ -39,12 +39,15 @@ static int host_vnc(struct labstate *ls, const char *host, struct xerr *e)
 {
 	struct virt *v = NULL;
 	struct virt_dom_info info;
-	_cleanup_free_ char *dom = xasprintf("xlab-%s-%s", ls->lab, host);
+	struct virt_owner want;
+	_cleanup_free_ char *dom = NULL;
 	_cleanup_free_ char *addr = NULL;
 	int rc = -1;
 
-	if (virt_open(virt_default_uri(NULL, NULL), &v, e) < 0 ||
-	    virt_domain_info(v, dom, &info, e) < 0)
+	if (lab_domain_name(ls->lab, host, &dom, e) < 0 || lab_owner(ls->lab, &want, e) < 0 ||
+	    virt_open(virt_default_uri(NULL, NULL), &v, e) < 0 ||
+	    virt_domain_info(v, dom, &info, e) < 0 ||
+	    (info.exists && virt_owner_check("domain", dom, &info.owner, &want, e) < 0))
 		goto out;
 	if (!info.running || info.vnc_port <= 0) {
 		xerr_set(e, XLAB_EXIT_FAIL, "host '%s' is not running; `xlab up` starts it", host);

@@ -9,6 +9,7 @@
 #include "hostconn.h"
 #include "lab.h"
 #include "migstat.h"
+#include "paths.h"
 #include "plan.h"
 #include "probe.h"
 #include "run.h"
@@ -397,6 +398,7 @@ static int experiment_one(struct exp_ctx *x, const struct spec_experiment *xp, i
 static int exp_load(struct exp_ctx *x, const char *lab_arg, struct xerr *e)
 {
 	_cleanup_free_ char *lab = NULL;
+	char store_id[XLAB_STORE_ID_LEN + 1];
 	struct db_lab *l = NULL;
 	struct spec_diags diags = { 0 };
 	int rc = -1;
@@ -417,11 +419,11 @@ static int exp_load(struct exp_ctx *x, const char *lab_arg, struct xerr *e)
 		spec_diags_print(&diags, stderr);
 		goto out;
 	}
-	if (lab_dirs_get(lab, &x->dirs, e) < 0)
+	if (lab_dirs_get(lab, &x->dirs, e) < 0 || xlab_store_id(store_id, e) < 0)
 		goto out;
 	{
 		struct plan_env env = { .state_dir = x->dirs.dir, .image_dir = "", .accel = "qemu",
-					.subnet = l->subnet };
+					.subnet = l->subnet, .store_id = store_id };
 
 		if (plan_build(x->s, &env, &x->p, e) < 0)
 			goto out;

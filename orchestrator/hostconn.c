@@ -2,11 +2,12 @@
 
 #include <string.h>
 
+#include "names.h"
 #include "util.h"
 
 char *lab_host_dir(const struct lab_dirs *d, const char *host)
 {
-	return xasprintf("%s/hosts/%s", d->dir, host);
+	return names_host_dir(d->dir, host);
 }
 
 char *lab_host_key_path(const char *host_dir, const char *suffix)

@@ -49,7 +49,7 @@ bool image_name_valid(const char *name)
 
 int image_store_dir(char **out, struct xerr *e)
 {
-	return xlab_dir(out, e, "images", NULL);
+	return xlab_images_dir(out, e);
 }
 
 char *image_path(const struct image *img, const char *rel)
@@ -655,13 +655,14 @@ static bool disk_uses(const char *disk, const char *imgdir)
 
 int image_check_unused(const char *name, struct xerr *e)
 {
-	_cleanup_free_ char *home = NULL, *dir = NULL, *real = NULL, *pattern = NULL;
+	_cleanup_free_ char *home = NULL, *store = NULL, *dir = NULL, *real = NULL,
+			    *pattern = NULL;
 	glob_t g = { 0 };
 	int rc = 0;
 
-	if (xlab_home(&home, e) < 0)
+	if (xlab_home(&home, e) < 0 || image_store_dir(&store, e) < 0)
 		return -1;
-	dir = xasprintf("%s/images/%s", home, name);
+	dir = xasprintf("%s/%s", store, name);
 	real = realpath(dir, NULL);
 	if (!real)
 		return 0;

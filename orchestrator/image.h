@@ -38,7 +38,7 @@ void image_free(struct image *img);
 
 /* True for a store name: [a-z0-9][a-z0-9.-]{0,62}. */
 bool image_name_valid(const char *name);
-/* xlab_home()/images, created. */
+/* $XLAB_IMAGES, else xlab_home()/images (created): see xlab_images_dir. */
 int image_store_dir(char **out, struct xerr *e);
 /* Parses manifest bytes of an image in `dir` (no file is read). */
 int image_manifest_parse(const char *json, size_t len, const char *dir,

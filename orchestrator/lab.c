@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "names.h"
 #include "paths.h"
 #include "spec.h"
 #include "util.h"
@@ -100,5 +101,37 @@ int lab_name_from_arg(const char *arg, char **lab, struct xerr *e)
 	if (!*arg || strlen(arg) > SPEC_NAME_MAX)
 		return xerr_set(e, XLAB_EXIT_USAGE, "'%s' is not a valid lab name", arg);
 	*lab = xstrdup(arg);
+	return 0;
+}
+
+int lab_owner(const char *lab, struct virt_owner *o, struct xerr *e)
+{
+	char id[XLAB_STORE_ID_LEN + 1];
+
+	if (xlab_store_id(id, e) < 0)
+		return -1;
+	/* virt_owner_set's work, without linking libvirt into every user of lab.c */
+	snprintf(o->store, sizeof(o->store), "%s", id);
+	snprintf(o->lab, sizeof(o->lab), "%s", lab);
+	return 0;
+}
+
+int lab_domain_name(const char *lab, const char *host, char **out, struct xerr *e)
+{
+	char id[XLAB_STORE_ID_LEN + 1];
+
+	if (xlab_store_id(id, e) < 0)
+		return -1;
+	*out = names_domain(id, lab, host);
+	return 0;
+}
+
+int lab_network_name(const char *lab, char **out, struct xerr *e)
+{
+	char id[XLAB_STORE_ID_LEN + 1];
+
+	if (xlab_store_id(id, e) < 0)
+		return -1;
+	*out = names_network(id, lab);
 	return 0;
 }

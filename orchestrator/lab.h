@@ -3,6 +3,7 @@
 #define XLAB_LAB_H
 
 #include "err.h"
+#include "virt.h"
 
 struct lab_dirs {
 	char *dir;         /* xlab_home()/labs/LAB */
@@ -19,6 +20,12 @@ void lab_dirs_free(struct lab_dirs *d);
  * command. Returns the fd to keep open, or -1. */
 int lab_lock(const char *lab, const char *command, struct xerr *e);
 void lab_unlock(int fd);
+
+/* This store's claim on lab's libvirt objects (for the virt_* owner checks). */
+int lab_owner(const char *lab, struct virt_owner *o, struct xerr *e);
+/* The libvirt names of this store's lab: names_domain() and names_network(). */
+int lab_domain_name(const char *lab, const char *host, char **out, struct xerr *e);
+int lab_network_name(const char *lab, char **out, struct xerr *e);
 
 /* Accepts a lab name or a spec file (its `lab:`), for down/status/... */
 int lab_name_from_arg(const char *arg, char **lab, struct xerr *e);

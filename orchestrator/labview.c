@@ -75,18 +75,21 @@ int labview_plan(struct labview *v, const struct spec_guest *extra, struct xerr 
 {
 	struct spec_guest *hand = NULL;
 	size_t n_hand = 0;
-	_cleanup_free_ char *image = NULL, *home = NULL, *image_dir = NULL;
+	_cleanup_free_ char *image = NULL, *home = NULL, *image_dir = NULL, *images = NULL;
+	char store_id[XLAB_STORE_ID_LEN + 1];
 	int rc = -1;
 
 	if (hand_guests(v, extra, &hand, &n_hand, e) < 0)
 		return -1;
-	if (xlab_home(&home, e) < 0)
+	if (xlab_home(&home, e) < 0 || xlab_store_id(store_id, e) < 0 ||
+	    xlab_images_dir(&images, e) < 0)
 		goto out;
 	image = image_name_for_xen(v->spec->xen);
-	image_dir = xasprintf("%s/images/%s", home, image);
+	image_dir = xasprintf("%s/%s", images, image);
 	{
 		struct plan_env env = { .state_dir = v->ls.dirs.dir, .image_dir = image_dir,
-					.accel = "qemu", .subnet = v->subnet };
+					.accel = "qemu", .subnet = v->subnet,
+					.store_id = store_id };
 
 		rc = guest_args_plan(v->spec, &env, hand, n_hand, &v->plan, e);
 	}

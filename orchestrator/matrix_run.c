@@ -96,7 +96,10 @@ static int copies_make(struct matrix_ctx *m, const struct spec *base, const char
 		struct cell_work *w = &m->cells[i];
 		struct db_lab *lab = NULL;
 
+		/* A lab of the copy's name made otherwise (a user's `LAB-x4-17`)
+		 * is neither taken down nor adopted: the claim refuses it. */
 		if (matrix_lab_name(base->lab, w->xen, w->lab, e) < 0 ||
+		    db_lab_claim(m->db, w->lab, "matrix", e) < 0 ||
 		    db_lab_get(m->db, w->lab, &lab, e) < 0)
 			return -1;
 		w->stale = lab && strcmp(lab->state, "down") != 0;
@@ -192,6 +195,7 @@ static void cell_run(struct matrix_ctx *m, struct cell_work *w)
 		.connect = m->o->connect,
 		.accel = m->o->accel,
 		.boot_timeout_s = m->o->boot_timeout_s,
+		.made_by = "matrix",
 	};
 	struct up_result res = { 0 };
 	struct xerr ue = { 0 }, fe = { 0 }, de = { 0 };

@@ -23,6 +23,7 @@
 #include "hostconn.h"
 #include "lab.h"
 #include "labtest.h"
+#include "paths.h"
 #include "plan.h"
 #include "run.h"
 #include "sha256.h"
@@ -44,6 +45,8 @@ struct up_ctx {
 	struct lab_dirs dirs;
 	char *accel;
 	char subnet[20];
+	char store_id[XLAB_STORE_ID_LEN + 1];
+	struct virt_owner owner; /* this store's claim on the lab's libvirt objects */
 	char *agent_path;
 	struct up_result *res;
 	/* The shared VG is made through the first host, then found by the
@@ -273,7 +276,7 @@ static char *host_recorded_hash(struct up_ctx *ctx, const char *name)
 
 static int host_remove(struct up_ctx *ctx, const struct plan_host *ph, struct xerr *e)
 {
-	if (virt_domain_remove(ctx->virt, ph->domain, ctx->spec->lab, e) < 0)
+	if (virt_domain_remove(ctx->virt, ph->domain, &ctx->owner, e) < 0)
 		return -1;
 	return rm_rf(ph->dir, e);
 }
@@ -298,6 +301,10 @@ static int host_ensure(struct up_ctx *ctx, struct host_work *w, struct xerr *e)
 
 	host_def_hash(ctx, ph, w->def_hash);
 	if (virt_domain_info(ctx->virt, ph->domain, &info, e) < 0)
+		return -1;
+	/* Never adopt, restart or rebuild a domain this store did not make for
+	 * this lab, whatever its name. */
+	if (info.exists && virt_owner_check("domain", ph->domain, &info.owner, &ctx->owner, e) < 0)
 		return -1;
 	if (info.exists) {
 		_cleanup_free_ char *old = host_recorded_hash(ctx, ph->spec->name);
@@ -747,6 +754,9 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 	bool created = false;
 	_cleanup_free_ char *image = image_name_for_xen(ctx->spec->xen);
 
+	if (xlab_store_id(ctx->store_id, e) < 0)
+		return -1;
+	virt_owner_set(&ctx->owner, ctx->store_id, ctx->spec->lab);
 	if (image_open(image, &ctx->img, e) < 0)
 		return -1;
 	if (virt_open(virt_default_uri(ctx->o->connect, ctx->spec->libvirt_uri), &ctx->virt,
@@ -763,7 +773,11 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 	env.image_dir = ctx->img->dir;
 	env.accel = ctx->accel;
 	env.subnet = ctx->subnet;
+	env.store_id = ctx->store_id;
 	if (plan_build(ctx->spec, &env, &ctx->plan, e) < 0)
+		return -1;
+	if (db_lab_claim(ctx->db, ctx->spec->lab, ctx->o->made_by ? ctx->o->made_by : "spec",
+			 e) < 0)
 		return -1;
 	if (db_lab_upsert(ctx->db, ctx->spec->lab, ctx->spec->path, ctx->spec->sha256,
 			  ctx->subnet, "partial", e) < 0)
@@ -796,7 +810,8 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 	}
 	step_begin(&s, &ctx->run, "network.ensure", ctx->plan->network);
 	if (step_end(&s, virt_network_ensure(ctx->virt, ctx->plan->network,
-					     ctx->plan->network_xml, &created, e), e) < 0)
+					     ctx->plan->network_xml, &ctx->owner, &created, e),
+		     e) < 0)
 		return -1;
 	if (hosts_bring_up(ctx, e) < 0)
 		return -1;

@@ -254,6 +254,79 @@ int virt_detect_accel(struct virt *v, const char *force, char **accel, struct xe
 	return 0;
 }
 
+/* ---- owners: the xlab <metadata> of domains and networks ---- */
+
+void virt_owner_set(struct virt_owner *o, const char *store_id, const char *lab)
+{
+	snprintf(o->store, sizeof(o->store), "%s", store_id);
+	snprintf(o->lab, sizeof(o->lab), "%s", lab);
+}
+
+/* Reads the <xlab:lab name= store=> element out of an object's XML. libvirt
+ * keeps the namespace on it in the object's description. */
+static void owner_from_xml(const char *xml, const char *root, struct virt_owner *o)
+{
+	_cleanup_free_ char *lab = NULL, *store = NULL;
+	_cleanup_free_ char *q_lab = xasprintf(
+		"string(/%s/metadata/*[local-name()='lab' and namespace-uri()='%s']/@name)", root,
+		XLAB_XML_NS);
+	_cleanup_free_ char *q_store = xasprintf(
+		"string(/%s/metadata/*[local-name()='lab' and namespace-uri()='%s']/@store)", root,
+		XLAB_XML_NS);
+
+	memset(o, 0, sizeof(*o));
+	lab = xml_xpath_string(xml, q_lab);
+	store = xml_xpath_string(xml, q_store);
+	snprintf(o->lab, sizeof(o->lab), "%s", lab ? lab : "");
+	snprintf(o->store, sizeof(o->store), "%s", store ? store : "");
+}
+
+static int network_owner(virNetworkPtr net, struct virt_owner *o, struct xerr *e)
+{
+	_cleanup_free_ char *xml = virNetworkGetXMLDesc(net, 0);
+
+	if (!xml)
+		return virt_fail(e, "cannot read network '%s'", virNetworkGetName(net));
+	owner_from_xml(xml, "network", o);
+	return 0;
+}
+
+static int domain_owner(virDomainPtr dom, struct virt_owner *o, struct xerr *e)
+{
+	/* The persistent definition: what xlab defined, whatever runs now. */
+	_cleanup_free_ char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+
+	if (!xml)
+		return virt_fail(e, "cannot read domain '%s'", virDomainGetName(dom));
+	owner_from_xml(xml, "domain", o);
+	return 0;
+}
+
+int virt_owner_check(const char *kind, const char *name, const struct virt_owner *have,
+		     const struct virt_owner *want, struct xerr *e)
+{
+	if (!have->lab[0])
+		return xerr_set(e, XLAB_EXIT_FAIL,
+				"%s '%s' was not made by xlab (no xlab metadata); not touching it",
+				kind, name);
+	if (!have->store[0])
+		return xerr_set(e, XLAB_EXIT_FAIL,
+				"%s '%s' of lab '%s' was made by an xlab without store ids, not "
+				"by this store; not touching it (remove it with virsh if it is "
+				"yours)",
+				kind, name, have->lab);
+	if (strcmp(have->store, want->store) != 0)
+		return xerr_set(e, XLAB_EXIT_FAIL,
+				"%s '%s' belongs to lab '%s' of another xlab store (store id %s; "
+				"this one is %s); not touching it",
+				kind, name, have->lab, have->store, want->store);
+	if (strcmp(have->lab, want->lab) != 0)
+		return xerr_set(e, XLAB_EXIT_FAIL,
+				"%s '%s' belongs to lab '%s', not '%s'; not touching it", kind, name,
+				have->lab, want->lab);
+	return 0;
+}
+
 /* ---- networks ---- */
 
 static int network_define_start(struct virt *v, const char *name, const char *xml,
@@ -278,10 +351,11 @@ static int network_define_start(struct virt *v, const char *name, const char *xm
 	return 0;
 }
 
-int virt_network_ensure(struct virt *v, const char *name, const char *xml, bool *created,
-			struct xerr *e)
+int virt_network_ensure(struct virt *v, const char *name, const char *xml,
+			const struct virt_owner *want, bool *created, struct xerr *e)
 {
 	_cleanup_net_ virNetworkPtr net = virNetworkLookupByName(v->conn, name);
+	struct virt_owner have;
 	int active;
 
 	*created = false;
@@ -293,6 +367,9 @@ int virt_network_ensure(struct virt *v, const char *name, const char *xml, bool 
 		*created = true;
 		return 0;
 	}
+	if (network_owner(net, &have, e) < 0 ||
+	    virt_owner_check("network", name, &have, want, e) < 0)
+		return -1;
 	active = virNetworkIsActive(net);
 	if (active < 0)
 		return virt_fail(e, "cannot query network '%s'", name);
@@ -301,9 +378,11 @@ int virt_network_ensure(struct virt *v, const char *name, const char *xml, bool 
 	return 0;
 }
 
-int virt_network_remove(struct virt *v, const char *name, struct xerr *e)
+int virt_network_remove(struct virt *v, const char *name, const struct virt_owner *want,
+			struct xerr *e)
 {
 	_cleanup_net_ virNetworkPtr net = virNetworkLookupByName(v->conn, name);
+	struct virt_owner have;
 	int active;
 
 	if (!net) {
@@ -311,6 +390,9 @@ int virt_network_remove(struct virt *v, const char *name, struct xerr *e)
 			return 0;
 		return virt_fail(e, "cannot look up network '%s'", name);
 	}
+	if (network_owner(net, &have, e) < 0 ||
+	    virt_owner_check("network", name, &have, want, e) < 0)
+		return -1;
 	active = virNetworkIsActive(net);
 	if (active < 0)
 		return virt_fail(e, "cannot query network '%s'", name);
@@ -427,6 +509,8 @@ int virt_domain_info(struct virt *v, const char *name, struct virt_dom_info *inf
 	if (!dom)
 		return missing ? 0 : -1;
 	info->exists = true;
+	if (domain_owner(dom, &info->owner, e) < 0)
+		return -1;
 	if (virDomainGetInfo(dom, &di) < 0)
 		return virt_fail(e, "cannot read domain '%s'", name);
 	if (virDomainGetUUIDString(dom, info->uuid) < 0)
@@ -469,35 +553,6 @@ int virt_domain_vnc(struct virt *v, const char *name, char **display, struct xer
 	return 0;
 }
 
-/* The lab named by the domain's xlab metadata: *lab NULL when it has none. */
-static int domain_owner(virDomainPtr dom, char **lab, struct xerr *e)
-{
-	_cleanup_free_ char *xml = NULL;
-	_cleanup_xml_ xmlDocPtr doc = NULL;
-	xmlNodePtr root;
-	xmlChar *name;
-
-	*lab = NULL;
-	xml = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, XLAB_XML_NS, 0);
-	if (!xml) {
-		if (virt_last_error_is(VIR_ERR_NO_DOMAIN_METADATA))
-			return 0;
-		return virt_fail(e, "cannot read the metadata of domain '%s'",
-				 virDomainGetName(dom));
-	}
-	doc = xml_parse(xml);
-	root = doc ? xmlDocGetRootElement(doc) : NULL;
-	/* libvirt found it by our namespace URI but hands it back without one. */
-	if (!root || strcmp((const char *)root->name, "lab") != 0 ||
-	    (root->ns && strcmp((const char *)root->ns->href, XLAB_XML_NS) != 0))
-		return 0;
-	name = xmlGetProp(root, BAD_CAST "name");
-	if (name && *name)
-		*lab = xstrdup((const char *)name);
-	xmlFree(name);
-	return 0;
-}
-
 static int domain_destroy(virDomainPtr dom, const char *name, struct xerr *e)
 {
 	int active = virDomainIsActive(dom);
@@ -537,26 +592,18 @@ static int domain_undefine(virDomainPtr dom, const char *name, struct xerr *e)
 	return virt_fail(e, "cannot undefine domain '%s'", name);
 }
 
-int virt_domain_remove(struct virt *v, const char *name, const char *lab, struct xerr *e)
+int virt_domain_remove(struct virt *v, const char *name, const struct virt_owner *want,
+		       struct xerr *e)
 {
 	bool missing;
 	_cleanup_dom_ virDomainPtr dom = domain_lookup(v, name, &missing, e);
-	_cleanup_free_ char *owner = NULL;
+	struct virt_owner have;
 	int persistent;
 
 	if (!dom)
 		return missing ? 0 : -1;
-	if (domain_owner(dom, &owner, e) < 0)
+	if (domain_owner(dom, &have, e) < 0 || virt_owner_check("domain", name, &have, want, e) < 0)
 		return -1;
-	if (!owner)
-		return xerr_set(e, XLAB_EXIT_FAIL,
-				"domain '%s' was not made by xlab (no xlab metadata); "
-				"not removing it",
-				name);
-	if (strcmp(owner, lab) != 0)
-		return xerr_set(e, XLAB_EXIT_FAIL,
-				"domain '%s' belongs to lab '%s', not '%s'; not removing it", name,
-				owner, lab);
 	persistent = virDomainIsPersistent(dom);
 	if (persistent < 0)
 		return virt_fail(e, "cannot query domain '%s'", name);
@@ -571,7 +618,8 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int virt_lab_domains(struct virt *v, const char *lab, char ***names, struct xerr *e)
+int virt_lab_domains(struct virt *v, const struct virt_owner *want, char ***names,
+		     struct xerr *e)
 {
 	virDomainPtr *doms = NULL;
 	char **out = NULL;
@@ -582,7 +630,7 @@ int virt_lab_domains(struct virt *v, const char *lab, char ***names, struct xerr
 	if (count < 0)
 		return virt_fail(e, "cannot list domains");
 	for (int i = 0; i < count; i++) {
-		_cleanup_free_ char *owner = NULL;
+		struct virt_owner owner = { 0 };
 
 		if (rc == 0 && domain_owner(doms[i], &owner, e) < 0) {
 			/* It vanished while we looked: it is no longer the lab's. */
@@ -591,7 +639,7 @@ int virt_lab_domains(struct virt *v, const char *lab, char ***names, struct xerr
 			else
 				rc = -1;
 		}
-		if (rc == 0 && owner && strcmp(owner, lab) == 0) {
+		if (rc == 0 && !strcmp(owner.store, want->store) && !strcmp(owner.lab, want->lab)) {
 			xgrow((void **)&out, &cap, n + 1, sizeof(*out));
 			out[n++] = xstrdup(virDomainGetName(doms[i]));
 		}
@@ -606,5 +654,39 @@ int virt_lab_domains(struct virt *v, const char *lab, char ***names, struct xerr
 		return -1;
 	}
 	*names = out;
+	return 0;
+}
+
+int virt_lab_stores(struct virt *v, const char *lab, char ***stores, struct xerr *e)
+{
+	virDomainPtr *doms = NULL;
+	char **out = NULL;
+	size_t cap = 0, n = 0;
+	int count;
+
+	count = virConnectListAllDomains(v->conn, &doms, 0);
+	if (count < 0)
+		return virt_fail(e, "cannot list domains");
+	for (int i = 0; i < count; i++) {
+		struct virt_owner owner = { 0 };
+		struct xerr ignore = { 0 };
+		bool seen = false;
+
+		/* One that vanished or cannot be read is no one's lab. */
+		if (domain_owner(doms[i], &owner, &ignore) == 0 && !strcmp(owner.lab, lab)) {
+			for (size_t k = 0; k < n; k++)
+				seen = seen || !strcmp(out[k], owner.store);
+			if (!seen) {
+				xgrow((void **)&out, &cap, n + 1, sizeof(*out));
+				out[n++] = xstrdup(owner.store);
+			}
+		}
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	xgrow((void **)&out, &cap, n + 1, sizeof(*out));
+	out[n] = NULL;
+	qsort(out, n, sizeof(*out), name_cmp);
+	*stores = out;
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* libvirt, as xlab uses it: one connection, lab networks and host domains.
- * Every object xlab defines carries <metadata> naming its lab, so `down`
- * finds all of a lab's domains even when the spec is gone. */
+ * Every object xlab defines carries <metadata> naming its lab and the store
+ * that made it (xlab_store_id()), so `down` finds all of a lab's domains even
+ * when the spec is gone, and no store touches another's objects. */
 #ifndef XLAB_VIRT_H
 #define XLAB_VIRT_H
 
@@ -12,8 +13,16 @@ struct virt;
 
 #define XLAB_XML_NS "https://xlab.dev/xmlns/libvirt/1"
 
+/* Whose an object is, from its xlab <metadata>: empty strings when it has
+ * none (not xlab's, or an xlab from before store ids). */
+struct virt_owner {
+	char store[40];
+	char lab[64];
+};
+
 struct virt_dom_info {
 	bool exists;
+	struct virt_owner owner;
 	bool running;
 	char uuid[40];
 	unsigned long long memory_kib;
@@ -37,26 +46,41 @@ int virt_check_daemon_state(struct virt *v, struct xerr *e);
 const char *virt_missing_state_dir(const char *root);
 int virt_detect_accel(struct virt *v, const char *force, char **accel, struct xerr *e);
 
+/* Refuses (naming the owner) an object whose metadata is not `want`'s: another
+ * lab's, another store's, or none (not made by xlab for this store). */
+int virt_owner_check(const char *kind, const char *name, const struct virt_owner *have,
+		     const struct virt_owner *want, struct xerr *e);
+
 /* Defines and starts the network from xml unless one of that name exists;
- * starts it when defined but inactive. */
-int virt_network_ensure(struct virt *v, const char *name, const char *xml, bool *created,
+ * starts it when defined but inactive. An existing one must be want's. */
+int virt_network_ensure(struct virt *v, const char *name, const char *xml,
+			const struct virt_owner *want, bool *created, struct xerr *e);
+/* Destroys and undefines when it is want's; a missing network is not an error. */
+int virt_network_remove(struct virt *v, const char *name, const struct virt_owner *want,
 			struct xerr *e);
-/* Destroys and undefines; a missing network is not an error. */
-int virt_network_remove(struct virt *v, const char *name, struct xerr *e);
 
 /* Defines a persistent domain; writes its UUID string into uuid[40]. */
 int virt_domain_define(struct virt *v, const char *xml, char uuid[40], struct xerr *e);
 int virt_domain_start(struct virt *v, const char *name, struct xerr *e);
 /* Off and on again (a hung or paused machine too): the domain stays defined. */
 int virt_domain_power_cycle(struct virt *v, const char *name, struct xerr *e);
-/* info->exists false (and 0 returned) when there is no such domain. */
+/* info->exists false (and 0 returned) when there is no such domain; its
+ * owner from the metadata otherwise. */
 int virt_domain_info(struct virt *v, const char *name, struct virt_dom_info *info,
 		     struct xerr *e);
-/* Destroys and undefines the domain if it exists and belongs to lab (metadata);
- * refuses a domain of that name that xlab did not make for this lab. */
-int virt_domain_remove(struct virt *v, const char *name, const char *lab, struct xerr *e);
-/* Names of every domain whose xlab metadata names lab, sorted; NULL-terminated, strv_free. */
-int virt_lab_domains(struct virt *v, const char *lab, char ***names, struct xerr *e);
+/* Destroys and undefines the domain if it exists and is want's (metadata);
+ * refuses a domain of that name that this store did not make for this lab. */
+int virt_domain_remove(struct virt *v, const char *name, const struct virt_owner *want,
+		       struct xerr *e);
+/* Names of every domain whose xlab metadata is want's (store and lab), sorted;
+ * NULL-terminated, strv_free. */
+int virt_lab_domains(struct virt *v, const struct virt_owner *want, char ***names,
+		     struct xerr *e);
+/* Store ids (sorted, distinct; "" for metadata without one) of every
+ * domain whose xlab metadata names lab, whichever store made it. */
+int virt_lab_stores(struct virt *v, const char *lab, char ***stores, struct xerr *e);
+/* want for this store's lab: the store id and the lab, copied in. */
+void virt_owner_set(struct virt_owner *o, const char *store_id, const char *lab);
 /* "HOST:PORT" (malloc'd) of a running domain's VNC server, for `xlab vnc`;
  * HOST is its listen address, 127.0.0.1 when it listens everywhere or says nothing. */
 int virt_domain_vnc(struct virt *v, const char *name, char **display, struct xerr *e);

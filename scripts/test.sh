@@ -53,7 +53,10 @@ fi
 if want e2e; then
   # Images are built here, outside the lab namespace: mmdebstrap needs the
   # Debian mirror, and nothing inside the namespace reaches it. An unchanged
-  # image in the store is kept (a no-op build).
+  # image in the store is kept (a no-op build). They go to the user's image
+  # store; the suite reads them from there (XLAB_IMAGES) and keeps its labs in
+  # a store of its own, $XLAB_TEST_HOME (tests/e2e/lib.sh), never the user's.
+  export XLAB_IMAGES=${XLAB_IMAGES:-${XLAB_HOME:-/var/lib/xlab}/images}
   for img in xen-4.17 xen-4.20; do
     timed "image $img" build/orchestrator/xlab image build "$img" || failed+=("image-$img")
   done

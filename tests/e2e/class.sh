@@ -69,8 +69,9 @@ check "status shows copy 1's reset time" bash -c \
   '"$0" class status class --json | python3 -c "import json,sys; c=json.load(sys.stdin)[\"copies\"][0]; assert c[\"state\"]==\"up\" and c[\"reset_ms\"]>0, c"' "$XLAB"
 
 check "class down" "$XLAB" class down "$cls"
-check "no libvirt domain of either copy is left" bash -c '! virsh -q list --all --name | grep -q "^xlab-class-0"'
-check "no libvirt network of either copy is left" bash -c '! virsh -q net-list --all --name | grep -q "^xlab-class-0"'
+both() { "$1" "$c1" && "$1" "$c2"; }
+check "no libvirt domain of either copy is left" both no_domains_of
+check "no libvirt network of either copy is left" both no_network_of
 check "no file of either copy is left" bash -c "[ ! -e '$HOME_DIR/labs/$c1' ] && [ ! -e '$HOME_DIR/labs/$c2' ]"
 check "status says down" bash -c '"$0" class status class | grep -q "^class class (.*): down"' "$XLAB"
 finish

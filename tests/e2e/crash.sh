@@ -50,8 +50,8 @@ assert all(r["status"] == "interrupted" for r in ups[1:n + 1]), [r["status"] for
 rc=0; XLAB_FAULT=begin:network.remove "$XLAB" down "$lab" >/dev/null 2>&1 || rc=$?
 check "down killed before removing the network" test "$rc" -eq 137
 check "the next down finishes" "$XLAB" down "$lab"
-check "no domain of the lab is left" bash -c '! virsh -q list --all --name | grep -q "^xlab-crash-"'
-check "no network of the lab is left" bash -c '! virsh -q net-list --all --name | grep -qx xlab-crash'
+check "no domain of the lab is left" no_domains_of crash
+check "no network of the lab is left" no_network_of crash
 check "no file of the lab is left" test ! -e "$HOME_DIR/labs/crash"
 check "the store is intact after the kills" python3 -c '
 import sqlite3, sys

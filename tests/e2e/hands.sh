@@ -21,10 +21,10 @@ t=$SECONDS
 up_log=$(mktemp)
 XLAB_BOOT_STALL_S=20 "$XLAB" up "$spec" >"$up_log" 2>&1 & up_pid=$!
 for _ in $(seq 300); do
-  [ "$(virsh -q domstate xlab-hands-h1 2>/dev/null)" = running ] && break; sleep 0.1
+  [ "$(virsh -q domstate "$(lv_name hands h1)" 2>/dev/null)" = running ] && break; sleep 0.1
 done
 sleep 3
-virsh -q suspend xlab-hands-h1 >/dev/null || say "note: could not pause h1"
+virsh -q suspend "$(lv_name hands h1)" >/dev/null || say "note: could not pause h1"
 up_rc=0; wait "$up_pid" || up_rc=$?
 cat "$up_log"
 if [ "$up_rc" -eq 0 ]; then ok "xlab up (one host, no spec guest) in $((SECONDS - t)) s"
@@ -88,7 +88,7 @@ check "resize says what the guest sees" grep -q "xvda is now 512M" <<<"$out"
 check "remove-disk $serial" "$XLAB" storage "$lab" h1 remove-disk "$serial"
 check "the VG is back to its size" test "$(vg_size)" -eq "$before"
 check "the disk is gone from the host's definition" \
-  bash -c '! virsh dumpxml xlab-hands-h1 | grep -q "$0"' "$serial"
+  bash -c '! virsh dumpxml "$1" | grep -q "$0"' "$serial" "$(lv_name hands h1)"
 
 # guest rm, then down.
 check "guest rm" "$XLAB" guest rm "$lab" web
@@ -165,7 +165,7 @@ check "guest rm fb" "$XLAB" guest rm "$lab" fb
 "$XLAB" guest create "$lab" left --host h1 >/dev/null || bad "guest create left"
 check "xlab down" "$XLAB" down "$lab"
 check "down forgets hand-made guests" bash -c '! "$0" guest list hands | grep -q "^left "' "$XLAB"
-check "no libvirt domain of the lab is left" bash -c '! virsh -q list --all --name | grep -q "^xlab-hands-"'
+check "no libvirt domain of the lab is left" no_domains_of hands
 check "no file of the lab is left" test ! -e "$HOME_DIR/labs/hands"
 trap - EXIT
 finish

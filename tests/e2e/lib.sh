@@ -5,7 +5,17 @@ set -euo pipefail
 XLAB=${XLAB_BIN:?XLAB_BIN not set (run through meson test)}
 SRC=${XLAB_SOURCE_DIR:?}
 BUILD=${XLAB_BUILD_DIR:?}
-HOME_DIR=${XLAB_HOME:-/var/lib/xlab}
+# The suite's own store, never the user's: its labs, keys, runs and store id
+# live in $XLAB_TEST_HOME (default /var/lib/xlab-test), kept between runs
+# (so a crash can be looked at) and cleaned by each script's `down`. Its
+# libvirt objects carry that store's id (xlab-SSSSSSSS.LAB.HOST), so a user's
+# lab `demo` and the suite's `demo` are different domains, networks and
+# bridges, and neither store's commands touch the other's. Images are read
+# from the user's image store ($XLAB_IMAGES, default /var/lib/xlab/images),
+# which the suite never writes.
+HOME_DIR=${XLAB_TEST_HOME:-/var/lib/xlab-test}
+export XLAB_HOME=$HOME_DIR
+export XLAB_IMAGES=${XLAB_IMAGES:-/var/lib/xlab/images}
 T0=$SECONDS
 pass=0
 fail=0
@@ -16,6 +26,21 @@ bad() { fail=$((fail + 1)); say "FAIL: $*"; }
 check() { # check DESCRIPTION CMD...
   local what=$1; shift
   if "$@"; then ok "$what"; else bad "$what"; fi
+}
+# This store's libvirt names (labs/names.c): lv_name LAB [HOST] prints
+# xlab-SSSSSSSS.LAB[.HOST], SSSSSSSS being the store id's first 8 digits.
+sid() { head -c 8 "$HOME_DIR/store-id" 2>/dev/null; }
+lv_name() { local IFS=.; echo "xlab-$(sid).$*"; }
+no_domains_of() { ! virsh -q list --all --name | grep -qF "$(lv_name "$1")."; }
+no_network_of() { ! virsh -q net-list --all --name | grep -qxF "$(lv_name "$1")"; }
+# A copy of a spec on another subnet (every "A.B.C." of it replaced), so the
+# suite's lab does not take the addresses a user's lab from the same example
+# may hold: spec_on_subnet SPEC FROM_PREFIX TO_PREFIX prints the copy's path.
+spec_on_subnet() {
+  local out=$HOME_DIR/specs/$(basename "$1")
+  mkdir -p "$HOME_DIR/specs"
+  sed "s/${2//./\\.}/$3/g" "$1" >"$out"
+  echo "$out"
 }
 finish() {
   say "$pass passed, $fail failed"

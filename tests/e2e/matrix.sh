@@ -77,9 +77,12 @@ def cells(p):
             for s in ET.parse(p).getroot().findall("testsuite") for c in s.findall("testcase")]
 assert cells(sys.argv[1]) == cells(sys.argv[2])' "$BUILD/e2e-matrix.xml" "$BUILD/e2e-matrix-report.xml"
 
-check "no copy is left: no domain, network or lab directory" bash -c '
-  ! virsh -q list --all --name | grep -q "^xlab-matrix-e2e-" &&
-  ! virsh -q net-list --all --name | grep -q "^xlab-matrix-e2e-" &&
-  test ! -e "$1/labs/matrix-e2e-x4-17" && test ! -e "$1/labs/matrix-e2e-x4-20"' _ "$HOME_DIR"
+no_copy_left() {
+  local l
+  for l in matrix-e2e-x4-17 matrix-e2e-x4-20; do
+    no_domains_of "$l" && no_network_of "$l" && test ! -e "$HOME_DIR/labs/$l" || return 1
+  done
+}
+check "no copy is left: no domain, network or lab directory" no_copy_left
 trap - EXIT
 finish

@@ -48,5 +48,5 @@ t=$SECONDS
 "$XLAB" down "$lab"
 say "down in $((SECONDS - t)) s"
 check "down removed the shared disk" test ! -e "$HOME_DIR/labs/$lab/shared.img"
-check "down removed every domain of the lab" bash -c '! virsh list --all --name | grep -q "^xlab-mig-"'
+check "down removed every domain of the lab" no_domains_of "$lab"
 finish

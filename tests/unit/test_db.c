@@ -188,8 +188,8 @@ Test(db, hosts_and_guests_upsert_by_lab_and_name)
 	db_guests_free(gs, n);
 }
 
-/* A host rebuilt or a lab brought down takes its guests along; only the
- * guests on that host (or in that lab) change. */
+/* A host rebuilt takes its guests along; only the guests on that host (or
+ * in that lab) change, and removed ones are no longer listed. */
 Test(db, guests_set_state_by_host_or_whole_lab)
 {
 	struct xerr e = { 0 };
@@ -205,17 +205,24 @@ Test(db, guests_set_state_by_host_or_whole_lab)
 		cr_assert_eq(db_guest_upsert(db, &gs_in[i], &e), 0, "%s", e.msg);
 	cr_assert_eq(db_guests_set_state(db, "demo", "h1", "removed", &e), 0, "%s", e.msg);
 	cr_assert_eq(db_guests_list(db, "demo", &gs, &n, &e), 0);
-	cr_assert_eq(n, 2);
-	cr_assert_str_eq(gs[0].state, "removed");
-	cr_assert_str_eq(gs[1].state, "up");
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(gs[0].name, "b");
+	cr_assert_str_eq(gs[0].state, "up");
 	db_guests_free(gs, n);
 
 	cr_assert_eq(db_guests_set_state(db, "demo", NULL, "removed", &e), 0, "%s", e.msg);
 	cr_assert_eq(db_guests_list(db, "demo", &gs, &n, &e), 0);
-	cr_assert_str_eq(gs[1].state, "removed");
+	cr_assert_eq(n, 0);
 	db_guests_free(gs, n);
 	cr_assert_eq(db_guests_list(db, "other", &gs, &n, &e), 0);
+	cr_assert_eq(n, 1);
 	cr_assert_str_eq(gs[0].state, "up");
+	db_guests_free(gs, n);
+	/* Made again (up), it is listed again. */
+	cr_assert_eq(db_guest_upsert(db, &gs_in[0], &e), 0, "%s", e.msg);
+	cr_assert_eq(db_guests_list(db, "demo", &gs, &n, &e), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(gs[0].name, "a");
 	db_guests_free(gs, n);
 }
 
@@ -341,4 +348,71 @@ Test(db, a_second_writer_waits_instead_of_failing)
 	cr_assert_eq(db_run_begin(db, "demo", "up", NULL, &run, &e), 0, "%s", e.msg);
 	cr_assert_geq(now_ms() - t0, 200, "the write went through while another held the lock");
 	pthread_join(t, NULL);
+}
+
+/* Issue 24: `down` forgets a lab's hosts and guests, so a lab made again
+ * under that name from another spec lists only its own. */
+Test(db, forgotten_nodes_are_not_listed_by_a_new_lab_of_that_name)
+{
+	struct xerr e = { 0 };
+	struct db_host src = { .lab = "mig", .name = "src", .ip = "10.94.2.10", .state = "up" };
+	struct db_host dst = { .lab = "mig", .name = "dst", .ip = "10.94.2.11", .state = "up" };
+	struct db_host h1 = { .lab = "mig", .name = "h1", .ip = "10.85.0.10", .state = "up" };
+	struct db_host keep = { .lab = "other", .name = "src", .state = "up" };
+	struct db_guest g = { .lab = "mig", .host = "src", .name = "vm", .state = "up" };
+	struct db_host *hs = NULL;
+	struct db_guest *gs = NULL;
+	size_t n = 0;
+
+	cr_assert_eq(db_host_upsert(db, &src, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_host_upsert(db, &dst, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_host_upsert(db, &keep, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_guest_upsert(db, &g, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_lab_forget_nodes(db, "mig", &e), 0, "%s", e.msg);
+	cr_assert_eq(db_host_upsert(db, &h1, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_hosts_list(db, "mig", &hs, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(hs[0].name, "h1");
+	db_hosts_free(hs, n);
+	cr_assert_eq(db_guests_list(db, "mig", &gs, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 0);
+	db_guests_free(gs, n);
+	cr_assert_eq(db_hosts_list(db, "other", &hs, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 1);
+	db_hosts_free(hs, n);
+}
+
+/* Issue 17 point 5: a lab made by one command is never adopted by another
+ * while it is up; once down, anyone may make it again. */
+Test(db, lab_claim_refuses_a_lab_made_otherwise)
+{
+	struct xerr e = { 0 };
+	struct db_lab *l = NULL;
+
+	cr_assert_eq(db_lab_claim(db, "demo-x4-17", "spec", &e), 0, "%s", e.msg);
+	cr_assert_eq(db_lab_upsert(db, "demo-x4-17", "/a.yaml", "x", "10.1.0.0/24", "up", &e), 0,
+		     "%s", e.msg);
+	cr_assert_eq(db_lab_claim(db, "demo-x4-17", "matrix", &e), -1);
+	cr_assert(strstr(e.msg, "made by `xlab up` of a spec, not by `xlab matrix`"), "%s",
+		  e.msg);
+	cr_assert_eq(db_lab_get(db, "demo-x4-17", &l, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(l->made_by, "spec");
+	cr_assert_str_eq(l->spec_path, "/a.yaml");
+	db_lab_free(l);
+	/* Its own maker takes it again. */
+	cr_assert_eq(db_lab_claim(db, "demo-x4-17", "spec", &e), 0, "%s", e.msg);
+	/* A class copy's name taken by a user's lab. */
+	cr_assert_eq(db_lab_claim(db, "demo-x4-17", "class", &e), -1);
+	/* Down: free for anyone. */
+	cr_assert_eq(db_lab_set_state(db, "demo-x4-17", "down", &e), 0, "%s", e.msg);
+	cr_assert_eq(db_lab_claim(db, "demo-x4-17", "matrix", &e), 0, "%s", e.msg);
+	cr_assert_eq(db_lab_get(db, "demo-x4-17", &l, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(l->made_by, "matrix");
+	db_lab_free(l);
+	/* A new name is recorded as down until its maker brings it up. */
+	cr_assert_eq(db_lab_claim(db, "fresh", "class", &e), 0, "%s", e.msg);
+	cr_assert_eq(db_lab_get(db, "fresh", &l, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(l->made_by, "class");
+	cr_assert_str_eq(l->state, "down");
+	db_lab_free(l);
 }

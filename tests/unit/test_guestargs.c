@@ -19,7 +19,7 @@ static const char *const lab_yaml =
 	"  - {name: g2, host: h1, ip: 10.84.0.51}\n";
 
 static const struct plan_env env = {
-	.state_dir = "/tmp/labs/hands", .image_dir = "/tmp/img", .accel = "qemu",
+	.store_id = "5e1ec7ed-0000-4000-8000-000000000001", .state_dir = "/tmp/labs/hands", .image_dir = "/tmp/img", .accel = "qemu",
 	.subnet = "10.84.0.0/24",
 };
 
@@ -281,4 +281,15 @@ Test(guestargs, spec_swap_key)
 	cr_assert_eq(d.n, 1);
 	cr_expect_str_eq(d.v[0].msg, "'swap': invalid size suffix in '64Q' (use K, M, G or T)");
 	spec_diags_free(&d);
+}
+
+/* Issue 17 point 5: `guest create LAB web-swap` would share guest web's swap LV. */
+Test(guestargs, a_name_that_is_a_derived_volume_is_refused)
+{
+	struct spec_guest g;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(guest_args_init(&g, "web-swap", "h1", &e), -1);
+	cr_expect_eq(e.code, XLAB_EXIT_USAGE);
+	cr_expect(strstr(e.msg, "'web-swap' ends in '-swap'"), "%s", e.msg);
 }

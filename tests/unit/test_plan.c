@@ -7,12 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "plan.h"
 #include "spec.h"
 #include "util.h"
 
 static const struct plan_env env_tcg = {
-	.state_dir = "/var/lib/xlab/labs/demo",
+	.store_id = "5e1ec7ed-0000-4000-8000-000000000001", .state_dir = "/var/lib/xlab/labs/demo",
 	.image_dir = "/var/lib/xlab/images/xen-4.17",
 	.accel = "qemu",
 	.subnet = "10.80.0.0/24",
@@ -142,9 +143,9 @@ Test(plan, addresses_and_macs)
 	cr_assert_str_eq(p->guests[1].ip, "10.80.0.60", "explicit ip kept");
 	cr_assert_eq(p->guests[1].host, &p->hosts[1]);
 	cr_assert_str_eq(p->guests[1].lv, "/dev/xlab/db1");
-	cr_assert_str_eq(p->hosts[0].domain, "xlab-demo-h1");
-	cr_assert_str_eq(p->network, "xlab-demo");
-	cr_assert_eq(strlen(p->bridge), 13, "xlbr- + 8 hex fits IFNAMSIZ");
+	cr_assert_str_eq(p->hosts[0].domain, "xlab-5e1ec7ed.demo.h1");
+	cr_assert_str_eq(p->network, "xlab-5e1ec7ed.demo");
+	cr_assert_eq(strlen(p->bridge), 15, "xlbr- + 10 hex fits IFNAMSIZ");
 	for (size_t i = 0; i < p->n_hosts; i++) {
 		unsigned first = (unsigned)strtoul(p->hosts[i].mac, NULL, 16);
 
@@ -294,5 +295,62 @@ Test(plan, vnc_guest_gets_a_loopback_vfb)
 	cr_assert_eq(plan_vnc_port("10.80.250.1", 16), -1);
 	cr_assert_null(strstr(p->guests[1].xl_cfg, "vfb"), "%s", p->guests[1].xl_cfg);
 	plan_free(p);
+	spec_free(s);
+}
+
+/* Issue 17 point 4: lab `demo` host `x-h1` and lab `demo-x` host `h1` got
+ * one domain name; '.' cannot appear in a name, so now they cannot. */
+Test(plan, derived_names_are_unambiguous)
+{
+	const char *sid = "5e1ec7ed-0000-4000-8000-000000000001";
+	const char *other = "0badc0de-0000-4000-8000-000000000002";
+	_cleanup_free_ char *a = names_domain(sid, "demo", "x-h1");
+	_cleanup_free_ char *b = names_domain(sid, "demo-x", "h1");
+	_cleanup_free_ char *c = names_domain(other, "demo", "x-h1");
+	_cleanup_free_ char *na = names_network(sid, "demo");
+	_cleanup_free_ char *nb = names_network(other, "demo");
+	_cleanup_free_ char *swap = names_guest_swap("web");
+	char ba[16], bb[16];
+
+	cr_assert_str_neq(a, b);
+	cr_assert_str_eq(a, "xlab-5e1ec7ed.demo.x-h1");
+	cr_assert_str_eq(b, "xlab-5e1ec7ed.demo-x.h1");
+	/* Two stores, one lab name: side by side on one libvirt. */
+	cr_assert_str_neq(a, c);
+	cr_assert_str_neq(na, nb);
+	names_bridge(sid, "demo", ba);
+	names_bridge(other, "demo", bb);
+	cr_assert_str_neq(ba, bb);
+	cr_assert_eq(strlen(ba), 15);
+	/* Guest `web-swap` would be guest `web`'s swap volume. */
+	cr_assert_str_eq(swap, "web-swap");
+	cr_assert(names_guest_reserved(swap));
+	cr_assert(names_guest_reserved("-swap"));
+	cr_assert_not(names_guest_reserved("web"));
+	cr_assert_not(names_guest_reserved("swap"));
+	cr_assert_not(names_guest_reserved("web-swapper"));
+}
+
+Test(plan, metadata_names_the_store_and_a_plan_needs_one)
+{
+	struct spec *s = load_reference();
+	struct plan *p = NULL;
+	struct plan_env env = env_tcg;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(plan_build(s, &env, &p, &e), 0, "%s", e.msg);
+	assert_xpath(p->hosts[0].domain_xml,
+		     "string(/domain/metadata/*[local-name()='lab']/@store)", env.store_id);
+	assert_xpath(p->network_xml, "string(/network/metadata/*[local-name()='lab']/@store)",
+		     env.store_id);
+	assert_xpath(p->network_xml, "string(/network/metadata/*[local-name()='lab']/@name)",
+		     "demo");
+	plan_free(p);
+	p = NULL;
+	env.store_id = NULL;
+	cr_assert_eq(plan_build(s, &env, &p, &e), -1);
+	cr_assert(strstr(e.msg, "store's id"), "%s", e.msg);
+	env.store_id = "not-a-uuid";
+	cr_assert_eq(plan_build(s, &env, &p, &e), -1);
 	spec_free(s);
 }

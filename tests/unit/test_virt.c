@@ -9,25 +9,47 @@
 #include "util.h"
 #include "virt.h"
 
-#define NET_XML                                                                            \
-	"<network><name>xlab-t1</name><bridge name='xlbr-t1'/>"                            \
-	"<ip address='10.99.0.1' netmask='255.255.255.0'/></network>"
+#define S1 "11111111-1111-4111-8111-111111111111"
+#define S2 "22222222-2222-4222-8222-222222222222"
 
-#define DOM_XML(name, lab)                                                                 \
+#define NET_XML_OF(store)                                                                  \
+	"<network><name>xlab-t1</name>"                                                    \
+	"<metadata><xlab:lab xmlns:xlab='" XLAB_XML_NS "' name='t1' store='" store "'/>"    \
+	"</metadata><bridge name='xlbr-t1'/>"                                              \
+	"<ip address='10.99.0.1' netmask='255.255.255.0'/></network>"
+#define NET_XML NET_XML_OF(S1)
+
+#define DOM_XML(name, lab) DOM_XML_OF(name, lab, S1)
+#define DOM_XML_OF(name, lab, store)                                                       \
 	"<domain type='test'><name>" name "</name>"                                        \
-	"<metadata><xlab:lab xmlns:xlab='" XLAB_XML_NS "' name='" lab "'/></metadata>"     \
+	"<metadata><xlab:lab xmlns:xlab='" XLAB_XML_NS "' name='" lab "' store='" store    \
+	"'/></metadata>"                                                                   \
 	"<memory unit='KiB'>65536</memory><vcpu>2</vcpu>"                                  \
 	"<os><type arch='x86_64'>hvm</type></os>"                                          \
 	"<devices><graphics type='vnc' port='5907' autoport='no' listen='127.0.0.1'/>"     \
 	"</devices></domain>"
 
 static struct virt *v;
+static struct virt_owner own_t1, own_lab1, own_lab2, own_a, own_none;
+
+static const struct virt_owner *own(const char *store, const char *lab)
+{
+	static struct virt_owner o;
+
+	virt_owner_set(&o, store, lab);
+	return &o;
+}
 
 static void open_test(void)
 {
 	struct xerr e = { 0 };
 
 	cr_assert_eq(virt_open("test:///default", &v, &e), 0, "%s", e.msg);
+	virt_owner_set(&own_t1, S1, "t1");
+	virt_owner_set(&own_lab1, S1, "lab1");
+	virt_owner_set(&own_lab2, S1, "lab2");
+	virt_owner_set(&own_a, S1, "a");
+	virt_owner_set(&own_none, S1, "");
 }
 
 static void close_test(void)
@@ -98,14 +120,14 @@ Test(virt, network_ensure_twice_then_remove_twice)
 	struct xerr e = { 0 };
 	bool created = false;
 
-	cr_assert_eq(virt_network_ensure(v, "xlab-t1", NET_XML, &created, &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_network_ensure(v, "xlab-t1", NET_XML, &own_t1, &created, &e), 0, "%s", e.msg);
 	cr_assert(created);
-	cr_assert_eq(virt_network_ensure(v, "xlab-t1", NET_XML, &created, &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_network_ensure(v, "xlab-t1", NET_XML, &own_t1, &created, &e), 0, "%s", e.msg);
 	cr_assert_not(created);
-	cr_assert_eq(virt_network_remove(v, "xlab-t1", &e), 0, "%s", e.msg);
-	cr_assert_eq(virt_network_remove(v, "xlab-t1", &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_network_remove(v, "xlab-t1", &own_t1, &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_network_remove(v, "xlab-t1", &own_t1, &e), 0, "%s", e.msg);
 	/* Gone for real: ensuring it again creates it again. */
-	cr_assert_eq(virt_network_ensure(v, "xlab-t1", NET_XML, &created, &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_network_ensure(v, "xlab-t1", NET_XML, &own_t1, &created, &e), 0, "%s", e.msg);
 	cr_assert(created);
 }
 
@@ -114,11 +136,11 @@ Test(virt, network_ensure_refuses_xml_of_another_name)
 	struct xerr e = { 0 };
 	bool created = true;
 
-	cr_assert_eq(virt_network_ensure(v, "xlab-other", NET_XML, &created, &e), -1);
+	cr_assert_eq(virt_network_ensure(v, "xlab-other", NET_XML, &own_t1, &created, &e), -1);
 	cr_assert_not(created);
 	cr_assert(strstr(e.msg, "xlab-other"), "%s", e.msg);
 	/* Nothing was left behind under the XML's name. */
-	cr_assert_eq(virt_network_ensure(v, "xlab-t1", NET_XML, &created, &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_network_ensure(v, "xlab-t1", NET_XML, &own_t1, &created, &e), 0, "%s", e.msg);
 	cr_assert(created);
 }
 
@@ -127,7 +149,7 @@ Test(virt, network_ensure_bad_xml_fails)
 	struct xerr e = { 0 };
 	bool created;
 
-	cr_assert_eq(virt_network_ensure(v, "xlab-t2", "<network>", &created, &e), -1);
+	cr_assert_eq(virt_network_ensure(v, "xlab-t2", "<network>", &own_t1, &created, &e), -1);
 	cr_assert_eq(e.code, XLAB_EXIT_FAIL);
 	cr_assert(strstr(e.msg, "cannot define network 'xlab-t2'"), "%s", e.msg);
 }
@@ -166,27 +188,27 @@ Test(virt, domain_lifecycle_with_lab_ownership)
 	cr_assert_str_eq(display, "127.0.0.1:5907");
 	free(display);
 
-	cr_assert_eq(virt_lab_domains(v, "lab1", &names, &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_lab_domains(v, &own_lab1, &names, &e), 0, "%s", e.msg);
 	cr_assert_eq(strv_len(names), 1);
 	cr_assert_str_eq(names[0], "xlab-lab1-h1");
 	strv_free(names);
-	cr_assert_eq(virt_lab_domains(v, "lab2", &names, &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_lab_domains(v, &own_lab2, &names, &e), 0, "%s", e.msg);
 	cr_assert_eq(strv_len(names), 0);
 	strv_free(names);
 
-	cr_assert_eq(virt_domain_remove(v, "xlab-lab1-h1", "lab2", &e), -1);
+	cr_assert_eq(virt_domain_remove(v, "xlab-lab1-h1", &own_lab2, &e), -1);
 	cr_assert(strstr(e.msg, "belongs to lab 'lab1'"), "%s", e.msg);
 	cr_assert_eq(virt_domain_info(v, "xlab-lab1-h1", &info, &e), 0, "%s", e.msg);
 	cr_assert(info.exists && info.running);
 
-	cr_assert_eq(virt_domain_remove(v, "xlab-lab1-h1", "lab1", &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_domain_remove(v, "xlab-lab1-h1", &own_lab1, &e), 0, "%s", e.msg);
 	cr_assert_eq(virt_domain_info(v, "xlab-lab1-h1", &info, &e), 0, "%s", e.msg);
 	cr_assert_not(info.exists);
 	cr_assert_not(info.running);
 	cr_assert_eq(info.vnc_port, -1);
 	/* Removing what is gone is fine. */
-	cr_assert_eq(virt_domain_remove(v, "xlab-lab1-h1", "lab1", &e), 0, "%s", e.msg);
-	cr_assert_eq(virt_lab_domains(v, "lab1", &names, &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_domain_remove(v, "xlab-lab1-h1", &own_lab1, &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_lab_domains(v, &own_lab1, &names, &e), 0, "%s", e.msg);
 	cr_assert_eq(strv_len(names), 0);
 	strv_free(names);
 }
@@ -200,13 +222,13 @@ Test(virt, lab_domains_lists_only_that_lab_sorted)
 	cr_assert_eq(virt_domain_define(v, DOM_XML("xlab-a-h2", "a"), uuid, &e), 0, "%s", e.msg);
 	cr_assert_eq(virt_domain_define(v, DOM_XML("xlab-b-h1", "b"), uuid, &e), 0, "%s", e.msg);
 	cr_assert_eq(virt_domain_define(v, DOM_XML("xlab-a-h1", "a"), uuid, &e), 0, "%s", e.msg);
-	cr_assert_eq(virt_lab_domains(v, "a", &names, &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_lab_domains(v, &own_a, &names, &e), 0, "%s", e.msg);
 	cr_assert_eq(strv_len(names), 2);
 	cr_assert_str_eq(names[0], "xlab-a-h1");
 	cr_assert_str_eq(names[1], "xlab-a-h2");
 	strv_free(names);
 	/* The built-in "test" domain has no xlab metadata: no lab's. */
-	cr_assert_eq(virt_lab_domains(v, "", &names, &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_lab_domains(v, &own_none, &names, &e), 0, "%s", e.msg);
 	cr_assert_eq(strv_len(names), 0);
 	strv_free(names);
 }
@@ -216,7 +238,7 @@ Test(virt, domain_without_metadata_is_refused)
 	struct virt_dom_info info;
 	struct xerr e = { 0 };
 
-	cr_assert_eq(virt_domain_remove(v, "test", "lab1", &e), -1);
+	cr_assert_eq(virt_domain_remove(v, "test", &own_lab1, &e), -1);
 	cr_assert_eq(e.code, XLAB_EXIT_FAIL);
 	cr_assert(strstr(e.msg, "not made by xlab"), "%s", e.msg);
 	cr_assert_eq(virt_domain_info(v, "test", &info, &e), 0, "%s", e.msg);
@@ -231,7 +253,7 @@ Test(virt, missing_domain)
 
 	cr_assert_eq(virt_domain_info(v, "nope", &info, &e), 0, "%s", e.msg);
 	cr_assert_not(info.exists);
-	cr_assert_eq(virt_domain_remove(v, "nope", "lab1", &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_domain_remove(v, "nope", &own_lab1, &e), 0, "%s", e.msg);
 	cr_assert_eq(virt_domain_start(v, "nope", &e), -1);
 	cr_assert(strstr(e.msg, "no domain 'nope'"), "%s", e.msg);
 }
@@ -245,4 +267,79 @@ Test(virt, define_bad_xml_reports_libvirt_message)
 	cr_assert_eq(e.code, XLAB_EXIT_FAIL);
 	cr_assert(strncmp(e.msg, "cannot define domain: ", 22) == 0, "%s", e.msg);
 	cr_assert_gt(strlen(e.msg), 22);
+}
+
+/* Issue 17 point 4 and issue 24: two stores on one libvirt, each with a lab
+ * of the same name, never see or touch the other's objects. */
+Test(virt, another_stores_domain_is_never_touched)
+{
+	struct virt_dom_info info;
+	struct xerr e = { 0 };
+	char uuid[40];
+	char **names = NULL;
+
+	cr_assert_eq(virt_domain_define(v, DOM_XML_OF("xlab-11111111.demo.h1", "demo", S1), uuid,
+					&e), 0, "%s", e.msg);
+	cr_assert_eq(virt_domain_define(v, DOM_XML_OF("xlab-22222222.demo.h1", "demo", S2), uuid,
+					&e), 0, "%s", e.msg);
+	cr_assert_eq(virt_domain_start(v, "xlab-22222222.demo.h1", &e), 0, "%s", e.msg);
+
+	cr_assert_eq(virt_lab_domains(v, own(S1, "demo"), &names, &e), 0, "%s", e.msg);
+	cr_assert_eq(strv_len(names), 1);
+	cr_assert_str_eq(names[0], "xlab-11111111.demo.h1");
+	strv_free(names);
+
+	cr_assert_eq(virt_domain_info(v, "xlab-22222222.demo.h1", &info, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(info.owner.store, S2);
+	cr_assert_str_eq(info.owner.lab, "demo");
+	cr_assert_eq(virt_domain_remove(v, "xlab-22222222.demo.h1", own(S1, "demo"), &e), -1);
+	cr_assert(strstr(e.msg, "another xlab store (store id " S2), "%s", e.msg);
+	cr_assert_eq(virt_domain_info(v, "xlab-22222222.demo.h1", &info, &e), 0, "%s", e.msg);
+	cr_assert(info.exists && info.running);
+
+	cr_assert_eq(virt_lab_stores(v, "demo", &names, &e), 0, "%s", e.msg);
+	cr_assert_eq(strv_len(names), 2);
+	cr_assert_str_eq(names[0], S1);
+	cr_assert_str_eq(names[1], S2);
+	strv_free(names);
+}
+
+Test(virt, domain_of_an_xlab_without_store_ids_is_refused)
+{
+	struct xerr e = { 0 };
+	char uuid[40];
+	struct virt_dom_info info;
+
+	cr_assert_eq(virt_domain_define(v,
+					"<domain type='test'><name>xlab-demo-h1</name><metadata>"
+					"<xlab:lab xmlns:xlab='" XLAB_XML_NS "' name='demo'/>"
+					"</metadata><memory unit='KiB'>65536</memory>"
+					"<os><type arch='x86_64'>hvm</type></os></domain>",
+					uuid, &e),
+		     0, "%s", e.msg);
+	cr_assert_eq(virt_domain_remove(v, "xlab-demo-h1", own(S1, "demo"), &e), -1);
+	cr_assert(strstr(e.msg, "without store ids"), "%s", e.msg);
+	cr_assert_eq(virt_domain_info(v, "xlab-demo-h1", &info, &e), 0, "%s", e.msg);
+	cr_assert(info.exists);
+	cr_assert_str_eq(info.owner.lab, "demo");
+	cr_assert_str_eq(info.owner.store, "");
+}
+
+Test(virt, another_stores_network_is_never_touched)
+{
+	struct xerr e = { 0 };
+	bool created = false;
+
+	cr_assert_eq(virt_network_ensure(v, "xlab-t1", NET_XML_OF(S2), own(S2, "t1"), &created,
+					 &e), 0, "%s", e.msg);
+	cr_assert(created);
+	cr_assert_eq(virt_network_ensure(v, "xlab-t1", NET_XML, &own_t1, &created, &e), -1);
+	cr_assert(strstr(e.msg, "another xlab store"), "%s", e.msg);
+	cr_assert_eq(virt_network_remove(v, "xlab-t1", &own_t1, &e), -1);
+	cr_assert(strstr(e.msg, "another xlab store"), "%s", e.msg);
+	/* Still there: its owner removes it. */
+	cr_assert_eq(virt_network_remove(v, "xlab-t1", own(S2, "t1"), &e), 0, "%s", e.msg);
+	/* libvirt's own "default" network is no xlab lab's. */
+	cr_assert_eq(virt_network_remove(v, "default", &own_t1, &e), -1);
+	cr_assert(strstr(e.msg, "not made by xlab"), "%s", e.msg);
 }

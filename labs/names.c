@@ -1,0 +1,45 @@
+#include "names.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sha256.h"
+#include "util.h"
+
+#define SWAP_SUFFIX "-swap"
+
+char *names_domain(const char *store_id, const char *lab, const char *host)
+{
+	return xasprintf("xlab-%.*s.%s.%s", NAMES_STORE_SHORT, store_id, lab, host);
+}
+
+char *names_network(const char *store_id, const char *lab)
+{
+	return xasprintf("xlab-%.*s.%s", NAMES_STORE_SHORT, store_id, lab);
+}
+
+void names_bridge(const char *store_id, const char *lab, char out[16])
+{
+	_cleanup_free_ char *key = xasprintf("%s/%s", store_id, lab);
+	char hex[65];
+
+	sha256_hex(key, strlen(key), hex);
+	snprintf(out, 16, "xlbr-%.10s", hex);
+}
+
+char *names_host_dir(const char *lab_dir, const char *host)
+{
+	return xasprintf("%s/hosts/%s", lab_dir, host);
+}
+
+char *names_guest_swap(const char *guest)
+{
+	return xasprintf("%s" SWAP_SUFFIX, guest);
+}
+
+bool names_guest_reserved(const char *guest)
+{
+	size_t n = strlen(guest), k = strlen(SWAP_SUFFIX);
+
+	return n >= k && strcmp(guest + n - k, SWAP_SUFFIX) == 0;
+}

@@ -1,0 +1,31 @@
+/* Every name xlab derives from a lab's, in one place: libvirt domains and
+ * networks, bridges, host directories, guest volumes. Lab, host and guest
+ * names are DNS labels ([a-z0-9-]), so '.' cannot appear in them: joined with
+ * '.', and led by the store's short id (fixed-length hex), two different
+ * (store, lab, host) triples never give one name. Lab `demo` host `x-h1` is
+ * xlab-SSSSSSSS.demo.x-h1, lab `demo-x` host `h1` is xlab-SSSSSSSS.demo-x.h1. */
+#ifndef XLAB_NAMES_H
+#define XLAB_NAMES_H
+
+#include <stdbool.h>
+
+/* Hex digits of the store id in object names: enough to keep a machine's
+ * few stores apart, short enough to read. */
+#define NAMES_STORE_SHORT 8
+
+/* libvirt domain of one host: "xlab-SSSSSSSS.LAB.HOST". */
+char *names_domain(const char *store_id, const char *lab, const char *host);
+/* libvirt network of a lab: "xlab-SSSSSSSS.LAB". */
+char *names_network(const char *store_id, const char *lab);
+/* The lab network's bridge: "xlbr-" and 10 hex digits of sha256(STORE/LAB),
+ * within IFNAMSIZ. */
+void names_bridge(const char *store_id, const char *lab, char out[16]);
+/* A host's directory in the lab's: "LABDIR/hosts/HOST". */
+char *names_host_dir(const char *lab_dir, const char *host);
+/* The swap volume of a guest: "GUEST-swap" (in the guest's VG). */
+char *names_guest_swap(const char *guest);
+/* Whether a guest name would be another guest's derived volume name (it
+ * ends in "-swap"): such a guest would share that volume. */
+bool names_guest_reserved(const char *guest);
+
+#endif
