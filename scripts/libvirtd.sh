@@ -55,7 +55,9 @@ mkdir -p /var/run/libvirt /var/log/libvirt
 if [ -c /dev/kvm ] && getent group kvm >/dev/null; then
   chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
 fi
-pgrep -x virtlogd >/dev/null || "${run[@]}" virtlogd -d
+# A machine without procps has no pgrep: virtlogd's pid file tells.
+vpid=$(cat /run/virtlogd.pid 2>/dev/null || true)
+[ -n "$vpid" ] && [ "$(cat "/proc/$vpid/comm" 2>/dev/null)" = virtlogd ] || "${run[@]}" virtlogd -d
 "${run[@]}" libvirtd -d
 wait_socket
 echo "$ns"

@@ -9,7 +9,10 @@ while read -r d; do [ -n "$d" ] && left+=("domain $d"); done < <(virsh -q list -
 while read -r n; do [ -n "$n" ] && left+=("network $n"); done < <(virsh -q net-list --all --name)
 while read -r b; do left+=("bridge $b"); done < <(ip -o link show type bridge | awk -F': ' '{print $2}')
 [ -e "$home/labs/$lab" ] && left+=("directory $home/labs/$lab")
-pgrep -f qemu-system >/dev/null && left+=("qemu process $(pgrep -f qemu-system | tr '\n' ' ')")
+# No pgrep in a minbase root: the process names themselves.
+for comm in /proc/[0-9]*/comm; do
+  [[ $(cat "$comm" 2>/dev/null) == qemu-system* ]] && left+=("qemu process ${comm//[^0-9]/}")
+done
 if [ ${#left[@]} -gt 0 ]; then
   printf 'left after down: %s\n' "${left[@]}" >&2
   exit 1
