@@ -122,50 +122,12 @@ static const char *fmt_size(char buf[32], uint64_t v)
 
 /* ---- did you mean ---- */
 
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[65];
-
-	if (la > 64 || lb > 64)
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diagv = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diagv + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diagv = up;
-		}
-	}
-	return row[lb];
-}
-
 /* Writes "did you mean 'x'?" into hint when some candidate is close. */
 static const char *suggest(char hint[128], const char *word, const char *const *cands, size_t n)
 {
-	size_t best = SIZE_MAX, limit = strlen(word) <= 3 ? 1 : 2;
-	const char *pick = NULL;
+	const char *pick = word_nearest(word, cands, n);
 
-	for (size_t i = 0; i < n; i++) {
-		size_t dist;
-
-		if (!cands[i])
-			continue;
-		dist = edit_distance(word, cands[i]);
-		if (dist < best) {
-			best = dist;
-			pick = cands[i];
-		}
-	}
-	if (!pick || best > limit)
+	if (!pick)
 		return NULL;
 	snprintf(hint, 128, "did you mean '%s'?", pick);
 	return hint;

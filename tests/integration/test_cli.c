@@ -1,0 +1,171 @@
+/* The command line as a virsh, xl or git user expects it, through the real
+ * xlab binary against a scratch store (XLAB_HOME) and libvirt's test
+ * driver: help at every level, the nearest match for a typo, unknown labs
+ * refused, and the docs in step with the command table. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clirun.h"
+#include "db.h"
+#include "util.h"
+
+static char home[] = "/tmp/xlab-cli-XXXXXX";
+static char *home_env, *spec_path;
+
+static const char *const spec_text =
+	"lab: demo\nxen: \"4.17\"\nnetwork: {subnet: 10.85.0.0/24}\n"
+	"hosts: [{name: h1, memory: 1536M, dom0_mem: 768M, data_disk: 2G}]\n"
+	"guests: [{name: g1, host: h1}]\n";
+
+static void setup(void)
+{
+	struct db *db = NULL;
+	struct xerr e = { 0 };
+	_cleanup_free_ char *dbp = NULL;
+	struct db_host h = { .lab = "demo", .name = "h1", .ip = "10.85.0.10", .state = "up",
+			     .mac = "52:54:00:00:00:01" };
+
+	cr_assert(mkdtemp(home));
+	spec_path = xasprintf("%s/demo.yaml", home);
+	cr_assert_eq(file_write_atomic(spec_path, spec_text, strlen(spec_text), 0644, &e), 0);
+	dbp = xasprintf("%s/xlab.db", home);
+	cr_assert_eq(db_open(dbp, &db, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_lab_upsert(db, "demo", spec_path, "x", "10.85.0.0/24", "up", &e), 0, "%s",
+		     e.msg);
+	cr_assert_eq(db_host_upsert(db, &h, &e), 0, "%s", e.msg);
+	db_close(db);
+	home_env = xasprintf("XLAB_HOME=%s", home);
+}
+
+static void teardown(void)
+{
+	struct xerr e = { 0 };
+
+	rm_rf(home, &e);
+	free(home_env);
+	free(spec_path);
+}
+
+#define xlab(out, err, ...)                                                                 \
+	cli_run((char *[]){ home_env, "XLAB_CONNECT=test:///default", NULL }, out, err,    \
+		__VA_ARGS__)
+
+TestSuite(cli, .init = setup, .fini = teardown);
+
+Test(cli, subcommands_answer_help)
+{
+	_cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL,
+			    *e3 = NULL, *o4 = NULL, *e4 = NULL;
+
+	cr_assert_eq(xlab(&o1, &e1, "guest", "create", "--help", NULL), 0, "%s", e1);
+	cr_expect(strstr(o1, "usage: xlab guest create"), "%s", o1);
+	cr_expect(strstr(o1, "  -n, --dry-run "), "%s", o1);
+	cr_expect(strstr(o1, "      --from-xl FILE "), "%s", o1);
+	cr_assert_eq(xlab(&o2, &e2, "guest", "list", "--help", NULL), 0, "%s", e2);
+	cr_expect(strstr(o2, "      --json "), "%s", o2);
+	cr_assert_eq(xlab(&o3, &e3, "guest", "help", NULL), 0, "%s", e3);
+	cr_expect(strstr(o3, "  create   LAB NAME --host HOST"), "%s", o3);
+	cr_assert_eq(xlab(&o4, &e4, "guest", "help", "console", NULL), 0, "%s", e4);
+	cr_expect(strstr(o4, "  -c, --console "), "%s", o4);
+}
+
+Test(cli, help_shows_every_option)
+{
+	_cleanup_free_ char *out = NULL, *err = NULL;
+
+	cr_assert_eq(xlab(&out, &err, "up", "--help", NULL), 0, "%s", err);
+	cr_expect(strstr(out, "      --connect URI "), "%s", out);
+	cr_expect(strstr(out, "      --timeout SECONDS "), "%s", out);
+	cr_expect(strstr(out, "      --experiments "), "%s", out);
+}
+
+Test(cli, typos_get_the_nearest)
+{
+	_cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL,
+			    *e3 = NULL, *o4 = NULL, *e4 = NULL;
+
+	cr_expect_eq(xlab(&o1, &e1, "stauts", NULL), 2);
+	cr_expect(strstr(e1, "unknown command 'stauts'; did you mean 'status'?"), "%s", e1);
+	cr_expect_eq(xlab(&o2, &e2, "status", "--jsno", NULL), 2);
+	cr_expect(strstr(e2, "unknown option '--jsno'; did you mean '--json'?"), "%s", e2);
+	cr_expect_eq(xlab(&o3, &e3, "guest", "lst", "demo", NULL), 2);
+	cr_expect(strstr(e3, "unknown subcommand 'lst'; did you mean 'list'?"), "%s", e3);
+	/* An option the command does not take is refused, not read as a file. */
+	cr_expect_eq(xlab(&o4, &e4, "validate", "--json", spec_path, NULL), 2);
+	cr_expect(strstr(e4, "validate: unknown option '--json'"), "%s", e4);
+	cr_expect_null(strstr(e4, "cannot read spec"), "%s", e4);
+}
+
+Test(cli, connect_before_the_command)
+{
+	_cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL;
+
+	cr_assert_eq(cli_run((char *[]){ home_env, NULL }, &o1, &e1, "--connect",
+			     "test:///default", "status", NULL), 0, "%s", e1);
+	cr_expect(strstr(o1, "demo"), "%s", o1);
+	cr_expect_null(strstr(e1, "warning"), "%s", e1);
+	/* A URI nothing answers at proves the option was read. */
+	cr_assert_eq(cli_run((char *[]){ home_env, NULL }, &o2, &e2, "--connect=bogus:///x",
+			     "status", NULL), 0, "%s", e2);
+	cr_expect(strstr(e2, "warning"), "%s", e2);
+}
+
+static void opts_in_man(const char *man, const char *help, const char *what)
+{
+	for (const char *o = strstr(help, "  --"); o; o = strstr(o + 1, "  --")) {
+		_cleanup_free_ char *opt = xstrndup(o + 2, strcspn(o + 2, " \n"));
+		_cleanup_free_ char *fl = xasprintf("Fl -%s", opt + 2);
+
+		cr_expect(strstr(man, fl), "docs/xlab.1 lacks %s (xlab %s)", fl, what);
+	}
+}
+
+/* `xlab help CMD SUB` for every subcommand listed in `xlab help CMD`. */
+static void subs_in_man(const char *man, const char *name, const char *help)
+{
+	const char *line = strstr(help, "subcommands:\n");
+
+	for (line = line ? line + 13 : NULL; line && strncmp(line, "  ", 2) == 0;
+	     line = strchr(line, '\n') + 1) {
+		_cleanup_free_ char *sub = xstrndup(line + 2, strcspn(line + 2, " "));
+		_cleanup_free_ char *cm = xasprintf("Cm %s", sub);
+		_cleanup_free_ char *what = xasprintf("%s %s", name, sub);
+		_cleanup_free_ char *out = NULL, *err = NULL;
+
+		line = strchr(line, '\n') + 1; /* the summary line */
+		cr_expect(strstr(man, cm), "docs/xlab.1 lacks %s", cm);
+		cr_assert_eq(xlab(&out, &err, "help", name, sub, NULL), 0, "%s", err);
+		opts_in_man(man, out, what);
+	}
+}
+
+/* Every command and option of `xlab help` is in the man page and every
+ * command in README's table: the docs are checked against the binary. */
+Test(cli, docs_name_every_command_and_option)
+{
+	_cleanup_free_ char *all = NULL, *err = NULL, *man = NULL, *readme = NULL;
+	_cleanup_free_ char *manp = xasprintf("%s/docs/xlab.1", getenv("XLAB_SOURCE_DIR"));
+	_cleanup_free_ char *readp = xasprintf("%s/README.md", getenv("XLAB_SOURCE_DIR"));
+	struct xerr e = { 0 };
+	size_t len;
+
+	cr_assert_eq(file_read_all(manp, 0, &man, &len, &e), 0, "%s", e.msg);
+	cr_assert_eq(file_read_all(readp, 0, &readme, &len, &e), 0, "%s", e.msg);
+	cr_assert_eq(xlab(&all, &err, "help", NULL), 0, "%s", err);
+	opts_in_man(man, strstr(all, "options before the command:"), "");
+	for (char *line = strstr(all, "commands:\n") + 10; line && strncmp(line, "  ", 2) == 0;
+	     line = strchr(line, '\n') + 1) {
+		_cleanup_free_ char *name = xstrndup(line + 2, strcspn(line + 2, " "));
+		_cleanup_free_ char *cm = xasprintf("Cm %s", name);
+		_cleanup_free_ char *rd = xasprintf("`xlab %s", name);
+		_cleanup_free_ char *out = NULL, *herr = NULL;
+
+		cr_expect(strstr(man, cm), "docs/xlab.1 lacks %s", cm);
+		cr_expect(strstr(readme, rd), "README.md lacks %s", rd);
+		cr_assert_eq(xlab(&out, &herr, "help", name, NULL), 0, "%s", herr);
+		opts_in_man(man, out, name);
+		subs_in_man(man, name, out);
+	}
+}
