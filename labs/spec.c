@@ -1917,6 +1917,15 @@ void spec_diags_print(const struct spec_diags *d, FILE *f)
 	}
 }
 
+void spec_diags_report(const struct spec_diags *d, struct xerr *e, FILE *f)
+{
+	if (d->n <= 1)
+		return;
+	spec_diags_print(d, f);
+	xerr_set(e, e->code ? e->code : XLAB_EXIT_USAGE, "%s: invalid spec: %zu errors, listed above",
+		 d->path ? d->path : "spec", d->n);
+}
+
 void spec_diags_free(struct spec_diags *d)
 {
 	if (!d)

@@ -141,6 +141,10 @@ void spec_free(struct spec *s);
 void spec_guest_clear(struct spec_guest *g);
 
 void spec_diags_print(const struct spec_diags *d, FILE *f);
+/* For a command that stops at an invalid spec, with e set by spec_load:
+ * each error is printed once. A single one stays in e alone (main prints
+ * it); several are printed to f and e becomes their count. */
+void spec_diags_report(const struct spec_diags *d, struct xerr *e, FILE *f);
 void spec_diags_free(struct spec_diags *d);
 
 const struct spec_host *spec_find_host(const struct spec *s, const char *name);

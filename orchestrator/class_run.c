@@ -59,7 +59,7 @@ static int spec_read(struct class_ctx *c, const char *path, struct xerr *e)
 	if (file_read_all(c->path, SPEC_MAX_BYTES, &c->data, &c->len, e) < 0)
 		return -1;
 	if (spec_load_buffer(path, c->data, c->len, &c->base, &diags, e) < 0) {
-		spec_diags_print(&diags, stderr);
+		spec_diags_report(&diags, e, stderr);
 		spec_diags_free(&diags);
 		return -1;
 	}

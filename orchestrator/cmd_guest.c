@@ -321,13 +321,8 @@ static int guest_list(int argc, char **argv, struct xerr *e)
 
 	if (argc != 2 && !json)
 		return cmd_usage_error(e, "guest", "guest list: expected LAB [--json]");
-	if (db_open_default(&db, e) < 0 || db_lab_get(db, argv[1], &l, e) < 0)
+	if (db_open_default(&db, e) < 0 || lab_require(db, argv[1], &l, e) < 0)
 		goto out;
-	if (!l) {
-		xerr_set(e, XLAB_EXIT_FAIL, "no lab named '%s' in the store (`xlab status` lists labs)",
-			 argv[1]);
-		goto out;
-	}
 	if (db_guests_list(db, argv[1], &v, &n, e) < 0)
 		goto out;
 	if (json) {

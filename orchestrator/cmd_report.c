@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "db.h"
+#include "lab.h"
 #include "experiment.h"
 #include "experiment_report.h"
 #include "junit.h"
@@ -166,7 +167,7 @@ static int last_run_of(struct db *db, const char *lab, int64_t *id, struct xerr 
 	struct db_run *runs = NULL;
 	size_t n = 0;
 
-	if (db_runs_list(db, lab, 0, &runs, &n, e) < 0)
+	if (lab_require(db, lab, NULL, e) < 0 || db_runs_list(db, lab, 0, &runs, &n, e) < 0)
 		return -1;
 	/* The last run that did something to report: an up or a test. */
 	for (size_t i = 0; i < n; i++) {

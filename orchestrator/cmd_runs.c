@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "db.h"
+#include "lab.h"
 #include "util.h"
 
 static struct json_object *jstr(const char *s)
@@ -90,6 +91,10 @@ int cmd_runs(int argc, char **argv, struct xerr *e)
 		return cmd_usage_error(e, "runs", "at most one lab name");
 	if (db_open_default(&db, e) < 0)
 		return -1;
+	if (optind < argc && lab_require(db, argv[optind], NULL, e) < 0) {
+		db_close(db);
+		return -1;
+	}
 	if (db_runs_list(db, optind < argc ? argv[optind] : NULL, limit, &runs, &n, e) < 0) {
 		db_close(db);
 		return -1;

@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "db.h"
+#include "lab.h"
 #include "util.h"
 #include "virt.h"
 
@@ -177,7 +178,7 @@ int cmd_status(int argc, char **argv, struct xerr *e)
 		shown++;
 	}
 	if (only && !shown) {
-		xerr_set(e, XLAB_EXIT_FAIL, "no lab named '%s' in the store", only);
+		lab_unknown(db, only, e);
 		goto out;
 	}
 	if (json)

@@ -20,6 +20,15 @@ void lab_dirs_free(struct lab_dirs *d);
 int lab_lock(const char *lab, const char *command, struct xerr *e);
 void lab_unlock(int fd);
 
+struct db;
+struct db_lab;
+/* The error for a lab the store does not know: "no lab named 'x'; labs:
+ * demo, web; did you mean 'demo'?" (exit 1). Returns -1. */
+int lab_unknown(struct db *db, const char *lab, struct xerr *e);
+/* The store's row of LAB (into *out when out is not NULL), or lab_unknown's
+ * error: every command that takes a lab refuses one that never was. */
+int lab_require(struct db *db, const char *lab, struct db_lab **out, struct xerr *e);
+
 /* Accepts a lab name or a spec file (its `lab:`), for down/status/... */
 int lab_name_from_arg(const char *arg, char **lab, struct xerr *e);
 

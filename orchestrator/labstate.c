@@ -6,19 +6,12 @@
 
 int labstate_load(const char *lab, struct labstate *ls, struct xerr *e)
 {
-	struct db_lab *l = NULL;
-
 	memset(ls, 0, sizeof(*ls));
 	ls->lab = xstrdup(lab);
 	if (db_open_default(&ls->db, e) < 0)
 		return -1;
-	if (db_lab_get(ls->db, lab, &l, e) < 0)
+	if (lab_require(ls->db, lab, NULL, e) < 0)
 		return -1;
-	if (!l) {
-		return xerr_set(e, XLAB_EXIT_FAIL,
-				"no lab named '%s' in the store (`xlab status` lists labs)", lab);
-	}
-	db_lab_free(l);
 	if (lab_dirs_get(lab, &ls->dirs, e) < 0)
 		return -1;
 	if (db_hosts_list(ls->db, lab, &ls->hosts, &ls->n_hosts, e) < 0 ||

@@ -871,7 +871,7 @@ int lab_up(const char *spec_path, const struct up_opts *o, struct xerr *e)
 	int rc;
 
 	if (spec_load(spec_path, &spec, &diags, e) < 0) {
-		spec_diags_print(&diags, stderr);
+		spec_diags_report(&diags, e, stderr);
 		spec_diags_free(&diags);
 		return -1;
 	}

@@ -169,3 +169,66 @@ Test(cli, docs_name_every_command_and_option)
 		subs_in_man(man, name, out);
 	}
 }
+
+/* Every command that takes a lab refuses one the store never had, names
+ * the labs there are, and records nothing. */
+Test(cli, unknown_lab_is_an_error_everywhere)
+{
+	static const char *const cmds[][5] = {
+		{ "down", "dmeo" },	    { "status", "dmeo" },
+		{ "list", "dmeo" },	    { "ssh", "dmeo", "h1" },
+		{ "console", "dmeo", "h1" }, { "vnc", "dmeo", "h1" },
+		{ "cp", "dmeo", "a", "h1:/b" }, { "test", "dmeo" },
+		{ "runs", "dmeo" },	    { "report", "--last", "dmeo" },
+		{ "experiment", "dmeo" },   { "storage", "dmeo", "h1" },
+		{ "guest", "list", "dmeo" }, { "guest", "rm", "dmeo", "g1" },
+		{ "up", "dmeo" },
+	};
+	_cleanup_free_ char *ro = NULL, *re = NULL;
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		_cleanup_free_ char *out = NULL, *err = NULL;
+		int st = xlab(&out, &err, (char *)cmds[i][0], (char *)cmds[i][1], (char *)cmds[i][2],
+			      (char *)cmds[i][3], (char *)cmds[i][4]);
+
+		cr_expect_eq(st, 1, "xlab %s %s: exit %d\n%s", cmds[i][0], cmds[i][1], st, err);
+		cr_expect(strstr(err, "no lab named 'dmeo'; labs: demo; did you mean 'demo'?"),
+			  "xlab %s %s: %s", cmds[i][0], cmds[i][1], err);
+	}
+	cr_assert_eq(xlab(&ro, &re, "runs", NULL), 0, "%s", re);
+	cr_expect_null(strstr(ro, "dmeo"), "a run of an unknown lab was recorded:\n%s", ro);
+}
+
+/* `up LAB` reads the stored spec: here it gets as far as the image, which
+ * the scratch store lacks. */
+Test(cli, up_takes_a_lab_name)
+{
+	_cleanup_free_ char *out = NULL, *err = NULL;
+
+	cr_expect_eq(xlab(&out, &err, "up", "demo", NULL), 1);
+	cr_expect(strstr(err, "image 'xen-4.17'"), "%s", err);
+	cr_expect_null(strstr(err, "cannot read spec"), "%s", err);
+}
+
+/* An invalid spec's errors are each printed once: the list, then a count,
+ * not the first one again. */
+Test(cli, spec_errors_printed_once)
+{
+	static const char bad[] = "lab: bad\nxen: \"4.17\"\nhosts: [{name: h1, memry: 1G}]\n"
+				  "foo: 1\n";
+	_cleanup_free_ char *path = xasprintf("%s/bad.yaml", home);
+	_cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(file_write_atomic(path, bad, strlen(bad), 0644, &e), 0, "%s", e.msg);
+	cr_expect_eq(xlab(&o1, &e1, "plan", path, NULL), 2);
+	cr_expect_eq(xlab(&o2, &e2, "up", path, NULL), 2);
+	for (const char *err = e1; err; err = err == e1 ? e2 : NULL) {
+		const char *first = strstr(err, "unknown key 'memry'");
+
+		cr_expect(first, "%s", err);
+		cr_expect(first && !strstr(first + 1, "unknown key 'memry'"), "printed twice:\n%s",
+			  err);
+		cr_expect(strstr(err, "invalid spec: 2 errors, listed above"), "%s", err);
+	}
+}
