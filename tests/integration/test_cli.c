@@ -232,3 +232,31 @@ Test(cli, spec_errors_printed_once)
 		cr_expect(strstr(err, "invalid spec: 2 errors, listed above"), "%s", err);
 	}
 }
+
+/* A run whose bring-up failed is a failing JUnit case, not an empty suite
+ * CI reads as a pass; and JSON and XML never share stdout. */
+Test(cli, junit_of_a_failed_bringup_fails)
+{
+	_cleanup_free_ char *dbp = xasprintf("%s/xlab.db", home), *id = NULL;
+	_cleanup_free_ char *out = NULL, *err = NULL, *o2 = NULL, *e2 = NULL;
+	struct db *db = NULL;
+	struct xerr e = { 0 };
+	int64_t run, step;
+
+	cr_assert_eq(db_open(dbp, &db, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_run_begin(db, "demo", "up", "x", &run, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_step_begin(db, run, "host.start", "h1", &step, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_step_end(db, step, "failed", "cannot start domain", &e), 0, "%s", e.msg);
+	cr_assert_eq(db_run_end(db, run, "failed", "host 'h1': cannot start domain", &e), 0, "%s",
+		     e.msg);
+	db_close(db);
+	id = xasprintf("%lld", (long long)run);
+	cr_assert_eq(xlab(&out, &err, "report", id, "--junit", "-", NULL), 0, "%s", err);
+	cr_expect(strstr(out, "tests=\"1\" failures=\"1\""), "%s", out);
+	cr_expect(strstr(out, "<testcase name=\"up\""), "%s", out);
+	cr_expect(strstr(out, "message=\"host 'h1': cannot start domain\""), "%s", out);
+	cr_expect(strstr(out, "host.start h1: cannot start domain"), "%s", out);
+	cr_expect_eq(xlab(&o2, &e2, "report", id, "--junit", "-", "--json", NULL), 2);
+	cr_expect(strstr(e2, "--junit - and --json would both write to stdout"), "%s", e2);
+	cr_expect_eq(o2[0], '\0', "%s", o2);
+}
