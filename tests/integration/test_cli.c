@@ -260,3 +260,43 @@ Test(cli, junit_of_a_failed_bringup_fails)
 	cr_expect(strstr(e2, "--junit - and --json would both write to stdout"), "%s", e2);
 	cr_expect_eq(o2[0], '\0', "%s", o2);
 }
+
+static char *write_spec(const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", home, name);
+	struct xerr e = { 0 };
+
+	cr_assert_eq(file_write_atomic(path, text, strlen(text), 0644, &e), 0, "%s", e.msg);
+	return path;
+}
+
+/* Two labs on one subnet: refused at `up` (before a run is recorded) and
+ * by `validate` of both files, naming both labs. */
+Test(cli, same_subnet_refused)
+{
+	static const char other[] = "lab: other\nxen: \"4.17\"\nnetwork: {subnet: 10.85.0.0/24}\n"
+				    "hosts: [{name: h1}]\n";
+	_cleanup_free_ char *path = write_spec("other.yaml", other);
+	_cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL, *e3 = NULL;
+
+	cr_expect_eq(xlab(&o1, &e1, "up", path, NULL), 1);
+	cr_expect(strstr(e1, "subnet 10.85.0.0/24 of lab 'other'"), "%s", e1);
+	cr_expect(strstr(e1, "of lab 'demo'"), "%s", e1);
+	cr_assert_eq(xlab(&o2, &e2, "runs", NULL), 0, "%s", e2);
+	cr_expect_null(strstr(o2, "other"), "%s", o2);
+	cr_expect_eq(xlab(&o3, &e3, "validate", spec_path, path, NULL), 2);
+	cr_expect(strstr(e3, "subnet 10.85.0.0/24 of lab 'other' overlaps 10.85.0.0/24 of lab "
+			     "'demo'"), "%s", e3);
+}
+
+Test(cli, validate_reads_stdin)
+{
+	_cleanup_free_ char *out = NULL, *err = NULL, *o2 = NULL, *e2 = NULL;
+
+	cr_assert_eq(cli_run_in(spec_text, (char *[]){ home_env, NULL }, &out, &err, "validate",
+				"-", NULL), 0, "%s", err);
+	cr_expect(strstr(out, "<stdin>: ok (lab demo, 1 hosts, 1 guests, 0 tests)"), "%s", out);
+	cr_expect_eq(cli_run_in("lab: x\nhosts: []\nbogus: 1\n", (char *[]){ home_env, NULL },
+				&o2, &e2, "validate", "-", NULL), 2);
+	cr_expect(strstr(e2, "<stdin>:3:1: unknown key 'bogus'"), "%s", e2);
+}
