@@ -80,9 +80,16 @@ int cmd_runs(int argc, char **argv, struct xerr *e)
 		case 'j':
 			json = true;
 			break;
-		case 'n':
-			limit = atoi(optarg);
+		case 'n': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || v < 1 || v > 1000000)
+				return cmd_usage_error(e, "runs", "--limit takes a number of runs "
+						       "from 1 to 1000000, not '%s'", optarg);
+			limit = (int)v;
 			break;
+		}
 		default:
 			return cmd_usage_error(e, "runs", "unknown option");
 		}

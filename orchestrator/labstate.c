@@ -50,15 +50,27 @@ const struct db_guest *labstate_guest(const struct labstate *ls, const char *nam
 int labstate_no_such(const struct labstate *ls, const char *what, const char *name,
 		     struct xerr *e)
 {
+	/* Only what was asked for: a guest is no answer to "which host?". */
+	bool hosts = strstr(what, "host") != NULL, guests = strstr(what, "guest") != NULL;
+	const char **cands = xcalloc(ls->n_hosts + ls->n_guests + 1, sizeof(*cands));
+	const char *near;
 	struct buf b = { 0 };
+	size_t n = 0;
 	int rc;
 
-	for (size_t i = 0; i < ls->n_hosts; i++)
+	for (size_t i = 0; hosts && i < ls->n_hosts; i++) {
 		buf_printf(&b, "%s%s", b.len ? ", " : "", ls->hosts[i].name);
-	for (size_t i = 0; i < ls->n_guests; i++)
+		cands[n++] = ls->hosts[i].name;
+	}
+	for (size_t i = 0; guests && i < ls->n_guests; i++) {
 		buf_printf(&b, "%s%s", b.len ? ", " : "", ls->guests[i].name);
-	rc = xerr_set(e, XLAB_EXIT_USAGE, "lab '%s' has no %s named '%s' (it has: %s)", ls->lab,
-		      what, name, b.len ? b.data : "nothing yet");
+		cands[n++] = ls->guests[i].name;
+	}
+	near = word_nearest(name, cands, n);
+	rc = xerr_set(e, XLAB_EXIT_USAGE, "lab '%s' has no %s named '%s' (it has: %s)%s%s%s",
+		      ls->lab, what, name, b.len ? b.data : "none yet",
+		      near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+	free(cands);
 	buf_free(&b);
 	return rc;
 }

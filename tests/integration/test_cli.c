@@ -300,3 +300,34 @@ Test(cli, validate_reads_stdin)
 				&o2, &e2, "validate", "-", NULL), 2);
 	cr_expect(strstr(e2, "<stdin>:3:1: unknown key 'bogus'"), "%s", e2);
 }
+
+Test(cli, runs_limit_must_be_a_count)
+{
+	_cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL, *e3 = NULL;
+
+	cr_expect_eq(xlab(&o1, &e1, "runs", "--limit", "abc", NULL), 2);
+	cr_expect(strstr(e1, "--limit takes a number of runs from 1 to 1000000, not 'abc'"), "%s",
+		  e1);
+	cr_expect_eq(xlab(&o2, &e2, "runs", "--limit", "-1", NULL), 2);
+	cr_expect(strstr(e2, "not '-1'"), "%s", e2);
+	cr_expect_eq(xlab(&o3, &e3, "runs", "--limit", "5", NULL), 0, "%s", e3);
+}
+
+/* "which host?" is answered with hosts only, not the lab's guests. */
+Test(cli, no_such_host_lists_hosts)
+{
+	_cleanup_free_ char *dbp = xasprintf("%s/xlab.db", home);
+	_cleanup_free_ char *out = NULL, *err = NULL;
+	struct db_guest g = { .lab = "demo", .host = "h1", .name = "g1", .ip = "10.85.0.50",
+			      .state = "up", .made_by = "spec", .mac = "52:54:00:00:00:02" };
+	struct db *db = NULL;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(db_open(dbp, &db, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_guest_upsert(db, &g, &e), 0, "%s", e.msg);
+	db_close(db);
+	cr_expect_eq(xlab(&out, &err, "guest", "create", "demo", "web", "--host", "h2",
+			  "--dry-run", NULL), 2);
+	cr_expect(strstr(err, "lab 'demo' has no host named 'h2' (it has: h1); did you mean "
+			      "'h1'?"), "%s", err);
+}
