@@ -9,6 +9,7 @@
 
 #include "clirun.h"
 #include "db.h"
+#include "spawn.h"
 #include "util.h"
 
 static char home[] = "/tmp/xlab-cli-XXXXXX";
@@ -330,4 +331,24 @@ Test(cli, no_such_host_lists_hosts)
 			  "--dry-run", NULL), 2);
 	cr_expect(strstr(err, "lab 'demo' has no host named 'h2' (it has: h1); did you mean "
 			      "'h1'?"), "%s", err);
+}
+
+/* The completion script comes from the command table and works in bash. */
+Test(cli, bash_completion_from_the_table)
+{
+	_cleanup_free_ char *out = NULL, *err = NULL, *path = NULL, *cmd = NULL;
+	char *argv[] = { "bash", "-c", NULL, NULL };
+	struct spawn_opts so = { .capture_stdout = true, .capture_stderr = true };
+	struct spawn_result r = { 0 };
+	struct xerr e = { 0 };
+
+	cr_assert_eq(xlab(&out, &err, "completion", "bash", NULL), 0, "%s", err);
+	path = write_spec("xlab.bash", out);
+	cmd = xasprintf("source %s; COMP_WORDS=(xlab guest cr); COMP_CWORD=2; _xlab; "
+			"echo \"${COMPREPLY[*]}\"; COMP_WORDS=(xlab up --no-g); COMP_CWORD=2; "
+			"_xlab; echo \"${COMPREPLY[*]}\"", path);
+	argv[2] = cmd;
+	cr_assert_eq(spawn_run(argv, &so, &r, &e), 0, "%s", e.msg);
+	cr_expect_str_eq(r.out, "create\n--no-guests\n", "%s", r.err);
+	spawn_result_free(&r);
 }
