@@ -1756,6 +1756,24 @@ static void ctx_init(struct ctx *c, struct spec *s, struct spec_diags *d, const 
 					    .disk = 256ull << 20, .rootfs = xstrdup("busybox") };
 }
 
+int spec_check_capacity(const struct spec *s, struct xerr *e)
+{
+	struct spec_diags d = { 0 };
+	struct ctx c = { .s = (struct spec *)s, .d = &d };
+
+	for (size_t i = 0; i < s->n_hosts; i++)
+		if (s->hosts[i].name)
+			check_host_capacity(&c, &s->hosts[i]);
+	check_shared(&c);
+	if (!d.n)
+		return 0;
+	/* The first problem is the one the caller made; the spec was valid. */
+	xerr_set(e, XLAB_EXIT_USAGE, "%s%s%s", d.v[0].msg, d.v[0].hint ? "; " : "",
+		 d.v[0].hint ? d.v[0].hint : "");
+	spec_diags_free(&d);
+	return -1;
+}
+
 /* Moves the diags found into the caller's list and sums them up in e. */
 static int fail(const char *name, struct spec_diags *mine, struct spec_diags *out,
 		struct xerr *e)

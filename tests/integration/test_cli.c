@@ -352,3 +352,17 @@ Test(cli, bash_completion_from_the_table)
 	cr_expect_str_eq(r.out, "create\n--no-guests\n", "%s", r.err);
 	spawn_result_free(&r);
 }
+
+/* A guest the spec validator would refuse is refused by `guest create`
+ * too, dry run or not: h1 has 768M for guests. */
+Test(cli, guest_create_checks_capacity)
+{
+	_cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL;
+
+	cr_expect_eq(xlab(&o1, &e1, "guest", "create", "-n", "demo", "web", "--host", "h1",
+			  "memory=256M", NULL), 0, "%s", e1);
+	cr_expect_eq(xlab(&o2, &e2, "guest", "create", "-n", "demo", "web", "--host", "h1",
+			  "memory=4G", NULL), 2, "%s", o2);
+	cr_expect(strstr(e2, "guests on host 'h1' need 4224M of memory (up to 'web'), but it "
+			     "has 768M for guests"), "%s", e2);
+}
