@@ -408,7 +408,8 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Store entries, sorted; names starting with '.' are work in progress. */
+/* Store entries, sorted; names starting with '.' are work in progress, and
+ * only directories are images (NAME.build.log lies beside its image). */
 static int store_names(char ***out, struct xerr *e)
 {
 	_cleanup_free_ char *store = NULL;
@@ -423,7 +424,10 @@ static int store_names(char ***out, struct xerr *e)
 	if (!d)
 		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot read %s", store);
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || !image_name_valid(de->d_name))
+		struct stat st;
+
+		if (de->d_name[0] == '.' || !image_name_valid(de->d_name) ||
+		    fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISDIR(st.st_mode))
 			continue;
 		xgrow((void **)&names, &cap, n + 1, sizeof(char *));
 		names[n++] = xstrdup(de->d_name);

@@ -366,3 +366,19 @@ Test(cli, guest_create_checks_capacity)
 	cr_expect(strstr(e2, "guests on host 'h1' need 4224M of memory (up to 'web'), but it "
 			     "has 768M for guests"), "%s", e2);
 }
+
+/* Only directories of the store are images: the build log beside one is
+ * not listed (nor warned about), a directory without its manifest is. */
+Test(cli, image_list_skips_build_logs)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/images/xen-4.20", home);
+	_cleanup_free_ char *log = NULL, *out = NULL, *err = NULL;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(mkdir_p(dir, 0755, &e), 0, "%s", e.msg);
+	log = write_spec("images/xen-4.20.build.log", "I: building\n");
+	cr_assert_eq(xlab(&out, &err, "image", "list", NULL), 0, "%s", err);
+	cr_expect(!strstr(err, "build.log"), "%s", err);
+	cr_expect(strstr(err, "image 'xen-4.20' is not in the store"), "%s", err);
+	cr_expect(strstr(out, "NAME"), "%s", out);
+}
