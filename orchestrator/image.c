@@ -216,6 +216,59 @@ int image_open_dir(const char *dir, struct image **out, struct xerr *e)
 	return 0;
 }
 
+const struct image_recipe image_recipes[] = {
+	{ "xen-4.17", "bookworm" },
+	{ "xen-4.20", "trixie" },
+};
+const size_t image_n_recipes = ARRAY_SIZE(image_recipes);
+
+bool image_recipe_known(const char *name)
+{
+	for (size_t i = 0; i < image_n_recipes; i++)
+		if (name && strcmp(name, image_recipes[i].name) == 0)
+			return true;
+	return false;
+}
+
+char *image_recipe_names(void)
+{
+	struct buf names = { 0 };
+
+	for (size_t i = 0; i < image_n_recipes; i++)
+		buf_printf(&names, "%s%s", i ? ", " : "", image_recipes[i].name);
+	return buf_steal(&names);
+}
+
+static int store_names(char ***out, struct xerr *e);
+
+/* How to get the image: build it when a recipe exists, else name the
+ * images there are (a spec's `xen: "4.2"` has no xen-4.2 to build). */
+static int image_missing(const char *name, const char *store, struct xerr *e)
+{
+	_cleanup_free_ char *recipes = NULL, *have = NULL;
+	_cleanup_strv_ char **names = NULL;
+	struct xerr ne = { 0 };
+
+	if (image_recipe_known(name))
+		return xerr_set(e, XLAB_EXIT_FAIL,
+				"image '%s' is not in the store (%s); build it with `xlab image build %s` "
+				"or fetch one with `xlab image fetch URL --sha256 HEX`",
+				name, store, name);
+	recipes = image_recipe_names();
+	if (store_names(&names, &ne) == 0) {
+		struct buf b = { 0 };
+
+		for (char **n = names; *n; n++)
+			buf_printf(&b, "%s%s", n == names ? "" : ", ", *n);
+		have = b.data ? buf_steal(&b) : NULL;
+	}
+	return xerr_set(e, XLAB_EXIT_FAIL,
+			"image '%s' is not in the store (%s) and xlab has no recipe for it: the "
+			"store has %s; `xlab image build` makes %s; or fetch or import one as '%s' "
+			"(`xlab image fetch`, `xlab image import`)",
+			name, store, have ? have : "no images", recipes, name);
+}
+
 int image_open(const char *name, struct image **out, struct xerr *e)
 {
 	_cleanup_free_ char *store = NULL, *dir = NULL, *manifest = NULL;
@@ -230,10 +283,7 @@ int image_open(const char *name, struct image **out, struct xerr *e)
 	dir = xasprintf("%s/%s", store, name);
 	manifest = xasprintf("%s/manifest.json", dir);
 	if (!path_exists(manifest))
-		return xerr_set(e, XLAB_EXIT_FAIL,
-				"image '%s' is not in the store (%s); build it with `xlab image build %s` "
-				"or fetch one with `xlab image fetch URL --sha256 HEX`",
-				name, store, name);
+		return image_missing(name, store, e);
 	if (image_open_dir(dir, &img, e) < 0)
 		return -1;
 	if (strcmp(img->name, name) != 0) {

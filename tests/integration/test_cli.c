@@ -382,3 +382,20 @@ Test(cli, image_list_skips_build_logs)
 	cr_expect(strstr(err, "image 'xen-4.20' is not in the store"), "%s", err);
 	cr_expect(strstr(out, "NAME"), "%s", out);
 }
+
+/* A Xen version no recipe builds is not answered with `xlab image build
+ * xen-4.2`, which would fail: the images that exist or can be built are. */
+Test(cli, matrix_names_images_that_exist)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/images/mine-4.2", home);
+	_cleanup_free_ char *out = NULL, *err = NULL;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(mkdir_p(dir, 0755, &e), 0, "%s", e.msg);
+	cr_expect_eq(xlab(&out, &err, "matrix", spec_path, "--xen", "4.2,4.17", NULL), 1);
+	cr_expect(!strstr(err, "image build xen-4.2`"), "%s", err);
+	cr_expect(strstr(err, "image 'xen-4.2' is not in the store"), "%s", err);
+	cr_expect(strstr(err, "xlab has no recipe for it: the store has mine-4.2; `xlab image "
+			      "build` makes xen-4.17, xen-4.20"), "%s", err);
+	cr_expect(strstr(err, "build it with `xlab image build xen-4.17`"), "%s", err);
+}
