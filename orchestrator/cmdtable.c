@@ -71,7 +71,7 @@ static const struct cmd_opt matrix_opts[] = {
 	{ "jobs", 0, "N", "copies run at once (default: as many as memory and cores fit)" },
 	{ "keep", 0, NULL, "leave every copy up afterwards" },
 	OPT_JSON,
-	{ "junit", 0, "FILE", "also write JUnit XML to FILE (- for stdout)" },
+	{ "junit", 0, "FILE", "also write JUnit XML to FILE (- for stdout, then nothing else)" },
 	{ "compare", 0, NULL, "compare two matrix runs: ID1 ID2" },
 	OPT_CONNECT,
 	OPT_ACCEL,

@@ -399,3 +399,16 @@ Test(cli, matrix_names_images_that_exist)
 			      "build` makes xen-4.17, xen-4.20"), "%s", err);
 	cr_expect(strstr(err, "build it with `xlab image build xen-4.17`"), "%s", err);
 }
+
+/* As for report: JSON and JUnit XML never share stdout, and the matrix
+ * says so before it starts anything. */
+Test(cli, matrix_json_and_junit_stdout_refused)
+{
+	_cleanup_free_ char *out = NULL, *err = NULL;
+
+	cr_expect_eq(xlab(&out, &err, "matrix", spec_path, "--xen", "4.17", "--json", "--junit",
+			  "-", NULL), 2);
+	cr_expect(strstr(err, "--junit - and --json would both write to stdout; give --junit a "
+			      "FILE"), "%s", err);
+	cr_expect_eq(out[0], '\0', "%s", out);
+}
