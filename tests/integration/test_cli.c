@@ -412,3 +412,15 @@ Test(cli, matrix_json_and_junit_stdout_refused)
 			      "FILE"), "%s", err);
 	cr_expect_eq(out[0], '\0', "%s", out);
 }
+
+/* The store says h1 is up; the test driver has no domain xlab-demo-h1. */
+Test(cli, console_of_a_missing_domain)
+{
+	_cleanup_free_ char *out = NULL, *err = NULL;
+
+	cr_expect_eq(xlab(&out, &err, "console", "demo", "h1", NULL), 1);
+	cr_expect(strstr(err, "host 'h1' of lab 'demo' has no domain xlab-demo-h1 in libvirt "
+			      "(test:///default)"), "%s", err);
+	cr_expect(strstr(err, "`xlab up demo` makes it again"), "%s", err);
+	cr_expect(!strstr(err, "no error"), "%s", err);
+}
