@@ -424,3 +424,38 @@ Test(cli, console_of_a_missing_domain)
 	cr_expect(strstr(err, "`xlab up demo` makes it again"), "%s", err);
 	cr_expect(!strstr(err, "no error"), "%s", err);
 }
+
+/* Headers, columns as wide as their longest value, and the drift: the
+ * store has h1 up, the test driver has no domain for it. */
+Test(cli, status_table_and_drift)
+{
+	_cleanup_free_ char *dbp = xasprintf("%s/xlab.db", home);
+	_cleanup_free_ char *out = NULL, *err = NULL, *o2 = NULL, *e2 = NULL;
+	struct db_host h = { .lab = "demo", .name = "a-host-with-a-long-name-for-columns",
+			     .ip = "10.85.0.11", .state = "up", .mac = "52:54:00:00:00:03" };
+	struct db_guest g = { .lab = "demo", .host = "h1", .name = "g1", .ip = "10.85.0.50",
+			      .state = "up", .made_by = "spec", .mac = "52:54:00:00:00:02" };
+	struct db *db = NULL;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(db_open(dbp, &db, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_host_upsert(db, &h, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_guest_upsert(db, &g, &e), 0, "%s", e.msg);
+	db_close(db);
+	cr_assert_eq(xlab(&out, &err, "status", "demo", NULL), 0, "%s", err);
+	cr_expect(strstr(out, "\n  HOST                                 STATE  VM      IP          "
+			      "MAC                UPTIME\n"
+			      "  h1                                   up     absent  10.85.0.10  "
+			      "52:54:00:00:00:01  -\n"
+			      "  a-host-with-a-long-name-for-columns  up     absent  10.85.0.11  "
+			      "52:54:00:00:00:03  -\n"),
+		  "%s", out);
+	cr_expect(strstr(out, "\n  GUEST  STATE  HOST  IP          MADE BY\n"
+			      "  g1     up     h1    10.85.0.50  spec\n"), "%s", out);
+	cr_expect(strstr(out, "\n  drift: domain xlab-demo-h1 missing (the store has host 'h1' "
+			      "up; `xlab up demo` makes it again)\n"), "%s", out);
+	cr_assert_eq(xlab(&o2, &e2, "status", "demo", "--json", NULL), 0, "%s", e2);
+	cr_expect(strstr(o2, "\"drift\":["), "%s", o2);
+	cr_expect(strstr(o2, "\"domain xlab-demo-h1 missing (the store has host 'h1' up; "),
+		  "%s", o2);
+}
