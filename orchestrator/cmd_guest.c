@@ -15,6 +15,7 @@
 #include "lab.h"
 #include "labview.h"
 #include "run.h"
+#include "table.h"
 #include "util.h"
 
 
@@ -328,11 +329,13 @@ static int guest_list(int argc, char **argv, struct xerr *e)
 	if (json) {
 		list_json(v, n);
 	} else {
-		printf("%-20s %-12s %-15s %-9s %s\n", "Name", "Host", "IP", "State", "Made by");
+		struct table *t = TABLE_NEW("", "Name", "Host", "IP", "State", "Made by");
+
 		for (size_t i = 0; i < n; i++)
-			printf("%-20s %-12s %-15s %-9s %s\n", v[i].name, v[i].host,
-			       v[i].ip ? v[i].ip : "-", v[i].state ? v[i].state : "-",
-			       v[i].made_by ? v[i].made_by : "spec");
+			TABLE_ROW(t, v[i].name, v[i].host, v[i].ip, v[i].state,
+				  v[i].made_by ? v[i].made_by : "spec");
+		table_print(t, stdout);
+		table_free(t);
 	}
 	rc = 0;
 out:

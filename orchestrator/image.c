@@ -16,6 +16,7 @@
 
 #include "paths.h"
 #include "sha256.h"
+#include "table.h"
 #include "util.h"
 
 #define MANIFEST_MAX (1 << 20)
@@ -514,6 +515,7 @@ static void print_json(json_object *o)
 int image_cmd_list(int argc, char **argv, struct xerr *e)
 {
 	_cleanup_strv_ char **names = NULL;
+	struct table *t;
 	bool as_json = false;
 	json_object *arr;
 
@@ -528,9 +530,7 @@ int image_cmd_list(int argc, char **argv, struct xerr *e)
 	if (store_names(&names, e) < 0)
 		return -1;
 	arr = json_object_new_array();
-	if (!as_json)
-		printf("%-16s %-12s %-18s %-10s %-20s %s\n", "NAME", "XEN", "KERNEL", "SUITE",
-		       "BUILT", "SIZE");
+	t = as_json ? NULL : TABLE_NEW("", "NAME", "XEN", "KERNEL", "SUITE", "BUILT", "SIZE");
 	for (char **n = names; *n; n++) {
 		struct xerr ie = { 0 };
 		struct image *img = NULL;
@@ -547,13 +547,16 @@ int image_cmd_list(int argc, char **argv, struct xerr *e)
 			json_object_array_add(arr, image_summary_json(img, bytes));
 		} else {
 			size_format(bytes, size, sizeof(size));
-			printf("%-16s %-12s %-18s %-10s %-20s %s\n", img->name, img->xen_version,
-			       img->kernel_version, img->suite, img->built, size);
+			TABLE_ROW(t, img->name, img->xen_version, img->kernel_version, img->suite,
+				  img->built, size);
 		}
 		image_free(img);
 	}
 	if (as_json)
 		print_json(arr);
+	else
+		table_print(t, stdout);
+	table_free(t);
 	json_object_put(arr);
 	return 0;
 }

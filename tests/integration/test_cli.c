@@ -459,3 +459,30 @@ Test(cli, status_table_and_drift)
 	cr_expect(strstr(o2, "\"domain xlab-demo-h1 missing (the store has host 'h1' up; "),
 		  "%s", o2);
 }
+
+/* runs and guest list: a header, and columns that move over for a long
+ * value instead of running into the next one. */
+Test(cli, tables_fit_long_values)
+{
+	_cleanup_free_ char *dbp = xasprintf("%s/xlab.db", home);
+	_cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL;
+	struct db_guest g = { .lab = "demo", .host = "h1", .ip = "10.85.0.50", .state = "up",
+			      .name = "a-guest-name-longer-than-twenty", .made_by = "hand",
+			      .mac = "52:54:00:00:00:02" };
+	struct db *db = NULL;
+	struct xerr e = { 0 };
+	int64_t run;
+
+	cr_assert_eq(db_open(dbp, &db, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_guest_upsert(db, &g, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_run_begin(db, "demo", "experiment", "x", &run, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_run_end(db, run, "interrupted", NULL, &e), 0, "%s", e.msg);
+	db_close(db);
+	cr_assert_eq(xlab(&o1, &e1, "guest", "list", "demo", NULL), 0, "%s", e1);
+	cr_expect_str_eq(o1, "Name                             Host  IP          State  Made by\n"
+			     "a-guest-name-longer-than-twenty  h1    10.85.0.50  up     hand\n");
+	cr_assert_eq(xlab(&o2, &e2, "runs", NULL), 0, "%s", e2);
+	cr_expect(!strncmp(o2, "ID  LAB   COMMAND     STATUS       TIME  STEPS  TESTS  STARTED\n",
+			   62), "%s", o2);
+	cr_expect(strstr(o2, "\n 1  demo  experiment  interrupted  "), "%s", o2);
+}
