@@ -486,3 +486,34 @@ Test(cli, tables_fit_long_values)
 			   62), "%s", o2);
 	cr_expect(strstr(o2, "\n 1  demo  experiment  interrupted  "), "%s", o2);
 }
+
+/* demo.sh's closing hints name the lab's own host and guest, which it
+ * asks xlab for, not h1 and web1 whatever the spec said. */
+Test(cli, demo_hints_name_the_labs_machines)
+{
+	_cleanup_free_ char *dbp = xasprintf("%s/xlab.db", home);
+	_cleanup_free_ char *script = xasprintf("%s/scripts/demo.sh", getenv("XLAB_SOURCE_DIR"));
+	_cleanup_free_ char *bin = xasprintf("XLAB=%s", getenv("XLAB_BIN"));
+	struct db_host h = { .lab = "other", .name = "n1", .ip = "10.86.0.10", .state = "up",
+			     .mac = "52:54:00:00:01:01" };
+	struct db_guest g = { .lab = "other", .host = "n1", .name = "g9", .ip = "10.86.0.50",
+			      .state = "up", .made_by = "spec", .mac = "52:54:00:00:01:02" };
+	char *argv[] = { "bash", script, "--hints", "other", NULL };
+	char *env[] = { home_env, bin, "XLAB_CONNECT=test:///default", NULL };
+	struct spawn_opts so = { .capture_stdout = true, .capture_stderr = true, .env_add = env };
+	struct spawn_result r = { 0 };
+	struct db *db = NULL;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(db_open(dbp, &db, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_lab_upsert(db, "other", spec_path, "x", "10.86.0.0/24", "up", &e), 0);
+	cr_assert_eq(db_host_upsert(db, &h, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_guest_upsert(db, &g, &e), 0, "%s", e.msg);
+	db_close(db);
+	cr_assert_eq(spawn_run(argv, &so, &r, &e), 0, "%s", e.msg);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect(strstr(r.out, " ssh other n1 -- xl list\n"), "%s", r.out);
+	cr_expect(strstr(r.out, " console other g9 --log\n"), "%s", r.out);
+	cr_expect(!strstr(r.out, "h1") && !strstr(r.out, "web1"), "%s", r.out);
+	spawn_result_free(&r);
+}
