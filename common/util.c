@@ -367,3 +367,48 @@ void now_iso8601(char out[32])
 	gmtime_r(&t, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[65];
+
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diagv = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diagv + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diagv = up;
+		}
+	}
+	return row[lb];
+}
+
+const char *word_nearest(const char *word, const char *const *cands, size_t n)
+{
+	size_t best = SIZE_MAX, limit = strlen(word) <= 3 ? 1 : 2;
+	const char *pick = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t dist;
+
+		if (!cands[i])
+			continue;
+		dist = edit_distance(word, cands[i]);
+		if (dist < best) {
+			best = dist;
+			pick = cands[i];
+		}
+	}
+	return pick && best <= limit ? pick : NULL;
+}

@@ -66,6 +66,11 @@ int mkdir_p(const char *path, int mode, struct xerr *e);
 int rm_rf(const char *path, struct xerr *e);
 bool path_exists(const char *path);
 
+/* The candidate closest to word by edit distance, if it is close enough to
+ * be a typo of it (1 edit for words of 3 letters or less, else 2); NULL
+ * entries are skipped. For "did you mean 'x'?". */
+const char *word_nearest(const char *word, const char *const *cands, size_t n);
+
 /* Monotonic milliseconds, for durations. */
 int64_t now_ms(void);
 /* Wall-clock time as ISO 8601 UTC ("2026-11-25T05:41:03Z"). */

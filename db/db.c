@@ -530,7 +530,7 @@ int db_subnets_in_use(struct db *db, char ***out, struct xerr *e)
 		return -1;
 	*out = xcalloc(n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++)
-		if (labs[i].subnet && (!labs[i].state || strcmp(labs[i].state, "down") != 0))
+		if (labs[i].subnet && *labs[i].subnet)
 			(*out)[k++] = xstrdup(labs[i].subnet);
 	db_labs_free(labs, n);
 	return 0;

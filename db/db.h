@@ -55,7 +55,8 @@ int db_lab_get(struct db *db, const char *lab, struct db_lab **out, struct xerr 
 void db_lab_free(struct db_lab *l);
 int db_labs_list(struct db *db, struct db_lab **out, size_t *n, struct xerr *e);
 void db_labs_free(struct db_lab *v, size_t n);
-/* Subnets of labs not "down": NULL-terminated, strv_free. */
+/* Subnets of every lab of the store, down ones too (a lab keeps its subnet
+ * for its next up): NULL-terminated, strv_free. */
 int db_subnets_in_use(struct db *db, char ***out, struct xerr *e);
 
 struct db_host {

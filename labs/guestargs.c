@@ -286,6 +286,10 @@ int guest_args_plan(struct spec *s, const struct plan_env *env, const struct spe
 	plan_free(p);
 	for (size_t i = 0; i < n_hand; i++)
 		guest_args_append(s, &hand[i]);
+	/* The same rule as in a spec file: a guest the hosts cannot hold is
+	 * refused here, not by xl in the dom0. */
+	if (n_hand && spec_check_capacity(s, e) < 0)
+		return -1;
 	if (plan_build(s, env, &p, e) < 0)
 		return -1;
 	if (n_hand && guest_ip_check(p, &p->guests[p->n_guests - 1], e) < 0) {

@@ -123,50 +123,12 @@ static const char *fmt_size(char buf[32], uint64_t v)
 
 /* ---- did you mean ---- */
 
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[65];
-
-	if (la > 64 || lb > 64)
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diagv = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diagv + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diagv = up;
-		}
-	}
-	return row[lb];
-}
-
 /* Writes "did you mean 'x'?" into hint when some candidate is close. */
 static const char *suggest(char hint[128], const char *word, const char *const *cands, size_t n)
 {
-	size_t best = SIZE_MAX, limit = strlen(word) <= 3 ? 1 : 2;
-	const char *pick = NULL;
+	const char *pick = word_nearest(word, cands, n);
 
-	for (size_t i = 0; i < n; i++) {
-		size_t dist;
-
-		if (!cands[i])
-			continue;
-		dist = edit_distance(word, cands[i]);
-		if (dist < best) {
-			best = dist;
-			pick = cands[i];
-		}
-	}
-	if (!pick || best > limit)
+	if (!pick)
 		return NULL;
 	snprintf(hint, 128, "did you mean '%s'?", pick);
 	return hint;
@@ -1810,6 +1772,24 @@ static void ctx_init(struct ctx *c, struct spec *s, struct spec_diags *d, const 
 					    .disk = 256ull << 20, .rootfs = xstrdup("busybox") };
 }
 
+int spec_check_capacity(const struct spec *s, struct xerr *e)
+{
+	struct spec_diags d = { 0 };
+	struct ctx c = { .s = (struct spec *)s, .d = &d };
+
+	for (size_t i = 0; i < s->n_hosts; i++)
+		if (s->hosts[i].name)
+			check_host_capacity(&c, &s->hosts[i]);
+	check_shared(&c);
+	if (!d.n)
+		return 0;
+	/* The first problem is the one the caller made; the spec was valid. */
+	xerr_set(e, XLAB_EXIT_USAGE, "%s%s%s", d.v[0].msg, d.v[0].hint ? "; " : "",
+		 d.v[0].hint ? d.v[0].hint : "");
+	spec_diags_free(&d);
+	return -1;
+}
+
 /* Moves the diags found into the caller's list and sums them up in e. */
 static int fail(const char *name, struct spec_diags *mine, struct spec_diags *out,
 		struct xerr *e)
@@ -1969,6 +1949,15 @@ void spec_diags_print(const struct spec_diags *d, FILE *f)
 			fprintf(f, "; %s", g->hint);
 		fputc('\n', f);
 	}
+}
+
+void spec_diags_report(const struct spec_diags *d, struct xerr *e, FILE *f)
+{
+	if (d->n <= 1)
+		return;
+	spec_diags_print(d, f);
+	xerr_set(e, e->code ? e->code : XLAB_EXIT_USAGE, "%s: invalid spec: %zu errors, listed above",
+		 d->path ? d->path : "spec", d->n);
 }
 
 void spec_diags_free(struct spec_diags *d)

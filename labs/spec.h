@@ -141,6 +141,10 @@ void spec_free(struct spec *s);
 void spec_guest_clear(struct spec_guest *g);
 
 void spec_diags_print(const struct spec_diags *d, FILE *f);
+/* For a command that stops at an invalid spec, with e set by spec_load:
+ * each error is printed once. A single one stays in e alone (main prints
+ * it); several are printed to f and e becomes their count. */
+void spec_diags_report(const struct spec_diags *d, struct xerr *e, FILE *f);
 void spec_diags_free(struct spec_diags *d);
 
 const struct spec_host *spec_find_host(const struct spec *s, const char *name);
@@ -148,6 +152,10 @@ const struct spec_guest *spec_find_guest(const struct spec *s, const char *name)
 const struct spec_experiment *spec_find_experiment(const struct spec *s, const char *name);
 
 /* The spec's rules, for guests made outside a spec file (`xlab guest create`). */
+/* The capacity rules of a whole spec (guest memory and disks within each
+ * host's, shared disks within the shared VG) over s as it is now: for a spec
+ * that gained guests after it was loaded. Returns -1 with the first problem. */
+int spec_check_capacity(const struct spec *s, struct xerr *e);
 #define SPEC_MAX_VCPUS 64
 bool spec_name_valid(const char *s);
 /* A guest's rootfs: a built-in name or a path to a tarball in the dom0. */

@@ -25,6 +25,7 @@
 #include "paths.h"
 #include "spawn.h"
 #include "spec.h"
+#include "table.h"
 #include "up.h"
 #include "util.h"
 #include "virt.h"
@@ -60,7 +61,7 @@ static int spec_read(struct class_ctx *c, const char *path, struct xerr *e)
 	if (file_read_all(c->path, SPEC_MAX_BYTES, &c->data, &c->len, e) < 0)
 		return -1;
 	if (spec_load_buffer(path, c->data, c->len, &c->base, &diags, e) < 0) {
-		spec_diags_print(&diags, stderr);
+		spec_diags_report(&diags, e, stderr);
 		spec_diags_free(&diags);
 		return -1;
 	}
@@ -746,45 +747,56 @@ static struct json_object *class_json(struct db *db, struct virt *v, const struc
 	return o;
 }
 
+/* A copy's hosts, "h1=10.0.0.10 h2=...", for its row. */
+static char *copy_hosts(struct json_object *hs)
+{
+	struct buf h = { 0 };
+
+	for (size_t k = 0; k < json_object_array_length(hs); k++) {
+		struct json_object *x = json_object_array_get_idx(hs, k);
+
+		buf_printf(&h, "%s%s=%s", k ? " " : "",
+			   json_object_get_string(json_object_object_get(x, "name")),
+			   json_object_get_string(json_object_object_get(x, "ip")));
+	}
+	return h.data ? buf_steal(&h) : xstrdup("");
+}
+
 static void class_print(struct json_object *o)
 {
 	struct json_object *cs = json_object_object_get(o, "copies");
+	struct table *t = TABLE_NEW("  ", "COPY", "STUDENT", "SUBNET", "STATE", "UP", "RESET",
+				    "HOSTS");
+	struct buf msgs = { 0 };
 
 	printf("class %s (%s): %s\n", json_object_get_string(json_object_object_get(o, "class")),
 	       json_object_get_string(json_object_object_get(o, "spec")),
 	       json_object_get_string(json_object_object_get(o, "state")));
-	printf("  %-20s %-12s %-16s %-10s %-8s %-8s %s\n", "COPY", "STUDENT", "SUBNET", "STATE",
-	       "UP", "RESET", "HOSTS");
 	for (size_t i = 0; i < json_object_array_length(cs); i++) {
 		struct json_object *c = json_object_array_get_idx(cs, i);
-		struct json_object *hs = json_object_object_get(c, "hosts");
-		const char *st = json_object_get_string(json_object_object_get(c, "student"));
+		const char *copy = json_object_get_string(json_object_object_get(c, "copy"));
 		const char *msg = json_object_get_string(json_object_object_get(c, "message"));
 		char up[16] = "-", rs[16] = "-";
 		int64_t up_ms = json_object_get_int64(json_object_object_get(c, "up_ms"));
 		int64_t rs_ms = json_object_get_int64(json_object_object_get(c, "reset_ms"));
-		struct buf h = { 0 };
+		_cleanup_free_ char *hosts = copy_hosts(json_object_object_get(c, "hosts"));
 
 		if (up_ms)
 			snprintf(up, sizeof(up), "%.0fs", (double)up_ms / 1000.0);
 		if (rs_ms)
 			snprintf(rs, sizeof(rs), "%.0fs", (double)rs_ms / 1000.0);
-		for (size_t k = 0; k < json_object_array_length(hs); k++) {
-			struct json_object *x = json_object_array_get_idx(hs, k);
-
-			buf_printf(&h, "%s%s=%s", k ? " " : "",
-				   json_object_get_string(json_object_object_get(x, "name")),
-				   json_object_get_string(json_object_object_get(x, "ip")));
-		}
-		printf("  %-20s %-12s %-16s %-10s %-8s %-8s %s\n",
-		       json_object_get_string(json_object_object_get(c, "copy")), st ? st : "-",
-		       json_object_get_string(json_object_object_get(c, "subnet")),
-		       json_object_get_string(json_object_object_get(c, "state")), up, rs,
-		       h.data ? h.data : "");
+		TABLE_ROW(t, copy, json_object_get_string(json_object_object_get(c, "student")),
+			  json_object_get_string(json_object_object_get(c, "subnet")),
+			  json_object_get_string(json_object_object_get(c, "state")), up, rs, hosts);
+		/* Messages below the table: in it they would widen every row. */
 		if (msg)
-			printf("  %-20s ^ %s\n", "", msg);
-		buf_free(&h);
+			buf_printf(&msgs, "  %s: %s\n", copy, msg);
 	}
+	table_print(t, stdout);
+	if (msgs.data)
+		fputs(msgs.data, stdout);
+	buf_free(&msgs);
+	table_free(t);
 }
 
 int class_status(const char *name, bool json, const struct class_opts *o, struct xerr *e)

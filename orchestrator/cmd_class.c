@@ -9,47 +9,26 @@
 #include "cmd.h"
 #include "util.h"
 
-struct class_subcmd {
-	const char *name;
-	int (*fn)(int argc, char **argv, struct xerr *e);
-	const char *usage;
-	const char *summary;
-};
-
 static int class_cmd_up(int argc, char **argv, struct xerr *e);
 static int class_cmd_sheet(int argc, char **argv, struct xerr *e);
 static int class_cmd_reset(int argc, char **argv, struct xerr *e);
 static int class_cmd_status(int argc, char **argv, struct xerr *e);
 static int class_cmd_down(int argc, char **argv, struct xerr *e);
 
-static const struct class_subcmd subcmds[] = {
-	{ "up", class_cmd_up, "FILE [--copies N] [--students CSV] [--only NN] [--overcommit]",
-	  "bring up N copies of a lab, each with its own network, subnet and key" },
-	{ "sheet", class_cmd_sheet, "LAB [--format md|csv|html] [--jump user@host]",
-	  "the students' access sheet: hosts, SSH, key, VNC per copy" },
-	{ "reset", class_cmd_reset, "LAB COPY",
-	  "bring one copy back to its start (same addresses and keys)" },
-	{ "status", class_cmd_status, "[LAB] [--json]", "every copy: up, broken, resetting..." },
-	{ "down", class_cmd_down, "LAB", "take every copy down and leave nothing" },
+/* Usage, help and options of each are in the command table (cmdtable.c). */
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv, struct xerr *e);
+} subcmds[] = {
+	{ "up", class_cmd_up },       { "sheet", class_cmd_sheet }, { "reset", class_cmd_reset },
+	{ "status", class_cmd_status }, { "down", class_cmd_down },
 };
-
-static void class_help(FILE *f)
-{
-	fprintf(f, "usage: xlab class SUBCOMMAND [ARGS...]\n\nsubcommands:\n");
-	for (size_t i = 0; i < ARRAY_SIZE(subcmds); i++)
-		fprintf(f, "  %-7s %-62s\n          %s\n", subcmds[i].name, subcmds[i].usage,
-			subcmds[i].summary);
-	fprintf(f, "\nCommon options: --connect URI, --accel kvm|qemu, --timeout SECONDS "
-		   "(per host boot; up and reset).\n");
-}
 
 static int usage_error(struct xerr *e, const char *sub, const char *msg)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(subcmds); i++)
-		if (!strcmp(subcmds[i].name, sub))
-			return xerr_set(e, XLAB_EXIT_USAGE, "%s\nusage: xlab class %s %s", msg, sub,
-					subcmds[i].usage);
-	return xerr_set(e, XLAB_EXIT_USAGE, "%s", msg);
+	_cleanup_free_ char *name = xasprintf("class %s", sub);
+
+	return cmd_usage_error(e, name, "%s", msg);
 }
 
 enum {
@@ -205,32 +184,14 @@ static int class_cmd_down(int argc, char **argv, struct xerr *e)
 	return class_down(p.pos[0], &p.o, e);
 }
 
-static bool is_help(const char *s)
-{
-	return !strcmp(s, "--help") || !strcmp(s, "-h") || !strcmp(s, "help");
-}
-
 int cmd_class(int argc, char **argv, struct xerr *e)
 {
-	const struct class_subcmd *c = NULL;
-
 	if (argc < 2) {
-		class_help(stderr);
+		cmd_usage("class", stderr);
 		return xerr_set(e, XLAB_EXIT_USAGE, "class: which subcommand?");
-	}
-	if (is_help(argv[1])) {
-		class_help(stdout);
-		return 0;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(subcmds); i++)
 		if (!strcmp(subcmds[i].name, argv[1]))
-			c = &subcmds[i];
-	if (!c)
-		return xerr_set(e, XLAB_EXIT_USAGE,
-				"class: unknown subcommand '%s' (see `xlab class --help`)", argv[1]);
-	if (argc > 2 && is_help(argv[2]) && strcmp(argv[2], "help") != 0) {
-		printf("usage: xlab class %s %s\n\n%s\n", c->name, c->usage, c->summary);
-		return 0;
-	}
-	return c->fn(argc - 1, argv + 1, e);
+			return subcmds[i].fn(argc - 1, argv + 1, e);
+	return cmd_usage_error(e, "class", "unknown subcommand '%s'", argv[1]);
 }

@@ -93,9 +93,20 @@ static int host_live(const char *lab, const char *host, struct xerr *e)
 	if (virt_domain_info(v, dom_name, &info, e) < 0 ||
 	    (info.exists && virt_owner_check("domain", dom_name, &info.owner, &want, e) < 0))
 		goto out;
+	/* Asked alone: virStreamNew would clear the lookup's error ("no error"). */
 	dom = virDomainLookupByName(virt_conn(v), dom_name);
+	if (!dom) {
+		_cleanup_free_ char *uri = virConnectGetURI(virt_conn(v));
+
+		xerr_set(e, XLAB_EXIT_FAIL,
+			 "host '%s' of lab '%s' has no domain %s in libvirt (%s): it was removed "
+			 "behind xlab's back; `xlab up %s` makes it again, `xlab console %s %s "
+			 "--log` shows what it printed before",
+			 host, lab, dom_name, uri ? uri : "?", lab, lab, host);
+		goto out;
+	}
 	st = virStreamNew(virt_conn(v), VIR_STREAM_NONBLOCK);
-	if (!dom || !st || virDomainOpenConsole(dom, NULL, st, VIR_DOMAIN_CONSOLE_FORCE) < 0) {
+	if (!st || virDomainOpenConsole(dom, NULL, st, VIR_DOMAIN_CONSOLE_FORCE) < 0) {
 		xerr_set(e, XLAB_EXIT_FAIL, "cannot open the console of %s: %s", dom_name,
 			 virGetLastErrorMessage());
 		goto out;

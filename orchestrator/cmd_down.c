@@ -89,6 +89,37 @@ out:
 	return rc;
 }
 
+/* A lab the store never had is a typo, not a lab to take down: refuse it
+ * before anything is locked or recorded. One whose store rows are gone but
+ * whose domains libvirt still has (xlab metadata) is still taken down. */
+static int down_known(const char *lab, const char *connect, struct xerr *e)
+{
+	_cleanup_strv_ char **names = NULL;
+	struct db *db = NULL;
+	struct db_lab *l = NULL;
+	struct virt *v = NULL;
+	struct virt_owner own;
+	int rc = -1;
+
+	if (db_open_default(&db, e) < 0)
+		return -1;
+	if (db_lab_get(db, lab, &l, e) < 0)
+		goto out;
+	rc = 0;
+	if (l)
+		goto out;
+	if (lab_owner(lab, &own, e) == 0 && virt_open(virt_default_uri(connect, NULL), &v, e) == 0 &&
+	    virt_lab_domains(v, &own, &names, e) == 0 && names && names[0])
+		goto out;
+	rc = lab_unknown(db, lab, e);
+out:
+	if (v)
+		virt_close(v);
+	db_lab_free(l);
+	db_close(db);
+	return rc;
+}
+
 int cmd_down(int argc, char **argv, struct xerr *e)
 {
 	static const struct option longopts[] = {
@@ -107,7 +138,7 @@ int cmd_down(int argc, char **argv, struct xerr *e)
 	}
 	if (optind != argc - 1)
 		return cmd_usage_error(e, "down", "expected one lab name or spec file");
-	if (lab_name_from_arg(argv[optind], &lab, e) < 0)
+	if (lab_name_from_arg(argv[optind], &lab, e) < 0 || down_known(lab, connect, e) < 0)
 		return -1;
 	return down_lab(lab, connect, e);
 }

@@ -15,6 +15,7 @@
 #include "lab.h"
 #include "labview.h"
 #include "run.h"
+#include "table.h"
 #include "util.h"
 
 
@@ -321,23 +322,20 @@ static int guest_list(int argc, char **argv, struct xerr *e)
 
 	if (argc != 2 && !json)
 		return cmd_usage_error(e, "guest", "guest list: expected LAB [--json]");
-	if (db_open_default(&db, e) < 0 || db_lab_get(db, argv[1], &l, e) < 0)
+	if (db_open_default(&db, e) < 0 || lab_require(db, argv[1], &l, e) < 0)
 		goto out;
-	if (!l) {
-		xerr_set(e, XLAB_EXIT_FAIL, "no lab named '%s' in the store (`xlab status` lists labs)",
-			 argv[1]);
-		goto out;
-	}
 	if (db_guests_list(db, argv[1], &v, &n, e) < 0)
 		goto out;
 	if (json) {
 		list_json(v, n);
 	} else {
-		printf("%-20s %-12s %-15s %-9s %s\n", "Name", "Host", "IP", "State", "Made by");
+		struct table *t = TABLE_NEW("", "Name", "Host", "IP", "State", "Made by");
+
 		for (size_t i = 0; i < n; i++)
-			printf("%-20s %-12s %-15s %-9s %s\n", v[i].name, v[i].host,
-			       v[i].ip ? v[i].ip : "-", v[i].state ? v[i].state : "-",
-			       v[i].made_by ? v[i].made_by : "spec");
+			TABLE_ROW(t, v[i].name, v[i].host, v[i].ip, v[i].state,
+				  v[i].made_by ? v[i].made_by : "spec");
+		table_print(t, stdout);
+		table_free(t);
 	}
 	rc = 0;
 out:

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "hostconn.h"
 #include "labstate.h"
+#include "table.h"
 #include "util.h"
 
 static int host_domains(const struct labstate *ls, const struct db_host *h,
@@ -86,6 +87,20 @@ static int64_t jint(struct json_object *o, const char *k)
 	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
 }
 
+/* One domain in xl list's columns, and its host. */
+static void list_row(struct table *t, struct json_object *g, const char *host)
+{
+	char id[24], mem[24], vcpus[24], time_s[32];
+	struct json_object *v;
+
+	snprintf(id, sizeof(id), "%lld", (long long)jint(g, "domid"));
+	snprintf(mem, sizeof(mem), "%lld", (long long)(jint(g, "memory_kib") / 1024));
+	snprintf(vcpus, sizeof(vcpus), "%lld", (long long)jint(g, "vcpus"));
+	snprintf(time_s, sizeof(time_s), "%.1f",
+		 json_object_object_get_ex(g, "time_s", &v) ? json_object_get_double(v) : 0.0);
+	TABLE_ROW(t, jstr(g, "name"), id, mem, vcpus, jstr(g, "state"), time_s, host);
+}
+
 int cmd_list(int argc, char **argv, struct xerr *e)
 {
 	static const struct option longopts[] = {
@@ -95,6 +110,7 @@ int cmd_list(int argc, char **argv, struct xerr *e)
 	struct labstate ls;
 	_cleanup_free_ struct host_ask *asks = NULL;
 	struct json_object *all = json_object_new_array();
+	struct table *t = NULL;
 	bool json = false;
 	size_t failed = 0;
 	int c, rc = -1;
@@ -113,9 +129,12 @@ int cmd_list(int argc, char **argv, struct xerr *e)
 	}
 	if (labstate_load(argv[optind], &ls, e) < 0)
 		goto out;
-	if (!json)
-		printf("%-32s %5s %5s %5s %10s %9s  %s\n", "Name", "ID", "Mem", "VCPUs", "State",
-		       "Time(s)", "Host");
+	if (!json) {
+		t = TABLE_NEW("", "Name", "ID", "Mem", "VCPUs", "State", "Time(s)", "Host");
+		for (size_t i = 1; i <= 3; i++)
+			table_right(t, i);
+		table_right(t, 5);
+	}
 	asks = xcalloc(ls.n_hosts + 1, sizeof(*asks));
 	hosts_ask_all(&ls, asks);
 	for (size_t i = 0; i < ls.n_hosts; i++) {
@@ -130,28 +149,25 @@ int cmd_list(int argc, char **argv, struct xerr *e)
 		}
 		for (size_t k = 0; k < json_object_array_length(guests); k++) {
 			struct json_object *g = json_object_array_get_idx(guests, k);
-			struct json_object *v;
 
 			if (json) {
 				json_object_object_add(g, "host", json_object_new_string(h->name));
 				json_object_array_add(all, json_object_get(g));
 				continue;
 			}
-			printf("%-32s %5lld %5lld %5lld %10s %9.1f  %s\n", jstr(g, "name"),
-			       (long long)jint(g, "domid"), (long long)(jint(g, "memory_kib") / 1024),
-			       (long long)jint(g, "vcpus"), jstr(g, "state"),
-			       json_object_object_get_ex(g, "time_s", &v) ? json_object_get_double(v)
-									  : 0.0,
-			       h->name);
+			list_row(t, g, h->name);
 		}
 		json_object_put(guests);
 	}
+	if (t)
+		table_print(t, stdout);
 	if (json)
 		printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY |
 								JSON_C_TO_STRING_NOSLASHESCAPE));
 	rc = failed ? xerr_set(e, XLAB_EXIT_FAIL, "%zu of %zu host(s) did not answer", failed,
 			       ls.n_hosts) : 0;
 out:
+	table_free(t);
 	json_object_put(all);
 	labstate_free(&ls);
 	return rc;

@@ -76,6 +76,10 @@ int cmd_matrix(int argc, char **argv, struct xerr *e)
 			return cmd_usage_error(e, "matrix", "unknown option");
 		}
 	}
+	/* Checked before anything runs: a matrix takes long to learn this. */
+	if (o.json && o.junit && strcmp(o.junit, "-") == 0)
+		return cmd_usage_error(e, "matrix", "--junit - and --json would both write to "
+					 "stdout; give --junit a FILE");
 	if (compare) {
 		int64_t a, b;
 

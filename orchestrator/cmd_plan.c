@@ -54,7 +54,7 @@ int cmd_plan(int argc, char **argv, struct xerr *e)
 	if (optind != argc - 1)
 		return cmd_usage_error(e, "plan", "expected one spec file");
 	if (spec_load(argv[optind], &s, &diags, e) < 0) {
-		spec_diags_print(&diags, stderr);
+		spec_diags_report(&diags, e, stderr);
 		goto out;
 	}
 	if (xlab_home(&home, e) < 0 || xlab_store_id(store_id, e) < 0 ||

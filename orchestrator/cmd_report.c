@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "db.h"
+#include "lab.h"
 #include "experiment.h"
 #include "experiment_report.h"
 #include "junit.h"
@@ -128,14 +129,41 @@ static void report_json(struct db *db, const struct report *r)
 	json_object_put(o);
 }
 
+/* A run that failed (or was cut short) where no test failed: bring-up
+ * went wrong, and CI must not read an empty suite as a pass. */
+static bool run_failed_untested(const struct report *r)
+{
+	if (!r->run->status || !strcmp(r->run->status, "ok") || !strcmp(r->run->status, "running"))
+		return false;
+	for (size_t i = 0; i < r->n_tests; i++)
+		if (!r->tests[i].passed)
+			return false;
+	return true;
+}
+
+static char *failed_steps(const struct report *r)
+{
+	struct buf b = { 0 };
+
+	for (size_t i = 0; i < r->n_steps; i++)
+		if (r->steps[i].status && strcmp(r->steps[i].status, "failed") == 0)
+			buf_printf(&b, "%s %s: %s\n", r->steps[i].name,
+				   r->steps[i].target ? r->steps[i].target : "",
+				   r->steps[i].message ? r->steps[i].message : "failed");
+	return b.data ? buf_steal(&b) : xstrdup("");
+}
+
 static int report_junit(const struct report *r, const char *path, struct xerr *e)
 {
 	struct junit_case *cases = xcalloc(r->n_tests + 1, sizeof(*cases));
 	_cleanup_free_ char *suite_name = xasprintf("xlab.%s", r->run->lab);
+	_cleanup_free_ char *steps = NULL;
 	char host[256] = "localhost";
+	size_t n;
 	int rc;
 
 	gethostname(host, sizeof(host) - 1);
+	n = r->n_tests;
 	for (size_t i = 0; i < r->n_tests; i++) {
 		cases[i] = (struct junit_case){
 			.name = r->tests[i].name,
@@ -146,13 +174,24 @@ static int report_junit(const struct report *r, const char *path, struct xerr *e
 			.output = r->tests[i].output,
 		};
 	}
+	if (run_failed_untested(r)) {
+		steps = failed_steps(r);
+		cases[n++] = (struct junit_case){
+			.name = r->run->command,
+			.classname = suite_name,
+			.time_s = r->run->duration_ms > 0 ? (double)r->run->duration_ms / 1000.0 : 0,
+			.failed = true,
+			.message = r->run->message ? r->run->message : r->run->status,
+			.output = steps,
+		};
+	}
 	{
 		struct junit_suite s = {
 			.name = suite_name,
 			.timestamp = r->run->started,
 			.hostname = host,
 			.cases = cases,
-			.n_cases = r->n_tests,
+			.n_cases = n,
 		};
 
 		rc = junit_write(path, "xlab", &s, 1, e);
@@ -166,7 +205,7 @@ static int last_run_of(struct db *db, const char *lab, int64_t *id, struct xerr 
 	struct db_run *runs = NULL;
 	size_t n = 0;
 
-	if (db_runs_list(db, lab, 0, &runs, &n, e) < 0)
+	if (lab_require(db, lab, NULL, e) < 0 || db_runs_list(db, lab, 0, &runs, &n, e) < 0)
 		return -1;
 	/* The last run that did something to report: an up or a test. */
 	for (size_t i = 0; i < n; i++) {
@@ -248,6 +287,8 @@ static const char *opts_conflict(const struct report_opts *o)
 {
 	if (o->compare && (o->last || o->matrix || o->junit))
 		return "--compare takes two run ids (and --json or --plot DIR)";
+	if (o->json && o->junit && strcmp(o->junit, "-") == 0)
+		return "--junit - and --json would both write to stdout; give --junit a FILE";
 	if (o->plot && (o->matrix || o->junit || o->json))
 		return "--plot prints the paths it writes: not with --matrix, --junit or --json";
 	return NULL;

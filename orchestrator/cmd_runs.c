@@ -7,6 +7,8 @@
 
 #include "cmd.h"
 #include "db.h"
+#include "table.h"
+#include "lab.h"
 #include "util.h"
 
 static struct json_object *jstr(const char *s)
@@ -45,19 +47,27 @@ static void runs_json(const struct db_run *r, size_t n)
 
 static void runs_table(const struct db_run *r, size_t n)
 {
-	printf("%-6s %-16s %-10s %-12s %9s %7s %7s  %s\n", "ID", "LAB", "COMMAND", "STATUS",
-	       "TIME", "STEPS", "TESTS", "STARTED");
-	for (size_t i = 0; i < n; i++) {
-		char t[32] = "-", tests[24] = "-";
+	struct table *t = TABLE_NEW("", "ID", "LAB", "COMMAND", "STATUS", "TIME", "STEPS",
+				    "TESTS", "STARTED");
 
+	table_right(t, 0);
+	for (size_t i = 4; i <= 6; i++)
+		table_right(t, i);
+	for (size_t i = 0; i < n; i++) {
+		char id[24], tm[32] = "-", steps[24], tests[24] = "-";
+
+		snprintf(id, sizeof(id), "%" PRId64, r[i].id);
 		if (r[i].duration_ms >= 0)
-			snprintf(t, sizeof(t), "%.1fs", (double)r[i].duration_ms / 1000.0);
+			snprintf(tm, sizeof(tm), "%.1fs", (double)r[i].duration_ms / 1000.0);
+		snprintf(steps, sizeof(steps), "%d", r[i].steps);
 		if (r[i].tests)
 			snprintf(tests, sizeof(tests), "%d/%d", r[i].tests - r[i].tests_failed,
 				 r[i].tests);
-		printf("%-6" PRId64 " %-16s %-10s %-12s %9s %7d %7s  %s\n", r[i].id, r[i].lab,
-		       r[i].command, r[i].status, t, r[i].steps, tests, r[i].started);
+		TABLE_ROW(t, id, r[i].lab, r[i].command, r[i].status, tm, steps, tests,
+			  r[i].started);
 	}
+	table_print(t, stdout);
+	table_free(t);
 }
 
 int cmd_runs(int argc, char **argv, struct xerr *e)
@@ -79,9 +89,16 @@ int cmd_runs(int argc, char **argv, struct xerr *e)
 		case 'j':
 			json = true;
 			break;
-		case 'n':
-			limit = atoi(optarg);
+		case 'n': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || v < 1 || v > 1000000)
+				return cmd_usage_error(e, "runs", "--limit takes a number of runs "
+						       "from 1 to 1000000, not '%s'", optarg);
+			limit = (int)v;
 			break;
+		}
 		default:
 			return cmd_usage_error(e, "runs", "unknown option");
 		}
@@ -90,6 +107,10 @@ int cmd_runs(int argc, char **argv, struct xerr *e)
 		return cmd_usage_error(e, "runs", "at most one lab name");
 	if (db_open_default(&db, e) < 0)
 		return -1;
+	if (optind < argc && lab_require(db, argv[optind], NULL, e) < 0) {
+		db_close(db);
+		return -1;
+	}
 	if (db_runs_list(db, optind < argc ? argv[optind] : NULL, limit, &runs, &n, e) < 0) {
 		db_close(db);
 		return -1;

@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "db.h"
 #include "lab.h"
+#include "table.h"
 #include "util.h"
 #include "virt.h"
 
@@ -65,14 +66,14 @@ static void status_other_stores(struct virt *v, const char *lab)
 /* Guests, the spec's and those made by hand (`xlab guest create`). */
 static void status_guests(const struct db_guest *g, size_t n, struct json_object *jl)
 {
+	struct table *t = jl ? NULL : TABLE_NEW("  ", "GUEST", "STATE", "HOST", "IP", "MADE BY");
 	struct json_object *jg = jl ? json_object_new_array() : NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		const char *by = g[i].made_by ? g[i].made_by : "spec";
 
-		if (!jl) {
-			printf("  guest %-6s %-10s on %-8s %-15s made by %s\n", g[i].name,
-			       g[i].state ? g[i].state : "-", g[i].host, g[i].ip ? g[i].ip : "-", by);
+		if (t) {
+			TABLE_ROW(t, g[i].name, g[i].state, g[i].host, g[i].ip, by);
 			continue;
 		}
 		struct json_object *o = json_object_new_object();
@@ -86,6 +87,94 @@ static void status_guests(const struct db_guest *g, size_t n, struct json_object
 	}
 	if (jl)
 		json_object_object_add(jl, "guests", jg);
+	if (t && table_rows(t))
+		table_print(t, stdout);
+	table_free(t);
+}
+
+/* What the store says and libvirt does not: a host recorded up whose
+ * domain is gone or off (removed or stopped behind xlab's back). */
+static char *host_drift(const char *lab, const struct db_host *h, const char *vm)
+{
+	_cleanup_free_ char *dom = NULL;
+	struct xerr e = { 0 };
+
+	if (strcmp(h->state, "up") != 0 || strcmp(vm, "running") == 0 ||
+	    strcmp(vm, "unknown") == 0 || lab_domain_name(lab, h->name, &dom, &e) < 0)
+		return NULL;
+	return xasprintf("domain %s %s (the store has host '%s' up; `xlab up %s` "
+			 "makes it again)",
+			 dom, strcmp(vm, "absent") == 0 ? "missing" : vm, h->name, lab);
+}
+
+static struct json_object *host_json(const struct db_host *h, const char *vm, long up)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(h->name));
+	json_object_object_add(o, "state", json_object_new_string(h->state));
+	json_object_object_add(o, "vm", json_object_new_string(vm));
+	json_object_object_add(o, "ip", json_object_new_string(h->ip ? h->ip : ""));
+	json_object_object_add(o, "mac", json_object_new_string(h->mac ? h->mac : ""));
+	json_object_object_add(o, "image", h->image ? json_object_new_string(h->image) : NULL);
+	json_object_object_add(o, "uptime_s", up >= 0 ? json_object_new_int64(up) : NULL);
+	return o;
+}
+
+static struct json_object *lab_json(const struct db_lab *l)
+{
+	struct json_object *jl = json_object_new_object();
+
+	json_object_object_add(jl, "lab", json_object_new_string(l->name));
+	json_object_object_add(jl, "state", json_object_new_string(l->state));
+	json_object_object_add(jl, "subnet", l->subnet ? json_object_new_string(l->subnet) : NULL);
+	json_object_object_add(jl, "spec", l->spec_path ? json_object_new_string(l->spec_path)
+							: NULL);
+	return jl;
+}
+
+/* Hosts as a table (or JSON), and the drift between store and libvirt. */
+static void status_hosts(struct virt *v, const struct db_lab *l, const struct db_host *hosts,
+			 size_t nh, struct json_object *jl)
+{
+	struct table *t = jl ? NULL : TABLE_NEW("  ", "HOST", "STATE", "VM", "IP", "MAC",
+						"UPTIME");
+	struct json_object *jh = jl ? json_object_new_array() : NULL;
+	struct json_object *jd = jl ? json_object_new_array() : NULL;
+	struct buf drift = { 0 };
+
+	for (size_t i = 0; i < nh; i++) {
+		const struct db_host *h = &hosts[i];
+		long up;
+		const char *vm = strcmp(l->state, "down") == 0 ?
+					 "absent" : host_running(v, l->name, h->name, &up, h->updated);
+		_cleanup_free_ char *d = strcmp(l->state, "down") ? host_drift(l->name, h, vm) : NULL;
+		char upt[32] = "-";
+
+		if (strcmp(vm, "running") != 0)
+			up = -1;
+		if (d && jd)
+			json_object_array_add(jd, json_object_new_string(d));
+		else if (d)
+			buf_printf(&drift, "  drift: %s\n", d);
+		if (jh) {
+			json_object_array_add(jh, host_json(h, vm, up));
+			continue;
+		}
+		if (up >= 0)
+			snprintf(upt, sizeof(upt), "%ldm%02lds", up / 60, up % 60);
+		TABLE_ROW(t, h->name, h->state, vm, h->ip, h->mac, upt);
+	}
+	if (jl) {
+		json_object_object_add(jl, "hosts", jh);
+		json_object_object_add(jl, "drift", jd);
+	} else if (table_rows(t)) {
+		table_print(t, stdout);
+	}
+	if (drift.data)
+		fputs(drift.data, stdout);
+	buf_free(&drift);
+	table_free(t);
 }
 
 static int status_lab(struct db *db, struct virt *v, const struct db_lab *l,
@@ -94,63 +183,23 @@ static int status_lab(struct db *db, struct virt *v, const struct db_lab *l,
 	struct db_host *hosts = NULL;
 	struct db_guest *guests = NULL;
 	size_t nh = 0, ng = 0;
-	struct json_object *jl = NULL, *jh = NULL;
+	struct json_object *jl = out ? lab_json(l) : NULL;
 
 	if (db_hosts_list(db, l->name, &hosts, &nh, e) < 0 ||
 	    db_guests_list(db, l->name, &guests, &ng, e) < 0) {
 		db_hosts_free(hosts, nh);
+		json_object_put(jl);
 		return -1;
 	}
-	if (out) {
-		jl = json_object_new_object();
-		jh = json_object_new_array();
-		json_object_object_add(jl, "lab", json_object_new_string(l->name));
-		json_object_object_add(jl, "state", json_object_new_string(l->state));
-		json_object_object_add(jl, "subnet", l->subnet ? json_object_new_string(l->subnet)
-							       : NULL);
-		json_object_object_add(jl, "spec", l->spec_path ? json_object_new_string(
-								     l->spec_path) : NULL);
-	} else {
+	if (!out)
 		printf("lab %s: %s, subnet %s, spec %s, %zu guest(s)\n", l->name, l->state,
 		       l->subnet ? l->subnet : "-", l->spec_path ? l->spec_path : "-", ng);
-	}
-	for (size_t i = 0; i < nh; i++) {
-		const struct db_host *h = &hosts[i];
-		long up;
-		const char *vm = strcmp(l->state, "down") == 0 ?
-					 "absent" : host_running(v, l->name, h->name, &up, h->updated);
-
-		if (strcmp(vm, "running") != 0)
-			up = -1;
-		if (out) {
-			struct json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "name", json_object_new_string(h->name));
-			json_object_object_add(o, "state", json_object_new_string(h->state));
-			json_object_object_add(o, "vm", json_object_new_string(vm));
-			json_object_object_add(o, "ip", json_object_new_string(h->ip ? h->ip : ""));
-			json_object_object_add(o, "mac", json_object_new_string(h->mac ? h->mac : ""));
-			json_object_object_add(o, "image", h->image ? json_object_new_string(
-									    h->image) : NULL);
-			json_object_object_add(o, "uptime_s",
-					       up >= 0 ? json_object_new_int64(up) : NULL);
-			json_object_array_add(jh, o);
-		} else {
-			char upt[32] = "-";
-
-			if (up >= 0)
-				snprintf(upt, sizeof(upt), "%ldm%02lds", up / 60, up % 60);
-			printf("  %-12s %-10s %-9s %-15s %-17s %s\n", h->name, h->state, vm,
-			       h->ip ? h->ip : "-", h->mac ? h->mac : "-", upt);
-		}
-	}
+	status_hosts(v, l, hosts, nh, jl);
 	if (!out)
 		status_other_stores(v, l->name);
 	status_guests(guests, ng, jl);
-	if (out) {
-		json_object_object_add(jl, "hosts", jh);
+	if (out)
 		json_object_array_add(out, jl);
-	}
 	db_hosts_free(hosts, nh);
 	db_guests_free(guests, ng);
 	return 0;
@@ -201,7 +250,7 @@ int cmd_status(int argc, char **argv, struct xerr *e)
 		shown++;
 	}
 	if (only && !shown) {
-		xerr_set(e, XLAB_EXIT_FAIL, "no lab named '%s' in the store", only);
+		lab_unknown(db, only, e);
 		goto out;
 	}
 	if (json)

@@ -15,6 +15,7 @@
 #include "lab.h"
 #include "labview.h"
 #include "run.h"
+#include "table.h"
 #include "util.h"
 #include "virt.h"
 
@@ -66,23 +67,31 @@ static int host_call(struct storage_ctx *c, const char *op, struct json_object *
 	return rc;
 }
 
-static void table_print(struct json_object *rows, const char *title, const char *const *cols,
+static void rows_print(struct json_object *rows, const char *title, const char *const *cols,
 			const bool *sizes, size_t n)
 {
+	const char *hdr[9] = { 0 };
+	struct table *t;
+
+	/* At most eight columns (storage_show's are five at most). */
+	for (size_t i = 0; i < n && i < 8; i++)
+		hdr[i] = cols[i];
+	t = table_new("  ", hdr);
 	printf("%s\n", title);
 	for (size_t i = 0; i < n; i++)
-		printf("  %-20s", cols[i]);
-	printf("\n");
+		if (sizes[i])
+			table_right(t, i);
 	for (size_t r = 0; rows && r < json_object_array_length(rows); r++) {
 		struct json_object *row = json_object_array_get_idx(rows, r);
+		char buf[8][32];
+		const char *cells[8];
 
-		for (size_t i = 0; i < n; i++) {
-			char buf[32];
-
-			printf("  %-20s", sizes[i] ? human(jint(row, cols[i]), buf) : jstr(row, cols[i]));
-		}
-		printf("\n");
+		for (size_t i = 0; i < n && i < 8; i++)
+			cells[i] = sizes[i] ? human(jint(row, cols[i]), buf[i]) : jstr(row, cols[i]);
+		table_row(t, cells, n);
 	}
+	table_print(t, stdout);
+	table_free(t);
 }
 
 static int storage_show(struct storage_ctx *c, bool json, struct xerr *e)
@@ -111,9 +120,9 @@ static int storage_show(struct storage_ctx *c, bool json, struct xerr *e)
 								 JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else {
-		table_print(pvs, "physical volumes:", pv_cols, pv_sz, ARRAY_SIZE(pv_cols));
-		table_print(vgs, "volume groups:", vg_cols, vg_sz, ARRAY_SIZE(vg_cols));
-		table_print(lvs, "logical volumes:", lv_cols, lv_sz, ARRAY_SIZE(lv_cols));
+		rows_print(pvs, "physical volumes:", pv_cols, pv_sz, ARRAY_SIZE(pv_cols));
+		rows_print(vgs, "volume groups:", vg_cols, vg_sz, ARRAY_SIZE(vg_cols));
+		rows_print(lvs, "logical volumes:", lv_cols, lv_sz, ARRAY_SIZE(lv_cols));
 	}
 	json_object_put(res);
 	return 0;

@@ -31,16 +31,16 @@ int cmd_test(int argc, char **argv, struct xerr *e)
 		return cmd_usage_error(e, "test", "expected one lab name or spec file");
 	if (lab_name_from_arg(argv[1], &lab, e) < 0 || db_open_default(&db, e) < 0)
 		goto out;
-	if (db_lab_get(db, lab, &l, e) < 0)
+	if (lab_require(db, lab, &l, e) < 0)
 		goto out;
-	if (!l || !l->state || strcmp(l->state, "up") != 0) {
+	if (!l->state || strcmp(l->state, "up") != 0) {
 		xerr_set(e, XLAB_EXIT_FAIL, "lab '%s' is not up; `xlab up FILE` first", lab);
 		goto out;
 	}
 	/* The spec the lab was made from, unless a file was named. */
 	if (spec_load(strchr(argv[1], '/') || strstr(argv[1], ".y") ? argv[1] : l->spec_path, &s,
 		      &diags, e) < 0) {
-		spec_diags_print(&diags, stderr);
+		spec_diags_report(&diags, e, stderr);
 		goto out;
 	}
 	if (!s->n_tests) {

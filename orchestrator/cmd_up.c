@@ -3,9 +3,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "cmd.h"
+#include "db.h"
 #include "experiment.h"
+#include "lab.h"
 #include "up.h"
+#include "util.h"
+
+/* `up LAB`: the spec the store recorded at the lab's last up, as `down`
+ * and `test` take a name. A path, or a file that exists, is a spec. */
+static int spec_of(const char *arg, char **path, struct xerr *e)
+{
+	struct db *db = NULL;
+	struct db_lab *l = NULL;
+	struct stat st;
+	int rc = -1;
+
+	if (strchr(arg, '/') || (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) || strstr(arg, ".y")) {
+		*path = xstrdup(arg);
+		return 0;
+	}
+	if (db_open_default(&db, e) < 0)
+		return -1;
+	if (lab_require(db, arg, &l, e) < 0)
+		goto out;
+	if (!l->spec_path || !*l->spec_path) {
+		xerr_set(e, XLAB_EXIT_FAIL, "lab '%s' has no spec recorded; give its FILE", arg);
+		goto out;
+	}
+	*path = xstrdup(l->spec_path);
+	rc = 0;
+out:
+	db_lab_free(l);
+	db_close(db);
+	return rc;
+}
 
 int cmd_up(int argc, char **argv, struct xerr *e)
 {
@@ -21,6 +55,7 @@ int cmd_up(int argc, char **argv, struct xerr *e)
 	};
 	struct up_opts o = { .boot_timeout_s = 600 };
 	bool experiments = false;
+	_cleanup_free_ char *path = NULL;
 	int c;
 
 	optind = 1;
@@ -57,9 +92,8 @@ int cmd_up(int argc, char **argv, struct xerr *e)
 		}
 	}
 	if (optind != argc - 1)
-		return cmd_usage_error(e, "up", "expected one spec file");
-	if (lab_up(argv[optind], &o, e) < 0)
+		return cmd_usage_error(e, "up", "expected one spec file or lab name");
+	if (spec_of(argv[optind], &path, e) < 0 || lab_up(path, &o, e) < 0)
 		return -1;
-	return experiments ? experiment_run_lab(argv[optind], &(struct experiment_opts){ 0 }, NULL, e) :
-			     0;
+	return experiments ? experiment_run_lab(path, &(struct experiment_opts){ 0 }, NULL, e) : 0;
 }

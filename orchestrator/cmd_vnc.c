@@ -273,8 +273,10 @@ int cmd_vnc(int argc, char **argv, struct xerr *e)
 	i = parse(argc, argv, &o, e);
 	if (i < 0)
 		return -1;
-	if (labstate_load(argv[i], &ls, e) < 0)
+	if (labstate_load(argv[i], &ls, e) < 0) {
+		labstate_free(&ls);
 		return -1;
+	}
 	if (labstate_host(&ls, argv[i + 1]) && (o.port || o.once))
 		cmd_usage_error(e, "vnc", "--port and --once are for a guest's tunnel; a host's "
 					  "display listens on this machine already");

@@ -408,15 +408,15 @@ static int exp_load(struct exp_ctx *x, const char *lab_arg, struct xerr *e)
 	x->lock = lab_lock(lab, "experiment", e);
 	if (x->lock < 0 || db_open_default(&x->db, e) < 0)
 		return -1;
-	if (db_lab_get(x->db, lab, &l, e) < 0)
+	if (lab_require(x->db, lab, &l, e) < 0)
 		return -1;
-	if (!l || !l->state || strcmp(l->state, "up") != 0) {
+	if (!l->state || strcmp(l->state, "up") != 0) {
 		xerr_set(e, XLAB_EXIT_FAIL, "lab '%s' is not up; `xlab up FILE` first", lab);
 		goto out;
 	}
 	if (spec_load(strchr(lab_arg, '/') || strstr(lab_arg, ".y") ? lab_arg : l->spec_path,
 		      &x->s, &diags, e) < 0) {
-		spec_diags_print(&diags, stderr);
+		spec_diags_report(&diags, e, stderr);
 		goto out;
 	}
 	if (lab_dirs_get(lab, &x->dirs, e) < 0 || xlab_store_id(store_id, e) < 0)

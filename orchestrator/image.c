@@ -16,6 +16,7 @@
 
 #include "paths.h"
 #include "sha256.h"
+#include "table.h"
 #include "util.h"
 
 #define MANIFEST_MAX (1 << 20)
@@ -216,6 +217,59 @@ int image_open_dir(const char *dir, struct image **out, struct xerr *e)
 	return 0;
 }
 
+const struct image_recipe image_recipes[] = {
+	{ "xen-4.17", "bookworm" },
+	{ "xen-4.20", "trixie" },
+};
+const size_t image_n_recipes = ARRAY_SIZE(image_recipes);
+
+bool image_recipe_known(const char *name)
+{
+	for (size_t i = 0; i < image_n_recipes; i++)
+		if (name && strcmp(name, image_recipes[i].name) == 0)
+			return true;
+	return false;
+}
+
+char *image_recipe_names(void)
+{
+	struct buf names = { 0 };
+
+	for (size_t i = 0; i < image_n_recipes; i++)
+		buf_printf(&names, "%s%s", i ? ", " : "", image_recipes[i].name);
+	return buf_steal(&names);
+}
+
+static int store_names(char ***out, struct xerr *e);
+
+/* How to get the image: build it when a recipe exists, else name the
+ * images there are (a spec's `xen: "4.2"` has no xen-4.2 to build). */
+static int image_missing(const char *name, const char *store, struct xerr *e)
+{
+	_cleanup_free_ char *recipes = NULL, *have = NULL;
+	_cleanup_strv_ char **names = NULL;
+	struct xerr ne = { 0 };
+
+	if (image_recipe_known(name))
+		return xerr_set(e, XLAB_EXIT_FAIL,
+				"image '%s' is not in the store (%s); build it with `xlab image build %s` "
+				"or fetch one with `xlab image fetch URL --sha256 HEX`",
+				name, store, name);
+	recipes = image_recipe_names();
+	if (store_names(&names, &ne) == 0) {
+		struct buf b = { 0 };
+
+		for (char **n = names; *n; n++)
+			buf_printf(&b, "%s%s", n == names ? "" : ", ", *n);
+		have = b.data ? buf_steal(&b) : NULL;
+	}
+	return xerr_set(e, XLAB_EXIT_FAIL,
+			"image '%s' is not in the store (%s) and xlab has no recipe for it: the "
+			"store has %s; `xlab image build` makes %s; or fetch or import one as '%s' "
+			"(`xlab image fetch`, `xlab image import`)",
+			name, store, have ? have : "no images", recipes, name);
+}
+
 int image_open(const char *name, struct image **out, struct xerr *e)
 {
 	_cleanup_free_ char *store = NULL, *dir = NULL, *manifest = NULL;
@@ -230,10 +284,7 @@ int image_open(const char *name, struct image **out, struct xerr *e)
 	dir = xasprintf("%s/%s", store, name);
 	manifest = xasprintf("%s/manifest.json", dir);
 	if (!path_exists(manifest))
-		return xerr_set(e, XLAB_EXIT_FAIL,
-				"image '%s' is not in the store (%s); build it with `xlab image build %s` "
-				"or fetch one with `xlab image fetch URL --sha256 HEX`",
-				name, store, name);
+		return image_missing(name, store, e);
 	if (image_open_dir(dir, &img, e) < 0)
 		return -1;
 	if (strcmp(img->name, name) != 0) {
@@ -408,7 +459,8 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Store entries, sorted; names starting with '.' are work in progress. */
+/* Store entries, sorted; names starting with '.' are work in progress, and
+ * only directories are images (NAME.build.log lies beside its image). */
 static int store_names(char ***out, struct xerr *e)
 {
 	_cleanup_free_ char *store = NULL;
@@ -423,7 +475,10 @@ static int store_names(char ***out, struct xerr *e)
 	if (!d)
 		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot read %s", store);
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || !image_name_valid(de->d_name))
+		struct stat st;
+
+		if (de->d_name[0] == '.' || !image_name_valid(de->d_name) ||
+		    fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISDIR(st.st_mode))
 			continue;
 		xgrow((void **)&names, &cap, n + 1, sizeof(char *));
 		names[n++] = xstrdup(de->d_name);
@@ -460,6 +515,7 @@ static void print_json(json_object *o)
 int image_cmd_list(int argc, char **argv, struct xerr *e)
 {
 	_cleanup_strv_ char **names = NULL;
+	struct table *t;
 	bool as_json = false;
 	json_object *arr;
 
@@ -474,9 +530,7 @@ int image_cmd_list(int argc, char **argv, struct xerr *e)
 	if (store_names(&names, e) < 0)
 		return -1;
 	arr = json_object_new_array();
-	if (!as_json)
-		printf("%-16s %-12s %-18s %-10s %-20s %s\n", "NAME", "XEN", "KERNEL", "SUITE",
-		       "BUILT", "SIZE");
+	t = as_json ? NULL : TABLE_NEW("", "NAME", "XEN", "KERNEL", "SUITE", "BUILT", "SIZE");
 	for (char **n = names; *n; n++) {
 		struct xerr ie = { 0 };
 		struct image *img = NULL;
@@ -493,13 +547,16 @@ int image_cmd_list(int argc, char **argv, struct xerr *e)
 			json_object_array_add(arr, image_summary_json(img, bytes));
 		} else {
 			size_format(bytes, size, sizeof(size));
-			printf("%-16s %-12s %-18s %-10s %-20s %s\n", img->name, img->xen_version,
-			       img->kernel_version, img->suite, img->built, size);
+			TABLE_ROW(t, img->name, img->xen_version, img->kernel_version, img->suite,
+				  img->built, size);
 		}
 		image_free(img);
 	}
 	if (as_json)
 		print_json(arr);
+	else
+		table_print(t, stdout);
+	table_free(t);
 	json_object_put(arr);
 	return 0;
 }

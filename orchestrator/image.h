@@ -36,6 +36,16 @@ int image_verify(const struct image *img, struct xerr *e);
 char *image_path(const struct image *img, const char *rel);
 void image_free(struct image *img);
 
+/* What `xlab image build NAME` can build: an image and its Debian suite. */
+struct image_recipe {
+	const char *name;
+	const char *suite;
+};
+extern const struct image_recipe image_recipes[];
+extern const size_t image_n_recipes;
+/* Whether image_recipes has name; their names, comma-separated (allocated). */
+bool image_recipe_known(const char *name);
+char *image_recipe_names(void);
 /* True for a store name: [a-z0-9][a-z0-9.-]{0,62}. */
 bool image_name_valid(const char *name);
 /* $XLAB_IMAGES, else xlab_home()/images (created): see xlab_images_dir. */

@@ -31,16 +31,6 @@
 #define RECIPE_VERSION "xlab-image-recipe 2"
 #define ROOT_FS_SIZE "4G"
 
-struct recipe {
-	const char *name;
-	const char *suite;
-};
-
-static const struct recipe recipes[] = {
-	{ "xen-4.17", "bookworm" },
-	{ "xen-4.20", "trixie" },
-};
-
 /* No systemd: /sbin/xlab-init is PID 1. qemu-system-xen is the device
  * model libxl starts for a guest's framebuffer (`vnc: true`). */
 static const char *const dom0_packages[] = {
@@ -69,7 +59,7 @@ static const char *const scripts[] = {
 };
 
 struct build {
-	const struct recipe *r;
+	const struct image_recipe *r;
 	bool force;
 	char *store;      /* xlab_home()/images */
 	char *final_dir;  /* store/NAME */
@@ -1254,16 +1244,16 @@ static void usage(FILE *f)
 	fprintf(f, "usage: xlab image build NAME [--force]\n\n"
 		   "Builds a dom0 image from Debian with mmdebstrap into the image store.\n"
 		   "NAME is one of:");
-	for (size_t i = 0; i < ARRAY_SIZE(recipes); i++)
-		fprintf(f, " %s (Debian %s)%s", recipes[i].name, recipes[i].suite,
-			i + 1 < ARRAY_SIZE(recipes) ? "," : "\n");
+	for (size_t i = 0; i < image_n_recipes; i++)
+		fprintf(f, " %s (Debian %s)%s", image_recipes[i].name, image_recipes[i].suite,
+			i + 1 < image_n_recipes ? "," : "\n");
 	fprintf(f, "  --force   rebuild even when the stored image is up to date\n");
 }
 
 static int parse_args(int argc, char **argv, struct build *b, bool *help, struct xerr *e)
 {
 	const char *name = NULL;
-	struct buf names = { 0 };
+	_cleanup_free_ char *names = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -1282,17 +1272,15 @@ static int parse_args(int argc, char **argv, struct build *b, bool *help, struct
 			name = argv[i];
 		}
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(recipes); i++)
-		if (name && strcmp(name, recipes[i].name) == 0)
-			b->r = &recipes[i];
+	for (size_t i = 0; i < image_n_recipes; i++)
+		if (name && strcmp(name, image_recipes[i].name) == 0)
+			b->r = &image_recipes[i];
 	if (b->r)
 		return 0;
-	for (size_t i = 0; i < ARRAY_SIZE(recipes); i++)
-		buf_printf(&names, "%s%s", i ? ", " : "", recipes[i].name);
+	names = image_recipe_names();
 	xerr_set(e, XLAB_EXIT_USAGE, "%s%s%s; known images: %s\nusage: xlab image build NAME [--force]",
 		 name ? "unknown image '" : "which image?", name ? name : "", name ? "'" : "",
-		 names.data);
-	buf_free(&names);
+		 names);
 	return -1;
 }
 

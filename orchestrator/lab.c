@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "names.h"
+#include "db.h"
 #include "paths.h"
 #include "spec.h"
 #include "util.h"
@@ -85,7 +86,7 @@ int lab_name_from_arg(const char *arg, char **lab, struct xerr *e)
 		struct spec_diags d = { 0 };
 
 		if (spec_load(arg, &s, &d, e) < 0) {
-			spec_diags_print(&d, stderr);
+			spec_diags_report(&d, e, stderr);
 			spec_diags_free(&d);
 			return -1;
 		}
@@ -133,5 +134,50 @@ int lab_network_name(const char *lab, char **out, struct xerr *e)
 	if (xlab_store_id(id, e) < 0)
 		return -1;
 	*out = names_network(id, lab);
+	return 0;
+}
+
+int lab_unknown(struct db *db, const char *lab, struct xerr *e)
+{
+	struct db_lab *labs = NULL;
+	const char **names;
+	struct buf b = { 0 };
+	const char *near;
+	size_t n = 0;
+	int rc;
+
+	if (db_labs_list(db, &labs, &n, e) < 0)
+		return -1;
+	names = xcalloc(n + 1, sizeof(*names));
+	for (size_t i = 0; i < n; i++) {
+		names[i] = labs[i].name;
+		buf_printf(&b, "%s%s", i ? ", " : "", labs[i].name);
+	}
+	near = word_nearest(lab, names, n);
+	if (!n)
+		rc = xerr_set(e, XLAB_EXIT_FAIL,
+			      "no lab named '%s'; the store has no labs (`xlab up FILE` makes one)",
+			      lab);
+	else
+		rc = xerr_set(e, XLAB_EXIT_FAIL, "no lab named '%s'; labs: %s%s%s%s", lab, b.data,
+			      near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+	buf_free(&b);
+	free(names);
+	db_labs_free(labs, n);
+	return rc;
+}
+
+int lab_require(struct db *db, const char *lab, struct db_lab **out, struct xerr *e)
+{
+	struct db_lab *l = NULL;
+
+	if (db_lab_get(db, lab, &l, e) < 0)
+		return -1;
+	if (!l)
+		return lab_unknown(db, lab, e);
+	if (out)
+		*out = l;
+	else
+		db_lab_free(l);
 	return 0;
 }

@@ -26,6 +26,14 @@ int lab_owner(const char *lab, struct virt_owner *o, struct xerr *e);
 /* The libvirt names of this store's lab: names_domain() and names_network(). */
 int lab_domain_name(const char *lab, const char *host, char **out, struct xerr *e);
 int lab_network_name(const char *lab, char **out, struct xerr *e);
+struct db;
+struct db_lab;
+/* The error for a lab the store does not know: "no lab named 'x'; labs:
+ * demo, web; did you mean 'demo'?" (exit 1). Returns -1. */
+int lab_unknown(struct db *db, const char *lab, struct xerr *e);
+/* The store's row of LAB (into *out when out is not NULL), or lab_unknown's
+ * error: every command that takes a lab refuses one that never was. */
+int lab_require(struct db *db, const char *lab, struct db_lab **out, struct xerr *e);
 
 /* Accepts a lab name or a spec file (its `lab:`), for down/status/... */
 int lab_name_from_arg(const char *arg, char **lab, struct xerr *e);

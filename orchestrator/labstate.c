@@ -6,19 +6,12 @@
 
 int labstate_load(const char *lab, struct labstate *ls, struct xerr *e)
 {
-	struct db_lab *l = NULL;
-
 	memset(ls, 0, sizeof(*ls));
 	ls->lab = xstrdup(lab);
 	if (db_open_default(&ls->db, e) < 0)
 		return -1;
-	if (db_lab_get(ls->db, lab, &l, e) < 0)
+	if (lab_require(ls->db, lab, NULL, e) < 0)
 		return -1;
-	if (!l) {
-		return xerr_set(e, XLAB_EXIT_FAIL,
-				"no lab named '%s' in the store (`xlab status` lists labs)", lab);
-	}
-	db_lab_free(l);
 	if (lab_dirs_get(lab, &ls->dirs, e) < 0)
 		return -1;
 	if (db_hosts_list(ls->db, lab, &ls->hosts, &ls->n_hosts, e) < 0 ||
@@ -57,15 +50,27 @@ const struct db_guest *labstate_guest(const struct labstate *ls, const char *nam
 int labstate_no_such(const struct labstate *ls, const char *what, const char *name,
 		     struct xerr *e)
 {
+	/* Only what was asked for: a guest is no answer to "which host?". */
+	bool hosts = strstr(what, "host") != NULL, guests = strstr(what, "guest") != NULL;
+	const char **cands = xcalloc(ls->n_hosts + ls->n_guests + 1, sizeof(*cands));
+	const char *near;
 	struct buf b = { 0 };
+	size_t n = 0;
 	int rc;
 
-	for (size_t i = 0; i < ls->n_hosts; i++)
+	for (size_t i = 0; hosts && i < ls->n_hosts; i++) {
 		buf_printf(&b, "%s%s", b.len ? ", " : "", ls->hosts[i].name);
-	for (size_t i = 0; i < ls->n_guests; i++)
+		cands[n++] = ls->hosts[i].name;
+	}
+	for (size_t i = 0; guests && i < ls->n_guests; i++) {
 		buf_printf(&b, "%s%s", b.len ? ", " : "", ls->guests[i].name);
-	rc = xerr_set(e, XLAB_EXIT_USAGE, "lab '%s' has no %s named '%s' (it has: %s)", ls->lab,
-		      what, name, b.len ? b.data : "nothing yet");
+		cands[n++] = ls->guests[i].name;
+	}
+	near = word_nearest(name, cands, n);
+	rc = xerr_set(e, XLAB_EXIT_USAGE, "lab '%s' has no %s named '%s' (it has: %s)%s%s%s",
+		      ls->lab, what, name, b.len ? b.data : "none yet",
+		      near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+	free(cands);
 	buf_free(&b);
 	return rc;
 }

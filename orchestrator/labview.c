@@ -57,7 +57,7 @@ int labview_load(const char *lab, struct labview *v, struct xerr *e)
 	}
 	v->subnet = xstrdup(l->subnet);
 	if (spec_load(l->spec_path, &v->spec, &d, e) < 0) {
-		spec_diags_print(&d, stderr);
+		spec_diags_report(&d, e, stderr);
 		xerr_prefix(e, "the spec of lab '%s'", lab);
 		goto out;
 	}

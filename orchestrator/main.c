@@ -1,54 +1,20 @@
-/* xlab: test-lab orchestrator for nested Xen clusters. */
+/* xlab: test-lab orchestrator for nested Xen clusters.
+ *
+ * main() reads the command table (cmdtable.c) before any handler runs:
+ * options before the command, `--help`/`help` at any level, and every
+ * option a command does not take, refused with the nearest one. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "layout.h"
 #include "util.h"
 #include "version.h"
+#include "virt.h"
 
-const struct cmd xlab_commands[] = {
-	{ "help", cmd_help, "[COMMAND]", "show commands, or one command's usage" },
-	{ "validate", cmd_validate, "FILE...", "check lab specs; every error as FILE:LINE:COL" },
-	{ "plan", cmd_plan, "FILE [--accel kvm|qemu]", "print what `up` would make: XML, LVM steps, xl configs" },
-	{ "runs", cmd_runs, "[LAB] [--json] [--limit N]", "list recorded runs" },
-	{ "image", cmd_image, "build|list|inspect|rm|fetch|import|export ...",
-	  "dom0 images per Xen version: build from Debian, fetch, store" },
-	{ "up", cmd_up, "FILE [--accel kvm|qemu] [--recreate] [--no-guests] [--no-tests] [--experiments]",
-	  "bring a lab up: hosts, agent, guests, tests" },
-	{ "down", cmd_down, "LAB|FILE", "remove every domain, network and file of a lab" },
-	{ "status", cmd_status, "[LAB] [--json]", "labs and their hosts" },
-	{ "list", cmd_list, "LAB [--json]", "every domain of a lab, as `xl list` shows them" },
-	{ "ssh", cmd_ssh, "LAB HOST|GUEST [-- CMD...]",
-	  "a shell or a command in a dom0 or an SSH-serving guest" },
-	{ "cp", cmd_cp, "LAB SRC HOST:DST | LAB HOST:SRC DST", "copy a file to or from a dom0 (SFTP)" },
-	{ "console", cmd_console, "LAB NAME [--log]", "a host's serial or a guest's console" },
-	{ "vnc", cmd_vnc, "LAB HOST | [--port N] [--once] LAB GUEST",
-	  "a host's VNC address, or a tunnel to a vnc: true guest's display" },
-	{ "test", cmd_test, "LAB|FILE", "run the spec's tests again" },
-	{ "report", cmd_report,
-	  "RUN|--last LAB|--matrix ID [--junit FILE] [--json] | RUN|--last LAB --plot DIR | "
-	  "--compare RUN1 RUN2 [--json|--plot DIR]",
-	  "a run's steps and test results; JUnit XML for CI; migration runs compared, plotted" },
-	{ "matrix", cmd_matrix,
-	  "FILE [--xen 4.17,4.20] [--jobs N] [--keep] [--json] [--junit FILE] | --compare ID1 ID2",
-	  "run a lab's tests on several Xen versions: one copy per version, one table" },
-	{ "experiment", cmd_experiment, "LAB [NAME] [--rounds N]",
-	  "live-migration experiments: rounds of xl migrate, wall time and downtime" },
-	{ "class", cmd_class, "up|sheet|reset|status|down ...",
-	  "teaching labs: N isolated copies of a lab, an access sheet, reset, one down" },
-	{ "guest", cmd_guest,
-	  "create LAB NAME --host HOST [--from-xl FILE] [KEY=VALUE...] [-c] [--dry-run] | rm LAB NAME | list LAB [--json] | console LAB NAME [-c]",
-	  "guests made by hand in a running lab, like xl create" },
-	{ "storage", cmd_storage,
-	  "LAB HOST [--json] | LAB HOST add-disk SIZE | LAB HOST remove-disk SERIAL | LAB HOST resize GUEST SIZE",
-	  "a running host's PVs, VGs and LVs; add or remove a disk, grow a guest's volume" },
-	/* xlab-commands-end: new rows go above this line */
-	{ NULL, NULL, NULL, NULL },
-};
-
-static const struct cmd *cmd_find(const char *name)
+const struct cmd *cmd_find(const char *name)
 {
 	for (const struct cmd *c = xlab_commands; c->name; c++)
 		if (strcmp(c->name, name) == 0)
@@ -56,77 +22,345 @@ static const struct cmd *cmd_find(const char *name)
 	return NULL;
 }
 
+const struct cmd_sub *cmd_sub_find(const struct cmd *c, const char *name)
+{
+	for (const struct cmd_sub *s = c->subs; s && s->name; s++)
+		if (strcmp(s->name, name) == 0)
+			return s;
+	return NULL;
+}
+
+const struct cmd_opt *cmd_opt_find(const struct cmd_opt *opts, const char *name)
+{
+	for (const struct cmd_opt *o = opts; o && o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return o;
+	return NULL;
+}
+
+static const struct cmd_opt *opt_find_short(const struct cmd_opt *opts, char ch)
+{
+	for (const struct cmd_opt *o = opts; o && o->name; o++)
+		if (o->short_name && o->short_name == ch)
+			return o;
+	return NULL;
+}
+
+static void opts_print(const struct cmd_opt *opts, FILE *f)
+{
+	for (const struct cmd_opt *o = opts; o && o->name; o++) {
+		char lhs[64];
+
+		snprintf(lhs, sizeof(lhs), "%c%c%c --%s%s%s", o->short_name ? '-' : ' ',
+			 o->short_name ? o->short_name : ' ', o->short_name ? ',' : ' ', o->name,
+			 o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(f, "  %-26s %s\n", lhs, o->help);
+	}
+	fprintf(f, "  %-26s %s\n", "-h, --help", "show this help");
+}
+
+static void commands_print(FILE *f)
+{
+	fprintf(f, "usage: xlab [--connect URI] COMMAND [ARGS...]\n       xlab --version\n"
+		   "       xlab version --paths\n\n"
+		   "commands:\n");
+	for (const struct cmd *c = xlab_commands; c->name; c++)
+		fprintf(f, "  %-11s %s\n", c->name, c->summary);
+	fprintf(f, "\noptions before the command:\n");
+	opts_print(xlab_global_opts, f);
+	fprintf(f, "\n`xlab help COMMAND` or `xlab COMMAND --help` for one command.\n"
+		   "Exit codes: 0 ok, 1 operation failed, 2 bad usage or invalid spec.\n");
+}
+
+void cmd_help_print(const struct cmd *c, const struct cmd_sub *sub, FILE *f)
+{
+	if (!c) {
+		commands_print(f);
+		return;
+	}
+	if (sub) {
+		fprintf(f, "usage: xlab %s %s [OPTIONS] %s\n\n%s\n\noptions:\n", c->name, sub->name,
+			sub->usage, sub->summary);
+		opts_print(sub->opts, f);
+		return;
+	}
+	fprintf(f, "usage: xlab %s%s %s\n\n%s\n", c->name, c->subs ? "" : " [OPTIONS]", c->usage,
+		c->summary);
+	if (c->subs) {
+		fprintf(f, "\nsubcommands:\n");
+		for (const struct cmd_sub *s = c->subs; s->name; s++)
+			fprintf(f, "  %-8s %s\n           %s\n", s->name, *s->usage ? s->usage : "(no arguments)",
+				s->summary);
+		fprintf(f, "\n`xlab %s SUBCOMMAND --help` or `xlab %s help SUBCOMMAND` for its "
+			   "options.\n", c->name, c->name);
+		return;
+	}
+	fprintf(f, "\noptions:\n");
+	opts_print(c->opts, f);
+}
+
+/* "guest create" -> the command and its subcommand. */
+static const struct cmd *cmd_resolve(const char *name, const struct cmd_sub **sub)
+{
+	char head[64];
+	const char *space = strchr(name, ' ');
+	const struct cmd *c;
+
+	snprintf(head, sizeof(head), "%.*s", space ? (int)(space - name) : (int)strlen(name),
+		 name);
+	c = cmd_find(head);
+	*sub = c && space ? cmd_sub_find(c, space + 1) : NULL;
+	return c;
+}
+
 void cmd_usage(const char *name, FILE *f)
 {
-	const struct cmd *c = cmd_find(name);
+	const struct cmd_sub *sub;
+	const struct cmd *c = cmd_resolve(name, &sub);
 
-	if (!c)
-		return;
-	fprintf(f, "usage: xlab %s %s\n\n%s\n", c->name, c->usage, c->summary);
+	if (c)
+		cmd_help_print(c, sub, f);
 }
 
 int cmd_usage_error(struct xerr *e, const char *name, const char *fmt, ...)
 {
-	const struct cmd *c = cmd_find(name);
+	const struct cmd_sub *sub;
+	const struct cmd *c = cmd_resolve(name, &sub);
 	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return xerr_set(e, XLAB_EXIT_USAGE, "%s\nusage: xlab %s %s", msg, name,
-			c ? c->usage : "");
+	return xerr_set(e, XLAB_EXIT_USAGE, "%s\nusage: xlab %s%s %s\n(`xlab %s --help` for more)",
+			msg, name, c && (sub || !c->subs) ? " [OPTIONS]" : "",
+			sub ? sub->usage : c ? c->usage : "", name);
 }
 
-static void print_commands(FILE *f)
+/* "; did you mean 'x'?" or "", for the message of an unknown word. */
+static const char *nearest_hint(char out[160], const char *word, const char *const *cands,
+				size_t n, const char *prefix)
 {
-	fprintf(f, "usage: xlab COMMAND [ARGS...]\n       xlab --version\n       xlab version --paths\n\ncommands:\n");
-	for (const struct cmd *c = xlab_commands; c->name; c++)
-		fprintf(f, "  %-10s %s\n", c->name, c->summary);
-	fprintf(f, "\n`xlab help COMMAND` or `xlab COMMAND --help` for one command.\n"
-		   "Exit codes: 0 ok, 1 operation failed, 2 bad usage or invalid spec.\n");
+	const char *pick = word_nearest(word, cands, n);
+
+	if (!pick)
+		return "";
+	snprintf(out, 160, "; did you mean '%s%s'?", prefix, pick);
+	return out;
+}
+
+static int unknown_command(struct xerr *e, const char *word)
+{
+	const char *names[64];
+	char hint[160];
+	size_t n = 0;
+
+	for (const struct cmd *c = xlab_commands; c->name && n < ARRAY_SIZE(names); c++)
+		names[n++] = c->name;
+	return xerr_set(e, XLAB_EXIT_USAGE, "unknown command '%s'%s (`xlab help` lists them)", word,
+			nearest_hint(hint, word, names, n, ""));
+}
+
+static int unknown_sub(struct xerr *e, const struct cmd *c, const char *word)
+{
+	const char *names[32];
+	char hint[160];
+	size_t n = 0;
+
+	for (const struct cmd_sub *s = c->subs; s->name && n < ARRAY_SIZE(names); s++)
+		names[n++] = s->name;
+	return xerr_set(e, XLAB_EXIT_USAGE, "%s: unknown subcommand '%s'%s (`xlab %s help` lists "
+			"them)", c->name, word, nearest_hint(hint, word, names, n, ""), c->name);
+}
+
+static int unknown_opt(struct xerr *e, const char *where, const struct cmd_opt *opts,
+		       const char *arg)
+{
+	const char *names[40];
+	char hint[160], word[64];
+	size_t n = 0;
+
+	for (const struct cmd_opt *o = opts; o && o->name && n < ARRAY_SIZE(names) - 1; o++)
+		names[n++] = o->name;
+	names[n++] = "help";
+	snprintf(word, sizeof(word), "%.*s", (int)strcspn(arg, "="), arg);
+	return xerr_set(e, XLAB_EXIT_USAGE, "%s: unknown option '%s'%s (`xlab %s --help` lists "
+			"them)", where, word,
+			word[1] == '-' ? nearest_hint(hint, word + 2, names, n, "--") : "", where);
+}
+
+static void argv_drop(int *argc, char **argv, int i, int k)
+{
+	memmove(&argv[i], &argv[i + k], (size_t)(*argc - i - k + 1) * sizeof(*argv));
+	*argc -= k;
+}
+
+/* --connect URI anywhere: the libvirt connection of every command, as
+ * virsh's -c. Returns how many words it took (0: not --connect). */
+static int global_connect(int argc, char **argv, int i, struct xerr *e)
+{
+	const char *a = argv[i];
+
+	if (strncmp(a, "--connect=", 10) == 0) {
+		virt_uri_override(a + 10);
+		return 1;
+	}
+	if (strcmp(a, "--connect") != 0)
+		return 0;
+	if (i + 1 >= argc)
+		return xerr_set(e, XLAB_EXIT_USAGE, "--connect needs a libvirt URI");
+	virt_uri_override(argv[i + 1]);
+	return 2;
+}
+
+/* Checks argv[from..] against OPTS up to "--". Returns 1 when help was
+ * asked for (and printed), 0 to go on, -1 on an unknown option. */
+static int opts_check(int *argc, char **argv, int from, const char *where,
+		      const struct cmd_opt *opts, struct xerr *e)
+{
+	for (int i = from; i < *argc; i++) {
+		const char *a = argv[i];
+		const struct cmd_opt *o = NULL;
+
+		if (strcmp(a, "--") == 0)
+			break;
+		if (a[0] != '-' || a[1] == '\0')
+			continue;
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+			return 1;
+		if (a[1] == '-') {
+			size_t len = strcspn(a + 2, "=");
+
+			for (const struct cmd_opt *p = opts; p && p->name; p++)
+				if (strlen(p->name) == len && strncmp(p->name, a + 2, len) == 0)
+					o = p;
+			if (!o && strncmp(a, "--connect", 9) == 0 && (a[9] == '\0' || a[9] == '=')) {
+				int k = global_connect(*argc, argv, i, e);
+
+				if (k < 0)
+					return -1;
+				argv_drop(argc, argv, i--, k);
+				continue;
+			}
+			if (!o)
+				return unknown_opt(e, where, opts, a);
+			if (o->arg && !strchr(a, '='))
+				i++;
+			continue;
+		}
+		for (const char *p = a + 1; *p; p++) {
+			o = opt_find_short(opts, *p);
+			if (!o)
+				return unknown_opt(e, where, opts, a);
+		}
+		if (o->arg)
+			i++;
+	}
+	return 0;
 }
 
 int cmd_help(int argc, char **argv, struct xerr *e)
 {
+	const struct cmd *c;
+	const struct cmd_sub *sub = NULL;
+
 	if (argc < 2) {
-		print_commands(stdout);
+		commands_print(stdout);
 		return 0;
 	}
-	if (!cmd_find(argv[1]))
-		return cmd_usage_error(e, "help", "unknown command '%s'", argv[1]);
-	cmd_usage(argv[1], stdout);
+	c = cmd_find(argv[1]);
+	if (!c)
+		return unknown_command(e, argv[1]);
+	if (argc > 2 && c->subs && !(sub = cmd_sub_find(c, argv[2])))
+		return unknown_sub(e, c, argv[2]);
+	cmd_help_print(c, sub, stdout);
 	return 0;
+}
+
+/* Global options before the command; returns the command's index, 0 when
+ * the run is over (version or help printed), -1 on an error. */
+static int global_opts(int *argc, char **argv, struct xerr *e)
+{
+	int i = 1;
+
+	while (i < *argc && argv[i][0] == '-') {
+		int k = global_connect(*argc, argv, i, e);
+
+		if (k < 0)
+			return -1;
+		if (k > 0) {
+			i += k;
+			continue;
+		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("xlab %s\n", XLAB_VERSION);
+			return 0;
+		}
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			commands_print(stdout);
+			return 0;
+		}
+		return unknown_opt(e, "xlab", xlab_global_opts, argv[i]);
+	}
+	if (i >= *argc) {
+		commands_print(stderr);
+		return xerr_set(e, XLAB_EXIT_USAGE, "which command?");
+	}
+	return i;
+}
+
+static int run(int argc, char **argv, struct xerr *e)
+{
+	const struct cmd *c;
+	const struct cmd_sub *sub = NULL;
+	char where[64];
+	int i = global_opts(&argc, argv, e), rc;
+
+	if (i <= 0)
+		return i;
+	if (strcmp(argv[i], "version") == 0) {
+		if (i + 1 < argc && strcmp(argv[i + 1], "--paths") == 0)
+			layout_print(stdout);
+		else if (i + 1 < argc)
+			return xerr_set(e, XLAB_EXIT_USAGE, "version: unknown argument '%s' "
+					"(version [--paths])", argv[i + 1]);
+		else
+			printf("xlab %s\n", XLAB_VERSION);
+		return 0;
+	}
+	c = cmd_find(argv[i]);
+	if (!c)
+		return unknown_command(e, argv[i]);
+	argc -= i;
+	argv += i;
+	snprintf(where, sizeof(where), "%s", c->name);
+	if (c->subs && argc > 1 && argv[1][0] != '-') {
+		if (strcmp(argv[1], "help") == 0) {
+			if (argc > 2 && !(sub = cmd_sub_find(c, argv[2])))
+				return unknown_sub(e, c, argv[2]);
+			cmd_help_print(c, sub, stdout);
+			return 0;
+		}
+		sub = cmd_sub_find(c, argv[1]);
+		if (!sub)
+			return unknown_sub(e, c, argv[1]);
+		snprintf(where, sizeof(where), "%s %s", c->name, sub->name);
+	}
+	rc = opts_check(&argc, argv, sub ? 2 : 1, where, sub ? sub->opts : c->opts, e);
+	if (rc < 0)
+		return -1;
+	if (rc > 0) {
+		cmd_help_print(c, sub, stdout);
+		return 0;
+	}
+	return c->fn(argc, argv, e);
 }
 
 int main(int argc, char **argv)
 {
 	struct xerr e = { 0 };
-	const struct cmd *c;
 
-	if (argc < 2) {
-		print_commands(stderr);
-		return XLAB_EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-		if (argc > 2 && strcmp(argv[2], "--paths") == 0)
-			layout_print(stdout);
-		else
-			printf("xlab %s\n", XLAB_VERSION);
-		return 0;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return cmd_help(1, argv, &e);
-	c = cmd_find(argv[1]);
-	if (!c) {
-		fprintf(stderr, "xlab: unknown command '%s' (see `xlab help`)\n", argv[1]);
-		return XLAB_EXIT_USAGE;
-	}
-	if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
-		cmd_usage(c->name, stdout);
-		return 0;
-	}
-	if (c->fn(argc - 1, argv + 1, &e) < 0) {
+	if (run(argc, argv, &e) < 0) {
 		xerr_print(&e, "xlab");
 		return e.code ? e.code : XLAB_EXIT_FAIL;
 	}

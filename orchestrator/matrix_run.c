@@ -378,7 +378,7 @@ static int spec_read(const char *path, char **data, size_t *len, struct spec **o
 	if (file_read_all(path, SPEC_MAX_BYTES, data, len, e) < 0)
 		return xerr_prefix(e, "reading the spec");
 	if (spec_load_buffer(path, *data, *len, out, &diags, e) < 0) {
-		spec_diags_print(&diags, stderr);
+		spec_diags_report(&diags, e, stderr);
 		spec_diags_free(&diags);
 		return -1;
 	}

@@ -680,6 +680,34 @@ static int hosts_bring_up(struct up_ctx *ctx, struct xerr *e)
 	return rc;
 }
 
+/* Two labs on one subnet would share addresses and routes; libvirt
+ * refuses the second network with a message naming neither lab. */
+static int subnet_clash(struct db *db, const struct spec *spec, struct xerr *e)
+{
+	struct db_lab *labs = NULL;
+	struct cidr mine, theirs;
+	size_t n = 0;
+	int rc = 0;
+
+	if (cidr_parse(spec->subnet, &mine, e) < 0 || db_labs_list(db, &labs, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct xerr ignore = { 0 };
+
+		if (strcmp(labs[i].name, spec->lab) == 0 || !labs[i].subnet ||
+		    cidr_parse(labs[i].subnet, &theirs, &ignore) < 0 || !cidr_overlap(&mine, &theirs))
+			continue;
+		rc = xerr_set(e, XLAB_EXIT_FAIL,
+			      "subnet %s of lab '%s' (%s) overlaps %s of lab '%s' (%s, %s); give one "
+			      "of them another network.subnet, or take '%s' out of the store",
+			      spec->subnet, spec->lab, spec->path, labs[i].subnet, labs[i].name,
+			      labs[i].spec_path ? labs[i].spec_path : "no spec", labs[i].state,
+			      labs[i].name);
+	}
+	db_labs_free(labs, n);
+	return rc;
+}
+
 static int subnet_choose(struct up_ctx *ctx, struct xerr *e)
 {
 	struct db_lab *lab = NULL;
@@ -842,6 +870,9 @@ int lab_up_spec(struct spec *spec, const struct up_opts *o, struct up_result *re
 		goto out;
 	if (db_open_default(&ctx.db, e) < 0)
 		goto out;
+	/* Refused before a run is recorded: nothing was tried. */
+	if (ctx.spec->subnet && subnet_clash(ctx.db, ctx.spec, e) < 0)
+		goto out;
 	if (db_runs_mark_interrupted(ctx.db, ctx.spec->lab, e) < 0)
 		goto out;
 	if (run_begin(&ctx.run, ctx.db, ctx.spec->lab, "up", ctx.spec->sha256, e) < 0)
@@ -887,7 +918,7 @@ int lab_up(const char *spec_path, const struct up_opts *o, struct xerr *e)
 	int rc;
 
 	if (spec_load(spec_path, &spec, &diags, e) < 0) {
-		spec_diags_print(&diags, stderr);
+		spec_diags_report(&diags, e, stderr);
 		spec_diags_free(&diags);
 		return -1;
 	}

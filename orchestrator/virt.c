@@ -72,12 +72,22 @@ static bool virt_last_error_is(int code)
 	return virGetLastErrorCode() == code;
 }
 
+static const char *uri_override;
+
+void virt_uri_override(const char *uri)
+{
+	uri_override = uri;
+	setenv("XLAB_CONNECT", uri, 1);
+}
+
 const char *virt_default_uri(const char *flag, const char *spec_uri)
 {
 	const char *env = getenv("XLAB_CONNECT");
 
 	if (flag && *flag)
 		return flag;
+	if (uri_override && *uri_override)
+		return uri_override;
 	if (spec_uri && *spec_uri)
 		return spec_uri;
 	if (env && *env)

@@ -32,6 +32,10 @@ struct virt_dom_info {
 
 /* --connect, else the spec's `libvirt:`, else $XLAB_CONNECT, else qemu:///system. */
 const char *virt_default_uri(const char *flag, const char *spec_uri);
+/* `xlab --connect URI COMMAND`: as if every --connect of the command said
+ * URI (a command's own --connect still wins). Also exported as
+ * $XLAB_CONNECT so the xlab processes a command spawns use it. */
+void virt_uri_override(const char *uri);
 int virt_open(const char *uri, struct virt **out, struct xerr *e);
 void virt_close(struct virt *v);
 

@@ -270,7 +270,9 @@ Test(db, a_dead_matrix_reads_as_interrupted)
 	db_matrix_cells_free(cells, n);
 }
 
-Test(db, subnets_in_use_skip_labs_that_are_down)
+/* A lab that is down keeps its subnet for its next up: the pool must not
+ * hand it to another lab meanwhile. */
+Test(db, subnets_in_use_include_labs_that_are_down)
 {
 	struct xerr e = { 0 };
 	char **used = NULL;
@@ -280,9 +282,10 @@ Test(db, subnets_in_use_skip_labs_that_are_down)
 	db_lab_upsert(db, "c", NULL, NULL, "10.90.3.0/24", "up", &e);
 	cr_assert_eq(db_lab_set_state(db, "c", "down", &e), 0);
 	cr_assert_eq(db_subnets_in_use(db, &used, &e), 0);
-	cr_assert_eq(strv_len(used), 2);
+	cr_assert_eq(strv_len(used), 3);
 	cr_assert_str_eq(used[0], "10.90.1.0/24");
 	cr_assert_str_eq(used[1], "10.90.2.0/24");
+	cr_assert_str_eq(used[2], "10.90.3.0/24");
 	strv_free(used);
 }
 

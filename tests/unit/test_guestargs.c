@@ -293,3 +293,36 @@ Test(guestargs, a_name_that_is_a_derived_volume_is_refused)
 	cr_expect_eq(e.code, XLAB_EXIT_USAGE);
 	cr_expect(strstr(e.msg, "'web-swap' ends in '-swap'"), "%s", e.msg);
 }
+
+/* The spec validator's capacity rule holds for a guest made by hand: h1
+ * has 768M for guests and g1, g2 take 256M of it. */
+static const char *plan_refusal(char *arg)
+{
+	static char msg[4200];
+	struct spec *s = load();
+	struct spec_guest g;
+	struct plan *p = NULL;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(guest_args_init(&g, "web", "h1", &e), 0);
+	cr_assert_eq(guest_args_apply(&g, &arg, 1, &e), 0, "%s", e.msg);
+	msg[0] = '\0';
+	if (guest_args_plan(s, &env, &g, 1, &p, &e) < 0) {
+		cr_expect_eq(e.code, XLAB_EXIT_USAGE);
+		snprintf(msg, sizeof(msg), "%s", e.msg);
+	}
+	plan_free(p);
+	spec_free(s);
+	guest_args_free(&g);
+	return msg;
+}
+
+Test(guestargs, capacity_as_in_a_spec)
+{
+	cr_expect_str_eq(plan_refusal("memory=512M"), "");
+	cr_expect_str_eq(plan_refusal("memory=4G"),
+			 "guests on host 'h1' need 4352M of memory (up to 'web'), but it has "
+			 "768M for guests (memory 1536M - dom0_mem 768M)");
+	cr_expect(strstr(plan_refusal("disk=4G"), "guest disks on host 'h1' need "),
+		  "%s", plan_refusal("disk=4G"));
+}
