@@ -103,24 +103,13 @@ make_root() {
   echo "$root"
 }
 
-# in_root ROOT CMD...: CMD as root inside ROOT, in the check's network
-# namespace, with its own PID and mount namespaces (a libvirtd started there
-# is that root's own, and dies with it) and /dev, /proc, /sys of its own view.
+# in_root ROOT CMD...: CMD as root inside ROOT (tests/fresh/enter.sh), in the
+# check's network namespace and in PID and mount namespaces of its own: a
+# libvirtd started there is that root's own and dies with it, and the root's
+# mounts are gone when it ends.
 in_root() {
-  local root=$1; shift
-  ip netns exec "$ns" unshare --mount --pid --fork --kill-child -- sh -c '
-    root=$1; shift
-    # The root a mount point of its own, as / is on a real machine: libvirt
-    # makes each QEMU a private mount namespace and fails on a plain chroot.
-    mount --bind "$root" "$root" &&
-    mount --rbind /dev "$root/dev" &&
-    mount -t proc proc "$root/proc" &&
-    mount -t sysfs sysfs "$root/sys" &&
-    mount -t tmpfs tmpfs "$root/run" &&
-    mount -t tmpfs tmpfs "$root/tmp" || exit 1
-    exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
-      PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
-  ' sh "$root" "$@"
+  ip netns exec "$ns" unshare --mount --pid --fork --kill-child -- \
+    bash "$top/tests/fresh/enter.sh" "$@"
 }
 
 phase_source() {

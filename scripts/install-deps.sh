@@ -18,12 +18,14 @@ run=(
   # building dom0 images: Debian bootstrap, boot media, filesystems
   mmdebstrap grub-pc-bin grub-common xorriso mtools e2fsprogs cpio
   busybox-static xz-utils zstd ca-certificates
+  # scripts/demo.sh reads xlab's JSON for its closing hints
+  python3
 )
 tests=(
   # fuzzing (clang's libFuzzer and sanitizer runtimes)
   clang libclang-rt-14-dev
   # the e2e scripts and the bench
-  python3 iputils-ping time
+  iputils-ping time
   # a real sshd and client
   openssh-server openssh-client
   # `xlab report --plot`: migration experiments' CDFs as SVG
