@@ -51,7 +51,9 @@ cleanup() {
   ip netns del "$ns" 2>/dev/null || true
   # Mounts were private to each root's mount namespace: nothing is mounted
   # here, so removing the tree cannot reach the host's /dev or /proc.
-  if grep -q " $work/" /proc/self/mounts; then
+  if [ "$rc" -ne 0 ] && [ -n "${XLAB_FRESH_KEEP:-}" ]; then
+    echo "fresh-check: failed; roots kept in $work (XLAB_FRESH_KEEP)" >&2
+  elif grep -q " $work/" /proc/self/mounts; then
     echo "fresh-check: mounts under $work are still present; not removing it" >&2
   else
     rm -rf "$work"

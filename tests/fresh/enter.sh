@@ -29,7 +29,10 @@ node random 666 1 8; node urandom 666 1 9; node tty 666 5 0
 mkdir "$dev/net" "$dev/pts" "$dev/shm"
 node net/tun 666 10 200
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$dev/pts"
-ln -s pts/ptmx "$dev/ptmx"
+# A ptmx node, as devtmpfs has it: opening it finds the devpts mounted at
+# ./pts beside it, the one above. (libvirt copies /dev into each QEMU's
+# private /dev; a symlink here left QEMU without a PTY.)
+node ptmx 666 5 2
 mount -t tmpfs -o mode=1777 tmpfs "$dev/shm"
 ln -s /proc/self/fd "$dev/fd"
 ln -s /proc/self/fd/0 "$dev/stdin"
