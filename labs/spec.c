@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+#include "connuri.h"
 #include "sha256.h"
 #include "spec.h"
 #include "subnet.h"
@@ -526,6 +527,19 @@ static bool check_name(struct ctx *c, const char *key, const struct ynode *v)
 	     "'%s' is not a valid %s%sname: use a lower-case DNS label (a-z, 0-9 and '-', "
 	     "at most 63, not starting or ending with '-')",
 	     show(c, v->text), strcmp(key, "name") ? key : "", strcmp(key, "name") ? " " : "");
+	return false;
+}
+
+/* A spec comes from a course repository or a colleague: its URI must not be
+ * a way to run a program on the controller. */
+static bool check_libvirt(struct ctx *c, const char *key, const struct ynode *v)
+{
+	const char *why;
+
+	if (libvirt_uri_allowed(v->text, &why))
+		return true;
+	diag(c, v->pos, "use qemu:///system, or pass --connect URI / XLAB_CONNECT for anything else",
+	     "%s '%s' is refused: %s", key, show(c, v->text), why);
 	return false;
 }
 
@@ -1394,7 +1408,7 @@ static const struct field top_fields[] = {
 	{ "lab", F_STR, AT(struct spec, lab), POS(struct spec, lab_pos), REQUIRED,
 	  .check = check_name },
 	{ "xen", F_FN, 0, NOPOS, REQUIRED, .fn = read_xen },
-	{ "libvirt", F_STR, AT(struct spec, libvirt_uri), NOPOS },
+	{ "libvirt", F_STR, AT(struct spec, libvirt_uri), NOPOS, .check = check_libvirt },
 	{ "network", F_FN, 0, NOPOS, .fn = read_network },
 	{ "storage", F_FN, 0, NOPOS, .fn = read_storage },
 	{ "defaults", F_FN, 0, NOPOS, .fn = read_defaults },

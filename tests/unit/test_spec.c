@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sha256.h"
+#include "connuri.h"
 #include "spec.h"
 #include "util.h"
 
@@ -451,4 +452,38 @@ Test(spec, file_errors)
 	unlink(big);
 	rmdir(dir);
 	spec_diags_free(&d);
+}
+
+/* Every source of a URI (spec, --connect, XLAB_CONNECT) goes through this. */
+Test(spec, libvirt_uris)
+{
+	static const char *const ok[] = {
+		"qemu:///system", "qemu:///session", "test:///default", "test:///tmp/lab.xml",
+		"qemu+ssh://root@lab-host/system", "qemu+ssh://h.example:2222/system?keyfile=/k",
+		"qemu+tls://10.0.0.1/system?pkipath=/etc/pki/x&no_verify=1",
+		"qemu+ssh://[::1]:22/session",
+	};
+	static const char *const bad[] = {
+		"qemu+ext:///system?command=/tmp/x", "qemu+ext:///system",
+		"qemu:///system?socket=/tmp/sock", "qemu+unix:///system",
+		"qemu+unix:///system?socket=/run/x", "qemu+ssh://h/system?netcat=/tmp/nc",
+		"qemu+ssh://h/system?proxy=netcat", "qemu+ssh://h/system?command=/tmp/x",
+		"qemu+ssh://h/system?comm%61nd=/tmp/x", "qemu+ssh://h/system;command=/x",
+		"qemu+ssh://h/system?no_tty=1&command=/x", "qemu+ssh://-oProxyCommand=x/system",
+		"qemu+ssh://-l/system", "qemu+ssh://u@-oProxyCommand=x/system",
+		"qemu+ssh://-u@h/system", "qemu+ssh://h/other", "qemu+ssh:///system",
+		"qemu+tcp://h/system", "qemu+libssh2://h/system", "xen:///system", "lxc:///",
+		"qemu:///embed?root=/tmp", "qemu:///system#x", "qemu:///system ", "",
+		"test:///", "test:///../etc/passwd",
+		"qemu+ssh://h/system?keyfile=/k$(x)",
+	};
+	const char *why;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
+		cr_expect(libvirt_uri_allowed(ok[i], &why), "%s refused: %s", ok[i], why);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		why = NULL;
+		cr_expect_not(libvirt_uri_allowed(bad[i], &why), "%s accepted", bad[i]);
+		cr_expect_not_null(why, "%s: no reason", bad[i]);
+	}
 }
