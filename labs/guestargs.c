@@ -39,6 +39,9 @@ static int set_size(struct spec_guest *g, const struct kv *a, struct xerr *e)
 
 	if (size_parse(a->value, &v, &se) < 0)
 		return bad(e, a, "'%s': %s", a->key, se.msg);
+	if (v > spec_size_max(a->key))
+		return bad(e, a, "'%s' is more than %s can hold", a->key,
+			   spec_size_max(a->key) == SPEC_MEM_MAX ? "Xen" : "an LVM volume");
 	if (!strcmp(a->key, "memory"))
 		g->memory = v;
 	else if (!strcmp(a->key, "swap"))

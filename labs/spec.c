@@ -451,16 +451,30 @@ static bool read_int(struct ctx *c, const char *key, const struct ynode *v, int 
 	return true;
 }
 
+uint64_t spec_size_max(const char *key)
+{
+	return !strcmp(key, "memory") || !strcmp(key, "dom0_mem") ? SPEC_MEM_MAX : SPEC_DISK_MAX;
+}
+
 static bool read_size(struct ctx *c, const char *key, const struct ynode *v, uint64_t *out)
 {
 	struct xerr e = { 0 };
+	uint64_t x, max = spec_size_max(key);
+	char b[32];
 
 	if (!want_scalar(c, key, v, "a size like 512M or 8G"))
 		return false;
-	if (size_parse(v->text, out, &e) < 0) {
+	if (size_parse(v->text, &x, &e) < 0) {
 		diag(c, v->pos, NULL, "'%s': %s", key, show(c, e.msg));
 		return false;
 	}
+	if (x > max) {
+		diag(c, v->pos, NULL, "'%s': %s is more than %s can hold (at most %s)", key,
+		     show(c, v->text), max == SPEC_MEM_MAX ? "Xen" : "an LVM volume",
+		     fmt_size(b, max));
+		return false;
+	}
+	*out = x;
 	return true;
 }
 
@@ -1548,6 +1562,12 @@ static uint64_t pv_usable(uint64_t size)
 	return size > LVM_META ? (size - LVM_META) / LVM_EXTENT * LVM_EXTENT : 0;
 }
 
+/* What an LV of `size` takes: whole extents. */
+static uint64_t lv_size(uint64_t size)
+{
+	return u64_add_sat(size, LVM_EXTENT - 1) / LVM_EXTENT * LVM_EXTENT;
+}
+
 static void check_host_capacity(struct ctx *c, const struct spec_host *h)
 {
 	const struct spec *s = c->s;
@@ -1563,15 +1583,15 @@ static void check_host_capacity(struct ctx *c, const struct spec_host *h)
 	}
 	mem_free = mem_done ? 0 : h->memory - h->dom0_mem;
 	for (size_t i = 0; i < h->n_disks; i++)
-		vg += pv_usable(h->disks[i]);
+		vg = u64_add_sat(vg, pv_usable(h->disks[i]));
 	for (size_t i = 0; i < s->n_guests; i++) {
 		const struct spec_guest *g = &s->guests[i];
 
 		if (!g->host || strcmp(g->host, h->name))
 			continue;
-		mem += g->memory;
+		mem = u64_add_sat(mem, g->memory);
 		if (!g->shared) /* shared guests' LVs are on the shared VG */
-			disk += (g->disk + LVM_EXTENT - 1) / LVM_EXTENT * LVM_EXTENT;
+			disk = u64_add_sat(disk, lv_size(g->disk));
 		if (!mem_done && mem > mem_free) {
 			diag(c, pos_or(g->memory_pos, g->pos), NULL,
 			     "guests on host '%s' need %s of memory (up to '%s'), but it has %s for "
@@ -1635,7 +1655,7 @@ static void check_shared(struct ctx *c)
 				     g->name ? g->name : "?");
 			continue;
 		}
-		disk += (g->disk + LVM_EXTENT - 1) / LVM_EXTENT * LVM_EXTENT;
+		disk = u64_add_sat(disk, lv_size(g->disk));
 		if (disk > vg) {
 			diag(c, pos_or(g->disk_pos, g->pos), "make storage.shared.size bigger",
 			     "guest disks on the shared VG need %s (up to '%s'), but it holds %s",

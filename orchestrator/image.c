@@ -384,12 +384,12 @@ static uint64_t disk_usage(int dirfd)
 			continue;
 		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		total += (uint64_t)st.st_blocks * 512;
+		total = u64_add_sat(total, (uint64_t)st.st_blocks * 512);
 		if (S_ISDIR(st.st_mode)) {
 			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 
 			if (sub >= 0)
-				total += disk_usage(sub);
+				total = u64_add_sat(total, disk_usage(sub));
 		}
 	}
 	closedir(d);

@@ -299,10 +299,13 @@ Test(spec, size_boundaries)
 	cr_assert_eq(v, 512ull << 20);
 	cr_assert_eq(size_ok("\"8GiB\"", &v), 0);
 	cr_assert_eq(v, 8ull << 30);
-	cr_assert_eq(size_ok("16777215T", &v), 0);
-	cr_assert_eq(v, 16777215ull << 40);
-	cr_assert_eq(size_ok("18446744073709551609", &v), 0);
-	cr_assert_eq(v, UINT64_MAX - 6);
+	/* An LV holds at most 8 EiB: the largest disk, and one byte more. */
+	cr_assert_eq(size_ok("8388608T", &v), 0);
+	cr_assert_eq(v, 8ull << 60);
+	cr_assert_eq(size_ok("9223372036854775809", &v), -1);
+	cr_assert_eq(size_ok("16777215T", &v), -1);
+	cr_assert_eq(size_ok("18446744073709551609", &v), -1);
+	cr_assert_eq(size_ok("18446744073709551615", &v), -1);
 	cr_assert_eq(size_ok("16777216T", &v), -1);
 	cr_assert_eq(size_ok("18446744073709551616", &v), -1);
 	cr_assert_eq(size_ok("0", &v), -1);
@@ -486,4 +489,44 @@ Test(spec, libvirt_uris)
 		cr_expect_not(libvirt_uri_allowed(bad[i], &why), "%s accepted", bad[i]);
 		cr_expect_not_null(why, "%s: no reason", bad[i]);
 	}
+}
+
+/* At the edge of uint64_t: nothing wraps into a small number that fits. */
+Test(spec, sizes_never_wrap)
+{
+	static const char *const bad[] = {
+		/* the issue's own: 2^64 - 7, which rounded up to 4M extents was 0 */
+		"hosts: [{name: h1}]\nguests: [{name: g1, host: h1, disk: 18446744073709551609}]",
+		"hosts: [{name: h1}]\nguests: [{name: g1, host: h1, swap: 18446744073709551609}]",
+		"hosts: [{name: h1, data_disk: 18446744073709551615}]",
+		"hosts: [{name: h1, disks: [18446744073709551615]}]",
+		/* two LVs of 8 EiB: the sum is 2^64, which wrapped to 0 */
+		"hosts: [{name: h1, data_disk: 8388608T, disks: [8388608T]}]\n"
+		"guests: [{name: g1, host: h1, disk: 8388608T}, {name: g2, host: h1, disk: 8388608T}]",
+		/* memory over what Xen addresses, alone or summed */
+		"hosts: [{name: h1, memory: 16385G}]",
+		"hosts: [{name: h1, memory: 16T}]\nguests: [{name: g1, host: h1, memory: 9223372036854775808},"
+		" {name: g2, host: h1, memory: 9223372036854775808}]",
+		"hosts: [{name: h1, memory: 16T}]\nguests: [{name: g1, host: h1, memory: 10T},"
+		" {name: g2, host: h1, memory: 10T}]",
+		"hosts: [{name: h1, dom0_mem: 18446744073709551615}]",
+		"storage: {shared: {vg: sh, size: 8388608T}}\nhosts: [{name: h1}]\n"
+		"guests: [{name: g1, host: h1, storage: shared, disk: 8388608T},"
+		" {name: g2, host: h1, storage: shared, disk: 8388608T}]",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		_cleanup_free_ char *yaml = xasprintf("lab: t\nxen: \"4.17\"\n%s\n", bad[i]);
+		struct spec *s = NULL;
+		struct spec_diags d = { 0 };
+		struct xerr e = { 0 };
+
+		cr_expect_eq(load_str(yaml, &s, &d, &e), -1, "accepted:\n%s", yaml);
+		for (size_t k = 0; k < d.n; k++)
+			cr_expect(d.v[k].pos.line > 0 && d.v[k].pos.col > 0, "no position: %s",
+				  d.v[k].msg);
+		spec_free(s);
+		spec_diags_free(&d);
+	}
+	cr_assert_eq(capacity("memory: 16T, dom0_mem: 1G", "memory: 16383G"), 0);
 }
