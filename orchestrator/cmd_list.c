@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "hostconn.h"
 #include "labstate.h"
+#include "text.h"
 #include "util.h"
 
 static int host_domains(const struct labstate *ls, const struct db_host *h,
@@ -124,7 +125,7 @@ int cmd_list(int argc, char **argv, struct xerr *e)
 
 		if (asks[i].rc < 0) {
 			/* One unreachable host must not hide the others. */
-			fprintf(stderr, "xlab: %s: %s\n", h->name, asks[i].e.msg);
+			fprintf(stderr, "xlab: %s: %s\n", h->name, tt(asks[i].e.msg));
 			failed++;
 			continue;
 		}
@@ -137,9 +138,10 @@ int cmd_list(int argc, char **argv, struct xerr *e)
 				json_object_array_add(all, json_object_get(g));
 				continue;
 			}
-			printf("%-32s %5lld %5lld %5lld %10s %9.1f  %s\n", jstr(g, "name"),
+			/* What a dom0 answers is printed as text, never as escapes. */
+			printf("%-32s %5lld %5lld %5lld %10s %9.1f  %s\n", tt(jstr(g, "name")),
 			       (long long)jint(g, "domid"), (long long)(jint(g, "memory_kib") / 1024),
-			       (long long)jint(g, "vcpus"), jstr(g, "state"),
+			       (long long)jint(g, "vcpus"), tt(jstr(g, "state")),
 			       json_object_object_get_ex(g, "time_s", &v) ? json_object_get_double(v)
 									  : 0.0,
 			       h->name);
