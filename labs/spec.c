@@ -1176,6 +1176,12 @@ static void read_subnet(struct ctx *c, const struct ynode *k, const struct ynode
 		     show(c, v->text));
 		return;
 	}
+	if (cidr_reserved(&cidr)) {
+		diag(c, v->pos, "use a private range such as 10.80.0.0/24 or 192.168.80.0/24",
+		     "subnet '%s' overlaps %s, which cannot be a lab network", show(c, v->text),
+		     cidr_reserved(&cidr));
+		return;
+	}
 	s->subnet = xstrdup(v->text);
 	s->net_addr = cidr.addr;
 	s->net_prefix = cidr.prefix;
@@ -1404,11 +1410,30 @@ static void read_defaults(struct ctx *c, const struct ynode *k, const struct yno
 	walk_map(c, v, "defaults", defaults_fields, ARRAY_SIZE(defaults_fields), base, false);
 }
 
+/* A spec names its students' list next to itself: an absolute path or ".."
+ * would let a spec from elsewhere read (and quote in an error) any file. */
+static bool check_students(struct ctx *c, const char *key, const struct ynode *v)
+{
+	const char *s = v->text;
+	bool ok = s[0] != '/';
+
+	for (const char *p = s; ok && *p;) {
+		size_t n = strcspn(p, "/");
+
+		ok = !(n == 2 && p[0] == '.' && p[1] == '.');
+		p += n + (p[n] == '/');
+	}
+	if (!ok)
+		diag(c, v->pos, "put the list next to the spec, or pass --students FILE",
+		     "%s '%s' must be a path inside the spec's directory", key, show(c, s));
+	return ok;
+}
+
 /* class: what `xlab class up` makes of the lab: copies, students' names. */
 static const struct field class_fields[] = {
 	{ "copies", F_INT, AT(struct spec, class_copies), POS(struct spec, class_pos), 0, 1,
 	  999 },
-	{ "students", F_STR, AT(struct spec, class_students), NOPOS },
+	{ "students", F_STR, AT(struct spec, class_students), NOPOS, .check = check_students },
 };
 
 static void read_class(struct ctx *c, const struct ynode *k, const struct ynode *v, void *base)
@@ -1905,6 +1930,11 @@ int spec_load(const char *path, struct spec **out, struct spec_diags *diags, str
 				  xasprintf("cannot read spec: %s", strerror(errno)));
 	if (S_ISDIR(st.st_mode))
 		return fail_early(path, diags, e, xstrdup("is a directory, not a spec file"));
+	/* A FIFO or a device would block or never end: a spec is a file. */
+	if (!S_ISREG(st.st_mode))
+		return fail_early(path, diags, e,
+				  xstrdup("is not a regular file (a FIFO, device or socket); "
+					  "give a spec file"));
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > SPEC_MAX_BYTES)
 		return fail_early(path, diags, e,
 				  xasprintf("spec is %lld bytes; at most %u are allowed (refused "

@@ -442,6 +442,19 @@ Test(spec, file_errors)
 	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
 	cr_assert(strstr(e.msg, "directory"), "%s", e.msg);
 
+	/* A FIFO nobody writes to: refused at once, not waited on. */
+	{
+		_cleanup_free_ char *fifo = xasprintf("%s/lab.yaml", dir);
+
+		cr_assert_eq(mkfifo(fifo, 0644), 0);
+		cr_assert_eq(spec_load(fifo, &s, &d, &e), -1);
+		cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+		cr_assert(strstr(e.msg, "not a regular file"), "%s", e.msg);
+		cr_assert_eq(spec_load("/dev/zero", &s, &d, &e), -1);
+		cr_assert(strstr(e.msg, "not a regular file"), "%s", e.msg);
+		unlink(fifo);
+	}
+
 	/* A sparse file: refused from its size, before a byte is read. */
 	big = xasprintf("%s/big.yaml", dir);
 	f = fopen(big, "w");
