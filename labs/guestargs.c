@@ -113,6 +113,9 @@ static int set_xl(struct spec_guest *g, const struct kv *a, struct xerr *e)
 	hint = spec_xl_key_owned(key);
 	if (hint)
 		return bad(e, a, "xl key '%s' is set by xlab and cannot be given; %s", key, hint);
+	hint = spec_xl_key_refused(key);
+	if (hint)
+		return bad(e, a, "xl key '%s' is not supported by xlab guests; %s", key, hint);
 	if (xl_render(a, key, &value, e) < 0)
 		return -1;
 	/* A key read from an xl.cfg (--from-xl; it has a line) is overridden;

@@ -832,7 +832,31 @@ static const struct {
 	{ "extra", "xlab sets the kernel command line" },
 	{ "root", "xlab sets the root device" },
 	{ "vfb", "use the guest's 'vnc: true'" },
+	{ "type", "xlab guests are PV guests (type = \"pv\" is written for them)" },
 };
+
+/* xl.cfg keys no xlab guest may have, whichever way they come (spec 'xl:',
+ * `guest create xl.KEY=`, --from-xl): devices of the host (passthrough),
+ * another boot path (bootloader, builder, cmdline) and device models
+ * (programs dom0 would run). A trailing '*' matches a prefix. */
+static const char *const xl_refused[] = {
+	"pci*", "rdm*", "dtdev", "iomem", "ioports", "irqs", "usb*", "vnc*", "sdl*", "spice*",
+	"vkb", "vtpm", "vdispl", "vsnd", "p9", "pvcalls", "channel", "connectors",
+	"bootloader*", "builder", "cmdline", "device_model*", "stubdomain*", "device_tree",
+	"vif2", "nics",
+};
+
+const char *spec_xl_key_refused(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(xl_refused); i++) {
+		size_t n = strcspn(xl_refused[i], "*");
+
+		if (xl_refused[i][n] ? !strncmp(key, xl_refused[i], n) : !strcmp(key, xl_refused[i]))
+			return "xlab guests have no passthrough devices, other boot paths or "
+			       "device models";
+	}
+	return NULL;
+}
 
 static bool xl_key_ok(const char *s)
 {
@@ -934,6 +958,11 @@ static bool xl_check_key(struct ctx *c, const struct ynode *k)
 			     "xl key '%s' is set by xlab and cannot be given in 'xl:'", k->text);
 			return false;
 		}
+	if (spec_xl_key_refused(k->text)) {
+		diag(c, k->pos, spec_xl_key_refused(k->text),
+		     "xl key '%s' is not supported by xlab guests", k->text);
+		return false;
+	}
 	return true;
 }
 

@@ -171,6 +171,10 @@ struct buf;
 int spec_xl_scalar(struct buf *b, const char *text, bool number_ok);
 /* The hint when xlab writes `key` itself (so it cannot be given), else NULL. */
 const char *spec_xl_key_owned(const char *key);
+/* Why an xl.cfg key is refused for every xlab guest (pci*, bootloader*,
+ * cmdline, device_model*, ...), or NULL. The one list the spec's 'xl:',
+ * `guest create xl.KEY=` and --from-xl all use. */
+const char *spec_xl_key_refused(const char *key);
 
 /* The limit for a size key ("memory", "dom0_mem": SPEC_MEM_MAX; disks and
  * swap: SPEC_DISK_MAX); spec and `guest create` read sizes with it. */

@@ -258,7 +258,8 @@ Test(spec, full_values)
 	cr_assert_str_eq(g2->xl[2].key, "maxvcpus");
 	cr_assert_str_eq(g2->xl[2].value, "4");
 	cr_assert_str_eq(g2->xl[3].value, "\"say \\\"hi\\\"\\tnow\\\\\"");
-	cr_assert_str_eq(g2->xl[4].value, "[ \"0000:00:1f.0\", \"0000:00:1f.1\" ]");
+	cr_assert_str_eq(g2->xl[4].key, "cpus_soft");
+	cr_assert_str_eq(g2->xl[4].value, "[ \"0-1\", \"2\" ]");
 	cr_assert_eq(s->tests[0].timeout_s, 30);
 	cr_assert_str_eq(s->tests[0].run[3], "h2");
 	spec_free(s);
