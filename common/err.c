@@ -2,7 +2,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "text.h"
 
 static void xerr_vset(struct xerr *e, int code, const char *fmt, va_list ap)
 {
@@ -66,8 +69,15 @@ void xerr_clear(struct xerr *e)
 	e->msg[0] = '\0';
 }
 
+/* Messages quote what dom0s, guests and files said: printed through
+ * text_term so none of it reaches the terminal as an escape sequence. */
 void xerr_print(const struct xerr *e, const char *prog)
 {
-	if (e->msg[0])
-		fprintf(stderr, "%s: %s\n", prog, e->msg);
+	char *m;
+
+	if (!e->msg[0])
+		return;
+	m = text_term(e->msg);
+	fprintf(stderr, "%s: %s\n", prog, m);
+	free(m);
 }

@@ -55,6 +55,20 @@ void buf_free(struct buf *b);
 int size_parse(const char *s, uint64_t *out, struct xerr *e);
 /* Bytes -> the shortest exact "8G"/"512M"/"1536K"/"7" form. */
 void size_format(uint64_t bytes, char *out, size_t outsz);
+/* a + b, or UINT64_MAX when that does not fit: a sum of sizes that saturates
+ * still compares as "too big", where a wrapped one would pass. */
+static inline uint64_t u64_add_sat(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+static inline uint64_t u64_mul_sat(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
 
 /* Reads a whole file, refusing more than `max` bytes (0: no limit). */
 int file_read_all(const char *path, size_t max, char **out, size_t *len, struct xerr *e);

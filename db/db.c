@@ -4,8 +4,10 @@
 #include "db.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -158,6 +160,21 @@ int db_open(const char *path, struct db **out, struct xerr *e)
 	struct db *db = xcalloc(1, sizeof(*db));
 
 	db->path = xstrdup(path);
+	/* Runs, test output and lab details are root's: the file (and with it
+	 * the -wal and -shm files sqlite gives the same mode) is 0600, also
+	 * when an older xlab made it world-readable. */
+	if (strcmp(path, ":memory:") != 0) {
+		int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+		if (fd < 0 || fchmod(fd, 0600) < 0) {
+			xerr_errno(e, XLAB_EXIT_FAIL, "cannot open the store %s", path);
+			if (fd >= 0)
+				close(fd);
+			db_close(db);
+			return -1;
+		}
+		close(fd);
+	}
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 						  SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
 		db_fail(db, e, "cannot open the store");

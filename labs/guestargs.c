@@ -40,6 +40,9 @@ static int set_size(struct spec_guest *g, const struct kv *a, struct xerr *e)
 
 	if (size_parse(a->value, &v, &se) < 0)
 		return bad(e, a, "'%s': %s", a->key, se.msg);
+	if (v > spec_size_max(a->key))
+		return bad(e, a, "'%s' is more than %s can hold", a->key,
+			   spec_size_max(a->key) == SPEC_MEM_MAX ? "Xen" : "an LVM volume");
 	if (!strcmp(a->key, "memory"))
 		g->memory = v;
 	else if (!strcmp(a->key, "swap"))
@@ -111,6 +114,9 @@ static int set_xl(struct spec_guest *g, const struct kv *a, struct xerr *e)
 	hint = spec_xl_key_owned(key);
 	if (hint)
 		return bad(e, a, "xl key '%s' is set by xlab and cannot be given; %s", key, hint);
+	hint = spec_xl_key_refused(key);
+	if (hint)
+		return bad(e, a, "xl key '%s' is not supported by xlab guests; %s", key, hint);
 	if (xl_render(a, key, &value, e) < 0)
 		return -1;
 	/* A key read from an xl.cfg (--from-xl; it has a line) is overridden;

@@ -266,15 +266,6 @@ static int set_vifs(const struct ctx *c, const struct xlcfg_entry *en)
 	return rc;
 }
 
-static const char *const refused_keys[] = {
-	"pci", "pci_permissive", "pci_msitranslate", "pci_seize", "pci_power_mgmt", "rdm",
-	"dtdev", "iomem", "ioports", "irqs", "usb", "usbctrl", "usbdev", "usbdevice",
-	"vfb", "vnc", "vnclisten", "vncdisplay", "vncpasswd", "sdl", "vkb", "vtpm", "vdispl",
-	"vsnd", "p9", "pvcalls", "channel", "connectors", "bootloader", "bootloader_args",
-	"builder", "cmdline", "device_model_version", "device_model_override",
-	"device_model_stubdomain_override", "stubdomain_kernel", "stubdomain_ramdisk",
-	"device_tree", "vif2", "nics",
-};
 
 static const struct {
 	const char *key;
@@ -334,9 +325,8 @@ static int entry_apply(const struct ctx *c, const struct xlcfg_entry *en)
 	for (size_t i = 0; i < ARRAY_SIZE(mapped); i++)
 		if (!strcmp(mapped[i].key, en->key))
 			return mapped[i].set(c, en);
-	for (size_t i = 0; i < ARRAY_SIZE(refused_keys); i++)
-		if (!strcmp(refused_keys[i], en->key))
-			return unsupported(c, en);
+	if (spec_xl_key_refused(en->key) || spec_xl_key_owned(en->key))
+		return unsupported(c, en);
 	return pass_through(c, en);
 }
 

@@ -182,7 +182,7 @@ int matrix_jobs_fit(uint64_t mem_available, int ncpu, const struct spec *s, size
 	char mem[32], avail[32];
 
 	for (size_t i = 0; i < s->n_hosts; i++) {
-		need_mem += s->hosts[i].memory + VM_OVERHEAD;
+		need_mem = u64_add_sat(need_mem, u64_add_sat(s->hosts[i].memory, VM_OVERHEAD));
 		need_cpu += s->hosts[i].vcpus > 0 ? s->hosts[i].vcpus : 1;
 	}
 	by_mem = need_mem ? (size_t)(mem_available / need_mem) : n;

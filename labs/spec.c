@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "names.h"
+#include "connuri.h"
 #include "sha256.h"
 #include "spec.h"
 #include "subnet.h"
@@ -413,16 +414,30 @@ static bool read_int(struct ctx *c, const char *key, const struct ynode *v, int 
 	return true;
 }
 
+uint64_t spec_size_max(const char *key)
+{
+	return !strcmp(key, "memory") || !strcmp(key, "dom0_mem") ? SPEC_MEM_MAX : SPEC_DISK_MAX;
+}
+
 static bool read_size(struct ctx *c, const char *key, const struct ynode *v, uint64_t *out)
 {
 	struct xerr e = { 0 };
+	uint64_t x, max = spec_size_max(key);
+	char b[32];
 
 	if (!want_scalar(c, key, v, "a size like 512M or 8G"))
 		return false;
-	if (size_parse(v->text, out, &e) < 0) {
+	if (size_parse(v->text, &x, &e) < 0) {
 		diag(c, v->pos, NULL, "'%s': %s", key, show(c, e.msg));
 		return false;
 	}
+	if (x > max) {
+		diag(c, v->pos, NULL, "'%s': %s is more than %s can hold (at most %s)", key,
+		     show(c, v->text), max == SPEC_MEM_MAX ? "Xen" : "an LVM volume",
+		     fmt_size(b, max));
+		return false;
+	}
+	*out = x;
 	return true;
 }
 
@@ -504,6 +519,19 @@ static bool check_guest_name(struct ctx *c, const char *key, const struct ynode 
 	     "guest name '%s' ends in '-swap', which names another guest's swap volume; "
 	     "choose another name",
 	     show(c, v->text));
+	return false;
+}
+
+/* A spec comes from a course repository or a colleague: its URI must not be
+ * a way to run a program on the controller. */
+static bool check_libvirt(struct ctx *c, const char *key, const struct ynode *v)
+{
+	const char *why;
+
+	if (libvirt_uri_allowed(v->text, &why))
+		return true;
+	diag(c, v->pos, "use qemu:///system, or pass --connect URI / XLAB_CONNECT for anything else",
+	     "%s '%s' is refused: %s", key, show(c, v->text), why);
 	return false;
 }
 
@@ -782,7 +810,31 @@ static const struct {
 	{ "extra", "xlab sets the kernel command line" },
 	{ "root", "xlab sets the root device" },
 	{ "vfb", "use the guest's 'vnc: true'" },
+	{ "type", "xlab guests are PV guests (type = \"pv\" is written for them)" },
 };
+
+/* xl.cfg keys no xlab guest may have, whichever way they come (spec 'xl:',
+ * `guest create xl.KEY=`, --from-xl): devices of the host (passthrough),
+ * another boot path (bootloader, builder, cmdline) and device models
+ * (programs dom0 would run). A trailing '*' matches a prefix. */
+static const char *const xl_refused[] = {
+	"pci*", "rdm*", "dtdev", "iomem", "ioports", "irqs", "usb*", "vnc*", "sdl*", "spice*",
+	"vkb", "vtpm", "vdispl", "vsnd", "p9", "pvcalls", "channel", "connectors",
+	"bootloader*", "builder", "cmdline", "device_model*", "stubdomain*", "device_tree",
+	"vif2", "nics",
+};
+
+const char *spec_xl_key_refused(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(xl_refused); i++) {
+		size_t n = strcspn(xl_refused[i], "*");
+
+		if (xl_refused[i][n] ? !strncmp(key, xl_refused[i], n) : !strcmp(key, xl_refused[i]))
+			return "xlab guests have no passthrough devices, other boot paths or "
+			       "device models";
+	}
+	return NULL;
+}
 
 static bool xl_key_ok(const char *s)
 {
@@ -884,6 +936,11 @@ static bool xl_check_key(struct ctx *c, const struct ynode *k)
 			     "xl key '%s' is set by xlab and cannot be given in 'xl:'", k->text);
 			return false;
 		}
+	if (spec_xl_key_refused(k->text)) {
+		diag(c, k->pos, spec_xl_key_refused(k->text),
+		     "xl key '%s' is not supported by xlab guests", k->text);
+		return false;
+	}
 	return true;
 }
 
@@ -1126,6 +1183,12 @@ static void read_subnet(struct ctx *c, const struct ynode *k, const struct ynode
 		     show(c, v->text));
 		return;
 	}
+	if (cidr_reserved(&cidr)) {
+		diag(c, v->pos, "use a private range such as 10.80.0.0/24 or 192.168.80.0/24",
+		     "subnet '%s' overlaps %s, which cannot be a lab network", show(c, v->text),
+		     cidr_reserved(&cidr));
+		return;
+	}
 	s->subnet = xstrdup(v->text);
 	s->net_addr = cidr.addr;
 	s->net_prefix = cidr.prefix;
@@ -1354,11 +1417,30 @@ static void read_defaults(struct ctx *c, const struct ynode *k, const struct yno
 	walk_map(c, v, "defaults", defaults_fields, ARRAY_SIZE(defaults_fields), base, false);
 }
 
+/* A spec names its students' list next to itself: an absolute path or ".."
+ * would let a spec from elsewhere read (and quote in an error) any file. */
+static bool check_students(struct ctx *c, const char *key, const struct ynode *v)
+{
+	const char *s = v->text;
+	bool ok = s[0] != '/';
+
+	for (const char *p = s; ok && *p;) {
+		size_t n = strcspn(p, "/");
+
+		ok = !(n == 2 && p[0] == '.' && p[1] == '.');
+		p += n + (p[n] == '/');
+	}
+	if (!ok)
+		diag(c, v->pos, "put the list next to the spec, or pass --students FILE",
+		     "%s '%s' must be a path inside the spec's directory", key, show(c, s));
+	return ok;
+}
+
 /* class: what `xlab class up` makes of the lab: copies, students' names. */
 static const struct field class_fields[] = {
 	{ "copies", F_INT, AT(struct spec, class_copies), POS(struct spec, class_pos), 0, 1,
 	  999 },
-	{ "students", F_STR, AT(struct spec, class_students), NOPOS },
+	{ "students", F_STR, AT(struct spec, class_students), NOPOS, .check = check_students },
 };
 
 static void read_class(struct ctx *c, const struct ynode *k, const struct ynode *v, void *base)
@@ -1372,7 +1454,7 @@ static const struct field top_fields[] = {
 	{ "lab", F_STR, AT(struct spec, lab), POS(struct spec, lab_pos), REQUIRED,
 	  .check = check_name },
 	{ "xen", F_FN, 0, NOPOS, REQUIRED, .fn = read_xen },
-	{ "libvirt", F_STR, AT(struct spec, libvirt_uri), NOPOS },
+	{ "libvirt", F_STR, AT(struct spec, libvirt_uri), NOPOS, .check = check_libvirt },
 	{ "network", F_FN, 0, NOPOS, .fn = read_network },
 	{ "storage", F_FN, 0, NOPOS, .fn = read_storage },
 	{ "defaults", F_FN, 0, NOPOS, .fn = read_defaults },
@@ -1512,6 +1594,12 @@ static uint64_t pv_usable(uint64_t size)
 	return size > LVM_META ? (size - LVM_META) / LVM_EXTENT * LVM_EXTENT : 0;
 }
 
+/* What an LV of `size` takes: whole extents. */
+static uint64_t lv_size(uint64_t size)
+{
+	return u64_add_sat(size, LVM_EXTENT - 1) / LVM_EXTENT * LVM_EXTENT;
+}
+
 static void check_host_capacity(struct ctx *c, const struct spec_host *h)
 {
 	const struct spec *s = c->s;
@@ -1527,15 +1615,15 @@ static void check_host_capacity(struct ctx *c, const struct spec_host *h)
 	}
 	mem_free = mem_done ? 0 : h->memory - h->dom0_mem;
 	for (size_t i = 0; i < h->n_disks; i++)
-		vg += pv_usable(h->disks[i]);
+		vg = u64_add_sat(vg, pv_usable(h->disks[i]));
 	for (size_t i = 0; i < s->n_guests; i++) {
 		const struct spec_guest *g = &s->guests[i];
 
 		if (!g->host || strcmp(g->host, h->name))
 			continue;
-		mem += g->memory;
+		mem = u64_add_sat(mem, g->memory);
 		if (!g->shared) /* shared guests' LVs are on the shared VG */
-			disk += (g->disk + LVM_EXTENT - 1) / LVM_EXTENT * LVM_EXTENT;
+			disk = u64_add_sat(disk, lv_size(g->disk));
 		if (!mem_done && mem > mem_free) {
 			diag(c, pos_or(g->memory_pos, g->pos), NULL,
 			     "guests on host '%s' need %s of memory (up to '%s'), but it has %s for "
@@ -1599,7 +1687,7 @@ static void check_shared(struct ctx *c)
 				     g->name ? g->name : "?");
 			continue;
 		}
-		disk += (g->disk + LVM_EXTENT - 1) / LVM_EXTENT * LVM_EXTENT;
+		disk = u64_add_sat(disk, lv_size(g->disk));
 		if (disk > vg) {
 			diag(c, pos_or(g->disk_pos, g->pos), "make storage.shared.size bigger",
 			     "guest disks on the shared VG need %s (up to '%s'), but it holds %s",
@@ -1867,6 +1955,11 @@ int spec_load(const char *path, struct spec **out, struct spec_diags *diags, str
 				  xasprintf("cannot read spec: %s", strerror(errno)));
 	if (S_ISDIR(st.st_mode))
 		return fail_early(path, diags, e, xstrdup("is a directory, not a spec file"));
+	/* A FIFO or a device would block or never end: a spec is a file. */
+	if (!S_ISREG(st.st_mode))
+		return fail_early(path, diags, e,
+				  xstrdup("is not a regular file (a FIFO, device or socket); "
+					  "give a spec file"));
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > SPEC_MAX_BYTES)
 		return fail_early(path, diags, e,
 				  xasprintf("spec is %lld bytes; at most %u are allowed (refused "

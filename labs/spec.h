@@ -14,6 +14,12 @@
 
 #define SPEC_MAX_BYTES (1u << 20) /* a spec over 1 MiB is refused unread */
 #define SPEC_NAME_MAX 63          /* a DNS label */
+/* The largest sizes a target holds: Xen on x86 addresses 16 TiB of memory
+ * (xl takes it in MiB), an LVM logical volume (and a PV) holds at most
+ * 8 EiB. Bigger values are refused where they are read, so no sum of
+ * them can wrap. */
+#define SPEC_MEM_MAX (16ull << 40)
+#define SPEC_DISK_MAX (8ull << 60)
 
 struct spec_pos {
 	int line; /* 1-based, as libyaml marks + 1; 0 when unknown */
@@ -173,5 +179,13 @@ struct buf;
 int spec_xl_scalar(struct buf *b, const char *text, bool number_ok);
 /* The hint when xlab writes `key` itself (so it cannot be given), else NULL. */
 const char *spec_xl_key_owned(const char *key);
+/* Why an xl.cfg key is refused for every xlab guest (pci*, bootloader*,
+ * cmdline, device_model*, ...), or NULL. The one list the spec's 'xl:',
+ * `guest create xl.KEY=` and --from-xl all use. */
+const char *spec_xl_key_refused(const char *key);
+
+/* The limit for a size key ("memory", "dom0_mem": SPEC_MEM_MAX; disks and
+ * swap: SPEC_DISK_MAX); spec and `guest create` read sizes with it. */
+uint64_t spec_size_max(const char *key);
 
 #endif

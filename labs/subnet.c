@@ -47,6 +47,29 @@ bool cidr_overlap(const struct cidr *a, const struct cidr *b)
 	return (a->addr & mask) == (b->addr & mask);
 }
 
+const char *cidr_reserved(const struct cidr *c)
+{
+	static const struct {
+		uint32_t addr;
+		int prefix;
+		const char *what;
+	} special[] = {
+		{ 0x00000000, 8, "0.0.0.0/8 (\"this network\")" },
+		{ 0x7f000000, 8, "127.0.0.0/8 (loopback)" },
+		{ 0xa9fe0000, 16, "169.254.0.0/16 (link-local)" },
+		{ 0xe0000000, 4, "224.0.0.0/4 (multicast)" },
+		{ 0xf0000000, 4, "240.0.0.0/4 (reserved, broadcast)" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(special); i++) {
+		struct cidr r = { .addr = special[i].addr, .prefix = special[i].prefix };
+
+		if (cidr_overlap(c, &r))
+			return special[i].what;
+	}
+	return NULL;
+}
+
 int subnet_allocate(const char *lab, char *const *used, size_t n_used, char out[20],
 		    struct xerr *e)
 {

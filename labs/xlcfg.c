@@ -65,6 +65,10 @@ static int escape(struct lex *l, struct buf *b)
 	if (*l->p == 'x' && isxdigit((unsigned char)l->p[1]) && isxdigit((unsigned char)l->p[2])) {
 		char hex[3] = { l->p[1], l->p[2], 0 }, ch = (char)strtol(hex, NULL, 16);
 
+		/* Strings end at their first NUL everywhere after this: one here
+		 * would silently cut the value short. */
+		if (ch == 0)
+			return lex_err(l, "'\\x00' (NUL) cannot be in a string");
 		buf_append(b, &ch, 1);
 		l->p += 3;
 		return 0;

@@ -229,12 +229,12 @@ int class_fit_check(struct class_fit *f, bool overcommit, struct xerr *e)
 	if (by_mem < (uint64_t)f->want)
 		buf_printf(&why, "\n  memory: %d x %s = %s needed, %s available (MemAvailable)",
 			   f->want, fmt_mib(a, f->mem_per_copy),
-			   fmt_mib(b, f->mem_per_copy * (uint64_t)f->want),
+			   fmt_mib(b, u64_mul_sat(f->mem_per_copy, (uint64_t)f->want)),
 			   fmt_mib(c, f->mem_avail));
 	if (by_disk < (uint64_t)f->want)
 		buf_printf(&why, "\n  disk: %d x %s = %s needed, %s free",
 			   f->want, fmt_mib(d, f->disk_per_copy),
-			   fmt_mib(g, f->disk_per_copy * (uint64_t)f->want),
+			   fmt_mib(g, u64_mul_sat(f->disk_per_copy, (uint64_t)f->want)),
 			   fmt_mib(h, f->disk_free));
 	xerr_set(e, XLAB_EXIT_FAIL,
 		 "%d cop%s do not fit on this machine:%s\nat most %d fit%s; use fewer copies or "
@@ -260,7 +260,7 @@ uint64_t class_spec_memory(const struct spec *s)
 	uint64_t sum = 0;
 
 	for (size_t i = 0; i < s->n_hosts; i++)
-		sum += s->hosts[i].memory;
+		sum = u64_add_sat(sum, s->hosts[i].memory);
 	return sum;
 }
 

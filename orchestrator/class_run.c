@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,6 +70,28 @@ static int spec_read(struct class_ctx *c, const char *path, struct xerr *e)
 	return 0;
 }
 
+/* The spec checked its students' path for '/' and ".."; a symlink next to
+ * the spec could still lead out, so the resolved file must lie below the
+ * spec's resolved directory, and be a regular file (no FIFO to wait on). */
+static int students_inside(const char *dir, const char *path, struct xerr *e)
+{
+	_cleanup_free_ char *rdir = realpath(dir, NULL), *rpath = realpath(path, NULL);
+	struct stat st;
+	size_t n;
+
+	if (!rdir || !rpath || stat(rpath, &st) < 0)
+		return xerr_errno(e, XLAB_EXIT_FAIL, "the students' list %s", path);
+	n = strlen(rdir);
+	if (strncmp(rpath, rdir, n) != 0 || rpath[n] != '/')
+		return xerr_set(e, XLAB_EXIT_USAGE,
+				"the students' list %s is outside the spec's directory %s; pass "
+				"--students FILE to use it", path, rdir);
+	if (!S_ISREG(st.st_mode))
+		return xerr_set(e, XLAB_EXIT_USAGE, "the students' list %s is not a regular file",
+				path);
+	return 0;
+}
+
 /* --students, else class.students (relative to the spec's directory). */
 static int students_read(struct class_ctx *c, char ***names, struct xerr *e)
 {
@@ -79,13 +102,15 @@ static int students_read(struct class_ctx *c, char ***names, struct xerr *e)
 	*names = NULL;
 	if (!given)
 		return 0;
-	if (given[0] == '/' || c->o->students) {
+	if (c->o->students) {
 		path = xstrdup(given);
 	} else {
 		_cleanup_free_ char *dir = xstrdup(c->path);
 
 		*strrchr(dir, '/') = '\0';
 		path = xasprintf("%s/%s", dir, given);
+		if (students_inside(dir, path, e) < 0)
+			return -1;
 	}
 	if (file_read_all(path, CLASS_STUDENTS_MAX_BYTES, &data, &len, e) < 0)
 		return xerr_prefix(e, "the students' list");

@@ -11,6 +11,7 @@
 #include "hostconn.h"
 #include "labstate.h"
 #include "table.h"
+#include "text.h"
 #include "util.h"
 
 static int host_domains(const struct labstate *ls, const struct db_host *h,
@@ -98,7 +99,7 @@ static void list_row(struct table *t, struct json_object *g, const char *host)
 	snprintf(vcpus, sizeof(vcpus), "%lld", (long long)jint(g, "vcpus"));
 	snprintf(time_s, sizeof(time_s), "%.1f",
 		 json_object_object_get_ex(g, "time_s", &v) ? json_object_get_double(v) : 0.0);
-	TABLE_ROW(t, jstr(g, "name"), id, mem, vcpus, jstr(g, "state"), time_s, host);
+	TABLE_ROW(t, tt(jstr(g, "name")), id, mem, vcpus, tt(jstr(g, "state")), time_s, host);
 }
 
 int cmd_list(int argc, char **argv, struct xerr *e)
@@ -143,7 +144,7 @@ int cmd_list(int argc, char **argv, struct xerr *e)
 
 		if (asks[i].rc < 0) {
 			/* One unreachable host must not hide the others. */
-			fprintf(stderr, "xlab: %s: %s\n", h->name, asks[i].e.msg);
+			fprintf(stderr, "xlab: %s: %s\n", h->name, tt(asks[i].e.msg));
 			failed++;
 			continue;
 		}
@@ -155,6 +156,7 @@ int cmd_list(int argc, char **argv, struct xerr *e)
 				json_object_array_add(all, json_object_get(g));
 				continue;
 			}
+			/* What a dom0 answers is printed as text, never as escapes. */
 			list_row(t, g, h->name);
 		}
 		json_object_put(guests);

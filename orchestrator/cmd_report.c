@@ -17,6 +17,7 @@
 #include "experiment_report.h"
 #include "junit.h"
 #include "matrix_run.h"
+#include "text.h"
 #include "util.h"
 
 struct report {
@@ -48,12 +49,15 @@ static void report_text(const struct report *r)
 {
 	const struct db_run *run = r->run;
 
-	printf("run %" PRId64 ": %s %s, %s", run->id, run->command, run->lab, run->status);
+	/* Messages and test output come from dom0s and guests: tt() keeps
+	 * their escape sequences off the user's terminal. */
+	printf("run %" PRId64 ": %s %s, %s", run->id, tt(run->command), tt(run->lab),
+	       tt(run->status));
 	if (run->duration_ms >= 0)
 		printf(" in %.1f s", (double)run->duration_ms / 1000.0);
-	printf(" (started %s)\n", run->started);
+	printf(" (started %s)\n", tt(run->started));
 	if (run->message)
-		printf("  %s\n", run->message);
+		printf("  %s\n", tt(run->message));
 	printf("\nsteps:\n");
 	for (size_t i = 0; i < r->n_steps; i++) {
 		const struct db_step *s = &r->steps[i];
@@ -61,8 +65,8 @@ static void report_text(const struct report *r)
 
 		if (s->duration_ms >= 0)
 			snprintf(t, sizeof(t), "%.1fs", (double)s->duration_ms / 1000.0);
-		printf("  %-16s %-24s %-11s %8s%s%s\n", s->name, s->target ? s->target : "",
-		       s->status, t, s->message ? "  " : "", s->message ? s->message : "");
+		printf("  %-16s %-24s %-11s %8s%s%s\n", tt(s->name), tt(s->target), tt(s->status),
+		       t, s->message ? "  " : "", tt(s->message));
 	}
 	if (!r->n_tests)
 		return;
@@ -70,10 +74,10 @@ static void report_text(const struct report *r)
 	for (size_t i = 0; i < r->n_tests; i++) {
 		const struct db_test_result *t = &r->tests[i];
 
-		printf("  %-24s %-4s %-8s %6.1fs  on %s\n", t->name, t->passed ? "PASS" : "FAIL",
-		       t->kind, (double)t->duration_ms / 1000.0, t->target ? t->target : "-");
+		printf("  %-24s %-4s %-8s %6.1fs  on %s\n", tt(t->name), t->passed ? "PASS" : "FAIL",
+		       tt(t->kind), (double)t->duration_ms / 1000.0, t->target ? tt(t->target) : "-");
 		if (!t->passed && t->output)
-			printf("    %s\n", t->output);
+			printf("    %s\n", tt(t->output));
 	}
 }
 

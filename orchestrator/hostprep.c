@@ -16,14 +16,21 @@
 int config_disk_write(const char *path, const struct config_entry *entries, size_t n,
 		      struct xerr *e)
 {
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp.XXXXXX", path);
 	struct archive *a = archive_write_new();
-	int rc = -1;
+	/* It holds the host's private keys: 0600 from its first byte (mkostemp),
+	 * under a fresh name, so no planted link at a known name is followed. */
+	int fd = mkostemp(tmp, O_CLOEXEC), rc = -1;
 
 	archive_write_set_format_ustar(a);
 	/* Whole 512-byte sectors: QEMU wants a disk size it can address. */
 	archive_write_set_bytes_per_block(a, 10240);
-	if (archive_write_open_filename(a, tmp) != ARCHIVE_OK) {
+	if (fd < 0) {
+		xerr_errno(e, XLAB_EXIT_FAIL, "cannot create %s", tmp);
+		archive_write_free(a);
+		return -1;
+	}
+	if (archive_write_open_fd(a, fd) != ARCHIVE_OK) {
 		xerr_set(e, XLAB_EXIT_FAIL, "cannot create %s: %s", tmp, archive_error_string(a));
 		goto out;
 	}
@@ -48,13 +55,14 @@ int config_disk_write(const char *path, const struct config_entry *entries, size
 		xerr_set(e, XLAB_EXIT_FAIL, "cannot write %s: %s", tmp, archive_error_string(a));
 		goto out;
 	}
-	if (chmod(tmp, 0600) < 0 || rename(tmp, path) < 0) {
+	if (fsync(fd) < 0 || rename(tmp, path) < 0) {
 		xerr_errno(e, XLAB_EXIT_FAIL, "cannot put config disk in place at %s", path);
 		goto out;
 	}
 	rc = 0;
 out:
 	archive_write_free(a);
+	close(fd);
 	if (rc < 0)
 		unlink(tmp);
 	return rc;
@@ -86,6 +94,10 @@ int qcow2_create(const char *path, const char *backing, uint64_t size, struct xe
 	if (spawn_check(argv, NULL, &r, e) < 0)
 		return xerr_prefix(e, "creating disk %s", path);
 	spawn_result_free(&r);
+	/* A lab disk holds what students and tests wrote: root's alone (libvirt
+	 * gives QEMU its access when the domain starts, as for the config disk). */
+	if (chmod(path, 0600) < 0)
+		return xerr_errno(e, XLAB_EXIT_FAIL, "creating disk %s", path);
 	return 0;
 }
 

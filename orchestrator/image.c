@@ -17,6 +17,7 @@
 #include "paths.h"
 #include "sha256.h"
 #include "table.h"
+#include "text.h"
 #include "util.h"
 
 #define MANIFEST_MAX (1 << 20)
@@ -435,12 +436,12 @@ static uint64_t disk_usage(int dirfd)
 			continue;
 		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		total += (uint64_t)st.st_blocks * 512;
+		total = u64_add_sat(total, (uint64_t)st.st_blocks * 512);
 		if (S_ISDIR(st.st_mode)) {
 			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 
 			if (sub >= 0)
-				total += disk_usage(sub);
+				total = u64_add_sat(total, disk_usage(sub));
 		}
 	}
 	closedir(d);
@@ -539,7 +540,7 @@ int image_cmd_list(int argc, char **argv, struct xerr *e)
 
 		if (image_open(*n, &img, &ie) < 0) {
 			/* One broken entry must not hide the others. */
-			fprintf(stderr, "xlab: warning: %s\n", ie.msg);
+			fprintf(stderr, "xlab: warning: %s\n", tt(ie.msg));
 			continue;
 		}
 		bytes = dir_usage(img->dir);
@@ -547,8 +548,8 @@ int image_cmd_list(int argc, char **argv, struct xerr *e)
 			json_object_array_add(arr, image_summary_json(img, bytes));
 		} else {
 			size_format(bytes, size, sizeof(size));
-			TABLE_ROW(t, img->name, img->xen_version, img->kernel_version, img->suite,
-				  img->built, size);
+			TABLE_ROW(t, img->name, tt(img->xen_version), tt(img->kernel_version),
+				  tt(img->suite), tt(img->built), size);
 		}
 		image_free(img);
 	}
@@ -563,21 +564,23 @@ int image_cmd_list(int argc, char **argv, struct xerr *e)
 
 /* --- inspect --- */
 
+/* A manifest may come from anyone who exported an image: its strings are
+ * printed through tt(), never as terminal escapes. */
 static void inspect_text(const struct image *img, const struct xerr *verr)
 {
 	printf("name:           %s\n", img->name);
-	printf("directory:      %s\n", img->dir);
-	printf("xen_version:    %s\n", img->xen_version);
-	printf("kernel_version: %s\n", img->kernel_version);
-	printf("suite:          %s\n", img->suite);
-	printf("built:          %s\n", img->built);
+	printf("directory:      %s\n", tt(img->dir));
+	printf("xen_version:    %s\n", tt(img->xen_version));
+	printf("kernel_version: %s\n", tt(img->kernel_version));
+	printf("suite:          %s\n", tt(img->suite));
+	printf("built:          %s\n", tt(img->built));
 	printf("manifest:       sha256 %s\n", img->manifest_sha256);
 	printf("packages:       %zu\n", strv_len(img->packages));
 	for (char **p = img->packages; p && *p; p++)
-		printf("  %s\n", *p);
+		printf("  %s\n", tt(*p));
 	printf("files:\n");
 	for (size_t i = 0; i < img->n_files; i++)
-		printf("  %s  %s\n", img->files[i].sha256, img->files[i].path);
+		printf("  %s  %s\n", img->files[i].sha256, tt(img->files[i].path));
 	printf("verified:       %s\n", verr ? "FAILED" : "ok");
 }
 

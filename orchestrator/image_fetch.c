@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image_archive.h"
 #include "paths.h"
 #include "sha256.h"
 #include "util.h"
@@ -115,6 +116,64 @@ static int replace_into_place(const char *store, const char *root, const char *n
 	return 0;
 }
 
+static bool named_file(const struct image *img, const char *rel)
+{
+	if (strcmp(rel, "manifest.json") == 0)
+		return true;
+	for (size_t i = 0; i < img->n_files; i++)
+		if (strcmp(img->files[i].path, rel) == 0)
+			return true;
+	return false;
+}
+
+/* A directory the manifest needs: one that holds a file it names. */
+static bool named_dir(const struct image *img, const char *rel)
+{
+	size_t n = strlen(rel);
+
+	for (size_t i = 0; i < img->n_files; i++)
+		if (strncmp(img->files[i].path, rel, n) == 0 && img->files[i].path[n] == '/')
+			return true;
+	return false;
+}
+
+/* Everything below dirfd must be a file the manifest names or a directory on
+ * the way to one: whatever else an archive carries (a .verified cache that
+ * would vouch for unhashed files, a script, a link) never reaches the store. */
+static int only_named(const struct image *img, int dirfd, const char *prefix, struct xerr *e)
+{
+	DIR *d = fdopendir(dirfd);
+	struct dirent *de;
+	int rc = 0;
+
+	if (!d) {
+		close(dirfd);
+		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot read the unpacked image");
+	}
+	while (rc == 0 && (de = readdir(d))) {
+		_cleanup_free_ char *rel = NULL;
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		rel = *prefix ? xasprintf("%s/%s", prefix, de->d_name) : xstrdup(de->d_name);
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			rc = xerr_errno(e, XLAB_EXIT_FAIL, "cannot read %s", rel);
+		else if (S_ISREG(st.st_mode) && named_file(img, rel))
+			continue;
+		else if (S_ISDIR(st.st_mode) && named_dir(img, rel))
+			rc = only_named(img, openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY |
+						    O_NOFOLLOW | O_CLOEXEC), rel, e);
+		else
+			rc = xerr_set(e, XLAB_EXIT_FAIL,
+				      "'%s' is not named in the image's manifest: an image holds "
+				      "manifest.json and the files it lists, nothing else (make "
+				      "archives with `xlab image export`)", rel);
+	}
+	closedir(d);
+	return rc;
+}
+
 /* root: the unpacked image (work, or its one subdirectory). */
 static int install_tree(const char *store, const char *root, const char *want,
 			bool force, struct xerr *e)
@@ -131,9 +190,11 @@ static int install_tree(const char *store, const char *root, const char *want,
 		if (manifest_rename(root, want, e) < 0 || image_open_dir(root, &img, e) < 0)
 			return -1;
 	}
-	/* A cache shipped inside an archive would vouch for files nobody hashed. */
+	/* A cache shipped inside an archive would vouch for files nobody hashed;
+	 * a directory import copies named files only, so none comes that way. */
 	unlink(cache);
-	if (image_verify_full(img, e) < 0) {
+	if (only_named(img, open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), "", e) < 0 ||
+	    image_verify_full(img, e) < 0) {
 		image_free(img);
 		return -1;
 	}
@@ -179,122 +240,11 @@ static char *find_root(const char *work)
 	return xstrdup(work);
 }
 
-/* --- archives --- */
-
-static bool entry_name_ok(const char *p)
-{
-	const char *s = p;
-
-	if (*p == '/' || !*p)
-		return false;
-	while (*s) {
-		const char *end = strchrnul(s, '/');
-
-		if (end - s == 2 && s[0] == '.' && s[1] == '.')
-			return false;
-		s = *end ? end + 1 : end;
-	}
-	return true;
-}
-
-static int archive_fail(struct archive *a, const char *what, const char *path, struct xerr *e)
-{
-	if (archive_errno(a) == ENOSPC)
-		return xerr_set(e, XLAB_EXIT_FAIL,
-				"disk full while %s %s: free some space and run the command again",
-				what, path);
-	return xerr_set(e, XLAB_EXIT_FAIL, "%s %s: %s", what, path, archive_error_string(a));
-}
-
-static int copy_entry_data(struct archive *in, struct archive *out, const char *archive,
-			   struct xerr *e)
-{
-	const void *buf;
-	size_t size;
-	la_int64_t off;
-	int r;
-
-	while ((r = archive_read_data_block(in, &buf, &size, &off)) == ARCHIVE_OK) {
-		if (archive_write_data_block(out, buf, size, off) < ARCHIVE_OK)
-			return archive_fail(out, "unpacking", archive, e);
-	}
-	if (r != ARCHIVE_EOF)
-		return archive_fail(in, "reading", archive, e);
-	return 0;
-}
-
-/* Only plain files and directories: links and devices have no place in an
- * image and are how hostile archives escape their directory. */
-static int extract_entry(struct archive *in, struct archive *out, struct archive_entry *ent,
-			 const char *archive, const char *work, struct xerr *e)
-{
-	const char *name = archive_entry_pathname(ent);
-	mode_t type = archive_entry_filetype(ent);
-	_cleanup_free_ char *dest = NULL;
-
-	while (name && name[0] == '.' && name[1] == '/')
-		name += 2;
-	if (!name || !*name || strcmp(name, ".") == 0)
-		return 0;
-	if (!entry_name_ok(name))
-		return xerr_set(e, XLAB_EXIT_FAIL, "%s: entry '%s' points outside the image",
-				archive, name);
-	if (type != AE_IFREG && type != AE_IFDIR)
-		return xerr_set(e, XLAB_EXIT_FAIL,
-				"%s: entry '%s' is not a plain file or directory", archive, name);
-	dest = xasprintf("%s/%s", work, name);
-	archive_entry_set_pathname(ent, dest);
-	archive_entry_set_perm(ent, type == AE_IFDIR ? 0755 : 0644);
-	if (archive_write_header(out, ent) < ARCHIVE_OK)
-		return archive_fail(out, "unpacking", archive, e);
-	if (type == AE_IFREG && copy_entry_data(in, out, archive, e) < 0)
-		return -1;
-	if (archive_write_finish_entry(out) < ARCHIVE_OK)
-		return archive_fail(out, "unpacking", archive, e);
-	return 0;
-}
-
-static int extract(const char *archive, const char *work, struct xerr *e)
-{
-	struct archive *in = archive_read_new();
-	struct archive *out = archive_write_disk_new();
-	struct archive_entry *ent;
-	int rc = 0, r;
-
-	archive_read_support_filter_all(in);
-	archive_read_support_format_tar(in);
-	/* Entry names are checked and prefixed with the (absolute) work
-	 * directory in extract_entry, so SECURE_NOABSOLUTEPATHS cannot be used. */
-	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-					    ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-					    ARCHIVE_EXTRACT_TIME);
-	if (archive_read_open_filename(in, archive, CHUNK) != ARCHIVE_OK) {
-		rc = xerr_set(e, XLAB_EXIT_FAIL, "cannot open %s as an image archive (tar or tar.gz): %s",
-			      archive, archive_error_string(in));
-		goto out;
-	}
-	while ((r = archive_read_next_header(in, &ent)) == ARCHIVE_OK) {
-		if (extract_entry(in, out, ent, archive, work, e) < 0) {
-			rc = -1;
-			goto out;
-		}
-	}
-	if (r != ARCHIVE_EOF)
-		rc = xerr_set(e, XLAB_EXIT_FAIL, "%s is not a valid image archive (tar or tar.gz): %s",
-			      archive, archive_error_string(in));
-	else if (archive_write_close(out) < ARCHIVE_OK)
-		rc = archive_fail(out, "unpacking", archive, e);
-out:
-	archive_read_free(in);
-	archive_write_free(out);
-	return rc;
-}
-
 /* --- copying a local directory --- */
 
 static int copy_file(const char *src, const char *dst, struct xerr *e)
 {
-	_cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	_cleanup_close_ int out = -1;
 	struct stat st;
 	off_t left;
@@ -360,9 +310,9 @@ static int install_from(const char *src, bool is_dir, const char *want, bool for
 	if (image_store_dir(&store, e) < 0)
 		return -1;
 	work = xasprintf("%s/.%s.tmp-%d", store, want ? want : "import", (int)getpid());
-	if (rm_rf(work, e) < 0 || mkdir_p(work, 0755, e) < 0)
+	if (rm_rf(work, e) < 0 || mkdir_p(work, 0700, e) < 0)
 		return -1;
-	rc = is_dir ? copy_image_dir(src, work, e) : extract(src, work, e);
+	rc = is_dir ? copy_image_dir(src, work, e) : image_archive_unpack_file(src, work, e);
 	if (rc == 0) {
 		root = find_root(work);
 		rc = root ? install_tree(store, root, want, force, e)
@@ -697,6 +647,15 @@ int image_cmd_fetch(int argc, char **argv, struct xerr *e)
 }
 
 /* --- export --- */
+
+static int archive_fail(struct archive *a, const char *what, const char *path, struct xerr *e)
+{
+	if (archive_errno(a) == ENOSPC)
+		return xerr_set(e, XLAB_EXIT_FAIL,
+				"disk full while %s %s: free some space and run the command again",
+				what, path);
+	return xerr_set(e, XLAB_EXIT_FAIL, "%s %s: %s", what, path, archive_error_string(a));
+}
 
 static int add_file(struct archive *a, const char *path, const char *rel, const char *file,
 		    struct xerr *e)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
 #include "util.h"
 
 #define W(call)                                                                             \
@@ -20,22 +21,40 @@ static int attr_printf(xmlTextWriterPtr w, const char *name, const char *fmt, do
 	return xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST s);
 }
 
+/* Test output and names come from guests and dom0s: ANSI colours, other
+ * control characters and broken UTF-8 would make the document invalid XML
+ * (libxml2 writes them as they are), so every string goes through text_xml. */
+static int attr(xmlTextWriterPtr w, const char *name, const char *value)
+{
+	_cleanup_free_ char *v = text_xml(value);
+
+	return xmlTextWriterWriteAttribute(w, BAD_CAST name, BAD_CAST v);
+}
+
+static int text(xmlTextWriterPtr w, const char *value)
+{
+	_cleanup_free_ char *v = text_xml(value);
+
+	return xmlTextWriterWriteString(w, BAD_CAST v);
+}
+
 static int write_case(xmlTextWriterPtr w, const struct junit_case *c)
 {
 	W(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
-	W(xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST c->name));
-	W(xmlTextWriterWriteAttribute(w, BAD_CAST "classname",
-				      BAD_CAST(c->classname ? c->classname : "xlab")));
+	W(attr(w, "name", c->name));
+	W(attr(w, "classname", c->classname ? c->classname : "xlab"));
 	W(attr_printf(w, "time", "%.3f", c->time_s));
 	if (c->failed) {
 		W(xmlTextWriterStartElement(w, BAD_CAST "failure"));
-		W(xmlTextWriterWriteAttribute(w, BAD_CAST "message",
-					      BAD_CAST(c->message ? c->message : "failed")));
-		W(xmlTextWriterWriteString(w, BAD_CAST(c->output ? c->output : "")));
+		W(attr(w, "message", c->message ? c->message : "failed"));
+		W(text(w, c->output ? c->output : ""));
 		W(xmlTextWriterEndElement(w));
 	}
-	if (c->output && *c->output)
-		W(xmlTextWriterWriteElement(w, BAD_CAST "system-out", BAD_CAST c->output));
+	if (c->output && *c->output) {
+		W(xmlTextWriterStartElement(w, BAD_CAST "system-out"));
+		W(text(w, c->output));
+		W(xmlTextWriterEndElement(w));
+	}
 	W(xmlTextWriterEndElement(w));
 	return 0;
 fail:
@@ -52,15 +71,15 @@ static int write_suite(xmlTextWriterPtr w, const struct junit_suite *s)
 		total += s->cases[i].time_s;
 	}
 	W(xmlTextWriterStartElement(w, BAD_CAST "testsuite"));
-	W(xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST s->name));
+	W(attr(w, "name", s->name));
 	W(attr_printf(w, "tests", "%.0f", (double)s->n_cases));
 	W(attr_printf(w, "failures", "%.0f", (double)failures));
 	W(xmlTextWriterWriteAttribute(w, BAD_CAST "errors", BAD_CAST "0"));
 	W(attr_printf(w, "time", "%.3f", total));
 	if (s->timestamp)
-		W(xmlTextWriterWriteAttribute(w, BAD_CAST "timestamp", BAD_CAST s->timestamp));
+		W(attr(w, "timestamp", s->timestamp));
 	if (s->hostname)
-		W(xmlTextWriterWriteAttribute(w, BAD_CAST "hostname", BAD_CAST s->hostname));
+		W(attr(w, "hostname", s->hostname));
 	for (size_t i = 0; i < s->n_cases; i++)
 		W(write_case(w, &s->cases[i]));
 	W(xmlTextWriterEndElement(w));
@@ -83,7 +102,7 @@ int junit_write(const char *path, const char *name, const struct junit_suite *su
 	xmlTextWriterSetIndent(w, 1);
 	W(xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL));
 	W(xmlTextWriterStartElement(w, BAD_CAST "testsuites"));
-	W(xmlTextWriterWriteAttribute(w, BAD_CAST "name", BAD_CAST name));
+	W(attr(w, "name", name));
 	for (size_t i = 0; i < n; i++)
 		W(write_suite(w, &suites[i]));
 	W(xmlTextWriterEndDocument(w));

@@ -903,41 +903,80 @@ fail:
 	return -1;
 }
 
+/* What a copy from a dom0 may be: 0666 or 0777 less the umask, as cp(1)
+ * gives a new file. Never the remote's own bits: a set-id or sticky bit set
+ * by root in a dom0 (a student) must not reach the controller. */
+static mode_t local_mode(uint32_t remote_perms)
+{
+	mode_t mask = umask(0);
+
+	umask(mask);
+	return (remote_perms & 0111 ? 0777 : 0666) & ~mask;
+}
+
+static int sftp_read_to(struct sshc *c, sftp_session sf, sftp_file f, int fd,
+			const char *remote, const char *tmp, struct xerr *e)
+{
+	_cleanup_free_ char *chunk = xmalloc(SFTP_CHUNK);
+
+	for (;;) {
+		ssize_t n = sftp_read(f, chunk, SFTP_CHUNK);
+
+		if (n < 0)
+			return sftp_fail(c, sf, "read", remote, e);
+		if (n == 0)
+			return 0;
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(fd, chunk + done, (size_t)(n - done));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return xerr_errno(e, XLAB_EXIT_FAIL, "cannot write %s", tmp);
+			done += w;
+		}
+	}
+}
+
+/* Streams the file into a fresh temporary next to `local` (O_EXCL: no planted
+ * link is followed), then renames it into place. */
 int sshc_get(struct sshc *c, const char *remote, const char *local, struct xerr *e)
 {
 	_cleanup_sftp_ sftp_session sf = NULL;
-	struct buf b = { 0 };
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp.XXXXXX", local);
+	_cleanup_close_ int fd = -1;
 	sftp_attributes a;
 	sftp_file f;
-	int mode = 0644, rc = 0;
-	char *chunk;
+	mode_t mode;
+	int rc;
 
 	if (sftp_start(c, &sf, e) < 0)
 		return -1;
 	a = sftp_stat(sf, remote);
 	if (!a)
 		return sftp_fail(c, sf, "stat", remote, e);
-	mode = (int)(a->permissions & 07777);
+	mode = local_mode(a->permissions);
+	rc = a->type == SSH_FILEXFER_TYPE_REGULAR ? 0 :
+		xerr_set(e, XLAB_EXIT_FAIL, "%s: %s is not a regular file; only regular files "
+			 "are copied", c->addr, remote);
 	sftp_attributes_free(a);
+	if (rc < 0)
+		return -1;
 	f = sftp_open(sf, remote, O_RDONLY, 0);
 	if (!f)
 		return sftp_fail(c, sf, "open", remote, e);
-	chunk = xmalloc(SFTP_CHUNK);
-	for (;;) {
-		ssize_t n = sftp_read(f, chunk, SFTP_CHUNK);
-
-		if (n < 0) {
-			rc = sftp_fail(c, sf, "read", remote, e);
-			break;
-		}
-		if (n == 0)
-			break;
-		buf_append(&b, chunk, (size_t)n);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		sftp_close(f);
+		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot create %s", tmp);
 	}
-	free(chunk);
+	rc = sftp_read_to(c, sf, f, fd, remote, tmp, e);
 	sftp_close(f);
-	if (rc == 0)
-		rc = file_write_atomic(local, b.data ? b.data : "", b.len, mode, e);
-	buf_free(&b);
+	if (rc == 0 && (fchmod(fd, mode) < 0 || fsync(fd) < 0))
+		rc = xerr_errno(e, XLAB_EXIT_FAIL, "cannot write %s", tmp);
+	if (rc == 0 && rename(tmp, local) < 0)
+		rc = xerr_errno(e, XLAB_EXIT_FAIL, "cannot write %s", local);
+	if (rc < 0)
+		unlink(tmp);
 	return rc;
 }

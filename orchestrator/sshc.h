@@ -56,6 +56,9 @@ void sshc_chan_close(struct sshc_chan *ch);
 
 /* SFTP: writes local file to remote path atomically (tmp + rename), with mode. */
 int sshc_put(struct sshc *c, const char *local, const char *remote, int mode, struct xerr *e);
+/* SFTP: streams a remote regular file to `local` (tmp + rename). The copy gets
+ * 0666 or 0777 (when any x bit is set remotely) less the umask: never the
+ * remote's set-id or sticky bits. */
 int sshc_get(struct sshc *c, const char *remote, const char *local, struct xerr *e);
 
 /* Keys: ed25519 pair in OpenSSH format (private 0600). */

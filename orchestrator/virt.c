@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "connuri.h"
 #include "util.h"
 #include "virt.h"
 
@@ -84,14 +85,15 @@ const char *virt_default_uri(const char *flag, const char *spec_uri)
 {
 	const char *env = getenv("XLAB_CONNECT");
 
+	/* The person at the keyboard wins over the file they were handed. */
 	if (flag && *flag)
 		return flag;
 	if (uri_override && *uri_override)
 		return uri_override;
-	if (spec_uri && *spec_uri)
-		return spec_uri;
 	if (env && *env)
 		return env;
+	if (spec_uri && *spec_uri)
+		return spec_uri;
 	return "qemu:///system";
 }
 
@@ -101,7 +103,12 @@ const char *virt_default_uri(const char *flag, const char *spec_uri)
 int virt_open(const char *uri, struct virt **out, struct xerr *e)
 {
 	virConnectPtr conn;
+	const char *why;
 
+	/* Whatever its source, a URI that would run a program here is refused
+	 * before libvirt parses it. */
+	if (!libvirt_uri_allowed(uri, &why))
+		return xerr_set(e, XLAB_EXIT_FAIL, "libvirt URI '%s' is refused: %s", uri, why);
 	if (virInitialize() < 0)
 		return xerr_set(e, XLAB_EXIT_FAIL, "cannot initialize libvirt");
 	virSetErrorFunc(NULL, virt_ignore_error);

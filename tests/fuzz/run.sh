@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses with clang, ASan and UBSan and runs each for
-# a bounded time (FUZZ_SECONDS, default 60) from the seed corpus in the repo.
+# a bounded time (FUZZ_SECONDS, default 45) from the seed corpus in the repo.
 # Any crash, leak or timeout fails the run. Longer: FUZZ_SECONDS=3600 tests/fuzz/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-secs=${FUZZ_SECONDS:-60}
+secs=${FUZZ_SECONDS:-45}
 if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
     -Db_lundef=false >build-fuzz.setup.log 2>&1 || { cat build-fuzz.setup.log; exit 1; }
 fi
-ninja -C build-fuzz tests/fuzz/fuzz-spec tests/fuzz/fuzz-agent_proto tests/fuzz/fuzz-xlcfg >build-fuzz.ninja.log 2>&1 || { tail -40 build-fuzz.ninja.log; exit 1; }
+ninja -C build-fuzz tests/fuzz/fuzz-spec tests/fuzz/fuzz-agent_proto tests/fuzz/fuzz-xlcfg tests/fuzz/fuzz-image_archive >build-fuzz.ninja.log 2>&1 || { tail -40 build-fuzz.ninja.log; exit 1; }
 rc=0
 for h in build-fuzz/tests/fuzz/fuzz-*; do
   [ -f "$h" ] && [ -x "$h" ] || continue

@@ -240,3 +240,92 @@ Test(report_cli, plot_errors)
 	cr_assert_eq(xlab(&out3, &err3, "report", "1", "--plot", plot_dir, "--json"), 2, "%s",
 		     err3);
 }
+
+/* A run whose steps and tests carry what dom0s and guests print: colours, a
+ * screen clear, a title change, a bell, broken UTF-8. */
+static void hostile_run(void)
+{
+	_cleanup_free_ char *dbp = xasprintf("%s/xlab.db", home);
+	struct db *db = NULL;
+	struct xerr e = { 0 };
+	int64_t id, step;
+	struct db_test_result t = {
+		.name = "h1-\x1b[1mping", .kind = "host", .target = "h1\x07",
+		.output = "\x1b[31mFAIL\x1b[0m\x1b]0;owned\x07 \x1b[2J x\x01y \xff\xfe caf\xc3\xa9",
+		.passed = false, .duration_ms = 1000,
+	};
+
+	cr_assert_eq(db_open(dbp, &db, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_run_begin(db, "mig", "test", "x", &id, &e), 0, "%s", e.msg);
+	cr_assert_eq(id, 4);
+	cr_assert_eq(db_step_begin(db, id, "boot\x1b[8m", "h1", &step, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_step_end(db, step, "failed", "dom0 said \x1b[2J\x1b[H\x9b" "31m", &e), 0,
+		     "%s", e.msg);
+	t.run_id = id;
+	cr_assert_eq(db_test_result_add(db, &t, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_run_end(db, id, "failed", "\x1b]52;c;cGF5bG9hZA==\x07", &e), 0, "%s",
+		     e.msg);
+	db_close(db);
+}
+
+static void no_control_chars(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		cr_assert(*p >= 0x20 || *p == '\n' || *p == '\t', "control byte 0x%02x in:\n%s",
+			  *p, s);
+	cr_assert_null(strstr(s, "\xc2\x9b"), "C1 CSI in:\n%s", s);
+}
+
+Test(report_cli, terminal_output_has_no_escapes)
+{
+	_cleanup_free_ char *out = NULL, *err = NULL;
+
+	hostile_run();
+	cr_assert_eq(xlab(&out, &err, "report", "4"), 0, "%s", err);
+	no_control_chars(out);
+	cr_assert(strstr(out, "FAIL"), "%s", out);
+	cr_assert(strstr(out, "caf\xc3\xa9"), "%s", out);
+}
+
+Test(report_cli, junit_of_hostile_output_is_valid_xml)
+{
+	_cleanup_free_ char *out = NULL, *err = NULL;
+	_cleanup_free_ char *file = xasprintf("%s/junit.xml", home);
+	xmlDocPtr doc;
+
+	hostile_run();
+	cr_assert_eq(xlab(&out, &err, "report", "4", "--junit", file), 0, "%s", err);
+	/* No recovery: one invalid character and libxml2 returns nothing. */
+	doc = xmlReadFile(file, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	cr_assert_not_null(doc, "JUnit output is not well-formed XML");
+	xmlFreeDoc(doc);
+}
+
+/* A manifest from someone else's export: its strings are shown, not obeyed. */
+Test(report_cli, image_list_and_inspect_print_manifest_text_safely)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/images/xen-4.17", home);
+	_cleanup_free_ char *m = xasprintf("%s/manifest.json", dir);
+	_cleanup_free_ char *f = xasprintf("%s/root.qcow2", dir);
+	_cleanup_free_ char *out = NULL, *err = NULL;
+	/* sha256 of the empty file */
+	const char *json =
+		"{\"name\":\"xen-4.17\",\"xen_version\":\"4.17\\u001b[2J\","
+		"\"kernel_version\":\"6.1\\u001b]0;owned\\u0007\",\"suite\":\"\\u009b31m\","
+		"\"built\":\"2026\\u0008\",\"packages\":[\"xen\\u001b[8m\"],"
+		"\"files\":{\"root.qcow2\":"
+		"\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}}";
+	struct xerr e = { 0 };
+
+	cr_assert_eq(mkdir_p(dir, 0755, &e), 0, "%s", e.msg);
+	cr_assert_eq(file_write_atomic(m, json, strlen(json), 0644, &e), 0, "%s", e.msg);
+	cr_assert_eq(file_write_atomic(f, "", 0, 0644, &e), 0, "%s", e.msg);
+	cr_assert_eq(xlab(&out, &err, "image", "list"), 0, "%s", err);
+	no_control_chars(out);
+	cr_assert(strstr(out, "xen-4.17"), "%s", out);
+	free(out);
+	free(err);
+	cr_assert_eq(xlab(&out, &err, "image", "inspect", "xen-4.17"), 0, "%s", err);
+	no_control_chars(out);
+	cr_assert(strstr(out, "verified:       ok"), "%s", out);
+}

@@ -396,6 +396,55 @@ Test(sshc, put_get_round_trip)
 	sshc_free(c);
 }
 
+/* Root in a dom0 is a student: what it sets on a file must not come back as
+ * a set-id program on the controller. */
+Test(sshc, get_never_keeps_set_id_or_sticky_bits)
+{
+	static const struct { mode_t remote, umask_, local; } cases[] = {
+		{ 04755, 022, 0755 }, { 06755, 022, 0755 }, { 07777, 022, 0755 },
+		{ 02644, 022, 0644 }, { 01600, 022, 0644 }, { 04711, 077, 0700 },
+		{ 0600, 0, 0666 },
+	};
+	_cleanup_free_ char *remote = path_in("suid"), *back = path_in("suid-back");
+	struct xerr e = { 0 };
+	struct stat st;
+	struct sshc *c;
+	mode_t old = umask(022);
+
+	write_text("suid", "#!/bin/sh\nid\n");
+	sshd_start();
+	c = connect_ok();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(chmod(remote, cases[i].remote), 0);
+		unlink(back);
+		umask(cases[i].umask_);
+		cr_assert_eq(sshc_get(c, remote, back, &e), 0, "%s", e.msg);
+		cr_assert_eq(stat(back, &st), 0);
+		cr_assert_eq(st.st_mode & 07777, cases[i].local,
+			     "remote %04o, umask %03o: got %04o, want %04o", cases[i].remote,
+			     cases[i].umask_, st.st_mode & 07777, cases[i].local);
+		files_equal(remote, back);
+	}
+	umask(old);
+	sshc_free(c);
+}
+
+Test(sshc, get_refuses_what_is_not_a_regular_file)
+{
+	_cleanup_free_ char *fifo = path_in("fifo"), *back = path_in("fifo-back");
+	struct xerr e = { 0 };
+	struct sshc *c;
+
+	cr_assert_eq(mkfifo(fifo, 0644), 0);
+	sshd_start();
+	c = connect_ok();
+	cr_assert_eq(sshc_get(c, fifo, back, &e), -1);
+	cr_assert_not_null(strstr(e.msg, "not a regular file"), "%s", e.msg);
+	cr_assert_eq(sshc_get(c, "/dev/zero", back, &e), -1);
+	cr_assert_eq(access(back, F_OK), -1);
+	sshc_free(c);
+}
+
 Test(sshc, line_channel)
 {
 	const char *cat[] = { "cat", NULL };

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -418,4 +419,33 @@ Test(db, lab_claim_refuses_a_lab_made_otherwise)
 	cr_assert_str_eq(l->made_by, "class");
 	cr_assert_str_eq(l->state, "down");
 	db_lab_free(l);
+}
+
+/* The store holds runs, test output and lab details: root's alone, also when
+ * an older xlab left it world-readable. */
+Test(db, store_file_is_private)
+{
+	char mdir[] = "/tmp/xlab-db-mode-XXXXXX";
+	_cleanup_free_ char *dbp = NULL, *wal = NULL;
+	struct db *d = NULL;
+	struct xerr e = { 0 };
+	struct stat st;
+	mode_t old = umask(022);
+
+	cr_assert_not_null(mkdtemp(mdir));
+	dbp = xasprintf("%s/xlab.db", mdir);
+	wal = xasprintf("%s-wal", dbp);
+	cr_assert_eq(db_open(dbp, &d, &e), 0, "%s", e.msg);
+	cr_assert_eq(stat(dbp, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600, "xlab.db is %04o", st.st_mode & 0777);
+	if (stat(wal, &st) == 0)
+		cr_assert_eq(st.st_mode & 0777, 0600, "xlab.db-wal is %04o", st.st_mode & 0777);
+	db_close(d);
+	cr_assert_eq(chmod(dbp, 0644), 0);
+	cr_assert_eq(db_open(dbp, &d, &e), 0, "%s", e.msg);
+	cr_assert_eq(stat(dbp, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600, "an old xlab.db stays %04o", st.st_mode & 0777);
+	db_close(d);
+	umask(old);
+	rm_rf(mdir, &e);
 }

@@ -103,6 +103,9 @@ Test(guestargs, bad_values_name_the_argument)
 	refused("=1", "argument '=1': expected KEY=VALUE (keys: memory, disk, vcpus, ip, rootfs, "
 		      "swap, vnc, xl.KEY)");
 	refused("memory=", "argument 'memory=': 'memory' needs a value");
+	refused("disk=18446744073709551609", "argument 'disk=18446744073709551609': 'disk' is "
+		"more than an LVM volume can hold");
+	refused("memory=17T", "argument 'memory=17T': 'memory' is more than Xen can hold");
 	refused("memory=12X", "argument 'memory=12X': 'memory': invalid size suffix in '12X' "
 			      "(use K, M, G or T)");
 	refused("disk=0", "argument 'disk=0': 'disk': size '0' must be greater than zero");

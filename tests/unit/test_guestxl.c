@@ -284,3 +284,43 @@ Test(xldev, disk_syntaxes)
 	cr_expect_eq(xl_disk_parse("phy:/dev/vg/lv,xvda,w,cdrom", &d, &e), -1);
 	cr_expect_eq(xl_disk_parse("phy:/dev/vg/lv", &d, &e), -1, "no vdev");
 }
+
+/* One rule for every way a key reaches a guest's xl config: --from-xl,
+ * `guest create xl.KEY=VALUE` and the spec's `xl:` refuse the same keys. */
+Test(guestxl, one_rule_for_every_entry_point)
+{
+	static const char *const keys[] = {
+		"pci", "pci_permissive", "bootloader", "bootloader_args", "cmdline", "builder",
+		"device_model_override", "device_model_args", "device_model_user",
+		"device_model_version", "stubdomain_kernel", "usbdev", "vnclisten", "iomem",
+		"type", "vfb",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		_cleanup_free_ char *cfg = xasprintf("%s = \"x\"\n", keys[i]);
+		_cleanup_free_ char *arg = xasprintf("xl.%s=x", keys[i]);
+		_cleanup_free_ char *yaml = xasprintf("lab: t\nxen: \"4.17\"\nhosts: [{name: h1}]\n"
+						      "guests: [{name: g1, host: h1, xl: {%s: x}}]\n",
+						      keys[i]);
+		char *args[] = { arg, NULL };
+		struct spec_guest g;
+		struct spec *s = NULL;
+		struct spec_diags d = { 0 };
+		struct xerr e = { 0 };
+
+		text_refused(cfg, "");
+		cr_assert_eq(guest_args_init(&g, "web", "h1", &e), 0);
+		cr_expect_eq(guest_args_apply(&g, args, 1, &e), -1, "xl.%s= accepted", keys[i]);
+		guest_args_free(&g);
+		cr_expect_eq(spec_load_buffer("t.yaml", yaml, strlen(yaml), &s, &d, &e), -1,
+			     "spec xl: %s accepted", keys[i]);
+		spec_free(s);
+		spec_diags_free(&d);
+	}
+}
+
+Test(guestxl, nul_in_a_string_is_refused_not_truncated)
+{
+	text_refused("on_crash = \"restart\\x00destroy\"\n", "t.cfg:1");
+	text_refused("extra = \"console=hvc0\\x00 init=/bin/sh\"\n", "NUL");
+}

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sha256.h"
+#include "connuri.h"
 #include "spec.h"
 #include "util.h"
 
@@ -257,7 +258,8 @@ Test(spec, full_values)
 	cr_assert_str_eq(g2->xl[2].key, "maxvcpus");
 	cr_assert_str_eq(g2->xl[2].value, "4");
 	cr_assert_str_eq(g2->xl[3].value, "\"say \\\"hi\\\"\\tnow\\\\\"");
-	cr_assert_str_eq(g2->xl[4].value, "[ \"0000:00:1f.0\", \"0000:00:1f.1\" ]");
+	cr_assert_str_eq(g2->xl[4].key, "cpus_soft");
+	cr_assert_str_eq(g2->xl[4].value, "[ \"0-1\", \"2\" ]");
 	cr_assert_eq(s->tests[0].timeout_s, 30);
 	cr_assert_str_eq(s->tests[0].run[3], "h2");
 	spec_free(s);
@@ -298,10 +300,13 @@ Test(spec, size_boundaries)
 	cr_assert_eq(v, 512ull << 20);
 	cr_assert_eq(size_ok("\"8GiB\"", &v), 0);
 	cr_assert_eq(v, 8ull << 30);
-	cr_assert_eq(size_ok("16777215T", &v), 0);
-	cr_assert_eq(v, 16777215ull << 40);
-	cr_assert_eq(size_ok("18446744073709551609", &v), 0);
-	cr_assert_eq(v, UINT64_MAX - 6);
+	/* An LV holds at most 8 EiB: the largest disk, and one byte more. */
+	cr_assert_eq(size_ok("8388608T", &v), 0);
+	cr_assert_eq(v, 8ull << 60);
+	cr_assert_eq(size_ok("9223372036854775809", &v), -1);
+	cr_assert_eq(size_ok("16777215T", &v), -1);
+	cr_assert_eq(size_ok("18446744073709551609", &v), -1);
+	cr_assert_eq(size_ok("18446744073709551615", &v), -1);
 	cr_assert_eq(size_ok("16777216T", &v), -1);
 	cr_assert_eq(size_ok("18446744073709551616", &v), -1);
 	cr_assert_eq(size_ok("0", &v), -1);
@@ -438,6 +443,19 @@ Test(spec, file_errors)
 	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
 	cr_assert(strstr(e.msg, "directory"), "%s", e.msg);
 
+	/* A FIFO nobody writes to: refused at once, not waited on. */
+	{
+		_cleanup_free_ char *fifo = xasprintf("%s/lab.yaml", dir);
+
+		cr_assert_eq(mkfifo(fifo, 0644), 0);
+		cr_assert_eq(spec_load(fifo, &s, &d, &e), -1);
+		cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+		cr_assert(strstr(e.msg, "not a regular file"), "%s", e.msg);
+		cr_assert_eq(spec_load("/dev/zero", &s, &d, &e), -1);
+		cr_assert(strstr(e.msg, "not a regular file"), "%s", e.msg);
+		unlink(fifo);
+	}
+
 	/* A sparse file: refused from its size, before a byte is read. */
 	big = xasprintf("%s/big.yaml", dir);
 	f = fopen(big, "w");
@@ -451,4 +469,78 @@ Test(spec, file_errors)
 	unlink(big);
 	rmdir(dir);
 	spec_diags_free(&d);
+}
+
+/* Every source of a URI (spec, --connect, XLAB_CONNECT) goes through this. */
+Test(spec, libvirt_uris)
+{
+	static const char *const ok[] = {
+		"qemu:///system", "qemu:///session", "test:///default", "test:///tmp/lab.xml",
+		"qemu+ssh://root@lab-host/system", "qemu+ssh://h.example:2222/system?keyfile=/k",
+		"qemu+tls://10.0.0.1/system?pkipath=/etc/pki/x&no_verify=1",
+		"qemu+ssh://[::1]:22/session",
+	};
+	static const char *const bad[] = {
+		"qemu+ext:///system?command=/tmp/x", "qemu+ext:///system",
+		"qemu:///system?socket=/tmp/sock", "qemu+unix:///system",
+		"qemu+unix:///system?socket=/run/x", "qemu+ssh://h/system?netcat=/tmp/nc",
+		"qemu+ssh://h/system?proxy=netcat", "qemu+ssh://h/system?command=/tmp/x",
+		"qemu+ssh://h/system?comm%61nd=/tmp/x", "qemu+ssh://h/system;command=/x",
+		"qemu+ssh://h/system?no_tty=1&command=/x", "qemu+ssh://-oProxyCommand=x/system",
+		"qemu+ssh://-l/system", "qemu+ssh://u@-oProxyCommand=x/system",
+		"qemu+ssh://-u@h/system", "qemu+ssh://h/other", "qemu+ssh:///system",
+		"qemu+tcp://h/system", "qemu+libssh2://h/system", "xen:///system", "lxc:///",
+		"qemu:///embed?root=/tmp", "qemu:///system#x", "qemu:///system ", "",
+		"test:///", "test:///../etc/passwd",
+		"qemu+ssh://h/system?keyfile=/k$(x)",
+	};
+	const char *why;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
+		cr_expect(libvirt_uri_allowed(ok[i], &why), "%s refused: %s", ok[i], why);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		why = NULL;
+		cr_expect_not(libvirt_uri_allowed(bad[i], &why), "%s accepted", bad[i]);
+		cr_expect_not_null(why, "%s: no reason", bad[i]);
+	}
+}
+
+/* At the edge of uint64_t: nothing wraps into a small number that fits. */
+Test(spec, sizes_never_wrap)
+{
+	static const char *const bad[] = {
+		/* the issue's own: 2^64 - 7, which rounded up to 4M extents was 0 */
+		"hosts: [{name: h1}]\nguests: [{name: g1, host: h1, disk: 18446744073709551609}]",
+		"hosts: [{name: h1}]\nguests: [{name: g1, host: h1, swap: 18446744073709551609}]",
+		"hosts: [{name: h1, data_disk: 18446744073709551615}]",
+		"hosts: [{name: h1, disks: [18446744073709551615]}]",
+		/* two LVs of 8 EiB: the sum is 2^64, which wrapped to 0 */
+		"hosts: [{name: h1, data_disk: 8388608T, disks: [8388608T]}]\n"
+		"guests: [{name: g1, host: h1, disk: 8388608T}, {name: g2, host: h1, disk: 8388608T}]",
+		/* memory over what Xen addresses, alone or summed */
+		"hosts: [{name: h1, memory: 16385G}]",
+		"hosts: [{name: h1, memory: 16T}]\nguests: [{name: g1, host: h1, memory: 9223372036854775808},"
+		" {name: g2, host: h1, memory: 9223372036854775808}]",
+		"hosts: [{name: h1, memory: 16T}]\nguests: [{name: g1, host: h1, memory: 10T},"
+		" {name: g2, host: h1, memory: 10T}]",
+		"hosts: [{name: h1, dom0_mem: 18446744073709551615}]",
+		"storage: {shared: {vg: sh, size: 8388608T}}\nhosts: [{name: h1}]\n"
+		"guests: [{name: g1, host: h1, storage: shared, disk: 8388608T},"
+		" {name: g2, host: h1, storage: shared, disk: 8388608T}]",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		_cleanup_free_ char *yaml = xasprintf("lab: t\nxen: \"4.17\"\n%s\n", bad[i]);
+		struct spec *s = NULL;
+		struct spec_diags d = { 0 };
+		struct xerr e = { 0 };
+
+		cr_expect_eq(load_str(yaml, &s, &d, &e), -1, "accepted:\n%s", yaml);
+		for (size_t k = 0; k < d.n; k++)
+			cr_expect(d.v[k].pos.line > 0 && d.v[k].pos.col > 0, "no position: %s",
+				  d.v[k].msg);
+		spec_free(s);
+		spec_diags_free(&d);
+	}
+	cr_assert_eq(capacity("memory: 16T, dom0_mem: 1G", "memory: 16383G"), 0);
 }

@@ -71,13 +71,30 @@ Test(virt, open_bad_uri_fails_with_message)
 	cr_assert_null(bad);
 }
 
+Test(virt, open_refuses_uris_that_run_programs)
+{
+	static const char *const bad[] = { "qemu+ext:///system?command=/bin/true",
+					   "qemu:///system?socket=/tmp/x",
+					   "qemu+ssh://h/system?netcat=/tmp/nc" };
+	struct virt *opened = NULL;
+	struct xerr e = { 0 };
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		cr_assert_eq(virt_open(bad[i], &opened, &e), -1, "%s opened", bad[i]);
+		cr_assert(strstr(e.msg, "refused"), "%s", e.msg);
+		cr_assert_null(opened);
+	}
+}
+
 Test(virt, default_uri_order)
 {
 	setenv("XLAB_CONNECT", "test:///env", 1);
 	cr_assert_str_eq(virt_default_uri("test:///flag", "test:///spec"), "test:///flag");
-	cr_assert_str_eq(virt_default_uri(NULL, "test:///spec"), "test:///spec");
+	/* The environment is the user's; the spec may come from anyone. */
+	cr_assert_str_eq(virt_default_uri(NULL, "test:///spec"), "test:///env");
 	cr_assert_str_eq(virt_default_uri(NULL, NULL), "test:///env");
 	unsetenv("XLAB_CONNECT");
+	cr_assert_str_eq(virt_default_uri(NULL, "test:///spec"), "test:///spec");
 	cr_assert_str_eq(virt_default_uri(NULL, NULL), "qemu:///system");
 }
 
