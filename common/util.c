@@ -194,6 +194,9 @@ int size_parse(const char *s, uint64_t *out, struct xerr *e)
 			return xerr_set(e, XLAB_EXIT_USAGE, "size '%s' is too large", s);
 		v = v * 10 + (uint64_t)(*p - '0');
 	}
+	if (*p == '.' || *p == ',')
+		return xerr_set(e, XLAB_EXIT_USAGE,
+				"size '%s': fractions are not allowed (write 1.5G as 1536M)", s);
 	if (*p) {
 		size_t i;
 
