@@ -125,17 +125,29 @@ int virt_open(const char *uri, struct virt **out, struct xerr *e)
 	return 0;
 }
 
-/* libvirt's network driver keeps each network's DHCP state in this directory
- * and fails a domain's start when it is missing; libvirtd does not make it,
- * Debian's libvirt-daemon-system package does. */
+/* libvirt's network driver writes the MACs of a network's domains to
+ * DIR/BRIDGE.macs when one starts, and fails the start when the directory is
+ * missing. It makes the directory only when it starts a dnsmasq for DHCP,
+ * which a lab network (static addresses) never needs, and no Debian package
+ * ships it: on a machine where no DHCP network ever ran (a fresh one, or one
+ * without systemd to autostart libvirt's default network) it is not there. */
 #define LIBVIRT_DNSMASQ_DIR "/var/lib/libvirt/dnsmasq"
 
-const char *virt_missing_state_dir(const char *root)
+int virt_ensure_state_dir(const char *root, struct xerr *e)
 {
-	static char path[4096];
+	_cleanup_free_ char *dir = xasprintf("%s%s", root, LIBVIRT_DNSMASQ_DIR);
+	struct xerr why = { 0 };
 
-	snprintf(path, sizeof(path), "%s%s", root, LIBVIRT_DNSMASQ_DIR);
-	return access(path, F_OK) == 0 ? NULL : path;
+	if (access(dir, F_OK) == 0)
+		return 0;
+	/* The mode libvirt itself gives it. */
+	if (mkdir_p(dir, 0755, &why) == 0)
+		return 0;
+	return xerr_set(e, XLAB_EXIT_FAIL,
+			"libvirt's network state directory %s is missing and xlab could not make "
+			"it (%s); libvirt fails to start a domain on a lab network without it: "
+			"as root, `mkdir -p %s`",
+			dir, why.msg, dir);
 }
 
 /* Only a daemon on this machine shares our filesystem: a remote one (a host
@@ -149,16 +161,7 @@ static bool virt_is_local_system(struct virt *v)
 
 int virt_check_daemon_state(struct virt *v, struct xerr *e)
 {
-	const char *missing;
-
-	if (!virt_is_local_system(v) || !(missing = virt_missing_state_dir("")))
-		return 0;
-	return xerr_set(e, XLAB_EXIT_FAIL,
-			"libvirt's state directory %s does not exist, so libvirt cannot start "
-			"a lab's hosts on their network: install Debian's libvirt-daemon-system "
-			"package, or run scripts/install-deps.sh (it makes libvirt's directories "
-			"on machines without systemd), or `mkdir -p %s`",
-			missing, missing);
+	return virt_is_local_system(v) ? virt_ensure_state_dir("", e) : 0;
 }
 
 void virt_close(struct virt *v)

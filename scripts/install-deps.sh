@@ -60,20 +60,8 @@ ensure_qemu_user() {
       --home /var/lib/libvirt --no-create-home --gecos "Libvirt Qemu" libvirt-qemu
   adduser --quiet libvirt-qemu kvm
 }
-# The directories Debian's libvirt-daemon-system makes (libvirtd itself does
-# not): without /var/lib/libvirt/dnsmasq no domain on a lab network starts.
-# Same owners and modes as that package's postinst.
-ensure_libvirt_dirs() {
-  install -d -m 0755 /var/lib/libvirt /var/lib/libvirt/dnsmasq /var/log/libvirt \
-    /var/log/libvirt/qemu
-  install -d -m 0711 /var/lib/libvirt/images /var/lib/libvirt/boot /var/cache/libvirt \
-    /var/cache/libvirt/qemu
-  install -d -m 0750 -o libvirt-qemu -g libvirt-qemu /var/lib/libvirt/qemu \
-    /var/lib/libvirt/qemu/channel /var/lib/libvirt/qemu/channel/target
-}
 if [ ${#missing[@]} -eq 0 ]; then
   ensure_qemu_user
-  ensure_libvirt_dirs
   echo "install-deps: all ${#packages[@]} packages present"
   exit 0
 fi
@@ -91,5 +79,4 @@ fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 rm -f /usr/sbin/policy-rc.d.xlab
 ensure_qemu_user
-ensure_libvirt_dirs
 echo "install-deps: done"

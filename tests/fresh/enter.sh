@@ -3,9 +3,9 @@
 # its own. Called by scripts/fresh-check.sh in fresh PID and mount
 # namespaces (and the check's network namespace), so every mount made here
 # vanishes with the namespace and nothing is mounted on the host.
-#   enter.sh ROOT CMD...
+#   enter.sh ROOT APT_ARCHIVES CMD...
 set -euo pipefail
-root=$1; shift
+root=$1 archives=$2; shift 2
 
 # ROOT a mount point of its own, as / is on a real machine: libvirt gives
 # each QEMU a private mount namespace and refuses a plain directory root.
@@ -14,6 +14,8 @@ mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount -t tmpfs -o mode=0755 tmpfs "$root/run"
 mount -t tmpfs tmpfs "$root/tmp"
+# Packages downloaded by the check's other root are not downloaded again.
+mount --bind "$archives" "$root/var/cache/apt/archives"
 
 # A /dev of its own, as udev would make it: the host's devpts (ptmxmode=000)
 # cannot give QEMU a serial console PTY, and nothing made in it may land in

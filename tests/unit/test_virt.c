@@ -360,3 +360,27 @@ Test(virt, another_stores_network_is_never_touched)
 	cr_assert_eq(virt_network_remove(v, "default", &own_t1, &e), -1);
 	cr_assert(strstr(e.msg, "not made by xlab"), "%s", e.msg);
 }
+
+/* A fresh machine lacks /var/lib/libvirt/dnsmasq (no package makes it, and
+ * libvirt only when it runs a DHCP network): xlab makes it, and says what
+ * to do when it cannot. */
+Test(virt, libvirt_network_state_dir_is_made_when_missing)
+{
+	char root[] = "/tmp/xlab-virt-root-XXXXXX";
+	_cleanup_free_ char *dir = NULL, *blocker = NULL;
+	struct xerr e = { 0 };
+
+	cr_assert(mkdtemp(root));
+	dir = xasprintf("%s/var/lib/libvirt/dnsmasq", root);
+	cr_assert_eq(virt_ensure_state_dir(root, &e), 0, "%s", e.msg);
+	cr_expect(path_exists(dir));
+	/* Already there: nothing to do. */
+	cr_assert_eq(virt_ensure_state_dir(root, &e), 0, "%s", e.msg);
+	/* A file where libvirt's directory would go: refused, naming it. */
+	blocker = xasprintf("%s/var", root);
+	cr_assert_eq(rm_rf(blocker, &e), 0, "%s", e.msg);
+	cr_assert_eq(file_write_atomic(blocker, "x", 1, 0644, &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_ensure_state_dir(root, &e), -1);
+	cr_expect(strstr(e.msg, dir) && strstr(e.msg, "mkdir -p"), "%s", e.msg);
+	rm_rf(root, &e);
+}
