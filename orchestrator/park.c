@@ -100,12 +100,21 @@ static int host_state(struct park *p, const struct db_host *h, const char *state
 	return db_host_upsert(p->db, &row, e);
 }
 
+/* A guest that never came up (a refused or failed `guest create` leaves a
+ * row "failed") has no domain to stop or bring back: only the guests that
+ * were up are parked, and only parked ones are started. */
+static bool guest_parked(const struct db_guest *g, const char *host)
+{
+	return strcmp(g->host, host) == 0 && g->state &&
+	       (strcmp(g->state, "up") == 0 || strcmp(g->state, "stopped") == 0);
+}
+
 static int guests_state(struct park *p, const char *host, const char *state, struct xerr *e)
 {
 	for (size_t i = 0; i < p->n_guests; i++) {
 		struct db_guest row = p->guests[i];
 
-		if (strcmp(row.host, host) != 0)
+		if (!guest_parked(&row, host))
 			continue;
 		row.state = state;
 		if (db_guest_upsert(p->db, &row, e) < 0)
@@ -325,7 +334,7 @@ static int host_bring_back(struct park *p, const struct db_host *h, int timeout_
 		struct db_guest row = p->guests[i];
 		struct xerr ignore = { 0 };
 
-		if (strcmp(row.host, h->name) != 0)
+		if (!guest_parked(&row, h->name))
 			continue;
 		if (guest_bring_back(p, ag, &p->guests[i], e) < 0) {
 			row.state = "failed";

@@ -131,6 +131,27 @@ static void record_guest(const char *lab, const char *host, const char *name,
 	db_close(db);
 }
 
+static void set_guest_state(const char *lab, const char *name, const char *state)
+{
+	_cleanup_free_ char *dbp = xasprintf("%s/xlab.db", home);
+	struct db_guest *g = NULL;
+	struct db *db = NULL;
+	struct xerr e = { 0 };
+	size_t n = 0;
+
+	cr_assert_eq(db_open(dbp, &db, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_guests_list(db, lab, &g, &n, &e), 0, "%s", e.msg);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(g[i].name, name) == 0) {
+			struct db_guest row = g[i];
+
+			row.state = state;
+			cr_assert_eq(db_guest_upsert(db, &row, &e), 0, "%s", e.msg);
+		}
+	db_guests_free(g, n);
+	db_close(db);
+}
+
 /* Issue 16: stop and start refuse a lab the store never had, before
  * anything is locked or recorded (no run of it appears). */
 Test(store_cli, stop_and_start_refuse_an_unknown_lab)
@@ -164,6 +185,8 @@ Test(store_cli, stop_parks_the_lab_and_up_points_at_start)
 
 	record_lab("min", hosts, "10.71.0.0/24");
 	record_guest("min", "h1", "web", "hand");
+	record_guest("min", "h1", "tx", "hand");
+	set_guest_state("min", "tx", "failed");
 	cr_assert_eq(xlab(&o1, &e1, "stop", "min", NULL), 0, "%s%s", o1, e1);
 	cr_assert(strstr(e1, "lab 'min' is stopped"), "%s", e1);
 
@@ -172,6 +195,9 @@ Test(store_cli, stop_parks_the_lab_and_up_points_at_start)
 	cr_assert_null(strstr(o2, "\"state\":\"up\""), "nothing of it is up: %s", o2);
 	cr_assert(strstr(o2, "\"name\":\"h2\""), "the rows are kept: %s", o2);
 	cr_assert(strstr(o2, "\"name\":\"web\""), "the hand-made guest is kept: %s", o2);
+	/* A guest whose create failed has nothing to park or bring back (e2e:
+	 * start tried one and failed on its missing config). */
+	cr_assert(strstr(o2, "\"state\":\"failed\""), "%s", o2);
 	cr_assert_eq(xlab(&o3, &e3, "report", "--last", "min", NULL), 0, "%s%s", o3, e3);
 	cr_assert(strstr(o3, "stop min, ok"), "%s", o3);
 	cr_assert(strstr(o3, "host.stop"), "%s", o3);
