@@ -27,6 +27,8 @@ static const struct agent_op ops[] = {
 	{ "guest.create", op_guest_create },
 	{ "guest.destroy", op_guest_destroy },
 	{ "guest.list", op_guest_list },
+	{ "guest.start", op_guest_start },
+	{ "guests.shutdown", op_guests_shutdown },
 	{ "guest.console", op_guest_console },
 	{ "guest.wait_console", op_guest_wait_console },
 	{ "run", op_run },

@@ -21,6 +21,8 @@ OP(op_storage_vg_reduce);
 OP(op_guest_create);
 OP(op_guest_destroy);
 OP(op_guest_list);
+OP(op_guest_start);
+OP(op_guests_shutdown);
 /* ops_migrate.c */
 OP(op_guest_migrate);
 /* ops_disks.c */

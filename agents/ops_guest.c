@@ -531,3 +531,127 @@ int op_guest_list(struct json_object *args, struct json_object **result, struct 
 	json_object_object_add(*result, "guests", list);
 	return 0;
 }
+
+/* A rebooted dom0 has no udev to activate its volume groups: the guest's
+ * LV (and a shared VG's) appear only once asked. */
+static int vgs_activate(struct xerr *e)
+{
+	struct spawn_result r;
+
+	if (agent_cmd((char *[]){ "vgchange", "-ay", NULL }, CMD_LVM, 300, &r, e) < 0)
+		return -1;
+	spawn_result_free(&r);
+	return 0;
+}
+
+/* guest.start: a guest made before (its LV and the xl config guest.create
+ * kept) comes back as it was, for `xlab start` after `xlab stop`. Nothing is
+ * made: no LV, no filesystem, no config; a guest without a kept config was
+ * never made here and is refused. */
+int op_guest_start(struct json_object *args, struct json_object **result, struct xerr *e)
+{
+	_cleanup_free_ char *cfg = NULL;
+	const char *name;
+	int64_t domid;
+
+	if (arg_name(args, "name", &name, e) < 0 || domain_domid(name, &domid, e) < 0)
+		return -1;
+	if (domid >= 0 && domain_paused(name)) {
+		if (domain_destroy(name, e) < 0)
+			return xerr_prefix(e, "guest '%s' was left paused by a cut-short start", name);
+		domid = -1;
+	}
+	if (domid >= 0) {
+		*result = already(name, domid);
+		return 0;
+	}
+	cfg = agent_path(AGENT_CFG_DIR "/%s.cfg", name);
+	if (!path_exists(cfg))
+		return xerr_set(e, AGENT_ENOENT,
+				"guest '%s' has no kept config %s in this dom0: it was never made here",
+				name, cfg);
+	if (vgs_activate(e) < 0 || domain_start(name, cfg, e) < 0 ||
+	    domain_domid(name, &domid, e) < 0)
+		return xerr_prefix(e, "starting guest '%s'", name);
+	*result = json_object_new_object();
+	json_object_object_add(*result, "already", json_object_new_boolean(false));
+	json_object_object_add(*result, "domid", json_object_new_int64(domid));
+	json_object_object_add(*result, "cfg", json_object_new_string(cfg));
+	host_key_add(name, *result);
+	return 0;
+}
+
+/* Names of the guests running (or stuck) in this dom0: every domain but 0. */
+static int guests_running(struct json_object **names, struct xerr *e)
+{
+	struct spawn_result r;
+	struct json_object *list;
+	size_t n;
+
+	if (agent_cmd((char *[]){ "xl", "list", NULL }, 0, 60, &r, e) < 0)
+		return -1;
+	if (xl_list_parse(r.out ? r.out : "", &list, e) < 0) {
+		spawn_result_free(&r);
+		return -1;
+	}
+	spawn_result_free(&r);
+	*names = json_object_new_array();
+	n = json_object_array_length(list);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = row_str(json_object_array_get_idx(list, i), "name");
+
+		if (name && strcmp(name, "Domain-0") != 0)
+			json_object_array_add(*names, json_object_new_string(name));
+	}
+	json_object_put(list);
+	return 0;
+}
+
+/* guests.shutdown: every guest of this dom0 shut down cleanly (`xl shutdown
+ * -a -w`, which waits), for `xlab stop` before its host goes down. A guest
+ * still there after timeout_s (a root filesystem without poweroff(8) ignores
+ * the request) gets its buffers synced through sysrq and is destroyed; its
+ * name is in the answer's "destroyed". The LVs and kept configs stay. */
+int op_guests_shutdown(struct json_object *args, struct json_object **result, struct xerr *e)
+{
+	struct json_object *left = NULL, *destroyed;
+	struct spawn_result r;
+	int64_t timeout_s;
+	size_t n;
+
+	if (arg_int(args, "timeout_s", false, 120, 1, 3600, &timeout_s, e) < 0)
+		return -1;
+	if (agent_cmd((char *[]){ "xl", "shutdown", "-a", "-w", NULL }, CMD_ANY_EXIT,
+		      (int)timeout_s, &r, e) < 0)
+		return -1;
+	spawn_result_free(&r);
+	if (guests_running(&left, e) < 0)
+		return -1;
+	destroyed = json_object_new_array();
+	n = json_object_array_length(left);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = json_object_get_string(json_object_array_get_idx(left, i));
+		struct xerr ignore = { 0 };
+
+		/* Best effort: a guest without sysrq is destroyed all the same. */
+		if (agent_cmd((char *[]){ "xl", "sysrq", (char *)name, "s", NULL }, CMD_ANY_EXIT, 30,
+			      &r, &ignore) == 0)
+			spawn_result_free(&r);
+	}
+	if (n)
+		sleep(1);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = json_object_get_string(json_object_array_get_idx(left, i));
+
+		if (domain_destroy(name, e) < 0) {
+			json_object_put(left);
+			json_object_put(destroyed);
+			return xerr_prefix(e, "guest '%s' did not shut down", name);
+		}
+		json_object_array_add(destroyed, json_object_new_string(name));
+	}
+	json_object_put(left);
+	*result = json_object_new_object();
+	json_object_object_add(*result, "destroyed", destroyed);
+	return 0;
+}

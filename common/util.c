@@ -371,30 +371,40 @@ void now_iso8601(char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Optimal string alignment distance: Levenshtein plus the swap of two
+ * neighbours as one edit, the typo fingers make most ("stauts" is one from
+ * "status", not two, and so nearer than "start"). */
 static size_t edit_distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), row[65];
+	size_t la = strlen(a), lb = strlen(b), rows[3][65];
+	size_t *back2 = rows[0], *back = rows[1], *cur = rows[2];
 
 	if (la > 64 || lb > 64)
 		return SIZE_MAX;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
+		back[j] = j;
 	for (size_t i = 1; i <= la; i++) {
-		size_t diagv = row[0];
+		size_t *t;
 
-		row[0] = i;
+		cur[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diagv + (a[i - 1] != b[j - 1]);
+			size_t best = back[j - 1] + (a[i - 1] != b[j - 1]);
 
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diagv = up;
+			if (back[j] + 1 < best)
+				best = back[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    back2[j - 2] + 1 < best)
+				best = back2[j - 2] + 1;
+			cur[j] = best;
 		}
+		t = back2;
+		back2 = back;
+		back = cur;
+		cur = t;
 	}
-	return row[lb];
+	return back[lb];
 }
 
 const char *word_nearest(const char *word, const char *const *cands, size_t n)

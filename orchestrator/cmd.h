@@ -69,6 +69,8 @@ int cmd_runs(int argc, char **argv, struct xerr *e);
 int cmd_image(int argc, char **argv, struct xerr *e);
 int cmd_up(int argc, char **argv, struct xerr *e);
 int cmd_down(int argc, char **argv, struct xerr *e);
+int cmd_stop(int argc, char **argv, struct xerr *e);
+int cmd_start(int argc, char **argv, struct xerr *e);
 int cmd_status(int argc, char **argv, struct xerr *e);
 int cmd_list(int argc, char **argv, struct xerr *e);
 int cmd_ssh(int argc, char **argv, struct xerr *e);

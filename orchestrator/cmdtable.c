@@ -41,6 +41,7 @@ static const struct cmd_opt up_opts[] = {
 };
 
 static const struct cmd_opt connect_opts[] = { OPT_CONNECT, OPT_END };
+static const struct cmd_opt start_opts[] = { OPT_CONNECT, OPT_TIMEOUT, OPT_END };
 static const struct cmd_opt status_opts[] = { OPT_CONNECT, OPT_JSON, OPT_END };
 static const struct cmd_opt json_opts[] = { OPT_JSON, OPT_END };
 static const struct cmd_opt no_opts[] = { OPT_END };
@@ -196,6 +197,12 @@ const struct cmd xlab_commands[] = {
 	  up_opts, NULL, CMD_ARG_LAB_FILE },
 	{ "down", cmd_down, "LAB|FILE", "remove every domain, network and file of a lab",
 	  connect_opts, NULL, CMD_ARG_LAB_FILE },
+	{ "stop", cmd_stop, "LAB|FILE",
+	  "park a lab: guests and hosts shut down cleanly, disks and guests kept", connect_opts,
+	  NULL, CMD_ARG_LAB_FILE },
+	{ "start", cmd_start, "LAB|FILE",
+	  "bring a stopped lab back as it was, hand-made guests too (nothing rebuilt)",
+	  start_opts, NULL, CMD_ARG_LAB_FILE },
 	{ "status", cmd_status, "[LAB]", "labs and their hosts and guests", status_opts, NULL,
 	  CMD_ARG_LAB },
 	{ "list", cmd_list, "LAB", "every domain of a lab, as `xl list` shows them", json_opts,

@@ -853,6 +853,26 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 	return labtest_run_all(ctx->spec, ctx->plan, &ctx->dirs, &ctx->run, e);
 }
 
+/* A stopped lab is started, not brought up: `up` would boot its hosts and
+ * find the spec's guests, but not the guests made by hand, and would then
+ * call the lab up with them missing. Say which command does it. */
+static int stopped_refuse(struct db *db, const char *lab, struct xerr *e)
+{
+	struct db_lab *l = NULL;
+	bool stopped;
+
+	if (db_lab_get(db, lab, &l, e) < 0)
+		return -1;
+	stopped = l && l->state && strcmp(l->state, "stopped") == 0;
+	db_lab_free(l);
+	if (!stopped)
+		return 0;
+	return xerr_set(e, XLAB_EXIT_FAIL,
+			"lab '%s' is stopped (`xlab stop`); `xlab start %s` brings it back as it "
+			"was, guests made by hand too",
+			lab, lab);
+}
+
 int lab_up_spec(struct spec *spec, const struct up_opts *o, struct up_result *res,
 		struct xerr *e)
 {
@@ -871,6 +891,8 @@ int lab_up_spec(struct spec *spec, const struct up_opts *o, struct up_result *re
 	if (db_open_default(&ctx.db, e) < 0)
 		goto out;
 	/* Refused before a run is recorded: nothing was tried. */
+	if (stopped_refuse(ctx.db, ctx.spec->lab, e) < 0)
+		goto out;
 	if (ctx.spec->subnet && subnet_clash(ctx.db, ctx.spec, e) < 0)
 		goto out;
 	if (db_runs_mark_interrupted(ctx.db, ctx.spec->lab, e) < 0)

@@ -710,3 +710,79 @@ int virt_lab_stores(struct virt *v, const char *lab, char ***stores, struct xerr
 	*stores = out;
 	return 0;
 }
+
+/* ---- stop / start ---- */
+
+/* Polls until the domain is off or ms have passed: 1 off, 0 still on. */
+static int domain_wait_off(virDomainPtr dom, const char *name, int64_t ms, struct xerr *e)
+{
+	int64_t deadline = now_ms() + ms;
+
+	for (;;) {
+		int active = virDomainIsActive(dom);
+
+		if (active < 0)
+			return virt_fail(e, "cannot query domain '%s'", name);
+		if (!active)
+			return 1;
+		if (now_ms() >= deadline)
+			return 0;
+		usleep(250 * 1000);
+	}
+}
+
+int virt_domain_shutdown(struct virt *v, const char *name, const struct virt_owner *want,
+			 int self_s, int acpi_s, bool *forced, struct xerr *e)
+{
+	bool missing;
+	_cleanup_dom_ virDomainPtr dom = domain_lookup(v, name, &missing, e);
+	struct virt_owner have;
+	int off;
+
+	*forced = false;
+	if (!dom)
+		return missing ? 0 : -1;
+	if (domain_owner(dom, &have, e) < 0 || virt_owner_check("domain", name, &have, want, e) < 0)
+		return -1;
+	off = domain_wait_off(dom, name, (int64_t)self_s * 1000, e);
+	if (off != 0)
+		return off < 0 ? -1 : 0;
+	/* A refusal (no ACPI in the guest, a driver without shutdown) is no
+	 * error: the wait below ends in the destroy all the same. */
+	if (virDomainShutdown(dom) < 0 && !virt_last_error_is(VIR_ERR_OPERATION_INVALID)) {
+		struct xerr ignore = { 0 };
+
+		virt_fail(&ignore, "cannot ask domain '%s' to shut down", name);
+	}
+	off = domain_wait_off(dom, name, (int64_t)acpi_s * 1000, e);
+	if (off != 0)
+		return off < 0 ? -1 : 0;
+	*forced = true;
+	return domain_destroy(dom, name, e);
+}
+
+int virt_network_start(struct virt *v, const char *name, const struct virt_owner *want,
+		       struct xerr *e)
+{
+	_cleanup_net_ virNetworkPtr net = virNetworkLookupByName(v->conn, name);
+	struct virt_owner have;
+	int active;
+
+	if (!net) {
+		if (!virt_last_error_is(VIR_ERR_NO_NETWORK))
+			return virt_fail(e, "cannot look up network '%s'", name);
+		return xerr_set(e, XLAB_EXIT_FAIL,
+				"the lab's network '%s' is gone from libvirt; `xlab up` with the "
+				"lab's spec makes it again",
+				name);
+	}
+	if (network_owner(net, &have, e) < 0 ||
+	    virt_owner_check("network", name, &have, want, e) < 0)
+		return -1;
+	active = virNetworkIsActive(net);
+	if (active < 0)
+		return virt_fail(e, "cannot query network '%s'", name);
+	if (!active && virNetworkCreate(net) < 0)
+		return virt_fail(e, "cannot start network '%s'", name);
+	return 0;
+}

@@ -76,6 +76,16 @@ int virt_domain_info(struct virt *v, const char *name, struct virt_dom_info *inf
  * refuses a domain of that name that this store did not make for this lab. */
 int virt_domain_remove(struct virt *v, const char *name, const struct virt_owner *want,
 		       struct xerr *e);
+/* Stops a domain of want's, keeping its definition and disks: waits self_s
+ * for it to power off by itself (the caller asked it to), then asks libvirt
+ * (ACPI) and waits acpi_s, then destroys it and sets *forced. A missing or
+ * stopped domain is no error; another store's or lab's is refused. */
+int virt_domain_shutdown(struct virt *v, const char *name, const struct virt_owner *want,
+			 int self_s, int acpi_s, bool *forced, struct xerr *e);
+/* Starts want's network when it is defined but inactive (libvirtd or the
+ * machine restarted); a missing one is an error saying how to remake it. */
+int virt_network_start(struct virt *v, const char *name, const struct virt_owner *want,
+		       struct xerr *e);
 /* Names of every domain whose xlab metadata is want's (store and lab), sorted;
  * NULL-terminated, strv_free. */
 int virt_lab_domains(struct virt *v, const struct virt_owner *want, char ***names,

@@ -2,7 +2,8 @@
 # Working a running lab by hand, on one bring-up: a guest made from the
 # command line, a disk hot-plugged into the VG and removed again, a volume
 # grown while its guest runs, a guest adopted from an xl.cfg, a Debian guest
-# answering SSH; then down leaves nothing.
+# answering SSH; the lab stopped and started again; then down leaves
+# nothing.
 . "$(dirname "$0")/lib.sh"
 spec=$SRC/tests/e2e/data/hands.yaml
 lab=hands
@@ -163,6 +164,44 @@ check "xlab vnc --once ended cleanly with that connection (status $vnc_rc)" test
 rm -f "$vnc_out" "$jpg"
 check "guest rm fb" "$XLAB" guest rm "$lab" fb
 "$XLAB" guest create "$lab" left --host h1 >/dev/null || bad "guest create left"
+
+# Parked and brought back (issue 16): stop shuts the guest and the host down
+# and keeps their disks; start brings the hand-made guest back from its kept
+# volume. mkfs gives every new filesystem a new UUID: the same UUID after
+# start is the same filesystem. A file in the dom0's root proves its disk.
+fs_uuid() { "$XLAB" ssh "$lab" h1 -- blkid -p -o export /dev/xlab/left | grep '^UUID='; }
+uuid_before=$(fs_uuid) || bad "reading left's filesystem UUID"
+say "left's filesystem: $uuid_before"
+"$XLAB" ssh "$lab" h1 -- sh -c 'echo parked >/root/xlab-stop-marker' || bad "marker in h1"
+t=$SECONDS
+stop_rc=0; stop_out=$("$XLAB" stop "$lab" 2>&1) || stop_rc=$?
+printf '%s\n' "$stop_out"
+check "xlab stop" test "$stop_rc" -eq 0
+say "stop took $((SECONDS - t)) s"
+check "stop says the lab is stopped" grep -q "lab 'hands' is stopped" <<<"$stop_out"
+check "status says the lab is stopped" bash -c '"$0" status hands | grep -q "^lab hands: stopped"' "$XLAB"
+check "the host's domain is shut off, still defined" \
+  bash -c '[ "$(virsh -q domstate "$0")" = "shut off" ]' "$(lv_name hands h1)"
+check "its disks are kept" test -s "$HOME_DIR/labs/hands/hosts/h1/data.qcow2"
+check "the host powered itself off (not destroyed)" \
+  bash -c '! grep -q "did not power off" <<<"$0"' "$stop_out"
+# Seen on the first real run: the busybox guest ignores `xl shutdown` (its
+# kernel's poweroff helper does nothing there) and is synced and destroyed
+# after 120 s. Reported, not yet fixed in the guest image.
+grep -q "ignored the shutdown request" <<<"$stop_out" &&
+  say "note: a guest ignored xl shutdown and was destroyed after a sysrq sync"
+rc=0; out=$("$XLAB" up "$spec" 2>&1) || rc=$?
+check "up of a stopped lab is refused, naming start" grep -q "xlab start hands" <<<"$out"
+t=$SECONDS
+check "xlab start" "$XLAB" start "$lab"
+say "start took $((SECONDS - t)) s"
+check "status says the lab is up" bash -c '"$0" status hands | grep -q "^lab hands: up"' "$XLAB"
+check "the hand-made guest runs again" bash -c '"$0" list hands | grep -q "^left "' "$XLAB"
+check "guest list says it is up" bash -c '"$0" guest list hands | grep -Eq "^left +h1 .* up +hand"' "$XLAB"
+uuid_after=$(fs_uuid) || true
+check "its filesystem is the one it had ($uuid_after)" test -n "$uuid_before" -a "$uuid_before" = "$uuid_after"
+check "ssh to the host works, its root disk kept" \
+  bash -c '[ "$("$0" ssh hands h1 -- cat /root/xlab-stop-marker)" = parked ]' "$XLAB"
 check "xlab down" "$XLAB" down "$lab"
 check "down forgets hand-made guests" bash -c '! "$0" guest list hands | grep -q "^left "' "$XLAB"
 check "no libvirt domain of the lab is left" no_domains_of hands

@@ -484,7 +484,8 @@ static char *run_out(char *const argv[])
 static void fake_dom0_start(struct fake_dom0 *f)
 {
 	static const char *const tools[] = { "xl", "pvs", "vgs", "lvs", "pvcreate", "vgcreate",
-					     "vgextend", "vgreduce", "lvcreate", "lvremove" };
+					     "vgextend", "vgreduce", "lvcreate", "lvremove",
+					     "vgchange" };
 	const char *src = getenv("XLAB_SOURCE_DIR");
 	char tmpl[] = "/tmp/xlab-agent-dom0.XXXXXX";
 	_cleanup_free_ char *script = NULL, *bin = NULL, *tree = NULL, *tar = NULL;
@@ -798,6 +799,78 @@ Test(agent_fake_dom0, guest_lifecycle, .timeout = 90)
 	resp = fcall(&f, "guest.create", "{\"name\":\"db1\",\"vg\":\"xlab\",\"size_bytes\":1,"
 					 "\"rootfs\":\"busybox\",\"xl_cfg\":\"\"}");
 	expect_err(resp, "einval");
+	json_object_put(resp);
+	fake_dom0_stop(&f);
+}
+
+/* `xlab stop` then `xlab start`, the dom0's part: guests.shutdown shuts
+ * every guest down (destroying one that ignores the request) and keeps their
+ * LVs and configs; guest.start brings one back from those alone: no lvcreate,
+ * no mkfs (a marker written into its filesystem is still there), and a guest
+ * never made here is refused. */
+Test(agent_fake_dom0, guests_stop_and_start_keep_filesystems, .timeout = 90)
+{
+	static const char stubborn_args[] =
+		"{\"name\":\"stubborn\",\"vg\":\"xlab\",\"size_bytes\":67108864,\"rootfs\":\"busybox\","
+		"\"xl_cfg\":\"name = \\\"stubborn\\\"\\n\"}";
+	struct fake_dom0 f;
+	struct json_object *resp, *res;
+	_cleanup_free_ char *lv = NULL, *marker = NULL, *marker_src = NULL, *write = NULL;
+	const char *msg;
+
+	fake_dom0_start(&f);
+	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+	resp = fcall(&f, "guest.create", guest_args);
+	lv = xstrdup(json_object_get_string(get(expect_ok(resp, f.next_id), "lv_path")));
+	json_object_put(resp);
+	resp = fcall(&f, "guest.create", stubborn_args);
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+	marker_src = xasprintf("%s/marker", f.dir);
+	put_file(f.dir, "/marker", "kept\n");
+	write = xasprintf("write %s /marker", marker_src);
+	free(run_out((char *[]){ "debugfs", "-w", "-R", write, lv, NULL }));
+
+	resp = fcall(&f, "guests.shutdown", "{\"timeout_s\":5}");
+	res = get(expect_ok(resp, f.next_id), "destroyed");
+	cr_assert_eq(json_object_array_length(res), 1, "only the one that ignored it");
+	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(res, 0)), "stubborn");
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "xl shutdown -a -w"), 1);
+	cr_assert_eq(count_calls(&f, "xl sysrq stubborn s"), 1);
+	resp = fcall(&f, "guest.list", "{}");
+	cr_assert_eq(json_object_array_length(get(expect_ok(resp, f.next_id), "guests")), 1,
+		     "Domain-0 alone");
+	json_object_put(resp);
+
+	resp = fcall(&f, "guest.start", "{\"name\":\"web1\"}");
+	res = expect_ok(resp, f.next_id);
+	cr_assert(!json_object_get_boolean(get(res, "already")));
+	cr_assert(strstr(json_object_get_string(get(res, "cfg")), "/etc/xen/xlab/web1.cfg"));
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "lvcreate -y -Wy -Zy -n web1 "), 1, "the LV is not made again");
+	cr_assert_eq(count_calls(&f, "vgchange -ay"), 1);
+	cr_assert_eq(count_calls(&f, "xl create -p "), 3);
+	marker = run_out((char *[]){ "debugfs", "-R", "cat /marker", lv, NULL });
+	cr_assert_str_eq(marker, "kept\n", "the filesystem is the one it had");
+	resp = fcall(&f, "guest.wait_console", "{\"name\":\"web1\",\"text\":\"XLAB-GUEST-UP web1\","
+					       "\"timeout_s\":30}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+
+	resp = fcall(&f, "guest.start", "{\"name\":\"web1\"}");
+	cr_assert(json_object_get_boolean(get(expect_ok(resp, f.next_id), "already")));
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "xl create -p "), 3, "a running guest is left alone");
+
+	resp = fcall(&f, "guest.start", "{\"name\":\"never\"}");
+	msg = expect_err(resp, "enoent");
+	cr_assert(strstr(msg, "never made here"), "%s", msg);
+	json_object_put(resp);
+	resp = fcall(&f, "guests.shutdown", "{}");
+	expect_ok(resp, f.next_id);
 	json_object_put(resp);
 	fake_dom0_stop(&f);
 }

@@ -92,6 +92,8 @@ lvremove)
   # lvremove -f VG/NAME
   [ -f "$S/lv/$2" ] || { echo "  Failed to find logical volume \"$2\"" >&2; exit 5; }
   rm -f "$S/lv/$2" "$S/dev/$2" ;;
+vgchange)
+  : ;;
 xl)
   case $1 in
   info)
@@ -118,6 +120,16 @@ xl)
     while [ "$(cat "$S/dom/$2.state" 2>/dev/null)" = paused ]; do sleep 0.1; done
     printf 'Linux version 6.1\r\nXLAB-GUEST-UP %s\r\n' "$2"
     while [ -f "$S/dom/$2" ]; do sleep 0.2; done ;;
+  shutdown)
+    # xl shutdown -a -w: a guest named stubborn* ignores it (no poweroff(8)).
+    for f in "$S/dom"/*; do
+      case $f in *.state) continue ;; esac
+      [ -f "$f" ] || continue
+      case ${f##*/} in stubborn*) continue ;; esac
+      rm -f "$f" "$f.state"
+    done ;;
+  sysrq)
+    [ -f "$S/dom/$2" ] || exit 1 ;;
   destroy)
     [ -f "$S/dom/$2" ] || exit 1
     rm -f "$S/dom/$2" "$S/dom/$2.state" ;;

@@ -89,6 +89,12 @@ Test(cli, typos_get_the_nearest)
 
 	cr_expect_eq(xlab(&o1, &e1, "stauts", NULL), 2);
 	cr_expect(strstr(e1, "unknown command 'stauts'; did you mean 'status'?"), "%s", e1);
+	/* Two swapped letters are one typo: "strat" is start, "stauts" status
+	 * (with start in the table both were two edits from each). */
+	free(o1);
+	free(e1);
+	cr_expect_eq(xlab(&o1, &e1, "strat", NULL), 2);
+	cr_expect(strstr(e1, "unknown command 'strat'; did you mean 'start'?"), "%s", e1);
 	cr_expect_eq(xlab(&o2, &e2, "status", "--jsno", NULL), 2);
 	cr_expect(strstr(e2, "unknown option '--jsno'; did you mean '--json'?"), "%s", e2);
 	cr_expect_eq(xlab(&o3, &e3, "guest", "lst", "demo", NULL), 2);
@@ -183,7 +189,8 @@ Test(cli, unknown_lab_is_an_error_everywhere)
 		{ "runs", "dmeo" },	    { "report", "--last", "dmeo" },
 		{ "experiment", "dmeo" },   { "storage", "dmeo", "h1" },
 		{ "guest", "list", "dmeo" }, { "guest", "rm", "dmeo", "g1" },
-		{ "up", "dmeo" },
+		{ "up", "dmeo" },	    { "stop", "dmeo" },
+		{ "start", "dmeo" },
 	};
 	_cleanup_free_ char *ro = NULL, *re = NULL;
 

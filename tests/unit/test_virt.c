@@ -384,3 +384,65 @@ Test(virt, libvirt_network_state_dir_is_made_when_missing)
 	cr_expect(strstr(e.msg, dir) && strstr(e.msg, "mkdir -p"), "%s", e.msg);
 	rm_rf(root, &e);
 }
+
+/* xlab stop: the domain goes off and stays defined (its disks with it);
+ * another store's is refused and left running; a missing one is no error.
+ * test:///default shuts a domain down at once, so no destroy is needed. */
+Test(virt, shutdown_keeps_the_domain_defined)
+{
+	struct virt_dom_info info;
+	struct xerr e = { 0 };
+	char uuid[40] = "";
+	bool forced = true;
+
+	cr_assert_eq(virt_domain_define(v, DOM_XML("xlab-lab1-h1", "lab1"), uuid, &e), 0, "%s",
+		     e.msg);
+	cr_assert_eq(virt_domain_start(v, "xlab-lab1-h1", &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_domain_shutdown(v, "xlab-lab1-h1", own(S2, "lab1"), 0, 1, &forced, &e),
+		     -1);
+	cr_assert(strstr(e.msg, "another xlab store"), "%s", e.msg);
+	cr_assert_eq(virt_domain_info(v, "xlab-lab1-h1", &info, &e), 0, "%s", e.msg);
+	cr_assert(info.running, "a refused stop leaves it running");
+
+	cr_assert_eq(virt_domain_shutdown(v, "xlab-lab1-h1", &own_lab1, 0, 5, &forced, &e), 0,
+		     "%s", e.msg);
+	cr_assert_not(forced);
+	cr_assert_eq(virt_domain_info(v, "xlab-lab1-h1", &info, &e), 0, "%s", e.msg);
+	cr_assert(info.exists, "still defined");
+	cr_assert_not(info.running);
+	cr_assert_str_eq(info.uuid, uuid);
+	/* Stopping what is stopped or gone is fine. */
+	cr_assert_eq(virt_domain_shutdown(v, "xlab-lab1-h1", &own_lab1, 0, 1, &forced, &e), 0,
+		     "%s", e.msg);
+	cr_assert_eq(virt_domain_shutdown(v, "xlab-nope", &own_lab1, 0, 1, &forced, &e), 0, "%s",
+		     e.msg);
+	/* And it starts again as it was. */
+	cr_assert_eq(virt_domain_start(v, "xlab-lab1-h1", &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_domain_info(v, "xlab-lab1-h1", &info, &e), 0, "%s", e.msg);
+	cr_assert(info.running);
+	cr_assert_eq(virt_domain_remove(v, "xlab-lab1-h1", &own_lab1, &e), 0, "%s", e.msg);
+}
+
+/* xlab start: a lab network that libvirt stopped is started; a missing one
+ * says how to remake it; another store's is refused. */
+Test(virt, network_start_restarts_an_inactive_lab_network)
+{
+	struct xerr e = { 0 };
+	bool created = false;
+	virNetworkPtr net;
+
+	cr_assert_eq(virt_network_start(v, "xlab-t1", &own_t1, &e), -1);
+	cr_assert(strstr(e.msg, "is gone from libvirt"), "%s", e.msg);
+	cr_assert_eq(virt_network_ensure(v, "xlab-t1", NET_XML, &own_t1, &created, &e), 0, "%s",
+		     e.msg);
+	net = virNetworkLookupByName(virt_conn(v), "xlab-t1");
+	cr_assert(net);
+	cr_assert_eq(virNetworkDestroy(net), 0);
+	cr_assert_eq(virNetworkIsActive(net), 0);
+	cr_assert_eq(virt_network_start(v, "xlab-t1", own(S2, "t1"), &e), -1);
+	cr_assert(strstr(e.msg, "another xlab store"), "%s", e.msg);
+	cr_assert_eq(virt_network_start(v, "xlab-t1", &own_t1, &e), 0, "%s", e.msg);
+	cr_assert_eq(virNetworkIsActive(net), 1);
+	virNetworkFree(net);
+	cr_assert_eq(virt_network_remove(v, "xlab-t1", &own_t1, &e), 0, "%s", e.msg);
+}

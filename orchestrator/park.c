@@ -1,0 +1,388 @@
+/* xlab stop / xlab start: park a lab without destroying it, and bring it
+ * back as it was. Stop shuts every guest down in its dom0, powers each dom0
+ * off and keeps what `down` would remove: host domains (defined, shut off),
+ * their disks, the guests' LVs and the xl configs the agent kept in each
+ * dom0, the store's rows. Start boots the hosts again and recreates each
+ * guest's domain from its kept config, so no filesystem is made again and
+ * guests made by hand (`xlab guest create`) come back like the spec's. */
+#include "park.h"
+
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent_client.h"
+#include "db.h"
+#include "guest_agent.h"
+#include "hostconn.h"
+#include "lab.h"
+#include "run.h"
+#include "sshc.h"
+#include "util.h"
+#include "virt.h"
+
+/* How long guests get to shut down inside their dom0, and a dom0 to power
+ * itself off once asked, before xlab forces them. */
+#define PARK_GUESTS_S 120
+#define PARK_DOM0_S 90
+#define PARK_ACPI_S 30
+
+struct park {
+	const char *lab;
+	struct db *db;
+	struct virt *virt;
+	struct virt_owner own;
+	struct lab_dirs dirs;
+	struct run run;
+	bool run_started;
+	int lock;
+	struct db_host *hosts;
+	size_t n_hosts;
+	struct db_guest *guests;
+	size_t n_guests;
+};
+
+/* Lock, store, run, libvirt, and what the store knows of the lab. A lab
+ * the store does not know is refused before anything is locked. */
+static int park_open(struct park *p, const char *lab, const char *connect,
+		     const char *command, struct xerr *e)
+{
+	struct db_lab *l = NULL;
+
+	*p = (struct park){ .lab = lab, .lock = -1 };
+	if (db_open_default(&p->db, e) < 0 || lab_require(p->db, lab, &l, e) < 0)
+		return -1;
+	if (strcmp(l->state, "down") == 0) {
+		db_lab_free(l);
+		return xerr_set(e, XLAB_EXIT_FAIL,
+				"lab '%s' is down: there is nothing to %s; `xlab up %s` makes it", lab,
+				command, lab);
+	}
+	db_lab_free(l);
+	p->lock = lab_lock(lab, command, e);
+	if (p->lock < 0 || db_runs_mark_interrupted(p->db, lab, e) < 0)
+		return -1;
+	if (run_begin(&p->run, p->db, lab, command, NULL, e) < 0)
+		return -1;
+	p->run_started = true;
+	if (lab_owner(lab, &p->own, e) < 0 || lab_dirs_get(lab, &p->dirs, e) < 0 ||
+	    virt_open(virt_default_uri(connect, NULL), &p->virt, e) < 0)
+		return -1;
+	if (db_hosts_list(p->db, lab, &p->hosts, &p->n_hosts, e) < 0 ||
+	    db_guests_list(p->db, lab, &p->guests, &p->n_guests, e) < 0)
+		return -1;
+	return 0;
+}
+
+static void park_close(struct park *p, int rc, const struct xerr *e)
+{
+	if (p->run_started)
+		run_end(&p->run, rc == 0 ? "ok" : "failed", rc == 0 ? NULL : e->msg);
+	db_hosts_free(p->hosts, p->n_hosts);
+	db_guests_free(p->guests, p->n_guests);
+	lab_dirs_free(&p->dirs);
+	if (p->virt)
+		virt_close(p->virt);
+	if (p->db)
+		db_close(p->db);
+	lab_unlock(p->lock);
+}
+
+static int host_state(struct park *p, const struct db_host *h, const char *state,
+		      struct xerr *e)
+{
+	struct db_host row = *h;
+
+	row.state = state;
+	return db_host_upsert(p->db, &row, e);
+}
+
+/* A guest that never came up (a refused or failed `guest create` leaves a
+ * row "failed") has no domain to stop or bring back: only the guests that
+ * were up are parked, and only parked ones are started. */
+static bool guest_parked(const struct db_guest *g, const char *host)
+{
+	return strcmp(g->host, host) == 0 && g->state &&
+	       (strcmp(g->state, "up") == 0 || strcmp(g->state, "stopped") == 0);
+}
+
+static int guests_state(struct park *p, const char *host, const char *state, struct xerr *e)
+{
+	for (size_t i = 0; i < p->n_guests; i++) {
+		struct db_guest row = p->guests[i];
+
+		if (!guest_parked(&row, host))
+			continue;
+		row.state = state;
+		if (db_guest_upsert(p->db, &row, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- stop ---- */
+
+static int guests_shutdown(struct park *p, const struct db_host *h, struct sshc *c,
+			   struct xerr *e)
+{
+	_cleanup_free_ char *agent_path = NULL;
+	struct json_object *a, *res = NULL, *gone;
+	struct agent *ag = NULL;
+	bool pushed;
+	int rc;
+
+	if (agent_local_path(&agent_path, e) < 0 || agent_open(c, agent_path, &ag, &pushed, e) < 0)
+		return -1;
+	a = json_object_new_object();
+	json_object_object_add(a, "timeout_s", json_object_new_int(PARK_GUESTS_S));
+	rc = agent_call(ag, "guests.shutdown", a, &res, e);
+	gone = rc == 0 ? json_object_object_get(res, "destroyed") : NULL;
+	for (size_t i = 0; gone && i < json_object_array_length(gone); i++)
+		run_say(&p->run, h->name,
+			"warning: guest '%s' ignored the shutdown request: synced and destroyed",
+			json_object_get_string(json_object_array_get_idx(gone, i)));
+	json_object_put(res);
+	agent_close(ag);
+	return rc;
+}
+
+/* Inside the running dom0: every guest shut down (their filesystems clean),
+ * then the dom0 asked to power off through its init (SIGUSR2 to
+ * /sbin/xlab-init: sync, poweroff). The image's dom0 has no ACPI daemon, so
+ * libvirt's shutdown alone would only ever end in a destroy. */
+static int dom0_park(struct park *p, const struct db_host *h, struct xerr *e)
+{
+	static const char *const poweroff[] = { "kill", "-USR2", "1", NULL };
+	struct sshc *c = NULL;
+	struct step s;
+	int status, rc;
+
+	step_begin(&s, &p->run, "guests.shutdown", h->name);
+	rc = lab_host_connect(&p->dirs, h->name, h->ip, &c, e) < 0 ? -1 :
+		guests_shutdown(p, h, c, e);
+	/* The session may die with the dom0 before kill's status arrives. */
+	if (step_end(&s, rc, e) == 0 && sshc_exec(c, poweroff, NULL, &status, NULL, NULL, e) < 0)
+		xerr_clear(e);
+	sshc_free(c);
+	return rc;
+}
+
+static int host_stop(struct park *p, const struct db_host *h, struct xerr *e)
+{
+	_cleanup_free_ char *dom = NULL;
+	struct virt_dom_info info;
+	struct step s;
+	bool forced = false;
+	int self_s = 0;
+
+	if (lab_domain_name(p->lab, h->name, &dom, e) < 0 ||
+	    virt_domain_info(p->virt, dom, &info, e) < 0)
+		return -1;
+	if (info.exists && virt_owner_check("domain", dom, &info.owner, &p->own, e) < 0)
+		return -1;
+	if (info.running) {
+		struct xerr why = { 0 };
+
+		/* An unreachable dom0 still has to stop: libvirt does it, and says so. */
+		if (dom0_park(p, h, &why) == 0)
+			self_s = PARK_DOM0_S;
+		else
+			run_say(&p->run, h->name,
+				"warning: could not shut its guests down from the dom0 (%s); "
+				"stopping the host from libvirt",
+				why.msg);
+	}
+	step_begin(&s, &p->run, "host.stop", h->name);
+	if (!info.exists)
+		step_skip(&s, "libvirt has no domain of it (`xlab status` shows the drift)");
+	else if (!info.running)
+		step_skip(&s, "already shut off");
+	else if (step_end(&s, virt_domain_shutdown(p->virt, dom, &p->own, self_s, PARK_ACPI_S,
+						   &forced, e),
+			  e) < 0)
+		return -1;
+	if (forced)
+		run_say(&p->run, h->name,
+			"warning: did not power off within %d s; destroyed (its disks are kept)",
+			self_s + PARK_ACPI_S);
+	if (guests_state(p, h->name, "stopped", e) < 0)
+		return -1;
+	return host_state(p, h, "stopped", e);
+}
+
+int lab_stop(const char *lab, const char *connect, struct xerr *e)
+{
+	struct park p;
+	int rc = -1;
+
+	if (park_open(&p, lab, connect, "stop", e) < 0)
+		goto out;
+	/* Finish once begun: half the hosts stopped is a lab neither up nor parked. */
+	signal(SIGINT, SIG_IGN);
+	for (size_t i = 0; i < p.n_hosts; i++)
+		if (host_stop(&p, &p.hosts[i], e) < 0) {
+			xerr_prefix(e, "host '%s'", p.hosts[i].name);
+			goto out;
+		}
+	/* The network stays defined and active: it holds no state worth
+	 * freeing (a bridge, a dnsmasq), and keeping it keeps the lab's
+	 * addresses claimed on this libvirt while the lab is parked. */
+	if (db_lab_set_state(p.db, lab, "stopped", e) < 0)
+		goto out;
+	run_say(&p.run, NULL,
+		"lab '%s' is stopped: its hosts are shut off, disks and guests kept; "
+		"`xlab start %s` brings it back",
+		lab, lab);
+	rc = 0;
+out:
+	park_close(&p, rc, e);
+	return rc;
+}
+
+/* ---- start ---- */
+
+static int host_power_on(struct park *p, const struct db_host *h, struct xerr *e)
+{
+	_cleanup_free_ char *dom = NULL;
+	struct virt_dom_info info;
+	struct step s;
+
+	if (lab_domain_name(p->lab, h->name, &dom, e) < 0 ||
+	    virt_domain_info(p->virt, dom, &info, e) < 0)
+		return -1;
+	if (!info.exists)
+		return xerr_set(e, XLAB_EXIT_FAIL,
+				"libvirt has no domain '%s' any more, so its disks cannot be "
+				"started as they were; `xlab down %s` then `xlab up` remakes the lab",
+				dom, p->lab);
+	if (virt_owner_check("domain", dom, &info.owner, &p->own, e) < 0)
+		return -1;
+	step_begin(&s, &p->run, "host.start", h->name);
+	if (info.running) {
+		step_skip(&s, "already running");
+		return 0;
+	}
+	return step_end(&s, virt_domain_start(p->virt, dom, e), e);
+}
+
+static int host_wait_ssh(struct park *p, const struct db_host *h, int timeout_s,
+			 struct sshc **c, struct xerr *e)
+{
+	_cleanup_free_ char *dir = lab_host_dir(&p->dirs, h->name);
+	_cleanup_free_ char *pub = lab_host_key_path(dir, ".pub");
+	int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
+	struct sshc_target t;
+
+	lab_host_target(&p->dirs, h->ip, pub, &t);
+	for (;;) {
+		int r = sshc_probe(&t, 3000, c, e);
+
+		if (r != 0)
+			return r < 0 ? -1 : 0;
+		if (now_ms() > deadline)
+			return xerr_set(e, XLAB_EXIT_FAIL,
+					"host '%s' did not answer on ssh (%s) within %d s; "
+					"`xlab console %s %s --log` shows its serial console",
+					h->name, h->ip, timeout_s, p->lab, h->name);
+		usleep(500 * 1000);
+	}
+}
+
+static int guest_bring_back(struct park *p, struct agent *ag, const struct db_guest *g,
+			    struct xerr *e)
+{
+	struct json_object *a = json_object_new_object(), *res = NULL;
+	struct step s;
+	int rc;
+
+	json_object_object_add(a, "name", json_object_new_string(g->name));
+	step_begin(&s, &p->run, "guest.start", g->name);
+	rc = step_end(&s, agent_call(ag, "guest.start", a, &res, e), e);
+	json_object_put(res);
+	if (rc < 0)
+		return -1;
+	step_begin(&s, &p->run, "guest.boot", g->name);
+	if (step_end(&s, guest_agent_wait(ag, g->name, e), e) < 0)
+		return -1;
+	run_say(&p->run, g->name, "up on %s at %s, its filesystem as it was", g->host, g->ip);
+	return 0;
+}
+
+static int host_bring_back(struct park *p, const struct db_host *h, int timeout_s,
+			   struct xerr *e)
+{
+	_cleanup_free_ char *agent_path = NULL;
+	struct sshc *c = NULL;
+	struct agent *ag = NULL;
+	struct step s;
+	bool pushed;
+	int rc = -1;
+
+	step_begin(&s, &p->run, "host.boot", h->name);
+	if (step_end(&s, host_wait_ssh(p, h, timeout_s, &c, e), e) < 0)
+		goto out;
+	if (host_state(p, h, "up", e) < 0)
+		goto out;
+	step_begin(&s, &p->run, "agent.push", h->name);
+	if (step_end(&s, agent_local_path(&agent_path, e) < 0 ? -1 :
+			 agent_open(c, agent_path, &ag, &pushed, e), e) < 0)
+		goto out;
+	for (size_t i = 0; i < p->n_guests; i++) {
+		struct db_guest row = p->guests[i];
+		struct xerr ignore = { 0 };
+
+		if (!guest_parked(&row, h->name))
+			continue;
+		if (guest_bring_back(p, ag, &p->guests[i], e) < 0) {
+			row.state = "failed";
+			db_guest_upsert(p->db, &row, &ignore);
+			goto out;
+		}
+		row.state = "up";
+		if (db_guest_upsert(p->db, &row, e) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	agent_close(ag);
+	sshc_free(c);
+	return rc;
+}
+
+int lab_start(const char *lab, const char *connect, int boot_timeout_s, struct xerr *e)
+{
+	_cleanup_free_ char *net = NULL;
+	struct park p;
+	struct step s;
+	int rc = -1;
+
+	if (park_open(&p, lab, connect, "start", e) < 0)
+		goto out;
+	if (lab_network_name(lab, &net, e) < 0)
+		goto out;
+	step_begin(&s, &p.run, "network.start", net);
+	if (step_end(&s, virt_network_start(p.virt, net, &p.own, e), e) < 0)
+		goto out;
+	/* Every host first: they boot side by side while the first is waited for. */
+	for (size_t i = 0; i < p.n_hosts; i++)
+		if (host_power_on(&p, &p.hosts[i], e) < 0) {
+			xerr_prefix(e, "host '%s'", p.hosts[i].name);
+			goto out;
+		}
+	for (size_t i = 0; i < p.n_hosts; i++)
+		if (host_bring_back(&p, &p.hosts[i], boot_timeout_s, e) < 0) {
+			xerr_prefix(e, "host '%s'", p.hosts[i].name);
+			goto out;
+		}
+	if (db_lab_set_state(p.db, lab, "up", e) < 0)
+		goto out;
+	run_say(&p.run, NULL, "lab '%s' is up again (run %" PRId64 "); `xlab list %s` shows it",
+		lab, p.run.id, lab);
+	rc = 0;
+out:
+	park_close(&p, rc, e);
+	return rc;
+}
