@@ -58,6 +58,12 @@ echo "XLAB-GUEST-UP $name"
 
 # Debian minbase has no poweroff(8): sysrq powers off as well.
 trap 'sync; poweroff -f 2>/dev/null || echo o >/proc/sysrq-trigger' TERM USR1 USR2
+# `xl shutdown` asks the guest's kernel, which runs its poweroff_cmd,
+# /sbin/poweroff: neither the busybox tree nor Debian minbase has one, so the
+# request was ignored (and `xlab stop` had to destroy the guest). Point the
+# kernel at a helper that signals this init instead.
+printf '#!/bin/sh\nkill -USR2 1\n' >/run/xlab-poweroff && chmod 0755 /run/xlab-poweroff &&
+	echo /run/xlab-poweroff >/proc/sys/kernel/poweroff_cmd
 while :; do
 	wait
 	sleep 1
