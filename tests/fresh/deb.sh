@@ -27,6 +27,8 @@ xlab version --paths
 virtlogd -d
 libvirtd -d
 for _ in $(seq 1 100); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.1; done
+# What the packages defined themselves (libvirt's network 'default').
+{ virsh -q list --all --name; virsh -q net-list --all --name; } >/root/libvirt.before
 
 spec=/usr/share/xlab/examples/one-host.yaml
 say "xlab image build xen-4.17"
@@ -35,5 +37,5 @@ say "xlab up $spec"
 xlab up "$spec"
 xlab list "$lab"
 xlab down "$lab"
-bash /root/leftovers.sh "$lab"
+bash /root/leftovers.sh "$lab" /root/libvirt.before
 say "package root: ok"
