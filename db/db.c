@@ -155,29 +155,39 @@ static int db_migrate(struct db *db, struct xerr *e)
 	return 0;
 }
 
+/* Runs, test output and lab details are root's: the store and its -wal and
+ * -shm files are 0600, also when an older xlab made them world-readable.
+ * By path, never through a descriptor of our own: closing any descriptor of
+ * the file drops every POSIX lock this process holds on it, the locks of
+ * another thread's open connection included (a matrix runs its cells as
+ * threads), and sqlite's locking then lets two writers corrupt the store. */
+static int db_make_private(const char *path, struct xerr *e)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+
+	if (strcmp(path, ":memory:") == 0)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(suffix); i++) {
+		_cleanup_free_ char *p = xasprintf("%s%s", path, suffix[i]);
+
+		if (chmod(p, 0600) < 0 && !(i > 0 && errno == ENOENT))
+			return xerr_errno(e, XLAB_EXIT_FAIL, "cannot make the store %s private", p);
+	}
+	return 0;
+}
+
 int db_open(const char *path, struct db **out, struct xerr *e)
 {
 	struct db *db = xcalloc(1, sizeof(*db));
 
 	db->path = xstrdup(path);
-	/* Runs, test output and lab details are root's: the file (and with it
-	 * the -wal and -shm files sqlite gives the same mode) is 0600, also
-	 * when an older xlab made it world-readable. */
-	if (strcmp(path, ":memory:") != 0) {
-		int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-
-		if (fd < 0 || fchmod(fd, 0600) < 0) {
-			xerr_errno(e, XLAB_EXIT_FAIL, "cannot open the store %s", path);
-			if (fd >= 0)
-				close(fd);
-			db_close(db);
-			return -1;
-		}
-		close(fd);
-	}
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 						  SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
 		db_fail(db, e, "cannot open the store");
+		db_close(db);
+		return -1;
+	}
+	if (db_make_private(path, e) < 0) {
 		db_close(db);
 		return -1;
 	}

@@ -200,6 +200,11 @@ static int install_tree(const char *store, const char *root, const char *want,
 	}
 	name = xstrdup(img->name);
 	image_free(img);
+	/* Staged 0700 so nothing half-checked is reachable; verified, it must be
+	 * traversable: QEMU (libvirt-qemu) opens root.qcow2 in it as a backing
+	 * file, and libvirt relabels files, not the directories above them. */
+	if (chmod(root, 0755) < 0)
+		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot open up %s", root);
 	if (replace_into_place(store, root, name, force, e) < 0)
 		return -1;
 	printf("image '%s' is in the store: %s/%s\n", name, store, name);

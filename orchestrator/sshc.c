@@ -952,19 +952,25 @@ int sshc_get(struct sshc *c, const char *remote, const char *local, struct xerr 
 
 	if (sftp_start(c, &sf, e) < 0)
 		return -1;
-	a = sftp_stat(sf, remote);
-	if (!a)
+	f = sftp_open(sf, remote, O_RDONLY, 0);
+	if (!f)
+		return sftp_fail(c, sf, "open", remote, e);
+	/* What was opened, not what the name was a moment before: a dom0's root
+	 * could swap the path for a link to /dev/zero between a stat and an open. */
+	a = sftp_fstat(f);
+	if (!a) {
+		sftp_close(f);
 		return sftp_fail(c, sf, "stat", remote, e);
+	}
 	mode = local_mode(a->permissions);
 	rc = a->type == SSH_FILEXFER_TYPE_REGULAR ? 0 :
 		xerr_set(e, XLAB_EXIT_FAIL, "%s: %s is not a regular file; only regular files "
 			 "are copied", c->addr, remote);
 	sftp_attributes_free(a);
-	if (rc < 0)
+	if (rc < 0) {
+		sftp_close(f);
 		return -1;
-	f = sftp_open(sf, remote, O_RDONLY, 0);
-	if (!f)
-		return sftp_fail(c, sf, "open", remote, e);
+	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		sftp_close(f);

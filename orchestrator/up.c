@@ -694,12 +694,15 @@ static int subnet_clash(struct db *db, const struct spec *spec, struct xerr *e)
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct xerr ignore = { 0 };
 
+		/* A lab that is down holds no network; the pool still avoids its
+		 * subnet, but an explicit one may take it. */
 		if (strcmp(labs[i].name, spec->lab) == 0 || !labs[i].subnet ||
+		    strcmp(labs[i].state, "down") == 0 ||
 		    cidr_parse(labs[i].subnet, &theirs, &ignore) < 0 || !cidr_overlap(&mine, &theirs))
 			continue;
 		rc = xerr_set(e, XLAB_EXIT_FAIL,
 			      "subnet %s of lab '%s' (%s) overlaps %s of lab '%s' (%s, %s); give one "
-			      "of them another network.subnet, or take '%s' out of the store",
+			      "of them another network.subnet, or take '%s' down",
 			      spec->subnet, spec->lab, spec->path, labs[i].subnet, labs[i].name,
 			      labs[i].spec_path ? labs[i].spec_path : "no spec", labs[i].state,
 			      labs[i].name);

@@ -12,7 +12,8 @@
 #           built and the same lab brought up and taken down.
 #
 #   scripts/fresh-check.sh [source|deb ...]      (default: both, in order)
-# XLAB_FRESH_KEEP=1 keeps the roots of a failed run to look at.
+# XLAB_FRESH_KEEP=1 keeps the roots of a failed run to look at;
+# XLAB_FRESH_DEB=PATH.deb runs the deb phase alone on that package.
 #
 # Each root runs in a network namespace of its own: the lab's bridges live
 # there, and nothing in it is routed anywhere. The Debian mirror (needed by
@@ -22,6 +23,9 @@
 # removed at the end; only the bootstrap tarball (plain Debian, nothing of
 # xlab's) is kept, and made again when it is older than a day.
 set -euo pipefail
+# A failed mmdebstrap or tar inside $(...) must stop the check, not leave a
+# half-made tarball cached for a day.
+shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 top=$PWD
 phases=("$@")
@@ -146,8 +150,8 @@ phase_source() {
 
 phase_deb() {
   local root t=$SECONDS deb
-  deb=$(ls "$work"/xlab_*_amd64.deb 2>/dev/null || true)
-  [ -n "$deb" ] || { echo "fresh-check: no package built (run the source phase first)" >&2; return 1; }
+  deb=${XLAB_FRESH_DEB:-$(ls "$work"/xlab_*_amd64.deb 2>/dev/null || true)}
+  [ -n "$deb" ] || { echo "fresh-check: no package (run the source phase first, or set XLAB_FRESH_DEB=PATH.deb)" >&2; return 1; }
   root=$(make_root deb)
   cp "$deb" "$top/tests/fresh/deb.sh" "$top/tests/fresh/leftovers.sh" "$root/root/"
   say "deb: $(basename "$deb") into a clean $suite root, no source tree"

@@ -31,8 +31,9 @@ check() { # check DESCRIPTION CMD...
 # xlab-SSSSSSSS.LAB[.HOST], SSSSSSSS being the store id's first 8 digits.
 sid() { head -c 8 "$HOME_DIR/store-id" 2>/dev/null; }
 lv_name() { local IFS=.; echo "xlab-$(sid).$*"; }
-no_domains_of() { ! virsh -q list --all --name | grep -qF "$(lv_name "$1")."; }
-no_network_of() { ! virsh -q net-list --all --name | grep -qxF "$(lv_name "$1")"; }
+# virsh's answer first: a failing virsh must not read as "nothing left".
+no_domains_of() { local l; l=$(virsh -q list --all --name) && ! grep -qF "$(lv_name "$1")." <<<"$l"; }
+no_network_of() { local l; l=$(virsh -q net-list --all --name) && ! grep -qxF "$(lv_name "$1")" <<<"$l"; }
 # A copy of a spec on another subnet (every "A.B.C." of it replaced), so the
 # suite's lab does not take the addresses a user's lab from the same example
 # may hold: spec_on_subnet SPEC FROM_PREFIX TO_PREFIX prints the copy's path.

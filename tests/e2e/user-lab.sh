@@ -26,7 +26,6 @@ up)
   dom=$(user_domain)
   { echo "domid=$(virsh domid "$dom")"; echo "boot=$(boot_id)"; } >"$state"
   cat "$state"
-  check "its domain $dom is not the suite's" test "$dom" != "$(lv_name "$lab" h1)"
   ;;
 check)
   # shellcheck disable=SC1090
@@ -41,13 +40,16 @@ check)
 import json, subprocess, sys
 runs = json.loads(subprocess.check_output([sys.argv[1], "runs", "demo", "--json"]))
 assert any(r["command"] == "up" and r["status"] == "ok" for r in runs), runs' "$XLAB"
+  check "its store is not the suite's (another store id)" \
+    bash -c '[ -s "$0/store-id" ] && [ -s "$1/store-id" ] && ! cmp -s "$0/store-id" "$1/store-id"' \
+    "$USER_HOME" "$HOME_DIR"
   check "the user's store holds no lab of the suite's" \
     bash -c '[ "$(ls "$0/labs")" = demo ]' "$USER_HOME"
   t=$SECONDS
   check "the user's demo goes down" u down "$lab"
   say "down in $((SECONDS - t)) s"
   check "nothing of the user's demo is left in libvirt" \
-    bash -c '! virsh -q list --all --name | grep -qF "$0."' "${dom%.h1}"
+    bash -c 'doms=$(virsh -q list --all --name) && ! grep -qF "$0." <<<"$doms"' "${dom%.h1}"
   ;;
 *) echo "usage: user-lab.sh up|check" >&2; exit 2 ;;
 esac

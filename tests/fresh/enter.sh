@@ -27,7 +27,8 @@ node() { # node NAME MODE MAJOR MINOR
 }
 node null 666 1 3; node zero 666 1 5; node full 666 1 7
 node random 666 1 8; node urandom 666 1 9; node tty 666 5 0
-[ -c /dev/kvm ] && node kvm 660 10 232
+# 0666 as udev gives it, so QEMU (libvirt-qemu) may use KVM where there is one.
+[ -c /dev/kvm ] && node kvm 666 10 232
 mkdir "$dev/net" "$dev/pts" "$dev/shm"
 node net/tun 666 10 200
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$dev/pts"

@@ -546,6 +546,14 @@ Test(fetch, export_then_fetch_round_trip)
 	cr_assert_eq(image_open("xen-4.17", &after, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(after->manifest_sha256, before->manifest_sha256,
 			 "the manifest comes back byte for byte");
+	/* QEMU, not root, opens root.qcow2 in it as a backing file. */
+	{
+		struct stat st;
+
+		cr_assert_eq(stat(after->dir, &st), 0);
+		cr_expect_eq(st.st_mode & 0777, 0755, "%s is %04o", after->dir,
+			     st.st_mode & 0777);
+	}
 	image_free(before);
 	image_free(after);
 }
