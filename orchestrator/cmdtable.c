@@ -7,7 +7,7 @@
 #include "cmd.h"
 
 #define OPT_END { NULL, 0, NULL, NULL }
-#define OPT_CONNECT { "connect", 0, "URI", "libvirt URI (default: the spec's libvirt:, $XLAB_CONNECT, qemu:///system)" }
+#define OPT_CONNECT { "connect", 0, "URI", "libvirt URI (default: $XLAB_CONNECT, the spec's libvirt:, qemu:///system)" }
 #define OPT_ACCEL { "accel", 0, "kvm|qemu", "accelerator of the nested hosts (default: what the machine has)" }
 #define OPT_TIMEOUT { "timeout", 0, "SECONDS", "how long a host may take to boot (default 600)" }
 #define OPT_JSON { "json", 0, NULL, "print JSON instead of a table" }

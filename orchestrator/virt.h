@@ -30,7 +30,8 @@ struct virt_dom_info {
 	int vnc_port; /* -1 when none or not running */
 };
 
-/* --connect, else the spec's `libvirt:`, else $XLAB_CONNECT, else qemu:///system. */
+/* --connect, else `xlab --connect`, else $XLAB_CONNECT, else the spec's `libvirt:`,
+ * else qemu:///system: the person at the keyboard wins over the file. */
 const char *virt_default_uri(const char *flag, const char *spec_uri);
 /* `xlab --connect URI COMMAND`: as if every --connect of the command said
  * URI (a command's own --connect still wins). Also exported as
