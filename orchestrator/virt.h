@@ -40,15 +40,15 @@ void virt_uri_override(const char *uri);
 int virt_open(const char *uri, struct virt **out, struct xerr *e);
 void virt_close(struct virt *v);
 
-/* "kvm" when libvirt's domain capabilities offer it and the CPU has VT-x/AMD-V
- * and /dev/kvm opens (or force == "kvm"), else "qemu" (TCG). A bad force is
- * XLAB_EXIT_USAGE. force may be NULL, "kvm" or "qemu"/"tcg". *accel is malloc'd. */
 /* Before anything is made: a local qemu:///system daemon gets the state
  * directory libvirt needs to start a domain on a lab network and may lack
  * (see virt.c); an error says what to do when it cannot be made. */
 int virt_check_daemon_state(struct virt *v, struct xerr *e);
 /* That directory under ROOT ("" for this machine), made when missing. */
 int virt_ensure_state_dir(const char *root, struct xerr *e);
+/* "kvm" when libvirt's domain capabilities offer it and the CPU has VT-x/AMD-V
+ * and /dev/kvm opens (or force == "kvm"), else "qemu" (TCG). A bad force is
+ * XLAB_EXIT_USAGE. force may be NULL, "kvm" or "qemu"/"tcg". *accel is malloc'd. */
 int virt_detect_accel(struct virt *v, const char *force, char **accel, struct xerr *e);
 
 /* Refuses (naming the owner) an object whose metadata is not `want`'s: another
