@@ -443,6 +443,22 @@ static virDomainPtr domain_lookup(struct virt *v, const char *name, bool *missin
 	return NULL;
 }
 
+/* domain_lookup, and refused (NULL, *missing false) unless `want` owns it. */
+static virDomainPtr domain_lookup_owned(struct virt *v, const char *name,
+					const struct virt_owner *want, bool *missing,
+					struct xerr *e)
+{
+	virDomainPtr dom = domain_lookup(v, name, missing, e);
+	struct virt_owner have;
+
+	if (dom && (domain_owner(dom, &have, e) < 0 ||
+		    virt_owner_check("domain", name, &have, want, e) < 0)) {
+		virDomainFree(dom);
+		return NULL;
+	}
+	return dom;
+}
+
 int virt_domain_define(struct virt *v, const char *xml, char uuid[40], struct xerr *e)
 {
 	_cleanup_dom_ virDomainPtr dom = virDomainDefineXML(v->conn, xml);
@@ -616,14 +632,11 @@ int virt_domain_remove(struct virt *v, const char *name, const struct virt_owner
 		       struct xerr *e)
 {
 	bool missing;
-	_cleanup_dom_ virDomainPtr dom = domain_lookup(v, name, &missing, e);
-	struct virt_owner have;
+	_cleanup_dom_ virDomainPtr dom = domain_lookup_owned(v, name, want, &missing, e);
 	int persistent;
 
 	if (!dom)
 		return missing ? 0 : -1;
-	if (domain_owner(dom, &have, e) < 0 || virt_owner_check("domain", name, &have, want, e) < 0)
-		return -1;
 	persistent = virDomainIsPersistent(dom);
 	if (persistent < 0)
 		return virt_fail(e, "cannot query domain '%s'", name);
@@ -735,15 +748,12 @@ int virt_domain_shutdown(struct virt *v, const char *name, const struct virt_own
 			 int self_s, int acpi_s, bool *forced, struct xerr *e)
 {
 	bool missing;
-	_cleanup_dom_ virDomainPtr dom = domain_lookup(v, name, &missing, e);
-	struct virt_owner have;
+	_cleanup_dom_ virDomainPtr dom = domain_lookup_owned(v, name, want, &missing, e);
 	int off;
 
 	*forced = false;
 	if (!dom)
 		return missing ? 0 : -1;
-	if (domain_owner(dom, &have, e) < 0 || virt_owner_check("domain", name, &have, want, e) < 0)
-		return -1;
 	off = domain_wait_off(dom, name, (int64_t)self_s * 1000, e);
 	if (off != 0)
 		return off < 0 ? -1 : 0;
