@@ -33,6 +33,27 @@ static int down_domains(struct virt *v, struct run *r, const struct virt_owner *
 	return rc;
 }
 
+/* Domains of this lab that an xlab older than store ids made carry no store
+ * in their metadata: no command of this store touches them, so removing the
+ * lab's files would pull the disks from under QEMUs that still run them. */
+static int refuse_older_xlabs_domains(struct virt *v, const char *lab, struct xerr *e)
+{
+	_cleanup_strv_ char **stores = NULL;
+
+	if (virt_lab_stores(v, lab, &stores, e) < 0)
+		return -1;
+	for (char **p = stores; *p; p++)
+		if (!**p)
+			return xerr_set(e, XLAB_EXIT_FAIL,
+					"libvirt has domains of lab '%s' made by an older xlab (no "
+					"store id in their metadata); xlab leaves them and the lab's "
+					"files alone: remove them with `virsh destroy` and `virsh "
+					"undefine` (`virsh list --all | grep xlab-%s-`), then run "
+					"`xlab down %s` again",
+					lab, lab, lab);
+	return 0;
+}
+
 static int down_lab(const char *lab, const char *connect, struct xerr *e)
 {
 	_cleanup_free_ char *net = NULL;
@@ -58,6 +79,8 @@ static int down_lab(const char *lab, const char *connect, struct xerr *e)
 	if (lab_owner(lab, &own, e) < 0 || lab_network_name(lab, &net, e) < 0)
 		goto out;
 	if (virt_open(virt_default_uri(connect, NULL), &v, e) < 0)
+		goto out;
+	if (refuse_older_xlabs_domains(v, lab, e) < 0)
 		goto out;
 	if (down_domains(v, &r, &own, e) < 0)
 		goto out;
