@@ -21,7 +21,9 @@ trap cleanup EXIT
 t=$SECONDS
 up_log=$(mktemp)
 XLAB_BOOT_STALL_S=20 "$XLAB" up "$spec" >"$up_log" 2>&1 & up_pid=$!
-for _ in $(seq 300); do
+# Up to 5 min: a define can take a minute when libvirt probes QEMU again
+# (seen in a full run: host.define 72 s, and the pause came too late).
+for _ in $(seq 3000); do
   [ "$(virsh -q domstate "$(lv_name hands h1)" 2>/dev/null)" = running ] && break; sleep 0.1
 done
 sleep 3
