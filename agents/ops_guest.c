@@ -607,6 +607,27 @@ static int guests_running(struct json_object **names, struct xerr *e)
 	return 0;
 }
 
+/* Whether NAME has left `xl list` within a few seconds. */
+static bool guest_gone_soon(const char *name)
+{
+	for (int t = 0; t < 10; t++) {
+		struct json_object *now = NULL;
+		struct xerr ignore = { 0 };
+		bool there = false;
+
+		if (guests_running(&now, &ignore) < 0)
+			return false;
+		for (size_t k = 0; k < json_object_array_length(now); k++)
+			there = there || !strcmp(json_object_get_string(
+						     json_object_array_get_idx(now, k)), name);
+		json_object_put(now);
+		if (!there)
+			return true;
+		sleep(1);
+	}
+	return false;
+}
+
 /* guests.shutdown: every guest of this dom0 shut down cleanly (`xl shutdown
  * -a -w`, which waits), for `xlab stop` before its host goes down. A guest
  * still there after timeout_s (a root filesystem without poweroff(8) ignores
@@ -643,7 +664,10 @@ int op_guests_shutdown(struct json_object *args, struct json_object **result, st
 	for (size_t i = 0; i < n; i++) {
 		const char *name = json_object_get_string(json_object_array_get_idx(left, i));
 
-		if (domain_destroy(name, e) < 0) {
+		/* One that was already going (shut down just after `xl shutdown -w`
+		 * returned, as a guest that honours the request does) cannot be
+		 * destroyed: gone a moment later is shut down, not an error. */
+		if (domain_destroy(name, e) < 0 && !guest_gone_soon(name)) {
 			json_object_put(left);
 			json_object_put(destroyed);
 			return xerr_prefix(e, "guest '%s' did not shut down", name);
