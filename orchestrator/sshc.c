@@ -952,6 +952,16 @@ int sshc_get(struct sshc *c, const char *remote, const char *local, struct xerr 
 
 	if (sftp_start(c, &sf, e) < 0)
 		return -1;
+	/* By name first: opening a FIFO would block the remote sftp-server. */
+	a = sftp_stat(sf, remote);
+	if (!a)
+		return sftp_fail(c, sf, "stat", remote, e);
+	rc = a->type == SSH_FILEXFER_TYPE_REGULAR ? 0 :
+		xerr_set(e, XLAB_EXIT_FAIL, "%s: %s is not a regular file; only regular files "
+			 "are copied", c->addr, remote);
+	sftp_attributes_free(a);
+	if (rc < 0)
+		return -1;
 	f = sftp_open(sf, remote, O_RDONLY, 0);
 	if (!f)
 		return sftp_fail(c, sf, "open", remote, e);
