@@ -89,6 +89,10 @@ int cmd_storage(int argc, char **argv, struct xerr *e);
 void cmd_usage(const char *name, FILE *f);
 /* Bad usage: sets e (code 2) with the usage line of NAME ("up", or
  * "class up" for a subcommand) appended. */
+/* The arguments of a command that takes one LAB|FILE and --connect URI
+ * (down, stop): the lab's name into *lab, the URI (or NULL) into *connect. */
+int cmd_lab_args(int argc, char **argv, const char *name, char **lab, const char **connect,
+		 struct xerr *e);
 int cmd_usage_error(struct xerr *e, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -145,23 +145,11 @@ out:
 
 int cmd_down(int argc, char **argv, struct xerr *e)
 {
-	static const struct option longopts[] = {
-		{ "connect", required_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *connect = NULL;
+	const char *connect;
 	_cleanup_free_ char *lab = NULL;
-	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c != 'c')
-			return cmd_usage_error(e, "down", "unknown option");
-		connect = optarg;
-	}
-	if (optind != argc - 1)
-		return cmd_usage_error(e, "down", "expected one lab name or spec file");
-	if (lab_name_from_arg(argv[optind], &lab, e) < 0 || down_known(lab, connect, e) < 0)
+	if (cmd_lab_args(argc, argv, "down", &lab, &connect, e) < 0 ||
+	    down_known(lab, connect, e) < 0)
 		return -1;
 	return down_lab(lab, connect, e);
 }

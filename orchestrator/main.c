@@ -3,12 +3,14 @@
  * main() reads the command table (cmdtable.c) before any handler runs:
  * options before the command, `--help`/`help` at any level, and every
  * option a command does not take, refused with the nearest one. */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "lab.h"
 #include "layout.h"
 #include "util.h"
 #include "version.h"
@@ -120,6 +122,27 @@ void cmd_usage(const char *name, FILE *f)
 
 	if (c)
 		cmd_help_print(c, sub, f);
+}
+
+int cmd_lab_args(int argc, char **argv, const char *name, char **lab, const char **connect,
+		 struct xerr *e)
+{
+	static const struct option longopts[] = {
+		{ "connect", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*connect = NULL;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != 'c')
+			return cmd_usage_error(e, name, "unknown option");
+		*connect = optarg;
+	}
+	if (optind != argc - 1)
+		return cmd_usage_error(e, name, "expected one lab name or spec file");
+	return lab_name_from_arg(argv[optind], lab, e);
 }
 
 int cmd_usage_error(struct xerr *e, const char *name, const char *fmt, ...)
