@@ -1,7 +1,6 @@
 /* xlab down LAB|FILE: remove every domain, network, disk and file the lab
  * owns. Works on a half-made lab too: what exists is found through libvirt's
  * xlab metadata and the store, not through the spec. */
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
