@@ -371,12 +371,28 @@ static int network_define_start(struct virt *v, const char *name, const char *xm
 	return 0;
 }
 
+/* NET started unless it is another lab's or store's: refused then. */
+static int network_start_owned(virNetworkPtr net, const char *name,
+			       const struct virt_owner *want, struct xerr *e)
+{
+	struct virt_owner have;
+	int active;
+
+	if (network_owner(net, &have, e) < 0 ||
+	    virt_owner_check("network", name, &have, want, e) < 0)
+		return -1;
+	active = virNetworkIsActive(net);
+	if (active < 0)
+		return virt_fail(e, "cannot query network '%s'", name);
+	if (!active && virNetworkCreate(net) < 0)
+		return virt_fail(e, "cannot start network '%s'", name);
+	return 0;
+}
+
 int virt_network_ensure(struct virt *v, const char *name, const char *xml,
 			const struct virt_owner *want, bool *created, struct xerr *e)
 {
 	_cleanup_net_ virNetworkPtr net = virNetworkLookupByName(v->conn, name);
-	struct virt_owner have;
-	int active;
 
 	*created = false;
 	if (!net) {
@@ -387,15 +403,7 @@ int virt_network_ensure(struct virt *v, const char *name, const char *xml,
 		*created = true;
 		return 0;
 	}
-	if (network_owner(net, &have, e) < 0 ||
-	    virt_owner_check("network", name, &have, want, e) < 0)
-		return -1;
-	active = virNetworkIsActive(net);
-	if (active < 0)
-		return virt_fail(e, "cannot query network '%s'", name);
-	if (!active && virNetworkCreate(net) < 0)
-		return virt_fail(e, "cannot start network '%s'", name);
-	return 0;
+	return network_start_owned(net, name, want, e);
 }
 
 int virt_network_remove(struct virt *v, const char *name, const struct virt_owner *want,
@@ -775,8 +783,6 @@ int virt_network_start(struct virt *v, const char *name, const struct virt_owner
 		       struct xerr *e)
 {
 	_cleanup_net_ virNetworkPtr net = virNetworkLookupByName(v->conn, name);
-	struct virt_owner have;
-	int active;
 
 	if (!net) {
 		if (!virt_last_error_is(VIR_ERR_NO_NETWORK))
@@ -786,13 +792,5 @@ int virt_network_start(struct virt *v, const char *name, const struct virt_owner
 				"lab's spec makes it again",
 				name);
 	}
-	if (network_owner(net, &have, e) < 0 ||
-	    virt_owner_check("network", name, &have, want, e) < 0)
-		return -1;
-	active = virNetworkIsActive(net);
-	if (active < 0)
-		return virt_fail(e, "cannot query network '%s'", name);
-	if (!active && virNetworkCreate(net) < 0)
-		return virt_fail(e, "cannot start network '%s'", name);
-	return 0;
+	return network_start_owned(net, name, want, e);
 }
