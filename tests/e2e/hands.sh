@@ -70,9 +70,8 @@ check "its swap LV is made swap" \
   bash -c '"$0" ssh hands h1 -- blkid -o value -s TYPE /dev/xlab/web-swap | grep -q "^swap"' "$XLAB"
 check "its fstab names the swap" bash -c '"$0" ssh hands h1 -- debugfs -R "cat /etc/fstab" \
   /dev/xlab/web 2>/dev/null | grep -q "^/dev/xvdb none swap sw"' "$XLAB"
-if "$XLAB" guest console "$lab" web | grep -q "XLAB-SWAP-ON /dev/xvdb"; then
-  ok "the guest turned its swap on"
-else say "note: this image's guest init predates swapon (images/guest-init.sh); not checked"; fi
+check "the guest turned its swap on" \
+  bash -c '"$0" guest console hands web | grep -q "XLAB-SWAP-ON /dev/xvdb"' "$XLAB"
 check "a second up leaves it alone" bash -c '"$0" up "$1" && "$0" list hands | grep -q "^web "' \
   "$XLAB" "$spec"
 

@@ -10,11 +10,9 @@ copies=(matrix-e2e-x4-17 matrix-e2e-x4-20)
 cleanup() { for l in "${copies[@]}"; do "$XLAB" down "$l" >/dev/null 2>&1 || true; done; }
 trap cleanup EXIT
 
-# Build only a missing image: `image build` also rebuilds one whose inputs
-# changed, which a shared store may not allow while other labs use it.
-for img in xen-4.17 xen-4.20; do
-  "$XLAB" image list 2>/dev/null | grep -q "^$img " || ensure_image "$img"
-done
+# Every image the matrix uses must be there and verify (its manifest against
+# its files); a listed image is not yet a sound one.
+for img in xen-4.17 xen-4.20; do ensure_image "$img"; done
 cleanup
 
 t=$SECONDS
