@@ -18,7 +18,7 @@ static struct json_object *arg_get(struct json_object *args, const char *key)
 static int arg_missing(const char *key, bool required, struct xerr *e)
 {
 	if (required)
-		return xerr_set(e, AGENT_EINVAL, "missing argument \"%s\"", key);
+		return xerr_set(e, XERR_USAGE, "missing argument \"%s\"", key);
 	return 0;
 }
 
@@ -36,7 +36,7 @@ int arg_str(struct json_object *args, const char *key, bool required, const char
 	if (!v)
 		return arg_missing(key, required, e);
 	if (!json_object_is_type(v, json_type_string) || !str_clean(v))
-		return xerr_set(e, AGENT_EINVAL, "argument \"%s\" must be a string", key);
+		return xerr_set(e, XERR_USAGE, "argument \"%s\" must be a string", key);
 	*out = json_object_get_string(v);
 	return 0;
 }
@@ -51,11 +51,11 @@ int arg_int(struct json_object *args, const char *key, bool required, int64_t de
 	if (!v)
 		return arg_missing(key, required, e);
 	if (!json_object_is_type(v, json_type_int))
-		return xerr_set(e, AGENT_EINVAL, "argument \"%s\" must be an integer", key);
+		return xerr_set(e, XERR_USAGE, "argument \"%s\" must be an integer", key);
 	n = json_object_get_int64(v);
 	/* A uint64 above INT64_MAX reads back saturated, so it fails here too. */
 	if (n < min || n > max)
-		return xerr_set(e, AGENT_EINVAL, "argument \"%s\" must be between %lld and %lld",
+		return xerr_set(e, XERR_USAGE, "argument \"%s\" must be between %lld and %lld",
 				key, (long long)min, (long long)max);
 	*out = n;
 	return 0;
@@ -69,7 +69,7 @@ int arg_bool(struct json_object *args, const char *key, bool def, bool *out, str
 	if (!v)
 		return 0;
 	if (!json_object_is_type(v, json_type_boolean))
-		return xerr_set(e, AGENT_EINVAL, "argument \"%s\" must be true or false", key);
+		return xerr_set(e, XERR_USAGE, "argument \"%s\" must be true or false", key);
 	*out = json_object_get_boolean(v);
 	return 0;
 }
@@ -89,10 +89,10 @@ int arg_strv(struct json_object *args, const char *key, bool required, size_t ma
 		return 0;
 	}
 	if (!json_object_is_type(v, json_type_array))
-		return xerr_set(e, AGENT_EINVAL, "argument \"%s\" must be an array of strings", key);
+		return xerr_set(e, XERR_USAGE, "argument \"%s\" must be an array of strings", key);
 	n = json_object_array_length(v);
 	if (n > max)
-		return xerr_set(e, AGENT_EINVAL, "argument \"%s\" has more than %zu entries", key,
+		return xerr_set(e, XERR_USAGE, "argument \"%s\" has more than %zu entries", key,
 				max);
 	strv = xcalloc(n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
@@ -100,7 +100,7 @@ int arg_strv(struct json_object *args, const char *key, bool required, size_t ma
 
 		if (!json_object_is_type(s, json_type_string) || !str_clean(s)) {
 			strv_free(strv);
-			return xerr_set(e, AGENT_EINVAL, "argument \"%s\" must be an array of strings",
+			return xerr_set(e, XERR_USAGE, "argument \"%s\" must be an array of strings",
 					key);
 		}
 		strv[i] = xstrdup(json_object_get_string(s));
@@ -149,7 +149,7 @@ int arg_name(struct json_object *args, const char *key, const char **out, struct
 	if (arg_str(args, key, true, out, e) < 0)
 		return -1;
 	if (!agent_name_valid(*out))
-		return xerr_set(e, AGENT_EINVAL,
+		return xerr_set(e, XERR_USAGE,
 				"argument \"%s\" is not a valid name (letters, digits, _.+-; "
 				"at most 64)", key);
 	return 0;
@@ -160,6 +160,6 @@ int arg_dev(struct json_object *args, const char *key, const char **out, struct 
 	if (arg_str(args, key, true, out, e) < 0)
 		return -1;
 	if (!agent_dev_valid(*out))
-		return xerr_set(e, AGENT_EINVAL, "argument \"%s\" is not a /dev path", key);
+		return xerr_set(e, XERR_USAGE, "argument \"%s\" is not a /dev path", key);
 	return 0;
 }

@@ -29,7 +29,7 @@ int op_run(struct json_object *args, struct json_object **result, struct xerr *e
 	    arg_int(args, "timeout_s", false, 300, 1, 86400, &timeout_s, e) < 0)
 		return -1;
 	if (!argv[0] || !argv[0][0])
-		return xerr_set(e, AGENT_EINVAL, "argument \"argv\" must name a program");
+		return xerr_set(e, XERR_USAGE, "argument \"argv\" must name a program");
 	if (agent_cmd(argv, CMD_ANY_EXIT, (int)timeout_s, &res, e) < 0) {
 		/* As a shell would: a missing program is exit 127, a test result. */
 		res = (struct spawn_result){ .status = 127, .err = xasprintf("%s\n", e->msg) };

@@ -74,11 +74,11 @@ int console_capture_start(const char *name, struct xerr *e)
 	/* A new boot, a new log: an old marker must not count. */
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return xerr_errno(e, AGENT_EFAIL, "cannot open %s", log);
+		return xerr_errno(e, XERR_IO, "cannot open %s", log);
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
-		return xerr_errno(e, AGENT_EFAIL, "cannot fork the console copier");
+		return xerr_errno(e, XERR_IO, "cannot fork the console copier");
 	if (pid == 0) {
 		/* Double fork: the copier is nobody's child and outlives the agent. */
 		setsid();
@@ -100,16 +100,16 @@ static int read_tail(int fd, size_t max, struct buf *out, off_t *size, struct xe
 	ssize_t n;
 
 	if (fstat(fd, &st) < 0)
-		return xerr_errno(e, AGENT_EFAIL, "cannot stat the console log");
+		return xerr_errno(e, XERR_IO, "cannot stat the console log");
 	*size = st.st_size;
 	from = st.st_size > (off_t)max ? st.st_size - (off_t)max : 0;
 	if (lseek(fd, from, SEEK_SET) < 0)
-		return xerr_errno(e, AGENT_EFAIL, "cannot seek in the console log");
+		return xerr_errno(e, XERR_IO, "cannot seek in the console log");
 	while (out->len < max && (n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return xerr_errno(e, AGENT_EFAIL, "cannot read the console log");
+			return xerr_errno(e, XERR_IO, "cannot read the console log");
 		buf_append(out, chunk, (size_t)n > max - out->len ? max - out->len : (size_t)n);
 	}
 	return 0;
@@ -121,9 +121,9 @@ static int log_open(const char *name, int *fd, struct xerr *e)
 
 	*fd = open(log, O_RDONLY | O_CLOEXEC);
 	if (*fd < 0 && errno == ENOENT)
-		return xerr_set(e, AGENT_ENOENT, "no console log for guest '%s' (%s)", name, log);
+		return xerr_set(e, XERR_NOTFOUND, "no console log for guest '%s' (%s)", name, log);
 	if (*fd < 0)
-		return xerr_errno(e, AGENT_EFAIL, "cannot open %s", log);
+		return xerr_errno(e, XERR_IO, "cannot open %s", log);
 	return 0;
 }
 
@@ -185,12 +185,12 @@ int op_guest_wait_console(struct json_object *args, struct json_object **result,
 	    arg_int(args, "timeout_s", false, 60, 0, 86400, &timeout_s, e) < 0)
 		return -1;
 	if (!*text)
-		return xerr_set(e, AGENT_EINVAL, "argument \"text\" is empty");
+		return xerr_set(e, XERR_USAGE, "argument \"text\" is empty");
 	for (;;) {
 		struct xerr miss = { 0 };
 
 		/* The log appears with the guest: until then it is only not found yet. */
-		if (log_has(name, text, &found, &tail, &miss) < 0 && miss.code != AGENT_ENOENT) {
+		if (log_has(name, text, &found, &tail, &miss) < 0 && miss.kind != XERR_NOTFOUND) {
 			*e = miss;
 			buf_free(&tail);
 			return -1;
@@ -200,7 +200,7 @@ int op_guest_wait_console(struct json_object *args, struct json_object **result,
 		usleep(250 * 1000);
 	}
 	if (!found) {
-		xerr_set(e, AGENT_ETIMEOUT, "'%s' not on the console of '%s' within %lld s; "
+		xerr_set(e, XERR_TIMEOUT, "'%s' not on the console of '%s' within %lld s; "
 			 "its last lines:\n%s", text, name, (long long)timeout_s,
 			 tail.data ? tail.data : "(no console output)");
 		buf_free(&tail);

@@ -42,7 +42,7 @@ static int serial_arg(struct json_object *args, const char **serial, struct xerr
 	if (arg_str(args, "serial", true, serial, e) < 0)
 		return -1;
 	if (!agent_serial_valid(*serial))
-		return xerr_set(e, AGENT_EINVAL, "argument \"serial\" is not a disk serial");
+		return xerr_set(e, XERR_USAGE, "argument \"serial\" is not a disk serial");
 	return 0;
 }
 
@@ -93,7 +93,7 @@ int op_storage_disk_remove(struct json_object *args, struct json_object **result
 	in_vg = owner && strcmp(owner, vg) == 0;
 	used = pv ? row_int(pv, "pv_used") : 0;
 	if (owner && *owner && !in_vg) {
-		xerr_set(e, AGENT_EINVAL, "%s belongs to volume group '%s', not '%s'", dev, owner,
+		xerr_set(e, XERR_USAGE, "%s belongs to volume group '%s', not '%s'", dev, owner,
 			 vg);
 		json_object_put(pvs);
 		return -1;
@@ -121,7 +121,7 @@ static int lv_size(const char *vg, const char *name, int64_t *size, char **path,
 		return -1;
 	if (!row) {
 		json_object_put(lvs);
-		return xerr_set(e, AGENT_ENOENT, "no logical volume %s/%s", vg, name);
+		return xerr_set(e, XERR_NOTFOUND, "no logical volume %s/%s", vg, name);
 	}
 	*size = row_int(row, "lv_size");
 	if (path)
@@ -172,7 +172,7 @@ int op_storage_lv_extend(struct json_object *args, struct json_object **result, 
 	if (lv_size(vg, name, &before, NULL, e) < 0)
 		return -1;
 	if (want < before)
-		return xerr_set(e, AGENT_EINVAL,
+		return xerr_set(e, XERR_USAGE,
 				"%s/%s is %" PRId64 " bytes; shrinking it to %" PRId64 " under a "
 				"running guest would cut its filesystem",
 				vg, name, before, want);

@@ -96,12 +96,12 @@ static int debian_missing(const char *rootfs, struct xerr *e)
 	ssize_t n = readlink(link, have, sizeof(have) - 1);
 
 	if (n <= 0)
-		return xerr_set(e, AGENT_ENOENT,
+		return xerr_set(e, XERR_NOTFOUND,
 				"rootfs '%s': this dom0 image has no Debian root filesystem "
 				"(rebuild it with `xlab image build --force`)", rootfs);
 	have[n] = '\0';
 	have[strcspn(have, ".")] = '\0';
-	return xerr_set(e, AGENT_ENOENT,
+	return xerr_set(e, XERR_NOTFOUND,
 			"rootfs '%s': this dom0 image carries %s only; use rootfs: debian, or "
 			"put the guest on a host whose image is built from that suite",
 			rootfs, have);
@@ -118,14 +118,14 @@ static int rootfs_resolve(const char *rootfs, char **tar, struct xerr *e)
 	else if (rootfs[0] == '/' && !strstr(rootfs, "/../") && !strstr(rootfs, "/./"))
 		*tar = xstrdup(rootfs);
 	else
-		return xerr_set(e, AGENT_EINVAL,
+		return xerr_set(e, XERR_USAGE,
 				"rootfs '%s' is neither \"busybox\", \"debian[-SUITE]\" nor an "
 				"absolute tar path", rootfs);
 	if (!path_exists(*tar)) {
 		if (debian_name(rootfs))
 			debian_missing(rootfs, e);
 		else
-			xerr_set(e, AGENT_ENOENT, "rootfs tarball %s does not exist in dom0", *tar);
+			xerr_set(e, XERR_NOTFOUND, "rootfs tarball %s does not exist in dom0", *tar);
 		free(*tar);
 		*tar = NULL;
 		return -1;
@@ -162,9 +162,9 @@ static int tree_dir(const char *tree, const char *rel, int mode, struct xerr *e)
 		*p = '\0';
 		if (lstat(path, &st) < 0) {
 			if (errno != ENOENT || mkdir(path, mode) < 0)
-				return xerr_errno(e, AGENT_EFAIL, "cannot make %s", path);
+				return xerr_errno(e, XERR_IO, "cannot make %s", path);
 		} else if (!S_ISDIR(st.st_mode)) {
-			return xerr_set(e, AGENT_EINVAL, "the rootfs's /%s is not a directory",
+			return xerr_set(e, XERR_USAGE, "the rootfs's /%s is not a directory",
 					path + strlen(tree) + 1);
 		}
 		if (last)
@@ -239,7 +239,7 @@ static int rootfs_make(const char *name, const char *tar, const char *dev, bool 
 	tree = xasprintf("%s/%s.XXXXXX", tmp, name);
 	/* The tree's root becomes the guest's /, which everyone must traverse. */
 	if (!mkdtemp(tree) || chmod(tree, 0755) < 0)
-		return xerr_errno(e, AGENT_EFAIL, "cannot make a directory in %s", tmp);
+		return xerr_errno(e, XERR_IO, "cannot make a directory in %s", tmp);
 	if (agent_cmd((char *[]){ "tar", "--numeric-owner", "-xf", (char *)tar, "-C", tree, NULL },
 		      0, 600, &r, e) < 0)
 		goto out;
@@ -293,7 +293,7 @@ static int domain_start(const char *name, const char *cfg_path, struct xerr *e)
 			continue;
 		}
 		len = strlen(err);
-		xerr_set(e, AGENT_EFAIL, "xl create %s failed (exit %d): %s", cfg_path, r.status,
+		xerr_set(e, XERR_FAIL, "xl create %s failed (exit %d): %s", cfg_path, r.status,
 			 len > 800 ? err + len - 800 : err);
 		spawn_result_free(&r);
 		return -1;
@@ -327,7 +327,7 @@ static int swap_make(const char *vg, const char *name, int64_t size, struct xerr
 	dev = xstrdup(row && row_str(row, "lv_path") ? row_str(row, "lv_path") : "");
 	json_object_put(lvs);
 	if (!*dev)
-		return xerr_set(e, AGENT_EFAIL, "logical volume %s/%s has no path", vg, lv);
+		return xerr_set(e, XERR_FAIL, "logical volume %s/%s has no path", vg, lv);
 	if (!created)
 		return 0;
 	if (agent_cmd((char *[]){ "mkswap", dev, NULL }, 0, 120, &r, e) < 0)
@@ -351,10 +351,10 @@ static int guest_args_read(struct json_object *args, struct guest_args *g, struc
 	    arg_int(args, "swap_bytes", false, 0, 0, GUEST_SIZE_MAX, &g->swap, e) < 0)
 		return -1;
 	if (g->swap && g->swap < GUEST_SIZE_MIN)
-		return xerr_set(e, AGENT_EINVAL, "argument \"swap_bytes\" is below %lld",
+		return xerr_set(e, XERR_USAGE, "argument \"swap_bytes\" is below %lld",
 				(long long)GUEST_SIZE_MIN);
 	if (strlen(g->cfg) > XL_CFG_MAX)
-		return xerr_set(e, AGENT_EINVAL, "xl_cfg longer than %d bytes", XL_CFG_MAX);
+		return xerr_set(e, XERR_USAGE, "xl_cfg longer than %d bytes", XL_CFG_MAX);
 	return 0;
 }
 
@@ -376,7 +376,7 @@ static int host_key_keep(const char *name, bool made_fs, const char *pub, struct
 						 : file_write_atomic(path, pub, strlen(pub), 0644, e);
 	/* A new filesystem without sshd: a key from an older one is not its. */
 	if (made_fs && unlink(path) < 0 && errno != ENOENT)
-		return xerr_errno(e, AGENT_EFAIL, "cannot remove %s", path);
+		return xerr_errno(e, XERR_IO, "cannot remove %s", path);
 	return 0;
 }
 
@@ -430,7 +430,7 @@ int op_guest_create(struct json_object *args, struct json_object **result, struc
 			      ? row_str(row, "lv_path") : "");
 	json_object_put(lvs);
 	if (!*dev)
-		return xerr_set(e, AGENT_EFAIL, "logical volume %s/%s has no path", g.vg, g.name);
+		return xerr_set(e, XERR_FAIL, "logical volume %s/%s has no path", g.vg, g.name);
 	made_fs = created || !has_filesystem(dev);
 	if (made_fs && rootfs_make(g.name, tar, dev, g.swap > 0, &host_pub, e) < 0)
 		return xerr_prefix(e, "guest '%s'", g.name);
@@ -497,11 +497,11 @@ int op_guest_destroy(struct json_object *args, struct json_object **result, stru
 		if (lv_remove_retry(vg, swap, &ignored, e) < 0)
 			return -1;
 		if (unlink(key) < 0 && errno != ENOENT)
-			return xerr_errno(e, AGENT_EFAIL, "cannot remove %s", key);
+			return xerr_errno(e, XERR_IO, "cannot remove %s", key);
 	}
 	cfg = agent_path(AGENT_CFG_DIR "/%s.cfg", name);
 	if (unlink(cfg) < 0 && errno != ENOENT)
-		return xerr_errno(e, AGENT_EFAIL, "cannot remove %s", cfg);
+		return xerr_errno(e, XERR_IO, "cannot remove %s", cfg);
 	*result = json_object_new_object();
 	json_object_object_add(*result, "destroyed", json_object_new_boolean(domid >= 0));
 	json_object_object_add(*result, "lv_removed", json_object_new_boolean(removed));
@@ -567,7 +567,7 @@ int op_guest_start(struct json_object *args, struct json_object **result, struct
 	}
 	cfg = agent_path(AGENT_CFG_DIR "/%s.cfg", name);
 	if (!path_exists(cfg))
-		return xerr_set(e, AGENT_ENOENT,
+		return xerr_set(e, XERR_NOTFOUND,
 				"guest '%s' has no kept config %s in this dom0: it was never made here",
 				name, cfg);
 	if (vgs_activate(e) < 0 || domain_start(name, cfg, e) < 0 ||

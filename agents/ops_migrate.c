@@ -43,7 +43,7 @@ int shared_vg_init(const char *vg, const char *serial, bool create, struct json_
 	bool exists;
 
 	if (!agent_name_valid(vg) || !agent_serial_valid(serial))
-		return xerr_set(e, AGENT_EINVAL, "bad shared VG name or disk serial");
+		return xerr_set(e, XERR_USAGE, "bad shared VG name or disk serial");
 	if (disk_by_serial(serial, &dev, e) < 0)
 		return xerr_prefix(e, "shared volume group '%s'", vg);
 	/* Another host may have written the PV label since we last looked. */
@@ -54,7 +54,7 @@ int shared_vg_init(const char *vg, const char *serial, bool create, struct json_
 	exists = rows_find(vgs, "vg_name", vg) != NULL;
 	json_object_put(vgs);
 	if (!exists && !create)
-		return xerr_set(e, AGENT_ENOENT,
+		return xerr_set(e, XERR_NOTFOUND,
 				"no volume group '%s' on the shared disk %s (it is made through "
 				"the lab's first host)",
 				vg, dev);

@@ -24,7 +24,7 @@ int disk_by_serial(const char *serial, char **dev, struct xerr *e)
 	struct dirent *de;
 
 	if (!d)
-		return xerr_errno(e, AGENT_EFAIL, "cannot list %s", dir);
+		return xerr_errno(e, XERR_IO, "cannot list %s", dir);
 	while ((de = readdir(d))) {
 		_cleanup_free_ char *path = xasprintf("%s/%s/serial", dir, de->d_name);
 		_cleanup_free_ char *s = NULL;
@@ -42,7 +42,7 @@ int disk_by_serial(const char *serial, char **dev, struct xerr *e)
 		}
 	}
 	closedir(d);
-	return xerr_set(e, AGENT_ENOENT, "no disk with serial '%s' in %s", serial, dir);
+	return xerr_set(e, XERR_NOTFOUND, "no disk with serial '%s' in %s", serial, dir);
 }
 
 static int vg_row(const char *vg, struct json_object **row, struct json_object **rows,
@@ -82,7 +82,7 @@ static int pv_into_vg(const char *vg, const char *dev, bool create, bool *added,
 		goto out;
 	}
 	if (owner && *owner) {
-		xerr_set(e, AGENT_EINVAL, "%s already belongs to volume group '%s'", dev, owner);
+		xerr_set(e, XERR_USAGE, "%s already belongs to volume group '%s'", dev, owner);
 		goto out;
 	}
 	if (!pv && lvm_run((char *[]){ "pvcreate", "-y", (char *)dev, NULL }, e) < 0)
@@ -106,7 +106,7 @@ static int vg_state(const char *vg, struct json_object **result, struct xerr *e)
 		return -1;
 	if (!row) {
 		json_object_put(vgs);
-		return xerr_set(e, AGENT_ENOENT, "no volume group '%s'", vg);
+		return xerr_set(e, XERR_NOTFOUND, "no volume group '%s'", vg);
 	}
 	r = json_object_new_object();
 	json_object_object_add(r, "vg", json_object_new_string(vg));
@@ -156,10 +156,10 @@ int op_storage_init(struct json_object *args, struct json_object **result, struc
 	    arg_bool(args, "shared_create", false, &shared_create, e) < 0)
 		return -1;
 	if (!agent_serial_valid(serial))
-		return xerr_set(e, AGENT_EINVAL, "argument \"data_serial\" is not a disk serial");
+		return xerr_set(e, XERR_USAGE, "argument \"data_serial\" is not a disk serial");
 	for (char **s = extras; *s; s++)
 		if (!agent_serial_valid(*s))
-			return xerr_set(e, AGENT_EINVAL, "extra serial '%s' is not a disk serial", *s);
+			return xerr_set(e, XERR_USAGE, "extra serial '%s' is not a disk serial", *s);
 	if (vg_exists(vg, &exists, e) < 0)
 		return -1;
 	if (!exists) {
@@ -217,7 +217,7 @@ int op_storage_vg_reduce(struct json_object *args, struct json_object **result, 
 	json_object_put(pvs);
 	/* Moving extents (pvmove) is out of scope: a used PV stays. */
 	if (removed && used > 0)
-		return xerr_set(e, AGENT_EINVAL, "%s holds %" PRId64 " bytes of '%s'; remove "
+		return xerr_set(e, XERR_USAGE, "%s holds %" PRId64 " bytes of '%s'; remove "
 				"those logical volumes first", dev, used, vg);
 	if (removed && lvm_run((char *[]){ "vgreduce", (char *)vg, (char *)dev, NULL }, e) < 0)
 		return -1;
@@ -262,7 +262,7 @@ static int lv_result(const char *vg, const char *name, struct json_object **resu
 		return -1;
 	if (!row) {
 		json_object_put(lvs);
-		return xerr_set(e, AGENT_ENOENT, "no logical volume %s/%s", vg, name);
+		return xerr_set(e, XERR_NOTFOUND, "no logical volume %s/%s", vg, name);
 	}
 	*result = json_object_get(row);
 	json_object_put(lvs);

@@ -70,7 +70,7 @@ int xl_info_parse(const char *text, struct json_object **out, struct xerr *e)
 
 	if (!maj || !min) {
 		json_object_put(kv);
-		return xerr_set(e, AGENT_EFAIL, "xl info printed no xen_major/xen_minor");
+		return xerr_set(e, XERR_FAIL, "xl info printed no xen_major/xen_minor");
 	}
 	r = json_object_new_object();
 	snprintf(ver, sizeof(ver), "%s.%s%s", maj, min, extra ? extra : "");
@@ -87,7 +87,7 @@ int xl_info_parse(const char *text, struct json_object **out, struct xerr *e)
 		if (!s || !parse_i64(s, &n)) {
 			json_object_put(kv);
 			json_object_put(r);
-			return xerr_set(e, AGENT_EFAIL, "xl info: no integer %s", ints[i]);
+			return xerr_set(e, XERR_FAIL, "xl info: no integer %s", ints[i]);
 		}
 		json_object_object_add(r, ints[i], json_object_new_int64(n));
 	}
@@ -135,7 +135,7 @@ int lvm_report_parse(const char *text, const char *kind, struct json_object **ou
 	if (!root || !json_object_object_get_ex(root, "report", &report) ||
 	    !json_object_is_type(report, json_type_array)) {
 		json_object_put(root);
-		return xerr_set(e, AGENT_EFAIL, "LVM printed no JSON report");
+		return xerr_set(e, XERR_FAIL, "LVM printed no JSON report");
 	}
 	for (size_t i = 0; i < json_object_array_length(report) && !rows; i++) {
 		struct json_object *sec = json_object_array_get_idx(report, i);
@@ -201,7 +201,7 @@ int xl_list_parse(const char *text, struct json_object **out, struct xerr *e)
 	char *save = NULL, *line = strtok_r(copy, "\n", &save);
 
 	if (!line || strncmp(trim(line), "Name", 4) != 0)
-		return xerr_set(e, AGENT_EFAIL, "xl list printed no table header");
+		return xerr_set(e, XERR_FAIL, "xl list printed no table header");
 	arr = json_object_new_array();
 	while ((line = strtok_r(NULL, "\n", &save))) {
 		struct json_object *r = xl_list_row(line);
@@ -241,7 +241,7 @@ int xl_list_long_merge(struct json_object *list, const char *json, struct xerr *
 
 	if (!root || !json_object_is_type(root, json_type_array)) {
 		json_object_put(root);
-		return xerr_set(e, AGENT_EFAIL, "xl list -l printed no JSON array");
+		return xerr_set(e, XERR_FAIL, "xl list -l printed no JSON array");
 	}
 	for (size_t i = 0; i < json_object_array_length(root); i++) {
 		struct json_object *d = json_object_array_get_idx(root, i), *id, *row, *v;

@@ -35,7 +35,7 @@ int agent_cmd(char *const argv[], unsigned flags, int timeout_s, struct spawn_re
 	int rc = (flags & CMD_ANY_EXIT) ? spawn_run(argv, &o, res, e) : spawn_check(argv, &o, res, e);
 
 	if (rc < 0)
-		e->code = AGENT_EFAIL;
+		e->kind = XERR_FAIL;
 	return rc;
 }
 

@@ -28,7 +28,7 @@ enum {
 	CMD_ANY_EXIT = 1 << 1 /* a non-zero exit is a result, not an error */
 };
 
-/* Runs argv with stdout and stderr captured; errors carry AGENT_EFAIL. */
+/* Runs argv with stdout and stderr captured; errors carry XERR_FAIL. */
 int agent_cmd(char *const argv[], unsigned flags, int timeout_s, struct spawn_result *res,
 	      struct xerr *e);
 /* agent_cmd for `vgs|pvs|lvs --reportformat json --units b --nosuffix -o

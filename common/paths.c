@@ -21,9 +21,9 @@ static int home_private(const char *dir, struct xerr *e)
 	struct stat st;
 
 	if (stat(dir, &st) < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot read %s", dir);
+		return xerr_errno(e, XERR_IO, "cannot read %s", dir);
 	if (st.st_uid == geteuid() && (st.st_mode & 0066) && chmod(dir, 0711) < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot make %s private", dir);
+		return xerr_errno(e, XERR_IO, "cannot make %s private", dir);
 	return 0;
 }
 
@@ -42,7 +42,7 @@ int xlab_home(char **out, struct xerr *e)
 	else if ((env = getenv("HOME")) && *env)
 		dir = xasprintf("%s/.local/state/xlab", env);
 	else
-		return xerr_set(e, XLAB_EXIT_FAIL, "cannot tell where to keep state: set XLAB_HOME");
+		return xerr_set(e, XERR_FAIL, "cannot tell where to keep state: set XLAB_HOME");
 	/* XLAB_HOME may name a directory that is not xlab's alone (a test's,
 	 * even /tmp): only the default home is tightened. */
 	if (mkdir_p(dir, 0711, e) < 0 || (!chosen && home_private(dir, e) < 0))
@@ -94,7 +94,7 @@ static int store_id_generate(char out[XLAB_STORE_ID_LEN + 1], struct xerr *e)
 	unsigned char r[16];
 
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot make a store id (getrandom)");
+		return xerr_errno(e, XERR_IO, "cannot make a store id (getrandom)");
 	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
 	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
 	snprintf(out, XLAB_STORE_ID_LEN + 1,
@@ -113,7 +113,7 @@ static int store_id_read(const char *path, char out[XLAB_STORE_ID_LEN + 1], stru
 		return -1;
 	text[strcspn(text, "\n")] = '\0';
 	if (!xlab_store_id_valid(text))
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"%s does not hold a store id (a UUID); it names this store's "
 				"libvirt objects, so restore it rather than remove it",
 				path);
@@ -139,7 +139,7 @@ int xlab_store_id(char out[XLAB_STORE_ID_LEN + 1], struct xerr *e)
 	tmp = xasprintf("%s.tmp.XXXXXX", path);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot create %s", tmp);
+		return xerr_errno(e, XERR_IO, "cannot create %s", tmp);
 	line = xasprintf("%s\n", id);
 	rc = write(fd, line, strlen(line)) == (ssize_t)strlen(line) && fchmod(fd, 0644) == 0 &&
 			     fsync(fd) == 0 ?
@@ -150,7 +150,7 @@ int xlab_store_id(char out[XLAB_STORE_ID_LEN + 1], struct xerr *e)
 	if (rc == 0 && link(tmp, path) < 0 && errno != EEXIST)
 		rc = -1;
 	if (rc < 0)
-		xerr_errno(e, XLAB_EXIT_FAIL, "cannot write %s", path);
+		xerr_errno(e, XERR_IO, "cannot write %s", path);
 	unlink(tmp);
 	return rc < 0 ? -1 : store_id_read(path, out, e);
 }

@@ -37,17 +37,17 @@ int sha256_file_hex(const char *path, char out[SHA256_HEX_LEN + 1], struct xerr 
 	int rc = 0;
 
 	if (fd < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot open %s", path);
+		return xerr_errno(e, XERR_IO, "cannot open %s", path);
 	ctx = EVP_MD_CTX_new();
 	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
 		EVP_MD_CTX_free(ctx);
-		return xerr_set(e, XLAB_EXIT_FAIL, "sha256 unavailable");
+		return xerr_set(e, XERR_FAIL, "sha256 unavailable");
 	}
 	while ((got = read(fd, chunk, 1 << 20)) != 0) {
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			rc = xerr_errno(e, XLAB_EXIT_FAIL, "cannot read %s", path);
+			rc = xerr_errno(e, XERR_IO, "cannot read %s", path);
 			break;
 		}
 		EVP_DigestUpdate(ctx, chunk, (size_t)got);

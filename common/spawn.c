@@ -123,7 +123,7 @@ int spawn_run(char *const argv[], const struct spawn_opts *opts, struct spawn_re
 
 	memset(res, 0, sizeof(*res));
 	if (o->stdin_data ? pipe2(in, O_CLOEXEC) : (in[0] = open_null(O_RDONLY)) < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot run %s", argv[0]);
+		return xerr_errno(e, XERR_IO, "cannot run %s", argv[0]);
 	if (o->capture_stdout && pipe2(out, O_CLOEXEC) < 0)
 		goto fail;
 	if (o->capture_stderr && pipe2(err, O_CLOEXEC) < 0)
@@ -160,7 +160,7 @@ int spawn_run(char *const argv[], const struct spawn_opts *opts, struct spawn_re
 		buf_free(&bo);
 		buf_free(&be);
 		errno = exec_errno;
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot run %s%s", argv[0],
+		return xerr_errno(e, XERR_IO, "cannot run %s%s", argv[0],
 				  exec_errno == ENOENT ? " (is it installed? see README)" : "");
 	}
 	if (o->capture_stdout) {
@@ -173,7 +173,7 @@ int spawn_run(char *const argv[], const struct spawn_opts *opts, struct spawn_re
 	}
 	return 0;
 fail:
-	xerr_errno(e, XLAB_EXIT_FAIL, "cannot run %s", argv[0]);
+	xerr_errno(e, XERR_IO, "cannot run %s", argv[0]);
 	for (int i = 0; i < 2; i++) {
 		if (exec_pipe[i] >= 0)
 			close(exec_pipe[i]);
@@ -216,9 +216,9 @@ int spawn_check(char *const argv[], const struct spawn_opts *opts, struct spawn_
 	if (res->status == 0)
 		return 0;
 	if (res->status == -1)
-		xerr_set(e, XLAB_EXIT_FAIL, "%s timed out after %d s", argv[0], o.timeout_ms / 1000);
+		xerr_set(e, XERR_FAIL, "%s timed out after %d s", argv[0], o.timeout_ms / 1000);
 	else
-		xerr_set(e, XLAB_EXIT_FAIL, "%s failed (exit %d): %s", argv[0], res->status,
+		xerr_set(e, XERR_FAIL, "%s failed (exit %d): %s", argv[0], res->status,
 			 last_line(res->err, tmp, sizeof(tmp)));
 	spawn_result_free(res);
 	return -1;

@@ -186,16 +186,16 @@ int size_parse(const char *s, uint64_t *out, struct xerr *e)
 	const char *p = s;
 
 	if (!s || !*s)
-		return xerr_set(e, XLAB_EXIT_USAGE, "empty size (write it like 512M or 8G)");
+		return xerr_set(e, XERR_USAGE, "empty size (write it like 512M or 8G)");
 	if (*p < '0' || *p > '9')
-		return xerr_set(e, XLAB_EXIT_USAGE, "invalid size '%s' (write it like 512M or 8G)", s);
+		return xerr_set(e, XERR_USAGE, "invalid size '%s' (write it like 512M or 8G)", s);
 	for (; *p >= '0' && *p <= '9'; p++) {
 		if (v > (UINT64_MAX - 9) / 10)
-			return xerr_set(e, XLAB_EXIT_USAGE, "size '%s' is too large", s);
+			return xerr_set(e, XERR_USAGE, "size '%s' is too large", s);
 		v = v * 10 + (uint64_t)(*p - '0');
 	}
 	if (*p == '.' || *p == ',')
-		return xerr_set(e, XLAB_EXIT_USAGE,
+		return xerr_set(e, XERR_USAGE,
 				"size '%s': fractions are not allowed (write 1.5G as 1536M)", s);
 	if (*p) {
 		size_t i;
@@ -204,7 +204,7 @@ int size_parse(const char *s, uint64_t *out, struct xerr *e)
 			if (*p == units[i].c || *p == units[i].c + ('a' - 'A'))
 				break;
 		if (i == ARRAY_SIZE(units))
-			return xerr_set(e, XLAB_EXIT_USAGE,
+			return xerr_set(e, XERR_USAGE,
 					"invalid size suffix in '%s' (use K, M, G or T)", s);
 		shift = units[i].shift;
 		p++;
@@ -213,13 +213,13 @@ int size_parse(const char *s, uint64_t *out, struct xerr *e)
 		if (*p == 'B')
 			p++;
 		if (*p)
-			return xerr_set(e, XLAB_EXIT_USAGE,
+			return xerr_set(e, XERR_USAGE,
 					"invalid size suffix in '%s' (use K, M, G or T)", s);
 	}
 	if (v == 0)
-		return xerr_set(e, XLAB_EXIT_USAGE, "size '%s' must be greater than zero", s);
+		return xerr_set(e, XERR_USAGE, "size '%s' must be greater than zero", s);
 	if (shift && v > (UINT64_MAX >> shift))
-		return xerr_set(e, XLAB_EXIT_USAGE, "size '%s' is too large", s);
+		return xerr_set(e, XERR_USAGE, "size '%s' is too large", s);
 	*out = v << shift;
 	return 0;
 }
@@ -248,24 +248,24 @@ int file_read_all(const char *path, size_t max, char **out, size_t *len, struct 
 	ssize_t n;
 
 	if (fd < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot open %s", path);
+		return xerr_errno(e, XERR_IO, "cannot open %s", path);
 	if (fstat(fd, &st) < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot stat %s", path);
+		return xerr_errno(e, XERR_IO, "cannot stat %s", path);
 	if (S_ISDIR(st.st_mode))
-		return xerr_set(e, XLAB_EXIT_FAIL, "%s is a directory, not a file", path);
+		return xerr_set(e, XERR_FAIL, "%s is a directory, not a file", path);
 	if (max && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
-		return xerr_set(e, XLAB_EXIT_FAIL, "%s is larger than %zu bytes", path, max);
+		return xerr_set(e, XERR_FAIL, "%s is larger than %zu bytes", path, max);
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			buf_free(&b);
-			return xerr_errno(e, XLAB_EXIT_FAIL, "cannot read %s", path);
+			return xerr_errno(e, XERR_IO, "cannot read %s", path);
 		}
 		buf_append(&b, chunk, (size_t)n);
 		if (max && b.len > max) {
 			buf_free(&b);
-			return xerr_set(e, XLAB_EXIT_FAIL, "%s is larger than %zu bytes", path, max);
+			return xerr_set(e, XERR_FAIL, "%s is larger than %zu bytes", path, max);
 		}
 	}
 	if (len)
@@ -284,14 +284,14 @@ int file_write_atomic(const char *path, const void *data, size_t len, int mode, 
 	int fd = mkostemp(tmp, O_CLOEXEC);
 
 	if (fd < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot create %s", tmp);
+		return xerr_errno(e, XERR_IO, "cannot create %s", tmp);
 	while (len) {
 		ssize_t n = write(fd, p, len);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			xerr_errno(e, XLAB_EXIT_FAIL, "cannot write %s", tmp);
+			xerr_errno(e, XERR_IO, "cannot write %s", tmp);
 			close(fd);
 			unlink(tmp);
 			return -1;
@@ -300,12 +300,12 @@ int file_write_atomic(const char *path, const void *data, size_t len, int mode, 
 		len -= (size_t)n;
 	}
 	if (fchmod(fd, (mode_t)mode) < 0 || fsync(fd) < 0 || close(fd) < 0) {
-		xerr_errno(e, XLAB_EXIT_FAIL, "cannot write %s", tmp);
+		xerr_errno(e, XERR_IO, "cannot write %s", tmp);
 		unlink(tmp);
 		return -1;
 	}
 	if (rename(tmp, path) < 0) {
-		xerr_errno(e, XLAB_EXIT_FAIL, "cannot rename %s to %s", tmp, path);
+		xerr_errno(e, XERR_IO, "cannot rename %s to %s", tmp, path);
 		unlink(tmp);
 		return -1;
 	}
@@ -321,11 +321,11 @@ int mkdir_p(const char *path, int mode, struct xerr *e)
 			continue;
 		*s = '\0';
 		if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST)
-			return xerr_errno(e, XLAB_EXIT_FAIL, "cannot create directory %s", p);
+			return xerr_errno(e, XERR_IO, "cannot create directory %s", p);
 		*s = '/';
 	}
 	if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot create directory %s", p);
+		return xerr_errno(e, XERR_IO, "cannot create directory %s", p);
 	return 0;
 }
 
@@ -343,7 +343,7 @@ int rm_rf(const char *path, struct xerr *e)
 	if (!path_exists(path))
 		return 0;
 	if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot remove %s", path);
+		return xerr_errno(e, XERR_IO, "cannot remove %s", path);
 	return 0;
 }
 

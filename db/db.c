@@ -88,7 +88,7 @@ static const char *const migrations[] = {
 
 static int db_fail(struct db *db, struct xerr *e, const char *what)
 {
-	return xerr_set(e, XLAB_EXIT_FAIL, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->h));
+	return xerr_set(e, XERR_FAIL, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->h));
 }
 
 static int db_exec(struct db *db, const char *sql, struct xerr *e)
@@ -96,7 +96,7 @@ static int db_exec(struct db *db, const char *sql, struct xerr *e)
 	char *msg = NULL;
 
 	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		xerr_set(e, XLAB_EXIT_FAIL, "%s: %s", db->path, msg ? msg : "sqlite error");
+		xerr_set(e, XERR_FAIL, "%s: %s", db->path, msg ? msg : "sqlite error");
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -128,7 +128,7 @@ static int db_migrate(struct db *db, struct xerr *e)
 	if (have < 0)
 		return db_fail(db, e, "reading the schema version");
 	if (have > want)
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"%s: schema version %d is newer than this xlab knows (%d); "
 				"use a newer xlab or another XLAB_HOME",
 				db->path, have, want);
@@ -171,7 +171,7 @@ static int db_make_private(const char *path, struct xerr *e)
 		_cleanup_free_ char *p = xasprintf("%s%s", path, suffix[i]);
 
 		if (chmod(p, 0600) < 0 && !(i > 0 && errno == ENOENT))
-			return xerr_errno(e, XLAB_EXIT_FAIL, "cannot make the store %s private", p);
+			return xerr_errno(e, XERR_IO, "cannot make the store %s private", p);
 	}
 	return 0;
 }
@@ -421,7 +421,7 @@ int db_lab_claim(struct db *db, const char *lab, const char *made_by, struct xer
 	if (r != SQLITE_ROW)
 		return db_fail(db, e, "reading labs");
 	if (strcmp(have, made_by) != 0)
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"lab '%s' exists and was made by %s, not by %s; refusing to "
 				"adopt or remove it (take it down with `xlab down %s`, or choose "
 				"another lab name)",
@@ -741,7 +741,7 @@ int db_run_get(struct db *db, int64_t id, struct db_run **out, struct xerr *e)
 	if (n == 0) {
 		free(*out);
 		*out = NULL;
-		return xerr_set(e, XLAB_EXIT_FAIL, "no run %" PRId64 " in the store; `xlab runs` "
+		return xerr_set(e, XERR_FAIL, "no run %" PRId64 " in the store; `xlab runs` "
 				"lists them", id);
 	}
 	return 0;
@@ -972,7 +972,7 @@ int db_matrix_get(struct db *db, int64_t id, struct db_matrix **out, struct xerr
 	if (!n) {
 		free(*out);
 		*out = NULL;
-		return xerr_set(e, XLAB_EXIT_FAIL, "no matrix %" PRId64 " in the store", id);
+		return xerr_set(e, XERR_FAIL, "no matrix %" PRId64 " in the store", id);
 	}
 	return matrix_reap_if_dead(db, *out, e);
 }

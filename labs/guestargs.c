@@ -30,7 +30,7 @@ static int bad(struct xerr *e, const struct kv *a, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return xerr_set(e, XLAB_EXIT_USAGE, "argument '%s': %s", a->arg, msg);
+	return xerr_set(e, XERR_USAGE, "argument '%s': %s", a->arg, msg);
 }
 
 static int set_size(struct spec_guest *g, const struct kv *a, struct xerr *e)
@@ -185,12 +185,12 @@ int guest_args_init(struct spec_guest *g, const char *name, const char *host, st
 {
 	*g = (struct spec_guest){ .memory = 128ull << 20, .disk = 256ull << 20, .vcpus = 1 };
 	if (!spec_name_valid(name))
-		return xerr_set(e, XLAB_EXIT_USAGE,
+		return xerr_set(e, XERR_USAGE,
 				"'%s' is not a valid guest name: use a lower-case DNS label (a-z, "
 				"0-9 and '-', at most 63, not starting or ending with '-')",
 				name);
 	if (names_guest_reserved(name))
-		return xerr_set(e, XLAB_EXIT_USAGE,
+		return xerr_set(e, XERR_USAGE,
 				"guest name '%s' ends in '-swap', which names another guest's "
 				"swap volume; choose another name",
 				name);
@@ -260,17 +260,17 @@ int guest_ip_check(const struct plan *p, const struct plan_guest *pg, struct xer
 	mask = net.prefix ? 0xffffffffu << (32 - net.prefix) : 0;
 	bcast = net.addr | ~mask;
 	if ((ip & mask) != net.addr || ip == net.addr || ip == bcast || ip == net.addr + 1)
-		return xerr_set(e, XLAB_EXIT_USAGE,
+		return xerr_set(e, XERR_USAGE,
 				"ip %s of guest '%s' is not a usable address of the lab subnet %s "
 				"(the network, gateway .1 and broadcast are taken)",
 				pg->ip, pg->spec->name, p->subnet);
 	for (size_t i = 0; i < p->n_hosts; i++)
 		if (ip_value(p->hosts[i].ip) == ip)
-			return xerr_set(e, XLAB_EXIT_USAGE, "ip %s of guest '%s' is host '%s''s",
+			return xerr_set(e, XERR_USAGE, "ip %s of guest '%s' is host '%s''s",
 					pg->ip, pg->spec->name, p->hosts[i].spec->name);
 	for (size_t i = 0; i < p->n_guests; i++)
 		if (&p->guests[i] != pg && ip_value(p->guests[i].ip) == ip)
-			return xerr_set(e, XLAB_EXIT_USAGE,
+			return xerr_set(e, XERR_USAGE,
 					"ip %s of guest '%s' is already guest '%s''s", pg->ip,
 					pg->spec->name, p->guests[i].spec->name);
 	return 0;

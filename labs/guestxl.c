@@ -36,12 +36,12 @@ static int at(const struct ctx *c, int line, const char *key, const char *fmt, .
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return xerr_set(c->e, XLAB_EXIT_USAGE, "%s:%d: key '%s': %s", c->path, line, key, msg);
+	return xerr_set(c->e, XERR_USAGE, "%s:%d: key '%s': %s", c->path, line, key, msg);
 }
 
 static int unsupported(const struct ctx *c, const struct xlcfg_entry *en)
 {
-	return xerr_set(c->e, XLAB_EXIT_USAGE,
+	return xerr_set(c->e, XERR_USAGE,
 			"%s:%d: key '%s' is not supported by xlab guests; remove it or create "
 			"the guest with KEY=VALUE",
 			c->path, en->line, en->key);

@@ -33,21 +33,21 @@ int matrix_versions_parse(const char *csv, char ***out, struct xerr *e)
 			*--end = '\0';
 		if (!version_ok(t)) {
 			strv_free(v);
-			return xerr_set(e, XLAB_EXIT_USAGE,
+			return xerr_set(e, XERR_USAGE,
 					"'%s' is not a Xen version like 4.17 (--xen takes a "
 					"comma-separated list: --xen 4.17,4.20)", t);
 		}
 		for (size_t i = 0; i < n; i++) {
 			if (!strcmp(v[i], t)) {
 				strv_free(v);
-				return xerr_set(e, XLAB_EXIT_USAGE, "Xen %s is listed twice", t);
+				return xerr_set(e, XERR_USAGE, "Xen %s is listed twice", t);
 			}
 		}
 		v[n++] = xstrdup(t);
 	}
 	if (!n) {
 		strv_free(v);
-		return xerr_set(e, XLAB_EXIT_USAGE, "no Xen version given (--xen 4.17,4.20)");
+		return xerr_set(e, XERR_USAGE, "no Xen version given (--xen 4.17,4.20)");
 	}
 	*out = v;
 	return 0;
@@ -60,7 +60,7 @@ int matrix_lab_name(const char *lab, const char *xen, char out[SPEC_NAME_MAX + 1
 	int n = snprintf(out, SPEC_NAME_MAX + 1, "%s-x%s", lab, xen);
 
 	if (n < 0 || n > SPEC_NAME_MAX)
-		return xerr_set(e, XLAB_EXIT_USAGE,
+		return xerr_set(e, XERR_USAGE,
 				"lab name '%s-x%s' of the Xen %s copy is longer than %d "
 				"characters; shorten `lab:`",
 				lab, xen, xen, SPEC_NAME_MAX);
@@ -98,7 +98,7 @@ int matrix_subnet_pick(const struct spec *base, const char *copy_lab, char *cons
 			return 0;
 		}
 	}
-	return xerr_set(e, XLAB_EXIT_FAIL,
+	return xerr_set(e, XERR_FAIL,
 			"no free /24 left in %s for the copy '%s'; take other labs down or "
 			"give network.subnet a larger range",
 			base->subnet, copy_lab);
@@ -114,12 +114,12 @@ static int ip_rebase(char **ip, const char *owner, const struct spec *base,
 	if (!*ip)
 		return 0;
 	if (inet_pton(AF_INET, *ip, &in) != 1 || !base->subnet)
-		return xerr_set(e, XLAB_EXIT_USAGE, "ip %s of '%s' is not in the spec's subnet",
+		return xerr_set(e, XERR_USAGE, "ip %s of '%s' is not in the spec's subnet",
 				*ip, owner);
 	off = ntohl(in.s_addr) - base->net_addr;
 	/* .0 is the network, .1 the gateway, .255 broadcast in a /24. */
 	if (off < 2 || off > 254)
-		return xerr_set(e, XLAB_EXIT_USAGE,
+		return xerr_set(e, XERR_USAGE,
 				"ip %s of '%s' is at offset %u of %s, which does not fit the "
 				"copy's /24 (%u.%u.%u.0/24); use an address at .2-.254 of the "
 				"first /24, or leave 'ip' out",
@@ -149,7 +149,7 @@ int matrix_spec_copy(const struct spec *base, const char *data, size_t len, cons
 	spec_diags_free(&diags);
 	if (strcmp(s->sha256, base->sha256) != 0) {
 		spec_free(s);
-		return xerr_set(e, XLAB_EXIT_FAIL, "%s changed while the matrix was starting",
+		return xerr_set(e, XERR_FAIL, "%s changed while the matrix was starting",
 				base->path);
 	}
 	for (size_t i = 0; i < s->n_hosts; i++)

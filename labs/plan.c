@@ -63,7 +63,7 @@ static int ip_take(const struct cidr *net, uint32_t *next, uint32_t limit, const
 			return 0;
 		}
 	}
-	return xerr_set(e, XLAB_EXIT_USAGE, "no address left for '%s' in the lab subnet; use a "
+	return xerr_set(e, XERR_USAGE, "no address left for '%s' in the lab subnet; use a "
 			"larger `network.subnet`", node);
 }
 
@@ -449,7 +449,7 @@ static int macs_unique(const struct plan *p, struct xerr *e)
 	for (size_t i = 0; i < n && rc == 0; i++)
 		for (size_t j = i + 1; j < n && rc == 0; j++)
 			if (strcmp(macs[i], macs[j]) == 0)
-				rc = xerr_set(e, XLAB_EXIT_USAGE,
+				rc = xerr_set(e, XERR_USAGE,
 					      "'%s' and '%s' hash to the same MAC %s; rename one",
 					      names[i], names[j], macs[i]);
 	free(macs);
@@ -514,7 +514,7 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 
 	p->spec = s;
 	if (!env->store_id || !xlab_store_id_valid(env->store_id)) {
-		xerr_set(e, XLAB_EXIT_FAIL, "the plan needs the store's id (a UUID), not '%s'",
+		xerr_set(e, XERR_FAIL, "the plan needs the store's id (a UUID), not '%s'",
 			 env->store_id ? env->store_id : "(none)");
 		goto fail;
 	}
@@ -548,7 +548,7 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 		pg->spec = &s->guests[i];
 		pg->host = host_by_name(p, pg->spec->host);
 		if (!pg->host) {
-			xerr_set(e, XLAB_EXIT_USAGE, "guest '%s': no host '%s'", pg->spec->name,
+			xerr_set(e, XERR_USAGE, "guest '%s': no host '%s'", pg->spec->name,
 				 pg->spec->host);
 			goto fail;
 		}
@@ -562,7 +562,7 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 		const struct plan_guest *pg = &p->guests[i];
 
 		if (pg->spec->vnc && plan_vnc_port(pg->ip, p->prefix) < 0) {
-			xerr_set(e, XLAB_EXIT_USAGE,
+			xerr_set(e, XERR_USAGE,
 				 "guest '%s': vnc needs an address within the first %d of the "
 				 "subnet (its display port is 5900 + that offset), not %s",
 				 pg->spec->name, 65535 - PLAN_VNC_PORT_BASE, pg->ip);

@@ -1872,7 +1872,7 @@ int spec_check_capacity(const struct spec *s, struct xerr *e)
 	if (!d.n)
 		return 0;
 	/* The first problem is the one the caller made; the spec was valid. */
-	xerr_set(e, XLAB_EXIT_USAGE, "%s%s%s", d.v[0].msg, d.v[0].hint ? "; " : "",
+	xerr_set(e, XERR_USAGE, "%s%s%s", d.v[0].msg, d.v[0].hint ? "; " : "",
 		 d.v[0].hint ? d.v[0].hint : "");
 	spec_diags_free(&d);
 	return -1;
@@ -1887,11 +1887,11 @@ static int fail(const char *name, struct spec_diags *mine, struct spec_diags *ou
 	diags_sort(mine);
 	first = &mine->v[0];
 	if (first->pos.line)
-		xerr_set(e, XLAB_EXIT_USAGE, "%s:%d:%d: %s%s%s", name, first->pos.line,
+		xerr_set(e, XERR_USAGE, "%s:%d:%d: %s%s%s", name, first->pos.line,
 			 first->pos.col, first->msg, first->hint ? "; " : "",
 			 first->hint ? first->hint : "");
 	else
-		xerr_set(e, XLAB_EXIT_USAGE, "%s: %s", name, first->msg);
+		xerr_set(e, XERR_USAGE, "%s: %s", name, first->msg);
 	if (mine->n > 1)
 		xerr_prefix(e, "invalid spec (%zu errors, the first one follows)", mine->n);
 	if (out) {
@@ -2049,7 +2049,7 @@ void spec_diags_report(const struct spec_diags *d, struct xerr *e, FILE *f)
 	if (d->n <= 1)
 		return;
 	spec_diags_print(d, f);
-	xerr_set(e, e->code ? e->code : XLAB_EXIT_USAGE, "%s: invalid spec: %zu errors, listed above",
+	xerr_set(e, e->kind ? e->kind : XERR_USAGE, "%s: invalid spec: %zu errors, listed above",
 		 d->path ? d->path : "spec", d->n);
 }
 

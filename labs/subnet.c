@@ -18,18 +18,18 @@ int cidr_parse(const char *s, struct cidr *out, struct xerr *e)
 	uint32_t mask;
 
 	if (!slash || (size_t)(slash - s) >= sizeof(ip))
-		return xerr_set(e, XLAB_EXIT_USAGE, "'%s' is not an IPv4 CIDR like 10.80.0.0/24", s);
+		return xerr_set(e, XERR_USAGE, "'%s' is not an IPv4 CIDR like 10.80.0.0/24", s);
 	memcpy(ip, s, (size_t)(slash - s));
 	ip[slash - s] = '\0';
 	prefix = strtol(slash + 1, &end, 10);
 	if (inet_pton(AF_INET, ip, &in) != 1 || *end || end == slash + 1 || prefix < 0 ||
 	    prefix > 32)
-		return xerr_set(e, XLAB_EXIT_USAGE, "'%s' is not an IPv4 CIDR like 10.80.0.0/24", s);
+		return xerr_set(e, XERR_USAGE, "'%s' is not an IPv4 CIDR like 10.80.0.0/24", s);
 	out->addr = ntohl(in.s_addr);
 	out->prefix = (int)prefix;
 	mask = prefix ? ~0u << (32 - prefix) : 0;
 	if (out->addr & ~mask)
-		return xerr_set(e, XLAB_EXIT_USAGE, "'%s' has host bits set", s);
+		return xerr_set(e, XERR_USAGE, "'%s' has host bits set", s);
 	return 0;
 }
 
@@ -104,7 +104,7 @@ int subnet_allocate(const char *lab, char *const *used, size_t n_used, char out[
 		}
 	}
 	free(taken);
-	return xerr_set(e, XLAB_EXIT_FAIL,
+	return xerr_set(e, XERR_FAIL,
 			"no free /24 left in %s for lab '%s': take a lab down, or give the "
 			"spec a `network: {subnet: ...}`",
 			SUBNET_POOL, lab);

@@ -31,7 +31,7 @@ static int lex_err(struct lex *l, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return xerr_set(l->e, XLAB_EXIT_USAGE, "%s:%d: %s", l->path, l->line, msg);
+	return xerr_set(l->e, XERR_USAGE, "%s:%d: %s", l->path, l->line, msg);
 }
 
 /* Skips blanks and comments; newlines too when `lines` (inside a list). */

@@ -47,7 +47,7 @@ static int disk_option(struct disk_parts *p, char *key, char *value, struct xerr
 	else if (!strcmp(key, "backendtype") && !strcmp(value, "phy"))
 		return 0;
 	else
-		return xerr_set(e, XLAB_EXIT_USAGE,
+		return xerr_set(e, XERR_USAGE,
 				"disk option '%s=%s' is not supported by xlab guests", key, value);
 	return 0;
 }
@@ -59,13 +59,13 @@ static int disk_positional(struct disk_parts *p, char *s, struct xerr *e)
 	else if (in(s, accesses) && !p->access)
 		p->access = s;
 	else if (!strcmp(s, "cdrom"))
-		return xerr_set(e, XLAB_EXIT_USAGE, "a cdrom is not supported by xlab guests");
+		return xerr_set(e, XERR_USAGE, "a cdrom is not supported by xlab guests");
 	else if (!p->target)
 		p->target = s;
 	else if (!p->vdev)
 		p->vdev = s;
 	else
-		return xerr_set(e, XLAB_EXIT_USAGE, "'%s' is one field too many", s);
+		return xerr_set(e, XERR_USAGE, "'%s' is one field too many", s);
 	return 0;
 }
 
@@ -100,21 +100,21 @@ static int disk_split(char *s, struct disk_parts *p, struct xerr *e)
 static int disk_check(struct disk_parts *p, struct xerr *e)
 {
 	if (!p->target || !*p->target)
-		return xerr_set(e, XLAB_EXIT_USAGE, "no target (the LV /dev/VG/LV)");
+		return xerr_set(e, XERR_USAGE, "no target (the LV /dev/VG/LV)");
 	if (!strncmp(p->target, "phy:", 4))
 		p->target += 4;
 	if (strncmp(p->target, "/dev/", 5))
-		return xerr_set(e, XLAB_EXIT_USAGE,
+		return xerr_set(e, XERR_USAGE,
 				"'%s' is a file or image, not a logical volume; xlab guests' "
 				"disks are LVs /dev/VG/LV",
 				p->target);
 	if (!p->vdev || !*p->vdev)
-		return xerr_set(e, XLAB_EXIT_USAGE, "no vdev (xvda)");
+		return xerr_set(e, XERR_USAGE, "no vdev (xvda)");
 	if (p->format && strcmp(p->format, "raw"))
-		return xerr_set(e, XLAB_EXIT_USAGE, "format '%s': xlab guests' LVs are raw",
+		return xerr_set(e, XERR_USAGE, "format '%s': xlab guests' LVs are raw",
 				p->format);
 	if (p->access && strcmp(p->access, "w") && strcmp(p->access, "rw"))
-		return xerr_set(e, XLAB_EXIT_USAGE,
+		return xerr_set(e, XERR_USAGE,
 				"access '%s': xlab guests write their disks (w or rw)", p->access);
 	return 0;
 }
@@ -149,10 +149,10 @@ static int vif_option(struct xl_vif *v, const char *key, const char *value, stru
 	if (!strcmp(key, "type") && !strcmp(value, "vif"))
 		return 0;
 	if (!slot)
-		return xerr_set(e, XLAB_EXIT_USAGE,
+		return xerr_set(e, XERR_USAGE,
 				"vif option '%s=%s' is not supported by xlab guests", key, value);
 	if (*slot)
-		return xerr_set(e, XLAB_EXIT_USAGE, "vif option '%s' is given twice", key);
+		return xerr_set(e, XERR_USAGE, "vif option '%s' is given twice", key);
 	*slot = xstrdup(value);
 	return 0;
 }
@@ -170,7 +170,7 @@ int xl_vif_parse(const char *spec, struct xl_vif *v, struct xerr *e)
 			continue;
 		if (!eq) {
 			xl_vif_free(v);
-			return xerr_set(e, XLAB_EXIT_USAGE, "'%s' is not KEY=VALUE", trim(part));
+			return xerr_set(e, XERR_USAGE, "'%s' is not KEY=VALUE", trim(part));
 		}
 		*eq = 0;
 		if (vif_option(v, trim(part), trim(eq + 1), e) < 0) {

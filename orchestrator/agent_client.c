@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "layout.h"
+#include "proto.h"
 #include "sha256.h"
 #include "util.h"
 #include "version.h"
@@ -39,7 +40,7 @@ int agent_local_path(char **path, struct xerr *e)
 	const struct layout *l = layout_get();
 
 	if (!path_exists(l->agent))
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"xlab-agent not found at %s (%s; `xlab version --paths` shows "
 				"where xlab looks; $XLAB_AGENT overrides)",
 				l->agent,
@@ -69,7 +70,7 @@ static int local_sha256(const char *path, char out[SHA256_HEX_LEN + 1], struct x
 	int rc = 0;
 
 	if (stat(path, &st) < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "agent: cannot stat %s", path);
+		return xerr_errno(e, XERR_IO, "agent: cannot stat %s", path);
 	pthread_mutex_lock(&mu);
 	if (strcmp(cache.path, path) == 0 && stat_same(&cache.st, &st)) {
 		memcpy(out, cache.hex, sizeof(cache.hex));
@@ -121,21 +122,24 @@ static int response_take(const char *op, int64_t id, const char *line,
 	int rc = -1;
 
 	if (!resp || !json_object_is_type(resp, json_type_object)) {
-		xerr_set(e, XLAB_EXIT_FAIL, "agent: %s: not a JSON object: %.200s", op, line);
+		xerr_set(e, XERR_FAIL, "agent: %s: not a JSON object: %.200s", op, line);
 		goto out;
 	}
 	if (json_object_object_get_ex(resp, "id", &v) && json_object_is_type(v, json_type_int) &&
 	    json_object_get_int64(v) != id) {
-		xerr_set(e, XLAB_EXIT_FAIL, "agent: %s: answer for request %" PRId64 ", not %" PRId64,
+		xerr_set(e, XERR_FAIL, "agent: %s: answer for request %" PRId64 ", not %" PRId64,
 			 op, json_object_get_int64(v), id);
 		goto out;
 	}
 	if (!json_object_object_get_ex(resp, "ok", &v) || !json_object_get_boolean(v)) {
-		const char *msg = "failed without a message";
+		const char *msg = "failed without a message", *code = "efail";
 
-		if (json_object_object_get_ex(resp, "error", &err))
+		if (json_object_object_get_ex(resp, "error", &err)) {
 			msg = obj_str(err, "message", msg);
-		xerr_set(e, XLAB_EXIT_FAIL, "agent: %s: %s", op, msg);
+			code = obj_str(err, "code", code);
+		}
+		xerr_set(e, XERR_REMOTE, "agent: %s: %s", op, msg);
+		e->remote = agent_errc_kind(code);
 		goto out;
 	}
 	if (json_object_object_get_ex(resp, "result", &v) && v)
@@ -210,7 +214,7 @@ static int agent_hello(struct agent *ag, struct hello *h, struct xerr *e)
 /* pushed: the local file we pushed before this hello, or NULL. */
 static int proto_mismatch(const struct hello *h, const char *pushed, struct xerr *e)
 {
-	return xerr_set(e, XLAB_EXIT_FAIL,
+	return xerr_set(e, XERR_FAIL,
 			"agent protocol mismatch: xlab %s speaks v%d, the agent at %s (version %s) "
 			"speaks v%d%s%s",
 			XLAB_VERSION, AGENT_PROTO, agent_remote_path(), h->version, h->proto,
@@ -236,7 +240,7 @@ static int agent_start_pushed(struct sshc *c, const char *local, const char *wan
 	}
 	/* No digest: it could not read itself; that does not make it another agent. */
 	if (h.sha256[0] && strcmp(h.sha256, want) != 0) {
-		xerr_set(e, XLAB_EXIT_FAIL,
+		xerr_set(e, XERR_FAIL,
 			 "the agent at %s has sha256 %s just after %s (sha256 %s) was pushed",
 			 agent_remote_path(), h.sha256, local, want);
 		goto fail;

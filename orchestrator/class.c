@@ -20,7 +20,7 @@ int class_copy_name(const char *lab, int idx, int n, const char *student,
 	else
 		snprintf(buf, sizeof(buf), "%s-%0*d", lab, n > 99 ? 3 : 2, idx);
 	if (!spec_name_valid(buf))
-		return xerr_set(e, XLAB_EXIT_USAGE,
+		return xerr_set(e, XERR_USAGE,
 				"copy name '%.80s' is not a DNS label of at most %d characters "
 				"(a-z, 0-9, '-'); use a shorter lab or student name",
 				buf, SPEC_NAME_MAX);
@@ -63,7 +63,7 @@ static int student_add(const char *what, int line_no, char *name, char ***names,
 		       size_t *cap, struct xerr *e)
 {
 	if (!spec_name_valid(name)) {
-		xerr_set(e, XLAB_EXIT_USAGE,
+		xerr_set(e, XERR_USAGE,
 			 "%s:%d: student name '%.80s' must be a DNS label (a-z, 0-9, '-', at "
 			 "most %d characters, no '-' at either end)",
 			 what, line_no, name, SPEC_NAME_MAX);
@@ -72,7 +72,7 @@ static int student_add(const char *what, int line_no, char *name, char ***names,
 	}
 	for (size_t i = 0; i < *n; i++)
 		if (strcmp((*names)[i], name) == 0) {
-			xerr_set(e, XLAB_EXIT_USAGE, "%s:%d: student '%s' is listed twice", what,
+			xerr_set(e, XERR_USAGE, "%s:%d: student '%s' is listed twice", what,
 				 line_no, name);
 			free(name);
 			return -1;
@@ -108,10 +108,10 @@ int class_students_parse(const char *what, const char *data, size_t len, char **
 		}
 	}
 	if (n == 0)
-		return xerr_set(e, XLAB_EXIT_USAGE, "%s: no student names in it", what);
+		return xerr_set(e, XERR_USAGE, "%s: no student names in it", what);
 	if (n > CLASS_MAX_COPIES) {
 		strv_free(v);
-		return xerr_set(e, XLAB_EXIT_USAGE, "%s: %zu students; at most %d copies", what,
+		return xerr_set(e, XERR_USAGE, "%s: %zu students; at most %d copies", what,
 				n, CLASS_MAX_COPIES);
 	}
 	*names = v;
@@ -125,14 +125,14 @@ int class_copies_make(const char *lab, int n, char *const *students,
 	struct class_copy *v;
 
 	if (ns && n && (size_t)n != ns)
-		return xerr_set(e, XLAB_EXIT_USAGE,
+		return xerr_set(e, XERR_USAGE,
 				"--copies %d but the students' list has %zu names; give one or "
 				"make them agree",
 				n, ns);
 	if (ns)
 		n = (int)ns;
 	if (n < 1 || n > CLASS_MAX_COPIES)
-		return xerr_set(e, XLAB_EXIT_USAGE,
+		return xerr_set(e, XERR_USAGE,
 				"a class needs 1 to %d copies (--copies N, class.copies or a "
 				"students' list)",
 				CLASS_MAX_COPIES);
@@ -196,7 +196,7 @@ int class_copy_find(const struct class_copy *v, size_t n, const char *sel, size_
 			return 0;
 		}
 	}
-	return xerr_set(e, XLAB_EXIT_USAGE, "no copy '%s' in the class (copies %s..%s)", sel,
+	return xerr_set(e, XERR_USAGE, "no copy '%s' in the class (copies %s..%s)", sel,
 			n ? v[0].lab : "?", n ? v[n - 1].lab : "?");
 }
 
@@ -236,7 +236,7 @@ int class_fit_check(struct class_fit *f, bool overcommit, struct xerr *e)
 			   f->want, fmt_mib(d, f->disk_per_copy),
 			   fmt_mib(g, u64_mul_sat(f->disk_per_copy, (uint64_t)f->want)),
 			   fmt_mib(h, f->disk_free));
-	xerr_set(e, XLAB_EXIT_FAIL,
+	xerr_set(e, XERR_FAIL,
 		 "%d cop%s do not fit on this machine:%s\nat most %d fit%s; use fewer copies or "
 		 "--overcommit",
 		 f->want, f->want == 1 ? "y" : "ies", why.data ? why.data : "", f->max_fit,
@@ -273,13 +273,13 @@ static int no_explicit_ips(const struct spec *s, struct xerr *e)
 {
 	for (size_t i = 0; i < s->n_hosts; i++)
 		if (s->hosts[i].ip)
-			return xerr_set(e, XLAB_EXIT_USAGE,
+			return xerr_set(e, XERR_USAGE,
 					"%s: host '%s' has an explicit ip; class copies take their "
 					"subnets from the pool, so leave 'ip' out",
 					s->path, s->hosts[i].name);
 	for (size_t i = 0; i < s->n_guests; i++)
 		if (s->guests[i].ip)
-			return xerr_set(e, XLAB_EXIT_USAGE,
+			return xerr_set(e, XERR_USAGE,
 					"%s: guest '%s' has an explicit ip; class copies take their "
 					"subnets from the pool, so leave 'ip' out",
 					s->path, s->guests[i].name);

@@ -60,7 +60,7 @@ struct class_fit {
 	int max_fit;            /* out: the largest number of copies that fits */
 };
 
-/* Refuses (XLAB_EXIT_FAIL, with the figures and the largest N) when `want`
+/* Refuses (XERR_FAIL, with the figures and the largest N) when `want`
  * copies do not fit, unless overcommit. */
 int class_fit_check(struct class_fit *f, bool overcommit, struct xerr *e);
 /* MemAvailable of a /proc/meminfo text, in bytes; 0 when absent. */

@@ -58,7 +58,7 @@ static int spec_read(struct class_ctx *c, const char *path, struct xerr *e)
 
 	c->path = realpath(path, NULL);
 	if (!c->path)
-		return xerr_errno(e, XLAB_EXIT_USAGE, "%s", path);
+		return xerr_errno(e, XERR_USAGE, "%s", path);
 	if (file_read_all(c->path, SPEC_MAX_BYTES, &c->data, &c->len, e) < 0)
 		return -1;
 	if (spec_load_buffer(path, c->data, c->len, &c->base, &diags, e) < 0) {
@@ -80,14 +80,14 @@ static int students_inside(const char *dir, const char *path, struct xerr *e)
 	size_t n;
 
 	if (!rdir || !rpath || stat(rpath, &st) < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "the students' list %s", path);
+		return xerr_errno(e, XERR_IO, "the students' list %s", path);
 	n = strlen(rdir);
 	if (strncmp(rpath, rdir, n) != 0 || rpath[n] != '/')
-		return xerr_set(e, XLAB_EXIT_USAGE,
+		return xerr_set(e, XERR_USAGE,
 				"the students' list %s is outside the spec's directory %s; pass "
 				"--students FILE to use it", path, rdir);
 	if (!S_ISREG(st.st_mode))
-		return xerr_set(e, XLAB_EXIT_USAGE, "the students' list %s is not a regular file",
+		return xerr_set(e, XERR_USAGE, "the students' list %s is not a regular file",
 				path);
 	return 0;
 }
@@ -172,7 +172,7 @@ static int fit_check(struct class_ctx *c, const bool *start, struct xerr *e)
 	if (xlab_home(&home, e) < 0)
 		return -1;
 	if (statvfs(home, &sv) < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "statvfs %s", home);
+		return xerr_errno(e, XERR_IO, "statvfs %s", home);
 	f.disk_free = (uint64_t)sv.f_bavail * sv.f_frsize;
 	if (class_fit_check(&f, c->o->overcommit, e) < 0)
 		return -1;
@@ -347,7 +347,7 @@ static int copies_start(struct class_ctx *c, const bool *start, struct spec **sp
 		if (!start[i])
 			continue;
 		if (pipe2(fds, O_CLOEXEC) < 0) {
-			rc = xerr_errno(e, XLAB_EXIT_FAIL, "pipe");
+			rc = xerr_errno(e, XERR_IO, "pipe");
 			break;
 		}
 		ch[n] = (struct child){ .fd = fds[0], .idx = i };
@@ -355,7 +355,7 @@ static int copies_start(struct class_ctx *c, const bool *start, struct spec **sp
 		if (ch[n].pid < 0) {
 			close(fds[0]);
 			close(fds[1]);
-			rc = xerr_errno(e, XLAB_EXIT_FAIL, "fork");
+			rc = xerr_errno(e, XERR_IO, "fork");
 			break;
 		}
 		if (ch[n].pid == 0) {
@@ -396,7 +396,7 @@ static int copies_start(struct class_ctx *c, const bool *start, struct spec **sp
 	}
 	signal(SIGINT, SIG_DFL);
 	if (rc == 0 && n_failed)
-		rc = xerr_set(e, XLAB_EXIT_FAIL,
+		rc = xerr_set(e, XERR_FAIL,
 			      "%zu of %zu cop%s failed: %s; retry one with `xlab class up %s --only "
 			      "COPY` (`xlab class status %s` shows why)",
 			      n_failed, n, n == 1 ? "y" : "ies", failed.data, c->path, c->base->lab);
@@ -483,7 +483,7 @@ static int rec_load(const char *name, struct class_rec *r, struct xerr *e)
 	if (db_open_default(&r->db, e) < 0 || db_class_get(r->db, name, &r->cls, e) < 0)
 		return -1;
 	if (!r->cls)
-		return xerr_set(e, XLAB_EXIT_FAIL, "no class '%s' (`xlab class status` lists them)",
+		return xerr_set(e, XERR_FAIL, "no class '%s' (`xlab class status` lists them)",
 				name);
 	return db_class_copies_list(r->db, name, &r->rows, &r->n, e);
 }
@@ -509,7 +509,7 @@ static char *self_exe(struct xerr *e)
 	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
 
 	if (n < 0) {
-		xerr_errno(e, XLAB_EXIT_FAIL, "finding the xlab binary (/proc/self/exe)");
+		xerr_errno(e, XERR_IO, "finding the xlab binary (/proc/self/exe)");
 		return NULL;
 	}
 	buf[n] = '\0';
@@ -527,7 +527,7 @@ static int host_dir_clean(const char *dir, struct xerr *e)
 	int rc = 0;
 
 	if (!d)
-		return errno == ENOENT ? 0 : xerr_errno(e, XLAB_EXIT_FAIL, "%s", dir);
+		return errno == ENOENT ? 0 : xerr_errno(e, XERR_IO, "%s", dir);
 	while ((de = readdir(d)) && rc == 0) {
 		_cleanup_free_ char *p = NULL;
 
@@ -677,7 +677,7 @@ int class_down(const char *name, const struct class_opts *o, struct xerr *e)
 		spawn_result_free(&res);
 	}
 	if (failed.data) {
-		xerr_set(e, XLAB_EXIT_FAIL, "class %s: some copies did not go down:%s", name,
+		xerr_set(e, XERR_FAIL, "class %s: some copies did not go down:%s", name,
 			 failed.data);
 		goto out;
 	}
@@ -840,7 +840,7 @@ int class_status(const char *name, bool json, const struct class_opts *o, struct
 		if (db_class_get(db, name, &cls, e) < 0)
 			goto out;
 		if (!cls) {
-			xerr_set(e, XLAB_EXIT_FAIL, "no class '%s'", name);
+			xerr_set(e, XERR_FAIL, "no class '%s'", name);
 			goto out;
 		}
 		n = 1;
@@ -964,7 +964,7 @@ int class_sheet(const char *name, enum sheet_format fmt, const char *jump,
 		k++;
 	}
 	if (k == 0) {
-		xerr_set(e, XLAB_EXIT_FAIL, "class '%s' has no copy that is not down", name);
+		xerr_set(e, XERR_FAIL, "class '%s' has no copy that is not down", name);
 		goto out;
 	}
 	if (class_sheet_render(name, s.copies, k, fmt, jump, &out, e) < 0)

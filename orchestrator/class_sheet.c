@@ -21,7 +21,7 @@ int sheet_format_parse(const char *s, enum sheet_format *out, struct xerr *e)
 	else if (!strcmp(s, "html"))
 		*out = SHEET_HTML;
 	else
-		return xerr_set(e, XLAB_EXIT_USAGE, "--format must be md, csv or html, not '%s'", s);
+		return xerr_set(e, XERR_USAGE, "--format must be md, csv or html, not '%s'", s);
 	return 0;
 }
 
@@ -237,7 +237,7 @@ out:
 		xmlFreeTextWriter(w);
 	xmlBufferFree(xb);
 	if (rc < 0)
-		xerr_set(e, XLAB_EXIT_FAIL, "writing the HTML sheet failed");
+		xerr_set(e, XERR_FAIL, "writing the HTML sheet failed");
 	return rc;
 }
 
@@ -261,5 +261,5 @@ int class_sheet_render(const char *class_name, const struct sheet_copy *v, size_
 			render_md(&v[i], jump, out);
 		return 0;
 	}
-	return xerr_set(e, XLAB_EXIT_USAGE, "unknown sheet format");
+	return xerr_set(e, XERR_USAGE, "unknown sheet format");
 }

@@ -188,7 +188,7 @@ int cmd_class(int argc, char **argv, struct xerr *e)
 {
 	if (argc < 2) {
 		cmd_usage("class", stderr);
-		return xerr_set(e, XLAB_EXIT_USAGE, "class: which subcommand?");
+		return xerr_set(e, XERR_USAGE, "class: which subcommand?");
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(subcmds); i++)
 		if (!strcmp(subcmds[i].name, argv[1]))

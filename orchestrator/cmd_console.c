@@ -59,7 +59,7 @@ static int stream_pump(virStreamPtr st, struct xerr *e)
 		if (n == 0)
 			break; /* the domain went away */
 		if (n != -2) {
-			rc = xerr_set(e, XLAB_EXIT_FAIL, "console: %s", virGetLastErrorMessage());
+			rc = xerr_set(e, XERR_FAIL, "console: %s", virGetLastErrorMessage());
 			break;
 		}
 		if (poll(&pfd, 1, 50) > 0) {
@@ -98,7 +98,7 @@ static int host_live(const char *lab, const char *host, struct xerr *e)
 	if (!dom) {
 		_cleanup_free_ char *uri = virConnectGetURI(virt_conn(v));
 
-		xerr_set(e, XLAB_EXIT_FAIL,
+		xerr_set(e, XERR_FAIL,
 			 "host '%s' of lab '%s' has no domain %s in libvirt (%s): it was removed "
 			 "behind xlab's back; `xlab up %s` makes it again, `xlab console %s %s "
 			 "--log` shows what it printed before",
@@ -107,7 +107,7 @@ static int host_live(const char *lab, const char *host, struct xerr *e)
 	}
 	st = virStreamNew(virt_conn(v), VIR_STREAM_NONBLOCK);
 	if (!st || virDomainOpenConsole(dom, NULL, st, VIR_DOMAIN_CONSOLE_FORCE) < 0) {
-		xerr_set(e, XLAB_EXIT_FAIL, "cannot open the console of %s: %s", dom_name,
+		xerr_set(e, XERR_FAIL, "cannot open the console of %s: %s", dom_name,
 			 virGetLastErrorMessage());
 		goto out;
 	}
@@ -135,7 +135,7 @@ static int guest_console(const struct labstate *ls, const struct db_guest *g, bo
 	int status = 0, rc = -1;
 
 	if (!h)
-		return xerr_set(e, XLAB_EXIT_FAIL, "guest '%s' is on unknown host '%s'", g->name,
+		return xerr_set(e, XERR_FAIL, "guest '%s' is on unknown host '%s'", g->name,
 				g->host);
 	if (lab_host_connect(&ls->dirs, h->name, h->ip, &c, e) < 0)
 		return -1;

@@ -53,7 +53,7 @@ int cmd_cp(int argc, char **argv, struct xerr *e)
 		goto out;
 	if (dst_remote) {
 		if (stat(src_path, &st) < 0) {
-			xerr_errno(e, XLAB_EXIT_FAIL, "cannot read %s", src_path);
+			xerr_errno(e, XERR_IO, "cannot read %s", src_path);
 			goto out;
 		}
 		rc = sshc_put(c, src_path, dst_path, (int)(st.st_mode & 0777), e);

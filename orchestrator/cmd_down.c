@@ -43,7 +43,7 @@ static int refuse_older_xlabs_domains(struct virt *v, const char *lab, struct xe
 		return -1;
 	for (char **p = stores; *p; p++)
 		if (!**p)
-			return xerr_set(e, XLAB_EXIT_FAIL,
+			return xerr_set(e, XERR_FAIL,
 					"libvirt has domains of lab '%s' made by an older xlab (no "
 					"store id in their metadata); xlab leaves them and the lab's "
 					"files alone: remove them with `virsh destroy` and `virsh "

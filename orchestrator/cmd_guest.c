@@ -47,11 +47,11 @@ static void dry_run_print(const struct labview *v, const struct plan_guest *pg)
 static int name_free(const struct labview *v, const char *name, struct xerr *e)
 {
 	if (spec_find_host(v->spec, name))
-		return xerr_set(e, XLAB_EXIT_USAGE, "lab '%s' has a host named '%s'", v->ls.lab,
+		return xerr_set(e, XERR_USAGE, "lab '%s' has a host named '%s'", v->ls.lab,
 				name);
 	for (size_t i = 0; i < v->spec->n_guests; i++)
 		if (!strcmp(v->spec->guests[i].name, name))
-			return xerr_set(e, XLAB_EXIT_USAGE,
+			return xerr_set(e, XERR_USAGE,
 					"lab '%s' already has a guest named '%s' (`xlab guest rm "
 					"%s %s` first if it was made by hand)",
 					v->ls.lab, name, v->ls.lab, name);
@@ -180,7 +180,7 @@ static int from_xl_apply(const struct labview *v, const struct create_opts *o,
 	if (file_read_all(o->from_xl, 1 << 20, &text, &len, e) < 0)
 		return -1;
 	if (strlen(text) != len)
-		return xerr_set(e, XLAB_EXIT_USAGE, "%s holds a NUL byte: not an xl.cfg file",
+		return xerr_set(e, XERR_USAGE, "%s holds a NUL byte: not an xl.cfg file",
 				o->from_xl);
 	if (guest_xl_apply(g, &env, o->from_xl, text, e) < 0)
 		return -1;
@@ -229,7 +229,7 @@ static const struct db_guest *hand_guest(const struct labview *v, const char *na
 		return NULL;
 	}
 	if (!labview_is_hand(g)) {
-		xerr_set(e, XLAB_EXIT_USAGE,
+		xerr_set(e, XERR_USAGE,
 			 "guest '%s' comes from the spec of lab '%s': take it out of the spec "
 			 "(or `xlab down`) instead", name, v->ls.lab);
 		return NULL;

@@ -20,7 +20,7 @@ int cmd_image(int argc, char **argv, struct xerr *e)
 {
 	if (argc < 2) {
 		cmd_usage("image", stderr);
-		return xerr_set(e, XLAB_EXIT_USAGE, "image: which subcommand?");
+		return xerr_set(e, XERR_USAGE, "image: which subcommand?");
 	}
 	for (size_t i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++)
 		if (strcmp(subcmds[i].name, argv[1]) == 0)

@@ -29,7 +29,7 @@ static int host_domains(const struct labstate *ls, const struct db_host *h,
 	    agent_call(ag, "guest.list", NULL, &res, e) < 0)
 		goto out;
 	if (!json_object_object_get_ex(res, "guests", &list)) {
-		xerr_set(e, XLAB_EXIT_FAIL, "agent on '%s': guest.list without guests", h->name);
+		xerr_set(e, XERR_FAIL, "agent on '%s': guest.list without guests", h->name);
 		goto out;
 	}
 	*guests = json_object_get(list);
@@ -166,7 +166,7 @@ int cmd_list(int argc, char **argv, struct xerr *e)
 	if (json)
 		printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY |
 								JSON_C_TO_STRING_NOSLASHESCAPE));
-	rc = failed ? xerr_set(e, XLAB_EXIT_FAIL, "%zu of %zu host(s) did not answer", failed,
+	rc = failed ? xerr_set(e, XERR_FAIL, "%zu of %zu host(s) did not answer", failed,
 			       ls.n_hosts) : 0;
 out:
 	table_free(t);

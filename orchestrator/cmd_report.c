@@ -220,7 +220,7 @@ static int last_run_of(struct db *db, const char *lab, int64_t *id, struct xerr 
 		}
 	}
 	db_runs_free(runs, n);
-	return xerr_set(e, XLAB_EXIT_FAIL, "no run of lab '%s' in the store", lab);
+	return xerr_set(e, XERR_FAIL, "no run of lab '%s' in the store", lab);
 }
 
 static int run_id_parse(const char *s, int64_t *id, struct xerr *e)

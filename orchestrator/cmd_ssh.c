@@ -18,12 +18,12 @@ static int guest_connect(const struct labstate *ls, const struct db_guest *g, st
 	_cleanup_free_ char *pub = guest_host_key_path(&ls->dirs, g->name);
 
 	if (!path_exists(pub))
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"guest '%s' has no SSH server xlab made a key for (a rootfs: debian "
 				"guest has one); use `xlab guest console %s %s`",
 				g->name, ls->lab, g->name);
 	if (!g->ip || !*g->ip)
-		return xerr_set(e, XLAB_EXIT_FAIL, "guest '%s' has no address", g->name);
+		return xerr_set(e, XERR_FAIL, "guest '%s' has no address", g->name);
 	return lab_connect(&ls->dirs, "guest", g->name, g->ip, pub, c, e);
 }
 

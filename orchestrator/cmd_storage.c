@@ -217,7 +217,7 @@ static int detach_disk(struct storage_ctx *c, struct virt *virt, const char *ser
 	    hostdisk_detach(virt, c->ph->domain, disk, e) < 0)
 		return -1;
 	if (path && unlink(path) < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot remove %s", path);
+		return xerr_errno(e, XERR_IO, "cannot remove %s", path);
 	return 0;
 }
 
@@ -229,7 +229,7 @@ static int remove_disk(struct storage_ctx *c, struct virt *virt, const char *ser
 	char buf[32];
 
 	if (strncmp(serial, HOSTDISK_SERIAL_PREFIX, strlen(HOSTDISK_SERIAL_PREFIX)) != 0)
-		return xerr_set(e, XLAB_EXIT_USAGE,
+		return xerr_set(e, XERR_USAGE,
 				"remove-disk takes an added disk's serial (%sN, from `xlab "
 				"storage %s %s`), not '%s'", HOSTDISK_SERIAL_PREFIX, c->v.ls.lab,
 				c->ph->spec->name, serial);
@@ -258,7 +258,7 @@ static const char *guest_vg(const struct storage_ctx *c, const char *guest, stru
 		return NULL;
 	}
 	if (strcmp(g->host, c->ph->spec->name) != 0) {
-		xerr_set(e, XLAB_EXIT_USAGE, "guest '%s' runs on host '%s', not '%s'", guest, g->host,
+		xerr_set(e, XERR_USAGE, "guest '%s' runs on host '%s', not '%s'", guest, g->host,
 			 c->ph->spec->name);
 		return NULL;
 	}

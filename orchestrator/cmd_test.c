@@ -34,7 +34,7 @@ int cmd_test(int argc, char **argv, struct xerr *e)
 	if (lab_require(db, lab, &l, e) < 0)
 		goto out;
 	if (!l->state || strcmp(l->state, "up") != 0) {
-		xerr_set(e, XLAB_EXIT_FAIL, "lab '%s' is not up; `xlab up FILE` first", lab);
+		xerr_set(e, XERR_FAIL, "lab '%s' is not up; `xlab up FILE` first", lab);
 		goto out;
 	}
 	/* The spec the lab was made from, unless a file was named. */

@@ -30,7 +30,7 @@ static int spec_of(const char *arg, char **path, struct xerr *e)
 	if (lab_require(db, arg, &l, e) < 0)
 		goto out;
 	if (!l->spec_path || !*l->spec_path) {
-		xerr_set(e, XLAB_EXIT_FAIL, "lab '%s' has no spec recorded; give its FILE", arg);
+		xerr_set(e, XERR_FAIL, "lab '%s' has no spec recorded; give its FILE", arg);
 		goto out;
 	}
 	*path = xstrdup(l->spec_path);

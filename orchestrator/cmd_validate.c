@@ -21,7 +21,7 @@ static int load_stdin(struct spec **s, struct spec_diags *diags, struct xerr *e)
 		buf_append(&b, chunk, (size_t)n);
 	if (n < 0) {
 		buf_free(&b);
-		return xerr_errno(e, XLAB_EXIT_FAIL, "<stdin>: cannot read");
+		return xerr_errno(e, XERR_IO, "<stdin>: cannot read");
 	}
 	rc = spec_load_buffer("<stdin>", b.data ? b.data : "", b.len, s, diags, e);
 	buf_free(&b);
@@ -87,9 +87,9 @@ int cmd_validate(int argc, char **argv, struct xerr *e)
 	if (bad || clashes) {
 		/* Details are already printed; only the exit code is left to give. */
 		if (bad)
-			xerr_set(e, XLAB_EXIT_USAGE, "%d of %d spec(s) invalid", bad, argc - 1);
+			xerr_set(e, XERR_USAGE, "%d of %d spec(s) invalid", bad, argc - 1);
 		else
-			xerr_set(e, XLAB_EXIT_USAGE, "%d subnet clash(es) between the specs", clashes);
+			xerr_set(e, XERR_USAGE, "%d subnet clash(es) between the specs", clashes);
 		return -1;
 	}
 	return 0;

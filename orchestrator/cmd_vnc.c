@@ -50,7 +50,7 @@ static int host_vnc(struct labstate *ls, const char *host, struct xerr *e)
 	    (info.exists && virt_owner_check("domain", dom, &info.owner, &want, e) < 0))
 		goto out;
 	if (!info.running || info.vnc_port <= 0) {
-		xerr_set(e, XLAB_EXIT_FAIL, "host '%s' is not running; `xlab up` starts it", host);
+		xerr_set(e, XERR_FAIL, "host '%s' is not running; `xlab up` starts it", host);
 		goto out;
 	}
 	addr = xasprintf("127.0.0.1:%d", info.vnc_port);
@@ -80,11 +80,11 @@ static int listen_loopback(int port, int *bound, struct xerr *e)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 
 	if (fd < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "socket");
+		return xerr_errno(e, XERR_IO, "socket");
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 4) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
-		xerr_errno(e, XLAB_EXIT_FAIL, "cannot listen on 127.0.0.1:%d", port);
+		xerr_errno(e, XERR_IO, "cannot listen on 127.0.0.1:%d", port);
 		close(fd);
 		return -1;
 	}
@@ -137,7 +137,7 @@ static int accept_or_viewer_gone(int lfd, pid_t viewer, bool *done, struct xerr 
 			return -1;
 		}
 		if (n < 0 && errno != EINTR)
-			return xerr_errno(e, XLAB_EXIT_FAIL, "poll");
+			return xerr_errno(e, XERR_IO, "poll");
 		if (n <= 0)
 			continue;
 		cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -145,7 +145,7 @@ static int accept_or_viewer_gone(int lfd, pid_t viewer, bool *done, struct xerr 
 			return cfd;
 		/* A client that gave up before we took it is no reason to stop. */
 		if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN)
-			return xerr_errno(e, XLAB_EXIT_FAIL, "accept");
+			return xerr_errno(e, XERR_IO, "accept");
 	}
 }
 
@@ -161,10 +161,10 @@ static int guest_vnc_port(const struct labstate *ls, const struct db_guest *g, s
 	if (l && l->subnet && cidr_parse(l->subnet, &net, e) == 0) {
 		port = g->ip ? plan_vnc_port(g->ip, net.prefix) : -1;
 		if (port < 0)
-			xerr_set(e, XLAB_EXIT_FAIL, "guest '%s' (%s) has no display port in %s",
+			xerr_set(e, XERR_FAIL, "guest '%s' (%s) has no display port in %s",
 				 g->name, g->ip ? g->ip : "no address", l->subnet);
 	} else if (!l || !l->subnet) {
-		xerr_set(e, XLAB_EXIT_FAIL, "lab '%s' has no subnet in the store", ls->lab);
+		xerr_set(e, XERR_FAIL, "lab '%s' has no subnet in the store", ls->lab);
 	}
 	db_lab_free(l);
 	return port;

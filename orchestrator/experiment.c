@@ -97,7 +97,7 @@ static int host_trust(struct agent *ag, const char *host, struct xerr *e)
 		if (run_argv(ag, steps[i], &status, &err, e) < 0)
 			return -1;
 		if (status != 0)
-			return xerr_set(e, XLAB_EXIT_FAIL,
+			return xerr_set(e, XERR_FAIL,
 					"host '%s' has no lab dom0 key (%s); it was made before "
 					"xlab supported migration: `xlab up --recreate` remakes it",
 					host, err);
@@ -301,7 +301,7 @@ out:
 	if (rc == 0 && !*ok) {
 		struct xerr why = { 0 };
 
-		xerr_set(&why, XLAB_EXIT_FAIL, "%s", msg);
+		xerr_set(&why, XERR_FAIL, "%s", msg);
 		step_end(&s, -1, &why);
 	} else {
 		step_end(&s, rc, e);
@@ -330,7 +330,7 @@ static int guest_place(struct exp_ctx *x, const struct spec_experiment *xp,
 	if (guest_is_on(x, other, xp->guest, &there, e) < 0)
 		return -1;
 	if (!there)
-		return xerr_set(e, XLAB_EXIT_FAIL, "guest '%s' runs on neither '%s' nor '%s'",
+		return xerr_set(e, XERR_FAIL, "guest '%s' runs on neither '%s' nor '%s'",
 				xp->guest, want->spec->name, other->spec->name);
 	run_say(&x->run, xp->name, "moving %s from %s to %s first (not measured)", xp->guest,
 		other->spec->name, want->spec->name);
@@ -411,7 +411,7 @@ static int exp_load(struct exp_ctx *x, const char *lab_arg, struct xerr *e)
 	if (lab_require(x->db, lab, &l, e) < 0)
 		return -1;
 	if (!l->state || strcmp(l->state, "up") != 0) {
-		xerr_set(e, XLAB_EXIT_FAIL, "lab '%s' is not up; `xlab up FILE` first", lab);
+		xerr_set(e, XERR_FAIL, "lab '%s' is not up; `xlab up FILE` first", lab);
 		goto out;
 	}
 	if (spec_load(strchr(lab_arg, '/') || strstr(lab_arg, ".y") ? lab_arg : l->spec_path,
@@ -464,11 +464,11 @@ int experiment_run_lab(const char *lab_arg, const struct experiment_opts *o, int
 	if (exp_load(&x, lab_arg, e) < 0)
 		goto out;
 	if (o->name && !spec_find_experiment(x.s, o->name)) {
-		xerr_set(e, XLAB_EXIT_USAGE, "lab '%s' has no experiment '%s'", x.s->lab, o->name);
+		xerr_set(e, XERR_USAGE, "lab '%s' has no experiment '%s'", x.s->lab, o->name);
 		goto out;
 	}
 	if (!x.s->n_experiments) {
-		xerr_set(e, XLAB_EXIT_USAGE, "%s has no experiments", x.s->path);
+		xerr_set(e, XERR_USAGE, "%s has no experiments", x.s->path);
 		goto out;
 	}
 	if (run_begin(&x.run, x.db, x.s->lab, "experiment", x.s->sha256, e) < 0)
@@ -491,10 +491,10 @@ int experiment_run_lab(const char *lab_arg, const struct experiment_opts *o, int
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (rc == 0 && interrupted)
-		rc = xerr_set(e, XLAB_EXIT_FAIL, "interrupted; the rounds done are in run %" PRId64,
+		rc = xerr_set(e, XERR_FAIL, "interrupted; the rounds done are in run %" PRId64,
 			      x.run.id);
 	else if (rc == 0 && failed)
-		rc = xerr_set(e, XLAB_EXIT_FAIL, "%zu round(s) failed; `xlab report %" PRId64
+		rc = xerr_set(e, XERR_FAIL, "%zu round(s) failed; `xlab report %" PRId64
 				 "` shows them", failed, x.run.id);
 	if (rc == 0) {
 		experiment_report_text(x.db, x.run.id, stdout, e);

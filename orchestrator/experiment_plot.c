@@ -100,9 +100,9 @@ static int script_write(const char *script, char **path, struct xerr *e)
 	size_t len = strlen(script);
 
 	if (fd < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot make a temporary file %s", p);
+		return xerr_errno(e, XERR_IO, "cannot make a temporary file %s", p);
 	if (write(fd, script, len) != (ssize_t)len) {
-		xerr_errno(e, XLAB_EXIT_FAIL, "cannot write %s", p);
+		xerr_errno(e, XERR_IO, "cannot write %s", p);
 		unlink(p);
 		return -1;
 	}
@@ -128,7 +128,7 @@ static int gnuplot_run(const char *script, struct spawn_result *res, struct xerr
 	/* A failed start leaves the exec's errno: ENOENT when gnuplot is not in
 	 * PATH (a gnuplot that ran and failed leaves errno alone). */
 	if (rc < 0 && errno == ENOENT)
-		xerr_set(e, XLAB_EXIT_FAIL, "gnuplot not found: apt install gnuplot-nox");
+		xerr_set(e, XERR_FAIL, "gnuplot not found: apt install gnuplot-nox");
 	unlink(path);
 	return rc;
 }
@@ -141,7 +141,7 @@ static int plot_one(const struct exp_run *const runs[], size_t n, const char *na
 	int rc;
 
 	if (!experiment_name_plottable(name))
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"experiment name '%s' is not [A-Za-z0-9_.-]+: not plotting it",
 				name);
 	script = experiment_plot_script(runs, n, name);

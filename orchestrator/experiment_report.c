@@ -81,7 +81,7 @@ int exp_run_load_measured(struct db *db, int64_t run_id, struct exp_run *out, st
 	if (exp_run_load(db, run_id, out, e) < 0)
 		goto out;
 	if (!out->n_rounds) {
-		xerr_set(e, XLAB_EXIT_FAIL,
+		xerr_set(e, XERR_FAIL,
 			 "run %" PRId64 " (%s %s) has no migration rounds: "
 			 "run `xlab experiment %s` first",
 			 run_id, run->command, run->lab, run->lab);

@@ -31,7 +31,7 @@ static int host_key_keep(const struct lab_dirs *d, const char *name, struct json
 		return 0;
 	key = json_object_get_string(v);
 	if (strncmp(key, "ssh-ed25519 ", 12) != 0 || strchr(key, '\n') != strrchr(key, '\n'))
-		return xerr_set(e, XLAB_EXIT_FAIL, "guest '%s': the agent sent no ed25519 host key",
+		return xerr_set(e, XERR_FAIL, "guest '%s': the agent sent no ed25519 host key",
 				name);
 	*strrchr(dir, '/') = '\0';
 	if (mkdir_p(dir, 0755, e) < 0)

@@ -16,7 +16,7 @@ static xmlDocPtr parse(const char *xml, struct xerr *e)
 				      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 
 	if (!doc)
-		xerr_set(e, XLAB_EXIT_FAIL, "cannot parse the domain's XML");
+		xerr_set(e, XERR_FAIL, "cannot parse the domain's XML");
 	return doc;
 }
 
@@ -94,7 +94,7 @@ int hostdisk_layout(const char *domain_xml, struct hostdisk_layout *l, struct xe
 	for (i = 0; i < 26 && u.letters[i]; i++)
 		;
 	if (i == 26)
-		return xerr_set(e, XLAB_EXIT_FAIL, "the host has no free virtio disk name (vda..vdz)");
+		return xerr_set(e, XERR_FAIL, "the host has no free virtio disk name (vda..vdz)");
 	snprintf(l->next_dev, sizeof(l->next_dev), "vd%c", 'a' + i);
 	l->next_extra = u.max_extra + 1;
 	return 0;
@@ -147,7 +147,7 @@ int hostdisk_find(const char *domain_xml, const char *serial, char **disk_xml, c
 	disk = disks_each(doc, has_serial, (void *)serial);
 	if (!disk) {
 		xmlFreeDoc(doc);
-		return xerr_set(e, XLAB_EXIT_USAGE, "the host has no disk with serial '%s'", serial);
+		return xerr_set(e, XERR_USAGE, "the host has no disk with serial '%s'", serial);
 	}
 	buf = xmlBufferCreate();
 	xmlNodeDump(buf, doc, disk, 0, 0);
@@ -162,7 +162,7 @@ static int virt_fail(struct xerr *e, const char *what, const char *domain)
 {
 	const char *msg = virGetLastErrorMessage();
 
-	return xerr_set(e, XLAB_EXIT_FAIL, "%s %s: %s", what, domain, msg ? msg : "failed");
+	return xerr_set(e, XERR_FAIL, "%s %s: %s", what, domain, msg ? msg : "failed");
 }
 
 static int with_domain(struct virt *v, const char *domain, const char *disk_xml, bool attach,

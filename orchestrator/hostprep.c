@@ -26,12 +26,12 @@ int config_disk_write(const char *path, const struct config_entry *entries, size
 	/* Whole 512-byte sectors: QEMU wants a disk size it can address. */
 	archive_write_set_bytes_per_block(a, 10240);
 	if (fd < 0) {
-		xerr_errno(e, XLAB_EXIT_FAIL, "cannot create %s", tmp);
+		xerr_errno(e, XERR_IO, "cannot create %s", tmp);
 		archive_write_free(a);
 		return -1;
 	}
 	if (archive_write_open_fd(a, fd) != ARCHIVE_OK) {
-		xerr_set(e, XLAB_EXIT_FAIL, "cannot create %s: %s", tmp, archive_error_string(a));
+		xerr_set(e, XERR_FAIL, "cannot create %s: %s", tmp, archive_error_string(a));
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -44,7 +44,7 @@ int config_disk_write(const char *path, const struct config_entry *entries, size
 		archive_entry_set_mtime(ent, 0, 0); /* same inputs, same bytes */
 		if (archive_write_header(a, ent) != ARCHIVE_OK ||
 		    archive_write_data(a, entries[i].data, entries[i].len) < 0) {
-			xerr_set(e, XLAB_EXIT_FAIL, "cannot write %s: %s", tmp,
+			xerr_set(e, XERR_FAIL, "cannot write %s: %s", tmp,
 				 archive_error_string(a));
 			archive_entry_free(ent);
 			goto out;
@@ -52,11 +52,11 @@ int config_disk_write(const char *path, const struct config_entry *entries, size
 		archive_entry_free(ent);
 	}
 	if (archive_write_close(a) != ARCHIVE_OK) {
-		xerr_set(e, XLAB_EXIT_FAIL, "cannot write %s: %s", tmp, archive_error_string(a));
+		xerr_set(e, XERR_FAIL, "cannot write %s: %s", tmp, archive_error_string(a));
 		goto out;
 	}
 	if (fsync(fd) < 0 || rename(tmp, path) < 0) {
-		xerr_errno(e, XLAB_EXIT_FAIL, "cannot put config disk in place at %s", path);
+		xerr_errno(e, XERR_IO, "cannot put config disk in place at %s", path);
 		goto out;
 	}
 	rc = 0;
@@ -97,7 +97,7 @@ int qcow2_create(const char *path, const char *backing, uint64_t size, struct xe
 	/* A lab disk holds what students and tests wrote: root's alone (libvirt
 	 * gives QEMU its access when the domain starts, as for the config disk). */
 	if (chmod(path, 0600) < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "creating disk %s", path);
+		return xerr_errno(e, XERR_IO, "creating disk %s", path);
 	return 0;
 }
 
@@ -147,7 +147,7 @@ int boot_iso_make(const char *iso_path, const char *image_dir, const char *grub_
 		spawn_result_free(&r);
 	}
 	if (chmod(tmp_iso, 0644) < 0 || rename(tmp_iso, iso_path) < 0) {
-		xerr_errno(e, XLAB_EXIT_FAIL, "cannot put %s in place", iso_path);
+		xerr_errno(e, XERR_IO, "cannot put %s in place", iso_path);
 		goto out;
 	}
 	rc = 0;

@@ -102,7 +102,7 @@ static int get_str(json_object *root, const char *key, char **out, struct xerr *
 	json_object *v;
 
 	if (!json_object_object_get_ex(root, key, &v) || !json_object_is_type(v, json_type_string))
-		return xerr_set(e, XLAB_EXIT_FAIL, "manifest: \"%s\" must be a string", key);
+		return xerr_set(e, XERR_FAIL, "manifest: \"%s\" must be a string", key);
 	*out = xstrdup(json_object_get_string(v));
 	return 0;
 }
@@ -114,14 +114,14 @@ static int parse_packages(json_object *root, struct image *img, struct xerr *e)
 
 	if (!json_object_object_get_ex(root, "packages", &arr) ||
 	    !json_object_is_type(arr, json_type_array))
-		return xerr_set(e, XLAB_EXIT_FAIL, "manifest: \"packages\" must be an array of strings");
+		return xerr_set(e, XERR_FAIL, "manifest: \"packages\" must be an array of strings");
 	n = json_object_array_length(arr);
 	img->packages = xcalloc(n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
 		json_object *p = json_object_array_get_idx(arr, i);
 
 		if (!json_object_is_type(p, json_type_string))
-			return xerr_set(e, XLAB_EXIT_FAIL,
+			return xerr_set(e, XERR_FAIL,
 					"manifest: \"packages\"[%zu] must be a string", i);
 		img->packages[i] = xstrdup(json_object_get_string(p));
 	}
@@ -134,7 +134,7 @@ static int parse_files(json_object *root, struct image *img, struct xerr *e)
 
 	if (!json_object_object_get_ex(root, "files", &files) ||
 	    !json_object_is_type(files, json_type_object))
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"manifest: \"files\" must be an object of path: sha256");
 	img->files = xcalloc((size_t)json_object_object_length(files) + 1, sizeof(*img->files));
 	json_object_object_foreach(files, key, val) {
@@ -142,10 +142,10 @@ static int parse_files(json_object *root, struct image *img, struct xerr *e)
 		const char *hex = json_object_get_string(val);
 
 		if (!relpath_ok(key))
-			return xerr_set(e, XLAB_EXIT_FAIL,
+			return xerr_set(e, XERR_FAIL,
 					"manifest: file \"%s\" is not a path inside the image", key);
 		if (!json_object_is_type(val, json_type_string) || !sha256_hex_valid(hex))
-			return xerr_set(e, XLAB_EXIT_FAIL,
+			return xerr_set(e, XERR_FAIL,
 					"manifest: file \"%s\" needs a sha256 of 64 hex digits", key);
 		f->path = xstrdup(key);
 		for (int i = 0; i < SHA256_HEX_LEN; i++)
@@ -154,7 +154,7 @@ static int parse_files(json_object *root, struct image *img, struct xerr *e)
 		img->n_files++;
 	}
 	if (img->n_files == 0)
-		return xerr_set(e, XLAB_EXIT_FAIL, "manifest: \"files\" is empty");
+		return xerr_set(e, XERR_FAIL, "manifest: \"files\" is empty");
 	return 0;
 }
 
@@ -172,14 +172,14 @@ int image_manifest_parse(const char *json, size_t len, const char *dir,
 	while (root && end < len && strchr(" \t\r\n", json[end]) && json[end])
 		end++;
 	if (!root || jerr != json_tokener_success || end < len) {
-		xerr_set(e, XLAB_EXIT_FAIL, "manifest is not valid JSON: %s",
+		xerr_set(e, XERR_FAIL, "manifest is not valid JSON: %s",
 			 root ? "data after the object" :
 			 jerr == json_tokener_continue ? "unexpected end" :
 			 json_tokener_error_desc(jerr));
 		goto out;
 	}
 	if (!json_object_is_type(root, json_type_object)) {
-		xerr_set(e, XLAB_EXIT_FAIL, "manifest must be a JSON object");
+		xerr_set(e, XERR_FAIL, "manifest must be a JSON object");
 		goto out;
 	}
 	if (get_str(root, "name", &img->name, e) < 0 ||
@@ -190,7 +190,7 @@ int image_manifest_parse(const char *json, size_t len, const char *dir,
 	    parse_packages(root, img, e) < 0 || parse_files(root, img, e) < 0)
 		goto out;
 	if (!image_name_valid(img->name)) {
-		xerr_set(e, XLAB_EXIT_FAIL,
+		xerr_set(e, XERR_FAIL,
 			 "manifest: name \"%s\" is not a valid image name ([a-z0-9][a-z0-9.-]{0,62})",
 			 img->name);
 		goto out;
@@ -252,7 +252,7 @@ static int image_missing(const char *name, const char *store, struct xerr *e)
 	struct xerr ne = { 0 };
 
 	if (image_recipe_known(name))
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"image '%s' is not in the store (%s); build it with `xlab image build %s` "
 				"or fetch one with `xlab image fetch URL --sha256 HEX`",
 				name, store, name);
@@ -264,7 +264,7 @@ static int image_missing(const char *name, const char *store, struct xerr *e)
 			buf_printf(&b, "%s%s", n == names ? "" : ", ", *n);
 		have = b.data ? buf_steal(&b) : NULL;
 	}
-	return xerr_set(e, XLAB_EXIT_FAIL,
+	return xerr_set(e, XERR_FAIL,
 			"image '%s' is not in the store (%s) and xlab has no recipe for it: the "
 			"store has %s; `xlab image build` makes %s; or fetch or import one as '%s' "
 			"(`xlab image fetch`, `xlab image import`)",
@@ -277,7 +277,7 @@ int image_open(const char *name, struct image **out, struct xerr *e)
 	struct image *img = NULL;
 
 	if (!image_name_valid(name))
-		return xerr_set(e, XLAB_EXIT_USAGE,
+		return xerr_set(e, XERR_USAGE,
 				"'%s' is not a valid image name ([a-z0-9][a-z0-9.-]{0,62})",
 				name ? name : "");
 	if (image_store_dir(&store, e) < 0)
@@ -289,7 +289,7 @@ int image_open(const char *name, struct image **out, struct xerr *e)
 	if (image_open_dir(dir, &img, e) < 0)
 		return -1;
 	if (strcmp(img->name, name) != 0) {
-		xerr_set(e, XLAB_EXIT_FAIL,
+		xerr_set(e, XERR_FAIL,
 			 "%s names image '%s', not '%s'; re-import it with `xlab image import %s --name %s --force`",
 			 manifest, img->name, name, dir, name);
 		image_free(img);
@@ -371,11 +371,11 @@ static int verify_one(const struct image *img, const struct image_file *f,
 	struct stat st;
 
 	if (lstat(path, &st) < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL,
+		return xerr_errno(e, XERR_IO,
 				  "image '%s': file %s is missing; rebuild (`xlab image build %s`) "
 				  "or refetch the image", img->name, f->path, img->name);
 	if (!S_ISREG(st.st_mode))
-		return xerr_set(e, XLAB_EXIT_FAIL, "image '%s': %s is not a regular file",
+		return xerr_set(e, XERR_FAIL, "image '%s': %s is not a regular file",
 				img->name, f->path);
 	if (!cache || !cache_hit(cache, f->path, &st, actual)) {
 		clock_gettime(CLOCK_REALTIME, &now);
@@ -385,7 +385,7 @@ static int verify_one(const struct image *img, const struct image_file *f,
 			cache_put(cache, f->path, &st, actual, ts_ns(&now));
 	}
 	if (strcmp(actual, f->sha256) != 0)
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"image '%s': file %s is corrupted (sha256 %s, manifest says %s); "
 				"rebuild it with `xlab image build %s` or refetch it",
 				img->name, f->path, actual, f->sha256, img->name);
@@ -474,7 +474,7 @@ static int store_names(char ***out, struct xerr *e)
 		return -1;
 	d = opendir(store);
 	if (!d)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot read %s", store);
+		return xerr_errno(e, XERR_IO, "cannot read %s", store);
 	while ((de = readdir(d))) {
 		struct stat st;
 
@@ -524,7 +524,7 @@ int image_cmd_list(int argc, char **argv, struct xerr *e)
 		if (strcmp(argv[i], "--json") == 0)
 			as_json = true;
 		else
-			return xerr_set(e, XLAB_EXIT_USAGE,
+			return xerr_set(e, XERR_USAGE,
 					"image list: unexpected argument '%s'\nusage: xlab image list [--json]",
 					argv[i]);
 	}
@@ -591,7 +591,7 @@ static int inspect_json(const struct image *img, const struct xerr *verr, struct
 	json_object *o;
 
 	if (!manifest)
-		return xerr_set(e, XLAB_EXIT_FAIL, "cannot read %s", path);
+		return xerr_set(e, XERR_FAIL, "cannot read %s", path);
 	o = json_object_new_object();
 	json_object_object_add(o, "manifest", manifest);
 	json_object_object_add(o, "dir", json_object_new_string(img->dir));
@@ -620,11 +620,11 @@ int image_cmd_inspect(int argc, char **argv, struct xerr *e)
 		else if (argv[i][0] != '-' && !name)
 			name = argv[i];
 		else
-			return xerr_set(e, XLAB_EXIT_USAGE, "image inspect: unexpected argument '%s'\n"
+			return xerr_set(e, XERR_USAGE, "image inspect: unexpected argument '%s'\n"
 					"usage: xlab image inspect NAME [--json]", argv[i]);
 	}
 	if (!name)
-		return xerr_set(e, XLAB_EXIT_USAGE, "image inspect: which image?\n"
+		return xerr_set(e, XERR_USAGE, "image inspect: which image?\n"
 				"usage: xlab image inspect NAME [--json]");
 	if (image_open(name, &img, e) < 0)
 		return -1;
@@ -735,7 +735,7 @@ int image_check_unused(const char *name, struct xerr *e)
 		_cleanup_free_ char *lab = xstrndup(disk + skip, strcspn(disk + skip, "/"));
 
 		if (disk_uses(disk, real))
-			rc = xerr_set(e, XLAB_EXIT_FAIL,
+			rc = xerr_set(e, XERR_FAIL,
 				      "image '%s' is in use by lab '%s' (%s); run `xlab down %s` first",
 				      name, lab, disk, lab);
 	}
@@ -749,22 +749,22 @@ int image_cmd_rm(int argc, char **argv, struct xerr *e)
 	const char *name = argc == 2 ? argv[1] : NULL;
 
 	if (!name || name[0] == '-')
-		return xerr_set(e, XLAB_EXIT_USAGE, "usage: xlab image rm NAME");
+		return xerr_set(e, XERR_USAGE, "usage: xlab image rm NAME");
 	if (!image_name_valid(name))
-		return xerr_set(e, XLAB_EXIT_USAGE,
+		return xerr_set(e, XERR_USAGE,
 				"'%s' is not a valid image name ([a-z0-9][a-z0-9.-]{0,62})", name);
 	if (image_store_dir(&store, e) < 0)
 		return -1;
 	dir = xasprintf("%s/%s", store, name);
 	if (!path_exists(dir))
-		return xerr_set(e, XLAB_EXIT_FAIL, "image '%s' is not in the store (%s)", name, store);
+		return xerr_set(e, XERR_NOTFOUND, "image '%s' is not in the store (%s)", name, store);
 	if (image_check_unused(name, e) < 0)
 		return -1;
 	/* Renaming first makes the removal atomic for readers: the image is
 	 * either whole or gone, even if rm_rf stops half-way. */
 	tmp = xasprintf("%s/.%s.rm-%d", store, name, (int)getpid());
 	if (rename(dir, tmp) < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot remove %s", dir);
+		return xerr_errno(e, XERR_IO, "cannot remove %s", dir);
 	if (rm_rf(tmp, e) < 0)
 		return xerr_prefix(e, "image '%s' is gone from the store, but cleaning up", name);
 	printf("removed image '%s'\n", name);

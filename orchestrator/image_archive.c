@@ -42,7 +42,7 @@ static int refuse(struct xerr *e, const char *label, const char *name, const cha
 {
 	_cleanup_free_ char *n = shown(name ? name : "");
 
-	return xerr_set(e, XLAB_EXIT_FAIL, "%s: entry '%s' %s; the store is unchanged", label, n,
+	return xerr_set(e, XERR_FAIL, "%s: entry '%s' %s; the store is unchanged", label, n,
 			why);
 }
 
@@ -140,10 +140,10 @@ static int write_fail(struct xerr *e, const char *label, const char *name)
 	_cleanup_free_ char *n = shown(name);
 
 	if (errno == ENOSPC || errno == EDQUOT)
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"disk full while unpacking %s (entry '%s'): free some space and run "
 				"the command again", label, n);
-	return xerr_errno(e, XLAB_EXIT_FAIL, "unpacking %s: cannot write '%s'", label, n);
+	return xerr_errno(e, XERR_IO, "unpacking %s: cannot write '%s'", label, n);
 }
 
 /* The data of one entry, in order: a block at any other offset is a hole
@@ -165,7 +165,7 @@ static int copy_data(struct archive *in, int fd, int64_t size, const char *label
 		done += (int64_t)len;
 	}
 	if (r != ARCHIVE_EOF)
-		return xerr_set(e, XLAB_EXIT_FAIL, "%s is not a valid image archive: %s", label,
+		return xerr_set(e, XERR_FAIL, "%s is not a valid image archive: %s", label,
 				archive_error_string(in));
 	if (done != size)
 		return refuse(e, label, name, "has less data than its header says");
@@ -205,7 +205,7 @@ static int unpack_file(struct archive *in, int dirfd, char *name, int64_t size,
 	if ((uint64_t)size > avail) {
 		_cleanup_free_ char *n = shown(full);
 
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"disk full while unpacking %s: entry '%s' is %" PRId64 " bytes and "
 				"the store has %" PRIu64 " free: free some space and run the command "
 				"again", label, n, size, avail);
@@ -258,14 +258,14 @@ int image_archive_unpack(struct archive *in, const char *label, int dirfd, uint6
 
 	while ((r = archive_read_next_header(in, &ent)) == ARCHIVE_OK) {
 		if (++n > MAX_ENTRIES)
-			return xerr_set(e, XLAB_EXIT_FAIL,
+			return xerr_set(e, XERR_FAIL,
 					"%s has more than %d entries: not an image archive", label,
 					MAX_ENTRIES);
 		if (unpack_entry(in, ent, dirfd, &budget, label, e) < 0)
 			return -1;
 	}
 	if (r != ARCHIVE_EOF)
-		return xerr_set(e, XLAB_EXIT_FAIL, "%s is not a valid image archive (tar or tar.gz): %s",
+		return xerr_set(e, XERR_FAIL, "%s is not a valid image archive (tar or tar.gz): %s",
 				label, archive_error_string(in));
 	return 0;
 }
@@ -278,12 +278,12 @@ int image_archive_unpack_file(const char *path, const char *dir, struct xerr *e)
 
 	if (dirfd < 0) {
 		archive_read_free(in);
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot open %s", dir);
+		return xerr_errno(e, XERR_IO, "cannot open %s", dir);
 	}
 	archive_read_support_filter_all(in);
 	archive_read_support_format_tar(in);
 	if (archive_read_open_filename(in, path, CHUNK) != ARCHIVE_OK)
-		rc = xerr_set(e, XLAB_EXIT_FAIL,
+		rc = xerr_set(e, XERR_FAIL,
 			      "cannot open %s as an image archive (tar or tar.gz): %s", path,
 			      archive_error_string(in));
 	else

@@ -114,7 +114,7 @@ static void phase_begin(struct build *b, const char *phase, const char *what)
 static int phase_end(struct build *b, struct xerr *e)
 {
 	if (interrupted)
-		return xerr_set(e, XLAB_EXIT_FAIL, "interrupted (signal %d)", (int)interrupted);
+		return xerr_set(e, XERR_INTERRUPTED, "interrupted (signal %d)", (int)interrupted);
 	progress(b, "%s done in %.1f s", b->phase, (double)(now_ms() - b->phase_t0) / 1000.0);
 	return 0;
 }
@@ -134,10 +134,10 @@ static int run_logged(struct build *b, char *const argv[], char *const env[], st
 	if (status == 0)
 		return 0;
 	if (interrupted)
-		return xerr_set(e, XLAB_EXIT_FAIL, "interrupted (signal %d)", (int)interrupted);
+		return xerr_set(e, XERR_INTERRUPTED, "interrupted (signal %d)", (int)interrupted);
 	if (status > 128)
-		return xerr_set(e, XLAB_EXIT_FAIL, "%s killed by signal %d", argv[0], status - 128);
-	return xerr_set(e, XLAB_EXIT_FAIL, "%s exited with status %d", argv[0], status);
+		return xerr_set(e, XERR_FAIL, "%s killed by signal %d", argv[0], status - 128);
+	return xerr_set(e, XERR_FAIL, "%s exited with status %d", argv[0], status);
 }
 
 /* ---- mounts: never rm -rf through a mount mmdebstrap left behind ---- */
@@ -167,7 +167,7 @@ static int detach_mounts_under(const char *dir, struct xerr *e)
 	size_t dlen = strlen(dir);
 
 	if (!f)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot read /proc/self/mountinfo");
+		return xerr_errno(e, XERR_IO, "cannot read /proc/self/mountinfo");
 	while (getline(&line, &lcap, f) > 0) {
 		char mnt[4096];
 		char *p;
@@ -187,7 +187,7 @@ static int detach_mounts_under(const char *dir, struct xerr *e)
 	/* Deepest first: later lines in mountinfo are mounted on top. */
 	for (size_t i = n; i-- > 0;)
 		if (umount2(found[i], MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
-			return xerr_errno(e, XLAB_EXIT_FAIL, "cannot unmount %s", found[i]);
+			return xerr_errno(e, XERR_IO, "cannot unmount %s", found[i]);
 	return 0;
 }
 
@@ -406,7 +406,7 @@ static int tree_glob_one(const struct build *b, const char *pattern, char **out,
 
 	rc = glob(pat, 0, NULL, &g);
 	if (rc != 0 || g.gl_pathc != 1) {
-		xerr_set(e, XLAB_EXIT_FAIL, "expected one %s in the image tree, found %zu", pattern,
+		xerr_set(e, XERR_FAIL, "expected one %s in the image tree, found %zu", pattern,
 			 rc == 0 ? g.gl_pathc : 0);
 		globfree(&g);
 		return -1;
@@ -441,7 +441,7 @@ static int find_busybox(struct build *b, struct xerr *e)
 			b->busybox = steal_ptr(p);
 	}
 	if (!b->busybox)
-		return xerr_set(e, XLAB_EXIT_FAIL, "busybox-static is missing from the image tree");
+		return xerr_set(e, XERR_FAIL, "busybox-static is missing from the image tree");
 	/* Static, amd64 like this machine: it can list its own applets. */
 	{
 		char *argv[] = { b->busybox, "--list", NULL };
@@ -461,7 +461,7 @@ static int find_busybox(struct build *b, struct xerr *e)
 		spawn_result_free(&r);
 	}
 	if (!b->applets)
-		return xerr_set(e, XLAB_EXIT_FAIL, "busybox lists no applets");
+		return xerr_set(e, XERR_FAIL, "busybox lists no applets");
 	return 0;
 }
 
@@ -526,7 +526,7 @@ static int modset_add(struct modset *m, const char *dep, const char *builtin, co
 	const char *p, *nl;
 
 	if (depth > 32)
-		return xerr_set(e, XLAB_EXIT_FAIL, "module dependencies of %s loop", name);
+		return xerr_set(e, XERR_FAIL, "module dependencies of %s loop", name);
 	if (!line) {
 		/* Built into the kernel: nothing to load. */
 		for (const char *l = builtin; l && *l;) {
@@ -537,7 +537,7 @@ static int modset_add(struct modset *m, const char *dep, const char *builtin, co
 				return 0;
 			l = end ? end + 1 : NULL;
 		}
-		return xerr_set(e, XLAB_EXIT_FAIL, "kernel module %s not found in modules.dep", name);
+		return xerr_set(e, XERR_FAIL, "kernel module %s not found in modules.dep", name);
 	}
 	if (modset_has(m, line, relen))
 		return 0;
@@ -638,7 +638,7 @@ static char *module_stem(const char *rel)
 
 static int arc_fail(struct archive *a, const char *what, struct xerr *e)
 {
-	return xerr_set(e, XLAB_EXIT_FAIL, "%s: %s", what, archive_error_string(a));
+	return xerr_set(e, XERR_FAIL, "%s: %s", what, archive_error_string(a));
 }
 
 static int arc_entry(struct archive *a, const char *name, int type, int perm, const char *link,
@@ -885,7 +885,7 @@ static int lvm_conf_set(const struct build *b, const char *const keys[], size_t 
 	for (size_t k = 0; k < n; k++)
 		if (!(found & (1u << k))) {
 			buf_free(&out);
-			return xerr_set(e, XLAB_EXIT_FAIL, "lvm.conf in the image has no %s setting",
+			return xerr_set(e, XERR_FAIL, "lvm.conf in the image has no %s setting",
 					keys[k]);
 		}
 	len = out.len;
@@ -907,7 +907,7 @@ static int host_keys_drop(const char *root, struct xerr *e)
 	if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0)
 		for (size_t i = 0; i < g.gl_pathc && rc == 0; i++)
 			if (unlink(g.gl_pathv[i]) < 0)
-				rc = xerr_errno(e, XLAB_EXIT_FAIL, "cannot remove %s",
+				rc = xerr_errno(e, XERR_IO, "cannot remove %s",
 						g.gl_pathv[i]);
 	globfree(&g);
 	return rc;
@@ -983,7 +983,7 @@ static int guest_debian(struct build *b, struct xerr *e)
 	    run_logged(b, pack, NULL, e) < 0)
 		return xerr_prefix(e, "making %s", file);
 	if (symlink(file, link) < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot link %s", link);
+		return xerr_errno(e, XERR_IO, "cannot link %s", link);
 	if (remove_tree(dir, e) < 0)
 		return -1;
 	return phase_end(b, e);
@@ -1070,7 +1070,7 @@ static int facts_read(const struct build *b, struct facts *f, struct xerr *e)
 	ssize_t n;
 
 	if (!in)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot read %s", p);
+		return xerr_errno(e, XERR_IO, "cannot read %s", p);
 	while ((n = getline(&line, &lcap, in)) >= 0) {
 		line[strcspn(line, "\n")] = '\0';
 		if (!*line) {
@@ -1089,9 +1089,9 @@ static int facts_read(const struct build *b, struct facts *f, struct xerr *e)
 	}
 	dpkg_stanza_done(f, &cap, &pkg, &ver, installed);
 	if (!f->n_packages)
-		return xerr_set(e, XLAB_EXIT_FAIL, "no installed package in %s", p);
+		return xerr_set(e, XERR_FAIL, "no installed package in %s", p);
 	if (!f->xen_version)
-		return xerr_set(e, XLAB_EXIT_FAIL, "no xen-hypervisor package in the image");
+		return xerr_set(e, XERR_FAIL, "no xen-hypervisor package in the image");
 	qsort(f->packages, f->n_packages, sizeof(char *), cmp_str);
 	return 0;
 }
@@ -1110,7 +1110,7 @@ static int root_disk(struct build *b, struct xerr *e)
 	if (run_logged(b, mkfs, NULL, e) < 0 || run_logged(b, conv, NULL, e) < 0)
 		return -1;
 	if (unlink(raw) < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot remove %s", raw);
+		return xerr_errno(e, XERR_IO, "cannot remove %s", raw);
 	if (remove_tree(b->tree, e) < 0)
 		return -1;
 	return phase_end(b, e);
@@ -1184,10 +1184,10 @@ static int install(struct build *b, struct xerr *e)
 		if (image_check_unused(b->r->name, e) < 0)
 			return -1;
 		if (rename(b->final_dir, old) < 0)
-			return xerr_errno(e, XLAB_EXIT_FAIL, "cannot move old %s aside", b->final_dir);
+			return xerr_errno(e, XERR_IO, "cannot move old %s aside", b->final_dir);
 	}
 	if (rename(b->tmp_dir, b->final_dir) < 0) {
-		xerr_errno(e, XLAB_EXIT_FAIL, "cannot put the image in place at %s", b->final_dir);
+		xerr_errno(e, XERR_IO, "cannot put the image in place at %s", b->final_dir);
 		if (had_old && rename(old, b->final_dir) < 0)
 			xerr_prefix(e, "old image left at %s", old);
 		return -1;
@@ -1213,7 +1213,7 @@ static int build_run(struct build *b, struct xerr *e)
 	if (facts_read(b, &f, e) < 0 || root_disk(b, e) < 0 || manifest_write(b, &f, e) < 0)
 		goto out;
 	if (interrupted) {
-		xerr_set(e, XLAB_EXIT_FAIL, "interrupted (signal %d)", (int)interrupted);
+		xerr_set(e, XERR_INTERRUPTED, "interrupted (signal %d)", (int)interrupted);
 		goto out;
 	}
 	rc = install(b, e);
@@ -1262,11 +1262,11 @@ static int parse_args(int argc, char **argv, struct build *b, bool *help, struct
 		} else if (strcmp(argv[i], "--force") == 0) {
 			b->force = true;
 		} else if (argv[i][0] == '-') {
-			return xerr_set(e, XLAB_EXIT_USAGE,
+			return xerr_set(e, XERR_USAGE,
 					"unknown option %s\nusage: xlab image build NAME [--force]",
 					argv[i]);
 		} else if (name) {
-			return xerr_set(e, XLAB_EXIT_USAGE,
+			return xerr_set(e, XERR_USAGE,
 					"one image at a time\nusage: xlab image build NAME [--force]");
 		} else {
 			name = argv[i];
@@ -1278,7 +1278,7 @@ static int parse_args(int argc, char **argv, struct build *b, bool *help, struct
 	if (b->r)
 		return 0;
 	names = image_recipe_names();
-	xerr_set(e, XLAB_EXIT_USAGE, "%s%s%s; known images: %s\nusage: xlab image build NAME [--force]",
+	xerr_set(e, XERR_USAGE, "%s%s%s; known images: %s\nusage: xlab image build NAME [--force]",
 		 name ? "unknown image '" : "which image?", name ? name : "", name ? "'" : "",
 		 names);
 	return -1;
@@ -1290,13 +1290,13 @@ static int lock_name(const struct build *b, int *fd, struct xerr *e)
 
 	*fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (*fd < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot open %s", p);
+		return xerr_errno(e, XERR_IO, "cannot open %s", p);
 	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
 		return 0;
 	/* The other build makes the same image: wait, then find it up to date. */
 	fprintf(stderr, "waiting for another build of %s to finish (%s)...\n", b->r->name, p);
 	if (flock(*fd, LOCK_EX) < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot lock %s", p);
+		return xerr_errno(e, XERR_IO, "cannot lock %s", p);
 	return 0;
 }
 
@@ -1317,7 +1317,7 @@ int image_cmd_build(int argc, char **argv, struct xerr *e)
 	}
 	b.t0 = now_ms();
 	if (geteuid() != 0) {
-		xerr_set(e, XLAB_EXIT_FAIL, "building an image needs root (mmdebstrap --mode=root "
+		xerr_set(e, XERR_FAIL, "building an image needs root (mmdebstrap --mode=root "
 					    "and file ownership in the root filesystem)");
 		goto out;
 	}
@@ -1340,7 +1340,7 @@ int image_cmd_build(int argc, char **argv, struct xerr *e)
 	b.log_path = xasprintf("%s/%s.build.log", b.store, b.r->name);
 	b.log_fd = open(b.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (b.log_fd < 0) {
-		xerr_errno(e, XLAB_EXIT_FAIL, "cannot create %s", b.log_path);
+		xerr_errno(e, XERR_IO, "cannot create %s", b.log_path);
 		goto out;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)

@@ -49,17 +49,17 @@ static int parse_args(int argc, char **argv, bool want_sha, struct src_opts *o,
 		else if (a[0] != '-' && !o->src)
 			o->src = a;
 		else
-			return xerr_set(e, XLAB_EXIT_USAGE, "unexpected argument '%s'\nusage: %s", a,
+			return xerr_set(e, XERR_USAGE, "unexpected argument '%s'\nusage: %s", a,
 					usage);
 	}
 	if (!o->src)
-		return xerr_set(e, XLAB_EXIT_USAGE, "missing source\nusage: %s", usage);
+		return xerr_set(e, XERR_USAGE, "missing source\nusage: %s", usage);
 	if (want_sha && !sha256_hex_valid(o->sha))
-		return xerr_set(e, XLAB_EXIT_USAGE,
+		return xerr_set(e, XERR_USAGE,
 				"--sha256 HEX (64 hex digits) is required: it is how the download is "
 				"trusted\nusage: %s", usage);
 	if (o->name && !image_name_valid(o->name))
-		return xerr_set(e, XLAB_EXIT_USAGE,
+		return xerr_set(e, XERR_USAGE,
 				"'%s' is not a valid image name ([a-z0-9][a-z0-9.-]{0,62})", o->name);
 	return 0;
 }
@@ -75,7 +75,7 @@ static int manifest_rename(const char *root, const char *name, struct xerr *e)
 
 	if (!m || !json_object_is_type(m, json_type_object)) {
 		json_object_put(m);
-		return xerr_set(e, XLAB_EXIT_FAIL, "cannot read %s", path);
+		return xerr_set(e, XERR_FAIL, "cannot read %s", path);
 	}
 	json_object_object_add(m, "name", json_object_new_string(name));
 	s = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
@@ -93,17 +93,17 @@ static int replace_into_place(const char *store, const char *root, const char *n
 	bool had_old = path_exists(final);
 
 	if (had_old && !force)
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"image '%s' is already in the store (%s); pass --force to replace it",
 				name, final);
 	if (had_old) {
 		if (image_check_unused(name, e) < 0)
 			return -1;
 		if (rename(final, old) < 0)
-			return xerr_errno(e, XLAB_EXIT_FAIL, "cannot move %s aside", final);
+			return xerr_errno(e, XERR_IO, "cannot move %s aside", final);
 	}
 	if (rename(root, final) < 0) {
-		xerr_errno(e, XLAB_EXIT_FAIL, "cannot move the image into %s", final);
+		xerr_errno(e, XERR_IO, "cannot move the image into %s", final);
 		if (had_old)
 			rename(old, final);
 		return -1;
@@ -148,7 +148,7 @@ static int only_named(const struct image *img, int dirfd, const char *prefix, st
 
 	if (!d) {
 		close(dirfd);
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot read the unpacked image");
+		return xerr_errno(e, XERR_IO, "cannot read the unpacked image");
 	}
 	while (rc == 0 && (de = readdir(d))) {
 		_cleanup_free_ char *rel = NULL;
@@ -158,14 +158,14 @@ static int only_named(const struct image *img, int dirfd, const char *prefix, st
 			continue;
 		rel = *prefix ? xasprintf("%s/%s", prefix, de->d_name) : xstrdup(de->d_name);
 		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			rc = xerr_errno(e, XLAB_EXIT_FAIL, "cannot read %s", rel);
+			rc = xerr_errno(e, XERR_IO, "cannot read %s", rel);
 		else if (S_ISREG(st.st_mode) && named_file(img, rel))
 			continue;
 		else if (S_ISDIR(st.st_mode) && named_dir(img, rel))
 			rc = only_named(img, openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY |
 						    O_NOFOLLOW | O_CLOEXEC), rel, e);
 		else
-			rc = xerr_set(e, XLAB_EXIT_FAIL,
+			rc = xerr_set(e, XERR_FAIL,
 				      "'%s' is not named in the image's manifest: an image holds "
 				      "manifest.json and the files it lists, nothing else (make "
 				      "archives with `xlab image export`)", rel);
@@ -204,7 +204,7 @@ static int install_tree(const char *store, const char *root, const char *want,
 	 * traversable: QEMU (libvirt-qemu) opens root.qcow2 in it as a backing
 	 * file, and libvirt relabels files, not the directories above them. */
 	if (chmod(root, 0755) < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot open up %s", root);
+		return xerr_errno(e, XERR_IO, "cannot open up %s", root);
 	if (replace_into_place(store, root, name, force, e) < 0)
 		return -1;
 	printf("image '%s' is in the store: %s/%s\n", name, store, name);
@@ -255,24 +255,24 @@ static int copy_file(const char *src, const char *dst, struct xerr *e)
 	off_t left;
 
 	if (in < 0 || fstat(in, &st) < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot read %s", src);
+		return xerr_errno(e, XERR_IO, "cannot read %s", src);
 	if (!S_ISREG(st.st_mode))
-		return xerr_set(e, XLAB_EXIT_FAIL, "%s is not a regular file", src);
+		return xerr_set(e, XERR_FAIL, "%s is not a regular file", src);
 	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (out < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot create %s", dst);
+		return xerr_errno(e, XERR_IO, "cannot create %s", dst);
 	for (left = st.st_size; left > 0;) {
 		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == ENOSPC)
-			return xerr_set(e, XLAB_EXIT_FAIL,
+			return xerr_set(e, XERR_FAIL,
 					"disk full while copying %s: free some space and run the "
 					"command again", src);
 		if (n <= 0)
-			return n < 0 ? xerr_errno(e, XLAB_EXIT_FAIL, "cannot copy %s to %s", src, dst)
-				     : xerr_set(e, XLAB_EXIT_FAIL, "%s shrank while being copied", src);
+			return n < 0 ? xerr_errno(e, XERR_IO, "cannot copy %s to %s", src, dst)
+				     : xerr_set(e, XERR_FAIL, "%s shrank while being copied", src);
 		left -= n;
 	}
 	return 0;
@@ -321,7 +321,7 @@ static int install_from(const char *src, bool is_dir, const char *want, bool for
 	if (rc == 0) {
 		root = find_root(work);
 		rc = root ? install_tree(store, root, want, force, e)
-			  : xerr_errno(e, XLAB_EXIT_FAIL, "cannot read %s", work);
+			  : xerr_errno(e, XERR_IO, "cannot read %s", work);
 	}
 	rm_rf(work, &ignored);
 	return rc;
@@ -336,7 +336,7 @@ int image_cmd_import(int argc, char **argv, struct xerr *e)
 		       "xlab image import DIR|ARCHIVE [--name NAME] [--force]", e) < 0)
 		return -1;
 	if (stat(o.src, &st) < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot import %s", o.src);
+		return xerr_errno(e, XERR_IO, "cannot import %s", o.src);
 	return install_from(o.src, S_ISDIR(st.st_mode), o.name, o.force, e);
 }
 
@@ -433,7 +433,7 @@ static int hash_existing(struct dl *d, const char *part, struct xerr *e)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return xerr_errno(e, XLAB_EXIT_FAIL, "cannot read %s", part);
+			return xerr_errno(e, XERR_IO, "cannot read %s", part);
 		EVP_DigestUpdate(d->md, buf, (size_t)n);
 		off += n;
 	}
@@ -472,16 +472,16 @@ static enum dl_outcome dl_result(CURL *c, CURLcode res, const struct dl *d, cons
 	case CURLE_HTTP_RETURNED_ERROR:
 		if (code == 416 && d->have > 0)
 			return DL_RESTART; /* the .part is not a prefix of this file */
-		xerr_set(e, XLAB_EXIT_FAIL, "HTTP %ld for %s", code, url);
+		xerr_set(e, XERR_FAIL, "HTTP %ld for %s", code, url);
 		return DL_FAILED;
 	case CURLE_PARTIAL_FILE:
-		xerr_set(e, XLAB_EXIT_FAIL,
+		xerr_set(e, XERR_FAIL,
 			 "download of %s was cut short after %" CURL_FORMAT_CURL_OFF_T
 			 " bytes; the partial file %s is kept: run the same command again to resume",
 			 url, total, part);
 		return DL_FAILED;
 	case CURLE_OPERATION_TIMEDOUT:
-		xerr_set(e, XLAB_EXIT_FAIL,
+		xerr_set(e, XERR_FAIL,
 			 "download of %s timed out (%s) after %" CURL_FORMAT_CURL_OFF_T
 			 " bytes; the partial file %s is kept: run the same command again to resume",
 			 url, errbuf[0] ? errbuf : "too slow", total, part);
@@ -489,16 +489,16 @@ static enum dl_outcome dl_result(CURL *c, CURLcode res, const struct dl *d, cons
 	case CURLE_WRITE_ERROR:
 		if (d->write_errno == ENOSPC || d->write_errno == EDQUOT) {
 			unlink(part);
-			xerr_set(e, XLAB_EXIT_FAIL,
+			xerr_set(e, XERR_FAIL,
 				 "disk full while downloading %s into %s; the partial file was "
 				 "deleted: free some space and run the command again", url, part);
 			return DL_FAILED;
 		}
 		errno = d->write_errno;
-		xerr_errno(e, XLAB_EXIT_FAIL, "cannot write %s", part);
+		xerr_errno(e, XERR_IO, "cannot write %s", part);
 		return DL_FAILED;
 	default:
-		xerr_set(e, XLAB_EXIT_FAIL, "cannot download %s: %s", url,
+		xerr_set(e, XERR_FAIL, "cannot download %s: %s", url,
 			 errbuf[0] ? errbuf : curl_easy_strerror(res));
 		return DL_FAILED;
 	}
@@ -540,18 +540,18 @@ static enum dl_outcome download_once(const char *url, const char *part, const ch
 
 	d.fd = open(part, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (d.fd < 0) {
-		xerr_errno(e, XLAB_EXIT_FAIL, "cannot create %s", part);
+		xerr_errno(e, XERR_IO, "cannot create %s", part);
 		return DL_FAILED;
 	}
 	/* Two fetches of one archive would append to the same .part. */
 	if (flock(d.fd, LOCK_EX | LOCK_NB) < 0) {
-		xerr_set(e, XLAB_EXIT_FAIL, "another `xlab image fetch` of %s is running", url);
+		xerr_set(e, XERR_CONFLICT, "another `xlab image fetch` of %s is running", url);
 		close(d.fd);
 		return DL_FAILED;
 	}
 	d.md = EVP_MD_CTX_new();
 	if (!d.md || !EVP_DigestInit_ex(d.md, EVP_sha256(), NULL)) {
-		xerr_set(e, XLAB_EXIT_FAIL, "sha256 unavailable");
+		xerr_set(e, XERR_FAIL, "sha256 unavailable");
 		goto out;
 	}
 	if (hash_existing(&d, part, e) < 0)
@@ -566,7 +566,7 @@ static enum dl_outcome download_once(const char *url, const char *part, const ch
 		fprintf(stderr, "resuming %s from byte %lld\n", url, (long long)d.have);
 	c = curl_easy_init();
 	if (!c) {
-		xerr_set(e, XLAB_EXIT_FAIL, "cannot start libcurl");
+		xerr_set(e, XERR_FAIL, "cannot start libcurl");
 		goto out;
 	}
 	dl_setup(c, url, &d, errbuf);
@@ -575,7 +575,7 @@ static enum dl_outcome download_once(const char *url, const char *part, const ch
 		fputc('\n', stderr);
 	out = dl_result(c, res, &d, url, part, errbuf, e);
 	if (out == DL_DONE && fsync(d.fd) < 0) {
-		xerr_errno(e, XLAB_EXIT_FAIL, "cannot write %s", part);
+		xerr_errno(e, XERR_IO, "cannot write %s", part);
 		out = DL_FAILED;
 	}
 	digest_hex(d.md, actual);
@@ -599,13 +599,13 @@ static int download(const char *url, const char *part, const char *want, struct 
 			unlink(part);
 	}
 	if (out == DL_RESTART)
-		return xerr_set(e, XLAB_EXIT_FAIL, "cannot download %s: the server keeps "
+		return xerr_set(e, XERR_FAIL, "cannot download %s: the server keeps "
 				"refusing the byte range", url);
 	if (out != DL_DONE)
 		return -1;
 	if (strcmp(actual, want) != 0) {
 		unlink(part);
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"checksum mismatch for %s: expected sha256 %s, got %s; the download "
 				"was deleted and the store is unchanged", url, want, actual);
 	}
@@ -623,7 +623,7 @@ int image_cmd_fetch(int argc, char **argv, struct xerr *e)
 	if (parse_args(argc, argv, true, &o, usage, e) < 0)
 		return -1;
 	if (strncmp(o.src, "http://", 7) != 0 && strncmp(o.src, "https://", 8) != 0)
-		return xerr_set(e, XLAB_EXIT_USAGE, "'%s' is not an http:// or https:// URL "
+		return xerr_set(e, XERR_USAGE, "'%s' is not an http:// or https:// URL "
 				"(use `xlab image import` for local files)", o.src);
 	for (int i = 0; i <= SHA256_HEX_LEN; i++)
 		want[i] = (char)(o.sha[i] >= 'A' && o.sha[i] <= 'F' ? o.sha[i] + 32 : o.sha[i]);
@@ -633,12 +633,12 @@ int image_cmd_fetch(int argc, char **argv, struct xerr *e)
 		_cleanup_free_ char *final = xasprintf("%s/../%s", dldir, o.name);
 
 		if (path_exists(final))
-			return xerr_set(e, XLAB_EXIT_FAIL, "image '%s' is already in the store; "
+			return xerr_set(e, XERR_CONFLICT, "image '%s' is already in the store; "
 					"pass --force to replace it", o.name);
 	}
 	part = xasprintf("%s/%s.part", dldir, want);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return xerr_set(e, XLAB_EXIT_FAIL, "cannot initialise libcurl");
+		return xerr_set(e, XERR_FAIL, "cannot initialise libcurl");
 	rc = download(o.src, part, want, e);
 	curl_global_cleanup();
 	if (rc == 0) {
@@ -656,10 +656,10 @@ int image_cmd_fetch(int argc, char **argv, struct xerr *e)
 static int archive_fail(struct archive *a, const char *what, const char *path, struct xerr *e)
 {
 	if (archive_errno(a) == ENOSPC)
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"disk full while %s %s: free some space and run the command again",
 				what, path);
-	return xerr_set(e, XLAB_EXIT_FAIL, "%s %s: %s", what, path, archive_error_string(a));
+	return xerr_set(e, XERR_FAIL, "%s %s: %s", what, path, archive_error_string(a));
 }
 
 static int add_file(struct archive *a, const char *path, const char *rel, const char *file,
@@ -673,7 +673,7 @@ static int add_file(struct archive *a, const char *path, const char *rel, const 
 	int rc = 0;
 
 	if (fd < 0 || fstat(fd, &st) < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot read %s", path);
+		return xerr_errno(e, XERR_IO, "cannot read %s", path);
 	ent = archive_entry_new();
 	archive_entry_set_pathname(ent, rel);
 	archive_entry_set_filetype(ent, AE_IFREG);
@@ -688,7 +688,7 @@ static int add_file(struct archive *a, const char *path, const char *rel, const 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			rc = xerr_errno(e, XLAB_EXIT_FAIL, "cannot read %s", path);
+			rc = xerr_errno(e, XERR_IO, "cannot read %s", path);
 		else if (archive_write_data(a, buf, (size_t)n) != n)
 			rc = archive_fail(a, "writing", file, e);
 	}
@@ -732,7 +732,7 @@ int image_cmd_export(int argc, char **argv, struct xerr *e)
 	int rc;
 
 	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
-		return xerr_set(e, XLAB_EXIT_USAGE, "usage: xlab image export NAME FILE");
+		return xerr_set(e, XERR_USAGE, "usage: xlab image export NAME FILE");
 	if (image_open(argv[1], &img, e) < 0)
 		return -1;
 	/* Exporting a corrupted image would only spread it. */
@@ -742,7 +742,7 @@ int image_cmd_export(int argc, char **argv, struct xerr *e)
 		rc = write_archive(img, tmp, argv[2], e);
 	image_free(img);
 	if (rc == 0 && rename(tmp, argv[2]) < 0)
-		rc = xerr_errno(e, XLAB_EXIT_FAIL, "cannot write %s", argv[2]);
+		rc = xerr_errno(e, XERR_IO, "cannot write %s", argv[2]);
 	if (rc < 0) {
 		unlink(tmp);
 		return -1;

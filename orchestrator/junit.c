@@ -97,7 +97,7 @@ int junit_write(const char *path, const char *name, const struct junit_suite *su
 
 	if (!w) {
 		xmlBufferFree(buf);
-		return xerr_set(e, XLAB_EXIT_FAIL, "cannot create XML writer");
+		return xerr_set(e, XERR_FAIL, "cannot create XML writer");
 	}
 	xmlTextWriterSetIndent(w, 1);
 	W(xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL));
@@ -120,5 +120,5 @@ int junit_write(const char *path, const char *name, const struct junit_suite *su
 fail:
 	xmlFreeTextWriter(w);
 	xmlBufferFree(buf);
-	return xerr_set(e, XLAB_EXIT_FAIL, "cannot write JUnit XML");
+	return xerr_set(e, XERR_FAIL, "cannot write JUnit XML");
 }

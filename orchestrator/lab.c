@@ -45,16 +45,19 @@ int lab_lock(const char *lab, const char *command, struct xerr *e)
 	path = xasprintf("%s/%s.lock", dir, lab);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot open lock %s", path);
+		return xerr_errno(e, XERR_IO, "cannot open lock %s", path);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int why = errno;
 		ssize_t n = pread(fd, who, sizeof(who) - 1, 0);
 
 		who[n > 0 ? n : 0] = '\0';
 		who[strcspn(who, "\n")] = '\0';
 		close(fd);
-		if (errno != EWOULDBLOCK)
-			return xerr_errno(e, XLAB_EXIT_FAIL, "cannot lock %s", path);
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		if (why != EWOULDBLOCK) {
+			errno = why;
+			return xerr_errno(e, XERR_IO, "cannot lock %s", path);
+		}
+		return xerr_set(e, XERR_CONFLICT,
 				"lab '%s' is busy: %s holds it; wait for it to finish "
 				"(or stop that process)",
 				lab, who[0] ? who : "another xlab process");
@@ -62,7 +65,7 @@ int lab_lock(const char *lab, const char *command, struct xerr *e)
 	snprintf(who, sizeof(who), "pid %d (xlab %s)\n", (int)getpid(), command);
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, who, strlen(who), 0) < 0) {
 		close(fd);
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot write lock %s", path);
+		return xerr_errno(e, XERR_IO, "cannot write lock %s", path);
 	}
 	return fd;
 }
@@ -97,10 +100,10 @@ int lab_name_from_arg(const char *arg, char **lab, struct xerr *e)
 	}
 	for (const char *p = arg; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
-			return xerr_set(e, XLAB_EXIT_USAGE,
+			return xerr_set(e, XERR_USAGE,
 					"'%s' is neither a lab name nor a spec file", arg);
 	if (!*arg || strlen(arg) > SPEC_NAME_MAX)
-		return xerr_set(e, XLAB_EXIT_USAGE, "'%s' is not a valid lab name", arg);
+		return xerr_set(e, XERR_USAGE, "'%s' is not a valid lab name", arg);
 	*lab = xstrdup(arg);
 	return 0;
 }
@@ -155,11 +158,11 @@ int lab_unknown(struct db *db, const char *lab, struct xerr *e)
 	}
 	near = word_nearest(lab, names, n);
 	if (!n)
-		rc = xerr_set(e, XLAB_EXIT_FAIL,
+		rc = xerr_set(e, XERR_FAIL,
 			      "no lab named '%s'; the store has no labs (`xlab up FILE` makes one)",
 			      lab);
 	else
-		rc = xerr_set(e, XLAB_EXIT_FAIL, "no lab named '%s'; labs: %s%s%s%s", lab, b.data,
+		rc = xerr_set(e, XERR_NOTFOUND, "no lab named '%s'; labs: %s%s%s%s", lab, b.data,
 			      near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
 	buf_free(&b);
 	free(names);

@@ -67,7 +67,7 @@ int labstate_no_such(const struct labstate *ls, const char *what, const char *na
 		cands[n++] = ls->guests[i].name;
 	}
 	near = word_nearest(name, cands, n);
-	rc = xerr_set(e, XLAB_EXIT_USAGE, "lab '%s' has no %s named '%s' (it has: %s)%s%s%s",
+	rc = xerr_set(e, XERR_USAGE, "lab '%s' has no %s named '%s' (it has: %s)%s%s%s",
 		      ls->lab, what, name, b.len ? b.data : "none yet",
 		      near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
 	free(cands);

@@ -140,7 +140,7 @@ int labtest_run_all(const struct spec *s, const struct plan *p, const struct lab
 	}
 	free(conns);
 	if (rc == 0 && failed)
-		rc = xerr_set(e, XLAB_EXIT_FAIL, "%zu of %zu test(s) failed; `xlab report %" PRId64
+		rc = xerr_set(e, XERR_FAIL, "%zu of %zu test(s) failed; `xlab report %" PRId64
 				 "` shows their output", failed, s->n_tests, r->id);
 	return rc;
 }

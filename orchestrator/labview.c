@@ -52,7 +52,7 @@ int labview_load(const char *lab, struct labview *v, struct xerr *e)
 	if (labstate_load(lab, &v->ls, e) < 0 || db_lab_get(v->ls.db, lab, &l, e) < 0)
 		return -1;
 	if (!l || !l->spec_path || !l->subnet || strcmp(l->state, "down") == 0) {
-		xerr_set(e, XLAB_EXIT_FAIL, "lab '%s' is not up (`xlab status %s`)", lab, lab);
+		xerr_set(e, XERR_FAIL, "lab '%s' is not up (`xlab status %s`)", lab, lab);
 		goto out;
 	}
 	v->subnet = xstrdup(l->subnet);

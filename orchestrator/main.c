@@ -155,7 +155,7 @@ int cmd_usage_error(struct xerr *e, const char *name, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return xerr_set(e, XLAB_EXIT_USAGE, "%s\nusage: xlab %s%s %s\n(`xlab %s --help` for more)",
+	return xerr_set(e, XERR_USAGE, "%s\nusage: xlab %s%s %s\n(`xlab %s --help` for more)",
 			msg, name, c && (sub || !c->subs) ? " [OPTIONS]" : "",
 			sub ? sub->usage : c ? c->usage : "", name);
 }
@@ -180,7 +180,7 @@ static int unknown_command(struct xerr *e, const char *word)
 
 	for (const struct cmd *c = xlab_commands; c->name && n < ARRAY_SIZE(names); c++)
 		names[n++] = c->name;
-	return xerr_set(e, XLAB_EXIT_USAGE, "unknown command '%s'%s (`xlab help` lists them)", word,
+	return xerr_set(e, XERR_USAGE, "unknown command '%s'%s (`xlab help` lists them)", word,
 			nearest_hint(hint, word, names, n, ""));
 }
 
@@ -192,7 +192,7 @@ static int unknown_sub(struct xerr *e, const struct cmd *c, const char *word)
 
 	for (const struct cmd_sub *s = c->subs; s->name && n < ARRAY_SIZE(names); s++)
 		names[n++] = s->name;
-	return xerr_set(e, XLAB_EXIT_USAGE, "%s: unknown subcommand '%s'%s (`xlab %s help` lists "
+	return xerr_set(e, XERR_USAGE, "%s: unknown subcommand '%s'%s (`xlab %s help` lists "
 			"them)", c->name, word, nearest_hint(hint, word, names, n, ""), c->name);
 }
 
@@ -207,7 +207,7 @@ static int unknown_opt(struct xerr *e, const char *where, const struct cmd_opt *
 		names[n++] = o->name;
 	names[n++] = "help";
 	snprintf(word, sizeof(word), "%.*s", (int)strcspn(arg, "="), arg);
-	return xerr_set(e, XLAB_EXIT_USAGE, "%s: unknown option '%s'%s (`xlab %s --help` lists "
+	return xerr_set(e, XERR_USAGE, "%s: unknown option '%s'%s (`xlab %s --help` lists "
 			"them)", where, word,
 			word[1] == '-' ? nearest_hint(hint, word + 2, names, n, "--") : "", where);
 }
@@ -231,7 +231,7 @@ static int global_connect(int argc, char **argv, int i, struct xerr *e)
 	if (strcmp(a, "--connect") != 0)
 		return 0;
 	if (i + 1 >= argc)
-		return xerr_set(e, XLAB_EXIT_USAGE, "--connect needs a libvirt URI");
+		return xerr_set(e, XERR_USAGE, "--connect needs a libvirt URI");
 	virt_uri_override(argv[i + 1]);
 	return 2;
 }
@@ -327,7 +327,7 @@ static int global_opts(int *argc, char **argv, struct xerr *e)
 	}
 	if (i >= *argc) {
 		commands_print(stderr);
-		return xerr_set(e, XLAB_EXIT_USAGE, "which command?");
+		return xerr_set(e, XERR_USAGE, "which command?");
 	}
 	return i;
 }
@@ -345,7 +345,7 @@ static int run(int argc, char **argv, struct xerr *e)
 		if (i + 1 < argc && strcmp(argv[i + 1], "--paths") == 0)
 			layout_print(stdout);
 		else if (i + 1 < argc)
-			return xerr_set(e, XLAB_EXIT_USAGE, "version: unknown argument '%s' "
+			return xerr_set(e, XERR_USAGE, "version: unknown argument '%s' "
 					"(version [--paths])", argv[i + 1]);
 		else
 			printf("xlab %s\n", XLAB_VERSION);
@@ -385,7 +385,8 @@ int main(int argc, char **argv)
 
 	if (run(argc, argv, &e) < 0) {
 		xerr_print(&e, "xlab");
-		return e.code ? e.code : XLAB_EXIT_FAIL;
+		/* A failure that set no error still fails. */
+		return e.kind != XERR_NONE ? xerr_exit_status(&e) : XLAB_EXIT_FAIL;
 	}
 	return 0;
 }

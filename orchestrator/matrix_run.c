@@ -73,7 +73,7 @@ static int images_open(struct matrix_ctx *m, struct xerr *e)
 			buf_printf(&msg, "\n  Xen %s: %s", m->cells[i].xen, ie.msg);
 	}
 	if (msg.data)
-		rc = xerr_set(e, XLAB_EXIT_FAIL,
+		rc = xerr_set(e, XERR_FAIL,
 			      "the matrix needs images that are not usable; nothing was started:%s",
 			      msg.data);
 	buf_free(&msg);
@@ -152,7 +152,7 @@ static int cell_facts(struct matrix_ctx *m, struct cell_work *w, char **xen, cha
 		if (!strcmp(hosts[i].name, host))
 			ip = hosts[i].ip;
 	if (!ip) {
-		xerr_set(e, XLAB_EXIT_FAIL, "host '%s' of lab '%s' has no address in the store",
+		xerr_set(e, XERR_FAIL, "host '%s' of lab '%s' has no address in the store",
 			 host, w->lab);
 		goto out;
 	}
@@ -213,7 +213,7 @@ static void cell_run(struct matrix_ctx *m, struct cell_work *w)
 	if (res.up && cell_facts(m, w, &xen, &kernel, &fe) < 0)
 		fprintf(stderr, "xlab: warning: Xen %s: no facts from the host: %s\n", w->xen,
 			fe.msg);
-	if (rc < 0 && !strncmp(ue.msg, "interrupted", 11)) {
+	if (rc < 0 && ue.kind == XERR_INTERRUPTED) {
 		pthread_mutex_lock(&m->mu);
 		m->stop = true;
 		pthread_mutex_unlock(&m->mu);
@@ -361,7 +361,7 @@ static int render(struct db *db, int64_t id, const char *junit, bool json, struc
 			for (size_t r = 0; r < v.n_rows; r++)
 				failed += v.cols[i].cells[r].state != MX_PASS;
 		}
-		rc = xerr_set(e, XLAB_EXIT_FAIL,
+		rc = xerr_set(e, XERR_FAIL,
 			      "matrix %" PRId64 ": %zu of %zu cell(s) failed or did not run "
 			      "(`xlab report --matrix %" PRId64 "`)",
 			      id, failed, total, id);
@@ -408,13 +408,13 @@ int matrix_run(const char *spec_path, const struct matrix_opts *o, struct xerr *
 		for (size_t i = 0; i < n; i++)
 			versions[i] = xstrdup(base->matrix_xen[i]);
 	} else {
-		xerr_set(e, XLAB_EXIT_USAGE,
+		xerr_set(e, XERR_USAGE,
 			 "%s has no matrix.xen; give the versions with --xen 4.17,4.20", spec_path);
 		goto out;
 	}
 	sl = readlink("/proc/self/exe", m.self, sizeof(m.self) - 1);
 	if (sl <= 0) {
-		xerr_errno(e, XLAB_EXIT_FAIL, "finding the xlab binary (/proc/self/exe)");
+		xerr_errno(e, XERR_IO, "finding the xlab binary (/proc/self/exe)");
 		goto out;
 	}
 	m.self[sl] = '\0';
@@ -486,7 +486,7 @@ int matrix_compare(int64_t a, int64_t b, bool json, struct xerr *e)
 	} else {
 		fputs(out.data, stdout);
 	}
-	rc = news ? xerr_set(e, XLAB_EXIT_FAIL, "%zu new failure(s) from matrix %" PRId64
+	rc = news ? xerr_set(e, XERR_FAIL, "%zu new failure(s) from matrix %" PRId64
 						" to %" PRId64, news, a, b) : 0;
 out:
 	buf_free(&out);

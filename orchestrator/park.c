@@ -57,7 +57,7 @@ static int park_open(struct park *p, const char *lab, const char *connect,
 		return -1;
 	if (strcmp(l->state, "down") == 0) {
 		db_lab_free(l);
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"lab '%s' is down: there is nothing to %s; `xlab up %s` makes it", lab,
 				command, lab);
 	}
@@ -254,7 +254,7 @@ static int host_power_on(struct park *p, const struct db_host *h, struct xerr *e
 	    virt_domain_info(p->virt, dom, &info, e) < 0)
 		return -1;
 	if (!info.exists)
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"libvirt has no domain '%s' any more, so its disks cannot be "
 				"started as they were; `xlab down %s` then `xlab up` remakes the lab",
 				dom, p->lab);
@@ -283,7 +283,7 @@ static int host_wait_ssh(struct park *p, const struct db_host *h, int timeout_s,
 		if (r != 0)
 			return r < 0 ? -1 : 0;
 		if (now_ms() > deadline)
-			return xerr_set(e, XLAB_EXIT_FAIL,
+			return xerr_set(e, XERR_FAIL,
 					"host '%s' did not answer on ssh (%s) within %d s; "
 					"`xlab console %s %s --log` shows its serial console",
 					h->name, h->ip, timeout_s, p->lab, h->name);

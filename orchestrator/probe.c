@@ -125,12 +125,12 @@ int probe_start(const char *ipv4, int interval_ms, struct probe **out, struct xe
 	p->dst.sin_family = AF_INET;
 	if (inet_pton(AF_INET, ipv4, &p->dst.sin_addr) != 1) {
 		free(p);
-		return xerr_set(e, XLAB_EXIT_FAIL, "probe: '%s' is not an IPv4 address", ipv4);
+		return xerr_set(e, XERR_FAIL, "probe: '%s' is not an IPv4 address", ipv4);
 	}
 	p->fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
 	if (p->fd < 0) {
 		free(p);
-		return xerr_errno(e, XLAB_EXIT_FAIL, "probe: raw ICMP socket (needs root)");
+		return xerr_errno(e, XERR_IO, "probe: raw ICMP socket (needs root)");
 	}
 	/* Distinct per probe, so two experiments on one machine keep apart. */
 	p->ident = (uint16_t)(getpid() ^ (uintptr_t)p >> 4);
@@ -139,7 +139,7 @@ int probe_start(const char *ipv4, int interval_ms, struct probe **out, struct xe
 	if (pthread_create(&p->thread, NULL, probe_thread, p) != 0) {
 		close(p->fd);
 		free(p);
-		return xerr_set(e, XLAB_EXIT_FAIL, "probe: cannot start a thread");
+		return xerr_set(e, XERR_FAIL, "probe: cannot start a thread");
 	}
 	*out = p;
 	return 0;

@@ -67,12 +67,12 @@ int sshkey_generate_ed25519(const char *priv_path, const char *pub_path, const c
 	int rc = -1;
 
 	if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) != SSH_OK)
-		return xerr_set(e, XLAB_EXIT_FAIL, "cannot generate an ed25519 key");
+		return xerr_set(e, XERR_FAIL, "cannot generate an ed25519 key");
 	/* Exported to memory and written by us so the file is 0600 from birth. */
 	if (ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, &priv_b64) != SSH_OK ||
 	    ssh_pki_export_privkey_to_pubkey(key, &pub) != SSH_OK ||
 	    ssh_pki_export_pubkey_base64(pub, &pub_b64) != SSH_OK) {
-		xerr_set(e, XLAB_EXIT_FAIL, "cannot export the ed25519 key for %s", priv_path);
+		xerr_set(e, XERR_FAIL, "cannot export the ed25519 key for %s", priv_path);
 		goto out;
 	}
 	if (file_write_atomic(priv_path, priv_b64, strlen(priv_b64), 0600, e) < 0)
@@ -98,13 +98,13 @@ int sshkey_public_line(const char *pub_path, char **line, struct xerr *e)
 	a = strspn(data, " \t");
 	b = strcspn(data + a, " \t\r\n");
 	if (b == 0)
-		return xerr_set(e, XLAB_EXIT_FAIL, "%s: not a public key", pub_path);
+		return xerr_set(e, XERR_FAIL, "%s: not a public key", pub_path);
 	b += strspn(data + a + b, " \t");
 	b += strcspn(data + a + b, " \t\r\n");
 	*line = xstrndup(data + a, b);
 	if (!strchr(*line, ' ') && !strchr(*line, '\t')) {
 		free(steal_ptr(*line));
-		return xerr_set(e, XLAB_EXIT_FAIL, "%s: not a public key", pub_path);
+		return xerr_set(e, XERR_FAIL, "%s: not a public key", pub_path);
 	}
 	return 0;
 }
@@ -150,11 +150,11 @@ static int session_setup(ssh_session s, const struct sshc_target *t, int timeout
 	    /* Nothing from ~/.ssh may change what we accept. */
 	    ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, "/dev/null") < 0 ||
 	    ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null") < 0)
-		return xerr_set(e, XLAB_EXIT_FAIL, "ssh options for %s: %s", t->addr,
+		return xerr_set(e, XERR_FAIL, "ssh options for %s: %s", t->addr,
 				ssh_get_error(s));
 	/* Ask for the type we pinned, so a server with several keys shows that one. */
 	if (hostkey_alg && ssh_options_set(s, SSH_OPTIONS_HOSTKEYS, hostkey_alg) < 0)
-		return xerr_set(e, XLAB_EXIT_FAIL, "ssh host key algorithm %s: %s", hostkey_alg,
+		return xerr_set(e, XERR_FAIL, "ssh host key algorithm %s: %s", hostkey_alg,
 				ssh_get_error(s));
 	return 0;
 }
@@ -166,12 +166,12 @@ static int hostkey_check(ssh_session s, const struct sshc_target *t, ssh_key pin
 	_cleanup_free_ char *want_fp = NULL, *got_fp = NULL;
 
 	if (ssh_get_server_publickey(s, &got) != SSH_OK)
-		return xerr_set(e, XLAB_EXIT_FAIL, "%s sent no host key", t->addr);
+		return xerr_set(e, XERR_FAIL, "%s sent no host key", t->addr);
 	if (ssh_key_cmp(got, pinned, SSH_KEY_CMP_PUBLIC) == 0)
 		return 0;
 	want_fp = key_fingerprint(pinned);
 	got_fp = key_fingerprint(got);
-	return xerr_set(e, XLAB_EXIT_FAIL, "host key mismatch for %s: expected %s from %s, got %s",
+	return xerr_set(e, XERR_FAIL, "host key mismatch for %s: expected %s from %s, got %s",
 			t->addr, want_fp, t->host_pub_path, got_fp);
 }
 
@@ -181,14 +181,14 @@ static int user_auth(ssh_session s, const struct sshc_target *t, struct xerr *e)
 	int rc;
 
 	if (ssh_pki_import_privkey_file(t->key_path, NULL, NULL, NULL, &key) != SSH_OK)
-		return xerr_set(e, XLAB_EXIT_FAIL, "cannot read private key %s", t->key_path);
+		return xerr_set(e, XERR_FAIL, "cannot read private key %s", t->key_path);
 	rc = ssh_userauth_publickey(s, NULL, key);
 	if (rc == SSH_AUTH_SUCCESS)
 		return 0;
 	if (rc == SSH_AUTH_ERROR)
-		return xerr_set(e, XLAB_EXIT_FAIL, "ssh authentication with %s at %s failed: %s",
+		return xerr_set(e, XERR_FAIL, "ssh authentication with %s at %s failed: %s",
 				t->key_path, t->addr, ssh_get_error(s));
-	return xerr_set(e, XLAB_EXIT_FAIL, "%s@%s refused the key %s", t->user ? t->user : "root",
+	return xerr_set(e, XERR_FAIL, "%s@%s refused the key %s", t->user ? t->user : "root",
 			t->addr, t->key_path);
 }
 
@@ -221,14 +221,14 @@ static void connect_error(ssh_session s, const struct sshc_target *t, ssh_key pi
 		_cleanup_free_ char *want_fp = key_fingerprint(pinned);
 
 		*fail = CONN_NEVER;
-		xerr_set(e, XLAB_EXIT_FAIL,
+		xerr_set(e, XERR_FAIL,
 			 "host key mismatch for %s: expected %s from %s, got no %s key (%s)",
 			 t->addr, want_fp, t->host_pub_path, ssh_key_type_to_char(ssh_key_type(pinned)),
 			 why);
 		return;
 	}
 	*fail = CONN_NOT_YET;
-	xerr_set(e, XLAB_EXIT_FAIL, "ssh to %s port %d: %s", t->addr, t->port > 0 ? t->port : 22,
+	xerr_set(e, XERR_FAIL, "ssh to %s port %d: %s", t->addr, t->port > 0 ? t->port : 22,
 		 why);
 }
 
@@ -242,12 +242,12 @@ static int session_open(const struct sshc_target *t, int timeout_ms, ssh_session
 
 	*fail = CONN_NEVER;
 	if (!t->addr || !t->key_path || !t->host_pub_path)
-		return xerr_set(e, XLAB_EXIT_FAIL, "ssh target needs addr, key and host key");
+		return xerr_set(e, XERR_FAIL, "ssh target needs addr, key and host key");
 	if (ssh_pki_import_pubkey_file(t->host_pub_path, &pinned) != SSH_OK)
-		return xerr_set(e, XLAB_EXIT_FAIL, "cannot read host key %s", t->host_pub_path);
+		return xerr_set(e, XERR_FAIL, "cannot read host key %s", t->host_pub_path);
 	s = ssh_new();
 	if (!s)
-		return xerr_set(e, XLAB_EXIT_FAIL, "out of memory for an ssh session");
+		return xerr_set(e, XERR_FAIL, "out of memory for an ssh session");
 	if (session_setup(s, t, timeout_ms, hostkey_alg_for(pinned), e) < 0)
 		goto fail;
 	if (ssh_connect(s) != SSH_OK) {
@@ -348,14 +348,14 @@ static int chan_start(struct sshc *c, const char *const *argv, ssh_channel *out,
 	ssh_channel ch;
 
 	if (!argv || !argv[0])
-		return xerr_set(e, XLAB_EXIT_FAIL, "ssh exec: empty command");
+		return xerr_set(e, XERR_FAIL, "ssh exec: empty command");
 	ch = ssh_channel_new(c->s);
 	if (!ch)
-		return xerr_set(e, XLAB_EXIT_FAIL, "ssh %s: cannot make a channel: %s", c->addr,
+		return xerr_set(e, XERR_FAIL, "ssh %s: cannot make a channel: %s", c->addr,
 				ssh_get_error(c->s));
 	cmd = argv_quote(argv);
 	if (ssh_channel_open_session(ch) != SSH_OK || ssh_channel_request_exec(ch, cmd) != SSH_OK) {
-		xerr_set(e, XLAB_EXIT_FAIL, "ssh %s: cannot run %s: %s", c->addr, argv[0],
+		xerr_set(e, XERR_FAIL, "ssh %s: cannot run %s: %s", c->addr, argv[0],
 			 ssh_get_error(c->s));
 		ssh_channel_free(ch);
 		return -1;
@@ -459,14 +459,14 @@ int sshc_exec(struct sshc *c, const char *const *argv, const char *stdin_data, i
 			ssh_channel_poll_timeout(ch, 50, 0);
 	}
 	if (rc < 0) {
-		xerr_set(e, XLAB_EXIT_FAIL, "ssh %s: %s: %s", c->addr, argv[0], ssh_get_error(c->s));
+		xerr_set(e, XERR_FAIL, "ssh %s: %s: %s", c->addr, argv[0], ssh_get_error(c->s));
 		goto out;
 	}
 	drain(ch, &so, &se);
 	if (status)
 		*status = ssh_channel_get_exit_status(ch);
 	if (so.overflow || se.overflow) {
-		rc = xerr_set(e, XLAB_EXIT_FAIL, "ssh %s: %s wrote more than %u MiB", c->addr,
+		rc = xerr_set(e, XERR_FAIL, "ssh %s: %s wrote more than %u MiB", c->addr,
 			      argv[0], SSHC_OUTPUT_MAX >> 20);
 		goto out;
 	}
@@ -627,7 +627,7 @@ int sshc_exec_interactive(struct sshc *c, const char *const *argv, int *status,
 	chan_end(ch);
 	return 0;
 fail:
-	xerr_set(e, XLAB_EXIT_FAIL, "ssh %s: %s", c->addr, ssh_get_error(c->s));
+	xerr_set(e, XERR_FAIL, "ssh %s: %s", c->addr, ssh_get_error(c->s));
 	if (ch)
 		chan_end(ch);
 	return -1;
@@ -643,7 +643,7 @@ int sshc_forward(struct sshc *c, int fd, const char *host, int port, bool *opene
 
 	*opened = false;
 	if (!ch || ssh_channel_open_forward(ch, host, port, "127.0.0.1", 0) != SSH_OK) {
-		xerr_set(e, XLAB_EXIT_FAIL, "ssh %s: cannot reach %s:%d from there: %s", c->addr,
+		xerr_set(e, XERR_FAIL, "ssh %s: cannot reach %s:%d from there: %s", c->addr,
 			 host, port, ssh_get_error(c->s));
 		if (ch)
 			ssh_channel_free(ch);
@@ -652,7 +652,7 @@ int sshc_forward(struct sshc *c, int fd, const char *host, int port, bool *opene
 	*opened = true;
 	rc = pump(c, ch, fd, fd, fd, NULL);
 	if (rc < 0)
-		xerr_set(e, XLAB_EXIT_FAIL, "ssh %s: forwarding to %s:%d: %s", c->addr, host, port,
+		xerr_set(e, XERR_FAIL, "ssh %s: forwarding to %s:%d: %s", c->addr, host, port,
 			 rc == -2 ? strerror(errno) : ssh_get_error(c->s));
 	rc = rc < 0 ? -1 : 0;
 	chan_end(ch);
@@ -683,7 +683,7 @@ int sshc_chan_write(struct sshc_chan *ch, const char *data, size_t len, struct x
 		int w = ssh_channel_write(ch->ch, data, n);
 
 		if (w < 0)
-			return xerr_set(e, XLAB_EXIT_FAIL, "ssh %s: write: %s", ch->c->addr,
+			return xerr_set(e, XERR_FAIL, "ssh %s: write: %s", ch->c->addr,
 					ssh_get_error(ch->c->s));
 		data += w;
 		len -= (size_t)w;
@@ -714,7 +714,7 @@ static int chan_closed_error(struct sshc_chan *ch, struct xerr *e)
 	st = ssh_channel_get_exit_status(ch->ch);
 	while (ch->errtail.len && strchr("\r\n", ch->errtail.data[ch->errtail.len - 1]))
 		ch->errtail.data[--ch->errtail.len] = '\0';
-	return xerr_set(e, XLAB_EXIT_FAIL, "ssh %s: remote command ended (exit status %d)%s%s",
+	return xerr_set(e, XERR_FAIL, "ssh %s: remote command ended (exit status %d)%s%s",
 			ch->c->addr, st, ch->errtail.len ? ": " : "",
 			ch->errtail.len ? ch->errtail.data : "");
 }
@@ -747,15 +747,15 @@ int sshc_chan_read_line(struct sshc_chan *ch, char **line, int timeout_ms, struc
 		while ((n = ssh_channel_read_nonblocking(ch->ch, tmp, sizeof(tmp), 1)) > 0)
 			errtail_add(&ch->errtail, tmp, (size_t)n);
 		if (deadline >= 0 && now_ms() >= deadline)
-			return xerr_set(e, XLAB_EXIT_FAIL, "ssh %s: no answer within %d s",
+			return xerr_set(e, XERR_FAIL, "ssh %s: no answer within %d s",
 					ch->c->addr, timeout_ms / 1000);
 		n = ssh_channel_read_timeout(ch->ch, tmp, sizeof(tmp), 0, 200);
 		if (n == SSH_ERROR)
-			return xerr_set(e, XLAB_EXIT_FAIL, "ssh %s: read: %s", ch->c->addr,
+			return xerr_set(e, XERR_FAIL, "ssh %s: read: %s", ch->c->addr,
 					ssh_get_error(ch->c->s));
 		if (n > 0) {
 			if (ch->in.len + (size_t)n > SSHC_OUTPUT_MAX)
-				return xerr_set(e, XLAB_EXIT_FAIL, "ssh %s: line longer than %u MiB",
+				return xerr_set(e, XERR_FAIL, "ssh %s: line longer than %u MiB",
 						ch->c->addr, SSHC_OUTPUT_MAX >> 20);
 			buf_append(&ch->in, tmp, (size_t)n);
 		} else if (ssh_channel_is_eof(ch->ch) || !ssh_channel_is_open(ch->ch)) {
@@ -791,9 +791,9 @@ static int sftp_start(struct sshc *c, sftp_session *out, struct xerr *e)
 	sftp_session sf = sftp_new(c->s);
 
 	if (!sf)
-		return xerr_set(e, XLAB_EXIT_FAIL, "sftp %s: %s", c->addr, ssh_get_error(c->s));
+		return xerr_set(e, XERR_FAIL, "sftp %s: %s", c->addr, ssh_get_error(c->s));
 	if (sftp_init(sf) != SSH_OK) {
-		xerr_set(e, XLAB_EXIT_FAIL, "sftp %s: cannot start (error %d): %s", c->addr,
+		xerr_set(e, XERR_FAIL, "sftp %s: cannot start (error %d): %s", c->addr,
 			 sftp_get_error(sf), ssh_get_error(c->s));
 		sftp_free(sf);
 		return -1;
@@ -805,7 +805,7 @@ static int sftp_start(struct sshc *c, sftp_session *out, struct xerr *e)
 static int sftp_fail(struct sshc *c, sftp_session sf, const char *what, const char *path,
 		     struct xerr *e)
 {
-	return xerr_set(e, XLAB_EXIT_FAIL, "sftp %s: cannot %s %s (sftp error %d): %s", c->addr,
+	return xerr_set(e, XERR_FAIL, "sftp %s: cannot %s %s (sftp error %d): %s", c->addr,
 			what, path, sftp_get_error(sf), ssh_get_error(c->s));
 }
 
@@ -859,7 +859,7 @@ static int sftp_write_file(struct sshc *c, sftp_session sf, int fd, const char *
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = xerr_errno(e, XLAB_EXIT_FAIL, "cannot read the file for %s", remote);
+			rc = xerr_errno(e, XERR_IO, "cannot read the file for %s", remote);
 			break;
 		}
 		if (n == 0)
@@ -882,7 +882,7 @@ int sshc_put(struct sshc *c, const char *local, const char *remote, int mode, st
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp", remote);
 
 	if (fd < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot open %s", local);
+		return xerr_errno(e, XERR_IO, "cannot open %s", local);
 	if (sftp_start(c, &sf, e) < 0 || sftp_mkdir_parent(c, sf, remote, e) < 0)
 		return -1;
 	if (sftp_write_file(c, sf, fd, tmp, e) < 0)
@@ -932,7 +932,7 @@ static int sftp_read_to(struct sshc *c, sftp_session sf, sftp_file f, int fd,
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w < 0)
-				return xerr_errno(e, XLAB_EXIT_FAIL, "cannot write %s", tmp);
+				return xerr_errno(e, XERR_IO, "cannot write %s", tmp);
 			done += w;
 		}
 	}
@@ -957,7 +957,7 @@ int sshc_get(struct sshc *c, const char *remote, const char *local, struct xerr 
 	if (!a)
 		return sftp_fail(c, sf, "stat", remote, e);
 	rc = a->type == SSH_FILEXFER_TYPE_REGULAR ? 0 :
-		xerr_set(e, XLAB_EXIT_FAIL, "%s: %s is not a regular file; only regular files "
+		xerr_set(e, XERR_FAIL, "%s: %s is not a regular file; only regular files "
 			 "are copied", c->addr, remote);
 	sftp_attributes_free(a);
 	if (rc < 0)
@@ -974,7 +974,7 @@ int sshc_get(struct sshc *c, const char *remote, const char *local, struct xerr 
 	}
 	mode = local_mode(a->permissions);
 	rc = a->type == SSH_FILEXFER_TYPE_REGULAR ? 0 :
-		xerr_set(e, XLAB_EXIT_FAIL, "%s: %s is not a regular file; only regular files "
+		xerr_set(e, XERR_FAIL, "%s: %s is not a regular file; only regular files "
 			 "are copied", c->addr, remote);
 	sftp_attributes_free(a);
 	if (rc < 0) {
@@ -984,14 +984,14 @@ int sshc_get(struct sshc *c, const char *remote, const char *local, struct xerr 
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		sftp_close(f);
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot create %s", tmp);
+		return xerr_errno(e, XERR_IO, "cannot create %s", tmp);
 	}
 	rc = sftp_read_to(c, sf, f, fd, remote, tmp, e);
 	sftp_close(f);
 	if (rc == 0 && (fchmod(fd, mode) < 0 || fsync(fd) < 0))
-		rc = xerr_errno(e, XLAB_EXIT_FAIL, "cannot write %s", tmp);
+		rc = xerr_errno(e, XERR_IO, "cannot write %s", tmp);
 	if (rc == 0 && rename(tmp, local) < 0)
-		rc = xerr_errno(e, XLAB_EXIT_FAIL, "cannot write %s", local);
+		rc = xerr_errno(e, XERR_IO, "cannot write %s", local);
 	if (rc < 0)
 		unlink(tmp);
 	return rc;

@@ -204,9 +204,9 @@ static int shared_disk_make(const char *path, uint64_t size, struct xerr *e)
 		return 0;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return xerr_errno(e, XLAB_EXIT_FAIL, "cannot create %s", path);
+		return xerr_errno(e, XERR_IO, "cannot create %s", path);
 	if (ftruncate(fd, (off_t)size) < 0) {
-		xerr_errno(e, XLAB_EXIT_FAIL, "cannot size %s", path);
+		xerr_errno(e, XERR_IO, "cannot size %s", path);
 		unlink(path);
 		return -1;
 	}
@@ -311,7 +311,7 @@ static int host_ensure(struct up_ctx *ctx, struct host_work *w, struct xerr *e)
 
 		if (old && strcmp(old, w->def_hash) != 0) {
 			if (!ctx->o->recreate)
-				return xerr_set(e, XLAB_EXIT_FAIL,
+				return xerr_set(e, XERR_FAIL,
 						"host '%s' changed in the spec (memory, disks, "
 						"address or image) and would have to be rebuilt, "
 						"losing what is on it; run `xlab up --recreate` to "
@@ -447,7 +447,7 @@ static int host_wait_ready(struct up_ctx *ctx, struct host_work *w, struct sshc 
 			char tail[2048];
 
 			serial_tail(ph->serial_log, tail, sizeof(tail));
-			return xerr_set(e, XLAB_EXIT_FAIL,
+			return xerr_set(e, XERR_FAIL,
 					"host '%s' did not answer on ssh (%s) within %d s; last "
 					"lines of its serial console (%s):\n%s",
 					ph->spec->name, ph->ip, ctx->o->boot_timeout_s,
@@ -461,7 +461,7 @@ static int host_wait_ready(struct up_ctx *ctx, struct host_work *w, struct sshc 
 		/* Probing is cheap; a short pause keeps the wait close to the boot. */
 		usleep(500 * 1000);
 	}
-	return xerr_set(e, XLAB_EXIT_FAIL, "interrupted");
+	return xerr_set(e, XERR_INTERRUPTED, "interrupted");
 }
 
 static struct json_object *storage_args(const struct up_ctx *ctx, const struct plan_host *ph)
@@ -514,7 +514,7 @@ static int shared_wait(struct up_ctx *ctx, const struct plan_host *ph, struct xe
 	state = ctx->shared_state;
 	pthread_mutex_unlock(&ctx->shared_mu);
 	if (state < 0 || interrupted)
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"the shared volume group '%s' was not made through host '%s'",
 				ctx->spec->shared_vg, ctx->plan->hosts[0].spec->name);
 	return 0;
@@ -672,7 +672,7 @@ static int hosts_bring_up(struct up_ctx *ctx, struct xerr *e)
 		}
 	}
 	if (failed) {
-		rc = xerr_set(e, XLAB_EXIT_FAIL, "%zu of %zu host(s) failed:\n%s", failed, n,
+		rc = xerr_set(e, XERR_FAIL, "%zu of %zu host(s) failed:\n%s", failed, n,
 			      msg.data);
 	}
 	buf_free(&msg);
@@ -700,7 +700,7 @@ static int subnet_clash(struct db *db, const struct spec *spec, struct xerr *e)
 		    strcmp(labs[i].state, "down") == 0 ||
 		    cidr_parse(labs[i].subnet, &theirs, &ignore) < 0 || !cidr_overlap(&mine, &theirs))
 			continue;
-		rc = xerr_set(e, XLAB_EXIT_FAIL,
+		rc = xerr_set(e, XERR_FAIL,
 			      "subnet %s of lab '%s' (%s) overlaps %s of lab '%s' (%s, %s); give one "
 			      "of them another network.subnet, or take '%s' down",
 			      spec->subnet, spec->lab, spec->path, labs[i].subnet, labs[i].name,
@@ -870,7 +870,7 @@ static int stopped_refuse(struct db *db, const char *lab, struct xerr *e)
 	db_lab_free(l);
 	if (!stopped)
 		return 0;
-	return xerr_set(e, XLAB_EXIT_FAIL,
+	return xerr_set(e, XERR_FAIL,
 			"lab '%s' is stopped (`xlab stop`); `xlab start %s` brings it back as it "
 			"was, guests made by hand too",
 			lab, lab);
@@ -913,7 +913,7 @@ int lab_up_spec(struct spec *spec, const struct up_opts *o, struct up_result *re
 out:
 	if (run_started) {
 		if (interrupted) {
-			xerr_set(e, XLAB_EXIT_FAIL,
+			xerr_set(e, XERR_INTERRUPTED,
 				 "interrupted; run `xlab up %s` to finish or `xlab down %s` to clean up",
 				 ctx.spec->path, ctx.spec->lab);
 			run_end(&ctx.run, "interrupted", e->msg);

@@ -65,7 +65,7 @@ static int virt_fail(struct xerr *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return xerr_set(e, XLAB_EXIT_FAIL, "%s: %s", what, virGetLastErrorMessage());
+	return xerr_set(e, XERR_FAIL, "%s: %s", what, virGetLastErrorMessage());
 }
 
 static bool virt_last_error_is(int code)
@@ -108,9 +108,9 @@ int virt_open(const char *uri, struct virt **out, struct xerr *e)
 	/* Whatever its source, a URI that would run a program here is refused
 	 * before libvirt parses it. */
 	if (!libvirt_uri_allowed(uri, &why))
-		return xerr_set(e, XLAB_EXIT_FAIL, "libvirt URI '%s' is refused: %s", uri, why);
+		return xerr_set(e, XERR_FAIL, "libvirt URI '%s' is refused: %s", uri, why);
 	if (virInitialize() < 0)
-		return xerr_set(e, XLAB_EXIT_FAIL, "cannot initialize libvirt");
+		return xerr_set(e, XERR_FAIL, "cannot initialize libvirt");
 	virSetErrorFunc(NULL, virt_ignore_error);
 	conn = virConnectOpen(uri);
 	if (!conn && strcmp(uri, "qemu:///system") == 0 && access(LIBVIRT_SOCKET, F_OK) != 0)
@@ -143,7 +143,7 @@ int virt_ensure_state_dir(const char *root, struct xerr *e)
 	/* The mode libvirt itself gives it. */
 	if (mkdir_p(dir, 0755, &why) == 0)
 		return 0;
-	return xerr_set(e, XLAB_EXIT_FAIL,
+	return xerr_set(e, XERR_FAIL,
 			"libvirt's network state directory %s is missing and xlab could not make "
 			"it (%s); libvirt fails to start a domain on a lab network without it: "
 			"as root, `mkdir -p %s`",
@@ -266,7 +266,7 @@ int virt_detect_accel(struct virt *v, const char *force, char **accel, struct xe
 		else if (strcmp(force, "qemu") == 0 || strcmp(force, "tcg") == 0)
 			*accel = xstrdup("qemu");
 		else
-			return xerr_set(e, XLAB_EXIT_USAGE,
+			return xerr_set(e, XERR_USAGE,
 					"unknown accelerator '%s' (use kvm, qemu or tcg)", force);
 		return 0;
 	}
@@ -326,22 +326,22 @@ int virt_owner_check(const char *kind, const char *name, const struct virt_owner
 		     const struct virt_owner *want, struct xerr *e)
 {
 	if (!have->lab[0])
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"%s '%s' was not made by xlab (no xlab metadata); not touching it",
 				kind, name);
 	if (!have->store[0])
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"%s '%s' of lab '%s' was made by an xlab without store ids, not "
 				"by this store; not touching it (remove it with virsh if it is "
 				"yours)",
 				kind, name, have->lab);
 	if (strcmp(have->store, want->store) != 0)
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"%s '%s' belongs to lab '%s' of another xlab store (store id %s; "
 				"this one is %s); not touching it",
 				kind, name, have->lab, have->store, want->store);
 	if (strcmp(have->lab, want->lab) != 0)
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"%s '%s' belongs to lab '%s', not '%s'; not touching it", kind, name,
 				have->lab, want->lab);
 	return 0;
@@ -357,7 +357,7 @@ static int network_define_start(struct virt *v, const char *name, const char *xm
 	if (!net)
 		return virt_fail(e, "cannot define network '%s'", name);
 	if (strcmp(virNetworkGetName(net), name) != 0) {
-		xerr_set(e, XLAB_EXIT_FAIL, "network XML defines '%s', not '%s'",
+		xerr_set(e, XERR_FAIL, "network XML defines '%s', not '%s'",
 			 virNetworkGetName(net), name);
 		virNetworkUndefine(net);
 		return -1;
@@ -486,7 +486,7 @@ int virt_domain_power_cycle(struct virt *v, const char *name, struct xerr *e)
 	_cleanup_dom_ virDomainPtr dom = domain_lookup(v, name, &missing, e);
 
 	if (!dom)
-		return missing ? xerr_set(e, XLAB_EXIT_FAIL, "no domain '%s' to restart", name) : -1;
+		return missing ? xerr_set(e, XERR_FAIL, "no domain '%s' to restart", name) : -1;
 	if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0)
 		return virt_fail(e, "cannot stop domain '%s'", name);
 	if (virDomainCreate(dom) < 0)
@@ -501,7 +501,7 @@ int virt_domain_start(struct virt *v, const char *name, struct xerr *e)
 	int active;
 
 	if (!dom)
-		return missing ? xerr_set(e, XLAB_EXIT_FAIL, "no domain '%s' to start", name) : -1;
+		return missing ? xerr_set(e, XERR_FAIL, "no domain '%s' to start", name) : -1;
 	active = virDomainIsActive(dom);
 	if (active < 0)
 		return virt_fail(e, "cannot query domain '%s'", name);
@@ -579,15 +579,15 @@ int virt_domain_vnc(struct virt *v, const char *name, char **display, struct xer
 	int active, port;
 
 	if (!dom)
-		return missing ? xerr_set(e, XLAB_EXIT_FAIL, "no domain '%s'", name) : -1;
+		return missing ? xerr_set(e, XERR_FAIL, "no domain '%s'", name) : -1;
 	active = virDomainIsActive(dom);
 	if (active < 0)
 		return virt_fail(e, "cannot query domain '%s'", name);
 	if (!active)
-		return xerr_set(e, XLAB_EXIT_FAIL, "domain '%s' is not running", name);
+		return xerr_set(e, XERR_FAIL, "domain '%s' is not running", name);
 	port = domain_vnc_port(dom, &listen);
 	if (port < 0)
-		return xerr_set(e, XLAB_EXIT_FAIL, "domain '%s' has no VNC display", name);
+		return xerr_set(e, XERR_FAIL, "domain '%s' has no VNC display", name);
 	/* 0.0.0.0 or :: mean "every address": the local one reaches it too. */
 	if (!listen || strcmp(listen, "0.0.0.0") == 0 || strcmp(listen, "::") == 0) {
 		free(listen);
@@ -787,7 +787,7 @@ int virt_network_start(struct virt *v, const char *name, const struct virt_owner
 	if (!net) {
 		if (!virt_last_error_is(VIR_ERR_NO_NETWORK))
 			return virt_fail(e, "cannot look up network '%s'", name);
-		return xerr_set(e, XLAB_EXIT_FAIL,
+		return xerr_set(e, XERR_FAIL,
 				"the lab's network '%s' is gone from libvirt; `xlab up` with the "
 				"lab's spec makes it again",
 				name);

@@ -48,7 +48,7 @@ int virt_check_daemon_state(struct virt *v, struct xerr *e);
 int virt_ensure_state_dir(const char *root, struct xerr *e);
 /* "kvm" when libvirt's domain capabilities offer it and the CPU has VT-x/AMD-V
  * and /dev/kvm opens (or force == "kvm"), else "qemu" (TCG). A bad force is
- * XLAB_EXIT_USAGE. force may be NULL, "kvm" or "qemu"/"tcg". *accel is malloc'd. */
+ * XERR_USAGE. force may be NULL, "kvm" or "qemu"/"tcg". *accel is malloc'd. */
 int virt_detect_accel(struct virt *v, const char *force, char **accel, struct xerr *e);
 
 /* Refuses (naming the owner) an object whose metadata is not `want`'s: another

@@ -106,7 +106,7 @@ Test(agent_proto, rejects_bad_requests_with_eproto)
 		struct xerr e = { 0 };
 
 		cr_assert_eq(decode(bad[i], &req, &e), -1, "accepted: %s", bad[i]);
-		cr_assert_eq(e.code, AGENT_EPROTO, "%s", bad[i]);
+		cr_assert_eq(e.kind, XERR_PROTO, "%s", bad[i]);
 		cr_assert_null(req.args);
 		cr_assert(e.msg[0], "no message for %s", bad[i]);
 	}
@@ -133,7 +133,7 @@ Test(agent_proto, refuses_lines_over_one_mib)
 	memset(line, ' ', n);
 	memcpy(line, "{\"v\":1,\"id\":1,\"op\":\"hello\"}", 27);
 	cr_assert_eq(agent_req_decode(line, n, &req, &e), -1);
-	cr_assert_eq(e.code, AGENT_EPROTO);
+	cr_assert_eq(e.kind, XERR_PROTO);
 	cr_assert(strstr(e.msg, "longer"), "%s", e.msg);
 	/* Exactly at the limit is fine. */
 	cr_assert_eq(agent_req_decode(line, n - 1, &req, &e), 0, "%s", e.msg);
@@ -155,14 +155,14 @@ Test(agent_proto, responses_are_single_lines)
 	cr_assert_str_eq(get_str(o, "result.text"), "two\nlines");
 	json_object_put(o);
 
-	err = agent_resp_err(6, AGENT_ETIMEOUT, "waited\nlong");
+	err = agent_resp_err(6, XERR_TIMEOUT, "waited\nlong");
 	o = parse_resp(err);
 	cr_assert(!json_object_get_boolean(get(o, "ok")));
 	cr_assert_str_eq(get_str(o, "error.code"), "etimeout");
 	cr_assert_str_eq(get_str(o, "error.message"), "waited\nlong");
 	json_object_put(o);
 
-	anon = agent_resp_err(-1, AGENT_EPROTO, "bad");
+	anon = agent_resp_err(-1, XERR_PROTO, "bad");
 	o = parse_resp(anon);
 	cr_assert(json_object_object_get_ex(o, "id", NULL));
 	cr_assert_null(get(o, "id"), "an unknown id is null");
@@ -171,16 +171,28 @@ Test(agent_proto, responses_are_single_lines)
 
 Test(agent_proto, error_code_names)
 {
-	cr_assert_str_eq(agent_errc_name(AGENT_EINVAL), "einval");
-	cr_assert_str_eq(agent_errc_name(AGENT_ENOENT), "enoent");
-	cr_assert_str_eq(agent_errc_name(AGENT_EFAIL), "efail");
-	cr_assert_str_eq(agent_errc_name(AGENT_EPROTO), "eproto");
-	cr_assert_str_eq(agent_errc_name(AGENT_ETIMEOUT), "etimeout");
-	cr_assert_str_eq(agent_errc_name(0), "efail");
-	cr_assert_str_eq(agent_errc_name(999), "efail");
-	/* Common helpers fail with XLAB_EXIT_*: they read as efail and einval. */
-	cr_assert_str_eq(agent_errc_name(XLAB_EXIT_FAIL), "efail");
-	cr_assert_str_eq(agent_errc_name(XLAB_EXIT_USAGE), "einval");
+	cr_assert_str_eq(agent_errc_name(XERR_USAGE), "einval");
+	cr_assert_str_eq(agent_errc_name(XERR_NOTFOUND), "enoent");
+	cr_assert_str_eq(agent_errc_name(XERR_FAIL), "efail");
+	cr_assert_str_eq(agent_errc_name(XERR_PROTO), "eproto");
+	cr_assert_str_eq(agent_errc_name(XERR_TIMEOUT), "etimeout");
+	cr_assert_str_eq(agent_errc_name(XERR_NONE), "efail");
+	cr_assert_str_eq(agent_errc_name((enum xerr_kind)999), "efail");
+	/* A kind with no wire name of its own (the controller's) reads as efail. */
+	cr_assert_str_eq(agent_errc_name(XERR_REMOTE), "efail");
+}
+
+/* Every kind that has a wire name comes back as itself on the other side. */
+Test(agent_proto, error_codes_round_trip)
+{
+	for (int k = XERR_FAIL; k <= XERR_KIND_MAX; k++) {
+		if (k == XERR_REMOTE)
+			continue;
+		cr_assert_eq(agent_errc_kind(agent_errc_name(k)), (enum xerr_kind)k, "%s",
+			     xerr_kind_name(k));
+	}
+	cr_assert_eq(agent_errc_kind("enosuch"), XERR_FAIL);
+	cr_assert_eq(agent_errc_kind(""), XERR_FAIL);
 }
 
 /* A test op table: echo returns its args, fail fails with enoent. */
@@ -195,7 +207,7 @@ static int op_fail(struct json_object *args, struct json_object **result, struct
 {
 	(void)args;
 	*result = json_object_new_object(); /* dropped on failure, without a leak */
-	return xerr_set(e, AGENT_ENOENT, "no such thing");
+	return xerr_set(e, XERR_NOTFOUND, "no such thing");
 }
 
 static const struct agent_op test_ops[] = { { "echo", op_echo }, { "fail", op_fail } };
@@ -288,7 +300,7 @@ Test(agent_args, typed_arguments)
 	cr_assert_eq(arg_str(a, "missing", false, &s, &e), 0);
 	cr_assert_null(s);
 	cr_assert_eq(arg_str(a, "missing", true, &s, &e), -1);
-	cr_assert_eq(e.code, AGENT_EINVAL);
+	cr_assert_eq(e.kind, XERR_USAGE);
 	cr_assert_eq(arg_str(a, "n", true, &s, &e), -1);
 	cr_assert_eq(arg_str(a, "nul", true, &s, &e), -1, "embedded NUL refused");
 	cr_assert_eq(arg_int(a, "n", true, 0, 1, 10, &n, &e), 0);
@@ -312,7 +324,7 @@ Test(agent_args, typed_arguments)
 	cr_assert_eq(strv_len(v), 0);
 	cr_assert_eq(arg_dev(a, "dev", &s, &e), 0);
 	cr_assert_eq(arg_name(a, "dev", &s, &e), -1);
-	cr_assert_eq(e.code, AGENT_EINVAL);
+	cr_assert_eq(e.kind, XERR_USAGE);
 	json_object_put(a);
 }
 

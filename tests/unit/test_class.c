@@ -32,7 +32,7 @@ Test(class, too_long_name_is_refused)
 	memset(student, 'a', 60);
 	student[60] = '\0';
 	cr_assert_eq(class_copy_name("demo", 1, 1, student, out, &e), -1);
-	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+	cr_assert_eq(e.kind, XERR_USAGE);
 	cr_assert(strstr(e.msg, "not a DNS label"), "%s", e.msg);
 }
 
@@ -177,7 +177,7 @@ Test(class, fit_check_accepts_and_refuses_with_figures)
 
 	f.want = 12;
 	cr_assert_eq(class_fit_check(&f, false, &e), -1);
-	cr_assert_eq(e.code, XLAB_EXIT_FAIL);
+	cr_assert_eq(e.kind, XERR_FAIL);
 	cr_assert(strstr(e.msg, "12 copies do not fit"), "%s", e.msg);
 	cr_assert(strstr(e.msg, "memory: 12 x 1536M = 18G needed, 8G available"), "%s", e.msg);
 	cr_assert(strstr(e.msg, "at most 5 fit"), "%s", e.msg);

@@ -37,7 +37,7 @@ static void refused(const char *arg, const char *msg)
 	struct xerr e = { 0 };
 
 	cr_expect_eq(apply(&g, arg, NULL, &e), -1, "'%s' was accepted", arg);
-	cr_expect_eq(e.code, XLAB_EXIT_USAGE, "code for '%s'", arg);
+	cr_expect_eq(e.kind, XERR_USAGE, "code for '%s'", arg);
 	cr_expect_str_eq(e.msg, msg);
 	guest_args_free(&g);
 }
@@ -152,7 +152,7 @@ Test(guestargs, bad_name)
 	struct xerr e = { 0 };
 
 	cr_expect_eq(guest_args_init(&g, "Web_1", "h1", &e), -1);
-	cr_expect_eq(e.code, XLAB_EXIT_USAGE);
+	cr_expect_eq(e.kind, XERR_USAGE);
 	cr_expect_str_eq(e.msg, "'Web_1' is not a valid guest name: use a lower-case DNS label "
 				"(a-z, 0-9 and '-', at most 63, not starting or ending with '-')");
 }
@@ -214,7 +214,7 @@ static const char *ip_refusal(const char *ip)
 	cr_assert_eq(guest_args_apply(&g, args, 1, &e), 0, "%s", e.msg);
 	msg[0] = '\0';
 	if (guest_args_plan(s, &env, &g, 1, &p, &e) < 0) {
-		cr_expect_eq(e.code, XLAB_EXIT_USAGE);
+		cr_expect_eq(e.kind, XERR_USAGE);
 		snprintf(msg, sizeof(msg), "%s", e.msg);
 	} else {
 		cr_expect_str_eq(p->guests[0].ip, "10.84.0.50");
@@ -293,7 +293,7 @@ Test(guestargs, a_name_that_is_a_derived_volume_is_refused)
 	struct xerr e = { 0 };
 
 	cr_assert_eq(guest_args_init(&g, "web-swap", "h1", &e), -1);
-	cr_expect_eq(e.code, XLAB_EXIT_USAGE);
+	cr_expect_eq(e.kind, XERR_USAGE);
 	cr_expect(strstr(e.msg, "'web-swap' ends in '-swap'"), "%s", e.msg);
 }
 
@@ -311,7 +311,7 @@ static const char *plan_refusal(char *arg)
 	cr_assert_eq(guest_args_apply(&g, &arg, 1, &e), 0, "%s", e.msg);
 	msg[0] = '\0';
 	if (guest_args_plan(s, &env, &g, 1, &p, &e) < 0) {
-		cr_expect_eq(e.code, XLAB_EXIT_USAGE);
+		cr_expect_eq(e.kind, XERR_USAGE);
 		snprintf(msg, sizeof(msg), "%s", e.msg);
 	}
 	plan_free(p);

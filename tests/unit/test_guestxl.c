@@ -163,7 +163,7 @@ static void refused(const char *file, const char *msg)
 	struct xerr e = { 0 };
 
 	cr_expect_eq(from_file(&g, file, &e), -1, "%s was accepted", file);
-	cr_expect_eq(e.code, XLAB_EXIT_USAGE, "code for %s", file);
+	cr_expect_eq(e.kind, XERR_USAGE, "code for %s", file);
 	cr_expect(strstr(e.msg, msg), "%s:\n  got:  %s\n  want: %s", file, e.msg, msg);
 	guest_args_free(&g);
 }

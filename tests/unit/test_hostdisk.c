@@ -62,6 +62,6 @@ Test(hostdisk, find_by_serial)
 	cr_expect(strstr(disk, "<serial>xlab-extra2</serial>"));
 	cr_expect(strncmp(disk, "<disk", 5) == 0);
 	cr_expect_eq(hostdisk_find(dom, "xlab-extra9", &disk, &path, &e), -1);
-	cr_expect_eq(e.code, XLAB_EXIT_USAGE);
+	cr_expect_eq(e.kind, XERR_USAGE);
 	cr_expect_str_eq(e.msg, "the host has no disk with serial 'xlab-extra9'");
 }

@@ -183,7 +183,7 @@ Test(image, open_missing_says_how_to_get_it)
 	cr_assert_not_null(strstr(e.msg, "xlab image fetch URL --sha256 HEX"), "%s", e.msg);
 	cr_assert_not_null(strstr(e.msg, home), "%s", e.msg);
 	cr_assert_eq(image_open("../etc", &img, &e), -1);
-	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+	cr_assert_eq(e.kind, XERR_USAGE);
 }
 
 Test(image, open_and_verify_good_image)

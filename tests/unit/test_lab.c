@@ -36,6 +36,7 @@ Test(lab, a_second_locker_is_refused_at_once_naming_the_holder)
 	t0 = now_ms();
 	cr_assert_eq(lab_lock("demo", "down", &e), -1);
 	cr_assert_lt(now_ms() - t0, 1000);
+	cr_assert_eq(e.kind, XERR_CONFLICT, "a held lab is a conflict, not %s", xerr_kind_name(e.kind));
 	snprintf(want, sizeof(want), "pid %d (xlab up)", (int)getpid());
 	cr_assert_not_null(strstr(e.msg, want), "%s", e.msg);
 	cr_assert_not_null(strstr(e.msg, "lab 'demo' is busy"), "%s", e.msg);
@@ -82,7 +83,7 @@ Test(lab, names_from_arguments)
 	cr_assert_str_eq(lab, "demo", "the spec's lab: name");
 	free(lab);
 	cr_assert_eq(lab_name_from_arg("../etc", &lab, &e), -1);
-	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+	cr_assert_eq(e.kind, XERR_USAGE);
 	cr_assert_eq(lab_name_from_arg("Demo;rm", &lab, &e), -1);
 	cr_assert_not_null(strstr(e.msg, "neither a lab name nor a spec file"), "%s", e.msg);
 }

@@ -95,7 +95,7 @@ Test(matrix, versions_parse)
 	cr_assert(strstr(e.msg, "twice"));
 	cr_assert_eq(matrix_versions_parse("4.17,xen-4.20", &v, &e), -1);
 	cr_assert(strstr(e.msg, "'xen-4.20'"), "%s", e.msg);
-	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+	cr_assert_eq(e.kind, XERR_USAGE);
 	cr_assert_eq(matrix_versions_parse(",", &v, &e), -1);
 }
 

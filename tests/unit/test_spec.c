@@ -162,7 +162,7 @@ static void check_invalid(const char *dir, const char *file, size_t *failures)
 	cr_expect_gt(n, 0, "%s: no '# expect:' line", file);
 	cr_expect_eq(spec_load(path, &s, &d, &e), -1, "%s: accepted", file);
 	cr_expect_null(s);
-	cr_expect_eq(e.code, XLAB_EXIT_USAGE, "%s: code %d", file, e.code);
+	cr_expect_eq(e.kind, XERR_USAGE, "%s: code %d", file, e.kind);
 	cr_expect_gt(d.n, 0, "%s: no diags", file);
 	for (size_t i = 0; i < n; i++)
 		if (!has_diag(&d, lines[i], cols[i], subs[i])) {
@@ -362,7 +362,7 @@ Test(spec, every_error_in_one_run)
 
 	cr_assert_eq(load_str(yaml, &s, &d, &e), -1);
 	cr_assert_null(s);
-	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+	cr_assert_eq(e.kind, XERR_USAGE);
 	cr_assert_eq(d.n, 3);
 	cr_assert(has_diag(&d, 1, 6, "not a valid lab name"));
 	cr_assert(has_diag(&d, 5, 12, "'vcpus' must be between 1 and 64"));
@@ -403,7 +403,7 @@ Test(spec, empty_and_hostile_buffers)
 			     "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n";
 
 	cr_assert_eq(spec_load_buffer("e.yaml", "", 0, &s, &d, &e), -1);
-	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+	cr_assert_eq(e.kind, XERR_USAGE);
 	cr_assert(has_diag(&d, 1, 1, "empty spec: expected a mapping with 'lab'"));
 
 	cr_assert_eq(load_str(laughs, &s, &d, &e), -1);
@@ -417,7 +417,7 @@ Test(spec, empty_and_hostile_buffers)
 
 	memset(big, '#', SPEC_MAX_BYTES + 1);
 	cr_assert_eq(spec_load_buffer("big.yaml", big, SPEC_MAX_BYTES + 1, &s, &d, &e), -1);
-	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+	cr_assert_eq(e.kind, XERR_USAGE);
 	cr_assert(strstr(e.msg, "at most"), "%s", e.msg);
 	cr_assert_null(s);
 	spec_diags_free(&d);
@@ -435,12 +435,12 @@ Test(spec, file_errors)
 	cr_assert_not_null(mkdtemp(dir));
 	missing = xasprintf("%s/nope.yaml", dir);
 	cr_assert_eq(spec_load(missing, &s, &d, &e), -1);
-	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+	cr_assert_eq(e.kind, XERR_USAGE);
 	cr_assert(strstr(e.msg, "No such file"), "%s", e.msg);
 	cr_assert_eq(d.n, 1);
 
 	cr_assert_eq(spec_load(dir, &s, &d, &e), -1);
-	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+	cr_assert_eq(e.kind, XERR_USAGE);
 	cr_assert(strstr(e.msg, "directory"), "%s", e.msg);
 
 	/* A FIFO nobody writes to: refused at once, not waited on. */
@@ -449,7 +449,7 @@ Test(spec, file_errors)
 
 		cr_assert_eq(mkfifo(fifo, 0644), 0);
 		cr_assert_eq(spec_load(fifo, &s, &d, &e), -1);
-		cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+		cr_assert_eq(e.kind, XERR_USAGE);
 		cr_assert(strstr(e.msg, "not a regular file"), "%s", e.msg);
 		cr_assert_eq(spec_load("/dev/zero", &s, &d, &e), -1);
 		cr_assert(strstr(e.msg, "not a regular file"), "%s", e.msg);
@@ -463,7 +463,7 @@ Test(spec, file_errors)
 	cr_assert_eq(ftruncate(fileno(f), 64ll << 30), 0);
 	fclose(f);
 	cr_assert_eq(spec_load(big, &s, &d, &e), -1);
-	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+	cr_assert_eq(e.kind, XERR_USAGE);
 	cr_assert(strstr(e.msg, "refused unread"), "%s", e.msg);
 	cr_assert_null(s);
 	unlink(big);

@@ -66,7 +66,7 @@ Test(virt, open_bad_uri_fails_with_message)
 	struct xerr e = { 0 };
 
 	cr_assert_eq(virt_open("nosuchdriver:///x", &bad, &e), -1);
-	cr_assert_eq(e.code, XLAB_EXIT_FAIL);
+	cr_assert_eq(e.kind, XERR_FAIL);
 	cr_assert(strstr(e.msg, "nosuchdriver:///x"), "%s", e.msg);
 	cr_assert_null(bad);
 }
@@ -114,7 +114,7 @@ Test(virt, accel_force_and_detect)
 	free(a);
 	a = NULL;
 	cr_assert_eq(virt_detect_accel(v, "xen", &a, &e), -1);
-	cr_assert_eq(e.code, XLAB_EXIT_USAGE);
+	cr_assert_eq(e.kind, XERR_USAGE);
 	cr_assert(strstr(e.msg, "'xen'"), "%s", e.msg);
 	cr_assert_null(a);
 	/* The test driver offers no kvm domain capabilities: TCG. */
@@ -167,7 +167,7 @@ Test(virt, network_ensure_bad_xml_fails)
 	bool created;
 
 	cr_assert_eq(virt_network_ensure(v, "xlab-t2", "<network>", &own_t1, &created, &e), -1);
-	cr_assert_eq(e.code, XLAB_EXIT_FAIL);
+	cr_assert_eq(e.kind, XERR_FAIL);
 	cr_assert(strstr(e.msg, "cannot define network 'xlab-t2'"), "%s", e.msg);
 }
 
@@ -256,7 +256,7 @@ Test(virt, domain_without_metadata_is_refused)
 	struct xerr e = { 0 };
 
 	cr_assert_eq(virt_domain_remove(v, "test", &own_lab1, &e), -1);
-	cr_assert_eq(e.code, XLAB_EXIT_FAIL);
+	cr_assert_eq(e.kind, XERR_FAIL);
 	cr_assert(strstr(e.msg, "not made by xlab"), "%s", e.msg);
 	cr_assert_eq(virt_domain_info(v, "test", &info, &e), 0, "%s", e.msg);
 	cr_assert(info.exists);
@@ -281,7 +281,7 @@ Test(virt, define_bad_xml_reports_libvirt_message)
 	char uuid[40];
 
 	cr_assert_eq(virt_domain_define(v, "<domain type='test'/>", uuid, &e), -1);
-	cr_assert_eq(e.code, XLAB_EXIT_FAIL);
+	cr_assert_eq(e.kind, XERR_FAIL);
 	cr_assert(strncmp(e.msg, "cannot define domain: ", 22) == 0, "%s", e.msg);
 	cr_assert_gt(strlen(e.msg), 22);
 }

@@ -4,19 +4,27 @@
 
 #include "util.h"
 
-static const char *const errc_names[] = {
-	[AGENT_EFAIL] = "efail",
-	[AGENT_EINVAL] = "einval",
-	[AGENT_ENOENT] = "enoent",
-	[AGENT_EPROTO] = "eproto",
-	[AGENT_ETIMEOUT] = "etimeout",
-};
-
-const char *agent_errc_name(int code)
+const char *agent_errc_name(enum xerr_kind kind)
 {
-	if (code > 0 && (size_t)code < ARRAY_SIZE(errc_names) && errc_names[code])
-		return errc_names[code];
-	return "efail";
+	switch (kind) {
+#define X(k, name)  \
+	case k:     \
+		return name;
+		AGENT_ERRCODES(X)
+#undef X
+	default:
+		return "efail";
+	}
+}
+
+enum xerr_kind agent_errc_kind(const char *name)
+{
+#define X(k, n)                 \
+	if (strcmp(name, n) == 0) \
+		return k;
+	AGENT_ERRCODES(X)
+#undef X
+	return XERR_FAIL;
 }
 
 static bool op_name_valid(const char *s, size_t len)
@@ -39,7 +47,7 @@ static struct json_object *parse_strict(const char *line, size_t len, struct xer
 	size_t used;
 
 	if (!tok) {
-		xerr_set(e, AGENT_EFAIL, "out of memory");
+		xerr_set(e, XERR_FAIL, "out of memory");
 		return NULL;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
@@ -49,7 +57,7 @@ static struct json_object *parse_strict(const char *line, size_t len, struct xer
 	json_tokener_free(tok);
 	if (!o || jerr != json_tokener_success) {
 		json_object_put(o);
-		xerr_set(e, AGENT_EPROTO, "request is not valid JSON: %s",
+		xerr_set(e, XERR_PROTO, "request is not valid JSON: %s",
 			 jerr == json_tokener_continue ? "unexpected end of line"
 						       : json_tokener_error_desc(jerr));
 		return NULL;
@@ -57,7 +65,7 @@ static struct json_object *parse_strict(const char *line, size_t len, struct xer
 	for (; used < len; used++) {
 		if (!strchr(" \t\r", line[used]) || line[used] == '\0') {
 			json_object_put(o);
-			xerr_set(e, AGENT_EPROTO, "trailing data after the request");
+			xerr_set(e, XERR_PROTO, "trailing data after the request");
 			return NULL;
 		}
 	}
@@ -70,11 +78,11 @@ static int decode_id(struct json_object *o, int64_t *id, struct xerr *e)
 	int64_t n;
 
 	if (!json_object_object_get_ex(o, "id", &v) || !json_object_is_type(v, json_type_int))
-		return xerr_set(e, AGENT_EPROTO, "request needs an integer \"id\"");
+		return xerr_set(e, XERR_PROTO, "request needs an integer \"id\"");
 	n = json_object_get_int64(v);
 	/* json-c saturates out-of-range numbers, which land above the limit too. */
 	if (n < 0 || n >= AGENT_ID_MAX)
-		return xerr_set(e, AGENT_EPROTO, "\"id\" must be between 0 and 2^53-1");
+		return xerr_set(e, XERR_PROTO, "\"id\" must be between 0 and 2^53-1");
 	*id = n;
 	return 0;
 }
@@ -86,23 +94,23 @@ static int decode_fields(struct json_object *o, struct agent_req *req, struct xe
 	size_t oplen;
 
 	if (!json_object_object_get_ex(o, "v", &v) || !json_object_is_type(v, json_type_int))
-		return xerr_set(e, AGENT_EPROTO, "request needs an integer \"v\"");
+		return xerr_set(e, XERR_PROTO, "request needs an integer \"v\"");
 	if (json_object_get_int64(v) != AGENT_PROTO_VERSION)
-		return xerr_set(e, AGENT_EPROTO, "protocol version %lld not supported (agent speaks %d)",
+		return xerr_set(e, XERR_PROTO, "protocol version %lld not supported (agent speaks %d)",
 				(long long)json_object_get_int64(v), AGENT_PROTO_VERSION);
 	if (!json_object_object_get_ex(o, "op", &v) || !json_object_is_type(v, json_type_string))
-		return xerr_set(e, AGENT_EPROTO, "request needs a string \"op\"");
+		return xerr_set(e, XERR_PROTO, "request needs a string \"op\"");
 	op = json_object_get_string(v);
 	oplen = (size_t)json_object_get_string_len(v);
 	if (!op_name_valid(op, oplen))
-		return xerr_set(e, AGENT_EPROTO, "\"op\" is not an operation name");
+		return xerr_set(e, XERR_PROTO, "\"op\" is not an operation name");
 	memcpy(req->op, op, oplen + 1);
 	if (!json_object_object_get_ex(o, "args", &v) || json_object_is_type(v, json_type_null)) {
 		req->args = json_object_new_object();
 		return 0;
 	}
 	if (!json_object_is_type(v, json_type_object))
-		return xerr_set(e, AGENT_EPROTO, "\"args\" must be an object");
+		return xerr_set(e, XERR_PROTO, "\"args\" must be an object");
 	req->args = json_object_get(v);
 	return 0;
 }
@@ -114,12 +122,12 @@ int agent_req_decode(const char *line, size_t len, struct agent_req *req, struct
 
 	*req = (struct agent_req){ .id = -1 };
 	if (len > AGENT_LINE_MAX)
-		return xerr_set(e, AGENT_EPROTO, "request longer than %d bytes", AGENT_LINE_MAX);
+		return xerr_set(e, XERR_PROTO, "request longer than %d bytes", AGENT_LINE_MAX);
 	o = parse_strict(line, len, e);
 	if (!o)
 		return -1;
 	if (!json_object_is_type(o, json_type_object)) {
-		xerr_set(e, AGENT_EPROTO, "request must be a JSON object");
+		xerr_set(e, XERR_PROTO, "request must be a JSON object");
 		goto out;
 	}
 	/* The id first: later errors can then name the request they answer. */
@@ -169,11 +177,11 @@ char *agent_resp_ok(int64_t id, struct json_object *result)
 	return resp_line(r);
 }
 
-char *agent_resp_err(int64_t id, int code, const char *message)
+char *agent_resp_err(int64_t id, enum xerr_kind kind, const char *message)
 {
 	struct json_object *r = resp_head(id, false), *err = json_object_new_object();
 
-	json_object_object_add(err, "code", json_object_new_string(agent_errc_name(code)));
+	json_object_object_add(err, "code", json_object_new_string(agent_errc_name(kind)));
 	json_object_object_add(err, "message", json_object_new_string(message ? message : ""));
 	json_object_object_add(r, "error", err);
 	return resp_line(r);
@@ -188,16 +196,16 @@ char *agent_dispatch(const struct agent_op *ops, size_t n_ops, const char *line,
 	char *resp;
 
 	if (agent_req_decode(line, len, &req, &e) < 0)
-		return agent_resp_err(req.id, e.code, e.msg);
+		return agent_resp_err(req.id, e.kind, e.msg);
 	for (size_t i = 0; i < n_ops && !op; i++)
 		if (strcmp(ops[i].name, req.op) == 0)
 			op = &ops[i];
 	if (!op) {
-		xerr_set(&e, AGENT_EPROTO, "unknown op \"%s\"", req.op);
-		resp = agent_resp_err(req.id, e.code, e.msg);
+		xerr_set(&e, XERR_PROTO, "unknown op \"%s\"", req.op);
+		resp = agent_resp_err(req.id, e.kind, e.msg);
 	} else if (op->fn(req.args, &result, &e) < 0) {
 		json_object_put(result);
-		resp = agent_resp_err(req.id, e.code ? e.code : AGENT_EFAIL, e.msg);
+		resp = agent_resp_err(req.id, e.kind ? e.kind : XERR_FAIL, e.msg);
 	} else {
 		resp = agent_resp_ok(req.id, result);
 	}

@@ -20,16 +20,22 @@
 #define AGENT_ID_MAX ((int64_t)1 << 53)
 #define AGENT_OP_MAX 63
 
-/* Error codes carried in struct xerr.code by the ops, and on the wire. */
-enum agent_errc {
-	AGENT_EFAIL = 1, /* default: the operation failed */
-	AGENT_EINVAL,    /* bad arguments */
-	AGENT_ENOENT,    /* the named thing does not exist */
-	AGENT_EPROTO,    /* not a valid request */
-	AGENT_ETIMEOUT,  /* waited long enough */
-};
+/* Errors on the wire: the ops fail with a struct xerr whose kind travels as
+ * one of these names in {"error":{"code":NAME,...}}; the controller turns the
+ * name back into the kind. Kinds without a name of their own go as "efail". */
+#define AGENT_ERRCODES(X)                  \
+	X(XERR_FAIL, "efail")              \
+	X(XERR_USAGE, "einval")            \
+	X(XERR_NOTFOUND, "enoent")         \
+	X(XERR_PROTO, "eproto")            \
+	X(XERR_TIMEOUT, "etimeout")        \
+	X(XERR_CONFLICT, "ebusy")          \
+	X(XERR_IO, "eio")                  \
+	X(XERR_INTERRUPTED, "eintr")
 
-const char *agent_errc_name(int code);
+const char *agent_errc_name(enum xerr_kind kind);
+/* The kind a wire name stands for; XERR_FAIL for a name this side does not know. */
+enum xerr_kind agent_errc_kind(const char *name);
 
 struct agent_req {
 	int64_t id;     /* -1 when the line gave no usable id */
@@ -38,7 +44,7 @@ struct agent_req {
 };
 
 /* Decodes one line (without its newline). On failure returns -1 with
- * e->code = AGENT_EPROTO; req->id is still set when the id itself was valid,
+ * e->kind = XERR_PROTO; req->id is still set when the id itself was valid,
  * so the error can be matched to its request. */
 int agent_req_decode(const char *line, size_t len, struct agent_req *req, struct xerr *e);
 void agent_req_free(struct agent_req *req);
@@ -46,10 +52,10 @@ void agent_req_free(struct agent_req *req);
 /* Response lines, newline-terminated, malloc'd. `result` is consumed (NULL
  * gives an empty object). id < 0 is sent as null. */
 char *agent_resp_ok(int64_t id, struct json_object *result);
-char *agent_resp_err(int64_t id, int code, const char *message);
+char *agent_resp_err(int64_t id, enum xerr_kind kind, const char *message);
 
 /* An operation: validates its own args; fills *result (an object) or returns
- * -1 with e->code one of enum agent_errc. */
+ * -1 with e->kind one of enum agent_errc. */
 typedef int (*agent_op_fn)(struct json_object *args, struct json_object **result,
 			   struct xerr *e);
 struct agent_op {
