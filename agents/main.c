@@ -15,27 +15,28 @@
 
 static int op_hello(struct json_object *args, struct json_object **result, struct xerr *e);
 
-static const struct agent_op ops[] = {
-	{ "hello", op_hello },
-	{ "facts", op_facts },
-	{ "storage.init", op_storage_init },
-	{ "storage.lv_create", op_storage_lv_create },
-	{ "storage.lv_remove", op_storage_lv_remove },
-	{ "storage.lvs", op_storage_lvs },
-	{ "storage.vg_extend", op_storage_vg_extend },
-	{ "storage.vg_reduce", op_storage_vg_reduce },
-	{ "guest.create", op_guest_create },
-	{ "guest.destroy", op_guest_destroy },
-	{ "guest.list", op_guest_list },
-	{ "guest.start", op_guest_start },
-	{ "guests.shutdown", op_guests_shutdown },
-	{ "guest.console", op_guest_console },
-	{ "guest.wait_console", op_guest_wait_console },
-	{ "run", op_run },
-	{ "guest.migrate", op_guest_migrate },
-	{ "storage.disk_add", op_storage_disk_add },
-	{ "storage.disk_remove", op_storage_disk_remove },
-	{ "storage.lv_extend", op_storage_lv_extend },
+/* What this agent answers, by the ops proto.h defines. */
+static const agent_op_fn ops[AGENT_OP_COUNT] = {
+	[AGENT_OP_HELLO] = op_hello,
+	[AGENT_OP_FACTS] = op_facts,
+	[AGENT_OP_STORAGE_INIT] = op_storage_init,
+	[AGENT_OP_STORAGE_LV_CREATE] = op_storage_lv_create,
+	[AGENT_OP_STORAGE_LV_REMOVE] = op_storage_lv_remove,
+	[AGENT_OP_STORAGE_LVS] = op_storage_lvs,
+	[AGENT_OP_STORAGE_VG_EXTEND] = op_storage_vg_extend,
+	[AGENT_OP_STORAGE_VG_REDUCE] = op_storage_vg_reduce,
+	[AGENT_OP_GUEST_CREATE] = op_guest_create,
+	[AGENT_OP_GUEST_DESTROY] = op_guest_destroy,
+	[AGENT_OP_GUEST_LIST] = op_guest_list,
+	[AGENT_OP_GUEST_START] = op_guest_start,
+	[AGENT_OP_GUESTS_SHUTDOWN] = op_guests_shutdown,
+	[AGENT_OP_GUEST_CONSOLE] = op_guest_console,
+	[AGENT_OP_GUEST_WAIT_CONSOLE] = op_guest_wait_console,
+	[AGENT_OP_RUN] = op_run,
+	[AGENT_OP_GUEST_MIGRATE] = op_guest_migrate,
+	[AGENT_OP_STORAGE_DISK_ADD] = op_storage_disk_add,
+	[AGENT_OP_STORAGE_DISK_REMOVE] = op_storage_disk_remove,
+	[AGENT_OP_STORAGE_LV_EXTEND] = op_storage_lv_extend,
 };
 
 /* The stat data a digest was taken from, as git's index keeps it: a binary
@@ -127,8 +128,9 @@ static int op_hello(struct json_object *args, struct json_object **result, struc
 
 	(void)args;
 	(void)e;
-	for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
-		json_object_array_add(names, json_object_new_string(ops[i].name));
+	for (int i = 0; i < AGENT_OP_COUNT; i++)
+		if (ops[i])
+			json_object_array_add(names, json_object_new_string(agent_op_name(i)));
 	json_object_object_add(r, "proto", json_object_new_int(AGENT_PROTO_VERSION));
 	json_object_object_add(r, "version", json_object_new_string(AGENT_VERSION));
 	json_object_object_add(r, "ops", names);
@@ -167,7 +169,7 @@ int main(void)
 	/* A controller that went away is EPIPE on write, then a clean exit. */
 	signal(SIGPIPE, SIG_IGN);
 	while (read_line(stdin, &line)) {
-		_cleanup_free_ char *resp = agent_dispatch(ops, ARRAY_SIZE(ops),
+		_cleanup_free_ char *resp = agent_dispatch(ops,
 							   line.data ? line.data : "", line.len);
 
 		if (fputs(resp, stdout) == EOF || fflush(stdout) == EOF)

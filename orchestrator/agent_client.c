@@ -15,7 +15,6 @@
 #include "util.h"
 #include "version.h"
 
-#define AGENT_PROTO 1
 /* Guest operations (install, boot, wait for a console line) take minutes
  * when the dom0 itself runs under TCG. */
 #define AGENT_CALL_TIMEOUT_MS (900 * 1000)
@@ -91,79 +90,20 @@ out:
 	return rc;
 }
 
-static char *request_line(int64_t id, const char *op, struct json_object *args)
-{
-	struct json_object *req = json_object_new_object();
-	char *line;
-
-	json_object_object_add(req, "v", json_object_new_int(AGENT_PROTO));
-	json_object_object_add(req, "id", json_object_new_int64(id));
-	json_object_object_add(req, "op", json_object_new_string(op));
-	json_object_object_add(req, "args", args ? args : json_object_new_object());
-	line = xasprintf("%s\n", json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
-	json_object_put(req);
-	return line;
-}
-
-static const char *obj_str(struct json_object *o, const char *key, const char *dflt)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return dflt;
-	return json_object_get_string(v);
-}
-
-/* Turns one response line into *result or the agent's error. */
-static int response_take(const char *op, int64_t id, const char *line,
-			 struct json_object **result, struct xerr *e)
-{
-	struct json_object *resp = json_tokener_parse(line), *v, *err;
-	int rc = -1;
-
-	if (!resp || !json_object_is_type(resp, json_type_object)) {
-		xerr_set(e, XERR_FAIL, "agent: %s: not a JSON object: %.200s", op, line);
-		goto out;
-	}
-	if (json_object_object_get_ex(resp, "id", &v) && json_object_is_type(v, json_type_int) &&
-	    json_object_get_int64(v) != id) {
-		xerr_set(e, XERR_FAIL, "agent: %s: answer for request %" PRId64 ", not %" PRId64,
-			 op, json_object_get_int64(v), id);
-		goto out;
-	}
-	if (!json_object_object_get_ex(resp, "ok", &v) || !json_object_get_boolean(v)) {
-		const char *msg = "failed without a message", *code = "efail";
-
-		if (json_object_object_get_ex(resp, "error", &err)) {
-			msg = obj_str(err, "message", msg);
-			code = obj_str(err, "code", code);
-		}
-		xerr_set(e, XERR_REMOTE, "agent: %s: %s", op, msg);
-		e->remote = agent_errc_kind(code);
-		goto out;
-	}
-	if (json_object_object_get_ex(resp, "result", &v) && v)
-		*result = json_object_get(v);
-	else
-		*result = json_object_new_object();
-	rc = 0;
-out:
-	json_object_put(resp);
-	return rc;
-}
-
-int agent_call(struct agent *ag, const char *op, struct json_object *args,
+int agent_call(struct agent *ag, enum agent_op_id op, struct json_object *args,
 	       struct json_object **result, struct xerr *e)
 {
 	int64_t id = ag->next_id++;
-	_cleanup_free_ char *req = request_line(id, op, args);
+	_cleanup_free_ char *req = agent_req_encode(id, op, args);
 	_cleanup_free_ char *line = NULL;
 
 	*result = NULL;
 	if (sshc_chan_write(ag->ch, req, strlen(req), e) < 0 ||
-	    sshc_chan_read_line(ag->ch, &line, AGENT_CALL_TIMEOUT_MS, e) < 0)
-		return xerr_prefix(e, "agent: %s", op);
-	return response_take(op, id, line, result, e);
+	    sshc_chan_read_line(ag->ch, &line, AGENT_CALL_TIMEOUT_MS, e) < 0 ||
+	    (op == AGENT_OP_HELLO ? agent_hello_decode : agent_resp_decode)(line, strlen(line), id,
+									  result, e) < 0)
+		return xerr_prefix(e, "agent: %s", agent_op_name(op));
+	return 0;
 }
 
 static int agent_start(struct sshc *c, struct agent **out, struct xerr *e)
@@ -183,6 +123,15 @@ static int agent_start(struct sshc *c, struct agent **out, struct xerr *e)
 }
 
 /* What an agent says of itself. */
+static const char *obj_str(struct json_object *o, const char *key, const char *dflt)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return dflt;
+	return json_object_get_string(v);
+}
+
 struct hello {
 	int proto;
 	char version[32];
@@ -196,7 +145,7 @@ static int agent_hello(struct agent *ag, struct hello *h, struct xerr *e)
 	struct json_object *res = NULL, *v;
 
 	*h = (struct hello){ .proto = -1, .sha256_ms = -1 };
-	if (agent_call(ag, "hello", NULL, &res, e) < 0)
+	if (agent_call(ag, AGENT_OP_HELLO, NULL, &res, e) < 0)
 		return -1;
 	if (json_object_object_get_ex(res, "proto", &v))
 		h->proto = json_object_get_int(v);
@@ -217,7 +166,7 @@ static int proto_mismatch(const struct hello *h, const char *pushed, struct xerr
 	return xerr_set(e, XERR_FAIL,
 			"agent protocol mismatch: xlab %s speaks v%d, the agent at %s (version %s) "
 			"speaks v%d%s%s",
-			XLAB_VERSION, AGENT_PROTO, agent_remote_path(), h->version, h->proto,
+			XLAB_VERSION, AGENT_PROTO_VERSION, agent_remote_path(), h->version, h->proto,
 			pushed ? " even after pushing " : "", pushed ? pushed : "");
 }
 
@@ -234,7 +183,7 @@ static int agent_start_pushed(struct sshc *c, const char *local, const char *wan
 		xerr_prefix(e, "after pushing the agent");
 		goto fail;
 	}
-	if (h.proto != AGENT_PROTO) {
+	if (h.proto != AGENT_PROTO_VERSION) {
 		proto_mismatch(&h, local, e);
 		goto fail;
 	}
@@ -269,7 +218,7 @@ int agent_open(struct sshc *c, const char *local, struct agent **out, bool *push
 	if (agent_start(c, &ag, e) < 0)
 		return -1;
 	rc = agent_hello(ag, &h, &ignore);
-	if (rc == 0 && h.proto == AGENT_PROTO && strcmp(h.sha256, want) == 0) {
+	if (rc == 0 && h.proto == AGENT_PROTO_VERSION && strcmp(h.sha256, want) == 0) {
 		*out = ag;
 		return 0;
 	}

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "err.h"
+#include "proto.h"
 #include "sshc.h"
 
 #define AGENT_REMOTE_PATH "/var/lib/xlab-agent/xlab-agent"
@@ -22,10 +23,10 @@ int agent_local_path(char **path, struct xerr *e);
  * and checks it. *pushed (pushed may be NULL) says whether it pushed. */
 int agent_open(struct sshc *c, const char *local, struct agent **out, bool *pushed,
 	       struct xerr *e);
-/* Sends {"v":1,"id":N,"op":op,"args":args} (args consumed, may be NULL); on
- * {"ok":true,"result":R} sets *result (caller puts it); on {"ok":false,"error":
- * {"code","message"}} returns -1 with the agent's message. */
-int agent_call(struct agent *ag, const char *op, struct json_object *args,
+/* Sends op with args (consumed, may be NULL) and takes its answer through the
+ * protocol's codec: on success sets *result (caller puts it); the agent's
+ * refusal is -1 with XERR_REMOTE (e->remote its kind) and its message. */
+int agent_call(struct agent *ag, enum agent_op_id op, struct json_object *args,
 	       struct json_object **result, struct xerr *e);
 /* How long the agent took to hash itself for the hello (-1: unknown): the
  * whole cost of deciding that no push is needed, beyond starting it. */

@@ -151,7 +151,7 @@ static int guest_console(const struct labstate *ls, const struct db_guest *g, bo
 	a = json_object_new_object();
 	json_object_object_add(a, "name", json_object_new_string(g->name));
 	json_object_object_add(a, "max_bytes", json_object_new_int(1 << 20));
-	if (agent_call(ag, "guest.console", a, &res, e) < 0)
+	if (agent_call(ag, AGENT_OP_GUEST_CONSOLE, a, &res, e) < 0)
 		goto out;
 	if (json_object_object_get_ex(res, "text", &text))
 		fputs(json_object_get_string(text), stdout);

@@ -77,7 +77,7 @@ static int console_attach(struct sshc *c, struct agent *ag, const char *name, st
 	int status = 0;
 
 	json_object_object_add(a, "name", json_object_new_string(name));
-	if (agent_call(ag, "guest.console", a, &res, e) < 0)
+	if (agent_call(ag, AGENT_OP_GUEST_CONSOLE, a, &res, e) < 0)
 		return -1;
 	if (json_object_object_get_ex(res, "text", &text))
 		fputs(json_object_get_string(text), stdout);
@@ -250,7 +250,7 @@ static int agent_destroy(const struct labview *v, const struct db_guest *g, stru
 	json_object_object_add(a, "name", json_object_new_string(g->name));
 	json_object_object_add(a, "remove_lv", json_object_new_boolean(true));
 	json_object_object_add(a, "vg", json_object_new_string(v->spec->vg));
-	rc = agent_call(ag, "guest.destroy", a, &res, e);
+	rc = agent_call(ag, AGENT_OP_GUEST_DESTROY, a, &res, e);
 	json_object_put(res);
 	agent_close(ag);
 	sshc_free(c);

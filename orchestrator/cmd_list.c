@@ -26,7 +26,7 @@ static int host_domains(const struct labstate *ls, const struct db_host *h,
 	if (agent_local_path(&local, e) < 0 || lab_host_connect(&ls->dirs, h->name, h->ip, &c, e) < 0)
 		goto out;
 	if (agent_open(c, local, &ag, NULL, e) < 0 ||
-	    agent_call(ag, "guest.list", NULL, &res, e) < 0)
+	    agent_call(ag, AGENT_OP_GUEST_LIST, NULL, &res, e) < 0)
 		goto out;
 	if (!json_object_object_get_ex(res, "guests", &list)) {
 		xerr_set(e, XERR_FAIL, "agent on '%s': guest.list without guests", h->name);

@@ -50,7 +50,7 @@ static const char *human(int64_t bytes, char buf[32])
 }
 
 /* One agent call on the host, over its own session. */
-static int host_call(struct storage_ctx *c, const char *op, struct json_object *args,
+static int host_call(struct storage_ctx *c, enum agent_op_id op, struct json_object *args,
 		     struct json_object **res, struct xerr *e)
 {
 	struct sshc *ssh = NULL;
@@ -104,7 +104,7 @@ static int storage_show(struct storage_ctx *c, bool json, struct xerr *e)
 	static const bool lv_sz[] = { false, false, true, false };
 	struct json_object *res = NULL, *pvs = NULL, *vgs = NULL, *lvs = NULL;
 
-	if (host_call(c, "facts", NULL, &res, e) < 0)
+	if (host_call(c, AGENT_OP_FACTS, NULL, &res, e) < 0)
 		return -1;
 	json_object_object_get_ex(res, "pvs", &pvs);
 	json_object_object_get_ex(res, "vgs", &vgs);
@@ -196,7 +196,7 @@ static int add_disk(struct storage_ctx *c, struct virt *virt, const char *size_a
 	json_object_object_add(a, "vg", json_object_new_string(c->v.spec->vg));
 	json_object_object_add(a, "serial", json_object_new_string(serial));
 	step_begin(&s, &c->run, "storage.vg_extend", serial);
-	rc = step_end(&s, host_call(c, "storage.disk_add", a, &res, e), e);
+	rc = step_end(&s, host_call(c, AGENT_OP_STORAGE_DISK_ADD, a, &res, e), e);
 	if (rc == 0) {
 		run_say(&c->run, c->ph->spec->name, "disk %s (%s) is %s in the host", serial,
 			size_arg, jstr(res, "device"));
@@ -239,7 +239,7 @@ static int remove_disk(struct storage_ctx *c, struct virt *virt, const char *ser
 	json_object_object_add(a, "vg", json_object_new_string(c->v.spec->vg));
 	json_object_object_add(a, "serial", json_object_new_string(serial));
 	step_begin(&s, &c->run, "storage.vg_reduce", serial);
-	if (step_end(&s, host_call(c, "storage.disk_remove", a, &res, e), e) < 0)
+	if (step_end(&s, host_call(c, AGENT_OP_STORAGE_DISK_REMOVE, a, &res, e), e) < 0)
 		return -1;
 	run_say(&c->run, c->ph->spec->name, "%s left volume group %s (%s moved off it first)",
 		jstr(res, "device"), c->v.spec->vg, human(jint(res, "moved_bytes"), buf));
@@ -283,7 +283,7 @@ static int resize(struct storage_ctx *c, const char *guest, const char *size_arg
 	json_object_object_add(a, "name", json_object_new_string(guest));
 	json_object_object_add(a, "size_bytes", json_object_new_int64((int64_t)size));
 	step_begin(&s, &c->run, "lv.extend", guest);
-	if (step_end(&s, host_call(c, "storage.lv_extend", a, &res, e), e) < 0)
+	if (step_end(&s, host_call(c, AGENT_OP_STORAGE_LV_EXTEND, a, &res, e), e) < 0)
 		return -1;
 	run_say(&c->run, guest, "%s: %s -> %s while the guest runs", jstr(res, "lv_path"),
 		human(jint(res, "size_before"), b0), human(jint(res, "size_bytes"), b1));

@@ -70,7 +70,7 @@ static int run_argv(struct agent *ag, const char *const *argv, int *status, char
 	for (; *argv; argv++)
 		json_object_array_add(v, json_object_new_string(*argv));
 	json_object_object_add(a, "argv", v);
-	if (agent_call(ag, "run", a, &res, e) < 0)
+	if (agent_call(ag, AGENT_OP_RUN, a, &res, e) < 0)
 		return -1;
 	*status = json_object_object_get_ex(res, "status", &st) ? json_object_get_int(st) : -1;
 	if (err)
@@ -134,7 +134,7 @@ static int guest_is_on(struct exp_ctx *x, const struct plan_host *ph, const char
 	struct agent *ag;
 
 	*on = false;
-	if (conn_get(x, ph, &ag, e) < 0 || agent_call(ag, "guest.list", NULL, &res, e) < 0)
+	if (conn_get(x, ph, &ag, e) < 0 || agent_call(ag, AGENT_OP_GUEST_LIST, NULL, &res, e) < 0)
 		return -1;
 	if (json_object_object_get_ex(res, "guests", &list))
 		for (size_t i = 0; i < json_object_array_length(list); i++) {
@@ -164,7 +164,7 @@ static int shared_activate(struct exp_ctx *x, const struct plan_host *ph, struct
 		json_object_put(a);
 		return -1;
 	}
-	rc = agent_call(ag, "storage.init", a, &res, e);
+	rc = agent_call(ag, AGENT_OP_STORAGE_INIT, a, &res, e);
 	json_object_put(res);
 	return rc;
 }
@@ -188,7 +188,7 @@ static int migrate_call(struct exp_ctx *x, const struct plan_host *src,
 		json_object_put(a);
 		return -1;
 	}
-	if (agent_call(ag, "guest.migrate", a, &res, e) < 0)
+	if (agent_call(ag, AGENT_OP_GUEST_MIGRATE, a, &res, e) < 0)
 		return -1;
 	m->status = json_object_object_get_ex(res, "status", &v) ? json_object_get_int(v) : -1;
 	m->wall_ms = json_object_object_get_ex(res, "wall_ms", &v) ? json_object_get_int64(v) : 0;

@@ -53,7 +53,7 @@ int guest_agent_create(struct agent *ag, const struct plan_guest *pg, const char
 	if (pg->spec->swap)
 		json_object_object_add(a, "swap_bytes",
 				       json_object_new_int64((int64_t)pg->spec->swap));
-	rc = agent_call(ag, "guest.create", a, &res, e);
+	rc = agent_call(ag, AGENT_OP_GUEST_CREATE, a, &res, e);
 	if (rc == 0)
 		rc = host_key_keep(d, pg->spec->name, res, e);
 	json_object_put(res);
@@ -69,7 +69,7 @@ int guest_agent_wait(struct agent *ag, const char *name, struct xerr *e)
 	json_object_object_add(a, "name", json_object_new_string(name));
 	json_object_object_add(a, "text", json_object_new_string(marker));
 	json_object_object_add(a, "timeout_s", json_object_new_int(GUEST_BOOT_TIMEOUT_S));
-	rc = agent_call(ag, "guest.wait_console", a, &res, e);
+	rc = agent_call(ag, AGENT_OP_GUEST_WAIT_CONSOLE, a, &res, e);
 	json_object_put(res);
 	if (rc < 0)
 		xerr_prefix(e, "guest '%s' did not print '%s' on its console", name, marker);

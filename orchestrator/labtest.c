@@ -51,7 +51,7 @@ static int test_run_cmd(const struct spec_test *t, struct agent *ag, bool *passe
 		json_object_array_add(argv, json_object_new_string(*p));
 	json_object_object_add(a, "argv", argv);
 	json_object_object_add(a, "timeout_s", json_object_new_int(t->timeout_s));
-	if (agent_call(ag, "run", a, &res, e) < 0)
+	if (agent_call(ag, AGENT_OP_RUN, a, &res, e) < 0)
 		return -1;
 	*passed = json_object_object_get_ex(res, "status", &st) && json_object_get_int(st) == 0;
 	*output = xasprintf("exit %d\n%s%s", json_object_get_int(st), json_str(res, "stdout"),
@@ -71,7 +71,7 @@ static int test_console(const struct spec_test *t, struct agent *ag, bool *passe
 	json_object_object_add(a, "timeout_s", json_object_new_int(t->timeout_s));
 	(void)e;
 	/* Not finding the text is the test failing, not the tool. */
-	*passed = agent_call(ag, "guest.wait_console", a, &res, &why) == 0;
+	*passed = agent_call(ag, AGENT_OP_GUEST_WAIT_CONSOLE, a, &res, &why) == 0;
 	*output = xstrdup(*passed ? "found" : why.msg);
 	json_object_put(res);
 	return 0;

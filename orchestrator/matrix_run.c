@@ -157,7 +157,7 @@ static int cell_facts(struct matrix_ctx *m, struct cell_work *w, char **xen, cha
 		goto out;
 	}
 	if (lab_dirs_get(w->lab, &dirs, e) < 0 || lab_host_connect(&dirs, host, ip, &c, e) < 0 ||
-	    agent_open(c, m->agent_path, &ag, NULL, e) < 0 || agent_call(ag, "facts", NULL, &r, e) < 0)
+	    agent_open(c, m->agent_path, &ag, NULL, e) < 0 || agent_call(ag, AGENT_OP_FACTS, NULL, &r, e) < 0)
 		goto out;
 	*xen = json_str_dup(r, "xen_version");
 	*kernel = json_str_dup(r, "kernel_version");

@@ -583,7 +583,7 @@ static int host_guests(struct up_ctx *ctx, struct host_work *w, struct sshc *c,
 	if (shared_wait(ctx, ph, e) < 0)
 		goto out;
 	step_begin(&s, &ctx->run, "storage.init", name);
-	rc = step_end(&s, agent_call(ag, "storage.init", storage_args(ctx, ph), &res, e), e);
+	rc = step_end(&s, agent_call(ag, AGENT_OP_STORAGE_INIT, storage_args(ctx, ph), &res, e), e);
 	if (ctx->spec->shared_vg && ph == &ctx->plan->hosts[0])
 		shared_state_set(ctx, rc == 0 ? 1 : -1);
 	if (rc < 0)

@@ -1,6 +1,10 @@
-/* xlab-agent protocol v1: one JSON request per line in, one JSON response per
- * line out. Pure code (no I/O), so the unit tests and the fuzzer reach all of
- * it without a dom0. */
+/* xlab-agent protocol v1, defined once for both ends: one JSON request per
+ * line in ({"v":1,"id":N,"op":NAME,"args":{...}}), one JSON response per line
+ * out ({"v":1,"id":N,"ok":true,"result":{...}} or {"v":1,"id":N,"ok":false,
+ * "error":{"code":NAME,"message":TEXT}}). The agent decodes requests and
+ * encodes responses, the controller the other way round, with this codec
+ * only. Pure code (no I/O), so the unit tests and the fuzzer reach all of it
+ * without a dom0. */
 #ifndef XLAB_AGENT_PROTO_H
 #define XLAB_AGENT_PROTO_H
 
@@ -37,6 +41,42 @@ const char *agent_errc_name(enum xerr_kind kind);
 /* The kind a wire name stands for; XERR_FAIL for a name this side does not know. */
 enum xerr_kind agent_errc_kind(const char *name);
 
+/* Every operation the agent answers: the name the code uses and the name on
+ * the wire. Neither end spells a wire name anywhere else. */
+#define AGENT_OPS(X)                                  \
+	X(HELLO, "hello")                             \
+	X(FACTS, "facts")                             \
+	X(RUN, "run")                                 \
+	X(STORAGE_INIT, "storage.init")               \
+	X(STORAGE_LV_CREATE, "storage.lv_create")     \
+	X(STORAGE_LV_REMOVE, "storage.lv_remove")     \
+	X(STORAGE_LV_EXTEND, "storage.lv_extend")     \
+	X(STORAGE_LVS, "storage.lvs")                 \
+	X(STORAGE_VG_EXTEND, "storage.vg_extend")     \
+	X(STORAGE_VG_REDUCE, "storage.vg_reduce")     \
+	X(STORAGE_DISK_ADD, "storage.disk_add")       \
+	X(STORAGE_DISK_REMOVE, "storage.disk_remove") \
+	X(GUEST_CREATE, "guest.create")               \
+	X(GUEST_DESTROY, "guest.destroy")             \
+	X(GUEST_LIST, "guest.list")                   \
+	X(GUEST_START, "guest.start")                 \
+	X(GUESTS_SHUTDOWN, "guests.shutdown")         \
+	X(GUEST_CONSOLE, "guest.console")             \
+	X(GUEST_WAIT_CONSOLE, "guest.wait_console")   \
+	X(GUEST_MIGRATE, "guest.migrate")
+
+enum agent_op_id {
+#define X(id, name) AGENT_OP_##id,
+	AGENT_OPS(X)
+#undef X
+	AGENT_OP_COUNT
+};
+
+/* The wire name of an op ("?" for an id out of range). */
+const char *agent_op_name(enum agent_op_id op);
+/* The op a wire name stands for; -1 when no op has that name. */
+int agent_op_lookup(const char *name);
+
 struct agent_req {
 	int64_t id;     /* -1 when the line gave no usable id */
 	char op[AGENT_OP_MAX + 1];
@@ -55,16 +95,30 @@ char *agent_resp_ok(int64_t id, struct json_object *result);
 char *agent_resp_err(int64_t id, enum xerr_kind kind, const char *message);
 
 /* An operation: validates its own args; fills *result (an object) or returns
- * -1 with e->kind one of enum agent_errc. */
+ * -1 with an error whose kind says what went wrong. */
 typedef int (*agent_op_fn)(struct json_object *args, struct json_object **result,
 			   struct xerr *e);
-struct agent_op {
-	const char *name;
-	agent_op_fn fn;
-};
 
-/* Decodes a line, runs the op named in it from `ops`, and returns the
- * response line. Never fails: every problem becomes an error response. */
-char *agent_dispatch(const struct agent_op *ops, size_t n_ops, const char *line, size_t len);
+/* Decodes a line, runs its op from `ops` (indexed by enum agent_op_id; a
+ * NULL entry is an op this agent does not answer), and returns the response
+ * line. Never fails: every problem becomes an error response. */
+char *agent_dispatch(const agent_op_fn ops[AGENT_OP_COUNT], const char *line, size_t len);
+
+/* The controller's end. A request line for op (args consumed, NULL gives
+ * {}), newline-terminated, malloc'd. */
+char *agent_req_encode(int64_t id, enum agent_op_id op, struct json_object *args);
+/* Decodes the response to request `id`, strictly: one JSON object of this
+ * protocol version answering that id, "ok" a boolean, then an object
+ * "result" or an "error" with a known shape. On ok sets *result (the
+ * caller puts it). An error response returns -1 with XERR_REMOTE, e->remote
+ * the kind the agent gave and its message; anything malformed returns -1
+ * with XERR_PROTO. */
+int agent_resp_decode(const char *line, size_t len, int64_t id, struct json_object **result,
+		      struct xerr *e);
+/* The same for the answer to "hello", of any version: the envelope stays
+ * the same across versions so that an agent from another xlab can still say
+ * which protocol it speaks (its result's "proto"), and be replaced. */
+int agent_hello_decode(const char *line, size_t len, int64_t id, struct json_object **result,
+		       struct xerr *e);
 
 #endif

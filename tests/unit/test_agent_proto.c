@@ -195,7 +195,7 @@ Test(agent_proto, error_codes_round_trip)
 	cr_assert_eq(agent_errc_kind(""), XERR_FAIL);
 }
 
-/* A test op table: echo returns its args, fail fails with enoent. */
+/* A test op table: "run" echoes its args, "facts" fails with enoent. */
 static int op_echo(struct json_object *args, struct json_object **result, struct xerr *e)
 {
 	(void)e;
@@ -210,11 +210,15 @@ static int op_fail(struct json_object *args, struct json_object **result, struct
 	return xerr_set(e, XERR_NOTFOUND, "no such thing");
 }
 
-static const struct agent_op test_ops[] = { { "echo", op_echo }, { "fail", op_fail } };
+/* Two real op names carry the test's functions; the rest stay unanswered. */
+static const agent_op_fn test_ops[AGENT_OP_COUNT] = {
+	[AGENT_OP_RUN] = op_echo,
+	[AGENT_OP_FACTS] = op_fail,
+};
 
 static struct json_object *dispatch(const char *line)
 {
-	_cleanup_free_ char *resp = agent_dispatch(test_ops, ARRAY_SIZE(test_ops), line,
+	_cleanup_free_ char *resp = agent_dispatch(test_ops, line,
 						   strlen(line));
 
 	return parse_resp(resp);
@@ -222,7 +226,7 @@ static struct json_object *dispatch(const char *line)
 
 Test(agent_dispatch, runs_the_named_op)
 {
-	struct json_object *o = dispatch("{\"v\":1,\"id\":3,\"op\":\"echo\",\"args\":{\"a\":[1,2]}}");
+	struct json_object *o = dispatch("{\"v\":1,\"id\":3,\"op\":\"run\",\"args\":{\"a\":[1,2]}}");
 
 	cr_assert(json_object_get_boolean(get(o, "ok")));
 	cr_assert_eq(json_object_get_int(get(o, "id")), 3);
@@ -232,7 +236,7 @@ Test(agent_dispatch, runs_the_named_op)
 
 Test(agent_dispatch, op_failure_is_an_error_response)
 {
-	struct json_object *o = dispatch("{\"v\":1,\"id\":4,\"op\":\"fail\"}");
+	struct json_object *o = dispatch("{\"v\":1,\"id\":4,\"op\":\"facts\"}");
 
 	cr_assert(!json_object_get_boolean(get(o, "ok")));
 	cr_assert_eq(json_object_get_int(get(o, "id")), 4);
@@ -249,6 +253,14 @@ Test(agent_dispatch, unknown_op_is_eproto_with_the_id)
 	cr_assert_eq(json_object_get_int(get(o, "id")), 8);
 	cr_assert_str_eq(get_str(o, "error.code"), "eproto");
 	cr_assert(strstr(get_str(o, "error.message"), "guest.fly"));
+	json_object_put(o);
+}
+
+Test(agent_dispatch, an_op_this_agent_lacks_is_unknown)
+{
+	struct json_object *o = dispatch("{\"v\":1,\"id\":9,\"op\":\"guest.migrate\"}");
+
+	cr_assert_str_eq(get_str(o, "error.code"), "eproto");
 	json_object_put(o);
 }
 
@@ -471,4 +483,93 @@ Test(agent_parse, xl_list_plain_and_long)
 	cr_assert_eq(xl_list_parse("Name ID Mem VCPUs State Time(s)\ngarbage\n", &list, &e), 0);
 	cr_assert_eq(json_object_array_length(list), 0);
 	json_object_put(list);
+}
+
+/* Op names: each spelled once, each found again by its name. */
+Test(agent_ops, names_are_unique_and_found)
+{
+	for (int i = 0; i < AGENT_OP_COUNT; i++) {
+		cr_assert_eq(agent_op_lookup(agent_op_name(i)), i, "%s", agent_op_name(i));
+		for (int j = i + 1; j < AGENT_OP_COUNT; j++)
+			cr_assert_str_neq(agent_op_name(i), agent_op_name(j));
+	}
+	cr_assert_eq(agent_op_lookup("guest.fly"), -1);
+	cr_assert_str_eq(agent_op_name(AGENT_OP_COUNT), "?");
+}
+
+/* The controller's request goes through the agent's decoder, the agent's
+ * answer through the controller's: one codec, both ends. */
+Test(agent_codec, request_and_answer_round_trip)
+{
+	struct json_object *args = json_object_new_object(), *res = NULL;
+	struct agent_req req;
+	struct xerr e = { 0 };
+	_cleanup_free_ char *line = NULL, *ok = NULL, *bad = NULL;
+
+	json_object_object_add(args, "name", json_object_new_string("web1"));
+	line = agent_req_encode(41, AGENT_OP_GUEST_CREATE, args);
+	cr_assert_eq(line[strlen(line) - 1], '\n');
+	cr_assert_eq(agent_req_decode(line, strlen(line) - 1, &req, &e), 0, "%s", e.msg);
+	cr_assert_eq(req.id, 41);
+	cr_assert_str_eq(req.op, "guest.create");
+	cr_assert_str_eq(get_str(req.args, "name"), "web1");
+	agent_req_free(&req);
+
+	ok = agent_resp_ok(41, json_object_new_object());
+	cr_assert_eq(agent_resp_decode(ok, strlen(ok) - 1, 41, &res, &e), 0, "%s", e.msg);
+	cr_assert(json_object_is_type(res, json_type_object));
+	json_object_put(res);
+
+	bad = agent_resp_err(41, XERR_NOTFOUND, "no guest web1");
+	cr_assert_eq(agent_resp_decode(bad, strlen(bad) - 1, 41, &res, &e), -1);
+	cr_assert_eq(e.kind, XERR_REMOTE);
+	cr_assert_eq(e.remote, XERR_NOTFOUND);
+	cr_assert_str_eq(e.msg, "no guest web1");
+	cr_assert_null(res);
+}
+
+/* Strict on the controller's side too: no answer is taken for ours unless it
+ * is whole, of this version, and for this request. */
+Test(agent_codec, controller_refuses_malformed_answers)
+{
+	static const char *const bad[] = {
+		"",
+		"[]",
+		"{\"v\":1,\"id\":7,\"ok\":true,\"result\":{}} trailing",
+		"{\"v\":2,\"id\":7,\"ok\":true,\"result\":{}}",
+		"{\"id\":7,\"ok\":true,\"result\":{}}",
+		"{\"v\":1,\"ok\":true,\"result\":{}}",
+		"{\"v\":1,\"id\":null,\"ok\":true,\"result\":{}}",
+		"{\"v\":1,\"id\":8,\"ok\":true,\"result\":{}}",
+		"{\"v\":1,\"id\":7,\"ok\":1,\"result\":{}}",
+		"{\"v\":1,\"id\":7,\"ok\":true}",
+		"{\"v\":1,\"id\":7,\"ok\":true,\"result\":[]}",
+		"{\"v\":1,\"id\":7,\"ok\":false}",
+		"{\"v\":1,\"id\":7,\"ok\":false,\"error\":{\"code\":\"enoent\"}}",
+		"{\"v\":1,\"id\":7,\"ok\":false,\"error\":\"enoent\"}",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct json_object *res = NULL;
+		struct xerr e = { 0 };
+
+		cr_assert_eq(agent_resp_decode(bad[i], strlen(bad[i]), 7, &res, &e), -1, "%s",
+			     bad[i]);
+		cr_assert_eq(e.kind, XERR_PROTO, "%s: %s", bad[i], xerr_kind_name(e.kind));
+		cr_assert_null(res);
+	}
+}
+
+/* The agent's answer to a request it could not read has no id: the
+ * controller says what the agent said, as a protocol error. */
+Test(agent_codec, an_unread_request_is_reported_with_the_agents_words)
+{
+	_cleanup_free_ char *line = agent_resp_err(-1, XERR_PROTO, "request needs a string \"op\"");
+	struct json_object *res = NULL;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(agent_resp_decode(line, strlen(line) - 1, 3, &res, &e), -1);
+	cr_assert_eq(e.kind, XERR_PROTO);
+	cr_assert(strstr(e.msg, "could not read request 3"), "%s", e.msg);
+	cr_assert(strstr(e.msg, "needs a string"), "%s", e.msg);
 }
