@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
-XLAB=$top/build/orchestrator/xlab
+XLAB=$top/build/cli/xlab
 AGENT=$top/build/agents/xlab-agent
 quick=0; class=0; floor_only=0
 case "${1:-}" in --quick) quick=1 ;; --class) class=1 ;; --floor) floor_only=1 ;; esac

@@ -13,6 +13,14 @@
  * few stores apart, short enough to read. */
 #define NAMES_STORE_SHORT 8
 
+/* Whose a libvirt object is, as its xlab <metadata> says (host/virt.c reads
+ * and writes it): empty strings when it has none (not xlab's, or an xlab from
+ * before store ids). */
+struct virt_owner {
+	char store[40];
+	char lab[64];
+};
+
 /* libvirt domain of one host: "xlab-SSSSSSSS.LAB.HOST". */
 char *names_domain(const char *store_id, const char *lab, const char *host);
 /* libvirt network of a lab: "xlab-SSSSSSSS.LAB". */

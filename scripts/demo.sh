@@ -3,10 +3,10 @@
 # two nested Xen hosts with an LVM-backed guest each, and the spec's tests.
 #   scripts/demo.sh [SPEC]      (default: examples/reference.yaml)
 #   scripts/demo.sh --hints LAB (only the closing hints, for a lab that is up)
-# XLAB names the xlab binary (default: build/orchestrator/xlab).
+# XLAB names the xlab binary (default: build/cli/xlab).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-xlab=${XLAB:-build/orchestrator/xlab}
+xlab=${XLAB:-build/cli/xlab}
 
 # The first value of KEY in each object of the JSON array on stdin.
 first() {

@@ -58,7 +58,7 @@ if want e2e; then
   # a store of its own, $XLAB_TEST_HOME (tests/e2e/lib.sh), never the user's.
   export XLAB_IMAGES=${XLAB_IMAGES:-${XLAB_HOME:-/var/lib/xlab}/images}
   for img in xen-4.17 xen-4.20; do
-    timed "image $img" build/orchestrator/xlab image build "$img" || failed+=("image-$img")
+    timed "image $img" build/cli/xlab image build "$img" || failed+=("image-$img")
   done
   # Lab traffic stays inside a network namespace this run owns (or the one the
   # running libvirtd already lives in).

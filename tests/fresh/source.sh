@@ -11,7 +11,7 @@ say() { printf '[root %4ds] %s\n' $((SECONDS - T0)) "$*"; }
 say "scripts/demo.sh $spec"
 scripts/demo.sh "$spec"
 say "demo done; taking the lab down"
-build/orchestrator/xlab down "$lab"
+build/cli/xlab down "$lab"
 bash tests/fresh/leftovers.sh "$lab"
 
 # The Debian package, built from this clean clone with only what its

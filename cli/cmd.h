@@ -1,4 +1,4 @@
-/* Every `xlab` subcommand: one file orchestrator/cmd_<name>.c, one row in
+/* Every `xlab` subcommand: one file cli/cmd_<name>.c, one row in
  * the table in cmdtable.c. A handler returns 0, or -1 with e set.
  *
  * The table describes each command once: its arguments, its options with a

@@ -8,17 +8,12 @@
 #include <stdbool.h>
 
 #include "err.h"
+#include "names.h"
 
 struct virt;
 
 #define XLAB_XML_NS "https://xlab.dev/xmlns/libvirt/1"
 
-/* Whose an object is, from its xlab <metadata>: empty strings when it has
- * none (not xlab's, or an xlab from before store ids). */
-struct virt_owner {
-	char store[40];
-	char lab[64];
-};
 
 struct virt_dom_info {
 	bool exists;

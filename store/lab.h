@@ -3,7 +3,7 @@
 #define XLAB_LAB_H
 
 #include "err.h"
-#include "virt.h"
+#include "names.h"
 
 struct lab_dirs {
 	char *dir;         /* xlab_home()/labs/LAB */
