@@ -7,6 +7,7 @@
 
 #include "class_run.h"
 #include "cmd.h"
+#include "stop.h"
 #include "util.h"
 
 static int class_cmd_up(int argc, char **argv, struct xerr *e);
@@ -157,6 +158,7 @@ static int class_cmd_reset(int argc, char **argv, struct xerr *e)
 		return -1;
 	if (p.n_pos != 2)
 		return usage_error(e, "reset", "expected the class's lab name and a copy");
+	stop_on_signals(STOP_AT_SAFE_POINT);
 	return class_reset(p.pos[0], p.pos[1], &p.o, e);
 }
 
@@ -181,6 +183,8 @@ static int class_cmd_down(int argc, char **argv, struct xerr *e)
 		return -1;
 	if (p.n_pos != 1)
 		return usage_error(e, "down", "expected the class's lab name");
+	/* As `xlab down`: a second Ctrl-C must not leave a copy half down. */
+	stop_on_signals(STOP_NEVER);
 	return class_down(p.pos[0], &p.o, e);
 }
 

@@ -1,154 +1,17 @@
-/* xlab down LAB|FILE: remove every domain, network, disk and file the lab
- * owns. Works on a half-made lab too: what exists is found through libvirt's
- * xlab metadata and the store, not through the spec. */
-#include <inttypes.h>
-#include <signal.h>
-#include <stdio.h>
-#include <string.h>
-
+/* xlab down LAB|FILE: take a lab down (engine/down.c). */
 #include "cmd.h"
-#include "db.h"
-#include "lab.h"
-#include "run.h"
+#include "down.h"
+#include "stop.h"
 #include "util.h"
-#include "virt.h"
-
-/* Only this store's domains of the lab: another store's lab of the same
- * name has its own (names_domain() carries the store id, the metadata too). */
-static int down_domains(struct virt *v, struct run *r, const struct virt_owner *own,
-			struct xerr *e)
-{
-	_cleanup_strv_ char **names = NULL;
-	int rc = 0;
-
-	if (virt_lab_domains(v, own, &names, e) < 0)
-		return -1;
-	for (char **p = names; p && *p && rc == 0; p++) {
-		struct step s;
-
-		step_begin(&s, r, "host.remove", *p);
-		rc = step_end(&s, virt_domain_remove(v, *p, own, e), e);
-	}
-	return rc;
-}
-
-/* Domains of this lab that an xlab older than store ids made carry no store
- * in their metadata: no command of this store touches them, so removing the
- * lab's files would pull the disks from under QEMUs that still run them. */
-static int refuse_older_xlabs_domains(struct virt *v, const char *lab, struct xerr *e)
-{
-	_cleanup_strv_ char **stores = NULL;
-
-	if (virt_lab_stores(v, lab, &stores, e) < 0)
-		return -1;
-	for (char **p = stores; *p; p++)
-		if (!**p)
-			return xerr_set(e, XERR_FAIL,
-					"libvirt has domains of lab '%s' made by an older xlab (no "
-					"store id in their metadata); xlab leaves them and the lab's "
-					"files alone: remove them with `virsh destroy` and `virsh "
-					"undefine` (`virsh list --all | grep xlab-%s-`), then run "
-					"`xlab down %s` again",
-					lab, lab, lab);
-	return 0;
-}
-
-static int down_lab(const char *lab, const char *connect, struct xerr *e)
-{
-	_cleanup_free_ char *net = NULL;
-	struct virt_owner own;
-	struct lab_dirs dirs = { 0 };
-	struct db *db = NULL;
-	struct virt *v = NULL;
-	struct run r;
-	struct step s;
-	int lock, rc = -1;
-	bool started = false;
-
-	lock = lab_lock(lab, "down", e);
-	if (lock < 0)
-		return -1;
-	/* Finish even when the user presses Ctrl-C again: half a down is worse. */
-	signal(SIGINT, SIG_IGN);
-	if (db_open_default(&db, e) < 0 || db_runs_mark_interrupted(db, lab, e) < 0)
-		goto out;
-	if (run_begin(&r, db, lab, "down", NULL, e) < 0)
-		goto out;
-	started = true;
-	if (lab_owner(lab, &own, e) < 0 || lab_network_name(lab, &net, e) < 0)
-		goto out;
-	if (virt_open(virt_default_uri(connect, NULL), &v, e) < 0)
-		goto out;
-	if (refuse_older_xlabs_domains(v, lab, e) < 0)
-		goto out;
-	if (down_domains(v, &r, &own, e) < 0)
-		goto out;
-	/* Every guest died with its host; the lab's rows go with them, so a
-	 * later lab of this name, from any spec, starts from its own alone. */
-	if (db_lab_forget_nodes(db, lab, e) < 0)
-		goto out;
-	step_begin(&s, &r, "network.remove", net);
-	if (step_end(&s, virt_network_remove(v, net, &own, e), e) < 0)
-		goto out;
-	if (lab_dirs_get(lab, &dirs, e) < 0)
-		goto out;
-	step_begin(&s, &r, "files.remove", dirs.dir);
-	if (step_end(&s, rm_rf(dirs.dir, e), e) < 0)
-		goto out;
-	if (db_lab_set_state(db, lab, "down", e) < 0)
-		goto out;
-	run_say(&r, NULL, "lab '%s' is down: no domain, network or file of it is left", lab);
-	rc = 0;
-out:
-	if (started)
-		run_end(&r, rc == 0 ? "ok" : "failed", rc == 0 ? NULL : e->msg);
-	lab_dirs_free(&dirs);
-	if (v)
-		virt_close(v);
-	if (db)
-		db_close(db);
-	lab_unlock(lock);
-	return rc;
-}
-
-/* A lab the store never had is a typo, not a lab to take down: refuse it
- * before anything is locked or recorded. One whose store rows are gone but
- * whose domains libvirt still has (xlab metadata) is still taken down. */
-static int down_known(const char *lab, const char *connect, struct xerr *e)
-{
-	_cleanup_strv_ char **names = NULL;
-	struct db *db = NULL;
-	struct db_lab *l = NULL;
-	struct virt *v = NULL;
-	struct virt_owner own;
-	int rc = -1;
-
-	if (db_open_default(&db, e) < 0)
-		return -1;
-	if (db_lab_get(db, lab, &l, e) < 0)
-		goto out;
-	rc = 0;
-	if (l)
-		goto out;
-	if (lab_owner(lab, &own, e) == 0 && virt_open(virt_default_uri(connect, NULL), &v, e) == 0 &&
-	    virt_lab_domains(v, &own, &names, e) == 0 && names && names[0])
-		goto out;
-	rc = lab_unknown(db, lab, e);
-out:
-	if (v)
-		virt_close(v);
-	db_lab_free(l);
-	db_close(db);
-	return rc;
-}
 
 int cmd_down(int argc, char **argv, struct xerr *e)
 {
 	const char *connect;
 	_cleanup_free_ char *lab = NULL;
 
-	if (cmd_lab_args(argc, argv, "down", &lab, &connect, e) < 0 ||
-	    down_known(lab, connect, e) < 0)
+	if (cmd_lab_args(argc, argv, "down", &lab, &connect, e) < 0)
 		return -1;
-	return down_lab(lab, connect, e);
+	/* Finish even when the user presses Ctrl-C again: half a down is worse. */
+	stop_on_signals(STOP_NEVER);
+	return lab_down(lab, connect, e);
 }

@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 #include "experiment.h"
+#include "stop.h"
 
 int cmd_experiment(int argc, char **argv, struct xerr *e)
 {
@@ -33,5 +34,6 @@ int cmd_experiment(int argc, char **argv, struct xerr *e)
 	if (argc - optind < 1 || argc - optind > 2)
 		return cmd_usage_error(e, "experiment", "expected a lab and optionally an experiment");
 	o.name = argc - optind == 2 ? argv[optind + 1] : NULL;
+	stop_on_signals(STOP_AT_SAFE_POINT);
 	return experiment_run_lab(argv[optind], &o, NULL, e);
 }

@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 #include "matrix_run.h"
+#include "stop.h"
 
 static int id_parse(const char *s, int64_t *id, struct xerr *e)
 {
@@ -91,5 +92,6 @@ int cmd_matrix(int argc, char **argv, struct xerr *e)
 	}
 	if (optind != argc - 1)
 		return cmd_usage_error(e, "matrix", "expected one spec file");
+	stop_on_signals(STOP_AT_SAFE_POINT);
 	return matrix_run(argv[optind], &o, e);
 }

@@ -3,6 +3,7 @@
 #include "cmd.h"
 #include "lab.h"
 #include "park.h"
+#include "stop.h"
 #include "util.h"
 
 int cmd_stop(int argc, char **argv, struct xerr *e)
@@ -12,5 +13,7 @@ int cmd_stop(int argc, char **argv, struct xerr *e)
 
 	if (cmd_lab_args(argc, argv, "stop", &lab, &connect, e) < 0)
 		return -1;
+	/* Finish once begun: half the hosts stopped is a lab neither up nor parked. */
+	stop_on_signals(STOP_NEVER);
 	return lab_stop(lab, connect, e);
 }

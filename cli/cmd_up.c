@@ -9,6 +9,7 @@
 #include "db.h"
 #include "experiment.h"
 #include "lab.h"
+#include "stop.h"
 #include "up.h"
 #include "util.h"
 
@@ -93,6 +94,7 @@ int cmd_up(int argc, char **argv, struct xerr *e)
 	}
 	if (optind != argc - 1)
 		return cmd_usage_error(e, "up", "expected one spec file or lab name");
+	stop_on_signals(STOP_AT_SAFE_POINT);
 	if (spec_of(argv[optind], &path, e) < 0 || lab_up(path, &o, e) < 0)
 		return -1;
 	return experiments ? experiment_run_lab(path, &(struct experiment_opts){ 0 }, NULL, e) : 0;

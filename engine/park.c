@@ -220,8 +220,6 @@ int lab_stop(const char *lab, const char *connect, struct xerr *e)
 
 	if (park_open(&p, lab, connect, "stop", e) < 0)
 		goto out;
-	/* Finish once begun: half the hosts stopped is a lab neither up nor parked. */
-	signal(SIGINT, SIG_IGN);
 	for (size_t i = 0; i < p.n_hosts; i++)
 		if (host_stop(&p, &p.hosts[i], e) < 0) {
 			xerr_prefix(e, "host '%s'", p.hosts[i].name);

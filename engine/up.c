@@ -8,7 +8,6 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,6 +28,7 @@
 #include "sha256.h"
 #include "spec.h"
 #include "sshc.h"
+#include "stop.h"
 #include "subnet.h"
 #include "util.h"
 #include "virt.h"
@@ -65,14 +65,6 @@ struct host_work {
 	struct xerr err;
 	pthread_t thread;
 };
-
-static volatile sig_atomic_t interrupted;
-
-static void on_interrupt(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
 
 /* What a host is made from: when this changes the host must be rebuilt. */
 static void host_def_hash(const struct up_ctx *ctx, const struct plan_host *ph, char out[65])
@@ -430,7 +422,7 @@ static int host_wait_ready(struct up_ctx *ctx, struct host_work *w, struct sshc 
 	struct sshc_target t;
 
 	lab_host_target(&ctx->dirs, ph->ip, pub, &t);
-	while (!interrupted) {
+	while (!stop_requested()) {
 		int r = sshc_probe(&t, 3000, conn, e);
 
 		if (r < 0)
@@ -504,7 +496,7 @@ static int shared_wait(struct up_ctx *ctx, const struct plan_host *ph, struct xe
 	if (!ctx->spec->shared_vg || ph == &ctx->plan->hosts[0])
 		return 0;
 	pthread_mutex_lock(&ctx->shared_mu);
-	while (ctx->shared_state == 0 && !interrupted) {
+	while (ctx->shared_state == 0 && !stop_requested()) {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -513,7 +505,7 @@ static int shared_wait(struct up_ctx *ctx, const struct plan_host *ph, struct xe
 	}
 	state = ctx->shared_state;
 	pthread_mutex_unlock(&ctx->shared_mu);
-	if (state < 0 || interrupted)
+	if (state < 0 || stop_requested())
 		return xerr_set(e, XERR_FAIL,
 				"the shared volume group '%s' was not made through host '%s'",
 				ctx->spec->shared_vg, ctx->plan->hosts[0].spec->name);
@@ -883,7 +875,6 @@ int lab_up_spec(struct spec *spec, const struct up_opts *o, struct up_result *re
 	struct up_ctx ctx = { .o = o, .spec = spec, .res = res ? res : &ignore_res,
 			      .shared_mu = PTHREAD_MUTEX_INITIALIZER,
 			      .shared_cv = PTHREAD_COND_INITIALIZER };
-	struct sigaction sa = { .sa_handler = on_interrupt };
 	int lock = -1, rc = -1;
 	bool run_started = false;
 
@@ -904,15 +895,14 @@ int lab_up_spec(struct spec *spec, const struct up_opts *o, struct up_result *re
 		goto out;
 	run_started = true;
 	ctx.res->run_id = ctx.run.id;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	rc = up_steps(&ctx, e);
+	/* A stop asked before the first step: nothing is made. */
+	rc = stop_requested() ? -1 : up_steps(&ctx, e);
 	if (rc == 0)
 		run_say(&ctx.run, NULL, "lab '%s' is up (run %" PRId64 "); `xlab list %s` shows it",
 			ctx.spec->lab, ctx.run.id, ctx.spec->lab);
 out:
 	if (run_started) {
-		if (interrupted) {
+		if (stop_requested()) {
 			xerr_set(e, XERR_INTERRUPTED,
 				 "interrupted; run `xlab up %s` to finish or `xlab down %s` to clean up",
 				 ctx.spec->path, ctx.spec->lab);

@@ -21,11 +21,12 @@
 
 #include "class.h"
 #include "db.h"
+#include "down.h"
 #include "lab.h"
 #include "names.h"
 #include "paths.h"
-#include "spawn.h"
 #include "spec.h"
+#include "stop.h"
 #include "table.h"
 #include "up.h"
 #include "util.h"
@@ -252,7 +253,8 @@ child_run(struct class_ctx *c, struct spec *spec, size_t i, int fd)
 	int64_t t0 = now_ms();
 	int rc;
 
-	signal(SIGINT, SIG_DFL);
+	/* A forked copy is a process of its own: its start is its entry point. */
+	stop_on_signals(STOP_AT_SAFE_POINT);
 	signal(SIGPIPE, SIG_DFL);
 	dup2(fd, STDOUT_FILENO);
 	dup2(fd, STDERR_FILENO);
@@ -503,19 +505,6 @@ static int rec_find(const struct class_rec *r, const char *sel, size_t *idx, str
 	return rc;
 }
 
-static char *self_exe(struct xerr *e)
-{
-	char buf[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-
-	if (n < 0) {
-		xerr_errno(e, XERR_IO, "finding the xlab binary (/proc/self/exe)");
-		return NULL;
-	}
-	buf[n] = '\0';
-	return xstrdup(buf);
-}
-
 /* ---- reset ---- */
 
 /* A host's directory without its disks: its SSH host key stays, so the
@@ -650,31 +639,22 @@ out:
 int class_down(const char *name, const struct class_opts *o, struct xerr *e)
 {
 	struct class_rec r;
-	_cleanup_free_ char *self = NULL;
 	struct buf failed = { 0 };
 	int rc = -1;
 
-	if (rec_load(name, &r, e) < 0 || !(self = self_exe(e)))
+	if (rec_load(name, &r, e) < 0)
 		goto out;
-	/* `xlab down` per copy, as its own process: the same path as for any lab. */
+	/* The same down as any lab's, copy by copy. */
 	for (size_t i = 0; i < r.n; i++) {
-		char *argv[6] = { self, "down", (char *)r.rows[i].lab, NULL, NULL, NULL };
-		struct spawn_opts so = { 0 };
-		struct spawn_result res = { 0 };
 		struct xerr de = { 0 };
 
-		if (o->connect) {
-			argv[3] = "--connect";
-			argv[4] = (char *)o->connect;
-		}
 		fprintf(stderr, "xlab: class %s: taking %s down\n", name, r.rows[i].lab);
-		if (spawn_check(argv, &so, &res, &de) < 0) {
+		if (lab_down(r.rows[i].lab, o->connect, &de) < 0) {
 			buf_printf(&failed, "\n  %s: %s", r.rows[i].lab, de.msg);
 			db_class_copy_set_state(r.db, r.rows[i].lab, "failed", de.msg, 0, 0, &de);
 		} else {
 			db_class_copy_set_state(r.db, r.rows[i].lab, "down", NULL, 0, 0, &de);
 		}
-		spawn_result_free(&res);
 	}
 	if (failed.data) {
 		xerr_set(e, XERR_FAIL, "class %s: some copies did not go down:%s", name,

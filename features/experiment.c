@@ -1,7 +1,6 @@
 #include "experiment.h"
 
 #include <inttypes.h>
-#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include "probe.h"
 #include "run.h"
 #include "spec.h"
+#include "stop.h"
 #include "util.h"
 
 #define FIRST_REPLY_TIMEOUT_MS 20000 /* the guest answers before we move it */
@@ -37,13 +37,6 @@ struct exp_ctx {
 	int lock; /* one experiment or up/down per lab at a time */
 };
 
-static volatile sig_atomic_t interrupted;
-
-static void on_interrupt(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
 
 static const struct plan_host *exp_host(const struct exp_ctx *x, const char *name)
 {
@@ -216,7 +209,7 @@ static int64_t reply_after(struct probe *pr, int64_t after, int timeout_ms)
 {
 	int64_t deadline = probe_now_us() + (int64_t)timeout_ms * 1000;
 
-	while (!interrupted && probe_now_us() < deadline) {
+	while (!stop_requested() && probe_now_us() < deadline) {
 		int64_t last = probe_last_reply(pr);
 
 		if (last > after)
@@ -374,7 +367,7 @@ static int experiment_one(struct exp_ctx *x, const struct spec_experiment *xp, i
 	run_say(&x->run, xp->name, "%d round(s): %s %s %s and %s, probe every %d ms", rounds,
 		xp->guest, xp->back_and_forth ? "back and forth between" : "each time between",
 		xp->from, xp->to, xp->ping_ms);
-	for (int k = 1; k <= rounds && !interrupted; k++) {
+	for (int k = 1; k <= rounds && !stop_requested(); k++) {
 		bool back = xp->back_and_forth && k % 2 == 0, ok;
 		const struct plan_host *src = back ? to : from, *dst = back ? from : to;
 
@@ -455,12 +448,10 @@ int experiment_run_lab(const char *lab_arg, const struct experiment_opts *o, int
 		       struct xerr *e)
 {
 	struct exp_ctx x = { .lock = -1 };
-	struct sigaction sa = { .sa_handler = on_interrupt }, old_int, old_term;
 	size_t failed = 0, total = 0;
 	bool started = false;
 	int rc = -1;
 
-	interrupted = 0;
 	if (exp_load(&x, lab_arg, e) < 0)
 		goto out;
 	if (o->name && !spec_find_experiment(x.s, o->name)) {
@@ -476,10 +467,8 @@ int experiment_run_lab(const char *lab_arg, const struct experiment_opts *o, int
 	started = true;
 	if (run_id)
 		*run_id = x.run.id;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
 	rc = 0;
-	for (size_t i = 0; i < x.s->n_experiments && rc == 0 && !interrupted; i++) {
+	for (size_t i = 0; i < x.s->n_experiments && rc == 0 && !stop_requested(); i++) {
 		const struct spec_experiment *xp = &x.s->experiments[i];
 		int rounds = o->rounds > 0 ? o->rounds : xp->rounds;
 
@@ -488,10 +477,8 @@ int experiment_run_lab(const char *lab_arg, const struct experiment_opts *o, int
 		total += (size_t)rounds;
 		rc = experiment_one(&x, xp, rounds, &failed, e);
 	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	if (rc == 0 && interrupted)
-		rc = xerr_set(e, XERR_FAIL, "interrupted; the rounds done are in run %" PRId64,
+	if (rc == 0 && stop_requested())
+		rc = xerr_set(e, XERR_INTERRUPTED, "interrupted; the rounds done are in run %" PRId64,
 			      x.run.id);
 	else if (rc == 0 && failed)
 		rc = xerr_set(e, XERR_FAIL, "%zu round(s) failed; `xlab report %" PRId64
@@ -502,7 +489,7 @@ int experiment_run_lab(const char *lab_arg, const struct experiment_opts *o, int
 	}
 out:
 	if (started)
-		run_end(&x.run, interrupted ? "interrupted" : rc == 0 ? "ok" : "failed",
+		run_end(&x.run, stop_requested() ? "interrupted" : rc == 0 ? "ok" : "failed",
 			rc == 0 ? NULL : e->msg);
 	exp_free(&x);
 	return rc;

@@ -19,8 +19,8 @@
 #include "matrix.h"
 #include "matrix_store.h"
 #include "matrix_view.h"
-#include "spawn.h"
 #include "spec.h"
+#include "down.h"
 #include "up.h"
 #include "util.h"
 #include "version.h"
@@ -39,7 +39,6 @@ struct matrix_ctx {
 	const struct matrix_opts *o;
 	struct db *db;
 	int64_t id;
-	char self[PATH_MAX];
 	char *agent_path;
 	struct cell_work *cells;
 	size_t n, next;
@@ -171,22 +170,11 @@ out:
 	return rc;
 }
 
-/* `xlab down LAB` as its own process: down ignores SIGINT and owns the
- * lab's lock; a child keeps both out of this process's threads. */
+/* The same down as `xlab down`, called here: each call has its own lock,
+ * store and libvirt connections, so cells' threads may take theirs at once. */
 static int cell_down(struct matrix_ctx *m, const char *lab, struct xerr *e)
 {
-	char *argv[6] = { m->self, "down", (char *)lab, NULL, NULL, NULL };
-	struct spawn_opts so = { 0 };
-	struct spawn_result res = { 0 };
-	int rc;
-
-	if (m->o->connect) {
-		argv[3] = "--connect";
-		argv[4] = (char *)m->o->connect;
-	}
-	rc = spawn_check(argv, &so, &res, e);
-	spawn_result_free(&res);
-	return rc;
+	return lab_down(lab, m->o->connect, e);
 }
 
 static void cell_run(struct matrix_ctx *m, struct cell_work *w)
@@ -393,7 +381,6 @@ int matrix_run(const char *spec_path, const struct matrix_opts *o, struct xerr *
 	_cleanup_free_ char *data = NULL;
 	_cleanup_strv_ char **versions = NULL;
 	size_t len = 0;
-	ssize_t sl;
 	int rc = -1;
 
 	if (spec_read(spec_path, &data, &len, &base, e) < 0)
@@ -412,12 +399,6 @@ int matrix_run(const char *spec_path, const struct matrix_opts *o, struct xerr *
 			 "%s has no matrix.xen; give the versions with --xen 4.17,4.20", spec_path);
 		goto out;
 	}
-	sl = readlink("/proc/self/exe", m.self, sizeof(m.self) - 1);
-	if (sl <= 0) {
-		xerr_errno(e, XERR_IO, "finding the xlab binary (/proc/self/exe)");
-		goto out;
-	}
-	m.self[sl] = '\0';
 	m.n = strv_len(versions);
 	m.cells = xcalloc(m.n + 1, sizeof(*m.cells));
 	for (size_t i = 0; i < m.n; i++)

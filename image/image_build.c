@@ -24,6 +24,7 @@
 #include "paths.h"
 #include "sha256.h"
 #include "spawn.h"
+#include "stop.h"
 #include "util.h"
 #include "version.h"
 
@@ -77,18 +78,6 @@ struct build {
 	const char *phase;
 };
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	if (!interrupted) {
-		interrupted = sig;
-		/* As a job's leader, pass it on so mmdebstrap stops too (a
-		 * terminal's ^C reaches the children anyway). */
-		if (getpgrp() == getpid())
-			kill(0, sig);
-	}
-}
 
 static void progress(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void progress(struct build *b, const char *fmt, ...)
@@ -113,8 +102,8 @@ static void phase_begin(struct build *b, const char *phase, const char *what)
 
 static int phase_end(struct build *b, struct xerr *e)
 {
-	if (interrupted)
-		return xerr_set(e, XERR_INTERRUPTED, "interrupted (signal %d)", (int)interrupted);
+	if (stop_requested())
+		return xerr_set(e, XERR_INTERRUPTED, "interrupted (signal %d)", stop_signal());
 	progress(b, "%s done in %.1f s", b->phase, (double)(now_ms() - b->phase_t0) / 1000.0);
 	return 0;
 }
@@ -133,8 +122,8 @@ static int run_logged(struct build *b, char *const argv[], char *const env[], st
 	spawn_result_free(&r);
 	if (status == 0)
 		return 0;
-	if (interrupted)
-		return xerr_set(e, XERR_INTERRUPTED, "interrupted (signal %d)", (int)interrupted);
+	if (stop_requested())
+		return xerr_set(e, XERR_INTERRUPTED, "interrupted (signal %d)", stop_signal());
 	if (status > 128)
 		return xerr_set(e, XERR_FAIL, "%s killed by signal %d", argv[0], status - 128);
 	return xerr_set(e, XERR_FAIL, "%s exited with status %d", argv[0], status);
@@ -1212,8 +1201,8 @@ static int build_run(struct build *b, struct xerr *e)
 		goto out;
 	if (facts_read(b, &f, e) < 0 || root_disk(b, e) < 0 || manifest_write(b, &f, e) < 0)
 		goto out;
-	if (interrupted) {
-		xerr_set(e, XERR_INTERRUPTED, "interrupted (signal %d)", (int)interrupted);
+	if (stop_requested()) {
+		xerr_set(e, XERR_INTERRUPTED, "interrupted (signal %d)", stop_signal());
 		goto out;
 	}
 	rc = install(b, e);
@@ -1303,8 +1292,6 @@ static int lock_name(const struct build *b, int *fd, struct xerr *e)
 int image_cmd_build(int argc, char **argv, struct xerr *e)
 {
 	struct build b = { .log_fd = -1 };
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa = { .sa_handler = on_signal }, old[ARRAY_SIZE(sigs)];
 	_cleanup_close_ int lock_fd = -1;
 	bool help = false;
 	int rc = -1;
@@ -1343,8 +1330,6 @@ int image_cmd_build(int argc, char **argv, struct xerr *e)
 		xerr_errno(e, XERR_IO, "cannot create %s", b.log_path);
 		goto out;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaction(sigs[i], &sa, &old[i]);
 	rc = build_run(&b, e);
 	if (rc < 0) {
 		struct xerr ignore = { 0 };
@@ -1359,8 +1344,6 @@ int image_cmd_build(int argc, char **argv, struct xerr *e)
 		progress(&b, "built in %.1f s: %s", (double)(now_ms() - b.t0) / 1000.0,
 			 b.final_dir);
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaction(sigs[i], &old[i], NULL);
 out:
 	build_free(&b);
 	return rc;

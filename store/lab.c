@@ -158,7 +158,7 @@ int lab_unknown(struct db *db, const char *lab, struct xerr *e)
 	}
 	near = word_nearest(lab, names, n);
 	if (!n)
-		rc = xerr_set(e, XERR_FAIL,
+		rc = xerr_set(e, XERR_NOTFOUND,
 			      "no lab named '%s'; the store has no labs (`xlab up FILE` makes one)",
 			      lab);
 	else
