@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "db.h"
 #include "lab.h"
+#include "lifecycle.h"
 #include "table.h"
 #include "util.h"
 #include "virt.h"
@@ -145,10 +146,10 @@ static void status_hosts(struct virt *v, const struct db_lab *l, const struct db
 
 	for (size_t i = 0; i < nh; i++) {
 		const struct db_host *h = &hosts[i];
-		long up;
-		const char *vm = strcmp(l->state, "down") == 0 ?
-					 "absent" : host_running(v, l->name, h->name, &up, h->updated);
-		_cleanup_free_ char *d = strcmp(l->state, "down") ? host_drift(l->name, h, vm) : NULL;
+		bool gone = lab_state_parse(l->state) == LAB_DOWN;
+		long up = -1;
+		const char *vm = gone ? "absent" : host_running(v, l->name, h->name, &up, h->updated);
+		_cleanup_free_ char *d = gone ? NULL : host_drift(l->name, h, vm);
 		char upt[32] = "-";
 
 		if (strcmp(vm, "running") != 0)

@@ -7,6 +7,7 @@
 #include "db.h"
 #include "lab.h"
 #include "labtest.h"
+#include "lifecycle.h"
 #include "paths.h"
 #include "plan.h"
 #include "run.h"
@@ -33,7 +34,7 @@ int cmd_test(int argc, char **argv, struct xerr *e)
 		goto out;
 	if (lab_require(db, lab, &l, e) < 0)
 		goto out;
-	if (!l->state || strcmp(l->state, "up") != 0) {
+	if (lab_state_parse(l->state) != LAB_UP) {
 		xerr_set(e, XERR_FAIL, "lab '%s' is not up; `xlab up FILE` first", lab);
 		goto out;
 	}

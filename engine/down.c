@@ -9,6 +9,7 @@
 
 #include "db.h"
 #include "lab.h"
+#include "lifecycle.h"
 #include "run.h"
 #include "util.h"
 #include "virt.h"
@@ -93,7 +94,7 @@ static int down_lab(const char *lab, const char *connect, struct xerr *e)
 	step_begin(&s, &r, "files.remove", dirs.dir);
 	if (step_end(&s, rm_rf(dirs.dir, e), e) < 0)
 		goto out;
-	if (db_lab_set_state(db, lab, "down", e) < 0)
+	if (lab_state_advance(db, lab, LAB_EV_DOWN, e) < 0)
 		goto out;
 	run_say(&r, NULL, "lab '%s' is down: no domain, network or file of it is left", lab);
 	rc = 0;

@@ -5,6 +5,7 @@
 #include "guestargs.h"
 #include "hostconn.h"
 #include "image.h"
+#include "lifecycle.h"
 #include "paths.h"
 #include "util.h"
 
@@ -51,7 +52,7 @@ int labview_load(const char *lab, struct labview *v, struct xerr *e)
 	memset(v, 0, sizeof(*v));
 	if (labstate_load(lab, &v->ls, e) < 0 || db_lab_get(v->ls.db, lab, &l, e) < 0)
 		return -1;
-	if (!l || !l->spec_path || !l->subnet || strcmp(l->state, "down") == 0) {
+	if (!l || !l->spec_path || !l->subnet || lab_state_parse(l->state) == LAB_DOWN) {
 		xerr_set(e, XERR_FAIL, "lab '%s' is not up (`xlab status %s`)", lab, lab);
 		goto out;
 	}

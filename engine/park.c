@@ -19,6 +19,7 @@
 #include "guest_agent.h"
 #include "hostconn.h"
 #include "lab.h"
+#include "lifecycle.h"
 #include "run.h"
 #include "sshc.h"
 #include "util.h"
@@ -48,20 +49,21 @@ struct park {
 /* Lock, store, run, libvirt, and what the store knows of the lab. A lab
  * the store does not know is refused before anything is locked. */
 static int park_open(struct park *p, const char *lab, const char *connect,
-		     const char *command, struct xerr *e)
+		     enum lab_event ev, struct xerr *e)
 {
+	const char *command = lab_event_name(ev);
 	struct db_lab *l = NULL;
+	enum lab_state to;
+	int rc;
 
 	*p = (struct park){ .lab = lab, .lock = -1 };
 	if (db_open_default(&p->db, e) < 0 || lab_require(p->db, lab, &l, e) < 0)
 		return -1;
-	if (strcmp(l->state, "down") == 0) {
-		db_lab_free(l);
-		return xerr_set(e, XERR_FAIL,
-				"lab '%s' is down: there is nothing to %s; `xlab up %s` makes it", lab,
-				command, lab);
-	}
+	/* Refused by the lifecycle before anything is locked or recorded. */
+	rc = lab_state_next(lab, lab_state_parse(l->state), ev, &to, e);
 	db_lab_free(l);
+	if (rc < 0)
+		return -1;
 	p->lock = lab_lock(lab, command, e);
 	if (p->lock < 0 || db_runs_mark_interrupted(p->db, lab, e) < 0)
 		return -1;
@@ -218,7 +220,7 @@ int lab_stop(const char *lab, const char *connect, struct xerr *e)
 	struct park p;
 	int rc = -1;
 
-	if (park_open(&p, lab, connect, "stop", e) < 0)
+	if (park_open(&p, lab, connect, LAB_EV_STOP, e) < 0)
 		goto out;
 	for (size_t i = 0; i < p.n_hosts; i++)
 		if (host_stop(&p, &p.hosts[i], e) < 0) {
@@ -228,7 +230,7 @@ int lab_stop(const char *lab, const char *connect, struct xerr *e)
 	/* The network stays defined and active: it holds no state worth
 	 * freeing (a bridge, a dnsmasq), and keeping it keeps the lab's
 	 * addresses claimed on this libvirt while the lab is parked. */
-	if (db_lab_set_state(p.db, lab, "stopped", e) < 0)
+	if (lab_state_advance(p.db, lab, LAB_EV_STOP, e) < 0)
 		goto out;
 	run_say(&p.run, NULL,
 		"lab '%s' is stopped: its hosts are shut off, disks and guests kept; "
@@ -357,7 +359,7 @@ int lab_start(const char *lab, const char *connect, int boot_timeout_s, struct x
 	struct step s;
 	int rc = -1;
 
-	if (park_open(&p, lab, connect, "start", e) < 0)
+	if (park_open(&p, lab, connect, LAB_EV_START, e) < 0)
 		goto out;
 	if (lab_network_name(lab, &net, e) < 0)
 		goto out;
@@ -375,7 +377,7 @@ int lab_start(const char *lab, const char *connect, int boot_timeout_s, struct x
 			xerr_prefix(e, "host '%s'", p.hosts[i].name);
 			goto out;
 		}
-	if (db_lab_set_state(p.db, lab, "up", e) < 0)
+	if (lab_state_advance(p.db, lab, LAB_EV_START, e) < 0)
 		goto out;
 	run_say(&p.run, NULL, "lab '%s' is up again (run %" PRId64 "); `xlab list %s` shows it",
 		lab, p.run.id, lab);

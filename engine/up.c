@@ -21,6 +21,7 @@
 #include "image.h"
 #include "hostconn.h"
 #include "lab.h"
+#include "lifecycle.h"
 #include "labtest.h"
 #include "paths.h"
 #include "plan.h"
@@ -689,7 +690,7 @@ static int subnet_clash(struct db *db, const struct spec *spec, struct xerr *e)
 		/* A lab that is down holds no network; the pool still avoids its
 		 * subnet, but an explicit one may take it. */
 		if (strcmp(labs[i].name, spec->lab) == 0 || !labs[i].subnet ||
-		    strcmp(labs[i].state, "down") == 0 ||
+		    lab_state_parse(labs[i].state) == LAB_DOWN ||
 		    cidr_parse(labs[i].subnet, &theirs, &ignore) < 0 || !cidr_overlap(&mine, &theirs))
 			continue;
 		rc = xerr_set(e, XERR_FAIL,
@@ -803,7 +804,7 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 			 e) < 0)
 		return -1;
 	if (db_lab_upsert(ctx->db, ctx->spec->lab, ctx->spec->path, ctx->spec->sha256,
-			  ctx->subnet, "partial", e) < 0)
+			  ctx->subnet, lab_state_name(LAB_PARTIAL), e) < 0)
 		return -1;
 	if (!ctx->o->recreate && lab_already_up(ctx)) {
 		run_say(&ctx->run, NULL, "lab '%s' is up and matches %s: nothing to do",
@@ -811,7 +812,7 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 		ctx->res->up = true;
 		ctx->res->bringup_ms = now_ms() - ctx->run.t0_ms;
 		return db_lab_upsert(ctx->db, ctx->spec->lab, ctx->spec->path, ctx->spec->sha256,
-				     ctx->subnet, "up", e);
+				     ctx->subnet, lab_state_name(LAB_UP), e);
 	}
 	run_say(&ctx->run, NULL, "lab '%s': %zu host(s), %zu guest(s), subnet %s, %s, image %s",
 		ctx->spec->lab, ctx->plan->n_hosts, ctx->plan->n_guests, ctx->subnet,
@@ -839,7 +840,7 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 	if (hosts_bring_up(ctx, e) < 0)
 		return -1;
 	if (db_lab_upsert(ctx->db, ctx->spec->lab, ctx->spec->path, ctx->spec->sha256,
-			  ctx->subnet, "up", e) < 0)
+			  ctx->subnet, lab_state_name(LAB_UP), e) < 0)
 		return -1;
 	ctx->res->up = true;
 	ctx->res->bringup_ms = now_ms() - ctx->run.t0_ms;
@@ -851,21 +852,13 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 /* A stopped lab is started, not brought up: `up` would boot its hosts and
  * find the spec's guests, but not the guests made by hand, and would then
  * call the lab up with them missing. Say which command does it. */
-static int stopped_refuse(struct db *db, const char *lab, struct xerr *e)
+static int up_allowed(struct db *db, const char *lab, struct xerr *e)
 {
-	struct db_lab *l = NULL;
-	bool stopped;
+	enum lab_state from, to;
 
-	if (db_lab_get(db, lab, &l, e) < 0)
+	if (lab_state_get(db, lab, &from, e) < 0)
 		return -1;
-	stopped = l && l->state && strcmp(l->state, "stopped") == 0;
-	db_lab_free(l);
-	if (!stopped)
-		return 0;
-	return xerr_set(e, XERR_FAIL,
-			"lab '%s' is stopped (`xlab stop`); `xlab start %s` brings it back as it "
-			"was, guests made by hand too",
-			lab, lab);
+	return lab_state_next(lab, from, LAB_EV_UP, &to, e);
 }
 
 int lab_up_spec(struct spec *spec, const struct up_opts *o, struct up_result *res,
@@ -885,7 +878,7 @@ int lab_up_spec(struct spec *spec, const struct up_opts *o, struct up_result *re
 	if (db_open_default(&ctx.db, e) < 0)
 		goto out;
 	/* Refused before a run is recorded: nothing was tried. */
-	if (stopped_refuse(ctx.db, ctx.spec->lab, e) < 0)
+	if (up_allowed(ctx.db, ctx.spec->lab, e) < 0)
 		goto out;
 	if (ctx.spec->subnet && subnet_clash(ctx.db, ctx.spec, e) < 0)
 		goto out;

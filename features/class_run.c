@@ -23,6 +23,7 @@
 #include "db.h"
 #include "down.h"
 #include "lab.h"
+#include "lifecycle.h"
 #include "names.h"
 #include "paths.h"
 #include "spec.h"
@@ -150,7 +151,7 @@ static bool lab_is_up(struct db *db, const char *lab)
 
 	if (db_lab_get(db, lab, &l, &e) < 0 || !l)
 		return false;
-	up = l->state && !strcmp(l->state, "up");
+	up = lab_state_parse(l->state) == LAB_UP;
 	db_lab_free(l);
 	return up;
 }

@@ -7,6 +7,7 @@
 #include "agent_client.h"
 #include "hostconn.h"
 #include "lab.h"
+#include "lifecycle.h"
 #include "migstat.h"
 #include "paths.h"
 #include "plan.h"
@@ -403,7 +404,7 @@ static int exp_load(struct exp_ctx *x, const char *lab_arg, struct xerr *e)
 		return -1;
 	if (lab_require(x->db, lab, &l, e) < 0)
 		return -1;
-	if (!l->state || strcmp(l->state, "up") != 0) {
+	if (lab_state_parse(l->state) != LAB_UP) {
 		xerr_set(e, XERR_FAIL, "lab '%s' is not up; `xlab up FILE` first", lab);
 		goto out;
 	}

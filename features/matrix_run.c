@@ -13,14 +13,15 @@
 
 #include "agent_client.h"
 #include "db.h"
+#include "down.h"
 #include "hostconn.h"
 #include "image.h"
 #include "lab.h"
+#include "lifecycle.h"
 #include "matrix.h"
 #include "matrix_store.h"
 #include "matrix_view.h"
 #include "spec.h"
-#include "down.h"
 #include "up.h"
 #include "util.h"
 #include "version.h"
@@ -101,7 +102,7 @@ static int copies_make(struct matrix_ctx *m, const struct spec *base, const char
 		    db_lab_claim(m->db, w->lab, "matrix", e) < 0 ||
 		    db_lab_get(m->db, w->lab, &lab, e) < 0)
 			return -1;
-		w->stale = lab && strcmp(lab->state, "down") != 0;
+		w->stale = lab && lab_state_parse(lab->state) != LAB_DOWN;
 		if (w->stale && lab->subnet && *lab->subnet) {
 			snprintf(w->subnet, sizeof(w->subnet), "%s", lab->subnet);
 		} else if (matrix_subnet_pick(base, w->lab, used, n_used, w->subnet, e) < 0) {
