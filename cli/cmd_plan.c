@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "image.h"
+#include "names.h"
 #include "paths.h"
 #include "plan.h"
 #include "spec.h"
@@ -66,7 +67,7 @@ int cmd_plan(int argc, char **argv, struct xerr *e)
 		goto out;
 	}
 	image = image_name_for_xen(s->xen);
-	state = xasprintf("%s/labs/%s", home, s->lab);
+	state = names_lab_dir(home, s->lab);
 	image_dir = xasprintf("%s/%s", images, image);
 	{
 		struct plan_env env = {

@@ -3,16 +3,19 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "names.h"
 #include "util.h"
 
 char *guest_host_key_path(const struct lab_dirs *d, const char *name)
 {
-	return xasprintf("%s/guests/%s/ssh_host_ed25519_key.pub", d->dir, name);
+	_cleanup_free_ char *dir = names_guest_dir(d->dir, name);
+
+	return xasprintf("%s/ssh_host_ed25519_key.pub", dir);
 }
 
 int guest_host_key_forget(const struct lab_dirs *d, const char *name, struct xerr *e)
 {
-	_cleanup_free_ char *dir = xasprintf("%s/guests/%s", d->dir, name);
+	_cleanup_free_ char *dir = names_guest_dir(d->dir, name);
 
 	return rm_rf(dir, e);
 }

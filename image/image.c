@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "names.h"
 #include "paths.h"
 #include "sha256.h"
 #include "table.h"
@@ -726,18 +727,17 @@ int image_check_unused(const char *name, struct xerr *e)
 	real = realpath(dir, NULL);
 	if (!real)
 		return 0;
-	pattern = xasprintf("%s/labs/*/hosts/*/root.qcow2", home);
+	pattern = names_root_disks_glob(home);
 	if (glob(pattern, GLOB_NOSORT, NULL, &g) != 0)
 		return 0;
 	for (size_t i = 0; i < g.gl_pathc && rc == 0; i++) {
 		const char *disk = g.gl_pathv[i];
-		size_t skip = strlen(home) + strlen("/labs/");
-		_cleanup_free_ char *lab = xstrndup(disk + skip, strcspn(disk + skip, "/"));
+		_cleanup_free_ char *lab = names_root_disk_lab(home, disk);
 
 		if (disk_uses(disk, real))
 			rc = xerr_set(e, XERR_FAIL,
 				      "image '%s' is in use by lab '%s' (%s); run `xlab down %s` first",
-				      name, lab, disk, lab);
+				      name, lab ? lab : "?", disk, lab ? lab : "LAB");
 	}
 	globfree(&g);
 	return rc;

@@ -27,9 +27,34 @@ void names_bridge(const char *store_id, const char *lab, char out[16])
 	snprintf(out, 16, "xlbr-%.10s", hex);
 }
 
+char *names_lab_dir(const char *home, const char *lab)
+{
+	return xasprintf("%s/labs/%s", home, lab);
+}
+
 char *names_host_dir(const char *lab_dir, const char *host)
 {
 	return xasprintf("%s/hosts/%s", lab_dir, host);
+}
+
+char *names_guest_dir(const char *lab_dir, const char *guest)
+{
+	return xasprintf("%s/guests/%s", lab_dir, guest);
+}
+
+char *names_root_disks_glob(const char *home)
+{
+	return xasprintf("%s/labs/*/hosts/*/root.qcow2", home);
+}
+
+char *names_root_disk_lab(const char *home, const char *path)
+{
+	_cleanup_free_ char *prefix = xasprintf("%s/labs/", home);
+	size_t n = strlen(prefix);
+
+	if (strncmp(path, prefix, n) != 0 || !path[n] || path[n] == '/')
+		return NULL;
+	return xstrndup(path + n, strcspn(path + n, "/"));
 }
 
 char *names_guest_swap(const char *guest)

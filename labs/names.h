@@ -28,8 +28,18 @@ char *names_network(const char *store_id, const char *lab);
 /* The lab network's bridge: "xlbr-" and 10 hex digits of sha256(STORE/LAB),
  * within IFNAMSIZ. */
 void names_bridge(const char *store_id, const char *lab, char out[16]);
+/* A lab's directory in the store: "HOME/labs/LAB". */
+char *names_lab_dir(const char *home, const char *lab);
 /* A host's directory in the lab's: "LABDIR/hosts/HOST". */
 char *names_host_dir(const char *lab_dir, const char *host);
+/* What the controller keeps of a guest (its pinned SSH host key):
+ * "LABDIR/guests/GUEST". */
+char *names_guest_dir(const char *lab_dir, const char *guest);
+/* Every host root disk of every lab of a store, as a glob(3) pattern
+ * ("HOME/labs/ * /hosts/ * /root.qcow2"), and the lab a match belongs to
+ * (malloc'd; NULL when the path is not one of them). */
+char *names_root_disks_glob(const char *home);
+char *names_root_disk_lab(const char *home, const char *path);
 /* The swap volume of a guest: "GUEST-swap" (in the guest's VG). */
 char *names_guest_swap(const char *guest);
 /* Whether a guest name would be another guest's derived volume name (it

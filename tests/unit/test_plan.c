@@ -1,6 +1,7 @@
 /* The plan: deterministic allocation and the rendered XML / configs,
  * checked against a golden file and by parsing the XML back. */
 #include <criterion/criterion.h>
+#include <fnmatch.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
@@ -353,4 +354,26 @@ Test(plan, metadata_names_the_store_and_a_plan_needs_one)
 	env.store_id = "not-a-uuid";
 	cr_assert_eq(plan_build(s, &env, &p, &e), -1);
 	spec_free(s);
+}
+
+/* The store's paths come from one place, and a root disk found by the glob
+ * names its lab (image rm refuses an image a lab still uses by that). */
+Test(plan, store_paths_and_the_lab_of_a_root_disk)
+{
+	_cleanup_free_ char *dir = names_lab_dir("/var/lib/xlab", "demo");
+	_cleanup_free_ char *host = names_host_dir(dir, "h1");
+	_cleanup_free_ char *guest = names_guest_dir(dir, "web");
+	_cleanup_free_ char *pattern = names_root_disks_glob("/var/lib/xlab");
+	_cleanup_free_ char *disk = xasprintf("%s/root.qcow2", host);
+	_cleanup_free_ char *lab = names_root_disk_lab("/var/lib/xlab", disk);
+	_cleanup_free_ char *none = names_root_disk_lab("/var/lib/xlab", "/elsewhere/labs/x/h");
+	_cleanup_free_ char *empty = names_root_disk_lab("/var/lib/xlab", "/var/lib/xlab/labs/");
+
+	cr_assert_str_eq(dir, "/var/lib/xlab/labs/demo");
+	cr_assert_str_eq(host, "/var/lib/xlab/labs/demo/hosts/h1");
+	cr_assert_str_eq(guest, "/var/lib/xlab/labs/demo/guests/web");
+	cr_assert_eq(fnmatch(pattern, disk, FNM_PATHNAME), 0, "%s does not match %s", disk, pattern);
+	cr_assert_str_eq(lab, "demo");
+	cr_assert_null(none);
+	cr_assert_null(empty);
 }
