@@ -87,12 +87,13 @@ int cmd_storage(int argc, char **argv, struct xerr *e);
 
 /* Prints the help of NAME ("guest" or "guest create"); for -h/--help. */
 void cmd_usage(const char *name, FILE *f);
-/* Bad usage: sets e (code 2) with the usage line of NAME ("up", or
+/* A command on one LAB|FILE [--connect URI] that must not be cut halfway
+ * (down, stop): parses its arguments, ignores Ctrl-C from then on (the
+ * process's choice, made here, at its entry), and runs fn on the lab. */
+int cmd_lab_uncut(int argc, char **argv, const char *name,
+		  int (*fn)(const char *lab, const char *connect, struct xerr *e), struct xerr *e);
+/* Bad usage: sets e (kind usage) with the usage line of NAME ("up", or
  * "class up" for a subcommand) appended. */
-/* The arguments of a command that takes one LAB|FILE and --connect URI
- * (down, stop): the lab's name into *lab, the URI (or NULL) into *connect. */
-int cmd_lab_args(int argc, char **argv, const char *name, char **lab, const char **connect,
-		 struct xerr *e);
 int cmd_usage_error(struct xerr *e, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

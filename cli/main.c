@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "lab.h"
 #include "layout.h"
+#include "stop.h"
 #include "util.h"
 #include "version.h"
 #include "virt.h"
@@ -124,8 +125,8 @@ void cmd_usage(const char *name, FILE *f)
 		cmd_help_print(c, sub, f);
 }
 
-int cmd_lab_args(int argc, char **argv, const char *name, char **lab, const char **connect,
-		 struct xerr *e)
+static int cmd_lab_args(int argc, char **argv, const char *name, char **lab,
+			const char **connect, struct xerr *e)
 {
 	static const struct option longopts[] = {
 		{ "connect", required_argument, NULL, 'c' },
@@ -143,6 +144,18 @@ int cmd_lab_args(int argc, char **argv, const char *name, char **lab, const char
 	if (optind != argc - 1)
 		return cmd_usage_error(e, name, "expected one lab name or spec file");
 	return lab_name_from_arg(argv[optind], lab, e);
+}
+
+int cmd_lab_uncut(int argc, char **argv, const char *name,
+		  int (*fn)(const char *lab, const char *connect, struct xerr *e), struct xerr *e)
+{
+	_cleanup_free_ char *lab = NULL;
+	const char *connect;
+
+	if (cmd_lab_args(argc, argv, name, &lab, &connect, e) < 0)
+		return -1;
+	stop_on_signals(STOP_NEVER);
+	return fn(lab, connect, e);
 }
 
 int cmd_usage_error(struct xerr *e, const char *name, const char *fmt, ...)
