@@ -4,8 +4,6 @@
  * renamed into place at the end, so the store never holds half an image. */
 #include "image.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,14 +15,15 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "initrd.h"
 #include "layout.h"
 #include "paths.h"
 #include "sha256.h"
 #include "spawn.h"
 #include "stop.h"
+#include "treeparse.h"
 #include "util.h"
 #include "version.h"
 
@@ -131,22 +130,6 @@ static int run_logged(struct build *b, char *const argv[], char *const env[], st
 
 /* ---- mounts: never rm -rf through a mount mmdebstrap left behind ---- */
 
-static char *mountinfo_unescape(const char *s)
-{
-	char *out = xmalloc(strlen(s) + 1), *o = out;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] && s[3]) {
-			*o++ = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
-			s += 4;
-		} else {
-			*o++ = *s++;
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 static int detach_mounts_under(const char *dir, struct xerr *e)
 {
 	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -250,46 +233,13 @@ static void recipe_hash(struct build *b)
  * the machine may be unreachable and would make mmdebstrap fail. */
 static char *mirror_from(const char *path)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	_cleanup_free_ char *line = NULL, *uri = NULL;
-	size_t cap = 0;
-	bool security = false, deb = false;
+	_cleanup_free_ char *text = NULL;
+	struct xerr ignore = { 0 };
+	size_t len;
 
-	if (!f)
+	if (file_read_all(path, 0, &text, &len, &ignore) < 0)
 		return NULL;
-	for (;;) {
-		ssize_t n = getline(&line, &cap, f);
-		char *s = line;
-
-		if (n < 0 || (n > 0 && strspn(line, " \t\r\n") == (size_t)n)) {
-			if (uri && deb && !security)
-				return steal_ptr(uri);
-			free(steal_ptr(uri));
-			security = deb = false;
-			if (n < 0)
-				return NULL;
-			continue;
-		}
-		line[strcspn(line, "\r\n")] = '\0';
-		if (strncmp(s, "URIs:", 5) == 0) {
-			s += 5 + strspn(s + 5, " \t");
-			free(uri);
-			uri = xstrndup(s, strcspn(s, " \t"));
-		} else if (strncmp(s, "Types:", 6) == 0) {
-			deb = false;
-			for (char *save = NULL, *t = strtok_r(s + 6, " \t", &save); t;
-			     t = strtok_r(NULL, " \t", &save))
-				deb = deb || strcmp(t, "deb") == 0;
-		} else if (strncmp(s, "Suites:", 7) == 0) {
-			security = strstr(s, "-security") != NULL;
-		} else if (strncmp(s, "deb ", 4) == 0 && !strstr(s, "security")) {
-			s += 4 + strspn(s + 4, " \t");
-			if (*s == '[')
-				s = strchr(s, ']') ? strchr(s, ']') + 1 : s;
-			s += strspn(s, " \t");
-			return xstrndup(s, strcspn(s, " \t"));
-		}
-	}
+	return apt_mirror_parse(text);
 }
 
 static char *debian_mirror(void)
@@ -454,316 +404,7 @@ static int find_busybox(struct build *b, struct xerr *e)
 	return 0;
 }
 
-/* ---- kernel modules: the set with its dependencies, in load order ---- */
-
-struct modset {
-	char **rel;  /* paths relative to lib/modules/KVER, load order */
-	size_t n, cap;
-};
-
-static bool modname_eq(const char *a, const char *b)
-{
-	for (; *a && *b; a++, b++)
-		if (*a != *b && !((*a == '-' || *a == '_') && (*b == '-' || *b == '_')))
-			return false;
-	return *a == *b;
-}
-
-/* "kernel/fs/ext4/ext4.ko.xz" -> does it name module `name`? */
-static bool modpath_is(const char *rel, size_t len, const char *name)
-{
-	const char *slash = memrchr(rel, '/', len);
-	const char *base = slash ? slash + 1 : rel;
-	const char *ko = strstr(base, ".ko");
-	_cleanup_free_ char *stem = NULL;
-
-	if (!ko || ko > rel + len)
-		return false;
-	stem = xstrndup(base, (size_t)(ko - base));
-	return modname_eq(stem, name);
-}
-
-/* The modules.dep line of a module, or NULL. */
-static const char *moddep_line(const char *dep, const char *name, size_t *relen)
-{
-	for (const char *l = dep; l && *l;) {
-		const char *colon = strchr(l, ':');
-		const char *nl = strchr(l, '\n');
-
-		if (colon && (!nl || colon < nl) && modpath_is(l, (size_t)(colon - l), name)) {
-			*relen = (size_t)(colon - l);
-			return l;
-		}
-		l = nl ? nl + 1 : NULL;
-	}
-	return NULL;
-}
-
-static bool modset_has(const struct modset *m, const char *rel, size_t len)
-{
-	for (size_t i = 0; i < m->n; i++)
-		if (strlen(m->rel[i]) == len && strncmp(m->rel[i], rel, len) == 0)
-			return true;
-	return false;
-}
-
-static int modset_add(struct modset *m, const char *dep, const char *builtin, const char *name,
-		      int depth, struct xerr *e)
-{
-	size_t relen;
-	const char *line = moddep_line(dep, name, &relen);
-	const char *p, *nl;
-
-	if (depth > 32)
-		return xerr_set(e, XERR_FAIL, "module dependencies of %s loop", name);
-	if (!line) {
-		/* Built into the kernel: nothing to load. */
-		for (const char *l = builtin; l && *l;) {
-			const char *end = strchr(l, '\n');
-			size_t len = end ? (size_t)(end - l) : strlen(l);
-
-			if (modpath_is(l, len, name))
-				return 0;
-			l = end ? end + 1 : NULL;
-		}
-		return xerr_set(e, XERR_FAIL, "kernel module %s not found in modules.dep", name);
-	}
-	if (modset_has(m, line, relen))
-		return 0;
-	/* Dependencies first, nearest last: modules.dep lists them so that
-	 * loading from the end backwards works. */
-	p = line + relen + 1;
-	nl = strchr(p, '\n');
-	{
-		_cleanup_free_ char *deps = xstrndup(p, nl ? (size_t)(nl - p) : strlen(p));
-		_cleanup_strv_ char **list = NULL;
-		size_t n = 0, cap = 0;
-
-		for (char *save = NULL, *t = strtok_r(deps, " \t", &save); t;
-		     t = strtok_r(NULL, " \t", &save)) {
-			xgrow((void **)&list, &cap, n + 1, sizeof(char *));
-			list[n++] = xstrdup(t);
-			list[n] = NULL;
-		}
-		for (size_t i = n; i-- > 0;) {
-			const char *slash = strrchr(list[i], '/');
-			const char *base = slash ? slash + 1 : list[i];
-			_cleanup_free_ char *stem = xstrndup(base, strcspn(base, "."));
-
-			if (modset_add(m, dep, builtin, stem, depth + 1, e) < 0)
-				return -1;
-		}
-	}
-	xgrow((void **)&m->rel, &m->cap, m->n + 1, sizeof(char *));
-	m->rel[m->n++] = xstrndup(line, relen);
-	return 0;
-}
-
-static void modset_free(struct modset *m)
-{
-	for (size_t i = 0; i < m->n; i++)
-		free(m->rel[i]);
-	free(m->rel);
-}
-
-static int modset_resolve(const struct build *b, const char *const *names, size_t n,
-			  struct modset *m, struct xerr *e)
-{
-	_cleanup_free_ char *dep_path = xasprintf("%s/lib/modules/%s/modules.dep", b->tree, b->kver);
-	_cleanup_free_ char *bi_path =
-		xasprintf("%s/lib/modules/%s/modules.builtin", b->tree, b->kver);
-	_cleanup_free_ char *dep = NULL, *builtin = NULL;
-	size_t len;
-	struct xerr ignore = { 0 };
-
-	if (file_read_all(dep_path, 0, &dep, &len, e) < 0)
-		return -1;
-	if (file_read_all(bi_path, 0, &builtin, &len, &ignore) < 0)
-		builtin = xstrdup("");
-	for (size_t i = 0; i < n; i++)
-		if (modset_add(m, dep, builtin, names[i], 0, e) < 0)
-			return -1;
-	return 0;
-}
-
-/* A module's bytes, decompressed: busybox insmod takes plain .ko files. */
-static int module_read(const struct build *b, const char *rel, char **data, size_t *len,
-		       struct xerr *e)
-{
-	_cleanup_free_ char *p = xasprintf("%s/lib/modules/%s/%s", b->tree, b->kver, rel);
-	const char *tool = NULL;
-	struct spawn_result r;
-
-	if (strstr(rel, ".ko.xz"))
-		tool = "xz";
-	else if (strstr(rel, ".ko.zst"))
-		tool = "zstd";
-	else if (strstr(rel, ".ko.gz"))
-		tool = "gzip";
-	if (!tool)
-		return file_read_all(p, 0, data, len, e);
-	{
-		char *argv[] = { (char *)tool, "-dc", p, NULL };
-		struct spawn_opts o = { .capture_stdout = true };
-
-		if (spawn_check(argv, &o, &r, e) < 0)
-			return xerr_prefix(e, "decompressing %s", rel);
-	}
-	*data = steal_ptr(r.out);
-	*len = r.out_len;
-	spawn_result_free(&r);
-	return 0;
-}
-
-static char *module_stem(const char *rel)
-{
-	const char *slash = strrchr(rel, '/');
-	const char *base = slash ? slash + 1 : rel;
-
-	return xstrndup(base, (size_t)(strstr(base, ".ko") - base));
-}
-
-/* ---- archives (cpio initrds, the guest tar) through libarchive ---- */
-
-static int arc_fail(struct archive *a, const char *what, struct xerr *e)
-{
-	return xerr_set(e, XERR_FAIL, "%s: %s", what, archive_error_string(a));
-}
-
-static int arc_entry(struct archive *a, const char *name, int type, int perm, const char *link,
-		     dev_t rdev, const void *data, size_t len, struct xerr *e)
-{
-	struct archive_entry *ent = archive_entry_new();
-	int rc = 0;
-
-	archive_entry_set_pathname(ent, name);
-	archive_entry_set_filetype(ent, (unsigned)type);
-	archive_entry_set_perm(ent, (mode_t)perm);
-	archive_entry_set_uid(ent, 0);
-	archive_entry_set_gid(ent, 0);
-	archive_entry_set_mtime(ent, 0, 0); /* same inputs, same bytes */
-	archive_entry_set_size(ent, (la_int64_t)len);
-	if (link)
-		archive_entry_set_symlink(ent, link);
-	if (rdev)
-		archive_entry_set_rdev(ent, rdev);
-	if (archive_write_header(a, ent) != ARCHIVE_OK ||
-	    (len && archive_write_data(a, data, len) != (la_ssize_t)len))
-		rc = arc_fail(a, name, e);
-	archive_entry_free(ent);
-	return rc;
-}
-
-static int arc_dir(struct archive *a, const char *name, struct xerr *e)
-{
-	return arc_entry(a, name, AE_IFDIR, 0755, NULL, 0, NULL, 0, e);
-}
-
-static int arc_file(struct archive *a, const char *name, const void *data, size_t len, int perm,
-		    struct xerr *e)
-{
-	return arc_entry(a, name, AE_IFREG, perm, NULL, 0, data, len, e);
-}
-
-static int arc_file_from(struct archive *a, const char *name, const char *path, int perm,
-			 struct xerr *e)
-{
-	_cleanup_free_ char *data = NULL;
-	size_t len;
-
-	if (file_read_all(path, 0, &data, &len, e) < 0)
-		return -1;
-	return arc_file(a, name, data, len, perm, e);
-}
-
-static int arc_symlink(struct archive *a, const char *name, const char *target, struct xerr *e)
-{
-	return arc_entry(a, name, AE_IFLNK, 0777, target, 0, NULL, 0, e);
-}
-
-/* The skeleton every busybox tree here shares: directories, /dev/console
- * (the kernel opens it for init before anything mounts devtmpfs), busybox
- * and one symlink per applet. */
-static int arc_busybox_base(const struct build *b, struct archive *a, struct xerr *e)
-{
-	static const char *const dirs[] = {
-		"bin", "sbin", "usr", "usr/bin", "usr/sbin", "dev", "proc", "sys", "run", "tmp",
-		"etc", "root", "var", "lib", "lib/modules", "newroot", "mnt",
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
-		if (arc_dir(a, dirs[i], e) < 0)
-			return -1;
-	if (arc_entry(a, "dev/console", AE_IFCHR, 0600, NULL, makedev(5, 1), NULL, 0, e) < 0 ||
-	    arc_file_from(a, "bin/busybox", b->busybox, 0755, e) < 0)
-		return -1;
-	for (char **ap = b->applets; *ap; ap++) {
-		_cleanup_free_ char *name = xasprintf("bin/%s", *ap);
-
-		if (strcmp(*ap, "init") == 0)
-			continue;
-		if (arc_symlink(a, name, "busybox", e) < 0)
-			return -1;
-	}
-	return arc_file(a, "etc/hostname", "xlab\n", 5, 0644, e);
-}
-
-static int arc_modules(const struct build *b, struct archive *a, const char *const *names,
-		       size_t n, struct xerr *e)
-{
-	struct modset m = { 0 };
-	struct buf order = { 0 };
-	int rc = -1;
-
-	if (modset_resolve(b, names, n, &m, e) < 0)
-		goto out;
-	for (size_t i = 0; i < m.n; i++) {
-		_cleanup_free_ char *data = NULL, *stem = module_stem(m.rel[i]), *name = NULL;
-		size_t len;
-
-		if (module_read(b, m.rel[i], &data, &len, e) < 0)
-			goto out;
-		name = xasprintf("lib/modules/%s.ko", stem);
-		if (arc_file(a, name, data, len, 0644, e) < 0)
-			goto out;
-		buf_printf(&order, "%s\n", stem);
-	}
-	rc = arc_file(a, "lib/modules/order", order.data ? order.data : "", order.len, 0644, e);
-out:
-	buf_free(&order);
-	modset_free(&m);
-	return rc;
-}
-
-enum arc_kind { ARC_CPIO_GZ, ARC_TAR };
-
-static struct archive *arc_open(const char *path, enum arc_kind kind, struct xerr *e)
-{
-	struct archive *a = archive_write_new();
-
-	if (kind == ARC_CPIO_GZ) {
-		archive_write_set_format_cpio_newc(a);
-		archive_write_add_filter_gzip(a);
-	} else {
-		archive_write_set_format_pax_restricted(a);
-	}
-	if (archive_write_open_filename(a, path) != ARCHIVE_OK) {
-		arc_fail(a, path, e);
-		archive_write_free(a);
-		return NULL;
-	}
-	return a;
-}
-
-static int arc_close(struct archive *a, const char *path, struct xerr *e)
-{
-	int rc = 0;
-
-	if (archive_write_close(a) != ARCHIVE_OK)
-		rc = arc_fail(a, path, e);
-	archive_write_free(a);
-	return rc;
-}
+/* ---- busybox trees: the initrds and the built-in guest rootfs ---- */
 
 static int script_index(const char *name)
 {
@@ -778,112 +419,67 @@ static const char *script(const struct build *b, const char *name)
 	return b->script_text[script_index(name)];
 }
 
+static struct initrd_src initrd_src(const struct build *b)
+{
+	return (struct initrd_src){ .tree = b->tree, .kver = b->kver, .busybox = b->busybox,
+				    .applets = b->applets };
+}
+
 /* dom0's initrd: virtio + ext4, busybox, an /init that mounts the root disk. */
 static int dom0_initrd_make(const struct build *b, const char *out, struct xerr *e)
 {
-	struct archive *a = arc_open(out, ARC_CPIO_GZ, e);
-	const char *init = script(b, "dom0-initrd-init.sh");
+	const struct initrd_src s = initrd_src(b);
+	const struct initrd_file files[] = { { "init", script(b, "dom0-initrd-init.sh") } };
 
-	if (!a)
-		return -1;
-	if (arc_busybox_base(b, a, e) < 0 ||
-	    arc_modules(b, a, dom0_initrd_modules, ARRAY_SIZE(dom0_initrd_modules), e) < 0 ||
-	    arc_file(a, "init", init, strlen(init), 0755, e) < 0) {
-		archive_write_free(a);
+	if (initrd_write(&s, out, INITRD_CPIO_GZ, dom0_initrd_modules,
+			 ARRAY_SIZE(dom0_initrd_modules), files, ARRAY_SIZE(files), e) < 0)
 		return xerr_prefix(e, "making dom0 initrd");
-	}
-	return arc_close(a, out, e);
+	return 0;
 }
 
 /* A guest's initrd: Xen front drivers and ext4; boots /dev/xvda when it has
  * a root filesystem, else runs the built-in guest init from the initrd. */
 static int guest_initrd_make(const struct build *b, const char *out, struct xerr *e)
 {
-	struct archive *a = arc_open(out, ARC_CPIO_GZ, e);
-	const char *init = script(b, "guest-initrd-init.sh");
-	const char *ginit = script(b, "guest-init.sh");
+	const struct initrd_src s = initrd_src(b);
+	const struct initrd_file files[] = {
+		{ "init", script(b, "guest-initrd-init.sh") },
+		{ "sbin/init", script(b, "guest-init.sh") },
+	};
 
-	if (!a)
-		return -1;
-	if (arc_busybox_base(b, a, e) < 0 ||
-	    arc_modules(b, a, guest_initrd_modules, ARRAY_SIZE(guest_initrd_modules), e) < 0 ||
-	    arc_file(a, "init", init, strlen(init), 0755, e) < 0 ||
-	    arc_file(a, "sbin/init", ginit, strlen(ginit), 0755, e) < 0) {
-		archive_write_free(a);
+	if (initrd_write(&s, out, INITRD_CPIO_GZ, guest_initrd_modules,
+			 ARRAY_SIZE(guest_initrd_modules), files, ARRAY_SIZE(files), e) < 0)
 		return xerr_prefix(e, "making guest initrd");
-	}
-	return arc_close(a, out, e);
+	return 0;
 }
 
 /* The built-in guest root filesystem (the agent unpacks it onto an LV). */
 static int guest_tar_make(const struct build *b, const char *out, struct xerr *e)
 {
-	struct archive *a = arc_open(out, ARC_TAR, e);
-	const char *ginit = script(b, "guest-init.sh");
+	const struct initrd_src s = initrd_src(b);
+	const struct initrd_file files[] = { { "sbin/init", script(b, "guest-init.sh") } };
 
-	if (!a)
-		return -1;
-	if (arc_busybox_base(b, a, e) < 0 ||
-	    arc_file(a, "sbin/init", ginit, strlen(ginit), 0755, e) < 0) {
-		archive_write_free(a);
+	if (initrd_write(&s, out, INITRD_TAR, NULL, 0, files, ARRAY_SIZE(files), e) < 0)
 		return xerr_prefix(e, "making busybox.tar");
-	}
-	return arc_close(a, out, e);
+	return 0;
 }
+
 
 /* ---- phase 2: customise the tree ---- */
 
-/* Sets KEY = VALUE in lvm.conf where Debian ships it commented out (or set):
- * udev is not running in an xlab dom0, so LVM must not wait for it. */
+/* lvm.conf where Debian ships it, with udev's settings off: udev is not
+ * running in an xlab dom0, so LVM must not wait for it. */
 static int lvm_conf_set(const struct build *b, const char *const keys[], size_t n,
 			const char *value, struct xerr *e)
 {
 	_cleanup_free_ char *p = tree_path(b, "etc/lvm/lvm.conf");
-	_cleanup_free_ char *text = NULL;
-	struct buf out = { 0 };
+	_cleanup_free_ char *text = NULL, *out = NULL;
 	size_t len;
-	unsigned found = 0;
 
-	if (file_read_all(p, 0, &text, &len, e) < 0)
+	if (file_read_all(p, 0, &text, &len, e) < 0 ||
+	    lvm_conf_edit(text, keys, n, value, &out, e) < 0)
 		return -1;
-	for (char *l = text; l && *l;) {
-		char *nl = strchr(l, '\n');
-		size_t ll = nl ? (size_t)(nl - l) : strlen(l);
-		size_t ind = strspn(l, " \t");
-		const char *s = l + ind;
-		bool done = false;
-
-		if (*s == '#')
-			s += 1 + strspn(s + 1, " \t");
-		for (size_t k = 0; k < n && !done; k++) {
-			size_t kl = strlen(keys[k]);
-
-			if (strncmp(s, keys[k], kl) == 0 && strspn(s + kl, " \t") < ll &&
-			    s[kl + strspn(s + kl, " \t")] == '=') {
-				buf_printf(&out, "%.*s%s = %s\n", (int)ind, l, keys[k], value);
-				found |= 1u << k;
-				done = true;
-			}
-		}
-		if (!done) {
-			buf_append(&out, l, ll);
-			buf_puts(&out, "\n");
-		}
-		l = nl ? nl + 1 : NULL;
-	}
-	for (size_t k = 0; k < n; k++)
-		if (!(found & (1u << k))) {
-			buf_free(&out);
-			return xerr_set(e, XERR_FAIL, "lvm.conf in the image has no %s setting",
-					keys[k]);
-		}
-	len = out.len;
-	{
-		int rc = file_write_atomic(p, out.data, len, 0644, e);
-
-		buf_free(&out);
-		return rc;
-	}
+	return file_write_atomic(p, out, strlen(out), 0644, e);
 }
 
 /* openssh-server's postinst made keys: no image may carry a secret. */
@@ -1005,84 +601,15 @@ static int boot_files(struct build *b, struct xerr *e)
 
 /* ---- phase 4: the manifest's facts, read from the tree before it goes ---- */
 
-struct facts {
-	char *xen_version;
-	char **packages; /* "name=version", sorted by dpkg's order (by name) */
-	size_t n_packages;
-};
-
-static void facts_free(struct facts *f)
-{
-	free(f->xen_version);
-	for (size_t i = 0; i < f->n_packages; i++)
-		free(f->packages[i]);
-	free(f->packages);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* "4.17.5+72-g01140da4e8-1" -> "4.17.5": the upstream release. */
-static char *xen_upstream(const char *v)
-{
-	const char *colon = strchr(v, ':');
-	char *s = xstrdup(colon ? colon + 1 : v);
-	char *dash = strrchr(s, '-');
-
-	if (dash)
-		*dash = '\0';
-	s[strcspn(s, "+~")] = '\0';
-	return s;
-}
-
-static void dpkg_stanza_done(struct facts *f, size_t *cap, char **pkg, char **ver, bool installed)
-{
-	if (*pkg && *ver && installed) {
-		xgrow((void **)&f->packages, cap, f->n_packages, sizeof(char *));
-		f->packages[f->n_packages++] = xasprintf("%s=%s", *pkg, *ver);
-		if (!f->xen_version && strncmp(*pkg, "xen-hypervisor-4", 16) == 0)
-			f->xen_version = xen_upstream(*ver);
-	}
-	free(steal_ptr(*pkg));
-	free(steal_ptr(*ver));
-}
-
-static int facts_read(const struct build *b, struct facts *f, struct xerr *e)
+static int facts_read(const struct build *b, struct dpkg_facts *f, struct xerr *e)
 {
 	_cleanup_free_ char *p = tree_path(b, "var/lib/dpkg/status");
-	_cleanup_fclose_ FILE *in = fopen(p, "re");
-	_cleanup_free_ char *line = NULL, *pkg = NULL, *ver = NULL;
-	size_t cap = 0, lcap = 0;
-	bool installed = false;
-	ssize_t n;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
 
-	if (!in)
-		return xerr_errno(e, XERR_IO, "cannot read %s", p);
-	while ((n = getline(&line, &lcap, in)) >= 0) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!*line) {
-			dpkg_stanza_done(f, &cap, &pkg, &ver, installed);
-			installed = false;
-		} else if (strncmp(line, "Package: ", 9) == 0) {
-			free(pkg);
-			pkg = xstrdup(line + 9);
-		} else if (strncmp(line, "Version: ", 9) == 0) {
-			free(ver);
-			ver = xstrdup(line + 9);
-		} else if (strncmp(line, "Status: ", 8) == 0) {
-			installed = strstr(line, " installed") != NULL &&
-				    strstr(line, "not-installed") == NULL;
-		}
-	}
-	dpkg_stanza_done(f, &cap, &pkg, &ver, installed);
-	if (!f->n_packages)
-		return xerr_set(e, XERR_FAIL, "no installed package in %s", p);
-	if (!f->xen_version)
-		return xerr_set(e, XERR_FAIL, "no xen-hypervisor package in the image");
-	qsort(f->packages, f->n_packages, sizeof(char *), cmp_str);
-	return 0;
+	if (file_read_all(p, 0, &text, &len, e) < 0)
+		return -1;
+	return dpkg_status_parse(text, p, f, e);
 }
 
 /* ---- phase 5: ext4 root disk without a loop mount ---- */
@@ -1105,7 +632,7 @@ static int root_disk(struct build *b, struct xerr *e)
 	return phase_end(b, e);
 }
 
-static int manifest_write(struct build *b, const struct facts *f, struct xerr *e)
+static int manifest_write(struct build *b, const struct dpkg_facts *f, struct xerr *e)
 {
 	static const char *const files[] = { "root.qcow2", "boot/xen.gz", "boot/vmlinuz",
 					     "boot/initrd.img" };
@@ -1191,7 +718,7 @@ static int install(struct build *b, struct xerr *e)
 
 static int build_run(struct build *b, struct xerr *e)
 {
-	struct facts f = { 0 };
+	struct dpkg_facts f = { 0 };
 	int rc = -1;
 
 	if (mkdir_p(b->tmp_dir, 0755, e) < 0)
@@ -1207,7 +734,7 @@ static int build_run(struct build *b, struct xerr *e)
 	}
 	rc = install(b, e);
 out:
-	facts_free(&f);
+	dpkg_facts_free(&f);
 	return rc;
 }
 
