@@ -25,8 +25,8 @@ int op_run(struct json_object *args, struct json_object **result, struct xerr *e
 	struct json_object *r;
 	int64_t timeout_s;
 
-	if (arg_strv(args, "argv", true, 4096, &argv, e) < 0 ||
-	    arg_int(args, "timeout_s", false, 300, 1, 86400, &timeout_s, e) < 0)
+	if (arg_strv(args, AGENT_ARG_ARGV, true, 4096, &argv, e) < 0 ||
+	    arg_int(args, AGENT_ARG_TIMEOUT_S, false, 300, 1, 86400, &timeout_s, e) < 0)
 		return -1;
 	if (!argv[0] || !argv[0][0])
 		return xerr_set(e, XERR_USAGE, "argument \"argv\" must name a program");

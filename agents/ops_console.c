@@ -135,8 +135,8 @@ int op_guest_console(struct json_object *args, struct json_object **result, stru
 	int64_t max;
 	off_t size;
 
-	if (arg_name(args, "name", &name, e) < 0 ||
-	    arg_int(args, "max_bytes", false, CONSOLE_TAIL_DEFAULT, 1, CONSOLE_TAIL_MAX, &max,
+	if (arg_name(args, AGENT_ARG_NAME, &name, e) < 0 ||
+	    arg_int(args, AGENT_ARG_MAX_BYTES, false, CONSOLE_TAIL_DEFAULT, 1, CONSOLE_TAIL_MAX, &max,
 		    e) < 0)
 		return -1;
 	if (log_open(name, &fd, e) < 0 || read_tail(fd, (size_t)max, &b, &size, e) < 0) {
@@ -181,8 +181,8 @@ int op_guest_wait_console(struct json_object *args, struct json_object **result,
 	int64_t timeout_s, start = now_ms();
 	bool found = false;
 
-	if (arg_name(args, "name", &name, e) < 0 || arg_str(args, "text", true, &text, e) < 0 ||
-	    arg_int(args, "timeout_s", false, 60, 0, 86400, &timeout_s, e) < 0)
+	if (arg_name(args, AGENT_ARG_NAME, &name, e) < 0 || arg_str(args, AGENT_ARG_TEXT, true, &text, e) < 0 ||
+	    arg_int(args, AGENT_ARG_TIMEOUT_S, false, 60, 0, 86400, &timeout_s, e) < 0)
 		return -1;
 	if (!*text)
 		return xerr_set(e, XERR_USAGE, "argument \"text\" is empty");

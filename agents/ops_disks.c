@@ -39,7 +39,7 @@ static int disk_wait(const char *serial, int timeout_s, char **dev, struct xerr 
 
 static int serial_arg(struct json_object *args, const char **serial, struct xerr *e)
 {
-	if (arg_str(args, "serial", true, serial, e) < 0)
+	if (arg_str(args, AGENT_ARG_SERIAL, true, serial, e) < 0)
 		return -1;
 	if (!agent_serial_valid(*serial))
 		return xerr_set(e, XERR_USAGE, "argument \"serial\" is not a disk serial");
@@ -55,14 +55,14 @@ int op_storage_disk_add(struct json_object *args, struct json_object **result, s
 	int64_t timeout;
 	int rc;
 
-	if (arg_name(args, "vg", &vg, e) < 0 || serial_arg(args, &serial, e) < 0 ||
-	    arg_int(args, "timeout_s", false, 30, 1, 600, &timeout, e) < 0)
+	if (arg_name(args, AGENT_ARG_VG, &vg, e) < 0 || serial_arg(args, &serial, e) < 0 ||
+	    arg_int(args, AGENT_ARG_TIMEOUT_S, false, 30, 1, 600, &timeout, e) < 0)
 		return -1;
 	if (disk_wait(serial, (int)timeout, &dev, e) < 0)
 		return -1;
 	a = json_object_new_object();
-	json_object_object_add(a, "vg", json_object_new_string(vg));
-	json_object_object_add(a, "device", json_object_new_string(dev));
+	json_object_object_add(a, AGENT_ARG_VG, json_object_new_string(vg));
+	json_object_object_add(a, AGENT_ARG_DEVICE, json_object_new_string(dev));
 	rc = op_storage_vg_extend(a, result, e);
 	json_object_put(a);
 	if (rc == 0)
@@ -81,7 +81,7 @@ int op_storage_disk_remove(struct json_object *args, struct json_object **result
 	bool in_vg, is_pv;
 	int64_t used;
 
-	if (arg_name(args, "vg", &vg, e) < 0 || serial_arg(args, &serial, e) < 0)
+	if (arg_name(args, AGENT_ARG_VG, &vg, e) < 0 || serial_arg(args, &serial, e) < 0)
 		return -1;
 	if (disk_by_serial(serial, &dev, e) < 0)
 		return -1;
@@ -166,8 +166,8 @@ int op_storage_lv_extend(struct json_object *args, struct json_object **result, 
 	int64_t want, before, after, sees = -1;
 	char sz[32];
 
-	if (arg_name(args, "vg", &vg, e) < 0 || arg_name(args, "name", &name, e) < 0 ||
-	    arg_int(args, "size_bytes", true, 0, 1, LV_SIZE_MAX, &want, e) < 0)
+	if (arg_name(args, AGENT_ARG_VG, &vg, e) < 0 || arg_name(args, AGENT_ARG_NAME, &name, e) < 0 ||
+	    arg_int(args, AGENT_ARG_SIZE_BYTES, true, 0, 1, LV_SIZE_MAX, &want, e) < 0)
 		return -1;
 	if (lv_size(vg, name, &before, NULL, e) < 0)
 		return -1;

@@ -344,11 +344,11 @@ struct guest_args {
 
 static int guest_args_read(struct json_object *args, struct guest_args *g, struct xerr *e)
 {
-	if (arg_name(args, "name", &g->name, e) < 0 || arg_name(args, "vg", &g->vg, e) < 0 ||
-	    arg_int(args, "size_bytes", true, 0, GUEST_SIZE_MIN, GUEST_SIZE_MAX, &g->size, e) < 0 ||
-	    arg_str(args, "rootfs", true, &g->rootfs, e) < 0 ||
-	    arg_str(args, "xl_cfg", true, &g->cfg, e) < 0 ||
-	    arg_int(args, "swap_bytes", false, 0, 0, GUEST_SIZE_MAX, &g->swap, e) < 0)
+	if (arg_name(args, AGENT_ARG_NAME, &g->name, e) < 0 || arg_name(args, AGENT_ARG_VG, &g->vg, e) < 0 ||
+	    arg_int(args, AGENT_ARG_SIZE_BYTES, true, 0, GUEST_SIZE_MIN, GUEST_SIZE_MAX, &g->size, e) < 0 ||
+	    arg_str(args, AGENT_ARG_ROOTFS, true, &g->rootfs, e) < 0 ||
+	    arg_str(args, AGENT_ARG_XL_CFG, true, &g->cfg, e) < 0 ||
+	    arg_int(args, AGENT_ARG_SWAP_BYTES, false, 0, 0, GUEST_SIZE_MAX, &g->swap, e) < 0)
 		return -1;
 	if (g->swap && g->swap < GUEST_SIZE_MIN)
 		return xerr_set(e, XERR_USAGE, "argument \"swap_bytes\" is below %lld",
@@ -476,9 +476,9 @@ int op_guest_destroy(struct json_object *args, struct json_object **result, stru
 	int64_t domid;
 	struct spawn_result r;
 
-	if (arg_name(args, "name", &name, e) < 0 || arg_bool(args, "remove_lv", false, &remove_lv, e) < 0)
+	if (arg_name(args, AGENT_ARG_NAME, &name, e) < 0 || arg_bool(args, AGENT_ARG_REMOVE_LV, false, &remove_lv, e) < 0)
 		return -1;
-	if (remove_lv && arg_name(args, "vg", &vg, e) < 0)
+	if (remove_lv && arg_name(args, AGENT_ARG_VG, &vg, e) < 0)
 		return -1;
 	if (domain_domid(name, &domid, e) < 0)
 		return -1;
@@ -554,7 +554,7 @@ int op_guest_start(struct json_object *args, struct json_object **result, struct
 	const char *name;
 	int64_t domid;
 
-	if (arg_name(args, "name", &name, e) < 0 || domain_domid(name, &domid, e) < 0)
+	if (arg_name(args, AGENT_ARG_NAME, &name, e) < 0 || domain_domid(name, &domid, e) < 0)
 		return -1;
 	if (domid >= 0 && domain_paused(name)) {
 		if (domain_destroy(name, e) < 0)
@@ -640,7 +640,7 @@ int op_guests_shutdown(struct json_object *args, struct json_object **result, st
 	int64_t timeout_s;
 	size_t n;
 
-	if (arg_int(args, "timeout_s", false, 120, 1, 3600, &timeout_s, e) < 0)
+	if (arg_int(args, AGENT_ARG_TIMEOUT_S, false, 120, 1, 3600, &timeout_s, e) < 0)
 		return -1;
 	if (agent_cmd((char *[]){ "xl", "shutdown", "-a", "-w", NULL }, CMD_ANY_EXIT,
 		      (int)timeout_s, &r, e) < 0)

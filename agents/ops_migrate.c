@@ -79,8 +79,8 @@ int op_guest_migrate(struct json_object *args, struct json_object **result, stru
 	int64_t t0, timeout_s;
 	struct buf out = { 0 };
 
-	if (arg_name(args, "name", &name, e) < 0 || arg_name(args, "to", &to, e) < 0 ||
-	    arg_int(args, "timeout_s", false, MIGRATE_TIMEOUT_S, 10, 86400, &timeout_s, e) < 0)
+	if (arg_name(args, AGENT_ARG_NAME, &name, e) < 0 || arg_name(args, AGENT_ARG_TO, &to, e) < 0 ||
+	    arg_int(args, AGENT_ARG_TIMEOUT_S, false, MIGRATE_TIMEOUT_S, 10, 86400, &timeout_s, e) < 0)
 		return -1;
 	t0 = mono_ms();
 	if (agent_cmd((char *[]){ "xl", "migrate", (char *)name, (char *)to, NULL },

@@ -149,11 +149,11 @@ int op_storage_init(struct json_object *args, struct json_object **result, struc
 	const char *vg, *serial, *shared_vg, *shared_serial;
 	bool exists, added, shared_create;
 
-	if (arg_name(args, "vg", &vg, e) < 0 || arg_str(args, "data_serial", true, &serial, e) < 0 ||
-	    arg_strv(args, "extra_serials", false, 64, &extras, e) < 0 ||
-	    arg_str(args, "shared_vg", false, &shared_vg, e) < 0 ||
-	    arg_str(args, "shared_serial", false, &shared_serial, e) < 0 ||
-	    arg_bool(args, "shared_create", false, &shared_create, e) < 0)
+	if (arg_name(args, AGENT_ARG_VG, &vg, e) < 0 || arg_str(args, AGENT_ARG_DATA_SERIAL, true, &serial, e) < 0 ||
+	    arg_strv(args, AGENT_ARG_EXTRA_SERIALS, false, 64, &extras, e) < 0 ||
+	    arg_str(args, AGENT_ARG_SHARED_VG, false, &shared_vg, e) < 0 ||
+	    arg_str(args, AGENT_ARG_SHARED_SERIAL, false, &shared_serial, e) < 0 ||
+	    arg_bool(args, AGENT_ARG_SHARED_CREATE, false, &shared_create, e) < 0)
 		return -1;
 	if (!agent_serial_valid(serial))
 		return xerr_set(e, XERR_USAGE, "argument \"data_serial\" is not a disk serial");
@@ -191,7 +191,7 @@ int op_storage_vg_extend(struct json_object *args, struct json_object **result, 
 	const char *vg, *dev;
 	bool added;
 
-	if (arg_name(args, "vg", &vg, e) < 0 || arg_dev(args, "device", &dev, e) < 0)
+	if (arg_name(args, AGENT_ARG_VG, &vg, e) < 0 || arg_dev(args, AGENT_ARG_DEVICE, &dev, e) < 0)
 		return -1;
 	if (pv_into_vg(vg, dev, false, &added, e) < 0 || vg_state(vg, result, e) < 0)
 		return -1;
@@ -206,7 +206,7 @@ int op_storage_vg_reduce(struct json_object *args, struct json_object **result, 
 	bool removed = false;
 	int64_t used = 0;
 
-	if (arg_name(args, "vg", &vg, e) < 0 || arg_dev(args, "device", &dev, e) < 0)
+	if (arg_name(args, AGENT_ARG_VG, &vg, e) < 0 || arg_dev(args, AGENT_ARG_DEVICE, &dev, e) < 0)
 		return -1;
 	if (lvm_report("pvs", "pv", PV_FIELDS, NULL, &pvs, e) < 0)
 		return -1;
@@ -275,8 +275,8 @@ int op_storage_lv_create(struct json_object *args, struct json_object **result, 
 	int64_t size;
 	bool created;
 
-	if (arg_name(args, "vg", &vg, e) < 0 || arg_name(args, "name", &name, e) < 0 ||
-	    arg_int(args, "size_bytes", true, 0, LV_SIZE_MIN, LV_SIZE_MAX, &size, e) < 0)
+	if (arg_name(args, AGENT_ARG_VG, &vg, e) < 0 || arg_name(args, AGENT_ARG_NAME, &name, e) < 0 ||
+	    arg_int(args, AGENT_ARG_SIZE_BYTES, true, 0, LV_SIZE_MIN, LV_SIZE_MAX, &size, e) < 0)
 		return -1;
 	if (lv_create(vg, name, size, &created, e) < 0 || lv_result(vg, name, result, e) < 0)
 		return -1;
@@ -303,7 +303,7 @@ int op_storage_lv_remove(struct json_object *args, struct json_object **result, 
 	const char *vg, *name;
 	bool removed;
 
-	if (arg_name(args, "vg", &vg, e) < 0 || arg_name(args, "name", &name, e) < 0)
+	if (arg_name(args, AGENT_ARG_VG, &vg, e) < 0 || arg_name(args, AGENT_ARG_NAME, &name, e) < 0)
 		return -1;
 	if (lv_remove(vg, name, &removed, e) < 0)
 		return -1;
@@ -317,7 +317,7 @@ int op_storage_lvs(struct json_object *args, struct json_object **result, struct
 	struct json_object *lvs;
 	const char *vg;
 
-	if (arg_name(args, "vg", &vg, e) < 0)
+	if (arg_name(args, AGENT_ARG_VG, &vg, e) < 0)
 		return -1;
 	if (lvm_report("lvs", "lv", LV_FIELDS, vg, &lvs, e) < 0)
 		return -1;

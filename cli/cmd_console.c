@@ -149,8 +149,8 @@ static int guest_console(const struct labstate *ls, const struct db_guest *g, bo
 	if (agent_local_path(&local, e) < 0 || agent_open(c, local, &ag, NULL, e) < 0)
 		goto out;
 	a = json_object_new_object();
-	json_object_object_add(a, "name", json_object_new_string(g->name));
-	json_object_object_add(a, "max_bytes", json_object_new_int(1 << 20));
+	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(g->name));
+	json_object_object_add(a, AGENT_ARG_MAX_BYTES, json_object_new_int(1 << 20));
 	if (agent_call(ag, AGENT_OP_GUEST_CONSOLE, a, &res, e) < 0)
 		goto out;
 	if (json_object_object_get_ex(res, "text", &text))

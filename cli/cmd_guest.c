@@ -76,7 +76,7 @@ static int console_attach(struct sshc *c, struct agent *ag, const char *name, st
 	const char *argv[] = { "xl", "console", name, NULL };
 	int status = 0;
 
-	json_object_object_add(a, "name", json_object_new_string(name));
+	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(name));
 	if (agent_call(ag, AGENT_OP_GUEST_CONSOLE, a, &res, e) < 0)
 		return -1;
 	if (json_object_object_get_ex(res, "text", &text))
@@ -247,9 +247,9 @@ static int agent_destroy(const struct labview *v, const struct db_guest *g, stru
 	if (labview_agent(v, g->host, &c, &ag, e) < 0)
 		return -1;
 	a = json_object_new_object();
-	json_object_object_add(a, "name", json_object_new_string(g->name));
-	json_object_object_add(a, "remove_lv", json_object_new_boolean(true));
-	json_object_object_add(a, "vg", json_object_new_string(v->spec->vg));
+	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(g->name));
+	json_object_object_add(a, AGENT_ARG_REMOVE_LV, json_object_new_boolean(true));
+	json_object_object_add(a, AGENT_ARG_VG, json_object_new_string(v->spec->vg));
 	rc = agent_call(ag, AGENT_OP_GUEST_DESTROY, a, &res, e);
 	json_object_put(res);
 	agent_close(ag);

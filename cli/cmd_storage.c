@@ -193,8 +193,8 @@ static int add_disk(struct storage_ctx *c, struct virt *virt, const char *size_a
 		return -1;
 	}
 	a = json_object_new_object();
-	json_object_object_add(a, "vg", json_object_new_string(c->v.spec->vg));
-	json_object_object_add(a, "serial", json_object_new_string(serial));
+	json_object_object_add(a, AGENT_ARG_VG, json_object_new_string(c->v.spec->vg));
+	json_object_object_add(a, AGENT_ARG_SERIAL, json_object_new_string(serial));
 	step_begin(&s, &c->run, "storage.vg_extend", serial);
 	rc = step_end(&s, host_call(c, AGENT_OP_STORAGE_DISK_ADD, a, &res, e), e);
 	if (rc == 0) {
@@ -236,8 +236,8 @@ static int remove_disk(struct storage_ctx *c, struct virt *virt, const char *ser
 	if (change_begin(c, "storage remove-disk", e) < 0)
 		return -1;
 	a = json_object_new_object();
-	json_object_object_add(a, "vg", json_object_new_string(c->v.spec->vg));
-	json_object_object_add(a, "serial", json_object_new_string(serial));
+	json_object_object_add(a, AGENT_ARG_VG, json_object_new_string(c->v.spec->vg));
+	json_object_object_add(a, AGENT_ARG_SERIAL, json_object_new_string(serial));
 	step_begin(&s, &c->run, "storage.vg_reduce", serial);
 	if (step_end(&s, host_call(c, AGENT_OP_STORAGE_DISK_REMOVE, a, &res, e), e) < 0)
 		return -1;
@@ -279,9 +279,9 @@ static int resize(struct storage_ctx *c, const char *guest, const char *size_arg
 	if (!(vg = guest_vg(c, guest, e)) || change_begin(c, "storage resize", e) < 0)
 		return -1;
 	a = json_object_new_object();
-	json_object_object_add(a, "vg", json_object_new_string(vg));
-	json_object_object_add(a, "name", json_object_new_string(guest));
-	json_object_object_add(a, "size_bytes", json_object_new_int64((int64_t)size));
+	json_object_object_add(a, AGENT_ARG_VG, json_object_new_string(vg));
+	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(guest));
+	json_object_object_add(a, AGENT_ARG_SIZE_BYTES, json_object_new_int64((int64_t)size));
 	step_begin(&s, &c->run, "lv.extend", guest);
 	if (step_end(&s, host_call(c, AGENT_OP_STORAGE_LV_EXTEND, a, &res, e), e) < 0)
 		return -1;

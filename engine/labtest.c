@@ -49,8 +49,8 @@ static int test_run_cmd(const struct spec_test *t, struct agent *ag, bool *passe
 
 	for (char **p = t->run; *p; p++)
 		json_object_array_add(argv, json_object_new_string(*p));
-	json_object_object_add(a, "argv", argv);
-	json_object_object_add(a, "timeout_s", json_object_new_int(t->timeout_s));
+	json_object_object_add(a, AGENT_ARG_ARGV, argv);
+	json_object_object_add(a, AGENT_ARG_TIMEOUT_S, json_object_new_int(t->timeout_s));
 	if (agent_call(ag, AGENT_OP_RUN, a, &res, e) < 0)
 		return -1;
 	*passed = json_object_object_get_ex(res, "status", &st) && json_object_get_int(st) == 0;
@@ -66,9 +66,9 @@ static int test_console(const struct spec_test *t, struct agent *ag, bool *passe
 	struct json_object *a = json_object_new_object(), *res = NULL;
 	struct xerr why = { 0 };
 
-	json_object_object_add(a, "name", json_object_new_string(t->guest));
-	json_object_object_add(a, "text", json_object_new_string(t->expect_console));
-	json_object_object_add(a, "timeout_s", json_object_new_int(t->timeout_s));
+	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(t->guest));
+	json_object_object_add(a, AGENT_ARG_TEXT, json_object_new_string(t->expect_console));
+	json_object_object_add(a, AGENT_ARG_TIMEOUT_S, json_object_new_int(t->timeout_s));
 	(void)e;
 	/* Not finding the text is the test failing, not the tool. */
 	*passed = agent_call(ag, AGENT_OP_GUEST_WAIT_CONSOLE, a, &res, &why) == 0;

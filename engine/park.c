@@ -139,7 +139,7 @@ static int guests_shutdown(struct park *p, const struct db_host *h, struct sshc 
 	if (agent_local_path(&agent_path, e) < 0 || agent_open(c, agent_path, &ag, &pushed, e) < 0)
 		return -1;
 	a = json_object_new_object();
-	json_object_object_add(a, "timeout_s", json_object_new_int(PARK_GUESTS_S));
+	json_object_object_add(a, AGENT_ARG_TIMEOUT_S, json_object_new_int(PARK_GUESTS_S));
 	rc = agent_call(ag, AGENT_OP_GUESTS_SHUTDOWN, a, &res, e);
 	gone = rc == 0 ? json_object_object_get(res, "destroyed") : NULL;
 	for (size_t i = 0; gone && i < json_object_array_length(gone); i++)
@@ -298,7 +298,7 @@ static int guest_bring_back(struct park *p, struct agent *ag, const struct db_gu
 	struct step s;
 	int rc;
 
-	json_object_object_add(a, "name", json_object_new_string(g->name));
+	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(g->name));
 	step_begin(&s, &p->run, "guest.start", g->name);
 	rc = step_end(&s, agent_call(ag, AGENT_OP_GUEST_START, a, &res, e), e);
 	json_object_put(res);

@@ -462,19 +462,19 @@ static struct json_object *storage_args(const struct up_ctx *ctx, const struct p
 	struct json_object *a = json_object_new_object();
 	struct json_object *extras = json_object_new_array();
 
-	json_object_object_add(a, "vg", json_object_new_string(ctx->spec->vg));
-	json_object_object_add(a, "data_serial", json_object_new_string("xlab-data"));
+	json_object_object_add(a, AGENT_ARG_VG, json_object_new_string(ctx->spec->vg));
+	json_object_object_add(a, AGENT_ARG_DATA_SERIAL, json_object_new_string("xlab-data"));
 	for (size_t i = 0; i < ph->spec->n_disks; i++) {
 		char serial[32];
 
 		snprintf(serial, sizeof(serial), "xlab-extra%zu", i + 1);
 		json_object_array_add(extras, json_object_new_string(serial));
 	}
-	json_object_object_add(a, "extra_serials", extras);
+	json_object_object_add(a, AGENT_ARG_EXTRA_SERIALS, extras);
 	if (ctx->spec->shared_vg) {
-		json_object_object_add(a, "shared_vg", json_object_new_string(ctx->spec->shared_vg));
-		json_object_object_add(a, "shared_serial", json_object_new_string(PLAN_SHARED_SERIAL));
-		json_object_object_add(a, "shared_create", json_object_new_boolean(
+		json_object_object_add(a, AGENT_ARG_SHARED_VG, json_object_new_string(ctx->spec->shared_vg));
+		json_object_object_add(a, AGENT_ARG_SHARED_SERIAL, json_object_new_string(PLAN_SHARED_SERIAL));
+		json_object_object_add(a, AGENT_ARG_SHARED_CREATE, json_object_new_boolean(
 			ph == &ctx->plan->hosts[0]));
 	}
 	return a;

@@ -63,7 +63,7 @@ static int run_argv(struct agent *ag, const char *const *argv, int *status, char
 
 	for (; *argv; argv++)
 		json_object_array_add(v, json_object_new_string(*argv));
-	json_object_object_add(a, "argv", v);
+	json_object_object_add(a, AGENT_ARG_ARGV, v);
 	if (agent_call(ag, AGENT_OP_RUN, a, &res, e) < 0)
 		return -1;
 	*status = json_object_object_get_ex(res, "status", &st) ? json_object_get_int(st) : -1;
@@ -149,11 +149,11 @@ static int shared_activate(struct exp_ctx *x, const struct plan_host *ph, struct
 	struct agent *ag;
 	int rc;
 
-	json_object_object_add(a, "vg", json_object_new_string(x->s->vg));
-	json_object_object_add(a, "data_serial", json_object_new_string("xlab-data"));
-	json_object_object_add(a, "shared_vg", json_object_new_string(x->s->shared_vg));
-	json_object_object_add(a, "shared_serial", json_object_new_string(PLAN_SHARED_SERIAL));
-	json_object_object_add(a, "shared_create", json_object_new_boolean(false));
+	json_object_object_add(a, AGENT_ARG_VG, json_object_new_string(x->s->vg));
+	json_object_object_add(a, AGENT_ARG_DATA_SERIAL, json_object_new_string("xlab-data"));
+	json_object_object_add(a, AGENT_ARG_SHARED_VG, json_object_new_string(x->s->shared_vg));
+	json_object_object_add(a, AGENT_ARG_SHARED_SERIAL, json_object_new_string(PLAN_SHARED_SERIAL));
+	json_object_object_add(a, AGENT_ARG_SHARED_CREATE, json_object_new_boolean(false));
 	if (conn_get(x, ph, &ag, e) < 0) {
 		json_object_put(a);
 		return -1;
@@ -176,8 +176,8 @@ static int migrate_call(struct exp_ctx *x, const struct plan_host *src,
 	struct json_object *a = json_object_new_object(), *res = NULL, *v;
 	struct agent *ag;
 
-	json_object_object_add(a, "name", json_object_new_string(guest));
-	json_object_object_add(a, "to", json_object_new_string(dst->spec->name));
+	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(guest));
+	json_object_object_add(a, AGENT_ARG_TO, json_object_new_string(dst->spec->name));
 	if (conn_get(x, src, &ag, e) < 0) {
 		json_object_put(a);
 		return -1;

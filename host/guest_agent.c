@@ -48,13 +48,13 @@ int guest_agent_create(struct agent *ag, const struct plan_guest *pg, const char
 	struct json_object *a = json_object_new_object(), *res = NULL;
 	int rc;
 
-	json_object_object_add(a, "name", json_object_new_string(pg->spec->name));
-	json_object_object_add(a, "vg", json_object_new_string(vg));
-	json_object_object_add(a, "size_bytes", json_object_new_int64((int64_t)pg->spec->disk));
-	json_object_object_add(a, "rootfs", json_object_new_string(pg->spec->rootfs));
-	json_object_object_add(a, "xl_cfg", json_object_new_string(pg->xl_cfg));
+	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(pg->spec->name));
+	json_object_object_add(a, AGENT_ARG_VG, json_object_new_string(vg));
+	json_object_object_add(a, AGENT_ARG_SIZE_BYTES, json_object_new_int64((int64_t)pg->spec->disk));
+	json_object_object_add(a, AGENT_ARG_ROOTFS, json_object_new_string(pg->spec->rootfs));
+	json_object_object_add(a, AGENT_ARG_XL_CFG, json_object_new_string(pg->xl_cfg));
 	if (pg->spec->swap)
-		json_object_object_add(a, "swap_bytes",
+		json_object_object_add(a, AGENT_ARG_SWAP_BYTES,
 				       json_object_new_int64((int64_t)pg->spec->swap));
 	rc = agent_call(ag, AGENT_OP_GUEST_CREATE, a, &res, e);
 	if (rc == 0)
@@ -69,9 +69,9 @@ int guest_agent_wait(struct agent *ag, const char *name, struct xerr *e)
 	_cleanup_free_ char *marker = xasprintf("%s %s", GUEST_MARKER, name);
 	int rc;
 
-	json_object_object_add(a, "name", json_object_new_string(name));
-	json_object_object_add(a, "text", json_object_new_string(marker));
-	json_object_object_add(a, "timeout_s", json_object_new_int(GUEST_BOOT_TIMEOUT_S));
+	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(name));
+	json_object_object_add(a, AGENT_ARG_TEXT, json_object_new_string(marker));
+	json_object_object_add(a, AGENT_ARG_TIMEOUT_S, json_object_new_int(GUEST_BOOT_TIMEOUT_S));
 	rc = agent_call(ag, AGENT_OP_GUEST_WAIT_CONSOLE, a, &res, e);
 	json_object_put(res);
 	if (rc < 0)

@@ -65,6 +65,28 @@ enum xerr_kind agent_errc_kind(const char *name);
 	X(GUEST_WAIT_CONSOLE, "guest.wait_console")   \
 	X(GUEST_MIGRATE, "guest.migrate")
 
+/* Every request argument's key: the controller writes them and the agent's
+ * ops read them by these names only. */
+#define AGENT_ARG_ARGV           "argv"
+#define AGENT_ARG_DATA_SERIAL    "data_serial"
+#define AGENT_ARG_DEVICE         "device"
+#define AGENT_ARG_EXTRA_SERIALS  "extra_serials"
+#define AGENT_ARG_MAX_BYTES      "max_bytes"
+#define AGENT_ARG_NAME           "name"
+#define AGENT_ARG_REMOVE_LV      "remove_lv"
+#define AGENT_ARG_ROOTFS         "rootfs"
+#define AGENT_ARG_SERIAL         "serial"
+#define AGENT_ARG_SHARED_CREATE  "shared_create"
+#define AGENT_ARG_SHARED_SERIAL  "shared_serial"
+#define AGENT_ARG_SHARED_VG      "shared_vg"
+#define AGENT_ARG_SIZE_BYTES     "size_bytes"
+#define AGENT_ARG_SWAP_BYTES     "swap_bytes"
+#define AGENT_ARG_TEXT           "text"
+#define AGENT_ARG_TIMEOUT_S      "timeout_s"
+#define AGENT_ARG_TO             "to"
+#define AGENT_ARG_VG             "vg"
+#define AGENT_ARG_XL_CFG         "xl_cfg"
+
 enum agent_op_id {
 #define X(id, name) AGENT_OP_##id,
 	AGENT_OPS(X)
