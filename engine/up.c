@@ -22,6 +22,7 @@
 #include "hostconn.h"
 #include "lab.h"
 #include "lifecycle.h"
+#include "reconcile.h"
 #include "labtest.h"
 #include "paths.h"
 #include "plan.h"
@@ -67,22 +68,16 @@ struct host_work {
 	pthread_t thread;
 };
 
-/* What a host is made from: when this changes the host must be rebuilt. */
 static void host_def_hash(const struct up_ctx *ctx, const struct plan_host *ph, char out[65])
 {
-	const struct spec_host *h = ph->spec;
-	struct buf b = { 0 };
+	const struct host_inputs in = {
+		.image = ctx->img->name,
+		.image_manifest = ctx->img->manifest_sha256,
+		.accel = ctx->accel,
+		.shared_size = ctx->plan->shared_disk ? ctx->spec->shared_size : 0,
+	};
 
-	buf_printf(&b, "name=%s mem=%" PRIu64 " dom0=%" PRIu64 " vcpus=%d data=%" PRIu64
-		       " mac=%s ip=%s image=%s/%s accel=%s",
-		   h->name, h->memory, h->dom0_mem, h->vcpus, h->data_disk, ph->mac, ph->ip,
-		   ctx->img->name, ctx->img->manifest_sha256, ctx->accel);
-	for (size_t i = 0; i < h->n_disks; i++)
-		buf_printf(&b, " disk=%" PRIu64, h->disks[i]);
-	if (ctx->plan->shared_disk)
-		buf_printf(&b, " shared=%" PRIu64, ctx->spec->shared_size);
-	sha256_hex(b.data, b.len, out);
-	buf_free(&b);
+	host_definition_hash(ph, &in, out);
 }
 
 static char *host_key_path(const struct plan_host *ph, const char *suffix)
@@ -248,21 +243,19 @@ static int host_record(struct up_ctx *ctx, struct host_work *w, const char *stat
 	return rc;
 }
 
-/* The recorded definition of a host that libvirt has, or NULL. A host
- * `down` removed is no evidence: its domain, if any, is a new one. */
-static char *host_recorded_hash(struct up_ctx *ctx, const char *name)
+/* The recorded definition of a host that libvirt has, or NULL. */
+static char *host_hash_stored(struct up_ctx *ctx, const char *name)
 {
 	struct db_host *hosts = NULL;
 	size_t n = 0;
-	char *hash = NULL;
+	const char *h;
+	char *hash;
 	struct xerr e = { 0 };
 
 	if (db_hosts_list(ctx->db, ctx->spec->lab, &hosts, &n, &e) < 0)
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(hosts[i].name, name) == 0 && hosts[i].definition_sha256 &&
-		    !(hosts[i].state && strcmp(hosts[i].state, "removed") == 0))
-			hash = xstrdup(hosts[i].definition_sha256);
+	h = host_recorded_hash(hosts, n, name);
+	hash = h ? xstrdup(h) : NULL;
 	db_hosts_free(hosts, n);
 	return hash;
 }
@@ -300,20 +293,23 @@ static int host_ensure(struct up_ctx *ctx, struct host_work *w, struct xerr *e)
 	if (info.exists && virt_owner_check("domain", ph->domain, &info.owner, &ctx->owner, e) < 0)
 		return -1;
 	if (info.exists) {
-		_cleanup_free_ char *old = host_recorded_hash(ctx, ph->spec->name);
+		_cleanup_free_ char *old = host_hash_stored(ctx, ph->spec->name);
 
-		if (old && strcmp(old, w->def_hash) != 0) {
-			if (!ctx->o->recreate)
-				return xerr_set(e, XERR_FAIL,
-						"host '%s' changed in the spec (memory, disks, "
-						"address or image) and would have to be rebuilt, "
-						"losing what is on it; run `xlab up --recreate` to "
-						"rebuild it",
-						ph->spec->name);
+		switch (host_action_decide(true, old, w->def_hash, ctx->o->recreate)) {
+		case HOST_REFUSE:
+			return xerr_set(e, XERR_CONFLICT,
+					"host '%s' changed in the spec (memory, disks, address or "
+					"image) and would have to be rebuilt, losing what is on it; "
+					"run `xlab up --recreate` to rebuild it",
+					ph->spec->name);
+		case HOST_REBUILD:
 			step_begin(&s, &ctx->run, "host.remove", ph->spec->name);
 			if (step_end(&s, host_remove(ctx, ph, e), e) < 0)
 				return -1;
 			info.exists = false;
+			break;
+		default:
+			break;
 		}
 	}
 	if (!info.exists) {
@@ -734,41 +730,31 @@ static int subnet_choose(struct up_ctx *ctx, struct xerr *e)
  * the store, without touching the hosts. */
 static bool lab_already_up(struct up_ctx *ctx)
 {
+	size_t n = ctx->plan->n_hosts;
+	char (*want)[65] = xcalloc(n + 1, sizeof(*want));
+	bool *running = xcalloc(n + 1, sizeof(*running));
 	struct db_host *hosts = NULL;
 	struct db_guest *guests = NULL;
-	size_t nh = 0, ng = 0, ok = 0;
+	size_t nh = 0, ng = 0;
 	struct xerr e = { 0 };
-	bool up = true;
+	bool up = false;
 
-	if (db_hosts_list(ctx->db, ctx->spec->lab, &hosts, &nh, &e) < 0)
-		return false;
-	for (size_t i = 0; i < ctx->plan->n_hosts && up; i++) {
-		const struct plan_host *ph = &ctx->plan->hosts[i];
+	for (size_t i = 0; i < n; i++) {
 		struct virt_dom_info info;
-		char hash[65];
-		bool found = false;
 
-		host_def_hash(ctx, ph, hash);
-		for (size_t j = 0; j < nh; j++)
-			if (strcmp(hosts[j].name, ph->spec->name) == 0 && hosts[j].state &&
-			    strcmp(hosts[j].state, "up") == 0 && hosts[j].definition_sha256 &&
-			    strcmp(hosts[j].definition_sha256, hash) == 0)
-				found = true;
-		up = found && virt_domain_info(ctx->virt, ph->domain, &info, &e) == 0 &&
-		     info.exists && info.running;
+		host_def_hash(ctx, &ctx->plan->hosts[i], want[i]);
+		running[i] = virt_domain_info(ctx->virt, ctx->plan->hosts[i].domain, &info, &e) == 0 &&
+			     info.exists && info.running;
 	}
+	if (db_hosts_list(ctx->db, ctx->spec->lab, &hosts, &nh, &e) == 0 &&
+	    db_guests_list(ctx->db, ctx->spec->lab, &guests, &ng, &e) == 0)
+		up = lab_matches_plan(ctx->plan, (const char (*)[65])want, running, hosts, nh,
+				      guests, ng, ctx->o->no_guests);
 	db_hosts_free(hosts, nh);
-	if (!up || ctx->o->no_guests)
-		return up;
-	if (db_guests_list(ctx->db, ctx->spec->lab, &guests, &ng, &e) < 0)
-		return false;
-	for (size_t i = 0; i < ctx->plan->n_guests; i++)
-		for (size_t j = 0; j < ng; j++)
-			if (strcmp(guests[j].name, ctx->plan->guests[i].spec->name) == 0 &&
-			    guests[j].state && strcmp(guests[j].state, "up") == 0)
-				ok++;
 	db_guests_free(guests, ng);
-	return ok == ctx->plan->n_guests;
+	free(running);
+	free(want);
+	return up;
 }
 
 static int up_steps(struct up_ctx *ctx, struct xerr *e)
