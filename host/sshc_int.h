@@ -1,0 +1,42 @@
+/* What host/sshc*.c share and nothing else sees: the session and channel
+ * structures and the helpers every part of the client uses. */
+#ifndef XLAB_SSHC_INT_H
+#define XLAB_SSHC_INT_H
+
+#include <libssh/libssh.h>
+
+#include "sshc.h"
+#include "util.h"
+
+/* Output nobody reads on a terminal: past this it is a runaway command. */
+#define SSHC_OUTPUT_MAX (16u * 1024 * 1024)
+#define SSHC_CHUNK 32768
+
+struct sshc {
+	ssh_session s;
+	char *addr;
+};
+
+struct sshc_chan {
+	struct sshc *c;
+	ssh_channel ch;
+	struct buf in;      /* stdout bytes not yet returned as lines */
+	struct buf errtail; /* last stderr bytes, for "it died" messages */
+};
+
+static inline void ssh_keyp(ssh_key *k)
+{
+	ssh_key_free(*k);
+}
+#define _cleanup_key_ _cleanup_(ssh_keyp)
+
+/* "SHA256:..." of a key (malloc'd), as ssh-keygen -l prints it. */
+char *sshc_key_fingerprint(ssh_key k);
+/* One command line from argv, each word quoted for the remote shell: the
+ * only place xlab turns words into a command line. */
+char *sshc_argv_quote(const char *const *argv);
+/* An exec channel running argv, and its end (EOF, close, free). */
+int sshc_chan_start(struct sshc *c, const char *const *argv, ssh_channel *out, struct xerr *e);
+void sshc_chan_end(ssh_channel ch);
+
+#endif
