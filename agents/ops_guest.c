@@ -607,19 +607,42 @@ static int guests_running(struct json_object **names, struct xerr *e)
 	return 0;
 }
 
+/* Whether NAME is in the list of names. */
+static bool names_have(struct json_object *names, const char *name)
+{
+	for (size_t k = 0; k < json_object_array_length(names); k++)
+		if (!strcmp(json_object_get_string(json_object_array_get_idx(names, k)), name))
+			return true;
+	return false;
+}
+
+/* The guests still in `xl list` after up to wait_s seconds of waiting for
+ * them to leave it: `xl shutdown -w` returns when a domain has shut down,
+ * and the toolstack reaps it a moment later (longer under TCG). */
+static int guests_left_after(int wait_s, struct json_object **left, struct xerr *e)
+{
+	for (int t = 0;; t++) {
+		if (guests_running(left, e) < 0)
+			return -1;
+		if (json_object_array_length(*left) == 0 || t >= wait_s)
+			return 0;
+		json_object_put(*left);
+		*left = NULL;
+		sleep(1);
+	}
+}
+
 /* Whether NAME has left `xl list` within a few seconds. */
 static bool guest_gone_soon(const char *name)
 {
 	for (int t = 0; t < 10; t++) {
 		struct json_object *now = NULL;
 		struct xerr ignore = { 0 };
-		bool there = false;
+		bool there;
 
 		if (guests_running(&now, &ignore) < 0)
 			return false;
-		for (size_t k = 0; k < json_object_array_length(now); k++)
-			there = there || !strcmp(json_object_get_string(
-						     json_object_array_get_idx(now, k)), name);
+		there = names_have(now, name);
 		json_object_put(now);
 		if (!there)
 			return true;
@@ -638,6 +661,7 @@ int op_guests_shutdown(struct json_object *args, struct json_object **result, st
 	struct json_object *left = NULL, *destroyed;
 	struct spawn_result r;
 	int64_t timeout_s;
+	char said[512] = "";
 	size_t n;
 
 	if (arg_int(args, AGENT_ARG_TIMEOUT_S, false, 120, 1, 3600, &timeout_s, e) < 0)
@@ -645,8 +669,13 @@ int op_guests_shutdown(struct json_object *args, struct json_object **result, st
 	if (agent_cmd((char *[]){ "xl", "shutdown", "-a", "-w", NULL }, CMD_ANY_EXIT,
 		      (int)timeout_s, &r, e) < 0)
 		return -1;
+	/* What xl said when it did not simply wait: why a guest was not asked. */
+	if (r.status != 0)
+		snprintf(said, sizeof(said), "xl shutdown exited %d: %.400s", r.status,
+			 r.err ? r.err : "");
 	spawn_result_free(&r);
-	if (guests_running(&left, e) < 0)
+	/* Honoured but not yet reaped is honoured: give them the grace. */
+	if (guests_left_after(timeout_s < 30 ? (int)timeout_s : 30, &left, e) < 0)
 		return -1;
 	destroyed = json_object_new_array();
 	n = json_object_array_length(left);
@@ -667,7 +696,9 @@ int op_guests_shutdown(struct json_object *args, struct json_object **result, st
 		/* One that was already going (shut down just after `xl shutdown -w`
 		 * returned, as a guest that honours the request does) cannot be
 		 * destroyed: gone a moment later is shut down, not an error. */
-		if (domain_destroy(name, e) < 0 && !guest_gone_soon(name)) {
+		if (domain_destroy(name, e) < 0) {
+			if (guest_gone_soon(name))
+				continue; /* it went by itself after all */
 			json_object_put(left);
 			json_object_put(destroyed);
 			return xerr_prefix(e, "guest '%s' did not shut down", name);
@@ -677,5 +708,7 @@ int op_guests_shutdown(struct json_object *args, struct json_object **result, st
 	json_object_put(left);
 	*result = json_object_new_object();
 	json_object_object_add(*result, "destroyed", destroyed);
+	if (said[0])
+		json_object_object_add(*result, "xl_said", json_object_new_string(said));
 	return 0;
 }

@@ -131,7 +131,7 @@ static int guests_shutdown(struct park *p, const struct db_host *h, struct sshc 
 			   struct xerr *e)
 {
 	_cleanup_free_ char *agent_path = NULL;
-	struct json_object *a, *res = NULL, *gone;
+	struct json_object *a, *res = NULL, *gone, *said;
 	struct agent *ag = NULL;
 	bool pushed;
 	int rc;
@@ -142,10 +142,12 @@ static int guests_shutdown(struct park *p, const struct db_host *h, struct sshc 
 	json_object_object_add(a, AGENT_ARG_TIMEOUT_S, json_object_new_int(PARK_GUESTS_S));
 	rc = agent_call(ag, AGENT_OP_GUESTS_SHUTDOWN, a, &res, e);
 	gone = rc == 0 ? json_object_object_get(res, "destroyed") : NULL;
+	said = rc == 0 ? json_object_object_get(res, "xl_said") : NULL;
 	for (size_t i = 0; gone && i < json_object_array_length(gone); i++)
 		run_say(&p->run, h->name,
-			"warning: guest '%s' ignored the shutdown request: synced and destroyed",
-			json_object_get_string(json_object_array_get_idx(gone, i)));
+			"warning: guest '%s' ignored the shutdown request: synced and destroyed%s%s",
+			json_object_get_string(json_object_array_get_idx(gone, i)),
+			said ? "; " : "", said ? json_object_get_string(said) : "");
 	json_object_put(res);
 	agent_close(ag);
 	return rc;

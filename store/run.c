@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "text.h"
 #include "util.h"
 
 int run_begin(struct run *r, struct db *db, const char *lab, const char *command,
@@ -50,14 +51,18 @@ static void fault_point(const char *when, const struct step *s)
 void run_say(struct run *r, const char *target, const char *fmt, ...)
 {
 	char msg[1024];
+	_cleanup_free_ char *shown = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Messages quote what dom0s and guests said: no escape sequence of
+	 * theirs reaches the terminal. */
+	shown = text_term(msg);
 	pthread_mutex_lock(&r->mu);
 	fprintf(stderr, "[%6.1fs] %s%s%s\n", (double)(now_ms() - r->t0_ms) / 1000.0,
-		target && *target ? target : "", target && *target ? ": " : "", msg);
+		target && *target ? target : "", target && *target ? ": " : "", shown);
 	pthread_mutex_unlock(&r->mu);
 }
 
