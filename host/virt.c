@@ -371,19 +371,30 @@ static int network_define_start(struct virt *v, const char *name, const char *xm
 	return 0;
 }
 
-/* NET started unless it is another lab's or store's: refused then. */
-static int network_start_owned(virNetworkPtr net, const char *name,
-			       const struct virt_owner *want, struct xerr *e)
+/* Whether NET is active (*active), once it is known to be want's: another
+ * lab's or store's network is refused before anything is asked of it. */
+static int network_active_owned(virNetworkPtr net, const char *name,
+				const struct virt_owner *want, int *active, struct xerr *e)
 {
 	struct virt_owner have;
-	int active;
 
 	if (network_owner(net, &have, e) < 0 ||
 	    virt_owner_check("network", name, &have, want, e) < 0)
 		return -1;
-	active = virNetworkIsActive(net);
-	if (active < 0)
+	*active = virNetworkIsActive(net);
+	if (*active < 0)
 		return virt_fail(e, "cannot query network '%s'", name);
+	return 0;
+}
+
+/* NET started unless it is another lab's or store's: refused then. */
+static int network_start_owned(virNetworkPtr net, const char *name,
+			       const struct virt_owner *want, struct xerr *e)
+{
+	int active;
+
+	if (network_active_owned(net, name, want, &active, e) < 0)
+		return -1;
 	if (!active && virNetworkCreate(net) < 0)
 		return virt_fail(e, "cannot start network '%s'", name);
 	return 0;
@@ -410,7 +421,6 @@ int virt_network_remove(struct virt *v, const char *name, const struct virt_owne
 			struct xerr *e)
 {
 	_cleanup_net_ virNetworkPtr net = virNetworkLookupByName(v->conn, name);
-	struct virt_owner have;
 	int active;
 
 	if (!net) {
@@ -418,12 +428,8 @@ int virt_network_remove(struct virt *v, const char *name, const struct virt_owne
 			return 0;
 		return virt_fail(e, "cannot look up network '%s'", name);
 	}
-	if (network_owner(net, &have, e) < 0 ||
-	    virt_owner_check("network", name, &have, want, e) < 0)
+	if (network_active_owned(net, name, want, &active, e) < 0)
 		return -1;
-	active = virNetworkIsActive(net);
-	if (active < 0)
-		return virt_fail(e, "cannot query network '%s'", name);
 	if (active && virNetworkDestroy(net) < 0 && !virt_last_error_is(VIR_ERR_OPERATION_INVALID))
 		return virt_fail(e, "cannot stop network '%s'", name);
 	/* A transient network is gone once destroyed. */

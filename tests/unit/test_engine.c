@@ -13,27 +13,13 @@
 #include "db.h"
 #include "down.h"
 #include "lab.h"
+#include "scratch.h"
 #include "stop.h"
 #include "util.h"
 
 #define TEST_URI "test:///default"
 
-static char home[] = "/tmp/xlab-test-engine-XXXXXX";
-
-static void setup(void)
-{
-	cr_assert_not_null(mkdtemp(home));
-	setenv("XLAB_HOME", home, 1);
-}
-
-static void teardown(void)
-{
-	struct xerr e = { 0 };
-
-	rm_rf(home, &e);
-}
-
-TestSuite(down, .init = setup, .fini = teardown);
+TestSuite(down, .init = scratch_setup, .fini = scratch_teardown);
 
 /* A lab the store never had is a typo: refused, nothing recorded. */
 Test(down, a_lab_nobody_knows_is_not_found)

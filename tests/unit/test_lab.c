@@ -6,24 +6,10 @@
 #include <unistd.h>
 
 #include "lab.h"
+#include "scratch.h"
 #include "util.h"
 
-static char home[] = "/tmp/xlab-test-lab-XXXXXX";
-
-static void setup(void)
-{
-	cr_assert_not_null(mkdtemp(home));
-	setenv("XLAB_HOME", home, 1);
-}
-
-static void teardown(void)
-{
-	struct xerr e = { 0 };
-
-	rm_rf(home, &e);
-}
-
-TestSuite(lab, .init = setup, .fini = teardown);
+TestSuite(lab, .init = scratch_setup, .fini = scratch_teardown);
 
 Test(lab, a_second_locker_is_refused_at_once_naming_the_holder)
 {

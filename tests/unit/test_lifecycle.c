@@ -5,6 +5,7 @@
 
 #include "db.h"
 #include "lifecycle.h"
+#include "scratch.h"
 #include "util.h"
 
 #define N LAB_NONE
@@ -83,24 +84,10 @@ Test(lifecycle, names_read_back)
 	cr_expect_str_eq(lab_state_name((enum lab_state)42), "?");
 }
 
-static char home[] = "/tmp/xlab-test-lifecycle-XXXXXX";
-
-static void setup(void)
-{
-	cr_assert_not_null(mkdtemp(home));
-	setenv("XLAB_HOME", home, 1);
-}
-
-static void teardown(void)
-{
-	struct xerr e = { 0 };
-
-	rm_rf(home, &e);
-}
-
 /* The store keeps each move; a refused one changes nothing. */
-Test(lifecycle_store, advances_are_recorded_and_refusals_change_nothing, .init = setup,
-     .fini = teardown)
+TestSuite(lifecycle_store, .init = scratch_setup, .fini = scratch_teardown);
+
+Test(lifecycle_store, advances_are_recorded_and_refusals_change_nothing)
 {
 	struct xerr e = { 0 };
 	struct db *db = NULL;
