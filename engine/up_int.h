@@ -1,0 +1,63 @@
+/* What engine/up.c and up_host.c share: the state of one `up` and of
+ * each host's bring-up. */
+#ifndef XLAB_UP_INT_H
+#define XLAB_UP_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "image.h"
+#include "lab.h"
+#include "paths.h"
+#include "plan.h"
+#include "run.h"
+#include "spec.h"
+#include "sshc.h"
+#include "up.h"
+#include "virt.h"
+
+struct up_ctx {
+	const struct up_opts *o;
+	struct spec *spec;
+	struct plan *plan;
+	struct db *db;
+	struct virt *virt;
+	struct image *img;
+	struct run run;
+	struct lab_dirs dirs;
+	char *accel;
+	char subnet[20];
+	char store_id[XLAB_STORE_ID_LEN + 1];
+	struct virt_owner owner; /* this store's claim on the lab's libvirt objects */
+	char *agent_path;
+	struct up_result *res;
+	/* The shared VG is made through the first host, then found by the
+	 * others; its metadata changes (lvcreate) go one host at a time. */
+	pthread_mutex_t shared_mu;
+	pthread_cond_t shared_cv;
+	int shared_state; /* 0 not yet, 1 made, -1 failed */
+};
+
+struct host_work {
+	struct up_ctx *ctx;
+	const struct plan_host *ph;
+	char def_hash[65];
+	char uuid[40];
+	int rc;
+	struct xerr err;
+	pthread_t thread;
+};
+
+/* The lab's key pair and every host's dom0 SSH host key, made once. */
+int keys_ensure(struct up_ctx *ctx, struct xerr *e);
+/* The lab's shared disk (raw, size bytes), made once. */
+int shared_disk_make(const char *path, uint64_t size, struct xerr *e);
+/* A host's disks, config disk and boot ISO, before its domain is defined. */
+int host_files_make(struct up_ctx *ctx, const struct plan_host *ph, struct xerr *e);
+/* Waits until the host's dom0 answers SSH (pinned key, lab key), restarting
+ * a host whose console went silent once; *conn is that session. */
+int host_wait_ready(struct up_ctx *ctx, struct host_work *w, struct sshc **conn,
+		    struct xerr *e);
+
+#endif
