@@ -50,6 +50,8 @@ char *image_recipe_names(void);
 bool image_name_valid(const char *name);
 /* $XLAB_IMAGES, else xlab_home()/images (created): see xlab_images_dir. */
 int image_store_dir(char **out, struct xerr *e);
+/* The names of the images in the store, sorted (NULL-terminated, strv_free). */
+int image_store_names(char ***out, struct xerr *e);
 /* Parses manifest bytes of an image in `dir` (no file is read). */
 int image_manifest_parse(const char *json, size_t len, const char *dir,
 			 struct image **out, struct xerr *e);
