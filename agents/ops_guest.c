@@ -662,6 +662,7 @@ int op_guests_shutdown(struct json_object *args, struct json_object **result, st
 	struct spawn_result r;
 	int64_t timeout_s;
 	char said[512] = "";
+	int grace;
 	size_t n;
 
 	if (arg_int(args, AGENT_ARG_TIMEOUT_S, false, 120, 1, 3600, &timeout_s, e) < 0)
@@ -670,12 +671,17 @@ int op_guests_shutdown(struct json_object *args, struct json_object **result, st
 		      (int)timeout_s, &r, e) < 0)
 		return -1;
 	/* What xl said when it did not simply wait: why a guest was not asked. */
-	if (r.status != 0)
+	if (r.status == -1)
+		snprintf(said, sizeof(said), "xl shutdown -w still waiting after %lld s",
+			 (long long)timeout_s);
+	else if (r.status != 0)
 		snprintf(said, sizeof(said), "xl shutdown exited %d: %.400s", r.status,
 			 r.err ? r.err : "");
+	/* Honoured but not yet reaped is honoured: give them the grace, unless
+	 * xl waited the whole time already. */
+	grace = r.status == -1 ? 0 : timeout_s < 30 ? (int)timeout_s : 30;
 	spawn_result_free(&r);
-	/* Honoured but not yet reaped is honoured: give them the grace. */
-	if (guests_left_after(timeout_s < 30 ? (int)timeout_s : 30, &left, e) < 0)
+	if (guests_left_after(grace, &left, e) < 0)
 		return -1;
 	destroyed = json_object_new_array();
 	n = json_object_array_length(left);

@@ -20,8 +20,7 @@ static void on_stop_signal(int sig)
 
 void stop_on_signals(enum stop_mode mode)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa = { .sa_handler = on_stop_signal };
+	struct sigaction sa = { .sa_handler = on_stop_signal }, old;
 
 	if (mode == STOP_NEVER) {
 		signal(SIGINT, SIG_IGN);
@@ -29,8 +28,14 @@ void stop_on_signals(enum stop_mode mode)
 	}
 	pass_on = mode == STOP_AND_PASS_ON;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* A hang-up stops a job that takes its children with it (an image
+	 * build); any other command dies of it as before, and under nohup(1),
+	 * which ignores it, nothing changes. */
+	if (mode == STOP_AND_PASS_ON && sigaction(SIGHUP, NULL, &old) == 0 &&
+	    old.sa_handler != SIG_IGN)
+		sigaction(SIGHUP, &sa, NULL);
 }
 
 bool stop_requested(void)

@@ -22,6 +22,7 @@
 #include "matrix_store.h"
 #include "matrix_view.h"
 #include "spec.h"
+#include "stop.h"
 #include "up.h"
 #include "util.h"
 #include "version.h"
@@ -236,6 +237,9 @@ static void *worker(void *arg)
 		struct cell_work *w = NULL;
 
 		pthread_mutex_lock(&m->mu);
+		/* A stop asked before or between cells starts no further cell. */
+		if (stop_requested())
+			m->stop = true;
 		if (!m->stop && m->next < m->n)
 			w = &m->cells[m->next++];
 		pthread_mutex_unlock(&m->mu);
@@ -405,8 +409,14 @@ int matrix_run(const char *spec_path, const struct matrix_opts *o, struct xerr *
 	for (size_t i = 0; i < m.n; i++)
 		m.cells[i].xen = versions[i];
 	if (images_open(&m, e) < 0 || agent_local_path(&m.agent_path, e) < 0 ||
-	    db_open_default(&m.db, e) < 0 || copies_make(&m, base, data, len, e) < 0 ||
-	    cells_record(&m, base, e) < 0)
+	    db_open_default(&m.db, e) < 0 || copies_make(&m, base, data, len, e) < 0)
+		goto out;
+	/* Asked to stop while setting up: no matrix is recorded at all. */
+	if (stop_requested()) {
+		xerr_set(e, XERR_INTERRUPTED, "interrupted before any cell began; nothing recorded");
+		goto out;
+	}
+	if (cells_record(&m, base, e) < 0)
 		goto out;
 	cells_run(&m, jobs_choose(&m, base));
 	{

@@ -811,8 +811,12 @@ static int lock_name(const struct build *b, int *fd, struct xerr *e)
 		return 0;
 	/* The other build makes the same image: wait, then find it up to date. */
 	fprintf(stderr, "waiting for another build of %s to finish (%s)...\n", b->r->name, p);
-	if (flock(*fd, LOCK_EX) < 0)
+	if (flock(*fd, LOCK_EX) < 0) {
+		if (errno == EINTR && stop_requested())
+			return xerr_set(e, XERR_INTERRUPTED,
+					"interrupted while waiting for the other build (%s)", p);
 		return xerr_errno(e, XERR_IO, "cannot lock %s", p);
+	}
 	return 0;
 }
 

@@ -315,8 +315,8 @@ static int resp_decode(const char *line, size_t len, int64_t id, bool any_versio
 	int rc;
 
 	*result = NULL;
-	if (len > AGENT_LINE_MAX * 4)
-		return xerr_set(e, XERR_PROTO, "response longer than %d bytes", AGENT_LINE_MAX * 4);
+	if (len > AGENT_RESP_MAX)
+		return xerr_set(e, XERR_PROTO, "response longer than %d bytes", AGENT_RESP_MAX);
 	o = parse_strict(line, len, "response", e);
 	if (!o)
 		return -1;

@@ -20,6 +20,9 @@
 #define AGENT_VERSION "0.1.0"
 /* Requests carry an xl config at most; anything longer is not ours. */
 #define AGENT_LINE_MAX (1024 * 1024)
+/* Answers carry up to a 1 MiB console tail, which JSON may write six times
+ * longer (\u00XX for each control byte): the SSH channel's own limit. */
+#define AGENT_RESP_MAX (16 * 1024 * 1024)
 /* Ids are JSON numbers: keep them exact in any reader (2^53). */
 #define AGENT_ID_MAX ((int64_t)1 << 53)
 #define AGENT_OP_MAX 63

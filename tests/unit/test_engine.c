@@ -137,3 +137,21 @@ Test(stop, without_an_entry_point_choice_ctrl_c_kills, .signal = SIGINT)
 	raise(SIGINT);
 	cr_assert_fail("still alive after SIGINT");
 }
+
+/* A job that passes signals on takes a hang-up as a stop, unless nohup(1)
+ * ignores it; any other command keeps dying of one, as before. */
+Test(stop, nohup_keeps_a_hangup_ignored_even_for_a_build)
+{
+	stop_on_signals(STOP_AND_PASS_ON);
+	signal(SIGHUP, SIG_IGN); /* as nohup leaves it; a second choice must not undo it */
+	stop_on_signals(STOP_AND_PASS_ON);
+	cr_assert_eq(raise(SIGHUP), 0);
+	cr_assert_not(stop_requested(), "nohup's ignored SIGHUP was taken over");
+}
+
+Test(stop, a_hangup_still_ends_an_up, .signal = SIGHUP)
+{
+	stop_on_signals(STOP_AT_SAFE_POINT);
+	raise(SIGHUP);
+	cr_assert_fail("an up survived SIGHUP");
+}
