@@ -22,6 +22,7 @@ OP(op_guest_create);
 OP(op_guest_destroy);
 OP(op_guest_list);
 OP(op_guest_start);
+/* ops_shutdown.c */
 OP(op_guests_shutdown);
 /* ops_migrate.c */
 OP(op_guest_migrate);
@@ -50,6 +51,9 @@ int disk_by_serial(const char *serial, char **dev, struct xerr *e);
  * disk `serial`; adds shared_vg and shared_created to result. */
 int shared_vg_init(const char *vg, const char *serial, bool create, struct json_object *result,
 		   struct xerr *e);
+
+/* ops_guest.c: `xl destroy NAME`. */
+int domain_destroy(const char *name, struct xerr *e);
 
 /* ops_console.c: truncates NAME's console log and starts a detached process
  * copying `xl console NAME` into it. */

@@ -54,7 +54,9 @@ static void __attribute__((noreturn)) copier(int log_fd, const char *name)
 		_exit(1);
 	if (pid == 0) {
 		close(3);
-		execlp("xl", "xl", "console", name, (char *)NULL);
+		/* -t pv: every guest type's kernel speaks on hvc0 (for HVM, xl's
+		 * default would be the emulated serial port). */
+		execlp("xl", "xl", "console", "-t", "pv", name, (char *)NULL);
 		_exit(127);
 	}
 	copy_all(master, 3);

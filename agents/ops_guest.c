@@ -65,7 +65,7 @@ static bool domain_paused(const char *name)
 	return paused;
 }
 
-static int domain_destroy(const char *name, struct xerr *e)
+int domain_destroy(const char *name, struct xerr *e)
 {
 	struct spawn_result r;
 
@@ -258,14 +258,18 @@ out:
 	return rc < 0 ? xerr_prefix(e, "making the filesystem of %s", dev) : 0;
 }
 
-static int cfg_write(const char *name, const char *cfg, char **path, struct xerr *e)
+/* The kept config is what `guest.start` and `xl migrate` use again, so the
+ * paging choice goes into it. */
+static int cfg_write(const char *name, const char *cfg, bool hap_off, char **path,
+		     struct xerr *e)
 {
 	_cleanup_free_ char *dir = agent_path(AGENT_CFG_DIR);
+	_cleanup_free_ char *text = hap_off ? xasprintf("%shap = 0\n", cfg) : xstrdup(cfg);
 
 	if (mkdir_p(dir, 0755, e) < 0)
 		return -1;
 	*path = xasprintf("%s/%s.cfg", dir, name);
-	return file_write_atomic(*path, cfg, strlen(cfg), 0644, e);
+	return file_write_atomic(*path, text, strlen(text), 0644, e);
 }
 
 /* Created paused, so the console copy starts before the guest prints. */
@@ -337,9 +341,10 @@ static int swap_make(const char *vg, const char *name, int64_t size, struct xerr
 }
 
 struct guest_args {
-	const char *name, *vg, *rootfs, *cfg;
+	const char *name, *vg, *rootfs, *cfg, *type;
 	int64_t size;
 	int64_t swap; /* bytes of NAME-swap (xvdb), 0 none */
+	bool prefer_shadow;
 };
 
 static int guest_args_read(struct json_object *args, struct guest_args *g, struct xerr *e)
@@ -348,14 +353,46 @@ static int guest_args_read(struct json_object *args, struct guest_args *g, struc
 	    arg_int(args, AGENT_ARG_SIZE_BYTES, true, 0, GUEST_SIZE_MIN, GUEST_SIZE_MAX, &g->size, e) < 0 ||
 	    arg_str(args, AGENT_ARG_ROOTFS, true, &g->rootfs, e) < 0 ||
 	    arg_str(args, AGENT_ARG_XL_CFG, true, &g->cfg, e) < 0 ||
-	    arg_int(args, AGENT_ARG_SWAP_BYTES, false, 0, 0, GUEST_SIZE_MAX, &g->swap, e) < 0)
+	    arg_int(args, AGENT_ARG_SWAP_BYTES, false, 0, 0, GUEST_SIZE_MAX, &g->swap, e) < 0 ||
+	    arg_str(args, AGENT_ARG_TYPE, false, &g->type, e) < 0 ||
+	    arg_bool(args, AGENT_ARG_PREFER_SHADOW, false, &g->prefer_shadow, e) < 0)
 		return -1;
+	if (!g->type)
+		g->type = "pv";
+	if (strcmp(g->type, "pv") && strcmp(g->type, "pvh") && strcmp(g->type, "hvm"))
+		return xerr_set(e, XERR_USAGE, "argument \"type\" must be pv, pvh or hvm");
 	if (g->swap && g->swap < GUEST_SIZE_MIN)
 		return xerr_set(e, XERR_USAGE, "argument \"swap_bytes\" is below %lld",
 				(long long)GUEST_SIZE_MIN);
 	if (strlen(g->cfg) > XL_CFG_MAX)
 		return xerr_set(e, XERR_USAGE, "xl_cfg longer than %d bytes", XL_CFG_MAX);
 	return 0;
+}
+
+/* Before any LV is made: a PVH or HVM guest on a Xen without hardware
+ * virtualization or paging support fails in `xl create` with libxl's words
+ * only, after its filesystem was built. *hap_off: run it on shadow paging
+ * (asked for, and this Xen has both). */
+static int type_supported(const struct guest_args *g, bool *hap_off, struct xerr *e)
+{
+	struct spawn_result r;
+	struct json_object *info, *caps;
+	int rc;
+
+	*hap_off = false;
+	if (!strcmp(g->type, "pv"))
+		return 0;
+	if (agent_cmd((char *[]){ "xl", "info", NULL }, 0, 60, &r, e) < 0)
+		return -1;
+	rc = xl_info_parse(r.out ? r.out : "", &info, e);
+	spawn_result_free(&r);
+	if (rc < 0)
+		return -1;
+	rc = guest_paging_choose(json_object_object_get_ex(info, "virt_caps", &caps)
+					 ? json_object_get_string(caps) : NULL,
+				 g->type, g->prefer_shadow, hap_off, e);
+	json_object_put(info);
+	return rc;
 }
 
 /* The public host key of the guest's filesystem, kept beside its config for
@@ -408,7 +445,7 @@ int op_guest_create(struct json_object *args, struct json_object **result, struc
 	struct json_object *lvs, *row, *r;
 	struct guest_args g;
 	int64_t domid;
-	bool created, made_fs;
+	bool created, made_fs, hap_off;
 
 	if (guest_args_read(args, &g, e) < 0 || domain_domid(g.name, &domid, e) < 0)
 		return -1;
@@ -422,6 +459,8 @@ int op_guest_create(struct json_object *args, struct json_object **result, struc
 		*result = already(g.name, domid);
 		return 0;
 	}
+	if (type_supported(&g, &hap_off, e) < 0)
+		return xerr_prefix(e, "guest '%s'", g.name);
 	if (rootfs_resolve(g.rootfs, &tar, e) < 0 || lv_create(g.vg, g.name, g.size, &created, e) < 0)
 		return xerr_prefix(e, "guest '%s'", g.name);
 	if (lv_find(g.vg, g.name, &lvs, &row, e) < 0)
@@ -438,7 +477,7 @@ int op_guest_create(struct json_object *args, struct json_object **result, struc
 		return xerr_prefix(e, "guest '%s'", g.name);
 	if (g.swap && swap_make(g.vg, g.name, g.swap, e) < 0)
 		return xerr_prefix(e, "swap of guest '%s'", g.name);
-	if (cfg_write(g.name, g.cfg, &cfg_path, e) < 0 || domain_start(g.name, cfg_path, e) < 0 ||
+	if (cfg_write(g.name, g.cfg, hap_off, &cfg_path, e) < 0 || domain_start(g.name, cfg_path, e) < 0 ||
 	    domain_domid(g.name, &domid, e) < 0)
 		return xerr_prefix(e, "starting guest '%s'", g.name);
 	log = agent_path(AGENT_LOG_DIR "/%s.console", g.name);
@@ -578,143 +617,5 @@ int op_guest_start(struct json_object *args, struct json_object **result, struct
 	json_object_object_add(*result, "domid", json_object_new_int64(domid));
 	json_object_object_add(*result, "cfg", json_object_new_string(cfg));
 	host_key_add(name, *result);
-	return 0;
-}
-
-/* Names of the guests running (or stuck) in this dom0: every domain but 0. */
-static int guests_running(struct json_object **names, struct xerr *e)
-{
-	struct spawn_result r;
-	struct json_object *list;
-	size_t n;
-
-	if (agent_cmd((char *[]){ "xl", "list", NULL }, 0, 60, &r, e) < 0)
-		return -1;
-	if (xl_list_parse(r.out ? r.out : "", &list, e) < 0) {
-		spawn_result_free(&r);
-		return -1;
-	}
-	spawn_result_free(&r);
-	*names = json_object_new_array();
-	n = json_object_array_length(list);
-	for (size_t i = 0; i < n; i++) {
-		const char *name = row_str(json_object_array_get_idx(list, i), "name");
-
-		if (name && strcmp(name, "Domain-0") != 0)
-			json_object_array_add(*names, json_object_new_string(name));
-	}
-	json_object_put(list);
-	return 0;
-}
-
-/* Whether NAME is in the list of names. */
-static bool names_have(struct json_object *names, const char *name)
-{
-	for (size_t k = 0; k < json_object_array_length(names); k++)
-		if (!strcmp(json_object_get_string(json_object_array_get_idx(names, k)), name))
-			return true;
-	return false;
-}
-
-/* The guests still in `xl list` after up to wait_s seconds of waiting for
- * them to leave it: `xl shutdown -w` returns when a domain has shut down,
- * and the toolstack reaps it a moment later (longer under TCG). */
-static int guests_left_after(int wait_s, struct json_object **left, struct xerr *e)
-{
-	for (int t = 0;; t++) {
-		if (guests_running(left, e) < 0)
-			return -1;
-		if (json_object_array_length(*left) == 0 || t >= wait_s)
-			return 0;
-		json_object_put(*left);
-		*left = NULL;
-		sleep(1);
-	}
-}
-
-/* Whether NAME has left `xl list` within a few seconds. */
-static bool guest_gone_soon(const char *name)
-{
-	for (int t = 0; t < 10; t++) {
-		struct json_object *now = NULL;
-		struct xerr ignore = { 0 };
-		bool there;
-
-		if (guests_running(&now, &ignore) < 0)
-			return false;
-		there = names_have(now, name);
-		json_object_put(now);
-		if (!there)
-			return true;
-		sleep(1);
-	}
-	return false;
-}
-
-/* guests.shutdown: every guest of this dom0 shut down cleanly (`xl shutdown
- * -a -w`, which waits), for `xlab stop` before its host goes down. A guest
- * still there after timeout_s (a root filesystem without poweroff(8) ignores
- * the request) gets its buffers synced through sysrq and is destroyed; its
- * name is in the answer's "destroyed". The LVs and kept configs stay. */
-int op_guests_shutdown(struct json_object *args, struct json_object **result, struct xerr *e)
-{
-	struct json_object *left = NULL, *destroyed;
-	struct spawn_result r;
-	int64_t timeout_s;
-	char said[512] = "";
-	int grace;
-	size_t n;
-
-	if (arg_int(args, AGENT_ARG_TIMEOUT_S, false, 120, 1, 3600, &timeout_s, e) < 0)
-		return -1;
-	if (agent_cmd((char *[]){ "xl", "shutdown", "-a", "-w", NULL }, CMD_ANY_EXIT,
-		      (int)timeout_s, &r, e) < 0)
-		return -1;
-	/* What xl said when it did not simply wait: why a guest was not asked. */
-	if (r.status == -1)
-		snprintf(said, sizeof(said), "xl shutdown -w still waiting after %lld s",
-			 (long long)timeout_s);
-	else if (r.status != 0)
-		snprintf(said, sizeof(said), "xl shutdown exited %d: %.400s", r.status,
-			 r.err ? r.err : "");
-	/* Honoured but not yet reaped is honoured: give them the grace, unless
-	 * xl waited the whole time already. */
-	grace = r.status == -1 ? 0 : timeout_s < 30 ? (int)timeout_s : 30;
-	spawn_result_free(&r);
-	if (guests_left_after(grace, &left, e) < 0)
-		return -1;
-	destroyed = json_object_new_array();
-	n = json_object_array_length(left);
-	for (size_t i = 0; i < n; i++) {
-		const char *name = json_object_get_string(json_object_array_get_idx(left, i));
-		struct xerr ignore = { 0 };
-
-		/* Best effort: a guest without sysrq is destroyed all the same. */
-		if (agent_cmd((char *[]){ "xl", "sysrq", (char *)name, "s", NULL }, CMD_ANY_EXIT, 30,
-			      &r, &ignore) == 0)
-			spawn_result_free(&r);
-	}
-	if (n)
-		sleep(1);
-	for (size_t i = 0; i < n; i++) {
-		const char *name = json_object_get_string(json_object_array_get_idx(left, i));
-
-		/* One that was already going (shut down just after `xl shutdown -w`
-		 * returned, as a guest that honours the request does) cannot be
-		 * destroyed: gone a moment later is shut down, not an error. */
-		if (domain_destroy(name, e) < 0) {
-			if (guest_gone_soon(name))
-				continue; /* it went by itself after all */
-			json_object_put(left);
-			json_object_put(destroyed);
-			return xerr_prefix(e, "guest '%s' did not shut down", name);
-		}
-		json_object_array_add(destroyed, json_object_new_string(name));
-	}
-	json_object_put(left);
-	*result = json_object_new_object();
-	json_object_object_add(*result, "destroyed", destroyed);
-	if (said[0])
-		json_object_object_add(*result, "xl_said", json_object_new_string(said));
 	return 0;
 }

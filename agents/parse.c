@@ -76,6 +76,9 @@ int xl_info_parse(const char *text, struct json_object **out, struct xerr *e)
 	snprintf(ver, sizeof(ver), "%s.%s%s", maj, min, extra ? extra : "");
 	json_object_object_add(r, "xen_version", json_object_new_string(ver));
 	json_object_object_add(r, "xen_caps", json_object_new_string(caps ? caps : ""));
+	if (kv_get(kv, "virt_caps"))
+		json_object_object_add(r, "virt_caps",
+				       json_object_new_string(kv_get(kv, "virt_caps")));
 	/* dom0's kernel, as xl reports it: what a matrix cell records. */
 	if (kv_get(kv, "release"))
 		json_object_object_add(r, "kernel_version",
@@ -258,5 +261,38 @@ int xl_list_long_merge(struct json_object *list, const char *json, struct xerr *
 					       json_object_new_int64(json_object_get_int64(v)));
 	}
 	json_object_put(root);
+	return 0;
+}
+
+static bool word_in(const char *words, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = words; (p = strstr(p, w)); p += n)
+		if ((p == words || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+			return true;
+	return false;
+}
+
+int guest_paging_choose(const char *virt_caps, const char *type, bool prefer_shadow,
+			bool *hap_off, struct xerr *e)
+{
+	*hap_off = false;
+	if (!strcmp(type, "pv") || !virt_caps)
+		return 0;
+	if (!word_in(virt_caps, "hvm"))
+		return xerr_set(e, XERR_FAIL,
+				"Xen on this host cannot run %s guests: the host's CPU offers it no "
+				"hardware virtualization (xl info virt_caps: %s); under KVM turn "
+				"nested virtualization on (kvm_amd/kvm_intel nested=1), under TCG "
+				"give the host svm and npt (`xlab up --recreate` redefines it)",
+				type, virt_caps);
+	if (!word_in(virt_caps, "hap") && !word_in(virt_caps, "shadow"))
+		return xerr_set(e, XERR_FAIL,
+				"Xen on this host cannot run %s guests: it has neither HAP nor "
+				"shadow paging (xl info virt_caps: %s); the host's CPU needs nested "
+				"paging (npt/ept): `xlab up --recreate` redefines the host with it",
+				type, virt_caps);
+	*hap_off = prefer_shadow && word_in(virt_caps, "hap") && word_in(virt_caps, "shadow");
 	return 0;
 }

@@ -4,12 +4,21 @@
 #define XLAB_AGENT_PARSE_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 
 #include "err.h"
 
-/* `xl info` ("key : value" lines) -> {xen_version, xen_caps, total_memory,
- * free_memory (MiB, as xl prints them), nr_cpus}. */
+/* `xl info` ("key : value" lines) -> {xen_version, xen_caps, virt_caps
+ * (when xl says), total_memory, free_memory (MiB, as xl prints them),
+ * nr_cpus}. */
 int xl_info_parse(const char *text, struct json_object **out, struct xerr *e);
+
+/* Whether a Xen whose `xl info` says virt_caps (NULL: an older xl that does
+ * not say) can run a guest of type "pv", "pvh" or "hvm": PVH and HVM need
+ * hardware virtualization and HAP or shadow paging. *hap_off: the guest
+ * should run on shadow paging (prefer_shadow, and Xen has both). */
+int guest_paging_choose(const char *virt_caps, const char *type, bool prefer_shadow,
+			bool *hap_off, struct xerr *e);
 
 /* `vgs|pvs|lvs --reportformat json --units b --nosuffix` -> the array of
  * `kind` ("vg", "pv", "lv") rows; sizes and counts become integers. */

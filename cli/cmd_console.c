@@ -140,7 +140,7 @@ static int guest_console(const struct labstate *ls, const struct db_guest *g, bo
 	if (lab_host_connect(&ls->dirs, h->name, h->ip, &c, e) < 0)
 		return -1;
 	if (!log) {
-		const char *argv[] = { "xl", "console", g->name, NULL };
+		const char *argv[] = { "xl", "console", "-t", "pv", g->name, NULL };
 
 		fprintf(stderr, "console of guest %s on %s; Ctrl-] leaves\n", g->name, h->name);
 		rc = sshc_exec_interactive(c, argv, &status, e);

@@ -73,7 +73,7 @@ static void guest_record(struct labview *v, const struct plan_guest *pg, const c
 static int console_attach(struct sshc *c, struct agent *ag, const char *name, struct xerr *e)
 {
 	struct json_object *a = json_object_new_object(), *res = NULL, *text;
-	const char *argv[] = { "xl", "console", name, NULL };
+	const char *argv[] = { "xl", "console", "-t", "pv", name, NULL };
 	int status = 0;
 
 	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(name));

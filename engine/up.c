@@ -447,6 +447,29 @@ static bool lab_already_up(struct up_ctx *ctx)
 	return up;
 }
 
+
+/* Under KVM a PVH or HVM guest needs the host's Xen to see VT-x/AMD-V,
+ * which KVM passes on only with nested=1: refused before anything boots. */
+static int hwvirt_guests_possible(const struct up_ctx *ctx, struct xerr *e)
+{
+	const char *param = NULL;
+
+	if (strcmp(ctx->accel, "kvm") != 0 || !virt_kvm_nested_off(&param))
+		return 0;
+	for (size_t i = 0; i < ctx->spec->n_guests; i++) {
+		const struct spec_guest *g = &ctx->spec->guests[i];
+
+		if (g->type != SPEC_GUEST_PV)
+			return xerr_set(e, XERR_USAGE,
+					"guest '%s' is %s, but this machine's KVM gives its guests "
+					"no hardware virtualization (%s is not Y): turn nested on "
+					"(e.g. `modprobe -r kvm_amd && modprobe kvm_amd nested=1`), "
+					"run with --accel qemu, or make the guest type: pv",
+					g->name, spec_guest_type_name(g->type), param);
+	}
+	return 0;
+}
+
 static int up_steps(struct up_ctx *ctx, struct xerr *e)
 {
 	struct plan_env env = { 0 };
@@ -465,7 +488,7 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 	if (virt_check_daemon_state(ctx->virt, e) < 0 ||
 	    virt_detect_accel(ctx->virt, ctx->o->accel, &ctx->accel, e) < 0)
 		return -1;
-	if (subnet_choose(ctx, e) < 0)
+	if (hwvirt_guests_possible(ctx, e) < 0 || subnet_choose(ctx, e) < 0)
 		return -1;
 	if (lab_dirs_get(ctx->spec->lab, &ctx->dirs, e) < 0)
 		return -1;

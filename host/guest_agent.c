@@ -53,6 +53,11 @@ int guest_agent_create(struct agent *ag, const struct plan_guest *pg, const char
 	json_object_object_add(a, AGENT_ARG_SIZE_BYTES, json_object_new_int64((int64_t)pg->spec->disk));
 	json_object_object_add(a, AGENT_ARG_ROOTFS, json_object_new_string(pg->spec->rootfs));
 	json_object_object_add(a, AGENT_ARG_XL_CFG, json_object_new_string(pg->xl_cfg));
+	if (pg->spec->type != SPEC_GUEST_PV)
+		json_object_object_add(a, AGENT_ARG_TYPE,
+				       json_object_new_string(spec_guest_type_name(pg->spec->type)));
+	if (pg->prefer_shadow)
+		json_object_object_add(a, AGENT_ARG_PREFER_SHADOW, json_object_new_boolean(true));
 	if (pg->spec->swap)
 		json_object_object_add(a, AGENT_ARG_SWAP_BYTES,
 				       json_object_new_int64((int64_t)pg->spec->swap));

@@ -216,6 +216,31 @@ static bool host_kvm_usable(void)
 	return virt_cpuinfo_has_hwvirt(cpuinfo);
 }
 
+bool virt_kvm_nested_text_on(const char *text)
+{
+	return text && (text[0] == 'Y' || text[0] == 'y' || text[0] == '1');
+}
+
+bool virt_kvm_nested_off(const char **param)
+{
+	static const char *const params[] = {
+		"/sys/module/kvm_amd/parameters/nested",
+		"/sys/module/kvm_intel/parameters/nested",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(params); i++) {
+		_cleanup_free_ char *text = NULL;
+		struct xerr ignored = { 0 };
+		size_t len;
+
+		if (file_read_all(params[i], 64, &text, &len, &ignored) < 0)
+			continue;
+		*param = params[i];
+		return !virt_kvm_nested_text_on(text);
+	}
+	return false;
+}
+
 static bool libvirt_offers_kvm(struct virt *v)
 {
 	_cleanup_free_ char *caps = NULL, *domain = NULL;

@@ -146,7 +146,14 @@ static int set_vnc(struct spec_guest *g, const struct kv *a, struct xerr *e)
 	return 0;
 }
 
-#define KEYS "memory, disk, vcpus, ip, rootfs, swap, vnc, xl.KEY"
+static int set_type(struct spec_guest *g, const struct kv *a, struct xerr *e)
+{
+	if (spec_guest_type_parse(a->value, &g->type) < 0)
+		return bad(e, a, "'type' must be pv, pvh or hvm, not '%s'", a->value);
+	return 0;
+}
+
+#define KEYS "type, memory, disk, vcpus, ip, rootfs, swap, vnc, xl.KEY"
 
 static const struct {
 	const char *key;
@@ -154,7 +161,7 @@ static const struct {
 } keys[] = {
 	{ "memory", set_size }, { "disk", set_size },	  { "vcpus", set_vcpus },
 	{ "ip", set_ip },	{ "rootfs", set_rootfs }, { "swap", set_size },
-	{ "vnc", set_vnc },
+	{ "vnc", set_vnc },	{ "type", set_type },
 };
 
 static int apply_one(struct spec_guest *g, const char *arg, char **seen, size_t n_seen,

@@ -1,5 +1,5 @@
 /* xl.cfg keys onto the guest model. xlab boots every guest the same way
- * (its PV kernel, one root LV /dev/VG/NAME as xvda, an optional NAME-swap as
+ * (pv, pvh or hvm, the image's guest kernel booted directly, one root LV /dev/VG/NAME as xvda, an optional NAME-swap as
  * xvdb, one vif on xenbr0 with a MAC made from the lab and guest names), so a
  * file is adopted only where it says the same; a key that asks for more
  * (passthrough, another kernel, a file disk) is refused rather than
@@ -87,8 +87,9 @@ static int set_type(const struct ctx *c, const struct xlcfg_entry *en)
 {
 	if (want(c, en, XLCFG_STRING) < 0)
 		return -1;
-	if (strcmp(en->value, "pv"))
-		return at(c, en->line, en->key, "xlab guests are PV guests, not '%s'", en->value);
+	if (spec_guest_type_parse(en->value, &c->g->type) < 0)
+		return at(c, en->line, en->key, "xlab guests are pv, pvh or hvm, not '%s'",
+			  en->value);
 	return 0;
 }
 
@@ -125,6 +126,30 @@ static int set_kit(const struct ctx *c, const struct xlcfg_entry *en)
 			  "'%s' is not the lab's guest %s %s: xlab guests boot the image's "
 			  "kernel; remove '%s' or set it to %s",
 			  en->value, en->key, kit, en->key, kit);
+	return 0;
+}
+
+/* serial and vnc: what xlab writes for an HVM guest (a pty serial port,
+ * the VGA on VNC or none). */
+static int set_serial(const struct ctx *c, const struct xlcfg_entry *en)
+{
+	if (want(c, en, XLCFG_STRING) < 0)
+		return -1;
+	if (strcmp(en->value, "pty"))
+		return at(c, en->line, en->key,
+			  "'%s': xlab gives hvm guests one serial port on a pty; remove it or "
+			  "set it to 'pty'",
+			  en->value);
+	return 0;
+}
+
+static int set_vnc(const struct ctx *c, const struct xlcfg_entry *en)
+{
+	long long on;
+
+	if (number_in(c, en, 0, 1, &on) < 0)
+		return -1;
+	c->g->vnc = on;
 	return 0;
 }
 
@@ -274,7 +299,7 @@ static const struct {
 	{ "name", set_name },	      { "type", set_type },	{ "memory", set_memory },
 	{ "vcpus", set_vcpus },	      { "kernel", set_kit },	{ "ramdisk", set_kit },
 	{ "root", set_cmdline },      { "extra", set_cmdline }, { "disk", set_disks },
-	{ "vif", set_vifs },
+	{ "vif", set_vifs },	      { "serial", set_serial }, { "vnc", set_vnc },
 };
 
 /* As xl.cfg text again, the way spec_kv values are kept; NULL when a

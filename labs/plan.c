@@ -224,11 +224,16 @@ static char *domain_xml(const struct plan *p, const struct plan_host *ph, const 
 	if (strcmp(accel, "kvm") == 0) {
 		empty_el(&x, "cpu", "mode", "host-passthrough", NULL);
 	} else {
-		/* Under TCG `max` exposes SMAP and the PV dom0 faults at once; qemu64 works. */
+		/* Under TCG `max` exposes SMAP and the PV dom0 faults at once; qemu64
+		 * works. TCG emulates AMD SVM with nested paging: with svm and npt
+		 * Xen runs PVH and HVM guests with HAP (Debian's 4.20 has no shadow
+		 * paging to fall back on), and the PV dom0 boots as before. */
 		el(&x, "cpu");
 		attr(&x, "mode", "custom");
 		attr(&x, "match", "exact");
 		text_el(&x, "model", "qemu64");
+		empty_el(&x, "feature", "policy", "require", "name", "svm", NULL);
+		empty_el(&x, "feature", "policy", "require", "name", "npt", NULL);
 		end(&x);
 	}
 	empty_el(&x, "clock", "offset", "utc", NULL);
@@ -328,6 +333,50 @@ int plan_vnc_port(const char *ip, int prefix)
 	return offset <= 65535 - PLAN_VNC_PORT_BASE ? PLAN_VNC_PORT_BASE + (int)offset : -1;
 }
 
+/* Every type boots the guest kit's kernel directly, its console on hvc0
+ * (an HVM guest's too: printk through an emulated UART costs minutes under
+ * TCG; its serial port stays for the firmware). An HVM guest's NIC is PV
+ * only (an emulated one needs /dev/net/tun in dom0), and its framebuffer
+ * is the device model's VGA rather than a PV vfb. */
+static void xl_cfg_boot(struct buf *b, const struct plan *p, const struct plan_guest *pg)
+{
+	const struct spec_guest *g = pg->spec;
+	bool hvm = g->type == SPEC_GUEST_HVM;
+
+	buf_printf(b, "type = \"%s\"\n", spec_guest_type_name(g->type));
+	buf_printf(b, "memory = %" PRIu64 "\n", g->memory >> 20);
+	buf_printf(b, "vcpus = %d\n", g->vcpus);
+	buf_printf(b, "kernel = \"%s/vmlinuz\"\n", PLAN_GUEST_KIT);
+	buf_printf(b, "ramdisk = \"%s/initrd.img\"\n", PLAN_GUEST_KIT);
+	buf_printf(b, "root = \"/dev/xvda ro\"\n");
+	buf_printf(b, "extra = \"console=hvc0 xlab.name=%s xlab.ip=%s/%d xlab.gw=%s\"\n",
+		   g->name, pg->ip, p->prefix, p->gateway);
+	if (hvm)
+		buf_printf(b, "serial = \"pty\"\n");
+}
+
+static void xl_cfg_devices(struct buf *b, const struct plan *p, const struct plan_guest *pg)
+{
+	const struct spec_guest *g = pg->spec;
+	bool hvm = g->type == SPEC_GUEST_HVM;
+	int display = g->vnc ? plan_vnc_port(pg->ip, p->prefix) - PLAN_VNC_PORT_BASE : -1;
+
+	if (g->swap)
+		buf_printf(b, "disk = [ \"phy:%s,xvda,w\", \"phy:%s-swap,xvdb,w\" ]\n", pg->lv,
+			   pg->lv);
+	else
+		buf_printf(b, "disk = [ \"phy:%s,xvda,w\" ]\n", pg->lv);
+	buf_printf(b, "vif = [ \"mac=%s,bridge=xenbr0%s\" ]\n", pg->mac, hvm ? ",type=vif" : "");
+	if (hvm && g->vnc)
+		buf_printf(b, "vnc = 1\nvnclisten = \"127.0.0.1\"\nvncunused = 0\nvncdisplay = %d\n",
+			   display);
+	else if (hvm)
+		buf_printf(b, "vnc = 0\n");
+	else if (g->vnc)
+		buf_printf(b, "vfb = [ \"vnc=1,vnclisten=127.0.0.1,vncunused=0,vncdisplay=%d\" ]\n",
+			   display);
+}
+
 static char *xl_cfg(const struct plan *p, const struct plan_guest *pg)
 {
 	const struct spec_guest *g = pg->spec;
@@ -336,23 +385,8 @@ static char *xl_cfg(const struct plan *p, const struct plan_guest *pg)
 	buf_printf(&b, "# xlab: lab %s, guest %s on host %s\n", p->spec->lab, g->name,
 		   pg->host->spec->name);
 	buf_printf(&b, "name = \"%s\"\n", g->name);
-	buf_printf(&b, "type = \"pv\"\n");
-	buf_printf(&b, "memory = %" PRIu64 "\n", g->memory >> 20);
-	buf_printf(&b, "vcpus = %d\n", g->vcpus);
-	buf_printf(&b, "kernel = \"%s/vmlinuz\"\n", PLAN_GUEST_KIT);
-	buf_printf(&b, "ramdisk = \"%s/initrd.img\"\n", PLAN_GUEST_KIT);
-	buf_printf(&b, "root = \"/dev/xvda ro\"\n");
-	buf_printf(&b, "extra = \"console=hvc0 xlab.name=%s xlab.ip=%s/%d xlab.gw=%s\"\n",
-		   g->name, pg->ip, p->prefix, p->gateway);
-	if (g->swap)
-		buf_printf(&b, "disk = [ \"phy:%s,xvda,w\", \"phy:%s-swap,xvdb,w\" ]\n", pg->lv,
-			   pg->lv);
-	else
-		buf_printf(&b, "disk = [ \"phy:%s,xvda,w\" ]\n", pg->lv);
-	buf_printf(&b, "vif = [ \"mac=%s,bridge=xenbr0\" ]\n", pg->mac);
-	if (g->vnc)
-		buf_printf(&b, "vfb = [ \"vnc=1,vnclisten=127.0.0.1,vncunused=0,vncdisplay=%d\" ]\n",
-			   plan_vnc_port(pg->ip, p->prefix) - PLAN_VNC_PORT_BASE);
+	xl_cfg_boot(&b, p, pg);
+	xl_cfg_devices(&b, p, pg);
 	if (!xl_has(g, "on_crash"))
 		buf_printf(&b, "on_crash = \"destroy\"\n");
 	for (size_t i = 0; i < g->n_xl; i++)
@@ -580,6 +614,9 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 	}
 	for (size_t i = 0; i < p->n_guests; i++) {
 		p->guests[i].xl_cfg = xl_cfg(p, &p->guests[i]);
+		p->guests[i].prefer_shadow = strcmp(env->accel, "kvm") != 0 &&
+					     p->guests[i].spec->type != SPEC_GUEST_PV &&
+					     !xl_has(p->guests[i].spec, "hap");
 		p->guests[i].lvm_steps = guest_lvm_steps(s, &p->guests[i]);
 	}
 	*out = p;
@@ -654,11 +691,15 @@ void plan_print(const struct plan *p, FILE *f)
 	for (size_t i = 0; i < p->n_guests; i++) {
 		const struct plan_guest *pg = &p->guests[i];
 
-		fprintf(f, "\n## guest %s on %s: mac %s, ip %s, volume %s\n", pg->spec->name,
-			pg->host->spec->name, pg->mac, pg->ip, pg->lv);
+		fprintf(f, "\n## guest %s on %s: %s, mac %s, ip %s, volume %s\n", pg->spec->name,
+			pg->host->spec->name, spec_guest_type_name(pg->spec->type), pg->mac, pg->ip,
+			pg->lv);
 		fprintf(f, "### LVM and root filesystem (agent)\n");
 		for (char **st = pg->lvm_steps; *st; st++)
 			fprintf(f, "%s\n", *st);
 		fprintf(f, "### /etc/xen/xlab/%s.cfg\n%s", pg->spec->name, pg->xl_cfg);
+		if (pg->prefer_shadow)
+			fprintf(f, "hap = 0 (added by the agent when the host's Xen has shadow "
+				   "paging: faster than emulated nested paging under TCG)\n");
 	}
 }

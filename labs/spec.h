@@ -46,6 +46,16 @@ struct spec_host {
 	struct spec_pos ip_pos, memory_pos, dom0_mem_pos, vcpus_pos, disks_pos;
 };
 
+/* How Xen runs a guest: PV (no hardware virtualization needed), PVH (the
+ * same kernel in an HVM container, no device model), HVM (a device model
+ * in dom0, the same kernel booted directly). PVH and HVM need Xen to have
+ * hardware virtualization (svm/vmx) and HAP or shadow paging. */
+enum spec_guest_type { SPEC_GUEST_PV, SPEC_GUEST_PVH, SPEC_GUEST_HVM };
+
+/* "pv", "pvh", "hvm"; parse returns -1 for anything else. */
+const char *spec_guest_type_name(enum spec_guest_type t);
+int spec_guest_type_parse(const char *text, enum spec_guest_type *out);
+
 struct spec_guest {
 	char *name;
 	struct spec_pos pos;
@@ -65,6 +75,8 @@ struct spec_guest {
 	struct spec_pos swap_pos;
 	bool vnc; /* `vnc: true`: a framebuffer served on the dom0's loopback */
 	struct spec_pos vnc_pos;
+	enum spec_guest_type type;
+	struct spec_pos type_pos;
 };
 
 struct spec_test {

@@ -47,188 +47,6 @@ static const struct field host_fields[] = {
 	  .check = check_ip },
 };
 
-/* xl.cfg keys the plan writes itself from the guest's own keys. */
-static const struct {
-	const char *key, *hint;
-} xl_owned[] = {
-	{ "name", "the guest's 'name' is used" },
-	{ "memory", "use the guest's 'memory' key" },
-	{ "vcpus", "use the guest's 'vcpus' key" },
-	{ "kernel", "xlab boots its own PV kernel" },
-	{ "ramdisk", "xlab boots its own PV kernel" },
-	{ "disk", "use the guest's 'disk' key" },
-	{ "vif", "xlab wires the guest to the lab network; use 'ip' for its address" },
-	{ "extra", "xlab sets the kernel command line" },
-	{ "root", "xlab sets the root device" },
-	{ "vfb", "use the guest's 'vnc: true'" },
-	{ "type", "xlab guests are PV guests (type = \"pv\" is written for them)" },
-};
-
-const char *spec_xl_key_owned(const char *key)
-{
-	for (size_t j = 0; j < ARRAY_SIZE(xl_owned); j++)
-		if (!strcmp(key, xl_owned[j].key))
-			return xl_owned[j].hint;
-	return NULL;
-}
-
-/* xl.cfg keys no xlab guest may have, whichever way they come (spec 'xl:',
- * `guest create xl.KEY=`, --from-xl): devices of the host (passthrough),
- * another boot path (bootloader, builder, cmdline) and device models
- * (programs dom0 would run). A trailing '*' matches a prefix. */
-static const char *const xl_refused[] = {
-	"pci*", "rdm*", "dtdev", "iomem", "ioports", "irqs", "usb*", "vnc*", "sdl*", "spice*",
-	"vkb", "vtpm", "vdispl", "vsnd", "p9", "pvcalls", "channel", "connectors",
-	"bootloader*", "builder", "cmdline", "device_model*", "stubdomain*", "device_tree",
-	"vif2", "nics",
-};
-
-const char *spec_xl_key_refused(const char *key)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(xl_refused); i++) {
-		size_t n = strcspn(xl_refused[i], "*");
-
-		if (xl_refused[i][n] ? !strncmp(key, xl_refused[i], n) : !strcmp(key, xl_refused[i]))
-			return "xlab guests have no passthrough devices, other boot paths or "
-			       "device models";
-	}
-	return NULL;
-}
-
-bool xl_key_ok(const char *s)
-{
-	if (!((*s >= 'a' && *s <= 'z') || *s == '_'))
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-			return false;
-	return true;
-}
-
-/* A scalar as xl.cfg text: a plain integer stays a number, anything else is
- * a double-quoted string with the escapes libxlu understands. */
-int spec_xl_scalar(struct buf *b, const char *text, bool number_ok)
-{
-	if (number_ok && is_int_text(text) && strlen(text) < 19) {
-		buf_puts(b, text);
-		return 0;
-	}
-	buf_puts(b, "\"");
-	for (const char *p = text; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		if (ch == '"' || ch == '\\')
-			buf_printf(b, "\\%c", ch);
-		else if (ch == '\n')
-			buf_puts(b, "\\n");
-		else if (ch == '\t')
-			buf_puts(b, "\\t");
-		else if (ch == '\r')
-			buf_puts(b, "\\r");
-		else if (ch < 0x20 || ch == 0x7f)
-			return ch;
-		else
-			buf_append(b, p, 1);
-	}
-	buf_puts(b, "\"");
-	return 0;
-}
-
-static bool xl_render_scalar(struct ctx *c, const char *key, const struct ynode *v,
-			     struct buf *b)
-{
-	int bad;
-
-	if (!want_scalar(c, key, v, "a string, a number or a list"))
-		return false;
-	bad = spec_xl_scalar(b, v->text, v->plain);
-	if (bad) {
-		diag(c, v->pos, NULL, "xl key '%s' holds a control character (0x%02x)",
-		     show(c, key), bad);
-		return false;
-	}
-	return true;
-}
-
-static bool xl_render(struct ctx *c, const char *key, const struct ynode *v, struct buf *b)
-{
-	if (v->bad)
-		return false;
-	if (v->kind == Y_MAP) {
-		diag(c, v->pos, NULL, "xl key '%s' must be a string, a number or a list, not a mapping",
-		     show(c, key));
-		return false;
-	}
-	if (v->kind == Y_SCALAR)
-		return xl_render_scalar(c, key, v, b);
-	buf_puts(b, "[ ");
-	for (size_t i = 0; i < v->n; i++) {
-		if (i)
-			buf_puts(b, ", ");
-		if (v->kids[i]->kind != Y_SCALAR) {
-			diag(c, v->kids[i]->pos, NULL, "xl key '%s': a list holds strings, not %s",
-			     show(c, key), kind_name(v->kids[i]));
-			return false;
-		}
-		if (!want_scalar(c, key, v->kids[i], "a list of strings"))
-			return false;
-		v->kids[i]->plain = false; /* xl lists hold strings */
-		if (!xl_render_scalar(c, key, v->kids[i], b))
-			return false;
-	}
-	buf_puts(b, v->n ? " ]" : "]");
-	return true;
-}
-
-static bool xl_check_key(struct ctx *c, const struct ynode *k)
-{
-	if (k->bad)
-		return false;
-	if (k->kind != Y_SCALAR || !xl_key_ok(k->text)) {
-		diag(c, k->pos, NULL, "'%s' is not an xl.cfg key (a-z, 0-9 and '_')",
-		     k->kind == Y_SCALAR ? show(c, k->text) : kind_name(k));
-		return false;
-	}
-	for (size_t j = 0; j < ARRAY_SIZE(xl_owned); j++)
-		if (!strcmp(k->text, xl_owned[j].key)) {
-			diag(c, k->pos, xl_owned[j].hint,
-			     "xl key '%s' is set by xlab and cannot be given in 'xl:'", k->text);
-			return false;
-		}
-	if (spec_xl_key_refused(k->text)) {
-		diag(c, k->pos, spec_xl_key_refused(k->text),
-		     "xl key '%s' is not supported by xlab guests", k->text);
-		return false;
-	}
-	return true;
-}
-
-static void read_xl(struct ctx *c, const struct ynode *k, const struct ynode *v, void *base)
-{
-	struct spec_guest *g = base;
-
-	(void)k;
-	if (!want_map(c, v, "'xl'"))
-		return;
-	check_dups(c, v);
-	for (size_t i = 0; i + 1 < v->n; i += 2) {
-		const struct ynode *xk = v->kids[i];
-		struct buf b = { 0 };
-		bool dup = false;
-
-		if (!xl_check_key(c, xk))
-			continue;
-		for (size_t j = 0; j < g->n_xl && !dup; j++)
-			dup = !strcmp(g->xl[j].key, xk->text);
-		if (dup || !xl_render(c, xk->text, v->kids[i + 1], &b)) {
-			buf_free(&b);
-			continue;
-		}
-		g->xl = xrealloc(g->xl, (g->n_xl + 1) * sizeof(*g->xl));
-		g->xl[g->n_xl++] = (struct spec_kv){ xstrdup(xk->text), buf_steal(&b), xk->pos };
-	}
-}
-
 /* `storage: shared` puts the guest's LV on the shared VG (so it can
  * migrate); `local`, the default, on its host's own VG. */
 static void read_guest_storage(struct ctx *c, const struct ynode *k, const struct ynode *v,
@@ -260,6 +78,20 @@ static void read_guest_vnc(struct ctx *c, const struct ynode *k, const struct yn
 	read_bool(c, "vnc", v, &g->vnc);
 }
 
+static void read_guest_type(struct ctx *c, const struct ynode *k, const struct ynode *v,
+			    void *base)
+{
+	struct spec_guest *g = base;
+
+	(void)k;
+	g->type_pos = v->pos;
+	if (!want_scalar(c, "type", v, "'pv', 'pvh' or 'hvm'"))
+		return;
+	if (spec_guest_type_parse(v->text, &g->type) < 0)
+		diag(c, v->pos, NULL, "a guest's 'type' must be 'pv', 'pvh' or 'hvm', not '%s'",
+		     show(c, v->text));
+}
+
 static const struct field guest_fields[] = {
 	{ "name", F_STR, AT(struct spec_guest, name), POS(struct spec_guest, pos),
 	  REQUIRED | NO_DEFAULT, .check = check_guest_name },
@@ -277,6 +109,7 @@ static const struct field guest_fields[] = {
 	{ "storage", F_FN, 0, NOPOS, .fn = read_guest_storage },
 	{ "swap", F_SIZE, AT(struct spec_guest, swap), POS(struct spec_guest, swap_pos) },
 	{ "vnc", F_FN, 0, NOPOS, .fn = read_guest_vnc },
+	{ "type", F_FN, 0, NOPOS, .fn = read_guest_type },
 };
 
 static const struct field test_fields[] = {
@@ -326,7 +159,8 @@ static void guest_init(struct ctx *c, struct spec_guest *g)
 				  .rootfs = xstrdup(c->guest_tpl.rootfs),
 				  .shared = c->guest_tpl.shared,
 				  .swap = c->guest_tpl.swap,
-				  .vnc = c->guest_tpl.vnc };
+				  .vnc = c->guest_tpl.vnc,
+				  .type = c->guest_tpl.type };
 }
 
 /* A list block: a sequence of mappings, each read through `t`. */

@@ -106,6 +106,8 @@ void check_dups(struct ctx *c, const struct ynode *m);
 bool want_map(struct ctx *c, const struct ynode *m, const char *what);
 void walk_map(struct ctx *c, const struct ynode *m, const char *what, const struct field *t, size_t nt, void *base, bool defaults);
 bool xl_key_ok(const char *s);
+/* A guest's `xl:` block (spec_xl.c). */
+void read_xl(struct ctx *c, const struct ynode *k, const struct ynode *v, void *base);
 void check_host_capacity(struct ctx *c, const struct spec_host *h);
 void check_shared(struct ctx *c);
 void cross_check(struct ctx *c);

@@ -76,6 +76,7 @@ enum xerr_kind agent_errc_kind(const char *name);
 #define AGENT_ARG_EXTRA_SERIALS  "extra_serials"
 #define AGENT_ARG_MAX_BYTES      "max_bytes"
 #define AGENT_ARG_NAME           "name"
+#define AGENT_ARG_PREFER_SHADOW  "prefer_shadow"
 #define AGENT_ARG_REMOVE_LV      "remove_lv"
 #define AGENT_ARG_ROOTFS         "rootfs"
 #define AGENT_ARG_SERIAL         "serial"
@@ -87,6 +88,7 @@ enum xerr_kind agent_errc_kind(const char *name);
 #define AGENT_ARG_TEXT           "text"
 #define AGENT_ARG_TIMEOUT_S      "timeout_s"
 #define AGENT_ARG_TO             "to"
+#define AGENT_ARG_TYPE           "type"
 #define AGENT_ARG_VG             "vg"
 #define AGENT_ARG_XL_CFG         "xl_cfg"
 

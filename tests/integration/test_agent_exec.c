@@ -803,6 +803,62 @@ Test(agent_fake_dom0, guest_lifecycle, .timeout = 90)
 	fake_dom0_stop(&f);
 }
 
+static void hwvirt_create(struct fake_dom0 *f, const char *name, const char *type,
+			  const char *virt_caps, bool prefer_shadow, char **cfg_text)
+{
+	_cleanup_free_ char *caps_path = xasprintf("%s/virt_caps", f->state);
+	_cleanup_free_ char *args = xasprintf(
+		"{\"name\":\"%s\",\"vg\":\"xlab\",\"size_bytes\":67108864,\"rootfs\":\"busybox\","
+		"\"type\":\"%s\",\"prefer_shadow\":%s,\"xl_cfg\":\"name = \\\"%s\\\"\\n\"}",
+		name, type, prefer_shadow ? "true" : "false", name);
+	struct json_object *resp;
+	struct xerr e = { 0 };
+	size_t len;
+
+	cr_assert_eq(file_write_atomic(caps_path, virt_caps, strlen(virt_caps), 0644, &e), 0);
+	resp = fcall(f, "guest.create", args);
+	if (!cfg_text) {
+		expect_err(resp, "efail");
+		cr_assert(strstr(json_object_get_string(get(get(resp, "error"), "message")),
+				 "cannot run hvm guests"),
+			  "%s", json_object_to_json_string(resp));
+		json_object_put(resp);
+		return;
+	}
+	cr_assert_eq(file_read_all(json_object_get_string(get(expect_ok(resp, f->next_id), "cfg")),
+				   0, cfg_text, &len, &e), 0, "%s", e.msg);
+	json_object_put(resp);
+}
+
+/* pvh and hvm guests: the agent reads virt_caps first and refuses a type
+ * this Xen cannot run before any LV is made; asked to prefer shadow paging
+ * (TCG), a Xen with both gets `hap = 0` in the kept config. */
+Test(agent_fake_dom0, pvh_and_hvm_guests_by_virt_caps, .timeout = 90)
+{
+	struct fake_dom0 f;
+	struct json_object *resp;
+	_cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
+
+	fake_dom0_start(&f);
+	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+
+	hwvirt_create(&f, "a", "pvh", "pv hvm hap shadow", true, &a);
+	cr_assert(strstr(a, "name = \"a\"\nhap = 0\n"), "%s", a);
+	hwvirt_create(&f, "b", "hvm", "pv hvm hap", true, &b);
+	cr_assert_null(strstr(b, "hap"), "no shadow to prefer: %s", b);
+	hwvirt_create(&f, "c", "pvh", "pv hvm hap shadow", false, &c);
+	cr_assert_null(strstr(c, "hap"), "KVM: HAP stays: %s", c);
+	hwvirt_create(&f, "d", "hvm", "pv", true, NULL);
+	cr_assert_eq(count_calls(&f, "lvcreate -y -Wy -Zy -n d "), 0, "refused before any LV");
+	resp = fcall(&f, "guest.create", "{\"name\":\"e\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
+					 "\"rootfs\":\"busybox\",\"type\":\"kvm\",\"xl_cfg\":\"\"}");
+	expect_err(resp, "einval");
+	json_object_put(resp);
+	fake_dom0_stop(&f);
+}
+
 /* `xlab stop` then `xlab start`, the dom0's part: guests.shutdown shuts
  * every guest down (destroying one that ignores the request) and keeps their
  * LVs and configs; guest.start brings one back from those alone: no lvcreate,

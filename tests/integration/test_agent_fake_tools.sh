@@ -100,7 +100,11 @@ xl)
     printf 'host                   : dom0\nnr_cpus                : 2\n'
     printf 'total_memory           : 4095\nfree_memory            : 2863\n'
     printf 'xen_major              : 4\nxen_minor              : 17\n'
-    printf 'xen_extra              : .5\nxen_caps               : xen-3.0-x86_64 hvm-3.0-x86_64\n' ;;
+    printf 'xen_extra              : .5\nxen_caps               : xen-3.0-x86_64 hvm-3.0-x86_64\n'
+    # What the test put in $S/virt_caps; Xen 4.17 on an svm+npt CPU otherwise.
+    caps="pv hvm hap shadow gnttab-v1 gnttab-v2"
+    [ -f "$S/virt_caps" ] && { read -r caps <"$S/virt_caps" || :; }
+    printf 'virt_caps              : %s\n' "$caps" ;;
   domid)
     [ -f "$S/dom/$2" ] || { echo "Can't get domid of domain name '$2', maybe this domain does not exist." >&2; exit 1; }
     cat "$S/dom/$2" ;;
@@ -115,11 +119,14 @@ xl)
     [ -f "$S/dom/$2" ] || exit 1
     echo running >"$S/dom/$2.state" ;;
   console)
-    # Refuses without a terminal, as the real one does.
+    # Refuses without a terminal, as the real one does. Every guest type's
+    # kernel speaks on the PV console: -t pv is required.
     [ -t 1 ] || { echo "xl console: not a tty" >&2; exit 1; }
-    while [ "$(cat "$S/dom/$2.state" 2>/dev/null)" = paused ]; do sleep 0.1; done
-    printf 'Linux version 6.1\r\nXLAB-GUEST-UP %s\r\n' "$2"
-    while [ -f "$S/dom/$2" ]; do sleep 0.2; done ;;
+    [ "$2 $3" = "-t pv" ] || { echo "xl console: expected -t pv, got $*" >&2; exit 1; }
+    d=$4
+    while [ "$(cat "$S/dom/$d.state" 2>/dev/null)" = paused ]; do sleep 0.1; done
+    printf 'Linux version 6.1\r\nXLAB-GUEST-UP %s\r\n' "$d"
+    while [ -f "$S/dom/$d" ]; do sleep 0.2; done ;;
   shutdown)
     # xl shutdown -a -w: a guest named stubborn* ignores it (no poweroff(8)).
     for f in "$S/dom"/*; do

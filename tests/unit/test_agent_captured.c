@@ -48,7 +48,51 @@ Test(agent_captured, xl_info)
 	cr_assert_eq(num(o, "total_memory"), 1535);
 	cr_assert_eq(num(o, "free_memory"), 620);
 	cr_assert_eq(num(o, "nr_cpus"), 2);
+	cr_assert_str_eq(str(o, "virt_caps"), "pv hvm shadow gnttab-v1 gnttab-v2");
 	json_object_put(o);
+}
+
+/* What virt_caps lets a guest type run: PVH and HVM need "hvm" and a
+ * paging mode (Debian's 4.20 has no shadow, so HAP or nothing); asked to
+ * prefer shadow (TCG), a Xen with both runs the guest on shadow. */
+Test(agent_captured, guest_types_by_virt_caps)
+{
+	static const struct {
+		const char *caps, *type;
+		bool prefer_shadow, hap_off;
+		const char *refusal;
+	} cases[] = {
+		{ "pv hvm shadow gnttab-v1 gnttab-v2", "hvm", true, false, NULL },
+		{ "pv hvm shadow gnttab-v1 gnttab-v2", "pvh", false, false, NULL },
+		{ "pv hvm hap gnttab-v1", "pvh", true, false, NULL },
+		{ "pv hvm hap shadow gnttab-v1 gnttab-v2", "pvh", true, true, NULL },
+		{ "pv hvm hvm_directio pv_directio hap shadow", "hvm", true, true, NULL },
+		{ "pv hvm hvm_directio pv_directio hap shadow", "hvm", false, false, NULL },
+		{ "pv hvm hap shadow", "pv", true, false, NULL },
+		{ "pv", "pv", false, false, NULL },
+		{ NULL, "hvm", true, false, NULL },
+		{ "pv hvm", "pvh", false, false,
+		  "neither HAP nor shadow paging (xl info virt_caps: pv hvm)" },
+		{ "pv hvm_directio hap", "hvm", false, false, "no hardware virtualization" },
+		{ "pv shadowy", "hvm", false, false, "cannot run hvm guests" },
+		{ "pv hvm haps", "pvh", false, false, "neither HAP" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct xerr e = { 0 };
+		bool hap_off = !cases[i].hap_off;
+		int rc = guest_paging_choose(cases[i].caps, cases[i].type, cases[i].prefer_shadow,
+					     &hap_off, &e);
+
+		if (!cases[i].refusal) {
+			cr_expect_eq(rc, 0, "%s on '%s': %s", cases[i].type, cases[i].caps, e.msg);
+			cr_expect_eq(hap_off, cases[i].hap_off, "%s on '%s'", cases[i].type,
+				     cases[i].caps);
+			continue;
+		}
+		cr_expect_eq(rc, -1, "%s on '%s' accepted", cases[i].type, cases[i].caps);
+		cr_expect(strstr(e.msg, cases[i].refusal), "%s", e.msg);
+	}
 }
 
 Test(agent_captured, lvm_reports)

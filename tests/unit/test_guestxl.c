@@ -55,6 +55,19 @@ Test(guestxl, minimal_pv_guest)
 	guest_args_free(&g);
 }
 
+/* An HVM guest's file: its type is kept, its serial console accepted. */
+Test(guestxl, hvm_guest)
+{
+	struct spec_guest g;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(from_file(&g, "hvm.cfg", &e), 0, "%s", e.msg);
+	cr_expect_eq(g.type, SPEC_GUEST_HVM);
+	cr_expect_eq(g.memory, 256ull << 20);
+	cr_expect_eq(g.n_xl, 0, "serial and vnc are what xlab writes for hvm: %zu", g.n_xl);
+	guest_args_free(&g);
+}
+
 Test(guestxl, phy_disks_and_vif)
 {
 	struct spec_guest g;
@@ -200,7 +213,9 @@ Test(guestxl, what_the_model_cannot_honour)
 		     "/var/lib/xlab/guest/vmlinuz");
 	text_refused("\nextra = 'console=hvc0 init=/bin/sh'\n",
 		     "t.cfg:2: key 'extra': 'init=/bin/sh' cannot be honoured");
-	text_refused("type = 'hvm'\n", "t.cfg:1: key 'type': xlab guests are PV guests");
+	text_refused("type = 'hvm-pv'\n",
+		     "t.cfg:1: key 'type': xlab guests are pv, pvh or hvm, not 'hvm-pv'");
+	text_refused("builder = 'hvm'\n", "key 'builder' is not supported by xlab guests");
 	text_refused("disk = ['phy:/dev/xshared/web,xvda,w']\n",
 		     "is on the lab's shared VG 'xshared'");
 	text_refused("disk = ['phy:/dev/xlab/data,xvda,w']\n",

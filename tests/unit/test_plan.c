@@ -214,6 +214,10 @@ Test(plan, domain_xml_under_tcg_and_kvm)
 	xml = p->hosts[1].domain_xml;
 	assert_xpath(xml, "string(/domain/@type)", "qemu");
 	assert_xpath(xml, "string(/domain/cpu/model)", "qemu64");
+	/* TCG's SVM and nested paging, so Xen runs PVH and HVM guests with HAP. */
+	assert_xpath(xml, "string(/domain/cpu/feature[@name='svm']/@policy)", "require");
+	assert_xpath(xml, "string(/domain/cpu/feature[@name='npt']/@policy)", "require");
+	assert_xpath(xml, "string(count(/domain/cpu/feature))", "2");
 	assert_xpath(xml, "string(count(/domain/features/acpi) + count(/domain/features/apic))",
 		     "2");
 	assert_xpath(xml, "string(/domain/memory)", "3145728");
@@ -295,6 +299,60 @@ Test(plan, vnc_guest_gets_a_loopback_vfb)
 	cr_assert_eq(plan_vnc_port("10.80.1.77", 16), 5900 + 256 + 77);
 	cr_assert_eq(plan_vnc_port("10.80.250.1", 16), -1);
 	cr_assert_null(strstr(p->guests[1].xl_cfg, "vfb"), "%s", p->guests[1].xl_cfg);
+	plan_free(p);
+	spec_free(s);
+}
+
+/* Each guest type's config: the same kernel, LV and network; PVH has no
+ * device model, HVM speaks on its serial port, has a PV-only NIC and its
+ * framebuffer is the device model's VGA. */
+Test(plan, guest_types_pv_pvh_hvm)
+{
+	struct spec *s = load_text("lab: t\nxen: \"4.20\"\nnetwork: {subnet: 10.80.0.0/24}\n"
+				   "hosts:\n  - name: h1\n"
+				   "guests:\n  - {name: p, host: h1}\n"
+				   "  - {name: q, host: h1, type: pvh}\n"
+				   "  - {name: v, host: h1, type: hvm, ip: 10.80.0.70}\n"
+				   "  - {name: w, host: h1, type: hvm, vnc: true, ip: 10.80.0.71}\n"
+				   "  - {name: x, host: h1, type: pvh, xl: {hap: 1}}\n");
+	struct plan *p = NULL;
+	struct plan_env env = env_tcg;
+	struct xerr e = { 0 };
+	const char *pv, *pvh, *hvm, *hvm_vnc;
+
+	cr_assert_eq(plan_build(s, &env, &p, &e), 0, "%s", e.msg);
+	pv = p->guests[0].xl_cfg, pvh = p->guests[1].xl_cfg;
+	hvm = p->guests[2].xl_cfg, hvm_vnc = p->guests[3].xl_cfg;
+	cr_assert_not_null(strstr(pv, "type = \"pv\"\n"), "%s", pv);
+	cr_assert_not_null(strstr(pvh, "type = \"pvh\"\n"), "%s", pvh);
+	cr_assert_not_null(strstr(hvm, "type = \"hvm\"\n"), "%s", hvm);
+	for (const char *c, **it = (const char *[]){ pv, pvh, hvm, NULL }; (c = *it); it++) {
+		cr_assert_not_null(strstr(c, "kernel = \"/var/lib/xlab/guest/vmlinuz\"\n"), "%s", c);
+		cr_assert_not_null(strstr(c, "disk = [ \"phy:/dev/xlab/"), "%s", c);
+	}
+	cr_assert_not_null(strstr(pvh, "console=hvc0 "), "%s", pvh);
+	cr_assert_not_null(strstr(hvm, "console=hvc0 "), "%s", hvm);
+	cr_assert_null(strstr(pvh, "serial"), "%s", pvh);
+	cr_assert_null(strstr(pvh, "type=vif"), "%s", pvh);
+	cr_assert_not_null(strstr(hvm, "serial = \"pty\"\n"), "%s", hvm);
+	cr_assert_not_null(strstr(hvm, ",bridge=xenbr0,type=vif\" ]\n"), "%s", hvm);
+	cr_assert_not_null(strstr(hvm, "vnc = 0\n"), "%s", hvm);
+	cr_assert_not_null(strstr(hvm_vnc, "vnc = 1\nvnclisten = \"127.0.0.1\"\nvncunused = 0\n"
+					   "vncdisplay = 71\n"),
+			   "%s", hvm_vnc);
+	cr_assert_null(strstr(hvm_vnc, "vfb"), "an HVM guest's display is its VGA: %s", hvm_vnc);
+	/* Under TCG pvh and hvm guests run on shadow where Xen has it, unless
+	 * the spec says how (xl.hap); under KVM HAP is the fast way. */
+	cr_assert_not(p->guests[0].prefer_shadow);
+	cr_assert(p->guests[1].prefer_shadow);
+	cr_assert(p->guests[2].prefer_shadow);
+	cr_assert_not(p->guests[4].prefer_shadow);
+	cr_assert_not_null(strstr(p->guests[4].xl_cfg, "hap = 1\n"));
+	plan_free(p);
+	env.accel = "kvm";
+	cr_assert_eq(plan_build(s, &env, &p, &e), 0, "%s", e.msg);
+	for (size_t i = 0; i < p->n_guests; i++)
+		cr_assert_not(p->guests[i].prefer_shadow, "%s", p->guests[i].spec->name);
 	plan_free(p);
 	spec_free(s);
 }

@@ -544,3 +544,32 @@ Test(spec, sizes_never_wrap)
 	}
 	cr_assert_eq(capacity("memory: 16T, dom0_mem: 1G", "memory: 16383G"), 0);
 }
+
+/* `type:` per guest and under defaults.guest; pv when nothing says. */
+Test(spec, guest_types)
+{
+	_cleanup_free_ char *path = data_path("tests/data/specs/valid/guest-types.yaml");
+	_cleanup_free_ char *ref = data_path("examples/reference.yaml");
+	struct spec *s = NULL;
+	struct spec_diags d = { 0 };
+	struct xerr e = { 0 };
+	enum spec_guest_type t;
+
+	cr_assert_eq(spec_load(path, &s, &d, &e), 0, "%s", e.msg);
+	cr_assert_eq(s->guests[0].type, SPEC_GUEST_PVH);
+	cr_assert_eq(s->guests[1].type, SPEC_GUEST_PV);
+	cr_assert_eq(s->guests[2].type, SPEC_GUEST_HVM);
+	cr_assert(s->guests[2].vnc);
+	spec_free(s);
+	cr_assert_eq(spec_load(ref, &s, &d, &e), 0, "%s", e.msg);
+	for (size_t i = 0; i < s->n_guests; i++)
+		cr_assert_eq(s->guests[i].type, SPEC_GUEST_PV);
+	spec_free(s);
+	spec_diags_free(&d);
+	for (int i = 0; i <= SPEC_GUEST_HVM; i++) {
+		cr_assert_eq(spec_guest_type_parse(spec_guest_type_name(i), &t), 0);
+		cr_assert_eq((int)t, i);
+	}
+	cr_assert_eq(spec_guest_type_parse("PV", &t), -1);
+	cr_assert_eq(spec_guest_type_parse("", &t), -1);
+}

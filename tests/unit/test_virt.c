@@ -132,6 +132,17 @@ Test(virt, cpuinfo_flags)
 	cr_assert_not(virt_cpuinfo_has_hwvirt(""));
 }
 
+/* kvm_amd says 1/0 on older kernels, Y/N on newer ones. */
+Test(virt, kvm_nested_parameter)
+{
+	cr_assert(virt_kvm_nested_text_on("Y\n"));
+	cr_assert(virt_kvm_nested_text_on("1\n"));
+	cr_assert_not(virt_kvm_nested_text_on("N\n"));
+	cr_assert_not(virt_kvm_nested_text_on("0\n"));
+	cr_assert_not(virt_kvm_nested_text_on(""));
+	cr_assert_not(virt_kvm_nested_text_on(NULL));
+}
+
 Test(virt, network_ensure_twice_then_remove_twice)
 {
 	struct xerr e = { 0 };
