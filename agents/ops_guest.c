@@ -395,6 +395,17 @@ static int type_supported(const struct guest_args *g, bool *hap_off, struct xerr
 	return rc;
 }
 
+/* Whether the kept config (xlab's plan wrote it) makes an HVM guest. */
+static bool cfg_is_hvm(const char *path)
+{
+	_cleanup_free_ char *text = NULL;
+	struct xerr ignore = { 0 };
+	size_t len;
+
+	return file_read_all(path, XL_CFG_MAX, &text, &len, &ignore) == 0 && text &&
+	       strstr(text, "\ntype = \"hvm\"\n");
+}
+
 /* The public host key of the guest's filesystem, kept beside its config for
  * as long as the LV lives: a create that failed after the filesystem was
  * made, or whose answer was lost, still hands it back when tried again. */
@@ -616,6 +627,7 @@ int op_guest_start(struct json_object *args, struct json_object **result, struct
 	json_object_object_add(*result, "already", json_object_new_boolean(false));
 	json_object_object_add(*result, "domid", json_object_new_int64(domid));
 	json_object_object_add(*result, "cfg", json_object_new_string(cfg));
+	json_object_object_add(*result, "hvm", json_object_new_boolean(cfg_is_hvm(cfg)));
 	host_key_add(name, *result);
 	return 0;
 }

@@ -99,7 +99,8 @@ static void list_row(struct table *t, struct json_object *g, const char *host)
 	snprintf(vcpus, sizeof(vcpus), "%lld", (long long)jint(g, "vcpus"));
 	snprintf(time_s, sizeof(time_s), "%.1f",
 		 json_object_object_get_ex(g, "time_s", &v) ? json_object_get_double(v) : 0.0);
-	TABLE_ROW(t, tt(jstr(g, "name")), id, mem, vcpus, tt(jstr(g, "state")), time_s, host);
+	TABLE_ROW(t, tt(jstr(g, "name")), id, mem, vcpus, tt(jstr(g, "state")), time_s, host,
+		  tt(jstr(g, "type")));
 }
 
 int cmd_list(int argc, char **argv, struct xerr *e)
@@ -131,7 +132,7 @@ int cmd_list(int argc, char **argv, struct xerr *e)
 	if (labstate_load(argv[optind], &ls, e) < 0)
 		goto out;
 	if (!json) {
-		t = TABLE_NEW("", "Name", "ID", "Mem", "VCPUs", "State", "Time(s)", "Host");
+		t = TABLE_NEW("", "Name", "ID", "Mem", "VCPUs", "State", "Time(s)", "Host", "Type");
 		for (size_t i = 1; i <= 3; i++)
 			table_right(t, i);
 		table_right(t, 5);

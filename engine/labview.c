@@ -89,7 +89,7 @@ int labview_plan(struct labview *v, const struct spec_guest *extra, struct xerr 
 	image_dir = xasprintf("%s/%s", images, image);
 	{
 		struct plan_env env = { .state_dir = v->ls.dirs.dir, .image_dir = image_dir,
-					.accel = "qemu", .subnet = v->subnet,
+					.accel = lab_accel(&v->ls.dirs), .subnet = v->subnet,
 					.store_id = store_id };
 
 		rc = guest_args_plan(v->spec, &env, hand, n_hand, &v->plan, e);

@@ -296,18 +296,22 @@ static int host_wait_ssh(struct park *p, const struct db_host *h, int timeout_s,
 static int guest_bring_back(struct park *p, struct agent *ag, const struct db_guest *g,
 			    struct xerr *e)
 {
-	struct json_object *a = json_object_new_object(), *res = NULL;
+	struct json_object *a = json_object_new_object(), *res = NULL, *hvm;
+	enum spec_guest_type type = SPEC_GUEST_PV;
 	struct step s;
 	int rc;
 
 	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(g->name));
 	step_begin(&s, &p->run, "guest.start", g->name);
 	rc = step_end(&s, agent_call(ag, AGENT_OP_GUEST_START, a, &res, e), e);
+	/* The store has no type: the agent read it from the kept config. */
+	if (rc == 0 && json_object_object_get_ex(res, "hvm", &hvm) && json_object_get_boolean(hvm))
+		type = SPEC_GUEST_HVM;
 	json_object_put(res);
 	if (rc < 0)
 		return -1;
 	step_begin(&s, &p->run, "guest.boot", g->name);
-	if (step_end(&s, guest_agent_wait(ag, g->name, e), e) < 0)
+	if (step_end(&s, guest_agent_wait(ag, g->name, guest_boot_timeout_s(type), e), e) < 0)
 		return -1;
 	run_say(&p->run, g->name, "up on %s at %s, its filesystem as it was", g->host, g->ip);
 	return 0;

@@ -284,7 +284,7 @@ static int host_guests(struct up_ctx *ctx, struct host_work *w, struct sshc *c,
 		if (pg->host != ph)
 			continue;
 		step_begin(&s, &ctx->run, "guest.boot", pg->spec->name);
-		if (step_end(&s, guest_agent_wait(ag, pg->spec->name, e), e) < 0) {
+		if (step_end(&s, guest_agent_wait(ag, pg->spec->name, guest_boot_timeout_s(pg->spec->type), e), e) < 0) {
 			guest_record(ctx, pg, "failed");
 			goto out;
 		}
@@ -490,7 +490,8 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 		return -1;
 	if (hwvirt_guests_possible(ctx, e) < 0 || subnet_choose(ctx, e) < 0)
 		return -1;
-	if (lab_dirs_get(ctx->spec->lab, &ctx->dirs, e) < 0)
+	if (lab_dirs_get(ctx->spec->lab, &ctx->dirs, e) < 0 ||
+	    lab_accel_record(&ctx->dirs, ctx->accel, e) < 0)
 		return -1;
 	env.state_dir = ctx->dirs.dir;
 	env.image_dir = ctx->img->dir;

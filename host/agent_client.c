@@ -24,6 +24,7 @@ struct agent {
 	struct sshc_chan *ch;
 	int64_t next_id;
 	int64_t check_ms; /* what its hello's self-hash took in the dom0, -1 unknown */
+	bool abandoned;   /* a call was given up: its answer would come to the next */
 };
 
 /* The tests point this elsewhere so they never touch the real path. */
@@ -90,6 +91,19 @@ out:
 	return rc;
 }
 
+int agent_call_abandonable(struct agent *ag, enum agent_op_id op, struct json_object *args,
+			   struct json_object **result, struct xerr *e)
+{
+	int rc;
+
+	sshc_chan_stop_abandons(ag->ch, true);
+	rc = agent_call(ag, op, args, result, e);
+	sshc_chan_stop_abandons(ag->ch, false);
+	if (rc < 0 && e->kind == XERR_INTERRUPTED)
+		ag->abandoned = true;
+	return rc;
+}
+
 int agent_call(struct agent *ag, enum agent_op_id op, struct json_object *args,
 	       struct json_object **result, struct xerr *e)
 {
@@ -98,6 +112,9 @@ int agent_call(struct agent *ag, enum agent_op_id op, struct json_object *args,
 	_cleanup_free_ char *line = NULL;
 
 	*result = NULL;
+	if (ag->abandoned)
+		return xerr_set(e, XERR_INTERRUPTED, "agent: %s: an earlier call was given up",
+				agent_op_name(op));
 	if (sshc_chan_write(ag->ch, req, strlen(req), e) < 0 ||
 	    sshc_chan_read_line(ag->ch, &line, AGENT_CALL_TIMEOUT_MS, e) < 0 ||
 	    (op == AGENT_OP_HELLO ? agent_hello_decode : agent_resp_decode)(line, strlen(line), id,

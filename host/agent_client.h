@@ -28,6 +28,11 @@ int agent_open(struct sshc *c, const char *local, struct agent **out, bool *push
  * refusal is -1 with XERR_REMOTE (e->remote its kind) and its message. */
 int agent_call(struct agent *ag, enum agent_op_id op, struct json_object *args,
 	       struct json_object **result, struct xerr *e);
+/* agent_call for a call that only waits (guest.wait_console): a stop request
+ * (Ctrl-C) gives it up at once with XERR_INTERRUPTED instead of waiting for
+ * the answer, and the session refuses every later call. */
+int agent_call_abandonable(struct agent *ag, enum agent_op_id op, struct json_object *args,
+			   struct json_object **result, struct xerr *e);
 /* How long the agent took to hash itself for the hello (-1: unknown): the
  * whole cost of deciding that no push is needed, beyond starting it. */
 int64_t agent_check_ms(const struct agent *ag);

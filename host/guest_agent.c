@@ -68,7 +68,12 @@ int guest_agent_create(struct agent *ag, const struct plan_guest *pg, const char
 	return rc;
 }
 
-int guest_agent_wait(struct agent *ag, const char *name, struct xerr *e)
+int guest_boot_timeout_s(enum spec_guest_type type)
+{
+	return type == SPEC_GUEST_HVM ? GUEST_HVM_BOOT_TIMEOUT_S : GUEST_BOOT_TIMEOUT_S;
+}
+
+int guest_agent_wait(struct agent *ag, const char *name, int timeout_s, struct xerr *e)
 {
 	struct json_object *a = json_object_new_object(), *res = NULL;
 	_cleanup_free_ char *marker = xasprintf("%s %s", GUEST_MARKER, name);
@@ -76,10 +81,10 @@ int guest_agent_wait(struct agent *ag, const char *name, struct xerr *e)
 
 	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(name));
 	json_object_object_add(a, AGENT_ARG_TEXT, json_object_new_string(marker));
-	json_object_object_add(a, AGENT_ARG_TIMEOUT_S, json_object_new_int(GUEST_BOOT_TIMEOUT_S));
-	rc = agent_call(ag, AGENT_OP_GUEST_WAIT_CONSOLE, a, &res, e);
+	json_object_object_add(a, AGENT_ARG_TIMEOUT_S, json_object_new_int(timeout_s));
+	rc = agent_call_abandonable(ag, AGENT_OP_GUEST_WAIT_CONSOLE, a, &res, e);
 	json_object_put(res);
-	if (rc < 0)
+	if (rc < 0 && e->kind != XERR_INTERRUPTED)
 		xerr_prefix(e, "guest '%s' did not print '%s' on its console", name, marker);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sshc_int.h"
+#include "stop.h"
 
 /* ---------------------------------------------------------- connecting */
 
@@ -463,6 +464,8 @@ int sshc_chan_read_line(struct sshc_chan *ch, char **line, int timeout_ms, struc
 		if (deadline >= 0 && now_ms() >= deadline)
 			return xerr_set(e, XERR_FAIL, "ssh %s: no answer within %d s",
 					ch->c->addr, timeout_ms / 1000);
+		if (ch->stop_abandons && stop_requested())
+			return xerr_set(e, XERR_INTERRUPTED, "interrupted");
 		n = ssh_channel_read_timeout(ch->ch, tmp, sizeof(tmp), 0, 200);
 		if (n == SSH_ERROR)
 			return xerr_set(e, XERR_FAIL, "ssh %s: read: %s", ch->c->addr,
@@ -477,6 +480,11 @@ int sshc_chan_read_line(struct sshc_chan *ch, char **line, int timeout_ms, struc
 		}
 	}
 	return 0;
+}
+
+void sshc_chan_stop_abandons(struct sshc_chan *ch, bool on)
+{
+	ch->stop_abandons = on;
 }
 
 void sshc_chan_close(struct sshc_chan *ch)

@@ -52,6 +52,9 @@ int sshc_chan_open(struct sshc *c, const char *const *argv, struct sshc_chan **o
 int sshc_chan_write(struct sshc_chan *ch, const char *data, size_t len, struct xerr *e);
 /* Reads one line (without '\n') into a malloc'd string; timeout_ms < 0 waits forever. */
 int sshc_chan_read_line(struct sshc_chan *ch, char **line, int timeout_ms, struct xerr *e);
+/* on: a stop request (common/stop.h) ends a waiting read with
+ * XERR_INTERRUPTED; the line it waited for is then lost to the caller. */
+void sshc_chan_stop_abandons(struct sshc_chan *ch, bool on);
 void sshc_chan_close(struct sshc_chan *ch);
 
 /* SFTP: writes local file to remote path atomically (tmp + rename), with mode. */

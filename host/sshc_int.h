@@ -22,6 +22,7 @@ struct sshc_chan {
 	ssh_channel ch;
 	struct buf in;      /* stdout bytes not yet returned as lines */
 	struct buf errtail; /* last stderr bytes, for "it died" messages */
+	bool stop_abandons; /* a stop request (SIGINT...) ends a read: XERR_INTERRUPTED */
 };
 
 static inline void ssh_keyp(ssh_key *k)

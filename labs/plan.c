@@ -699,7 +699,7 @@ void plan_print(const struct plan *p, FILE *f)
 			fprintf(f, "%s\n", *st);
 		fprintf(f, "### /etc/xen/xlab/%s.cfg\n%s", pg->spec->name, pg->xl_cfg);
 		if (pg->prefer_shadow)
-			fprintf(f, "hap = 0 (added by the agent when the host's Xen has shadow "
-				   "paging: faster than emulated nested paging under TCG)\n");
+			fprintf(f, "hap = 0 (TCG: added by the agent; a Xen without shadow "
+				   "paging is refused, unless xl.hap is given)\n");
 	}
 }

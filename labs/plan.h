@@ -51,9 +51,10 @@ struct plan_guest {
 	char ip[16];
 	char *lv;      /* /dev/VG/NAME (the shared VG's for `storage: shared`) */
 	char *xl_cfg;  /* text */
-	/* Under TCG a pvh or hvm guest runs on shadow paging when its host's
-	 * Xen has it (the agent adds `hap = 0`): TCG's emulated nested paging
-	 * is several times slower, and Xen 4.17's guests triple-fault on it. */
+	/* Under TCG a pvh or hvm guest runs on shadow paging (the agent adds
+	 * `hap = 0`, and refuses a Xen without shadow): on TCG's emulated
+	 * nested paging guests triple-fault at random and run several times
+	 * slower. False when the spec sets xl.hap. */
 	bool prefer_shadow;
 	char **lvm_steps; /* NULL-terminated */
 };

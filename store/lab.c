@@ -34,6 +34,26 @@ void lab_dirs_free(struct lab_dirs *d)
 	memset(d, 0, sizeof(*d));
 }
 
+int lab_accel_record(const struct lab_dirs *d, const char *accel, struct xerr *e)
+{
+	_cleanup_free_ char *path = xasprintf("%s/accel", d->dir);
+	_cleanup_free_ char *text = xasprintf("%s\n", accel);
+
+	return file_write_atomic(path, text, strlen(text), 0644, e);
+}
+
+const char *lab_accel(const struct lab_dirs *d)
+{
+	_cleanup_free_ char *path = xasprintf("%s/accel", d->dir), *text = NULL;
+	struct xerr ignored = { 0 };
+	size_t len;
+
+	if (file_read_all(path, 64, &text, &len, &ignored) == 0 && text &&
+	    !strcmp(text, "kvm\n"))
+		return "kvm";
+	return "qemu";
+}
+
 int lab_lock(const char *lab, const char *command, struct xerr *e)
 {
 	_cleanup_free_ char *dir = NULL, *path = NULL;

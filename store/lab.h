@@ -19,6 +19,11 @@ void lab_dirs_free(struct lab_dirs *d);
  * holder dies. A second caller is refused at once with the holder's pid and
  * command. Returns the fd to keep open, or -1. */
 int lab_lock(const char *lab, const char *command, struct xerr *e);
+/* The accelerator the lab's hosts run under ("kvm" or "qemu"), as `up`
+ * recorded it in the lab's directory: guests made later by hand are planned
+ * for it. "qemu" when nothing was recorded (labs made before it was). */
+int lab_accel_record(const struct lab_dirs *d, const char *accel, struct xerr *e);
+const char *lab_accel(const struct lab_dirs *d);
 void lab_unlock(int fd);
 
 /* This store's claim on lab's libvirt objects (for the virt_* owner checks). */

@@ -2,6 +2,8 @@
 # Live migration end to end: two nested Xen hosts sharing a disk, one guest
 # on the shared VG, 3 rounds of xl migrate back and forth with a 20 ms ping
 # probe; then the report and `down` checked for leftovers (the shared disk).
+# The same lab holds a PVH guest, migrated twice, on shadow paging (what
+# xlab gives PVH and HVM guests under TCG).
 . "$(dirname "$0")/lib.sh"
 spec=$SRC/tests/e2e/data/migrate.yaml
 lab=mig
@@ -12,6 +14,12 @@ trap cleanup EXIT
 ensure_image xen-4.17
 "$XLAB" down "$lab" >/dev/null 2>&1 || true
 
+plan=$("$XLAB" plan "$spec")
+check "plan: each guest's type, and shadow paging for pvh under TCG" bash -c '
+  grep -q "^## guest pvh1 on h1: pvh," <<<"$1" &&
+  grep -q "^## guest mig1 on h1: pv," <<<"$1" && [ "$(grep -c "^hap = 0 (TCG" <<<"$1")" -eq 1 ] &&
+  grep -q "<feature policy=\"require\" name=\"npt\"/>" <<<"$1"' _ "$plan"
+
 t=$SECONDS
 if "$XLAB" up --experiments "$spec"; then ok "up --experiments (2 hosts, shared VG, 3 rounds) in $((SECONDS - t)) s"
 else bad "up --experiments"; "$XLAB" report --last "$lab" || true; finish; exit 1; fi
@@ -19,6 +27,16 @@ else bad "up --experiments"; "$XLAB" report --last "$lab" || true; finish; exit 
 check "the shared disk is in the lab's directory" test -f "$HOME_DIR/labs/$lab/shared.img"
 check "mig1's LV is on the shared VG, seen from h2 too" \
   bash -c '"$0" ssh mig h2 -- lvs --noheadings -o lv_name shared | grep -qw mig1' "$XLAB"
+
+# What Xen itself says about each guest (xl list -l), on the host it is on.
+xl_type() { "$XLAB" ssh "$lab" "$1" -- xl list -l "$2" | jq -r '.[0].config.c_info.type'; }
+check "Xen runs pvh1 as a PVH guest" test "$(xl_type h1 pvh1)" = pvh
+check "Xen runs mig1 as a PV guest" test "$(xl_type h1 mig1)" = pv
+check "pvh1's kept config asks for shadow paging (hap = 0), mig1's does not" bash -c '
+  "$0" ssh mig h1 -- grep -qx "hap = 0" /etc/xen/xlab/pvh1.cfg &&
+  ! "$0" ssh mig h1 -- grep -q "^hap" /etc/xen/xlab/mig1.cfg' "$XLAB"
+check "pvh1's console log (xl console -t pv) has its marker" \
+  bash -c '"$0" console --log mig pvh1 | grep -q "XLAB-GUEST-UP pvh1"' "$XLAB"
 
 json=$("$XLAB" report --last "$lab" --json)
 check "3 rounds recorded, all ok" \
@@ -31,6 +49,14 @@ check "the guest answered after every round" \
   jq -e 'all(.experiments[0].rounds[]; .came_back)' <<<"$json"
 check "the distribution is in the JSON report" \
   jq -e '.experiments[0].downtime_ms.p95 > 0 and .experiments[0].wall_ms.median > 0' <<<"$json"
+check "pvh-pingpong: 2 rounds h1->h2, h2->h1, all ok, the guest answered after each" \
+  jq -e '.experiments[1].name == "pvh-pingpong" and
+         ([.experiments[1].rounds[] | select(.ok and .came_back) | "\(.from)>\(.to)"]
+          == ["h1>h2","h2>h1"])' <<<"$json"
+check "pvh1 is back on h1 and answers" bash -c '
+  "$0" ssh mig h1 -- xl domid pvh1 >/dev/null && ping -c 1 -W 5 10.85.0.51 >/dev/null' "$XLAB"
+check "no guest triple-faulted on either host (xl dmesg)" bash -c '
+  for h in h1 h2; do "$0" ssh mig $h -- xl dmesg | grep -q "Triple fault" && exit 1; done; :' "$XLAB"
 list=$("$XLAB" list "$lab")
 echo "$list"
 check "mig1 ends on h2 (odd number of rounds)" \

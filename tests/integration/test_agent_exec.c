@@ -820,7 +820,8 @@ static void hwvirt_create(struct fake_dom0 *f, const char *name, const char *typ
 	if (!cfg_text) {
 		expect_err(resp, "efail");
 		cr_assert(strstr(json_object_get_string(get(get(resp, "error"), "message")),
-				 "cannot run hvm guests"),
+				 !strcmp(virt_caps, "pv") ? "cannot run hvm guests"
+							  : "no shadow paging"),
 			  "%s", json_object_to_json_string(resp));
 		json_object_put(resp);
 		return;
@@ -832,7 +833,8 @@ static void hwvirt_create(struct fake_dom0 *f, const char *name, const char *typ
 
 /* pvh and hvm guests: the agent reads virt_caps first and refuses a type
  * this Xen cannot run before any LV is made; asked to prefer shadow paging
- * (TCG), a Xen with both gets `hap = 0` in the kept config. */
+ * (TCG), a Xen with both gets `hap = 0` in the kept config and one without
+ * shadow is refused. */
 Test(agent_fake_dom0, pvh_and_hvm_guests_by_virt_caps, .timeout = 90)
 {
 	struct fake_dom0 f;
@@ -846,12 +848,14 @@ Test(agent_fake_dom0, pvh_and_hvm_guests_by_virt_caps, .timeout = 90)
 
 	hwvirt_create(&f, "a", "pvh", "pv hvm hap shadow", true, &a);
 	cr_assert(strstr(a, "name = \"a\"\nhap = 0\n"), "%s", a);
-	hwvirt_create(&f, "b", "hvm", "pv hvm hap", true, &b);
-	cr_assert_null(strstr(b, "hap"), "no shadow to prefer: %s", b);
+	hwvirt_create(&f, "b", "hvm", "pv hvm hap", false, &b);
+	cr_assert_null(strstr(b, "hap"), "xl.hap given: the spec's choice: %s", b);
 	hwvirt_create(&f, "c", "pvh", "pv hvm hap shadow", false, &c);
 	cr_assert_null(strstr(c, "hap"), "KVM: HAP stays: %s", c);
 	hwvirt_create(&f, "d", "hvm", "pv", true, NULL);
 	cr_assert_eq(count_calls(&f, "lvcreate -y -Wy -Zy -n d "), 0, "refused before any LV");
+	hwvirt_create(&f, "g", "pvh", "pv hvm hap", true, NULL);
+	cr_assert_eq(count_calls(&f, "lvcreate -y -Wy -Zy -n g "), 0, "refused before any LV");
 	resp = fcall(&f, "guest.create", "{\"name\":\"e\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
 					 "\"rootfs\":\"busybox\",\"type\":\"kvm\",\"xl_cfg\":\"\"}");
 	expect_err(resp, "einval");

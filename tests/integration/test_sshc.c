@@ -16,6 +16,7 @@
 #include "agent_client.h"
 #include "spawn.h"
 #include "sshc.h"
+#include "stop.h"
 #include "util.h"
 
 static char dir[] = "/tmp/xlab-sshc-XXXXXX";
@@ -597,6 +598,51 @@ Test(sshc, agent_push_and_call)
 	json_object_object_add(args, "argv", argv);
 	cr_assert_eq(agent_call(ag, AGENT_OP_RUN, args, &res, &e), 0, "%s", e.msg);
 	json_object_put(res);
+	agent_close(ag);
+	sshc_free(c);
+}
+
+/* Ctrl-C during a call that only waits (a guest's boot): it is given up at
+ * once rather than when the dom0 answers, and the session, whose next line
+ * would be that late answer, refuses to be used again. */
+Test(sshc, a_stop_request_gives_up_an_abandonable_call)
+{
+	_cleanup_free_ char *local = agent_binary();
+	_cleanup_free_ char *remote = path_in("var/lib/xlab-agent/xlab-agent");
+	struct json_object *args, *argv, *res = NULL;
+	struct agent *ag = NULL;
+	struct xerr e = { 0 };
+	struct sshc *c;
+	int64_t t0;
+	pid_t killer;
+
+	if (!local)
+		skip_no_agent();
+	setenv("XLAB_AGENT_REMOTE", remote, 1);
+	sshd_start();
+	c = connect_ok();
+	cr_assert_eq(agent_open(c, local, &ag, NULL, &e), 0, "%s", e.msg);
+	stop_on_signals(STOP_AT_SAFE_POINT);
+	killer = fork();
+	cr_assert_geq(killer, 0);
+	if (killer == 0) {
+		usleep(500 * 1000);
+		kill(getppid(), SIGINT);
+		_exit(0);
+	}
+	args = json_object_new_object();
+	argv = json_object_new_array();
+	json_object_array_add(argv, json_object_new_string("sleep"));
+	json_object_array_add(argv, json_object_new_string("20"));
+	json_object_object_add(args, "argv", argv);
+	t0 = now_ms();
+	cr_assert_eq(agent_call_abandonable(ag, AGENT_OP_RUN, args, &res, &e), -1);
+	cr_assert_lt(now_ms() - t0, 5000, "waited %lld ms", (long long)(now_ms() - t0));
+	cr_assert_eq(e.kind, XERR_INTERRUPTED, "%s: %s", xerr_kind_name(e.kind), e.msg);
+	waitpid(killer, NULL, 0);
+	cr_assert_eq(agent_call(ag, AGENT_OP_RUN, NULL, &res, &e), -1);
+	cr_assert_eq(e.kind, XERR_INTERRUPTED, "%s", e.msg);
+	cr_assert_not_null(strstr(e.msg, "an earlier call was given up"), "%s", e.msg);
 	agent_close(ag);
 	sshc_free(c);
 }

@@ -73,3 +73,19 @@ Test(lab, names_from_arguments)
 	cr_assert_eq(lab_name_from_arg("Demo;rm", &lab, &e), -1);
 	cr_assert_not_null(strstr(e.msg, "neither a lab name nor a spec file"), "%s", e.msg);
 }
+
+/* up records the hosts' accelerator; guests made by hand later are planned
+ * for it (shadow paging under TCG only). Nothing recorded reads as TCG. */
+Test(lab, accelerator_recorded_by_up)
+{
+	struct lab_dirs d;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(lab_dirs_get("acc", &d, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(lab_accel(&d), "qemu");
+	cr_assert_eq(lab_accel_record(&d, "kvm", &e), 0, "%s", e.msg);
+	cr_assert_str_eq(lab_accel(&d), "kvm");
+	cr_assert_eq(lab_accel_record(&d, "qemu", &e), 0, "%s", e.msg);
+	cr_assert_str_eq(lab_accel(&d), "qemu");
+	lab_dirs_free(&d);
+}
