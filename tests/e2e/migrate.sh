@@ -31,7 +31,7 @@ check "mig1's LV is on the shared VG, seen from h2 too" \
 # What Xen itself says about each guest (xl list -l), on the host it is on.
 xl_type() { "$XLAB" ssh "$lab" "$1" -- xl list -l "$2" | jq -r '.[0].config.c_info.type'; }
 check "Xen runs pvh1 as a PVH guest" test "$(xl_type h1 pvh1)" = pvh
-check "Xen runs mig1 as a PV guest" test "$(xl_type h1 mig1)" = pv
+check "Xen runs mig1 as a PV guest (on h2 after 3 rounds)" test "$(xl_type h2 mig1)" = pv
 check "pvh1's kept config asks for shadow paging (hap = 0), mig1's does not" bash -c '
   "$0" ssh mig h1 -- grep -qx "hap = 0" /etc/xen/xlab/pvh1.cfg &&
   ! "$0" ssh mig h1 -- grep -q "^hap" /etc/xen/xlab/mig1.cfg' "$XLAB"
