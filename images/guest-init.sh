@@ -64,9 +64,9 @@ trap 'sync; poweroff -f 2>/dev/null || echo o >/proc/sysrq-trigger' TERM USR1 US
 # kernel at a helper that signals this init instead.
 printf '#!/bin/sh\nkill -USR2 1\n' >/run/xlab-poweroff && chmod 0755 /run/xlab-poweroff &&
 	echo /run/xlab-poweroff >/proc/sys/kernel/poweroff_cmd
-# Idle without forking: a `sleep 1` each second cost a PVH or HVM guest on
-# shadow paging under TCG half a vCPU (every fork's page-table writes trap to
-# Xen). `wait` reaps any child (orphans too) and a trapped signal ends it.
+# Idle with one fork an hour, not one a second: a PVH or HVM guest on shadow
+# paging traps every fork's page-table writes to Xen, dear under TCG. `wait`
+# reaps any child (orphans too) and a trapped signal ends it at once.
 while :; do
 	sleep 3600 &
 	wait
