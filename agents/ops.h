@@ -52,6 +52,9 @@ int disk_by_serial(const char *serial, char **dev, struct xerr *e);
 int shared_vg_init(const char *vg, const char *serial, bool create, struct json_object *result,
 		   struct xerr *e);
 
+/* ops_facts.c: `xl info`, parsed (xl_info_parse). */
+int xl_info(struct json_object **out, struct xerr *e);
+
 /* ops_guest.c: `xl destroy NAME`. */
 int domain_destroy(const char *name, struct xerr *e);
 

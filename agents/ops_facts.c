@@ -25,19 +25,24 @@ static int facts_lvm(struct json_object *r, struct xerr *e)
 	return 0;
 }
 
-int op_facts(struct json_object *args, struct json_object **result, struct xerr *e)
+int xl_info(struct json_object **out, struct xerr *e)
 {
-	char *argv[] = { "xl", "info", NULL };
 	struct spawn_result res;
-	struct json_object *r;
 	int rc;
 
-	(void)args;
-	if (agent_cmd(argv, 0, 60, &res, e) < 0)
+	if (agent_cmd((char *[]){ "xl", "info", NULL }, 0, 60, &res, e) < 0)
 		return -1;
-	rc = xl_info_parse(res.out ? res.out : "", &r, e);
+	rc = xl_info_parse(res.out ? res.out : "", out, e);
 	spawn_result_free(&res);
-	if (rc < 0)
+	return rc;
+}
+
+int op_facts(struct json_object *args, struct json_object **result, struct xerr *e)
+{
+	struct json_object *r;
+
+	(void)args;
+	if (xl_info(&r, e) < 0)
 		return -1;
 	if (facts_lvm(r, e) < 0) {
 		json_object_put(r);

@@ -375,18 +375,13 @@ static int guest_args_read(struct json_object *args, struct guest_args *g, struc
  * (asked for, and this Xen has both). */
 static int type_supported(const struct guest_args *g, bool *hap_off, struct xerr *e)
 {
-	struct spawn_result r;
 	struct json_object *info, *caps;
 	int rc;
 
 	*hap_off = false;
 	if (!strcmp(g->type, "pv"))
 		return 0;
-	if (agent_cmd((char *[]){ "xl", "info", NULL }, 0, 60, &r, e) < 0)
-		return -1;
-	rc = xl_info_parse(r.out ? r.out : "", &info, e);
-	spawn_result_free(&r);
-	if (rc < 0)
+	if (xl_info(&info, e) < 0)
 		return -1;
 	rc = guest_paging_choose(json_object_object_get_ex(info, "virt_caps", &caps)
 					 ? json_object_get_string(caps) : NULL,

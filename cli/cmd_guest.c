@@ -116,7 +116,7 @@ static int guest_make(struct labview *v, const struct create_opts *o, struct xer
 		goto out;
 	}
 	step_begin(&s, &r, "guest.boot", pg->spec->name);
-	if (step_end(&s, guest_agent_wait(ag, pg->spec->name, guest_boot_timeout_s(pg->spec->type), e), e) < 0) {
+	if (step_end(&s, guest_agent_wait(ag, pg->spec->name, pg->spec->type, e), e) < 0) {
 		guest_record(v, pg, "failed");
 		goto out;
 	}

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "cmd.h"
+#include "guestargs.h"
 
 #define OPT_END { NULL, 0, NULL, NULL }
 #define OPT_CONNECT { "connect", 0, "URI", "libvirt URI (default: $XLAB_CONNECT, the spec's libvirt:, qemu:///system)" }
@@ -171,7 +172,8 @@ static const struct cmd_sub class_subs[] = {
 
 static const struct cmd_sub guest_subs[] = {
 	{ "create", "LAB NAME --host HOST [KEY=VALUE...]",
-	  "make a guest in a running lab, like xl create (KEY=VALUE as in a spec's guest)",
+	  "make a guest in a running lab, like xl create (KEY=VALUE as in a spec's guest: "
+	  GUEST_ARGS_KEYS ")",
 	  guest_create_opts, CMD_ARG_LAB },
 	{ "rm", "LAB NAME", "destroy a guest made by hand and its volumes", no_opts, CMD_ARG_LAB },
 	{ "list", "LAB", "the lab's guests and who made each", json_opts, CMD_ARG_LAB },

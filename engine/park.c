@@ -311,7 +311,7 @@ static int guest_bring_back(struct park *p, struct agent *ag, const struct db_gu
 	if (rc < 0)
 		return -1;
 	step_begin(&s, &p->run, "guest.boot", g->name);
-	if (step_end(&s, guest_agent_wait(ag, g->name, guest_boot_timeout_s(type), e), e) < 0)
+	if (step_end(&s, guest_agent_wait(ag, g->name, type, e), e) < 0)
 		return -1;
 	run_say(&p->run, g->name, "up on %s at %s, its filesystem as it was", g->host, g->ip);
 	return 0;

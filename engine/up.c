@@ -284,7 +284,7 @@ static int host_guests(struct up_ctx *ctx, struct host_work *w, struct sshc *c,
 		if (pg->host != ph)
 			continue;
 		step_begin(&s, &ctx->run, "guest.boot", pg->spec->name);
-		if (step_end(&s, guest_agent_wait(ag, pg->spec->name, guest_boot_timeout_s(pg->spec->type), e), e) < 0) {
+		if (step_end(&s, guest_agent_wait(ag, pg->spec->name, pg->spec->type, e), e) < 0) {
 			guest_record(ctx, pg, "failed");
 			goto out;
 		}
@@ -447,14 +447,13 @@ static bool lab_already_up(struct up_ctx *ctx)
 	return up;
 }
 
-
 /* Under KVM a PVH or HVM guest needs the host's Xen to see VT-x/AMD-V,
  * which KVM passes on only with nested=1: refused before anything boots. */
 static int hwvirt_guests_possible(const struct up_ctx *ctx, struct xerr *e)
 {
 	const char *param = NULL;
 
-	if (strcmp(ctx->accel, "kvm") != 0 || !virt_kvm_nested_off(&param))
+	if (strcmp(ctx->accel, "kvm") != 0 || !virt_kvm_nested_off(ctx->virt, &param))
 		return 0;
 	for (size_t i = 0; i < ctx->spec->n_guests; i++) {
 		const struct spec_guest *g = &ctx->spec->guests[i];

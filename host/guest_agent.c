@@ -68,13 +68,10 @@ int guest_agent_create(struct agent *ag, const struct plan_guest *pg, const char
 	return rc;
 }
 
-int guest_boot_timeout_s(enum spec_guest_type type)
+int guest_agent_wait(struct agent *ag, const char *name, enum spec_guest_type type,
+		     struct xerr *e)
 {
-	return type == SPEC_GUEST_HVM ? GUEST_HVM_BOOT_TIMEOUT_S : GUEST_BOOT_TIMEOUT_S;
-}
-
-int guest_agent_wait(struct agent *ag, const char *name, int timeout_s, struct xerr *e)
-{
+	int timeout_s = type == SPEC_GUEST_HVM ? GUEST_HVM_BOOT_TIMEOUT_S : GUEST_BOOT_TIMEOUT_S;
 	struct json_object *a = json_object_new_object(), *res = NULL;
 	_cleanup_free_ char *marker = xasprintf("%s %s", GUEST_MARKER, name);
 	int rc;

@@ -14,7 +14,6 @@
  * port I/O through it took up to 300 s to reach init here with both hosts
  * of a lab busy. */
 #define GUEST_HVM_BOOT_TIMEOUT_S 900
-int guest_boot_timeout_s(enum spec_guest_type type);
 
 /* guest.create of pg on volume group vg: LV, root filesystem, xl config,
  * domain. A guest with an SSH server gets a host key made by the agent: it
@@ -25,8 +24,9 @@ int guest_agent_create(struct agent *ag, const struct plan_guest *pg, const char
 char *guest_host_key_path(const struct lab_dirs *d, const char *name);
 /* Forgets a removed guest's key and its directory. */
 int guest_host_key_forget(const struct lab_dirs *d, const char *name, struct xerr *e);
-/* guest.wait_console until the guest's marker, at most timeout_s; the
- * error names the marker. */
-int guest_agent_wait(struct agent *ag, const char *name, int timeout_s, struct xerr *e);
+/* guest.wait_console until the guest's marker, as long as a guest of its
+ * type may take; the error names the marker. */
+int guest_agent_wait(struct agent *ag, const char *name, enum spec_guest_type type,
+		     struct xerr *e);
 
 #endif

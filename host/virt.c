@@ -221,13 +221,17 @@ bool virt_kvm_nested_text_on(const char *text)
 	return text && (text[0] == 'Y' || text[0] == 'y' || text[0] == '1');
 }
 
-bool virt_kvm_nested_off(const char **param)
+bool virt_kvm_nested_off(struct virt *v, const char **param)
 {
 	static const char *const params[] = {
 		"/sys/module/kvm_amd/parameters/nested",
 		"/sys/module/kvm_intel/parameters/nested",
 	};
+	_cleanup_free_ char *uri = virConnectGetURI(v->conn);
 
+	/* A daemon elsewhere runs another machine's KVM: its agent says. */
+	if (!uri || strncmp(uri, "qemu:///", 8) != 0)
+		return false;
 	for (size_t i = 0; i < ARRAY_SIZE(params); i++) {
 		_cleanup_free_ char *text = NULL;
 		struct xerr ignored = { 0 };

@@ -98,10 +98,11 @@ int virt_domain_vnc(struct virt *v, const char *name, char **display, struct xer
 /* Whether /proc/cpuinfo text shows VT-x or AMD-V (a "vmx" or "svm" flag). */
 bool virt_cpuinfo_has_hwvirt(const char *cpuinfo);
 
-/* This machine's KVM refuses a guest's own VT-x/AMD-V (nested=0): Xen in
- * a host then has no HVM or PVH guests. False when nested is on or when
- * no kvm_intel/kvm_amd module says; *param names the file read. */
-bool virt_kvm_nested_off(const char **param);
+/* The KVM of v's machine refuses a guest's own VT-x/AMD-V (nested=0): Xen
+ * in a host then has no HVM or PVH guests. False when nested is on, when no
+ * kvm_intel/kvm_amd module says, or when v's daemon is on another machine
+ * (then the agent's virt_caps check refuses); *param names the file read. */
+bool virt_kvm_nested_off(struct virt *v, const char **param);
 /* A kvm_*.nested parameter's text: "Y" or "1" is on. */
 bool virt_kvm_nested_text_on(const char *text);
 

@@ -153,8 +153,6 @@ static int set_type(struct spec_guest *g, const struct kv *a, struct xerr *e)
 	return 0;
 }
 
-#define KEYS "type, memory, disk, vcpus, ip, rootfs, swap, vnc, xl.KEY"
-
 static const struct {
 	const char *key;
 	int (*set)(struct spec_guest *g, const struct kv *a, struct xerr *e);
@@ -172,7 +170,7 @@ static int apply_one(struct spec_guest *g, const char *arg, char **seen, size_t 
 	struct kv a = { .arg = arg, .key = key, .value = eq ? eq + 1 : NULL };
 
 	if (!eq || eq == arg)
-		return bad(e, &a, "expected KEY=VALUE (keys: " KEYS ")");
+		return bad(e, &a, "expected KEY=VALUE (keys: " GUEST_ARGS_KEYS ")");
 	if (!*a.value)
 		return bad(e, &a, "'%s' needs a value", key);
 	if (!strncmp(key, "xl.", 3))
@@ -185,7 +183,7 @@ static int apply_one(struct spec_guest *g, const char *arg, char **seen, size_t 
 			return keys[i].set(g, &a, e);
 	if (!strcmp(key, "name") || !strcmp(key, "host"))
 		return bad(e, &a, "'%s' is given as `xlab guest create LAB NAME --host HOST`", key);
-	return bad(e, &a, "unknown key '%s' (keys: " KEYS ")", key);
+	return bad(e, &a, "unknown key '%s' (keys: " GUEST_ARGS_KEYS ")", key);
 }
 
 int guest_args_init(struct spec_guest *g, const char *name, const char *host, struct xerr *e)

@@ -1,7 +1,8 @@
 /* xl.cfg keys onto the guest model. xlab boots every guest the same way
- * (pv, pvh or hvm, the image's guest kernel booted directly, one root LV /dev/VG/NAME as xvda, an optional NAME-swap as
- * xvdb, one vif on xenbr0 with a MAC made from the lab and guest names), so a
- * file is adopted only where it says the same; a key that asks for more
+ * (pv, pvh or hvm: the image's guest kernel booted directly, one root LV
+ * /dev/VG/NAME as xvda, an optional NAME-swap as xvdb, one vif on xenbr0
+ * with a MAC made from the lab and guest names), so a file is adopted only
+ * where it says the same; a key that asks for more
  * (passthrough, another kernel, a file disk) is refused rather than
  * silently dropped. */
 #include "guestxl.h"

@@ -225,9 +225,10 @@ static char *domain_xml(const struct plan *p, const struct plan_host *ph, const 
 		empty_el(&x, "cpu", "mode", "host-passthrough", NULL);
 	} else {
 		/* Under TCG `max` exposes SMAP and the PV dom0 faults at once; qemu64
-		 * works. TCG emulates AMD SVM with nested paging: with svm and npt
-		 * Xen runs PVH and HVM guests with HAP (Debian's 4.20 has no shadow
-		 * paging to fall back on), and the PV dom0 boots as before. */
+		 * works. TCG emulates AMD SVM with nested paging: with svm Xen can
+		 * run PVH and HVM guests, with npt also on HAP (all Debian's 4.20
+		 * has; xlab prefers shadow under TCG, see prefer_shadow), and the
+		 * PV dom0 boots as before. */
 		el(&x, "cpu");
 		attr(&x, "mode", "custom");
 		attr(&x, "match", "exact");

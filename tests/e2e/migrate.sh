@@ -21,7 +21,7 @@ check "plan: each guest's type, and shadow paging for pvh under TCG" bash -c '
   grep -q "<feature policy=\"require\" name=\"npt\"/>" <<<"$1"' _ "$plan"
 
 t=$SECONDS
-if "$XLAB" up --experiments "$spec"; then ok "up --experiments (2 hosts, shared VG, 3 rounds) in $((SECONDS - t)) s"
+if "$XLAB" up --experiments "$spec"; then ok "up --experiments (2 hosts, shared VG, PV 3 rounds, PVH 2) in $((SECONDS - t)) s"
 else bad "up --experiments"; "$XLAB" report --last "$lab" || true; finish; exit 1; fi
 
 check "the shared disk is in the lab's directory" test -f "$HOME_DIR/labs/$lab/shared.img"
