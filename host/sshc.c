@@ -125,6 +125,19 @@ static void connect_error(ssh_session s, const struct sshc_target *t, ssh_key pi
 		 why);
 }
 
+/* The timeout we connected with bounds how long to wait to get in (a boot
+ * wait probes every few seconds); once in, a dom0 that has just booted
+ * under TCG may take longer than that to answer a channel open. */
+static int reply_timeout_set(ssh_session s, const struct sshc_target *t, struct xerr *e)
+{
+	long usec = (long)SSHC_REPLY_TIMEOUT_MS * 1000;
+
+	if (ssh_options_set(s, SSH_OPTIONS_TIMEOUT_USEC, &usec) < 0)
+		return xerr_set(e, XERR_FAIL, "ssh options for %s: %s", t->addr,
+				ssh_get_error(s));
+	return 0;
+}
+
 /* Connects, checks the pinned key and authenticates; *fail says whether a
  * failure is worth retrying. */
 static int session_open(const struct sshc_target *t, int timeout_ms, ssh_session *out,
@@ -147,7 +160,8 @@ static int session_open(const struct sshc_target *t, int timeout_ms, ssh_session
 		connect_error(s, t, pinned, fail, e);
 		goto fail;
 	}
-	if (hostkey_check(s, t, pinned, e) < 0 || user_auth(s, t, e) < 0)
+	if (hostkey_check(s, t, pinned, e) < 0 || user_auth(s, t, e) < 0 ||
+	    reply_timeout_set(s, t, e) < 0)
 		goto fail;
 	*fail = CONN_OK;
 	*out = s;
@@ -239,6 +253,7 @@ int sshc_chan_start(struct sshc *c, const char *const *argv, ssh_channel *out, s
 {
 	_cleanup_free_ char *cmd = NULL;
 	ssh_channel ch;
+	int rc;
 
 	if (!argv || !argv[0])
 		return xerr_set(e, XERR_FAIL, "ssh exec: empty command");
@@ -247,9 +262,13 @@ int sshc_chan_start(struct sshc *c, const char *const *argv, ssh_channel *out, s
 		return xerr_set(e, XERR_FAIL, "ssh %s: cannot make a channel: %s", c->addr,
 				ssh_get_error(c->s));
 	cmd = sshc_argv_quote(argv);
-	if (ssh_channel_open_session(ch) != SSH_OK || ssh_channel_request_exec(ch, cmd) != SSH_OK) {
+	rc = ssh_channel_open_session(ch);
+	if (rc == SSH_OK)
+		rc = ssh_channel_request_exec(ch, cmd);
+	if (rc != SSH_OK) {
+		/* SSH_AGAIN: the reply timeout passed, and libssh says nothing. */
 		xerr_set(e, XERR_FAIL, "ssh %s: cannot run %s: %s", c->addr, argv[0],
-			 ssh_get_error(c->s));
+			 rc == SSH_AGAIN ? "sshd did not answer in time" : ssh_get_error(c->s));
 		ssh_channel_free(ch);
 		return -1;
 	}

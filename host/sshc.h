@@ -19,8 +19,11 @@ struct sshc_target {
 	const char *user;
 	const char *key_path;      /* private key (OpenSSH format) */
 	const char *host_pub_path; /* the one host key accepted ("ssh-ed25519 AAAA... comment") */
-	int connect_timeout_ms;
+	int connect_timeout_ms;    /* to get in; a session in waits SSHC_REPLY_TIMEOUT_MS */
 };
+
+/* How long a blocking request on a session in (channel open, SFTP) may wait. */
+#define SSHC_REPLY_TIMEOUT_MS 60000
 
 int sshc_connect(const struct sshc_target *t, struct sshc **out, struct xerr *e);
 void sshc_free(struct sshc *c);
