@@ -19,10 +19,33 @@ timed() {
   report+=("$(printf '%-22s %5ss  %s' "$name" $((SECONDS - t0)) "$([ $rc -eq 0 ] && echo ok || echo FAILED)")")
   return $rc
 }
+# Each test of a meson suite, and the tail of what a failed one printed: CI
+# may keep only the end of this run's output, and that must name the culprit.
+tests_of() {
+  local log=$1/meson-logs/testlog.json
+  [ -f "$log" ] || return 0
+  python3 - "$log" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    print("  %-30s %6.0fs  %s" % (t["name"].split(" / ")[-1], t["duration"], t["result"]))
+    if t["result"] not in ("OK", "SKIP", "EXPECTEDFAIL"):
+        out = ((t.get("stdout") or "") + (t.get("stderr") or "")).splitlines()
+        said = [l for l in out[:-25] if "FAIL" in l][:15]
+        for l in said + (["    ..."] if said else []) + out[-25:]:
+            print("    | " + l)
+PY
+}
 summary() {
   echo
   echo "=== time per step"
   printf '%s\n' "${report[@]}"
+  for f in "${failed[@]}"; do
+    case $f in
+      unit|integration) echo "=== $f, by test"; tests_of build-test ;;
+      e2e) echo "=== e2e, by test"; tests_of build ;;
+    esac
+  done
 }
 trap summary EXIT
 
