@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "build_int.h"
+#include "vmlinux.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -174,6 +175,7 @@ int customize(struct build *b, struct xerr *e)
 						"obtain_device_list_from_udev" };
 	_cleanup_free_ char *guest = tree_path(b, "var/lib/xlab/guest");
 	_cleanup_free_ char *vmlinuz = NULL, *g_vmlinuz = NULL, *g_initrd = NULL, *g_tar = NULL;
+	_cleanup_free_ char *g_vmlinux = NULL;
 
 	phase_begin(b, "customize", "xlab-init, sshd, lvm.conf, guest kit");
 	if (find_kernel(b, e) < 0 || find_busybox(b, e) < 0)
@@ -187,9 +189,12 @@ int customize(struct build *b, struct xerr *e)
 		return -1;
 	vmlinuz = xasprintf("%s/boot/vmlinuz-%s", b->tree, b->kver);
 	g_vmlinuz = xasprintf("%s/vmlinuz", guest);
+	g_vmlinux = xasprintf("%s/vmlinux", guest);
 	g_initrd = xasprintf("%s/initrd.img", guest);
 	g_tar = xasprintf("%s/busybox.tar", guest);
-	if (copy_file(vmlinuz, g_vmlinuz, 0644, e) < 0 || guest_initrd_make(b, g_initrd, e) < 0 ||
+	/* vmlinuz stays for HVM guests: their device model boots a bzImage. */
+	if (copy_file(vmlinuz, g_vmlinuz, 0644, e) < 0 ||
+	    vmlinux_extract(vmlinuz, g_vmlinux, e) < 0 || guest_initrd_make(b, g_initrd, e) < 0 ||
 	    guest_tar_make(b, g_tar, e) < 0)
 		return -1;
 	return phase_end(b, e);

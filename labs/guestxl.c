@@ -114,14 +114,17 @@ static int set_vcpus(const struct ctx *c, const struct xlcfg_entry *en)
 	return 0;
 }
 
-/* kernel and ramdisk: the image's guest kit is the only one in every dom0. */
+/* kernel and ramdisk: the image's guest kit is the only one in every dom0.
+ * Its vmlinux is the same kernel unpacked (what a kept config names). */
 static int set_kit(const struct ctx *c, const struct xlcfg_entry *en)
 {
-	const char *kit = !strcmp(en->key, "kernel") ? PLAN_GUEST_KIT "/vmlinuz"
-						     : PLAN_GUEST_KIT "/initrd.img";
+	bool kernel = !strcmp(en->key, "kernel");
+	const char *kit = kernel ? PLAN_GUEST_KIT "/vmlinuz" : PLAN_GUEST_KIT "/initrd.img";
 
 	if (want(c, en, XLCFG_STRING) < 0)
 		return -1;
+	if (kernel && !strcmp(en->value, PLAN_GUEST_KIT "/vmlinux"))
+		return 0;
 	if (strcmp(en->value, kit))
 		return at(c, en->line, en->key,
 			  "'%s' is not the lab's guest %s %s: xlab guests boot the image's "

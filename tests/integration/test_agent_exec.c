@@ -863,6 +863,55 @@ Test(agent_fake_dom0, pvh_and_hvm_guests_by_virt_caps, .timeout = 90)
 	fake_dom0_stop(&f);
 }
 
+static void kernel_create(struct fake_dom0 *f, const char *name, const char *type,
+			  char **cfg_text)
+{
+	_cleanup_free_ char *args = xasprintf(
+		"{\"name\":\"%s\",\"vg\":\"xlab\",\"size_bytes\":67108864,\"rootfs\":\"busybox\","
+		"\"type\":\"%s\",\"xl_cfg\":\"name = \\\"%s\\\"\\n"
+		"kernel = \\\"/var/lib/xlab/guest/vmlinuz\\\"\\nmemory = 64\\n\"}",
+		name, type, name);
+	struct json_object *resp = fcall(f, "guest.create", args);
+	struct xerr e = { 0 };
+	size_t len;
+
+	cr_assert_eq(file_read_all(json_object_get_string(get(expect_ok(resp, f->next_id), "cfg")),
+				   0, cfg_text, &len, &e), 0, "%s", e.msg);
+	json_object_put(resp);
+}
+
+/* The kept config of a PV or PVH guest names the kit's unpacked kernel when
+ * the image has one (libxl then loads it without unpacking it in the dom0);
+ * an HVM guest's, and any on an image without it, keeps the bzImage. */
+Test(agent_fake_dom0, unpacked_kernel_for_pv_and_pvh, .timeout = 90)
+{
+	static const char packed[] = "\nkernel = \"/var/lib/xlab/guest/vmlinuz\"\nmemory = 64\n";
+	static const char unpacked[] = "\nkernel = \"/var/lib/xlab/guest/vmlinux\"\nmemory = 64\n";
+	_cleanup_free_ char *old = NULL, *pv = NULL, *pvh = NULL, *hvm = NULL;
+	_cleanup_free_ char *caps = NULL;
+	struct fake_dom0 f;
+	struct json_object *resp;
+	struct xerr e = { 0 };
+
+	fake_dom0_start(&f);
+	caps = xasprintf("%s/virt_caps", f.state);
+	cr_assert_eq(file_write_atomic(caps, "pv hvm hap shadow", 17, 0644, &e), 0);
+	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+
+	kernel_create(&f, "old", "pv", &old);
+	cr_assert(strstr(old, packed), "no vmlinux in this image: %s", old);
+	put_file(f.prefix, "/var/lib/xlab/guest/vmlinux", "\177ELF");
+	kernel_create(&f, "pv", "pv", &pv);
+	cr_assert(strstr(pv, unpacked), "%s", pv);
+	kernel_create(&f, "pvh", "pvh", &pvh);
+	cr_assert(strstr(pvh, unpacked), "%s", pvh);
+	kernel_create(&f, "hvm", "hvm", &hvm);
+	cr_assert(strstr(hvm, packed), "the device model boots the bzImage: %s", hvm);
+	fake_dom0_stop(&f);
+}
+
 /* `xlab stop` then `xlab start`, the dom0's part: guests.shutdown shuts
  * every guest down (destroying one that ignores the request) and keeps their
  * LVs and configs; guest.start brings one back from those alone: no lvcreate,

@@ -206,6 +206,23 @@ static void text_refused(const char *text, const char *msg)
 	guest_args_free(&g);
 }
 
+/* A kept config from a dom0 names the kit's kernel unpacked: the same kernel. */
+Test(guestxl, the_kits_unpacked_kernel_is_the_kits_kernel)
+{
+	struct spec_guest g;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(guest_args_init(&g, "web", "h1", &e), 0);
+	cr_assert_eq(guest_xl_apply(&g, &env, "t.cfg",
+				    "kernel = '/var/lib/xlab/guest/vmlinux'\n"
+				    "ramdisk = '/var/lib/xlab/guest/initrd.img'\n", &e), 0, "%s", e.msg);
+	guest_args_free(&g);
+	text_refused("kernel = '/var/lib/xlab/guest/initrd.img'\n",
+		     "is not the lab's guest kernel /var/lib/xlab/guest/vmlinuz");
+	text_refused("ramdisk = '/var/lib/xlab/guest/vmlinux'\n",
+		     "is not the lab's guest ramdisk /var/lib/xlab/guest/initrd.img");
+}
+
 Test(guestxl, what_the_model_cannot_honour)
 {
 	text_refused("kernel = '/boot/vmlinuz-6.1'\n",

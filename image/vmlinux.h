@@ -1,0 +1,15 @@
+/* A Linux bzImage's kernel ELF, unpacked at image build time. */
+#ifndef XLAB_VMLINUX_H
+#define XLAB_VMLINUX_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+/* Where the compressed payload lies in a bzImage of len bytes. */
+int bzimage_payload(const unsigned char *img, size_t len, size_t *off, size_t *plen,
+		    struct xerr *e);
+/* Writes the ELF inside bzimage to out. */
+int vmlinux_extract(const char *bzimage, const char *out, struct xerr *e);
+
+#endif
