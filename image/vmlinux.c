@@ -94,6 +94,31 @@ out:
 	return rc;
 }
 
+/* The payload ends with the unpacked size, as the kernel's own decompressor
+ * reads it: appended after an xz, zstd, lz4... stream, the last field of a
+ * gzip one. So the stream is the payload less 4 bytes, or all of it. */
+static int payload_unpack_sized(const unsigned char *p, size_t n, struct buf *out,
+				struct xerr *e)
+{
+	struct xerr first = { 0 };
+	uint32_t want;
+
+	if (n < 8)
+		return xerr_set(e, XERR_USAGE, "the payload is %zu bytes: too short", n);
+	want = le32(p + n - 4);
+	if (payload_unpack(p, n - 4, out, &first) < 0) {
+		buf_free(out);
+		*out = (struct buf){ 0 };
+		if (payload_unpack(p, n, out, e) < 0)
+			return xerr_set(e, XERR_USAGE, "%s", first.msg);
+	}
+	if (out->len != want)
+		return xerr_set(e, XERR_USAGE,
+				"the payload unpacks to %zu bytes where its trailer says %u",
+				out->len, want);
+	return 0;
+}
+
 int vmlinux_extract(const char *bzimage, const char *out, struct xerr *e)
 {
 	_cleanup_free_ char *img = NULL;
@@ -104,7 +129,7 @@ int vmlinux_extract(const char *bzimage, const char *out, struct xerr *e)
 	if (file_read_all(bzimage, 64u << 20, &img, &len, e) < 0)
 		return -1;
 	if (bzimage_payload((unsigned char *)img, len, &off, &plen, e) < 0 ||
-	    payload_unpack((unsigned char *)img + off, plen, &elf, e) < 0)
+	    payload_unpack_sized((unsigned char *)img + off, plen, &elf, e) < 0)
 		goto out;
 	if (elf.len < 4 || memcmp(elf.data, "\177ELF", 4) != 0) {
 		xerr_set(e, XERR_USAGE, "the payload is not an ELF file");

@@ -36,6 +36,13 @@ static void compress(int filter, const void *data, size_t n, struct buf *out)
 	archive_entry_free(ent);
 	archive_write_free(a);
 	out->len = used;
+	/* The kernel's build appends the unpacked size; gzip's trailer ends with it. */
+	if (filter != ARCHIVE_FILTER_GZIP) {
+		uint32_t size = (uint32_t)n;
+
+		memcpy(out->data + out->len, &size, 4);
+		out->len += 4;
+	}
 }
 
 /* A bzImage of 2 setup sectors, protocol 2.15, the payload 16 bytes into
@@ -121,11 +128,22 @@ Test(vmlinux, a_payload_that_is_no_elf_is_refused)
 	buf_free(&z);
 }
 
+Test(vmlinux, a_payload_whose_trailer_lies_is_refused)
+{
+	struct buf z = { 0 };
+
+	compress(ARCHIVE_FILTER_XZ, elf, sizeof(elf), &z);
+	z.data[z.len - 4]++;
+	refused(&z, (uint32_t)z.len, "where its trailer says");
+	buf_free(&z);
+}
+
 Test(vmlinux, a_truncated_payload_is_refused)
 {
 	struct buf z = { 0 };
 
 	compress(ARCHIVE_FILTER_XZ, elf, sizeof(elf), &z);
+	memmove(z.data + z.len - 16, z.data + z.len - 4, 4);
 	z.len -= 12;
 	refused(&z, (uint32_t)z.len, "cannot");
 	buf_free(&z);
