@@ -26,6 +26,8 @@ OP(op_guest_start);
 OP(op_guests_shutdown);
 /* ops_migrate.c */
 OP(op_guest_migrate);
+/* ops_check.c */
+OP(op_guest_check);
 /* ops_disks.c */
 OP(op_storage_disk_add);
 OP(op_storage_disk_remove);
@@ -58,8 +60,8 @@ int xl_info(struct json_object **out, struct xerr *e);
 /* ops_guest.c: `xl destroy NAME`. */
 int domain_destroy(const char *name, struct xerr *e);
 
-/* ops_console.c: truncates NAME's console log and starts a detached process
- * copying `xl console NAME` into it. */
-int console_capture_start(const char *name, struct xerr *e);
+/* ops_console.c: starts a detached process copying `xl console NAME` into
+ * NAME's console log, emptied first for a new boot (fresh). */
+int console_capture_start(const char *name, bool fresh, struct xerr *e);
 
 #endif

@@ -64,7 +64,7 @@ static void __attribute__((noreturn)) copier(int log_fd, const char *name)
 	_exit(0);
 }
 
-int console_capture_start(const char *name, struct xerr *e)
+int console_capture_start(const char *name, bool fresh, struct xerr *e)
 {
 	_cleanup_free_ char *dir = agent_path(AGENT_LOG_DIR);
 	_cleanup_free_ char *log = console_log(name);
@@ -74,7 +74,7 @@ int console_capture_start(const char *name, struct xerr *e)
 	if (mkdir_p(dir, 0755, e) < 0)
 		return -1;
 	/* A new boot, a new log: an old marker must not count. */
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	fd = open(log, O_WRONLY | O_CREAT | (fresh ? O_TRUNC : 0) | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return xerr_errno(e, XERR_IO, "cannot open %s", log);
 	fflush(stdout);

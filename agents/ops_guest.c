@@ -321,7 +321,7 @@ static int domain_start(const char *name, const char *cfg_path, struct xerr *e)
 		return -1;
 	}
 	spawn_result_free(&r);
-	if (console_capture_start(name, e) < 0) {
+	if (console_capture_start(name, true, e) < 0) {
 		struct xerr ignore = { 0 };
 
 		domain_destroy(name, &ignore);

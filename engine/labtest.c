@@ -77,6 +77,34 @@ static int test_console(const struct spec_test *t, struct agent *ag, bool *passe
 	return 0;
 }
 
+/* osstest's guest checks, run by the agent that holds the guest. */
+static int test_check(const struct spec_test *t, const struct plan *p, struct agent *ag,
+		      bool *passed, char **output, struct xerr *e)
+{
+	struct json_object *a = json_object_new_object(), *res = NULL, *v;
+	const char *ip = NULL;
+
+	for (size_t i = 0; i < p->n_guests; i++)
+		if (!strcmp(p->guests[i].spec->name, t->guest))
+			ip = p->guests[i].ip;
+	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(t->guest));
+	json_object_object_add(a, AGENT_ARG_CHECK, json_object_new_string(t->check));
+	json_object_object_add(a, AGENT_ARG_IP, json_object_new_string(ip ? ip : ""));
+	json_object_object_add(a, AGENT_ARG_ROUNDS, json_object_new_int(t->rounds));
+	json_object_object_add(a, AGENT_ARG_TIMEOUT_S, json_object_new_int(t->timeout_s));
+	if (agent_call(ag, AGENT_OP_GUEST_CHECK, a, &res, e) < 0)
+		return -1;
+	*passed = json_object_object_get_ex(res, "passed", &v) && json_object_get_boolean(v);
+	*output = xstrdup(json_str(res, "output"));
+	json_object_put(res);
+	return 0;
+}
+
+static const char *test_kind(const struct spec_test *t)
+{
+	return t->run ? "run" : t->check ? "check" : "console";
+}
+
 static const struct plan_host *test_host(const struct spec_test *t, const struct plan *p)
 {
 	const char *host = t->host;
@@ -111,8 +139,9 @@ int labtest_run_all(const struct spec *s, const struct plan *p, const struct lab
 			rc = -1;
 			break;
 		}
-		if ((t->run ? test_run_cmd(t, ag, &passed, &output, e) :
-			      test_console(t, ag, &passed, &output, e)) < 0) {
+		if ((t->run     ? test_run_cmd(t, ag, &passed, &output, e) :
+		     t->check   ? test_check(t, p, ag, &passed, &output, e) :
+				  test_console(t, ag, &passed, &output, e)) < 0) {
 			rc = -1;
 			break;
 		}
@@ -120,7 +149,7 @@ int labtest_run_all(const struct spec *s, const struct plan *p, const struct lab
 		res = (struct db_test_result){
 			.run_id = r->id,
 			.name = t->name,
-			.kind = t->run ? "run" : "console",
+			.kind = test_kind(t),
 			.target = t->run ? t->host : t->guest,
 			.passed = passed,
 			.duration_ms = ms,

@@ -284,6 +284,18 @@ static void check_experiment(struct ctx *c, const struct spec_experiment *x, siz
 		     name, x->to);
 }
 
+const char *const spec_test_checks[] = { "save-restore", "local-migrate" };
+const size_t spec_n_test_checks = ARRAY_SIZE(spec_test_checks);
+
+static void check_test_check(struct ctx *c, const struct spec_test *t)
+{
+	for (size_t i = 0; i < spec_n_test_checks; i++)
+		if (!strcmp(t->check, spec_test_checks[i]))
+			return;
+	diag(c, t->check_pos, "the checks are save-restore and local-migrate",
+	     "test '%s': no check '%s'", t->name, show(c, t->check));
+}
+
 static void check_test(struct ctx *c, const struct spec_test *t)
 {
 	const struct spec *s = c->s;
@@ -315,6 +327,9 @@ static void check_test(struct ctx *c, const struct spec_test *t)
 			diag(c, t->expect_pos, NULL,
 			     "'expect_console' watches a guest's console: use it with 'guest', not "
 			     "'host'");
+		else if (t->check_pos.line)
+			diag(c, t->check_pos, NULL,
+			     "'check' saves or migrates a guest: use it with 'guest', not 'host'");
 		else if (!t->run && !t->run_pos.line)
 			diag(c, t->pos, NULL, "test '%s' on host '%s' needs 'run'", name, t->host);
 		return;
@@ -328,9 +343,17 @@ static void check_test(struct ctx *c, const struct spec_test *t)
 	if (t->run_pos.line)
 		diag(c, t->run_pos, NULL,
 		     "'run' runs a command in a host's dom0: use it with 'host', not 'guest'");
-	else if (!t->expect_console && !t->expect_pos.line)
-		diag(c, t->pos, NULL, "test '%s' on guest '%s' needs 'expect_console'", name,
-		     t->guest);
+	else if (t->check_pos.line && t->expect_pos.line)
+		diag(c, t->check_pos, NULL,
+		     "test '%s' has both 'expect_console' and 'check'; make them two tests", name);
+	else if (t->check)
+		check_test_check(c, t);
+	else if (!t->expect_console && !t->expect_pos.line && !t->check_pos.line)
+		diag(c, t->pos, NULL,
+		     "test '%s' on guest '%s' needs 'expect_console' or 'check'", name, t->guest);
+	if (t->rounds_pos.line && !t->check)
+		diag(c, t->rounds_pos, NULL, "'rounds' repeats a 'check'; test '%s' has none",
+		     name);
 }
 
 void cross_check(struct ctx *c)

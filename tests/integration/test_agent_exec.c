@@ -485,7 +485,7 @@ static void fake_dom0_start(struct fake_dom0 *f)
 {
 	static const char *const tools[] = { "xl", "pvs", "vgs", "lvs", "pvcreate", "vgcreate",
 					     "vgextend", "vgreduce", "lvcreate", "lvremove",
-					     "vgchange" };
+					     "vgchange", "ping" };
 	const char *src = getenv("XLAB_SOURCE_DIR");
 	char tmpl[] = "/tmp/xlab-agent-dom0.XXXXXX";
 	_cleanup_free_ char *script = NULL, *bin = NULL, *tree = NULL, *tar = NULL;
@@ -909,6 +909,100 @@ Test(agent_fake_dom0, unpacked_kernel_for_pv_and_pvh, .timeout = 90)
 	cr_assert(strstr(pvh, unpacked), "%s", pvh);
 	kernel_create(&f, "hvm", "hvm", &hvm);
 	cr_assert(strstr(hvm, packed), "the device model boots the bzImage: %s", hvm);
+	fake_dom0_stop(&f);
+}
+
+static struct json_object *check_call(struct fake_dom0 *f, const char *name, const char *check,
+				      const char *ip, int rounds)
+{
+	_cleanup_free_ char *args = xasprintf(
+		"{\"name\":\"%s\",\"check\":\"%s\",\"ip\":\"%s\",\"rounds\":%d,"
+		"\"timeout_s\":2}",
+		name, check, ip, rounds);
+
+	return fcall(f, "guest.check", args);
+}
+
+static void guest_make(struct fake_dom0 *f, const char *name)
+{
+	_cleanup_free_ char *args = xasprintf(
+		"{\"name\":\"%s\",\"vg\":\"xlab\",\"size_bytes\":67108864,\"rootfs\":\"busybox\","
+		"\"xl_cfg\":\"name = \\\"%s\\\"\\n\"}",
+		name, name);
+	struct json_object *resp = fcall(f, "guest.create", args);
+
+	expect_ok(resp, f->next_id);
+	json_object_put(resp);
+}
+
+/* osstest's guest-saverestore and guest-localmigrate: each round is xl's
+ * work and then the guest answering at its address; a round that fails is
+ * the check's result (not an agent error) and ends the check. */
+Test(agent_fake_dom0, guest_checks, .timeout = 90)
+{
+	_cleanup_free_ char *host = xcalloc(1, 256);
+	_cleanup_free_ char *migrate = NULL, *silent = NULL, *saved = NULL;
+	struct fake_dom0 f;
+	struct json_object *resp, *res;
+	struct xerr e = { 0 };
+	const char *out;
+
+	fake_dom0_start(&f);
+	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+	guest_make(&f, "g");
+
+	resp = check_call(&f, "g", "save-restore", "10.0.0.50", 2);
+	res = expect_ok(resp, f.next_id);
+	out = json_object_get_string(get(res, "output"));
+	cr_assert(json_object_get_boolean(get(res, "passed")), "%s", out);
+	cr_assert(strstr(out, "save-restore 2/2:\n  xl save: done"), "%s", out);
+	cr_assert(strstr(out, "xl restore: done"), "%s", out);
+	cr_assert(strstr(out, "ping 10.0.0.50: answered"), "%s", out);
+	cr_assert_eq(count_calls(&f, "xl save g "), 2);
+	cr_assert_eq(count_calls(&f, "xl restore "), 2);
+	saved = xasprintf("%s/var/lib/xlab-agent/save/g", f.prefix);
+	cr_assert_not(path_exists(saved), "the save file is removed");
+	json_object_put(resp);
+
+	cr_assert_eq(gethostname(host, 255), 0);
+	migrate = xasprintf("xl migrate g %s", host);
+	resp = check_call(&f, "g", "local-migrate", "10.0.0.50", 3);
+	res = expect_ok(resp, f.next_id);
+	cr_assert(json_object_get_boolean(get(res, "passed")),
+		  "%s", json_object_get_string(get(res, "output")));
+	cr_assert_eq(count_calls(&f, migrate), 3, "to this host by its own name");
+	json_object_put(resp);
+
+	guest_make(&f, "unsaveable");
+	resp = check_call(&f, "unsaveable", "save-restore", "10.0.0.51", 3);
+	res = expect_ok(resp, f.next_id);
+	out = json_object_get_string(get(res, "output"));
+	cr_assert_not(json_object_get_boolean(get(res, "passed")));
+	cr_assert(strstr(out, "xl save: FAILED"), "%s", out);
+	cr_assert(strstr(out, "Failed to save domain"), "xl's words: %s", out);
+	cr_assert_null(strstr(out, "2/3"), "a failed round ends the check: %s", out);
+	json_object_put(resp);
+
+	silent = xasprintf("%s/silent", f.state);
+	cr_assert_eq(file_write_atomic(silent, "10.0.0.50\n", 10, 0644, &e), 0);
+	resp = check_call(&f, "g", "local-migrate", "10.0.0.50", 1);
+	res = expect_ok(resp, f.next_id);
+	out = json_object_get_string(get(res, "output"));
+	cr_assert_not(json_object_get_boolean(get(res, "passed")));
+	cr_assert(strstr(out, "ping 10.0.0.50: NO ANSWER"), "%s", out);
+	json_object_put(resp);
+
+	resp = check_call(&f, "g", "stop-start", "10.0.0.50", 1);
+	cr_assert(strstr(expect_err(resp, "einval"), "no check 'stop-start'"));
+	json_object_put(resp);
+	resp = check_call(&f, "g", "save-restore", "10.0.0", 1);
+	cr_assert(strstr(expect_err(resp, "einval"), "not an IPv4 address"));
+	json_object_put(resp);
+	resp = check_call(&f, "g", "save-restore", "10.0.0.50", 101);
+	expect_err(resp, "einval");
+	json_object_put(resp);
 	fake_dom0_stop(&f);
 }
 

@@ -127,6 +127,27 @@ Test(spec, reference)
 	spec_diags_free(&d);
 }
 
+/* osstest's guest checks: the kind and how many rounds, 1 unless said. */
+Test(spec, guest_checks)
+{
+	static const char yaml[] = "lab: t\nxen: \"4.17\"\nhosts: [{name: h1}]\n"
+				   "guests: [{name: g1, host: h1}]\ntests:\n"
+				   "  - {name: sr, guest: g1, check: save-restore}\n"
+				   "  - {name: lm, guest: g1, check: local-migrate, rounds: 10}\n";
+	struct spec *s = NULL;
+	struct spec_diags d = { 0 };
+	struct xerr e = { 0 };
+
+	cr_assert_eq(load_str(yaml, &s, &d, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(s->tests[0].check, "save-restore");
+	cr_assert_eq(s->tests[0].rounds, 1);
+	cr_assert_null(s->tests[0].expect_console);
+	cr_assert_str_eq(s->tests[1].check, "local-migrate");
+	cr_assert_eq(s->tests[1].rounds, 10);
+	spec_free(s);
+	spec_diags_free(&d);
+}
+
 /* Reads the `# expect: LINE:COL substring` lines at the top of a file. */
 static size_t read_expects(const char *data, int lines[8], int cols[8], char subs[8][256])
 {

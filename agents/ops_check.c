@@ -1,0 +1,157 @@
+/* guest.check: osstest's guest checks, in the dom0 that runs the guest.
+ * `save-restore` is `xl save` then `xl restore` (guest-saverestore);
+ * `local-migrate` is `xl migrate` to this very host (guest-localmigrate).
+ * After each round the guest must answer ping at its address again. A
+ * failed round is the check's result (passed false, what xl said), not an
+ * agent error: the controller records it as a failed test. */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "ops.h"
+#include "sys.h"
+#include "util.h"
+
+#define CHECK_ROUNDS_MAX 100
+#define CHECK_STEP_TIMEOUT_S 900
+#define CHECK_OUTPUT_MAX 2048
+#define SAVE_DIR AGENT_WORK_DIR "/save"
+
+struct check {
+	const char *name, *ip;
+	int64_t timeout_s;
+	struct buf log;
+};
+
+/* The last lines of what xl said, into the log. */
+static void log_tail(struct check *c, const struct spawn_result *r)
+{
+	const char *text = r->err && *r->err ? r->err : (r->out ? r->out : "");
+	size_t len = strlen(text);
+
+	if (len > CHECK_OUTPUT_MAX)
+		text += len - CHECK_OUTPUT_MAX;
+	buf_printf(&c->log, "%s%s", text, len && text[strlen(text) - 1] != '\n' ? "\n" : "");
+}
+
+/* One xl command of a round: false (and the log says why) when it failed. */
+static int xl_step(struct check *c, const char *what, char *const argv[], bool *ok,
+		   struct xerr *e)
+{
+	struct spawn_result r;
+	int64_t t0 = now_ms();
+
+	if (agent_cmd(argv, CMD_ANY_EXIT, CHECK_STEP_TIMEOUT_S, &r, e) < 0)
+		return -1;
+	*ok = r.status == 0;
+	buf_printf(&c->log, "  %s: %s in %.1f s\n", what, *ok ? "done" : "FAILED",
+		   (double)(now_ms() - t0) / 1000.0);
+	if (!*ok)
+		log_tail(c, &r);
+	spawn_result_free(&r);
+	return 0;
+}
+
+/* ping from the dom0, once a second, until an answer or the timeout. */
+static int answers(struct check *c, bool *ok, struct xerr *e)
+{
+	int64_t t0 = now_ms(), deadline = t0 + c->timeout_s * 1000;
+
+	for (;;) {
+		struct spawn_result r;
+
+		if (agent_cmd((char *[]){ "ping", "-n", "-q", "-c", "1", "-W", "1", (char *)c->ip,
+					  NULL },
+			      CMD_ANY_EXIT, 10, &r, e) < 0)
+			return -1;
+		*ok = r.status == 0;
+		spawn_result_free(&r);
+		if (*ok || now_ms() >= deadline)
+			break;
+		sleep(1);
+	}
+	buf_printf(&c->log, "  ping %s: %s after %.1f s\n", c->ip, *ok ? "answered" : "NO ANSWER",
+		   (double)(now_ms() - t0) / 1000.0);
+	return 0;
+}
+
+static int save_restore(struct check *c, bool *ok, struct xerr *e)
+{
+	_cleanup_free_ char *dir = agent_path(SAVE_DIR);
+	_cleanup_free_ char *file = agent_path(SAVE_DIR "/%s", c->name);
+	int rc;
+
+	if (mkdir_p(dir, 0700, e) < 0)
+		return -1;
+	rc = xl_step(c, "xl save", (char *[]){ "xl", "save", (char *)c->name, file, NULL }, ok, e);
+	if (rc == 0 && *ok)
+		rc = xl_step(c, "xl restore", (char *[]){ "xl", "restore", file, NULL }, ok, e);
+	unlink(file);
+	return rc;
+}
+
+/* To this host by its own name: the lab's known_hosts pins it, and the
+ * lab's dom0 key is in its authorized_keys, as for a migration elsewhere. */
+static int local_migrate(struct check *c, bool *ok, struct xerr *e)
+{
+	char self[256];
+
+	if (gethostname(self, sizeof(self)) < 0)
+		return xerr_errno(e, XERR_IO, "cannot read this host's name");
+	self[sizeof(self) - 1] = '\0';
+	return xl_step(c, "xl migrate to itself",
+		       (char *[]){ "xl", "migrate", (char *)c->name, self, NULL }, ok, e);
+}
+
+static const struct {
+	const char *name;
+	int (*round)(struct check *c, bool *ok, struct xerr *e);
+} checks[] = {
+	{ "save-restore", save_restore },
+	{ "local-migrate", local_migrate },
+};
+
+int op_guest_check(struct json_object *args, struct json_object **result, struct xerr *e)
+{
+	struct check c = { 0 };
+	const char *kind;
+	int64_t rounds;
+	size_t k;
+	bool ok = true;
+	struct in_addr addr;
+	int rc = -1;
+
+	if (arg_name(args, AGENT_ARG_NAME, &c.name, e) < 0 ||
+	    arg_str(args, AGENT_ARG_CHECK, true, &kind, e) < 0 ||
+	    arg_str(args, AGENT_ARG_IP, true, &c.ip, e) < 0 ||
+	    arg_int(args, AGENT_ARG_ROUNDS, false, 1, 1, CHECK_ROUNDS_MAX, &rounds, e) < 0 ||
+	    arg_int(args, AGENT_ARG_TIMEOUT_S, false, 120, 1, 86400, &c.timeout_s, e) < 0)
+		return -1;
+	if (inet_pton(AF_INET, c.ip, &addr) != 1)
+		return xerr_set(e, XERR_USAGE, "'%s' is not an IPv4 address", c.ip);
+	for (k = 0; k < ARRAY_SIZE(checks) && strcmp(checks[k].name, kind); k++)
+		;
+	if (k == ARRAY_SIZE(checks))
+		return xerr_set(e, XERR_USAGE, "no check '%s' (save-restore, local-migrate)", kind);
+	for (int64_t i = 1; i <= rounds && ok; i++) {
+		buf_printf(&c.log, "%s %" PRId64 "/%" PRId64 ":\n", kind, i, rounds);
+		if (checks[k].round(&c, &ok, e) < 0)
+			goto out;
+		/* The domain is new: its console needs a new copier (the log goes on). */
+		if (ok && console_capture_start(c.name, false, e) < 0)
+			goto out;
+		if (ok && answers(&c, &ok, e) < 0)
+			goto out;
+	}
+	*result = json_object_new_object();
+	json_object_object_add(*result, "passed", json_object_new_boolean(ok));
+	json_object_object_add(*result, "output",
+			       json_object_new_string(c.log.data ? c.log.data : ""));
+	rc = 0;
+out:
+	buf_free(&c.log);
+	return rc;
+}
