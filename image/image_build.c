@@ -460,6 +460,9 @@ static int lock_name(const struct build *b, int *fd, struct xerr *e)
 {
 	_cleanup_free_ char *p = xasprintf("%s/.%s.lock", b->store, b->r->name);
 
+	/* A store nobody has built into yet (a new XLAB_HOME) starts here. */
+	if (mkdir_p(b->store, 0755, e) < 0)
+		return xerr_prefix(e, "making the image store");
 	*fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (*fd < 0)
 		return xerr_errno(e, XERR_IO, "cannot open %s", p);

@@ -390,6 +390,33 @@ Test(cli, image_list_skips_build_logs)
 	cr_expect(strstr(out, "NAME"), "%s", out);
 }
 
+/* A new XLAB_HOME has no image store yet: a build makes it rather than
+ * failing on its lock file. mmdebstrap here is one that fails at once, so
+ * the build ends at its first phase and says so; nothing half-made stays. */
+Test(cli, image_build_makes_the_store)
+{
+	_cleanup_free_ char *bin = xasprintf("%s/bin", home);
+	_cleanup_free_ char *fake = xasprintf("%s/mmdebstrap", bin);
+	_cleanup_free_ char *store = xasprintf("%s/images", home);
+	_cleanup_free_ char *path = xasprintf("PATH=%s:%s", bin, getenv("PATH"));
+	_cleanup_free_ char *image = xasprintf("%s/images/xen-4.17", home);
+	_cleanup_free_ char *out = NULL, *err = NULL;
+	static const char script[] = "#!/bin/sh\necho no mirror here >&2\nexit 1\n";
+	struct xerr e = { 0 };
+
+	if (geteuid() != 0)
+		cr_skip_test("an image build needs root");
+	cr_assert_eq(mkdir_p(bin, 0755, &e), 0, "%s", e.msg);
+	cr_assert_eq(file_write_atomic(fake, script, strlen(script), 0755, &e), 0, "%s", e.msg);
+	cr_assert_not(path_exists(store));
+	cr_expect_eq(cli_run((char *[]){ home_env, path, NULL }, &out, &err, "image", "build",
+			     "xen-4.17", NULL), 1, "%s", err);
+	cr_expect(!strstr(err, ".lock"), "%s", err);
+	cr_expect(strstr(err, "bootstrapping Debian bookworm"), "%s", err);
+	cr_expect(path_exists(store), "the store was made");
+	cr_expect_not(path_exists(image), "no image");
+}
+
 /* A Xen version no recipe builds is not answered with `xlab image build
  * xen-4.2`, which would fail: the images that exist or can be built are. */
 Test(cli, matrix_names_images_that_exist)
