@@ -59,6 +59,8 @@ int xl_info(struct json_object **out, struct xerr *e);
 
 /* ops_guest.c: `xl destroy NAME`. */
 int domain_destroy(const char *name, struct xerr *e);
+/* ops_guest.c: `xl create -p CFG`, a new console log and its copier, unpause. */
+int domain_start(const char *name, const char *cfg_path, struct xerr *e);
 
 /* ops_console.c: starts a detached process copying `xl console NAME` into
  * NAME's console log, emptied first for a new boot (fresh). */

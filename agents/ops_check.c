@@ -1,6 +1,8 @@
 /* guest.check: osstest's guest checks, in the dom0 that runs the guest.
  * `save-restore` is `xl save` then `xl restore` (guest-saverestore);
- * `local-migrate` is `xl migrate` to this very host (guest-localmigrate).
+ * `local-migrate` is `xl migrate` to this very host (guest-localmigrate);
+ * `stop-start` is `xl shutdown -w` then `xl create` of the kept config
+ * (guest-stop, guest-start).
  * After each round the guest must answer ping at its address again. A
  * failed round is the check's result (passed false, what xl said), not an
  * agent error: the controller records it as a failed test. */
@@ -19,6 +21,9 @@
 #define CHECK_STEP_TIMEOUT_S 900
 #define CHECK_OUTPUT_MAX 2048
 #define SAVE_DIR AGENT_WORK_DIR "/save"
+/* `xl shutdown -w` returns when the guest is down; xl reaps it a moment
+ * later, longer under TCG. */
+#define REAP_WAIT_S 30
 
 struct check {
 	const char *name, *ip;
@@ -37,22 +42,34 @@ static void log_tail(struct check *c, const struct spawn_result *r)
 	buf_printf(&c->log, "%s%s", text, len && text[strlen(text) - 1] != '\n' ? "\n" : "");
 }
 
-/* One xl command of a round: false (and the log says why) when it failed. */
-static int xl_step(struct check *c, const char *what, char *const argv[], bool *ok,
-		   struct xerr *e)
+/* One xl command of a round, given timeout_s: false (and the log says
+ * why) when it failed or was still running then. */
+static int xl_step_within(struct check *c, const char *what, char *const argv[],
+			  int64_t timeout_s, bool *ok, struct xerr *e)
 {
 	struct spawn_result r;
 	int64_t t0 = now_ms();
 
-	if (agent_cmd(argv, CMD_ANY_EXIT, CHECK_STEP_TIMEOUT_S, &r, e) < 0)
+	*ok = false;
+	if (agent_cmd(argv, CMD_ANY_EXIT, (int)timeout_s, &r, e) < 0)
 		return -1;
 	*ok = r.status == 0;
-	buf_printf(&c->log, "  %s: %s in %.1f s\n", what, *ok ? "done" : "FAILED",
-		   (double)(now_ms() - t0) / 1000.0);
+	if (r.status == -1)
+		buf_printf(&c->log, "  %s: FAILED, still running after %" PRId64 " s\n", what,
+			   timeout_s);
+	else
+		buf_printf(&c->log, "  %s: %s in %.1f s\n", what, *ok ? "done" : "FAILED",
+			   (double)(now_ms() - t0) / 1000.0);
 	if (!*ok)
 		log_tail(c, &r);
 	spawn_result_free(&r);
 	return 0;
+}
+
+static int xl_step(struct check *c, const char *what, char *const argv[], bool *ok,
+		   struct xerr *e)
+{
+	return xl_step_within(c, what, argv, CHECK_STEP_TIMEOUT_S, ok, e);
 }
 
 /* ping from the dom0, once a second, until an answer or the timeout. */
@@ -90,6 +107,9 @@ static int save_restore(struct check *c, bool *ok, struct xerr *e)
 	if (rc == 0 && *ok)
 		rc = xl_step(c, "xl restore", (char *[]){ "xl", "restore", file, NULL }, ok, e);
 	unlink(file);
+	/* The domain is new: its console needs a new copier (the log goes on). */
+	if (rc == 0 && *ok)
+		rc = console_capture_start(c->name, false, e);
 	return rc;
 }
 
@@ -102,8 +122,57 @@ static int local_migrate(struct check *c, bool *ok, struct xerr *e)
 	if (gethostname(self, sizeof(self)) < 0)
 		return xerr_errno(e, XERR_IO, "cannot read this host's name");
 	self[sizeof(self) - 1] = '\0';
-	return xl_step(c, "xl migrate to itself",
-		       (char *[]){ "xl", "migrate", (char *)c->name, self, NULL }, ok, e);
+	if (xl_step(c, "xl migrate to itself",
+		    (char *[]){ "xl", "migrate", (char *)c->name, self, NULL }, ok, e) < 0)
+		return -1;
+	return *ok ? console_capture_start(c->name, false, e) : 0;
+}
+
+/* Whether the domain has left xl's list within REAP_WAIT_S. */
+static int domain_gone(const char *name, bool *gone, struct xerr *e)
+{
+	for (int t = 0;; t++) {
+		struct spawn_result r;
+
+		if (agent_cmd((char *[]){ "xl", "domid", (char *)name, NULL }, CMD_ANY_EXIT, 30, &r,
+			      e) < 0)
+			return -1;
+		*gone = r.status != 0;
+		spawn_result_free(&r);
+		if (*gone || t >= REAP_WAIT_S)
+			return 0;
+		sleep(1);
+	}
+}
+
+/* A clean shutdown the guest honours, then a boot from its kept config
+ * (as `xlab stop` and `xlab start` do it, one guest at a time). */
+static int stop_start(struct check *c, bool *ok, struct xerr *e)
+{
+	_cleanup_free_ char *cfg = agent_path(AGENT_CFG_DIR "/%s.cfg", c->name);
+	int64_t t0;
+
+	if (!path_exists(cfg))
+		return xerr_set(e, XERR_NOTFOUND, "guest '%s' has no kept config %s in this dom0",
+				c->name, cfg);
+	/* A guest that ignores the request fails the check within timeout_s. */
+	if (xl_step_within(c, "xl shutdown -w",
+			   (char *[]){ "xl", "shutdown", "-w", (char *)c->name, NULL },
+			   c->timeout_s, ok, e) < 0)
+		return -1;
+	if (!*ok)
+		return 0;
+	if (domain_gone(c->name, ok, e) < 0)
+		return -1;
+	if (!*ok) {
+		buf_printf(&c->log, "  still in xl list %d s after it shut down\n", REAP_WAIT_S);
+		return 0;
+	}
+	t0 = now_ms();
+	if (domain_start(c->name, cfg, e) < 0)
+		return xerr_prefix(e, "starting guest '%s' again", c->name);
+	buf_printf(&c->log, "  xl create: done in %.1f s\n", (double)(now_ms() - t0) / 1000.0);
+	return 0;
 }
 
 static const struct {
@@ -112,6 +181,7 @@ static const struct {
 } checks[] = {
 	{ "save-restore", save_restore },
 	{ "local-migrate", local_migrate },
+	{ "stop-start", stop_start },
 };
 
 int op_guest_check(struct json_object *args, struct json_object **result, struct xerr *e)
@@ -135,13 +205,11 @@ int op_guest_check(struct json_object *args, struct json_object **result, struct
 	for (k = 0; k < ARRAY_SIZE(checks) && strcmp(checks[k].name, kind); k++)
 		;
 	if (k == ARRAY_SIZE(checks))
-		return xerr_set(e, XERR_USAGE, "no check '%s' (save-restore, local-migrate)", kind);
+		return xerr_set(e, XERR_USAGE,
+				"no check '%s' (save-restore, local-migrate, stop-start)", kind);
 	for (int64_t i = 1; i <= rounds && ok; i++) {
 		buf_printf(&c.log, "%s %" PRId64 "/%" PRId64 ":\n", kind, i, rounds);
 		if (checks[k].round(&c, &ok, e) < 0)
-			goto out;
-		/* The domain is new: its console needs a new copier (the log goes on). */
-		if (ok && console_capture_start(c.name, false, e) < 0)
 			goto out;
 		if (ok && answers(&c, &ok, e) < 0)
 			goto out;

@@ -291,7 +291,7 @@ static int cfg_write(const char *name, const char *cfg, const char *type, bool h
 }
 
 /* Created paused, so the console copy starts before the guest prints. */
-static int domain_start(const char *name, const char *cfg_path, struct xerr *e)
+int domain_start(const char *name, const char *cfg_path, struct xerr *e)
 {
 	char *argv[] = { "xl", "create", "-p", (char *)cfg_path, NULL };
 	struct spawn_result r;

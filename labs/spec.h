@@ -92,7 +92,8 @@ struct spec_test {
 	struct spec_pos host_pos, guest_pos, run_pos, expect_pos, check_pos, rounds_pos;
 };
 
-/* osstest's guest checks a test can ask for: "save-restore", "local-migrate". */
+/* osstest's guest checks a test can ask for: "save-restore", "local-migrate",
+ * "stop-start". */
 extern const char *const spec_test_checks[];
 extern const size_t spec_n_test_checks;
 

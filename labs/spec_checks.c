@@ -284,7 +284,7 @@ static void check_experiment(struct ctx *c, const struct spec_experiment *x, siz
 		     name, x->to);
 }
 
-const char *const spec_test_checks[] = { "save-restore", "local-migrate" };
+const char *const spec_test_checks[] = { "save-restore", "local-migrate", "stop-start" };
 const size_t spec_n_test_checks = ARRAY_SIZE(spec_test_checks);
 
 static void check_test_check(struct ctx *c, const struct spec_test *t)
@@ -292,7 +292,7 @@ static void check_test_check(struct ctx *c, const struct spec_test *t)
 	for (size_t i = 0; i < spec_n_test_checks; i++)
 		if (!strcmp(t->check, spec_test_checks[i]))
 			return;
-	diag(c, t->check_pos, "the checks are save-restore and local-migrate",
+	diag(c, t->check_pos, "the checks are save-restore, local-migrate and stop-start",
 	     "test '%s': no check '%s'", t->name, show(c, t->check));
 }
 

@@ -39,12 +39,14 @@ check "pvh1's console log (xl console -t pv) has its marker" \
   bash -c '"$0" console --log mig pvh1 | grep -q "XLAB-GUEST-UP pvh1"' "$XLAB"
 
 json=$("$XLAB" report --last "$lab" --json)
-check "osstest's checks: mig1 saved and restored, pvh1 migrated to its own host, each answering after" \
+check "osstest's checks: mig1 saved and restored, stopped and started, pvh1 migrated to its own host, each answering after" \
   jq -e '[.tests[] | select(.kind == "check" and .passed)] | map(.name) |
-    sort == ["mig1-saverestore", "pvh1-localmigrate"]' <<<"$json"
+    sort == ["mig1-saverestore", "mig1-stopstart", "pvh1-localmigrate"]' <<<"$json"
 check "the checks' output says each step" jq -e '
   ([.tests[] | select(.name == "mig1-saverestore") | .output] | first |
     test("xl save: done") and test("xl restore: done") and test("ping 10.85.0.50: answered")) and
+  ([.tests[] | select(.name == "mig1-stopstart") | .output] | first |
+    test("xl shutdown -w: done") and test("xl create: done")) and
   ([.tests[] | select(.name == "pvh1-localmigrate") | .output] | first |
     test("xl migrate to itself: done"))' <<<"$json"
 check "3 rounds recorded, all ok" \

@@ -985,6 +985,24 @@ Test(agent_fake_dom0, guest_checks, .timeout = 90)
 	cr_assert_null(strstr(out, "2/3"), "a failed round ends the check: %s", out);
 	json_object_put(resp);
 
+	/* stop-start: a clean shutdown, then a boot from the kept config. */
+	resp = check_call(&f, "g", "stop-start", "10.0.0.50", 2);
+	res = expect_ok(resp, f.next_id);
+	out = json_object_get_string(get(res, "output"));
+	cr_assert(json_object_get_boolean(get(res, "passed")), "%s", out);
+	cr_assert(strstr(out, "stop-start 2/2:\n  xl shutdown -w: done"), "%s", out);
+	cr_assert(strstr(out, "xl create: done"), "%s", out);
+	cr_assert_eq(count_calls(&f, "xl shutdown -w g"), 2);
+	cr_assert_eq(count_calls(&f, "xl create -p "), 4, "two guests made, two starts");
+	json_object_put(resp);
+	guest_make(&f, "stubborn");
+	resp = check_call(&f, "stubborn", "stop-start", "10.0.0.52", 1);
+	res = expect_ok(resp, f.next_id);
+	out = json_object_get_string(get(res, "output"));
+	cr_assert_not(json_object_get_boolean(get(res, "passed")));
+	cr_assert(strstr(out, "xl shutdown -w: FAILED, still running after 2 s"), "%s", out);
+	json_object_put(resp);
+
 	silent = xasprintf("%s/silent", f.state);
 	cr_assert_eq(file_write_atomic(silent, "10.0.0.50\n", 10, 0644, &e), 0);
 	resp = check_call(&f, "g", "local-migrate", "10.0.0.50", 1);
@@ -994,8 +1012,8 @@ Test(agent_fake_dom0, guest_checks, .timeout = 90)
 	cr_assert(strstr(out, "ping 10.0.0.50: NO ANSWER"), "%s", out);
 	json_object_put(resp);
 
-	resp = check_call(&f, "g", "stop-start", "10.0.0.50", 1);
-	cr_assert(strstr(expect_err(resp, "einval"), "no check 'stop-start'"));
+	resp = check_call(&f, "g", "reboot", "10.0.0.50", 1);
+	cr_assert(strstr(expect_err(resp, "einval"), "no check 'reboot'"));
 	json_object_put(resp);
 	resp = check_call(&f, "g", "save-restore", "10.0.0", 1);
 	cr_assert(strstr(expect_err(resp, "einval"), "not an IPv4 address"));

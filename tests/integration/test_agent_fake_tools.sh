@@ -128,7 +128,13 @@ xl)
     printf 'Linux version 6.1\r\nXLAB-GUEST-UP %s\r\n' "$d"
     while [ -f "$S/dom/$d" ]; do sleep 0.2; done ;;
   shutdown)
-    # xl shutdown -a -w: a guest named stubborn* ignores it (no poweroff(8)).
+    # xl shutdown -w NAME, or -a -w: a guest named stubborn* ignores it (no
+    # poweroff(8)), and -w waits for it regardless.
+    if [ "$2" = -w ]; then
+      [ -f "$S/dom/$3" ] || exit 1
+      case $3 in stubborn*) sleep 30; exit 0 ;; esac
+      rm -f "$S/dom/$3" "$S/dom/$3.state"; exit 0
+    fi
     for f in "$S/dom"/*; do
       case $f in *.state) continue ;; esac
       [ -f "$f" ] || continue
