@@ -195,9 +195,9 @@ int op_guest_check(struct json_object *args, struct json_object **result, struct
 	int rc = -1;
 
 	if (arg_name(args, AGENT_ARG_NAME, &c.name, e) < 0 ||
-	    arg_str(args, AGENT_ARG_CHECK, true, &kind, e) < 0 ||
+	    arg_str(args, AGENT_ARG_ACTION, true, &kind, e) < 0 ||
 	    arg_str(args, AGENT_ARG_IP, true, &c.ip, e) < 0 ||
-	    arg_int(args, AGENT_ARG_ROUNDS, false, 1, 1, CHECK_ROUNDS_MAX, &rounds, e) < 0 ||
+	    arg_int(args, AGENT_ARG_REPEAT, false, 1, 1, CHECK_ROUNDS_MAX, &rounds, e) < 0 ||
 	    arg_int(args, AGENT_ARG_TIMEOUT_S, false, 120, 1, 86400, &c.timeout_s, e) < 0)
 		return -1;
 	if (inet_pton(AF_INET, c.ip, &addr) != 1)
@@ -206,7 +206,7 @@ int op_guest_check(struct json_object *args, struct json_object **result, struct
 		;
 	if (k == ARRAY_SIZE(checks))
 		return xerr_set(e, XERR_USAGE,
-				"no check '%s' (save-restore, local-migrate, stop-start)", kind);
+				"no action '%s' (save-restore, local-migrate, stop-start)", kind);
 	for (int64_t i = 1; i <= rounds && ok; i++) {
 		buf_printf(&c.log, "%s %" PRId64 "/%" PRId64 ":\n", kind, i, rounds);
 		if (checks[k].round(&c, &ok, e) < 0)

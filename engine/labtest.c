@@ -77,7 +77,7 @@ static int test_console(const struct spec_test *t, struct agent *ag, bool *passe
 	return 0;
 }
 
-/* osstest's guest checks, run by the agent that holds the guest. */
+/* osstest's guest checks (a test's action), run by the agent that holds the guest. */
 static int test_check(const struct spec_test *t, const struct plan *p, struct agent *ag,
 		      bool *passed, char **output, struct xerr *e)
 {
@@ -88,9 +88,9 @@ static int test_check(const struct spec_test *t, const struct plan *p, struct ag
 		if (!strcmp(p->guests[i].spec->name, t->guest))
 			ip = p->guests[i].ip;
 	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(t->guest));
-	json_object_object_add(a, AGENT_ARG_CHECK, json_object_new_string(t->check));
+	json_object_object_add(a, AGENT_ARG_ACTION, json_object_new_string(t->action));
 	json_object_object_add(a, AGENT_ARG_IP, json_object_new_string(ip ? ip : ""));
-	json_object_object_add(a, AGENT_ARG_ROUNDS, json_object_new_int(t->rounds));
+	json_object_object_add(a, AGENT_ARG_REPEAT, json_object_new_int(t->repeat));
 	json_object_object_add(a, AGENT_ARG_TIMEOUT_S, json_object_new_int(t->timeout_s));
 	if (agent_call(ag, AGENT_OP_GUEST_CHECK, a, &res, e) < 0)
 		return -1;
@@ -102,7 +102,7 @@ static int test_check(const struct spec_test *t, const struct plan *p, struct ag
 
 static const char *test_kind(const struct spec_test *t)
 {
-	return t->run ? "run" : t->check ? "check" : "console";
+	return t->run ? "run" : t->action ? "action" : "console";
 }
 
 static const struct plan_host *test_host(const struct spec_test *t, const struct plan *p)
@@ -140,7 +140,7 @@ int labtest_run_all(const struct spec *s, const struct plan *p, const struct lab
 			break;
 		}
 		if ((t->run     ? test_run_cmd(t, ag, &passed, &output, e) :
-		     t->check   ? test_check(t, p, ag, &passed, &output, e) :
+		     t->action  ? test_check(t, p, ag, &passed, &output, e) :
 				  test_console(t, ag, &passed, &output, e)) < 0) {
 			rc = -1;
 			break;

@@ -212,7 +212,7 @@ void spec_free(struct spec *s)
 		free(s->tests[i].guest);
 		strv_free(s->tests[i].run);
 		free(s->tests[i].expect_console);
-		free(s->tests[i].check);
+		free(s->tests[i].action);
 	}
 	for (size_t i = 0; i < s->n_experiments; i++) {
 		free(s->experiments[i].name);

@@ -86,16 +86,16 @@ struct spec_test {
 	char *guest; /* ... or expect_console: on this guest */
 	char **run;  /* argv, NULL-terminated */
 	char *expect_console;
-	char *check; /* ... or one of spec_test_checks on this guest, */
-	int rounds;  /* this many times in a row */
+	char *action; /* ... or one of spec_test_actions on this guest, */
+	int repeat;    /* this many times in a row */
 	int timeout_s;
-	struct spec_pos host_pos, guest_pos, run_pos, expect_pos, check_pos, rounds_pos;
+	struct spec_pos host_pos, guest_pos, run_pos, expect_pos, action_pos, repeat_pos;
 };
 
-/* osstest's guest checks a test can ask for: "save-restore", "local-migrate",
+/* osstest's guest checks a test can name as its action: "save-restore", "local-migrate",
  * "stop-start". */
-extern const char *const spec_test_checks[];
-extern const size_t spec_n_test_checks;
+extern const char *const spec_test_actions[];
+extern const size_t spec_n_test_actions;
 
 enum spec_on_failure { SPEC_ON_FAILURE_STOP, SPEC_ON_FAILURE_CONTINUE };
 

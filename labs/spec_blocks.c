@@ -120,8 +120,8 @@ static const struct field test_fields[] = {
 	{ "run", F_STRV, AT(struct spec_test, run), POS(struct spec_test, run_pos) },
 	{ "expect_console", F_STR, AT(struct spec_test, expect_console),
 	  POS(struct spec_test, expect_pos) },
-	{ "check", F_STR, AT(struct spec_test, check), POS(struct spec_test, check_pos) },
-	{ "rounds", F_INT, AT(struct spec_test, rounds), POS(struct spec_test, rounds_pos), 0, 1,
+	{ "action", F_STR, AT(struct spec_test, action), POS(struct spec_test, action_pos) },
+	{ "repeat", F_INT, AT(struct spec_test, repeat), POS(struct spec_test, repeat_pos), 0, 1,
 	  100 },
 	{ "timeout_s", F_INT, AT(struct spec_test, timeout_s), NOPOS, 0, 1, 86400 },
 };
@@ -255,7 +255,7 @@ static void read_tests(struct ctx *c, const struct ynode *k, const struct ynode 
 
 		if (!want_entry(c, v->kids[i], "tests"))
 			continue;
-		*t = (struct spec_test){ .timeout_s = 120, .rounds = 1, .pos = v->kids[i]->pos };
+		*t = (struct spec_test){ .timeout_s = 120, .repeat = 1, .pos = v->kids[i]->pos };
 		s->n_tests++;
 		walk_map(c, v->kids[i], "a test", test_fields, ARRAY_SIZE(test_fields), t, false);
 	}

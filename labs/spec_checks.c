@@ -284,16 +284,16 @@ static void check_experiment(struct ctx *c, const struct spec_experiment *x, siz
 		     name, x->to);
 }
 
-const char *const spec_test_checks[] = { "save-restore", "local-migrate", "stop-start" };
-const size_t spec_n_test_checks = ARRAY_SIZE(spec_test_checks);
+const char *const spec_test_actions[] = { "save-restore", "local-migrate", "stop-start" };
+const size_t spec_n_test_actions = ARRAY_SIZE(spec_test_actions);
 
-static void check_test_check(struct ctx *c, const struct spec_test *t)
+static void check_test_action(struct ctx *c, const struct spec_test *t)
 {
-	for (size_t i = 0; i < spec_n_test_checks; i++)
-		if (!strcmp(t->check, spec_test_checks[i]))
+	for (size_t i = 0; i < spec_n_test_actions; i++)
+		if (!strcmp(t->action, spec_test_actions[i]))
 			return;
-	diag(c, t->check_pos, "the checks are save-restore, local-migrate and stop-start",
-	     "test '%s': no check '%s'", t->name, show(c, t->check));
+	diag(c, t->action_pos, "the actions are save-restore, local-migrate and stop-start",
+	     "test '%s': no action '%s'", t->name, show(c, t->action));
 }
 
 static void check_test(struct ctx *c, const struct spec_test *t)
@@ -327,9 +327,10 @@ static void check_test(struct ctx *c, const struct spec_test *t)
 			diag(c, t->expect_pos, NULL,
 			     "'expect_console' watches a guest's console: use it with 'guest', not "
 			     "'host'");
-		else if (t->check_pos.line)
-			diag(c, t->check_pos, NULL,
-			     "'check' saves or migrates a guest: use it with 'guest', not 'host'");
+		else if (t->action_pos.line)
+			diag(c, t->action_pos, NULL,
+			     "'action' saves, migrates or restarts a guest: use it with 'guest', not "
+			     "'host'");
 		else if (!t->run && !t->run_pos.line)
 			diag(c, t->pos, NULL, "test '%s' on host '%s' needs 'run'", name, t->host);
 		return;
@@ -343,16 +344,16 @@ static void check_test(struct ctx *c, const struct spec_test *t)
 	if (t->run_pos.line)
 		diag(c, t->run_pos, NULL,
 		     "'run' runs a command in a host's dom0: use it with 'host', not 'guest'");
-	else if (t->check_pos.line && t->expect_pos.line)
-		diag(c, t->check_pos, NULL,
-		     "test '%s' has both 'expect_console' and 'check'; make them two tests", name);
-	else if (t->check)
-		check_test_check(c, t);
-	else if (!t->expect_console && !t->expect_pos.line && !t->check_pos.line)
+	else if (t->action_pos.line && t->expect_pos.line)
+		diag(c, t->action_pos, NULL,
+		     "test '%s' has both 'expect_console' and 'action'; make them two tests", name);
+	else if (t->action)
+		check_test_action(c, t);
+	else if (!t->expect_console && !t->expect_pos.line && !t->action_pos.line)
 		diag(c, t->pos, NULL,
-		     "test '%s' on guest '%s' needs 'expect_console' or 'check'", name, t->guest);
-	if (t->rounds_pos.line && !t->check)
-		diag(c, t->rounds_pos, NULL, "'rounds' repeats a 'check'; test '%s' has none",
+		     "test '%s' on guest '%s' needs 'expect_console' or 'action'", name, t->guest);
+	if (t->repeat_pos.line && !t->action)
+		diag(c, t->repeat_pos, NULL, "'repeat' repeats an 'action'; test '%s' has none",
 		     name);
 }
 

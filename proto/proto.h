@@ -71,8 +71,8 @@ enum xerr_kind agent_errc_kind(const char *name);
 
 /* Every request argument's key: the controller writes them and the agent's
  * ops read them by these names only. */
+#define AGENT_ARG_ACTION         "action"
 #define AGENT_ARG_ARGV           "argv"
-#define AGENT_ARG_CHECK          "check"
 #define AGENT_ARG_DATA_SERIAL    "data_serial"
 #define AGENT_ARG_DEVICE         "device"
 #define AGENT_ARG_EXTRA_SERIALS  "extra_serials"
@@ -81,8 +81,8 @@ enum xerr_kind agent_errc_kind(const char *name);
 #define AGENT_ARG_NAME           "name"
 #define AGENT_ARG_PREFER_SHADOW  "prefer_shadow"
 #define AGENT_ARG_REMOVE_LV      "remove_lv"
+#define AGENT_ARG_REPEAT         "repeat"
 #define AGENT_ARG_ROOTFS         "rootfs"
-#define AGENT_ARG_ROUNDS         "rounds"
 #define AGENT_ARG_SERIAL         "serial"
 #define AGENT_ARG_SHARED_CREATE  "shared_create"
 #define AGENT_ARG_SHARED_SERIAL  "shared_serial"

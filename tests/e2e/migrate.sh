@@ -40,7 +40,7 @@ check "pvh1's console log (xl console -t pv) has its marker" \
 
 json=$("$XLAB" report --last "$lab" --json)
 check "osstest's checks: mig1 saved and restored, stopped and started, pvh1 migrated to its own host, each answering after" \
-  jq -e '[.tests[] | select(.kind == "check" and .passed)] | map(.name) |
+  jq -e '[.tests[] | select(.kind == "action" and .passed)] | map(.name) |
     sort == ["mig1-saverestore", "mig1-stopstart", "pvh1-localmigrate"]' <<<"$json"
 check "the checks' output says each step" jq -e '
   ([.tests[] | select(.name == "mig1-saverestore") | .output] | first |

@@ -916,7 +916,7 @@ static struct json_object *check_call(struct fake_dom0 *f, const char *name, con
 				      const char *ip, int rounds)
 {
 	_cleanup_free_ char *args = xasprintf(
-		"{\"name\":\"%s\",\"check\":\"%s\",\"ip\":\"%s\",\"rounds\":%d,"
+		"{\"name\":\"%s\",\"action\":\"%s\",\"ip\":\"%s\",\"repeat\":%d,"
 		"\"timeout_s\":2}",
 		name, check, ip, rounds);
 
@@ -1013,7 +1013,7 @@ Test(agent_fake_dom0, guest_checks, .timeout = 90)
 	json_object_put(resp);
 
 	resp = check_call(&f, "g", "reboot", "10.0.0.50", 1);
-	cr_assert(strstr(expect_err(resp, "einval"), "no check 'reboot'"));
+	cr_assert(strstr(expect_err(resp, "einval"), "no action 'reboot'"));
 	json_object_put(resp);
 	resp = check_call(&f, "g", "save-restore", "10.0.0", 1);
 	cr_assert(strstr(expect_err(resp, "einval"), "not an IPv4 address"));

@@ -127,23 +127,24 @@ Test(spec, reference)
 	spec_diags_free(&d);
 }
 
-/* osstest's guest checks: the kind and how many rounds, 1 unless said. */
-Test(spec, guest_checks)
+/* osstest's guest checks as a test's action: which, and how many times (1
+ * unless said). */
+Test(spec, guest_actions)
 {
 	static const char yaml[] = "lab: t\nxen: \"4.17\"\nhosts: [{name: h1}]\n"
 				   "guests: [{name: g1, host: h1}]\ntests:\n"
-				   "  - {name: sr, guest: g1, check: save-restore}\n"
-				   "  - {name: lm, guest: g1, check: local-migrate, rounds: 10}\n";
+				   "  - {name: sr, guest: g1, action: save-restore}\n"
+				   "  - {name: lm, guest: g1, action: local-migrate, repeat: 10}\n";
 	struct spec *s = NULL;
 	struct spec_diags d = { 0 };
 	struct xerr e = { 0 };
 
 	cr_assert_eq(load_str(yaml, &s, &d, &e), 0, "%s", e.msg);
-	cr_assert_str_eq(s->tests[0].check, "save-restore");
-	cr_assert_eq(s->tests[0].rounds, 1);
+	cr_assert_str_eq(s->tests[0].action, "save-restore");
+	cr_assert_eq(s->tests[0].repeat, 1);
 	cr_assert_null(s->tests[0].expect_console);
-	cr_assert_str_eq(s->tests[1].check, "local-migrate");
-	cr_assert_eq(s->tests[1].rounds, 10);
+	cr_assert_str_eq(s->tests[1].action, "local-migrate");
+	cr_assert_eq(s->tests[1].repeat, 10);
 	spec_free(s);
 	spec_diags_free(&d);
 }
