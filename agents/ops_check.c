@@ -28,8 +28,21 @@
 struct check {
 	const char *name, *ip;
 	int64_t timeout_s;
+	int64_t round;
 	struct buf log;
+	struct json_object *steps; /* [{round, step, ok, ms}], for the report's figures */
 };
+
+static void step_record(struct check *c, const char *step, bool ok, int64_t ms)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "round", json_object_new_int64(c->round));
+	json_object_object_add(o, "step", json_object_new_string(step));
+	json_object_object_add(o, "ok", json_object_new_boolean(ok));
+	json_object_object_add(o, "ms", json_object_new_int64(ms));
+	json_object_array_add(c->steps, o);
+}
 
 /* The last lines of what xl said, into the log. */
 static void log_tail(struct check *c, const struct spawn_result *r)
@@ -54,6 +67,7 @@ static int xl_step_within(struct check *c, const char *what, char *const argv[],
 	if (agent_cmd(argv, CMD_ANY_EXIT, (int)timeout_s, &r, e) < 0)
 		return -1;
 	*ok = r.status == 0;
+	step_record(c, what, *ok, now_ms() - t0);
 	if (r.status == -1)
 		buf_printf(&c->log, "  %s: FAILED, still running after %" PRId64 " s\n", what,
 			   timeout_s);
@@ -90,6 +104,7 @@ static int answers(struct check *c, bool *ok, struct xerr *e)
 			break;
 		sleep(1);
 	}
+	step_record(c, "ping", *ok, now_ms() - t0);
 	buf_printf(&c->log, "  ping %s: %s after %.1f s\n", c->ip, *ok ? "answered" : "NO ANSWER",
 		   (double)(now_ms() - t0) / 1000.0);
 	return 0;
@@ -171,6 +186,7 @@ static int stop_start(struct check *c, bool *ok, struct xerr *e)
 	t0 = now_ms();
 	if (domain_start(c->name, cfg, e) < 0)
 		return xerr_prefix(e, "starting guest '%s' again", c->name);
+	step_record(c, "xl create", true, now_ms() - t0);
 	buf_printf(&c->log, "  xl create: done in %.1f s\n", (double)(now_ms() - t0) / 1000.0);
 	return 0;
 }
@@ -186,7 +202,7 @@ static const struct {
 
 int op_guest_check(struct json_object *args, struct json_object **result, struct xerr *e)
 {
-	struct check c = { 0 };
+	struct check c = { .steps = NULL };
 	const char *kind;
 	int64_t rounds;
 	size_t k;
@@ -207,7 +223,9 @@ int op_guest_check(struct json_object *args, struct json_object **result, struct
 	if (k == ARRAY_SIZE(checks))
 		return xerr_set(e, XERR_USAGE,
 				"no action '%s' (save-restore, local-migrate, stop-start)", kind);
+	c.steps = json_object_new_array();
 	for (int64_t i = 1; i <= rounds && ok; i++) {
+		c.round = i;
 		buf_printf(&c.log, "%s %" PRId64 "/%" PRId64 ":\n", kind, i, rounds);
 		if (checks[k].round(&c, &ok, e) < 0)
 			goto out;
@@ -218,8 +236,10 @@ int op_guest_check(struct json_object *args, struct json_object **result, struct
 	json_object_object_add(*result, "passed", json_object_new_boolean(ok));
 	json_object_object_add(*result, "output",
 			       json_object_new_string(c.log.data ? c.log.data : ""));
+	json_object_object_add(*result, "steps", json_object_get(c.steps));
 	rc = 0;
 out:
+	json_object_put(c.steps);
 	buf_free(&c.log);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include "db.h"
 #include "lab.h"
 #include "experiment.h"
+#include "action_report.h"
 #include "experiment_report.h"
 #include "junit.h"
 #include "matrix_run.h"
@@ -126,6 +127,8 @@ static void report_json(struct db *db, const struct report *r)
 	}
 	json_object_object_add(o, "steps", steps);
 	json_object_object_add(o, "tests", tests);
+	if (action_report_json(db, r->run->id, o, &ignore) < 0)
+		xerr_print(&ignore, "xlab: warning");
 	if (experiment_report_json(db, r->run->id, o, &ignore) < 0)
 		xerr_print(&ignore, "xlab: warning");
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
@@ -376,7 +379,8 @@ int cmd_report(int argc, char **argv, struct xerr *e)
 		report_json(db, &r);
 	} else if (!o.junit || strcmp(o.junit, "-") != 0) {
 		report_text(&r);
-		if (experiment_report_text(db, id, stdout, e) < 0)
+		if (action_report_text(db, id, stdout, e) < 0 ||
+		    experiment_report_text(db, id, stdout, e) < 0)
 			goto out;
 	}
 	rc = 0;

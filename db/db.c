@@ -81,6 +81,12 @@ static const char *const migrations[] = {
 	"ALTER TABLE labs ADD COLUMN made_by TEXT;"
 	"DELETE FROM hosts WHERE state = 'removed';"
 	"DELETE FROM guests WHERE state = 'removed';",
+	/* 6: a test action's steps (xl save, xl restore, ping...), round by round */
+	"CREATE TABLE action_steps ("
+	"  id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs (id),"
+	"  test TEXT NOT NULL, round INTEGER NOT NULL, step TEXT NOT NULL,"
+	"  ok INTEGER NOT NULL, duration_ms INTEGER);"
+	"CREATE INDEX action_steps_run ON action_steps (run_id, id);",
 };
 
 int db_fail(struct db *db, struct xerr *e, const char *what)

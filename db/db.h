@@ -110,6 +110,19 @@ int db_test_results_list(struct db *db, int64_t run_id, struct db_test_result **
 			 size_t *n, struct xerr *e);
 void db_test_results_free(struct db_test_result *v, size_t n);
 
+/* One step of one round of a test's action ("xl save", "ping", ...). */
+struct db_action_step {
+	int64_t run_id;
+	const char *test, *step;
+	int round;
+	bool ok;
+	int64_t duration_ms;
+};
+int db_action_step_add(struct db *db, const struct db_action_step *s, struct xerr *e);
+int db_action_steps_list(struct db *db, int64_t run_id, struct db_action_step **out, size_t *n,
+			 struct xerr *e);
+void db_action_steps_free(struct db_action_step *v, size_t n);
+
 /* A Xen-version matrix: the spec it ran, its test names (a JSON array, spec
  * order), the xlab that ran it; status "running", "passed" or "failed". */
 struct db_matrix {

@@ -246,6 +246,53 @@ int db_test_results_list(struct db *db, int64_t run_id, struct db_test_result **
 	return rows_collect(db, st, sizeof(**out), test_fill, (void **)out, n, e);
 }
 
+int db_action_step_add(struct db *db, const struct db_action_step *s, struct xerr *e)
+{
+	sqlite3_stmt *st;
+
+	if (db_prepare(db, &st,
+		       "INSERT INTO action_steps (run_id, test, round, step, ok, duration_ms)"
+		       " VALUES (?, ?, ?, ?, ?, ?)",
+		       e, "isisii", s->run_id, s->test, (int64_t)s->round, s->step, (int64_t)s->ok,
+		       s->duration_ms) < 0)
+		return -1;
+	return db_done(db, st, e);
+}
+
+static void action_step_fill(sqlite3_stmt *st, void *p)
+{
+	struct db_action_step *s = p;
+
+	s->run_id = sqlite3_column_int64(st, 0);
+	s->test = col_dup(st, 1);
+	s->round = sqlite3_column_int(st, 2);
+	s->step = col_dup(st, 3);
+	s->ok = sqlite3_column_int(st, 4) != 0;
+	s->duration_ms = sqlite3_column_int64(st, 5);
+}
+
+int db_action_steps_list(struct db *db, int64_t run_id, struct db_action_step **out, size_t *n,
+			 struct xerr *e)
+{
+	sqlite3_stmt *st;
+
+	if (db_prepare(db, &st,
+		       "SELECT run_id, test, round, step, ok, coalesce(duration_ms, 0)"
+		       " FROM action_steps WHERE run_id = ? ORDER BY id",
+		       e, "i", run_id) < 0)
+		return -1;
+	return rows_collect(db, st, sizeof(**out), action_step_fill, (void **)out, n, e);
+}
+
+void db_action_steps_free(struct db_action_step *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		FREE_CONST(v[i].test);
+		FREE_CONST(v[i].step);
+	}
+	free(v);
+}
+
 void db_test_results_free(struct db_test_result *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -79,7 +79,7 @@ static int test_console(const struct spec_test *t, struct agent *ag, bool *passe
 
 /* osstest's guest checks (a test's action), run by the agent that holds the guest. */
 static int test_check(const struct spec_test *t, const struct plan *p, struct agent *ag,
-		      bool *passed, char **output, struct xerr *e)
+		      bool *passed, char **output, struct json_object **steps, struct xerr *e)
 {
 	struct json_object *a = json_object_new_object(), *res = NULL, *v;
 	const char *ip = NULL;
@@ -96,7 +96,31 @@ static int test_check(const struct spec_test *t, const struct plan *p, struct ag
 		return -1;
 	*passed = json_object_object_get_ex(res, "passed", &v) && json_object_get_boolean(v);
 	*output = xstrdup(json_str(res, "output"));
+	if (json_object_object_get_ex(res, "steps", &v) && json_object_is_type(v, json_type_array))
+		*steps = json_object_get(v);
 	json_object_put(res);
+	return 0;
+}
+
+/* Each step of each round, for `xlab report`'s figures per action. */
+static int action_steps_store(struct run *r, const char *test, struct json_object *steps,
+			      struct xerr *e)
+{
+	size_t n = steps ? json_object_array_length(steps) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *o = json_object_array_get_idx(steps, i), *v;
+		struct db_action_step s = { .run_id = r->id, .test = test, .step = json_str(o, "step") };
+
+		if (json_object_object_get_ex(o, "round", &v))
+			s.round = json_object_get_int(v);
+		if (json_object_object_get_ex(o, "ok", &v))
+			s.ok = json_object_get_boolean(v);
+		if (json_object_object_get_ex(o, "ms", &v))
+			s.duration_ms = json_object_get_int64(v);
+		if (db_action_step_add(r->db, &s, e) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -130,6 +154,7 @@ int labtest_run_all(const struct spec *s, const struct plan *p, const struct lab
 		const struct spec_test *t = &s->tests[i];
 		const struct plan_host *ph = test_host(t, p);
 		_cleanup_free_ char *output = NULL;
+		struct json_object *steps = NULL;
 		struct agent *ag = NULL;
 		bool passed = false;
 		int64_t t0 = now_ms(), ms;
@@ -140,7 +165,7 @@ int labtest_run_all(const struct spec *s, const struct plan *p, const struct lab
 			break;
 		}
 		if ((t->run     ? test_run_cmd(t, ag, &passed, &output, e) :
-		     t->action  ? test_check(t, p, ag, &passed, &output, e) :
+		     t->action  ? test_check(t, p, ag, &passed, &output, &steps, e) :
 				  test_console(t, ag, &passed, &output, e)) < 0) {
 			rc = -1;
 			break;
@@ -157,7 +182,10 @@ int labtest_run_all(const struct spec *s, const struct plan *p, const struct lab
 		};
 		pthread_mutex_lock(&r->mu);
 		rc = db_test_result_add(r->db, &res, e);
+		if (rc == 0)
+			rc = action_steps_store(r, t->name, steps, e);
 		pthread_mutex_unlock(&r->mu);
+		json_object_put(steps);
 		run_say(r, NULL, "test %-24s %s (%.1f s)", t->name, passed ? "PASS" : "FAIL",
 			(double)ms / 1000.0);
 		if (!passed)

@@ -49,6 +49,11 @@ check "the checks' output says each step" jq -e '
     test("xl shutdown -w: done") and test("xl create: done")) and
   ([.tests[] | select(.name == "pvh1-localmigrate") | .output] | first |
     test("xl migrate to itself: done"))' <<<"$json"
+check "the report's figures per action step (xl save, xl restore, ping...)" jq -e '
+  ([.actions[] | select(.test == "mig1-saverestore") | .steps[] | "\(.step) \(.ok)/\(.n)"] ==
+    ["xl save 1/1", "xl restore 1/1", "ping 1/1"]) and
+  ([.actions[] | select(.test == "mig1-stopstart") | .steps[] | .step] ==
+    ["xl shutdown -w", "xl create", "ping"])' <<<"$json"
 check "3 rounds recorded, all ok" \
   jq -e '[.experiments[0].rounds[] | select(.ok)] | length == 3' <<<"$json"
 check "rounds went h1->h2, h2->h1, h1->h2" \

@@ -961,6 +961,16 @@ Test(agent_fake_dom0, guest_checks, .timeout = 90)
 	cr_assert(strstr(out, "xl restore: done"), "%s", out);
 	cr_assert(strstr(out, "ping 10.0.0.50: answered"), "%s", out);
 	cr_assert_eq(count_calls(&f, "xl save g "), 2);
+	{
+		struct json_object *steps = get(res, "steps"), *last;
+
+		cr_assert_eq(json_object_array_length(steps), 6, "save, restore, ping twice");
+		last = json_object_array_get_idx(steps, 5);
+		cr_assert_eq(json_object_get_int(get(last, "round")), 2);
+		cr_assert_str_eq(json_object_get_string(get(last, "step")), "ping");
+		cr_assert(json_object_get_boolean(get(last, "ok")));
+		cr_assert_geq(json_object_get_int(get(last, "ms")), 0);
+	}
 	cr_assert_eq(count_calls(&f, "xl restore "), 2);
 	saved = xasprintf("%s/var/lib/xlab-agent/save/g", f.prefix);
 	cr_assert_not(path_exists(saved), "the save file is removed");

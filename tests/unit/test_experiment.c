@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "action_report.h"
 #include "db.h"
 #include "migstat.h"
 #include "plan.h"
@@ -256,6 +257,70 @@ Test(experiment_db, rounds_roundtrip)
 	cr_assert_null(v[1].host_after);
 	cr_assert_str_eq(v[1].message, "migration sender failed");
 	db_experiment_rounds_free(v, n);
+	db_close(db);
+	cr_assert_eq(rm_rf(dir, &e), 0);
+}
+
+/* A test action's steps, stored per round, and the report's figures: per
+ * step the rounds it succeeded in and min/median/max over those. */
+Test(action_db, steps_roundtrip_and_report)
+{
+	char dir[] = "/tmp/xlab-act-XXXXXX";
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	struct db *db = NULL;
+	struct db_action_step *v = NULL;
+	struct json_object *o = json_object_new_object(), *a, *steps, *save;
+	struct xerr e = { 0 };
+	int64_t run;
+	size_t n = 0, len = 0;
+	FILE *f;
+	static const struct { int round; const char *step; bool ok; int64_t ms; } rows[] = {
+		{ 1, "xl save", true, 5000 },	  { 1, "xl restore", true, 8000 },
+		{ 1, "ping", true, 600 },	  { 2, "xl save", true, 7000 },
+		{ 2, "xl restore", true, 9000 },  { 2, "ping", true, 400 },
+		{ 3, "xl save", true, 6000 },	  { 3, "xl restore", false, 900000 },
+	};
+
+	cr_assert_not_null(mkdtemp(dir));
+	path = xasprintf("%s/xlab.db", dir);
+	cr_assert_eq(db_open(path, &db, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_run_begin(db, "mig", "up", "abc", &run, &e), 0, "%s", e.msg);
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct db_action_step s = { .run_id = run, .test = "sr", .round = rows[i].round,
+					     .step = rows[i].step, .ok = rows[i].ok,
+					     .duration_ms = rows[i].ms };
+
+		cr_assert_eq(db_action_step_add(db, &s, &e), 0, "%s", e.msg);
+	}
+	cr_assert_eq(db_action_steps_list(db, run, &v, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, ARRAY_SIZE(rows));
+	cr_assert_str_eq(v[7].step, "xl restore");
+	cr_assert_eq(v[7].round, 3);
+	cr_assert_not(v[7].ok);
+	cr_assert_eq(v[7].duration_ms, 900000);
+	db_action_steps_free(v, n);
+
+	f = open_memstream(&text, &len);
+	cr_assert_eq(action_report_text(db, run, f, &e), 0, "%s", e.msg);
+	fclose(f);
+	cr_assert(strstr(text, "  sr\n"), "%s", text);
+	cr_assert(strstr(text, "    xl save                 3/3       5.00     6.00     7.00\n"), "%s",
+		  text);
+	cr_assert(strstr(text, "    xl restore              2/3       8.00     8.50     9.00\n"),
+		  "the failed round's time is not a figure: %s", text);
+	cr_assert(strstr(text, "    ping                    2/2       0.40     0.50     0.60\n"), "%s",
+		  text);
+
+	cr_assert_eq(action_report_json(db, run, o, &e), 0, "%s", e.msg);
+	a = json_object_array_get_idx(json_object_object_get(o, "actions"), 0);
+	cr_assert_str_eq(json_object_get_string(json_object_object_get(a, "test")), "sr");
+	steps = json_object_object_get(a, "steps");
+	cr_assert_eq(json_object_array_length(steps), 3);
+	save = json_object_array_get_idx(steps, 0);
+	cr_assert_str_eq(json_object_get_string(json_object_object_get(save, "step")), "xl save");
+	cr_assert_eq(json_object_get_int(json_object_object_get(save, "median")), 6000);
+	cr_assert_eq(json_object_get_int(json_object_object_get(save, "n")), 3);
+	json_object_put(o);
 	db_close(db);
 	cr_assert_eq(rm_rf(dir, &e), 0);
 }
