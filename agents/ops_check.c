@@ -165,6 +165,7 @@ static int domain_gone(const char *name, bool *gone, struct xerr *e)
 static int stop_start(struct check *c, bool *ok, struct xerr *e)
 {
 	_cleanup_free_ char *cfg = agent_path(AGENT_CFG_DIR "/%s.cfg", c->name);
+	struct xerr why = { 0 };
 	int64_t t0;
 
 	if (!path_exists(cfg))
@@ -184,10 +185,13 @@ static int stop_start(struct check *c, bool *ok, struct xerr *e)
 		return 0;
 	}
 	t0 = now_ms();
-	if (domain_start(c->name, cfg, e) < 0)
-		return xerr_prefix(e, "starting guest '%s' again", c->name);
-	step_record(c, "xl create", true, now_ms() - t0);
-	buf_printf(&c->log, "  xl create: done in %.1f s\n", (double)(now_ms() - t0) / 1000.0);
+	*ok = domain_start(c->name, cfg, &why) == 0;
+	step_record(c, "xl create", *ok, now_ms() - t0);
+	if (*ok)
+		buf_printf(&c->log, "  xl create: done in %.1f s\n",
+			   (double)(now_ms() - t0) / 1000.0);
+	else
+		buf_printf(&c->log, "  xl create: FAILED\n%s\n", why.msg);
 	return 0;
 }
 
