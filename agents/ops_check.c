@@ -208,7 +208,7 @@ int op_guest_check(struct json_object *args, struct json_object **result, struct
 {
 	struct check c = { .steps = NULL };
 	const char *kind;
-	int64_t rounds;
+	int64_t rounds, first, of;
 	size_t k;
 	bool ok = true;
 	struct in_addr addr;
@@ -218,6 +218,10 @@ int op_guest_check(struct json_object *args, struct json_object **result, struct
 	    arg_str(args, AGENT_ARG_ACTION, true, &kind, e) < 0 ||
 	    arg_str(args, AGENT_ARG_IP, true, &c.ip, e) < 0 ||
 	    arg_int(args, AGENT_ARG_REPEAT, false, 1, 1, CHECK_ROUNDS_MAX, &rounds, e) < 0 ||
+	    /* The controller may ask one round per call, numbered as in the whole. */
+	    arg_int(args, AGENT_ARG_FIRST_ROUND, false, 1, 1, CHECK_ROUNDS_MAX, &first, e) < 0 ||
+	    arg_int(args, AGENT_ARG_ROUNDS_OF, false, first + rounds - 1, first + rounds - 1,
+		    CHECK_ROUNDS_MAX, &of, e) < 0 ||
 	    arg_int(args, AGENT_ARG_TIMEOUT_S, false, 120, 1, 86400, &c.timeout_s, e) < 0)
 		return -1;
 	if (inet_pton(AF_INET, c.ip, &addr) != 1)
@@ -228,9 +232,9 @@ int op_guest_check(struct json_object *args, struct json_object **result, struct
 		return xerr_set(e, XERR_USAGE,
 				"no action '%s' (save-restore, local-migrate, stop-start)", kind);
 	c.steps = json_object_new_array();
-	for (int64_t i = 1; i <= rounds && ok; i++) {
+	for (int64_t i = first; i < first + rounds && ok; i++) {
 		c.round = i;
-		buf_printf(&c.log, "%s %" PRId64 "/%" PRId64 ":\n", kind, i, rounds);
+		buf_printf(&c.log, "%s %" PRId64 "/%" PRId64 ":\n", kind, i, of);
 		if (checks[k].round(&c, &ok, e) < 0)
 			goto out;
 		if (ok && answers(&c, &ok, e) < 0)

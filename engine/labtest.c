@@ -77,29 +77,50 @@ static int test_console(const struct spec_test *t, struct agent *ag, bool *passe
 	return 0;
 }
 
-/* osstest's guest checks (a test's action), run by the agent that holds the guest. */
-static int test_check(const struct spec_test *t, const struct plan *p, struct agent *ag,
-		      bool *passed, char **output, struct json_object **steps, struct xerr *e)
+/* One round of a test's action: one agent call each, so that no call of
+ * `repeat: 100` local migrations outlives the agent call's timeout. */
+static int test_check_round(const struct spec_test *t, const char *ip, int round,
+			    struct agent *ag, bool *passed, struct buf *output,
+			    struct json_object *steps, struct xerr *e)
 {
 	struct json_object *a = json_object_new_object(), *res = NULL, *v;
-	const char *ip = NULL;
 
-	for (size_t i = 0; i < p->n_guests; i++)
-		if (!strcmp(p->guests[i].spec->name, t->guest))
-			ip = p->guests[i].ip;
 	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(t->guest));
 	json_object_object_add(a, AGENT_ARG_ACTION, json_object_new_string(t->action));
-	json_object_object_add(a, AGENT_ARG_IP, json_object_new_string(ip ? ip : ""));
-	json_object_object_add(a, AGENT_ARG_REPEAT, json_object_new_int(t->repeat));
+	json_object_object_add(a, AGENT_ARG_IP, json_object_new_string(ip));
+	json_object_object_add(a, AGENT_ARG_FIRST_ROUND, json_object_new_int(round));
+	json_object_object_add(a, AGENT_ARG_ROUNDS_OF, json_object_new_int(t->repeat));
 	json_object_object_add(a, AGENT_ARG_TIMEOUT_S, json_object_new_int(t->timeout_s));
 	if (agent_call(ag, AGENT_OP_GUEST_CHECK, a, &res, e) < 0)
 		return -1;
 	*passed = json_object_object_get_ex(res, "passed", &v) && json_object_get_boolean(v);
-	*output = xstrdup(json_str(res, "output"));
+	buf_puts(output, json_str(res, "output"));
 	if (json_object_object_get_ex(res, "steps", &v) && json_object_is_type(v, json_type_array))
-		*steps = json_object_get(v);
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			json_object_array_add(steps,
+					      json_object_get(json_object_array_get_idx(v, i)));
 	json_object_put(res);
 	return 0;
+}
+
+/* osstest's guest checks (a test's action), run by the agent that holds the
+ * guest; the first round that fails ends the test. */
+static int test_check(const struct spec_test *t, const struct plan *p, struct agent *ag,
+		      bool *passed, char **output, struct json_object **steps, struct xerr *e)
+{
+	struct buf out = { 0 };
+	const char *ip = "";
+	int rc = 0;
+
+	for (size_t i = 0; i < p->n_guests; i++)
+		if (!strcmp(p->guests[i].spec->name, t->guest))
+			ip = p->guests[i].ip;
+	*steps = json_object_new_array();
+	*passed = true;
+	for (int round = 1; round <= t->repeat && *passed && rc == 0; round++)
+		rc = test_check_round(t, ip, round, ag, passed, &out, *steps, e);
+	*output = out.data ? buf_steal(&out) : xstrdup("");
+	return rc;
 }
 
 /* Each step of each round, for `xlab report`'s figures per action. */
@@ -167,6 +188,7 @@ int labtest_run_all(const struct spec *s, const struct plan *p, const struct lab
 		if ((t->run     ? test_run_cmd(t, ag, &passed, &output, e) :
 		     t->action  ? test_check(t, p, ag, &passed, &output, &steps, e) :
 				  test_console(t, ag, &passed, &output, e)) < 0) {
+			json_object_put(steps);
 			rc = -1;
 			break;
 		}

@@ -976,6 +976,21 @@ Test(agent_fake_dom0, guest_checks, .timeout = 90)
 	cr_assert_not(path_exists(saved), "the save file is removed");
 	json_object_put(resp);
 
+	/* The controller asks one round per call, numbered as in the whole test. */
+	resp = fcall(&f, "guest.check", "{\"name\":\"g\",\"action\":\"save-restore\","
+				       "\"ip\":\"10.0.0.50\",\"first_round\":3,\"rounds_of\":5}");
+	res = expect_ok(resp, f.next_id);
+	out = json_object_get_string(get(res, "output"));
+	cr_assert(strncmp(out, "save-restore 3/5:\n", 18) == 0, "%s", out);
+	cr_assert_null(strstr(out, "4/5"), "one round: %s", out);
+	cr_assert_eq(json_object_get_int(get(json_object_array_get_idx(get(res, "steps"), 0),
+					     "round")), 3);
+	json_object_put(resp);
+	resp = fcall(&f, "guest.check", "{\"name\":\"g\",\"action\":\"save-restore\","
+				       "\"ip\":\"10.0.0.50\",\"first_round\":3,\"rounds_of\":2}");
+	expect_err(resp, "einval");
+	json_object_put(resp);
+
 	cr_assert_eq(gethostname(host, 255), 0);
 	migrate = xasprintf("xl migrate g %s", host);
 	resp = check_call(&f, "g", "local-migrate", "10.0.0.50", 3);
