@@ -140,6 +140,8 @@ static void teardown(void)
 	struct xerr e = { 0 };
 
 	if (sshd_pid > 0) {
+		/* A test cut short may have left it stopped: SIGTERM waits for SIGCONT. */
+		kill(sshd_pid, SIGCONT);
 		kill(sshd_pid, SIGTERM);
 		waitpid(sshd_pid, NULL, 0);
 		sshd_pid = -1;
