@@ -62,6 +62,10 @@ int domain_destroy(const char *name, struct xerr *e);
 /* ops_guest.c: `xl create -p CFG`, a new console log and its copier, unpause. */
 int domain_start(const char *name, const char *cfg_path, struct xerr *e);
 
+/* ops_shutdown.c: whether NAME has left `xl list` within wait_s seconds
+ * (a guest that shut down is reaped a moment later, longer under TCG). */
+bool guest_gone_within(const char *name, int wait_s);
+
 /* ops_console.c: starts a detached process copying `xl console NAME` into
  * NAME's console log, emptied first for a new boot (fresh). */
 int console_capture_start(const char *name, bool fresh, struct xerr *e);

@@ -3,7 +3,8 @@
  * `local-migrate` is `xl migrate` to this very host (guest-localmigrate);
  * `stop-start` is `xl shutdown -w` then `xl create` of the kept config
  * (guest-stop, guest-start).
- * After each round the guest must answer ping at its address again. A
+ * One round per call (the controller repeats it; an agent call has a
+ * time limit). After it the guest must answer ping at its address again. A
  * failed round is the check's result (passed false, what xl said), not an
  * agent error: the controller records it as a failed test. */
 #include <arpa/inet.h>
@@ -21,8 +22,6 @@
 #define CHECK_STEP_TIMEOUT_S 900
 #define CHECK_OUTPUT_MAX 2048
 #define SAVE_DIR AGENT_WORK_DIR "/save"
-/* `xl shutdown -w` returns when the guest is down; xl reaps it a moment
- * later, longer under TCG. */
 #define REAP_WAIT_S 30
 
 struct check {
@@ -143,23 +142,6 @@ static int local_migrate(struct check *c, bool *ok, struct xerr *e)
 	return *ok ? console_capture_start(c->name, false, e) : 0;
 }
 
-/* Whether the domain has left xl's list within REAP_WAIT_S. */
-static int domain_gone(const char *name, bool *gone, struct xerr *e)
-{
-	for (int t = 0;; t++) {
-		struct spawn_result r;
-
-		if (agent_cmd((char *[]){ "xl", "domid", (char *)name, NULL }, CMD_ANY_EXIT, 30, &r,
-			      e) < 0)
-			return -1;
-		*gone = r.status != 0;
-		spawn_result_free(&r);
-		if (*gone || t >= REAP_WAIT_S)
-			return 0;
-		sleep(1);
-	}
-}
-
 /* A clean shutdown the guest honours, then a boot from its kept config
  * (as `xlab stop` and `xlab start` do it, one guest at a time). */
 static int stop_start(struct check *c, bool *ok, struct xerr *e)
@@ -178,9 +160,7 @@ static int stop_start(struct check *c, bool *ok, struct xerr *e)
 		return -1;
 	if (!*ok)
 		return 0;
-	if (domain_gone(c->name, ok, e) < 0)
-		return -1;
-	if (!*ok) {
+	if (!(*ok = guest_gone_within(c->name, REAP_WAIT_S))) {
 		buf_printf(&c->log, "  still in xl list %d s after it shut down\n", REAP_WAIT_S);
 		return 0;
 	}
@@ -206,22 +186,21 @@ static const struct {
 
 int op_guest_check(struct json_object *args, struct json_object **result, struct xerr *e)
 {
-	struct check c = { .steps = NULL };
+	struct check c = { 0 };
 	const char *kind;
-	int64_t rounds, first, of;
+	int64_t of;
 	size_t k;
-	bool ok = true;
+	bool ok;
 	struct in_addr addr;
 	int rc = -1;
 
+	/* round of rounds_of: numbered as in the whole test, for the log. */
 	if (arg_name(args, AGENT_ARG_NAME, &c.name, e) < 0 ||
 	    arg_str(args, AGENT_ARG_ACTION, true, &kind, e) < 0 ||
 	    arg_str(args, AGENT_ARG_IP, true, &c.ip, e) < 0 ||
-	    arg_int(args, AGENT_ARG_REPEAT, false, 1, 1, CHECK_ROUNDS_MAX, &rounds, e) < 0 ||
-	    /* The controller may ask one round per call, numbered as in the whole. */
-	    arg_int(args, AGENT_ARG_FIRST_ROUND, false, 1, 1, CHECK_ROUNDS_MAX, &first, e) < 0 ||
-	    arg_int(args, AGENT_ARG_ROUNDS_OF, false, first + rounds - 1, first + rounds - 1,
-		    CHECK_ROUNDS_MAX, &of, e) < 0 ||
+	    arg_int(args, AGENT_ARG_ROUND, false, 1, 1, CHECK_ROUNDS_MAX, &c.round, e) < 0 ||
+	    arg_int(args, AGENT_ARG_ROUNDS_OF, false, c.round, c.round, CHECK_ROUNDS_MAX, &of,
+		    e) < 0 ||
 	    arg_int(args, AGENT_ARG_TIMEOUT_S, false, 120, 1, 86400, &c.timeout_s, e) < 0)
 		return -1;
 	if (inet_pton(AF_INET, c.ip, &addr) != 1)
@@ -232,14 +211,9 @@ int op_guest_check(struct json_object *args, struct json_object **result, struct
 		return xerr_set(e, XERR_USAGE,
 				"no action '%s' (save-restore, local-migrate, stop-start)", kind);
 	c.steps = json_object_new_array();
-	for (int64_t i = first; i < first + rounds && ok; i++) {
-		c.round = i;
-		buf_printf(&c.log, "%s %" PRId64 "/%" PRId64 ":\n", kind, i, of);
-		if (checks[k].round(&c, &ok, e) < 0)
-			goto out;
-		if (ok && answers(&c, &ok, e) < 0)
-			goto out;
-	}
+	buf_printf(&c.log, "%s %" PRId64 "/%" PRId64 ":\n", kind, c.round, of);
+	if (checks[k].round(&c, &ok, e) < 0 || (ok && answers(&c, &ok, e) < 0))
+		goto out;
 	*result = json_object_new_object();
 	json_object_object_add(*result, "passed", json_object_new_boolean(ok));
 	json_object_object_add(*result, "output",

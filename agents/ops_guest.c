@@ -265,14 +265,13 @@ out:
 static char *cfg_kernel_unpacked(const char *cfg, const char *type)
 {
 	static const char packed[] = "\nkernel = \"" AGENT_GUEST_DIR "/vmlinuz\"\n";
+	static const char unpacked[] = "\nkernel = \"" AGENT_GUEST_DIR "/vmlinux\"\n";
 	_cleanup_free_ char *elf = agent_path(AGENT_GUEST_DIR "/vmlinux");
 	const char *at = strstr(cfg, packed);
-	size_t head;
 
 	if (!strcmp(type, "hvm") || !at || !path_exists(elf))
 		return xstrdup(cfg);
-	head = (size_t)(at - cfg) + strlen(packed) - 3;
-	return xasprintf("%.*sx%s", (int)head, cfg, cfg + head + 1);
+	return xasprintf("%.*s%s%s", (int)(at - cfg), cfg, unpacked, at + strlen(packed));
 }
 
 /* The kept config is what `guest.start` and `xl migrate` use again, so the

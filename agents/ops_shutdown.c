@@ -60,10 +60,9 @@ static int guests_left_after(int wait_s, struct json_object **left, struct xerr 
 	}
 }
 
-/* Whether NAME has left `xl list` within a few seconds. */
-static bool guest_gone_soon(const char *name)
+bool guest_gone_within(const char *name, int wait_s)
 {
-	for (int t = 0; t < 10; t++) {
+	for (int t = 0; t < wait_s; t++) {
 		struct json_object *now = NULL;
 		struct xerr ignore = { 0 };
 		bool there;
@@ -131,7 +130,7 @@ int op_guests_shutdown(struct json_object *args, struct json_object **result, st
 		 * returned, as a guest that honours the request does) cannot be
 		 * destroyed: gone a moment later is shut down, not an error. */
 		if (domain_destroy(name, e) < 0) {
-			if (guest_gone_soon(name))
+			if (guest_gone_within(name, 10))
 				continue; /* it went by itself after all */
 			json_object_put(left);
 			json_object_put(destroyed);

@@ -77,8 +77,8 @@ static int test_console(const struct spec_test *t, struct agent *ag, bool *passe
 	return 0;
 }
 
-/* One round of a test's action: one agent call each, so that no call of
- * `repeat: 100` local migrations outlives the agent call's timeout. */
+/* One round of a test's action, one agent call: `repeat: 100` local
+ * migrations in one call would outlive an agent call's time limit. */
 static int test_check_round(const struct spec_test *t, const char *ip, int round,
 			    struct agent *ag, bool *passed, struct buf *output,
 			    struct json_object *steps, struct xerr *e)
@@ -88,7 +88,7 @@ static int test_check_round(const struct spec_test *t, const char *ip, int round
 	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(t->guest));
 	json_object_object_add(a, AGENT_ARG_ACTION, json_object_new_string(t->action));
 	json_object_object_add(a, AGENT_ARG_IP, json_object_new_string(ip));
-	json_object_object_add(a, AGENT_ARG_FIRST_ROUND, json_object_new_int(round));
+	json_object_object_add(a, AGENT_ARG_ROUND, json_object_new_int(round));
 	json_object_object_add(a, AGENT_ARG_ROUNDS_OF, json_object_new_int(t->repeat));
 	json_object_object_add(a, AGENT_ARG_TIMEOUT_S, json_object_new_int(t->timeout_s));
 	if (agent_call(ag, AGENT_OP_GUEST_CHECK, a, &res, e) < 0)

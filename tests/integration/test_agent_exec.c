@@ -912,15 +912,36 @@ Test(agent_fake_dom0, unpacked_kernel_for_pv_and_pvh, .timeout = 90)
 	fake_dom0_stop(&f);
 }
 
-static struct json_object *check_call(struct fake_dom0 *f, const char *name, const char *check,
-				      const char *ip, int rounds)
+/* One round, `round` of `of`, as the controller asks it. */
+static struct json_object *check_call(struct fake_dom0 *f, const char *name, const char *action,
+				      const char *ip, int round, int of)
 {
 	_cleanup_free_ char *args = xasprintf(
-		"{\"name\":\"%s\",\"action\":\"%s\",\"ip\":\"%s\",\"repeat\":%d,"
-		"\"timeout_s\":2}",
-		name, check, ip, rounds);
+		"{\"name\":\"%s\",\"action\":\"%s\",\"ip\":\"%s\",\"round\":%d,"
+		"\"rounds_of\":%d,\"timeout_s\":2}",
+		name, action, ip, round, of);
 
 	return fcall(f, "guest.check", args);
+}
+
+/* A round that passes, whose output the caller may read (it puts resp). */
+static const char *round_passes(struct fake_dom0 *f, struct json_object *resp)
+{
+	struct json_object *res = expect_ok(resp, f->next_id);
+	const char *out = json_object_get_string(get(res, "output"));
+
+	cr_assert(json_object_get_boolean(get(res, "passed")), "%s", out);
+	return out;
+}
+
+/* A round that fails: a result, not an agent error. */
+static const char *round_fails(struct fake_dom0 *f, struct json_object *resp)
+{
+	struct json_object *res = expect_ok(resp, f->next_id);
+	const char *out = json_object_get_string(get(res, "output"));
+
+	cr_assert_not(json_object_get_boolean(get(res, "passed")), "%s", out);
+	return out;
 }
 
 static void guest_make(struct fake_dom0 *f, const char *name)
@@ -935,15 +956,15 @@ static void guest_make(struct fake_dom0 *f, const char *name)
 	json_object_put(resp);
 }
 
-/* osstest's guest-saverestore and guest-localmigrate: each round is xl's
- * work and then the guest answering at its address; a round that fails is
- * the check's result (not an agent error) and ends the check. */
+/* osstest's guest-saverestore, guest-localmigrate, guest-stop/start: one
+ * round per call is xl's work and then the guest answering at its address;
+ * a round that fails is the result (not an agent error), with xl's words. */
 Test(agent_fake_dom0, guest_checks, .timeout = 90)
 {
 	_cleanup_free_ char *host = xcalloc(1, 256);
 	_cleanup_free_ char *migrate = NULL, *silent = NULL, *saved = NULL;
 	struct fake_dom0 f;
-	struct json_object *resp, *res;
+	struct json_object *resp, *steps, *last;
 	struct xerr e = { 0 };
 	const char *out;
 
@@ -953,97 +974,74 @@ Test(agent_fake_dom0, guest_checks, .timeout = 90)
 	json_object_put(resp);
 	guest_make(&f, "g");
 
-	resp = check_call(&f, "g", "save-restore", "10.0.0.50", 2);
-	res = expect_ok(resp, f.next_id);
-	out = json_object_get_string(get(res, "output"));
-	cr_assert(json_object_get_boolean(get(res, "passed")), "%s", out);
-	cr_assert(strstr(out, "save-restore 2/2:\n  xl save: done"), "%s", out);
+	for (int round = 1; round <= 2; round++) {
+		resp = check_call(&f, "g", "save-restore", "10.0.0.50", round, 2);
+		out = round_passes(&f, resp);
+		json_object_put(resp);
+	}
+	resp = check_call(&f, "g", "save-restore", "10.0.0.50", 3, 5);
+	out = round_passes(&f, resp);
+	cr_assert(!strncmp(out, "save-restore 3/5:\n  xl save: done", 33), "%s", out);
 	cr_assert(strstr(out, "xl restore: done"), "%s", out);
 	cr_assert(strstr(out, "ping 10.0.0.50: answered"), "%s", out);
-	cr_assert_eq(count_calls(&f, "xl save g "), 2);
-	{
-		struct json_object *steps = get(res, "steps"), *last;
-
-		cr_assert_eq(json_object_array_length(steps), 6, "save, restore, ping twice");
-		last = json_object_array_get_idx(steps, 5);
-		cr_assert_eq(json_object_get_int(get(last, "round")), 2);
-		cr_assert_str_eq(json_object_get_string(get(last, "step")), "ping");
-		cr_assert(json_object_get_boolean(get(last, "ok")));
-		cr_assert_geq(json_object_get_int(get(last, "ms")), 0);
-	}
-	cr_assert_eq(count_calls(&f, "xl restore "), 2);
+	steps = get(get(resp, "result"), "steps");
+	cr_assert_eq(json_object_array_length(steps), 3, "save, restore, ping");
+	last = json_object_array_get_idx(steps, 2);
+	cr_assert_eq(json_object_get_int(get(last, "round")), 3, "numbered as in the whole");
+	cr_assert_str_eq(json_object_get_string(get(last, "step")), "ping");
+	cr_assert(json_object_get_boolean(get(last, "ok")));
+	cr_assert_geq(json_object_get_int(get(last, "ms")), 0);
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "xl save g "), 3);
+	cr_assert_eq(count_calls(&f, "xl restore "), 3);
 	saved = xasprintf("%s/var/lib/xlab-agent/save/g", f.prefix);
 	cr_assert_not(path_exists(saved), "the save file is removed");
-	json_object_put(resp);
-
-	/* The controller asks one round per call, numbered as in the whole test. */
-	resp = fcall(&f, "guest.check", "{\"name\":\"g\",\"action\":\"save-restore\","
-				       "\"ip\":\"10.0.0.50\",\"first_round\":3,\"rounds_of\":5}");
-	res = expect_ok(resp, f.next_id);
-	out = json_object_get_string(get(res, "output"));
-	cr_assert(strncmp(out, "save-restore 3/5:\n", 18) == 0, "%s", out);
-	cr_assert_null(strstr(out, "4/5"), "one round: %s", out);
-	cr_assert_eq(json_object_get_int(get(json_object_array_get_idx(get(res, "steps"), 0),
-					     "round")), 3);
-	json_object_put(resp);
-	resp = fcall(&f, "guest.check", "{\"name\":\"g\",\"action\":\"save-restore\","
-				       "\"ip\":\"10.0.0.50\",\"first_round\":3,\"rounds_of\":2}");
-	expect_err(resp, "einval");
-	json_object_put(resp);
 
 	cr_assert_eq(gethostname(host, 255), 0);
 	migrate = xasprintf("xl migrate g %s", host);
-	resp = check_call(&f, "g", "local-migrate", "10.0.0.50", 3);
-	res = expect_ok(resp, f.next_id);
-	cr_assert(json_object_get_boolean(get(res, "passed")),
-		  "%s", json_object_get_string(get(res, "output")));
-	cr_assert_eq(count_calls(&f, migrate), 3, "to this host by its own name");
+	resp = check_call(&f, "g", "local-migrate", "10.0.0.50", 1, 1);
+	round_passes(&f, resp);
 	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, migrate), 1, "to this host by its own name");
 
 	guest_make(&f, "unsaveable");
-	resp = check_call(&f, "unsaveable", "save-restore", "10.0.0.51", 3);
-	res = expect_ok(resp, f.next_id);
-	out = json_object_get_string(get(res, "output"));
-	cr_assert_not(json_object_get_boolean(get(res, "passed")));
+	resp = check_call(&f, "unsaveable", "save-restore", "10.0.0.51", 1, 3);
+	out = round_fails(&f, resp);
 	cr_assert(strstr(out, "xl save: FAILED"), "%s", out);
 	cr_assert(strstr(out, "Failed to save domain"), "xl's words: %s", out);
-	cr_assert_null(strstr(out, "2/3"), "a failed round ends the check: %s", out);
 	json_object_put(resp);
 
 	/* stop-start: a clean shutdown, then a boot from the kept config. */
-	resp = check_call(&f, "g", "stop-start", "10.0.0.50", 2);
-	res = expect_ok(resp, f.next_id);
-	out = json_object_get_string(get(res, "output"));
-	cr_assert(json_object_get_boolean(get(res, "passed")), "%s", out);
-	cr_assert(strstr(out, "stop-start 2/2:\n  xl shutdown -w: done"), "%s", out);
+	resp = check_call(&f, "g", "stop-start", "10.0.0.50", 1, 1);
+	out = round_passes(&f, resp);
+	cr_assert(strstr(out, "stop-start 1/1:\n  xl shutdown -w: done"), "%s", out);
 	cr_assert(strstr(out, "xl create: done"), "%s", out);
-	cr_assert_eq(count_calls(&f, "xl shutdown -w g"), 2);
-	cr_assert_eq(count_calls(&f, "xl create -p "), 4, "two guests made, two starts");
 	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "xl shutdown -w g"), 1);
+	cr_assert_eq(count_calls(&f, "xl create -p "), 3, "two guests made, one start");
 	guest_make(&f, "stubborn");
-	resp = check_call(&f, "stubborn", "stop-start", "10.0.0.52", 1);
-	res = expect_ok(resp, f.next_id);
-	out = json_object_get_string(get(res, "output"));
-	cr_assert_not(json_object_get_boolean(get(res, "passed")));
+	resp = check_call(&f, "stubborn", "stop-start", "10.0.0.52", 1, 1);
+	out = round_fails(&f, resp);
 	cr_assert(strstr(out, "xl shutdown -w: FAILED, still running after 2 s"), "%s", out);
 	json_object_put(resp);
 
 	silent = xasprintf("%s/silent", f.state);
 	cr_assert_eq(file_write_atomic(silent, "10.0.0.50\n", 10, 0644, &e), 0);
-	resp = check_call(&f, "g", "local-migrate", "10.0.0.50", 1);
-	res = expect_ok(resp, f.next_id);
-	out = json_object_get_string(get(res, "output"));
-	cr_assert_not(json_object_get_boolean(get(res, "passed")));
+	resp = check_call(&f, "g", "local-migrate", "10.0.0.50", 1, 1);
+	out = round_fails(&f, resp);
 	cr_assert(strstr(out, "ping 10.0.0.50: NO ANSWER"), "%s", out);
 	json_object_put(resp);
 
-	resp = check_call(&f, "g", "reboot", "10.0.0.50", 1);
+	resp = check_call(&f, "g", "reboot", "10.0.0.50", 1, 1);
 	cr_assert(strstr(expect_err(resp, "einval"), "no action 'reboot'"));
 	json_object_put(resp);
-	resp = check_call(&f, "g", "save-restore", "10.0.0", 1);
+	resp = check_call(&f, "g", "save-restore", "10.0.0", 1, 1);
 	cr_assert(strstr(expect_err(resp, "einval"), "not an IPv4 address"));
 	json_object_put(resp);
-	resp = check_call(&f, "g", "save-restore", "10.0.0.50", 101);
+	resp = check_call(&f, "g", "save-restore", "10.0.0.50", 3, 2);
+	expect_err(resp, "einval");
+	json_object_put(resp);
+	resp = check_call(&f, "g", "save-restore", "10.0.0.50", 101, 101);
 	expect_err(resp, "einval");
 	json_object_put(resp);
 	fake_dom0_stop(&f);
