@@ -10,11 +10,11 @@
 #include "plan.h"
 #include "spec.h"
 
-/* A guest with the spec's defaults (128M, 256M disk, 1 vcpu, busybox);
- * name must be a DNS label (error code 2 otherwise). */
 /* The KEY=VALUE keys, as --help and the errors list them. */
 #define GUEST_ARGS_KEYS "type, memory, disk, vcpus, ip, rootfs, swap, vnc, xl.KEY"
 
+/* A guest with the spec's defaults (128M, 256M disk, 1 vcpu, busybox);
+ * name must be a DNS label (error code 2 otherwise). */
 int guest_args_init(struct spec_guest *g, const char *name, const char *host, struct xerr *e);
 /* Applies each "KEY=VALUE" in order: memory, disk, vcpus, ip, rootfs, swap,
  * xl.KEY. The first bad one fails with code 2 and a message starting
