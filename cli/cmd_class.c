@@ -129,6 +129,8 @@ static int class_cmd_up(int argc, char **argv, struct xerr *e)
 		return -1;
 	if (p.n_pos != 1)
 		return usage_error(e, "up", "expected one spec file");
+	/* The copies' processes inherit it: a Ctrl-C stops each at its safe point. */
+	stop_on_signals(STOP_AT_SAFE_POINT);
 	return class_up(p.pos[0], &p.o, e);
 }
 

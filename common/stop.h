@@ -1,7 +1,7 @@
 /* Ctrl-C and SIGTERM (and, for a job that passes it on, SIGHUP unless nohup
  * ignores it) as a request to stop at the next safe point.
- * Signals belong to a process's entry point: the command (cli/) or a forked
- * copy's start says how the process takes them; the layers below never touch
+ * Signals belong to a process's entry point: the command (cli/) says how the
+ * process takes them (the executor's children inherit that); the layers below never touch
  * a signal disposition, they only ask stop_requested() where stopping is
  * safe, and a lab_down never asks at all. */
 #ifndef XLAB_STOP_H

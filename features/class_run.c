@@ -1,25 +1,20 @@
-/* xlab class up: copies up in parallel, one process per copy, its output
- * prefixed with the copy's name. Each copy is a lab of its own that
+/* xlab class up: copies up in parallel through the executor (one process
+ * per copy, its output prefixed with the copy's name). Each copy is a lab of its own that
  * `lab_up_spec` brings up. Reset, down, status and the sheet of a recorded
  * class are in class_ops.c. */
 #include "class_run.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "class_int.h"
+#include "executor.h"
 #include "lifecycle.h"
 #include "paths.h"
-#include "stop.h"
 #include "up.h"
 
 void class_ctx_free(struct class_ctx *c)
@@ -208,18 +203,18 @@ static int class_record(struct class_ctx *c, const bool *start, struct xerr *e)
 	return 0;
 }
 
-struct child {
-	pid_t pid;
-	int fd;
+struct copy_job {
+	struct class_ctx *c;
+	struct spec *spec;
 	size_t idx;
-	struct buf line;
-	int status;
 };
 
-/* The child: one copy, all output into the pipe, its result into the store. */
-static void __attribute__((noreturn))
-child_run(struct class_ctx *c, struct spec *spec, size_t i, int fd)
+/* A copy, in its own process (engine/executor.h): its bring-up, its result
+ * into the store. */
+static int copy_run(void *arg)
 {
+	struct copy_job *j = arg;
+	struct class_ctx *c = j->c;
 	struct up_opts uo = {
 		.connect = c->o->connect,
 		.accel = c->o->accel,
@@ -232,157 +227,98 @@ child_run(struct class_ctx *c, struct spec *spec, size_t i, int fd)
 	int64_t t0 = now_ms();
 	int rc;
 
-	/* A forked copy is a process of its own: its start is its entry point. */
-	stop_on_signals(STOP_AT_SAFE_POINT);
-	signal(SIGPIPE, SIG_DFL);
-	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
-	close(fd);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	rc = lab_up_spec(spec, &uo, &res, &e);
+	rc = lab_up_spec(j->spec, &uo, &res, &e);
 	if (rc < 0)
 		xerr_print(&e, "xlab");
 	if (db_open_default(&db, &de) == 0) {
 		/* The store keeps the first line: the full story is in `xlab runs`. */
 		e.msg[strcspn(e.msg, "\n")] = '\0';
-		db_class_copy_set_state(db, c->copies[i].lab, rc == 0 ? "up" : "failed",
+		db_class_copy_set_state(db, c->copies[j->idx].lab, rc == 0 ? "up" : "failed",
 					rc == 0 ? NULL : e.msg,
 					rc == 0 ? now_ms() - t0 : 0, 0, &de);
 		db_close(db);
 	}
-	fflush(NULL);
-	_exit(rc == 0 ? 0 : 1);
+	return rc;
 }
 
-static void child_lines(struct child *ch, const char *lab, const char *data, size_t n)
+static void copy_started(const struct exec_job *job, void *ctx)
 {
-	for (size_t k = 0; k < n; k++) {
-		if (data[k] != '\n') {
-			buf_append(&ch->line, &data[k], 1);
-			continue;
-		}
-		fprintf(stderr, "[%s] %s\n", lab, ch->line.data ? ch->line.data : "");
-		buf_free(&ch->line);
+	const struct copy_job *j = job->arg;
+	const struct class_copy *cp = &j->c->copies[j->idx];
+
+	(void)ctx;
+	fprintf(stderr, "xlab: class %s: %s%s%s on %s: starting (pid %d)\n", j->c->base->lab,
+		cp->lab, cp->student ? " for " : "", cp->student ? cp->student : "", cp->subnet,
+		(int)job->pid);
+}
+
+/* A copy that could not record its own end (killed, or never started
+ * after a stop request): say why for status. */
+static void copy_failed_record(const char *lab, const char *why)
+{
+	struct db *db = NULL;
+	struct xerr ig = { 0 };
+
+	if (db_open_default(&db, &ig) == 0) {
+		db_class_copy_set_state(db, lab, "failed", why, 0, 0, &ig);
+		db_close(db);
 	}
 }
 
-/* Reads every child's output until all have ended. */
-static void children_wait(struct class_ctx *c, struct child *ch, size_t n)
-{
-	struct pollfd *p = xcalloc(n, sizeof(*p));
-	size_t open_fds = n;
-
-	while (open_fds) {
-		for (size_t k = 0; k < n; k++)
-			p[k] = (struct pollfd){ .fd = ch[k].fd, .events = POLLIN };
-		if (poll(p, n, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (size_t k = 0; k < n; k++) {
-			char data[4096];
-			ssize_t r;
-
-			if (ch[k].fd < 0 || !(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			r = read(ch[k].fd, data, sizeof(data));
-			if (r > 0) {
-				child_lines(&ch[k], c->copies[ch[k].idx].lab, data, (size_t)r);
-				continue;
-			}
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (ch[k].line.data)
-				child_lines(&ch[k], c->copies[ch[k].idx].lab, "\n", 1);
-			close(ch[k].fd);
-			ch[k].fd = -1;
-			open_fds--;
-		}
-	}
-	for (size_t k = 0; k < n; k++)
-		if (waitpid(ch[k].pid, &ch[k].status, 0) < 0)
-			ch[k].status = -1;
-	free(p);
-}
-
-/* One process per copy: a copy's failure or crash stays its own, and each
- * has its own lock, libvirt connection and store handle. */
+/* Every copy to start at once, each a job of the executor: a copy's failure
+ * or crash stays its own, and each has its own lock, libvirt connection and
+ * store handle. */
 static int copies_start(struct class_ctx *c, const bool *start, struct spec **specs,
 			struct xerr *e)
 {
-	struct child *ch = xcalloc(c->n, sizeof(*ch));
+	struct copy_job *cj = xcalloc(c->n, sizeof(*cj));
+	struct exec_job *jobs = xcalloc(c->n, sizeof(*jobs));
 	struct buf failed = { 0 };
-	size_t n = 0, n_failed = 0;
-	int rc = 0;
+	size_t n = 0, n_failed = 0, n_unstarted = 0;
+	int rc;
 
-	/* Ctrl-C reaches the children, which end their runs cleanly; this
-	 * process stays to collect what they say. */
-	signal(SIGINT, SIG_IGN);
+	/* The children open their own; a handle must not cross a fork. */
 	db_close(c->db);
 	c->db = NULL;
-	fflush(NULL);
 	for (size_t i = 0; i < c->n; i++) {
-		int fds[2];
-
 		if (!start[i])
 			continue;
-		if (pipe2(fds, O_CLOEXEC) < 0) {
-			rc = xerr_errno(e, XERR_IO, "pipe");
-			break;
-		}
-		ch[n] = (struct child){ .fd = fds[0], .idx = i };
-		ch[n].pid = fork();
-		if (ch[n].pid < 0) {
-			close(fds[0]);
-			close(fds[1]);
-			rc = xerr_errno(e, XERR_IO, "fork");
-			break;
-		}
-		if (ch[n].pid == 0) {
-			close(fds[0]);
-			child_run(c, specs[i], i, fds[1]);
-		}
-		close(fds[1]);
-		fprintf(stderr, "xlab: class %s: %s%s%s on %s: starting (pid %d)\n", c->base->lab,
-			c->copies[i].lab, c->copies[i].student ? " for " : "",
-			c->copies[i].student ? c->copies[i].student : "", c->copies[i].subnet,
-			(int)ch[n].pid);
+		cj[n] = (struct copy_job){ .c = c, .spec = specs[i], .idx = i };
+		jobs[n] = (struct exec_job){ .label = c->copies[i].lab, .run = copy_run,
+					     .arg = &cj[n] };
 		n++;
 	}
-	children_wait(c, ch, n);
+	rc = executor_run(jobs, n, 0, copy_started, NULL, e);
 	for (size_t k = 0; k < n; k++) {
-		const struct class_copy *cp = &c->copies[ch[k].idx];
-		bool ok = ch[k].status >= 0 && WIFEXITED(ch[k].status) &&
-			  WEXITSTATUS(ch[k].status) == 0;
+		const struct class_copy *cp = &c->copies[cj[k].idx];
+		bool ok = exec_job_ok(&jobs[k]);
 
+		if (!jobs[k].started) {
+			copy_failed_record(cp->lab, "interrupted before it started");
+			n_unstarted++;
+			continue;
+		}
 		fprintf(stderr, "xlab: class %s: %s: %s\n", c->base->lab, cp->lab,
 			ok ? "up" : "FAILED");
-		if (!ok) {
-			buf_printf(&failed, "%s%s", n_failed++ ? ", " : "", cp->lab);
-			if (!WIFEXITED(ch[k].status) && c->db == NULL) {
-				/* Killed before it could record: say so for status. */
-				struct db *db = NULL;
-				struct xerr ig = { 0 };
-
-				if (db_open_default(&db, &ig) == 0) {
-					db_class_copy_set_state(db, cp->lab, "failed",
-								"the copy's process was killed", 0,
-								0, &ig);
-					db_close(db);
-				}
-			}
-		}
-		buf_free(&ch[k].line);
+		if (ok)
+			continue;
+		buf_printf(&failed, "%s%s", n_failed++ ? ", " : "", cp->lab);
+		if (exec_job_killed(&jobs[k]))
+			copy_failed_record(cp->lab, "the copy's process was killed");
 	}
-	signal(SIGINT, SIG_DFL);
-	if (rc == 0 && n_failed)
+	if (rc == 0 && n_unstarted)
+		rc = xerr_set(e, XERR_INTERRUPTED,
+			      "interrupted: %zu of %zu cop%s did not start; `xlab class up %s` "
+			      "again brings up the rest",
+			      n_unstarted, n, n == 1 ? "y" : "ies", c->path);
+	else if (rc == 0 && n_failed)
 		rc = xerr_set(e, XERR_FAIL,
 			      "%zu of %zu cop%s failed: %s; retry one with `xlab class up %s --only "
 			      "COPY` (`xlab class status %s` shows why)",
 			      n_failed, n, n == 1 ? "y" : "ies", failed.data, c->path, c->base->lab);
 	buf_free(&failed);
-	free(ch);
+	free(jobs);
+	free(cj);
 	return rc;
 }
 

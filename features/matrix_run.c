@@ -6,7 +6,6 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include "agent_client.h"
 #include "db.h"
 #include "down.h"
+#include "executor.h"
 #include "hostconn.h"
 #include "image.h"
 #include "lab.h"
@@ -43,9 +43,14 @@ struct matrix_ctx {
 	int64_t id;
 	char *agent_path;
 	struct cell_work *cells;
-	size_t n, next;
-	bool stop; /* interrupted: start no further copy */
-	pthread_mutex_t mu;
+	size_t n;
+};
+
+/* A cell as a job of the executor: it runs in a process of its own, with
+ * its own store handle. */
+struct cell_job {
+	struct matrix_ctx *m;
+	struct cell_work *w;
 };
 
 static uint64_t mem_available(void)
@@ -131,8 +136,8 @@ static char *json_str_dup(struct json_object *o, const char *key)
 
 /* What `xl info` says inside the copy's first host: the versions that
  * really ran, not the image's label. */
-static int cell_facts(struct matrix_ctx *m, struct cell_work *w, char **xen, char **kernel,
-		      struct xerr *e)
+static int cell_facts(struct matrix_ctx *m, struct db *db, struct cell_work *w, char **xen,
+		      char **kernel, struct xerr *e)
 {
 	struct lab_dirs dirs = { 0 };
 	struct db_host *hosts = NULL;
@@ -143,12 +148,8 @@ static int cell_facts(struct matrix_ctx *m, struct cell_work *w, char **xen, cha
 	size_t n = 0;
 	int rc = -1;
 
-	pthread_mutex_lock(&m->mu);
-	rc = db_hosts_list(m->db, w->lab, &hosts, &n, e);
-	pthread_mutex_unlock(&m->mu);
-	if (rc < 0)
+	if (db_hosts_list(db, w->lab, &hosts, &n, e) < 0)
 		return -1;
-	rc = -1;
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(hosts[i].name, host))
 			ip = hosts[i].ip;
@@ -173,14 +174,20 @@ out:
 }
 
 /* The same down as `xlab down`, called here: each call has its own lock,
- * store and libvirt connections, so cells' threads may take theirs at once. */
+ * store and libvirt connections, so cells may take theirs at once. */
 static int cell_down(struct matrix_ctx *m, const char *lab, struct xerr *e)
 {
 	return lab_down(lab, m->o->connect, e);
 }
 
-static void cell_run(struct matrix_ctx *m, struct cell_work *w)
+/* One cell, in its own process: a fresh copy up, what really ran, its row
+ * in the store, the copy down unless --keep. */
+static int cell_run(void *arg)
 {
+	struct cell_job *j = arg;
+	struct matrix_ctx *m = j->m;
+	struct cell_work *w = j->w;
+	struct db *db = NULL;
 	struct up_opts uo = {
 		.connect = m->o->connect,
 		.accel = m->o->accel,
@@ -200,13 +207,11 @@ static void cell_run(struct matrix_ctx *m, struct cell_work *w)
 	if (w->stale && cell_down(m, w->lab, &de) < 0)
 		fprintf(stderr, "xlab: warning: removing the earlier '%s': %s\n", w->lab, de.msg);
 	rc = lab_up_spec(w->spec, &uo, &res, &ue);
-	if (res.up && cell_facts(m, w, &xen, &kernel, &fe) < 0)
+	if (db_open_default(&db, &fe) < 0) {
+		xerr_print(&fe, "xlab: warning");
+	} else if (res.up && cell_facts(m, db, w, &xen, &kernel, &fe) < 0) {
 		fprintf(stderr, "xlab: warning: Xen %s: no facts from the host: %s\n", w->xen,
 			fe.msg);
-	if (rc < 0 && ue.kind == XERR_INTERRUPTED) {
-		pthread_mutex_lock(&m->mu);
-		m->stop = true;
-		pthread_mutex_unlock(&m->mu);
 	}
 	row = (struct db_matrix_cell){
 		.id = w->cell_id,
@@ -221,32 +226,12 @@ static void cell_run(struct matrix_ctx *m, struct cell_work *w)
 	};
 	if (!m->o->keep && cell_down(m, w->lab, &de) < 0)
 		fprintf(stderr, "xlab: warning: taking '%s' down: %s\n", w->lab, de.msg);
-	pthread_mutex_lock(&m->mu);
-	if (db_matrix_cell_update(m->db, &row, &fe) < 0)
+	if (db && db_matrix_cell_update(db, &row, &fe) < 0)
 		xerr_print(&fe, "xlab: warning");
-	pthread_mutex_unlock(&m->mu);
+	db_close(db);
 	fprintf(stderr, "xlab: matrix %" PRId64 ": Xen %s: %s%s%s\n", m->id, w->xen, row.status,
 		m->o->keep ? "; kept up as " : "", m->o->keep ? w->lab : "");
-}
-
-static void *worker(void *arg)
-{
-	struct matrix_ctx *m = arg;
-
-	for (;;) {
-		struct cell_work *w = NULL;
-
-		pthread_mutex_lock(&m->mu);
-		/* A stop asked before or between cells starts no further cell. */
-		if (stop_requested())
-			m->stop = true;
-		if (!m->stop && m->next < m->n)
-			w = &m->cells[m->next++];
-		pthread_mutex_unlock(&m->mu);
-		if (!w)
-			return NULL;
-		cell_run(m, w);
-	}
+	return rc;
 }
 
 static int jobs_choose(const struct matrix_ctx *m, const struct spec *base)
@@ -308,15 +293,27 @@ static int cells_record(struct matrix_ctx *m, const struct spec *base, struct xe
 	return 0;
 }
 
-static void cells_run(struct matrix_ctx *m, int jobs)
+/* Cells as jobs of the executor, `jobs` at a time; a stop request starts no
+ * further cell. The store handle is closed meanwhile: it must not cross a
+ * fork, and each cell opens its own. A cell the executor could not start
+ * stays unrun in the table; -1 only when the store cannot be opened again. */
+static int cells_run(struct matrix_ctx *m, int jobs, struct xerr *e)
 {
-	pthread_t *t = xcalloc((size_t)jobs, sizeof(*t));
+	struct cell_job *cj = xcalloc(m->n, sizeof(*cj));
+	struct exec_job *ej = xcalloc(m->n, sizeof(*ej));
+	struct xerr xe = { 0 };
 
-	for (int i = 0; i < jobs; i++)
-		pthread_create(&t[i], NULL, worker, m);
-	for (int i = 0; i < jobs; i++)
-		pthread_join(t[i], NULL);
-	free(t);
+	for (size_t i = 0; i < m->n; i++) {
+		cj[i] = (struct cell_job){ .m = m, .w = &m->cells[i] };
+		ej[i] = (struct exec_job){ .label = m->cells[i].lab, .run = cell_run, .arg = &cj[i] };
+	}
+	db_close(m->db);
+	m->db = NULL;
+	if (executor_run(ej, m->n, jobs, NULL, NULL, &xe) < 0)
+		xerr_print(&xe, "xlab: warning: matrix");
+	free(ej);
+	free(cj);
+	return db_open_default(&m->db, e);
 }
 
 /* Table or JSON on stdout, JUnit when asked; -1 unless every cell passed. */
@@ -381,7 +378,7 @@ static int spec_read(const char *path, char **data, size_t *len, struct spec **o
 
 int matrix_run(const char *spec_path, const struct matrix_opts *o, struct xerr *e)
 {
-	struct matrix_ctx m = { .o = o, .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct matrix_ctx m = { .o = o };
 	struct spec *base = NULL;
 	_cleanup_free_ char *data = NULL;
 	_cleanup_strv_ char **versions = NULL;
@@ -418,12 +415,14 @@ int matrix_run(const char *spec_path, const struct matrix_opts *o, struct xerr *
 	}
 	if (cells_record(&m, base, e) < 0)
 		goto out;
-	cells_run(&m, jobs_choose(&m, base));
+	if (cells_run(&m, jobs_choose(&m, base), e) < 0)
+		goto out;
 	{
 		struct xerr ignore = { 0 };
 		int r = render(m.db, m.id, o->junit, o->json, e);
 
-		db_matrix_end(m.db, m.id, r == 0 ? "passed" : m.stop ? "interrupted" : "failed",
+		db_matrix_end(m.db, m.id,
+			      r == 0 ? "passed" : stop_requested() ? "interrupted" : "failed",
 			      &ignore);
 		rc = r;
 	}

@@ -1,0 +1,51 @@
+/* The one way xlab runs several labs at once (class copies, matrix cells):
+ * each job is a forked process of its own, at most `at_once` at a time.
+ *
+ * Processes, not threads, because a lab's bring-up is long, talks to
+ * libvirt, libssh and sqlite, and may crash or be killed: in its own
+ * process that stays the job's failure, with its own lock, connections and
+ * store handle, and its output reaches the terminal whole, line by line,
+ * prefixed with its label. A job reports back through its exit status and
+ * the store, never through memory.
+ *
+ * Signals stay with the entry point: a child inherits the disposition the
+ * command chose (stop_on_signals), so a Ctrl-C reaches every running job,
+ * each stops at its own safe point, and the executor starts no further job
+ * once stop_requested(). */
+#ifndef XLAB_EXECUTOR_H
+#define XLAB_EXECUTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+struct exec_job {
+	const char *label; /* prefixes every line the job prints */
+	/* Runs in the child: 0 when the job succeeded. Its output goes to
+	 * the parent through a pipe. */
+	int (*run)(void *arg);
+	void *arg;
+	/* Filled in by executor_run. */
+	bool started;
+	pid_t pid;
+	int status; /* waitpid's, once it ended */
+};
+
+/* Called in the parent as each job starts (its pid known). */
+typedef void (*exec_started_fn)(const struct exec_job *job, void *ctx);
+
+/* Runs the jobs, at most at_once at a time (< 1: all at once), until every
+ * started job has ended; after a stop request none further starts. Returns
+ * -1 only when the executor itself failed (pipe, fork), once the jobs
+ * already started have ended. */
+int executor_run(struct exec_job *jobs, size_t n, int at_once, exec_started_fn started,
+		 void *ctx, struct xerr *e);
+
+/* The job ran and exited 0. */
+bool exec_job_ok(const struct exec_job *job);
+/* The job ran and died of a signal (it could record nothing itself). */
+bool exec_job_killed(const struct exec_job *job);
+
+#endif
