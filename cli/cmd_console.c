@@ -11,7 +11,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "agent_client.h"
+#include "agent_ops.h"
 #include "cmd.h"
 #include "hostconn.h"
 #include "labstate.h"
@@ -131,7 +131,7 @@ static int guest_console(const struct labstate *ls, const struct db_guest *g, bo
 	struct sshc *c = NULL;
 	struct agent *ag = NULL;
 	_cleanup_free_ char *local = NULL;
-	struct json_object *res = NULL, *a, *text;
+	char *text = NULL;
 	int status = 0, rc = -1;
 
 	if (!h)
@@ -148,16 +148,12 @@ static int guest_console(const struct labstate *ls, const struct db_guest *g, bo
 	}
 	if (agent_local_path(&local, e) < 0 || agent_open(c, local, &ag, NULL, e) < 0)
 		goto out;
-	a = json_object_new_object();
-	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(g->name));
-	json_object_object_add(a, AGENT_ARG_MAX_BYTES, json_object_new_int(1 << 20));
-	if (agent_call(ag, AGENT_OP_GUEST_CONSOLE, a, &res, e) < 0)
+	if (agent_guest_console(ag, g->name, 1 << 20, &text, e) < 0)
 		goto out;
-	if (json_object_object_get_ex(res, "text", &text))
-		fputs(json_object_get_string(text), stdout);
+	fputs(text, stdout);
 	rc = 0;
 out:
-	json_object_put(res);
+	free(text);
 	agent_close(ag);
 	sshc_free(c);
 	return rc;

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent_client.h"
+#include "agent_ops.h"
 #include "guest_agent.h"
 #include "cmd.h"
 #include "guestargs.h"
@@ -72,16 +72,13 @@ static void guest_record(struct labview *v, const struct plan_guest *pg, const c
 /* Like `xl create -c`: what the console printed so far, then the live console. */
 static int console_attach(struct sshc *c, struct agent *ag, const char *name, struct xerr *e)
 {
-	struct json_object *a = json_object_new_object(), *res = NULL, *text;
 	const char *argv[] = { "xl", "console", "-t", "pv", name, NULL };
+	_cleanup_free_ char *text = NULL;
 	int status = 0;
 
-	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(name));
-	if (agent_call(ag, AGENT_OP_GUEST_CONSOLE, a, &res, e) < 0)
+	if (agent_guest_console(ag, name, 0, &text, e) < 0)
 		return -1;
-	if (json_object_object_get_ex(res, "text", &text))
-		fputs(json_object_get_string(text), stdout);
-	json_object_put(res);
+	fputs(text, stdout);
 	fflush(stdout);
 	fprintf(stderr, "console of guest %s; Ctrl-] leaves\n", name);
 	return sshc_exec_interactive(c, argv, &status, e);
@@ -241,17 +238,11 @@ static int agent_destroy(const struct labview *v, const struct db_guest *g, stru
 {
 	struct sshc *c = NULL;
 	struct agent *ag = NULL;
-	struct json_object *a, *res = NULL;
-	int rc = -1;
+	int rc;
 
 	if (labview_agent(v, g->host, &c, &ag, e) < 0)
 		return -1;
-	a = json_object_new_object();
-	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(g->name));
-	json_object_object_add(a, AGENT_ARG_REMOVE_LV, json_object_new_boolean(true));
-	json_object_object_add(a, AGENT_ARG_VG, json_object_new_string(v->spec->vg));
-	rc = agent_call(ag, AGENT_OP_GUEST_DESTROY, a, &res, e);
-	json_object_put(res);
+	rc = agent_guest_destroy(ag, g->name, v->spec->vg, true, e);
 	agent_close(ag);
 	sshc_free(c);
 	return rc;

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent_client.h"
+#include "agent_ops.h"
 #include "cmd.h"
 #include "hostconn.h"
 #include "labstate.h"
@@ -15,27 +15,19 @@
 #include "util.h"
 
 static int host_domains(const struct labstate *ls, const struct db_host *h,
-			struct json_object **guests, struct xerr *e)
+			struct agent_domain **doms, size_t *n, struct xerr *e)
 {
 	struct sshc *c = NULL;
 	struct agent *ag = NULL;
 	_cleanup_free_ char *local = NULL;
-	struct json_object *res = NULL, *list;
 	int rc = -1;
 
 	if (agent_local_path(&local, e) < 0 || lab_host_connect(&ls->dirs, h->name, h->ip, &c, e) < 0)
 		goto out;
-	if (agent_open(c, local, &ag, NULL, e) < 0 ||
-	    agent_call(ag, AGENT_OP_GUEST_LIST, NULL, &res, e) < 0)
+	if (agent_open(c, local, &ag, NULL, e) < 0 || agent_guest_list(ag, doms, n, e) < 0)
 		goto out;
-	if (!json_object_object_get_ex(res, "guests", &list)) {
-		xerr_set(e, XERR_FAIL, "agent on '%s': guest.list without guests", h->name);
-		goto out;
-	}
-	*guests = json_object_get(list);
 	rc = 0;
 out:
-	json_object_put(res);
 	agent_close(ag);
 	sshc_free(c);
 	return rc;
@@ -46,7 +38,8 @@ out:
 struct host_ask {
 	const struct labstate *ls;
 	const struct db_host *h;
-	struct json_object *guests;
+	struct agent_domain *doms;
+	size_t n;
 	struct xerr e;
 	int rc;
 	pthread_t thread;
@@ -57,7 +50,7 @@ static void *host_ask_run(void *arg)
 {
 	struct host_ask *a = arg;
 
-	a->rc = host_domains(a->ls, a->h, &a->guests, &a->e);
+	a->rc = host_domains(a->ls, a->h, &a->doms, &a->n, &a->e);
 	return NULL;
 }
 
@@ -74,33 +67,33 @@ static void hosts_ask_all(const struct labstate *ls, struct host_ask *asks)
 			pthread_join(asks[i].thread, NULL);
 }
 
-static const char *jstr(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "";
-}
-
-static int64_t jint(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
-}
-
 /* One domain in xl list's columns, and its host. */
-static void list_row(struct table *t, struct json_object *g, const char *host)
+static void list_row(struct table *t, const struct agent_domain *d, const char *host)
 {
 	char id[24], mem[24], vcpus[24], time_s[32];
-	struct json_object *v;
 
-	snprintf(id, sizeof(id), "%lld", (long long)jint(g, "domid"));
-	snprintf(mem, sizeof(mem), "%lld", (long long)(jint(g, "memory_kib") / 1024));
-	snprintf(vcpus, sizeof(vcpus), "%lld", (long long)jint(g, "vcpus"));
-	snprintf(time_s, sizeof(time_s), "%.1f",
-		 json_object_object_get_ex(g, "time_s", &v) ? json_object_get_double(v) : 0.0);
-	TABLE_ROW(t, tt(jstr(g, "name")), id, mem, vcpus, tt(jstr(g, "state")), time_s, host,
-		  tt(jstr(g, "type")));
+	snprintf(id, sizeof(id), "%lld", (long long)d->domid);
+	snprintf(mem, sizeof(mem), "%lld", (long long)(d->memory_kib / 1024));
+	snprintf(vcpus, sizeof(vcpus), "%lld", (long long)d->vcpus);
+	snprintf(time_s, sizeof(time_s), "%.1f", d->time_s);
+	TABLE_ROW(t, tt(d->name), id, mem, vcpus, tt(d->state), time_s, host, tt(d->type));
+}
+
+/* The same row for --json, with the agent's own key names. */
+static struct json_object *list_json(const struct agent_domain *d, const char *host)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, AGENT_RES_NAME, json_object_new_string(d->name));
+	json_object_object_add(o, AGENT_RES_DOMID, json_object_new_int64(d->domid));
+	json_object_object_add(o, AGENT_RES_MEMORY_KIB, json_object_new_int64(d->memory_kib));
+	json_object_object_add(o, AGENT_RES_VCPUS, json_object_new_int64(d->vcpus));
+	json_object_object_add(o, AGENT_RES_STATE, json_object_new_string(d->state));
+	json_object_object_add(o, AGENT_RES_TIME_S, json_object_new_double(d->time_s));
+	if (*d->type)
+		json_object_object_add(o, AGENT_RES_TYPE, json_object_new_string(d->type));
+	json_object_object_add(o, "host", json_object_new_string(host));
+	return o;
 }
 
 int cmd_list(int argc, char **argv, struct xerr *e)
@@ -141,7 +134,6 @@ int cmd_list(int argc, char **argv, struct xerr *e)
 	hosts_ask_all(&ls, asks);
 	for (size_t i = 0; i < ls.n_hosts; i++) {
 		const struct db_host *h = &ls.hosts[i];
-		struct json_object *guests = asks[i].guests;
 
 		if (asks[i].rc < 0) {
 			/* One unreachable host must not hide the others. */
@@ -149,18 +141,15 @@ int cmd_list(int argc, char **argv, struct xerr *e)
 			failed++;
 			continue;
 		}
-		for (size_t k = 0; k < json_object_array_length(guests); k++) {
-			struct json_object *g = json_object_array_get_idx(guests, k);
-
+		for (size_t k = 0; k < asks[i].n; k++) {
 			if (json) {
-				json_object_object_add(g, "host", json_object_new_string(h->name));
-				json_object_array_add(all, json_object_get(g));
+				json_object_array_add(all, list_json(&asks[i].doms[k], h->name));
 				continue;
 			}
 			/* What a dom0 answers is printed as text, never as escapes. */
-			list_row(t, g, h->name);
+			list_row(t, &asks[i].doms[k], h->name);
 		}
-		json_object_put(guests);
+		agent_domains_free(asks[i].doms, asks[i].n);
 	}
 	if (t)
 		table_print(t, stdout);

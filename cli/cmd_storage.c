@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent_client.h"
+#include "agent_ops.h"
 #include "cmd.h"
 #include "hostdisk.h"
 #include "hostprep.h"
@@ -27,6 +27,7 @@ struct storage_ctx {
 	int lock;
 };
 
+/* A row of LVM's report: its own field names. */
 static const char *jstr(struct json_object *o, const char *k)
 {
 	struct json_object *v;
@@ -49,22 +50,22 @@ static const char *human(int64_t bytes, char buf[32])
 	return buf;
 }
 
-/* One agent call on the host, over its own session. */
-static int host_call(struct storage_ctx *c, enum agent_op_id op, struct json_object *args,
-		     struct json_object **res, struct xerr *e)
-{
-	struct sshc *ssh = NULL;
-	struct agent *ag = NULL;
-	int rc;
+/* The host's agent, over a session of its own, for one call. */
+struct host_agent {
+	struct sshc *ssh;
+	struct agent *ag;
+};
 
-	if (labview_agent(&c->v, c->ph->spec->name, &ssh, &ag, e) < 0) {
-		json_object_put(args);
-		return -1;
-	}
-	rc = agent_call(ag, op, args, res, e);
-	agent_close(ag);
-	sshc_free(ssh);
-	return rc;
+static int host_agent_open(struct storage_ctx *c, struct host_agent *h, struct xerr *e)
+{
+	*h = (struct host_agent){ 0 };
+	return labview_agent(&c->v, c->ph->spec->name, &h->ssh, &h->ag, e);
+}
+
+static void host_agent_close(struct host_agent *h)
+{
+	agent_close(h->ag);
+	sshc_free(h->ssh);
 }
 
 static void rows_print(struct json_object *rows, const char *title, const char *const *cols,
@@ -102,13 +103,20 @@ static int storage_show(struct storage_ctx *c, bool json, struct xerr *e)
 	static const bool vg_sz[] = { false, true, true, false, false };
 	static const char *const lv_cols[] = { "lv_name", "vg_name", "lv_size", "lv_path" };
 	static const bool lv_sz[] = { false, false, true, false };
-	struct json_object *res = NULL, *pvs = NULL, *vgs = NULL, *lvs = NULL;
+	struct agent_facts f;
+	struct host_agent h;
+	struct json_object *pvs, *vgs, *lvs;
+	int rc;
 
-	if (host_call(c, AGENT_OP_FACTS, NULL, &res, e) < 0)
+	if (host_agent_open(c, &h, e) < 0)
 		return -1;
-	json_object_object_get_ex(res, "pvs", &pvs);
-	json_object_object_get_ex(res, "vgs", &vgs);
-	json_object_object_get_ex(res, "lvs", &lvs);
+	rc = agent_facts(h.ag, &f, e);
+	host_agent_close(&h);
+	if (rc < 0)
+		return -1;
+	pvs = f.pvs;
+	vgs = f.vgs;
+	lvs = f.lvs;
 	if (json) {
 		struct json_object *o = json_object_new_object();
 
@@ -124,7 +132,7 @@ static int storage_show(struct storage_ctx *c, bool json, struct xerr *e)
 		rows_print(vgs, "volume groups:", vg_cols, vg_sz, ARRAY_SIZE(vg_cols));
 		rows_print(lvs, "logical volumes:", lv_cols, lv_sz, ARRAY_SIZE(lv_cols));
 	}
-	json_object_put(res);
+	agent_facts_free(&f);
 	return 0;
 }
 
@@ -139,13 +147,12 @@ static int change_begin(struct storage_ctx *c, const char *command, struct xerr 
 	return 0;
 }
 
-static void vg_say(struct storage_ctx *c, struct json_object *res)
+static void vg_say(struct storage_ctx *c, const struct agent_disk_out *d)
 {
 	char a[32], b[32];
 
-	run_say(&c->run, c->ph->spec->name, "volume group %s: %s, %s free, %zu PV(s)",
-		jstr(res, "vg"), human(jint(res, "size_bytes"), a), human(jint(res, "free_bytes"), b),
-		json_object_array_length(json_object_object_get(res, "pvs")));
+	run_say(&c->run, c->ph->spec->name, "volume group %s: %s, %s free, %zu PV(s)", d->vg,
+		human(d->vg_size_bytes, a), human(d->vg_free_bytes, b), d->n_pvs);
 }
 
 static int new_disk(struct storage_ctx *c, struct virt *virt, uint64_t size, char serial[32],
@@ -174,7 +181,8 @@ static int add_disk(struct storage_ctx *c, struct virt *virt, const char *size_a
 		    struct xerr *e)
 {
 	_cleanup_free_ char *path = NULL, *xml = NULL;
-	struct json_object *a, *res = NULL;
+	struct agent_disk_out d = { 0 };
+	struct host_agent h;
 	char serial[32] = "";
 	uint64_t size;
 	struct step s;
@@ -192,18 +200,19 @@ static int add_disk(struct storage_ctx *c, struct virt *virt, const char *size_a
 		unlink(path);
 		return -1;
 	}
-	a = json_object_new_object();
-	json_object_object_add(a, AGENT_ARG_VG, json_object_new_string(c->v.spec->vg));
-	json_object_object_add(a, AGENT_ARG_SERIAL, json_object_new_string(serial));
 	step_begin(&s, &c->run, "storage.vg_extend", serial);
-	rc = step_end(&s, host_call(c, AGENT_OP_STORAGE_DISK_ADD, a, &res, e), e);
+	rc = host_agent_open(c, &h, e);
+	if (rc == 0)
+		rc = agent_disk_add(h.ag, c->v.spec->vg, serial, &d, e);
+	host_agent_close(&h);
+	rc = step_end(&s, rc, e);
 	if (rc == 0) {
 		run_say(&c->run, c->ph->spec->name, "disk %s (%s) is %s in the host", serial,
-			size_arg, jstr(res, "device"));
-		vg_say(c, res);
+			size_arg, d.device);
+		vg_say(c, &d);
 		printf("%s\n", serial);
 	}
-	json_object_put(res);
+	agent_disk_out_free(&d);
 	return rc;
 }
 
@@ -224,9 +233,11 @@ static int detach_disk(struct storage_ctx *c, struct virt *virt, const char *ser
 static int remove_disk(struct storage_ctx *c, struct virt *virt, const char *serial,
 		       struct xerr *e)
 {
-	struct json_object *a, *res = NULL;
+	struct agent_disk_out d = { 0 };
+	struct host_agent h;
 	struct step s;
 	char buf[32];
+	int rc;
 
 	if (strncmp(serial, HOSTDISK_SERIAL_PREFIX, strlen(HOSTDISK_SERIAL_PREFIX)) != 0)
 		return xerr_set(e, XERR_USAGE,
@@ -235,15 +246,16 @@ static int remove_disk(struct storage_ctx *c, struct virt *virt, const char *ser
 				c->ph->spec->name, serial);
 	if (change_begin(c, "storage remove-disk", e) < 0)
 		return -1;
-	a = json_object_new_object();
-	json_object_object_add(a, AGENT_ARG_VG, json_object_new_string(c->v.spec->vg));
-	json_object_object_add(a, AGENT_ARG_SERIAL, json_object_new_string(serial));
 	step_begin(&s, &c->run, "storage.vg_reduce", serial);
-	if (step_end(&s, host_call(c, AGENT_OP_STORAGE_DISK_REMOVE, a, &res, e), e) < 0)
+	rc = host_agent_open(c, &h, e);
+	if (rc == 0)
+		rc = agent_disk_remove(h.ag, c->v.spec->vg, serial, &d, e);
+	host_agent_close(&h);
+	if (step_end(&s, rc, e) < 0)
 		return -1;
 	run_say(&c->run, c->ph->spec->name, "%s left volume group %s (%s moved off it first)",
-		jstr(res, "device"), c->v.spec->vg, human(jint(res, "moved_bytes"), buf));
-	json_object_put(res);
+		d.device, c->v.spec->vg, human(d.moved_bytes, buf));
+	agent_disk_out_free(&d);
 	step_begin(&s, &c->run, "disk.detach", serial);
 	return step_end(&s, detach_disk(c, virt, serial, e), e);
 }
@@ -268,33 +280,35 @@ static const char *guest_vg(const struct storage_ctx *c, const char *guest, stru
 static int resize(struct storage_ctx *c, const char *guest, const char *size_arg,
 		  struct xerr *e)
 {
-	struct json_object *a, *res = NULL;
+	struct agent_lv_extend_out x = { 0 };
+	struct host_agent h;
 	const char *vg;
 	uint64_t size;
 	struct step s;
 	char b0[32], b1[32], b2[32];
+	int rc;
 
 	if (size_parse(size_arg, &size, e) < 0)
 		return xerr_prefix(e, "resize SIZE");
 	if (!(vg = guest_vg(c, guest, e)) || change_begin(c, "storage resize", e) < 0)
 		return -1;
-	a = json_object_new_object();
-	json_object_object_add(a, AGENT_ARG_VG, json_object_new_string(vg));
-	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(guest));
-	json_object_object_add(a, AGENT_ARG_SIZE_BYTES, json_object_new_int64((int64_t)size));
 	step_begin(&s, &c->run, "lv.extend", guest);
-	if (step_end(&s, host_call(c, AGENT_OP_STORAGE_LV_EXTEND, a, &res, e), e) < 0)
+	rc = host_agent_open(c, &h, e);
+	if (rc == 0)
+		rc = agent_lv_extend(h.ag, vg, guest, size, &x, e);
+	host_agent_close(&h);
+	if (step_end(&s, rc, e) < 0)
 		return -1;
-	run_say(&c->run, guest, "%s: %s -> %s while the guest runs", jstr(res, "lv_path"),
-		human(jint(res, "size_before"), b0), human(jint(res, "size_bytes"), b1));
-	if (jint(res, "guest_sees_bytes") >= 0)
+	run_say(&c->run, guest, "%s: %s -> %s while the guest runs", x.lv_path,
+		human(x.size_before, b0), human(x.size_bytes, b1));
+	if (x.guest_sees_bytes >= 0)
 		run_say(&c->run, guest, "the guest's xvda is now %s (blkback told it through "
 			"xenstore); its ext4 keeps its size until `resize2fs /dev/xvda` runs inside "
-			"the guest", human(jint(res, "guest_sees_bytes"), b2));
+			"the guest", human(x.guest_sees_bytes, b2));
 	else
 		run_say(&c->run, guest, "the guest is not running: it sees the new size when it "
 			"next starts");
-	json_object_put(res);
+	agent_lv_extend_out_free(&x);
 	return 0;
 }
 

@@ -8,13 +8,12 @@
 #include "park.h"
 
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "agent_client.h"
+#include "agent_ops.h"
 #include "db.h"
 #include "guest_agent.h"
 #include "hostconn.h"
@@ -131,24 +130,19 @@ static int guests_shutdown(struct park *p, const struct db_host *h, struct sshc 
 			   struct xerr *e)
 {
 	_cleanup_free_ char *agent_path = NULL;
-	struct json_object *a, *res = NULL, *gone, *said;
+	struct agent_shutdown_out out = { 0 };
 	struct agent *ag = NULL;
 	bool pushed;
 	int rc;
 
 	if (agent_local_path(&agent_path, e) < 0 || agent_open(c, agent_path, &ag, &pushed, e) < 0)
 		return -1;
-	a = json_object_new_object();
-	json_object_object_add(a, AGENT_ARG_TIMEOUT_S, json_object_new_int(PARK_GUESTS_S));
-	rc = agent_call(ag, AGENT_OP_GUESTS_SHUTDOWN, a, &res, e);
-	gone = rc == 0 ? json_object_object_get(res, "destroyed") : NULL;
-	said = rc == 0 ? json_object_object_get(res, "xl_said") : NULL;
-	for (size_t i = 0; gone && i < json_object_array_length(gone); i++)
+	rc = agent_guests_shutdown(ag, PARK_GUESTS_S, &out, e);
+	for (size_t i = 0; rc == 0 && out.destroyed[i]; i++)
 		run_say(&p->run, h->name,
 			"warning: guest '%s' ignored the shutdown request: synced and destroyed%s%s",
-			json_object_get_string(json_object_array_get_idx(gone, i)),
-			said ? "; " : "", said ? json_object_get_string(said) : "");
-	json_object_put(res);
+			out.destroyed[i], out.xl_said ? "; " : "", out.xl_said ? out.xl_said : "");
+	agent_shutdown_out_free(&out);
 	agent_close(ag);
 	return rc;
 }
@@ -296,20 +290,16 @@ static int host_wait_ssh(struct park *p, const struct db_host *h, int timeout_s,
 static int guest_bring_back(struct park *p, struct agent *ag, const struct db_guest *g,
 			    struct xerr *e)
 {
-	struct json_object *a = json_object_new_object(), *res = NULL, *hvm;
 	enum spec_guest_type type = SPEC_GUEST_PV;
+	bool hvm = false;
 	struct step s;
-	int rc;
 
-	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(g->name));
 	step_begin(&s, &p->run, "guest.start", g->name);
-	rc = step_end(&s, agent_call(ag, AGENT_OP_GUEST_START, a, &res, e), e);
-	/* The store has no type: the agent read it from the kept config. */
-	if (rc == 0 && json_object_object_get_ex(res, "hvm", &hvm) && json_object_get_boolean(hvm))
-		type = SPEC_GUEST_HVM;
-	json_object_put(res);
-	if (rc < 0)
+	if (step_end(&s, agent_guest_start(ag, g->name, &hvm, e), e) < 0)
 		return -1;
+	/* The store has no type: the agent read it from the kept config. */
+	if (hvm)
+		type = SPEC_GUEST_HVM;
 	step_begin(&s, &p->run, "guest.boot", g->name);
 	if (step_end(&s, guest_agent_wait(ag, g->name, type, e), e) < 0)
 		return -1;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent_ops.h"
 #include "guest_agent.h"
 #include "hostconn.h"
 #include "labtest.h"
@@ -143,27 +144,27 @@ static int host_ensure(struct up_ctx *ctx, struct host_work *w, struct xerr *e)
 	return step_end(&s, virt_domain_start(ctx->virt, ph->domain, e), e);
 }
 
-static struct json_object *storage_args(const struct up_ctx *ctx, const struct plan_host *ph)
+/* The host's storage as the plan has it: the lab's VG on the data disk and
+ * its extra disks, and the shared VG made by the first host. */
+static int storage_init(const struct up_ctx *ctx, const struct plan_host *ph, struct agent *ag,
+			struct xerr *e)
 {
-	struct json_object *a = json_object_new_object();
-	struct json_object *extras = json_object_new_array();
+	char **extras = xcalloc(ph->spec->n_disks + 1, sizeof(char *));
+	struct agent_storage st = {
+		.vg = ctx->spec->vg,
+		.data_serial = "xlab-data",
+		.shared_vg = ctx->spec->shared_vg,
+		.shared_serial = PLAN_SHARED_SERIAL,
+		.shared_create = ph == &ctx->plan->hosts[0],
+	};
+	int rc;
 
-	json_object_object_add(a, AGENT_ARG_VG, json_object_new_string(ctx->spec->vg));
-	json_object_object_add(a, AGENT_ARG_DATA_SERIAL, json_object_new_string("xlab-data"));
-	for (size_t i = 0; i < ph->spec->n_disks; i++) {
-		char serial[32];
-
-		snprintf(serial, sizeof(serial), "xlab-extra%zu", i + 1);
-		json_object_array_add(extras, json_object_new_string(serial));
-	}
-	json_object_object_add(a, AGENT_ARG_EXTRA_SERIALS, extras);
-	if (ctx->spec->shared_vg) {
-		json_object_object_add(a, AGENT_ARG_SHARED_VG, json_object_new_string(ctx->spec->shared_vg));
-		json_object_object_add(a, AGENT_ARG_SHARED_SERIAL, json_object_new_string(PLAN_SHARED_SERIAL));
-		json_object_object_add(a, AGENT_ARG_SHARED_CREATE, json_object_new_boolean(
-			ph == &ctx->plan->hosts[0]));
-	}
-	return a;
+	for (size_t i = 0; i < ph->spec->n_disks; i++)
+		extras[i] = xasprintf("xlab-extra%zu", i + 1);
+	st.extra_serials = (const char *const *)extras;
+	rc = agent_storage_init(ag, &st, e);
+	strv_free(extras);
+	return rc;
 }
 
 static void shared_state_set(struct up_ctx *ctx, int state)
@@ -241,7 +242,6 @@ static int host_guests(struct up_ctx *ctx, struct host_work *w, struct sshc *c,
 	const struct plan_host *ph = w->ph;
 	const char *name = ph->spec->name;
 	struct agent *ag = NULL;
-	struct json_object *res = NULL;
 	struct step s;
 	bool pushed = false;
 	int rc = -1;
@@ -262,7 +262,7 @@ static int host_guests(struct up_ctx *ctx, struct host_work *w, struct sshc *c,
 	if (shared_wait(ctx, ph, e) < 0)
 		goto out;
 	step_begin(&s, &ctx->run, "storage.init", name);
-	rc = step_end(&s, agent_call(ag, AGENT_OP_STORAGE_INIT, storage_args(ctx, ph), &res, e), e);
+	rc = step_end(&s, storage_init(ctx, ph, ag, e), e);
 	if (ctx->spec->shared_vg && ph == &ctx->plan->hosts[0])
 		shared_state_set(ctx, rc == 0 ? 1 : -1);
 	if (rc < 0)
@@ -293,7 +293,6 @@ static int host_guests(struct up_ctx *ctx, struct host_work *w, struct sshc *c,
 	}
 	rc = 0;
 out:
-	json_object_put(res);
 	agent_close(ag);
 	sshc_free(c);
 	return rc;

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent_client.h"
+#include "agent_ops.h"
 #include "hostconn.h"
 #include "lab.h"
 #include "lifecycle.h"
@@ -55,25 +55,6 @@ static const struct plan_guest *exp_guest(const struct exp_ctx *x, const char *n
 	return NULL;
 }
 
-static int run_argv(struct agent *ag, const char *const *argv, int *status, char **err,
-		    struct xerr *e)
-{
-	struct json_object *a = json_object_new_object(), *v = json_object_new_array(), *res = NULL;
-	struct json_object *st, *se;
-
-	for (; *argv; argv++)
-		json_object_array_add(v, json_object_new_string(*argv));
-	json_object_object_add(a, AGENT_ARG_ARGV, v);
-	if (agent_call(ag, AGENT_OP_RUN, a, &res, e) < 0)
-		return -1;
-	*status = json_object_object_get_ex(res, "status", &st) ? json_object_get_int(st) : -1;
-	if (err)
-		*err = xstrdup(json_object_object_get_ex(res, "stderr", &se) ?
-				       json_object_get_string(se) : "");
-	json_object_put(res);
-	return 0;
-}
-
 /* Root's key and known_hosts from the host's config disk, for images whose
  * init does not install them yet (installing twice is harmless). */
 static int host_trust(struct agent *ag, const char *host, struct xerr *e)
@@ -85,16 +66,19 @@ static int host_trust(struct agent *ag, const char *host, struct xerr *e)
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
-		_cleanup_free_ char *err = NULL;
-		int status;
+		struct agent_run_out o;
+		int rc = 0;
 
-		if (run_argv(ag, steps[i], &status, &err, e) < 0)
+		if (agent_run(ag, steps[i], 0, &o, e) < 0)
 			return -1;
-		if (status != 0)
-			return xerr_set(e, XERR_FAIL,
-					"host '%s' has no lab dom0 key (%s); it was made before "
-					"xlab supported migration: `xlab up --recreate` remakes it",
-					host, err);
+		if (o.status != 0)
+			rc = xerr_set(e, XERR_FAIL,
+				      "host '%s' has no lab dom0 key (%s); it was made before "
+				      "xlab supported migration: `xlab up --recreate` remakes it",
+				      host, o.err);
+		agent_run_out_free(&o);
+		if (rc < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -124,72 +108,46 @@ static int conn_get(struct exp_ctx *x, const struct plan_host *ph, struct agent 
 static int guest_is_on(struct exp_ctx *x, const struct plan_host *ph, const char *guest,
 		       bool *on, struct xerr *e)
 {
-	struct json_object *res = NULL, *list;
+	struct agent_domain *doms = NULL;
 	struct agent *ag;
+	size_t n = 0;
 
 	*on = false;
-	if (conn_get(x, ph, &ag, e) < 0 || agent_call(ag, AGENT_OP_GUEST_LIST, NULL, &res, e) < 0)
+	if (conn_get(x, ph, &ag, e) < 0 || agent_guest_list(ag, &doms, &n, e) < 0)
 		return -1;
-	if (json_object_object_get_ex(res, "guests", &list))
-		for (size_t i = 0; i < json_object_array_length(list); i++) {
-			struct json_object *row = json_object_array_get_idx(list, i), *n;
-
-			if (json_object_object_get_ex(row, "name", &n) &&
-			    !strcmp(json_object_get_string(n), guest))
-				*on = true;
-		}
-	json_object_put(res);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(doms[i].name, guest))
+			*on = true;
+	agent_domains_free(doms, n);
 	return 0;
 }
 
 /* Finds the shared VG's new LVs on `ph` (another host made them). */
 static int shared_activate(struct exp_ctx *x, const struct plan_host *ph, struct xerr *e)
 {
-	struct json_object *a = json_object_new_object(), *res = NULL;
+	struct agent_storage st = {
+		.vg = x->s->vg,
+		.data_serial = "xlab-data",
+		.shared_vg = x->s->shared_vg,
+		.shared_serial = PLAN_SHARED_SERIAL,
+		.shared_create = false,
+	};
 	struct agent *ag;
-	int rc;
 
-	json_object_object_add(a, AGENT_ARG_VG, json_object_new_string(x->s->vg));
-	json_object_object_add(a, AGENT_ARG_DATA_SERIAL, json_object_new_string("xlab-data"));
-	json_object_object_add(a, AGENT_ARG_SHARED_VG, json_object_new_string(x->s->shared_vg));
-	json_object_object_add(a, AGENT_ARG_SHARED_SERIAL, json_object_new_string(PLAN_SHARED_SERIAL));
-	json_object_object_add(a, AGENT_ARG_SHARED_CREATE, json_object_new_boolean(false));
-	if (conn_get(x, ph, &ag, e) < 0) {
-		json_object_put(a);
+	if (conn_get(x, ph, &ag, e) < 0)
 		return -1;
-	}
-	rc = agent_call(ag, AGENT_OP_STORAGE_INIT, a, &res, e);
-	json_object_put(res);
-	return rc;
+	return agent_storage_init(ag, &st, e);
 }
 
-struct migration {
-	int status;      /* xl's exit status */
-	int64_t wall_ms; /* as timed in the source dom0 */
-	char *output;
-};
-
 static int migrate_call(struct exp_ctx *x, const struct plan_host *src,
-			const struct plan_host *dst, const char *guest, struct migration *m,
+			const struct plan_host *dst, const char *guest, struct agent_migration *m,
 			struct xerr *e)
 {
-	struct json_object *a = json_object_new_object(), *res = NULL, *v;
 	struct agent *ag;
 
-	json_object_object_add(a, AGENT_ARG_NAME, json_object_new_string(guest));
-	json_object_object_add(a, AGENT_ARG_TO, json_object_new_string(dst->spec->name));
-	if (conn_get(x, src, &ag, e) < 0) {
-		json_object_put(a);
+	if (conn_get(x, src, &ag, e) < 0)
 		return -1;
-	}
-	if (agent_call(ag, AGENT_OP_GUEST_MIGRATE, a, &res, e) < 0)
-		return -1;
-	m->status = json_object_object_get_ex(res, "status", &v) ? json_object_get_int(v) : -1;
-	m->wall_ms = json_object_object_get_ex(res, "wall_ms", &v) ? json_object_get_int64(v) : 0;
-	m->output = xstrdup(json_object_object_get_ex(res, "output", &v) ?
-				    json_object_get_string(v) : "");
-	json_object_put(res);
-	return 0;
+	return agent_guest_migrate(ag, guest, dst->spec->name, m, e);
 }
 
 /* The last non-empty line of xl's output: what a failed round says. */
@@ -240,7 +198,7 @@ static int round_run(struct exp_ctx *x, const struct spec_experiment *xp, int k,
 	struct db_experiment_round r = { .run_id = x->run.id, .experiment = xp->name, .round = k,
 					 .guest = xp->guest, .src = src->spec->name,
 					 .dst = dst->spec->name };
-	struct migration m = { 0 };
+	struct agent_migration m = { 0 };
 	_cleanup_free_ char *msg = NULL, *target = xasprintf("%s#%d", xp->name, k);
 	struct probe *pr = NULL;
 	int64_t t0, t_back = -1, t_mig_end, *t = NULL;
@@ -291,7 +249,7 @@ static int round_run(struct exp_ctx *x, const struct spec_experiment *xp, int k,
 	rc = db_experiment_round_add(x->db, &r, e);
 out:
 	probe_stop(pr);
-	free(m.output);
+	agent_migration_free(&m);
 	if (rc == 0 && !*ok) {
 		struct xerr why = { 0 };
 
@@ -314,7 +272,7 @@ static int guest_place(struct exp_ctx *x, const struct spec_experiment *xp,
 		       const struct plan_host *want, const struct plan_host *other, char **why,
 		       struct xerr *e)
 {
-	struct migration m = { 0 };
+	struct agent_migration m = { 0 };
 	bool here, there;
 
 	if (guest_is_on(x, want, xp->guest, &here, e) < 0)
@@ -338,7 +296,7 @@ static int guest_place(struct exp_ctx *x, const struct spec_experiment *xp,
 		*why = xasprintf("could not move %s to %s first: %s", xp->guest,
 				 want->spec->name, said);
 	}
-	free(m.output);
+	agent_migration_free(&m);
 	return 0;
 }
 

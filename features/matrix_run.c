@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent_client.h"
+#include "agent_ops.h"
 #include "db.h"
 #include "down.h"
 #include "executor.h"
@@ -125,15 +125,6 @@ static int copies_make(struct matrix_ctx *m, const struct spec *base, const char
 	return 0;
 }
 
-static char *json_str_dup(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) && json_object_get_string(v) ?
-		       xstrdup(json_object_get_string(v)) :
-		       NULL;
-}
-
 /* What `xl info` says inside the copy's first host: the versions that
  * really ran, not the image's label. */
 static int cell_facts(struct matrix_ctx *m, struct db *db, struct cell_work *w, char **xen,
@@ -143,7 +134,7 @@ static int cell_facts(struct matrix_ctx *m, struct db *db, struct cell_work *w, 
 	struct db_host *hosts = NULL;
 	struct sshc *c = NULL;
 	struct agent *ag = NULL;
-	struct json_object *r = NULL;
+	struct agent_facts f = { 0 };
 	const char *host = w->spec->hosts[0].name, *ip = NULL;
 	size_t n = 0;
 	int rc = -1;
@@ -159,13 +150,14 @@ static int cell_facts(struct matrix_ctx *m, struct db *db, struct cell_work *w, 
 		goto out;
 	}
 	if (lab_dirs_get(w->lab, &dirs, e) < 0 || lab_host_connect(&dirs, host, ip, &c, e) < 0 ||
-	    agent_open(c, m->agent_path, &ag, NULL, e) < 0 || agent_call(ag, AGENT_OP_FACTS, NULL, &r, e) < 0)
+	    agent_open(c, m->agent_path, &ag, NULL, e) < 0 || agent_facts(ag, &f, e) < 0)
 		goto out;
-	*xen = json_str_dup(r, "xen_version");
-	*kernel = json_str_dup(r, "kernel_version");
+	*xen = f.xen_version;
+	*kernel = f.kernel_version;
+	f.xen_version = f.kernel_version = NULL;
 	rc = 0;
 out:
-	json_object_put(r);
+	agent_facts_free(&f);
 	agent_close(ag);
 	sshc_free(c);
 	lab_dirs_free(&dirs);

@@ -3,7 +3,7 @@
 #ifndef XLAB_GUEST_AGENT_H
 #define XLAB_GUEST_AGENT_H
 
-#include "agent_client.h"
+#include "agent_ops.h"
 #include "lab.h"
 #include "plan.h"
 
