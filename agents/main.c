@@ -132,13 +132,13 @@ static int op_hello(struct json_object *args, struct json_object **result, struc
 	for (int i = 0; i < AGENT_OP_COUNT; i++)
 		if (ops[i])
 			json_object_array_add(names, json_object_new_string(agent_op_name(i)));
-	json_object_object_add(r, "proto", json_object_new_int(AGENT_PROTO_VERSION));
-	json_object_object_add(r, "version", json_object_new_string(AGENT_VERSION));
-	json_object_object_add(r, "ops", names);
+	json_object_object_add(r, AGENT_RES_PROTO, json_object_new_int(AGENT_PROTO_VERSION));
+	json_object_object_add(r, AGENT_RES_VERSION, json_object_new_string(AGENT_VERSION));
+	json_object_object_add(r, AGENT_RES_OPS, names);
 	/* What the skip check costs in the dom0: the bench reports it. */
 	if (sha256) {
-		json_object_object_add(r, "sha256", json_object_new_string(sha256));
-		json_object_object_add(r, "sha256_ms", json_object_new_int64(ms));
+		json_object_object_add(r, AGENT_RES_SHA256, json_object_new_string(sha256));
+		json_object_object_add(r, AGENT_RES_SHA256_MS, json_object_new_int64(ms));
 	}
 	*result = r;
 	return 0;

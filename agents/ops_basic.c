@@ -12,7 +12,7 @@ static void add_capped(struct json_object *r, const char *key, const char *data,
 {
 	char trunc_key[32];
 
-	snprintf(trunc_key, sizeof(trunc_key), "%s_truncated", key);
+	snprintf(trunc_key, sizeof(trunc_key), "%s" AGENT_RES_TRUNCATED_SUFFIX, key);
 	json_object_object_add(r, key, json_object_new_string_len(data ? data : "",
 		(int)(len > RUN_OUTPUT_MAX ? RUN_OUTPUT_MAX : len)));
 	json_object_object_add(r, trunc_key, json_object_new_boolean(len > RUN_OUTPUT_MAX));
@@ -37,10 +37,10 @@ int op_run(struct json_object *args, struct json_object **result, struct xerr *e
 		xerr_clear(e);
 	}
 	r = json_object_new_object();
-	json_object_object_add(r, "status", json_object_new_int(res.status));
-	json_object_object_add(r, "timed_out", json_object_new_boolean(res.status == -1));
-	add_capped(r, "stdout", res.out, res.out_len);
-	add_capped(r, "stderr", res.err, res.err_len);
+	json_object_object_add(r, AGENT_RES_STATUS, json_object_new_int(res.status));
+	json_object_object_add(r, AGENT_RES_TIMED_OUT, json_object_new_boolean(res.status == -1));
+	add_capped(r, AGENT_RES_STDOUT, res.out, res.out_len);
+	add_capped(r, AGENT_RES_STDERR, res.err, res.err_len);
 	spawn_result_free(&res);
 	*result = r;
 	return 0;

@@ -36,10 +36,10 @@ static void step_record(struct check *c, const char *step, bool ok, int64_t ms)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "round", json_object_new_int64(c->round));
-	json_object_object_add(o, "step", json_object_new_string(step));
-	json_object_object_add(o, "ok", json_object_new_boolean(ok));
-	json_object_object_add(o, "ms", json_object_new_int64(ms));
+	json_object_object_add(o, AGENT_RES_ROUND, json_object_new_int64(c->round));
+	json_object_object_add(o, AGENT_RES_STEP, json_object_new_string(step));
+	json_object_object_add(o, AGENT_RES_OK, json_object_new_boolean(ok));
+	json_object_object_add(o, AGENT_RES_MS, json_object_new_int64(ms));
 	json_object_array_add(c->steps, o);
 }
 
@@ -215,10 +215,10 @@ int op_guest_check(struct json_object *args, struct json_object **result, struct
 	if (checks[k].round(&c, &ok, e) < 0 || (ok && answers(&c, &ok, e) < 0))
 		goto out;
 	*result = json_object_new_object();
-	json_object_object_add(*result, "passed", json_object_new_boolean(ok));
-	json_object_object_add(*result, "output",
+	json_object_object_add(*result, AGENT_RES_PASSED, json_object_new_boolean(ok));
+	json_object_object_add(*result, AGENT_RES_OUTPUT,
 			       json_object_new_string(c.log.data ? c.log.data : ""));
-	json_object_object_add(*result, "steps", json_object_get(c.steps));
+	json_object_object_add(*result, AGENT_RES_STEPS, json_object_get(c.steps));
 	rc = 0;
 out:
 	json_object_put(c.steps);

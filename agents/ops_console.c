@@ -146,9 +146,9 @@ int op_guest_console(struct json_object *args, struct json_object **result, stru
 		return -1;
 	}
 	*result = json_object_new_object();
-	json_object_object_add(*result, "text", json_object_new_string_len(b.data ? b.data : "",
-									   (int)b.len));
-	json_object_object_add(*result, "size", json_object_new_int64(size));
+	json_object_object_add(*result, AGENT_RES_TEXT,
+			       json_object_new_string_len(b.data ? b.data : "", (int)b.len));
+	json_object_object_add(*result, AGENT_RES_SIZE, json_object_new_int64(size));
 	buf_free(&b);
 	return 0;
 }
@@ -210,7 +210,8 @@ int op_guest_wait_console(struct json_object *args, struct json_object **result,
 	}
 	buf_free(&tail);
 	*result = json_object_new_object();
-	json_object_object_add(*result, "found", json_object_new_boolean(true));
-	json_object_object_add(*result, "elapsed_ms", json_object_new_int64(now_ms() - start));
+	json_object_object_add(*result, AGENT_RES_FOUND, json_object_new_boolean(true));
+	json_object_object_add(*result, AGENT_RES_ELAPSED_MS,
+			       json_object_new_int64(now_ms() - start));
 	return 0;
 }

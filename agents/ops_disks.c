@@ -66,7 +66,7 @@ int op_storage_disk_add(struct json_object *args, struct json_object **result, s
 	rc = op_storage_vg_extend(a, result, e);
 	json_object_put(a);
 	if (rc == 0)
-		json_object_object_add(*result, "device", json_object_new_string(dev));
+		json_object_object_add(*result, AGENT_RES_DEVICE, json_object_new_string(dev));
 	return rc;
 }
 
@@ -106,9 +106,9 @@ int op_storage_disk_remove(struct json_object *args, struct json_object **result
 	if (is_pv && lvm((char *[]){ "pvremove", "-y", dev, NULL }, 300, e) < 0)
 		return -1;
 	r = json_object_new_object();
-	json_object_object_add(r, "device", json_object_new_string(dev));
-	json_object_object_add(r, "moved_bytes", json_object_new_int64(in_vg ? used : 0));
-	json_object_object_add(r, "removed", json_object_new_boolean(in_vg));
+	json_object_object_add(r, AGENT_RES_DEVICE, json_object_new_string(dev));
+	json_object_object_add(r, AGENT_RES_MOVED_BYTES, json_object_new_int64(in_vg ? used : 0));
+	json_object_object_add(r, AGENT_RES_REMOVED, json_object_new_boolean(in_vg));
 	*result = r;
 	return 0;
 }
@@ -189,10 +189,10 @@ int op_storage_lv_extend(struct json_object *args, struct json_object **result, 
 		usleep(250 * 1000);
 	}
 	*result = json_object_new_object();
-	json_object_object_add(*result, "lv_path", json_object_new_string(path));
-	json_object_object_add(*result, "size_before", json_object_new_int64(before));
-	json_object_object_add(*result, "size_bytes", json_object_new_int64(after));
-	json_object_object_add(*result, "guest_sees_bytes",
+	json_object_object_add(*result, AGENT_RES_LV_PATH, json_object_new_string(path));
+	json_object_object_add(*result, AGENT_RES_SIZE_BEFORE, json_object_new_int64(before));
+	json_object_object_add(*result, AGENT_RES_SIZE_BYTES, json_object_new_int64(after));
+	json_object_object_add(*result, AGENT_RES_GUEST_SEES_BYTES,
 			       sees < 0 ? NULL : json_object_new_int64(sees));
 	return 0;
 }

@@ -9,9 +9,9 @@ static int facts_lvm(struct json_object *r, struct xerr *e)
 	static const struct {
 		const char *tool, *kind, *fields, *key;
 	} reports[] = {
-		{ "vgs", "vg", "vg_name,vg_size,vg_free,pv_count,lv_count", "vgs" },
-		{ "pvs", "pv", "pv_name,vg_name,pv_size,pv_free,pv_used", "pvs" },
-		{ "lvs", "lv", "lv_name,vg_name,lv_size,lv_path,lv_attr", "lvs" },
+		{ "vgs", "vg", "vg_name,vg_size,vg_free,pv_count,lv_count", AGENT_RES_VGS },
+		{ "pvs", "pv", "pv_name,vg_name,pv_size,pv_free,pv_used", AGENT_RES_PVS },
+		{ "lvs", "lv", "lv_name,vg_name,lv_size,lv_path,lv_attr", AGENT_RES_LVS },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(reports); i++) {

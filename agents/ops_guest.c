@@ -56,7 +56,7 @@ static bool domain_paused(const char *name)
 		return false;
 	if (r.status == 0 && xl_list_parse(r.out ? r.out : "", &list, &ignore) == 0 &&
 	    json_object_array_length(list) == 1) {
-		const char *state = row_str(json_object_array_get_idx(list, 0), "state");
+		const char *state = row_str(json_object_array_get_idx(list, 0), AGENT_RES_STATE);
 
 		paused = state && strchr(state, 'p');
 	}
@@ -400,7 +400,7 @@ static int type_supported(const struct guest_args *g, bool *hap_off, struct xerr
 		return 0;
 	if (xl_info(&info, e) < 0)
 		return -1;
-	rc = guest_paging_choose(json_object_object_get_ex(info, "virt_caps", &caps)
+	rc = guest_paging_choose(json_object_object_get_ex(info, AGENT_RES_VIRT_CAPS, &caps)
 					 ? json_object_get_string(caps) : NULL,
 				 g->type, g->prefer_shadow, hap_off, e);
 	json_object_put(info);
@@ -448,15 +448,15 @@ static void host_key_add(const char *name, struct json_object *r)
 	size_t len;
 
 	if (file_read_all(path, 4096, &pub, &len, &ignore) == 0 && pub)
-		json_object_object_add(r, "ssh_host_key", json_object_new_string(pub));
+		json_object_object_add(r, AGENT_RES_SSH_HOST_KEY, json_object_new_string(pub));
 }
 
 static struct json_object *already(const char *name, int64_t domid)
 {
 	struct json_object *r = json_object_new_object();
 
-	json_object_object_add(r, "already", json_object_new_boolean(true));
-	json_object_object_add(r, "domid", json_object_new_int64(domid));
+	json_object_object_add(r, AGENT_RES_ALREADY, json_object_new_boolean(true));
+	json_object_object_add(r, AGENT_RES_DOMID, json_object_new_int64(domid));
 	host_key_add(name, r);
 	return r;
 }
@@ -505,13 +505,13 @@ int op_guest_create(struct json_object *args, struct json_object **result, struc
 		return xerr_prefix(e, "starting guest '%s'", g.name);
 	log = agent_path(AGENT_LOG_DIR "/%s.console", g.name);
 	r = json_object_new_object();
-	json_object_object_add(r, "already", json_object_new_boolean(false));
-	json_object_object_add(r, "domid", json_object_new_int64(domid));
-	json_object_object_add(r, "lv_path", json_object_new_string(dev));
-	json_object_object_add(r, "lv_created", json_object_new_boolean(created));
-	json_object_object_add(r, "fs_made", json_object_new_boolean(made_fs));
-	json_object_object_add(r, "cfg", json_object_new_string(cfg_path));
-	json_object_object_add(r, "console_log", json_object_new_string(log));
+	json_object_object_add(r, AGENT_RES_ALREADY, json_object_new_boolean(false));
+	json_object_object_add(r, AGENT_RES_DOMID, json_object_new_int64(domid));
+	json_object_object_add(r, AGENT_RES_LV_PATH, json_object_new_string(dev));
+	json_object_object_add(r, AGENT_RES_LV_CREATED, json_object_new_boolean(created));
+	json_object_object_add(r, AGENT_RES_FS_MADE, json_object_new_boolean(made_fs));
+	json_object_object_add(r, AGENT_RES_CFG, json_object_new_string(cfg_path));
+	json_object_object_add(r, AGENT_RES_CONSOLE_LOG, json_object_new_string(log));
 	host_key_add(g.name, r);
 	*result = r;
 	return 0;
@@ -565,8 +565,8 @@ int op_guest_destroy(struct json_object *args, struct json_object **result, stru
 	if (unlink(cfg) < 0 && errno != ENOENT)
 		return xerr_errno(e, XERR_IO, "cannot remove %s", cfg);
 	*result = json_object_new_object();
-	json_object_object_add(*result, "destroyed", json_object_new_boolean(domid >= 0));
-	json_object_object_add(*result, "lv_removed", json_object_new_boolean(removed));
+	json_object_object_add(*result, AGENT_RES_DESTROYED, json_object_new_boolean(domid >= 0));
+	json_object_object_add(*result, AGENT_RES_LV_REMOVED, json_object_new_boolean(removed));
 	return 0;
 }
 
@@ -590,7 +590,7 @@ int op_guest_list(struct json_object *args, struct json_object **result, struct 
 		spawn_result_free(&r);
 	}
 	*result = json_object_new_object();
-	json_object_object_add(*result, "guests", list);
+	json_object_object_add(*result, AGENT_RES_GUESTS, list);
 	return 0;
 }
 
@@ -636,10 +636,10 @@ int op_guest_start(struct json_object *args, struct json_object **result, struct
 	    domain_domid(name, &domid, e) < 0)
 		return xerr_prefix(e, "starting guest '%s'", name);
 	*result = json_object_new_object();
-	json_object_object_add(*result, "already", json_object_new_boolean(false));
-	json_object_object_add(*result, "domid", json_object_new_int64(domid));
-	json_object_object_add(*result, "cfg", json_object_new_string(cfg));
-	json_object_object_add(*result, "hvm", json_object_new_boolean(cfg_is_hvm(cfg)));
+	json_object_object_add(*result, AGENT_RES_ALREADY, json_object_new_boolean(false));
+	json_object_object_add(*result, AGENT_RES_DOMID, json_object_new_int64(domid));
+	json_object_object_add(*result, AGENT_RES_CFG, json_object_new_string(cfg));
+	json_object_object_add(*result, AGENT_RES_HVM, json_object_new_boolean(cfg_is_hvm(cfg)));
 	host_key_add(name, *result);
 	return 0;
 }

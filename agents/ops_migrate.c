@@ -63,8 +63,8 @@ int shared_vg_init(const char *vg, const char *serial, bool create, struct json_
 		return xerr_prefix(e, "creating shared volume group '%s' on %s", vg, dev);
 	if (run_quiet((char *[]){ "vgchange", "-ay", (char *)vg, NULL }, CMD_LVM, e) < 0)
 		return xerr_prefix(e, "activating shared volume group '%s'", vg);
-	json_object_object_add(result, "shared_vg", json_object_new_string(vg));
-	json_object_object_add(result, "shared_created", json_object_new_boolean(!exists));
+	json_object_object_add(result, AGENT_RES_SHARED_VG, json_object_new_string(vg));
+	json_object_object_add(result, AGENT_RES_SHARED_CREATED, json_object_new_boolean(!exists));
 	return 0;
 }
 
@@ -87,12 +87,12 @@ int op_guest_migrate(struct json_object *args, struct json_object **result, stru
 		      CMD_ANY_EXIT, (int)timeout_s, &r, e) < 0)
 		return -1;
 	o = json_object_new_object();
-	json_object_object_add(o, "wall_ms", json_object_new_int64(mono_ms() - t0));
-	json_object_object_add(o, "status", json_object_new_int(r.status));
+	json_object_object_add(o, AGENT_RES_WALL_MS, json_object_new_int64(mono_ms() - t0));
+	json_object_object_add(o, AGENT_RES_STATUS, json_object_new_int(r.status));
 	buf_append(&out, r.out ? r.out : "", r.out_len);
 	buf_append(&out, r.err ? r.err : "", r.err_len);
 	/* xl is chatty; its last lines say what went wrong. */
-	json_object_object_add(o, "output", json_object_new_string_len(
+	json_object_object_add(o, AGENT_RES_OUTPUT, json_object_new_string_len(
 		out.len > MIGRATE_OUTPUT_MAX ? out.data + out.len - MIGRATE_OUTPUT_MAX :
 					       (out.data ? out.data : ""),
 		(int)(out.len > MIGRATE_OUTPUT_MAX ? MIGRATE_OUTPUT_MAX : out.len)));

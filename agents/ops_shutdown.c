@@ -26,7 +26,7 @@ static int guests_running(struct json_object **names, struct xerr *e)
 	*names = json_object_new_array();
 	n = json_object_array_length(list);
 	for (size_t i = 0; i < n; i++) {
-		const char *name = row_str(json_object_array_get_idx(list, i), "name");
+		const char *name = row_str(json_object_array_get_idx(list, i), AGENT_RES_NAME);
 
 		if (name && strcmp(name, "Domain-0") != 0)
 			json_object_array_add(*names, json_object_new_string(name));
@@ -140,8 +140,8 @@ int op_guests_shutdown(struct json_object *args, struct json_object **result, st
 	}
 	json_object_put(left);
 	*result = json_object_new_object();
-	json_object_object_add(*result, "destroyed", destroyed);
+	json_object_object_add(*result, AGENT_RES_DESTROYED, destroyed);
 	if (said[0])
-		json_object_object_add(*result, "xl_said", json_object_new_string(said));
+		json_object_object_add(*result, AGENT_RES_XL_SAID, json_object_new_string(said));
 	return 0;
 }

@@ -109,9 +109,11 @@ static int vg_state(const char *vg, struct json_object **result, struct xerr *e)
 		return xerr_set(e, XERR_NOTFOUND, "no volume group '%s'", vg);
 	}
 	r = json_object_new_object();
-	json_object_object_add(r, "vg", json_object_new_string(vg));
-	json_object_object_add(r, "size_bytes", json_object_new_int64(row_int(row, "vg_size")));
-	json_object_object_add(r, "free_bytes", json_object_new_int64(row_int(row, "vg_free")));
+	json_object_object_add(r, AGENT_RES_VG, json_object_new_string(vg));
+	json_object_object_add(r, AGENT_RES_SIZE_BYTES,
+			       json_object_new_int64(row_int(row, "vg_size")));
+	json_object_object_add(r, AGENT_RES_FREE_BYTES,
+			       json_object_new_int64(row_int(row, "vg_free")));
 	json_object_put(vgs);
 	if (lvm_report("pvs", "pv", PV_FIELDS, NULL, &pvs, e) < 0) {
 		json_object_put(r);
@@ -126,7 +128,7 @@ static int vg_state(const char *vg, struct json_object **result, struct xerr *e)
 			json_object_array_add(mine, json_object_get(pv));
 	}
 	json_object_put(pvs);
-	json_object_object_add(r, "pvs", mine);
+	json_object_object_add(r, AGENT_RES_PVS, mine);
 	*result = r;
 	return 0;
 }
@@ -175,7 +177,7 @@ int op_storage_init(struct json_object *args, struct json_object **result, struc
 	}
 	if (vg_state(vg, result, e) < 0)
 		return -1;
-	json_object_object_add(*result, "created", json_object_new_boolean(!exists));
+	json_object_object_add(*result, AGENT_RES_CREATED, json_object_new_boolean(!exists));
 	if (shared_vg &&
 	    shared_vg_init(shared_vg, shared_serial ? shared_serial : "xlab-shared", shared_create,
 			   *result, e) < 0) {
@@ -195,7 +197,7 @@ int op_storage_vg_extend(struct json_object *args, struct json_object **result, 
 		return -1;
 	if (pv_into_vg(vg, dev, false, &added, e) < 0 || vg_state(vg, result, e) < 0)
 		return -1;
-	json_object_object_add(*result, "added", json_object_new_boolean(added));
+	json_object_object_add(*result, AGENT_RES_ADDED, json_object_new_boolean(added));
 	return 0;
 }
 
@@ -223,7 +225,7 @@ int op_storage_vg_reduce(struct json_object *args, struct json_object **result, 
 		return -1;
 	if (vg_state(vg, result, e) < 0)
 		return -1;
-	json_object_object_add(*result, "removed", json_object_new_boolean(removed));
+	json_object_object_add(*result, AGENT_RES_REMOVED, json_object_new_boolean(removed));
 	return 0;
 }
 
@@ -280,7 +282,7 @@ int op_storage_lv_create(struct json_object *args, struct json_object **result, 
 		return -1;
 	if (lv_create(vg, name, size, &created, e) < 0 || lv_result(vg, name, result, e) < 0)
 		return -1;
-	json_object_object_add(*result, "created", json_object_new_boolean(created));
+	json_object_object_add(*result, AGENT_RES_CREATED, json_object_new_boolean(created));
 	return 0;
 }
 
@@ -308,7 +310,7 @@ int op_storage_lv_remove(struct json_object *args, struct json_object **result, 
 	if (lv_remove(vg, name, &removed, e) < 0)
 		return -1;
 	*result = json_object_new_object();
-	json_object_object_add(*result, "removed", json_object_new_boolean(removed));
+	json_object_object_add(*result, AGENT_RES_REMOVED, json_object_new_boolean(removed));
 	return 0;
 }
 
@@ -322,6 +324,6 @@ int op_storage_lvs(struct json_object *args, struct json_object **result, struct
 	if (lvm_report("lvs", "lv", LV_FIELDS, vg, &lvs, e) < 0)
 		return -1;
 	*result = json_object_new_object();
-	json_object_object_add(*result, "lvs", lvs);
+	json_object_object_add(*result, AGENT_RES_LVS, lvs);
 	return 0;
 }

@@ -62,7 +62,14 @@ static const char *kv_get(struct json_object *kv, const char *key)
 
 int xl_info_parse(const char *text, struct json_object **out, struct xerr *e)
 {
-	static const char *const ints[] = { "total_memory", "free_memory", "nr_cpus" };
+	/* xl's name for each, and the answer's. */
+	static const struct {
+		const char *xl, *key;
+	} ints[] = {
+		{ "total_memory", AGENT_RES_TOTAL_MEMORY },
+		{ "free_memory", AGENT_RES_FREE_MEMORY },
+		{ "nr_cpus", AGENT_RES_NR_CPUS },
+	};
 	struct json_object *kv = kv_lines(text), *r;
 	const char *maj = kv_get(kv, "xen_major"), *min = kv_get(kv, "xen_minor");
 	const char *extra = kv_get(kv, "xen_extra"), *caps = kv_get(kv, "xen_caps");
@@ -74,25 +81,25 @@ int xl_info_parse(const char *text, struct json_object **out, struct xerr *e)
 	}
 	r = json_object_new_object();
 	snprintf(ver, sizeof(ver), "%s.%s%s", maj, min, extra ? extra : "");
-	json_object_object_add(r, "xen_version", json_object_new_string(ver));
-	json_object_object_add(r, "xen_caps", json_object_new_string(caps ? caps : ""));
+	json_object_object_add(r, AGENT_RES_XEN_VERSION, json_object_new_string(ver));
+	json_object_object_add(r, AGENT_RES_XEN_CAPS, json_object_new_string(caps ? caps : ""));
 	if (kv_get(kv, "virt_caps"))
-		json_object_object_add(r, "virt_caps",
+		json_object_object_add(r, AGENT_RES_VIRT_CAPS,
 				       json_object_new_string(kv_get(kv, "virt_caps")));
 	/* dom0's kernel, as xl reports it: what a matrix cell records. */
 	if (kv_get(kv, "release"))
-		json_object_object_add(r, "kernel_version",
+		json_object_object_add(r, AGENT_RES_KERNEL_VERSION,
 				       json_object_new_string(kv_get(kv, "release")));
 	for (size_t i = 0; i < ARRAY_SIZE(ints); i++) {
-		const char *s = kv_get(kv, ints[i]);
+		const char *s = kv_get(kv, ints[i].xl);
 		int64_t n;
 
 		if (!s || !parse_i64(s, &n)) {
 			json_object_put(kv);
 			json_object_put(r);
-			return xerr_set(e, XERR_FAIL, "xl info: no integer %s", ints[i]);
+			return xerr_set(e, XERR_FAIL, "xl info: no integer %s", ints[i].xl);
 		}
-		json_object_object_add(r, ints[i], json_object_new_int64(n));
+		json_object_object_add(r, ints[i].key, json_object_new_int64(n));
 	}
 	json_object_put(kv);
 	*out = r;
@@ -188,12 +195,12 @@ static struct json_object *xl_list_row(char *line)
 	if (mem < 0 || mem > ((int64_t)1 << 43))
 		return NULL;
 	r = json_object_new_object();
-	json_object_object_add(r, "name", json_object_new_string(line));
-	json_object_object_add(r, "domid", json_object_new_int64(domid));
-	json_object_object_add(r, "memory_kib", json_object_new_int64(mem * 1024));
-	json_object_object_add(r, "vcpus", json_object_new_int64(vcpus));
-	json_object_object_add(r, "state", json_object_new_string(f[3]));
-	json_object_object_add(r, "time_s", json_object_new_double(strtod(f[4], NULL)));
+	json_object_object_add(r, AGENT_RES_NAME, json_object_new_string(line));
+	json_object_object_add(r, AGENT_RES_DOMID, json_object_new_int64(domid));
+	json_object_object_add(r, AGENT_RES_MEMORY_KIB, json_object_new_int64(mem * 1024));
+	json_object_object_add(r, AGENT_RES_VCPUS, json_object_new_int64(vcpus));
+	json_object_object_add(r, AGENT_RES_STATE, json_object_new_string(f[3]));
+	json_object_object_add(r, AGENT_RES_TIME_S, json_object_new_double(strtod(f[4], NULL)));
 	return r;
 }
 
@@ -230,7 +237,8 @@ static struct json_object *find_domid(struct json_object *list, int64_t domid)
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
 		struct json_object *r = json_object_array_get_idx(list, i), *v;
 
-		if (json_object_object_get_ex(r, "domid", &v) && json_object_get_int64(v) == domid)
+		if (json_object_object_get_ex(r, AGENT_RES_DOMID, &v) &&
+		    json_object_get_int64(v) == domid)
 			return r;
 	}
 	return NULL;
@@ -255,13 +263,13 @@ int xl_list_long_merge(struct json_object *list, const char *json, struct xerr *
 		    !(row = find_domid(list, json_object_get_int64(id))))
 			continue;
 		if ((v = path_get(d, memp)) && json_object_is_type(v, json_type_int))
-			json_object_object_add(row, "memory_kib",
+			json_object_object_add(row, AGENT_RES_MEMORY_KIB,
 					       json_object_new_int64(json_object_get_int64(v)));
 		if ((v = path_get(d, cpup)) && json_object_is_type(v, json_type_int))
-			json_object_object_add(row, "vcpus",
+			json_object_object_add(row, AGENT_RES_VCPUS,
 					       json_object_new_int64(json_object_get_int64(v)));
 		if ((v = path_get(d, typep)) && json_object_is_type(v, json_type_string))
-			json_object_object_add(row, "type",
+			json_object_object_add(row, AGENT_RES_TYPE,
 					       json_object_new_string(json_object_get_string(v)));
 	}
 	json_object_put(root);
