@@ -164,13 +164,14 @@ static int agent_hello(struct agent *ag, struct hello *h, struct xerr *e)
 	*h = (struct hello){ .proto = -1, .sha256_ms = -1 };
 	if (agent_call(ag, AGENT_OP_HELLO, NULL, &res, e) < 0)
 		return -1;
-	if (json_object_object_get_ex(res, "proto", &v))
+	if (json_object_object_get_ex(res, AGENT_RES_PROTO, &v))
 		h->proto = json_object_get_int(v);
-	snprintf(h->version, sizeof(h->version), "%s", obj_str(res, "version", "unknown"));
-	snprintf(h->sha256, sizeof(h->sha256), "%s", obj_str(res, "sha256", ""));
+	snprintf(h->version, sizeof(h->version), "%s", obj_str(res, AGENT_RES_VERSION, "unknown"));
+	snprintf(h->sha256, sizeof(h->sha256), "%s", obj_str(res, AGENT_RES_SHA256, ""));
 	if (!sha256_hex_valid(h->sha256))
 		h->sha256[0] = '\0';
-	if (json_object_object_get_ex(res, "sha256_ms", &v) && json_object_is_type(v, json_type_int))
+	if (json_object_object_get_ex(res, AGENT_RES_SHA256_MS, &v) &&
+	    json_object_is_type(v, json_type_int))
 		h->sha256_ms = json_object_get_int64(v);
 	ag->check_ms = h->sha256_ms;
 	json_object_put(res);
