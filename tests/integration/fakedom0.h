@@ -1,0 +1,36 @@
+/* The dom0 ops against stand-ins for xl and LVM (test_agent_fake_tools.sh),
+ * with the real tar, mkfs.ext4 and blkid, and the agent's files under
+ * $XLAB_AGENT_PREFIX. What is checked is the agent's part: argv, order,
+ * idempotency, the filesystem it makes and the console it copies. */
+#ifndef XLAB_TEST_FAKEDOM0_H
+#define XLAB_TEST_FAKEDOM0_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "agentrun.h"
+
+struct fake_dom0 {
+	char *dir, *prefix, *state;
+	char *env[4];
+	struct agent_proc a;
+	int next_id;
+};
+
+/* A scratch dom0 in a temporary directory (dir): the fake tools first on
+ * PATH, disks vda-vdc under prefix's /sys/block, the guest kit's busybox.tar,
+ * the tools' state in state; the agent started on it. */
+void fake_dom0_start(struct fake_dom0 *f);
+/* Ends the agent (asserting it exits 0) and removes dir. */
+void fake_dom0_stop(struct fake_dom0 *f);
+/* Sends {"v":1,"id":N,"op":op,"args":ARGS} and returns the response. */
+struct json_object *fcall(struct fake_dom0 *f, const char *op, const char *args);
+/* How many times needle occurs in the tools' call log. */
+size_t count_calls(struct fake_dom0 *f, const char *needle);
+/* Writes text to base+rel, making the folders on the way. */
+void put_file(const char *base, const char *rel, const char *text);
+/* argv's stdout (it must exit 0); free it. */
+char *run_out(char *const argv[]);
+
+#endif

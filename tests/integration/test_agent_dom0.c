@@ -1,0 +1,483 @@
+/* The guest ops in a dom0 of fake tools (fakedom0.h): create, list,
+ * destroy, the guest types, the checks, stop and start. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "agentrun.h"
+#include "fakedom0.h"
+#include "util.h"
+
+static const char guest_args[] =
+	"{\"name\":\"web1\",\"vg\":\"xlab\",\"size_bytes\":67108864,\"rootfs\":\"busybox\","
+	"\"xl_cfg\":\"name = \\\"web1\\\"\\ntype = \\\"pvh\\\"\\nmemory = 128\\n"
+	"disk = [ 'phy:/dev/xlab/web1,xvda,w' ]\\n\"}";
+
+/* A root filesystem with sshd (rootfs: debian): the agent makes its host
+ * key and hands the public half back for pinning, and gives root the
+ * dom0's authorized key; a suite the image lacks is refused by name. */
+Test(agent_fake_dom0, debian_guest_gets_keys, .timeout = 90)
+{
+	static const char lab_key[] = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE xlab-lab\n";
+	struct fake_dom0 f;
+	struct json_object *resp, *res;
+	_cleanup_free_ char *tree = NULL, *tar = NULL, *link = NULL, *lv = NULL, *auth = NULL;
+	_cleanup_free_ char *key = NULL, *pub = NULL;
+	const char *msg;
+
+	fake_dom0_start(&f);
+	tree = xasprintf("%s/debtree", f.dir);
+	put_file(tree, "/usr/sbin/sshd", "#!/bin/sh\n");
+	put_file(tree, "/etc/ssh/sshd_config", "");
+	put_file(tree, "/root/.profile", "");
+	tar = xasprintf("%s/var/lib/xlab/guest/debian-bookworm.tar", f.prefix);
+	free(run_out((char *[]){ "tar", "-cf", tar, "-C", tree, ".", NULL }));
+	link = xasprintf("%s/var/lib/xlab/guest/debian.tar", f.prefix);
+	cr_assert_eq(symlink("debian-bookworm.tar", link), 0);
+	put_file(f.prefix, "/root/.ssh/authorized_keys", lab_key);
+	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+
+	resp = fcall(&f, "guest.create",
+		     "{\"name\":\"deb\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
+		     "\"rootfs\":\"debian\",\"xl_cfg\":\"name = \\\"deb\\\"\\n\"}");
+	res = expect_ok(resp, f.next_id);
+	pub = xstrdup(json_object_get_string(get(res, "ssh_host_key")));
+	lv = xstrdup(json_object_get_string(get(res, "lv_path")));
+	json_object_put(resp);
+	cr_assert(!strncmp(pub, "ssh-ed25519 ", 12), "%s", pub);
+	cr_assert(strstr(pub, " root@deb\n"), "%s", pub);
+	auth = run_out((char *[]){ "debugfs", "-R", "cat /root/.ssh/authorized_keys", lv, NULL });
+	cr_assert_str_eq(auth, lab_key);
+	key = run_out((char *[]){ "debugfs", "-R", "cat /etc/ssh/ssh_host_ed25519_key.pub", lv,
+				  NULL });
+	cr_assert_str_eq(key, pub);
+
+	/* Asked again (its first answer lost): the same key comes back. */
+	resp = fcall(&f, "guest.create",
+		     "{\"name\":\"deb\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
+		     "\"rootfs\":\"debian\",\"xl_cfg\":\"name = \\\"deb\\\"\\n\"}");
+	res = expect_ok(resp, f.next_id);
+	cr_assert(json_object_get_boolean(get(res, "already")));
+	cr_assert_str_eq(json_object_get_string(get(res, "ssh_host_key")), pub);
+	json_object_put(resp);
+
+	resp = fcall(&f, "guest.create",
+		     "{\"name\":\"tx\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
+		     "\"rootfs\":\"debian-trixie\",\"xl_cfg\":\"name = \\\"tx\\\"\\n\"}");
+	msg = expect_err(resp, "enoent");
+	cr_assert(strstr(msg, "carries debian-bookworm only"), "%s", msg);
+	json_object_put(resp);
+	fake_dom0_stop(&f);
+}
+
+Test(agent_fake_dom0, guest_lifecycle, .timeout = 90)
+{
+	struct fake_dom0 f;
+	struct json_object *resp, *res;
+	_cleanup_free_ char *cfg = NULL, *lv = NULL, *fstab = NULL, *host = NULL;
+	_cleanup_free_ char *cfg_text = NULL;
+	struct xerr e = { 0 };
+	size_t len;
+
+	fake_dom0_start(&f);
+	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+
+	resp = fcall(&f, "guest.create", guest_args);
+	res = expect_ok(resp, f.next_id);
+	cr_assert(!json_object_get_boolean(get(res, "already")));
+	cr_assert(json_object_get_boolean(get(res, "fs_made")));
+	cr_assert_eq(json_object_get_int(get(res, "domid")), 1);
+	lv = xstrdup(json_object_get_string(get(res, "lv_path")));
+	cfg = xstrdup(json_object_get_string(get(res, "cfg")));
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "lvcreate -y -Wy -Zy -n web1 -L 67108864b xlab"), 1);
+	cr_assert_eq(count_calls(&f, "xl create -p "), 1);
+	cr_assert_eq(count_calls(&f, "xl unpause web1"), 1);
+	cr_assert_eq(file_read_all(cfg, 0, &cfg_text, &len, &e), 0, "%s", e.msg);
+	cr_assert(strstr(cfg_text, "name = \"web1\"\n"), "%s", cfg_text);
+	cr_assert(strstr(cfg, "/etc/xen/xlab/web1.cfg"), "%s", cfg);
+
+	/* The LV holds an ext4 made from the tarball, with the guest's fstab. */
+	fstab = run_out((char *[]){ "debugfs", "-R", "cat /etc/fstab", lv, NULL });
+	cr_assert_str_eq(fstab, "/dev/xvda / ext4 defaults 0 1\n");
+	/* The tarball said "guest": every guest is named after itself. */
+	host = run_out((char *[]){ "debugfs", "-R", "cat /etc/hostname", lv, NULL });
+	cr_assert_str_eq(host, "web1\n");
+
+	/* The console goes through a pty to the log, from the first line on. */
+	resp = fcall(&f, "guest.wait_console", "{\"name\":\"web1\",\"text\":\"XLAB-GUEST-UP web1\","
+					       "\"timeout_s\":30}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+	resp = fcall(&f, "guest.console", "{\"name\":\"web1\"}");
+	cr_assert(strstr(json_object_get_string(get(expect_ok(resp, f.next_id), "text")),
+			 "Linux version"));
+	json_object_put(resp);
+
+	resp = fcall(&f, "guest.create", guest_args);
+	res = expect_ok(resp, f.next_id);
+	cr_assert(json_object_get_boolean(get(res, "already")));
+	cr_assert_eq(json_object_get_int(get(res, "domid")), 1);
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "xl create -p "), 1, "a running guest is left alone");
+
+	resp = fcall(&f, "guest.list", "{}");
+	res = get(expect_ok(resp, f.next_id), "guests");
+	cr_assert_eq(json_object_array_length(res), 2);
+	res = json_object_array_get_idx(res, 1);
+	cr_assert_str_eq(json_object_get_string(get(res, "name")), "web1");
+	cr_assert_eq(json_object_get_int(get(res, "domid")), 1);
+	cr_assert_eq(json_object_get_int(get(res, "memory_kib")), 131072);
+	cr_assert_str_eq(json_object_get_string(get(res, "state")), "-b----");
+	json_object_put(resp);
+
+	resp = fcall(&f, "guest.destroy", "{\"name\":\"web1\",\"vg\":\"xlab\",\"remove_lv\":true}");
+	res = expect_ok(resp, f.next_id);
+	cr_assert(json_object_get_boolean(get(res, "destroyed")));
+	cr_assert(json_object_get_boolean(get(res, "lv_removed")));
+	json_object_put(resp);
+	cr_assert(!path_exists(cfg));
+	cr_assert(!path_exists(lv));
+	resp = fcall(&f, "guest.destroy", "{\"name\":\"web1\",\"vg\":\"xlab\",\"remove_lv\":true}");
+	res = expect_ok(resp, f.next_id);
+	cr_assert(!json_object_get_boolean(get(res, "destroyed")));
+	cr_assert(!json_object_get_boolean(get(res, "lv_removed")));
+	json_object_put(resp);
+
+	resp = fcall(&f, "guest.create", "{\"name\":\"db1\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
+					 "\"rootfs\":\"/nonexistent/root.tar\",\"xl_cfg\":\"\"}");
+	expect_err(resp, "enoent");
+	json_object_put(resp);
+	resp = fcall(&f, "guest.create", "{\"name\":\"db1\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
+					 "\"rootfs\":\"root.tar\",\"xl_cfg\":\"\"}");
+	expect_err(resp, "einval");
+	json_object_put(resp);
+	resp = fcall(&f, "guest.create", "{\"name\":\"db1\",\"vg\":\"xlab\",\"size_bytes\":1,"
+					 "\"rootfs\":\"busybox\",\"xl_cfg\":\"\"}");
+	expect_err(resp, "einval");
+	json_object_put(resp);
+	fake_dom0_stop(&f);
+}
+
+static void hwvirt_create(struct fake_dom0 *f, const char *name, const char *type,
+			  const char *virt_caps, bool prefer_shadow, char **cfg_text)
+{
+	_cleanup_free_ char *caps_path = xasprintf("%s/virt_caps", f->state);
+	_cleanup_free_ char *args = xasprintf(
+		"{\"name\":\"%s\",\"vg\":\"xlab\",\"size_bytes\":67108864,\"rootfs\":\"busybox\","
+		"\"type\":\"%s\",\"prefer_shadow\":%s,\"xl_cfg\":\"name = \\\"%s\\\"\\n\"}",
+		name, type, prefer_shadow ? "true" : "false", name);
+	struct json_object *resp;
+	struct xerr e = { 0 };
+	size_t len;
+
+	cr_assert_eq(file_write_atomic(caps_path, virt_caps, strlen(virt_caps), 0644, &e), 0);
+	resp = fcall(f, "guest.create", args);
+	if (!cfg_text) {
+		expect_err(resp, "efail");
+		cr_assert(strstr(json_object_get_string(get(get(resp, "error"), "message")),
+				 !strcmp(virt_caps, "pv") ? "cannot run hvm guests"
+							  : "no shadow paging"),
+			  "%s", json_object_to_json_string(resp));
+		json_object_put(resp);
+		return;
+	}
+	cr_assert_eq(file_read_all(json_object_get_string(get(expect_ok(resp, f->next_id), "cfg")),
+				   0, cfg_text, &len, &e), 0, "%s", e.msg);
+	json_object_put(resp);
+}
+
+/* pvh and hvm guests: the agent reads virt_caps first and refuses a type
+ * this Xen cannot run before any LV is made; asked to prefer shadow paging
+ * (TCG), a Xen with both gets `hap = 0` in the kept config and one without
+ * shadow is refused. */
+Test(agent_fake_dom0, pvh_and_hvm_guests_by_virt_caps, .timeout = 90)
+{
+	struct fake_dom0 f;
+	struct json_object *resp;
+	_cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
+
+	fake_dom0_start(&f);
+	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+
+	hwvirt_create(&f, "a", "pvh", "pv hvm hap shadow", true, &a);
+	cr_assert(strstr(a, "name = \"a\"\nhap = 0\n"), "%s", a);
+	hwvirt_create(&f, "b", "hvm", "pv hvm hap", false, &b);
+	cr_assert_null(strstr(b, "hap"), "xl.hap given: the spec's choice: %s", b);
+	hwvirt_create(&f, "c", "pvh", "pv hvm hap shadow", false, &c);
+	cr_assert_null(strstr(c, "hap"), "KVM: HAP stays: %s", c);
+	hwvirt_create(&f, "d", "hvm", "pv", true, NULL);
+	cr_assert_eq(count_calls(&f, "lvcreate -y -Wy -Zy -n d "), 0, "refused before any LV");
+	hwvirt_create(&f, "g", "pvh", "pv hvm hap", true, NULL);
+	cr_assert_eq(count_calls(&f, "lvcreate -y -Wy -Zy -n g "), 0, "refused before any LV");
+	resp = fcall(&f, "guest.create", "{\"name\":\"e\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
+					 "\"rootfs\":\"busybox\",\"type\":\"kvm\",\"xl_cfg\":\"\"}");
+	expect_err(resp, "einval");
+	json_object_put(resp);
+	fake_dom0_stop(&f);
+}
+
+static void kernel_create(struct fake_dom0 *f, const char *name, const char *type,
+			  char **cfg_text)
+{
+	_cleanup_free_ char *args = xasprintf(
+		"{\"name\":\"%s\",\"vg\":\"xlab\",\"size_bytes\":67108864,\"rootfs\":\"busybox\","
+		"\"type\":\"%s\",\"xl_cfg\":\"name = \\\"%s\\\"\\n"
+		"kernel = \\\"/var/lib/xlab/guest/vmlinuz\\\"\\nmemory = 64\\n\"}",
+		name, type, name);
+	struct json_object *resp = fcall(f, "guest.create", args);
+	struct xerr e = { 0 };
+	size_t len;
+
+	cr_assert_eq(file_read_all(json_object_get_string(get(expect_ok(resp, f->next_id), "cfg")),
+				   0, cfg_text, &len, &e), 0, "%s", e.msg);
+	json_object_put(resp);
+}
+
+/* The kept config of a PV or PVH guest names the kit's unpacked kernel when
+ * the image has one (libxl then loads it without unpacking it in the dom0);
+ * an HVM guest's, and any on an image without it, keeps the bzImage. */
+Test(agent_fake_dom0, unpacked_kernel_for_pv_and_pvh, .timeout = 90)
+{
+	static const char packed[] = "\nkernel = \"/var/lib/xlab/guest/vmlinuz\"\nmemory = 64\n";
+	static const char unpacked[] = "\nkernel = \"/var/lib/xlab/guest/vmlinux\"\nmemory = 64\n";
+	_cleanup_free_ char *old = NULL, *pv = NULL, *pvh = NULL, *hvm = NULL;
+	_cleanup_free_ char *caps = NULL;
+	struct fake_dom0 f;
+	struct json_object *resp;
+	struct xerr e = { 0 };
+
+	fake_dom0_start(&f);
+	caps = xasprintf("%s/virt_caps", f.state);
+	cr_assert_eq(file_write_atomic(caps, "pv hvm hap shadow", 17, 0644, &e), 0);
+	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+
+	kernel_create(&f, "old", "pv", &old);
+	cr_assert(strstr(old, packed), "no vmlinux in this image: %s", old);
+	put_file(f.prefix, "/var/lib/xlab/guest/vmlinux", "\177ELF");
+	kernel_create(&f, "pv", "pv", &pv);
+	cr_assert(strstr(pv, unpacked), "%s", pv);
+	kernel_create(&f, "pvh", "pvh", &pvh);
+	cr_assert(strstr(pvh, unpacked), "%s", pvh);
+	kernel_create(&f, "hvm", "hvm", &hvm);
+	cr_assert(strstr(hvm, packed), "the device model boots the bzImage: %s", hvm);
+	fake_dom0_stop(&f);
+}
+
+/* One round, `round` of `of`, as the controller asks it. */
+static struct json_object *check_call(struct fake_dom0 *f, const char *name, const char *action,
+				      const char *ip, int round, int of)
+{
+	_cleanup_free_ char *args = xasprintf(
+		"{\"name\":\"%s\",\"action\":\"%s\",\"ip\":\"%s\",\"round\":%d,"
+		"\"rounds_of\":%d,\"timeout_s\":2}",
+		name, action, ip, round, of);
+
+	return fcall(f, "guest.check", args);
+}
+
+/* A round that passes, whose output the caller may read (it puts resp). */
+static const char *round_passes(struct fake_dom0 *f, struct json_object *resp)
+{
+	struct json_object *res = expect_ok(resp, f->next_id);
+	const char *out = json_object_get_string(get(res, "output"));
+
+	cr_assert(json_object_get_boolean(get(res, "passed")), "%s", out);
+	return out;
+}
+
+/* A round that fails: a result, not an agent error. */
+static const char *round_fails(struct fake_dom0 *f, struct json_object *resp)
+{
+	struct json_object *res = expect_ok(resp, f->next_id);
+	const char *out = json_object_get_string(get(res, "output"));
+
+	cr_assert_not(json_object_get_boolean(get(res, "passed")), "%s", out);
+	return out;
+}
+
+static void guest_make(struct fake_dom0 *f, const char *name)
+{
+	_cleanup_free_ char *args = xasprintf(
+		"{\"name\":\"%s\",\"vg\":\"xlab\",\"size_bytes\":67108864,\"rootfs\":\"busybox\","
+		"\"xl_cfg\":\"name = \\\"%s\\\"\\n\"}",
+		name, name);
+	struct json_object *resp = fcall(f, "guest.create", args);
+
+	expect_ok(resp, f->next_id);
+	json_object_put(resp);
+}
+
+/* osstest's guest-saverestore, guest-localmigrate, guest-stop/start: one
+ * round per call is xl's work and then the guest answering at its address;
+ * a round that fails is the result (not an agent error), with xl's words. */
+Test(agent_fake_dom0, guest_checks, .timeout = 90)
+{
+	_cleanup_free_ char *host = xcalloc(1, 256);
+	_cleanup_free_ char *migrate = NULL, *silent = NULL, *saved = NULL;
+	struct fake_dom0 f;
+	struct json_object *resp, *steps, *last;
+	struct xerr e = { 0 };
+	const char *out;
+
+	fake_dom0_start(&f);
+	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+	guest_make(&f, "g");
+
+	for (int round = 1; round <= 2; round++) {
+		resp = check_call(&f, "g", "save-restore", "10.0.0.50", round, 2);
+		out = round_passes(&f, resp);
+		json_object_put(resp);
+	}
+	resp = check_call(&f, "g", "save-restore", "10.0.0.50", 3, 5);
+	out = round_passes(&f, resp);
+	cr_assert(!strncmp(out, "save-restore 3/5:\n  xl save: done", 33), "%s", out);
+	cr_assert(strstr(out, "xl restore: done"), "%s", out);
+	cr_assert(strstr(out, "ping 10.0.0.50: answered"), "%s", out);
+	steps = get(get(resp, "result"), "steps");
+	cr_assert_eq(json_object_array_length(steps), 3, "save, restore, ping");
+	last = json_object_array_get_idx(steps, 2);
+	cr_assert_eq(json_object_get_int(get(last, "round")), 3, "numbered as in the whole");
+	cr_assert_str_eq(json_object_get_string(get(last, "step")), "ping");
+	cr_assert(json_object_get_boolean(get(last, "ok")));
+	cr_assert_geq(json_object_get_int(get(last, "ms")), 0);
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "xl save g "), 3);
+	cr_assert_eq(count_calls(&f, "xl restore "), 3);
+	saved = xasprintf("%s/var/lib/xlab-agent/save/g", f.prefix);
+	cr_assert_not(path_exists(saved), "the save file is removed");
+
+	cr_assert_eq(gethostname(host, 255), 0);
+	migrate = xasprintf("xl migrate g %s", host);
+	resp = check_call(&f, "g", "local-migrate", "10.0.0.50", 1, 1);
+	round_passes(&f, resp);
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, migrate), 1, "to this host by its own name");
+
+	guest_make(&f, "unsaveable");
+	resp = check_call(&f, "unsaveable", "save-restore", "10.0.0.51", 1, 3);
+	out = round_fails(&f, resp);
+	cr_assert(strstr(out, "xl save: FAILED"), "%s", out);
+	cr_assert(strstr(out, "Failed to save domain"), "xl's words: %s", out);
+	json_object_put(resp);
+
+	/* stop-start: a clean shutdown, then a boot from the kept config. */
+	resp = check_call(&f, "g", "stop-start", "10.0.0.50", 1, 1);
+	out = round_passes(&f, resp);
+	cr_assert(strstr(out, "stop-start 1/1:\n  xl shutdown -w: done"), "%s", out);
+	cr_assert(strstr(out, "xl create: done"), "%s", out);
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "xl shutdown -w g"), 1);
+	cr_assert_eq(count_calls(&f, "xl create -p "), 3, "two guests made, one start");
+	guest_make(&f, "stubborn");
+	resp = check_call(&f, "stubborn", "stop-start", "10.0.0.52", 1, 1);
+	out = round_fails(&f, resp);
+	cr_assert(strstr(out, "xl shutdown -w: FAILED, still running after 2 s"), "%s", out);
+	json_object_put(resp);
+
+	silent = xasprintf("%s/silent", f.state);
+	cr_assert_eq(file_write_atomic(silent, "10.0.0.50\n", 10, 0644, &e), 0);
+	resp = check_call(&f, "g", "local-migrate", "10.0.0.50", 1, 1);
+	out = round_fails(&f, resp);
+	cr_assert(strstr(out, "ping 10.0.0.50: NO ANSWER"), "%s", out);
+	json_object_put(resp);
+
+	resp = check_call(&f, "g", "reboot", "10.0.0.50", 1, 1);
+	cr_assert(strstr(expect_err(resp, "einval"), "no action 'reboot'"));
+	json_object_put(resp);
+	resp = check_call(&f, "g", "save-restore", "10.0.0", 1, 1);
+	cr_assert(strstr(expect_err(resp, "einval"), "not an IPv4 address"));
+	json_object_put(resp);
+	resp = check_call(&f, "g", "save-restore", "10.0.0.50", 3, 2);
+	expect_err(resp, "einval");
+	json_object_put(resp);
+	resp = check_call(&f, "g", "save-restore", "10.0.0.50", 101, 101);
+	expect_err(resp, "einval");
+	json_object_put(resp);
+	fake_dom0_stop(&f);
+}
+
+/* `xlab stop` then `xlab start`, the dom0's part: guests.shutdown shuts
+ * every guest down (destroying one that ignores the request) and keeps their
+ * LVs and configs; guest.start brings one back from those alone: no lvcreate,
+ * no mkfs (a marker written into its filesystem is still there), and a guest
+ * never made here is refused. */
+Test(agent_fake_dom0, guests_stop_and_start_keep_filesystems, .timeout = 90)
+{
+	static const char stubborn_args[] =
+		"{\"name\":\"stubborn\",\"vg\":\"xlab\",\"size_bytes\":67108864,\"rootfs\":\"busybox\","
+		"\"xl_cfg\":\"name = \\\"stubborn\\\"\\n\"}";
+	struct fake_dom0 f;
+	struct json_object *resp, *res;
+	_cleanup_free_ char *lv = NULL, *marker = NULL, *marker_src = NULL, *write = NULL;
+	const char *msg;
+
+	fake_dom0_start(&f);
+	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+	resp = fcall(&f, "guest.create", guest_args);
+	lv = xstrdup(json_object_get_string(get(expect_ok(resp, f.next_id), "lv_path")));
+	json_object_put(resp);
+	resp = fcall(&f, "guest.create", stubborn_args);
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+	marker_src = xasprintf("%s/marker", f.dir);
+	put_file(f.dir, "/marker", "kept\n");
+	write = xasprintf("write %s /marker", marker_src);
+	free(run_out((char *[]){ "debugfs", "-w", "-R", write, lv, NULL }));
+
+	resp = fcall(&f, "guests.shutdown", "{\"timeout_s\":5}");
+	res = get(expect_ok(resp, f.next_id), "destroyed");
+	cr_assert_eq(json_object_array_length(res), 1, "only the one that ignored it");
+	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(res, 0)), "stubborn");
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "xl shutdown -a -w"), 1);
+	cr_assert_eq(count_calls(&f, "xl sysrq stubborn s"), 1);
+	resp = fcall(&f, "guest.list", "{}");
+	cr_assert_eq(json_object_array_length(get(expect_ok(resp, f.next_id), "guests")), 1,
+		     "Domain-0 alone");
+	json_object_put(resp);
+
+	resp = fcall(&f, "guest.start", "{\"name\":\"web1\"}");
+	res = expect_ok(resp, f.next_id);
+	cr_assert(!json_object_get_boolean(get(res, "already")));
+	cr_assert(strstr(json_object_get_string(get(res, "cfg")), "/etc/xen/xlab/web1.cfg"));
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "lvcreate -y -Wy -Zy -n web1 "), 1, "the LV is not made again");
+	cr_assert_eq(count_calls(&f, "vgchange -ay"), 1);
+	cr_assert_eq(count_calls(&f, "xl create -p "), 3);
+	marker = run_out((char *[]){ "debugfs", "-R", "cat /marker", lv, NULL });
+	cr_assert_str_eq(marker, "kept\n", "the filesystem is the one it had");
+	resp = fcall(&f, "guest.wait_console", "{\"name\":\"web1\",\"text\":\"XLAB-GUEST-UP web1\","
+					       "\"timeout_s\":30}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+
+	resp = fcall(&f, "guest.start", "{\"name\":\"web1\"}");
+	cr_assert(json_object_get_boolean(get(expect_ok(resp, f.next_id), "already")));
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "xl create -p "), 3, "a running guest is left alone");
+
+	resp = fcall(&f, "guest.start", "{\"name\":\"never\"}");
+	msg = expect_err(resp, "enoent");
+	cr_assert(strstr(msg, "never made here"), "%s", msg);
+	json_object_put(resp);
+	resp = fcall(&f, "guests.shutdown", "{}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+	fake_dom0_stop(&f);
+}
