@@ -33,8 +33,8 @@ char *run_out(char *const argv[])
 void fake_dom0_start(struct fake_dom0 *f)
 {
 	static const char *const tools[] = { "xl", "pvs", "vgs", "lvs", "pvcreate", "vgcreate",
-					     "vgextend", "vgreduce", "lvcreate", "lvremove",
-					     "vgchange", "ping" };
+					     "vgextend", "vgreduce", "pvmove", "pvremove",
+					     "lvcreate", "lvremove", "vgchange", "ping" };
 	const char *src = getenv("XLAB_SOURCE_DIR");
 	char tmpl[] = "/tmp/xlab-agent-dom0.XXXXXX";
 	_cleanup_free_ char *script = NULL, *bin = NULL, *tree = NULL, *tar = NULL;

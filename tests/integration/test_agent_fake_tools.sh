@@ -33,6 +33,7 @@ target() { # the argument after "-o FIELDS", if any
   done
 }
 pv_vg() { [ -f "$S/pv/${1##*/}" ] && cat "$S/pv/${1##*/}"; }
+pv_used() { cat "$S/pv_used/${1##*/}" 2>/dev/null || echo 0; }
 
 case $tool in
 pvs)
@@ -80,7 +81,27 @@ vgextend)
   echo "$1" >"$S/pv/${2##*/}" ;;
 vgreduce)
   [ "$(pv_vg "$2")" = "$1" ] || { echo "  $2 not in $1" >&2; exit 5; }
+  [ "$(pv_used "$2")" = 0 ] || { echo "  Physical volume \"$2\" still in use" >&2; exit 5; }
   : >"$S/pv/${2##*/}" ;;
+pvmove)
+  # pvmove DEV: its extents go to another PV of its VG with room for them.
+  vg=$(pv_vg "$1" || :); used=$(pv_used "$1")
+  [ -n "$vg" ] || { echo "  $1 is not in a volume group" >&2; exit 5; }
+  [ "$used" -gt 0 ] || { echo "  No data to move for $vg." >&2; exit 5; }
+  for f in "$S/pv"/*; do
+    o=/dev/${f##*/}
+    [ "$o" != "$1" ] && [ "$(cat "$f")" = "$vg" ] || continue
+    [ $((PV_SIZE - $(pv_used "$o"))) -ge "$used" ] || continue
+    echo $(($(pv_used "$o") + used)) >"$S/pv_used/${o##*/}"
+    echo 0 >"$S/pv_used/${1##*/}"; exit 0
+  done
+  echo "  Insufficient free space: $used bytes needed in $vg" >&2; exit 5 ;;
+pvremove)
+  # pvremove -y DEV: only a PV in no VG.
+  [ -f "$S/pv/${2##*/}" ] || { echo "  No PV found on device $2." >&2; exit 5; }
+  vg=$(pv_vg "$2" || :)
+  [ -z "$vg" ] || { echo "  PV $2 is used by VG $vg so please use vgreduce first." >&2; exit 5; }
+  rm -f "$S/pv/${2##*/}" "$S/pv_used/${2##*/}" ;;
 lvcreate)
   # lvcreate -y -Wy -Zy -n NAME -L SIZEb VG
   name=$5; size=${7%b}; vg=$8

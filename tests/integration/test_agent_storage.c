@@ -2,6 +2,8 @@
  * group on the data disks and its logical volumes. */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -94,5 +96,148 @@ Test(agent_fake_dom0, storage_ops_are_idempotent)
 	cr_assert_eq(json_object_array_length(get(res, "vgs")), 1);
 	cr_assert_eq(json_object_array_length(get(res, "pvs")), 2);
 	json_object_put(resp);
+	fake_dom0_stop(&f);
+}
+
+/* A disk the controller hot-plugs joins the VG once it shows up; leaving,
+ * its extents are moved off first (when another PV has room: else it stays
+ * in the VG and the answer says why), then vgreduce and pvremove, so the
+ * controller may unplug it. Asking twice changes nothing the second time. */
+Test(agent_fake_dom0, disk_add_and_remove, .timeout = 90)
+{
+	static const char add[] = "{\"vg\":\"xlab\",\"serial\":\"xlab-extra1\"}";
+	struct fake_dom0 f;
+	struct json_object *resp, *res;
+	const char *msg;
+	pid_t plug;
+
+	fake_dom0_start(&f);
+	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+
+	for (int i = 0; i < 2; i++) {
+		resp = fcall(&f, "storage.disk_add", add);
+		res = expect_ok(resp, f.next_id);
+		cr_assert_str_eq(json_object_get_string(get(res, "device")), "/dev/vdc");
+		cr_assert_eq(json_object_get_boolean(get(res, "added")), i == 0, "call %d", i + 1);
+		cr_assert_eq(json_object_array_length(get(res, "pvs")), 2);
+		cr_assert_eq(json_object_get_int64(get(res, "size_bytes")), 2 * 10737418240LL);
+		json_object_put(resp);
+	}
+	cr_assert_eq(count_calls(&f, "pvcreate -y /dev/vdc"), 1);
+	cr_assert_eq(count_calls(&f, "vgextend xlab /dev/vdc"), 1);
+
+	/* The disk libvirt attaches appears in the dom0 a moment later. */
+	plug = fork();
+	cr_assert(plug >= 0);
+	if (plug == 0) {
+		usleep(700 * 1000);
+		put_file(f.prefix, "/sys/block/vdd/serial", "xlab-hot\n");
+		_exit(0);
+	}
+	resp = fcall(&f, "storage.disk_add", "{\"vg\":\"xlab\",\"serial\":\"xlab-hot\","
+					     "\"timeout_s\":10}");
+	res = expect_ok(resp, f.next_id);
+	cr_assert_str_eq(json_object_get_string(get(res, "device")), "/dev/vdd");
+	cr_assert(json_object_get_boolean(get(res, "added")));
+	cr_assert_eq(json_object_array_length(get(res, "pvs")), 3);
+	json_object_put(resp);
+	waitpid(plug, NULL, 0);
+	resp = fcall(&f, "storage.disk_add", "{\"vg\":\"xlab\",\"serial\":\"xlab-absent\","
+					     "\"timeout_s\":1}");
+	msg = expect_err(resp, "enoent");
+	cr_assert(strstr(msg, "'xlab-absent'") && strstr(msg, "after 1 s"), "%s", msg);
+	json_object_put(resp);
+
+	/* 64 MiB on vdc and no room for it on the others: it stays. */
+	put_file(f.state, "/pv_used/vdb", "10737418240");
+	put_file(f.state, "/pv_used/vdd", "10737418240");
+	put_file(f.state, "/pv_used/vdc", "67108864");
+	resp = fcall(&f, "storage.disk_remove", add);
+	msg = expect_err(resp, "efail");
+	cr_assert(strstr(msg, "moving 67108864 bytes off /dev/vdc"), "%s", msg);
+	cr_assert(strstr(msg, "Insufficient free space"), "pvmove's words: %s", msg);
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "vgreduce xlab /dev/vdc"), 0);
+	cr_assert_eq(count_calls(&f, "pvremove"), 0);
+
+	put_file(f.state, "/pv_used/vdb", "0");
+	resp = fcall(&f, "storage.disk_remove", add);
+	res = expect_ok(resp, f.next_id);
+	cr_assert_str_eq(json_object_get_string(get(res, "device")), "/dev/vdc");
+	cr_assert_eq(json_object_get_int64(get(res, "moved_bytes")), 67108864);
+	cr_assert(json_object_get_boolean(get(res, "removed")));
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "pvmove /dev/vdc"), 2, "the refused one and this");
+	cr_assert_eq(count_calls(&f, "DM_DISABLE_UDEV=1 vgreduce xlab /dev/vdc"), 1);
+	cr_assert_eq(count_calls(&f, "DM_DISABLE_UDEV=1 pvremove -y /dev/vdc"), 1);
+
+	resp = fcall(&f, "storage.disk_remove", add);
+	res = expect_ok(resp, f.next_id);
+	cr_assert(!json_object_get_boolean(get(res, "removed")));
+	cr_assert_eq(json_object_get_int64(get(res, "moved_bytes")), 0);
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "pvremove"), 1, "a disk already out is left alone");
+
+	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	cr_assert_eq(json_object_array_length(get(expect_ok(resp, f.next_id), "pvs")), 2,
+		     "vdb and vdd");
+	json_object_put(resp);
+	fake_dom0_stop(&f);
+}
+
+/* Serials become /sys paths and names become LVM argv: a malformed one is
+ * refused (einval) before any tool runs, and so is a disk of another VG. */
+Test(agent_fake_dom0, disk_ops_refuse_bad_arguments, .timeout = 90)
+{
+	static const char *const bad[] = {
+		"{\"vg\":\"xlab\",\"serial\":\"../vdb\"}",
+		"{\"vg\":\"xlab\",\"serial\":\"\"}",
+		"{\"vg\":\"xlab\",\"serial\":7}",
+		"{\"vg\":\"xlab\"}",
+		"{\"serial\":\"xlab-extra1\"}",
+		"{\"vg\":\"-xlab\",\"serial\":\"xlab-extra1\"}",
+	};
+	struct fake_dom0 f;
+	struct json_object *resp;
+	const char *msg;
+
+	fake_dom0_start(&f);
+	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+	resp = fcall(&f, "storage.init", "{\"vg\":\"other\",\"data_serial\":\"xlab-extra1\"}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		resp = fcall(&f, "storage.disk_add", bad[i]);
+		expect_err(resp, "einval");
+		json_object_put(resp);
+		resp = fcall(&f, "storage.disk_remove", bad[i]);
+		expect_err(resp, "einval");
+		json_object_put(resp);
+	}
+	resp = fcall(&f, "storage.disk_add", "{\"vg\":\"xlab\",\"serial\":\"xlab-extra1\","
+					     "\"timeout_s\":0}");
+	expect_err(resp, "einval");
+	json_object_put(resp);
+	resp = fcall(&f, "storage.disk_remove", "{\"vg\":\"xlab\",\"serial\":\"xlab-nothere\"}");
+	cr_assert(strstr(expect_err(resp, "enoent"), "'xlab-nothere'"));
+	json_object_put(resp);
+
+	resp = fcall(&f, "storage.disk_add", "{\"vg\":\"xlab\",\"serial\":\"xlab-extra1\"}");
+	msg = expect_err(resp, "einval");
+	cr_assert(strstr(msg, "/dev/vdc already belongs to volume group 'other'"), "%s", msg);
+	json_object_put(resp);
+	resp = fcall(&f, "storage.disk_remove", "{\"vg\":\"xlab\",\"serial\":\"xlab-extra1\"}");
+	msg = expect_err(resp, "einval");
+	cr_assert(strstr(msg, "/dev/vdc belongs to volume group 'other', not 'xlab'"), "%s", msg);
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "vgextend"), 0);
+	cr_assert_eq(count_calls(&f, "pvmove"), 0);
+	cr_assert_eq(count_calls(&f, "vgreduce"), 0);
+	cr_assert_eq(count_calls(&f, "pvremove"), 0);
 	fake_dom0_stop(&f);
 }
