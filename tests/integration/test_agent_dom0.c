@@ -410,6 +410,103 @@ Test(agent_fake_dom0, guest_checks, .timeout = 90)
 	fake_dom0_stop(&f);
 }
 
+/* The domid xl lists `name` under, or -1 when it is not there. */
+static int guest_domid(struct fake_dom0 *f, const char *name)
+{
+	struct json_object *resp = fcall(f, "guest.list", "{}");
+	struct json_object *guests = get(expect_ok(resp, f->next_id), "guests");
+	int domid = -1;
+
+	for (size_t i = 0; i < json_object_array_length(guests); i++) {
+		struct json_object *g = json_object_array_get_idx(guests, i);
+
+		if (!strcmp(json_object_get_string(get(g, "name")), name))
+			domid = json_object_get_int(get(g, "domid"));
+	}
+	json_object_put(resp);
+	return domid;
+}
+
+static struct json_object *migrate_call(struct fake_dom0 *f, const char *name, const char *to)
+{
+	_cleanup_free_ char *args = xasprintf("{\"name\":\"%s\",\"to\":\"%s\"}", name, to);
+
+	return fcall(f, "guest.migrate", args);
+}
+
+/* guest.migrate is `xl migrate NAME TO`. A migration xl refuses is a result
+ * (its status and the tail of its words, which the controller records as a
+ * failed round), not an agent error, and the guest stays where it was. */
+Test(agent_fake_dom0, guest_migrate, .timeout = 90)
+{
+	static const char refused[] = "migrate to nowhere: not this host\n";
+	_cleanup_free_ char *host = xcalloc(1, 256), *chatter = xmalloc(20001);
+	_cleanup_free_ char *call = NULL;
+	struct fake_dom0 f;
+	struct json_object *resp, *res;
+	const char *out;
+	size_t len;
+	int domid;
+
+	fake_dom0_start(&f);
+	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f.next_id);
+	json_object_put(resp);
+	guest_make(&f, "g");
+	domid = guest_domid(&f, "g");
+	cr_assert_gt(domid, 0);
+
+	cr_assert_eq(gethostname(host, 255), 0);
+	resp = migrate_call(&f, "g", host);
+	res = expect_ok(resp, f.next_id);
+	cr_assert_eq(json_object_get_int(get(res, "status")), 0);
+	cr_assert(json_object_is_type(get(res, "wall_ms"), json_type_int));
+	cr_assert_geq(json_object_get_int64(get(res, "wall_ms")), 0);
+	cr_assert_str_eq(json_object_get_string(get(res, "output")), "");
+	json_object_put(resp);
+	call = xasprintf("xl migrate g %s", host);
+	cr_assert_eq(count_calls(&f, call), 1);
+	cr_assert_neq(guest_domid(&f, "g"), domid, "received as a new domain");
+	domid = guest_domid(&f, "g");
+
+	resp = migrate_call(&f, "g", "nowhere");
+	res = expect_ok(resp, f.next_id);
+	cr_assert_eq(json_object_get_int(get(res, "status")), 1);
+	cr_assert_str_eq(json_object_get_string(get(res, "output")), refused);
+	json_object_put(resp);
+	cr_assert_eq(guest_domid(&f, "g"), domid, "the guest stays where it was");
+
+	/* xl says a lot before the line that tells what went wrong. */
+	for (int i = 0; i < 20000; i++)
+		chatter[i] = i % 80 == 79 ? '\n' : 'x';
+	chatter[20000] = '\0';
+	put_file(f.state, "/migrate_chatter", chatter);
+	resp = migrate_call(&f, "g", "nowhere");
+	res = expect_ok(resp, f.next_id);
+	out = json_object_get_string(get(res, "output"));
+	len = (size_t)json_object_get_string_len(get(res, "output"));
+	cr_assert_eq(len, 8192, "the output is capped");
+	cr_assert_str_eq(out + len - strlen(refused), refused, "its tail is kept");
+	json_object_put(resp);
+	cr_assert_eq(guest_domid(&f, "g"), domid);
+
+	/* `to` is xl's argument: one that reads as an option is refused. */
+	resp = migrate_call(&f, "g", "-oProxyCommand=sh");
+	expect_err(resp, "einval");
+	json_object_put(resp);
+	resp = fcall(&f, "guest.migrate", "{\"to\":\"nowhere\"}");
+	expect_err(resp, "einval");
+	json_object_put(resp);
+	resp = fcall(&f, "guest.migrate", "{\"name\":\"g\"}");
+	expect_err(resp, "einval");
+	json_object_put(resp);
+	resp = fcall(&f, "guest.migrate", "{\"name\":\"g\",\"to\":\"nowhere\",\"timeout_s\":5}");
+	expect_err(resp, "einval");
+	json_object_put(resp);
+	cr_assert_eq(count_calls(&f, "xl migrate "), 3, "no xl for a refused request");
+	fake_dom0_stop(&f);
+}
+
 /* `xlab stop` then `xlab start`, the dom0's part: guests.shutdown shuts
  * every guest down (destroying one that ignores the request) and keeps their
  * LVs and configs; guest.start brings one back from those alone: no lvcreate,
