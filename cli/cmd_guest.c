@@ -16,6 +16,7 @@
 #include "labview.h"
 #include "run.h"
 #include "table.h"
+#include "nodestate.h"
 #include "util.h"
 
 
@@ -58,14 +59,14 @@ static int name_free(const struct labview *v, const char *name, struct xerr *e)
 	return 0;
 }
 
-static void guest_record(struct labview *v, const struct plan_guest *pg, const char *state)
+static void guest_record(struct labview *v, const struct plan_guest *pg, enum node_event ev)
 {
 	struct db_guest g = { .lab = v->ls.lab, .host = pg->host->spec->name,
 			      .name = pg->spec->name, .mac = pg->mac, .ip = pg->ip,
-			      .state = state, .made_by = LABVIEW_MADE_BY_HAND };
+			      .made_by = LABVIEW_MADE_BY_HAND };
 	struct xerr e = { 0 };
 
-	if (db_guest_upsert(v->ls.db, &g, &e) < 0)
+	if (node_record_guest(v->ls.db, &g, ev, &e) < 0)
 		xerr_print(&e, "xlab: warning");
 }
 
@@ -98,14 +99,14 @@ static int guest_make(struct labview *v, const struct create_opts *o, struct xer
 		return -1;
 	if (run_begin(&r, v->ls.db, v->ls.lab, "guest create", v->spec->sha256, e) < 0)
 		goto out_lock;
-	guest_record(v, pg, "creating");
+	/* Recorded first: its address and MAC are taken from now on. */
+	guest_record(v, pg, NODE_EV_DEFINE);
 	step_begin(&s, &r, "guest.create", pg->spec->name);
 	if (step_end(&s, labview_agent(v, o->host, &c, &ag, e) < 0 ? -1 :
 			 guest_agent_create(ag, pg, v->spec->vg, &v->ls.dirs, e), e) < 0) {
-		guest_record(v, pg, "failed");
+		guest_record(v, pg, NODE_EV_FAIL);
 		goto out;
 	}
-	guest_record(v, pg, "created");
 	if (o->console) {
 		step_begin(&s, &r, "guest.boot", pg->spec->name);
 		step_skip(&s, "console attached (-c)");
@@ -114,10 +115,10 @@ static int guest_make(struct labview *v, const struct create_opts *o, struct xer
 	}
 	step_begin(&s, &r, "guest.boot", pg->spec->name);
 	if (step_end(&s, guest_agent_wait(ag, pg->spec->name, pg->spec->type, e), e) < 0) {
-		guest_record(v, pg, "failed");
+		guest_record(v, pg, NODE_EV_FAIL);
 		goto out;
 	}
-	guest_record(v, pg, "up");
+	guest_record(v, pg, NODE_EV_UP);
 	run_say(&r, pg->spec->name, "up on %s at %s (made by hand)", o->host, pg->ip);
 	rc = 0;
 out:

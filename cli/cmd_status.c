@@ -10,6 +10,7 @@
 #include "db.h"
 #include "lab.h"
 #include "lifecycle.h"
+#include "nodestate.h"
 #include "table.h"
 #include "util.h"
 #include "virt.h"
@@ -100,7 +101,7 @@ static char *host_drift(const char *lab, const struct db_host *h, const char *vm
 	_cleanup_free_ char *dom = NULL;
 	struct xerr e = { 0 };
 
-	if (strcmp(h->state, "up") != 0 || strcmp(vm, "running") == 0 ||
+	if (node_state_parse(h->state) != NODE_UP || strcmp(vm, "running") == 0 ||
 	    strcmp(vm, "unknown") == 0 || lab_domain_name(lab, h->name, &dom, &e) < 0)
 		return NULL;
 	return xasprintf("domain %s %s (the store has host '%s' up; `xlab up %s` "

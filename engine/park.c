@@ -19,6 +19,7 @@
 #include "hostconn.h"
 #include "lab.h"
 #include "lifecycle.h"
+#include "nodestate.h"
 #include "run.h"
 #include "sshc.h"
 #include "util.h"
@@ -92,13 +93,10 @@ static void park_close(struct park *p, int rc, const struct xerr *e)
 	lab_unlock(p->lock);
 }
 
-static int host_state(struct park *p, const struct db_host *h, const char *state,
+static int host_state(struct park *p, const struct db_host *h, enum node_event ev,
 		      struct xerr *e)
 {
-	struct db_host row = *h;
-
-	row.state = state;
-	return db_host_upsert(p->db, &row, e);
+	return node_record_host(p->db, h, ev, e);
 }
 
 /* A guest that never came up (a refused or failed `guest create` leaves a
@@ -106,21 +104,17 @@ static int host_state(struct park *p, const struct db_host *h, const char *state
  * were up are parked, and only parked ones are started. */
 static bool guest_parked(const struct db_guest *g, const char *host)
 {
-	return strcmp(g->host, host) == 0 && g->state &&
-	       (strcmp(g->state, "up") == 0 || strcmp(g->state, "stopped") == 0);
+	enum node_state s = node_state_parse(g->state);
+
+	return strcmp(g->host, host) == 0 && (s == NODE_UP || s == NODE_STOPPED);
 }
 
-static int guests_state(struct park *p, const char *host, const char *state, struct xerr *e)
+static int guests_state(struct park *p, const char *host, enum node_event ev, struct xerr *e)
 {
-	for (size_t i = 0; i < p->n_guests; i++) {
-		struct db_guest row = p->guests[i];
-
-		if (!guest_parked(&row, host))
-			continue;
-		row.state = state;
-		if (db_guest_upsert(p->db, &row, e) < 0)
+	for (size_t i = 0; i < p->n_guests; i++)
+		if (guest_parked(&p->guests[i], host) &&
+		    node_record_guest(p->db, &p->guests[i], ev, e) < 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -206,9 +200,9 @@ static int host_stop(struct park *p, const struct db_host *h, struct xerr *e)
 		run_say(&p->run, h->name,
 			"warning: did not power off within %d s; destroyed (its disks are kept)",
 			self_s + PARK_ACPI_S);
-	if (guests_state(p, h->name, "stopped", e) < 0)
+	if (guests_state(p, h->name, NODE_EV_STOP, e) < 0)
 		return -1;
-	return host_state(p, h, "stopped", e);
+	return host_state(p, h, NODE_EV_STOP, e);
 }
 
 int lab_stop(const char *lab, const char *connect, struct xerr *e)
@@ -320,25 +314,22 @@ static int host_bring_back(struct park *p, const struct db_host *h, int timeout_
 	step_begin(&s, &p->run, "host.boot", h->name);
 	if (step_end(&s, host_wait_ssh(p, h, timeout_s, &c, e), e) < 0)
 		goto out;
-	if (host_state(p, h, "up", e) < 0)
+	if (host_state(p, h, NODE_EV_UP, e) < 0)
 		goto out;
 	step_begin(&s, &p->run, "agent.push", h->name);
 	if (step_end(&s, agent_local_path(&agent_path, e) < 0 ? -1 :
 			 agent_open(c, agent_path, &ag, &pushed, e), e) < 0)
 		goto out;
 	for (size_t i = 0; i < p->n_guests; i++) {
-		struct db_guest row = p->guests[i];
 		struct xerr ignore = { 0 };
 
-		if (!guest_parked(&row, h->name))
+		if (!guest_parked(&p->guests[i], h->name))
 			continue;
 		if (guest_bring_back(p, ag, &p->guests[i], e) < 0) {
-			row.state = "failed";
-			db_guest_upsert(p->db, &row, &ignore);
+			node_record_guest(p->db, &p->guests[i], NODE_EV_FAIL, &ignore);
 			goto out;
 		}
-		row.state = "up";
-		if (db_guest_upsert(p->db, &row, e) < 0)
+		if (node_record_guest(p->db, &p->guests[i], NODE_EV_UP, e) < 0)
 			goto out;
 	}
 	rc = 0;

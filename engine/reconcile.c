@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "nodestate.h"
 #include "sha256.h"
 #include "spec.h"
 #include "util.h"
@@ -43,7 +44,7 @@ const char *host_recorded_hash(const struct db_host *rows, size_t n, const char 
 
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(rows[i].name, name) == 0 && rows[i].definition_sha256 &&
-		    !(rows[i].state && strcmp(rows[i].state, "removed") == 0))
+		    node_state_parse(rows[i].state) != NODE_REMOVED)
 			hash = rows[i].definition_sha256;
 	return hash;
 }
@@ -52,8 +53,8 @@ static bool host_row_matches(const struct db_host *hosts, size_t nh, const char 
 			     const char *want)
 {
 	for (size_t j = 0; j < nh; j++)
-		if (strcmp(hosts[j].name, name) == 0 && hosts[j].state &&
-		    strcmp(hosts[j].state, "up") == 0 && hosts[j].definition_sha256 &&
+		if (strcmp(hosts[j].name, name) == 0 && node_state_parse(hosts[j].state) == NODE_UP &&
+		    hosts[j].definition_sha256 &&
 		    strcmp(hosts[j].definition_sha256, want) == 0)
 			return true;
 	return false;
@@ -62,8 +63,7 @@ static bool host_row_matches(const struct db_host *hosts, size_t nh, const char 
 static bool guest_row_up(const struct db_guest *guests, size_t ng, const char *name)
 {
 	for (size_t j = 0; j < ng; j++)
-		if (strcmp(guests[j].name, name) == 0 && guests[j].state &&
-		    strcmp(guests[j].state, "up") == 0)
+		if (strcmp(guests[j].name, name) == 0 && node_state_parse(guests[j].state) == NODE_UP)
 			return true;
 	return false;
 }

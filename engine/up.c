@@ -11,6 +11,7 @@
 #include "hostconn.h"
 #include "labtest.h"
 #include "lifecycle.h"
+#include "nodestate.h"
 #include "reconcile.h"
 #include "stop.h"
 #include "subnet.h"
@@ -29,7 +30,7 @@ static void host_def_hash(const struct up_ctx *ctx, const struct plan_host *ph, 
 	host_definition_hash(ph, &in, out);
 }
 
-static int host_record(struct up_ctx *ctx, struct host_work *w, const char *state,
+static int host_record(struct up_ctx *ctx, struct host_work *w, enum node_event ev,
 		       struct xerr *e)
 {
 	struct db_host h = {
@@ -40,13 +41,12 @@ static int host_record(struct up_ctx *ctx, struct host_work *w, const char *stat
 		.libvirt_uuid = w->uuid,
 		.image = ctx->img->name,
 		.image_sha256 = ctx->img->manifest_sha256,
-		.state = state,
 		.definition_sha256 = w->def_hash,
 	};
 	int rc;
 
 	pthread_mutex_lock(&ctx->run.mu);
-	rc = db_host_upsert(ctx->db, &h, e);
+	rc = node_record_host(ctx->db, &h, ev, e);
 	pthread_mutex_unlock(&ctx->run.mu);
 	return rc;
 }
@@ -80,7 +80,8 @@ static int guests_forget(struct up_ctx *ctx, const struct plan_host *ph, struct 
 	int rc;
 
 	pthread_mutex_lock(&ctx->run.mu);
-	rc = db_guests_set_state(ctx->db, ctx->spec->lab, ph->spec->name, "removed", e);
+	rc = db_guests_set_state(ctx->db, ctx->spec->lab, ph->spec->name,
+				 node_state_name(NODE_REMOVED), e);
 	pthread_mutex_unlock(&ctx->run.mu);
 	return rc;
 }
@@ -134,7 +135,7 @@ static int host_ensure(struct up_ctx *ctx, struct host_work *w, struct xerr *e)
 	} else {
 		snprintf(w->uuid, sizeof(w->uuid), "%s", info.uuid);
 	}
-	if (host_record(ctx, w, "defined", e) < 0)
+	if (host_record(ctx, w, NODE_EV_DEFINE, e) < 0)
 		return -1;
 	step_begin(&s, &ctx->run, "host.start", ph->spec->name);
 	if (info.exists && info.running) {
@@ -215,7 +216,7 @@ static int guest_create(struct up_ctx *ctx, struct agent *ag, const struct plan_
 	return rc;
 }
 
-static void guest_record(struct up_ctx *ctx, const struct plan_guest *pg, const char *state)
+static void guest_record(struct up_ctx *ctx, const struct plan_guest *pg, enum node_event ev)
 {
 	struct db_guest g = {
 		.lab = ctx->spec->lab,
@@ -223,13 +224,12 @@ static void guest_record(struct up_ctx *ctx, const struct plan_guest *pg, const 
 		.name = pg->spec->name,
 		.mac = pg->mac,
 		.ip = pg->ip,
-		.state = state,
 		.made_by = "spec",
 	};
 	struct xerr e = { 0 };
 
 	pthread_mutex_lock(&ctx->run.mu);
-	if (db_guest_upsert(ctx->db, &g, &e) < 0)
+	if (node_record_guest(ctx->db, &g, ev, &e) < 0)
 		xerr_print(&e, "xlab: warning");
 	pthread_mutex_unlock(&ctx->run.mu);
 }
@@ -276,7 +276,7 @@ static int host_guests(struct up_ctx *ctx, struct host_work *w, struct sshc *c,
 		step_begin(&s, &ctx->run, "guest.create", pg->spec->name);
 		if (step_end(&s, guest_create(ctx, ag, pg, e), e) < 0)
 			goto out;
-		guest_record(ctx, pg, "created");
+		guest_record(ctx, pg, NODE_EV_DEFINE);
 	}
 	for (size_t i = 0; i < ctx->plan->n_guests; i++) {
 		const struct plan_guest *pg = &ctx->plan->guests[i];
@@ -285,10 +285,10 @@ static int host_guests(struct up_ctx *ctx, struct host_work *w, struct sshc *c,
 			continue;
 		step_begin(&s, &ctx->run, "guest.boot", pg->spec->name);
 		if (step_end(&s, guest_agent_wait(ag, pg->spec->name, pg->spec->type, e), e) < 0) {
-			guest_record(ctx, pg, "failed");
+			guest_record(ctx, pg, NODE_EV_FAIL);
 			goto out;
 		}
-		guest_record(ctx, pg, "up");
+		guest_record(ctx, pg, NODE_EV_UP);
 		run_say(&ctx->run, pg->spec->name, "up on %s at %s", name, pg->ip);
 	}
 	rc = 0;
@@ -311,7 +311,7 @@ static void *host_thread(void *arg)
 		struct xerr ignore = { 0 };
 
 		run_say(&ctx->run, w->ph->spec->name, "Xen dom0 ready at %s", w->ph->ip);
-		host_record(ctx, w, "up", &ignore);
+		host_record(ctx, w, NODE_EV_UP, &ignore);
 		if (!ctx->o->no_guests) {
 			w->rc = host_guests(ctx, w, conn, &w->err);
 			conn = NULL;

@@ -13,6 +13,7 @@
 #include "class_int.h"
 #include "down.h"
 #include "lab.h"
+#include "nodestate.h"
 #include "table.h"
 #include "up.h"
 #include "virt.h"
@@ -117,13 +118,9 @@ static int copy_wipe(struct db *db, const struct spec *s, const struct class_opt
 	}
 	if (db_hosts_list(db, s->lab, &hosts, &nh, e) < 0)
 		goto out;
-	for (size_t i = 0; i < nh; i++) {
-		struct db_host h = hosts[i];
-
-		h.state = "removed";
-		if (db_host_upsert(db, &h, e) < 0)
+	for (size_t i = 0; i < nh; i++)
+		if (node_record_host(db, &hosts[i], NODE_EV_REMOVE, e) < 0)
 			goto out;
-	}
 	rc = 0;
 out:
 	db_hosts_free(hosts, nh);

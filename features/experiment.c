@@ -15,6 +15,7 @@
 #include "run.h"
 #include "spec.h"
 #include "stop.h"
+#include "nodestate.h"
 #include "util.h"
 
 #define FIRST_REPLY_TIMEOUT_MS 20000 /* the guest answers before we move it */
@@ -178,13 +179,14 @@ static int64_t reply_after(struct probe *pr, int64_t after, int timeout_ms)
 	return -1;
 }
 
+/* A migrated guest is up on its new host. */
 static void guest_where(struct exp_ctx *x, const struct plan_guest *pg, const char *host)
 {
 	struct db_guest g = { .lab = x->s->lab, .host = host, .name = pg->spec->name,
-			      .mac = pg->mac, .ip = pg->ip, .state = "up", .made_by = "spec" };
+			      .mac = pg->mac, .ip = pg->ip, .made_by = "spec" };
 	struct xerr e = { 0 };
 
-	if (db_guest_upsert(x->db, &g, &e) < 0)
+	if (node_record_guest(x->db, &g, NODE_EV_UP, &e) < 0)
 		xerr_print(&e, "xlab: warning");
 }
 
