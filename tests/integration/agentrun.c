@@ -2,6 +2,7 @@
 
 #include <criterion/criterion.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -46,13 +47,32 @@ int agent_finish(struct agent_proc *a)
 {
 	int status;
 	char rest[16];
+	pid_t pid = a->pid, got;
 
+	/* Each part let go is marked so, for agent_kill after a failed assert. */
 	close(a->in);
+	a->in = -1;
 	cr_assert_null(fgets(rest, sizeof(rest), a->out), "agent wrote more than asked");
 	fclose(a->out);
-	cr_assert_eq(waitpid(a->pid, &status, 0), a->pid);
+	a->out = NULL;
+	got = waitpid(pid, &status, 0);
+	a->pid = -1;
+	cr_assert_eq(got, pid);
 	cr_assert(WIFEXITED(status), "agent died of a signal");
 	return WEXITSTATUS(status);
+}
+
+void agent_kill(struct agent_proc *a)
+{
+	if (a->in >= 0)
+		close(a->in);
+	if (a->out)
+		fclose(a->out);
+	if (a->pid > 0) {
+		kill(a->pid, SIGKILL);
+		waitpid(a->pid, NULL, 0);
+	}
+	*a = (struct agent_proc){ .pid = -1, .in = -1 };
 }
 
 static void send_raw(struct agent_proc *a, const char *data, size_t len)

@@ -20,6 +20,10 @@ const char *agent_bin(void);
 void agent_start(struct agent_proc *a, char *const env_add[]);
 /* Closes stdin (EOF) and returns the exit status. */
 int agent_finish(struct agent_proc *a);
+/* Asserting nothing, for a test's teardown: kills the agent, if
+ * agent_finish has not reaped it, and closes what is still open. A proc that
+ * was never started has pid and in at -1. */
+void agent_kill(struct agent_proc *a);
 /* Sends one line and reads one response line within timeout_s. */
 struct json_object *call_raw(struct agent_proc *a, const char *line, int timeout_s);
 

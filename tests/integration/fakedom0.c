@@ -1,6 +1,7 @@
 #include "fakedom0.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,7 +31,10 @@ char *run_out(char *const argv[])
 	return r.out ? r.out : xstrdup("");
 }
 
-void fake_dom0_start(struct fake_dom0 *f)
+/* The one of this test (a test is a process of its own). */
+static struct fake_dom0 live = { .a = { .pid = -1, .in = -1 } };
+
+struct fake_dom0 *fake_dom0_start(void)
 {
 	static const char *const tools[] = { "xl", "pvs", "vgs", "lvs", "pvcreate", "vgcreate",
 					     "vgextend", "vgreduce", "pvmove", "pvremove",
@@ -38,10 +42,13 @@ void fake_dom0_start(struct fake_dom0 *f)
 	const char *src = getenv("XLAB_SOURCE_DIR");
 	char tmpl[] = "/tmp/xlab-agent-dom0.XXXXXX";
 	_cleanup_free_ char *script = NULL, *bin = NULL, *tree = NULL, *tar = NULL;
+	struct fake_dom0 *f = &live;
 	struct xerr e = { 0 };
 
 	cr_assert(src, "XLAB_SOURCE_DIR is not set");
-	*f = (struct fake_dom0){ .dir = xstrdup(mkdtemp(tmpl)) };
+	cr_assert_null(f->dir, "one fake dom0 per test");
+	cr_assert_not_null(mkdtemp(tmpl), "%s", strerror(errno));
+	f->dir = xstrdup(tmpl);
 	f->prefix = xasprintf("%s/root", f->dir);
 	f->state = xasprintf("%s/state", f->dir);
 	script = xasprintf("%s/tests/integration/test_agent_fake_tools.sh", src);
@@ -66,6 +73,17 @@ void fake_dom0_start(struct fake_dom0 *f)
 	f->env[1] = xasprintf("XLAB_AGENT_PREFIX=%s", f->prefix);
 	f->env[2] = xasprintf("XLAB_FAKE_STATE=%s", f->state);
 	agent_start(&f->a, f->env);
+	return f;
+}
+
+static void forget(struct fake_dom0 *f)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(f->env); i++)
+		free(f->env[i]);
+	free(f->dir);
+	free(f->prefix);
+	free(f->state);
+	*f = (struct fake_dom0){ .a = { .pid = -1, .in = -1 } };
 }
 
 void fake_dom0_stop(struct fake_dom0 *f)
@@ -76,11 +94,22 @@ void fake_dom0_stop(struct fake_dom0 *f)
 	/* Console copiers end with their guest; give them a moment to go. */
 	usleep(500 * 1000);
 	cr_assert_eq(rm_rf(f->dir, &e), 0, "%s", e.msg);
-	for (int i = 0; i < 3; i++)
-		free(f->env[i]);
-	free(f->dir);
-	free(f->prefix);
-	free(f->state);
+	forget(f);
+}
+
+void fake_dom0_cleanup(void)
+{
+	struct xerr e = { 0 };
+
+	if (!live.dir)
+		return;
+	agent_kill(&live.a);
+	/* A tool the agent ran may still be writing into dir: try again. */
+	for (int i = 0; i < 20 && path_exists(live.dir); i++) {
+		if (rm_rf(live.dir, &e) < 0 || path_exists(live.dir))
+			usleep(100 * 1000);
+	}
+	forget(&live);
 }
 
 struct json_object *fcall(struct fake_dom0 *f, const char *op, const char *args)

@@ -20,10 +20,18 @@ struct fake_dom0 {
 
 /* A scratch dom0 in a temporary directory (dir): the fake tools first on
  * PATH, disks vda-vdc under prefix's /sys/block, the guest kit's busybox.tar,
- * the tools' state in state; the agent started on it. */
-void fake_dom0_start(struct fake_dom0 *f);
+ * the tools' state in state; the agent started on it. There is one per test,
+ * kept here rather than on the test's stack so that fake_dom0_cleanup still
+ * finds it after a failed assertion has left the test. */
+struct fake_dom0 *fake_dom0_start(void);
 /* Ends the agent (asserting it exits 0) and removes dir. */
 void fake_dom0_stop(struct fake_dom0 *f);
+/* The suite's .fini: after a test that did not reach fake_dom0_stop, kills
+ * the agent and removes dir, which ends the fake `xl console`s (they loop
+ * while their domain's file is there); otherwise does nothing. Every test
+ * file of fake dom0s declares
+ *	TestSuite(agent_fake_dom0, .fini = fake_dom0_cleanup); */
+void fake_dom0_cleanup(void);
 /* Sends {"v":1,"id":N,"op":op,"args":ARGS} and returns the response. */
 struct json_object *fcall(struct fake_dom0 *f, const char *op, const char *args);
 /* How many times needle occurs in the tools' call log. */

@@ -11,6 +11,8 @@
 #include "fakedom0.h"
 #include "util.h"
 
+TestSuite(agent_fake_dom0, .fini = fake_dom0_cleanup);
+
 static const char guest_args[] =
 	"{\"name\":\"web1\",\"vg\":\"xlab\",\"size_bytes\":67108864,\"rootfs\":\"busybox\","
 	"\"xl_cfg\":\"name = \\\"web1\\\"\\ntype = \\\"pvh\\\"\\nmemory = 128\\n"
@@ -22,30 +24,30 @@ static const char guest_args[] =
 Test(agent_fake_dom0, debian_guest_gets_keys, .timeout = 90)
 {
 	static const char lab_key[] = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE xlab-lab\n";
-	struct fake_dom0 f;
+	struct fake_dom0 *f;
 	struct json_object *resp, *res;
 	_cleanup_free_ char *tree = NULL, *tar = NULL, *link = NULL, *lv = NULL, *auth = NULL;
 	_cleanup_free_ char *key = NULL, *pub = NULL;
 	const char *msg;
 
-	fake_dom0_start(&f);
-	tree = xasprintf("%s/debtree", f.dir);
+	f = fake_dom0_start();
+	tree = xasprintf("%s/debtree", f->dir);
 	put_file(tree, "/usr/sbin/sshd", "#!/bin/sh\n");
 	put_file(tree, "/etc/ssh/sshd_config", "");
 	put_file(tree, "/root/.profile", "");
-	tar = xasprintf("%s/var/lib/xlab/guest/debian-bookworm.tar", f.prefix);
+	tar = xasprintf("%s/var/lib/xlab/guest/debian-bookworm.tar", f->prefix);
 	free(run_out((char *[]){ "tar", "-cf", tar, "-C", tree, ".", NULL }));
-	link = xasprintf("%s/var/lib/xlab/guest/debian.tar", f.prefix);
+	link = xasprintf("%s/var/lib/xlab/guest/debian.tar", f->prefix);
 	cr_assert_eq(symlink("debian-bookworm.tar", link), 0);
-	put_file(f.prefix, "/root/.ssh/authorized_keys", lab_key);
-	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
-	expect_ok(resp, f.next_id);
+	put_file(f->prefix, "/root/.ssh/authorized_keys", lab_key);
+	resp = fcall(f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f->next_id);
 	json_object_put(resp);
 
-	resp = fcall(&f, "guest.create",
+	resp = fcall(f, "guest.create",
 		     "{\"name\":\"deb\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
 		     "\"rootfs\":\"debian\",\"xl_cfg\":\"name = \\\"deb\\\"\\n\"}");
-	res = expect_ok(resp, f.next_id);
+	res = expect_ok(resp, f->next_id);
 	pub = xstrdup(json_object_get_string(get(res, "ssh_host_key")));
 	lv = xstrdup(json_object_get_string(get(res, "lv_path")));
 	json_object_put(resp);
@@ -58,48 +60,48 @@ Test(agent_fake_dom0, debian_guest_gets_keys, .timeout = 90)
 	cr_assert_str_eq(key, pub);
 
 	/* Asked again (its first answer lost): the same key comes back. */
-	resp = fcall(&f, "guest.create",
+	resp = fcall(f, "guest.create",
 		     "{\"name\":\"deb\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
 		     "\"rootfs\":\"debian\",\"xl_cfg\":\"name = \\\"deb\\\"\\n\"}");
-	res = expect_ok(resp, f.next_id);
+	res = expect_ok(resp, f->next_id);
 	cr_assert(json_object_get_boolean(get(res, "already")));
 	cr_assert_str_eq(json_object_get_string(get(res, "ssh_host_key")), pub);
 	json_object_put(resp);
 
-	resp = fcall(&f, "guest.create",
+	resp = fcall(f, "guest.create",
 		     "{\"name\":\"tx\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
 		     "\"rootfs\":\"debian-trixie\",\"xl_cfg\":\"name = \\\"tx\\\"\\n\"}");
 	msg = expect_err(resp, "enoent");
 	cr_assert(strstr(msg, "carries debian-bookworm only"), "%s", msg);
 	json_object_put(resp);
-	fake_dom0_stop(&f);
+	fake_dom0_stop(f);
 }
 
 Test(agent_fake_dom0, guest_lifecycle, .timeout = 90)
 {
-	struct fake_dom0 f;
+	struct fake_dom0 *f;
 	struct json_object *resp, *res;
 	_cleanup_free_ char *cfg = NULL, *lv = NULL, *fstab = NULL, *host = NULL;
 	_cleanup_free_ char *cfg_text = NULL;
 	struct xerr e = { 0 };
 	size_t len;
 
-	fake_dom0_start(&f);
-	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
-	expect_ok(resp, f.next_id);
+	f = fake_dom0_start();
+	resp = fcall(f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f->next_id);
 	json_object_put(resp);
 
-	resp = fcall(&f, "guest.create", guest_args);
-	res = expect_ok(resp, f.next_id);
+	resp = fcall(f, "guest.create", guest_args);
+	res = expect_ok(resp, f->next_id);
 	cr_assert(!json_object_get_boolean(get(res, "already")));
 	cr_assert(json_object_get_boolean(get(res, "fs_made")));
 	cr_assert_eq(json_object_get_int(get(res, "domid")), 1);
 	lv = xstrdup(json_object_get_string(get(res, "lv_path")));
 	cfg = xstrdup(json_object_get_string(get(res, "cfg")));
 	json_object_put(resp);
-	cr_assert_eq(count_calls(&f, "lvcreate -y -Wy -Zy -n web1 -L 67108864b xlab"), 1);
-	cr_assert_eq(count_calls(&f, "xl create -p "), 1);
-	cr_assert_eq(count_calls(&f, "xl unpause web1"), 1);
+	cr_assert_eq(count_calls(f, "lvcreate -y -Wy -Zy -n web1 -L 67108864b xlab"), 1);
+	cr_assert_eq(count_calls(f, "xl create -p "), 1);
+	cr_assert_eq(count_calls(f, "xl unpause web1"), 1);
 	cr_assert_eq(file_read_all(cfg, 0, &cfg_text, &len, &e), 0, "%s", e.msg);
 	cr_assert(strstr(cfg_text, "name = \"web1\"\n"), "%s", cfg_text);
 	cr_assert(strstr(cfg, "/etc/xen/xlab/web1.cfg"), "%s", cfg);
@@ -112,24 +114,24 @@ Test(agent_fake_dom0, guest_lifecycle, .timeout = 90)
 	cr_assert_str_eq(host, "web1\n");
 
 	/* The console goes through a pty to the log, from the first line on. */
-	resp = fcall(&f, "guest.wait_console", "{\"name\":\"web1\",\"text\":\"XLAB-GUEST-UP web1\","
-					       "\"timeout_s\":30}");
-	expect_ok(resp, f.next_id);
+	resp = fcall(f, "guest.wait_console", "{\"name\":\"web1\",\"text\":\"XLAB-GUEST-UP web1\","
+					      "\"timeout_s\":30}");
+	expect_ok(resp, f->next_id);
 	json_object_put(resp);
-	resp = fcall(&f, "guest.console", "{\"name\":\"web1\"}");
-	cr_assert(strstr(json_object_get_string(get(expect_ok(resp, f.next_id), "text")),
+	resp = fcall(f, "guest.console", "{\"name\":\"web1\"}");
+	cr_assert(strstr(json_object_get_string(get(expect_ok(resp, f->next_id), "text")),
 			 "Linux version"));
 	json_object_put(resp);
 
-	resp = fcall(&f, "guest.create", guest_args);
-	res = expect_ok(resp, f.next_id);
+	resp = fcall(f, "guest.create", guest_args);
+	res = expect_ok(resp, f->next_id);
 	cr_assert(json_object_get_boolean(get(res, "already")));
 	cr_assert_eq(json_object_get_int(get(res, "domid")), 1);
 	json_object_put(resp);
-	cr_assert_eq(count_calls(&f, "xl create -p "), 1, "a running guest is left alone");
+	cr_assert_eq(count_calls(f, "xl create -p "), 1, "a running guest is left alone");
 
-	resp = fcall(&f, "guest.list", "{}");
-	res = get(expect_ok(resp, f.next_id), "guests");
+	resp = fcall(f, "guest.list", "{}");
+	res = get(expect_ok(resp, f->next_id), "guests");
 	cr_assert_eq(json_object_array_length(res), 2);
 	res = json_object_array_get_idx(res, 1);
 	cr_assert_str_eq(json_object_get_string(get(res, "name")), "web1");
@@ -138,32 +140,32 @@ Test(agent_fake_dom0, guest_lifecycle, .timeout = 90)
 	cr_assert_str_eq(json_object_get_string(get(res, "state")), "-b----");
 	json_object_put(resp);
 
-	resp = fcall(&f, "guest.destroy", "{\"name\":\"web1\",\"vg\":\"xlab\",\"remove_lv\":true}");
-	res = expect_ok(resp, f.next_id);
+	resp = fcall(f, "guest.destroy", "{\"name\":\"web1\",\"vg\":\"xlab\",\"remove_lv\":true}");
+	res = expect_ok(resp, f->next_id);
 	cr_assert(json_object_get_boolean(get(res, "destroyed")));
 	cr_assert(json_object_get_boolean(get(res, "lv_removed")));
 	json_object_put(resp);
 	cr_assert(!path_exists(cfg));
 	cr_assert(!path_exists(lv));
-	resp = fcall(&f, "guest.destroy", "{\"name\":\"web1\",\"vg\":\"xlab\",\"remove_lv\":true}");
-	res = expect_ok(resp, f.next_id);
+	resp = fcall(f, "guest.destroy", "{\"name\":\"web1\",\"vg\":\"xlab\",\"remove_lv\":true}");
+	res = expect_ok(resp, f->next_id);
 	cr_assert(!json_object_get_boolean(get(res, "destroyed")));
 	cr_assert(!json_object_get_boolean(get(res, "lv_removed")));
 	json_object_put(resp);
 
-	resp = fcall(&f, "guest.create", "{\"name\":\"db1\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
-					 "\"rootfs\":\"/nonexistent/root.tar\",\"xl_cfg\":\"\"}");
+	resp = fcall(f, "guest.create", "{\"name\":\"db1\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
+					"\"rootfs\":\"/nonexistent/root.tar\",\"xl_cfg\":\"\"}");
 	expect_err(resp, "enoent");
 	json_object_put(resp);
-	resp = fcall(&f, "guest.create", "{\"name\":\"db1\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
-					 "\"rootfs\":\"root.tar\",\"xl_cfg\":\"\"}");
+	resp = fcall(f, "guest.create", "{\"name\":\"db1\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
+					"\"rootfs\":\"root.tar\",\"xl_cfg\":\"\"}");
 	expect_err(resp, "einval");
 	json_object_put(resp);
-	resp = fcall(&f, "guest.create", "{\"name\":\"db1\",\"vg\":\"xlab\",\"size_bytes\":1,"
-					 "\"rootfs\":\"busybox\",\"xl_cfg\":\"\"}");
+	resp = fcall(f, "guest.create", "{\"name\":\"db1\",\"vg\":\"xlab\",\"size_bytes\":1,"
+					"\"rootfs\":\"busybox\",\"xl_cfg\":\"\"}");
 	expect_err(resp, "einval");
 	json_object_put(resp);
-	fake_dom0_stop(&f);
+	fake_dom0_stop(f);
 }
 
 static void hwvirt_create(struct fake_dom0 *f, const char *name, const char *type,
@@ -200,30 +202,30 @@ static void hwvirt_create(struct fake_dom0 *f, const char *name, const char *typ
  * shadow is refused. */
 Test(agent_fake_dom0, pvh_and_hvm_guests_by_virt_caps, .timeout = 90)
 {
-	struct fake_dom0 f;
+	struct fake_dom0 *f;
 	struct json_object *resp;
 	_cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
 
-	fake_dom0_start(&f);
-	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
-	expect_ok(resp, f.next_id);
+	f = fake_dom0_start();
+	resp = fcall(f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f->next_id);
 	json_object_put(resp);
 
-	hwvirt_create(&f, "a", "pvh", "pv hvm hap shadow", true, &a);
+	hwvirt_create(f, "a", "pvh", "pv hvm hap shadow", true, &a);
 	cr_assert(strstr(a, "name = \"a\"\nhap = 0\n"), "%s", a);
-	hwvirt_create(&f, "b", "hvm", "pv hvm hap", false, &b);
+	hwvirt_create(f, "b", "hvm", "pv hvm hap", false, &b);
 	cr_assert_null(strstr(b, "hap"), "xl.hap given: the spec's choice: %s", b);
-	hwvirt_create(&f, "c", "pvh", "pv hvm hap shadow", false, &c);
+	hwvirt_create(f, "c", "pvh", "pv hvm hap shadow", false, &c);
 	cr_assert_null(strstr(c, "hap"), "KVM: HAP stays: %s", c);
-	hwvirt_create(&f, "d", "hvm", "pv", true, NULL);
-	cr_assert_eq(count_calls(&f, "lvcreate -y -Wy -Zy -n d "), 0, "refused before any LV");
-	hwvirt_create(&f, "g", "pvh", "pv hvm hap", true, NULL);
-	cr_assert_eq(count_calls(&f, "lvcreate -y -Wy -Zy -n g "), 0, "refused before any LV");
-	resp = fcall(&f, "guest.create", "{\"name\":\"e\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
-					 "\"rootfs\":\"busybox\",\"type\":\"kvm\",\"xl_cfg\":\"\"}");
+	hwvirt_create(f, "d", "hvm", "pv", true, NULL);
+	cr_assert_eq(count_calls(f, "lvcreate -y -Wy -Zy -n d "), 0, "refused before any LV");
+	hwvirt_create(f, "g", "pvh", "pv hvm hap", true, NULL);
+	cr_assert_eq(count_calls(f, "lvcreate -y -Wy -Zy -n g "), 0, "refused before any LV");
+	resp = fcall(f, "guest.create", "{\"name\":\"e\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
+					"\"rootfs\":\"busybox\",\"type\":\"kvm\",\"xl_cfg\":\"\"}");
 	expect_err(resp, "einval");
 	json_object_put(resp);
-	fake_dom0_stop(&f);
+	fake_dom0_stop(f);
 }
 
 static void kernel_create(struct fake_dom0 *f, const char *name, const char *type,
@@ -252,27 +254,27 @@ Test(agent_fake_dom0, unpacked_kernel_for_pv_and_pvh, .timeout = 90)
 	static const char unpacked[] = "\nkernel = \"/var/lib/xlab/guest/vmlinux\"\nmemory = 64\n";
 	_cleanup_free_ char *old = NULL, *pv = NULL, *pvh = NULL, *hvm = NULL;
 	_cleanup_free_ char *caps = NULL;
-	struct fake_dom0 f;
+	struct fake_dom0 *f;
 	struct json_object *resp;
 	struct xerr e = { 0 };
 
-	fake_dom0_start(&f);
-	caps = xasprintf("%s/virt_caps", f.state);
+	f = fake_dom0_start();
+	caps = xasprintf("%s/virt_caps", f->state);
 	cr_assert_eq(file_write_atomic(caps, "pv hvm hap shadow", 17, 0644, &e), 0);
-	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
-	expect_ok(resp, f.next_id);
+	resp = fcall(f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f->next_id);
 	json_object_put(resp);
 
-	kernel_create(&f, "old", "pv", &old);
+	kernel_create(f, "old", "pv", &old);
 	cr_assert(strstr(old, packed), "no vmlinux in this image: %s", old);
-	put_file(f.prefix, "/var/lib/xlab/guest/vmlinux", "\177ELF");
-	kernel_create(&f, "pv", "pv", &pv);
+	put_file(f->prefix, "/var/lib/xlab/guest/vmlinux", "\177ELF");
+	kernel_create(f, "pv", "pv", &pv);
 	cr_assert(strstr(pv, unpacked), "%s", pv);
-	kernel_create(&f, "pvh", "pvh", &pvh);
+	kernel_create(f, "pvh", "pvh", &pvh);
 	cr_assert(strstr(pvh, unpacked), "%s", pvh);
-	kernel_create(&f, "hvm", "hvm", &hvm);
+	kernel_create(f, "hvm", "hvm", &hvm);
 	cr_assert(strstr(hvm, packed), "the device model boots the bzImage: %s", hvm);
-	fake_dom0_stop(&f);
+	fake_dom0_stop(f);
 }
 
 /* One round, `round` of `of`, as the controller asks it. */
@@ -326,24 +328,24 @@ Test(agent_fake_dom0, guest_checks, .timeout = 90)
 {
 	_cleanup_free_ char *host = xcalloc(1, 256);
 	_cleanup_free_ char *migrate = NULL, *silent = NULL, *saved = NULL;
-	struct fake_dom0 f;
+	struct fake_dom0 *f;
 	struct json_object *resp, *steps, *last;
 	struct xerr e = { 0 };
 	const char *out;
 
-	fake_dom0_start(&f);
-	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
-	expect_ok(resp, f.next_id);
+	f = fake_dom0_start();
+	resp = fcall(f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f->next_id);
 	json_object_put(resp);
-	guest_make(&f, "g");
+	guest_make(f, "g");
 
 	for (int round = 1; round <= 2; round++) {
-		resp = check_call(&f, "g", "save-restore", "10.0.0.50", round, 2);
-		out = round_passes(&f, resp);
+		resp = check_call(f, "g", "save-restore", "10.0.0.50", round, 2);
+		out = round_passes(f, resp);
 		json_object_put(resp);
 	}
-	resp = check_call(&f, "g", "save-restore", "10.0.0.50", 3, 5);
-	out = round_passes(&f, resp);
+	resp = check_call(f, "g", "save-restore", "10.0.0.50", 3, 5);
+	out = round_passes(f, resp);
 	cr_assert(!strncmp(out, "save-restore 3/5:\n  xl save: done", 33), "%s", out);
 	cr_assert(strstr(out, "xl restore: done"), "%s", out);
 	cr_assert(strstr(out, "ping 10.0.0.50: answered"), "%s", out);
@@ -355,59 +357,59 @@ Test(agent_fake_dom0, guest_checks, .timeout = 90)
 	cr_assert(json_object_get_boolean(get(last, "ok")));
 	cr_assert_geq(json_object_get_int(get(last, "ms")), 0);
 	json_object_put(resp);
-	cr_assert_eq(count_calls(&f, "xl save g "), 3);
-	cr_assert_eq(count_calls(&f, "xl restore "), 3);
-	saved = xasprintf("%s/var/lib/xlab-agent/save/g", f.prefix);
+	cr_assert_eq(count_calls(f, "xl save g "), 3);
+	cr_assert_eq(count_calls(f, "xl restore "), 3);
+	saved = xasprintf("%s/var/lib/xlab-agent/save/g", f->prefix);
 	cr_assert_not(path_exists(saved), "the save file is removed");
 
 	cr_assert_eq(gethostname(host, 255), 0);
 	migrate = xasprintf("xl migrate g %s", host);
-	resp = check_call(&f, "g", "local-migrate", "10.0.0.50", 1, 1);
-	round_passes(&f, resp);
+	resp = check_call(f, "g", "local-migrate", "10.0.0.50", 1, 1);
+	round_passes(f, resp);
 	json_object_put(resp);
-	cr_assert_eq(count_calls(&f, migrate), 1, "to this host by its own name");
+	cr_assert_eq(count_calls(f, migrate), 1, "to this host by its own name");
 
-	guest_make(&f, "unsaveable");
-	resp = check_call(&f, "unsaveable", "save-restore", "10.0.0.51", 1, 3);
-	out = round_fails(&f, resp);
+	guest_make(f, "unsaveable");
+	resp = check_call(f, "unsaveable", "save-restore", "10.0.0.51", 1, 3);
+	out = round_fails(f, resp);
 	cr_assert(strstr(out, "xl save: FAILED"), "%s", out);
 	cr_assert(strstr(out, "Failed to save domain"), "xl's words: %s", out);
 	json_object_put(resp);
 
 	/* stop-start: a clean shutdown, then a boot from the kept config. */
-	resp = check_call(&f, "g", "stop-start", "10.0.0.50", 1, 1);
-	out = round_passes(&f, resp);
+	resp = check_call(f, "g", "stop-start", "10.0.0.50", 1, 1);
+	out = round_passes(f, resp);
 	cr_assert(strstr(out, "stop-start 1/1:\n  xl shutdown -w: done"), "%s", out);
 	cr_assert(strstr(out, "xl create: done"), "%s", out);
 	json_object_put(resp);
-	cr_assert_eq(count_calls(&f, "xl shutdown -w g"), 1);
-	cr_assert_eq(count_calls(&f, "xl create -p "), 3, "two guests made, one start");
-	guest_make(&f, "stubborn");
-	resp = check_call(&f, "stubborn", "stop-start", "10.0.0.52", 1, 1);
-	out = round_fails(&f, resp);
+	cr_assert_eq(count_calls(f, "xl shutdown -w g"), 1);
+	cr_assert_eq(count_calls(f, "xl create -p "), 3, "two guests made, one start");
+	guest_make(f, "stubborn");
+	resp = check_call(f, "stubborn", "stop-start", "10.0.0.52", 1, 1);
+	out = round_fails(f, resp);
 	cr_assert(strstr(out, "xl shutdown -w: FAILED, still running after 2 s"), "%s", out);
 	json_object_put(resp);
 
-	silent = xasprintf("%s/silent", f.state);
+	silent = xasprintf("%s/silent", f->state);
 	cr_assert_eq(file_write_atomic(silent, "10.0.0.50\n", 10, 0644, &e), 0);
-	resp = check_call(&f, "g", "local-migrate", "10.0.0.50", 1, 1);
-	out = round_fails(&f, resp);
+	resp = check_call(f, "g", "local-migrate", "10.0.0.50", 1, 1);
+	out = round_fails(f, resp);
 	cr_assert(strstr(out, "ping 10.0.0.50: NO ANSWER"), "%s", out);
 	json_object_put(resp);
 
-	resp = check_call(&f, "g", "reboot", "10.0.0.50", 1, 1);
+	resp = check_call(f, "g", "reboot", "10.0.0.50", 1, 1);
 	cr_assert(strstr(expect_err(resp, "einval"), "no action 'reboot'"));
 	json_object_put(resp);
-	resp = check_call(&f, "g", "save-restore", "10.0.0", 1, 1);
+	resp = check_call(f, "g", "save-restore", "10.0.0", 1, 1);
 	cr_assert(strstr(expect_err(resp, "einval"), "not an IPv4 address"));
 	json_object_put(resp);
-	resp = check_call(&f, "g", "save-restore", "10.0.0.50", 3, 2);
+	resp = check_call(f, "g", "save-restore", "10.0.0.50", 3, 2);
 	expect_err(resp, "einval");
 	json_object_put(resp);
-	resp = check_call(&f, "g", "save-restore", "10.0.0.50", 101, 101);
+	resp = check_call(f, "g", "save-restore", "10.0.0.50", 101, 101);
 	expect_err(resp, "einval");
 	json_object_put(resp);
-	fake_dom0_stop(&f);
+	fake_dom0_stop(f);
 }
 
 /* The domid xl lists `name` under, or -1 when it is not there. */
@@ -442,69 +444,69 @@ Test(agent_fake_dom0, guest_migrate, .timeout = 90)
 	static const char refused[] = "migrate to nowhere: not this host\n";
 	_cleanup_free_ char *host = xcalloc(1, 256), *chatter = xmalloc(20001);
 	_cleanup_free_ char *call = NULL;
-	struct fake_dom0 f;
+	struct fake_dom0 *f;
 	struct json_object *resp, *res;
 	const char *out;
 	size_t len;
 	int domid;
 
-	fake_dom0_start(&f);
-	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
-	expect_ok(resp, f.next_id);
+	f = fake_dom0_start();
+	resp = fcall(f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f->next_id);
 	json_object_put(resp);
-	guest_make(&f, "g");
-	domid = guest_domid(&f, "g");
+	guest_make(f, "g");
+	domid = guest_domid(f, "g");
 	cr_assert_gt(domid, 0);
 
 	cr_assert_eq(gethostname(host, 255), 0);
-	resp = migrate_call(&f, "g", host);
-	res = expect_ok(resp, f.next_id);
+	resp = migrate_call(f, "g", host);
+	res = expect_ok(resp, f->next_id);
 	cr_assert_eq(json_object_get_int(get(res, "status")), 0);
 	cr_assert(json_object_is_type(get(res, "wall_ms"), json_type_int));
 	cr_assert_geq(json_object_get_int64(get(res, "wall_ms")), 0);
 	cr_assert_str_eq(json_object_get_string(get(res, "output")), "");
 	json_object_put(resp);
 	call = xasprintf("xl migrate g %s", host);
-	cr_assert_eq(count_calls(&f, call), 1);
-	cr_assert_neq(guest_domid(&f, "g"), domid, "received as a new domain");
-	domid = guest_domid(&f, "g");
+	cr_assert_eq(count_calls(f, call), 1);
+	cr_assert_neq(guest_domid(f, "g"), domid, "received as a new domain");
+	domid = guest_domid(f, "g");
 
-	resp = migrate_call(&f, "g", "nowhere");
-	res = expect_ok(resp, f.next_id);
+	resp = migrate_call(f, "g", "nowhere");
+	res = expect_ok(resp, f->next_id);
 	cr_assert_eq(json_object_get_int(get(res, "status")), 1);
 	cr_assert_str_eq(json_object_get_string(get(res, "output")), refused);
 	json_object_put(resp);
-	cr_assert_eq(guest_domid(&f, "g"), domid, "the guest stays where it was");
+	cr_assert_eq(guest_domid(f, "g"), domid, "the guest stays where it was");
 
 	/* xl says a lot before the line that tells what went wrong. */
 	for (int i = 0; i < 20000; i++)
 		chatter[i] = i % 80 == 79 ? '\n' : 'x';
 	chatter[20000] = '\0';
-	put_file(f.state, "/migrate_chatter", chatter);
-	resp = migrate_call(&f, "g", "nowhere");
-	res = expect_ok(resp, f.next_id);
+	put_file(f->state, "/migrate_chatter", chatter);
+	resp = migrate_call(f, "g", "nowhere");
+	res = expect_ok(resp, f->next_id);
 	out = json_object_get_string(get(res, "output"));
 	len = (size_t)json_object_get_string_len(get(res, "output"));
 	cr_assert_eq(len, 8192, "the output is capped");
 	cr_assert_str_eq(out + len - strlen(refused), refused, "its tail is kept");
 	json_object_put(resp);
-	cr_assert_eq(guest_domid(&f, "g"), domid);
+	cr_assert_eq(guest_domid(f, "g"), domid);
 
 	/* `to` is xl's argument: one that reads as an option is refused. */
-	resp = migrate_call(&f, "g", "-oProxyCommand=sh");
+	resp = migrate_call(f, "g", "-oProxyCommand=sh");
 	expect_err(resp, "einval");
 	json_object_put(resp);
-	resp = fcall(&f, "guest.migrate", "{\"to\":\"nowhere\"}");
+	resp = fcall(f, "guest.migrate", "{\"to\":\"nowhere\"}");
 	expect_err(resp, "einval");
 	json_object_put(resp);
-	resp = fcall(&f, "guest.migrate", "{\"name\":\"g\"}");
+	resp = fcall(f, "guest.migrate", "{\"name\":\"g\"}");
 	expect_err(resp, "einval");
 	json_object_put(resp);
-	resp = fcall(&f, "guest.migrate", "{\"name\":\"g\",\"to\":\"nowhere\",\"timeout_s\":5}");
+	resp = fcall(f, "guest.migrate", "{\"name\":\"g\",\"to\":\"nowhere\",\"timeout_s\":5}");
 	expect_err(resp, "einval");
 	json_object_put(resp);
-	cr_assert_eq(count_calls(&f, "xl migrate "), 3, "no xl for a refused request");
-	fake_dom0_stop(&f);
+	cr_assert_eq(count_calls(f, "xl migrate "), 3, "no xl for a refused request");
+	fake_dom0_stop(f);
 }
 
 /* `xlab stop` then `xlab start`, the dom0's part: guests.shutdown shuts
@@ -517,64 +519,64 @@ Test(agent_fake_dom0, guests_stop_and_start_keep_filesystems, .timeout = 90)
 	static const char stubborn_args[] =
 		"{\"name\":\"stubborn\",\"vg\":\"xlab\",\"size_bytes\":67108864,\"rootfs\":\"busybox\","
 		"\"xl_cfg\":\"name = \\\"stubborn\\\"\\n\"}";
-	struct fake_dom0 f;
+	struct fake_dom0 *f;
 	struct json_object *resp, *res;
 	_cleanup_free_ char *lv = NULL, *marker = NULL, *marker_src = NULL, *write = NULL;
 	const char *msg;
 
-	fake_dom0_start(&f);
-	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
-	expect_ok(resp, f.next_id);
+	f = fake_dom0_start();
+	resp = fcall(f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f->next_id);
 	json_object_put(resp);
-	resp = fcall(&f, "guest.create", guest_args);
-	lv = xstrdup(json_object_get_string(get(expect_ok(resp, f.next_id), "lv_path")));
+	resp = fcall(f, "guest.create", guest_args);
+	lv = xstrdup(json_object_get_string(get(expect_ok(resp, f->next_id), "lv_path")));
 	json_object_put(resp);
-	resp = fcall(&f, "guest.create", stubborn_args);
-	expect_ok(resp, f.next_id);
+	resp = fcall(f, "guest.create", stubborn_args);
+	expect_ok(resp, f->next_id);
 	json_object_put(resp);
-	marker_src = xasprintf("%s/marker", f.dir);
-	put_file(f.dir, "/marker", "kept\n");
+	marker_src = xasprintf("%s/marker", f->dir);
+	put_file(f->dir, "/marker", "kept\n");
 	write = xasprintf("write %s /marker", marker_src);
 	free(run_out((char *[]){ "debugfs", "-w", "-R", write, lv, NULL }));
 
-	resp = fcall(&f, "guests.shutdown", "{\"timeout_s\":5}");
-	res = get(expect_ok(resp, f.next_id), "destroyed");
+	resp = fcall(f, "guests.shutdown", "{\"timeout_s\":5}");
+	res = get(expect_ok(resp, f->next_id), "destroyed");
 	cr_assert_eq(json_object_array_length(res), 1, "only the one that ignored it");
 	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(res, 0)), "stubborn");
 	json_object_put(resp);
-	cr_assert_eq(count_calls(&f, "xl shutdown -a -w"), 1);
-	cr_assert_eq(count_calls(&f, "xl sysrq stubborn s"), 1);
-	resp = fcall(&f, "guest.list", "{}");
-	cr_assert_eq(json_object_array_length(get(expect_ok(resp, f.next_id), "guests")), 1,
+	cr_assert_eq(count_calls(f, "xl shutdown -a -w"), 1);
+	cr_assert_eq(count_calls(f, "xl sysrq stubborn s"), 1);
+	resp = fcall(f, "guest.list", "{}");
+	cr_assert_eq(json_object_array_length(get(expect_ok(resp, f->next_id), "guests")), 1,
 		     "Domain-0 alone");
 	json_object_put(resp);
 
-	resp = fcall(&f, "guest.start", "{\"name\":\"web1\"}");
-	res = expect_ok(resp, f.next_id);
+	resp = fcall(f, "guest.start", "{\"name\":\"web1\"}");
+	res = expect_ok(resp, f->next_id);
 	cr_assert(!json_object_get_boolean(get(res, "already")));
 	cr_assert(strstr(json_object_get_string(get(res, "cfg")), "/etc/xen/xlab/web1.cfg"));
 	json_object_put(resp);
-	cr_assert_eq(count_calls(&f, "lvcreate -y -Wy -Zy -n web1 "), 1, "the LV is not made again");
-	cr_assert_eq(count_calls(&f, "vgchange -ay"), 1);
-	cr_assert_eq(count_calls(&f, "xl create -p "), 3);
+	cr_assert_eq(count_calls(f, "lvcreate -y -Wy -Zy -n web1 "), 1, "the LV is not made again");
+	cr_assert_eq(count_calls(f, "vgchange -ay"), 1);
+	cr_assert_eq(count_calls(f, "xl create -p "), 3);
 	marker = run_out((char *[]){ "debugfs", "-R", "cat /marker", lv, NULL });
 	cr_assert_str_eq(marker, "kept\n", "the filesystem is the one it had");
-	resp = fcall(&f, "guest.wait_console", "{\"name\":\"web1\",\"text\":\"XLAB-GUEST-UP web1\","
-					       "\"timeout_s\":30}");
-	expect_ok(resp, f.next_id);
+	resp = fcall(f, "guest.wait_console", "{\"name\":\"web1\",\"text\":\"XLAB-GUEST-UP web1\","
+					      "\"timeout_s\":30}");
+	expect_ok(resp, f->next_id);
 	json_object_put(resp);
 
-	resp = fcall(&f, "guest.start", "{\"name\":\"web1\"}");
-	cr_assert(json_object_get_boolean(get(expect_ok(resp, f.next_id), "already")));
+	resp = fcall(f, "guest.start", "{\"name\":\"web1\"}");
+	cr_assert(json_object_get_boolean(get(expect_ok(resp, f->next_id), "already")));
 	json_object_put(resp);
-	cr_assert_eq(count_calls(&f, "xl create -p "), 3, "a running guest is left alone");
+	cr_assert_eq(count_calls(f, "xl create -p "), 3, "a running guest is left alone");
 
-	resp = fcall(&f, "guest.start", "{\"name\":\"never\"}");
+	resp = fcall(f, "guest.start", "{\"name\":\"never\"}");
 	msg = expect_err(resp, "enoent");
 	cr_assert(strstr(msg, "never made here"), "%s", msg);
 	json_object_put(resp);
-	resp = fcall(&f, "guests.shutdown", "{}");
-	expect_ok(resp, f.next_id);
+	resp = fcall(f, "guests.shutdown", "{}");
+	expect_ok(resp, f->next_id);
 	json_object_put(resp);
-	fake_dom0_stop(&f);
+	fake_dom0_stop(f);
 }

@@ -10,93 +10,95 @@
 #include "agentrun.h"
 #include "fakedom0.h"
 
+TestSuite(agent_fake_dom0, .fini = fake_dom0_cleanup);
+
 Test(agent_fake_dom0, storage_ops_are_idempotent)
 {
 	static const char init[] = "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\","
 				   "\"extra_serials\":[\"xlab-extra1\"]}";
-	struct fake_dom0 f;
+	struct fake_dom0 *f;
 	struct json_object *resp, *res;
 
-	fake_dom0_start(&f);
-	resp = fcall(&f, "storage.init", init);
-	res = expect_ok(resp, f.next_id);
+	f = fake_dom0_start();
+	resp = fcall(f, "storage.init", init);
+	res = expect_ok(resp, f->next_id);
 	cr_assert(json_object_get_boolean(get(res, "created")));
 	cr_assert_eq(json_object_get_int64(get(res, "size_bytes")), 2 * 10737418240LL);
 	cr_assert_eq(json_object_array_length(get(res, "pvs")), 2);
 	json_object_put(resp);
 
-	resp = fcall(&f, "storage.init", init);
-	res = expect_ok(resp, f.next_id);
+	resp = fcall(f, "storage.init", init);
+	res = expect_ok(resp, f->next_id);
 	cr_assert(!json_object_get_boolean(get(res, "created")));
 	cr_assert_eq(json_object_array_length(get(res, "pvs")), 2);
 	json_object_put(resp);
-	cr_assert_eq(count_calls(&f, "pvcreate -y /dev/vdb"), 1);
-	cr_assert_eq(count_calls(&f, "vgcreate xlab /dev/vdb"), 1);
-	cr_assert_eq(count_calls(&f, "vgextend xlab /dev/vdc"), 1);
-	cr_assert_eq(count_calls(&f, "DM_DISABLE_UDEV= "), 0, "LVM always runs without udev");
+	cr_assert_eq(count_calls(f, "pvcreate -y /dev/vdb"), 1);
+	cr_assert_eq(count_calls(f, "vgcreate xlab /dev/vdb"), 1);
+	cr_assert_eq(count_calls(f, "vgextend xlab /dev/vdc"), 1);
+	cr_assert_eq(count_calls(f, "DM_DISABLE_UDEV= "), 0, "LVM always runs without udev");
 
-	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\","
-					 "\"extra_serials\":[\"xlab-extra9\"]}");
+	resp = fcall(f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\","
+					"\"extra_serials\":[\"xlab-extra9\"]}");
 	expect_err(resp, "enoent");
 	json_object_put(resp);
-	resp = fcall(&f, "storage.init", "{\"vg\":\"-xlab\",\"data_serial\":\"xlab-data\"}");
+	resp = fcall(f, "storage.init", "{\"vg\":\"-xlab\",\"data_serial\":\"xlab-data\"}");
 	expect_err(resp, "einval");
 	json_object_put(resp);
 
-	resp = fcall(&f, "storage.lv_create", "{\"vg\":\"xlab\",\"name\":\"data1\","
-					      "\"size_bytes\":67108864}");
-	res = expect_ok(resp, f.next_id);
+	resp = fcall(f, "storage.lv_create", "{\"vg\":\"xlab\",\"name\":\"data1\","
+					     "\"size_bytes\":67108864}");
+	res = expect_ok(resp, f->next_id);
 	cr_assert(json_object_get_boolean(get(res, "created")));
 	cr_assert_eq(json_object_get_int64(get(res, "lv_size")), 67108864);
 	json_object_put(resp);
-	cr_assert_eq(count_calls(&f, "lvcreate -y -Wy -Zy -n data1 -L 67108864b xlab"), 1);
-	resp = fcall(&f, "storage.lv_create", "{\"vg\":\"xlab\",\"name\":\"data1\","
-					      "\"size_bytes\":67108864}");
-	cr_assert(!json_object_get_boolean(get(expect_ok(resp, f.next_id), "created")));
+	cr_assert_eq(count_calls(f, "lvcreate -y -Wy -Zy -n data1 -L 67108864b xlab"), 1);
+	resp = fcall(f, "storage.lv_create", "{\"vg\":\"xlab\",\"name\":\"data1\","
+					     "\"size_bytes\":67108864}");
+	cr_assert(!json_object_get_boolean(get(expect_ok(resp, f->next_id), "created")));
 	json_object_put(resp);
 
-	resp = fcall(&f, "storage.lvs", "{\"vg\":\"xlab\"}");
-	res = get(expect_ok(resp, f.next_id), "lvs");
+	resp = fcall(f, "storage.lvs", "{\"vg\":\"xlab\"}");
+	res = get(expect_ok(resp, f->next_id), "lvs");
 	cr_assert_eq(json_object_array_length(res), 1);
 	cr_assert_str_eq(json_object_get_string(get(json_object_array_get_idx(res, 0), "lv_name")),
 			 "data1");
 	json_object_put(resp);
 
-	resp = fcall(&f, "storage.vg_reduce", "{\"vg\":\"xlab\",\"device\":\"/dev/vdc\"}");
-	res = expect_ok(resp, f.next_id);
+	resp = fcall(f, "storage.vg_reduce", "{\"vg\":\"xlab\",\"device\":\"/dev/vdc\"}");
+	res = expect_ok(resp, f->next_id);
 	cr_assert(json_object_get_boolean(get(res, "removed")));
 	cr_assert_eq(json_object_array_length(get(res, "pvs")), 1);
 	json_object_put(resp);
-	put_file(f.state, "/pv_used/vdb", "67108864");
-	resp = fcall(&f, "storage.vg_reduce", "{\"vg\":\"xlab\",\"device\":\"/dev/vdb\"}");
+	put_file(f->state, "/pv_used/vdb", "67108864");
+	resp = fcall(f, "storage.vg_reduce", "{\"vg\":\"xlab\",\"device\":\"/dev/vdb\"}");
 	cr_assert(strstr(expect_err(resp, "einval"), "/dev/vdb"));
 	json_object_put(resp);
-	cr_assert_eq(count_calls(&f, "vgreduce xlab /dev/vdb"), 0);
+	cr_assert_eq(count_calls(f, "vgreduce xlab /dev/vdb"), 0);
 
-	resp = fcall(&f, "storage.vg_extend", "{\"vg\":\"xlab\",\"device\":\"/dev/vdc\"}");
-	res = expect_ok(resp, f.next_id);
+	resp = fcall(f, "storage.vg_extend", "{\"vg\":\"xlab\",\"device\":\"/dev/vdc\"}");
+	res = expect_ok(resp, f->next_id);
 	cr_assert(json_object_get_boolean(get(res, "added")));
 	cr_assert_eq(json_object_array_length(get(res, "pvs")), 2);
 	json_object_put(resp);
-	resp = fcall(&f, "storage.vg_extend", "{\"vg\":\"xlab\",\"device\":\"/dev/../etc\"}");
+	resp = fcall(f, "storage.vg_extend", "{\"vg\":\"xlab\",\"device\":\"/dev/../etc\"}");
 	expect_err(resp, "einval");
 	json_object_put(resp);
 
-	resp = fcall(&f, "storage.lv_remove", "{\"vg\":\"xlab\",\"name\":\"data1\"}");
-	cr_assert(json_object_get_boolean(get(expect_ok(resp, f.next_id), "removed")));
+	resp = fcall(f, "storage.lv_remove", "{\"vg\":\"xlab\",\"name\":\"data1\"}");
+	cr_assert(json_object_get_boolean(get(expect_ok(resp, f->next_id), "removed")));
 	json_object_put(resp);
-	resp = fcall(&f, "storage.lv_remove", "{\"vg\":\"xlab\",\"name\":\"data1\"}");
-	cr_assert(!json_object_get_boolean(get(expect_ok(resp, f.next_id), "removed")));
+	resp = fcall(f, "storage.lv_remove", "{\"vg\":\"xlab\",\"name\":\"data1\"}");
+	cr_assert(!json_object_get_boolean(get(expect_ok(resp, f->next_id), "removed")));
 	json_object_put(resp);
 
-	resp = fcall(&f, "facts", "{}");
-	res = expect_ok(resp, f.next_id);
+	resp = fcall(f, "facts", "{}");
+	res = expect_ok(resp, f->next_id);
 	cr_assert_str_eq(json_object_get_string(get(res, "xen_version")), "4.17.5");
 	cr_assert_eq(json_object_get_int(get(res, "free_memory")), 2863);
 	cr_assert_eq(json_object_array_length(get(res, "vgs")), 1);
 	cr_assert_eq(json_object_array_length(get(res, "pvs")), 2);
 	json_object_put(resp);
-	fake_dom0_stop(&f);
+	fake_dom0_stop(f);
 }
 
 /* A disk the controller hot-plugs joins the VG once it shows up; leaving,
@@ -106,85 +108,85 @@ Test(agent_fake_dom0, storage_ops_are_idempotent)
 Test(agent_fake_dom0, disk_add_and_remove, .timeout = 90)
 {
 	static const char add[] = "{\"vg\":\"xlab\",\"serial\":\"xlab-extra1\"}";
-	struct fake_dom0 f;
+	struct fake_dom0 *f;
 	struct json_object *resp, *res;
 	const char *msg;
 	pid_t plug;
 
-	fake_dom0_start(&f);
-	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
-	expect_ok(resp, f.next_id);
+	f = fake_dom0_start();
+	resp = fcall(f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f->next_id);
 	json_object_put(resp);
 
 	for (int i = 0; i < 2; i++) {
-		resp = fcall(&f, "storage.disk_add", add);
-		res = expect_ok(resp, f.next_id);
+		resp = fcall(f, "storage.disk_add", add);
+		res = expect_ok(resp, f->next_id);
 		cr_assert_str_eq(json_object_get_string(get(res, "device")), "/dev/vdc");
 		cr_assert_eq(json_object_get_boolean(get(res, "added")), i == 0, "call %d", i + 1);
 		cr_assert_eq(json_object_array_length(get(res, "pvs")), 2);
 		cr_assert_eq(json_object_get_int64(get(res, "size_bytes")), 2 * 10737418240LL);
 		json_object_put(resp);
 	}
-	cr_assert_eq(count_calls(&f, "pvcreate -y /dev/vdc"), 1);
-	cr_assert_eq(count_calls(&f, "vgextend xlab /dev/vdc"), 1);
+	cr_assert_eq(count_calls(f, "pvcreate -y /dev/vdc"), 1);
+	cr_assert_eq(count_calls(f, "vgextend xlab /dev/vdc"), 1);
 
 	/* The disk libvirt attaches appears in the dom0 a moment later. */
 	plug = fork();
 	cr_assert(plug >= 0);
 	if (plug == 0) {
 		usleep(700 * 1000);
-		put_file(f.prefix, "/sys/block/vdd/serial", "xlab-hot\n");
+		put_file(f->prefix, "/sys/block/vdd/serial", "xlab-hot\n");
 		_exit(0);
 	}
-	resp = fcall(&f, "storage.disk_add", "{\"vg\":\"xlab\",\"serial\":\"xlab-hot\","
-					     "\"timeout_s\":10}");
-	res = expect_ok(resp, f.next_id);
+	resp = fcall(f, "storage.disk_add", "{\"vg\":\"xlab\",\"serial\":\"xlab-hot\","
+					    "\"timeout_s\":10}");
+	res = expect_ok(resp, f->next_id);
 	cr_assert_str_eq(json_object_get_string(get(res, "device")), "/dev/vdd");
 	cr_assert(json_object_get_boolean(get(res, "added")));
 	cr_assert_eq(json_object_array_length(get(res, "pvs")), 3);
 	json_object_put(resp);
 	waitpid(plug, NULL, 0);
-	resp = fcall(&f, "storage.disk_add", "{\"vg\":\"xlab\",\"serial\":\"xlab-absent\","
-					     "\"timeout_s\":1}");
+	resp = fcall(f, "storage.disk_add", "{\"vg\":\"xlab\",\"serial\":\"xlab-absent\","
+					    "\"timeout_s\":1}");
 	msg = expect_err(resp, "enoent");
 	cr_assert(strstr(msg, "'xlab-absent'") && strstr(msg, "after 1 s"), "%s", msg);
 	json_object_put(resp);
 
 	/* 64 MiB on vdc and no room for it on the others: it stays. */
-	put_file(f.state, "/pv_used/vdb", "10737418240");
-	put_file(f.state, "/pv_used/vdd", "10737418240");
-	put_file(f.state, "/pv_used/vdc", "67108864");
-	resp = fcall(&f, "storage.disk_remove", add);
+	put_file(f->state, "/pv_used/vdb", "10737418240");
+	put_file(f->state, "/pv_used/vdd", "10737418240");
+	put_file(f->state, "/pv_used/vdc", "67108864");
+	resp = fcall(f, "storage.disk_remove", add);
 	msg = expect_err(resp, "efail");
 	cr_assert(strstr(msg, "moving 67108864 bytes off /dev/vdc"), "%s", msg);
 	cr_assert(strstr(msg, "Insufficient free space"), "pvmove's words: %s", msg);
 	json_object_put(resp);
-	cr_assert_eq(count_calls(&f, "vgreduce xlab /dev/vdc"), 0);
-	cr_assert_eq(count_calls(&f, "pvremove"), 0);
+	cr_assert_eq(count_calls(f, "vgreduce xlab /dev/vdc"), 0);
+	cr_assert_eq(count_calls(f, "pvremove"), 0);
 
-	put_file(f.state, "/pv_used/vdb", "0");
-	resp = fcall(&f, "storage.disk_remove", add);
-	res = expect_ok(resp, f.next_id);
+	put_file(f->state, "/pv_used/vdb", "0");
+	resp = fcall(f, "storage.disk_remove", add);
+	res = expect_ok(resp, f->next_id);
 	cr_assert_str_eq(json_object_get_string(get(res, "device")), "/dev/vdc");
 	cr_assert_eq(json_object_get_int64(get(res, "moved_bytes")), 67108864);
 	cr_assert(json_object_get_boolean(get(res, "removed")));
 	json_object_put(resp);
-	cr_assert_eq(count_calls(&f, "pvmove /dev/vdc"), 2, "the refused one and this");
-	cr_assert_eq(count_calls(&f, "DM_DISABLE_UDEV=1 vgreduce xlab /dev/vdc"), 1);
-	cr_assert_eq(count_calls(&f, "DM_DISABLE_UDEV=1 pvremove -y /dev/vdc"), 1);
+	cr_assert_eq(count_calls(f, "pvmove /dev/vdc"), 2, "the refused one and this");
+	cr_assert_eq(count_calls(f, "DM_DISABLE_UDEV=1 vgreduce xlab /dev/vdc"), 1);
+	cr_assert_eq(count_calls(f, "DM_DISABLE_UDEV=1 pvremove -y /dev/vdc"), 1);
 
-	resp = fcall(&f, "storage.disk_remove", add);
-	res = expect_ok(resp, f.next_id);
+	resp = fcall(f, "storage.disk_remove", add);
+	res = expect_ok(resp, f->next_id);
 	cr_assert(!json_object_get_boolean(get(res, "removed")));
 	cr_assert_eq(json_object_get_int64(get(res, "moved_bytes")), 0);
 	json_object_put(resp);
-	cr_assert_eq(count_calls(&f, "pvremove"), 1, "a disk already out is left alone");
+	cr_assert_eq(count_calls(f, "pvremove"), 1, "a disk already out is left alone");
 
-	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
-	cr_assert_eq(json_object_array_length(get(expect_ok(resp, f.next_id), "pvs")), 2,
+	resp = fcall(f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	cr_assert_eq(json_object_array_length(get(expect_ok(resp, f->next_id), "pvs")), 2,
 		     "vdb and vdd");
 	json_object_put(resp);
-	fake_dom0_stop(&f);
+	fake_dom0_stop(f);
 }
 
 /* Serials become /sys paths and names become LVM argv: a malformed one is
@@ -199,45 +201,45 @@ Test(agent_fake_dom0, disk_ops_refuse_bad_arguments, .timeout = 90)
 		"{\"serial\":\"xlab-extra1\"}",
 		"{\"vg\":\"-xlab\",\"serial\":\"xlab-extra1\"}",
 	};
-	struct fake_dom0 f;
+	struct fake_dom0 *f;
 	struct json_object *resp;
 	const char *msg;
 
-	fake_dom0_start(&f);
-	resp = fcall(&f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
-	expect_ok(resp, f.next_id);
+	f = fake_dom0_start();
+	resp = fcall(f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f->next_id);
 	json_object_put(resp);
-	resp = fcall(&f, "storage.init", "{\"vg\":\"other\",\"data_serial\":\"xlab-extra1\"}");
-	expect_ok(resp, f.next_id);
+	resp = fcall(f, "storage.init", "{\"vg\":\"other\",\"data_serial\":\"xlab-extra1\"}");
+	expect_ok(resp, f->next_id);
 	json_object_put(resp);
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		resp = fcall(&f, "storage.disk_add", bad[i]);
+		resp = fcall(f, "storage.disk_add", bad[i]);
 		expect_err(resp, "einval");
 		json_object_put(resp);
-		resp = fcall(&f, "storage.disk_remove", bad[i]);
+		resp = fcall(f, "storage.disk_remove", bad[i]);
 		expect_err(resp, "einval");
 		json_object_put(resp);
 	}
-	resp = fcall(&f, "storage.disk_add", "{\"vg\":\"xlab\",\"serial\":\"xlab-extra1\","
-					     "\"timeout_s\":0}");
+	resp = fcall(f, "storage.disk_add", "{\"vg\":\"xlab\",\"serial\":\"xlab-extra1\","
+					    "\"timeout_s\":0}");
 	expect_err(resp, "einval");
 	json_object_put(resp);
-	resp = fcall(&f, "storage.disk_remove", "{\"vg\":\"xlab\",\"serial\":\"xlab-nothere\"}");
+	resp = fcall(f, "storage.disk_remove", "{\"vg\":\"xlab\",\"serial\":\"xlab-nothere\"}");
 	cr_assert(strstr(expect_err(resp, "enoent"), "'xlab-nothere'"));
 	json_object_put(resp);
 
-	resp = fcall(&f, "storage.disk_add", "{\"vg\":\"xlab\",\"serial\":\"xlab-extra1\"}");
+	resp = fcall(f, "storage.disk_add", "{\"vg\":\"xlab\",\"serial\":\"xlab-extra1\"}");
 	msg = expect_err(resp, "einval");
 	cr_assert(strstr(msg, "/dev/vdc already belongs to volume group 'other'"), "%s", msg);
 	json_object_put(resp);
-	resp = fcall(&f, "storage.disk_remove", "{\"vg\":\"xlab\",\"serial\":\"xlab-extra1\"}");
+	resp = fcall(f, "storage.disk_remove", "{\"vg\":\"xlab\",\"serial\":\"xlab-extra1\"}");
 	msg = expect_err(resp, "einval");
 	cr_assert(strstr(msg, "/dev/vdc belongs to volume group 'other', not 'xlab'"), "%s", msg);
 	json_object_put(resp);
-	cr_assert_eq(count_calls(&f, "vgextend"), 0);
-	cr_assert_eq(count_calls(&f, "pvmove"), 0);
-	cr_assert_eq(count_calls(&f, "vgreduce"), 0);
-	cr_assert_eq(count_calls(&f, "pvremove"), 0);
-	fake_dom0_stop(&f);
+	cr_assert_eq(count_calls(f, "vgextend"), 0);
+	cr_assert_eq(count_calls(f, "pvmove"), 0);
+	cr_assert_eq(count_calls(f, "vgreduce"), 0);
+	cr_assert_eq(count_calls(f, "pvremove"), 0);
+	fake_dom0_stop(f);
 }
