@@ -72,6 +72,7 @@ struct fake_dom0 *fake_dom0_start(void)
 	f->env[0] = xasprintf("PATH=%s:%s", bin, getenv("PATH"));
 	f->env[1] = xasprintf("XLAB_AGENT_PREFIX=%s", f->prefix);
 	f->env[2] = xasprintf("XLAB_FAKE_STATE=%s", f->state);
+	f->env[3] = xasprintf("XLAB_FAKE_OWNER=%d", (int)getpid());
 	agent_start(&f->a, f->env);
 	return f;
 }

@@ -13,7 +13,7 @@
 
 struct fake_dom0 {
 	char *dir, *prefix, *state;
-	char *env[4];
+	char *env[5];
 	struct agent_proc a;
 	int next_id;
 };
@@ -30,7 +30,9 @@ void fake_dom0_stop(struct fake_dom0 *f);
  * the agent and removes dir, which ends the fake `xl console`s (they loop
  * while their domain's file is there); otherwise does nothing. Every test
  * file of fake dom0s declares
- *	TestSuite(agent_fake_dom0, .fini = fake_dom0_cleanup); */
+ *	TestSuite(agent_fake_dom0, .fini = fake_dom0_cleanup);
+ * Should a test die with no .fini run (a timeout, a crash), the consoles
+ * still end, when the test's process is gone; dir then stays. */
 void fake_dom0_cleanup(void);
 /* Sends {"v":1,"id":N,"op":op,"args":ARGS} and returns the response. */
 struct json_object *fcall(struct fake_dom0 *f, const char *op, const char *args);

@@ -144,10 +144,14 @@ xl)
     # kernel speaks on the PV console: -t pv is required.
     [ -t 1 ] || { echo "xl console: not a tty" >&2; exit 1; }
     [ "$2 $3" = "-t pv" ] || { echo "xl console: expected -t pv, got $*" >&2; exit 1; }
+    # It waits as long as its guest is there; its copier is detached from the
+    # agent, so it also gives up once the test that made this dom0
+    # ($XLAB_FAKE_OWNER) is gone, should the test have died leaving $S.
     d=$4
-    while [ "$(cat "$S/dom/$d.state" 2>/dev/null)" = paused ]; do sleep 0.1; done
+    owner_alive() { [ -z "${XLAB_FAKE_OWNER:-}" ] || kill -0 "$XLAB_FAKE_OWNER" 2>/dev/null; }
+    while owner_alive && [ "$(cat "$S/dom/$d.state" 2>/dev/null)" = paused ]; do sleep 0.1; done
     printf 'Linux version 6.1\r\nXLAB-GUEST-UP %s\r\n' "$d"
-    while [ -f "$S/dom/$d" ]; do sleep 0.2; done ;;
+    while owner_alive && [ -f "$S/dom/$d" ]; do sleep 0.2; done ;;
   shutdown)
     # xl shutdown -w NAME, or -a -w: a guest named stubborn* ignores it (no
     # poweroff(8)), and -w waits for it regardless.
