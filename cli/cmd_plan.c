@@ -66,7 +66,7 @@ int cmd_plan(int argc, char **argv, struct xerr *e)
 	} else if (subnet_allocate(s->lab, NULL, 0, subnet, e) < 0) {
 		goto out;
 	}
-	image = image_name_for_xen(s->xen);
+	image = spec_image_name(s);
 	state = names_lab_dir(home, s->lab);
 	image_dir = xasprintf("%s/%s", images, image);
 	{

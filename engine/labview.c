@@ -85,7 +85,7 @@ int labview_plan(struct labview *v, const struct spec_guest *extra, struct xerr 
 	if (xlab_home(&home, e) < 0 || xlab_store_id(store_id, e) < 0 ||
 	    xlab_images_dir(&images, e) < 0)
 		goto out;
-	image = image_name_for_xen(v->spec->xen);
+	image = spec_image_name(v->spec);
 	image_dir = xasprintf("%s/%s", images, image);
 	{
 		struct plan_env env = { .state_dir = v->ls.dirs.dir, .image_dir = image_dir,

@@ -473,7 +473,7 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 	struct plan_env env = { 0 };
 	struct step s;
 	bool created = false;
-	_cleanup_free_ char *image = image_name_for_xen(ctx->spec->xen);
+	_cleanup_free_ char *image = spec_image_name(ctx->spec);
 
 	if (xlab_store_id(ctx->store_id, e) < 0)
 		return -1;

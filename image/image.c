@@ -8,7 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "names.h"
 #include "paths.h"
 #include "sha256.h"
 #include "util.h"
@@ -27,19 +29,7 @@ char *image_name_for_xen(const char *xen)
 
 bool image_name_valid(const char *name)
 {
-	size_t n = name ? strlen(name) : 0;
-
-	if (n == 0 || n > 63)
-		return false;
-	if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9')))
-		return false;
-	for (size_t i = 1; i < n; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-'))
-			return false;
-	}
-	return true;
+	return names_image_valid(name);
 }
 
 int image_store_dir(char **out, struct xerr *e)
@@ -66,6 +56,11 @@ void image_free(struct image *img)
 	for (size_t i = 0; i < img->n_files; i++)
 		free(img->files[i].path);
 	free(img->files);
+	free(img->base);
+	free(img->base_manifest_sha256);
+	free(img->hv_source);
+	free(img->hv_changeset);
+	free(img->hv_config_sha256);
 	free(img);
 }
 
@@ -98,6 +93,26 @@ static int get_str(json_object *root, const char *key, char **out, struct xerr *
 		return xerr_set(e, XERR_FAIL, "manifest: \"%s\" must be a string", key);
 	*out = xstrdup(json_object_get_string(v));
 	return 0;
+}
+
+/* An optional string inside an optional object: NULL when either is absent. */
+static char *opt_str(json_object *root, const char *obj, const char *key)
+{
+	json_object *o, *v;
+
+	if (!json_object_object_get_ex(root, obj, &o) || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return xstrdup(json_object_get_string(v));
+}
+
+static void parse_derived(json_object *root, struct image *img)
+{
+	img->base = opt_str(root, "base", "name");
+	img->base_manifest_sha256 = opt_str(root, "base", "manifest_sha256");
+	img->hv_source = opt_str(root, "hypervisor", "source");
+	img->hv_changeset = opt_str(root, "hypervisor", "changeset");
+	img->hv_config_sha256 = opt_str(root, "hypervisor", "config_sha256");
 }
 
 static int parse_packages(json_object *root, struct image *img, struct xerr *e)
@@ -182,6 +197,7 @@ int image_manifest_parse(const char *json, size_t len, const char *dir,
 	    get_str(root, "built", &img->built, e) < 0 ||
 	    parse_packages(root, img, e) < 0 || parse_files(root, img, e) < 0)
 		goto out;
+	parse_derived(root, img);
 	if (!image_name_valid(img->name)) {
 		xerr_set(e, XERR_FAIL,
 			 "manifest: name \"%s\" is not a valid image name ([a-z0-9][a-z0-9.-]{0,62})",
@@ -446,3 +462,29 @@ int image_store_names(char ***out, struct xerr *e)
 	return 0;
 }
 
+
+int image_swap_in(const char *store, const char *name, const char *tmp_dir, struct xerr *e)
+{
+	_cleanup_free_ char *final = xasprintf("%s/%s", store, name);
+	_cleanup_free_ char *old = xasprintf("%s/.%s.old-%d", store, name, (int)getpid());
+	bool had_old = path_exists(final);
+
+	if (had_old) {
+		if (image_check_unused(name, e) < 0)
+			return -1;
+		if (rename(final, old) < 0)
+			return xerr_errno(e, XERR_IO, "cannot move old %s aside", final);
+	}
+	if (rename(tmp_dir, final) < 0) {
+		xerr_errno(e, XERR_IO, "cannot put the image in place at %s", final);
+		if (had_old && rename(old, final) < 0)
+			xerr_prefix(e, "old image left at %s", old);
+		return -1;
+	}
+	if (had_old) {
+		struct xerr ignore = { 0 };
+
+		rm_rf(old, &ignore);
+	}
+	return 0;
+}

@@ -162,6 +162,9 @@ int matrix_spec_copy(const struct spec *base, const char *data, size_t len, cons
 	s->lab = xstrdup(name);
 	free(s->xen);
 	s->xen = xstrdup(xen);
+	/* A cell runs the version it is for, whatever image the spec named. */
+	free(s->image);
+	s->image = NULL;
 	free(s->subnet);
 	s->subnet = xstrdup(subnet);
 	s->net_addr = to.addr;

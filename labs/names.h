@@ -45,5 +45,7 @@ char *names_guest_swap(const char *guest);
 /* Whether a guest name would be another guest's derived volume name (it
  * ends in "-swap"): such a guest would share that volume. */
 bool names_guest_reserved(const char *guest);
+/* An image's name in the store: [a-z0-9][a-z0-9.-]{0,62}. */
+bool names_image_valid(const char *name);
 
 #endif

@@ -37,6 +37,19 @@ static void diags_sort(struct spec_diags *d)
 	}
 }
 
+/* Which Xen the hosts boot: a version (Debian's, the image built for it)
+ * or a stored image by name (a derived one); one of them, not both. A
+ * value already refused has said so. */
+static void check_xen_or_image(struct ctx *c, struct spec_pos top)
+{
+	if (c->s->xen_pos.line && c->s->image_pos.line)
+		diag(c, c->s->image_pos, "keep one of them",
+		     "'image' names the image the hosts boot, as 'xen' does: give one, not both");
+	else if (!c->s->xen_pos.line && !c->s->image_pos.line)
+		diag(c, top, "xen: \"4.17\" boots Debian's Xen 4.17; image: NAME a stored image",
+		     "the spec is missing the required key 'xen' (or 'image')");
+}
+
 static void parse_spec(struct ctx *c)
 {
 	struct ynode *root = NULL;
@@ -53,9 +66,15 @@ static void parse_spec(struct ctx *c)
 			     kind_name(root));
 	} else {
 		walk_map(c, root, "the spec", top_fields, top_fields_n, c->s, false);
+		check_xen_or_image(c, root->pos);
 		cross_check(c);
 	}
 	ynode_free(root);
+}
+
+char *spec_image_name(const struct spec *s)
+{
+	return s->image ? xstrdup(s->image) : xasprintf("xen-%s", s->xen ? s->xen : "");
 }
 
 static void ctx_init(struct ctx *c, struct spec *s, struct spec_diags *d, const char *data,
@@ -228,6 +247,7 @@ void spec_free(struct spec *s)
 	free(s->path);
 	free(s->lab);
 	free(s->xen);
+	free(s->image);
 	free(s->libvirt_uri);
 	free(s->subnet);
 	free(s->vg);

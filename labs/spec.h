@@ -118,6 +118,8 @@ struct spec {
 	struct spec_pos lab_pos;
 	char *xen;                 /* "4.17" -> image "xen-4.17" */
 	struct spec_pos xen_pos;
+	char *image;               /* `image:` a stored image by name, instead of xen */
+	struct spec_pos image_pos;
 	char *libvirt_uri;         /* `libvirt:` or NULL */
 	char *subnet;              /* "10.80.0.0/24" or NULL (allocated at up) */
 	struct spec_pos subnet_pos;
@@ -161,6 +163,8 @@ int spec_load(const char *path, struct spec **out, struct spec_diags *diags, str
 /* The same from memory (tests, fuzzers); `name` stands in for the path. */
 int spec_load_buffer(const char *name, const char *data, size_t len, struct spec **out,
 		     struct spec_diags *diags, struct xerr *e);
+/* The image the lab's hosts boot: `image:`, else "xen-" `xen:` (allocated). */
+char *spec_image_name(const struct spec *s);
 void spec_free(struct spec *s);
 /* Frees what a guest owns (for guests built outside a spec, e.g. from the CLI). */
 void spec_guest_clear(struct spec_guest *g);

@@ -549,7 +549,8 @@ static void read_class(struct ctx *c, const struct ynode *k, const struct ynode 
 const struct field top_fields[] = {
 	{ "lab", F_STR, AT(struct spec, lab), POS(struct spec, lab_pos), REQUIRED,
 	  .check = check_name },
-	{ "xen", F_FN, 0, NOPOS, REQUIRED, .fn = read_xen },
+	{ "xen", F_FN, 0, NOPOS, .fn = read_xen },
+	{ "image", F_STR, AT(struct spec, image), POS(struct spec, image_pos), .check = check_image },
 	{ "libvirt", F_STR, AT(struct spec, libvirt_uri), NOPOS, .check = check_libvirt },
 	{ "network", F_FN, 0, NOPOS, .fn = read_network },
 	{ "storage", F_FN, 0, NOPOS, .fn = read_storage },

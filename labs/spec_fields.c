@@ -45,6 +45,17 @@ bool check_guest_name(struct ctx *c, const char *key, const struct ynode *v)
 	return false;
 }
 
+/* An image of the store by name: it becomes a path under the store. */
+bool check_image(struct ctx *c, const char *key, const struct ynode *v)
+{
+	if (names_image_valid(v->text))
+		return true;
+	diag(c, v->pos, "`xlab image list` shows the stored images",
+	     "'%s' must be an image's name ([a-z0-9][a-z0-9.-]{0,62}), not '%s'", key,
+	     show(c, v->text));
+	return false;
+}
+
 /* A spec comes from a course repository or a colleague: its URI must not be
  * a way to run a program on the controller. */
 bool check_libvirt(struct ctx *c, const char *key, const struct ynode *v)

@@ -595,3 +595,28 @@ Test(spec, guest_types)
 	cr_assert_eq(spec_guest_type_parse("PV", &t), -1);
 	cr_assert_eq(spec_guest_type_parse("", &t), -1);
 }
+
+/* `image:` boots a stored image by name (a derived one) instead of the
+ * image of a Debian Xen version; without either, the spec says both. */
+Test(spec, image_instead_of_xen)
+{
+	struct spec *s = NULL;
+	struct spec_diags d = { 0 };
+	struct xerr e = { 0 };
+	_cleanup_free_ char *name = NULL;
+
+	cr_assert_eq(load_str("lab: t\nimage: xen-4.20-shadow\nhosts:\n  - name: h1\n", &s, &d, &e),
+		     0, "%s", e.msg);
+	cr_expect_null(s->xen);
+	cr_expect_str_eq(s->image, "xen-4.20-shadow");
+	name = spec_image_name(s);
+	cr_expect_str_eq(name, "xen-4.20-shadow");
+	spec_free(s);
+	spec_diags_free(&d);
+	s = NULL;
+	d = (struct spec_diags){ 0 };
+	cr_assert_eq(load_str("lab: t\nhosts:\n  - name: h1\n", &s, &d, &e), -1);
+	cr_expect(has_diag(&d, 1, 1, "missing the required key 'xen' (or 'image')"), "%s",
+		  d.n ? d.v[0].msg : "no diagnostic");
+	spec_diags_free(&d);
+}
