@@ -120,8 +120,12 @@ static const struct cmd_opt guest_console_opts[] = {
 	OPT_END,
 };
 
-static const struct cmd_opt force_opts[] = {
-	{ "force", 0, NULL, "replace an image of the same name" },
+static const struct cmd_opt image_build_opts[] = {
+	{ "force", 0, NULL, "rebuild when up to date; derive an unchecked version; replace NAME" },
+	{ "from", 0, "BASE", "derive NAME from the stored image BASE (with --hypervisor)" },
+	{ "hypervisor", 0, "PATH", "the Xen hypervisor (xen/xen.gz of a built xen.git tree)" },
+	{ "xen-source", 0, "DIR|TARBALL", "build the hypervisor from a xen.git tree (cached)" },
+	{ "kconfig", 0, "KEY=VALUE", "a Kconfig setting for --xen-source (repeatable)" },
 	OPT_END,
 };
 
@@ -143,8 +147,8 @@ static const struct cmd_opt storage_opts[] = { OPT_JSON, OPT_END };
 static const struct cmd_opt completion_opts[] = { OPT_END };
 
 static const struct cmd_sub image_subs[] = {
-	{ "build", "xen-VERSION", "build a dom0 image from the Debian mirror", force_opts,
-	  CMD_ARG_NONE },
+	{ "build", "NAME", "build a dom0 image from the Debian mirror, or derive one",
+	  image_build_opts, CMD_ARG_NONE },
 	{ "list", "", "images in the store", json_opts, CMD_ARG_NONE },
 	{ "inspect", "NAME", "an image's manifest, verified", json_opts, CMD_ARG_IMAGE },
 	{ "rm", "NAME", "remove an image (refused while a lab uses it)", no_opts, CMD_ARG_IMAGE },

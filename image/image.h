@@ -23,6 +23,11 @@ struct image {
 	struct image_file *files;
 	size_t n_files;
 	char manifest_sha256[65];
+	/* A derived image (`image build --from`): its base and the hypervisor
+	 * it was given; all NULL for an image built from Debian. */
+	char *base;
+	char *base_manifest_sha256;
+	char *hv_source, *hv_changeset, *hv_config_sha256;
 };
 
 /* Name for a spec's `xen:` value: "4.17" -> "xen-4.17". */
@@ -64,6 +69,10 @@ int image_verify_full(const struct image *img, struct xerr *e);
 /* Fails naming the lab when a lab's host disk is backed by a file inside
  * image `name` (checked before rm and before replacing with --force). */
 int image_check_unused(const char *name, struct xerr *e);
+
+/* Puts a finished image directory tmp_dir (inside store) in place as
+ * store/name, replacing an older one only when no lab uses it. */
+int image_swap_in(const char *store, const char *name, const char *tmp_dir, struct xerr *e);
 
 /* Subcommands of `xlab image`, each (argc, argv) from the subcommand name. */
 int image_cmd_build(int argc, char **argv, struct xerr *e);

@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 
 #include "build_int.h"
+#include "image_derive.h"
 #include "initrd.h"
 #include "layout.h"
 #include "spawn.h"
@@ -349,27 +350,7 @@ static bool up_to_date(const struct build *b)
 
 static int install(struct build *b, struct xerr *e)
 {
-	_cleanup_free_ char *old = xasprintf("%s/.%s.old-%d", b->store, b->r->name, (int)getpid());
-	bool had_old = path_exists(b->final_dir);
-
-	if (had_old) {
-		if (image_check_unused(b->r->name, e) < 0)
-			return -1;
-		if (rename(b->final_dir, old) < 0)
-			return xerr_errno(e, XERR_IO, "cannot move old %s aside", b->final_dir);
-	}
-	if (rename(b->tmp_dir, b->final_dir) < 0) {
-		xerr_errno(e, XERR_IO, "cannot put the image in place at %s", b->final_dir);
-		if (had_old && rename(old, b->final_dir) < 0)
-			xerr_prefix(e, "old image left at %s", old);
-		return -1;
-	}
-	if (had_old) {
-		struct xerr ignore = { 0 };
-
-		rm_rf(old, &ignore);
-	}
-	return 0;
+	return image_swap_in(b->store, b->r->name, b->tmp_dir, e);
 }
 
 static int build_run(struct build *b, struct xerr *e)
@@ -413,13 +394,74 @@ static void build_free(struct build *b)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xlab image build NAME [--force]\n\n"
+	fprintf(f, "usage: xlab image build NAME [--force]\n"
+		   "       xlab image build NAME --from BASE --hypervisor PATH/xen.gz [--force]\n\n"
 		   "Builds a dom0 image from Debian with mmdebstrap into the image store.\n"
 		   "NAME is one of:");
 	for (size_t i = 0; i < image_n_recipes; i++)
 		fprintf(f, " %s (Debian %s)%s", image_recipes[i].name, image_recipes[i].suite,
 			i + 1 < image_n_recipes ? "," : "\n");
-	fprintf(f, "  --force   rebuild even when the stored image is up to date\n");
+	fprintf(f, "  --force   rebuild even when the stored image is up to date\n\n"
+		   "With --from, NAME is a new image: the stored image BASE with another Xen\n"
+		   "hypervisor, nothing else rebuilt:\n"
+		   "  --hypervisor PATH    what `make -C xen` left in xen/xen.gz; its version\n"
+		   "                       is read from the build tree beside it\n"
+		   "  --xen-source SRC     build it from a xen.git tree or tarball (defconfig,\n"
+		   "                       then each --kconfig KEY=VALUE, e.g. SHADOW_PAGING=y);\n"
+		   "                       cached by source, settings and compiler\n"
+		   "The hypervisor must share major.minor with BASE's dom0 tools; --force\n"
+		   "derives anyway, or replaces an existing NAME.\n");
+}
+
+/* `--from BASE --hypervisor PATH | --xen-source SRC [--kconfig K=V]...`:
+ * a derived image (image_derive.c). */
+static int derive_args(int argc, char **argv, struct derive_opts *o, size_t *nk,
+		       struct xerr *e)
+{
+	static const char use[] = "usage: xlab image build NAME --from BASE (--hypervisor PATH | "
+				  "--xen-source DIR|TARBALL [--kconfig KEY=VALUE]...) [--force]";
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char **slot = !strcmp(a, "--from")	 ? &o->from :
+				    !strcmp(a, "--hypervisor") ? &o->hypervisor :
+				    !strcmp(a, "--xen-source") ? &o->xen_source :
+								 NULL;
+
+		if (!strcmp(a, "--force")) {
+			o->force = true;
+		} else if (slot || !strcmp(a, "--kconfig")) {
+			if (i + 1 >= argc || !*argv[i + 1])
+				return xerr_set(e, XERR_USAGE, "%s needs a value\n%s", a, use);
+			if (slot) {
+				*slot = argv[++i];
+				continue;
+			}
+			o->kconfig = xrealloc(o->kconfig, (*nk + 2) * sizeof(char *));
+			o->kconfig[(*nk)++] = argv[++i];
+			o->kconfig[*nk] = NULL;
+		} else if (a[0] == '-') {
+			return xerr_set(e, XERR_USAGE, "unknown option %s\n%s", a, use);
+		} else if (o->name) {
+			return xerr_set(e, XERR_USAGE, "one image at a time\n%s", use);
+		} else {
+			o->name = a;
+		}
+	}
+	if (!o->name || !o->from || !o->hypervisor == !o->xen_source)
+		return xerr_set(e, XERR_USAGE, "%s", use);
+	if (o->kconfig && !o->xen_source)
+		return xerr_set(e, XERR_USAGE, "--kconfig configures a --xen-source build\n%s", use);
+	return 0;
+}
+
+static bool wants_derive(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--from") || !strcmp(argv[i], "--hypervisor") ||
+		    !strcmp(argv[i], "--xen-source"))
+			return true;
+	return false;
 }
 
 static int parse_args(int argc, char **argv, struct build *b, bool *help, struct xerr *e)
@@ -486,6 +528,20 @@ int image_cmd_build(int argc, char **argv, struct xerr *e)
 	bool help = false;
 	int rc = -1;
 
+	if (wants_derive(argc, argv)) {
+		struct derive_opts o = { 0 };
+		size_t nk = 0;
+
+		for (int i = 1; i < argc; i++)
+			if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+				usage(stdout);
+				return 0;
+			}
+		rc = derive_args(argc, argv, &o, &nk, e) < 0 ? -1 : image_derive(&o, e);
+		/* The settings themselves are argv's. */
+		free(o.kconfig);
+		return rc;
+	}
 	if (parse_args(argc, argv, &b, &help, e) < 0)
 		return -1;
 	if (help) {

@@ -93,7 +93,8 @@ int image_cmd_list(int argc, char **argv, struct xerr *e)
 	if (image_store_names(&names, e) < 0)
 		return -1;
 	arr = json_object_new_array();
-	t = as_json ? NULL : TABLE_NEW("", "NAME", "XEN", "KERNEL", "SUITE", "BUILT", "SIZE");
+	t = as_json ? NULL :
+		      TABLE_NEW("", "NAME", "XEN", "KERNEL", "SUITE", "BUILT", "SIZE", "FROM");
 	for (char **n = names; *n; n++) {
 		struct xerr ie = { 0 };
 		struct image *img = NULL;
@@ -111,7 +112,8 @@ int image_cmd_list(int argc, char **argv, struct xerr *e)
 		} else {
 			size_format(bytes, size, sizeof(size));
 			TABLE_ROW(t, img->name, tt(img->xen_version), tt(img->kernel_version),
-				  tt(img->suite), tt(img->built), size);
+				  tt(img->suite), tt(img->built), size,
+				  img->base ? tt(img->base) : "-");
 		}
 		image_free(img);
 	}
@@ -137,6 +139,16 @@ static void inspect_text(const struct image *img, const struct xerr *verr)
 	printf("suite:          %s\n", tt(img->suite));
 	printf("built:          %s\n", tt(img->built));
 	printf("manifest:       sha256 %s\n", img->manifest_sha256);
+	if (img->base) {
+		printf("derived from:   %s (manifest sha256 %s)\n", tt(img->base),
+		       tt(img->base_manifest_sha256 ? img->base_manifest_sha256 : "?"));
+		printf("hypervisor:     %s\n", tt(img->hv_source ? img->hv_source : "?"));
+		printf("  changeset:    %s\n",
+		       tt(img->hv_changeset && *img->hv_changeset ? img->hv_changeset : "-"));
+		printf("  .config:      %s\n",
+		       tt(img->hv_config_sha256 && *img->hv_config_sha256 ? img->hv_config_sha256 :
+									      "-"));
+	}
 	printf("packages:       %zu\n", strv_len(img->packages));
 	for (char **p = img->packages; p && *p; p++)
 		printf("  %s\n", tt(*p));

@@ -20,6 +20,8 @@ run=(
   busybox-static xz-utils zstd ca-certificates
   # scripts/demo.sh reads xlab's JSON for its closing hints
   python3
+  # a Xen hypervisor built from source (`xlab image build --xen-source`)
+  make bison flex
 )
 tests=(
   # fuzzing (clang's libFuzzer and sanitizer runtimes)

@@ -1,0 +1,355 @@
+/* `xlab image build NAME --from BASE --hypervisor PATH`: an image that is
+ * BASE with another Xen hypervisor. Nothing else is rebuilt: the root disk,
+ * kernel and initrd are BASE's (hard links in the store), boot/xen.gz is
+ * the file handed in, and the manifest says what was replaced and from what,
+ * so a lab of it records which hypervisor it ran. */
+#include "image.h"
+
+#include <archive.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "hvinfo.h"
+#include "image_derive.h"
+#include "sha256.h"
+#include "spawn.h"
+#include "util.h"
+#include "xenbuild.h"
+
+/* A compressed hypervisor is a few MiB, unpacked tens at most. */
+#define HV_FILE_MAX (64u << 20)
+#define HV_UNPACKED_MAX (256u << 20)
+
+/* Files a derived image takes from its base as they are. */
+static const char *const kept_files[] = { "root.qcow2", "boot/vmlinuz", "boot/initrd.img" };
+
+/* xen.gz as GRUB reads it: gzip (or any filter libarchive knows) or raw. */
+static int hv_unpack(const char *data, size_t len, struct buf *out, struct xerr *e)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ent;
+	char chunk[1 << 16];
+	la_ssize_t got;
+	int rc = -1;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &ent) != ARCHIVE_OK) {
+		xerr_set(e, XERR_USAGE, "cannot read it: %s", archive_error_string(a));
+		goto out;
+	}
+	while ((got = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
+		if (out->len + (size_t)got > HV_UNPACKED_MAX) {
+			xerr_set(e, XERR_USAGE, "it unpacks to more than %u MiB: not a hypervisor",
+				 HV_UNPACKED_MAX >> 20);
+			goto out;
+		}
+		buf_append(out, chunk, (size_t)got);
+	}
+	if (got < 0) {
+		xerr_set(e, XERR_USAGE, "cannot unpack it: %s", archive_error_string(a));
+		goto out;
+	}
+	rc = 0;
+out:
+	archive_read_free(a);
+	return rc;
+}
+
+/* The build tree around xen/xen.gz says what it is: include/xen/compile.h
+ * (version, changeset, compiler) and .config (its Kconfig). */
+static void hv_tree_read(const char *hv_path, struct hv_info *hv)
+{
+	_cleanup_free_ char *dir = xstrdup(hv_path), *compile_h = NULL, *config = NULL;
+	_cleanup_free_ char *text = NULL;
+	struct xerr ignore = { 0 };
+	char *slash = strrchr(dir, '/');
+	size_t len;
+
+	if (slash)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	compile_h = xasprintf("%s/include/xen/compile.h", dir);
+	config = xasprintf("%s/.config", dir);
+	if (file_read_all(compile_h, 1 << 20, &text, &len, &ignore) == 0)
+		hv_compile_h_parse(text, hv, &ignore);
+	if (path_exists(config))
+		sha256_file_hex(config, hv->config_sha256, &ignore);
+}
+
+struct derive {
+	const char *name, *from, *hv_path;
+	bool force;
+	char *store, *tmp_dir, *final_dir;
+	struct image *base;
+	char *hv_data;
+	size_t hv_len;
+	char hv_sha256[SHA256_HEX_LEN + 1];
+	struct hv_info hv;
+};
+
+static int hv_load(struct derive *d, struct xerr *e)
+{
+	struct buf raw = { 0 };
+	int rc;
+
+	if (file_read_all(d->hv_path, HV_FILE_MAX, &d->hv_data, &d->hv_len, e) < 0)
+		return xerr_prefix(e, "--hypervisor");
+	rc = hv_unpack(d->hv_data, d->hv_len, &raw, e) < 0 ||
+		     hv_image_check((unsigned char *)raw.data, raw.len, e) < 0 ?
+		     -1 :
+		     0;
+	buf_free(&raw);
+	if (rc < 0)
+		return xerr_prefix(e, "--hypervisor %s", d->hv_path);
+	sha256_hex(d->hv_data, d->hv_len, d->hv_sha256);
+	hv_tree_read(d->hv_path, &d->hv);
+	return 0;
+}
+
+/* The base's dom0 tools talk to the hypervisor through hypercalls whose
+ * interface changes between major.minor releases. */
+static int fit_check(const struct derive *d, struct xerr *e)
+{
+	if (!*d->hv.version) {
+		if (d->force) {
+			fprintf(stderr, "xlab: warning: the version of %s is unknown (no "
+					"include/xen/compile.h beside it); derived unchecked (--force)\n",
+				d->hv_path);
+			return 0;
+		}
+		return xerr_set(e, XERR_USAGE,
+				"cannot tell which Xen %s is: no include/xen/compile.h beside it (a "
+				"built xen.git tree's xen/ has one); --force derives it unchecked",
+				d->hv_path);
+	}
+	if (hv_version_fits(d->base->xen_version, d->hv.version))
+		return 0;
+	if (d->force) {
+		fprintf(stderr, "xlab: warning: Xen %s with the dom0 tools of %s (Xen %s) (--force)\n",
+			d->hv.version, d->base->name, d->base->xen_version);
+		return 0;
+	}
+	return xerr_set(e, XERR_USAGE,
+			"%s is Xen %s, but %s's dom0 tools are Xen %s: tools and hypervisor must "
+			"share major.minor; derive from an image of Xen %s, or --force",
+			d->hv_path, d->hv.version, d->base->name, d->base->xen_version,
+			d->hv.version);
+}
+
+/* A link in the same store costs nothing; a copy (reflinked where the
+ * filesystem can) when the store spans filesystems. */
+static int file_take(const char *from, const char *to, struct xerr *e)
+{
+	char *argv[] = { "cp", "--reflink=auto", "--sparse=always", "--", (char *)from,
+			 (char *)to, NULL };
+	struct spawn_result r;
+
+	if (link(from, to) == 0)
+		return 0;
+	if (spawn_check(argv, NULL, &r, e) < 0)
+		return xerr_prefix(e, "copying %s", from);
+	spawn_result_free(&r);
+	return 0;
+}
+
+static struct json_object *hypervisor_json(const struct derive *d)
+{
+	_cleanup_free_ char *abs = realpath(d->hv_path, NULL);
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "source", json_object_new_string(abs ? abs : d->hv_path));
+	json_object_object_add(o, "sha256", json_object_new_string(d->hv_sha256));
+	json_object_object_add(o, "version", json_object_new_string(d->hv.version));
+	json_object_object_add(o, "changeset", json_object_new_string(d->hv.changeset));
+	json_object_object_add(o, "compiler", json_object_new_string(d->hv.compiler));
+	json_object_object_add(o, "config_sha256", json_object_new_string(d->hv.config_sha256));
+	return o;
+}
+
+/* BASE's manifest with what changed: its name, time, version and
+ * hypervisor file, and where it came from. */
+static int manifest_derive(const struct derive *d, struct xerr *e)
+{
+	_cleanup_free_ char *src = xasprintf("%s/manifest.json", d->base->dir);
+	_cleanup_free_ char *dst = xasprintf("%s/manifest.json", d->tmp_dir);
+	char built[32];
+	struct json_object *m = json_object_from_file(src), *files, *base, *replaced, *was;
+	const char *old_sha = "";
+	const char *text;
+	int rc;
+
+	now_iso8601(built);
+	if (!m || !json_object_object_get_ex(m, "files", &files)) {
+		json_object_put(m);
+		return xerr_set(e, XERR_FAIL, "cannot read %s again", src);
+	}
+	for (size_t i = 0; i < d->base->n_files; i++)
+		if (!strcmp(d->base->files[i].path, "boot/xen.gz"))
+			old_sha = d->base->files[i].sha256;
+	json_object_object_add(m, "name", json_object_new_string(d->name));
+	json_object_object_add(m, "built", json_object_new_string(built));
+	if (*d->hv.version)
+		json_object_object_add(m, "xen_version", json_object_new_string(d->hv.version));
+	json_object_object_add(files, "boot/xen.gz", json_object_new_string(d->hv_sha256));
+	/* Not built from a recipe: `image build BASE` must never find it up to date. */
+	json_object_object_del(m, "recipe");
+	base = json_object_new_object();
+	json_object_object_add(base, "name", json_object_new_string(d->base->name));
+	json_object_object_add(base, "manifest_sha256",
+			       json_object_new_string(d->base->manifest_sha256));
+	json_object_object_add(base, "xen_version",
+			       json_object_new_string(d->base->xen_version));
+	json_object_object_add(m, "base", base);
+	replaced = json_object_new_object();
+	was = json_object_new_object();
+	json_object_object_add(was, "was", json_object_new_string(old_sha));
+	json_object_object_add(was, "now", json_object_new_string(d->hv_sha256));
+	json_object_object_add(replaced, "boot/xen.gz", was);
+	json_object_object_add(m, "replaced", replaced);
+	json_object_object_add(m, "hypervisor", hypervisor_json(d));
+	text = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PRETTY |
+						 JSON_C_TO_STRING_NOSLASHESCAPE);
+	rc = file_write_atomic(dst, text, strlen(text), 0644, e);
+	json_object_put(m);
+	return rc;
+}
+
+static int tree_make(const struct derive *d, struct xerr *e)
+{
+	_cleanup_free_ char *boot = xasprintf("%s/boot", d->tmp_dir);
+	_cleanup_free_ char *xen = xasprintf("%s/boot/xen.gz", d->tmp_dir);
+
+	if (mkdir_p(boot, 0755, e) < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(kept_files); i++) {
+		_cleanup_free_ char *from = image_path(d->base, kept_files[i]);
+		_cleanup_free_ char *to = xasprintf("%s/%s", d->tmp_dir, kept_files[i]);
+
+		if (file_take(from, to, e) < 0)
+			return -1;
+	}
+	/* The bytes that were read and checked, not the path again. */
+	if (file_write_atomic(xen, d->hv_data, d->hv_len, 0644, e) < 0)
+		return -1;
+	return manifest_derive(d, e);
+}
+
+/* The same name, base and hypervisor: nothing to do. */
+static bool derived_up_to_date(const struct derive *d)
+{
+	struct image *have = NULL;
+	struct xerr ignore = { 0 };
+	_cleanup_free_ char *mpath = xasprintf("%s/manifest.json", d->final_dir);
+	struct json_object *m = json_object_from_file(mpath), *b, *v;
+	bool same = false;
+
+	if (m && json_object_object_get_ex(m, "base", &b) &&
+	    json_object_object_get_ex(b, "manifest_sha256", &v) &&
+	    !strcmp(json_object_get_string(v), d->base->manifest_sha256) &&
+	    image_open_dir(d->final_dir, &have, &ignore) == 0) {
+		for (size_t i = 0; i < have->n_files; i++)
+			if (!strcmp(have->files[i].path, "boot/xen.gz"))
+				same = !strcmp(have->files[i].sha256, d->hv_sha256);
+	}
+	image_free(have);
+	json_object_put(m);
+	return same;
+}
+
+static int lock_take(const struct derive *d, int *fd, struct xerr *e)
+{
+	_cleanup_free_ char *p = xasprintf("%s/.%s.lock", d->store, d->name);
+
+	if (mkdir_p(d->store, 0755, e) < 0)
+		return -1;
+	*fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (*fd < 0)
+		return xerr_errno(e, XERR_IO, "cannot open %s", p);
+	if (flock(*fd, LOCK_EX | LOCK_NB) < 0)
+		return xerr_set(e, XERR_CONFLICT, "another build of image %s is running (%s)",
+				d->name, p);
+	return 0;
+}
+
+static int names_check(const struct derive *d, struct xerr *e)
+{
+	if (!image_name_valid(d->name))
+		return xerr_set(e, XERR_USAGE, "'%s' is not an image name ([a-z0-9][a-z0-9.-]{0,62})",
+				d->name);
+	if (!strcmp(d->name, d->from))
+		return xerr_set(e, XERR_USAGE, "an image cannot be derived from itself (%s)",
+				d->name);
+	if (image_recipe_known(d->name))
+		return xerr_set(e, XERR_USAGE,
+				"%s is the name of an image built from Debian; give the derived "
+				"image a name of its own (e.g. %s-mine)", d->name, d->name);
+	return 0;
+}
+
+int image_derive(const struct derive_opts *o, struct xerr *e)
+{
+	struct derive d = { .name = o->name, .from = o->from, .hv_path = o->hypervisor,
+			    .force = o->force };
+	_cleanup_free_ char *built = NULL;
+	_cleanup_close_ int lock_fd = -1;
+	int64_t t0 = now_ms();
+	int rc = -1;
+
+	if (names_check(&d, e) < 0 || image_open(d.from, &d.base, e) < 0)
+		goto out;
+	fprintf(stderr, "image %s: checking base %s\n", d.name, d.from);
+	if (image_verify(d.base, e) < 0)
+		goto out;
+	if (o->xen_source) {
+		struct xenbuild_opts xo = { .source = o->xen_source,
+					    .kconfig = (const char *const *)o->kconfig,
+					    .tools_version = d.base->xen_version,
+					    .force = o->force };
+
+		if (xenbuild(&xo, &built, e) < 0)
+			goto out;
+		d.hv_path = built;
+	}
+	if (hv_load(&d, e) < 0 || fit_check(&d, e) < 0 ||
+	    image_store_dir(&d.store, e) < 0 || lock_take(&d, &lock_fd, e) < 0)
+		goto out;
+	d.final_dir = xasprintf("%s/%s", d.store, d.name);
+	if (path_exists(d.final_dir)) {
+		if (derived_up_to_date(&d)) {
+			fprintf(stderr, "image %s is up to date (%s)\n", d.name, d.final_dir);
+			rc = 0;
+			goto out;
+		}
+		if (!d.force) {
+			xerr_set(e, XERR_CONFLICT,
+				 "image %s exists and is not %s with this hypervisor; --force "
+				 "replaces it", d.name, d.from);
+			goto out;
+		}
+	}
+	d.tmp_dir = xasprintf("%s/.%s.tmp-%d", d.store, d.name, (int)getpid());
+	if (tree_make(&d, e) < 0 || image_swap_in(d.store, d.name, d.tmp_dir, e) < 0) {
+		struct xerr ignore = { 0 };
+
+		rm_rf(d.tmp_dir, &ignore);
+		xerr_prefix(e, "deriving image %s (nothing was kept)", d.name);
+		goto out;
+	}
+	fprintf(stderr, "image %s: %s with Xen %s (%.12s) in %.1f s: %s\n", d.name, d.from,
+		*d.hv.version ? d.hv.version : "of unknown version", d.hv_sha256,
+		(double)(now_ms() - t0) / 1000.0, d.final_dir);
+	rc = 0;
+out:
+	image_free(d.base);
+	free(d.hv_data);
+	free(d.store);
+	free(d.tmp_dir);
+	free(d.final_dir);
+	return rc;
+}
