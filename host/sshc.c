@@ -417,7 +417,7 @@ int sshc_chan_write(struct sshc_chan *ch, const char *data, size_t len, struct x
 		int w = ssh_channel_write(ch->ch, data, n);
 
 		if (w < 0)
-			return xerr_set(e, XERR_FAIL, "ssh %s: write: %s", ch->c->addr,
+			return xerr_set(e, XERR_IO, "ssh %s: write: %s", ch->c->addr,
 					ssh_get_error(ch->c->s));
 		data += w;
 		len -= (size_t)w;
@@ -448,7 +448,14 @@ static int chan_closed_error(struct sshc_chan *ch, struct xerr *e)
 	st = ssh_channel_get_exit_status(ch->ch);
 	while (ch->errtail.len && strchr("\r\n", ch->errtail.data[ch->errtail.len - 1]))
 		ch->errtail.data[--ch->errtail.len] = '\0';
-	return xerr_set(e, XERR_FAIL, "ssh %s: remote command ended (exit status %d)%s%s",
+	/* No exit status: a signal ended it, or the session itself went. */
+	if (st < 0)
+		return xerr_set(e, XERR_IO,
+				"ssh %s: the remote command ended without an exit status (killed, "
+				"or the connection was lost)%s%s",
+				ch->c->addr, ch->errtail.len ? ": " : "",
+				ch->errtail.len ? ch->errtail.data : "");
+	return xerr_set(e, XERR_FAIL, "ssh %s: the remote command ended with status %d%s%s",
 			ch->c->addr, st, ch->errtail.len ? ": " : "",
 			ch->errtail.len ? ch->errtail.data : "");
 }
@@ -481,13 +488,13 @@ int sshc_chan_read_line(struct sshc_chan *ch, char **line, int timeout_ms, struc
 		while ((n = ssh_channel_read_nonblocking(ch->ch, tmp, sizeof(tmp), 1)) > 0)
 			errtail_add(&ch->errtail, tmp, (size_t)n);
 		if (deadline >= 0 && now_ms() >= deadline)
-			return xerr_set(e, XERR_FAIL, "ssh %s: no answer within %d s",
+			return xerr_set(e, XERR_TIMEOUT, "ssh %s: no answer within %d s",
 					ch->c->addr, timeout_ms / 1000);
 		if (ch->stop_abandons && stop_requested())
 			return xerr_set(e, XERR_INTERRUPTED, "interrupted");
 		n = ssh_channel_read_timeout(ch->ch, tmp, sizeof(tmp), 0, 200);
 		if (n == SSH_ERROR)
-			return xerr_set(e, XERR_FAIL, "ssh %s: read: %s", ch->c->addr,
+			return xerr_set(e, XERR_IO, "ssh %s: read: %s", ch->c->addr,
 					ssh_get_error(ch->c->s));
 		if (n > 0) {
 			if (ch->in.len + (size_t)n > SSHC_OUTPUT_MAX)

@@ -1,6 +1,7 @@
 #include "sshdrun.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -184,4 +185,52 @@ void files_equal(const char *a, const char *b)
 	cr_assert_eq(file_read_all(b, 0, &db, &lb, &e), 0, "%s", e.msg);
 	cr_assert_eq(la, lb, "%s: %zu bytes, %s: %zu bytes", a, la, b, lb);
 	cr_assert(memcmp(da, db, la) == 0, "%s and %s differ", a, b);
+}
+
+static pid_t parent_of(pid_t pid)
+{
+	_cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int)pid);
+	_cleanup_fclose_ FILE *f = fopen(path, "r");
+	char comm[256];
+	int ppid = -1;
+
+	/* sshd's comm has no spaces or parentheses. */
+	if (!f || fscanf(f, "%*d (%255[^)]) %*c %d", comm, &ppid) != 2)
+		return -1;
+	return ppid;
+}
+
+/* Signals sshd and every process under it: each session is a process
+ * tree of its own (sshd calls setsid), so a group kill misses it. */
+int sshd_signal_tree(int sig)
+{
+	pid_t tree[64] = { sshd_pid };
+	size_t n = 1, before;
+	DIR *d;
+	struct dirent *de;
+
+	do {
+		before = n;
+		d = opendir("/proc");
+		cr_assert_not_null(d);
+		while ((de = readdir(d)) && n < ARRAY_SIZE(tree)) {
+			pid_t pid = (pid_t)atoi(de->d_name), pp;
+			bool known = false;
+
+			if (pid <= 0 || (pp = parent_of(pid)) <= 0)
+				continue;
+			for (size_t i = 0; i < n; i++)
+				known |= tree[i] == pid;
+			for (size_t i = 0; i < n && !known; i++) {
+				if (tree[i] == pp) {
+					tree[n++] = pid;
+					break;
+				}
+			}
+		}
+		closedir(d);
+	} while (n != before);
+	for (size_t i = 0; i < n; i++)
+		kill(tree[i], sig);
+	return (int)n;
 }

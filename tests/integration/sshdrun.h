@@ -19,6 +19,9 @@ void sshd_setup(void);
 void sshd_teardown(void);
 /* Starts sshd and waits until it listens. */
 void sshd_start(void);
+/* Signals sshd and every process under it (each session is a process tree
+ * of its own: sshd calls setsid, so a group kill misses it); how many. */
+int sshd_signal_tree(int sig);
 
 /* name in the test directory; free it. */
 char *path_in(const char *name);

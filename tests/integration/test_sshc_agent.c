@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent_client.h"
+#include "agent_ops.h"
 #include "sshc.h"
 #include "sshdrun.h"
 #include "stop.h"
@@ -248,5 +248,62 @@ Test(sshc, agent_same_binary_other_protocol_is_not_pushed)
 	cr_assert_null(strstr(e.msg, "after pushing"), "%s", e.msg);
 	cr_assert_eq(stat(remote, &after), 0);
 	cr_assert_eq(before.st_ino, after.st_ino, "pushed over itself");
+	sshc_free(c);
+}
+
+/* Faults while a call is under way, as the typed calls meet them: the agent
+ * killed (an OOM in the dom0), then the whole SSH session's server killed
+ * (a dom0 that died). Each is an error of its own kind naming what
+ * happened, never a hang or a crash, and the session refuses what follows. */
+Test(sshc, a_dying_agent_or_sshd_is_an_error_not_a_hang)
+{
+	_cleanup_free_ char *local = agent_binary();
+	_cleanup_free_ char *remote = path_in("var/lib/xlab-agent/xlab-agent");
+	/* Kills its parent, the agent, from inside the call. */
+	const char *const kill_agent[] = { "sh", "-c", "kill -9 $PPID; sleep 5", NULL };
+	const char *const sleep_long[] = { "sleep", "30", NULL };
+	struct agent_run_out o;
+	struct agent *ag = NULL;
+	struct xerr e = { 0 };
+	struct sshc *c;
+	int64_t t0;
+
+	if (!local)
+		skip_no_agent();
+	setenv("XLAB_AGENT_REMOTE", remote, 1);
+	sshd_start();
+	c = connect_ok();
+	cr_assert_eq(agent_open(c, local, &ag, NULL, &e), 0, "%s", e.msg);
+	t0 = now_ms();
+	cr_assert_eq(agent_run(ag, kill_agent, 0, &o, &e), -1, "a killed agent answered");
+	cr_expect_lt(now_ms() - t0, 10000, "the client waited past the agent's end");
+	cr_expect_eq(e.kind, XERR_IO, "%s: %s", xerr_kind_name(e.kind), e.msg);
+	cr_expect(strstr(e.msg, "agent: run: ") && strstr(e.msg, "without an exit status"), "%s",
+		  e.msg);
+	memset(&e, 0, sizeof(e));
+	cr_expect_eq(agent_run(ag, sleep_long, 0, &o, &e), -1, "a dead agent answered");
+	agent_close(ag);
+	ag = NULL;
+
+	/* The server side of the session dies while the agent sleeps in a call. */
+	cr_assert_eq(agent_open(c, local, &ag, NULL, &e), 0, "%s", e.msg);
+	{
+		pid_t pid = fork();
+
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			usleep(700 * 1000);
+			sshd_signal_tree(SIGKILL);
+			_exit(0);
+		}
+		t0 = now_ms();
+		memset(&e, 0, sizeof(e));
+		cr_expect_eq(agent_run(ag, sleep_long, 0, &o, &e), -1, "a call outlived its sshd");
+		cr_expect_lt(now_ms() - t0, 20000, "the client waited past the session's end");
+		cr_expect_eq(e.kind, XERR_IO, "%s: %s", xerr_kind_name(e.kind), e.msg);
+		cr_expect(strstr(e.msg, "agent: run: ssh 127.0.0.1: "), "%s", e.msg);
+		waitpid(pid, NULL, 0);
+	}
+	agent_close(ag);
 	sshc_free(c);
 }

@@ -117,7 +117,7 @@ Test(sshc, line_channel)
 
 	cr_assert_eq(sshc_chan_open(c, fail, &ch, &e), 0, "%s", e.msg);
 	cr_assert_eq(sshc_chan_read_line(ch, &line, 5000, &e), -1);
-	cr_assert_not_null(strstr(e.msg, "exit status 3"), "%s", e.msg);
+	cr_assert_not_null(strstr(e.msg, "ended with status 3"), "%s", e.msg);
 	cr_assert_not_null(strstr(e.msg, "dying words"), "%s", e.msg);
 	sshc_chan_close(ch);
 	sshc_free(c);

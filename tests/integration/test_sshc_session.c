@@ -50,54 +50,6 @@ Test(sshc, probe_can_keep_the_session)
 	sshc_free(c);
 }
 
-static pid_t parent_of(pid_t pid)
-{
-	_cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int)pid);
-	_cleanup_fclose_ FILE *f = fopen(path, "r");
-	char comm[256];
-	int ppid = -1;
-
-	/* sshd's comm has no spaces or parentheses. */
-	if (!f || fscanf(f, "%*d (%255[^)]) %*c %d", comm, &ppid) != 2)
-		return -1;
-	return ppid;
-}
-
-/* Signals sshd and every process under it: each session is a process
- * tree of its own (sshd calls setsid), so a group kill misses it. */
-static int signal_sshd_tree(int sig)
-{
-	pid_t tree[64] = { sshd_pid };
-	size_t n = 1, before;
-	DIR *d;
-	struct dirent *de;
-
-	do {
-		before = n;
-		d = opendir("/proc");
-		cr_assert_not_null(d);
-		while ((de = readdir(d)) && n < ARRAY_SIZE(tree)) {
-			pid_t pid = (pid_t)atoi(de->d_name), pp;
-			bool known = false;
-
-			if (pid <= 0 || (pp = parent_of(pid)) <= 0)
-				continue;
-			for (size_t i = 0; i < n; i++)
-				known |= tree[i] == pid;
-			for (size_t i = 0; i < n && !known; i++) {
-				if (tree[i] == pp) {
-					tree[n++] = pid;
-					break;
-				}
-			}
-		}
-		closedir(d);
-	} while (n != before);
-	for (size_t i = 0; i < n; i++)
-		kill(tree[i], sig);
-	return (int)n;
-}
-
 /* A dom0 just booted under TCG answered a channel open on the kept session
  * later than the probe's timeout, and `up` failed with "cannot run". */
 Test(sshc, kept_session_waits_longer_than_the_probe)
@@ -112,12 +64,12 @@ Test(sshc, kept_session_waits_longer_than_the_probe)
 
 	sshd_start();
 	cr_assert_eq(sshc_probe(&t, 1000, &c, &e), 1, "%s", e.msg);
-	cr_assert_gt(signal_sshd_tree(SIGSTOP), 1, "the session's sshd is found");
+	cr_assert_gt(sshd_signal_tree(SIGSTOP), 1, "the session's sshd is found");
 	waker = fork();
 	cr_assert(waker >= 0);
 	if (waker == 0) {
 		usleep(2500 * 1000);
-		signal_sshd_tree(SIGCONT);
+		sshd_signal_tree(SIGCONT);
 		_exit(0);
 	}
 	cr_assert_eq(sshc_exec(c, argv, NULL, &status, &out, NULL, &e), 0, "%s", e.msg);
