@@ -1,4 +1,4 @@
-/* xlab matrix FILE [--xen 4.17,4.20] [--jobs N] [--keep] [--json] [--junit FILE]
+/* xlab matrix FILE [--xen 4.17,4.20 | --image IMG,...] [--jobs N] [--keep] [--json] [--junit FILE]
  * xlab matrix --compare ID1 ID2 [--json] */
 #include <getopt.h>
 #include <stdlib.h>
@@ -22,6 +22,7 @@ int cmd_matrix(int argc, char **argv, struct xerr *e)
 {
 	static const struct option longopts[] = {
 		{ "xen", required_argument, NULL, 'x' },
+		{ "image", required_argument, NULL, 'i' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'J' },
@@ -41,6 +42,9 @@ int cmd_matrix(int argc, char **argv, struct xerr *e)
 		switch (c) {
 		case 'x':
 			o.xen = optarg;
+			break;
+		case 'i':
+			o.images = optarg;
 			break;
 		case 'j':
 			o.jobs = atoi(optarg);
@@ -81,6 +85,10 @@ int cmd_matrix(int argc, char **argv, struct xerr *e)
 	if (o.json && o.junit && strcmp(o.junit, "-") == 0)
 		return cmd_usage_error(e, "matrix", "--junit - and --json would both write to "
 					 "stdout; give --junit a FILE");
+	if (o.xen && o.images)
+		return cmd_usage_error(e, "matrix", "--xen and --image both choose the columns; "
+					 "give one (an image named for a version, xen-4.20, is the "
+					 "same column as --xen 4.20)");
 	if (compare) {
 		int64_t a, b;
 

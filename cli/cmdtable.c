@@ -70,6 +70,7 @@ static const struct cmd_opt report_opts[] = {
 
 static const struct cmd_opt matrix_opts[] = {
 	{ "xen", 0, "LIST", "Xen versions, comma-separated (default: the spec's matrix.xen)" },
+	{ "image", 0, "LIST", "stored images as the columns instead (e.g. a derived one)" },
 	{ "jobs", 0, "N", "copies run at once (default: as many as memory and cores fit)" },
 	{ "keep", 0, NULL, "leave every copy up afterwards" },
 	OPT_JSON,

@@ -28,7 +28,8 @@
 #include "version.h"
 
 struct cell_work {
-	const char *xen;
+	const char *xen;     /* the cell's name: a version, or an image with --image */
+	bool by_image;
 	char lab[SPEC_NAME_MAX + 1];
 	char subnet[20];
 	struct spec *spec;
@@ -45,6 +46,9 @@ struct matrix_ctx {
 	struct cell_work *cells;
 	size_t n;
 };
+
+/* "Xen 4.17" for a version's cell, the image's name for an image's. */
+#define XEN_OF(w) (w)->by_image ? "" : "Xen ", (w)->xen
 
 /* A cell as a job of the executor: it runs in a process of its own, with
  * its own store handle. */
@@ -72,11 +76,12 @@ static int images_open(struct matrix_ctx *m, struct xerr *e)
 	int rc = 0;
 
 	for (size_t i = 0; i < m->n; i++) {
-		_cleanup_free_ char *name = image_name_for_xen(m->cells[i].xen);
+		const struct cell_work *w = &m->cells[i];
+		_cleanup_free_ char *name = w->by_image ? xstrdup(w->xen) : image_name_for_xen(w->xen);
 		struct xerr ie = { 0 };
 
 		if (image_open(name, &m->cells[i].img, &ie) < 0)
-			buf_printf(&msg, "\n  Xen %s: %s", m->cells[i].xen, ie.msg);
+			buf_printf(&msg, "\n  %s%s: %s", w->by_image ? "" : "Xen ", w->xen, ie.msg);
 	}
 	if (msg.data)
 		rc = xerr_set(e, XERR_FAIL,
@@ -119,7 +124,8 @@ static int copies_make(struct matrix_ctx *m, const struct spec *base, const char
 		xgrow((void **)&used, &cap, n_used + 1, sizeof(char *));
 		used[n_used++] = xstrdup(w->subnet);
 		used[n_used] = NULL;
-		if (matrix_spec_copy(base, data, len, w->xen, w->subnet, &w->spec, e) < 0)
+		if (matrix_spec_copy(base, data, len, w->xen, w->by_image ? w->xen : NULL, w->subnet,
+				     &w->spec, e) < 0)
 			return -1;
 	}
 	return 0;
@@ -192,7 +198,7 @@ static int cell_run(void *arg)
 	struct db_matrix_cell row;
 	int rc;
 
-	fprintf(stderr, "xlab: matrix %" PRId64 ": Xen %s as lab '%s' on %s\n", m->id, w->xen,
+	fprintf(stderr, "xlab: matrix %" PRId64 ": %s%s as lab '%s' on %s\n", m->id, XEN_OF(w),
 		w->lab, w->subnet);
 	/* Every cell starts from a fresh copy: an `up` of a copy kept from an
 	 * earlier matrix would find it up and skip the bring-up being measured. */
@@ -202,7 +208,7 @@ static int cell_run(void *arg)
 	if (db_open_default(&db, &fe) < 0) {
 		xerr_print(&fe, "xlab: warning");
 	} else if (res.up && cell_facts(m, db, w, &xen, &kernel, &fe) < 0) {
-		fprintf(stderr, "xlab: warning: Xen %s: no facts from the host: %s\n", w->xen,
+		fprintf(stderr, "xlab: warning: %s%s: no facts from the host: %s\n", XEN_OF(w),
 			fe.msg);
 	}
 	row = (struct db_matrix_cell){
@@ -221,7 +227,7 @@ static int cell_run(void *arg)
 	if (db && db_matrix_cell_update(db, &row, &fe) < 0)
 		xerr_print(&fe, "xlab: warning");
 	db_close(db);
-	fprintf(stderr, "xlab: matrix %" PRId64 ": Xen %s: %s%s%s\n", m->id, w->xen, row.status,
+	fprintf(stderr, "xlab: matrix %" PRId64 ": %s%s: %s%s%s\n", m->id, XEN_OF(w), row.status,
 		m->o->keep ? "; kept up as " : "", m->o->keep ? w->lab : "");
 	return rc;
 }
@@ -379,7 +385,10 @@ int matrix_run(const char *spec_path, const struct matrix_opts *o, struct xerr *
 
 	if (spec_read(spec_path, &data, &len, &base, e) < 0)
 		return -1;
-	if (o->xen) {
+	if (o->images) {
+		if (matrix_images_parse(o->images, &versions, e) < 0)
+			goto out;
+	} else if (o->xen) {
 		if (matrix_versions_parse(o->xen, &versions, e) < 0)
 			goto out;
 	} else if (base->matrix_xen) {
@@ -395,8 +404,10 @@ int matrix_run(const char *spec_path, const struct matrix_opts *o, struct xerr *
 	}
 	m.n = strv_len(versions);
 	m.cells = xcalloc(m.n + 1, sizeof(*m.cells));
-	for (size_t i = 0; i < m.n; i++)
+	for (size_t i = 0; i < m.n; i++) {
 		m.cells[i].xen = versions[i];
+		m.cells[i].by_image = o->images != NULL;
+	}
 	if (images_open(&m, e) < 0 || agent_local_path(&m.agent_path, e) < 0 ||
 	    db_open_default(&m.db, e) < 0 || copies_make(&m, base, data, len, e) < 0)
 		goto out;

@@ -52,9 +52,10 @@ bool mx_view_passed(const struct mx_view *v)
 	return true;
 }
 
+/* The image the column ran: xen-4.17 for Xen 4.17, or an image by name. */
 char *mx_suite_name(const struct mx_column *c)
 {
-	return xasprintf("xen-%s", c->xen);
+	return c->image && *c->image ? xstrdup(c->image) : xasprintf("xen-%s", c->xen);
 }
 
 static void cell_text(enum mx_state st, int64_t ms, char *out, size_t sz)
@@ -125,22 +126,25 @@ void mx_table_render(const struct mx_view *v, struct buf *out)
 	for (size_t i = 0; i < v->n_cols; i++) {
 		const struct mx_column *c = &v->cols[i];
 
-		buf_printf(out, "xen-%s: lab %s, image %s (manifest %.12s), xl info: Xen %s, "
+		_cleanup_free_ char *suite = mx_suite_name(c);
+
+		buf_printf(out, "%s: lab %s, image %s (manifest %.12s), xl info: Xen %s, "
 				"dom0 kernel %s, run %" PRId64 "\n",
-			   c->xen, or_dash(c->lab), or_dash(c->image), or_dash(c->image_sha256),
+			   suite, or_dash(c->lab), or_dash(c->image), or_dash(c->image_sha256),
 			   or_dash(c->xen_version), or_dash(c->kernel_version), c->run_id);
 	}
 	for (size_t i = 0; i < v->n_cols; i++) {
 		const struct mx_column *c = &v->cols[i];
+		_cleanup_free_ char *suite = mx_suite_name(c);
 
 		if (!c->up && c->message) {
-			buf_printf(out, "\nxen-%s %s FAILED:\n", c->xen, BRINGUP_ROW);
+			buf_printf(out, "\n%s %s FAILED:\n", suite, BRINGUP_ROW);
 			first_lines(out, "  ", c->message, 40);
 		}
 		for (size_t r = 0; r < v->n_rows; r++) {
 			if (c->cells[r].state != MX_FAIL)
 				continue;
-			buf_printf(out, "\nxen-%s %s FAILED:\n", c->xen, v->rows[r]);
+			buf_printf(out, "\n%s %s FAILED:\n", suite, v->rows[r]);
 			first_lines(out, "  ", c->cells[r].output ? c->cells[r].output : "", 10);
 		}
 	}
@@ -298,6 +302,7 @@ size_t mx_compare_render(const struct mx_view *a, const struct mx_view *b, struc
 	for (size_t i = 0; i < b->n_cols; i++) {
 		const struct mx_column *cb = &b->cols[i];
 		const struct mx_column *ca = column_find(a, cb->xen);
+		_cleanup_free_ char *suite = mx_suite_name(cb);
 
 		for (size_t r = 0; r <= b->n_rows; r++) {
 			const char *row = r == 0 ? BRINGUP_ROW : b->rows[r - 1];
@@ -313,7 +318,7 @@ size_t mx_compare_render(const struct mx_view *a, const struct mx_view *b, struc
 			if (k < 0)
 				continue;
 			count[k]++;
-			buf_printf(&sect[k], "  xen-%-8s %s%s\n", cb->xen, row,
+			buf_printf(&sect[k], "  %-12s %s%s\n", suite, row,
 				   k == 0 && !ca ? " (version not in the first matrix)" : "");
 		}
 	}

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "names.h"
 #include "subnet.h"
 #include "util.h"
 
@@ -19,7 +20,9 @@ static bool version_ok(const char *v)
 	       strspn(dot + 1, "0123456789") == strlen(dot + 1) && strlen(v) <= 16;
 }
 
-int matrix_versions_parse(const char *csv, char ***out, struct xerr *e)
+/* A comma-separated list of names each ok() accepts, none twice. */
+static int list_parse(const char *csv, bool (*ok)(const char *), const char *what,
+		      const char *example, char ***out, struct xerr *e)
 {
 	_cleanup_free_ char *copy = xstrdup(csv);
 	char **v = xcalloc(strlen(csv) / 2 + 2, sizeof(char *));
@@ -31,39 +34,53 @@ int matrix_versions_parse(const char *csv, char ***out, struct xerr *e)
 			t++;
 		for (char *end = t + strlen(t); end > t && isspace((unsigned char)end[-1]);)
 			*--end = '\0';
-		if (!version_ok(t)) {
+		if (!ok(t)) {
 			strv_free(v);
-			return xerr_set(e, XERR_USAGE,
-					"'%s' is not a Xen version like 4.17 (--xen takes a "
-					"comma-separated list: --xen 4.17,4.20)", t);
+			return xerr_set(e, XERR_USAGE, "'%s' is not %s (a comma-separated list: %s)",
+					t, what, example);
 		}
 		for (size_t i = 0; i < n; i++) {
 			if (!strcmp(v[i], t)) {
 				strv_free(v);
-				return xerr_set(e, XERR_USAGE, "Xen %s is listed twice", t);
+				return xerr_set(e, XERR_USAGE, "%s is listed twice", t);
 			}
 		}
 		v[n++] = xstrdup(t);
 	}
 	if (!n) {
 		strv_free(v);
-		return xerr_set(e, XERR_USAGE, "no Xen version given (--xen 4.17,4.20)");
+		return xerr_set(e, XERR_USAGE, "nothing given (%s)", example);
 	}
 	*out = v;
 	return 0;
 }
 
+int matrix_versions_parse(const char *csv, char ***out, struct xerr *e)
+{
+	return list_parse(csv, version_ok, "a Xen version like 4.17", "--xen 4.17,4.20", out, e);
+}
+
+int matrix_images_parse(const char *csv, char ***out, struct xerr *e)
+{
+	return list_parse(csv, names_image_valid, "an image name",
+			  "--image xen-4.20,xen-4.20-shadow", out, e);
+}
+
 int matrix_lab_name(const char *lab, const char *xen, char out[SPEC_NAME_MAX + 1],
 		    struct xerr *e)
 {
+	/* A version (4.17) or an image named for one (xen-4.20-shadow) reads
+	 * x4-17, x4-20-shadow; another image keeps its name. */
+	const char *tail = strncmp(xen, "xen-", 4) == 0 ? xen + 4 : xen;
+	const char *x = *tail >= '0' && *tail <= '9' ? "x" : "";
 	char *p;
-	int n = snprintf(out, SPEC_NAME_MAX + 1, "%s-x%s", lab, xen);
+	int n = snprintf(out, SPEC_NAME_MAX + 1, "%s-%s%s", lab, x, tail);
 
 	if (n < 0 || n > SPEC_NAME_MAX)
 		return xerr_set(e, XERR_USAGE,
-				"lab name '%s-x%s' of the Xen %s copy is longer than %d "
+				"lab name '%s-%s%s' of the %s copy is longer than %d "
 				"characters; shorten `lab:`",
-				lab, xen, xen, SPEC_NAME_MAX);
+				lab, x, tail, xen, SPEC_NAME_MAX);
 	for (p = out; *p; p++)
 		if (*p == '.')
 			*p = '-';
@@ -133,7 +150,7 @@ static int ip_rebase(char **ip, const char *owner, const struct spec *base,
 }
 
 int matrix_spec_copy(const struct spec *base, const char *data, size_t len, const char *xen,
-		     const char *subnet, struct spec **out, struct xerr *e)
+		     const char *image, const char *subnet, struct spec **out, struct xerr *e)
 {
 	struct spec *s = NULL;
 	struct spec_diags diags = { 0 };
@@ -160,11 +177,11 @@ int matrix_spec_copy(const struct spec *base, const char *data, size_t len, cons
 			goto fail;
 	free(s->lab);
 	s->lab = xstrdup(name);
+	/* A cell runs the version or image it is for, whatever the spec named. */
 	free(s->xen);
-	s->xen = xstrdup(xen);
-	/* A cell runs the version it is for, whatever image the spec named. */
 	free(s->image);
-	s->image = NULL;
+	s->xen = image ? NULL : xstrdup(xen);
+	s->image = image ? xstrdup(image) : NULL;
 	free(s->subnet);
 	s->subnet = xstrdup(subnet);
 	s->net_addr = to.addr;

@@ -97,6 +97,13 @@ Test(matrix, versions_parse)
 	cr_assert(strstr(e.msg, "'xen-4.20'"), "%s", e.msg);
 	cr_assert_eq(e.kind, XERR_USAGE);
 	cr_assert_eq(matrix_versions_parse(",", &v, &e), -1);
+	cr_assert_eq(matrix_images_parse("xen-4.20, xen-4.20-shadow", &v, &e), 0, "%s", e.msg);
+	cr_assert_eq(strv_len(v), 2);
+	cr_assert_str_eq(v[1], "xen-4.20-shadow");
+	strv_free(v);
+	cr_assert_eq(matrix_images_parse("xen-4.20,../x", &v, &e), -1);
+	cr_assert(strstr(e.msg, "'../x' is not an image name"), "%s", e.msg);
+	cr_assert_eq(matrix_images_parse("a,a", &v, &e), -1);
 }
 
 Test(matrix, lab_name)
@@ -109,6 +116,11 @@ Test(matrix, lab_name)
 	cr_assert_str_eq(name, "demo-x4-17");
 	cr_assert_eq(matrix_lab_name("demo", "4.20", name, &e), 0);
 	cr_assert_str_eq(name, "demo-x4-20");
+	/* Cells by image: one named for a version reads like it, others keep their name. */
+	cr_assert_eq(matrix_lab_name("demo", "xen-4.20-shadow", name, &e), 0);
+	cr_assert_str_eq(name, "demo-x4-20-shadow");
+	cr_assert_eq(matrix_lab_name("demo", "mine", name, &e), 0);
+	cr_assert_str_eq(name, "demo-mine");
 	memset(longlab, 'a', 58);
 	longlab[58] = '\0';
 	cr_assert_eq(matrix_lab_name(longlab, "4.17", name, &e), -1);
@@ -156,14 +168,32 @@ Test(matrix, subnet_pool_without_range)
 	spec_free(s);
 }
 
+/* A cell by image boots that image, whatever the spec's xen says. */
+Test(matrix, spec_copy_for_an_image)
+{
+	struct spec *base = load(SPEC);
+	struct spec *c = NULL;
+	struct xerr e = { 0 };
+	_cleanup_free_ char *img = NULL;
+
+	cr_assert_eq(matrix_spec_copy(base, SPEC, strlen(SPEC), "xen-4.20-shadow", "xen-4.20-shadow",
+				      "10.82.4.0/24", &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(c->lab, "demo-x4-20-shadow");
+	cr_assert_null(c->xen);
+	img = spec_image_name(c);
+	cr_assert_str_eq(img, "xen-4.20-shadow");
+	spec_free(c);
+	spec_free(base);
+}
+
 Test(matrix, spec_copy_rebases_addresses)
 {
 	struct spec *base = load(SPEC);
 	struct spec *c = NULL;
 	struct xerr e = { 0 };
 
-	cr_assert_eq(matrix_spec_copy(base, SPEC, strlen(SPEC), "4.20", "10.82.3.0/24", &c, &e), 0,
-		     "%s", e.msg);
+	cr_assert_eq(matrix_spec_copy(base, SPEC, strlen(SPEC), "4.20", NULL, "10.82.3.0/24", &c,
+				      &e), 0, "%s", e.msg);
 	cr_assert_str_eq(c->lab, "demo-x4-20");
 	cr_assert_str_eq(c->xen, "4.20");
 	cr_assert_str_eq(c->subnet, "10.82.3.0/24");
@@ -177,7 +207,7 @@ Test(matrix, spec_copy_rebases_addresses)
 	cr_assert_str_eq(base->lab, "demo");
 	cr_assert_str_eq(base->hosts[0].ip, "10.82.0.10");
 	spec_free(c);
-	cr_assert_eq(matrix_spec_copy(base, "lab: x\n", 7, "4.20", "10.82.3.0/24", &c, &e), -1);
+	cr_assert_eq(matrix_spec_copy(base, "lab: x\n", 7, "4.20", NULL, "10.82.3.0/24", &c, &e), -1);
 	spec_free(base);
 }
 
@@ -189,7 +219,7 @@ Test(matrix, spec_copy_refuses_address_beyond_a_24)
 	struct spec *c = NULL;
 	struct xerr e = { 0 };
 
-	cr_assert_eq(matrix_spec_copy(base, y, strlen(y), "4.20", "10.82.1.0/24", &c, &e), -1);
+	cr_assert_eq(matrix_spec_copy(base, y, strlen(y), "4.20", NULL, "10.82.1.0/24", &c, &e), -1);
 	cr_assert(strstr(e.msg, "10.82.5.10") && strstr(e.msg, "h1"), "%s", e.msg);
 	spec_free(base);
 }
