@@ -4,7 +4,12 @@
 #include <string.h>
 
 #include "class.h"
+#include "class_run.h"
 #include "class_sheet.h"
+#include "db.h"
+#include "lab.h"
+#include "scratch.h"
+#include "sha256.h"
 #include "subnet.h"
 #include "util.h"
 
@@ -320,4 +325,63 @@ Test(class, sheet_csv_and_html_escape)
 	cr_assert_eq(sheet_format_parse("html", &f, &e), 0);
 	cr_assert_eq(f, SHEET_HTML);
 	cr_assert_eq(sheet_format_parse("pdf", &f, &e), -1);
+}
+
+/* class reset, on a scratch store and libvirt's test driver: the copy's
+ * host files and rows are wiped, then its bring-up fails here (no image in
+ * a scratch store), and the copy is recorded failed with the first line of
+ * why; a copy the class does not have is refused and changes nothing. */
+TestSuite(class_reset, .init = scratch_setup, .fini = scratch_teardown);
+
+Test(class_reset, wipes_the_copy_then_records_why_it_failed)
+{
+	static const char spec[] = "lab: cls\nxen: \"4.17\"\nhosts:\n  - name: h1\n";
+	_cleanup_free_ char *path = xasprintf("%s/cls.yaml", scratch_home);
+	_cleanup_free_ char *hostdir = NULL, *disk = NULL;
+	struct class_opts o = { .connect = "test:///default", .boot_timeout_s = 1 };
+	struct db_class_copy row = { .lab = "cls-01", .class_name = "cls", .subnet = "10.90.5.0/24",
+				     .state = "up", .idx = 1 };
+	struct db_host h = { .lab = "cls-01", .name = "h1", .ip = "10.90.5.10", .state = "up" };
+	struct db_class_copy *rows = NULL;
+	struct db_host *hosts = NULL;
+	struct lab_dirs d = { 0 };
+	struct db *db = NULL;
+	struct xerr e = { 0 };
+	size_t n = 0, nh = 0;
+	char hex[65];
+
+	cr_assert_eq(file_write_atomic(path, spec, strlen(spec), 0644, &e), 0, "%s", e.msg);
+	sha256_hex(spec, strlen(spec), hex);
+	cr_assert_eq(db_open_default(&db, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_class_upsert(db, "cls", path, hex, 1, "up", &e), 0, "%s", e.msg);
+	cr_assert_eq(db_lab_claim(db, "cls-01", "class", &e), 0, "%s", e.msg);
+	cr_assert_eq(db_lab_upsert(db, "cls-01", path, hex, "10.90.5.0/24", "up", &e), 0);
+	cr_assert_eq(db_class_copy_upsert(db, &row, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_host_upsert(db, &h, &e), 0, "%s", e.msg);
+	cr_assert_eq(lab_dirs_get("cls-01", &d, &e), 0, "%s", e.msg);
+	hostdir = xasprintf("%s/hosts/h1", d.dir);
+	disk = xasprintf("%s/root.qcow2", hostdir);
+	cr_assert_eq(mkdir_p(hostdir, 0700, &e), 0, "%s", e.msg);
+	cr_assert_eq(file_write_atomic(disk, "student work", 12, 0600, &e), 0, "%s", e.msg);
+
+	cr_assert_eq(class_reset("cls", "9", &o, &e), -1, "a copy the class lacks");
+	cr_assert_eq(e.kind, XERR_USAGE, "%s: %s", xerr_kind_name(e.kind), e.msg);
+	cr_assert(strstr(e.msg, "no copy '9'"), "%s", e.msg);
+	cr_assert(path_exists(disk), "a refused reset wiped the copy");
+
+	memset(&e, 0, sizeof(e));
+	cr_assert_eq(class_reset("cls", "1", &o, &e), -1, "a reset with no image came up");
+	cr_assert(strstr(e.msg, "xen-4.17"), "%s", e.msg);
+	cr_assert_not(path_exists(disk), "the copy's disk survived its reset");
+	cr_assert_eq(db_hosts_list(db, "cls-01", &hosts, &nh, &e), 0, "%s", e.msg);
+	cr_assert_eq(nh, 0, "the wiped host is still listed");
+	cr_assert_eq(db_class_copies_list(db, "cls", &rows, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(rows[0].state, "failed");
+	cr_assert(rows[0].message && strstr(rows[0].message, "xen-4.17") &&
+		  !strchr(rows[0].message, '\n'), "%s", rows[0].message ? rows[0].message : "");
+	db_class_copies_free(rows, n);
+	db_hosts_free(hosts, nh);
+	lab_dirs_free(&d);
+	db_close(db);
 }
