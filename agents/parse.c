@@ -310,8 +310,9 @@ int guest_paging_choose(const char *virt_caps, const char *type, bool prefer_sha
 				"Xen on this host has no shadow paging (xl info virt_caps: %s), and "
 				"under TCG a %s guest on QEMU's emulated nested paging triple-faults "
 				"at random (measured with QEMU 7.2 on Xen 4.17 and 4.20): use KVM with "
-				"nested virtualization, or a Xen with shadow paging (Debian's 4.17); "
-				"`xl: {hap: 1}` on the guest runs it on HAP anyway",
+				"nested virtualization, or a Xen with shadow paging (Debian's 4.17, "
+				"or `xlab image build NAME --from xen-4.20 --xen-source SRC --kconfig "
+				"SHADOW_PAGING=y`); `xl: {hap: 1}` on the guest runs it on HAP anyway",
 				virt_caps, type);
 	*hap_off = prefer_shadow && word_in(virt_caps, "hap");
 	return 0;
