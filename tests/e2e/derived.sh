@@ -30,7 +30,7 @@ check "xl info: Xen 4.20.4 compiled by the build's compiler ($built_by), not Deb
   grep -Eq "^xen_version +: 4\.20\.4" <<<"$1" &&
   [ "$(sed -n "s/^cc_compiler *: //p" <<<"$1")" = "$2" ]' _ "$info" "$built_by"
 check "the hosts were made from $image (the store says so)" bash -c '
-  "$0" status "$1" --json | jq -e "[.hosts[].image] | unique == [\"$2\"]" >/dev/null' \
+  "$0" status "$1" --json | jq -e "[.[0].hosts[].image] | unique == [\"$2\"]" >/dev/null' \
   "$XLAB" "$lab" "$image"
 json=$("$XLAB" report --last "$lab" --json)
 check "PV live migration works on the rebuilt 4.20: 2 rounds h1->h2, h2->h1, the guest answered after each" \
