@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -112,9 +113,25 @@ static void jobs_wait_any(struct exec_job *jobs, struct exec_pipe *pipes, size_t
 	free(p);
 }
 
+/* A stop asked of this process alone (`kill PID`, not a terminal's ^C,
+ * which reaches the whole group) is passed to the running jobs once, so
+ * each stops at its safe point as a thread of the old matrix did; a job
+ * that already had it ignores the second. */
+static void stop_pass_on(const struct exec_job *jobs, const struct exec_pipe *pipes, size_t n,
+			 bool *passed)
+{
+	if (*passed || !stop_requested())
+		return;
+	*passed = true;
+	for (size_t k = 0; k < n; k++)
+		if (pipes[k].fd >= 0)
+			kill(jobs[k].pid, stop_signal());
+}
+
 int executor_run(struct exec_job *jobs, size_t n, int at_once, exec_started_fn started,
 		 void *ctx, struct xerr *e)
 {
+	bool passed = false;
 	struct exec_pipe *pipes = xcalloc(n ? n : 1, sizeof(*pipes));
 	size_t next = 0, running = 0, limit = at_once < 1 || (size_t)at_once > n ? n : (size_t)at_once;
 	int rc = 0;
@@ -137,6 +154,7 @@ int executor_run(struct exec_job *jobs, size_t n, int at_once, exec_started_fn s
 		}
 		if (!running)
 			break;
+		stop_pass_on(jobs, pipes, n, &passed);
 		jobs_wait_any(jobs, pipes, n, &running);
 	}
 	for (size_t k = 0; k < n; k++)

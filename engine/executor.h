@@ -11,7 +11,8 @@
  * Signals stay with the entry point: a child inherits the disposition the
  * command chose (stop_on_signals), so a Ctrl-C reaches every running job,
  * each stops at its own safe point, and the executor starts no further job
- * once stop_requested(). */
+ * once stop_requested(); a stop sent to this process alone (kill PID) is
+ * passed on to the running jobs. */
 #ifndef XLAB_EXECUTOR_H
 #define XLAB_EXECUTOR_H
 

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -190,4 +191,40 @@ Test(executor, a_stop_request_starts_no_further_job)
 	cr_assert_not(j[1].started);
 	cr_assert_not(j[2].started);
 	cr_assert_not(exec_job_ok(&j[1]));
+}
+
+/* Waits for a stop for up to 5 s: 7 when it saw one, 0 when none came. */
+static int job_waits_for_stop(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 500 && !stop_requested(); i++)
+		usleep(10 * 1000);
+	return stop_requested() ? 7 : 0;
+}
+
+static int job_kills_parent_only(void *arg)
+{
+	(void)arg;
+	usleep(200 * 1000);
+	/* `kill PID` of the command: only the parent gets it. */
+	kill(getppid(), SIGTERM);
+	return 0;
+}
+
+/* A stop that reached only the executor's process is passed to the jobs
+ * still running, which end early at their safe point. */
+Test(executor, a_stop_of_the_parent_alone_reaches_the_running_jobs)
+{
+	struct exec_job j[2] = {
+		{ .label = "waiter", .run = job_waits_for_stop },
+		{ .label = "killer", .run = job_kills_parent_only },
+	};
+	struct xerr e = { 0 };
+	int64_t t0 = now_ms();
+
+	stop_on_signals(STOP_AT_SAFE_POINT);
+	cr_assert_eq(executor_run(j, 2, 2, NULL, NULL, &e), 0);
+	cr_assert(j[0].started && WIFEXITED(j[0].status));
+	cr_expect_eq(WEXITSTATUS(j[0].status), 1, "the waiter never heard of the stop");
+	cr_expect_lt(now_ms() - t0, 4000, "the waiter ran its full 5 s");
 }
