@@ -2,10 +2,10 @@
  * guests.state), the events that move them, and one table of which move
  * is possible: the nodes' part of the lifecycle (a lab's is lifecycle.h).
  *
- *   host:  (none|removed) --define--> defined --up--> up --stop--> stopped
+ *   host:  (none|removed|up|stopped) --define--> defined --up--> up --stop--> stopped
  *                                                stopped --up--> up
- *   guest: (none|removed|failed) --define--> created --up--> up
- *          created|up|stopped --fail--> failed;  up --stop--> stopped --up--> up
+ *   guest: (none|removed|failed|up|stopped) --define--> created --up--> up
+ *          created|up|stopped --fail--> failed --up--> up; up --stop--> stopped --up--> up
  *   any --remove--> removed
  *
  * Every write of a node's state goes through node_record_*: it reads the

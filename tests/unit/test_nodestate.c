@@ -21,12 +21,12 @@
  * purpose: a change to a table must change both. */
 static const int host_want[NODE_STATE_COUNT][NODE_EV_COUNT] = {
 	[N] = { DF, X, X, X, R },  [DF] = { DF, U, X, S, R }, [C] = { X, X, X, X, X },
-	[U] = { DF, U, X, S, R },  [S] = { X, U, X, S, R },   [F] = { X, X, X, X, X },
+	[U] = { DF, U, X, S, R },  [S] = { DF, U, X, S, R },  [F] = { X, X, X, X, X },
 	[R] = { DF, X, X, X, R },
 };
 static const int guest_want[NODE_STATE_COUNT][NODE_EV_COUNT] = {
 	[N] = { C, X, X, X, R },  [DF] = { X, X, X, X, X }, [C] = { C, U, F, X, R },
-	[U] = { C, U, F, S, R },  [S] = { X, U, F, S, R },  [F] = { C, X, F, X, R },
+	[U] = { C, U, F, S, R },  [S] = { C, U, F, S, R },  [F] = { C, U, F, X, R },
 	[R] = { C, X, X, X, R },
 };
 
@@ -108,10 +108,14 @@ Test(nodestate_store, a_guest_moves_through_the_store)
 	cr_assert_eq(node_record_guest(db, &g, NODE_EV_STOP, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(guest_state(db, "web1", buf, sizeof(buf)), "stopped");
 	memset(&e, 0, sizeof(e));
-	cr_assert_eq(node_record_guest(db, &g, NODE_EV_DEFINE, &e), -1);
+	cr_assert_eq(node_record_guest(db, &g, NODE_EV_REMOVE, &e), 0, "%s", e.msg);
+	cr_assert_eq(node_record_guest(db, &g, NODE_EV_UP, &e), -1, "a removed guest came up");
 	cr_assert_eq(e.kind, XERR_CONFLICT);
-	cr_assert(strstr(e.msg, "guest 'web1' is stopped"), "%s", e.msg);
-	cr_assert_str_eq(guest_state(db, "web1", buf, sizeof(buf)), "stopped");
+	cr_assert(strstr(e.msg, "guest 'web1' is not recorded in the store: it cannot come up"),
+		  "%s", e.msg);
+	cr_assert_eq(node_record_guest(db, &g, NODE_EV_DEFINE, &e), 0, "%s", e.msg);
+	cr_assert_eq(node_record_guest(db, &g, NODE_EV_UP, &e), 0, "%s", e.msg);
+	cr_assert_eq(node_record_guest(db, &g, NODE_EV_STOP, &e), 0, "%s", e.msg);
 	cr_assert_eq(node_record_guest(db, &g, NODE_EV_FAIL, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(guest_state(db, "web1", buf, sizeof(buf)), "failed");
 	cr_assert_eq(node_record_guest(db, &g, NODE_EV_STOP, &e), -1, "a failed guest has nothing to stop");
