@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent_ops.h"
@@ -109,8 +110,15 @@ static int copies_make(struct matrix_ctx *m, const struct spec *base, const char
 
 		/* A lab of the copy's name made otherwise (a user's `LAB-x4-17`)
 		 * is neither taken down nor adopted: the claim refuses it. */
-		if (matrix_lab_name(base->lab, w->xen, w->lab, e) < 0 ||
-		    db_lab_claim(m->db, w->lab, "matrix", e) < 0 ||
+		if (matrix_lab_name(base->lab, w->xen, w->lab, e) < 0)
+			return -1;
+		/* xen-4.20 and 4.20, mine.1 and mine-1: one copy name, two cells. */
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(m->cells[j].lab, w->lab))
+				return xerr_set(e, XERR_USAGE,
+						"%s and %s would both be the copy '%s'; list one of "
+						"them", m->cells[j].xen, w->xen, w->lab);
+		if (db_lab_claim(m->db, w->lab, "matrix", e) < 0 ||
 		    db_lab_get(m->db, w->lab, &lab, e) < 0)
 			return -1;
 		w->stale = lab && lab_state_parse(lab->state) != LAB_DOWN;
@@ -291,6 +299,27 @@ static int cells_record(struct matrix_ctx *m, const struct spec *base, struct xe
 	return 0;
 }
 
+/* A cell whose process was killed (the OOM killer) recorded nothing and
+ * may have left its copy up: both are done here. */
+static void cell_killed(struct matrix_ctx *m, struct cell_work *w, int sig)
+{
+	_cleanup_free_ char *why = xasprintf("the cell's process was killed (signal %d)", sig);
+	struct db_matrix_cell row = {
+		.id = w->cell_id,
+		.image = w->img->name,
+		.image_sha256 = w->img->manifest_sha256,
+		.status = "bringup-failed",
+		.message = why,
+	};
+	struct xerr e = { 0 };
+
+	fprintf(stderr, "xlab: matrix %" PRId64 ": %s%s: %s\n", m->id, XEN_OF(w), why);
+	if (db_matrix_cell_update(m->db, &row, &e) < 0)
+		xerr_print(&e, "xlab: warning");
+	if (!m->o->keep && cell_down(m, w->lab, &e) < 0)
+		fprintf(stderr, "xlab: warning: taking '%s' down: %s\n", w->lab, e.msg);
+}
+
 /* Cells as jobs of the executor, `jobs` at a time; a stop request starts no
  * further cell. The store handle is closed meanwhile: it must not cross a
  * fork, and each cell opens its own. A cell the executor could not start
@@ -309,9 +338,17 @@ static int cells_run(struct matrix_ctx *m, int jobs, struct xerr *e)
 	m->db = NULL;
 	if (executor_run(ej, m->n, jobs, NULL, NULL, &xe) < 0)
 		xerr_print(&xe, "xlab: warning: matrix");
+	if (db_open_default(&m->db, e) < 0) {
+		free(ej);
+		free(cj);
+		return -1;
+	}
+	for (size_t i = 0; i < m->n; i++)
+		if (exec_job_killed(&ej[i]))
+			cell_killed(m, &m->cells[i], WTERMSIG(ej[i].status));
 	free(ej);
 	free(cj);
-	return db_open_default(&m->db, e);
+	return 0;
 }
 
 /* Table or JSON on stdout, JUnit when asked; -1 unless every cell passed. */

@@ -271,11 +271,15 @@ int mx_junit_write(const struct mx_view *v, const char *path, struct xerr *e)
 	return rc;
 }
 
-static const struct mx_column *column_find(const struct mx_view *v, const char *xen)
+/* By the image the column ran: --xen 4.20 and --image xen-4.20 are one. */
+static const struct mx_column *column_find(const struct mx_view *v, const char *suite)
 {
-	for (size_t i = 0; i < v->n_cols; i++)
-		if (!strcmp(v->cols[i].xen, xen))
+	for (size_t i = 0; i < v->n_cols; i++) {
+		_cleanup_free_ char *s = mx_suite_name(&v->cols[i]);
+
+		if (!strcmp(s, suite))
 			return &v->cols[i];
+	}
 	return NULL;
 }
 
@@ -301,8 +305,8 @@ size_t mx_compare_render(const struct mx_view *a, const struct mx_view *b, struc
 
 	for (size_t i = 0; i < b->n_cols; i++) {
 		const struct mx_column *cb = &b->cols[i];
-		const struct mx_column *ca = column_find(a, cb->xen);
 		_cleanup_free_ char *suite = mx_suite_name(cb);
+		const struct mx_column *ca = column_find(a, suite);
 
 		for (size_t r = 0; r <= b->n_rows; r++) {
 			const char *row = r == 0 ? BRINGUP_ROW : b->rows[r - 1];

@@ -84,6 +84,10 @@ int matrix_lab_name(const char *lab, const char *xen, char out[SPEC_NAME_MAX + 1
 	for (p = out; *p; p++)
 		if (*p == '.')
 			*p = '-';
+	if (p[-1] == '-')
+		return xerr_set(e, XERR_USAGE,
+				"lab name '%s' of the %s copy ends in '-', which no DNS name may; "
+				"rename the image", out, xen);
 	return 0;
 }
 

@@ -150,15 +150,32 @@ Test(derive, a_hypervisor_of_the_same_version_makes_an_image)
 	cr_expect(strstr(lo, "verified:       ok"), "%s", lo);
 }
 
+/* The store's entries but lock files (a lock is taken, not content). */
+static char *store_content(void)
+{
+	_cleanup_free_ char *all = store_listing();
+	struct buf b = { 0 };
+	char *save = NULL;
+
+	buf_puts(&b, "");
+	for (char *t = strtok_r(all, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		size_t n = strlen(t);
+
+		if (n < 5 || strcmp(t + n - 5, ".lock") != 0)
+			buf_printf(&b, "%s ", t);
+	}
+	return buf_steal(&b);
+}
+
 /* Each refusal says what is wrong, and the store is as it was. */
 static void refused(const char *hv, const char *name, const char *extra, int status,
 		    const char *why)
 {
-	_cleanup_free_ char *before = store_listing(), *after = NULL, *o = NULL, *er = NULL;
+	_cleanup_free_ char *before = store_content(), *after = NULL, *o = NULL, *er = NULL;
 
 	cr_expect_eq(derive(&o, &er, name, hv, extra), status, "%s", er);
 	cr_expect(strstr(er, why), "no '%s' in: %s", why, er);
-	after = store_listing();
+	after = store_content();
 	cr_expect_str_eq(after, before, "the store changed");
 }
 
@@ -169,7 +186,17 @@ Test(derive, a_file_that_is_not_a_hypervisor_changes_nothing)
 
 	base_make();
 	write_file(text, "just notes\n", 11);
-	refused(text, "mine", NULL, 2, "not an ELF file");
+	refused(text, "mine", NULL, 2, "neither gzip nor a plain ELF file");
+	{
+		char *argv[] = { "gzip", "-nf", text, NULL };
+		_cleanup_free_ char *gz = xasprintf("%s.gz", text);
+		struct spawn_result r;
+		struct xerr e = { 0 };
+
+		cr_assert_eq(spawn_check(argv, NULL, &r, &e), 0, "%s", e.msg);
+		spawn_result_free(&r);
+		refused(gz, "mine", NULL, 2, "not an ELF file");
+	}
 	hv = xen_tree("4.17.6", false);
 	refused(hv, "mine", NULL, 2, "without a multiboot header");
 }
@@ -289,4 +316,23 @@ Test(derive, a_build_that_cannot_fit_is_refused)
 	cr_expect(strstr(e2, "is Xen 4.20, but the base's dom0 tools are Xen 4.17.5"), "%s", e2);
 	cr_expect(!strstr(e2, "compiling"), "%s", e2);
 	cr_expect_not(path_exists(mine));
+}
+
+/* Two images whose copies would share a lab name are refused before any
+ * copy is claimed: one lab cannot be two cells. */
+Test(derive, matrix_images_that_would_share_a_copy_are_refused)
+{
+	_cleanup_free_ char *a = xasprintf("%s/images/xen-4.20", home);
+	_cleanup_free_ char *b = xasprintf("%s/images/4.20", home);
+	_cleanup_free_ char *spec = xasprintf("%s/m.yaml", work);
+	_cleanup_free_ char *env = xasprintf("XLAB_HOME=%s", home);
+	_cleanup_free_ char *o = NULL, *er = NULL;
+	static const char text[] = "lab: m\nxen: \"4.20\"\nhosts:\n  - name: h1\n";
+
+	make_image(a, "xen-4.20");
+	make_image(b, "4.20");
+	write_file(spec, text, strlen(text));
+	cr_expect_eq(cli_run((char *[]){ env, NULL }, &o, &er, "matrix", spec, "--image",
+			     "xen-4.20,4.20", NULL), 2, "%s", er);
+	cr_expect(strstr(er, "xen-4.20 and 4.20 would both be the copy 'm-x4-20'"), "%s", er);
 }

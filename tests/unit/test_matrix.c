@@ -121,6 +121,8 @@ Test(matrix, lab_name)
 	cr_assert_str_eq(name, "demo-x4-20-shadow");
 	cr_assert_eq(matrix_lab_name("demo", "mine", name, &e), 0);
 	cr_assert_str_eq(name, "demo-mine");
+	cr_assert_eq(matrix_lab_name("demo", "mine.", name, &e), -1, "%s", name);
+	cr_assert(strstr(e.msg, "ends in '-'"), "%s", e.msg);
 	memset(longlab, 'a', 58);
 	longlab[58] = '\0';
 	cr_assert_eq(matrix_lab_name(longlab, "4.17", name, &e), -1);
