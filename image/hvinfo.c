@@ -8,7 +8,8 @@
 
 /* The multiboot specifications: the header lies 4-byte aligned within the
  * first 8 KiB (multiboot 1), 8-byte aligned within the first 32 KiB
- * (multiboot 2); Xen carries both. */
+ * (multiboot 2). Xen carries both; xlab's grub.cfg boots it with
+ * `multiboot`, version 1, so that header is the one required. */
 #define MB1_MAGIC 0x1BADB002u
 #define MB1_SEARCH 8192
 #define MB2_MAGIC 0xE85250D6u
@@ -38,11 +39,20 @@ int hv_image_check(const unsigned char *p, size_t len, struct xerr *e)
 	if (len < 64 || memcmp(p, "\177ELF", 4) != 0)
 		return xerr_set(e, XERR_USAGE, "not an ELF file (a Xen hypervisor is xen/xen.gz "
 					       "of a built xen.git tree)");
-	for (size_t off = 0; off + 16 <= len && off < MB2_SEARCH; off += 4)
-		if (mb_header_at(p, len, off))
+	bool mb2 = false;
+
+	for (size_t off = 0; off + 16 <= len && off < MB2_SEARCH; off += 4) {
+		if (!mb_header_at(p, len, off))
+			continue;
+		if (le32(p + off) == MB1_MAGIC)
 			return 0;
+		mb2 = true;
+	}
+	if (mb2)
+		return xerr_set(e, XERR_USAGE, "only a multiboot2 header: xlab boots Xen with GRUB's "
+					       "`multiboot` (version 1), which Xen's x86 build has");
 	return xerr_set(e, XERR_USAGE, "an ELF file without a multiboot header in its first "
-				       "32 KiB: not an x86 Xen hypervisor GRUB can boot");
+				       "8 KiB: not an x86 Xen hypervisor GRUB can boot");
 }
 
 /* The value of `#define NAME VALUE` in text: a number or a C string. */

@@ -26,7 +26,7 @@
 /* Files a derived image takes from its base as they are. */
 static const char *const kept_files[] = { "root.qcow2", "boot/vmlinuz", "boot/initrd.img" };
 
-/* xen.gz as GRUB reads it: gzip (or any filter libarchive knows) or raw. */
+/* xen.gz as GRUB reads it (gzio): gzip, or not compressed at all. */
 static int hv_unpack(const char *data, size_t len, struct buf *out, struct xerr *e)
 {
 	struct archive *a = archive_read_new();
@@ -35,7 +35,13 @@ static int hv_unpack(const char *data, size_t len, struct buf *out, struct xerr 
 	la_ssize_t got;
 	int rc = -1;
 
-	archive_read_support_filter_all(a);
+	if (len >= 4 && memcmp(data, "\177ELF", 4) != 0 &&
+	    !(len >= 2 && (unsigned char)data[0] == 0x1f && (unsigned char)data[1] == 0x8b)) {
+		archive_read_free(a);
+		return xerr_set(e, XERR_USAGE, "neither gzip nor a plain ELF file: GRUB's `multiboot` "
+					       "reads those (xen/xen.gz, or xen/xen)");
+	}
+	archive_read_support_filter_gzip(a);
 	archive_read_support_format_raw(a);
 	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK ||
 	    archive_read_next_header(a, &ent) != ARCHIVE_OK) {
@@ -84,6 +90,8 @@ static void hv_tree_read(const char *hv_path, struct hv_info *hv)
 
 struct derive {
 	const char *name, *from, *hv_path;
+	const char *xen_source;      /* what hv_path was built from, or NULL */
+	char *const *kconfig;
 	bool force;
 	char *store, *tmp_dir, *final_dir;
 	struct image *base;
@@ -169,6 +177,17 @@ static struct json_object *hypervisor_json(const struct derive *d)
 	json_object_object_add(o, "changeset", json_object_new_string(d->hv.changeset));
 	json_object_object_add(o, "compiler", json_object_new_string(d->hv.compiler));
 	json_object_object_add(o, "config_sha256", json_object_new_string(d->hv.config_sha256));
+	if (d->xen_source) {
+		_cleanup_free_ char *src = realpath(d->xen_source, NULL);
+		struct json_object *b = json_object_new_object(), *k = json_object_new_array();
+
+		json_object_object_add(b, "source",
+				       json_object_new_string(src ? src : d->xen_source));
+		for (char *const *p = d->kconfig; p && *p; p++)
+			json_object_array_add(k, json_object_new_string(*p));
+		json_object_object_add(b, "kconfig", k);
+		json_object_object_add(o, "built_from", b);
+	}
 	return o;
 }
 
@@ -194,8 +213,9 @@ static int manifest_derive(const struct derive *d, struct xerr *e)
 			old_sha = d->base->files[i].sha256;
 	json_object_object_add(m, "name", json_object_new_string(d->name));
 	json_object_object_add(m, "built", json_object_new_string(built));
-	if (*d->hv.version)
-		json_object_object_add(m, "xen_version", json_object_new_string(d->hv.version));
+	/* Unknown (--force): the base's version would be a claim nobody checked. */
+	json_object_object_add(m, "xen_version",
+			       json_object_new_string(*d->hv.version ? d->hv.version : "unknown"));
 	json_object_object_add(files, "boot/xen.gz", json_object_new_string(d->hv_sha256));
 	/* Not built from a recipe: `image build BASE` must never find it up to date. */
 	json_object_object_del(m, "recipe");
@@ -277,6 +297,24 @@ static int lock_take(const struct derive *d, int *fd, struct xerr *e)
 	return 0;
 }
 
+static int base_lock(const struct derive *d, int *fd, struct xerr *e)
+{
+	_cleanup_free_ char *p = xasprintf("%s/.%s.lock", d->store, d->from);
+
+	if (mkdir_p(d->store, 0755, e) < 0)
+		return -1;
+	*fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (*fd < 0)
+		return xerr_errno(e, XERR_IO, "cannot open %s", p);
+	if (flock(*fd, LOCK_SH | LOCK_NB) == 0)
+		return 0;
+	fprintf(stderr, "image %s: waiting for a build of %s to finish (%s)\n", d->name, d->from,
+		p);
+	if (flock(*fd, LOCK_SH) < 0)
+		return xerr_errno(e, XERR_INTERRUPTED, "waiting for %s", p);
+	return 0;
+}
+
 static int names_check(const struct derive *d, struct xerr *e)
 {
 	if (!image_name_valid(d->name))
@@ -295,13 +333,16 @@ static int names_check(const struct derive *d, struct xerr *e)
 int image_derive(const struct derive_opts *o, struct xerr *e)
 {
 	struct derive d = { .name = o->name, .from = o->from, .hv_path = o->hypervisor,
-			    .force = o->force };
+			    .xen_source = o->xen_source, .kconfig = o->kconfig, .force = o->force };
 	_cleanup_free_ char *built = NULL;
-	_cleanup_close_ int lock_fd = -1;
+	_cleanup_close_ int lock_fd = -1, base_fd = -1;
 	int64_t t0 = now_ms();
 	int rc = -1;
 
-	if (names_check(&d, e) < 0 || image_open(d.from, &d.base, e) < 0)
+	/* The base stays as verified while its files are linked and its
+	 * manifest read again: a build of it waits for this one. */
+	if (names_check(&d, e) < 0 || image_store_dir(&d.store, e) < 0 ||
+	    base_lock(&d, &base_fd, e) < 0 || image_open(d.from, &d.base, e) < 0)
 		goto out;
 	fprintf(stderr, "image %s: checking base %s\n", d.name, d.from);
 	if (image_verify(d.base, e) < 0)
@@ -316,8 +357,7 @@ int image_derive(const struct derive_opts *o, struct xerr *e)
 			goto out;
 		d.hv_path = built;
 	}
-	if (hv_load(&d, e) < 0 || fit_check(&d, e) < 0 ||
-	    image_store_dir(&d.store, e) < 0 || lock_take(&d, &lock_fd, e) < 0)
+	if (hv_load(&d, e) < 0 || fit_check(&d, e) < 0 || lock_take(&d, &lock_fd, e) < 0)
 		goto out;
 	d.final_dir = xasprintf("%s/%s", d.store, d.name);
 	if (path_exists(d.final_dir)) {

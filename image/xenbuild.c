@@ -176,6 +176,7 @@ int xen_makefile_version(const char *text, char *out, size_t n, struct xerr *e)
 
 struct xb {
 	const struct xenbuild_opts *o;
+	char *source; /* o->source, resolved: a link to a tree walks the tree */
 	char *cache;  /* store/.xen-builds */
 	char key[SHA256_HEX_LEN + 1];
 	char *final;  /* cache/KEY */
@@ -205,10 +206,16 @@ static struct buf *walk_acc;
 
 static int walk_one(const char *path, const struct stat *st, int flag, struct FTW *f)
 {
+	char target[4096];
+	ssize_t n;
+
 	(void)f;
 	if (flag == FTW_F)
-		buf_printf(walk_acc, "%s %lld %lld.%09ld\n", path, (long long)st->st_size,
-			   (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+		buf_printf(walk_acc, "%s %o %lld %lld.%09ld\n", path, (unsigned)st->st_mode,
+			   (long long)st->st_size, (long long)st->st_mtim.tv_sec,
+			   st->st_mtim.tv_nsec);
+	else if (flag == FTW_SL && (n = readlink(path, target, sizeof(target) - 1)) >= 0)
+		buf_printf(walk_acc, "%s -> %.*s\n", path, (int)n, target);
 	return 0;
 }
 
@@ -218,6 +225,7 @@ static int source_digest(const char *src, char out[SHA256_HEX_LEN + 1], struct x
 	struct buf acc = { 0 };
 	_cleanup_free_ char *mk = xasprintf("%s/xen/Makefile", src);
 
+	/* Given through a link, the walk must still see the tree's files. */
 	if (stat(src, &st) < 0)
 		return xerr_errno(e, XERR_USAGE, "--xen-source %s", src);
 	if (S_ISREG(st.st_mode))
@@ -264,7 +272,7 @@ static int key_make(struct xb *b, struct xerr *e)
 	_cleanup_free_ const char **sorted = xcalloc(n + 1, sizeof(char *));
 	struct buf in = { 0 };
 
-	if (source_digest(b->o->source, digest, e) < 0)
+	if (source_digest(b->source, digest, e) < 0)
 		return -1;
 	memcpy(sorted, b->o->kconfig, n * sizeof(char *));
 	qsort(sorted, n, sizeof(char *), sort_cmp);
@@ -303,17 +311,19 @@ static int source_place(struct xb *b, struct xerr *e)
 	_cleanup_free_ char *mk = xasprintf("%s/xen/Makefile", src);
 	struct stat st;
 
-	if (mkdir_p(src, 0755, e) < 0 || stat(b->o->source, &st) < 0)
+	if (mkdir_p(src, 0755, e) < 0)
 		return -1;
+	if (stat(b->source, &st) < 0)
+		return xerr_errno(e, XERR_USAGE, "--xen-source %s", b->o->source);
 	if (S_ISDIR(st.st_mode)) {
-		_cleanup_free_ char *from = xasprintf("%s/.", b->o->source);
+		_cleanup_free_ char *from = xasprintf("%s/.", b->source);
 		char *cp[] = { "cp", "-a", "--reflink=auto", from, src, NULL };
 
 		if (run(b, cp, e) < 0)
 			return -1;
 		b->copied = true;
 	} else {
-		char *tar[] = { "tar", "-xf", (char *)b->o->source, "-C", src, "--no-same-owner",
+		char *tar[] = { "tar", "-xf", b->source, "-C", src, "--no-same-owner",
 				"--no-same-permissions", NULL };
 
 		if (run(b, tar, e) < 0)
@@ -516,8 +526,11 @@ int xenbuild(const struct xenbuild_opts *o, char **xen_gz, struct xerr *e)
 	}
 	if (strv_len((char **)o->kconfig) > 64)
 		return xerr_set(e, XERR_USAGE, "at most 64 --kconfig settings");
+	b.source = realpath(o->source, NULL);
+	if (!b.source)
+		return xerr_errno(e, XERR_USAGE, "--xen-source %s", o->source);
 	if (image_store_dir(&store, e) < 0 || key_make(&b, e) < 0)
-		return -1;
+		goto out;
 	b.cache = xasprintf("%s/%s", store, CACHE_DIR);
 	b.final = xasprintf("%s/%s", b.cache, b.key);
 	done = xasprintf("%s/xen.gz", b.final);
@@ -537,6 +550,9 @@ int xenbuild(const struct xenbuild_opts *o, char **xen_gz, struct xerr *e)
 		goto out;
 	}
 	say(&b, "building from %s (log: %s)", o->source, b.log);
+	if (geteuid() == 0)
+		say(&b, "its Makefiles run as root, as any build here: build only sources you "
+			"trust");
 	if (source_place(&b, e) < 0 || version_check(&b, e) < 0 || configure(&b, e) < 0 ||
 	    compile(&b, e) < 0 || results_keep(&b, e) < 0) {
 		xerr_prefix(e, "building Xen from %s", o->source);
@@ -553,6 +569,7 @@ out:
 	}
 	if (b.log_fd >= 0)
 		close(b.log_fd);
+	free(b.source);
 	free(b.cache);
 	free(b.final);
 	free(b.tmp);
