@@ -294,7 +294,8 @@ static int copies_start(struct class_ctx *c, const bool *start, struct spec **sp
 		bool ok = exec_job_ok(&jobs[k]);
 
 		if (!jobs[k].started) {
-			copy_failed_record(cp->lab, "interrupted before it started");
+			copy_failed_record(cp->lab,
+					   rc < 0 ? e->msg : "interrupted before it started");
 			n_unstarted++;
 			continue;
 		}
