@@ -336,3 +336,31 @@ Test(derive, matrix_images_that_would_share_a_copy_are_refused)
 			     "xen-4.20,4.20", NULL), 2, "%s", er);
 	cr_expect(strstr(er, "xen-4.20 and 4.20 would both be the copy 'm-x4-20'"), "%s", er);
 }
+
+/* A derived image is an image like any other: exported, imported into
+ * another store (its base need not be there), verified, still saying what
+ * it was derived from. */
+Test(derive, a_derived_image_travels_as_an_archive)
+{
+	_cleanup_free_ char *hv = NULL, *o = NULL, *er = NULL, *o2 = NULL, *e2 = NULL;
+	_cleanup_free_ char *o3 = NULL, *e3 = NULL, *o4 = NULL, *e4 = NULL;
+	_cleanup_free_ char *archive = xasprintf("%s/mine.tar.gz", work);
+	_cleanup_free_ char *other = xasprintf("%s/other-home", work);
+	_cleanup_free_ char *env = xasprintf("XLAB_HOME=%s", home);
+	_cleanup_free_ char *env2 = xasprintf("XLAB_HOME=%s", other);
+	struct xerr e = { 0 };
+
+	base_make();
+	hv = xen_tree("4.17.6", true);
+	cr_assert_eq(derive(&o, &er, "mine", hv, NULL), 0, "%s", er);
+	cr_assert_eq(cli_run((char *[]){ env, NULL }, &o2, &e2, "image", "export", "mine", archive,
+			     NULL), 0, "%s", e2);
+	cr_assert_eq(mkdir_p(other, 0700, &e), 0, "%s", e.msg);
+	cr_assert_eq(cli_run((char *[]){ env2, NULL }, &o3, &e3, "image", "import", archive, NULL),
+		     0, "%s", e3);
+	cr_assert_eq(cli_run((char *[]){ env2, NULL }, &o4, &e4, "image", "inspect", "mine", NULL),
+		     0, "%s", e4);
+	cr_expect(strstr(o4, "derived from:   xen-4.17"), "%s", o4);
+	cr_expect(strstr(o4, "xen_version:    4.17.6"), "%s", o4);
+	cr_expect(strstr(o4, "verified:       ok"), "%s", o4);
+}
