@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "stop.h"
 #include "util.h"
 
 /* On exec failure the child writes errno into exec_fd (close-on-exec, so the
@@ -230,4 +231,23 @@ void spawn_result_free(struct spawn_result *res)
 	free(res->err);
 	res->out = res->err = NULL;
 	res->out_len = res->err_len = 0;
+}
+
+int spawn_logged(char *const argv[], char *const env[], int log_fd, struct xerr *e)
+{
+	struct spawn_opts o = { .log_fd = log_fd, .env_add = env };
+	struct spawn_result r;
+	int status;
+
+	if (spawn_run(argv, &o, &r, e) < 0)
+		return -1;
+	status = r.status;
+	spawn_result_free(&r);
+	if (status == 0)
+		return 0;
+	if (stop_requested())
+		return xerr_set(e, XERR_INTERRUPTED, "interrupted (signal %d)", stop_signal());
+	if (status > 128)
+		return xerr_set(e, XERR_FAIL, "%s killed by signal %d", argv[0], status - 128);
+	return xerr_set(e, XERR_FAIL, "%s exited with status %d", argv[0], status);
 }

@@ -36,5 +36,9 @@ int spawn_run(char *const argv[], const struct spawn_opts *opts,
 int spawn_check(char *const argv[], const struct spawn_opts *opts,
 		struct spawn_result *res, struct xerr *e);
 void spawn_result_free(struct spawn_result *res);
+/* Runs argv (env added) with its stdout and stderr appended to log_fd, as
+ * the long builds do so that they can be followed with tail -f. A non-zero
+ * exit is an error saying how it ended; after a stop request, interrupted. */
+int spawn_logged(char *const argv[], char *const env[], int log_fd, struct xerr *e);
 
 #endif

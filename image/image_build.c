@@ -79,25 +79,9 @@ int phase_end(struct build *b, struct xerr *e)
 	return 0;
 }
 
-/* Output goes to the build log as it comes, so a long mmdebstrap can be
- * followed with tail -f. */
 int run_logged(struct build *b, char *const argv[], char *const env[], struct xerr *e)
 {
-	struct spawn_opts o = { .log_fd = b->log_fd, .env_add = env };
-	struct spawn_result r;
-	int status;
-
-	if (spawn_run(argv, &o, &r, e) < 0)
-		return -1;
-	status = r.status;
-	spawn_result_free(&r);
-	if (status == 0)
-		return 0;
-	if (stop_requested())
-		return xerr_set(e, XERR_INTERRUPTED, "interrupted (signal %d)", stop_signal());
-	if (status > 128)
-		return xerr_set(e, XERR_FAIL, "%s killed by signal %d", argv[0], status - 128);
-	return xerr_set(e, XERR_FAIL, "%s exited with status %d", argv[0], status);
+	return spawn_logged(argv, env, b->log_fd, e);
 }
 
 /* ---- mounts: never rm -rf through a mount mmdebstrap left behind ---- */

@@ -75,12 +75,11 @@ static size_t line_symbol(const char *line, const char **sym)
 	return n;
 }
 
-static bool line_is_symbol(const char *line, size_t len, const char *want, size_t wlen)
+static bool line_is_symbol(const char *line, const char *want, size_t wlen)
 {
 	const char *sym;
 	size_t n = line_symbol(line, &sym);
 
-	(void)len;
 	return n == wlen && !strncmp(sym, want, n);
 }
 
@@ -105,7 +104,7 @@ char *kconfig_apply(const char *config, const char *const *settings)
 			const char *sym;
 			size_t n = line_symbol(lines[i], &sym);
 
-			drop = n && line_is_symbol(l, len, sym, n);
+			drop = n && line_is_symbol(l, sym, n);
 		}
 		if (!drop) {
 			buf_append(&out, l, len);
@@ -147,7 +146,7 @@ const char *kconfig_unmet(const char *config, const char *const *settings)
 		n = line_symbol(line, &sym);
 		for (const char *l = config; off && l && *l;
 		     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-			seen = seen || line_is_symbol(l, 0, sym, n);
+			seen = seen || line_is_symbol(l, sym, n);
 		if (!off || seen)
 			return settings[i];
 	}
@@ -287,20 +286,15 @@ static int key_make(struct xb *b, struct xerr *e)
 static int run(struct xb *b, char *const argv[], struct xerr *e)
 {
 	static char *const env[] = { "PYTHON=python3", NULL };
-	struct spawn_opts so = { .log_fd = b->log_fd, .env_add = env };
-	struct spawn_result r;
-	int status;
 
-	if (spawn_run(argv, &so, &r, e) < 0)
-		return -1;
-	status = r.status;
-	spawn_result_free(&r);
-	if (status == 0)
+	if (spawn_logged(argv, env, b->log_fd, e) == 0)
 		return 0;
-	if (stop_requested())
-		return xerr_set(e, XERR_INTERRUPTED, "interrupted (signal %d)", stop_signal());
-	return xerr_set(e, XERR_FAIL, "`%s %s %s` failed (status %d); the log says why: %s",
-			argv[0], argv[1], argv[2] ? argv[2] : "", status, b->log);
+	if (e->kind != XERR_INTERRUPTED) {
+		_cleanup_free_ char *how = xstrdup(e->msg);
+
+		xerr_set(e, e->kind, "%s; the log says why: %s", how, b->log);
+	}
+	return -1;
 }
 
 /* The tree to build: the source itself copied, or the tarball unpacked;
