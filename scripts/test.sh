@@ -95,9 +95,10 @@ if want e2e; then
       --xen-source "$xen_src/xen-4.20.4.tar.xz" --kconfig SHADOW_PAGING=y ||
       failed+=("image-xen-4.20-shadow")
   else
-    echo "image xen-4.20-shadow: no Xen sources; set XLAB_XEN_SRC to the directory of" \
-      "xen-4.20.4.tar.xz" >&2
-    failed+=("image-xen-4.20-shadow")
+    # A machine without the sources cannot make it: the e2e test that boots
+    # it says it is skipped, nothing else depends on it.
+    echo "image xen-4.20-shadow: no Xen sources (../shared/xen-src, or XLAB_XEN_SRC set to" \
+      "the directory of xen-4.20.4.tar.xz): e2e 'derived' will be skipped" >&2
   fi
   # Lab traffic stays inside a network namespace this run owns (or the one the
   # running libvirtd already lives in).
