@@ -38,8 +38,7 @@ int cmd_plan(int argc, char **argv, struct xerr *e)
 	struct spec *s = NULL;
 	struct spec_diags diags = { 0 };
 	struct plan *p = NULL;
-	_cleanup_free_ char *home = NULL, *state = NULL, *image_dir = NULL, *image = NULL,
-			    *images = NULL;
+	_cleanup_free_ char *home = NULL, *state = NULL, *image = NULL;
 	char subnet[20], store_id[XLAB_STORE_ID_LEN + 1];
 	int c, rc = -1;
 
@@ -58,21 +57,19 @@ int cmd_plan(int argc, char **argv, struct xerr *e)
 		spec_diags_report(&diags, e, stderr);
 		goto out;
 	}
-	if (xlab_home(&home, e) < 0 || xlab_store_id(store_id, e) < 0 ||
-	    image_store_dir(&images, e) < 0)
+	if (xlab_home(&home, e) < 0 || xlab_store_id(store_id, e) < 0)
 		goto out;
 	if (s->subnet) {
 		snprintf(subnet, sizeof(subnet), "%s", s->subnet);
 	} else if (subnet_allocate(s->lab, NULL, 0, subnet, e) < 0) {
 		goto out;
 	}
-	image = spec_image_name(s);
+	image = spec_mixed_images(s) ? xstrdup("per host (mixed versions)") :
+				       spec_host_image_name(s, &s->hosts[0]);
 	state = names_lab_dir(home, s->lab);
-	image_dir = xasprintf("%s/%s", images, image);
 	{
 		struct plan_env env = {
 			.state_dir = state,
-			.image_dir = image_dir,
 			.accel = accel ? accel : accel_guess(),
 			.subnet = subnet,
 			.store_id = store_id,

@@ -54,7 +54,7 @@ int cmd_test(int argc, char **argv, struct xerr *e)
 		goto out;
 	{
 		struct plan_env env = {
-			.state_dir = dirs.dir, .image_dir = "", .accel = "qemu", .subnet = l->subnet,
+			.state_dir = dirs.dir, .accel = "qemu", .subnet = l->subnet,
 			.store_id = store_id,
 		};
 

@@ -571,6 +571,7 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 		struct plan_host *ph = &p->hosts[i];
 
 		ph->spec = &s->hosts[i];
+		ph->image = spec_host_image_name(s, ph->spec);
 		ph->domain = names_domain(p->store_id, s->lab, ph->spec->name);
 		plan_mac(s->lab, ph->spec->name, ph->mac);
 		host_paths(ph, env->state_dir);
@@ -637,6 +638,7 @@ void plan_free(struct plan *p)
 
 		free(ph->domain);
 		free(ph->dir);
+		free(ph->image);
 		free(ph->root_overlay);
 		free(ph->data_disk);
 		strv_free(ph->extra_disks);
@@ -674,8 +676,8 @@ void plan_print(const struct plan *p, FILE *f)
 	for (size_t i = 0; i < p->n_hosts; i++) {
 		const struct plan_host *ph = &p->hosts[i];
 
-		fprintf(f, "\n## host %s: domain %s, mac %s, ip %s\n", ph->spec->name, ph->domain,
-			ph->mac, ph->ip);
+		fprintf(f, "\n## host %s: image %s, domain %s, mac %s, ip %s\n", ph->spec->name,
+			ph->image, ph->domain, ph->mac, ph->ip);
 		fprintf(f, "### disks\n");
 		fprintf(f, "%s (qcow2 overlay of the image's root.qcow2)\n", ph->root_overlay);
 		fprintf(f, "%s (%" PRIu64 " bytes, sparse)\n", ph->data_disk, ph->spec->data_disk);

@@ -21,7 +21,6 @@ int plan_vnc_port(const char *ip, int prefix);
 /* What the plan needs from outside the spec. */
 struct plan_env {
 	const char *state_dir; /* the lab's directory (xlab_home()/labs/LAB) */
-	const char *image_dir; /* the image's directory */
 	const char *accel;     /* "kvm" or "qemu" */
 	const char *subnet;    /* the spec's, or the one allocated for the lab */
 	const char *store_id;  /* xlab_store_id(): in every libvirt name and metadata */
@@ -29,6 +28,7 @@ struct plan_env {
 
 struct plan_host {
 	const struct spec_host *spec;
+	char *image;        /* the image it boots: spec_host_image_name() */
 	char *domain;       /* libvirt domain name: names_domain() */
 	char mac[18];
 	char ip[16];

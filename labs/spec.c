@@ -37,15 +37,33 @@ static void diags_sort(struct spec_diags *d)
 	}
 }
 
+static bool every_host_has_own_xen(const struct spec *s)
+{
+	for (size_t i = 0; i < s->n_hosts; i++)
+		if (!s->hosts[i].xen_pos.line && !s->hosts[i].image_pos.line)
+			return false;
+	return s->n_hosts > 0;
+}
+
 /* Which Xen the hosts boot: a version (Debian's, the image built for it)
- * or a stored image by name (a derived one); one of them, not both. A
- * value already refused has said so. */
+ * or a stored image by name (a derived one); one of them, not both, for
+ * the lab and for each host that overrides it. The lab's may be left out
+ * when every host names its own. A value already refused has said so. */
 static void check_xen_or_image(struct ctx *c, struct spec_pos top)
 {
+	for (size_t i = 0; i < c->s->n_hosts; i++) {
+		const struct spec_host *h = &c->s->hosts[i];
+
+		if (h->xen_pos.line && h->image_pos.line)
+			diag(c, h->image_pos, "keep one of them",
+			     "host '%s': 'image' names the image it boots, as 'xen' does: give "
+			     "one, not both",
+			     h->name ? h->name : "?");
+	}
 	if (c->s->xen_pos.line && c->s->image_pos.line)
 		diag(c, c->s->image_pos, "keep one of them",
 		     "'image' names the image the hosts boot, as 'xen' does: give one, not both");
-	else if (!c->s->xen_pos.line && !c->s->image_pos.line)
+	else if (!c->s->xen_pos.line && !c->s->image_pos.line && !every_host_has_own_xen(c->s))
 		diag(c, top, "xen: \"4.17\" boots Debian's Xen 4.17; image: NAME a stored image",
 		     "the spec is missing the required key 'xen' (or 'image')");
 }
@@ -74,7 +92,31 @@ static void parse_spec(struct ctx *c)
 
 char *spec_image_name(const struct spec *s)
 {
-	return s->image ? xstrdup(s->image) : xasprintf("xen-%s", s->xen ? s->xen : "");
+	if (s->image)
+		return xstrdup(s->image);
+	return s->xen ? xasprintf("xen-%s", s->xen) : NULL;
+}
+
+char *spec_host_image_name(const struct spec *s, const struct spec_host *h)
+{
+	if (h->image)
+		return xstrdup(h->image);
+	if (h->xen)
+		return xasprintf("xen-%s", h->xen);
+	return spec_image_name(s);
+}
+
+bool spec_mixed_images(const struct spec *s)
+{
+	_cleanup_free_ char *first = s->n_hosts ? spec_host_image_name(s, &s->hosts[0]) : NULL;
+
+	for (size_t i = 1; i < s->n_hosts; i++) {
+		_cleanup_free_ char *name = spec_host_image_name(s, &s->hosts[i]);
+
+		if (!first || !name || strcmp(first, name) != 0)
+			return true;
+	}
+	return false;
 }
 
 static void ctx_init(struct ctx *c, struct spec *s, struct spec_diags *d, const char *data,
@@ -199,6 +241,8 @@ int spec_load(const char *path, struct spec **out, struct spec_diags *diags, str
 
 static void host_free(struct spec_host *h)
 {
+	free(h->xen);
+	free(h->image);
 	free(h->name);
 	free(h->disks);
 	free(h->ip);

@@ -43,7 +43,10 @@ struct spec_host {
 	uint64_t *disks; /* extra disks (vgextend'ed into storage.vg) */
 	size_t n_disks;
 	char *ip; /* explicit address or NULL (allocated) */
-	struct spec_pos ip_pos, memory_pos, dom0_mem_pos, vcpus_pos, disks_pos;
+	/* The host's own Xen, over the lab's (a mixed-version lab: osstest's
+	 * migrupgrade moves a guest from an older Xen to a newer one). */
+	char *xen, *image;
+	struct spec_pos ip_pos, memory_pos, dom0_mem_pos, vcpus_pos, disks_pos, xen_pos, image_pos;
 };
 
 /* How Xen runs a guest: PV (no hardware virtualization needed), PVH (the
@@ -108,7 +111,7 @@ struct spec_experiment {
 	bool back_and_forth;     /* even rounds go to -> from */
 	int ping_ms;             /* probe: {ping_ms} */
 	enum spec_on_failure on_failure;
-	struct spec_pos migrate_pos, guest_pos, from_pos, to_pos;
+	struct spec_pos migrate_pos, guest_pos, from_pos, to_pos, back_pos;
 };
 
 struct spec {
@@ -163,8 +166,13 @@ int spec_load(const char *path, struct spec **out, struct spec_diags *diags, str
 /* The same from memory (tests, fuzzers); `name` stands in for the path. */
 int spec_load_buffer(const char *name, const char *data, size_t len, struct spec **out,
 		     struct spec_diags *diags, struct xerr *e);
-/* The image the lab's hosts boot: `image:`, else "xen-" `xen:` (allocated). */
+/* The image the lab's hosts boot: `image:`, else "xen-" `xen:` (allocated);
+ * NULL when every host names its own. */
 char *spec_image_name(const struct spec *s);
+/* The image host h boots: its own `image:`/`xen:`, else the lab's (allocated). */
+char *spec_host_image_name(const struct spec *s, const struct spec_host *h);
+/* Whether the hosts of the lab boot more than one image. */
+bool spec_mixed_images(const struct spec *s);
 void spec_free(struct spec *s);
 /* Frees what a guest owns (for guests built outside a spec, e.g. from the CLI). */
 void spec_guest_clear(struct spec_guest *g);

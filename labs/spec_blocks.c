@@ -34,6 +34,19 @@ static void read_disks(struct ctx *c, const struct ynode *k, const struct ynode 
 			h->n_disks++;
 }
 
+static bool xen_version_ok(struct ctx *c, const char *key, const struct ynode *v);
+
+static void read_host_xen(struct ctx *c, const struct ynode *k, const struct ynode *v,
+			  void *base)
+{
+	struct spec_host *h = base;
+
+	(void)k;
+	h->xen_pos = v->pos;
+	if (xen_version_ok(c, "xen", v))
+		h->xen = xstrdup(v->text);
+}
+
 static const struct field host_fields[] = {
 	{ "name", F_STR, AT(struct spec_host, name), POS(struct spec_host, pos),
 	  REQUIRED | NO_DEFAULT, .check = check_name },
@@ -45,6 +58,9 @@ static const struct field host_fields[] = {
 	{ "disks", F_FN, 0, NOPOS, NO_DEFAULT, .fn = read_disks },
 	{ "ip", F_STR, AT(struct spec_host, ip), POS(struct spec_host, ip_pos), NO_DEFAULT,
 	  .check = check_ip },
+	{ "xen", F_FN, 0, NOPOS, NO_DEFAULT, .fn = read_host_xen },
+	{ "image", F_STR, AT(struct spec_host, image), POS(struct spec_host, image_pos), NO_DEFAULT,
+	  .check = check_image },
 };
 
 /* `storage: shared` puts the guest's LV on the shared VG (so it can
@@ -334,8 +350,11 @@ static void read_bool(struct ctx *c, const char *key, const struct ynode *v, boo
 static void read_back_and_forth(struct ctx *c, const struct ynode *k, const struct ynode *v,
 				void *base)
 {
+	struct spec_experiment *x = base;
+
 	(void)k;
-	read_bool(c, "back_and_forth", v, &((struct spec_experiment *)base)->back_and_forth);
+	x->back_pos = v->pos;
+	read_bool(c, "back_and_forth", v, &x->back_and_forth);
 }
 
 static void read_on_failure(struct ctx *c, const struct ynode *k, const struct ynode *v,

@@ -121,7 +121,7 @@ Test(experiment_spec, probe_bounds)
 Test(experiment_plan, shared_disk)
 {
 	struct spec *s = load_migrate();
-	struct plan_env env = { .store_id = "5e1ec7ed-0000-4000-8000-000000000001", .state_dir = "/var/lib/xlab/labs/mig", .image_dir = "/img",
+	struct plan_env env = { .store_id = "5e1ec7ed-0000-4000-8000-000000000001", .state_dir = "/var/lib/xlab/labs/mig",
 				.accel = "qemu", .subnet = "10.85.0.0/24" };
 	struct plan *p = NULL;
 	struct xerr e = { 0 };
@@ -153,7 +153,7 @@ Test(experiment_plan, no_shared_disk_without_block)
 	struct spec_diags d = { 0 };
 	struct xerr e = { 0 };
 	struct spec *s = NULL;
-	struct plan_env env = { .store_id = "5e1ec7ed-0000-4000-8000-000000000001", .state_dir = "/x", .image_dir = "/img", .accel = "qemu",
+	struct plan_env env = { .store_id = "5e1ec7ed-0000-4000-8000-000000000001", .state_dir = "/x", .accel = "qemu",
 				.subnet = "10.85.0.0/24" };
 	struct plan *p = NULL;
 

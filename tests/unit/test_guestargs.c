@@ -19,7 +19,7 @@ static const char *const lab_yaml =
 	"  - {name: g2, host: h1, ip: 10.84.0.51}\n";
 
 static const struct plan_env env = {
-	.store_id = "5e1ec7ed-0000-4000-8000-000000000001", .state_dir = "/tmp/labs/hands", .image_dir = "/tmp/img", .accel = "qemu",
+	.store_id = "5e1ec7ed-0000-4000-8000-000000000001", .state_dir = "/tmp/labs/hands", .accel = "qemu",
 	.subnet = "10.84.0.0/24",
 };
 

@@ -143,7 +143,7 @@ Test(guestxl, plans_like_key_value)
 	static const char *const lab_yaml = "lab: hands\nxen: \"4.17\"\n"
 					    "network: {subnet: 10.84.0.0/24}\n"
 					    "hosts: [{name: h1, memory: 1536M, dom0_mem: 768M}]\n";
-	const struct plan_env penv = { .store_id = "5e1ec7ed-0000-4000-8000-000000000001", .state_dir = "/tmp/labs/hands", .image_dir = "/tmp/img",
+	const struct plan_env penv = { .store_id = "5e1ec7ed-0000-4000-8000-000000000001", .state_dir = "/tmp/labs/hands",
 				       .accel = "qemu", .subnet = "10.84.0.0/24" };
 	struct spec *s = NULL;
 	struct spec_diags d = { 0 };

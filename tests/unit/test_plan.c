@@ -15,7 +15,6 @@
 
 static const struct plan_env env_tcg = {
 	.store_id = "5e1ec7ed-0000-4000-8000-000000000001", .state_dir = "/var/lib/xlab/labs/demo",
-	.image_dir = "/var/lib/xlab/images/xen-4.17",
 	.accel = "qemu",
 	.subnet = "10.80.0.0/24",
 };
@@ -353,6 +352,28 @@ Test(plan, guest_types_pv_pvh_hvm)
 	cr_assert_eq(plan_build(s, &env, &p, &e), 0, "%s", e.msg);
 	for (size_t i = 0; i < p->n_guests; i++)
 		cr_assert_not(p->guests[i].prefer_shadow, "%s", p->guests[i].spec->name);
+	plan_free(p);
+	spec_free(s);
+}
+
+/* A mixed-version lab: each host's section names the image it boots. */
+Test(plan, each_host_names_its_image)
+{
+	struct spec *s = load_text("lab: t\nxen: \"4.20\"\nnetwork: {subnet: 10.80.0.0/24}\n"
+				   "hosts:\n  - {name: old, xen: \"4.17\"}\n  - name: new\n"
+				   "  - {name: mine, image: xen-4.20-shadow}\n");
+	struct plan *p = NULL;
+	struct xerr e = { 0 };
+	_cleanup_free_ char *out = NULL;
+
+	cr_assert_eq(plan_build(s, &env_tcg, &p, &e), 0, "%s", e.msg);
+	cr_expect_str_eq(p->hosts[0].image, "xen-4.17");
+	cr_expect_str_eq(p->hosts[1].image, "xen-4.20");
+	cr_expect_str_eq(p->hosts[2].image, "xen-4.20-shadow");
+	out = plan_text(p);
+	cr_expect(strstr(out, "\n## host old: image xen-4.17, domain "), "%s", out);
+	cr_expect(strstr(out, "\n## host new: image xen-4.20, domain "), "%s", out);
+	cr_expect(strstr(out, "\n## host mine: image xen-4.20-shadow, domain "), "%s", out);
 	plan_free(p);
 	spec_free(s);
 }

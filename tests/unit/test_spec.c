@@ -620,3 +620,87 @@ Test(spec, image_instead_of_xen)
 		  d.n ? d.v[0].msg : "no diagnostic");
 	spec_diags_free(&d);
 }
+
+/* A mixed-version lab: a host's own `xen:` or `image:` overrides the lab's;
+ * the lab's may be left out when every host names its own. */
+Test(spec, host_xen_overrides_the_lab)
+{
+	_cleanup_free_ char *path = data_path("tests/data/specs/valid/mixed-versions.yaml");
+	struct spec *s = NULL;
+	struct spec_diags d = { 0 };
+	struct xerr e = { 0 };
+	const char *want[] = { "xen-4.17", "xen-4.20", "xen-4.20-shadow" };
+
+	cr_assert_eq(spec_load(path, &s, &d, &e), 0, "%s", e.msg);
+	cr_assert_eq(s->n_hosts, 3);
+	for (size_t i = 0; i < 3; i++) {
+		_cleanup_free_ char *name = spec_host_image_name(s, &s->hosts[i]);
+
+		cr_expect_str_eq(name, want[i], "host %zu", i);
+	}
+	cr_expect(spec_mixed_images(s));
+	cr_expect_eq(s->hosts[0].xen_pos.line, 11);
+	cr_expect_eq(s->experiments[0].back_and_forth, false);
+	spec_free(s);
+	spec_diags_free(&d);
+
+	s = NULL;
+	d = (struct spec_diags){ 0 };
+	cr_assert_eq(load_str("lab: t\nhosts:\n  - {name: a, xen: \"4.17\"}\n"
+			      "  - {name: b, image: xen-4.20-shadow}\n",
+			      &s, &d, &e),
+		     0, "%s", e.msg);
+	cr_expect_null(spec_image_name(s));
+	{
+		_cleanup_free_ char *b = spec_host_image_name(s, &s->hosts[1]);
+
+		cr_expect_str_eq(b, "xen-4.20-shadow");
+	}
+	spec_free(s);
+	spec_diags_free(&d);
+
+	s = NULL;
+	d = (struct spec_diags){ 0 };
+	cr_assert_eq(load_str("lab: t\nxen: \"4.20\"\nhosts:\n  - {name: a, xen: \"4.20\"}\n"
+			      "  - name: b\n",
+			      &s, &d, &e),
+		     0, "%s", e.msg);
+	cr_expect_not(spec_mixed_images(s), "the same image twice is not mixed");
+	spec_free(s);
+	spec_diags_free(&d);
+}
+
+/* One way between versions, with a second experiment for the other way,
+ * is accepted; back and forth is refused only where the spec knows both
+ * versions (an `image:` has its version in the store). */
+Test(spec, back_and_forth_across_versions)
+{
+	static const char head[] = "lab: t\nxen: \"4.20\"\nstorage: {vg: xlab, shared: {vg: s, "
+				   "size: 1G}}\nhosts:\n  - {name: old, %s}\n  - name: new\n"
+				   "guests:\n  - {name: g1, host: old, storage: shared}\n"
+				   "experiments:\n  - {name: x, migrate: {guest: g1, from: old, "
+				   "to: new}, back_and_forth: true}\n";
+	const char *cases[][2] = {
+		{ "xen: \"4.17\"", "goes back and forth between Xen 4.17 ('old') and Xen 4.20" },
+		{ "xen: \"4.20\"", NULL },
+		{ "image: xen-4.17", NULL },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_free_ char *text = xasprintf(head, cases[i][0]);
+		struct spec *s = NULL;
+		struct spec_diags d = { 0 };
+		struct xerr e = { 0 };
+		int rc = load_str(text, &s, &d, &e);
+
+		if (cases[i][1]) {
+			cr_expect_eq(rc, -1, "%s", cases[i][0]);
+			cr_expect(has_diag(&d, 10, 73, cases[i][1]), "%s: %s", cases[i][0],
+				  d.n ? d.v[0].msg : "no diagnostic");
+		} else {
+			cr_expect_eq(rc, 0, "%s: %s", cases[i][0], e.msg);
+		}
+		spec_free(s);
+		spec_diags_free(&d);
+	}
+}
