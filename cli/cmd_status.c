@@ -139,8 +139,8 @@ static struct json_object *lab_json(const struct db_lab *l)
 static void status_hosts(struct virt *v, const struct db_lab *l, const struct db_host *hosts,
 			 size_t nh, struct json_object *jl)
 {
-	struct table *t = jl ? NULL : TABLE_NEW("  ", "HOST", "STATE", "VM", "IP", "MAC",
-						"UPTIME");
+	struct table *t = jl ? NULL : TABLE_NEW("  ", "HOST", "STATE", "VM", "IMAGE", "IP",
+						"MAC", "UPTIME");
 	struct json_object *jh = jl ? json_object_new_array() : NULL;
 	struct json_object *jd = jl ? json_object_new_array() : NULL;
 	struct buf drift = { 0 };
@@ -165,7 +165,7 @@ static void status_hosts(struct virt *v, const struct db_lab *l, const struct db
 		}
 		if (up >= 0)
 			snprintf(upt, sizeof(upt), "%ldm%02lds", up / 60, up % 60);
-		TABLE_ROW(t, h->name, h->state, vm, h->ip, h->mac, upt);
+		TABLE_ROW(t, h->name, h->state, vm, h->image ? h->image : "-", h->ip, h->mac, upt);
 	}
 	if (jl) {
 		json_object_object_add(jl, "hosts", jh);

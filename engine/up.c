@@ -18,11 +18,17 @@
 #include "up_int.h"
 #include "util.h"
 
+struct image *up_image(const struct up_ctx *ctx, const struct plan_host *ph)
+{
+	return ctx->imgs[ph - ctx->plan->hosts];
+}
+
 static void host_def_hash(const struct up_ctx *ctx, const struct plan_host *ph, char out[65])
 {
+	const struct image *img = up_image(ctx, ph);
 	const struct host_inputs in = {
-		.image = ctx->img->name,
-		.image_manifest = ctx->img->manifest_sha256,
+		.image = img->name,
+		.image_manifest = img->manifest_sha256,
 		.accel = ctx->accel,
 		.shared_size = ctx->plan->shared_disk ? ctx->spec->shared_size : 0,
 	};
@@ -33,14 +39,15 @@ static void host_def_hash(const struct up_ctx *ctx, const struct plan_host *ph, 
 static int host_record(struct up_ctx *ctx, struct host_work *w, enum node_event ev,
 		       struct xerr *e)
 {
+	const struct image *img = up_image(ctx, w->ph);
 	struct db_host h = {
 		.lab = ctx->spec->lab,
 		.name = w->ph->spec->name,
 		.mac = w->ph->mac,
 		.ip = w->ph->ip,
 		.libvirt_uuid = w->uuid,
-		.image = ctx->img->name,
-		.image_sha256 = ctx->img->manifest_sha256,
+		.image = img->name,
+		.image_sha256 = img->manifest_sha256,
 		.definition_sha256 = w->def_hash,
 	};
 	int rc;
@@ -468,17 +475,79 @@ static int hwvirt_guests_possible(const struct up_ctx *ctx, struct xerr *e)
 	return 0;
 }
 
+/* Opens the image of every host, once per distinct image: hosts that boot
+ * the same image share it (spec host i is plan host i). */
+static int images_open(struct up_ctx *ctx, struct xerr *e)
+{
+	const struct spec *sp = ctx->spec;
+
+	ctx->imgs = xcalloc(sp->n_hosts ? sp->n_hosts : 1, sizeof(*ctx->imgs));
+	for (size_t i = 0; i < sp->n_hosts; i++) {
+		_cleanup_free_ char *name = spec_host_image_name(sp, &sp->hosts[i]);
+
+		for (size_t j = 0; j < i && !ctx->imgs[i]; j++)
+			if (strcmp(ctx->imgs[j]->name, name) == 0)
+				ctx->imgs[i] = ctx->imgs[j];
+		if (!ctx->imgs[i] && image_open(name, &ctx->imgs[i], e) < 0)
+			return xerr_prefix(e, "host '%s'", sp->hosts[i].name);
+	}
+	return 0;
+}
+
+static bool image_first_use(const struct up_ctx *ctx, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (ctx->imgs[j] == ctx->imgs[i])
+			return false;
+	return ctx->imgs[i] != NULL;
+}
+
+static void images_free(struct up_ctx *ctx)
+{
+	for (size_t i = 0; ctx->imgs && i < ctx->spec->n_hosts; i++)
+		if (image_first_use(ctx, i))
+			image_free(ctx->imgs[i]);
+	free(ctx->imgs);
+}
+
+/* "xen-4.17" or "xen-4.17 (old), xen-4.20 (new)" for the bring-up's first line. */
+static char *images_said(const struct up_ctx *ctx)
+{
+	struct buf b = { 0 };
+
+	if (!spec_mixed_images(ctx->spec))
+		return xstrdup(ctx->imgs[0]->name);
+	for (size_t i = 0; i < ctx->plan->n_hosts; i++)
+		buf_printf(&b, "%s%s (%s)", i ? ", " : "", ctx->imgs[i]->name,
+			   ctx->plan->hosts[i].spec->name);
+	return buf_steal(&b);
+}
+
+static int images_verify(struct up_ctx *ctx, struct xerr *e)
+{
+	struct step s;
+
+	for (size_t i = 0; i < ctx->plan->n_hosts; i++) {
+		if (!image_first_use(ctx, i))
+			continue;
+		step_begin(&s, &ctx->run, "image.verify", ctx->imgs[i]->name);
+		if (step_end(&s, image_verify(ctx->imgs[i], e), e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int up_steps(struct up_ctx *ctx, struct xerr *e)
 {
 	struct plan_env env = { 0 };
 	struct step s;
 	bool created = false;
-	_cleanup_free_ char *image = spec_image_name(ctx->spec);
+	_cleanup_free_ char *images = NULL;
 
 	if (xlab_store_id(ctx->store_id, e) < 0)
 		return -1;
 	virt_owner_set(&ctx->owner, ctx->store_id, ctx->spec->lab);
-	if (image_open(image, &ctx->img, e) < 0)
+	if (images_open(ctx, e) < 0)
 		return -1;
 	if (virt_open(virt_default_uri(ctx->o->connect, ctx->spec->libvirt_uri), &ctx->virt,
 		      e) < 0)
@@ -492,7 +561,6 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 	    lab_accel_record(&ctx->dirs, ctx->accel, e) < 0)
 		return -1;
 	env.state_dir = ctx->dirs.dir;
-	env.image_dir = ctx->img->dir;
 	env.accel = ctx->accel;
 	env.subnet = ctx->subnet;
 	env.store_id = ctx->store_id;
@@ -512,12 +580,12 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 		return db_lab_upsert(ctx->db, ctx->spec->lab, ctx->spec->path, ctx->spec->sha256,
 				     ctx->subnet, lab_state_name(LAB_UP), e);
 	}
+	images = images_said(ctx);
 	run_say(&ctx->run, NULL, "lab '%s': %zu host(s), %zu guest(s), subnet %s, %s, image %s",
 		ctx->spec->lab, ctx->plan->n_hosts, ctx->plan->n_guests, ctx->subnet,
 		strcmp(ctx->accel, "kvm") == 0 ? "KVM" : "TCG (no hardware virtualization)",
-		ctx->img->name);
-	step_begin(&s, &ctx->run, "image.verify", ctx->img->name);
-	if (step_end(&s, image_verify(ctx->img, e), e) < 0)
+		images);
+	if (images_verify(ctx, e) < 0)
 		return -1;
 	if (!ctx->o->no_guests && agent_local_path(&ctx->agent_path, e) < 0)
 		return -1;
@@ -604,8 +672,7 @@ out:
 	}
 	if (ctx.plan)
 		plan_free(ctx.plan);
-	if (ctx.img)
-		image_free(ctx.img);
+	images_free(&ctx);
 	if (ctx.virt)
 		virt_close(ctx.virt);
 	if (ctx.db)

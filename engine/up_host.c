@@ -140,7 +140,7 @@ int shared_disk_make(const char *path, uint64_t size, struct xerr *e)
  * defined domain always has everything it boots from. */
 int host_files_make(struct up_ctx *ctx, const struct plan_host *ph, struct xerr *e)
 {
-	_cleanup_free_ char *base = image_path(ctx->img, "root.qcow2");
+	_cleanup_free_ char *base = image_path(up_image(ctx, ph), "root.qcow2");
 	const struct spec_host *h = ph->spec;
 
 	if (mkdir_p(ph->dir, 0755, e) < 0)
@@ -153,7 +153,7 @@ int host_files_make(struct up_ctx *ctx, const struct plan_host *ph, struct xerr 
 			return -1;
 	if (host_config_write(ctx, ph, e) < 0)
 		return -1;
-	return boot_iso_make(ph->boot_iso, ctx->img->dir, ph->grub_cfg, e);
+	return boot_iso_make(ph->boot_iso, up_image(ctx, ph)->dir, ph->grub_cfg, e);
 }
 
 static void serial_tail(const char *path, char *out, size_t outsz)

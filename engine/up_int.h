@@ -23,7 +23,7 @@ struct up_ctx {
 	struct plan *plan;
 	struct db *db;
 	struct virt *virt;
-	struct image *img;
+	struct image **imgs; /* per host, in plan->hosts order: up_image() */
 	struct run run;
 	struct lab_dirs dirs;
 	char *accel;
@@ -49,6 +49,8 @@ struct host_work {
 	pthread_t thread;
 };
 
+/* The image host ph boots (opened by up before any host work). */
+struct image *up_image(const struct up_ctx *ctx, const struct plan_host *ph);
 /* The lab's key pair and every host's dom0 SSH host key, made once. */
 int keys_ensure(struct up_ctx *ctx, struct xerr *e);
 /* The lab's shared disk (raw, size bytes), made once. */

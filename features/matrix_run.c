@@ -422,6 +422,16 @@ int matrix_run(const char *spec_path, const struct matrix_opts *o, struct xerr *
 
 	if (spec_read(spec_path, &data, &len, &base, e) < 0)
 		return -1;
+	if (!base->xen && !base->image) {
+		/* A host's own `xen:` stays in every cell (the old side of a
+		 * migrupgrade); with every host pinned, nothing would vary. */
+		xerr_set(e, XERR_USAGE,
+			 "every host of %s names its own xen or image, so the matrix has nothing "
+			 "to vary: give the lab a `xen:` and leave it off the hosts the matrix "
+			 "should change",
+			 spec_path);
+		goto out;
+	}
 	if (o->images) {
 		if (matrix_images_parse(o->images, &versions, e) < 0)
 			goto out;

@@ -483,7 +483,8 @@ Test(cli, status_table_and_drift)
 	_cleanup_free_ char *out = NULL, *err = NULL, *o2 = NULL, *e2 = NULL;
 	_cleanup_free_ char *dom = NULL, *want = NULL;
 	struct db_host h = { .lab = "demo", .name = "a-host-with-a-long-name-for-columns",
-			     .ip = "10.85.0.11", .state = "up", .mac = "52:54:00:00:00:03" };
+			     .ip = "10.85.0.11", .state = "up", .mac = "52:54:00:00:00:03",
+			     .image = "xen-4.20-shadow" };
 	struct db_guest g = { .lab = "demo", .host = "h1", .name = "g1", .ip = "10.85.0.50",
 			      .state = "up", .made_by = "spec", .mac = "52:54:00:00:00:02" };
 	struct db *db = NULL;
@@ -494,12 +495,12 @@ Test(cli, status_table_and_drift)
 	cr_assert_eq(db_guest_upsert(db, &g, &e), 0, "%s", e.msg);
 	db_close(db);
 	cr_assert_eq(xlab(&out, &err, "status", "demo", NULL), 0, "%s", err);
-	cr_expect(strstr(out, "\n  HOST                                 STATE  VM      IP          "
-			      "MAC                UPTIME\n"
-			      "  h1                                   up     absent  10.85.0.10  "
-			      "52:54:00:00:00:01  -\n"
-			      "  a-host-with-a-long-name-for-columns  up     absent  10.85.0.11  "
-			      "52:54:00:00:00:03  -\n"),
+	cr_expect(strstr(out, "\n  HOST                                 STATE  VM      IMAGE            "
+			      "IP          MAC                UPTIME\n"
+			      "  h1                                   up     absent  -                "
+			      "10.85.0.10  52:54:00:00:00:01  -\n"
+			      "  a-host-with-a-long-name-for-columns  up     absent  xen-4.20-shadow  "
+			      "10.85.0.11  52:54:00:00:00:03  -\n"),
 		  "%s", out);
 	cr_expect(strstr(out, "\n  GUEST  STATE  HOST  IP          MADE BY\n"
 			      "  g1     up     h1    10.85.0.50  spec\n"), "%s", out);
