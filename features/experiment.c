@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include "agent_ops.h"
+#include "guest_agent.h"
 #include "hostconn.h"
+#include "hvinfo.h"
+#include "image.h"
 #include "lab.h"
 #include "lifecycle.h"
 #include "migstat.h"
@@ -35,6 +38,7 @@ struct exp_ctx {
 	struct db *db;
 	struct run run;
 	struct exp_conn *conns; /* one per plan host */
+	char **xen;             /* per plan host: its image's Xen version, or NULL */
 	char *agent_path;
 	int lock; /* one experiment or up/down per lab at a time */
 };
@@ -269,6 +273,48 @@ out:
 	return rc;
 }
 
+/* Xen moves a guest to the same or a newer Xen only: from `from` to an
+ * older `to` it cannot, so the guest comes back another way. */
+static bool xen_goes_back(const struct exp_ctx *x, const struct plan_host *from,
+			  const struct plan_host *to)
+{
+	return hv_older(x->xen[to - x->p->hosts], x->xen[from - x->p->hosts]);
+}
+
+/* Brings the guest to the older `want` by booting it there again from its
+ * kept config and shared LV (osstest's migrupgrade starts each try on the
+ * old host the same way); unmeasured, like a placement. */
+static int guest_restart_on(struct exp_ctx *x, const struct spec_experiment *xp,
+			    const struct plan_host *want, const struct plan_host *other,
+			    char **why, struct xerr *e)
+{
+	const struct plan_guest *pg = exp_guest(x, xp->guest);
+	struct agent *src, *dst;
+	struct xerr fail = { 0 };
+
+	run_say(&x->run, xp->name,
+		"restarting %s on %s (Xen %s) first: Xen does not migrate from %s's newer Xen "
+		"%s back (not measured)",
+		xp->guest, want->spec->name, x->xen[want - x->p->hosts], other->spec->name,
+		x->xen[other - x->p->hosts]);
+	if (conn_get(x, other, &src, e) < 0 || conn_get(x, want, &dst, e) < 0)
+		return -1;
+	if (agent_guest_destroy(src, xp->guest, x->s->vg, false, e) < 0)
+		return xerr_prefix(e, "stopping %s on %s", xp->guest, other->spec->name);
+	if (shared_activate(x, want, e) < 0)
+		return -1;
+	if (agent_guest_start(dst, xp->guest, NULL, &fail) < 0 ||
+	    guest_agent_wait(dst, xp->guest, pg->spec->type, &fail) < 0) {
+		if (fail.kind == XERR_INTERRUPTED)
+			return xerr_set(e, XERR_INTERRUPTED, "%s", fail.msg);
+		*why = xasprintf("could not start %s on %s again: %s", xp->guest,
+				 want->spec->name, fail.msg);
+		return 0;
+	}
+	guest_where(x, pg, want->spec->name);
+	return 0;
+}
+
 /* Puts the guest on `want` before a round, unmeasured, if it is elsewhere. */
 static int guest_place(struct exp_ctx *x, const struct spec_experiment *xp,
 		       const struct plan_host *want, const struct plan_host *other, char **why,
@@ -286,6 +332,8 @@ static int guest_place(struct exp_ctx *x, const struct spec_experiment *xp,
 	if (!there)
 		return xerr_set(e, XERR_FAIL, "guest '%s' runs on neither '%s' nor '%s'",
 				xp->guest, want->spec->name, other->spec->name);
+	if (xen_goes_back(x, other, want))
+		return guest_restart_on(x, xp, want, other, why, e);
 	run_say(&x->run, xp->name, "moving %s from %s to %s first (not measured)", xp->guest,
 		other->spec->name, want->spec->name);
 	if (shared_activate(x, want, e) < 0 || migrate_call(x, other, want, xp->guest, &m, e) < 0)
@@ -376,13 +424,24 @@ static int exp_load(struct exp_ctx *x, const char *lab_arg, struct xerr *e)
 	if (lab_dirs_get(lab, &x->dirs, e) < 0 || xlab_store_id(store_id, e) < 0)
 		goto out;
 	{
-		struct plan_env env = { .state_dir = x->dirs.dir, .image_dir = "", .accel = "qemu",
+		struct plan_env env = { .state_dir = x->dirs.dir, .accel = "qemu",
 					.subnet = l->subnet, .store_id = store_id };
 
 		if (plan_build(x->s, &env, &x->p, e) < 0)
 			goto out;
 	}
 	x->conns = xcalloc(x->p->n_hosts, sizeof(*x->conns));
+	x->xen = xcalloc(x->p->n_hosts + 1, sizeof(*x->xen));
+	for (size_t i = 0; i < x->p->n_hosts; i++) {
+		struct image *img = NULL;
+		struct xerr gone = { 0 };
+
+		/* An image removed since `up` leaves the version unknown:
+		 * placements then migrate as between equal versions. */
+		if (image_open(x->p->hosts[i].image, &img, &gone) == 0)
+			x->xen[i] = xstrdup(img->xen_version);
+		image_free(img);
+	}
 	rc = 0;
 out:
 	spec_diags_free(&diags);
@@ -397,6 +456,9 @@ static void exp_free(struct exp_ctx *x)
 		sshc_free(x->conns[i].ssh);
 	}
 	free(x->conns);
+	for (size_t i = 0; x->xen && i < x->p->n_hosts; i++)
+		free(x->xen[i]);
+	free(x->xen);
 	free(x->agent_path);
 	plan_free(x->p);
 	spec_free(x->s);

@@ -144,3 +144,14 @@ bool hv_version_fits(const char *tools, const char *hv)
 	return hv_major_minor(tools, a, sizeof(a)) && hv_major_minor(hv, b, sizeof(b)) &&
 	       strcmp(a, b) == 0;
 }
+
+bool hv_older(const char *a, const char *b)
+{
+	unsigned amaj, amin, bmaj, bmin;
+	char x[32], y[32];
+
+	if (!hv_major_minor(a, x, sizeof(x)) || !hv_major_minor(b, y, sizeof(y)) ||
+	    sscanf(x, "%u.%u", &amaj, &amin) != 2 || sscanf(y, "%u.%u", &bmaj, &bmin) != 2)
+		return false;
+	return amaj < bmaj || (amaj == bmaj && amin < bmin);
+}

@@ -30,5 +30,8 @@ bool hv_version_fits(const char *tools, const char *hv);
 /* "4.20" of "4.20.4..." into out (size n); false when v does not start
  * with MAJOR.MINOR. */
 bool hv_major_minor(const char *v, char *out, size_t n);
+/* Whether version a's major.minor is below b's ("4.17.5" < "4.20.4"),
+ * compared as numbers; false when either does not parse. */
+bool hv_older(const char *a, const char *b);
 
 #endif

@@ -114,6 +114,19 @@ Test(hvinfo, tools_and_hypervisor_fit_by_major_minor)
 	cr_expect_not(hv_major_minor("v4.20", mm, sizeof(mm)));
 }
 
+/* Versions compare as numbers: 4.9 is older than 4.17, not newer. */
+Test(hvinfo, older_compares_major_minor_as_numbers)
+{
+	cr_expect(hv_older("4.17.5", "4.20.4"));
+	cr_expect(hv_older("4.9", "4.17"));
+	cr_expect(!hv_older("4.17", "4.9"));
+	cr_expect(!hv_older("4.20.1", "4.20.4-pre"));
+	cr_expect(!hv_older("4.20", "4.17.5"));
+	cr_expect(hv_older("3.99", "4.0"));
+	cr_expect(!hv_older("unknown", "4.20"));
+	cr_expect(!hv_older("4.17", NULL));
+}
+
 Test(xenbuild, kconfig_settings_become_lines)
 {
 	char line[128];
