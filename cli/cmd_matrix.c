@@ -1,4 +1,4 @@
-/* xlab matrix FILE [--xen 4.17,4.20 | --image IMG,...] [--jobs N] [--keep] [--json] [--junit FILE]
+/* xlab matrix FILE [--xen 4.17,4.20 | --image IMG,...] [--types pv,pvh,hvm] [--jobs N] [--keep] [--json] [--junit FILE]
  * xlab matrix --compare ID1 ID2 [--json] */
 #include <getopt.h>
 #include <stdlib.h>
@@ -23,6 +23,7 @@ int cmd_matrix(int argc, char **argv, struct xerr *e)
 	static const struct option longopts[] = {
 		{ "xen", required_argument, NULL, 'x' },
 		{ "image", required_argument, NULL, 'i' },
+		{ "types", required_argument, NULL, 'T' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'J' },
@@ -45,6 +46,9 @@ int cmd_matrix(int argc, char **argv, struct xerr *e)
 			break;
 		case 'i':
 			o.images = optarg;
+			break;
+		case 'T':
+			o.types = optarg;
 			break;
 		case 'j':
 			o.jobs = atoi(optarg);

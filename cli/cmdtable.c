@@ -63,7 +63,7 @@ static const struct cmd_opt report_opts[] = {
 	{ "junit", 0, "FILE", "also write JUnit XML to FILE (- for stdout, then nothing else)" },
 	OPT_JSON,
 	{ "matrix", 0, "ID", "a matrix run's table instead of a run" },
-	{ "compare", 0, NULL, "compare two migration runs: RUN1 RUN2" },
+	{ "compare", 0, NULL, "compare two runs' migrations and test actions: RUN1 RUN2" },
 	{ "plot", 0, "DIR", "write gnuplot data and plots of migration rounds into DIR" },
 	OPT_END,
 };
@@ -71,6 +71,7 @@ static const struct cmd_opt report_opts[] = {
 static const struct cmd_opt matrix_opts[] = {
 	{ "xen", 0, "LIST", "Xen versions, comma-separated (default: the spec's matrix.xen)" },
 	{ "image", 0, "LIST", "stored images as the columns instead (e.g. a derived one)" },
+	{ "types", 0, "LIST", "guest types, comma-separated (pv,pvh,hvm): each version once per type" },
 	{ "jobs", 0, "N", "copies run at once (default: as many as memory and cores fit)" },
 	{ "keep", 0, NULL, "leave every copy up afterwards" },
 	OPT_JSON,

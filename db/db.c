@@ -87,6 +87,8 @@ static const char *const migrations[] = {
 	"  test TEXT NOT NULL, round INTEGER NOT NULL, step TEXT NOT NULL,"
 	"  ok INTEGER NOT NULL, duration_ms INTEGER);"
 	"CREATE INDEX action_steps_run ON action_steps (run_id, id);",
+	/* 7: a matrix's guest-type axis (`--types`): the type a cell's guests ran as */
+	"ALTER TABLE matrix_cells ADD COLUMN guest_type TEXT;",
 };
 
 int db_fail(struct db *db, struct xerr *e, const char *what)

@@ -137,6 +137,7 @@ struct db_matrix_cell {
 	int64_t id, matrix_id, run_id, bringup_ms;
 	const char *xen, *lab, *image, *image_sha256, *xen_version, *kernel_version, *status,
 		*message;
+	const char *guest_type; /* every guest's type in the copy (`--types`), or NULL */
 };
 int db_matrix_begin(struct db *db, const struct db_matrix *m, int64_t *id, struct xerr *e);
 int db_matrix_end(struct db *db, int64_t id, const char *status, struct xerr *e);

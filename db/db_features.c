@@ -45,10 +45,10 @@ int db_matrix_cell_add(struct db *db, const struct db_matrix_cell *c, int64_t *i
 	sqlite3_stmt *st;
 
 	if (db_prepare(db, &st,
-		       "INSERT INTO matrix_cells (matrix_id, xen, lab, image, image_sha256, status)"
-		       " VALUES (?, ?, ?, ?, ?, ?)",
-		       e, "isssss", c->matrix_id, c->xen, c->lab, c->image, c->image_sha256,
-		       c->status) < 0 ||
+		       "INSERT INTO matrix_cells (matrix_id, xen, lab, image, image_sha256, status,"
+		       " guest_type) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		       e, "issssss", c->matrix_id, c->xen, c->lab, c->image, c->image_sha256,
+		       c->status, c->guest_type) < 0 ||
 	    db_done(db, st, e) < 0)
 		return -1;
 	*id = sqlite3_last_insert_rowid(db->h);
@@ -165,6 +165,7 @@ static void cell_fill(sqlite3_stmt *st, void *p)
 	c->bringup_ms = sqlite3_column_int64(st, 9);
 	c->status = col_dup(st, 10);
 	c->message = col_dup(st, 11);
+	c->guest_type = col_dup(st, 12);
 }
 
 int db_matrix_cells_list(struct db *db, int64_t matrix_id, struct db_matrix_cell **out,
@@ -174,8 +175,8 @@ int db_matrix_cells_list(struct db *db, int64_t matrix_id, struct db_matrix_cell
 
 	if (db_prepare(db, &st,
 		       "SELECT id, matrix_id, xen, lab, coalesce(run_id, 0), image, image_sha256,"
-		       " xen_version, kernel_version, coalesce(bringup_ms, 0), status, message"
-		       " FROM matrix_cells WHERE matrix_id = ? ORDER BY id",
+		       " xen_version, kernel_version, coalesce(bringup_ms, 0), status, message,"
+		       " guest_type FROM matrix_cells WHERE matrix_id = ? ORDER BY id",
 		       e, "i", matrix_id) < 0)
 		return -1;
 	return rows_collect(db, st, sizeof(**out), cell_fill, (void **)out, n, e);
@@ -192,6 +193,7 @@ void db_matrix_cells_free(struct db_matrix_cell *v, size_t n)
 		FREE_CONST(v[i].kernel_version);
 		FREE_CONST(v[i].status);
 		FREE_CONST(v[i].message);
+		FREE_CONST(v[i].guest_type);
 	}
 	free(v);
 }

@@ -31,6 +31,7 @@
 struct cell_work {
 	const char *xen;     /* the cell's name: a version, or an image with --image */
 	bool by_image;
+	const char *type;    /* every guest's type with --types, else NULL (the spec's) */
 	char lab[SPEC_NAME_MAX + 1];
 	char subnet[20];
 	struct spec *spec;
@@ -48,8 +49,12 @@ struct matrix_ctx {
 	size_t n;
 };
 
-/* "Xen 4.17" for a version's cell, the image's name for an image's. */
-#define XEN_OF(w) (w)->by_image ? "" : "Xen ", (w)->xen
+/* "Xen 4.17" for a version's cell, the image's name for an image's, and
+ * the guest type after it ("Xen 4.17 pvh"). */
+#define XEN_OF(w) (w)->by_image ? "" : "Xen ", (w)->xen, (w)->type ? " " : "", \
+		  (w)->type ? (w)->type : ""
+#define XEN_FMT "%s%s%s%s"
+
 
 /* A cell as a job of the executor: it runs in a process of its own, with
  * its own store handle. */
@@ -110,7 +115,7 @@ static int copies_make(struct matrix_ctx *m, const struct spec *base, const char
 
 		/* A lab of the copy's name made otherwise (a user's `LAB-x4-17`)
 		 * is neither taken down nor adopted: the claim refuses it. */
-		if (matrix_lab_name(base->lab, w->xen, w->lab, e) < 0)
+		if (matrix_lab_name(base->lab, w->xen, w->type, w->lab, e) < 0)
 			return -1;
 		/* xen-4.20 and 4.20, mine.1 and mine-1: one copy name, two cells. */
 		for (size_t j = 0; j < i; j++)
@@ -132,8 +137,8 @@ static int copies_make(struct matrix_ctx *m, const struct spec *base, const char
 		xgrow((void **)&used, &cap, n_used + 1, sizeof(char *));
 		used[n_used++] = xstrdup(w->subnet);
 		used[n_used] = NULL;
-		if (matrix_spec_copy(base, data, len, w->xen, w->by_image ? w->xen : NULL, w->subnet,
-				     &w->spec, e) < 0)
+		if (matrix_spec_copy(base, data, len, w->xen, w->type, w->by_image ? w->xen : NULL,
+				     w->subnet, &w->spec, e) < 0)
 			return -1;
 	}
 	return 0;
@@ -206,7 +211,7 @@ static int cell_run(void *arg)
 	struct db_matrix_cell row;
 	int rc;
 
-	fprintf(stderr, "xlab: matrix %" PRId64 ": %s%s as lab '%s' on %s\n", m->id, XEN_OF(w),
+	fprintf(stderr, "xlab: matrix %" PRId64 ": " XEN_FMT " as lab '%s' on %s\n", m->id, XEN_OF(w),
 		w->lab, w->subnet);
 	/* Every cell starts from a fresh copy: an `up` of a copy kept from an
 	 * earlier matrix would find it up and skip the bring-up being measured. */
@@ -216,7 +221,7 @@ static int cell_run(void *arg)
 	if (db_open_default(&db, &fe) < 0) {
 		xerr_print(&fe, "xlab: warning");
 	} else if (res.up && cell_facts(m, db, w, &xen, &kernel, &fe) < 0) {
-		fprintf(stderr, "xlab: warning: %s%s: no facts from the host: %s\n", XEN_OF(w),
+		fprintf(stderr, "xlab: warning: " XEN_FMT ": no facts from the host: %s\n", XEN_OF(w),
 			fe.msg);
 	}
 	row = (struct db_matrix_cell){
@@ -235,7 +240,7 @@ static int cell_run(void *arg)
 	if (db && db_matrix_cell_update(db, &row, &fe) < 0)
 		xerr_print(&fe, "xlab: warning");
 	db_close(db);
-	fprintf(stderr, "xlab: matrix %" PRId64 ": %s%s: %s%s%s\n", m->id, XEN_OF(w), row.status,
+	fprintf(stderr, "xlab: matrix %" PRId64 ": " XEN_FMT ": %s%s%s\n", m->id, XEN_OF(w), row.status,
 		m->o->keep ? "; kept up as " : "", m->o->keep ? w->lab : "");
 	return rc;
 }
@@ -248,13 +253,13 @@ static int jobs_choose(const struct matrix_ctx *m, const struct spec *base)
 
 	if (m->o->jobs > 0) {
 		jobs = m->o->jobs < (int)m->n ? m->o->jobs : (int)m->n;
-		fprintf(stderr, "xlab: matrix %" PRId64 ": %zu version(s), %d at a time (--jobs)\n",
+		fprintf(stderr, "xlab: matrix %" PRId64 ": %zu cell(s), %d at a time (--jobs)\n",
 			m->id, m->n, jobs);
 		return jobs;
 	}
 	jobs = matrix_jobs_fit(mem_available(), ncpu > 0 ? (int)ncpu : 1, base, m->n, why,
 			       sizeof(why));
-	fprintf(stderr, "xlab: matrix %" PRId64 ": %zu version(s), %s; --jobs N overrides\n",
+	fprintf(stderr, "xlab: matrix %" PRId64 ": %zu cell(s), %s; --jobs N overrides\n",
 		m->id, m->n, why);
 	return jobs;
 }
@@ -288,6 +293,7 @@ static int cells_record(struct matrix_ctx *m, const struct spec *base, struct xe
 			.matrix_id = m->id,
 			.xen = m->cells[i].xen,
 			.lab = m->cells[i].lab,
+			.guest_type = m->cells[i].type,
 			.image = m->cells[i].img->name,
 			.image_sha256 = m->cells[i].img->manifest_sha256,
 			.status = "running",
@@ -313,7 +319,7 @@ static void cell_killed(struct matrix_ctx *m, struct cell_work *w, int sig)
 	};
 	struct xerr e = { 0 };
 
-	fprintf(stderr, "xlab: matrix %" PRId64 ": %s%s: %s\n", m->id, XEN_OF(w), why);
+	fprintf(stderr, "xlab: matrix %" PRId64 ": " XEN_FMT ": %s\n", m->id, XEN_OF(w), why);
 	if (db_matrix_cell_update(m->db, &row, &e) < 0)
 		xerr_print(&e, "xlab: warning");
 	if (!m->o->keep && cell_down(m, w->lab, &e) < 0)
@@ -416,8 +422,8 @@ int matrix_run(const char *spec_path, const struct matrix_opts *o, struct xerr *
 	struct matrix_ctx m = { .o = o };
 	struct spec *base = NULL;
 	_cleanup_free_ char *data = NULL;
-	_cleanup_strv_ char **versions = NULL;
-	size_t len = 0;
+	_cleanup_strv_ char **versions = NULL, **types = NULL;
+	size_t len = 0, n_types;
 	int rc = -1;
 
 	if (spec_read(spec_path, &data, &len, &base, e) < 0)
@@ -449,11 +455,16 @@ int matrix_run(const char *spec_path, const struct matrix_opts *o, struct xerr *
 			 "%s has no matrix.xen; give the versions with --xen 4.17,4.20", spec_path);
 		goto out;
 	}
-	m.n = strv_len(versions);
+	if (o->types && matrix_types_parse(o->types, &types, e) < 0)
+		goto out;
+	/* Versions x types, a version's types side by side. */
+	n_types = types ? strv_len(types) : 1;
+	m.n = strv_len(versions) * n_types;
 	m.cells = xcalloc(m.n + 1, sizeof(*m.cells));
 	for (size_t i = 0; i < m.n; i++) {
-		m.cells[i].xen = versions[i];
+		m.cells[i].xen = versions[i / n_types];
 		m.cells[i].by_image = o->images != NULL;
+		m.cells[i].type = types ? types[i % n_types] : NULL;
 	}
 	if (images_open(&m, e) < 0 || agent_local_path(&m.agent_path, e) < 0 ||
 	    db_open_default(&m.db, e) < 0 || copies_make(&m, base, data, len, e) < 0)

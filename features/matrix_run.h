@@ -11,6 +11,7 @@
 struct matrix_opts {
 	const char *xen;      /* --xen 4.17,4.20, or NULL: the spec's matrix.xen */
 	const char *images;   /* --image xen-4.20,mine: cells by stored image instead */
+	const char *types;    /* --types pv,pvh,hvm: each version once per guest type */
 	int jobs;             /* --jobs, 0: what fits */
 	bool keep;            /* leave the copies up */
 	bool json;

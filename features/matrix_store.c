@@ -39,6 +39,7 @@ static char *dup_or_null(const char *s)
 static void column_from_cell(struct mx_column *c, const struct db_matrix_cell *d)
 {
 	c->xen = xstrdup(d->xen);
+	c->guest_type = dup_or_null(d->guest_type);
 	c->lab = xstrdup(d->lab);
 	c->status = xstrdup(d->status);
 	c->message = dup_or_null(d->message);

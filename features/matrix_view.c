@@ -20,6 +20,7 @@ void mx_view_free(struct mx_view *v)
 			free(c->cells[r].output);
 		free(c->cells);
 		free(c->xen);
+		free(c->guest_type);
 		free(c->lab);
 		free(c->status);
 		free(c->message);
@@ -55,7 +56,10 @@ bool mx_view_passed(const struct mx_view *v)
 /* The image the column ran: xen-4.17 for Xen 4.17, or an image by name. */
 char *mx_suite_name(const struct mx_column *c)
 {
-	return c->image && *c->image ? xstrdup(c->image) : xasprintf("xen-%s", c->xen);
+	_cleanup_free_ char *image = c->image && *c->image ? xstrdup(c->image) :
+							     xasprintf("xen-%s", c->xen);
+
+	return c->guest_type ? xasprintf("%s/%s", image, c->guest_type) : xstrdup(image);
 }
 
 static void cell_text(enum mx_state st, int64_t ms, char *out, size_t sz)
@@ -167,6 +171,7 @@ static struct json_object *column_json(const struct mx_view *v, const struct mx_
 	struct json_object *bu = json_object_new_object();
 
 	json_object_object_add(o, "xen", jstr(c->xen));
+	json_object_object_add(o, "guest_type", jstr(c->guest_type));
 	{
 		_cleanup_free_ char *suite = mx_suite_name(c);
 

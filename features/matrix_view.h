@@ -24,6 +24,7 @@ struct mx_cell {
 
 struct mx_column {
 	char *xen;            /* "4.20" as asked */
+	char *guest_type;     /* "pvh" with `--types`, else NULL */
 	char *lab;            /* the copy, e.g. demo-x4-20 */
 	char *status;         /* "running", "passed", "failed", "bringup-failed" */
 	char *message;        /* why it failed; with the serial tail when it did not boot */
@@ -47,7 +48,8 @@ struct mx_view {
 void mx_view_free(struct mx_view *v);
 /* Every cell of every column passed and every copy came up. */
 bool mx_view_passed(const struct mx_view *v);
-/* "xen-4.20": the JUnit suite (and JSON key) name of a column. */
+/* "xen-4.20", "xen-4.20/pvh" with a type: the JUnit suite (and JSON key)
+ * name of a column. */
 char *mx_suite_name(const struct mx_column *c);
 
 /* The table: a bring-up row, then one row per test; cells "PASS 12.3s",

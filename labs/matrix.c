@@ -66,21 +66,36 @@ int matrix_images_parse(const char *csv, char ***out, struct xerr *e)
 			  "--image xen-4.20,xen-4.20-shadow", out, e);
 }
 
-int matrix_lab_name(const char *lab, const char *xen, char out[SPEC_NAME_MAX + 1],
-		    struct xerr *e)
+static bool type_ok(const char *t)
+{
+	enum spec_guest_type ignore;
+
+	return spec_guest_type_parse(t, &ignore) == 0;
+}
+
+int matrix_types_parse(const char *csv, char ***out, struct xerr *e)
+{
+	return list_parse(csv, type_ok, "a guest type (pv, pvh or hvm)", "--types pv,pvh,hvm",
+			  out, e);
+}
+
+int matrix_lab_name(const char *lab, const char *xen, const char *type,
+		    char out[SPEC_NAME_MAX + 1], struct xerr *e)
 {
 	/* A version (4.17) or an image named for one (xen-4.20-shadow) reads
 	 * x4-17, x4-20-shadow; another image keeps its name. */
 	const char *tail = strncmp(xen, "xen-", 4) == 0 ? xen + 4 : xen;
 	const char *x = *tail >= '0' && *tail <= '9' ? "x" : "";
 	char *p;
-	int n = snprintf(out, SPEC_NAME_MAX + 1, "%s-%s%s", lab, x, tail);
+	int n = snprintf(out, SPEC_NAME_MAX + 1, "%s-%s%s%s%s", lab, x, tail, type ? "-" : "",
+			 type ? type : "");
 
 	if (n < 0 || n > SPEC_NAME_MAX)
 		return xerr_set(e, XERR_USAGE,
-				"lab name '%s-%s%s' of the %s copy is longer than %d "
+				"lab name '%s-%s%s%s%s' of the %s copy is longer than %d "
 				"characters; shorten `lab:`",
-				lab, x, tail, xen, SPEC_NAME_MAX);
+				lab, x, tail, type ? "-" : "", type ? type : "", xen,
+				SPEC_NAME_MAX);
 	for (p = out; *p; p++)
 		if (*p == '.')
 			*p = '-';
@@ -154,14 +169,15 @@ static int ip_rebase(char **ip, const char *owner, const struct spec *base,
 }
 
 int matrix_spec_copy(const struct spec *base, const char *data, size_t len, const char *xen,
-		     const char *image, const char *subnet, struct spec **out, struct xerr *e)
+		     const char *type, const char *image, const char *subnet, struct spec **out,
+		     struct xerr *e)
 {
 	struct spec *s = NULL;
 	struct spec_diags diags = { 0 };
 	char name[SPEC_NAME_MAX + 1];
 	struct cidr to;
 
-	if (matrix_lab_name(base->lab, xen, name, e) < 0 || cidr_parse(subnet, &to, e) < 0)
+	if (matrix_lab_name(base->lab, xen, type, name, e) < 0 || cidr_parse(subnet, &to, e) < 0)
 		return -1;
 	if (spec_load_buffer(base->path, data, len, &s, &diags, e) < 0) {
 		spec_diags_free(&diags);
@@ -186,6 +202,9 @@ int matrix_spec_copy(const struct spec *base, const char *data, size_t len, cons
 	free(s->image);
 	s->xen = image ? NULL : xstrdup(xen);
 	s->image = image ? xstrdup(image) : NULL;
+	/* The guest-type axis: every guest of the copy runs as that type. */
+	for (size_t i = 0; type && i < s->n_guests; i++)
+		spec_guest_type_parse(type, &s->guests[i].type);
 	free(s->subnet);
 	s->subnet = xstrdup(subnet);
 	s->net_addr = to.addr;

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The Xen-version matrix end to end: one small lab on xen-4.17 and xen-4.20
-# (one copy each, in sequence on a small machine), a host test, a console
-# test and one test that passes on 4.17 only. Expected: exit 1, exactly that
-# cell failed, table, JSON and JUnit agree, no copy left afterwards.
+# The matrix end to end: one small lab on xen-4.17 and xen-4.20, each with
+# its guest as pv and as pvh (four copies, two at a time), a host test, a
+# console test, osstest's save-restore, the guest's type as Xen reports it,
+# and one test that passes on 4.17 only. Expected: exit 1; 4.20/pv fails
+# only-4-17 and 4.20/pvh cannot come up (no shadow paging in Debian's 4.20);
+# table, JSON and JUnit agree; no copy left afterwards.
 . "$(dirname "$0")/lib.sh"
 spec=$SRC/tests/e2e/data/matrix.yaml
-copies=(matrix-e2e-x4-17 matrix-e2e-x4-20)
+copies=(matrix-e2e-x4-17-pv matrix-e2e-x4-17-pvh matrix-e2e-x4-20-pv matrix-e2e-x4-20-pvh)
 
 cleanup() { for l in "${copies[@]}"; do "$XLAB" down "$l" >/dev/null 2>&1 || true; done; }
 trap cleanup EXIT
@@ -17,46 +19,59 @@ cleanup
 
 t=$SECONDS
 set +e
-"$XLAB" matrix "$spec" --xen 4.17,4.20 --json --junit "$BUILD/e2e-matrix.xml" >"$BUILD/e2e-matrix.json"
+"$XLAB" matrix "$spec" --xen 4.17,4.20 --types pv,pvh --json --junit "$BUILD/e2e-matrix.xml" >"$BUILD/e2e-matrix.json"
 rc=$?
 set -e
 say "matrix took $((SECONDS - t)) s"
-check "xlab matrix exits 1 (one cell failed)" test "$rc" -eq 1
+check "xlab matrix exits 1 (cells failed)" test "$rc" -eq 1
 id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$BUILD/e2e-matrix.json")
 
-check "JSON: both copies came up, exactly xen-4.20/only-4-17 failed" python3 -c '
+check "JSON: versions x types; 4.20/pvh did not come up; else only 4.20/pv only-4-17 failed" python3 -c '
 import json, sys
 m = json.load(open(sys.argv[1]))
-assert [c["suite"] for c in m["columns"]] == ["xen-4.17", "xen-4.20"], m["columns"]
-assert m["tests"] == ["xl-info", "mg1-console", "only-4-17"], m["tests"]
-for c in m["columns"]:
-    assert c["bringup"]["passed"], (c["xen"], c["message"])
-    assert c["bringup"]["duration_ms"] > 0
-failed = [(c["suite"], t["name"]) for c in m["columns"] for t in c["tests"] if t["state"] != "pass"]
-assert failed == [("xen-4.20", "only-4-17")], failed
+suites = [c["suite"] for c in m["columns"]]
+assert suites == ["xen-4.17/pv", "xen-4.17/pvh", "xen-4.20/pv", "xen-4.20/pvh"], suites
+assert [c["guest_type"] for c in m["columns"]] == ["pv", "pvh", "pv", "pvh"], m["columns"]
+assert m["tests"] == ["xl-info", "mg1-console", "mg1-type", "mg1-saverestore", "only-4-17"], m["tests"]
+up = {c["suite"]: c["bringup"]["passed"] for c in m["columns"]}
+assert up == {"xen-4.17/pv": True, "xen-4.17/pvh": True, "xen-4.20/pv": True,
+              "xen-4.20/pvh": False}, up
+pvh20 = m["columns"][3]
+assert "shadow" in (pvh20["message"] or ""), pvh20["message"]
+failed = [(c["suite"], t["name"]) for c in m["columns"][:3] for t in c["tests"] if t["state"] != "pass"]
+assert failed == [("xen-4.20/pv", "only-4-17")], failed
+assert all(t["state"] == "not-run" for t in pvh20["tests"]), pvh20["tests"]
 assert not m["passed"]' "$BUILD/e2e-matrix.json"
 
-check "each cell records what xl info said inside its own host" python3 -c '
+check "each copy ran its guest as its column says (xl list -l)" python3 -c '
 import json, sys
 m = json.load(open(sys.argv[1]))
-for c in m["columns"]:
+for c in m["columns"][:3]:
+    out = [t["output"] for t in c["tests"] if t["name"] == "mg1-type"][0] or ""
+    assert "\"type\": \"%s\"" % c["guest_type"] in out, (c["suite"], out)' "$BUILD/e2e-matrix.json"
+
+check "each copy that came up records what xl info said inside its own host" python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))
+for c in m["columns"][:3]:
     v = c["xen_version"] or ""
     assert v == c["xen"] or v.startswith(c["xen"] + ".") or v.startswith(c["xen"] + "-"), c
     assert c["kernel_version"], c
     assert c["image"] == "xen-" + c["xen"] and len(c["image_manifest_sha256"]) == 64, c
     assert c["run_id"] > 0, c' "$BUILD/e2e-matrix.json"
 
-check "JUnit: a testsuite per version, the same single failure" python3 -c '
+check "JUnit: a testsuite per column, the same failures" python3 -c '
 import sys, xml.etree.ElementTree as ET
 r = ET.parse(sys.argv[1]).getroot()
 suites = r.findall("testsuite")
-assert [s.get("name") for s in suites] == ["xen-4.17", "xen-4.20"], suites
+assert [s.get("name") for s in suites] == ["xen-4.17/pv", "xen-4.17/pvh", "xen-4.20/pv", "xen-4.20/pvh"], suites
 for s in suites:
     names = [c.get("name") for c in s.findall("testcase")]
-    assert names == ["bring-up", "xl-info", "mg1-console", "only-4-17"], names
-failed = [(s.get("name"), c.get("name")) for s in suites for c in s.findall("testcase")
+    assert names == ["bring-up", "xl-info", "mg1-console", "mg1-type", "mg1-saverestore", "only-4-17"], names
+failed = [(s.get("name"), c.get("name")) for s in suites[:3] for c in s.findall("testcase")
           if c.find("failure") is not None]
-assert failed == [("xen-4.20", "only-4-17")], failed' "$BUILD/e2e-matrix.xml"
+assert failed == [("xen-4.20/pv", "only-4-17")], failed
+assert all(c.find("failure") is not None for c in suites[3].findall("testcase"))' "$BUILD/e2e-matrix.xml"
 
 set +e
 table=$("$XLAB" report --matrix "$id" --junit "$BUILD/e2e-matrix-report.xml")
@@ -64,10 +79,11 @@ rrc=$?
 set -e
 echo "$table"
 check "report --matrix exits 1 too" test "$rrc" -eq 1
-check "the table has one FAIL cell, on only-4-17 under xen-4.20" bash -c '
-  [ "$(grep -c "FAIL [0-9]" <<<"$1")" -eq 1 ] &&
-  grep -Eq "^only-4-17 +PASS [0-9.]+s +FAIL [0-9.]+s" <<<"$1" &&
-  grep -Eq "^bring-up +PASS [0-9.]+s +PASS [0-9.]+s" <<<"$1"' _ "$table"
+check "the table: version x type columns, save-restore passed where the copy came up" bash -c '
+  grep -Eq "^TEST +xen-4\.17/pv +xen-4\.17/pvh +xen-4\.20/pv +xen-4\.20/pvh" <<<"$1" &&
+  grep -Eq "^bring-up +PASS [0-9.]+s +PASS [0-9.]+s +PASS [0-9.]+s +FAIL [0-9.]+s" <<<"$1" &&
+  grep -Eq "^mg1-saverestore +PASS [0-9.]+s +PASS [0-9.]+s +PASS [0-9.]+s +-" <<<"$1" &&
+  grep -Eq "^only-4-17 +PASS [0-9.]+s +PASS [0-9.]+s +FAIL [0-9.]+s +-" <<<"$1"' _ "$table"
 check "report --matrix writes the same JUnit" python3 -c '
 import sys, xml.etree.ElementTree as ET
 def cells(p):
@@ -77,7 +93,7 @@ assert cells(sys.argv[1]) == cells(sys.argv[2])' "$BUILD/e2e-matrix.xml" "$BUILD
 
 no_copy_left() {
   local l
-  for l in matrix-e2e-x4-17 matrix-e2e-x4-20; do
+  for l in "${copies[@]}"; do
     no_domains_of "$l" && no_network_of "$l" && test ! -e "$HOME_DIR/labs/$l" || return 1
   done
 }

@@ -112,21 +112,53 @@ Test(matrix, lab_name)
 	struct xerr e = { 0 };
 	char longlab[64];
 
-	cr_assert_eq(matrix_lab_name("demo", "4.17", name, &e), 0);
+	cr_assert_eq(matrix_lab_name("demo", "4.17", NULL, name, &e), 0);
 	cr_assert_str_eq(name, "demo-x4-17");
-	cr_assert_eq(matrix_lab_name("demo", "4.20", name, &e), 0);
+	cr_assert_eq(matrix_lab_name("demo", "4.20", NULL, name, &e), 0);
 	cr_assert_str_eq(name, "demo-x4-20");
 	/* Cells by image: one named for a version reads like it, others keep their name. */
-	cr_assert_eq(matrix_lab_name("demo", "xen-4.20-shadow", name, &e), 0);
+	cr_assert_eq(matrix_lab_name("demo", "xen-4.20-shadow", NULL, name, &e), 0);
 	cr_assert_str_eq(name, "demo-x4-20-shadow");
-	cr_assert_eq(matrix_lab_name("demo", "mine", name, &e), 0);
+	cr_assert_eq(matrix_lab_name("demo", "mine", NULL, name, &e), 0);
 	cr_assert_str_eq(name, "demo-mine");
-	cr_assert_eq(matrix_lab_name("demo", "mine.", name, &e), -1, "%s", name);
+	cr_assert_eq(matrix_lab_name("demo", "mine.", NULL, name, &e), -1, "%s", name);
 	cr_assert(strstr(e.msg, "ends in '-'"), "%s", e.msg);
 	memset(longlab, 'a', 58);
 	longlab[58] = '\0';
-	cr_assert_eq(matrix_lab_name(longlab, "4.17", name, &e), -1);
+	cr_assert_eq(matrix_lab_name(longlab, "4.17", NULL, name, &e), -1);
 	cr_assert(strstr(e.msg, "shorten"), "%s", e.msg);
+}
+
+/* The guest-type axis: names, and the copy's guests all of that type. */
+Test(matrix, types_name_and_copy)
+{
+	char name[SPEC_NAME_MAX + 1];
+	struct spec *base = load(SPEC), *c = NULL;
+	struct xerr e = { 0 };
+	char **v = NULL;
+
+	cr_assert_eq(matrix_types_parse("pv, pvh,hvm", &v, &e), 0, "%s", e.msg);
+	cr_assert_eq(strv_len(v), 3);
+	cr_assert_str_eq(v[1], "pvh");
+	strv_free(v);
+	cr_assert_eq(matrix_types_parse("pv,hvm2", &v, &e), -1);
+	cr_assert(strstr(e.msg, "'hvm2' is not a guest type (pv, pvh or hvm)"), "%s", e.msg);
+	cr_assert_eq(matrix_types_parse("pvh,pvh", &v, &e), -1);
+	cr_assert(strstr(e.msg, "pvh is listed twice"), "%s", e.msg);
+	cr_assert_eq(matrix_lab_name("demo", "4.17", "pvh", name, &e), 0);
+	cr_assert_str_eq(name, "demo-x4-17-pvh");
+	cr_assert_eq(matrix_lab_name("demo", "xen-4.20-shadow", "hvm", name, &e), 0);
+	cr_assert_str_eq(name, "demo-x4-20-shadow-hvm");
+	cr_assert_eq(matrix_spec_copy(base, SPEC, strlen(SPEC), "4.20", "hvm", NULL,
+				      "10.82.3.0/24", &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(c->lab, "demo-x4-20-hvm");
+	cr_assert_gt(c->n_guests, 0);
+	for (size_t i = 0; i < c->n_guests; i++)
+		cr_assert_eq(c->guests[i].type, SPEC_GUEST_HVM, "%s", c->guests[i].name);
+	for (size_t i = 0; i < base->n_guests; i++)
+		cr_assert_eq(base->guests[i].type, SPEC_GUEST_PV, "the base is untouched");
+	spec_free(c);
+	spec_free(base);
 }
 
 Test(matrix, subnet_inside_spec_range)
@@ -178,7 +210,7 @@ Test(matrix, spec_copy_for_an_image)
 	struct xerr e = { 0 };
 	_cleanup_free_ char *img = NULL;
 
-	cr_assert_eq(matrix_spec_copy(base, SPEC, strlen(SPEC), "xen-4.20-shadow", "xen-4.20-shadow",
+	cr_assert_eq(matrix_spec_copy(base, SPEC, strlen(SPEC), "xen-4.20-shadow", NULL, "xen-4.20-shadow",
 				      "10.82.4.0/24", &c, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(c->lab, "demo-x4-20-shadow");
 	cr_assert_null(c->xen);
@@ -194,7 +226,7 @@ Test(matrix, spec_copy_rebases_addresses)
 	struct spec *c = NULL;
 	struct xerr e = { 0 };
 
-	cr_assert_eq(matrix_spec_copy(base, SPEC, strlen(SPEC), "4.20", NULL, "10.82.3.0/24", &c,
+	cr_assert_eq(matrix_spec_copy(base, SPEC, strlen(SPEC), "4.20", NULL, NULL, "10.82.3.0/24", &c,
 				      &e), 0, "%s", e.msg);
 	cr_assert_str_eq(c->lab, "demo-x4-20");
 	cr_assert_str_eq(c->xen, "4.20");
@@ -209,7 +241,7 @@ Test(matrix, spec_copy_rebases_addresses)
 	cr_assert_str_eq(base->lab, "demo");
 	cr_assert_str_eq(base->hosts[0].ip, "10.82.0.10");
 	spec_free(c);
-	cr_assert_eq(matrix_spec_copy(base, "lab: x\n", 7, "4.20", NULL, "10.82.3.0/24", &c, &e), -1);
+	cr_assert_eq(matrix_spec_copy(base, "lab: x\n", 7, "4.20", NULL, NULL, "10.82.3.0/24", &c, &e), -1);
 	spec_free(base);
 }
 
@@ -221,7 +253,7 @@ Test(matrix, spec_copy_refuses_address_beyond_a_24)
 	struct spec *c = NULL;
 	struct xerr e = { 0 };
 
-	cr_assert_eq(matrix_spec_copy(base, y, strlen(y), "4.20", NULL, "10.82.1.0/24", &c, &e), -1);
+	cr_assert_eq(matrix_spec_copy(base, y, strlen(y), "4.20", NULL, NULL, "10.82.1.0/24", &c, &e), -1);
 	cr_assert(strstr(e.msg, "10.82.5.10") && strstr(e.msg, "h1"), "%s", e.msg);
 	spec_free(base);
 }
@@ -322,6 +354,33 @@ Test(matrix, table)
 	cr_assert(starts(line, "\nxl-info    PASS 1.5s     -"), "%s", b.data);
 	cr_assert(strstr(b.data, "xen-4.20 bring-up FAILED:\n  host 'm1' did not answer on ssh\n"
 				 "  (XEN) panic"), "%s", b.data);
+	buf_free(&b);
+	mx_view_free(&v);
+}
+
+/* With --types a column is a version and a guest type: xen-4.17/pvh. */
+Test(matrix, typed_columns)
+{
+	struct mx_view v;
+	struct buf b = { 0 };
+	struct json_object *o, *cols, *x;
+	const char *line;
+
+	view_make(&v, 9, false);
+	v.cols[0].guest_type = xstrdup("pvh");
+	v.cols[1].guest_type = xstrdup("hvm");
+	mx_table_render(&v, &b);
+	line = strstr(b.data, "\nTEST");
+	cr_assert(line && strstr(line, "xen-4.17/pvh") && strstr(line, "xen-4.20/hvm"), "%s",
+		  b.data);
+	cr_assert(strstr(b.data, "xen-4.20/hvm only-4-17 FAILED:"), "%s", b.data);
+	o = mx_json(&v);
+	cr_assert(json_object_object_get_ex(o, "columns", &cols));
+	cr_assert(json_object_object_get_ex(json_object_array_get_idx(cols, 0), "guest_type", &x));
+	cr_assert_str_eq(json_object_get_string(x), "pvh");
+	cr_assert(json_object_object_get_ex(json_object_array_get_idx(cols, 1), "suite", &x));
+	cr_assert_str_eq(json_object_get_string(x), "xen-4.20/hvm");
+	json_object_put(o);
 	buf_free(&b);
 	mx_view_free(&v);
 }
