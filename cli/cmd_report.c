@@ -1,7 +1,8 @@
 /* xlab report RUN | --last LAB [--junit FILE] [--json] [--plot DIR]: a run's
  * steps and test results, as text, JSON, or the JUnit XML CI systems read;
  * xlab report --compare RUN1 RUN2 [--json] [--plot DIR]: two runs'
- * migration experiments side by side. --plot draws the experiments' CDFs. */
+ * migration experiments and test actions side by side. --plot draws the
+ * experiments' CDFs. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -241,11 +242,34 @@ struct report_opts {
 	bool json, compare;
 };
 
-/* Prints the runs' comparison, or plots it when o->plot is set. */
+static int run_exists(struct db *db, int64_t id, struct xerr *e)
+{
+	struct db_run *run = NULL;
+
+	if (db_run_get(db, id, &run, e) < 0)
+		return -1;
+	db_runs_free(run, 1);
+	return 0;
+}
+
+static void compare_json_print(const struct exp_run *a, const struct exp_run *b,
+			       const struct action_run *aa, const struct action_run *ab)
+{
+	struct json_object *j = experiment_compare_json(a, b);
+	int flags = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE;
+
+	json_object_object_add(j, "actions", action_compare_json(aa, ab));
+	printf("%s\n", json_object_to_json_string_ext(j, flags));
+	json_object_put(j);
+}
+
+/* Prints the runs' comparison (experiments' rounds and test actions' steps,
+ * whichever the runs have), or plots the experiments when o->plot is set. */
 static int report_compare(const char *arg_a, const char *arg_b, const struct report_opts *o,
 			  struct xerr *e)
 {
 	struct exp_run a = { 0 }, b = { 0 };
+	struct action_run aa = { 0 }, ab = { 0 };
 	struct db *db = NULL;
 	int64_t id_a, id_b;
 	int rc = -1;
@@ -254,23 +278,38 @@ static int report_compare(const char *arg_a, const char *arg_b, const struct rep
 		return -1;
 	if (db_open_default(&db, e) < 0)
 		return -1;
-	if (exp_run_load_measured(db, id_a, &a, e) < 0 ||
-	    exp_run_load_measured(db, id_b, &b, e) < 0)
-		goto out;
 	if (o->plot) {
-		if (experiment_plot(&a, &b, o->plot, stdout, e) < 0)
+		if (exp_run_load_measured(db, id_a, &a, e) < 0 ||
+		    exp_run_load_measured(db, id_b, &b, e) < 0 ||
+		    experiment_plot(&a, &b, o->plot, stdout, e) < 0)
 			goto out;
-	} else if (o->json) {
-		struct json_object *j = experiment_compare_json(&a, &b);
-		int flags = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE;
-
-		printf("%s\n", json_object_to_json_string_ext(j, flags));
-		json_object_put(j);
+		rc = 0;
+		goto out;
+	}
+	if (run_exists(db, id_a, e) < 0 || run_exists(db, id_b, e) < 0 ||
+	    exp_run_load(db, id_a, &a, e) < 0 || exp_run_load(db, id_b, &b, e) < 0 ||
+	    action_run_load(db, id_a, &aa, e) < 0 || action_run_load(db, id_b, &ab, e) < 0)
+		goto out;
+	if (!a.n_rounds && !b.n_rounds && !aa.ng && !ab.ng) {
+		xerr_set(e, XERR_FAIL,
+			 "runs %" PRId64 " and %" PRId64 " have no migration rounds and no test "
+			 "actions to compare: `xlab experiment LAB`, or a spec test with "
+			 "`action:`, makes them",
+			 id_a, id_b);
+		goto out;
+	}
+	if (o->json) {
+		compare_json_print(&a, &b, &aa, &ab);
 	} else {
-		experiment_compare_text(&a, &b, stdout);
+		if (a.n_rounds || b.n_rounds)
+			experiment_compare_text(&a, &b, stdout);
+		if (aa.ng || ab.ng)
+			action_compare_text(&aa, &ab, stdout);
 	}
 	rc = 0;
 out:
+	action_run_free(&aa);
+	action_run_free(&ab);
 	exp_run_free(&a);
 	exp_run_free(&b);
 	db_close(db);

@@ -17,4 +17,23 @@ int action_report_text(struct db *db, int64_t run_id, FILE *f, struct xerr *e);
  * "median", "p95", "max"}]}] in o (milliseconds). */
 int action_report_json(struct db *db, int64_t run_id, struct json_object *o, struct xerr *e);
 
+/* `xlab report --compare A B` for test actions: each step of each action
+ * test in either run, its rounds ok and min/median/max per run, and how
+ * the median changed. */
+struct step_group;
+struct action_run {
+	int64_t id;
+	struct db_action_step *v;
+	size_t n;
+	struct step_group *g; /* one per test and step, in the order done */
+	size_t ng;
+};
+/* The run's action steps; none is fine. */
+int action_run_load(struct db *db, int64_t run_id, struct action_run *out, struct xerr *e);
+void action_run_free(struct action_run *x);
+void action_compare_text(const struct action_run *a, const struct action_run *b, FILE *f);
+/* [{"test", "step", "runs": [{run, n, ok, min, median, p95, max} | null, ...],
+ * "median_change_ms", "median_ratio"}] (milliseconds). */
+struct json_object *action_compare_json(const struct action_run *a, const struct action_run *b);
+
 #endif

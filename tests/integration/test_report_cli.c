@@ -39,8 +39,24 @@ static void record(struct db *db, int64_t run, const struct round *r, size_t n)
 	}
 }
 
+static void steps(struct db *db, int64_t run, const char *test, const char *step,
+		  const int64_t *ms, size_t n)
+{
+	struct xerr e = { 0 };
+
+	for (size_t i = 0; i < n; i++) {
+		struct db_action_step s = { .run_id = run, .test = test, .step = step,
+					    .round = (int)i + 1, .ok = ms[i] >= 0,
+					    .duration_ms = ms[i] >= 0 ? ms[i] : 900 };
+
+		cr_assert_eq(db_action_step_add(db, &s, &e), 0, "%s", e.msg);
+	}
+}
+
 /* Runs 1 and 2 are experiments (pingpong in both, only_a in 1 only, a
- * failed pingpong round in 2), run 3 an `up` without rounds. */
+ * failed pingpong round in 2), run 3 an `up` without rounds; runs 4 and 5
+ * `up`s with test actions (xl save faster in 5, xl restore in 4 only, one
+ * failed ping round in 5). */
 static void setup(void)
 {
 	static const struct round a[] = {
@@ -66,6 +82,14 @@ static void setup(void)
 	record(db, id, b, ARRAY_SIZE(b));
 	cr_assert_eq(db_run_begin(db, "mig", "up", "x", &id, &e), 0, "%s", e.msg);
 	cr_assert_eq(id, 3);
+	cr_assert_eq(db_run_begin(db, "mig", "up", "x", &id, &e), 0, "%s", e.msg);
+	steps(db, id, "g1-saverestore", "xl save", (const int64_t[]){ 4000, 2000, 3000 }, 3);
+	steps(db, id, "g1-saverestore", "xl restore", (const int64_t[]){ 5000 }, 1);
+	steps(db, id, "g1-saverestore", "ping", (const int64_t[]){ 100 }, 1);
+	cr_assert_eq(db_run_begin(db, "mig", "up", "x", &id, &e), 0, "%s", e.msg);
+	cr_assert_eq(id, 5);
+	steps(db, id, "g1-saverestore", "xl save", (const int64_t[]){ 1500, 1500 }, 2);
+	steps(db, id, "g1-saverestore", "ping", (const int64_t[]){ -1, 200 }, 2);
 	db_close(db);
 	home_env = xasprintf("XLAB_HOME=%s", home);
 	/* A directory that does not exist yet: --plot makes it. */
@@ -154,15 +178,55 @@ Test(report_cli, compare_errors)
 	_cleanup_free_ char *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL;
 	_cleanup_free_ char *out3 = NULL, *err3 = NULL;
 
-	cr_assert_eq(xlab(&out, &err, "report", "--compare", "1", "3"), 1, "%s", err);
-	cr_assert(strstr(err, "run 3 (up mig) has no migration rounds: run `xlab experiment mig` "
-			      "first"),
+	cr_assert_eq(xlab(&out, &err, "report", "--compare", "3", "3"), 1, "%s", err);
+	cr_assert(strstr(err, "runs 3 and 3 have no migration rounds and no test actions to "
+			      "compare"),
 		  "%s", err);
 	cr_assert_eq(xlab(&out2, &err2, "report", "--compare", "42", "1", "--json"), 1, "%s",
 		     err2);
 	cr_assert(strstr(err2, "no run 42"), "%s", err2);
 	cr_assert_eq(xlab(&out3, &err3, "report", "--compare", "1"), 2, "%s", err3);
 	cr_assert(strstr(err3, "--compare takes two run ids"), "%s", err3);
+}
+
+/* Two runs of test actions: each step side by side, the median's change
+ * where both runs have a success, `not in this run` where one lacks it. */
+Test(report_cli, compare_actions)
+{
+	_cleanup_free_ char *out = NULL, *err = NULL, *jout = NULL, *jerr = NULL;
+	struct json_object *o, *a, *x;
+
+	cr_assert_eq(xlab(&out, &err, "report", "--compare", "4", "5"), 0, "%s", err);
+	cr_assert(strstr(out, "actions: run 4 -> run 5"), "%s", out);
+	cr_assert_null(strstr(out, "experiments:"), "%s", out);
+	cr_assert(strstr(out, "  g1-saverestore\n"), "%s", out);
+	cr_assert(strstr(out, "    xl save\n"
+			      "                                4  3/3       2.00     3.00     4.00\n"
+			      "                                5  2/2       1.50     1.50     1.50"
+			      "  x0.50 (-1.50 s)\n"),
+		  "%s", out);
+	cr_assert(strstr(out, "    xl restore\n"
+			      "                                4  1/1       5.00     5.00     5.00\n"
+			      "                                5  not in this run\n"),
+		  "%s", out);
+	cr_assert(strstr(out, "                                5  1/2       0.20     0.20     0.20"
+			      "  x2.00 (+0.10 s)\n"),
+		  "%s", out);
+	cr_assert_eq(xlab(&jout, &jerr, "report", "--compare", "4", "5", "--json"), 0, "%s", jerr);
+	o = json_tokener_parse(jout);
+	cr_assert_not_null(o, "%s", jout);
+	cr_assert(json_object_object_get_ex(o, "actions", &a));
+	cr_assert_eq(json_object_array_length(a), 3);
+	x = json_object_array_get_idx(a, 0);
+	cr_assert_str_eq(json_object_get_string(jpath(x, "step", -1, NULL)), "xl save");
+	cr_assert_eq(json_object_get_int64(jpath(x, "median_change_ms", -1, NULL)), -1500);
+	cr_assert_eq(json_object_get_int64(jpath(x, "runs", 0, "median")), 3000);
+	cr_assert_eq(json_object_get_int64(jpath(x, "runs", 1, "ok")), 2);
+	x = json_object_array_get_idx(a, 1);
+	cr_assert_str_eq(json_object_get_string(jpath(x, "step", -1, NULL)), "xl restore");
+	cr_assert_null(json_object_array_get_idx(jpath(x, "runs", -1, NULL), 1));
+	cr_assert_null(jpath(x, "median_change_ms", -1, NULL));
+	json_object_put(o);
 }
 
 /* Well-formed XML with an <svg> root, or the test fails. */
@@ -257,7 +321,7 @@ static void hostile_run(void)
 
 	cr_assert_eq(db_open(dbp, &db, &e), 0, "%s", e.msg);
 	cr_assert_eq(db_run_begin(db, "mig", "test", "x", &id, &e), 0, "%s", e.msg);
-	cr_assert_eq(id, 4);
+	cr_assert_eq(id, 6);
 	cr_assert_eq(db_step_begin(db, id, "boot\x1b[8m", "h1", &step, &e), 0, "%s", e.msg);
 	cr_assert_eq(db_step_end(db, step, "failed", "dom0 said \x1b[2J\x1b[H\x9b" "31m", &e), 0,
 		     "%s", e.msg);
@@ -281,7 +345,7 @@ Test(report_cli, terminal_output_has_no_escapes)
 	_cleanup_free_ char *out = NULL, *err = NULL;
 
 	hostile_run();
-	cr_assert_eq(xlab(&out, &err, "report", "4"), 0, "%s", err);
+	cr_assert_eq(xlab(&out, &err, "report", "6"), 0, "%s", err);
 	no_control_chars(out);
 	cr_assert(strstr(out, "FAIL"), "%s", out);
 	cr_assert(strstr(out, "caf\xc3\xa9"), "%s", out);
@@ -294,7 +358,7 @@ Test(report_cli, junit_of_hostile_output_is_valid_xml)
 	xmlDocPtr doc;
 
 	hostile_run();
-	cr_assert_eq(xlab(&out, &err, "report", "4", "--junit", file), 0, "%s", err);
+	cr_assert_eq(xlab(&out, &err, "report", "6", "--junit", file), 0, "%s", err);
 	/* No recovery: one invalid character and libxml2 returns nothing. */
 	doc = xmlReadFile(file, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	cr_assert_not_null(doc, "JUnit output is not well-formed XML");
