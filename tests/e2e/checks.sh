@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# osstest's guest checks on every guest type, on real nested Xen 4.17 under
+# TCG: a PV, a PVH and an HVM guest on one host, each saved and restored,
+# migrated to its own host, stopped and started, twice. Long (HVM under TCG
+# is slow), so it is the e2e-long suite, not part of .ci/run.
+. "$(dirname "$0")/lib.sh"
+spec=$SRC/tests/e2e/data/checks.yaml
+lab=chk
+
+cleanup() { "$XLAB" down "$lab" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+ensure_image xen-4.17
+"$XLAB" down "$lab" >/dev/null 2>&1 || true
+
+t=$SECONDS
+rc=0
+"$XLAB" up "$spec" || rc=$?
+say "up with 9 action tests: exit $rc in $((SECONDS - t)) s"
+json=$("$XLAB" report --last "$lab" --json)
+"$XLAB" report --last "$lab" | sed -n '/^tests/,$p'
+for g in pv1 pvh1 hvm1; do
+  for a in saverestore localmigrate stopstart; do
+    check "$g-$a: passed, 2 rounds each step ok" jq -e --arg n "$g-$a" '
+      ([.tests[] | select(.name == $n and .kind == "action" and .passed)] | length == 1) and
+      ([.actions[] | select(.test == $n) | .steps | length >= 2 and all(.[]; .n == 2 and .ok == 2)]
+        == [true])' \
+      <<<"$json"
+  done
+done
+check "Xen runs each guest as its type" bash -c '
+  for g in pv1:pv pvh1:pvh hvm1:hvm; do
+    [ "$("$0" ssh chk h1 -- xl list -l "${g%%:*}" | jq -r ".[0].config.c_info.type")" = "${g#*:}" ] || exit 1
+  done' "$XLAB"
+check "the up run passed" test "$rc" -eq 0
+
+t=$SECONDS
+"$XLAB" down "$lab" >/dev/null
+gone() { no_domains_of "$1" && no_network_of "$1"; }
+check "down in $((SECONDS - t)) s leaves no domain or network" gone "$lab"
+finish
