@@ -111,7 +111,7 @@ struct spec_experiment {
 	bool back_and_forth;     /* even rounds go to -> from */
 	int ping_ms;             /* probe: {ping_ms} */
 	enum spec_on_failure on_failure;
-	struct spec_pos migrate_pos, guest_pos, from_pos, to_pos, back_pos;
+	struct spec_pos migrate_pos, guest_pos, from_pos, to_pos;
 };
 
 struct spec {

@@ -350,11 +350,8 @@ static void read_bool(struct ctx *c, const char *key, const struct ynode *v, boo
 static void read_back_and_forth(struct ctx *c, const struct ynode *k, const struct ynode *v,
 				void *base)
 {
-	struct spec_experiment *x = base;
-
 	(void)k;
-	x->back_pos = v->pos;
-	read_bool(c, "back_and_forth", v, &x->back_and_forth);
+	read_bool(c, "back_and_forth", v, &((struct spec_experiment *)base)->back_and_forth);
 }
 
 static void read_on_failure(struct ctx *c, const struct ynode *k, const struct ynode *v,

@@ -248,42 +248,6 @@ static void check_experiment_host(struct ctx *c, const struct spec_experiment *x
 		     x->name ? x->name : "?", role, show(c, host));
 }
 
-/* The Xen version a host boots when the spec says it as `xen:`; NULL when
- * it names an image (its version is in the store, not the spec). */
-static const char *host_xen(const struct spec *s, const char *host)
-{
-	const struct spec_host *h = host ? spec_find_host(s, host) : NULL;
-
-	if (!h || h->image)
-		return NULL;
-	return h->xen ? h->xen : s->image ? NULL : s->xen;
-}
-
-static bool xen_differ(const char *a, const char *b)
-{
-	unsigned amaj, amin, bmaj, bmin;
-
-	return a && b && sscanf(a, "%u.%u", &amaj, &amin) == 2 &&
-	       sscanf(b, "%u.%u", &bmaj, &bmin) == 2 && (amaj != bmaj || amin != bmin);
-}
-
-/* Back and forth between two Xen versions would send the guest to the older
- * one every other round, which Xen refuses; one way, xlab starts it on
- * `from` again before each round. */
-static void check_experiment_versions(struct ctx *c, const struct spec_experiment *x)
-{
-	const char *from = host_xen(c->s, x->from), *to = host_xen(c->s, x->to);
-
-	if (x->back_and_forth && xen_differ(from, to))
-		diag(c, x->back_pos,
-		     "drop back_and_forth: each round then goes from the one to the other, the "
-		     "guest started again on 'from' before it; a second experiment can try the "
-		     "other way once",
-		     "experiment '%s' goes back and forth between Xen %s ('%s') and Xen %s "
-		     "('%s'), but Xen migrates a guest only to the same or a newer version",
-		     x->name ? x->name : "?", from, x->from, to, x->to);
-}
-
 static void check_experiment(struct ctx *c, const struct spec_experiment *x, size_t idx)
 {
 	const struct spec *s = c->s;
@@ -318,8 +282,6 @@ static void check_experiment(struct ctx *c, const struct spec_experiment *x, siz
 		     "experiment '%s' migrates from '%s' to the same host: 'from' and 'to' must "
 		     "differ",
 		     name, x->to);
-	else
-		check_experiment_versions(c, x);
 }
 
 const char *const spec_test_actions[] = { "save-restore", "local-migrate", "stop-start" };

@@ -669,38 +669,3 @@ Test(spec, host_xen_overrides_the_lab)
 	spec_free(s);
 	spec_diags_free(&d);
 }
-
-/* One way between versions, with a second experiment for the other way,
- * is accepted; back and forth is refused only where the spec knows both
- * versions (an `image:` has its version in the store). */
-Test(spec, back_and_forth_across_versions)
-{
-	static const char head[] = "lab: t\nxen: \"4.20\"\nstorage: {vg: xlab, shared: {vg: s, "
-				   "size: 1G}}\nhosts:\n  - {name: old, %s}\n  - name: new\n"
-				   "guests:\n  - {name: g1, host: old, storage: shared}\n"
-				   "experiments:\n  - {name: x, migrate: {guest: g1, from: old, "
-				   "to: new}, back_and_forth: true}\n";
-	const char *cases[][2] = {
-		{ "xen: \"4.17\"", "goes back and forth between Xen 4.17 ('old') and Xen 4.20" },
-		{ "xen: \"4.20\"", NULL },
-		{ "image: xen-4.17", NULL },
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		_cleanup_free_ char *text = xasprintf(head, cases[i][0]);
-		struct spec *s = NULL;
-		struct spec_diags d = { 0 };
-		struct xerr e = { 0 };
-		int rc = load_str(text, &s, &d, &e);
-
-		if (cases[i][1]) {
-			cr_expect_eq(rc, -1, "%s", cases[i][0]);
-			cr_expect(has_diag(&d, 10, 73, cases[i][1]), "%s: %s", cases[i][0],
-				  d.n ? d.v[0].msg : "no diagnostic");
-		} else {
-			cr_expect_eq(rc, 0, "%s: %s", cases[i][0], e.msg);
-		}
-		spec_free(s);
-		spec_diags_free(&d);
-	}
-}
