@@ -209,6 +209,7 @@ static int cell_run(void *arg)
 	struct xerr ue = { 0 }, fe = { 0 }, de = { 0 };
 	_cleanup_free_ char *xen = NULL, *kernel = NULL;
 	struct db_matrix_cell row;
+	int64_t t0;
 	int rc;
 
 	fprintf(stderr, "xlab: matrix %" PRId64 ": " XEN_FMT " as lab '%s' on %s\n", m->id, XEN_OF(w),
@@ -217,6 +218,7 @@ static int cell_run(void *arg)
 	 * earlier matrix would find it up and skip the bring-up being measured. */
 	if (w->stale && cell_down(m, w->lab, &de) < 0)
 		fprintf(stderr, "xlab: warning: removing the earlier '%s': %s\n", w->lab, de.msg);
+	t0 = now_ms();
 	rc = lab_up_spec(w->spec, &uo, &res, &ue);
 	if (db_open_default(&db, &fe) < 0) {
 		xerr_print(&fe, "xlab: warning");
@@ -227,7 +229,8 @@ static int cell_run(void *arg)
 	row = (struct db_matrix_cell){
 		.id = w->cell_id,
 		.run_id = res.run_id,
-		.bringup_ms = res.bringup_ms,
+		/* A bring-up that failed took this long to fail. */
+		.bringup_ms = res.up ? res.bringup_ms : now_ms() - t0,
 		.image = w->img->name,
 		.image_sha256 = w->img->manifest_sha256,
 		.xen_version = xen,
