@@ -54,17 +54,37 @@ static void log_tail(struct check *c, const struct spawn_result *r)
 	buf_printf(&c->log, "%s%s", text, len && text[strlen(text) - 1] != '\n' ? "\n" : "");
 }
 
+/* libxl gives the disk hotplug script a fixed time; on a loaded TCG host
+ * (an HVM guest's device model beside it) it can run out, and libxl then
+ * destroys the half-made domain ("unable to add disk devices"). Nothing is
+ * left of that try, so it is safe to run again, as domain_start does. */
+#define DISK_HOTPLUG_TRIES 3
+
+static bool disk_hotplug_timed_out(const struct spawn_result *r)
+{
+	return r->status > 0 && r->err && strstr(r->err, "unable to add disk devices");
+}
+
 /* One xl command of a round, given timeout_s: false (and the log says
- * why) when it failed or was still running then. */
-static int xl_step_within(struct check *c, const char *what, char *const argv[],
-			  int64_t timeout_s, bool *ok, struct xerr *e)
+ * why) when it failed or was still running then. With retry_hotplug, a
+ * disk hotplug time-out is tried again (one step in the figures). */
+static int xl_step_run(struct check *c, const char *what, char *const argv[],
+		       int64_t timeout_s, bool retry_hotplug, bool *ok, struct xerr *e)
 {
 	struct spawn_result r;
 	int64_t t0 = now_ms();
 
 	*ok = false;
-	if (agent_cmd(argv, CMD_ANY_EXIT, (int)timeout_s, &r, e) < 0)
-		return -1;
+	for (int tries = 1;; tries++) {
+		if (agent_cmd(argv, CMD_ANY_EXIT, (int)timeout_s, &r, e) < 0)
+			return -1;
+		if (!retry_hotplug || tries == DISK_HOTPLUG_TRIES || !disk_hotplug_timed_out(&r))
+			break;
+		buf_printf(&c->log, "  %s: the disk hotplug script timed out (try %d), again\n",
+			   what, tries);
+		spawn_result_free(&r);
+		sleep(2);
+	}
 	*ok = r.status == 0;
 	step_record(c, what, *ok, now_ms() - t0);
 	if (r.status == -1)
@@ -77,6 +97,12 @@ static int xl_step_within(struct check *c, const char *what, char *const argv[],
 		log_tail(c, &r);
 	spawn_result_free(&r);
 	return 0;
+}
+
+static int xl_step_within(struct check *c, const char *what, char *const argv[],
+			  int64_t timeout_s, bool *ok, struct xerr *e)
+{
+	return xl_step_run(c, what, argv, timeout_s, false, ok, e);
 }
 
 static int xl_step(struct check *c, const char *what, char *const argv[], bool *ok,
@@ -119,7 +145,8 @@ static int save_restore(struct check *c, bool *ok, struct xerr *e)
 		return -1;
 	rc = xl_step(c, "xl save", (char *[]){ "xl", "save", (char *)c->name, file, NULL }, ok, e);
 	if (rc == 0 && *ok)
-		rc = xl_step(c, "xl restore", (char *[]){ "xl", "restore", file, NULL }, ok, e);
+		rc = xl_step_run(c, "xl restore", (char *[]){ "xl", "restore", file, NULL },
+				 CHECK_STEP_TIMEOUT_S, true, ok, e);
 	unlink(file);
 	/* The domain is new: its console needs a new copier (the log goes on). */
 	if (rc == 0 && *ok)

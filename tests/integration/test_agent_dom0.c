@@ -369,6 +369,19 @@ Test(agent_fake_dom0, guest_checks, .timeout = 90)
 	json_object_put(resp);
 	cr_assert_eq(count_calls(f, migrate), 1, "to this host by its own name");
 
+	/* A restore that ran out of disk hotplug time is tried again: the
+	 * save file is still there, and the guest must not be lost. */
+	guest_make(f, "slowdisk");
+	resp = check_call(f, "slowdisk", "save-restore", "10.0.0.53", 1, 1);
+	out = round_passes(f, resp);
+	cr_assert(strstr(out, "xl restore: the disk hotplug script timed out (try 1), again\n"
+			      "  xl restore: done"),
+		  "%s", out);
+	steps = get(get(resp, "result"), "steps");
+	cr_assert_eq(json_object_array_length(steps), 3, "one restore step, however many tries");
+	json_object_put(resp);
+	cr_assert_eq(count_calls(f, "xl restore "), 5);
+
 	guest_make(f, "unsaveable");
 	resp = check_call(f, "unsaveable", "save-restore", "10.0.0.51", 1, 3);
 	out = round_fails(f, resp);
@@ -383,7 +396,7 @@ Test(agent_fake_dom0, guest_checks, .timeout = 90)
 	cr_assert(strstr(out, "xl create: done"), "%s", out);
 	json_object_put(resp);
 	cr_assert_eq(count_calls(f, "xl shutdown -w g"), 1);
-	cr_assert_eq(count_calls(f, "xl create -p "), 3, "two guests made, one start");
+	cr_assert_eq(count_calls(f, "xl create -p "), 4, "three guests made, one start");
 	guest_make(f, "stubborn");
 	resp = check_call(f, "stubborn", "stop-start", "10.0.0.52", 1, 1);
 	out = round_fails(f, resp);
