@@ -381,6 +381,12 @@ Test(agent_fake_dom0, guest_checks, .timeout = 90)
 	cr_assert_eq(json_object_array_length(steps), 3, "one restore step, however many tries");
 	json_object_put(resp);
 	cr_assert_eq(count_calls(f, "xl restore "), 5);
+	resp = check_call(f, "slowdisk", "local-migrate", "10.0.0.53", 1, 1);
+	out = round_passes(f, resp);
+	cr_assert(strstr(out, "xl migrate to itself: the disk hotplug script timed out (try 1), "
+			      "again\n  xl migrate to itself: done"),
+		  "%s", out);
+	json_object_put(resp);
 
 	guest_make(f, "unsaveable");
 	resp = check_call(f, "unsaveable", "save-restore", "10.0.0.51", 1, 3);

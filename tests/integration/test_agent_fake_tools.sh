@@ -192,6 +192,16 @@ xl)
     # of reach, and the guest stays. xl's chatter before it fails is what the
     # test put in $S/migrate_chatter.
     [ -f "$S/dom/$2" ] || exit 1
+    # slowdisk*: the receiver's first disk hotplug runs out of time; xl
+    # resumes the guest at the sender.
+    case $2 in slowdisk*)
+      if [ ! -e "$S/migrate_hotplug_failed.$2" ]; then
+        : >"$S/migrate_hotplug_failed.$2"
+        echo "libxl: error: libxl_create.c:1672:domcreate_launch_dm: Domain 7:unable to add disk devices" >&2
+        echo "Migration failed, resuming at sender." >&2
+        exit 1
+      fi ;;
+    esac
     if [ "$3" != "$(hostname)" ]; then
       [ -f "$S/migrate_chatter" ] && cat "$S/migrate_chatter" >&2
       echo "migrate to $3: not this host" >&2; exit 1
