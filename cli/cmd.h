@@ -84,6 +84,13 @@ int cmd_class(int argc, char **argv, struct xerr *e);
 int cmd_experiment(int argc, char **argv, struct xerr *e);
 int cmd_guest(int argc, char **argv, struct xerr *e);
 int cmd_storage(int argc, char **argv, struct xerr *e);
+int cmd_graph(int argc, char **argv, struct xerr *e);
+
+/* The plan `xlab plan` prints for s (cmd_plan.c): this store's id, the
+ * lab's directory in it, the spec's subnet or the pool's first pick. */
+struct plan;
+struct spec;
+int cmd_plan_build(const struct spec *s, const char *accel, struct plan **out, struct xerr *e);
 
 /* Prints the help of NAME ("guest" or "guest create"); for -h/--help. */
 void cmd_usage(const char *name, FILE *f);

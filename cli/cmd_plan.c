@@ -28,6 +28,30 @@ static const char *accel_guess(void)
 	return virt_cpuinfo_has_hwvirt(cpuinfo) ? "kvm" : "qemu";
 }
 
+int cmd_plan_build(const struct spec *s, const char *accel, struct plan **out, struct xerr *e)
+{
+	_cleanup_free_ char *home = NULL, *state = NULL;
+	char subnet[20], store_id[XLAB_STORE_ID_LEN + 1];
+
+	if (xlab_home(&home, e) < 0 || xlab_store_id(store_id, e) < 0)
+		return -1;
+	if (s->subnet)
+		snprintf(subnet, sizeof(subnet), "%s", s->subnet);
+	else if (subnet_allocate(s->lab, NULL, 0, subnet, e) < 0)
+		return -1;
+	state = names_lab_dir(home, s->lab);
+	{
+		struct plan_env env = {
+			.state_dir = state,
+			.accel = accel,
+			.subnet = subnet,
+			.store_id = store_id,
+		};
+
+		return plan_build(s, &env, out, e);
+	}
+}
+
 int cmd_plan(int argc, char **argv, struct xerr *e)
 {
 	static const struct option longopts[] = {
@@ -38,8 +62,7 @@ int cmd_plan(int argc, char **argv, struct xerr *e)
 	struct spec *s = NULL;
 	struct spec_diags diags = { 0 };
 	struct plan *p = NULL;
-	_cleanup_free_ char *home = NULL, *state = NULL, *image = NULL;
-	char subnet[20], store_id[XLAB_STORE_ID_LEN + 1];
+	_cleanup_free_ char *image = NULL;
 	int c, rc = -1;
 
 	optind = 1;
@@ -57,31 +80,16 @@ int cmd_plan(int argc, char **argv, struct xerr *e)
 		spec_diags_report(&diags, e, stderr);
 		goto out;
 	}
-	if (xlab_home(&home, e) < 0 || xlab_store_id(store_id, e) < 0)
+	if (!accel)
+		accel = accel_guess();
+	if (cmd_plan_build(s, accel, &p, e) < 0)
 		goto out;
-	if (s->subnet) {
-		snprintf(subnet, sizeof(subnet), "%s", s->subnet);
-	} else if (subnet_allocate(s->lab, NULL, 0, subnet, e) < 0) {
-		goto out;
-	}
 	image = spec_mixed_images(s) ? xstrdup("per host (mixed versions)") :
 				       spec_host_image_name(s, &s->hosts[0]);
-	state = names_lab_dir(home, s->lab);
-	{
-		struct plan_env env = {
-			.state_dir = state,
-			.accel = accel ? accel : accel_guess(),
-			.subnet = subnet,
-			.store_id = store_id,
-		};
-
-		if (plan_build(s, &env, &p, e) < 0)
-			goto out;
-		printf("# xlab plan %s (spec sha256 %s); image %s; accel %s%s\n", argv[optind],
-		       s->sha256, image, env.accel,
-		       s->subnet ? "" : "; subnet from the pool (the store may pick another "
-					"if this one is taken)");
-	}
+	printf("# xlab plan %s (spec sha256 %s); image %s; accel %s%s\n", argv[optind], s->sha256,
+	       image, accel,
+	       s->subnet ? "" : "; subnet from the pool (the store may pick another "
+				"if this one is taken)");
 	plan_print(p, stdout);
 	rc = 0;
 out:

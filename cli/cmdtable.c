@@ -148,6 +148,13 @@ static const struct cmd_opt storage_opts[] = { OPT_JSON, OPT_END };
 
 static const struct cmd_opt completion_opts[] = { OPT_END };
 
+static const struct cmd_opt graph_opts[] = {
+	{ "format", 0, "dot|mermaid|svg",
+	  "the picture's format (default: svg for -o *.svg, else dot)" },
+	{ "output", 'o', "FILE", "write it to FILE (atomically) instead of stdout" },
+	OPT_END,
+};
+
 static const struct cmd_sub image_subs[] = {
 	{ "build", "NAME", "build a dom0 image from the Debian mirror, or derive one",
 	  image_build_opts, CMD_ARG_NONE },
@@ -246,6 +253,9 @@ const struct cmd xlab_commands[] = {
 	  storage_opts, NULL, CMD_ARG_LAB },
 	{ "completion", cmd_completion, "bash", "print a shell completion script", completion_opts,
 	  NULL, CMD_ARG_NONE },
+	{ "graph", cmd_graph, "LAB|FILE",
+	  "a picture of a lab: hosts, guests, network, shared disk, migration paths",
+	  graph_opts, NULL, CMD_ARG_LAB_FILE },
 	/* xlab-commands-end: new rows go above this line */
 	{ NULL, NULL, NULL, NULL, NULL, NULL, CMD_ARG_NONE },
 };

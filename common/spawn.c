@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,37 @@ static void child_exec(char *const argv[], const struct spawn_opts *o, int in_fd
 static int open_null(int flags)
 {
 	return open("/dev/null", flags | O_CLOEXEC);
+}
+
+/* A child may exit before it has read all its input (or never start: exec
+ * failed): the write then fails with EPIPE, and the child's exit status says
+ * what happened, instead of SIGPIPE ending xlab. The signal is blocked
+ * around the write, and one the write raised (Linux raises it even when part
+ * of the data went in first) is taken off before it is unblocked. */
+static ssize_t write_no_sigpipe(int fd, const void *p, size_t n)
+{
+	sigset_t pipe_set, old, pending;
+	bool was_pending;
+	ssize_t w;
+	int saved;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	w = write(fd, p, n);
+	saved = errno;
+	sigpending(&pending);
+	if (!was_pending && sigismember(&pending, SIGPIPE)) {
+		struct timespec zero = { 0 };
+
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return w;
 }
 
 /* Moves data between the child's pipes until both outputs close. */
@@ -78,7 +111,8 @@ static int pump(pid_t pid, int in_w, int out_r, int err_r, const struct spawn_op
 			if (!p[i].revents)
 				continue;
 			if (p[i].fd == in_w) {
-				ssize_t w = write(in_w, o->stdin_data + in_off, o->stdin_len - in_off);
+				ssize_t w = write_no_sigpipe(in_w, o->stdin_data + in_off,
+							     o->stdin_len - in_off);
 
 				if (w > 0)
 					in_off += (size_t)w;

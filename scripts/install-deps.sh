@@ -32,6 +32,8 @@ tests=(
   openssh-server openssh-client
   # `xlab report --plot`: migration experiments' CDFs as SVG
   gnuplot-nox
+  # `xlab graph --format svg`: Graphviz's dot draws a lab's topology
+  graphviz
   # a real VNC client captures a guest's screen through `xlab vnc`
   vncsnapshot libjpeg-turbo-progs
   # the fresh-root check relays the Debian mirror into its namespace

@@ -1,0 +1,54 @@
+/* Child processes fed on their standard input: a child that never reads it
+ * is an exit status of the child's, never a SIGPIPE that ends xlab. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include "spawn.h"
+#include "util.h"
+
+/* More than a pipe holds, so the write meets the closed pipe. */
+#define BIG (1u << 20)
+
+Test(spawn, child_that_ignores_stdin_is_no_sigpipe)
+{
+	char *argv[] = { "true", NULL };
+	_cleanup_free_ char *data = xcalloc(BIG, 1);
+	struct spawn_opts o = { .stdin_data = data, .stdin_len = BIG };
+	struct spawn_result r = { 0 };
+	struct xerr e = { 0 };
+	sigset_t pending;
+
+	memset(data, 'x', BIG);
+	cr_assert_eq(spawn_run(argv, &o, &r, &e), 0, "%s", e.msg);
+	cr_expect_eq(r.status, 0);
+	sigpending(&pending);
+	cr_expect_not(sigismember(&pending, SIGPIPE), "a SIGPIPE was left pending");
+	spawn_result_free(&r);
+}
+
+Test(spawn, missing_program_with_stdin_is_enoent)
+{
+	char *argv[] = { "/nonexistent/xlab-no-such-program", NULL };
+	struct spawn_opts o = { .stdin_data = "digraph {}\n", .stdin_len = 11 };
+	struct spawn_result r = { 0 };
+	struct xerr e = { 0 };
+
+	cr_assert_eq(spawn_check(argv, &o, &r, &e), -1);
+	cr_expect_eq(e.kind, XERR_IO);
+	cr_expect_eq(e.sys, ENOENT, "%s", e.msg);
+}
+
+/* What the child reads arrives whole. */
+Test(spawn, stdin_reaches_the_child)
+{
+	char *argv[] = { "cat", NULL };
+	struct spawn_opts o = { .stdin_data = "a\nb\n", .stdin_len = 4, .capture_stdout = true };
+	struct spawn_result r = { 0 };
+	struct xerr e = { 0 };
+
+	cr_assert_eq(spawn_check(argv, &o, &r, &e), 0, "%s", e.msg);
+	cr_expect_str_eq(r.out, "a\nb\n");
+	spawn_result_free(&r);
+}
