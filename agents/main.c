@@ -35,6 +35,7 @@ static const agent_op_fn ops[AGENT_OP_COUNT] = {
 	[AGENT_OP_RUN] = op_run,
 	[AGENT_OP_GUEST_MIGRATE] = op_guest_migrate,
 	[AGENT_OP_GUEST_CHECK] = op_guest_check,
+	[AGENT_OP_HOST_CHECK] = op_host_check,
 	[AGENT_OP_STORAGE_DISK_ADD] = op_storage_disk_add,
 	[AGENT_OP_STORAGE_DISK_REMOVE] = op_storage_disk_remove,
 	[AGENT_OP_STORAGE_LV_EXTEND] = op_storage_lv_extend,

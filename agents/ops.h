@@ -28,6 +28,8 @@ OP(op_guests_shutdown);
 OP(op_guest_migrate);
 /* ops_check.c */
 OP(op_guest_check);
+/* ops_hostcheck.c */
+OP(op_host_check);
 /* ops_disks.c */
 OP(op_storage_disk_add);
 OP(op_storage_disk_remove);

@@ -47,6 +47,18 @@ static void report_free(struct report *r)
 	db_test_results_free(r->tests, r->n_tests);
 }
 
+/* A failed test's output under its line: a host check's findings, an
+ * action's rounds, each line of it indented like the first. */
+static void print_indented(const char *text, const char *indent)
+{
+	while (*text) {
+		size_t len = strcspn(text, "\n");
+
+		printf("%s%.*s\n", indent, (int)len, text);
+		text += len + (text[len] == '\n');
+	}
+}
+
 static void report_text(const struct report *r)
 {
 	const struct db_run *run = r->run;
@@ -79,7 +91,7 @@ static void report_text(const struct report *r)
 		printf("  %-24s %-4s %-8s %6.1fs  on %s\n", tt(t->name), t->passed ? "PASS" : "FAIL",
 		       tt(t->kind), (double)t->duration_ms / 1000.0, t->target ? tt(t->target) : "-");
 		if (!t->passed && t->output)
-			printf("    %s\n", tt(t->output));
+			print_indented(tt(t->output), "    ");
 	}
 }
 

@@ -141,6 +141,98 @@ static int action_steps_store(struct run *r, const char *test, const struct chec
 	return 0;
 }
 
+/* A list the host checks hand to the agent, NULL-terminated. */
+static void strv_add(char ***v, char *s)
+{
+	size_t n = strv_len(*v);
+
+	*v = xrealloc(*v, (n + 2) * sizeof(**v));
+	(*v)[n] = s;
+	(*v)[n + 1] = NULL;
+}
+
+static void accounted_guest(struct labtest_accounted *a, const struct spec *s,
+			    const struct db_guest *g, const char *host)
+{
+	const struct spec_guest *sg = spec_find_guest(s, g->name);
+	bool here = g->host && !strcmp(g->host, host);
+	/* Hand-made guests are made on the hosts' VG, never the shared one. */
+	bool shared = sg && sg->shared && s->shared_vg;
+	const char *vg = shared ? s->shared_vg : s->vg;
+
+	if (here)
+		strv_add(&a->domains, xstrdup(g->name));
+	if (!here && !shared)
+		return;
+	strv_add(&a->lvs, xasprintf("%s/%s", vg, g->name));
+	strv_add(&a->lvs, xasprintf("%s/%s-swap", vg, g->name));
+}
+
+void labtest_accounted_for(const struct spec *s, const struct db_guest *guests, size_t n,
+			   const char *host, struct labtest_accounted *a)
+{
+	*a = (struct labtest_accounted){ xcalloc(1, sizeof(char *)), xcalloc(1, sizeof(char *)),
+					 xcalloc(1, sizeof(char *)) };
+	strv_add(&a->vgs, xstrdup(s->vg));
+	if (s->shared_vg)
+		strv_add(&a->vgs, xstrdup(s->shared_vg));
+	for (size_t i = 0; i < n; i++)
+		accounted_guest(a, s, &guests[i], host);
+}
+
+void labtest_accounted_free(struct labtest_accounted *a)
+{
+	strv_free(a->domains);
+	strv_free(a->vgs);
+	strv_free(a->lvs);
+	*a = (struct labtest_accounted){ 0 };
+}
+
+/* The store's guests of the lab, read under the run's lock. */
+static int accounted_get(const struct spec *s, struct run *r, const char *host,
+			 struct labtest_accounted *a, struct xerr *e)
+{
+	struct db_guest *guests = NULL;
+	size_t n = 0;
+	int rc;
+
+	pthread_mutex_lock(&r->mu);
+	rc = db_guests_list(r->db, r->lab, &guests, &n, e);
+	pthread_mutex_unlock(&r->mu);
+	if (rc < 0)
+		return -1;
+	labtest_accounted_for(s, guests, n, host, a);
+	db_guests_free(guests, n);
+	return 0;
+}
+
+/* osstest's host checks (a test's action on a host): one host.check call. */
+static int test_host_check(const struct spec_test *t, const struct spec *s, struct run *r,
+			   struct agent *ag, bool *passed, char **output, struct xerr *e)
+{
+	struct labtest_accounted a = { 0 };
+	struct agent_host_check_out o;
+	struct agent_host_check_req q = { .action = t->action, .timeout_s = t->timeout_s };
+	int rc = 0;
+
+	if (!strcmp(t->action, "leak-check")) {
+		if (accounted_get(s, r, t->host, &a, e) < 0)
+			return -1;
+		q.domains = (const char *const *)a.domains;
+		q.vgs = (const char *const *)a.vgs;
+		q.lvs = (const char *const *)a.lvs;
+	}
+	if (agent_host_check(ag, &q, &o, e) < 0)
+		rc = -1;
+	else {
+		*passed = o.passed;
+		*output = steal_ptr(o.output);
+		agent_host_check_out_free(&o);
+	}
+	labtest_accounted_free(&a);
+	return rc;
+}
+
 static const char *test_kind(const struct spec_test *t)
 {
 	return t->run ? "run" : t->action ? "action" : "console";
@@ -160,62 +252,88 @@ static const struct plan_host *test_host(const struct spec_test *t, const struct
 	return NULL;
 }
 
+struct labtest {
+	const struct spec *s;
+	const struct plan *p;
+	const struct lab_dirs *d;
+	struct run *r;
+	struct conn *conns;
+	size_t failed;
+};
+
+static int test_do(struct labtest *lt, const struct spec_test *t, struct agent *ag,
+		   bool *passed, char **output, struct check_steps *steps, struct xerr *e)
+{
+	if (t->run)
+		return test_run_cmd(t, ag, passed, output, e);
+	if (spec_test_is_host_check(t))
+		return test_host_check(t, lt->s, lt->r, ag, passed, output, e);
+	if (t->action)
+		return test_check(t, lt->p, ag, passed, output, steps, e);
+	return test_console(t, ag, passed, output, e);
+}
+
+/* One test, its result (and an action's steps) in the store. */
+static int test_one(struct labtest *lt, const struct spec_test *t, struct xerr *e)
+{
+	const struct plan_host *ph = test_host(t, lt->p);
+	_cleanup_free_ char *output = NULL;
+	struct check_steps steps = { 0 };
+	struct agent *ag = NULL;
+	bool passed = false;
+	int64_t t0 = now_ms(), ms;
+	struct db_test_result res;
+	int rc;
+
+	if (!ph || conn_get(lt->conns, lt->p, ph, lt->d, &ag, e) < 0)
+		return -1;
+	if (test_do(lt, t, ag, &passed, &output, &steps, e) < 0) {
+		check_steps_free(&steps);
+		return -1;
+	}
+	ms = now_ms() - t0;
+	res = (struct db_test_result){
+		.run_id = lt->r->id,
+		.name = t->name,
+		.kind = test_kind(t),
+		.target = t->host ? t->host : t->guest,
+		.passed = passed,
+		.duration_ms = ms,
+		.output = output,
+	};
+	pthread_mutex_lock(&lt->r->mu);
+	rc = db_test_result_add(lt->r->db, &res, e);
+	if (rc == 0)
+		rc = action_steps_store(lt->r, t->name, &steps, e);
+	pthread_mutex_unlock(&lt->r->mu);
+	check_steps_free(&steps);
+	run_say(lt->r, NULL, "test %-24s %s (%.1f s)", t->name, passed ? "PASS" : "FAIL",
+		(double)ms / 1000.0);
+	if (!passed)
+		lt->failed++;
+	return rc;
+}
+
 int labtest_run_all(const struct spec *s, const struct plan *p, const struct lab_dirs *d,
 		    struct run *r, struct xerr *e)
 {
-	struct conn *conns = xcalloc(p->n_hosts, sizeof(*conns));
-	size_t failed = 0;
+	struct labtest lt = { s, p, d, r, xcalloc(p->n_hosts, sizeof(struct conn)), 0 };
 	int rc = 0;
 
-	for (size_t i = 0; i < s->n_tests && rc == 0; i++) {
-		const struct spec_test *t = &s->tests[i];
-		const struct plan_host *ph = test_host(t, p);
-		_cleanup_free_ char *output = NULL;
-		struct check_steps steps = { 0 };
-		struct agent *ag = NULL;
-		bool passed = false;
-		int64_t t0 = now_ms(), ms;
-		struct db_test_result res;
-
-		if (!ph || conn_get(conns, p, ph, d, &ag, e) < 0) {
-			rc = -1;
-			break;
-		}
-		if ((t->run     ? test_run_cmd(t, ag, &passed, &output, e) :
-		     t->action  ? test_check(t, p, ag, &passed, &output, &steps, e) :
-				  test_console(t, ag, &passed, &output, e)) < 0) {
-			check_steps_free(&steps);
-			rc = -1;
-			break;
-		}
-		ms = now_ms() - t0;
-		res = (struct db_test_result){
-			.run_id = r->id,
-			.name = t->name,
-			.kind = test_kind(t),
-			.target = t->run ? t->host : t->guest,
-			.passed = passed,
-			.duration_ms = ms,
-			.output = output,
-		};
-		pthread_mutex_lock(&r->mu);
-		rc = db_test_result_add(r->db, &res, e);
-		if (rc == 0)
-			rc = action_steps_store(r, t->name, &steps, e);
-		pthread_mutex_unlock(&r->mu);
-		check_steps_free(&steps);
-		run_say(r, NULL, "test %-24s %s (%.1f s)", t->name, passed ? "PASS" : "FAIL",
-			(double)ms / 1000.0);
-		if (!passed)
-			failed++;
-	}
+	/* Host checks last, wherever the spec has them: a leak check looks
+	 * for what the guest actions left, and Xen's log holds what they made
+	 * it say. */
+	for (int host_checks = 0; host_checks <= 1; host_checks++)
+		for (size_t i = 0; i < s->n_tests && rc == 0; i++)
+			if (spec_test_is_host_check(&s->tests[i]) == host_checks)
+				rc = test_one(&lt, &s->tests[i], e);
 	for (size_t i = 0; i < p->n_hosts; i++) {
-		agent_close(conns[i].agent);
-		sshc_free(conns[i].ssh);
+		agent_close(lt.conns[i].agent);
+		sshc_free(lt.conns[i].ssh);
 	}
-	free(conns);
-	if (rc == 0 && failed)
+	free(lt.conns);
+	if (rc == 0 && lt.failed)
 		rc = xerr_set(e, XERR_FAIL, "%zu of %zu test(s) failed; `xlab report %" PRId64
-				 "` shows their output", failed, s->n_tests, r->id);
+				 "` shows their output", lt.failed, s->n_tests, r->id);
 	return rc;
 }

@@ -50,6 +50,21 @@ static struct json_object *res_array(struct json_object *r, const char *key)
 	return v && json_object_is_type(v, json_type_array) ? v : NULL;
 }
 
+/* An array of strings as a NULL-terminated list; empty when absent. */
+static char **res_strv(struct json_object *r, const char *key)
+{
+	struct json_object *arr = res_array(r, key);
+	size_t n = arr ? json_object_array_length(arr) : 0;
+	char **v = xcalloc(n + 1, sizeof(*v));
+
+	for (size_t i = 0; i < n; i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(arr, i));
+
+		v[i] = xstrdup(s ? s : "");
+	}
+	return v;
+}
+
 /* ---- writing a request ---- */
 
 static void arg_str(struct json_object *a, const char *key, const char *v)
@@ -342,18 +357,13 @@ void agent_domains_free(struct agent_domain *d, size_t n)
 int agent_guests_shutdown(struct agent *ag, int timeout_s, struct agent_shutdown_out *o,
 			  struct xerr *e)
 {
-	struct json_object *a = json_object_new_object(), *r = NULL, *gone;
-	size_t n;
+	struct json_object *a = json_object_new_object(), *r = NULL;
 
 	memset(o, 0, sizeof(*o));
 	arg_int(a, AGENT_ARG_TIMEOUT_S, timeout_s);
 	if (agent_call(ag, AGENT_OP_GUESTS_SHUTDOWN, a, &r, e) < 0)
 		return -1;
-	gone = res_array(r, AGENT_RES_DESTROYED);
-	n = gone ? json_object_array_length(gone) : 0;
-	o->destroyed = xcalloc(n + 1, sizeof(char *));
-	for (size_t i = 0; i < n; i++)
-		o->destroyed[i] = xstrdup(json_object_get_string(json_object_array_get_idx(gone, i)));
+	o->destroyed = res_strv(r, AGENT_RES_DESTROYED);
 	o->xl_said = res_str_or_null(r, AGENT_RES_XL_SAID);
 	json_object_put(r);
 	return 0;
@@ -429,4 +439,35 @@ void agent_check_out_free(struct agent_check_out *o)
 	free(o->steps);
 	free(o->output);
 	memset(o, 0, sizeof(*o));
+}
+
+void agent_host_check_out_free(struct agent_host_check_out *o)
+{
+	free(o->output);
+	strv_free(o->findings);
+	*o = (struct agent_host_check_out){ 0 };
+}
+
+int agent_host_check(struct agent *ag, const struct agent_host_check_req *q,
+		     struct agent_host_check_out *o, struct xerr *e)
+{
+	struct json_object *a = json_object_new_object(), *r = NULL;
+
+	*o = (struct agent_host_check_out){ 0 };
+	arg_str(a, AGENT_ARG_ACTION, q->action);
+	if (q->domains)
+		json_object_object_add(a, AGENT_ARG_DOMAINS, strv_json(q->domains));
+	if (q->vgs)
+		json_object_object_add(a, AGENT_ARG_VGS, strv_json(q->vgs));
+	if (q->lvs)
+		json_object_object_add(a, AGENT_ARG_LVS, strv_json(q->lvs));
+	if (q->timeout_s > 0)
+		arg_int(a, AGENT_ARG_TIMEOUT_S, q->timeout_s);
+	if (agent_call(ag, AGENT_OP_HOST_CHECK, a, &r, e) < 0)
+		return -1;
+	o->passed = res_bool(r, AGENT_RES_PASSED);
+	o->output = res_str(r, AGENT_RES_OUTPUT);
+	o->findings = res_strv(r, AGENT_RES_FINDINGS);
+	json_object_put(r);
+	return 0;
 }

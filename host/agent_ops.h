@@ -148,4 +148,22 @@ int agent_guest_check(struct agent *ag, const struct agent_check_req *r,
 		      struct agent_check_out *o, struct xerr *e);
 void agent_check_out_free(struct agent_check_out *o);
 
+/* host.check: one of osstest's host checks ("leak-check", "xen-dmesg-clean")
+ * in the dom0. A leak-check is told what the lab accounts for there: its
+ * guests' domain names, the VGs to look in, the guests' LVs as VG/NAME
+ * (NULL-terminated lists, NULL for none). */
+struct agent_host_check_req {
+	const char *action;
+	const char *const *domains, *const *vgs, *const *lvs;
+	int timeout_s;
+};
+struct agent_host_check_out {
+	bool passed;
+	char *output;    /* what was found, then what was looked at */
+	char **findings; /* each leftover or offending line, NULL-terminated */
+};
+int agent_host_check(struct agent *ag, const struct agent_host_check_req *q,
+		     struct agent_host_check_out *o, struct xerr *e);
+void agent_host_check_out_free(struct agent_host_check_out *o);
+
 #endif

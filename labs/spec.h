@@ -89,8 +89,9 @@ struct spec_test {
 	char *guest; /* ... or expect_console: on this guest */
 	char **run;  /* argv, NULL-terminated */
 	char *expect_console;
-	char *action; /* ... or one of spec_test_actions on this guest, */
-	int repeat;    /* this many times in a row */
+	char *action; /* ... or one of spec_test_actions on this guest (repeat
+		       * times in a row), or of spec_host_actions on this host */
+	int repeat;
 	int timeout_s;
 	struct spec_pos host_pos, guest_pos, run_pos, expect_pos, action_pos, repeat_pos;
 };
@@ -99,6 +100,12 @@ struct spec_test {
  * "stop-start". */
 extern const char *const spec_test_actions[];
 extern const size_t spec_n_test_actions;
+/* osstest's host checks, the action of a test on a host: "leak-check",
+ * "xen-dmesg-clean". They run once, after every other test of the run. */
+extern const char *const spec_host_actions[];
+extern const size_t spec_n_host_actions;
+/* A test whose action is one of spec_host_actions on a host. */
+bool spec_test_is_host_check(const struct spec_test *t);
 
 enum spec_on_failure { SPEC_ON_FAILURE_STOP, SPEC_ON_FAILURE_CONTINUE };
 

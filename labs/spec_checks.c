@@ -286,21 +286,124 @@ static void check_experiment(struct ctx *c, const struct spec_experiment *x, siz
 
 const char *const spec_test_actions[] = { "save-restore", "local-migrate", "stop-start" };
 const size_t spec_n_test_actions = ARRAY_SIZE(spec_test_actions);
+const char *const spec_host_actions[] = { "leak-check", "xen-dmesg-clean" };
+const size_t spec_n_host_actions = ARRAY_SIZE(spec_host_actions);
 
-static void check_test_action(struct ctx *c, const struct spec_test *t)
+#define GUEST_ACTIONS "save-restore, local-migrate and stop-start"
+#define HOST_ACTIONS "leak-check and xen-dmesg-clean"
+
+static bool action_in(const char *action, const char *const *v, size_t n)
 {
-	for (size_t i = 0; i < spec_n_test_actions; i++)
-		if (!strcmp(t->action, spec_test_actions[i]))
-			return;
-	diag(c, t->action_pos, "the actions are save-restore, local-migrate and stop-start",
-	     "test '%s': no action '%s'", t->name, show(c, t->action));
+	for (size_t i = 0; action && i < n; i++)
+		if (!strcmp(action, v[i]))
+			return true;
+	return false;
+}
+
+bool spec_test_is_host_check(const struct spec_test *t)
+{
+	return t->host && action_in(t->action, spec_host_actions, spec_n_host_actions);
+}
+
+/* An action that is not the one for this kind of target says which kind
+ * it is for, and which actions this target has. */
+static void check_test_action(struct ctx *c, const struct spec_test *t, const char *name,
+			      bool on_host)
+{
+	const char *const *mine = on_host ? spec_host_actions : spec_test_actions;
+	size_t n_mine = on_host ? spec_n_host_actions : spec_n_test_actions;
+
+	if (action_in(t->action, mine, n_mine))
+		return;
+	if (on_host && action_in(t->action, spec_test_actions, spec_n_test_actions))
+		diag(c, t->action_pos, "on a host the actions are " HOST_ACTIONS,
+		     "test '%s': '%s' is a guest action: use it with 'guest', not 'host'", name,
+		     t->action);
+	else if (!on_host && action_in(t->action, spec_host_actions, spec_n_host_actions))
+		diag(c, t->action_pos, "on a guest the actions are " GUEST_ACTIONS,
+		     "test '%s': '%s' checks a whole host: use it with 'host', not 'guest'", name,
+		     t->action);
+	else
+		diag(c, t->action_pos,
+		     "the actions are " GUEST_ACTIONS " (with 'guest'), " HOST_ACTIONS
+		     " (with 'host')",
+		     "test '%s': no action '%s'", name, show(c, t->action));
+}
+
+/* `repeat` belongs to a guest action: a host check looks once, after the
+ * run's other tests, so a second look would find the same. */
+static void check_test_repeat(struct ctx *c, const struct spec_test *t, const char *name)
+{
+	if (!t->repeat_pos.line)
+		return;
+	if (!t->action)
+		diag(c, t->repeat_pos, NULL, "'repeat' repeats an 'action'; test '%s' has none",
+		     name);
+	else if (spec_test_is_host_check(t))
+		diag(c, t->repeat_pos, NULL,
+		     "'repeat' repeats a guest action; host action '%s' runs once, after the "
+		     "run's other tests",
+		     show(c, t->action));
+}
+
+/* The host or guest a test names exists; a node of the other kind by that
+ * name says which key to use. */
+static void check_test_target(struct ctx *c, const struct spec_test *t, const char *name)
+{
+	const struct spec *s = c->s;
+	bool on_host = t->host != NULL;
+	const char *target = on_host ? t->host : t->guest;
+	bool other = on_host ? spec_find_guest(s, target) != NULL : spec_find_host(s, target) != NULL;
+	char hint[128];
+
+	if (on_host ? spec_find_host(s, target) != NULL : spec_find_guest(s, target) != NULL)
+		return;
+	diag(c, on_host ? t->host_pos : t->guest_pos,
+	     other ? (on_host ? "it is a guest: use 'guest:'" : "it is a host: use 'host:'") :
+		     name_hint(hint, target, s, on_host),
+	     on_host ? "test '%s' runs on host '%s', but no host has that name" :
+		       "test '%s' watches guest '%s', but no guest has that name",
+	     name, show(c, target));
+}
+
+/* A test does one thing: an `action` beside `run` (on a host) or
+ * `expect_console` (on a guest) is refused. */
+static bool check_test_single(struct ctx *c, const struct spec_test *t, const char *name)
+{
+	struct spec_pos other = t->host ? t->run_pos : t->expect_pos;
+
+	if (!t->action_pos.line || !other.line)
+		return true;
+	diag(c, t->action_pos, NULL, "test '%s' has both '%s' and 'action'; make them two tests",
+	     name, t->host ? "run" : "expect_console");
+	return false;
+}
+
+/* What the test does, for its kind of target: a host runs a command or a
+ * host action, a guest shows text on its console or takes a guest action. */
+static void check_test_does(struct ctx *c, const struct spec_test *t, const char *name)
+{
+	bool on_host = t->host != NULL;
+	struct spec_pos foreign = on_host ? t->expect_pos : t->run_pos;
+	bool own = on_host ? t->run || t->run_pos.line : t->expect_console || t->expect_pos.line;
+
+	if (foreign.line)
+		diag(c, foreign, NULL, "%s",
+		     on_host ? "'expect_console' watches a guest's console: use it with 'guest', "
+			       "not 'host'" :
+			       "'run' runs a command in a host's dom0: use it with 'host', not 'guest'");
+	else if (t->action && check_test_single(c, t, name))
+		check_test_action(c, t, name, on_host);
+	else if (!own && !t->action_pos.line)
+		diag(c, t->pos, on_host ? "the host actions are " HOST_ACTIONS : NULL,
+		     "test '%s' on %s '%s' needs '%s' or 'action'", name, on_host ? "host" : "guest",
+		     on_host ? t->host : t->guest, on_host ? "run" : "expect_console");
+	check_test_repeat(c, t, name);
 }
 
 static void check_test(struct ctx *c, const struct spec_test *t)
 {
-	const struct spec *s = c->s;
 	const char *name = t->name ? t->name : "?";
-	char hint[128];
 
 	if (t->host && t->guest) {
 		diag(c, t->guest_pos, NULL,
@@ -311,50 +414,13 @@ static void check_test(struct ctx *c, const struct spec_test *t)
 		if (t->host_pos.line || t->guest_pos.line)
 			return; /* one was given but bad: already reported */
 		diag(c, t->pos, NULL,
-		     "test '%s' needs either 'host' (with 'run') or 'guest' (with "
-		     "'expect_console')",
+		     "test '%s' needs either 'host' (with 'run' or a host 'action') or 'guest' "
+		     "(with 'expect_console' or a guest 'action')",
 		     name);
 		return;
 	}
-	if (t->host) {
-		if (!spec_find_host(s, t->host))
-			diag(c, t->host_pos,
-			     spec_find_guest(s, t->host) ? "it is a guest: use 'guest:'" :
-							    name_hint(hint, t->host, s, true),
-			     "test '%s' runs on host '%s', but no host has that name", name,
-			     show(c, t->host));
-		if (t->expect_console)
-			diag(c, t->expect_pos, NULL,
-			     "'expect_console' watches a guest's console: use it with 'guest', not "
-			     "'host'");
-		else if (t->action_pos.line)
-			diag(c, t->action_pos, NULL,
-			     "'action' saves, migrates or restarts a guest: use it with 'guest', not "
-			     "'host'");
-		else if (!t->run && !t->run_pos.line)
-			diag(c, t->pos, NULL, "test '%s' on host '%s' needs 'run'", name, t->host);
-		return;
-	}
-	if (!spec_find_guest(s, t->guest))
-		diag(c, t->guest_pos,
-		     spec_find_host(s, t->guest) ? "it is a host: use 'host:'" :
-						    name_hint(hint, t->guest, s, false),
-		     "test '%s' watches guest '%s', but no guest has that name", name,
-		     show(c, t->guest));
-	if (t->run_pos.line)
-		diag(c, t->run_pos, NULL,
-		     "'run' runs a command in a host's dom0: use it with 'host', not 'guest'");
-	else if (t->action_pos.line && t->expect_pos.line)
-		diag(c, t->action_pos, NULL,
-		     "test '%s' has both 'expect_console' and 'action'; make them two tests", name);
-	else if (t->action)
-		check_test_action(c, t);
-	else if (!t->expect_console && !t->expect_pos.line && !t->action_pos.line)
-		diag(c, t->pos, NULL,
-		     "test '%s' on guest '%s' needs 'expect_console' or 'action'", name, t->guest);
-	if (t->repeat_pos.line && !t->action)
-		diag(c, t->repeat_pos, NULL, "'repeat' repeats an 'action'; test '%s' has none",
-		     name);
+	check_test_target(c, t, name);
+	check_test_does(c, t, name);
 }
 
 void cross_check(struct ctx *c)

@@ -67,7 +67,8 @@ enum xerr_kind agent_errc_kind(const char *name);
 	X(GUEST_CONSOLE, "guest.console")             \
 	X(GUEST_WAIT_CONSOLE, "guest.wait_console")   \
 	X(GUEST_MIGRATE, "guest.migrate")             \
-	X(GUEST_CHECK, "guest.check")
+	X(GUEST_CHECK, "guest.check")                 \
+	X(HOST_CHECK, "host.check")
 
 /* Every request argument's key: the controller writes them and the agent's
  * ops read them by these names only. */
@@ -75,8 +76,10 @@ enum xerr_kind agent_errc_kind(const char *name);
 #define AGENT_ARG_ARGV           "argv"
 #define AGENT_ARG_DATA_SERIAL    "data_serial"
 #define AGENT_ARG_DEVICE         "device"
+#define AGENT_ARG_DOMAINS        "domains"
 #define AGENT_ARG_EXTRA_SERIALS  "extra_serials"
 #define AGENT_ARG_IP             "ip"
+#define AGENT_ARG_LVS            "lvs"
 #define AGENT_ARG_MAX_BYTES      "max_bytes"
 #define AGENT_ARG_NAME           "name"
 #define AGENT_ARG_PREFER_SHADOW  "prefer_shadow"
@@ -95,6 +98,7 @@ enum xerr_kind agent_errc_kind(const char *name);
 #define AGENT_ARG_TO             "to"
 #define AGENT_ARG_TYPE           "type"
 #define AGENT_ARG_VG             "vg"
+#define AGENT_ARG_VGS            "vgs"
 #define AGENT_ARG_XL_CFG         "xl_cfg"
 
 /* Every result key: the agent's ops write them and the controller reads
@@ -109,6 +113,7 @@ enum xerr_kind agent_errc_kind(const char *name);
 #define AGENT_RES_DEVICE            "device"
 #define AGENT_RES_DOMID             "domid"
 #define AGENT_RES_ELAPSED_MS        "elapsed_ms"
+#define AGENT_RES_FINDINGS          "findings"
 #define AGENT_RES_FOUND             "found"
 #define AGENT_RES_FREE_BYTES        "free_bytes"
 #define AGENT_RES_FREE_MEMORY       "free_memory"

@@ -3,7 +3,8 @@
 # on the shared VG, 3 rounds of xl migrate back and forth with a 20 ms ping
 # probe; then the report and `down` checked for leftovers (the shared disk).
 # The same lab holds a PVH guest, migrated twice, on shadow paging (what
-# xlab gives PVH and HVM guests under TCG).
+# xlab gives PVH and HVM guests under TCG). After the guest checks, each host
+# is checked for leftovers and for Xen reporting a bug (xl dmesg).
 . "$(dirname "$0")/lib.sh"
 spec=$SRC/tests/e2e/data/migrate.yaml
 lab=mig
@@ -42,8 +43,30 @@ check "pvh1's console log (xl console -t pv) has its marker" \
 up_run=$("$XLAB" runs "$lab" --json | jq -r '[.[] | select(.command == "up")] | max_by(.id) | .id')
 up_json=$("$XLAB" report "$up_run" --json)
 check "osstest's checks: mig1 saved and restored, stopped and started, pvh1 migrated to its own host, each answering after" \
-  jq -e '[.tests[] | select(.kind == "action" and .passed)] | map(.name) |
+  jq -e '[.tests[] | select(.kind == "action" and .passed and .target != "h1" and
+    .target != "h2")] | map(.name) |
     sort == ["mig1-saverestore", "mig1-stopstart", "pvh1-localmigrate"]' <<<"$up_json"
+check "osstest's host checks passed on h1 and h2, after every other test (h1's come first in the spec)" \
+  jq -e '[.tests[] | "\(.name) \(.kind) \(.target) \(.passed)"] | .[-4:] ==
+    ["h1-leaks action h1 true", "h1-dmesg action h1 true",
+     "h2-leaks action h2 true", "h2-dmesg action h2 true"]' <<<"$up_json"
+check "leak-check names what it looked at: h1's guests, the shared VG's LVs from both hosts, xenstore, backends" jq -e '
+  def out(n): [.tests[] | select(.name == n) | .output] | first;
+  (out("h1-leaks") | test("leak-check: passed, nothing found") and
+    test("xl list: Domain-0 \\(id 0\\), [^\n]*mig1 \\(id [0-9]+\\)") and
+    test("xl list: [^\n]*pvh1 \\(id [0-9]+\\)") and
+    test("LVs in VG xlab, shared: [^\n]*shared/mig1") and
+    test("xenstore /local/domain: 0, [0-9]") and
+    test("backends in /local/domain/0/backend: [^\n]*vbd/[0-9]+") and
+    test("accounted for: guests mig1 pvh1; LVs ")) and
+  (out("h2-leaks") | test("leak-check: passed, nothing found") and
+    test("xl list: Domain-0 \\(id 0\\)\n") and
+    test("LVs in VG xlab, shared: [^\n]*shared/pvh1") and
+    test("accounted for: guests none; LVs shared/mig1 shared/mig1-swap shared/pvh1"))' <<<"$up_json"
+check "xen-dmesg-clean names what it read on each host" jq -e '
+  [.tests[] | select(.name == "h1-dmesg" or .name == "h2-dmesg") | .output |
+    test("xen-dmesg-clean: passed, nothing found\nchecked: [1-9][0-9]* lines of Xen.s in xl dmesg, for \"Xen BUG at\"")] ==
+    [true, true]' <<<"$up_json"
 check "the checks' output says each step" jq -e '
   ([.tests[] | select(.name == "mig1-saverestore") | .output] | first |
     test("xl save: done") and test("xl restore: done") and test("ping 10.85.0.50: answered")) and

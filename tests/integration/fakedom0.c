@@ -38,7 +38,8 @@ struct fake_dom0 *fake_dom0_start(void)
 {
 	static const char *const tools[] = { "xl", "pvs", "vgs", "lvs", "pvcreate", "vgcreate",
 					     "vgextend", "vgreduce", "pvmove", "pvremove",
-					     "lvcreate", "lvremove", "vgchange", "ping" };
+					     "lvcreate", "lvremove", "vgchange", "ping",
+					     "xenstore-ls" };
 	const char *src = getenv("XLAB_SOURCE_DIR");
 	char tmpl[] = "/tmp/xlab-agent-dom0.XXXXXX";
 	_cleanup_free_ char *script = NULL, *bin = NULL, *tree = NULL, *tar = NULL;

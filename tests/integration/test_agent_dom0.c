@@ -289,7 +289,8 @@ static struct json_object *check_call(struct fake_dom0 *f, const char *name, con
 	return fcall(f, "guest.check", args);
 }
 
-/* A round that passes, whose output the caller may read (it puts resp). */
+/* A round (or a host check) that passes, whose output the caller may read
+ * (it puts resp). */
 static const char *round_passes(struct fake_dom0 *f, struct json_object *resp)
 {
 	struct json_object *res = expect_ok(resp, f->next_id);
@@ -596,6 +597,160 @@ Test(agent_fake_dom0, guests_stop_and_start_keep_filesystems, .timeout = 90)
 	json_object_put(resp);
 	resp = fcall(f, "guests.shutdown", "{}");
 	expect_ok(resp, f->next_id);
+	json_object_put(resp);
+	fake_dom0_stop(f);
+}
+
+/* host.check of a leak-check: the lab accounts for guest g (its LVs
+ * xlab/g and xlab/g-swap); anything else the dom0 shows is named. */
+static struct json_object *leak_call(struct fake_dom0 *f)
+{
+	return fcall(f, "host.check",
+		     "{\"action\":\"leak-check\",\"domains\":[\"g\"],\"vgs\":[\"xlab\"],"
+		     "\"lvs\":[\"xlab/g\",\"xlab/g-swap\"],\"timeout_s\":10}");
+}
+
+/* The findings of a check that failed, one per leftover, each also a line
+ * of its output (the caller puts resp). */
+static struct json_object *check_fails(struct fake_dom0 *f, struct json_object *resp,
+				       size_t n_findings)
+{
+	struct json_object *res = expect_ok(resp, f->next_id), *found = get(res, "findings");
+	const char *out = json_object_get_string(get(res, "output"));
+
+	cr_assert_not(json_object_get_boolean(get(res, "passed")), "%s", out);
+	cr_assert_eq(json_object_array_length(found), n_findings, "%s", out);
+	for (size_t i = 0; i < n_findings; i++)
+		cr_assert(strstr(out, json_object_get_string(json_object_array_get_idx(found, i))),
+			  "%s", out);
+	return found;
+}
+
+static const char *finding(struct json_object *found, size_t i)
+{
+	return json_object_get_string(json_object_array_get_idx(found, i));
+}
+
+/* osstest's leak check, in a dom0 of fake tools: a clean state passes and
+ * says what it looked at; a leftover domain (with its LV), an LV alone, a
+ * xenstore directory and backend of a domain that is gone each fail it,
+ * named; a xenstore that cannot be read fails it too. */
+Test(agent_fake_dom0, leak_check, .timeout = 90)
+{
+	static const char gone[] = "/local/domain/0/backend/vbd/9/51712/state = \"6\"\n"
+				   "/local/domain/9 = \"\"\n/local/domain/9/name = \"gone\"\n";
+	_cleanup_free_ char *more = NULL, *fail = NULL;
+	struct fake_dom0 *f = fake_dom0_start();
+	struct json_object *resp = fcall(f, "storage.init",
+					 "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	struct json_object *found;
+	const char *out;
+
+	expect_ok(resp, f->next_id);
+	json_object_put(resp);
+	guest_make(f, "g");
+
+	/* Passed: a result like a guest check's round, with no findings. */
+	resp = leak_call(f);
+	out = round_passes(f, resp);
+	cr_assert_eq(json_object_array_length(get(get(resp, "result"), "findings")), 0);
+	cr_assert(!strncmp(out, "leak-check: passed, nothing found\n", 34), "%s", out);
+	cr_assert(strstr(out, "  xl list: Domain-0 (id 0), g (id 1)\n"), "%s", out);
+	cr_assert(strstr(out, "  LVs in VG xlab: xlab/g\n"), "%s", out);
+	cr_assert(strstr(out, "  xenstore /local/domain: 0, 1\n"), "%s", out);
+	cr_assert(strstr(out, "  backends in /local/domain/0/backend: vbd/1, vif/1\n"), "%s", out);
+	cr_assert(strstr(out, "  accounted for: guests g; LVs xlab/g xlab/g-swap\n"), "%s", out);
+	json_object_put(resp);
+
+	/* A domain the lab does not have, with its LV. */
+	guest_make(f, "stray");
+	resp = leak_call(f);
+	found = check_fails(f, resp, 2);
+	cr_assert_str_eq(finding(found, 0),
+			 "domain 'stray' (id 2) is not a guest of the lab on this host");
+	cr_assert_str_eq(finding(found, 1), "LV xlab/stray is not a guest's");
+	json_object_put(resp);
+	resp = fcall(f, "guest.destroy", "{\"name\":\"stray\",\"vg\":\"xlab\",\"remove_lv\":true}");
+	expect_ok(resp, f->next_id);
+	json_object_put(resp);
+
+	/* An LV alone: a guest's that was not removed with it. */
+	resp = fcall(f, "storage.lv_create",
+		     "{\"vg\":\"xlab\",\"name\":\"old\",\"size_bytes\":67108864}");
+	expect_ok(resp, f->next_id);
+	json_object_put(resp);
+	resp = leak_call(f);
+	found = check_fails(f, resp, 1);
+	cr_assert_str_eq(finding(found, 0), "LV xlab/old is not a guest's");
+	json_object_put(resp);
+	resp = fcall(f, "storage.lv_remove", "{\"vg\":\"xlab\",\"name\":\"old\"}");
+	expect_ok(resp, f->next_id);
+	json_object_put(resp);
+
+	/* What a domain that went away badly leaves in xenstore. */
+	more = xasprintf("%s/xenstore_more", f->state);
+	put_file(more, "", gone);
+	resp = leak_call(f);
+	found = check_fails(f, resp, 2);
+	cr_assert_str_eq(finding(found, 0), "xenstore /local/domain/9 has no running domain");
+	cr_assert_str_eq(finding(found, 1), "vbd backend for domain 9 has no running domain");
+	json_object_put(resp);
+	unlink(more);
+
+	resp = leak_call(f);
+	cr_assert(json_object_get_boolean(get(expect_ok(resp, f->next_id), "passed")));
+	json_object_put(resp);
+
+	/* A check that cannot look does not pass. */
+	fail = xasprintf("%s/xenstore_fail", f->state);
+	put_file(fail, "", "");
+	resp = leak_call(f);
+	found = check_fails(f, resp, 1);
+	cr_assert(strstr(finding(found, 0), "xenstore-ls -f /local/domain failed (exit 1): "), "%s",
+		  finding(found, 0));
+	cr_assert(strstr(finding(found, 0), "Connection refused"), "%s", finding(found, 0));
+	cr_assert(strstr(json_object_get_string(get(get(resp, "result"), "output")),
+			 "  xenstore /local/domain: not read\n"));
+	json_object_put(resp);
+	unlink(fail);
+
+	/* The controller's names are checked like every other op's. */
+	resp = fcall(f, "host.check", "{\"action\":\"leak-check\",\"lvs\":[\"g\"]}");
+	cr_assert(strstr(expect_err(resp, "einval"), "'g' is not a VG/LV name"));
+	json_object_put(resp);
+	resp = fcall(f, "host.check", "{\"action\":\"leak-check\",\"domains\":[\"../g\"]}");
+	expect_err(resp, "einval");
+	json_object_put(resp);
+	resp = fcall(f, "host.check", "{\"action\":\"reboot\"}");
+	cr_assert(strstr(expect_err(resp, "einval"), "no host action 'reboot'"));
+	json_object_put(resp);
+	fake_dom0_stop(f);
+}
+
+/* xen-dmesg-clean: a clean ring passes and says how much it read; a ring
+ * in which Xen warned fails, carrying the offending line. */
+Test(agent_fake_dom0, xen_dmesg_clean, .timeout = 90)
+{
+	static const char warned[] =
+		"(XEN) Xen WARN at arch/x86/mm/p2m.c:2406\n"
+		"(XEN) ----[ Xen-4.17.5  x86_64  debug=n  Not tainted ]----\n";
+	struct fake_dom0 *f = fake_dom0_start();
+	struct json_object *resp = fcall(f, "host.check", "{\"action\":\"xen-dmesg-clean\"}");
+	const char *out = round_passes(f, resp);
+	struct json_object *found;
+
+	cr_assert(strstr(out, "checked: 5 lines of Xen's in xl dmesg, for \"Xen BUG at\", "
+			      "\"Xen WARN at\", \"Assertion '...' failed at\""),
+		  "%s", out);
+	json_object_put(resp);
+	cr_assert_eq(count_calls(f, "xl dmesg"), 1);
+
+	put_file(f->state, "/dmesg_more", warned);
+	resp = fcall(f, "host.check", "{\"action\":\"xen-dmesg-clean\"}");
+	found = check_fails(f, resp, 1);
+	cr_assert_str_eq(finding(found, 0), "(XEN) Xen WARN at arch/x86/mm/p2m.c:2406");
+	cr_assert(strstr(json_object_get_string(get(get(resp, "result"), "output")),
+			 "checked: 7 lines of Xen's"));
 	json_object_put(resp);
 	fake_dom0_stop(f);
 }

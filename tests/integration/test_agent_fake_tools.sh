@@ -1,5 +1,5 @@
 #!/bin/sh
-# Stand-ins for the dom0 tools (xl and LVM) that this machine has no Xen or
+# Stand-ins for the dom0 tools (xl, xenstore-ls and LVM) that this machine has no Xen or
 # device-mapper for: one script, acting as the tool it is linked as, keeping
 # its state in files under $XLAB_FAKE_STATE and logging each call to
 # $XLAB_FAKE_STATE/calls. tar, mkfs.ext4 and blkid stay the real ones: LV
@@ -229,8 +229,39 @@ xl)
         printf '%-40s %5s %5s %5s     %s %10s\n' "${f##*/}" "$(cat "$f")" 128 1 -b---- 1.0
       done
     fi ;;
+  dmesg)
+    # The ring of a clean boot (lines of a real Xen 4.17's), then what the
+    # test put in $S/dmesg_more.
+    printf '(XEN) Xen version 4.17.5 (Debian 4.17.5+72-g01140da4e8-1) debug=n\n'
+    printf '(XEN) Command line: dom0_mem=1024M,max:1024M console=com1 com1=115200,8n1\n'
+    printf '(XEN) Std. Loglevel: Errors and warnings\n'
+    printf '(XEN) Guest Loglevel: Nothing (Rate-limited: Errors and warnings)\n'
+    printf '(XEN) Freed 668kB init memory\n'
+    [ -f "$S/dmesg_more" ] && cat "$S/dmesg_more"
+    : ;;
   *) echo "xl: unknown command $1" >&2; exit 1 ;;
   esac ;;
+xenstore-ls)
+  # xenstore-ls -f /local/domain: dom0's directory with a vbd and a vif
+  # backend per domain, each domain's own, then what the test put in
+  # $S/xenstore_more (leftovers). $S/xenstore_fail: xenstored is not there.
+  [ "$*" = "-f /local/domain" ] || { echo "xenstore-ls: expected -f /local/domain, got $*" >&2; exit 1; }
+  [ -f "$S/xenstore_fail" ] && { echo "xenstore-ls: xs_directory (/local/domain): Connection refused" >&2; exit 1; }
+  echo '/local/domain/0 = ""'
+  echo '/local/domain/0/name = "Domain-0"'
+  for f in "$S/dom"/*; do
+    case $f in *.state) continue ;; esac
+    [ -f "$f" ] || continue
+    printf '/local/domain/0/backend/vbd/%s/51712/state = "4"\n' "$(cat "$f")"
+    printf '/local/domain/0/backend/vif/%s/0/state = "4"\n' "$(cat "$f")"
+  done
+  for f in "$S/dom"/*; do
+    case $f in *.state) continue ;; esac
+    [ -f "$f" ] || continue
+    printf '/local/domain/%s = ""\n/local/domain/%s/name = "%s"\n' "$(cat "$f")" "$(cat "$f")" "${f##*/}"
+  done
+  [ -f "$S/xenstore_more" ] && cat "$S/xenstore_more"
+  : ;;
 ping)
   # ping ... IP: every address answers but those listed in $S/silent.
   for ip; do :; done

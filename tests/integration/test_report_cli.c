@@ -365,6 +365,74 @@ Test(report_cli, junit_of_hostile_output_is_valid_xml)
 	xmlFreeDoc(doc);
 }
 
+/* A run of osstest's host checks: a leak-check that found leftovers and a
+ * clean xen-dmesg, both actions on host h1, as labtest stores them. */
+static void host_check_run(void)
+{
+	_cleanup_free_ char *dbp = xasprintf("%s/xlab.db", home);
+	struct db *db = NULL;
+	struct xerr e = { 0 };
+	int64_t id;
+	struct db_test_result t[] = {
+		{ .name = "h1-leaks", .kind = "action", .target = "h1", .passed = false,
+		  .duration_ms = 5900,
+		  .output = "leak-check: FAILED, 2 finding(s):\n"
+			    "  LV xlab/old is not a guest's\n"
+			    "  xenstore /local/domain/42 has no running domain\n"
+			    "checked:\n  xl list: Domain-0 (id 0), g1 (id 3)\n" },
+		{ .name = "h1-dmesg", .kind = "action", .target = "h1", .passed = true,
+		  .duration_ms = 400,
+		  .output = "xen-dmesg-clean: passed, nothing found\n"
+			    "checked: 84 lines of Xen's in xl dmesg\n" },
+	};
+
+	cr_assert_eq(db_open(dbp, &db, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_run_begin(db, "mig", "test", "x", &id, &e), 0, "%s", e.msg);
+	cr_assert_eq(id, 6);
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		t[i].run_id = id;
+		cr_assert_eq(db_test_result_add(db, &t[i], &e), 0, "%s", e.msg);
+	}
+	cr_assert_eq(db_run_end(db, id, "failed", "1 of 2 test(s) failed", &e), 0, "%s", e.msg);
+	db_close(db);
+}
+
+/* Host checks show like other tests: on their host, a failed one's output
+ * (each finding) under it, line by line; one JUnit case each, the failure
+ * carrying what was found; kind and target in --json. */
+Test(report_cli, host_checks_show_like_other_tests)
+{
+	_cleanup_free_ char *out = NULL, *err = NULL, *junit = NULL, *jerr = NULL;
+	_cleanup_free_ char *json = NULL, *jserr = NULL;
+	struct json_object *o, *tests, *t0;
+
+	host_check_run();
+	cr_assert_eq(xlab(&out, &err, "report", "6"), 0, "%s", err);
+	cr_assert(strstr(out, "  h1-leaks                 FAIL action      5.9s  on h1\n"
+			      "    leak-check: FAILED, 2 finding(s):\n"
+			      "      LV xlab/old is not a guest's\n"
+			      "      xenstore /local/domain/42 has no running domain\n"
+			      "    checked:\n"),
+		  "%s", out);
+	cr_assert(strstr(out, "  h1-dmesg                 PASS action      0.4s  on h1\n"), "%s",
+		  out);
+	cr_assert_eq(xlab(&junit, &jerr, "report", "6", "--junit", "-"), 0, "%s", jerr);
+	cr_assert(strstr(junit, "<testcase name=\"h1-leaks\""), "%s", junit);
+	cr_assert(strstr(junit, "<failure message=\"test failed\">leak-check: FAILED, 2 "
+				"finding(s):\n  LV xlab/old is not a guest's\n"),
+		  "%s", junit);
+	cr_assert(strstr(junit, "<testcase name=\"h1-dmesg\""), "%s", junit);
+	cr_assert_eq(xlab(&json, &jserr, "report", "6", "--json"), 0, "%s", jserr);
+	o = json_tokener_parse(json);
+	cr_assert_not_null(o, "%s", json);
+	cr_assert(json_object_object_get_ex(o, "tests", &tests));
+	cr_assert_eq(json_object_array_length(tests), 2);
+	t0 = json_object_array_get_idx(tests, 0);
+	cr_assert_str_eq(json_object_get_string(json_object_object_get(t0, "kind")), "action");
+	cr_assert_str_eq(json_object_get_string(json_object_object_get(t0, "target")), "h1");
+	json_object_put(o);
+}
+
 /* A manifest from someone else's export: its strings are shown, not obeyed. */
 Test(report_cli, image_list_and_inspect_print_manifest_text_safely)
 {

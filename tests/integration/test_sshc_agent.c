@@ -42,6 +42,24 @@ static char *agent_binary(void)
 	return NULL;
 }
 
+/* sshd started, and the agent pushed there and opened over a session of
+ * its own (*c). */
+static struct agent *agent_running(struct sshc **c)
+{
+	_cleanup_free_ char *local = agent_binary();
+	_cleanup_free_ char *remote = path_in("var/lib/xlab-agent/xlab-agent");
+	struct agent *ag = NULL;
+	struct xerr e = { 0 };
+
+	if (!local)
+		skip_no_agent();
+	setenv("XLAB_AGENT_REMOTE", remote, 1);
+	sshd_start();
+	*c = connect_ok();
+	cr_assert_eq(agent_open(*c, local, &ag, NULL, &e), 0, "%s", e.msg);
+	return ag;
+}
+
 Test(sshc, agent_push_and_call)
 {
 	_cleanup_free_ char *local = agent_binary();
@@ -99,21 +117,13 @@ Test(sshc, agent_push_and_call)
  * would be that late answer, refuses to be used again. */
 Test(sshc, a_stop_request_gives_up_an_abandonable_call)
 {
-	_cleanup_free_ char *local = agent_binary();
-	_cleanup_free_ char *remote = path_in("var/lib/xlab-agent/xlab-agent");
 	struct json_object *args, *argv, *res = NULL;
-	struct agent *ag = NULL;
 	struct xerr e = { 0 };
 	struct sshc *c;
+	struct agent *ag = agent_running(&c);
 	int64_t t0;
 	pid_t killer;
 
-	if (!local)
-		skip_no_agent();
-	setenv("XLAB_AGENT_REMOTE", remote, 1);
-	sshd_start();
-	c = connect_ok();
-	cr_assert_eq(agent_open(c, local, &ag, NULL, &e), 0, "%s", e.msg);
 	stop_on_signals(STOP_AT_SAFE_POINT);
 	killer = fork();
 	cr_assert_geq(killer, 0);
@@ -135,6 +145,52 @@ Test(sshc, a_stop_request_gives_up_an_abandonable_call)
 	cr_assert_eq(agent_call(ag, AGENT_OP_RUN, NULL, &res, &e), -1);
 	cr_assert_eq(e.kind, XERR_INTERRUPTED, "%s", e.msg);
 	cr_assert_not_null(strstr(e.msg, "an earlier call was given up"), "%s", e.msg);
+	agent_close(ag);
+	sshc_free(c);
+}
+
+static bool strv_has_sub(char **v, const char *sub)
+{
+	for (; v && *v; v++)
+		if (strstr(*v, sub))
+			return true;
+	return false;
+}
+
+/* The typed host.check through a real agent on a machine with no Xen: the
+ * lab's names reach the agent (its output says what it accounted for), and
+ * a check whose tools cannot look fails, each finding named. */
+Test(sshc, a_host_check_that_cannot_look_fails)
+{
+	static const char *const doms[] = { "g1", NULL }, *const vgs[] = { "xlab", NULL };
+	static const char *const lvs[] = { "xlab/g1", "xlab/g1-swap", NULL };
+	struct agent_host_check_req q = { .action = "leak-check", .domains = doms, .vgs = vgs,
+					  .lvs = lvs, .timeout_s = 30 };
+	struct agent_host_check_out o;
+	struct xerr e = { 0 };
+	struct sshc *c;
+	struct agent *ag = agent_running(&c);
+
+	cr_assert_eq(agent_host_check(ag, &q, &o, &e), 0, "%s", e.msg);
+	cr_assert_not(o.passed, "%s", o.output);
+	cr_assert(strv_has_sub(o.findings, "xenstore-ls"), "%s", o.output);
+	cr_assert(strv_has_sub(o.findings, "xl"), "%s", o.output);
+	cr_assert(strstr(o.output, "leak-check: FAILED, "), "%s", o.output);
+	cr_assert(strstr(o.output, "  accounted for: guests g1; LVs xlab/g1 xlab/g1-swap\n"), "%s",
+		  o.output);
+	for (size_t i = 0; o.findings[i]; i++)
+		cr_assert(strstr(o.output, o.findings[i]), "%s", o.output);
+	agent_host_check_out_free(&o);
+
+	q = (struct agent_host_check_req){ .action = "xen-dmesg-clean" };
+	cr_assert_eq(agent_host_check(ag, &q, &o, &e), 0, "%s", e.msg);
+	cr_assert_not(o.passed, "%s", o.output);
+	cr_assert_eq(strv_len(o.findings), 1, "%s", o.output);
+	agent_host_check_out_free(&o);
+
+	q.action = "reboot";
+	cr_assert_eq(agent_host_check(ag, &q, &o, &e), -1);
+	cr_assert_eq(e.remote, XERR_USAGE, "%s", e.msg);
 	agent_close(ag);
 	sshc_free(c);
 }

@@ -4,20 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "captured.h"
 #include "parse.h"
 #include "util.h"
-
-static char *captured(const char *name)
-{
-	_cleanup_free_ char *path = xasprintf("%s/tests/data/agent/%s",
-					      getenv("XLAB_SOURCE_DIR") ?: ".", name);
-	struct xerr e = { 0 };
-	char *text = NULL;
-	size_t len;
-
-	cr_assert_eq(file_read_all(path, 0, &text, &len, &e), 0, "%s", e.msg);
-	return text;
-}
 
 static const char *str(struct json_object *o, const char *k)
 {

@@ -128,13 +128,17 @@ Test(spec, reference)
 }
 
 /* osstest's guest checks as a test's action: which, and how many times (1
- * unless said). */
-Test(spec, guest_actions)
+ * unless said); its host checks as the action of a test on a host, told
+ * apart from guest actions and commands, with a timeout but no repeat. */
+Test(spec, guest_and_host_actions)
 {
 	static const char yaml[] = "lab: t\nxen: \"4.17\"\nhosts: [{name: h1}]\n"
 				   "guests: [{name: g1, host: h1}]\ntests:\n"
 				   "  - {name: sr, guest: g1, action: save-restore}\n"
-				   "  - {name: lm, guest: g1, action: local-migrate, repeat: 10}\n";
+				   "  - {name: lm, guest: g1, action: local-migrate, repeat: 10}\n"
+				   "  - {name: leaks, host: h1, action: leak-check}\n"
+				   "  - {name: dmesg, host: h1, action: xen-dmesg-clean, timeout_s: 30}\n"
+				   "  - {name: ls, host: h1, run: [xl, list]}\n";
 	struct spec *s = NULL;
 	struct spec_diags d = { 0 };
 	struct xerr e = { 0 };
@@ -143,10 +147,61 @@ Test(spec, guest_actions)
 	cr_assert_str_eq(s->tests[0].action, "save-restore");
 	cr_assert_eq(s->tests[0].repeat, 1);
 	cr_assert_null(s->tests[0].expect_console);
+	cr_assert_not(spec_test_is_host_check(&s->tests[0]), "a guest action");
 	cr_assert_str_eq(s->tests[1].action, "local-migrate");
 	cr_assert_eq(s->tests[1].repeat, 10);
+	cr_assert_str_eq(s->tests[2].action, "leak-check");
+	cr_assert_str_eq(s->tests[2].host, "h1");
+	cr_assert_null(s->tests[2].run);
+	cr_assert(spec_test_is_host_check(&s->tests[2]));
+	cr_assert_str_eq(s->tests[3].action, "xen-dmesg-clean");
+	cr_assert_eq(s->tests[3].timeout_s, 30);
+	cr_assert(spec_test_is_host_check(&s->tests[3]));
+	cr_assert_not(spec_test_is_host_check(&s->tests[4]), "a command");
 	spec_free(s);
 	spec_diags_free(&d);
+}
+
+/* Each action goes with its kind of target: the message says which, and
+ * what the other kind has; repeat is for guest actions only. */
+Test(spec, actions_go_with_their_target)
+{
+	static const char head[] = "lab: t\nxen: \"4.17\"\nhosts: [{name: h1}]\n"
+				   "guests: [{name: g1, host: h1}]\ntests:\n";
+	static const struct {
+		const char *test, *diag;
+	} bad[] = {
+		{ "{name: t, guest: g1, action: xen-dmesg-clean}",
+		  "test 't': 'xen-dmesg-clean' checks a whole host: use it with 'host', not "
+		  "'guest'; on a guest the actions are save-restore, local-migrate and stop-start" },
+		{ "{name: t, host: h1, action: stop-start}",
+		  "test 't': 'stop-start' is a guest action: use it with 'guest', not 'host'; on a "
+		  "host the actions are leak-check and xen-dmesg-clean" },
+		{ "{name: t, host: h1, action: leak-check, repeat: 3}",
+		  "'repeat' repeats a guest action; host action 'leak-check' runs once, after the "
+		  "run's other tests" },
+		{ "{name: t, host: h1, run: [ls], action: leak-check}",
+		  "test 't' has both 'run' and 'action'; make them two tests" },
+		{ "{name: t, host: h1}",
+		  "test 't' on host 'h1' needs 'run' or 'action'; the host actions are leak-check "
+		  "and xen-dmesg-clean" },
+		{ "{name: t, host: h1, run: [ls], repeat: 2}",
+		  "'repeat' repeats an 'action'; test 't' has none" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		_cleanup_free_ char *yaml = xasprintf("%s  - %s\n", head, bad[i].test);
+		_cleanup_free_ char *got = NULL;
+		struct spec *s = NULL;
+		struct spec_diags d = { 0 };
+		struct xerr e = { 0 };
+
+		cr_assert_eq(load_str(yaml, &s, &d, &e), -1, "%s: accepted", bad[i].test);
+		cr_assert_eq(d.n, 1, "%s: %zu diags", bad[i].test, d.n);
+		got = diag_text(&d.v[0]);
+		cr_assert_str_eq(got, bad[i].diag, "%s", bad[i].test);
+		spec_diags_free(&d);
+	}
 }
 
 /* Reads the `# expect: LINE:COL substring` lines at the top of a file. */
