@@ -16,7 +16,7 @@ ensure_image xen-4.17
 t=$SECONDS
 rc=0
 "$XLAB" up "$spec" || rc=$?
-say "up with 9 action tests: exit $rc in $((SECONDS - t)) s"
+say "up with 9 guest checks and 2 host checks: exit $rc in $((SECONDS - t)) s"
 json=$("$XLAB" report --last "$lab" --json)
 "$XLAB" report --last "$lab" | sed -n '/^tests/,$p'
 for g in pv1 pvh1 hvm1; do
@@ -28,6 +28,8 @@ for g in pv1 pvh1 hvm1; do
       <<<"$json"
   done
 done
+check "after every check: nothing leaked, and xl dmesg is clean" jq -e '
+  [.tests[] | select(.name == "h1-leaks" or .name == "h1-dmesg") | .passed] == [true, true]' <<<"$json"
 check "Xen runs each guest as its type" bash -c '
   for g in pv1:pv pvh1:pvh hvm1:hvm; do
     [ "$("$0" ssh chk h1 -- xl list -l "${g%%:*}" | jq -r ".[0].config.c_info.type")" = "${g#*:}" ] || exit 1
