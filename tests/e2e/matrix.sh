@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The matrix end to end: one small lab on xen-4.17 and xen-4.20, each with
-# its guest as pv and as pvh (four copies, two at a time), a host test, a
+# its guest as pv and as pvh (four copies, one at a time), a host test, a
 # console test, osstest's save-restore, the guest's type as Xen reports it,
 # and one test that passes on 4.17 only. Expected: exit 1; 4.20/pv fails
 # only-4-17 and 4.20/pvh cannot come up (no shadow paging in Debian's 4.20);
