@@ -61,7 +61,7 @@ int guest_agent_create(struct agent *ag, const struct plan_guest *pg, const char
 int guest_agent_wait(struct agent *ag, const char *name, enum spec_guest_type type,
 		     struct xerr *e)
 {
-	int timeout_s = type == SPEC_GUEST_HVM ? GUEST_HVM_BOOT_TIMEOUT_S : GUEST_BOOT_TIMEOUT_S;
+	int timeout_s = type != SPEC_GUEST_PV ? GUEST_HVM_BOOT_TIMEOUT_S : GUEST_BOOT_TIMEOUT_S;
 	_cleanup_free_ char *marker = xasprintf("%s %s", GUEST_MARKER, name);
 	int rc = agent_guest_wait_console(ag, name, marker, timeout_s, true, e);
 

@@ -12,7 +12,9 @@
 #define GUEST_BOOT_TIMEOUT_S 300
 /* An HVM guest under TCG: firmware, a device model in an emulated dom0 and
  * port I/O through it took up to 300 s to reach init here with both hosts
- * of a lab busy. */
+ * of a lab busy. A PVH guest (shadow paging, every world switch emulated)
+ * got no further than its root mount in 300 s on a busy one-vCPU host in a
+ * CI run: both wait this long. */
 #define GUEST_HVM_BOOT_TIMEOUT_S 900
 
 /* guest.create of pg on volume group vg: LV, root filesystem, xl config,
