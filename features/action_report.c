@@ -155,11 +155,6 @@ static void side_text(const struct action_run *x, const struct step_group *g, FI
 			g->n, g->s.min, g->s.median, g->s.max);
 }
 
-static int64_t to_ms(double s)
-{
-	return (int64_t)(s * 1000.0 + 0.5);
-}
-
 void action_compare_text(const struct action_run *a, const struct action_run *b, FILE *f)
 {
 	_cleanup_free_ const struct step_group **u = NULL;
@@ -183,9 +178,8 @@ void action_compare_text(const struct action_run *a, const struct action_run *b,
 			fprintf(f, "\n");
 		side_text(b, gb, f);
 		if (gb && gb->n_ok) {
-			if (ga && ga->n_ok && to_ms(ga->s.median) > 0)
-				fprintf(f, "  x%.2f (%+.2f s)", gb->s.median / ga->s.median,
-					(double)(to_ms(gb->s.median) - to_ms(ga->s.median)) / 1000.0);
+			if (ga && ga->n_ok)
+				exp_median_change_text(&ga->s, &gb->s, f);
 			fprintf(f, "\n");
 		}
 	}
@@ -222,11 +216,11 @@ struct json_object *action_compare_json(const struct action_run *a, const struct
 		json_object_array_add(runs, side_json(b, gb));
 		json_object_object_add(o, "runs", runs);
 		json_object_object_add(o, "median_change_ms",
-				       both ? json_object_new_int64(to_ms(gb->s.median) -
-								    to_ms(ga->s.median)) :
+				       both ? json_object_new_int64(exp_ms(gb->s.median) -
+								    exp_ms(ga->s.median)) :
 					      NULL);
 		json_object_object_add(o, "median_ratio",
-				       both && to_ms(ga->s.median) > 0 ?
+				       both && exp_ms(ga->s.median) > 0 ?
 					       json_object_new_double(gb->s.median / ga->s.median) :
 					       NULL);
 		json_object_array_add(arr, o);

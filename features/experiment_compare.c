@@ -7,7 +7,7 @@
 #include "experiment_report.h"
 #include "util.h"
 
-static int64_t to_ms(double s)
+int64_t exp_ms(double s)
 {
 	return (int64_t)(s * 1000.0 + (s < 0 ? -0.5 : 0.5));
 }
@@ -33,12 +33,11 @@ static void stat_text(const struct exp_run *x, const struct exp_group *g, bool d
 		fprintf(f, " %8.2f %8.2f %8.2f %8.2f", s->min, s->median, s->p95, s->max);
 }
 
-/* "x0.53 (-15.00 s)": the ratio only when the first median is not zero. */
-static void change_text(const struct migstat *a, const struct migstat *b, FILE *f)
+void exp_median_change_text(const struct migstat *a, const struct migstat *b, FILE *f)
 {
-	double delta = (double)(to_ms(b->median) - to_ms(a->median)) / 1000.0;
+	double delta = (double)(exp_ms(b->median) - exp_ms(a->median)) / 1000.0;
 
-	if (to_ms(a->median) > 0)
+	if (exp_ms(a->median) > 0)
 		fprintf(f, "  x%.2f (%+.2f s)", b->median / a->median, delta);
 	else
 		fprintf(f, "  %+.2f s", delta);
@@ -53,7 +52,7 @@ static void metric_text(const struct exp_run *a, const struct exp_group *ga,
 	fprintf(f, "    %-10s", "");
 	stat_text(b, gb, down, f);
 	if (ga && gb && ga->n_ok && gb->n_ok)
-		change_text(down ? &ga->down : &ga->wall, down ? &gb->down : &gb->wall, f);
+		exp_median_change_text(down ? &ga->down : &ga->wall, down ? &gb->down : &gb->wall, f);
 	fprintf(f, "\n");
 }
 
@@ -100,10 +99,10 @@ static void change_json(struct json_object *o, const char *what, const struct mi
 {
 	_cleanup_free_ char *delta = xasprintf("%s_median_ms", what);
 	_cleanup_free_ char *ratio = xasprintf("%s_median_ratio", what);
-	int64_t d = to_ms(b->median) - to_ms(a->median);
+	int64_t d = exp_ms(b->median) - exp_ms(a->median);
 
 	json_object_object_add(o, delta, json_object_new_int64(d));
-	json_object_object_add(o, ratio, to_ms(a->median) > 0 ?
+	json_object_object_add(o, ratio, exp_ms(a->median) > 0 ?
 						 json_object_new_double(b->median / a->median) :
 						 NULL);
 }

@@ -46,6 +46,12 @@ double *exp_group_sorted(const struct exp_run *x, const struct exp_group *g, boo
  * the JSON reports. */
 struct json_object *exp_stat_json(const struct migstat *s);
 
+/* Seconds to milliseconds, rounded half away from zero. */
+int64_t exp_ms(double s);
+/* "  x0.53 (-15.00 s)", how a median moved from a to b; the ratio only when
+ * a's is not zero. Shared by the experiments' and the actions' comparison. */
+void exp_median_change_text(const struct migstat *a, const struct migstat *b, FILE *f);
+
 /* `xlab report --compare A B`: every experiment of either run, rounds
  * ok/total and min/median/p95/max of wall time and downtime per run, and
  * how the medians changed from A to B. */
