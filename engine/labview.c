@@ -76,13 +76,12 @@ int labview_plan(struct labview *v, const struct spec_guest *extra, struct xerr 
 {
 	struct spec_guest *hand = NULL;
 	size_t n_hand = 0;
-	_cleanup_free_ char *home = NULL;
 	char store_id[XLAB_STORE_ID_LEN + 1];
 	int rc = -1;
 
 	if (hand_guests(v, extra, &hand, &n_hand, e) < 0)
 		return -1;
-	if (xlab_home(&home, e) < 0 || xlab_store_id(store_id, e) < 0)
+	if (xlab_store_id(store_id, e) < 0)
 		goto out;
 	{
 		struct plan_env env = { .state_dir = v->ls.dirs.dir,
