@@ -47,6 +47,9 @@ struct cmd {
 	const struct cmd_opt *opts;  /* NULL-name terminated, or NULL */
 	const struct cmd_sub *subs;  /* NULL-name terminated, or NULL */
 	enum cmd_arg_kind first_arg;
+	/* The sub a first argument that names none means (`xlab snapshot LAB
+	 * NAME` is `xlab snapshot create LAB NAME`), or NULL: refused. */
+	const char *default_sub;
 };
 
 /* The table, NULL-terminated, for help and completion. */
@@ -71,6 +74,8 @@ int cmd_up(int argc, char **argv, struct xerr *e);
 int cmd_down(int argc, char **argv, struct xerr *e);
 int cmd_stop(int argc, char **argv, struct xerr *e);
 int cmd_start(int argc, char **argv, struct xerr *e);
+int cmd_snapshot(int argc, char **argv, struct xerr *e);
+int cmd_revert(int argc, char **argv, struct xerr *e);
 int cmd_status(int argc, char **argv, struct xerr *e);
 int cmd_list(int argc, char **argv, struct xerr *e);
 int cmd_ssh(int argc, char **argv, struct xerr *e);

@@ -183,6 +183,17 @@ static const struct cmd_sub class_subs[] = {
 	{ NULL, NULL, NULL, NULL, CMD_ARG_NONE },
 };
 
+static const struct cmd_sub snapshot_subs[] = {
+	{ "create", "LAB NAME",
+	  "keep the running lab: every host paused, saved with its memory, resumed (the default)",
+	  connect_opts, CMD_ARG_LAB },
+	{ "list", "LAB", "the lab's snapshots: when taken, hosts, guests, how long", json_opts,
+	  CMD_ARG_LAB },
+	{ "rm", "LAB NAME", "remove a snapshot from every host and the store", connect_opts,
+	  CMD_ARG_LAB },
+	{ NULL, NULL, NULL, NULL, CMD_ARG_NONE },
+};
+
 static const struct cmd_sub guest_subs[] = {
 	{ "create", "LAB NAME --host HOST [KEY=VALUE...]",
 	  "make a guest in a running lab, like xl create (KEY=VALUE as in a spec's guest: "
@@ -256,6 +267,12 @@ const struct cmd xlab_commands[] = {
 	{ "graph", cmd_graph, "LAB|FILE",
 	  "a picture of a lab: hosts, guests, network, shared disk, migration paths",
 	  graph_opts, NULL, CMD_ARG_LAB_FILE },
+	{ "snapshot", cmd_snapshot, "LAB NAME | list LAB | rm LAB NAME",
+	  "keep a running lab (hosts with their memory, guests running) to go back to", NULL,
+	  snapshot_subs, CMD_ARG_LAB, "create" },
+	{ "revert", cmd_revert, "LAB NAME",
+	  "bring a lab back to a snapshot: hosts, guests and store as they were then",
+	  start_opts, NULL, CMD_ARG_LAB },
 	/* xlab-commands-end: new rows go above this line */
 	{ NULL, NULL, NULL, NULL, NULL, NULL, CMD_ARG_NONE },
 };

@@ -350,6 +350,7 @@ static int run(int argc, char **argv, struct xerr *e)
 	const struct cmd *c;
 	const struct cmd_sub *sub = NULL;
 	char where[64];
+	bool implied = false;
 	int i = global_opts(&argc, argv, e), rc;
 
 	if (i <= 0)
@@ -378,11 +379,16 @@ static int run(int argc, char **argv, struct xerr *e)
 			return 0;
 		}
 		sub = cmd_sub_find(c, argv[1]);
+		if (!sub && c->default_sub) {
+			/* Its arguments start at argv[1]: the sub's options, from there. */
+			sub = cmd_sub_find(c, c->default_sub);
+			implied = true;
+		}
 		if (!sub)
 			return unknown_sub(e, c, argv[1]);
 		snprintf(where, sizeof(where), "%s %s", c->name, sub->name);
 	}
-	rc = opts_check(&argc, argv, sub ? 2 : 1, where, sub ? sub->opts : c->opts, e);
+	rc = opts_check(&argc, argv, sub && !implied ? 2 : 1, where, sub ? sub->opts : c->opts, e);
 	if (rc < 0)
 		return -1;
 	if (rc > 0) {

@@ -89,6 +89,13 @@ static const char *const migrations[] = {
 	"CREATE INDEX action_steps_run ON action_steps (run_id, id);",
 	/* 7: a matrix's guest-type axis (`--types`): the type a cell's guests ran as */
 	"ALTER TABLE matrix_cells ADD COLUMN guest_type TEXT;",
+	/* 8: lab snapshots, and the guest rows as they were when each was taken */
+	"CREATE TABLE snapshots ("
+	"  lab TEXT NOT NULL, name TEXT NOT NULL, hosts TEXT NOT NULL, created TEXT NOT NULL,"
+	"  duration_ms INTEGER, PRIMARY KEY (lab, name));"
+	"CREATE TABLE snapshot_guests ("
+	"  lab TEXT NOT NULL, snapshot TEXT NOT NULL, host TEXT NOT NULL, name TEXT NOT NULL,"
+	"  mac TEXT, ip TEXT, state TEXT, made_by TEXT, PRIMARY KEY (lab, snapshot, name));",
 };
 
 int db_fail(struct db *db, struct xerr *e, const char *what)
@@ -96,7 +103,7 @@ int db_fail(struct db *db, struct xerr *e, const char *what)
 	return xerr_set(e, XERR_FAIL, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->h));
 }
 
-static int db_exec(struct db *db, const char *sql, struct xerr *e)
+int db_exec(struct db *db, const char *sql, struct xerr *e)
 {
 	char *msg = NULL;
 

@@ -77,6 +77,28 @@ int db_guests_list(struct db *db, const char *lab, struct db_guest **out, size_t
 		   struct xerr *e);
 void db_guests_free(struct db_guest *v, size_t n);
 
+/* A lab snapshot (`xlab snapshot`): the hosts that hold it (comma-separated)
+ * and, beside it, the lab's guest rows as they were when it was taken. */
+struct db_snapshot {
+	const char *lab, *name, *hosts, *created;
+	int64_t duration_ms; /* -1 when unknown */
+	int guests;          /* guest rows kept with it */
+};
+/* Records it and copies the lab's guest rows beside it, in one transaction. */
+int db_snapshot_add(struct db *db, const struct db_snapshot *s, struct xerr *e);
+/* Oldest first. */
+int db_snapshots_list(struct db *db, const char *lab, struct db_snapshot **out, size_t *n,
+		      struct xerr *e);
+/* 1 with *out (one row), 0 when the lab has no snapshot of that name. */
+int db_snapshot_get(struct db *db, const char *lab, const char *name, struct db_snapshot **out,
+		    struct xerr *e);
+void db_snapshots_free(struct db_snapshot *v, size_t n);
+/* One snapshot's rows, or every one of the lab's when name is NULL. */
+int db_snapshot_delete(struct db *db, const char *lab, const char *name, struct xerr *e);
+/* The lab's guest rows replaced by those kept with the snapshot. */
+int db_snapshot_restore_guests(struct db *db, const char *lab, const char *name,
+			       struct xerr *e);
+
 struct db_run {
 	int64_t id;
 	const char *lab, *command, *spec_sha256, *status, *message, *started, *ended;

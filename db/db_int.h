@@ -14,6 +14,8 @@ struct db {
 };
 
 int db_fail(struct db *db, struct xerr *e, const char *what);
+/* Runs SQL that binds nothing (BEGIN, COMMIT, a migration). */
+int db_exec(struct db *db, const char *sql, struct xerr *e);
 /* Prepares sql and binds its parameters, one letter of fmt each ('s' a
  * string, NULL binding SQL NULL; any other letter an int64_t): values are
  * never formatted into the SQL. */

@@ -17,8 +17,7 @@
 #include "db.h"
 #include "guest_agent.h"
 #include "hostconn.h"
-#include "lab.h"
-#include "lifecycle.h"
+#include "labop.h"
 #include "nodestate.h"
 #include "run.h"
 #include "sshc.h"
@@ -31,69 +30,7 @@
 #define PARK_DOM0_S 90
 #define PARK_ACPI_S 30
 
-struct park {
-	const char *lab;
-	struct db *db;
-	struct virt *virt;
-	struct virt_owner own;
-	struct lab_dirs dirs;
-	struct run run;
-	bool run_started;
-	int lock;
-	struct db_host *hosts;
-	size_t n_hosts;
-	struct db_guest *guests;
-	size_t n_guests;
-};
-
-/* Lock, store, run, libvirt, and what the store knows of the lab. A lab
- * the store does not know is refused before anything is locked. */
-static int park_open(struct park *p, const char *lab, const char *connect,
-		     enum lab_event ev, struct xerr *e)
-{
-	const char *command = lab_event_name(ev);
-	struct db_lab *l = NULL;
-	enum lab_state to;
-	int rc;
-
-	*p = (struct park){ .lab = lab, .lock = -1 };
-	if (db_open_default(&p->db, e) < 0 || lab_require(p->db, lab, &l, e) < 0)
-		return -1;
-	/* Refused by the lifecycle before anything is locked or recorded. */
-	rc = lab_state_next(lab, lab_state_parse(l->state), ev, &to, e);
-	db_lab_free(l);
-	if (rc < 0)
-		return -1;
-	p->lock = lab_lock(lab, command, e);
-	if (p->lock < 0 || db_runs_mark_interrupted(p->db, lab, e) < 0)
-		return -1;
-	if (run_begin(&p->run, p->db, lab, command, NULL, e) < 0)
-		return -1;
-	p->run_started = true;
-	if (lab_owner(lab, &p->own, e) < 0 || lab_dirs_get(lab, &p->dirs, e) < 0 ||
-	    virt_open(virt_default_uri(connect, NULL), &p->virt, e) < 0)
-		return -1;
-	if (db_hosts_list(p->db, lab, &p->hosts, &p->n_hosts, e) < 0 ||
-	    db_guests_list(p->db, lab, &p->guests, &p->n_guests, e) < 0)
-		return -1;
-	return 0;
-}
-
-static void park_close(struct park *p, int rc, const struct xerr *e)
-{
-	if (p->run_started)
-		run_end(&p->run, rc == 0 ? "ok" : "failed", rc == 0 ? NULL : e->msg);
-	db_hosts_free(p->hosts, p->n_hosts);
-	db_guests_free(p->guests, p->n_guests);
-	lab_dirs_free(&p->dirs);
-	if (p->virt)
-		virt_close(p->virt);
-	if (p->db)
-		db_close(p->db);
-	lab_unlock(p->lock);
-}
-
-static int host_state(struct park *p, const struct db_host *h, enum node_event ev,
+static int host_state(struct labop *p, const struct db_host *h, enum node_event ev,
 		      struct xerr *e)
 {
 	return node_record_host(p->db, h, ev, e);
@@ -109,7 +46,7 @@ static bool guest_parked(const struct db_guest *g, const char *host)
 	return strcmp(g->host, host) == 0 && (s == NODE_UP || s == NODE_STOPPED);
 }
 
-static int guests_state(struct park *p, const char *host, enum node_event ev, struct xerr *e)
+static int guests_state(struct labop *p, const char *host, enum node_event ev, struct xerr *e)
 {
 	for (size_t i = 0; i < p->n_guests; i++)
 		if (guest_parked(&p->guests[i], host) &&
@@ -120,7 +57,7 @@ static int guests_state(struct park *p, const char *host, enum node_event ev, st
 
 /* ---- stop ---- */
 
-static int guests_shutdown(struct park *p, const struct db_host *h, struct sshc *c,
+static int guests_shutdown(struct labop *p, const struct db_host *h, struct sshc *c,
 			   struct xerr *e)
 {
 	_cleanup_free_ char *agent_path = NULL;
@@ -145,7 +82,7 @@ static int guests_shutdown(struct park *p, const struct db_host *h, struct sshc 
  * then the dom0 asked to power off through its init (SIGUSR2 to
  * /sbin/xlab-init: sync, poweroff). The image's dom0 has no ACPI daemon, so
  * libvirt's shutdown alone would only ever end in a destroy. */
-static int dom0_park(struct park *p, const struct db_host *h, struct xerr *e)
+static int dom0_park(struct labop *p, const struct db_host *h, struct xerr *e)
 {
 	static const char *const poweroff[] = { "kill", "-USR2", "1", NULL };
 	struct sshc *c = NULL;
@@ -162,7 +99,7 @@ static int dom0_park(struct park *p, const struct db_host *h, struct xerr *e)
 	return rc;
 }
 
-static int host_stop(struct park *p, const struct db_host *h, struct xerr *e)
+static int host_stop(struct labop *p, const struct db_host *h, struct xerr *e)
 {
 	_cleanup_free_ char *dom = NULL;
 	struct virt_dom_info info;
@@ -207,10 +144,10 @@ static int host_stop(struct park *p, const struct db_host *h, struct xerr *e)
 
 int lab_stop(const char *lab, const char *connect, struct xerr *e)
 {
-	struct park p;
+	struct labop p;
 	int rc = -1;
 
-	if (park_open(&p, lab, connect, LAB_EV_STOP, e) < 0)
+	if (labop_open(&p, lab, connect, LAB_EV_STOP, NULL, e) < 0)
 		goto out;
 	for (size_t i = 0; i < p.n_hosts; i++)
 		if (host_stop(&p, &p.hosts[i], e) < 0) {
@@ -228,13 +165,13 @@ int lab_stop(const char *lab, const char *connect, struct xerr *e)
 		lab, lab);
 	rc = 0;
 out:
-	park_close(&p, rc, e);
+	labop_close(&p, rc, e);
 	return rc;
 }
 
 /* ---- start ---- */
 
-static int host_power_on(struct park *p, const struct db_host *h, struct xerr *e)
+static int host_power_on(struct labop *p, const struct db_host *h, struct xerr *e)
 {
 	_cleanup_free_ char *dom = NULL;
 	struct virt_dom_info info;
@@ -258,30 +195,7 @@ static int host_power_on(struct park *p, const struct db_host *h, struct xerr *e
 	return step_end(&s, virt_domain_start(p->virt, dom, e), e);
 }
 
-static int host_wait_ssh(struct park *p, const struct db_host *h, int timeout_s,
-			 struct sshc **c, struct xerr *e)
-{
-	_cleanup_free_ char *dir = lab_host_dir(&p->dirs, h->name);
-	_cleanup_free_ char *pub = lab_host_key_path(dir, ".pub");
-	int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
-	struct sshc_target t;
-
-	lab_host_target(&p->dirs, h->ip, pub, &t);
-	for (;;) {
-		int r = sshc_probe(&t, 3000, c, e);
-
-		if (r != 0)
-			return r < 0 ? -1 : 0;
-		if (now_ms() > deadline)
-			return xerr_set(e, XERR_FAIL,
-					"host '%s' did not answer on ssh (%s) within %d s; "
-					"`xlab console %s %s --log` shows its serial console",
-					h->name, h->ip, timeout_s, p->lab, h->name);
-		usleep(500 * 1000);
-	}
-}
-
-static int guest_bring_back(struct park *p, struct agent *ag, const struct db_guest *g,
+static int guest_bring_back(struct labop *p, struct agent *ag, const struct db_guest *g,
 			    struct xerr *e)
 {
 	enum spec_guest_type type = SPEC_GUEST_PV;
@@ -301,7 +215,7 @@ static int guest_bring_back(struct park *p, struct agent *ag, const struct db_gu
 	return 0;
 }
 
-static int host_bring_back(struct park *p, const struct db_host *h, int timeout_s,
+static int host_bring_back(struct labop *p, const struct db_host *h, int timeout_s,
 			   struct xerr *e)
 {
 	_cleanup_free_ char *agent_path = NULL;
@@ -312,7 +226,7 @@ static int host_bring_back(struct park *p, const struct db_host *h, int timeout_
 	int rc = -1;
 
 	step_begin(&s, &p->run, "host.boot", h->name);
-	if (step_end(&s, host_wait_ssh(p, h, timeout_s, &c, e), e) < 0)
+	if (step_end(&s, labop_host_wait_ssh(p, h, timeout_s, &c, e), e) < 0)
 		goto out;
 	if (host_state(p, h, NODE_EV_UP, e) < 0)
 		goto out;
@@ -342,11 +256,11 @@ out:
 int lab_start(const char *lab, const char *connect, int boot_timeout_s, struct xerr *e)
 {
 	_cleanup_free_ char *net = NULL;
-	struct park p;
+	struct labop p;
 	struct step s;
 	int rc = -1;
 
-	if (park_open(&p, lab, connect, LAB_EV_START, e) < 0)
+	if (labop_open(&p, lab, connect, LAB_EV_START, NULL, e) < 0)
 		goto out;
 	if (lab_network_name(lab, &net, e) < 0)
 		goto out;
@@ -370,6 +284,6 @@ int lab_start(const char *lab, const char *connect, int boot_timeout_s, struct x
 		lab, p.run.id, lab);
 	rc = 0;
 out:
-	park_close(&p, rc, e);
+	labop_close(&p, rc, e);
 	return rc;
 }

@@ -95,6 +95,30 @@ void virt_owner_set(struct virt_owner *o, const char *store_id, const char *lab)
  * HOST is its listen address, 127.0.0.1 when it listens everywhere or says nothing. */
 int virt_domain_vnc(struct virt *v, const char *name, char **display, struct xerr *e);
 
+/* ---- snapshots (virt_snapshot.c) ---- */
+/* Paused (a paused domain is left so) and resumed (a running one is left so). */
+int virt_domain_pause(struct virt *v, const char *dom, const struct virt_owner *want,
+		      struct xerr *e);
+int virt_domain_resume(struct virt *v, const char *dom, const struct virt_owner *want,
+		       struct xerr *e);
+/* The target (vdX) of the first writable disk that cannot hold an internal
+ * snapshot (not qcow2), from a domain's XML; NULL when every one can. */
+char *virt_snapshot_blocker(const char *domain_xml);
+/* The same, for a defined domain of want's. */
+int virt_snapshot_check(struct virt *v, const char *dom, const struct virt_owner *want,
+			char **blocker, struct xerr *e);
+/* An internal snapshot, memory included, named name. */
+int virt_snapshot_create(struct virt *v, const char *dom, const struct virt_owner *want,
+			 const char *name, struct xerr *e);
+int virt_snapshot_has(struct virt *v, const char *dom, const struct virt_owner *want,
+		      const char *name, bool *has, struct xerr *e);
+/* Back to the snapshot, left paused (running or shut off before). */
+int virt_snapshot_revert(struct virt *v, const char *dom, const struct virt_owner *want,
+			 const char *name, struct xerr *e);
+/* A missing domain or snapshot is no error. */
+int virt_snapshot_delete(struct virt *v, const char *dom, const struct virt_owner *want,
+			 const char *name, struct xerr *e);
+
 /* Whether /proc/cpuinfo text shows VT-x or AMD-V (a "vmx" or "svm" flag). */
 bool virt_cpuinfo_has_hwvirt(const char *cpuinfo);
 

@@ -30,8 +30,7 @@ static virDomainPtr domain_lookup(struct virt *v, const char *name, bool *missin
 	return NULL;
 }
 
-/* domain_lookup, and refused (NULL, *missing false) unless `want` owns it. */
-static virDomainPtr domain_lookup_owned(struct virt *v, const char *name,
+virDomainPtr domain_lookup_owned(struct virt *v, const char *name,
 					const struct virt_owner *want, bool *missing,
 					struct xerr *e)
 {

@@ -44,6 +44,10 @@ int virt_fail(struct xerr *e, const char *fmt, ...) __attribute__((format(printf
 bool virt_last_error_is(int code);
 /* The string value of an XPath expression over a libvirt XML answer. */
 char *xml_xpath_string(const char *xml, const char *expr);
+/* A domain by name, refused (NULL, *missing false) unless `want` owns it;
+ * NULL with *missing set when there is none (not an error). */
+virDomainPtr domain_lookup_owned(struct virt *v, const char *name, const struct virt_owner *want,
+				 bool *missing, struct xerr *e);
 /* Whose a domain is, from its xlab <metadata>. */
 int domain_owner(virDomainPtr dom, struct virt_owner *o, struct xerr *e);
 

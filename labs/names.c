@@ -85,3 +85,8 @@ bool names_image_valid(const char *name)
 	}
 	return true;
 }
+
+bool names_snapshot_valid(const char *name)
+{
+	return names_image_valid(name);
+}

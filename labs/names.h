@@ -47,5 +47,8 @@ char *names_guest_swap(const char *guest);
 bool names_guest_reserved(const char *guest);
 /* An image's name in the store: [a-z0-9][a-z0-9.-]{0,62}. */
 bool names_image_valid(const char *name);
+/* A lab snapshot's name: the same rule (it is also a libvirt and qcow2
+ * snapshot name, and a word on a command line). */
+bool names_snapshot_valid(const char *name);
 
 #endif

@@ -12,7 +12,8 @@ static const char *const state_names[LAB_STATE_COUNT] = {
 
 static const char *const event_names[LAB_EV_COUNT] = {
 	[LAB_EV_UP] = "up", [LAB_EV_UP_DONE] = "up (done)", [LAB_EV_STOP] = "stop",
-	[LAB_EV_START] = "start", [LAB_EV_DOWN] = "down",
+	[LAB_EV_START] = "start", [LAB_EV_DOWN] = "down", [LAB_EV_SNAPSHOT] = "snapshot",
+	[LAB_EV_REVERT] = "revert",
 };
 
 /* One cell per (state, event): where it leads, or why not (a format taking
@@ -31,6 +32,15 @@ static const char nothing_stop[] = "lab '%s' is down: there is nothing to stop; 
 				   "makes it";
 static const char nothing_start[] = "lab '%s' is down: there is nothing to start; `xlab up %s` "
 				    "makes it";
+static const char snap_stopped[] = "lab '%s' is stopped: a snapshot holds running hosts; "
+				   "`xlab start %s` first";
+static const char snap_partial[] = "lab '%s' is not all up (an up did not finish): a snapshot "
+				   "of it would not be worth going back to; finish it with "
+				   "`xlab up %s` first";
+static const char snap_down[] = "lab '%s' is down: there is nothing to snapshot; `xlab up %s` "
+				"makes it";
+static const char revert_down[] = "lab '%s' is down, and its snapshots went with it; `xlab up "
+				  "%s` makes it again";
 static const char not_begun[] = "lab '%s' has no up under way to finish; run `xlab up` for %s";
 
 static const struct move moves[LAB_STATE_COUNT][LAB_EV_COUNT] = {
@@ -40,6 +50,8 @@ static const struct move moves[LAB_STATE_COUNT][LAB_EV_COUNT] = {
 		[LAB_EV_STOP] = NO(nothing_stop),
 		[LAB_EV_START] = NO(nothing_start),
 		[LAB_EV_DOWN] = TO(LAB_DOWN),
+		[LAB_EV_SNAPSHOT] = NO(snap_down),
+		[LAB_EV_REVERT] = NO(revert_down),
 	},
 	[LAB_PARTIAL] = {
 		[LAB_EV_UP] = TO(LAB_PARTIAL),
@@ -47,6 +59,8 @@ static const struct move moves[LAB_STATE_COUNT][LAB_EV_COUNT] = {
 		[LAB_EV_STOP] = TO(LAB_STOPPED),
 		[LAB_EV_START] = TO(LAB_UP),
 		[LAB_EV_DOWN] = TO(LAB_DOWN),
+		[LAB_EV_SNAPSHOT] = NO(snap_partial),
+		[LAB_EV_REVERT] = TO(LAB_UP),
 	},
 	[LAB_UP] = {
 		[LAB_EV_UP] = TO(LAB_PARTIAL),
@@ -54,6 +68,8 @@ static const struct move moves[LAB_STATE_COUNT][LAB_EV_COUNT] = {
 		[LAB_EV_STOP] = TO(LAB_STOPPED),
 		[LAB_EV_START] = TO(LAB_UP),
 		[LAB_EV_DOWN] = TO(LAB_DOWN),
+		[LAB_EV_SNAPSHOT] = TO(LAB_UP),
+		[LAB_EV_REVERT] = TO(LAB_UP),
 	},
 	[LAB_STOPPED] = {
 		[LAB_EV_UP] = NO(stopped_up),
@@ -61,6 +77,8 @@ static const struct move moves[LAB_STATE_COUNT][LAB_EV_COUNT] = {
 		[LAB_EV_STOP] = TO(LAB_STOPPED),
 		[LAB_EV_START] = TO(LAB_UP),
 		[LAB_EV_DOWN] = TO(LAB_DOWN),
+		[LAB_EV_SNAPSHOT] = NO(snap_stopped),
+		[LAB_EV_REVERT] = TO(LAB_UP),
 	},
 	[LAB_DOWN] = {
 		[LAB_EV_UP] = TO(LAB_PARTIAL),
@@ -68,6 +86,8 @@ static const struct move moves[LAB_STATE_COUNT][LAB_EV_COUNT] = {
 		[LAB_EV_STOP] = NO(nothing_stop),
 		[LAB_EV_START] = NO(nothing_start),
 		[LAB_EV_DOWN] = TO(LAB_DOWN),
+		[LAB_EV_SNAPSHOT] = NO(snap_down),
+		[LAB_EV_REVERT] = NO(revert_down),
 	},
 };
 

@@ -7,6 +7,7 @@
  *   none ----------> partial ---------------> up
  *   down ----------> partial                  up  --stop--> stopped
  *   partial/up/stopped --down--> down         stopped --start--> up
+ *   up --snapshot--> up      partial/up/stopped --revert--> up
  *
  * An interrupted up leaves `partial` (up again finishes it; down removes
  * it); an interrupted stop, start or down leaves the state it began in,
@@ -33,6 +34,8 @@ enum lab_event {
 	LAB_EV_STOP,
 	LAB_EV_START,
 	LAB_EV_DOWN,
+	LAB_EV_SNAPSHOT, /* xlab snapshot: an up lab stays up */
+	LAB_EV_REVERT,   /* back to a snapshot: up, whatever it was (but down) */
 	LAB_EV_COUNT,
 };
 

@@ -449,3 +449,57 @@ Test(db, store_file_is_private)
 	umask(old);
 	rm_rf(mdir, &e);
 }
+
+/* A snapshot keeps the lab's guest rows as they were; a revert puts them
+ * back: a guest made since is forgotten, one removed since is known again,
+ * another lab's rows are never touched. */
+Test(db, snapshot_keeps_and_restores_the_guest_rows)
+{
+	struct xerr e = { 0 };
+	struct db_guest g1 = { .lab = "lab", .host = "h1", .name = "g1", .ip = "10.0.0.50",
+			       .state = "up", .made_by = "spec" };
+	struct db_guest hand = { .lab = "lab", .host = "h1", .name = "hand", .state = "up",
+				 .made_by = "hand" };
+	struct db_guest other = { .lab = "other", .host = "h1", .name = "o1", .state = "up" };
+	struct db_snapshot s = { .lab = "lab", .name = "s1", .hosts = "h1,h2",
+				 .created = "2026-12-07T02:00:00Z", .duration_ms = 4200 };
+	struct db_snapshot *got = NULL, *all = NULL;
+	struct db_guest *gs = NULL;
+	size_t n = 0;
+
+	cr_assert_eq(db_guest_upsert(db, &g1, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_guest_upsert(db, &other, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_snapshot_add(db, &s, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_snapshot_add(db, &s, &e), -1, "a name is taken once");
+
+	/* After the snapshot: g1 destroyed, a guest made by hand. */
+	cr_assert_eq(db_guest_delete(db, "lab", "g1", &e), 0, "%s", e.msg);
+	cr_assert_eq(db_guest_upsert(db, &hand, &e), 0, "%s", e.msg);
+
+	cr_assert_eq(db_snapshot_get(db, "lab", "s1", &got, &e), 1, "%s", e.msg);
+	cr_assert_str_eq(got->hosts, "h1,h2");
+	cr_assert_eq(got->guests, 1);
+	cr_assert_eq(got->duration_ms, 4200);
+	db_snapshots_free(got, 1);
+	cr_assert_eq(db_snapshot_get(db, "lab", "nope", &got, &e), 0, "%s", e.msg);
+	cr_assert_null(got);
+
+	cr_assert_eq(db_snapshot_restore_guests(db, "lab", "s1", &e), 0, "%s", e.msg);
+	cr_assert_eq(db_guests_list(db, "lab", &gs, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(gs[0].name, "g1");
+	cr_assert_str_eq(gs[0].ip, "10.0.0.50");
+	cr_assert_str_eq(gs[0].made_by, "spec");
+	db_guests_free(gs, n);
+	cr_assert_eq(db_guests_list(db, "other", &gs, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 1);
+	db_guests_free(gs, n);
+
+	cr_assert_eq(db_snapshots_list(db, "lab", &all, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 1);
+	db_snapshots_free(all, n);
+	cr_assert_eq(db_snapshot_delete(db, "lab", NULL, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_snapshots_list(db, "lab", &all, &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 0);
+	db_snapshots_free(all, n);
+}

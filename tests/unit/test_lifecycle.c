@@ -15,14 +15,15 @@
 #define D LAB_DOWN
 #define X (-1) /* refused */
 
-/* Rows: from; columns: up, up done, stop, start, down. Written out here a
- * second time on purpose: a change to the lifecycle must change both. */
+/* Rows: from; columns: up, up done, stop, start, down, snapshot, revert.
+ * Written out here a second time on purpose: a change to the lifecycle
+ * must change both. */
 static const int want[LAB_STATE_COUNT][LAB_EV_COUNT] = {
-	[N] = { P, X, X, X, D },
-	[P] = { P, U, S, U, D },
-	[U] = { P, U, S, U, D },
-	[S] = { X, X, S, U, D },
-	[D] = { P, X, X, X, D },
+	[N] = { P, X, X, X, D, X, X },
+	[P] = { P, U, S, U, D, X, U },
+	[U] = { P, U, S, U, D, U, U },
+	[S] = { X, X, S, U, D, X, U },
+	[D] = { P, X, X, X, D, X, X },
 };
 
 Test(lifecycle, every_cell_of_the_table)

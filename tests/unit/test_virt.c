@@ -457,3 +457,73 @@ Test(virt, network_start_restarts_an_inactive_lab_network)
 	virNetworkFree(net);
 	cr_assert_eq(virt_network_remove(v, "xlab-t1", &own_t1, &e), 0, "%s", e.msg);
 }
+
+/* Snapshots: taken paused across a lab, reverted (left paused for the
+ * caller to resume every host at once), deleted; another lab's domain is
+ * never snapshotted. The test driver keeps no memory, so this proves the
+ * wiring only; tests/e2e/snapshot.sh proves it on nested Xen. */
+Test(virt, snapshot_pause_create_revert_delete)
+{
+	struct virt_dom_info info;
+	struct xerr e = { 0 };
+	char uuid[40] = "";
+	bool has = true;
+
+	cr_assert_eq(virt_domain_define(v, DOM_XML("xlab-lab1-h1", "lab1"), uuid, &e), 0, "%s",
+		     e.msg);
+	cr_assert_eq(virt_domain_start(v, "xlab-lab1-h1", &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_snapshot_has(v, "xlab-lab1-h1", &own_lab1, "s1", &has, &e), 0, "%s",
+		     e.msg);
+	cr_assert_not(has);
+	cr_assert_eq(virt_snapshot_create(v, "xlab-lab1-h1", &own_lab2, "s1", &e), -1);
+	cr_assert(strstr(e.msg, "belongs to lab 'lab1'"), "%s", e.msg);
+
+	cr_assert_eq(virt_domain_pause(v, "xlab-lab1-h1", &own_lab1, &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_domain_pause(v, "xlab-lab1-h1", &own_lab1, &e), 0, "twice: %s", e.msg);
+	cr_assert_eq(virt_snapshot_create(v, "xlab-lab1-h1", &own_lab1, "s1", &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_domain_resume(v, "xlab-lab1-h1", &own_lab1, &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_domain_resume(v, "xlab-lab1-h1", &own_lab1, &e), 0, "twice: %s", e.msg);
+	cr_assert_eq(virt_snapshot_has(v, "xlab-lab1-h1", &own_lab1, "s1", &has, &e), 0, "%s",
+		     e.msg);
+	cr_assert(has);
+
+	cr_assert_eq(virt_snapshot_revert(v, "xlab-lab1-h1", &own_lab1, "nope", &e), -1);
+	cr_assert_eq(e.kind, XERR_NOTFOUND);
+	cr_assert(strstr(e.msg, "no snapshot 'nope'"), "%s", e.msg);
+	cr_assert_eq(virt_snapshot_revert(v, "xlab-lab1-h1", &own_lab1, "s1", &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_domain_resume(v, "xlab-lab1-h1", &own_lab1, &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_domain_info(v, "xlab-lab1-h1", &info, &e), 0, "%s", e.msg);
+	cr_assert(info.running);
+
+	cr_assert_eq(virt_snapshot_delete(v, "xlab-lab1-h1", &own_lab1, "s1", &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_snapshot_delete(v, "xlab-lab1-h1", &own_lab1, "s1", &e), 0, "gone: %s",
+		     e.msg);
+	cr_assert_eq(virt_snapshot_delete(v, "xlab-nope", &own_lab1, "s1", &e), 0, "%s", e.msg);
+	cr_assert_eq(virt_snapshot_has(v, "xlab-lab1-h1", &own_lab1, "s1", &has, &e), 0, "%s",
+		     e.msg);
+	cr_assert_not(has);
+	cr_assert_eq(virt_domain_remove(v, "xlab-lab1-h1", &own_lab1, &e), 0, "%s", e.msg);
+}
+
+/* Which disk keeps a lab from an internal snapshot: a writable raw one (the
+ * shared disk), never the read-only boot ISO or config disk. */
+Test(virt, snapshot_blocker_is_the_writable_raw_disk)
+{
+	const char *ok = "<domain><devices>"
+			 "<disk device='cdrom'><driver type='raw'/><target dev='hdc'/><readonly/></disk>"
+			 "<disk device='disk'><driver type='qcow2'/><target dev='vda'/></disk>"
+			 "<disk device='disk'><driver type='raw'/><target dev='vdb'/><readonly/></disk>"
+			 "<disk device='disk'><driver type='qcow2'/><target dev='vdc'/></disk>"
+			 "</devices></domain>";
+	const char *shared = "<domain><devices>"
+			     "<disk device='disk'><driver type='qcow2'/><target dev='vda'/></disk>"
+			     "<disk device='disk'><driver type='raw'/><target dev='vdb'/><readonly/></disk>"
+			     "<disk device='disk'><driver type='raw' cache='none'/><target dev='vdd'/>"
+			     "<shareable/></disk></devices></domain>";
+	char *b = virt_snapshot_blocker(ok);
+
+	cr_assert_null(b, "%s", b);
+	b = virt_snapshot_blocker(shared);
+	cr_assert_str_eq(b, "vdd");
+	free(b);
+}
