@@ -15,6 +15,8 @@ static int class_cmd_sheet(int argc, char **argv, struct xerr *e);
 static int class_cmd_reset(int argc, char **argv, struct xerr *e);
 static int class_cmd_status(int argc, char **argv, struct xerr *e);
 static int class_cmd_down(int argc, char **argv, struct xerr *e);
+static int class_cmd_snapshot(int argc, char **argv, struct xerr *e);
+static int class_cmd_revert(int argc, char **argv, struct xerr *e);
 
 /* Usage, help and options of each are in the command table (cmdtable.c). */
 static const struct {
@@ -23,6 +25,7 @@ static const struct {
 } subcmds[] = {
 	{ "up", class_cmd_up },       { "sheet", class_cmd_sheet }, { "reset", class_cmd_reset },
 	{ "status", class_cmd_status }, { "down", class_cmd_down },
+	{ "snapshot", class_cmd_snapshot }, { "revert", class_cmd_revert },
 };
 
 static int usage_error(struct xerr *e, const char *sub, const char *msg)
@@ -188,6 +191,34 @@ static int class_cmd_down(int argc, char **argv, struct xerr *e)
 	/* As `xlab down`: a second Ctrl-C must not leave a copy half down. */
 	stop_on_signals(STOP_NEVER);
 	return class_down(p.pos[0], &p.o, e);
+}
+
+/* class snapshot|revert LAB NAME: every copy at once. */
+static int class_cmd_each(int argc, char **argv, const char *sub,
+			  int (*fn)(const char *, const char *, const struct class_opts *,
+				    struct xerr *),
+			  struct xerr *e)
+{
+	static const int allowed[] = { OPT_CONNECT, OPT_TIMEOUT, 0 };
+	struct parsed p;
+
+	if (parse(argc, argv, sub, allowed, &p, e) < 0)
+		return -1;
+	if (p.n_pos != 2)
+		return usage_error(e, sub, "expected the class's lab name and a snapshot name");
+	/* A copy cut halfway would be left paused. */
+	stop_on_signals(STOP_NEVER);
+	return fn(p.pos[0], p.pos[1], &p.o, e);
+}
+
+static int class_cmd_snapshot(int argc, char **argv, struct xerr *e)
+{
+	return class_cmd_each(argc, argv, "snapshot", class_snapshot, e);
+}
+
+static int class_cmd_revert(int argc, char **argv, struct xerr *e)
+{
+	return class_cmd_each(argc, argv, "revert", class_revert, e);
 }
 
 int cmd_class(int argc, char **argv, struct xerr *e)

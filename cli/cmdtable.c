@@ -175,11 +175,16 @@ static const struct cmd_sub class_subs[] = {
 	  class_up_opts, CMD_ARG_FILE },
 	{ "sheet", "LAB", "the students' access sheet: hosts, SSH, key, VNC per copy",
 	  class_sheet_opts, CMD_ARG_LAB },
-	{ "reset", "LAB COPY", "bring one copy back to its start (same addresses and keys)",
+	{ "reset", "LAB COPY",
+	  "bring one copy back to its start: its start snapshot, else rebuilt (same keys)",
 	  class_reset_opts, CMD_ARG_LAB },
 	{ "status", "[LAB]", "every copy: up, broken, resetting...", class_status_opts,
 	  CMD_ARG_LAB },
 	{ "down", "LAB", "take every copy down and leave nothing", connect_opts, CMD_ARG_LAB },
+	{ "snapshot", "LAB NAME", "keep every copy as it runs now (`xlab snapshot` of each)",
+	  start_opts, CMD_ARG_LAB },
+	{ "revert", "LAB NAME", "every copy back to a snapshot (\"everyone back to exercise 2\")",
+	  start_opts, CMD_ARG_LAB },
 	{ NULL, NULL, NULL, NULL, CMD_ARG_NONE },
 };
 

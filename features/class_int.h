@@ -25,4 +25,9 @@ void class_ctx_free(struct class_ctx *c);
 /* Reads and checks the class's spec at path (kept absolute in c->path). */
 int class_spec_read(struct class_ctx *c, const char *path, struct xerr *e);
 
+/* Snapshots a copy that has just come up as CLASS_START_SNAPSHOT, saying
+ * so; a copy that cannot be kept is said to be rebuilt by reset instead. */
+void class_copy_keep_start(const char *cls, const struct spec *s, const char *connect,
+			   int64_t up_ms);
+
 #endif

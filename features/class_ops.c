@@ -14,6 +14,7 @@
 #include "down.h"
 #include "lab.h"
 #include "nodestate.h"
+#include "snapshot.h"
 #include "table.h"
 #include "up.h"
 #include "virt.h"
@@ -116,7 +117,8 @@ static int copy_wipe(struct db *db, const struct spec *s, const struct class_opt
 		if (host_dir_clean(hd, e) < 0)
 			goto out;
 	}
-	if (db_hosts_list(db, s->lab, &hosts, &nh, e) < 0)
+	/* The snapshots lived in the disks just removed. */
+	if (db_snapshot_delete(db, s->lab, NULL, e) < 0 || db_hosts_list(db, s->lab, &hosts, &nh, e) < 0)
 		goto out;
 	for (size_t i = 0; i < nh; i++)
 		if (node_record_host(db, &hosts[i], NODE_EV_REMOVE, e) < 0)
@@ -129,6 +131,27 @@ out:
 		virt_close(v);
 	lab_unlock(lock);
 	return rc;
+}
+
+/* Back to the snapshot `class up` took, when the copy has one: true when
+ * it is. A copy that cannot go back is rebuilt (said, not an error). */
+static bool copy_revert(struct db *db, const char *cls, const char *lab,
+			const struct class_opts *o)
+{
+	struct db_snapshot *snap = NULL;
+	struct xerr e = { 0 };
+	int has = db_snapshot_get(db, lab, CLASS_START_SNAPSHOT, &snap, &e);
+
+	if (snap)
+		db_snapshots_free(snap, 1);
+	if (has <= 0)
+		return false;
+	if (lab_revert(lab, CLASS_START_SNAPSHOT, o->connect, o->boot_timeout_s, NULL, &e) == 0)
+		return true;
+	fprintf(stderr, "xlab: warning: class %s: %s: could not go back to its start snapshot "
+			"(%s); rebuilding it\n",
+		cls, lab, e.msg);
+	return false;
 }
 
 int class_reset(const char *name, const char *copy, const struct class_opts *o,
@@ -161,8 +184,17 @@ int class_reset(const char *name, const char *copy, const struct class_opts *o,
 	if (class_spec_copy(c.path, c.data, c.len, &cp, &s, e) < 0)
 		goto out;
 	fprintf(stderr, "xlab: class %s: resetting %s (%s)\n", name, cp.lab, cp.subnet);
-	if (db_class_copy_set_state(r.db, cp.lab, "resetting", NULL, 0, 0, e) < 0 ||
-	    copy_wipe(r.db, s, o, e) < 0)
+	if (db_class_copy_set_state(r.db, cp.lab, "resetting", NULL, 0, 0, e) < 0)
+		goto fail;
+	if (strcmp(c.base->sha256, r.cls->spec_sha256) == 0 && copy_revert(r.db, name, cp.lab, o)) {
+		ms = now_ms() - t0;
+		db_class_copy_set_state(r.db, cp.lab, "up", NULL, 0, ms, e);
+		printf("%s reset in %.1f s (back to its start snapshot)\n", cp.lab,
+		       (double)ms / 1000.0);
+		rc = 0;
+		goto out;
+	}
+	if (copy_wipe(r.db, s, o, e) < 0)
 		goto fail;
 	fprintf(stderr, "xlab: class %s: %s: domains and disks gone after %.1f s; bringing it "
 			"up again\n",
@@ -172,6 +204,7 @@ int class_reset(const char *name, const char *copy, const struct class_opts *o,
 	ms = now_ms() - t0;
 	db_class_copy_set_state(r.db, cp.lab, "up", NULL, 0, ms, e);
 	printf("%s reset in %.1f s\n", cp.lab, (double)ms / 1000.0);
+	class_copy_keep_start(name, s, o->connect, ms);
 	rc = 0;
 	goto out;
 fail: {
@@ -185,6 +218,72 @@ out:
 	class_ctx_free(&c);
 	rec_free(&r);
 	return rc;
+}
+
+/* ---- snapshot, revert ---- */
+
+typedef int (*copy_op)(const char *lab, const char *snap, const struct class_opts *o,
+		       struct snapshot_timing *t, struct xerr *e);
+
+static int copy_snapshot(const char *lab, const char *snap, const struct class_opts *o,
+			 struct snapshot_timing *t, struct xerr *e)
+{
+	return lab_snapshot(lab, snap, o->connect, t, e);
+}
+
+static int copy_back(const char *lab, const char *snap, const struct class_opts *o,
+		     struct snapshot_timing *t, struct xerr *e)
+{
+	return lab_revert(lab, snap, o->connect, o->boot_timeout_s, t, e);
+}
+
+/* Copy by copy, every one tried: one copy's failure is its own. */
+static int copies_each(const char *name, const char *snap, const struct class_opts *o,
+		       copy_op op, const char *done, struct xerr *e)
+{
+	struct class_rec r;
+	struct buf failed = { 0 };
+	int64_t t0 = now_ms();
+	size_t n_failed = 0;
+	int rc = -1;
+
+	if (rec_load(name, &r, e) < 0)
+		goto out;
+	for (size_t i = 0; i < r.n; i++) {
+		struct snapshot_timing t = { 0 };
+		struct xerr one = { 0 };
+
+		if (op(r.rows[i].lab, snap, o, &t, &one) < 0) {
+			xerr_print(&one, "xlab");
+			buf_printf(&failed, "%s%s", n_failed++ ? ", " : "", r.rows[i].lab);
+			continue;
+		}
+		printf("%s %s '%s' in %.1f s\n", r.rows[i].lab, done, snap, t.total_ms / 1000.0);
+	}
+	if (n_failed) {
+		xerr_set(e, XERR_FAIL, "class %s: %zu of %zu copies failed: %s", name, n_failed, r.n,
+			 failed.data);
+		goto out;
+	}
+	printf("class %s: %zu copies %s '%s' in %.1f s\n", name, r.n, done, snap,
+	       (now_ms() - t0) / 1000.0);
+	rc = 0;
+out:
+	buf_free(&failed);
+	rec_free(&r);
+	return rc;
+}
+
+int class_snapshot(const char *name, const char *snap, const struct class_opts *o,
+		   struct xerr *e)
+{
+	return copies_each(name, snap, o, copy_snapshot, "kept as", e);
+}
+
+int class_revert(const char *name, const char *snap, const struct class_opts *o,
+		 struct xerr *e)
+{
+	return copies_each(name, snap, o, copy_back, "back at", e);
 }
 
 /* ---- down ---- */

@@ -15,6 +15,7 @@
 #include "executor.h"
 #include "lifecycle.h"
 #include "paths.h"
+#include "snapshot.h"
 #include "up.h"
 
 void class_ctx_free(struct class_ctx *c)
@@ -203,6 +204,31 @@ static int class_record(struct class_ctx *c, const bool *start, struct xerr *e)
 	return 0;
 }
 
+/* The copy as it first came up, kept for `class reset` to go back to in
+ * seconds rather than rebuild. A copy that cannot be kept (shared storage)
+ * is rebuilt by reset as before. */
+void class_copy_keep_start(const char *cls, const struct spec *s, const char *connect,
+			    int64_t up_ms)
+{
+	struct snapshot_timing t = { 0 };
+	struct xerr e = { 0 };
+
+	if (s->shared_vg) {
+		fprintf(stderr, "xlab: class %s: %s: up in %.1f s; no start snapshot (a lab with "
+				"shared storage cannot be snapshotted): `class reset` rebuilds it\n",
+			cls, s->lab, up_ms / 1000.0);
+		return;
+	}
+	if (lab_snapshot(s->lab, CLASS_START_SNAPSHOT, connect, &t, &e) < 0) {
+		fprintf(stderr, "xlab: warning: class %s: %s: no start snapshot (%s): `class "
+				"reset` rebuilds it\n",
+			cls, s->lab, e.msg);
+		return;
+	}
+	fprintf(stderr, "xlab: class %s: %s: up in %.1f s; kept as snapshot '%s' in %.1f s\n",
+		cls, s->lab, up_ms / 1000.0, CLASS_START_SNAPSHOT, t.total_ms / 1000.0);
+}
+
 struct copy_job {
 	struct class_ctx *c;
 	struct spec *spec;
@@ -230,6 +256,8 @@ static int copy_run(void *arg)
 	rc = lab_up_spec(j->spec, &uo, &res, &e);
 	if (rc < 0)
 		xerr_print(&e, "xlab");
+	else
+		class_copy_keep_start(c->base->lab, j->spec, c->o->connect, now_ms() - t0);
 	if (db_open_default(&db, &de) == 0) {
 		/* The store keeps the first line: the full story is in `xlab runs`. */
 		e.msg[strcspn(e.msg, "\n")] = '\0';

@@ -19,9 +19,18 @@ struct class_opts {
 	bool overcommit;
 };
 
+/* The snapshot `class up` takes of each copy once it is up, and `class
+ * reset` goes back to when the class spec has not changed since. */
+#define CLASS_START_SNAPSHOT "class-start"
+
 int class_up(const char *spec_path, const struct class_opts *o, struct xerr *e);
 int class_reset(const char *name, const char *copy, const struct class_opts *o,
 		struct xerr *e);
+/* Every copy (or --only's) snapshotted as NAME, or back to it. */
+int class_snapshot(const char *name, const char *snap, const struct class_opts *o,
+		   struct xerr *e);
+int class_revert(const char *name, const char *snap, const struct class_opts *o,
+		 struct xerr *e);
 int class_down(const char *name, const struct class_opts *o, struct xerr *e);
 /* name NULL: every class. */
 int class_status(const char *name, bool json, const struct class_opts *o, struct xerr *e);

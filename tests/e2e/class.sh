@@ -67,6 +67,24 @@ check "copy 2's file stays" "$XLAB" ssh "$c2" h1 -- test -f /root/probe2
 check "copy 2 was not rebooted" test "$("$XLAB" ssh "$c2" h1 -- cat /proc/sys/kernel/random/boot_id)" = "$boot2"
 check "status shows copy 1's reset time" bash -c \
   '"$0" class status class --json | python3 -c "import json,sys; c=json.load(sys.stdin)[\"copies\"][0]; assert c[\"state\"]==\"up\" and c[\"reset_ms\"]>0, c"' "$XLAB"
+check "the reset went back to the copy's start snapshot (no rebuild)" grep -q "back to its start snapshot" <<<"${out:-}"
+check "both copies keep their start snapshot" bash -c '
+  for c in class-01 class-02; do "$0" snapshot list $c | grep -q "^class-start " || exit 1; done' "$XLAB"
+
+# A teacher's "everyone back to exercise 2": every copy kept and brought back at once.
+"$XLAB" ssh "$c1" h1 -- sh -c 'echo ex2 > /root/ex2'
+"$XLAB" ssh "$c2" h1 -- sh -c 'echo ex2 > /root/ex2'
+t=$SECONDS
+if out=$("$XLAB" class snapshot "$cls" ex2); then ok "class snapshot ex2 in $((SECONDS - t)) s: $(tail -1 <<<"$out")"
+else bad "class snapshot"; fi
+"$XLAB" ssh "$c1" h1 -- sh -c 'echo ex3 > /root/ex3'
+"$XLAB" ssh "$c2" h1 -- sh -c 'rm /root/ex2'
+t=$SECONDS
+if out=$("$XLAB" class revert "$cls" ex2); then ok "class revert ex2 in $((SECONDS - t)) s: $(tail -1 <<<"$out")"
+else bad "class revert"; fi
+check "every copy is back at exercise 2" bash -c '
+  "$0" ssh class-01 h1 -- test -f /root/ex2 && ! "$0" ssh class-01 h1 -- test -e /root/ex3 &&
+  "$0" ssh class-02 h1 -- test -f /root/ex2' "$XLAB"
 
 check "class down" "$XLAB" class down "$cls"
 both() { "$1" "$c1" && "$1" "$c2"; }

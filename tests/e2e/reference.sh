@@ -59,6 +59,43 @@ names = sorted(c.get("name") for c in cases)
 assert names == ["h1-sees-h2", "web1-console"], names
 assert not r.findall(".//failure") and not r.findall(".//error")' "$BUILD/e2e-reference.xml"
 
+# Snapshots: the running lab kept whole, changed three ways, brought back.
+t=$SECONDS
+if "$XLAB" snapshot "$lab" s1; then ok "snapshot of the running lab in $((SECONDS - t)) s"
+else bad "snapshot"; fi
+check "snapshot list: s1 holds both hosts and both guests" python3 -c '
+import json, sys
+s = json.loads(sys.argv[1])
+assert [x["name"] for x in s] == ["s1"] and s[0]["hosts"] == ["h1", "h2"] and s[0]["guests"] == 2, s
+' "$("$XLAB" snapshot list "$lab" --json)"
+check "a second snapshot of that name is refused" \
+  bash -c 'out=$("$0" snapshot demo s1 2>&1); [ $? -ne 0 ] && grep -q "already has a snapshot" <<<"$out"' "$XLAB"
+"$XLAB" ssh "$lab" h1 -- sh -c 'echo changed >/root/after-snapshot'
+"$XLAB" ssh "$lab" h2 -- xl destroy db1
+t=$SECONDS
+if "$XLAB" guest create "$lab" hand1 --host h1 memory=64M >/dev/null; then
+  ok "after the snapshot: a file written, db1 destroyed, hand1 made by hand ($((SECONDS - t)) s)"
+else bad "guest create hand1 after the snapshot"; fi
+check "db1 is gone from h2 before the revert" bash -c '! "$0" ssh demo h2 -- xl list db1 >/dev/null 2>&1' "$XLAB"
+t=$SECONDS
+if "$XLAB" revert "$lab" s1; then ok "revert to s1 in $((SECONDS - t)) s"; else bad "revert"; fi
+check "the file written after the snapshot is gone" "$XLAB" ssh "$lab" h1 -- test ! -e /root/after-snapshot
+check "db1 runs again on h2" "$XLAB" ssh "$lab" h2 -- xl list db1
+check "db1 answers ping from h1 right after the revert" "$XLAB" ssh "$lab" h1 -- ping -c 3 -W 5 10.87.0.60
+check "the controller reaches web1 right after the revert" ping -c 3 -W 5 10.87.0.50
+check "hand1 is gone from h1's Xen" bash -c '! "$0" ssh demo h1 -- xl list hand1 >/dev/null 2>&1' "$XLAB"
+check "hand1's volume is gone from h1" \
+  bash -c '! "$0" ssh demo h1 -- lvs --noheadings -o lv_name xlab | grep -qw hand1' "$XLAB"
+check "hand1 is gone from the store, web1 and db1 are up" python3 -c '
+import json, sys
+g = {x["name"]: x["state"] for x in json.loads(sys.argv[1])}
+assert g == {"web1": "up", "db1": "up"}, g' "$("$XLAB" guest list "$lab" --json)"
+check "the dom0's clock is today's again" bash -c '
+  d=$("$0" ssh demo h1 -- date +%s) && [ $(( $(date +%s) - d )) -lt 120 ] && [ $(( d - $(date +%s) )) -lt 120 ]' "$XLAB"
+check "snapshot rm removes it from libvirt and the store" bash -c '
+  "$0" snapshot rm demo s1 && "$0" snapshot list demo --json | python3 -c "import json,sys; assert json.load(sys.stdin) == []" &&
+  ! virsh -q snapshot-list "$1" --name | grep -qx s1' "$XLAB" "$(lv_name demo h1)"
+
 # A second up changes nothing and says so quickly.
 t0=$(date +%s%N)
 out=$("$XLAB" up "$spec" 2>&1)
