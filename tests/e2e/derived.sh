@@ -4,7 +4,7 @@
 # that binary ran (its compiler, as its manifest recorded it), and a PV guest
 # live-migrates, which Debian's 4.20 hypervisor (built without shadow
 # paging) cannot do. A third host boots Debian's Xen 4.17: a mixed-version
-# lab, where a guest moves live from 4.17 to 4.20 three times (osstest's
+# lab, where a guest moves live from 4.17 to 4.20 twice (osstest's
 # migrupgrade) and the other way is tried once, its outcome recorded.
 . "$(dirname "$0")/lib.sh"
 spec=$SRC/tests/e2e/data/derived.yaml
@@ -61,19 +61,19 @@ check "PV live migration works on the rebuilt 4.20: 2 rounds h1->h2, h2->h1, the
   jq -e '[.experiments[0].rounds[] | select(.ok and .came_back) | "\(.from)>\(.to)"]
     == ["h1>h2","h2>h1"]' <<<"$json"
 
-# migrupgrade: 4.17 -> 4.20, three rounds, each started on old again.
+# migrupgrade: 4.17 -> 4.20, two rounds, the second started on old again.
 out=$(mktemp)
 t=$SECONDS
 if "$XLAB" experiment "$lab" upgrade 2>&1 | tee "$out"; then
-  ok "experiment upgrade (4.17 -> 4.20, 3 rounds) in $((SECONDS - t)) s"
+  ok "experiment upgrade (4.17 -> 4.20, 2 rounds) in $((SECONDS - t)) s"
 else bad "experiment upgrade"; fi
-check "before rounds 2 and 3 up1 was started on old again, not migrated back" \
-  test "$(grep -c "restarting up1 on old (Xen 4.17.*: Xen does not support migrating from h2's newer Xen" "$out")" -eq 2
+check "before round 2 up1 was started on old again, not migrated back" \
+  test "$(grep -c "restarting up1 on old (Xen 4.17.*: Xen does not support migrating from h2's newer Xen" "$out")" -eq 1
 json=$("$XLAB" report --last "$lab" --json)
 "$XLAB" report --last "$lab" | sed -n '/upgrade/,$p' | head -12
-check "up1 moved live from Xen 4.17 to 4.20 three times, answering after each" \
+check "up1 moved live from Xen 4.17 to 4.20 twice, answering after each" \
   jq -e '[.experiments[0].rounds[] | select(.ok and .came_back) | "\(.from)>\(.to)"]
-    == ["old>h2","old>h2","old>h2"]' <<<"$json"
+    == ["old>h2","old>h2"]' <<<"$json"
 check "every upgrade round's downtime is > 0 and < its wall time" \
   jq -e 'all(.experiments[0].rounds[]; .downtime_ms > 0 and .downtime_ms < .wall_ms)' <<<"$json"
 

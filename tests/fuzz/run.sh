@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses with clang, ASan and UBSan and runs each for
-# a bounded time (FUZZ_SECONDS, default 25) from the seed corpus in the repo.
+# a bounded time (FUZZ_SECONDS, default 15) from the seed corpus in the repo.
 # Any crash, leak or timeout fails the run. Longer: FUZZ_SECONDS=3600 tests/fuzz/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-secs=${FUZZ_SECONDS:-25}
+secs=${FUZZ_SECONDS:-15}
 if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
     -Db_lundef=false >build-fuzz.setup.log 2>&1 || { cat build-fuzz.setup.log; exit 1; }
