@@ -261,6 +261,24 @@ static int revert_preflight(struct labop *p, const struct db_snapshot *snap, cha
 	return 0;
 }
 
+/* What revert and rm start with: the lab opened for ev, its snapshot of
+ * that name (or the names it has), its hosts' domain names. */
+static int snapshot_open(struct labop *p, const char *lab, const char *name, const char *connect,
+			 enum lab_event ev, const char *command, struct db_snapshot **snap,
+			 char ***doms, struct xerr *e)
+{
+	*snap = NULL;
+	*doms = NULL;
+	if (name_check(lab, name, e) < 0) {
+		*p = (struct labop){ .lock = -1 };
+		return -1;
+	}
+	if (labop_open(p, lab, connect, ev, command, e) < 0 ||
+	    snapshot_require(p, name, snap, e) < 0 || !(*doms = host_domains(p, e)))
+		return -1;
+	return 0;
+}
+
 static int hosts_revert(struct labop *p, char **doms, const char *name, struct xerr *e)
 {
 	for (size_t i = 0; i < p->n_hosts; i++) {
@@ -328,11 +346,7 @@ int lab_revert(const char *lab, const char *name, const char *connect, int timeo
 	struct step s;
 	int rc = -1;
 
-	if (name_check(lab, name, e) < 0)
-		return -1;
-	if (labop_open(&p, lab, connect, LAB_EV_REVERT, NULL, e) < 0)
-		goto out;
-	if (snapshot_require(&p, name, &snap, e) < 0 || !(doms = host_domains(&p, e)) ||
+	if (snapshot_open(&p, lab, name, connect, LAB_EV_REVERT, NULL, &snap, &doms, e) < 0 ||
 	    revert_preflight(&p, snap, doms, e) < 0 || network_start(&p, e) < 0)
 		goto out;
 	paused = now_ms();
@@ -378,12 +392,9 @@ int lab_snapshot_rm(const char *lab, const char *name, const char *connect, stru
 	struct labop p;
 	int rc = -1;
 
-	if (name_check(lab, name, e) < 0)
-		return -1;
 	/* Any state the lab can have snapshots in: as a revert may be made. */
-	if (labop_open(&p, lab, connect, LAB_EV_REVERT, "snapshot rm", e) < 0)
-		goto out;
-	if (snapshot_require(&p, name, &snap, e) < 0 || !(doms = host_domains(&p, e)))
+	if (snapshot_open(&p, lab, name, connect, LAB_EV_REVERT, "snapshot rm", &snap, &doms, e) <
+	    0)
 		goto out;
 	for (size_t i = 0; i < p.n_hosts; i++) {
 		struct step s;

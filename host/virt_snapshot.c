@@ -29,8 +29,9 @@ static virDomainPtr owned(struct virt *v, const char *dom, const struct virt_own
 	return d;
 }
 
-int virt_domain_pause(struct virt *v, const char *dom, const struct virt_owner *want,
-		      struct xerr *e)
+/* Paused (pause) or running again (!pause); already so is no error. */
+static int domain_pause_set(struct virt *v, const char *dom, const struct virt_owner *want,
+			    bool pause, struct xerr *e)
 {
 	_cleanup_dom_ virDomainPtr d = owned(v, dom, want, e);
 	virDomainInfo info;
@@ -39,28 +40,23 @@ int virt_domain_pause(struct virt *v, const char *dom, const struct virt_owner *
 		return -1;
 	if (virDomainGetInfo(d, &info) < 0)
 		return virt_fail(e, "cannot query domain '%s'", dom);
-	if (info.state == VIR_DOMAIN_PAUSED)
+	if ((info.state == VIR_DOMAIN_PAUSED) == pause)
 		return 0;
-	if (virDomainSuspend(d) < 0)
-		return virt_fail(e, "cannot pause domain '%s'", dom);
+	if ((pause ? virDomainSuspend(d) : virDomainResume(d)) < 0)
+		return virt_fail(e, "cannot %s domain '%s'", pause ? "pause" : "resume", dom);
 	return 0;
+}
+
+int virt_domain_pause(struct virt *v, const char *dom, const struct virt_owner *want,
+		      struct xerr *e)
+{
+	return domain_pause_set(v, dom, want, true, e);
 }
 
 int virt_domain_resume(struct virt *v, const char *dom, const struct virt_owner *want,
 		       struct xerr *e)
 {
-	_cleanup_dom_ virDomainPtr d = owned(v, dom, want, e);
-	virDomainInfo info;
-
-	if (!d)
-		return -1;
-	if (virDomainGetInfo(d, &info) < 0)
-		return virt_fail(e, "cannot query domain '%s'", dom);
-	if (info.state != VIR_DOMAIN_PAUSED)
-		return 0;
-	if (virDomainResume(d) < 0)
-		return virt_fail(e, "cannot resume domain '%s'", dom);
-	return 0;
+	return domain_pause_set(v, dom, want, false, e);
 }
 
 char *virt_snapshot_blocker(const char *domain_xml)
