@@ -192,6 +192,8 @@ check "its device model is gone with it" \
 fs_uuid() { "$XLAB" ssh "$lab" h1 -- blkid -p -o export /dev/xlab/left | grep '^UUID='; }
 uuid_before=$(fs_uuid) || bad "reading left's filesystem UUID"
 say "left's filesystem: $uuid_before"
+# A snapshot taken before the stop survives stop and start (checked after).
+check "snapshot before the stop" "$XLAB" snapshot "$lab" before-stop
 "$XLAB" ssh "$lab" h1 -- sh -c 'echo parked >/root/xlab-stop-marker' || bad "marker in h1"
 t=$SECONDS
 stop_rc=0; stop_out=$("$XLAB" stop "$lab" 2>&1) || stop_rc=$?
@@ -221,7 +223,16 @@ uuid_after=$(fs_uuid) || true
 check "its filesystem is the one it had ($uuid_after)" test -n "$uuid_before" -a "$uuid_before" = "$uuid_after"
 check "ssh to the host works, its root disk kept" \
   bash -c '[ "$("$0" ssh hands h1 -- cat /root/xlab-stop-marker)" = parked ]' "$XLAB"
+check "the snapshot survived stop and start" bash -c '"$0" snapshot list hands | grep -q "^before-stop "' "$XLAB"
+t=$SECONDS
+check "revert to it after start" "$XLAB" revert "$lab" before-stop
+say "revert took $((SECONDS - t)) s"
+check "the marker written after the snapshot is gone" \
+  bash -c '! "$0" ssh hands h1 -- test -e /root/xlab-stop-marker' "$XLAB"
+check "the hand-made guest runs, as it did then" bash -c '"$0" ssh hands h1 -- xl list left >/dev/null' "$XLAB"
 check "xlab down" "$XLAB" down "$lab"
+check "down forgets the lab's snapshots" \
+  bash -c '"$0" snapshot list hands --json | python3 -c "import json,sys; assert json.load(sys.stdin) == []"' "$XLAB"
 check "down forgets hand-made guests" bash -c '! "$0" guest list hands | grep -q "^left "' "$XLAB"
 check "no libvirt domain of the lab is left" no_domains_of hands
 check "no file of the lab is left" test ! -e "$HOME_DIR/labs/hands"
