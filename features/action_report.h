@@ -42,4 +42,9 @@ void action_compare_text(const struct action_run *a, const struct action_run *b,
  * "median_change_ms", "median_ratio"}] (milliseconds). */
 struct json_object *action_compare_json(const struct action_run *a, const struct action_run *b);
 
+/* `report --html`: per test and step, rounds ok and min/median/max (over
+ * the rounds it succeeded) as a table. */
+struct html;
+void action_report_html(struct html *h, const struct action_run *x);
+
 #endif
