@@ -236,20 +236,12 @@ static void migration(struct html *h, const struct run_page *p)
 
 static void actions(struct html *h, const struct run_page *p)
 {
-	_cleanup_free_ char *svg = NULL;
-	struct db_action_step *v = NULL;
-	size_t n = 0;
-	struct xerr e = { 0 };
+	_cleanup_free_ char *svg = action_plot_svg(p->act.v, p->act.n, "seconds per step, each "
+						   "round a dot, the median a tick");
 
 	page_section(h, "actions", "Test actions");
-	if (db_action_steps_list(p->db, p->run->id, &v, &n, &e) < 0) {
-		page_note(h, "%s", e.msg);
-	} else {
-		svg = action_plot_svg(v, n, "seconds per step, each round a dot, the median a tick");
-		if (svg)
-			page_picture(h, svg, strlen(svg), "act");
-	}
-	db_action_steps_free(v, n);
+	if (svg)
+		page_picture(h, svg, strlen(svg), "act");
 	action_report_html(h, &p->act);
 	html_close(h);
 }

@@ -4,8 +4,10 @@
  * subnet the store gave the lab, and says so when the file changed since. */
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "class.h"
 #include "graph.h"
 #include "matrix.h"
 #include "names.h"
@@ -25,9 +27,26 @@ static bool cell_by_image(const struct db_matrix_cell *c)
 	return c->image && strcmp(c->image, by_version) != 0;
 }
 
-/* The spec at path, or for a matrix's cell the copy `xlab matrix` made of
- * it, on `subnet`. */
-static int spec_for_run(const char *path, const struct db_matrix_cell *cell, const char *subnet,
+static bool made_by_class(const struct db_lab *l)
+{
+	return l->made_by && !strcmp(l->made_by, "class") && l->subnet;
+}
+
+/* A copy of a class: the class's spec under the copy's name and subnet. */
+static int class_copy_of(const struct db_lab *l, const char *data, size_t len,
+			 struct spec **out, struct xerr *e)
+{
+	struct class_copy c = { 0 };
+
+	snprintf(c.lab, sizeof(c.lab), "%s", l->name);
+	snprintf(c.subnet, sizeof(c.subnet), "%s", l->subnet ? l->subnet : "");
+	return class_spec_copy(l->spec_path, data, len, &c, out, e);
+}
+
+/* The spec the lab was made from, as the command that made it made it: the
+ * file itself, the copy `xlab matrix` made of it for a cell, or a class's
+ * copy of it. */
+static int spec_for_run(const struct db_lab *l, const struct db_matrix_cell *cell,
 			struct spec **out, struct xerr *e)
 {
 	_cleanup_free_ char *data = NULL;
@@ -35,16 +54,17 @@ static int spec_for_run(const char *path, const struct db_matrix_cell *cell, con
 	size_t len = 0;
 	int rc;
 
-	if (file_read_all(path, SPEC_MAX_BYTES, &data, &len, e) < 0)
+	if (file_read_all(l->spec_path, SPEC_MAX_BYTES, &data, &len, e) < 0)
 		return -1;
-	if (spec_load_buffer(path, data, len, &base, NULL, e) < 0)
-		return xerr_prefix(e, "%s no longer reads as a spec", path);
-	if (!cell) {
+	if (spec_load_buffer(l->spec_path, data, len, &base, NULL, e) < 0)
+		return xerr_prefix(e, "%s no longer reads as a spec", l->spec_path);
+	if (!cell && !made_by_class(l)) {
 		*out = base;
 		return 0;
 	}
-	rc = matrix_spec_copy(base, data, len, cell->xen, cell->guest_type,
-			      cell_by_image(cell) ? cell->xen : NULL, subnet, out, e);
+	rc = cell ? matrix_spec_copy(base, data, len, cell->xen, cell->guest_type,
+				     cell_by_image(cell) ? cell->xen : NULL, l->subnet, out, e) :
+		    class_copy_of(l, data, len, out, e);
 	spec_free(base);
 	return rc;
 }
@@ -73,14 +93,17 @@ static int plan_for_run(const struct spec *s, const char *subnet, struct plan **
 }
 
 static char *caption_of(const struct db_run *run, const struct db_matrix_cell *cell,
-			const char *path, const struct spec *s)
+			const struct db_lab *l, const struct spec *s)
 {
+	const char *path = l->spec_path;
 	struct buf b = { 0 };
 
 	if (cell)
 		buf_printf(&b, "Lab %s as `xlab matrix` copies %s for its column xen %s%s%s", s->lab,
 			   path, cell->xen, cell->guest_type ? "/" : "",
 			   cell->guest_type ? cell->guest_type : "");
+	else if (made_by_class(l))
+		buf_printf(&b, "Lab %s as `xlab class` copies %s", s->lab, path);
 	else
 		buf_printf(&b, "Lab %s as `xlab plan` plans %s", s->lab, path);
 	buf_puts(&b, ", on the subnet the store gave it");
@@ -109,7 +132,7 @@ int report_topology_svg(struct db *db, const struct db_run *run,
 		xerr_set(e, XERR_NOTFOUND, "the store names no spec file for lab '%s'", run->lab);
 		goto out;
 	}
-	if (spec_for_run(l->spec_path, cell, l->subnet, &s, e) < 0 ||
+	if (spec_for_run(l, cell, &s, e) < 0 ||
 	    plan_for_run(s, l->subnet, &p, e) < 0)
 		goto out;
 	graph_lab_from_plan(&g, p);
@@ -121,7 +144,7 @@ int report_topology_svg(struct db *db, const struct db_run *run,
 				 "apt-get install graphviz, and the page has the lab's picture");
 		goto out;
 	}
-	*caption = caption_of(run, cell, l->spec_path, s);
+	*caption = caption_of(run, cell, l, s);
 	rc = 0;
 out:
 	graph_lab_free(&g);

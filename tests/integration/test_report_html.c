@@ -195,6 +195,11 @@ static void setup(void)
 	action_and_experiment(db, run);
 	steps_timed(dbp, run, ids, up_steps, ARRAY_SIZE(up_steps), 130000);
 	matrix(db, dbp, spec, sha);
+	/* Copy 01 of a class of that spec (run 4). */
+	cr_assert_eq(db_lab_claim(db, "demo-01", "class", &e), 0, "%s", e.msg);
+	cr_assert_eq(db_lab_upsert(db, "demo-01", spec, sha, "10.90.7.0/24", "up", &e), 0, "%s",
+		     e.msg);
+	cr_assert_eq(run_record(db, "demo-01", sha, "ok", ids), 4);
 	db_close(db);
 	home_env = xasprintf("XLAB_HOME=%s", home);
 }
@@ -306,6 +311,21 @@ Test(report_html, a_matrix_page)
 	cr_expect(strstr(page, "<td class=\"pass\">PASS 2.5 s</td>"), "%s", page);
 	cr_expect_null(strstr(page, "<script"));
 	look_at(path, "header,matrix,matrix-table,columns,timeline", "timeline", "4.20.1");
+}
+
+/* A class's copy is drawn as `xlab class` made it: the copy's name and
+ * subnet, not the spec's. */
+Test(report_html, a_class_copy_is_drawn_as_its_copy)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/pages/class", home);
+	_cleanup_free_ char *out = NULL, *err = NULL, *page = NULL;
+
+	cr_assert_eq(xlab(&out, &err, "report", "4", "--html", dir), 0, "%s", err);
+	page = page_read(dir);
+	cr_expect(strstr(page, "<p class=\"caption\">Lab demo-01 as `xlab class` copies "), "%s",
+		  page);
+	cr_expect(strstr(page, ">lab demo-01</text>"), "%s", page);
+	cr_expect(strstr(page, "10.90.7.0/24"), "%s", page);
 }
 
 /* Without Graphviz the page still comes, a note where the picture was. */
