@@ -2,7 +2,8 @@
  * steps and test results, as text, JSON, or the JUnit XML CI systems read;
  * xlab report --compare RUN1 RUN2 [--json] [--plot DIR]: two runs'
  * migration experiments and test actions side by side. --plot draws the
- * experiments' CDFs. */
+ * experiments' CDFs. --html DIR writes one page of a run (or of --matrix N)
+ * with its pictures in it. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -19,6 +20,7 @@
 #include "experiment_report.h"
 #include "junit.h"
 #include "matrix_run.h"
+#include "report_html.h"
 #include "text.h"
 #include "util.h"
 
@@ -250,7 +252,7 @@ static int run_id_parse(const char *s, int64_t *id, struct xerr *e)
 }
 
 struct report_opts {
-	const char *last, *junit, *matrix, *plot;
+	const char *last, *junit, *matrix, *plot, *html;
 	bool json, compare;
 };
 
@@ -340,6 +342,33 @@ static int report_plot(struct db *db, int64_t id, const char *dir, struct xerr *
 	return rc;
 }
 
+/* The page of a run (run_id) or of a matrix (matrix_id), and where it went.
+ * It exits 0 once the page is written, whatever the run's outcome: the
+ * page shows that, --junit and the matrix's exit status gate CI. */
+static int report_html(struct db *db, const char *dir, int64_t run_id, int64_t matrix_id,
+		       struct xerr *e)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if ((matrix_id ? report_html_matrix(db, matrix_id, dir, &path, e) :
+			 report_html_run(db, run_id, dir, &path, e)) < 0)
+		return -1;
+	printf("wrote %s\n", path);
+	return 0;
+}
+
+static int matrix_html(const char *dir, int64_t matrix_id, struct xerr *e)
+{
+	struct db *db = NULL;
+	int rc;
+
+	if (db_open_default(&db, e) < 0)
+		return -1;
+	rc = report_html(db, dir, 0, matrix_id, e);
+	db_close(db);
+	return rc;
+}
+
 /* What goes with what; NULL when the options fit together. */
 static const char *opts_conflict(const struct report_opts *o)
 {
@@ -349,6 +378,9 @@ static const char *opts_conflict(const struct report_opts *o)
 		return "--junit - and --json would both write to stdout; give --junit a FILE";
 	if (o->plot && (o->matrix || o->junit || o->json))
 		return "--plot prints the paths it writes: not with --matrix, --junit or --json";
+	if (o->html && (o->compare || o->junit || o->json || o->plot))
+		return "--html DIR writes one page of a run or a matrix: not with --compare, "
+		       "--junit, --json or --plot";
 	return NULL;
 }
 
@@ -361,6 +393,7 @@ int cmd_report(int argc, char **argv, struct xerr *e)
 		{ "matrix", required_argument, NULL, 'm' },
 		{ "compare", no_argument, NULL, 'C' },
 		{ "plot", required_argument, NULL, 'p' },
+		{ "html", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report_opts o = { 0 };
@@ -391,12 +424,18 @@ int cmd_report(int argc, char **argv, struct xerr *e)
 		case 'p':
 			o.plot = optarg;
 			break;
+		case 'H':
+			o.html = optarg;
+			break;
 		default:
 			return cmd_usage_error(e, "report", "unknown option");
 		}
 	}
 	if ((conflict = opts_conflict(&o)))
 		return cmd_usage_error(e, "report", "%s", conflict);
+	/* Before the store is read or anything drawn. */
+	if (o.html && report_html_dir_check(o.html, e) < 0)
+		return -1;
 	if (o.compare) {
 		if (argc - optind != 2)
 			return cmd_usage_error(e, "report", "--compare takes two run ids");
@@ -408,6 +447,8 @@ int cmd_report(int argc, char **argv, struct xerr *e)
 		id = strtoll(o.matrix, &end, 10);
 		if (*end || id <= 0 || o.last || optind < argc)
 			return cmd_usage_error(e, "report", "--matrix takes one matrix id");
+		if (o.html)
+			return matrix_html(o.html, id, e);
 		return matrix_report(id, o.junit, o.json, e);
 	}
 	if (!!o.last == (optind < argc) || argc - optind > 1)
@@ -420,6 +461,10 @@ int cmd_report(int argc, char **argv, struct xerr *e)
 		goto out;
 	if (o.plot) {
 		rc = report_plot(db, id, o.plot, e);
+		goto out;
+	}
+	if (o.html) {
+		rc = report_html(db, o.html, id, 0, e);
 		goto out;
 	}
 	if (report_load(db, id, &r, e) < 0)

@@ -65,6 +65,7 @@ static const struct cmd_opt report_opts[] = {
 	{ "matrix", 0, "ID", "a matrix run's table instead of a run" },
 	{ "compare", 0, NULL, "compare two runs' migrations and test actions: RUN1 RUN2" },
 	{ "plot", 0, "DIR", "write gnuplot data and plots of migration rounds into DIR" },
+	{ "html", 0, "DIR", "write a self-contained page of the run (or --matrix) to DIR/index.html" },
 	OPT_END,
 };
 
@@ -250,7 +251,7 @@ const struct cmd xlab_commands[] = {
 	{ "test", cmd_test, "LAB|FILE", "run the spec's tests again", no_opts, NULL,
 	  CMD_ARG_LAB_FILE },
 	{ "report", cmd_report, "RUN | --last LAB | --matrix ID | --compare RUN1 RUN2",
-	  "a run's steps and test results; JUnit XML for CI; migration runs compared, plotted",
+	  "a run's steps and test results; JUnit XML for CI; an HTML page; runs compared, plotted",
 	  report_opts, NULL, CMD_ARG_NONE },
 	{ "matrix", cmd_matrix, "FILE | --compare ID1 ID2",
 	  "run a lab's tests on several Xen versions: one copy per version, one table",

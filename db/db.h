@@ -116,6 +116,9 @@ struct db_step {
 	int64_t id, run_id;
 	const char *name, *target, *status, *message, *started;
 	int64_t duration_ms;
+	/* When it began, in ms after its run began: both read the controller's
+	 * monotonic clock (`started` has whole seconds only). */
+	int64_t offset_ms;
 };
 int db_steps_list(struct db *db, int64_t run_id, struct db_step **out, size_t *n,
 		  struct xerr *e);
@@ -172,6 +175,10 @@ void db_matrix_free(struct db_matrix *m);
 int db_matrix_cells_list(struct db *db, int64_t matrix_id, struct db_matrix_cell **out,
 			 size_t *n, struct xerr *e);
 void db_matrix_cells_free(struct db_matrix_cell *v, size_t n);
+/* The cell whose `up` run is run_id; *out NULL (and 0 returned) when the
+ * run is not a matrix's. */
+int db_matrix_cell_of_run(struct db *db, int64_t run_id, struct db_matrix_cell **out,
+			  struct xerr *e);
 
 /* A teaching class: N copies of one spec, each its own lab (`xlab class`).
  * State "up", "partial" (some copy failed) or "down". */

@@ -149,6 +149,11 @@ void db_matrix_free(struct db_matrix *m)
 	free(m);
 }
 
+#define CELL_SELECT                                                                         \
+	"SELECT id, matrix_id, xen, lab, coalesce(run_id, 0), image, image_sha256,"         \
+	" xen_version, kernel_version, coalesce(bringup_ms, 0), status, message,"           \
+	" guest_type FROM matrix_cells"
+
 static void cell_fill(sqlite3_stmt *st, void *p)
 {
 	struct db_matrix_cell *c = p;
@@ -173,13 +178,28 @@ int db_matrix_cells_list(struct db *db, int64_t matrix_id, struct db_matrix_cell
 {
 	sqlite3_stmt *st;
 
-	if (db_prepare(db, &st,
-		       "SELECT id, matrix_id, xen, lab, coalesce(run_id, 0), image, image_sha256,"
-		       " xen_version, kernel_version, coalesce(bringup_ms, 0), status, message,"
-		       " guest_type FROM matrix_cells WHERE matrix_id = ? ORDER BY id",
-		       e, "i", matrix_id) < 0)
+	if (db_prepare(db, &st, CELL_SELECT " WHERE matrix_id = ? ORDER BY id", e, "i",
+		       matrix_id) < 0)
 		return -1;
 	return rows_collect(db, st, sizeof(**out), cell_fill, (void **)out, n, e);
+}
+
+int db_matrix_cell_of_run(struct db *db, int64_t run_id, struct db_matrix_cell **out,
+			  struct xerr *e)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+
+	*out = NULL;
+	if (db_prepare(db, &st, CELL_SELECT " WHERE run_id = ? ORDER BY id LIMIT 1", e, "i",
+		       run_id) < 0 ||
+	    rows_collect(db, st, sizeof(**out), cell_fill, (void **)out, &n, e) < 0)
+		return -1;
+	if (!n) {
+		free(*out);
+		*out = NULL;
+	}
+	return 0;
 }
 
 void db_matrix_cells_free(struct db_matrix_cell *v, size_t n)

@@ -180,6 +180,7 @@ static void step_fill(sqlite3_stmt *st, void *p)
 	s->message = col_dup(st, 5);
 	s->started = col_dup(st, 6);
 	s->duration_ms = sqlite3_column_int64(st, 7);
+	s->offset_ms = sqlite3_column_int64(st, 8);
 }
 
 int db_steps_list(struct db *db, int64_t run_id, struct db_step **out, size_t *n,
@@ -188,8 +189,9 @@ int db_steps_list(struct db *db, int64_t run_id, struct db_step **out, size_t *n
 	sqlite3_stmt *st;
 
 	if (db_prepare(db, &st,
-		       "SELECT id, run_id, name, target, status, message, started,"
-		       " coalesce(duration_ms, -1) FROM steps WHERE run_id = ? ORDER BY id",
+		       "SELECT s.id, s.run_id, s.name, s.target, s.status, s.message, s.started,"
+		       " coalesce(s.duration_ms, -1), s.t0_ms - r.t0_ms FROM steps s"
+		       " JOIN runs r ON r.id = s.run_id WHERE s.run_id = ? ORDER BY s.id",
 		       e, "i", run_id) < 0)
 		return -1;
 	return rows_collect(db, st, sizeof(**out), step_fill, (void **)out, n, e);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "experiment_report.h"
+#include "html.h"
 #include "migstat.h"
 #include "text.h"
 #include "util.h"
@@ -115,6 +116,40 @@ void action_run_free(struct action_run *x)
 	free(x->g);
 	db_action_steps_free(x->v, x->n);
 	*x = (struct action_run){ .id = x->id };
+}
+
+static void num_html(struct html *h, double v)
+{
+	html_open(h, "td", NULL, "num");
+	html_textf(h, "%.2f", v);
+	html_close(h);
+}
+
+void action_report_html(struct html *h, const struct action_run *x)
+{
+	static const char *const heads[] = { "test", "step", "rounds ok", "min (s)",
+					     "median (s)", "max (s)" };
+
+	html_open(h, "table", NULL, "actions");
+	html_open(h, "tr", NULL, NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(heads); i++)
+		html_elem(h, "th", NULL, heads[i]);
+	html_close(h);
+	for (size_t k = 0; k < x->ng; k++) {
+		const struct step_group *g = &x->g[k];
+
+		html_open(h, "tr", NULL, g->n_ok == g->n ? "ok" : "failed");
+		html_elem(h, "td", NULL, g->test);
+		html_elem(h, "td", NULL, g->step);
+		html_open(h, "td", NULL, "num");
+		html_textf(h, "%zu/%zu", g->n_ok, g->n);
+		html_close(h);
+		num_html(h, g->s.min);
+		num_html(h, g->s.median);
+		num_html(h, g->s.max);
+		html_close(h);
+	}
+	html_close(h);
 }
 
 static const struct step_group *group_find(const struct action_run *x, const char *test,

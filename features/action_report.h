@@ -17,6 +17,12 @@ int action_report_text(struct db *db, int64_t run_id, FILE *f, struct xerr *e);
  * "median", "p95", "max"}]}] in o (milliseconds). */
 int action_report_json(struct db *db, int64_t run_id, struct json_object *o, struct xerr *e);
 
+/* `report --html`: the spread of each test's steps over its rounds as an
+ * SVG document (a row per test and step, a dot per round, red when it
+ * failed, a tick at the median of those that succeeded); NULL when v is
+ * empty. */
+char *action_plot_svg(const struct db_action_step *v, size_t n, const char *title);
+
 /* `xlab report --compare A B` for test actions: each step of each action
  * test in either run, its rounds ok and min/median/max per run, and how
  * the median changed. */
@@ -35,5 +41,10 @@ void action_compare_text(const struct action_run *a, const struct action_run *b,
 /* [{"test", "step", "runs": [{run, n, ok, min, median, p95, max} | null, ...],
  * "median_change_ms", "median_ratio"}] (milliseconds). */
 struct json_object *action_compare_json(const struct action_run *a, const struct action_run *b);
+
+/* `report --html`: per test and step, rounds ok and min/median/max (over
+ * the rounds it succeeded) as a table. */
+struct html;
+void action_report_html(struct html *h, const struct action_run *x);
 
 #endif

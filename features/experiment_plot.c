@@ -133,6 +133,27 @@ static int gnuplot_run(const char *script, struct spawn_result *res, struct xerr
 	return rc;
 }
 
+int experiment_plot_svg(const struct exp_run *x, const char *name, char **svg, size_t *len,
+			struct xerr *e)
+{
+	const struct exp_run *runs[] = { x };
+	_cleanup_free_ char *script = NULL;
+	struct spawn_result res = { 0 };
+
+	if (!experiment_name_plottable(name))
+		return xerr_set(e, XERR_FAIL, "experiment name '%s' is not [A-Za-z0-9_.-]+: "
+				"no plot of it", name);
+	script = experiment_plot_script(runs, 1, name);
+	if (!script)
+		return xerr_set(e, XERR_FAIL, "no round of %s succeeded: nothing to plot", name);
+	if (gnuplot_run(script, &res, e) < 0)
+		return xerr_prefix(e, "plotting %s", name);
+	*len = res.out_len;
+	*svg = res.out ? steal_ptr(res.out) : xstrdup("");
+	spawn_result_free(&res);
+	return 0;
+}
+
 static int plot_one(const struct exp_run *const runs[], size_t n, const char *name,
 		    const char *dir, FILE *paths, struct xerr *e)
 {

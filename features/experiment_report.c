@@ -6,6 +6,7 @@
 
 #include "experiment.h"
 #include "experiment_report.h"
+#include "html.h"
 #include "util.h"
 
 static int cmp_dbl(const void *a, const void *b)
@@ -148,6 +149,71 @@ static void group_text(const struct exp_run *x, const struct exp_group *g, FILE 
 	fprintf(f, "    %-14s %8s %8s %8s %8s\n", "seconds", "min", "median", "p95", "max");
 	stat_row(f, "wall", &g->wall);
 	stat_row(f, "downtime", &g->down);
+}
+
+static void cell_num(struct html *h, double v)
+{
+	html_open(h, "td", NULL, "num");
+	html_textf(h, "%.2f", v);
+	html_close(h);
+}
+
+static void stat_html(struct html *h, const char *what, const struct migstat *s)
+{
+	html_open(h, "tr", NULL, NULL);
+	html_elem(h, "th", NULL, what);
+	cell_num(h, s->min);
+	cell_num(h, s->median);
+	cell_num(h, s->p95);
+	cell_num(h, s->max);
+	html_close(h);
+}
+
+static void round_html(struct html *h, const struct db_experiment_round *r)
+{
+	html_open(h, "tr", NULL, r->ok ? "ok" : "failed");
+	html_open(h, "td", NULL, "num");
+	html_textf(h, "%d", r->round);
+	html_close(h);
+	html_open(h, "td", NULL, NULL);
+	html_textf(h, "%s %s -> %s", r->guest, r->src, r->dst);
+	html_close(h);
+	html_elem(h, "td", NULL, r->ok ? "ok" : "FAIL");
+	cell_num(h, (double)r->wall_ms / 1000.0);
+	cell_num(h, (double)r->downtime_ms / 1000.0);
+	html_open(h, "td", NULL, "num");
+	html_textf(h, "%" PRId64 "/%" PRId64, r->pings_answered, r->pings_sent);
+	html_close(h);
+	html_elem(h, "td", NULL, r->message ? r->message : "");
+	html_close(h);
+}
+
+static void header_html(struct html *h, const char *const *names, size_t n)
+{
+	html_open(h, "tr", NULL, NULL);
+	for (size_t i = 0; i < n; i++)
+		html_elem(h, "th", NULL, names[i]);
+	html_close(h);
+}
+
+void experiment_report_html(struct html *h, const struct exp_run *x, const struct exp_group *g)
+{
+	static const char *const rounds[] = { "round", "migration", "result", "wall (s)",
+					      "downtime (s)", "pings answered", "message" };
+	static const char *const stats[] = { "seconds", "min", "median", "p95", "max" };
+
+	html_open(h, "table", NULL, "rounds");
+	header_html(h, rounds, ARRAY_SIZE(rounds));
+	for (size_t i = g->first; i < g->first + g->n; i++)
+		round_html(h, &x->rounds[i]);
+	html_close(h);
+	if (!g->n_ok)
+		return;
+	html_open(h, "table", NULL, "stats");
+	header_html(h, stats, ARRAY_SIZE(stats));
+	stat_html(h, "wall", &g->wall);
+	stat_html(h, "downtime", &g->down);
+	html_close(h);
 }
 
 int experiment_report_text(struct db *db, int64_t run_id, FILE *f, struct xerr *e)

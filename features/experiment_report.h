@@ -52,6 +52,11 @@ int64_t exp_ms(double s);
  * a's is not zero. Shared by the experiments' and the actions' comparison. */
 void exp_median_change_text(const struct migstat *a, const struct migstat *b, FILE *f);
 
+struct html;
+/* `report --html`: group g's rounds as a table, then min/median/p95/max of
+ * wall time and downtime over those that succeeded. */
+void experiment_report_html(struct html *h, const struct exp_run *x, const struct exp_group *g);
+
 /* `xlab report --compare A B`: every experiment of either run, rounds
  * ok/total and min/median/p95/max of wall time and downtime per run, and
  * how the medians changed from A to B. */
@@ -65,6 +70,11 @@ bool experiment_name_plottable(const char *name);
  * empirical CDFs of downtime and wall time of experiment `name` in runs[0..n)
  * (1 or 2); NULL when no run has a successful round of it. */
 char *experiment_plot_script(const struct exp_run *const runs[], size_t n, const char *name);
+/* `report --html`: the CDF of experiment `name` of run x as an SVG document
+ * in *svg (allocated), drawn by gnuplot as --plot draws it. Fails when the
+ * name cannot be plotted, no round of it succeeded, or gnuplot is missing. */
+int experiment_plot_svg(const struct exp_run *x, const char *name, char **svg, size_t *len,
+			struct xerr *e);
 /* `xlab report --plot DIR`: one SVG per experiment of a (a and b overlaid
  * when b is not NULL, for every experiment of either), made by gnuplot;
  * prints each path written to `paths`. */

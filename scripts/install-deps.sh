@@ -34,6 +34,9 @@ tests=(
   gnuplot-nox
   # `xlab graph --format svg`: Graphviz's dot draws a lab's topology
   graphviz
+  # `xlab report --html`: its pages are opened in headless Chromium and
+  # looked at (tests/e2e/htmlcheck.py); under CI a missing one fails
+  chromium
   # a real VNC client captures a guest's screen through `xlab vnc`
   vncsnapshot libjpeg-turbo-progs
   # the fresh-root check relays the Debian mirror into its namespace

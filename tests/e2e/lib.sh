@@ -43,6 +43,14 @@ spec_on_subnet() {
   sed "s/${2//./\\.}/$3/g" "$1" >"$out"
   echo "$out"
 }
+# A page of `xlab report --html` looked at as a person would: parsed, then
+# opened in headless Chromium, its elements found by id, its screenshot not
+# blank (tests/e2e/htmlcheck.py, the checker the integration suite runs).
+# html_check DIR [--ids ID,...] [--svg ID,...] [--text TEXT]...
+html_check() {
+  local dir=$1; shift
+  python3 "$SRC/tests/e2e/htmlcheck.py" "$dir/index.html" --screenshot "$dir/screenshot.png" "$@"
+}
 finish() {
   say "$pass passed, $fail failed"
   [ "$fail" -eq 0 ]

@@ -91,6 +91,20 @@ def cells(p):
             for s in ET.parse(p).getroot().findall("testsuite") for c in s.findall("testcase")]
 assert cells(sys.argv[1]) == cells(sys.argv[2])' "$BUILD/e2e-matrix.xml" "$BUILD/e2e-matrix-report.xml"
 
+# The pages: a copy's run (with the matrix it belongs to) and the matrix's.
+html=$BUILD/e2e-matrix-html
+rm -rf "$html"
+check "report --last COPY --html writes the copy's page" \
+  "$XLAB" report --last matrix-e2e-x4-20-pv --html "$html/copy"
+check "Chromium renders the copy's page: its topology, timeline, tests and the matrix table" \
+  html_check "$html/copy" --ids header,topology,timeline,tests,matrix,matrix-table \
+  --svg topology,timeline --text only-4-17 --text xen-4.20/pvh --text FAIL
+check "report --matrix --html writes the matrix's page" \
+  "$XLAB" report --matrix "$id" --html "$html/matrix"
+check "Chromium renders the matrix's page: the table, the copies, four bring-up timelines" \
+  html_check "$html/matrix" --ids header,matrix,matrix-table,columns,timeline --svg timeline \
+  --text matrix-e2e-x4-17-pvh --text mg1-saverestore
+
 no_copy_left() {
   local l
   for l in "${copies[@]}"; do

@@ -59,6 +59,14 @@ names = sorted(c.get("name") for c in cases)
 assert names == ["h1-sees-h2", "web1-console"], names
 assert not r.findall(".//failure") and not r.findall(".//error")' "$BUILD/e2e-reference.xml"
 
+# The up run's page, before snapshot, revert and a second up make other runs the last.
+html=$BUILD/e2e-reference-html
+rm -rf "$html"
+check "report --last --html writes the run's page" "$XLAB" report --last "$lab" --html "$html"
+check "Chromium renders the page: topology, timeline of both hosts, both tests" \
+  html_check "$html" --ids header,topology,timeline,steps,tests --svg topology,timeline \
+  --text "host h1" --text "guest db1" --text web1-console --text h1-sees-h2
+
 # Snapshots: the running lab kept whole, changed three ways, brought back.
 t=$SECONDS
 if "$XLAB" snapshot "$lab" s1; then ok "snapshot of the running lab in $((SECONDS - t)) s"

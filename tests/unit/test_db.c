@@ -112,6 +112,9 @@ Test(db, runs_and_steps_record_status_and_duration)
 	cr_assert_str_eq(steps[0].name, "host.define");
 	cr_assert_geq(steps[0].duration_ms, 20);
 	cr_assert_str_eq(steps[1].message, "boom");
+	/* The second step began after the first ended: the timeline's order. */
+	cr_assert_geq(steps[0].offset_ms, 0);
+	cr_assert_geq(steps[1].offset_ms, steps[0].offset_ms + steps[0].duration_ms);
 	db_steps_free(steps, n);
 }
 
@@ -269,6 +272,34 @@ Test(db, a_dead_matrix_reads_as_interrupted)
 	cr_assert_eq(n, 1);
 	cr_assert_str_eq(cells[0].status, "interrupted");
 	db_matrix_cells_free(cells, n);
+}
+
+/* A report finds the matrix a run belongs to through the cell that names it. */
+Test(db, the_cell_of_a_run)
+{
+	struct xerr e = { 0 };
+	struct db_matrix m = { .spec_path = "m.yaml", .tests = "[]" };
+	struct db_matrix_cell c = { .xen = "4.20", .lab = "m-x4-20", .status = "running" };
+	struct db_matrix_cell *got = NULL;
+	int64_t mid, cid, run, other;
+
+	cr_assert_eq(db_matrix_begin(db, &m, &mid, &e), 0, "%s", e.msg);
+	c.matrix_id = mid;
+	cr_assert_eq(db_matrix_cell_add(db, &c, &cid, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_run_begin(db, "m-x4-20", "up", NULL, &run, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_run_begin(db, "demo", "up", NULL, &other, &e), 0, "%s", e.msg);
+	c.id = cid;
+	c.run_id = run;
+	c.status = "passed";
+	cr_assert_eq(db_matrix_cell_update(db, &c, &e), 0, "%s", e.msg);
+
+	cr_assert_eq(db_matrix_cell_of_run(db, run, &got, &e), 0, "%s", e.msg);
+	cr_assert_not_null(got);
+	cr_assert_eq(got->matrix_id, mid);
+	cr_assert_str_eq(got->xen, "4.20");
+	db_matrix_cells_free(got, 1);
+	cr_assert_eq(db_matrix_cell_of_run(db, other, &got, &e), 0, "%s", e.msg);
+	cr_assert_null(got, "a run of no matrix has no cell");
 }
 
 /* A lab that is down keeps its subnet for its next up: the pool must not
