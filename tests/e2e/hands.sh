@@ -2,8 +2,8 @@
 # Working a running lab by hand, on one bring-up: a guest made from the
 # command line, a disk hot-plugged into the VG and removed again, a volume
 # grown while its guest runs, a guest adopted from an xl.cfg, a Debian guest
-# answering SSH, an HVM guest; the lab stopped and started again; then down leaves
-# nothing.
+# answering SSH; a snapshot, the lab stopped and started again, the snapshot
+# reverted to; then down leaves nothing. (An HVM guest is in tests/e2e/checks.sh.)
 . "$(dirname "$0")/lib.sh"
 spec=$SRC/tests/e2e/data/hands.yaml
 lab=hands
@@ -164,25 +164,6 @@ vnc_rc=0; wait "$vnc_pid" || vnc_rc=$?
 check "xlab vnc --once ended cleanly with that connection (status $vnc_rc)" test "$vnc_rc" -eq 0
 rm -f "$vnc_out" "$jpg"
 check "guest rm fb" "$XLAB" guest rm "$lab" fb
-# An HVM guest by hand (type=hvm): the device model in the dom0 boots the
-# guest kernel directly; under TCG it runs on shadow paging (hap = 0).
-t=$SECONDS
-# (A guest made by hand is not in the dom0's /etc/hosts: it gets an address.)
-if "$XLAB" guest create "$lab" hv --host h1 type=hvm ip=10.84.0.66; then
-  ok "guest create type=hvm boots in $((SECONDS - t)) s"
-else bad "guest create type=hvm"; fi
-check "Xen runs hv as an HVM guest, with its device model" bash -c '
-  [ "$("$0" ssh hands h1 -- xl list -l hv | jq -r ".[0].config.c_info.type")" = hvm ] &&
-  "$0" ssh hands h1 -- pgrep -f "qemu-system-i386 -xen-domid" >/dev/null' "$XLAB"
-check "its kept config asks for shadow paging" \
-  bash -c '"$0" ssh hands h1 -- grep -qx "hap = 0" /etc/xen/xlab/hv.cfg' "$XLAB"
-check "hv answers ping from the dom0" \
-  bash -c '"$0" ssh hands h1 -- ping -c 1 -W 10 10.84.0.66 >/dev/null' "$XLAB"
-check "its console (xl console -t pv) shows its marker" \
-  bash -c '"$0" guest console hands hv | grep -q "XLAB-GUEST-UP hv"' "$XLAB"
-check "guest rm hv" "$XLAB" guest rm "$lab" hv
-check "its device model is gone with it" \
-  bash -c '! "$0" ssh hands h1 -- pgrep -f "qemu-system-i386 -xen-domid" >/dev/null' "$XLAB"
 "$XLAB" guest create "$lab" left --host h1 >/dev/null || bad "guest create left"
 
 # Parked and brought back (issue 16): stop shuts the guest and the host down
