@@ -90,6 +90,7 @@ int cmd_experiment(int argc, char **argv, struct xerr *e);
 int cmd_guest(int argc, char **argv, struct xerr *e);
 int cmd_storage(int argc, char **argv, struct xerr *e);
 int cmd_graph(int argc, char **argv, struct xerr *e);
+int cmd_server(int argc, char **argv, struct xerr *e);
 
 /* The plan `xlab plan` prints for s (cmd_plan.c): this store's id, the
  * lab's directory in it, the spec's subnet or the pool's first pick. */

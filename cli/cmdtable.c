@@ -212,6 +212,18 @@ static const struct cmd_sub guest_subs[] = {
 	{ NULL, NULL, NULL, NULL, CMD_ARG_NONE },
 };
 
+static const struct cmd_sub server_subs[] = {
+	{ "add", "NAME URI",
+	  "add a libvirt server labs may run on (qemu+ssh://root@HOST/system?keyfile=KEY); "
+	  "its SSH host key is pinned",
+	  no_opts, CMD_ARG_NONE },
+	{ "list", "", "every server, local first: CPUs, memory, free disk, versions, reachable",
+	  json_opts, CMD_ARG_NONE },
+	{ "rm", "NAME", "forget a server and its pinned key (refused while a lab uses it)",
+	  no_opts, CMD_ARG_NONE },
+	{ NULL, NULL, NULL, NULL, CMD_ARG_NONE },
+};
+
 const struct cmd xlab_commands[] = {
 	{ "help", cmd_help, "[COMMAND [SUBCOMMAND]]", "show commands, or one command's help",
 	  no_opts, NULL, CMD_ARG_COMMAND },
@@ -279,6 +291,9 @@ const struct cmd xlab_commands[] = {
 	{ "revert", cmd_revert, "LAB NAME",
 	  "bring a lab back to a snapshot: hosts, guests and store as they were then",
 	  start_opts, NULL, CMD_ARG_LAB },
+	{ "server", cmd_server, "SUBCOMMAND [ARGS...]",
+	  "libvirt servers labs may run on: this machine (local) and others by URI", NULL,
+	  server_subs, CMD_ARG_NONE },
 	/* xlab-commands-end: new rows go above this line */
 	{ NULL, NULL, NULL, NULL, NULL, NULL, CMD_ARG_NONE },
 };

@@ -96,6 +96,9 @@ static const char *const migrations[] = {
 	"CREATE TABLE snapshot_guests ("
 	"  lab TEXT NOT NULL, snapshot TEXT NOT NULL, host TEXT NOT NULL, name TEXT NOT NULL,"
 	"  mac TEXT, ip TEXT, state TEXT, made_by TEXT, PRIMARY KEY (lab, snapshot, name));",
+	/* 9: libvirt servers labs may run on (`xlab server add`); "local" is implicit */
+	"CREATE TABLE servers ("
+	"  name TEXT PRIMARY KEY, uri TEXT NOT NULL, added TEXT NOT NULL);",
 };
 
 int db_fail(struct db *db, struct xerr *e, const char *what)

@@ -99,6 +99,21 @@ int db_snapshot_delete(struct db *db, const char *lab, const char *name, struct 
 int db_snapshot_restore_guests(struct db *db, const char *lab, const char *name,
 			       struct xerr *e);
 
+/* A libvirt server labs may run on (`xlab server add`): its name and the URI
+ * it was added with. The local machine is never a row. */
+struct db_server {
+	const char *name, *uri, *added;
+};
+/* XERR_CONFLICT when a server of that name is there already. */
+int db_server_add(struct db *db, const char *name, const char *uri, struct xerr *e);
+/* By name. */
+int db_servers_list(struct db *db, struct db_server **out, size_t *n, struct xerr *e);
+/* 1 with *out (one row), 0 when there is no server of that name. */
+int db_server_get(struct db *db, const char *name, struct db_server **out, struct xerr *e);
+void db_servers_free(struct db_server *v, size_t n);
+/* 1 when a row was removed, 0 when there was none. */
+int db_server_delete(struct db *db, const char *name, struct xerr *e);
+
 struct db_run {
 	int64_t id;
 	const char *lab, *command, *spec_sha256, *status, *message, *started, *ended;

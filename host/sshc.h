@@ -75,5 +75,7 @@ int sshkey_public_line(const char *pub_path, char **line, struct xerr *e);
 /* known_hosts with one line per host: "NAMES KEYLINE"; names[i] is "h1,10.80.0.10". */
 int known_hosts_write(const char *path, const char *const *names, const char *const *pubs,
 		      size_t n, struct xerr *e);
+/* "SHA256:... (ssh-ed25519)" of the first key in a known_hosts file. */
+int known_hosts_fingerprint(const char *path, char **fingerprint, struct xerr *e);
 
 #endif

@@ -86,3 +86,26 @@ int known_hosts_write(const char *path, const char *const *names, const char *co
 	return rc;
 }
 
+
+int known_hosts_fingerprint(const char *path, char **fingerprint, struct xerr *e)
+{
+	_cleanup_free_ char *data = NULL;
+	_cleanup_free_ char *fp = NULL;
+	_cleanup_key_ ssh_key key = NULL;
+	const char *type, *b64;
+	char *save = NULL;
+	size_t len;
+
+	if (file_read_all(path, 64 * 1024, &data, &len, e) < 0)
+		return -1;
+	/* "HOST KEYTYPE BASE64 [COMMENT]": the first entry is the pinned key. */
+	strtok_r(data, " \t\r\n", &save);
+	type = strtok_r(NULL, " \t\r\n", &save);
+	b64 = strtok_r(NULL, " \t\r\n", &save);
+	if (!type || !b64 ||
+	    ssh_pki_import_pubkey_base64(b64, ssh_key_type_from_name(type), &key) != SSH_OK)
+		return xerr_set(e, XERR_FAIL, "%s: no host key in it", path);
+	fp = sshc_key_fingerprint(key);
+	*fingerprint = xasprintf("%s (%s)", fp, type);
+	return 0;
+}

@@ -119,6 +119,26 @@ int virt_snapshot_revert(struct virt *v, const char *dom, const struct virt_owne
 int virt_snapshot_delete(struct virt *v, const char *dom, const struct virt_owner *want,
 			 const char *name, struct xerr *e);
 
+/* ---- what a server can hold (virt_node.c) ---- */
+struct virt_capacity {
+	char *hostname;                 /* the daemon's machine */
+	unsigned int cpus;              /* active CPUs */
+	unsigned long long memory_bytes, free_memory_bytes;
+	char *hv_type;                  /* "QEMU", "TEST" */
+	unsigned long hv_version;       /* the hypervisor's, as libvirt encodes it; 0 unknown */
+	unsigned long libvirt_version;  /* the daemon's libvirt; 0 unknown */
+	char *pool;                     /* the pool measured, NULL when none of those asked */
+	unsigned long long pool_capacity, pool_available;
+};
+/* The node's CPUs and memory (virNodeGetInfo, virNodeGetFreeMemory), the
+ * versions, and the first running pool of pools (NULL-terminated) by name. */
+int virt_node_capacity(struct virt *v, const char *const *pools, struct virt_capacity *c,
+		       struct xerr *e);
+void virt_capacity_free(struct virt_capacity *c);
+/* libvirt's encoded version (major * 1000000 + minor * 1000 + release) as
+ * "9.0.0"; "?" for 0. */
+void virt_version_format(unsigned long v, char out[32]);
+
 /* Whether /proc/cpuinfo text shows VT-x or AMD-V (a "vmx" or "svm" flag). */
 bool virt_cpuinfo_has_hwvirt(const char *cpuinfo);
 

@@ -32,6 +32,16 @@ char *names_lab_dir(const char *home, const char *lab)
 	return xasprintf("%s/labs/%s", home, lab);
 }
 
+char *names_server_dir(const char *home, const char *server)
+{
+	return xasprintf("%s/servers/%s", home, server);
+}
+
+char *names_server_known_hosts(const char *home, const char *server)
+{
+	return xasprintf("%s/servers/%s/known_hosts", home, server);
+}
+
 char *names_host_dir(const char *lab_dir, const char *host)
 {
 	return xasprintf("%s/hosts/%s", lab_dir, host);

@@ -30,6 +30,10 @@ char *names_network(const char *store_id, const char *lab);
 void names_bridge(const char *store_id, const char *lab, char out[16]);
 /* A lab's directory in the store: "HOME/labs/LAB". */
 char *names_lab_dir(const char *home, const char *lab);
+/* What the store keeps of a server (`xlab server add`): "HOME/servers/NAME",
+ * and in it the server's pinned SSH host key, "known_hosts". */
+char *names_server_dir(const char *home, const char *server);
+char *names_server_known_hosts(const char *home, const char *server);
 /* A host's directory in the lab's: "LABDIR/hosts/HOST". */
 char *names_host_dir(const char *lab_dir, const char *host);
 /* What the controller keeps of a guest (its pinned SSH host key):

@@ -107,8 +107,13 @@ if want e2e; then
   ns=$(bash scripts/libvirtd.sh --netns xlab-ci)
   echo "e2e: libvirtd's lab bridges live in netns '${ns:-root}'"
   export XLAB_E2E_NETNS=$ns
+  # A second libvirt server on this machine (its own namespaces, reached over
+  # SSH on a veth from the suite's namespace) for the servers test; taken
+  # down after the suite whatever it did.
+  timed server2 bash scripts/server2.sh up --netns "${ns:-xlab-ci}" || failed+=(server2)
   timed e2e ip netns exec "${ns:-xlab-ci}" meson test -C build --suite e2e --verbose \
     --num-processes 1 --timeout-multiplier 1 || failed+=(e2e)
+  bash scripts/server2.sh down || failed+=(server2-down)
 fi
 if want e2e-long; then
   export XLAB_IMAGES=${XLAB_IMAGES:-${XLAB_HOME:-/var/lib/xlab}/images}

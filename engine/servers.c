@@ -1,0 +1,251 @@
+/* Servers: add (reached once, SSH host key pinned), list (each measured
+ * over its own connection), rm (refused while a lab uses it). */
+#include "servers.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "lifecycle.h"
+#include "names.h"
+#include "paths.h"
+#include "serverspec.h"
+#include "sshc.h"
+#include "util.h"
+
+const char *const server_pools[] = { "xlab", "default", NULL };
+
+int server_open(const char *home, const struct db_server *row, struct virt **v,
+		struct xerr *e)
+{
+	_cleanup_free_ char *kh = NULL, *uri = NULL;
+
+	if (!row)
+		return virt_open(virt_default_uri(NULL, NULL), v, e);
+	kh = names_server_known_hosts(home, row->name);
+	uri = server_connect_uri(row->uri, kh, false);
+	return virt_open(uri, v, e);
+}
+
+/* Reaches the new server once: for SSH, libvirt's libssh accepts the key it
+ * does not know yet and writes it to kh, pinning it. */
+static int server_reach(const char *uri, const char *kh, struct xerr *e)
+{
+	_cleanup_free_ char *conn = server_connect_uri(uri, kh, true);
+	struct virt_capacity cap;
+	struct virt *v = NULL;
+	int rc;
+
+	if (virt_open(conn, &v, e) < 0)
+		return -1;
+	/* An answer to a real question, not only a handshake. */
+	rc = virt_node_capacity(v, server_pools, &cap, e);
+	virt_capacity_free(&cap);
+	virt_close(v);
+	return rc;
+}
+
+static int server_add_new(struct db *db, const char *home, const char *name, const char *uri,
+			  char **fingerprint, struct xerr *e)
+{
+	_cleanup_free_ char *dir = names_server_dir(home, name);
+	_cleanup_free_ char *kh = names_server_known_hosts(home, name);
+	struct xerr ignore = { 0 };
+
+	/* A directory without a row is what an add that died halfway left. */
+	if (rm_rf(dir, e) < 0 || mkdir_p(dir, 0700, e) < 0)
+		return -1;
+	if (server_reach(uri, kh, e) < 0) {
+		xerr_prefix(e, "server '%s' could not be reached, so it was not added", name);
+		goto fail;
+	}
+	if (server_uri_is_ssh(uri) && known_hosts_fingerprint(kh, fingerprint, e) < 0)
+		goto fail;
+	if (db_server_add(db, name, uri, e) == 0)
+		return 0;
+fail:
+	rm_rf(dir, &ignore);
+	return -1;
+}
+
+int server_add(const char *name, const char *uri, char **fingerprint, struct xerr *e)
+{
+	_cleanup_free_ char *home = NULL;
+	struct db_server *row = NULL;
+	struct db *db = NULL;
+	int rc = -1, have;
+
+	*fingerprint = NULL;
+	if (server_name_check(name, e) < 0 || server_uri_check(uri, e) < 0)
+		return -1;
+	if (xlab_home(&home, e) < 0 || db_open_default(&db, e) < 0)
+		return -1;
+	have = db_server_get(db, name, &row, e);
+	if (have > 0)
+		xerr_set(e, XERR_CONFLICT,
+			 "a server named '%s' is already in the store (%s); `xlab server rm %s` "
+			 "first to change it",
+			 name, row->uri, name);
+	else if (have == 0)
+		rc = server_add_new(db, home, name, uri, fingerprint, e);
+	db_servers_free(row, row ? 1 : 0);
+	db_close(db);
+	return rc;
+}
+
+/* The free space of the image store's directory: where images live when
+ * the server has no pool xlab measures (this machine only). */
+static void server_measure_dir(struct server_view *s)
+{
+	struct xerr ignore = { 0 };
+	struct statvfs sv;
+	char *dir = NULL;
+
+	if (xlab_images_dir(&dir, &ignore) < 0)
+		return;
+	if (statvfs(dir, &sv) < 0) {
+		free(dir);
+		return;
+	}
+	s->disk_dir = dir;
+	s->dir_free = (unsigned long long)sv.f_bavail * sv.f_frsize;
+	s->dir_total = (unsigned long long)sv.f_blocks * sv.f_frsize;
+}
+
+static void server_measure(const char *home, const struct db_server *row,
+			   struct server_view *s)
+{
+	struct virt *v = NULL;
+	struct xerr e = { 0 };
+
+	if (server_open(home, row, &v, &e) == 0 &&
+	    virt_node_capacity(v, server_pools, &s->cap, &e) == 0)
+		s->reachable = true;
+	else
+		s->error = xstrdup(e.msg);
+	virt_close(v);
+	if (s->local && !s->cap.pool)
+		server_measure_dir(s);
+}
+
+int servers_list(struct server_view **out, size_t *n, struct xerr *e)
+{
+	_cleanup_free_ char *home = NULL;
+	struct db_server *rows = NULL;
+	struct server_view *v;
+	struct db *db = NULL;
+	size_t nr = 0;
+
+	if (xlab_home(&home, e) < 0 || db_open_default(&db, e) < 0)
+		return -1;
+	if (db_servers_list(db, &rows, &nr, e) < 0) {
+		db_close(db);
+		return -1;
+	}
+	db_close(db);
+	v = xcalloc(nr + 1, sizeof(*v));
+	v[0].name = xstrdup(SERVER_LOCAL);
+	v[0].uri = xstrdup(virt_default_uri(NULL, NULL));
+	v[0].local = true;
+	server_measure(home, NULL, &v[0]);
+	for (size_t i = 0; i < nr; i++) {
+		v[i + 1].name = xstrdup(rows[i].name);
+		v[i + 1].uri = xstrdup(rows[i].uri);
+		v[i + 1].added = xstrdup(rows[i].added);
+		server_measure(home, &rows[i], &v[i + 1]);
+	}
+	db_servers_free(rows, nr);
+	*out = v;
+	*n = nr + 1;
+	return 0;
+}
+
+void servers_free(struct server_view *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].uri);
+		free(v[i].added);
+		free(v[i].error);
+		free(v[i].disk_dir);
+		virt_capacity_free(&v[i].cap);
+	}
+	free(v);
+}
+
+int server_users(struct db *db, const char *server, char ***labs, struct xerr *e)
+{
+	struct db_lab *l = NULL;
+	size_t n = 0, k = 0;
+
+	*labs = NULL;
+	/* Hosts do not record a server yet (placement is a later step of issue
+	 * 23): every lab runs here, so local holds every lab that is not down
+	 * and no other server holds any. Placement fills this from the hosts. */
+	if (strcmp(server, SERVER_LOCAL) != 0) {
+		*labs = xcalloc(1, sizeof(**labs));
+		return 0;
+	}
+	if (db_labs_list(db, &l, &n, e) < 0)
+		return -1;
+	*labs = xcalloc(n + 1, sizeof(**labs));
+	for (size_t i = 0; i < n; i++)
+		if (lab_state_parse(l[i].state) != LAB_DOWN && lab_state_parse(l[i].state) != LAB_NONE)
+			(*labs)[k++] = xstrdup(l[i].name);
+	db_labs_free(l, n);
+	return 0;
+}
+
+/* "a, b and c" of labs, for a refusal. */
+static char *labs_text(char *const *labs)
+{
+	struct buf b = { 0 };
+	size_t n = strv_len(labs);
+
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", labs[i]);
+	return buf_steal(&b);
+}
+
+static int server_rm_row(struct db *db, const char *name, struct xerr *e)
+{
+	_cleanup_strv_ char **labs = NULL;
+	_cleanup_free_ char *home = NULL, *dir = NULL, *which = NULL;
+	struct db_server *row = NULL;
+	int have = db_server_get(db, name, &row, e);
+
+	db_servers_free(row, row ? 1 : 0);
+	if (have < 0)
+		return -1;
+	if (have == 0)
+		return xerr_set(e, XERR_NOTFOUND,
+				"no server '%s' in the store (`xlab server list` shows them)", name);
+	if (server_users(db, name, &labs, e) < 0)
+		return -1;
+	if (labs[0]) {
+		which = labs_text(labs);
+		return xerr_set(e, XERR_CONFLICT,
+				"server '%s' still has hosts of %s %s: take %s down first "
+				"(`xlab down LAB`)",
+				name, labs[1] ? "labs" : "lab", which, labs[1] ? "them" : "it");
+	}
+	if (db_server_delete(db, name, e) < 0 || xlab_home(&home, e) < 0)
+		return -1;
+	dir = names_server_dir(home, name);
+	return rm_rf(dir, e);
+}
+
+int server_rm(const char *name, struct xerr *e)
+{
+	struct db *db = NULL;
+	int rc;
+
+	if (strcmp(name, SERVER_LOCAL) == 0)
+		return xerr_set(e, XERR_USAGE,
+				"'local' is this machine: it is always a server and cannot be removed");
+	if (db_open_default(&db, e) < 0)
+		return -1;
+	rc = server_rm_row(db, name, e);
+	db_close(db);
+	return rc;
+}

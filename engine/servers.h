@@ -1,0 +1,53 @@
+/* Servers (issue 23): the libvirt daemons labs may run on. This machine is
+ * the server "local", at virt_default_uri(); others are added by name and
+ * URI, and an SSH one gets its host key pinned in the store when it is
+ * added (labs/servers.h says how it is checked afterwards). Placement,
+ * images, VXLAN and tunnels build on these calls. */
+#ifndef XLAB_ENGINE_SERVERS_H
+#define XLAB_ENGINE_SERVERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "db.h"
+#include "err.h"
+#include "virt.h"
+
+/* A server as `xlab server list` shows it: from the store, then measured
+ * over its own libvirt connection. */
+struct server_view {
+	char *name, *uri;   /* uri as added (local: what virt_default_uri gives) */
+	char *added;        /* ISO 8601; NULL for local */
+	bool local;
+	bool reachable;
+	char *error;        /* why it could not be reached or measured */
+	struct virt_capacity cap;
+	/* Disk: cap.pool when the server has one of SERVER_POOLS running; else,
+	 * for local only, the free space of the image store's directory. */
+	char *disk_dir;
+	unsigned long long dir_free, dir_total;
+};
+
+/* The pools whose free space `server list` reports, first found wins:
+ * "xlab" (the pool later steps keep images in) and "default". */
+extern const char *const server_pools[];
+
+/* Checks name and URI, refuses a name the store has, reaches the server
+ * (pinning its SSH host key for an SSH URI; *fingerprint is then that key's,
+ * else NULL) and records it. Nothing is kept when any of it fails. */
+int server_add(const char *name, const char *uri, char **fingerprint, struct xerr *e);
+/* Every server, local first, each measured; one that cannot be reached is
+ * listed as such, not an error. */
+int servers_list(struct server_view **out, size_t *n, struct xerr *e);
+void servers_free(struct server_view *v, size_t n);
+/* Refuses local, a server the store does not have, and one a lab still
+ * uses; otherwise forgets it and its pinned key. */
+int server_rm(const char *name, struct xerr *e);
+/* The labs (not down) that have hosts on server, NULL-terminated: what
+ * `server rm` refuses to strand. */
+int server_users(struct db *db, const char *server, char ***labs, struct xerr *e);
+/* The libvirt of a stored server (local: row NULL), through its pin. */
+int server_open(const char *home, const struct db_server *row, struct virt **v,
+		struct xerr *e);
+
+#endif

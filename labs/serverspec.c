@@ -1,0 +1,79 @@
+/* Names and URIs of servers, and the URI xlab opens for one. */
+#include "serverspec.h"
+
+#include <string.h>
+
+#include "connuri.h"
+#include "spec.h"
+#include "util.h"
+
+int server_name_check(const char *name, struct xerr *e)
+{
+	if (strcmp(name, SERVER_LOCAL) == 0)
+		return xerr_set(e, XERR_USAGE,
+				"'%s' is this machine, always a server: pick another name", name);
+	if (!spec_name_valid(name))
+		return xerr_set(e, XERR_USAGE,
+				"server name '%s' is not a DNS label (a-z, 0-9 and '-', at most 63, "
+				"not starting or ending with '-')",
+				name);
+	return 0;
+}
+
+static const char *const ssh_transports[] = { "qemu+ssh://", "qemu+libssh://" };
+
+bool server_uri_is_ssh(const char *uri)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ssh_transports); i++)
+		if (strncmp(uri, ssh_transports[i], strlen(ssh_transports[i])) == 0)
+			return true;
+	return false;
+}
+
+/* Whether the query of uri names parameter key (connuri.c allows '&' and
+ * ';' between parameters). */
+static bool uri_has_param(const char *uri, const char *key)
+{
+	const char *q = strchr(uri, '?');
+	size_t kl = strlen(key);
+
+	while (q && *q) {
+		q++;
+		if (strncmp(q, key, kl) == 0 && (q[kl] == '=' || q[kl] == '&' || q[kl] == ';' ||
+						  q[kl] == '\0'))
+			return true;
+		q += strcspn(q, "&;");
+	}
+	return false;
+}
+
+int server_uri_check(const char *uri, struct xerr *e)
+{
+	static const char *const pinned[] = { "known_hosts", "known_hosts_verify", "no_verify" };
+	const char *why;
+
+	if (!libvirt_uri_allowed(uri, &why))
+		return xerr_set(e, XERR_USAGE, "libvirt URI '%s' is refused: %s", uri, why);
+	if (!server_uri_is_ssh(uri))
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(pinned); i++)
+		if (uri_has_param(uri, pinned[i]))
+			return xerr_set(e, XERR_USAGE,
+					"libvirt URI '%s' is refused: xlab pins the server's SSH "
+					"host key in the store itself (docs/servers.md); drop %s=",
+					uri, pinned[i]);
+	return 0;
+}
+
+char *server_connect_uri(const char *uri, const char *known_hosts, bool pin)
+{
+	const char *rest = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ssh_transports); i++)
+		if (strncmp(uri, ssh_transports[i], strlen(ssh_transports[i])) == 0)
+			rest = uri + strlen(ssh_transports[i]);
+	if (!rest)
+		return xstrdup(uri);
+	return xasprintf("qemu+libssh://%s%sknown_hosts=%s&known_hosts_verify=%s", rest,
+			 strchr(rest, '?') ? "&" : "?", known_hosts, pin ? "auto" : "normal");
+}
