@@ -61,6 +61,7 @@ void image_free(struct image *img)
 	free(img->hv_source);
 	free(img->hv_changeset);
 	free(img->hv_config_sha256);
+	free(img->tools_version);
 	free(img);
 }
 
@@ -113,6 +114,7 @@ static void parse_derived(json_object *root, struct image *img)
 	img->hv_source = opt_str(root, "hypervisor", "source");
 	img->hv_changeset = opt_str(root, "hypervisor", "changeset");
 	img->hv_config_sha256 = opt_str(root, "hypervisor", "config_sha256");
+	img->tools_version = opt_str(root, "tools", "version");
 }
 
 static int parse_packages(json_object *root, struct image *img, struct xerr *e)
