@@ -351,7 +351,7 @@ Test(derive, a_source_that_is_no_xen_tree_changes_nothing)
 
 	base_make();
 	cr_assert_eq(mkdir_p(dir, 0755, &e), 0, "%s", e.msg);
-	write_file(notes, "not xen\n", 8);
+	write_file(notes, "not xen\n", strlen("not xen\n"));
 	source_refused(dir, NULL, "neither a xen.git tree");
 	{
 		char *argv[] = { "tar", "-czf", tarball, "-C", work, "notxen", NULL };
@@ -360,12 +360,16 @@ Test(derive, a_source_that_is_no_xen_tree_changes_nothing)
 		spawn_result_free(&r);
 	}
 	source_refused(tarball, NULL, "holds no xen.git tree");
-	write_file(junk, "\xfd" "7zXZ but not really", 22);
+	{
+		static const char not_xz[] = "\xfd" "7zXZ but not really";
+
+		write_file(junk, not_xz, strlen(not_xz));
+	}
 	source_refused(junk, NULL, "--xen-source");
 	/* A tree whose version cannot be read. */
 	src = fake_source("22");
 	mk = xasprintf("%s/xen/Makefile", src);
-	write_file(mk, "all:\n\ttrue\n", 12);
+	write_file(mk, "all:\n\ttrue\n", strlen("all:\n\ttrue\n"));
 	source_refused(src, NULL, "its version is unreadable");
 }
 
