@@ -402,7 +402,8 @@ static void usage(FILE *f)
 		   "with Debian's QEMU and SeaBIOS (nothing downloaded), and installs them in\n"
 		   "a new root disk in place of BASE's Debian Xen packages; cached like the\n"
 		   "hypervisor. Name it xen-M.N and `xen: \"M.N\"` in a spec boots it:\n"
-		   "  xlab image build xen-4.22 --from xen-4.20 --xen-source xen-4.22.0.tar.xz\n"
+		   "  xlab image build xen-4.22 --from xen-4.20 --xen-source xen-4.22.0.tar.xz \\\n"
+		   "      --kconfig SHADOW_PAGING=y   (4.22's defconfig leaves shadow paging out)\n"
 		   "  --tools              build the tools even when BASE's would fit\n"
 		   "  --hypervisor-only    never build them (a version BASE's tools do not\n"
 		   "                       fit is then refused, unless --force)\n");

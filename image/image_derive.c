@@ -393,6 +393,28 @@ static int names_check(const struct derive *d, struct xerr *e)
 	return 0;
 }
 
+/* Xen 4.22 deprecated shadow paging and its defconfig leaves it out; a
+ * lab under TCG needs it (xlab runs PVH and HVM guests on shadow there, and
+ * PV live migration needs its log-dirty mode), so say so, once, here. */
+static void shadow_note(const struct derive *d, const char *xen_gz)
+{
+	static const char *const shadow[] = { "SHADOW_PAGING=y", NULL };
+	_cleanup_free_ char *cfg = xstrdup(xen_gz), *text = NULL, *path = NULL;
+	struct xerr ignore = { 0 };
+	char *slash = strrchr(cfg, '/');
+	size_t len;
+
+	if (slash)
+		*slash = '\0';
+	path = xasprintf("%s/.config", slash ? cfg : ".");
+	if (file_read_all(path, 4 << 20, &text, &len, &ignore) < 0 || !kconfig_unmet(text, shadow))
+		return;
+	fprintf(stderr, "image %s: note: this hypervisor has no shadow paging (not in Xen %s's "
+			"defconfig): under TCG, PVH and HVM guests cannot run on it and PV guests "
+			"cannot live-migrate; --kconfig SHADOW_PAGING=y builds it in\n",
+		d->name, d->source_mm);
+}
+
 /* Which Xen the source is decides what is built: the hypervisor, or the
  * dom0 tools with it when the base's cannot drive it (wholeplan.c). */
 static int source_build(struct derive *d, const struct derive_opts *o, char **built,
@@ -417,6 +439,7 @@ static int source_build(struct derive *d, const struct derive_opts *o, char **bu
 	if (xenbuild(&xo, built, e) < 0)
 		return -1;
 	d->hv_path = *built;
+	shadow_note(d, *built);
 	if (d->kind == DERIVE_WHOLE &&
 	    xentools_build(o->xen_source, d->source_mm, d->base->suite, &d->tools, e) < 0)
 		return -1;
