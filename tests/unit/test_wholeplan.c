@@ -2,9 +2,11 @@
  * tools are configured, what they replace, what the loader and debugfs
  * say, and which names a version may take. */
 #include <criterion/criterion.h>
+#include <json-c/json.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "image_whole.h"
 #include "util.h"
 #include "wholeplan.h"
 
@@ -194,4 +196,41 @@ Test(wholeplan, debugfs_output)
 	cr_expect_eq(maj, 1);
 	cr_expect_eq(min, 3);
 	cr_expect_eq(debugfs_devnum("Inode: 26\n", &maj, &min), -1);
+}
+
+static const char *jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v = NULL;
+
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "";
+}
+
+/* The manifest's "tools": what a reader needs to tell which tools a dom0
+ * ran and where they came from. */
+Test(wholeplan, manifest_tools_record)
+{
+	char *purged[] = { "xen-utils-4.20", "libxenstore4", NULL };
+	struct xentools t = { .compiler = "gcc (Debian 14.2.0-19) 14.2.0", .suite = "trixie",
+			      .configure = tools_configure_argv("4.22") };
+	struct whole_root w = { .purged = purged };
+	struct json_object *o, *a = NULL;
+
+	memset(t.key, 'a', SHA256_HEX_LEN);
+	t.key[SHA256_HEX_LEN] = '\0';
+	o = whole_tools_json(&t, &w, "4.22.0", "/nonexistent/xen-4.22.0.tar.xz");
+	cr_expect_str_eq(jstr(o, "version"), "4.22.0");
+	cr_expect_str_eq(jstr(o, "source"), "/nonexistent/xen-4.22.0.tar.xz");
+	cr_expect_str_eq(jstr(o, "build"), t.key);
+	cr_expect_str_eq(jstr(o, "compiler"), "gcc (Debian 14.2.0-19) 14.2.0");
+	cr_expect_str_eq(jstr(o, "suite"), "trixie");
+	cr_expect_str_eq(jstr(o, "libexec"), "/usr/lib/xen-4.22");
+	cr_expect_str_eq(jstr(o, "libdir"), "/usr/lib/x86_64-linux-gnu");
+	cr_assert(json_object_object_get_ex(o, "purged", &a));
+	cr_expect_eq(json_object_array_length(a), 2);
+	cr_expect_str_eq(json_object_get_string(json_object_array_get_idx(a, 0)), "xen-utils-4.20");
+	cr_assert(json_object_object_get_ex(o, "configure", &a));
+	cr_expect_str_eq(json_object_get_string(json_object_array_get_idx(a, 0)), "--prefix=/usr",
+			 "the arguments, not ./configure");
+	json_object_put(o);
+	strv_free(t.configure);
 }
