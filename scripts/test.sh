@@ -6,7 +6,7 @@
 #   scripts/test.sh e2e-long   osstest's checks on PV, PVH and HVM guests (long;
 #                              by hand, not in the default set)
 #   scripts/test.sh e2e-xen422 a lab on xen-4.22, Xen 4.22 built from source
-#                              (by hand; the image's cold build is ~30 min)
+#                              (by hand; the image's cold build is ~21 min)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -122,7 +122,7 @@ if want e2e-long; then
 fi
 if want e2e-xen422; then
   # Xen 4.22, hypervisor and tools from source (image/image_whole.c). Cached
-  # in the store after its first build; a cold one takes ~30 minutes on 2
+  # in the store after its first build; a cold one takes ~21 minutes on 2
   # cores, so this suite is asked for by name, never part of the default run.
   export XLAB_IMAGES=${XLAB_IMAGES:-${XLAB_HOME:-/var/lib/xlab}/images}
   xen_src=${XLAB_XEN_SRC:-}

@@ -4,7 +4,7 @@
 # `xl info` there says 4.22 for the hypervisor and the toolstack, and the
 # spec's tests (PV and PVH guests, osstest's checks) pass. Its own suite
 # (e2e-xen422): scripts/test.sh runs it only when asked, after finding the
-# image (a cold build is ~30 min on 2 cores, cached after).
+# image (a cold build is ~21 min on 2 cores, cached after).
 . "$(dirname "$0")/lib.sh"
 spec=$SRC/tests/e2e/data/xen422.yaml
 lab=x422
