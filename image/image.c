@@ -275,9 +275,11 @@ static int image_missing(const char *name, const char *store, struct xerr *e)
 	}
 	return xerr_set(e, XERR_FAIL,
 			"image '%s' is not in the store (%s) and xlab has no recipe for it: the "
-			"store has %s; `xlab image build` makes %s; or fetch or import one as '%s' "
-			"(`xlab image fetch`, `xlab image import`)",
-			name, store, have ? have : "no images", recipes, name);
+			"store has %s; `xlab image build` makes %s, or a Xen Debian does not ship "
+			"from its source (`xlab image build %s --from xen-4.20 --xen-source "
+			"TARBALL`); or fetch or import one as '%s' (`xlab image fetch`, `xlab image "
+			"import`)",
+			name, store, have ? have : "no images", recipes, name, name);
 }
 
 int image_open(const char *name, struct image **out, struct xerr *e)
