@@ -127,8 +127,11 @@ static const struct cmd_opt image_build_opts[] = {
 	{ "force", 0, NULL, "rebuild when up to date; derive an unchecked version; replace NAME" },
 	{ "from", 0, "BASE", "derive NAME from the stored image BASE (with --hypervisor)" },
 	{ "hypervisor", 0, "PATH", "the Xen hypervisor (xen/xen.gz of a built xen.git tree)" },
-	{ "xen-source", 0, "DIR|TARBALL", "build the hypervisor from a xen.git tree (cached)" },
+	{ "xen-source", 0, "DIR|TARBALL", "build Xen from a xen.git tree or tarball (cached)" },
 	{ "kconfig", 0, "KEY=VALUE", "a Kconfig setting for --xen-source (repeatable)" },
+	{ "tools", 0, NULL, "build the dom0 tools from --xen-source too (automatic for a Xen "
+			    "no Debian image carries)" },
+	{ "hypervisor-only", 0, NULL, "never build the dom0 tools from --xen-source" },
 	OPT_END,
 };
 

@@ -2,6 +2,7 @@
 
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -78,13 +79,21 @@ static void layout_fill(struct layout *l)
 	}
 }
 
+static struct layout the_layout;
+
+static void layout_fill_once(void)
+{
+	layout_fill(&the_layout);
+}
+
+/* Once, whichever thread asks first: `xlab list` asks from a thread per
+ * host, and two filling it at once freed each other's strings. */
 const struct layout *layout_get(void)
 {
-	static struct layout l;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-	if (!l.exe)
-		layout_fill(&l);
-	return &l;
+	pthread_once(&once, layout_fill_once);
+	return &the_layout;
 }
 
 static void print_path(FILE *f, const char *what, const char *path, const char *note)

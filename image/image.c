@@ -61,6 +61,7 @@ void image_free(struct image *img)
 	free(img->hv_source);
 	free(img->hv_changeset);
 	free(img->hv_config_sha256);
+	free(img->tools_version);
 	free(img);
 }
 
@@ -113,6 +114,7 @@ static void parse_derived(json_object *root, struct image *img)
 	img->hv_source = opt_str(root, "hypervisor", "source");
 	img->hv_changeset = opt_str(root, "hypervisor", "changeset");
 	img->hv_config_sha256 = opt_str(root, "hypervisor", "config_sha256");
+	img->tools_version = opt_str(root, "tools", "version");
 }
 
 static int parse_packages(json_object *root, struct image *img, struct xerr *e)
@@ -273,9 +275,11 @@ static int image_missing(const char *name, const char *store, struct xerr *e)
 	}
 	return xerr_set(e, XERR_FAIL,
 			"image '%s' is not in the store (%s) and xlab has no recipe for it: the "
-			"store has %s; `xlab image build` makes %s; or fetch or import one as '%s' "
-			"(`xlab image fetch`, `xlab image import`)",
-			name, store, have ? have : "no images", recipes, name);
+			"store has %s; `xlab image build` makes %s, or a Xen Debian does not ship "
+			"from its source (`xlab image build %s --from xen-4.20 --xen-source "
+			"TARBALL`); or fetch or import one as '%s' (`xlab image fetch`, `xlab image "
+			"import`)",
+			name, store, have ? have : "no images", recipes, name, name);
 }
 
 int image_open(const char *name, struct image **out, struct xerr *e)

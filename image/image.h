@@ -28,6 +28,9 @@ struct image {
 	char *base;
 	char *base_manifest_sha256;
 	char *hv_source, *hv_changeset, *hv_config_sha256;
+	/* A whole Xen from source: the version of the dom0 tools built with
+	 * the hypervisor (manifest "tools"), NULL when they are Debian's. */
+	char *tools_version;
 };
 
 /* Name for a spec's `xen:` value: "4.17" -> "xen-4.17". */

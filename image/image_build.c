@@ -379,7 +379,9 @@ static void build_free(struct build *b)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: xlab image build NAME [--force]\n"
-		   "       xlab image build NAME --from BASE --hypervisor PATH/xen.gz [--force]\n\n"
+		   "       xlab image build NAME --from BASE --hypervisor PATH/xen.gz [--force]\n"
+		   "       xlab image build NAME --from BASE --xen-source DIR|TARBALL\n"
+		   "                        [--kconfig K=V]... [--tools|--hypervisor-only] [--force]\n\n"
 		   "Builds a dom0 image from Debian with mmdebstrap into the image store.\n"
 		   "NAME is one of:");
 	for (size_t i = 0; i < image_n_recipes; i++)
@@ -394,7 +396,17 @@ static void usage(FILE *f)
 		   "                       then each --kconfig KEY=VALUE, e.g. SHADOW_PAGING=y);\n"
 		   "                       cached by source, settings and compiler\n"
 		   "The hypervisor must share major.minor with BASE's dom0 tools; --force\n"
-		   "derives anyway, or replaces an existing NAME.\n");
+		   "derives anyway, or replaces an existing NAME.\n\n"
+		   "A whole Xen: a --xen-source of a version no Debian image carries (e.g.\n"
+		   "4.22) builds the dom0 tools too, in a build root of BASE's Debian suite,\n"
+		   "with Debian's QEMU and SeaBIOS (nothing downloaded), and installs them in\n"
+		   "a new root disk in place of BASE's Debian Xen packages; cached like the\n"
+		   "hypervisor. Name it xen-M.N and `xen: \"M.N\"` in a spec boots it:\n"
+		   "  xlab image build xen-4.22 --from xen-4.20 --xen-source xen-4.22.0.tar.xz \\\n"
+		   "      --kconfig SHADOW_PAGING=y   (4.22's defconfig leaves shadow paging out)\n"
+		   "  --tools              build the tools even when BASE's would fit\n"
+		   "  --hypervisor-only    never build them (a version BASE's tools do not\n"
+		   "                       fit is then refused, unless --force)\n");
 }
 
 /* `--from BASE --hypervisor PATH | --xen-source SRC [--kconfig K=V]...`:
@@ -403,7 +415,8 @@ static int derive_args(int argc, char **argv, struct derive_opts *o, size_t *nk,
 		       struct xerr *e)
 {
 	static const char use[] = "usage: xlab image build NAME --from BASE (--hypervisor PATH | "
-				  "--xen-source DIR|TARBALL [--kconfig KEY=VALUE]...) [--force]";
+				  "--xen-source DIR|TARBALL [--kconfig KEY=VALUE]... [--tools | "
+				  "--hypervisor-only]) [--force]";
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -414,6 +427,10 @@ static int derive_args(int argc, char **argv, struct derive_opts *o, size_t *nk,
 
 		if (!strcmp(a, "--force")) {
 			o->force = true;
+		} else if (!strcmp(a, "--tools")) {
+			o->tools = true;
+		} else if (!strcmp(a, "--hypervisor-only")) {
+			o->hypervisor_only = true;
 		} else if (slot || !strcmp(a, "--kconfig")) {
 			if (i + 1 >= argc || !*argv[i + 1])
 				return xerr_set(e, XERR_USAGE, "%s needs a value\n%s", a, use);
@@ -434,8 +451,9 @@ static int derive_args(int argc, char **argv, struct derive_opts *o, size_t *nk,
 	}
 	if (!o->name || !o->from || !o->hypervisor == !o->xen_source)
 		return xerr_set(e, XERR_USAGE, "%s", use);
-	if (o->kconfig && !o->xen_source)
-		return xerr_set(e, XERR_USAGE, "--kconfig configures a --xen-source build\n%s", use);
+	if ((o->kconfig || o->tools || o->hypervisor_only) && !o->xen_source)
+		return xerr_set(e, XERR_USAGE, "--kconfig, --tools and --hypervisor-only go with "
+					       "--xen-source\n%s", use);
 	return 0;
 }
 
@@ -443,7 +461,8 @@ static bool wants_derive(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--from") || !strcmp(argv[i], "--hypervisor") ||
-		    !strcmp(argv[i], "--xen-source"))
+		    !strcmp(argv[i], "--xen-source") || !strcmp(argv[i], "--tools") ||
+		    !strcmp(argv[i], "--hypervisor-only"))
 			return true;
 	return false;
 }

@@ -148,6 +148,9 @@ static void inspect_text(const struct image *img, const struct xerr *verr)
 		printf("  .config:      %s\n",
 		       tt(img->hv_config_sha256 && *img->hv_config_sha256 ? img->hv_config_sha256 :
 									      "-"));
+		if (img->tools_version)
+			printf("dom0 tools:     Xen %s, built from source with the hypervisor "
+			       "(manifest \"tools\")\n", tt(img->tools_version));
 	}
 	printf("packages:       %zu\n", strv_len(img->packages));
 	for (char **p = img->packages; p && *p; p++)

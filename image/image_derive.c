@@ -14,16 +14,20 @@
 
 #include "hvinfo.h"
 #include "image_derive.h"
+#include "image_whole.h"
 #include "sha256.h"
 #include "spawn.h"
 #include "util.h"
+#include "wholeplan.h"
 #include "xenbuild.h"
+#include "xentools.h"
 
 /* A compressed hypervisor is a few MiB, unpacked tens at most. */
 #define HV_FILE_MAX (64u << 20)
 #define HV_UNPACKED_MAX (256u << 20)
 
-/* Files a derived image takes from its base as they are. */
+/* Files a derived image takes from its base as they are (a whole Xen
+ * makes its own root.qcow2, the first). */
 static const char *const kept_files[] = { "root.qcow2", "boot/vmlinuz", "boot/initrd.img" };
 
 /* xen.gz as GRUB reads it (gzio): gzip, or not compressed at all. */
@@ -99,6 +103,11 @@ struct derive {
 	size_t hv_len;
 	char hv_sha256[SHA256_HEX_LEN + 1];
 	struct hv_info hv;
+	enum derive_kind kind;
+	char source_mm[32];       /* the source's major.minor */
+	struct xentools tools;    /* DERIVE_WHOLE: the built tools */
+	struct whole_root whole;  /* and the root made with them */
+	char root_sha256[SHA256_HEX_LEN + 1];
 };
 
 static int hv_load(struct derive *d, struct xerr *e)
@@ -124,6 +133,8 @@ static int hv_load(struct derive *d, struct xerr *e)
  * interface changes between major.minor releases. */
 static int fit_check(const struct derive *d, struct xerr *e)
 {
+	if (d->kind == DERIVE_WHOLE)
+		return 0;
 	if (!*d->hv.version) {
 		if (d->force) {
 			fprintf(stderr, "xlab: warning: the version of %s is unknown (no "
@@ -191,6 +202,28 @@ static struct json_object *hypervisor_json(const struct derive *d)
 	return o;
 }
 
+/* A whole Xen: its own root disk, the packages in it and the tools'
+ * record. */
+static void whole_manifest(const struct derive *d, struct json_object *m,
+			   struct json_object *files, struct json_object *replaced)
+{
+	struct json_object *was = json_object_new_object(), *pk = json_object_new_array();
+	const char *old_root = "";
+
+	for (size_t i = 0; i < d->base->n_files; i++)
+		if (!strcmp(d->base->files[i].path, "root.qcow2"))
+			old_root = d->base->files[i].sha256;
+	json_object_object_add(files, "root.qcow2", json_object_new_string(d->root_sha256));
+	json_object_object_add(was, "was", json_object_new_string(old_root));
+	json_object_object_add(was, "now", json_object_new_string(d->root_sha256));
+	json_object_object_add(replaced, "root.qcow2", was);
+	for (size_t i = 0; i < d->whole.n_packages; i++)
+		json_object_array_add(pk, json_object_new_string(d->whole.packages[i]));
+	json_object_object_add(m, "packages", pk);
+	json_object_object_add(m, "tools", whole_tools_json(&d->tools, &d->whole, d->hv.version,
+							      d->xen_source));
+}
+
 /* BASE's manifest with what changed: its name, time, version and
  * hypervisor file, and where it came from. */
 static int manifest_derive(const struct derive *d, struct xerr *e)
@@ -231,6 +264,8 @@ static int manifest_derive(const struct derive *d, struct xerr *e)
 	json_object_object_add(was, "was", json_object_new_string(old_sha));
 	json_object_object_add(was, "now", json_object_new_string(d->hv_sha256));
 	json_object_object_add(replaced, "boot/xen.gz", was);
+	if (d->kind == DERIVE_WHOLE)
+		whole_manifest(d, m, files, replaced);
 	json_object_object_add(m, "replaced", replaced);
 	json_object_object_add(m, "hypervisor", hypervisor_json(d));
 	text = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PRETTY |
@@ -240,14 +275,31 @@ static int manifest_derive(const struct derive *d, struct xerr *e)
 	return rc;
 }
 
-static int tree_make(const struct derive *d, struct xerr *e)
+static int whole_root(struct derive *d, struct xerr *e)
+{
+	_cleanup_free_ char *base_root = image_path(d->base, "root.qcow2");
+	_cleanup_free_ char *work = xasprintf("%s/work", d->tmp_dir);
+	_cleanup_free_ char *root = xasprintf("%s/root.qcow2", d->tmp_dir);
+	struct xerr ignore = { 0 };
+	int rc;
+
+	rc = whole_root_make(base_root, &d->tools, d->source_mm, work, root, &d->whole, e);
+	rm_rf(work, &ignore);
+	if (rc < 0)
+		return -1;
+	return sha256_file_hex(root, d->root_sha256, e);
+}
+
+static int tree_make(struct derive *d, struct xerr *e)
 {
 	_cleanup_free_ char *boot = xasprintf("%s/boot", d->tmp_dir);
 	_cleanup_free_ char *xen = xasprintf("%s/boot/xen.gz", d->tmp_dir);
 
 	if (mkdir_p(boot, 0755, e) < 0)
 		return -1;
-	for (size_t i = 0; i < ARRAY_SIZE(kept_files); i++) {
+	if (d->kind == DERIVE_WHOLE && whole_root(d, e) < 0)
+		return -1;
+	for (size_t i = d->kind == DERIVE_WHOLE ? 1 : 0; i < ARRAY_SIZE(kept_files); i++) {
 		_cleanup_free_ char *from = image_path(d->base, kept_files[i]);
 		_cleanup_free_ char *to = xasprintf("%s/%s", d->tmp_dir, kept_files[i]);
 
@@ -260,7 +312,18 @@ static int tree_make(const struct derive *d, struct xerr *e)
 	return manifest_derive(d, e);
 }
 
-/* The same name, base and hypervisor: nothing to do. */
+/* The tools a manifest records are the ones built now (none for both). */
+static bool tools_same(const struct derive *d, struct json_object *m)
+{
+	struct json_object *t, *k;
+
+	if (!json_object_object_get_ex(m, "tools", &t))
+		return d->kind != DERIVE_WHOLE;
+	return d->kind == DERIVE_WHOLE && json_object_object_get_ex(t, "build", &k) &&
+	       !strcmp(json_object_get_string(k), d->tools.key);
+}
+
+/* The same name, base, hypervisor (and tools): nothing to do. */
 static bool derived_up_to_date(const struct derive *d)
 {
 	struct image *have = NULL;
@@ -272,7 +335,7 @@ static bool derived_up_to_date(const struct derive *d)
 	if (m && json_object_object_get_ex(m, "base", &b) &&
 	    json_object_object_get_ex(b, "manifest_sha256", &v) &&
 	    !strcmp(json_object_get_string(v), d->base->manifest_sha256) &&
-	    image_open_dir(d->final_dir, &have, &ignore) == 0) {
+	    tools_same(d, m) && image_open_dir(d->final_dir, &have, &ignore) == 0) {
 		for (size_t i = 0; i < have->n_files; i++)
 			if (!strcmp(have->files[i].path, "boot/xen.gz"))
 				same = !strcmp(have->files[i].sha256, d->hv_sha256);
@@ -330,6 +393,74 @@ static int names_check(const struct derive *d, struct xerr *e)
 	return 0;
 }
 
+/* Xen 4.22 deprecated shadow paging and its defconfig leaves it out; a
+ * lab under TCG needs it (xlab runs PVH and HVM guests on shadow there, and
+ * PV live migration needs its log-dirty mode), so say so, once, here. */
+static void shadow_note(const struct derive *d, const char *xen_gz)
+{
+	static const char *const shadow[] = { "SHADOW_PAGING=y", NULL };
+	_cleanup_free_ char *cfg = xstrdup(xen_gz), *text = NULL, *path = NULL;
+	struct xerr ignore = { 0 };
+	char *slash = strrchr(cfg, '/');
+	size_t len;
+
+	if (slash)
+		*slash = '\0';
+	path = xasprintf("%s/.config", slash ? cfg : ".");
+	if (file_read_all(path, 4 << 20, &text, &len, &ignore) < 0 || !kconfig_unmet(text, shadow))
+		return;
+	fprintf(stderr, "image %s: note: this hypervisor has no shadow paging (not in Xen %s's "
+			"defconfig): under TCG, PVH and HVM guests cannot run on it and PV guests "
+			"cannot live-migrate; --kconfig SHADOW_PAGING=y builds it in\n",
+		d->name, d->source_mm);
+}
+
+/* Which Xen the source is decides what is built: the hypervisor, or the
+ * dom0 tools with it when the base's cannot drive it (wholeplan.c). */
+static int source_build(struct derive *d, const struct derive_opts *o, char **built,
+			struct xerr *e)
+{
+	struct derive_ask a = { .base_tools = d->base->xen_version, .source = d->source_mm,
+				.tools = o->tools, .hypervisor_only = o->hypervisor_only,
+				.force = o->force, .base_has_own_tools = d->base->tools_version != NULL };
+	struct xenbuild_opts xo = { .source = o->xen_source,
+				    .kconfig = (const char *const *)o->kconfig,
+				    .tools_version = d->base->xen_version, .force = o->force };
+
+	if (xen_source_version(o->xen_source, d->source_mm, sizeof(d->source_mm), e) < 0 ||
+	    derive_kind_choose(&a, &d->kind, e) < 0)
+		return -1;
+	if (d->kind == DERIVE_WHOLE) {
+		fprintf(stderr, "image %s: the source is Xen %s, %s's dom0 tools Xen %s: building "
+				"the tools too, for its Debian %s dom0\n",
+			d->name, d->source_mm, d->base->name, d->base->xen_version, d->base->suite);
+		xo.tools_version = NULL;
+	}
+	if (xenbuild(&xo, built, e) < 0)
+		return -1;
+	d->hv_path = *built;
+	shadow_note(d, *built);
+	if (d->kind == DERIVE_WHOLE &&
+	    xentools_build(o->xen_source, d->source_mm, d->base->suite, &d->tools, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* `xen: "4.22"` boots the image named xen-4.22: it must be that Xen. */
+static int name_fits(const struct derive *d, struct xerr *e)
+{
+	if (!*d->hv.version || image_name_version_fits(d->name, d->hv.version))
+		return 0;
+	if (d->force) {
+		fprintf(stderr, "xlab: warning: image %s holds Xen %s (--force)\n", d->name,
+			d->hv.version);
+		return 0;
+	}
+	return xerr_set(e, XERR_USAGE,
+			"an image named %s is what a spec's `xen: \"%s\"` boots, but this is Xen "
+			"%s: name it otherwise, or --force", d->name, d->name + 4, d->hv.version);
+}
+
 int image_derive(const struct derive_opts *o, struct xerr *e)
 {
 	struct derive d = { .name = o->name, .from = o->from, .hv_path = o->hypervisor,
@@ -347,17 +478,10 @@ int image_derive(const struct derive_opts *o, struct xerr *e)
 	fprintf(stderr, "image %s: checking base %s\n", d.name, d.from);
 	if (image_verify(d.base, e) < 0)
 		goto out;
-	if (o->xen_source) {
-		struct xenbuild_opts xo = { .source = o->xen_source,
-					    .kconfig = (const char *const *)o->kconfig,
-					    .tools_version = d.base->xen_version,
-					    .force = o->force };
-
-		if (xenbuild(&xo, &built, e) < 0)
-			goto out;
-		d.hv_path = built;
-	}
-	if (hv_load(&d, e) < 0 || fit_check(&d, e) < 0 || lock_take(&d, &lock_fd, e) < 0)
+	if (o->xen_source && source_build(&d, o, &built, e) < 0)
+		goto out;
+	if (hv_load(&d, e) < 0 || fit_check(&d, e) < 0 || name_fits(&d, e) < 0 ||
+	    lock_take(&d, &lock_fd, e) < 0)
 		goto out;
 	d.final_dir = xasprintf("%s/%s", d.store, d.name);
 	if (path_exists(d.final_dir)) {
@@ -381,11 +505,14 @@ int image_derive(const struct derive_opts *o, struct xerr *e)
 		xerr_prefix(e, "deriving image %s (nothing was kept)", d.name);
 		goto out;
 	}
-	fprintf(stderr, "image %s: %s with Xen %s (%.12s) in %.1f s: %s\n", d.name, d.from,
-		*d.hv.version ? d.hv.version : "of unknown version", d.hv_sha256,
+	fprintf(stderr, "image %s: %s with Xen %s%s (%.12s) in %.1f s: %s\n", d.name, d.from,
+		*d.hv.version ? d.hv.version : "of unknown version",
+		d.kind == DERIVE_WHOLE ? ", hypervisor and dom0 tools," : "", d.hv_sha256,
 		(double)(now_ms() - t0) / 1000.0, d.final_dir);
 	rc = 0;
 out:
+	xentools_free(&d.tools);
+	whole_root_free(&d.whole);
 	image_free(d.base);
 	free(d.hv_data);
 	free(d.store);

@@ -296,7 +296,8 @@ static void dpkg_stanza_done(struct dpkg_facts *f, size_t *cap, char **pkg, char
 }
 
 
-int dpkg_status_parse(const char *text, const char *where, struct dpkg_facts *f, struct xerr *e)
+int dpkg_status_packages(const char *text, const char *where, struct dpkg_facts *f,
+			 struct xerr *e)
 {
 	_cleanup_free_ char *pkg = NULL, *ver = NULL;
 	const char *p = text;
@@ -325,8 +326,15 @@ int dpkg_status_parse(const char *text, const char *where, struct dpkg_facts *f,
 	dpkg_stanza_done(f, &cap, &pkg, &ver, installed);
 	if (!f->n_packages)
 		return xerr_set(e, XERR_FAIL, "no installed package in %s", where);
+	qsort(f->packages, f->n_packages, sizeof(char *), cmp_str);
+	return 0;
+}
+
+int dpkg_status_parse(const char *text, const char *where, struct dpkg_facts *f, struct xerr *e)
+{
+	if (dpkg_status_packages(text, where, f, e) < 0)
+		return -1;
 	if (!f->xen_version)
 		return xerr_set(e, XERR_FAIL, "no xen-hypervisor package in the image");
-	qsort(f->packages, f->n_packages, sizeof(char *), cmp_str);
 	return 0;
 }

@@ -43,6 +43,10 @@ struct dpkg_facts {
 };
 /* From the text of var/lib/dpkg/status (where names it in errors). */
 int dpkg_status_parse(const char *text, const char *where, struct dpkg_facts *f, struct xerr *e);
+/* The same without asking for a Xen package (a dom0 whose Xen was built
+ * from source has none). */
+int dpkg_status_packages(const char *text, const char *where, struct dpkg_facts *f,
+			 struct xerr *e);
 void dpkg_facts_free(struct dpkg_facts *f);
 /* "1:4.17.5+72-g01140da4e8-1" -> "4.17.5": the upstream release. */
 char *xen_upstream(const char *v);

@@ -218,7 +218,7 @@ static int walk_one(const char *path, const struct stat *st, int flag, struct FT
 	return 0;
 }
 
-static int source_digest(const char *src, char out[SHA256_HEX_LEN + 1], struct xerr *e)
+int xen_source_digest(const char *src, char out[SHA256_HEX_LEN + 1], struct xerr *e)
 {
 	struct stat st;
 	struct buf acc = { 0 };
@@ -271,7 +271,7 @@ static int key_make(struct xb *b, struct xerr *e)
 	_cleanup_free_ const char **sorted = xcalloc(n + 1, sizeof(char *));
 	struct buf in = { 0 };
 
-	if (source_digest(b->source, digest, e) < 0)
+	if (xen_source_digest(b->source, digest, e) < 0)
 		return -1;
 	memcpy(sorted, b->o->kconfig, n * sizeof(char *));
 	qsort(sorted, n, sizeof(char *), sort_cmp);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "sha256.h"
 
 struct xenbuild_opts {
 	const char *source;           /* a xen.git tree or a tarball of one */
@@ -29,5 +30,11 @@ char *kconfig_apply(const char *config, const char *const *settings);
 const char *kconfig_unmet(const char *config, const char *const *settings);
 /* XEN_VERSION.XEN_SUBVERSION from a source tree's xen/Makefile text. */
 int xen_makefile_version(const char *text, char *out, size_t n, struct xerr *e);
+/* The same, of a --xen-source (a tree or a tarball of one), read without
+ * unpacking it (xensource.c); a usage error when it is no xen.git tree. */
+int xen_source_version(const char *src, char *out, size_t n, struct xerr *e);
+/* What a source is, cheaply: a tarball's sha256, or of a tree's paths,
+ * sizes and mtimes (any edit changes it). out holds 65 bytes. */
+int xen_source_digest(const char *src, char out[SHA256_HEX_LEN + 1], struct xerr *e);
 
 #endif

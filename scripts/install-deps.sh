@@ -22,6 +22,10 @@ run=(
   python3
   # a Xen hypervisor built from source (`xlab image build --xen-source`)
   make bison flex
+  # a whole Xen from source builds its dom0 tools in a Debian root that
+  # mmdebstrap makes (their build dependencies go there, image/buildroot.c,
+  # not here) and changes the base's root disk with debugfs and qemu-img:
+  # mmdebstrap, e2fsprogs and qemu-utils above
 )
 tests=(
   # fuzzing (clang's libFuzzer and sanitizer runtimes)

@@ -318,6 +318,72 @@ Test(derive, a_build_that_cannot_fit_is_refused)
 	cr_expect_not(path_exists(mine));
 }
 
+/* A --xen-source refused for what it is: the store as it was (no cache, no
+ * build root, no image), before anything is unpacked or built. */
+static void source_refused2(const char *src, const char *extra, const char *extra2,
+			   const char *why)
+{
+	_cleanup_free_ char *before = store_content(), *after = NULL, *o = NULL, *er = NULL;
+	_cleanup_free_ char *env = xasprintf("XLAB_HOME=%s", home);
+
+	cr_expect_eq(cli_run((char *[]){ env, NULL }, &o, &er, "image", "build", "mine", "--from",
+			     "xen-4.17", "--xen-source", src, extra, extra2, NULL),
+		     2, "%s", er);
+	cr_expect(strstr(er, why), "no '%s' in: %s", why, er);
+	after = store_content();
+	cr_expect_str_eq(after, before, "the store changed");
+}
+
+static void source_refused(const char *src, const char *extra, const char *why)
+{
+	source_refused2(src, extra, NULL, why);
+}
+
+Test(derive, a_source_that_is_no_xen_tree_changes_nothing)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/notxen", work);
+	_cleanup_free_ char *notes = xasprintf("%s/notxen/README", work);
+	_cleanup_free_ char *tarball = xasprintf("%s/notxen.tar.gz", work);
+	_cleanup_free_ char *junk = xasprintf("%s/junk.tar.xz", work);
+	_cleanup_free_ char *src = NULL, *mk = NULL;
+	struct spawn_result r;
+	struct xerr e = { 0 };
+
+	base_make();
+	cr_assert_eq(mkdir_p(dir, 0755, &e), 0, "%s", e.msg);
+	write_file(notes, "not xen\n", strlen("not xen\n"));
+	source_refused(dir, NULL, "neither a xen.git tree");
+	{
+		char *argv[] = { "tar", "-czf", tarball, "-C", work, "notxen", NULL };
+
+		cr_assert_eq(spawn_check(argv, NULL, &r, &e), 0, "%s", e.msg);
+		spawn_result_free(&r);
+	}
+	source_refused(tarball, NULL, "holds no xen.git tree");
+	{
+		static const char not_xz[] = "\xfd" "7zXZ but not really";
+
+		write_file(junk, not_xz, strlen(not_xz));
+	}
+	source_refused(junk, NULL, "--xen-source");
+	/* A tree whose version cannot be read. */
+	src = fake_source("22");
+	mk = xasprintf("%s/xen/Makefile", src);
+	write_file(mk, "all:\n\ttrue\n", strlen("all:\n\ttrue\n"));
+	source_refused(src, NULL, "its version is unreadable");
+}
+
+/* A version the base's tools cannot drive, hypervisor only: refused as
+ * before (a whole Xen is what the version asks for without the flag). */
+Test(derive, a_hypervisor_only_build_of_another_version_is_refused)
+{
+	_cleanup_free_ char *src = fake_source("22");
+
+	base_make();
+	source_refused(src, "--hypervisor-only", "must share major.minor");
+	source_refused2(src, "--tools", "--hypervisor-only", "--tools and --hypervisor-only");
+}
+
 /* Two images whose copies would share a lab name are refused before any
  * copy is claimed: one lab cannot be two cells. */
 Test(derive, matrix_images_that_would_share_a_copy_are_refused)
