@@ -9,12 +9,17 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "labop.h"
 #include "names.h"
 #include "nodestate.h"
 #include "util.h"
+
+/* How far a reverted dom0's clock may be from the controller's once set. */
+#define DOM0_CLOCK_SLACK_S 3
 
 static int64_t since(int64_t t0)
 {
@@ -291,20 +296,41 @@ static int hosts_revert(struct labop *p, char **doms, const char *name, struct x
 	return 0;
 }
 
-/* The dom0's clock went back with its memory: set it to the controller's,
- * so what it logs and records from now on has today's time. Its guests keep
- * the time they had (Xen's system time is the saved one). */
+/* The dom0's clock, as seconds since the epoch; -1 when it cannot be read. */
+static int64_t dom0_clock(struct sshc *c)
+{
+	static const char *const argv[] = { "date", "-u", "+%s", NULL };
+	_cleanup_free_ char *out = NULL;
+	struct xerr ignore = { 0 };
+	int status = -1;
+
+	if (sshc_exec(c, argv, NULL, &status, &out, NULL, &ignore) < 0 || status != 0 || !out)
+		return -1;
+	return strtoll(out, NULL, 10);
+}
+
+/* The dom0's clock went back with its memory: set it to the controller's
+ * (wall clock, not now_ms's monotonic one), so what it logs and records
+ * from now on has today's time, and read it back. The guests keep the time
+ * they had (Xen's system time is the saved one). */
 static void dom0_clock_set(struct labop *p, const struct db_host *h, struct sshc *c)
 {
 	char at[32];
 	const char *argv[] = { "date", "-u", "-s", at, NULL };
 	struct xerr why = { 0 };
+	int64_t have;
 	int status = 0;
 
-	snprintf(at, sizeof(at), "@%" PRId64, now_ms() / 1000);
-	if (sshc_exec(c, argv, NULL, &status, NULL, NULL, &why) < 0 || status != 0)
+	snprintf(at, sizeof(at), "@%lld", (long long)time(NULL));
+	if (sshc_exec(c, argv, NULL, &status, NULL, NULL, &why) < 0 || status != 0) {
 		run_say(&p->run, h->name, "warning: could not set its clock (%s)",
 			why.msg[0] ? why.msg : "date failed");
+		return;
+	}
+	have = dom0_clock(c);
+	if (have < 0 || llabs(have - (int64_t)time(NULL)) > DOM0_CLOCK_SLACK_S)
+		run_say(&p->run, h->name, "warning: its clock reads %" PRId64 " after being set to %s",
+			have, at + 1);
 }
 
 static int hosts_answer(struct labop *p, int timeout_s, struct xerr *e)

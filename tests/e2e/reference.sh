@@ -81,7 +81,7 @@ check "a second snapshot of that name is refused" \
 "$XLAB" ssh "$lab" h1 -- sh -c 'echo changed >/root/after-snapshot'
 "$XLAB" ssh "$lab" h2 -- xl destroy db1
 t=$SECONDS
-if "$XLAB" guest create "$lab" hand1 --host h1 memory=64M >/dev/null; then
+if "$XLAB" guest create "$lab" hand1 --host h1 memory=128M >/dev/null; then
   ok "after the snapshot: a file written, db1 destroyed, hand1 made by hand ($((SECONDS - t)) s)"
 else bad "guest create hand1 after the snapshot"; fi
 check "db1 is gone from h2 before the revert" bash -c '! "$0" ssh demo h2 -- xl list db1 >/dev/null 2>&1' "$XLAB"
