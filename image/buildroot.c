@@ -10,6 +10,7 @@
 #include "build_int.h"
 #include "sha256.h"
 #include "spawn.h"
+#include "ticker.h"
 #include "stop.h"
 #include "util.h"
 
@@ -92,19 +93,9 @@ static int bootstrap(const struct buildroot *br, const char *tmp, int log_fd, st
 
 static char *compiler_in(const struct buildroot *br)
 {
-	char *argv[] = { "unshare", "--root", br->dir, "--", "/usr/bin/gcc", "--version", NULL };
-	struct spawn_opts so = { .capture_stdout = true, .capture_stderr = true };
-	struct spawn_result r = { 0 };
-	struct xerr ignore = { 0 };
-	char *id;
+	char *prefix[] = { "unshare", "--root", br->dir, "--", NULL };
 
-	if (spawn_run(argv, &so, &r, &ignore) < 0 || r.status != 0 || !r.out) {
-		spawn_result_free(&r);
-		return xstrdup("no gcc");
-	}
-	id = xstrndup(r.out, strcspn(r.out, "\n"));
-	spawn_result_free(&r);
-	return id;
+	return gcc_version(prefix);
 }
 
 /* Made once under an exclusive lock; used under a shared one. */

@@ -5,7 +5,6 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "sha256.h"
 #include "spawn.h"
 #include "stop.h"
+#include "ticker.h"
 #include "util.h"
 
 /* Bump when the steps below change in a way the key's inputs do not show. */
@@ -241,22 +241,6 @@ int xen_source_digest(const char *src, char out[SHA256_HEX_LEN + 1], struct xerr
 	return 0;
 }
 
-static char *compiler_id(void)
-{
-	char *argv[] = { "gcc", "--version", NULL };
-	struct spawn_opts so = { .capture_stdout = true, .capture_stderr = true };
-	struct spawn_result r = { 0 };
-	struct xerr ignore = { 0 };
-	char *id;
-
-	if (spawn_run(argv, &so, &r, &ignore) < 0 || r.status != 0 || !r.out) {
-		spawn_result_free(&r);
-		return xstrdup("no gcc");
-	}
-	id = xstrndup(r.out, strcspn(r.out, "\n"));
-	spawn_result_free(&r);
-	return id;
-}
 
 static int sort_cmp(const void *a, const void *b)
 {
@@ -266,7 +250,7 @@ static int sort_cmp(const void *a, const void *b)
 static int key_make(struct xb *b, struct xerr *e)
 {
 	char digest[SHA256_HEX_LEN + 1];
-	_cleanup_free_ char *cc = compiler_id();
+	_cleanup_free_ char *cc = gcc_version(NULL);
 	size_t n = strv_len((char **)b->o->kconfig);
 	_cleanup_free_ const char **sorted = xcalloc(n + 1, sizeof(char *));
 	struct buf in = { 0 };
@@ -403,28 +387,12 @@ static int configure(struct xb *b, struct xerr *e)
 	return 0;
 }
 
-struct ticker {
-	const struct xb *b;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
-};
-
 /* A build of minutes says it is alive. */
-static void *tick(void *arg)
+static void alive(void *arg)
 {
-	struct ticker *t = arg;
-	struct timespec ts;
+	const struct xb *b = arg;
 
-	pthread_mutex_lock(&t->mu);
-	while (!t->done) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 30;
-		if (pthread_cond_timedwait(&t->cv, &t->mu, &ts) != 0 && !t->done)
-			say(t->b, "compiling... (log: %s)", t->b->log);
-	}
-	pthread_mutex_unlock(&t->mu);
-	return NULL;
+	say(b, "compiling... (log: %s)", b->log);
 }
 
 static int compile(struct xb *b, struct xerr *e)
@@ -433,22 +401,14 @@ static int compile(struct xb *b, struct xerr *e)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	_cleanup_free_ char *jobs = xasprintf("-j%ld", cpus > 0 ? cpus : 1);
 	char *make[] = { "make", "-C", xen, jobs, NULL };
-	struct ticker t = { .b = b, .mu = PTHREAD_MUTEX_INITIALIZER,
-			    .cv = PTHREAD_COND_INITIALIZER };
-	pthread_t th;
-	bool ticking;
+	struct ticker t;
 	int64_t t0 = now_ms();
 	int rc;
 
 	say(b, "compiling the hypervisor with %ld job(s)", cpus > 0 ? cpus : 1);
-	ticking = pthread_create(&th, NULL, tick, &t) == 0;
+	ticker_start(&t, 30, alive, b);
 	rc = run(b, make, e);
-	pthread_mutex_lock(&t.mu);
-	t.done = true;
-	pthread_cond_signal(&t.cv);
-	pthread_mutex_unlock(&t.mu);
-	if (ticking)
-		pthread_join(th, NULL);
+	ticker_stop(&t);
 	if (rc == 0)
 		say(b, "compiled in %.0f s", (double)(now_ms() - t0) / 1000.0);
 	return rc;

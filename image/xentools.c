@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <json-c/json.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "build_int.h"
 #include "image.h"
 #include "spawn.h"
+#include "ticker.h"
 #include "util.h"
 #include "wholeplan.h"
 #include "xenbuild.h"
@@ -79,45 +79,28 @@ static int key_make(struct tb *b, const char *mm, struct xerr *e)
 
 /* ---- a build of minutes says it is alive ---- */
 
-struct ticker {
+struct alive_ctx {
 	const struct tb *b;
 	const char *what;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
 };
 
-static void *tick(void *arg)
+static void alive(void *arg)
 {
-	struct ticker *t = arg;
-	struct timespec ts;
+	const struct alive_ctx *a = arg;
 
-	pthread_mutex_lock(&t->mu);
-	while (!t->done) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 60;
-		if (pthread_cond_timedwait(&t->cv, &t->mu, &ts) != 0 && !t->done)
-			say(t->b, "%s... (log: %s)", t->what, t->b->log);
-	}
-	pthread_mutex_unlock(&t->mu);
-	return NULL;
+	say(a->b, "%s... (log: %s)", a->what, a->b->log);
 }
 
 static int run_ticking(struct tb *b, const char *what, char *const argv[], struct xerr *e)
 {
-	struct ticker t = { .b = b, .what = what, .mu = PTHREAD_MUTEX_INITIALIZER,
-			    .cv = PTHREAD_COND_INITIALIZER };
-	pthread_t th;
-	bool ticking = pthread_create(&th, NULL, tick, &t) == 0;
+	struct alive_ctx a = { .b = b, .what = what };
+	struct ticker t;
 	int64_t t0 = now_ms();
-	int rc = buildroot_run(&b->br, b->top_in, argv, NULL, b->log_fd, e);
+	int rc;
 
-	pthread_mutex_lock(&t.mu);
-	t.done = true;
-	pthread_cond_signal(&t.cv);
-	pthread_mutex_unlock(&t.mu);
-	if (ticking)
-		pthread_join(th, NULL);
+	ticker_start(&t, 60, alive, &a);
+	rc = buildroot_run(&b->br, b->top_in, argv, NULL, b->log_fd, e);
+	ticker_stop(&t);
 	if (rc == 0)
 		say(b, "%s: done in %.0f s", what, (double)(now_ms() - t0) / 1000.0);
 	return rc < 0 ? xerr_prefix(e, "%s; the log says why: %s", what, b->log) : 0;
