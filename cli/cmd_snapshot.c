@@ -33,9 +33,14 @@ static int lab_name_args(int argc, char **argv, const char *where, char **lab,
 		if (c == 'c') {
 			*connect = optarg;
 		} else if (c == 't' && timeout_s) {
-			*timeout_s = atoi(optarg);
-			if (*timeout_s <= 0)
-				return cmd_usage_error(e, where, "--timeout takes seconds > 0");
+			char *end = NULL;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || v <= 0 || v > 86400)
+				return cmd_usage_error(e, where,
+						       "--timeout takes seconds (1-86400), not '%s'",
+						       optarg);
+			*timeout_s = (int)v;
 		} else {
 			return cmd_usage_error(e, where, "unknown option");
 		}
@@ -153,6 +158,28 @@ out:
 	return rc;
 }
 
+/* `xlab snapshot lsit demo` would take a snapshot "demo" of a lab "lsit":
+ * a first word that names no lab but is near a subcommand is that typo. */
+static int typo_of_sub(const char *word, struct xerr *e)
+{
+	static const char *const names[] = { "create", "list", "rm" };
+	const char *near = word_nearest(word, names, ARRAY_SIZE(names));
+	struct db_lab *l = NULL;
+	struct db *db = NULL;
+	struct xerr ignore = { 0 };
+	bool known;
+
+	if (!near || word[0] == '-' || strchr(word, '/') || db_open_default(&db, &ignore) < 0)
+		return 0;
+	known = db_lab_get(db, word, &l, &ignore) == 0 && l;
+	db_lab_free(l);
+	db_close(db);
+	if (known)
+		return 0;
+	return cmd_usage_error(e, "snapshot", "no lab '%s' and no subcommand '%s'; did you mean "
+			       "'%s'?", word, word, near);
+}
+
 int cmd_snapshot(int argc, char **argv, struct xerr *e)
 {
 	static const struct {
@@ -169,6 +196,8 @@ int cmd_snapshot(int argc, char **argv, struct xerr *e)
 	for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
 		if (strcmp(subs[i].name, argv[1]) == 0)
 			return subs[i].fn(argc - 1, argv + 1, e);
+	if (typo_of_sub(argv[1], e) < 0)
+		return -1;
 	return snapshot_create(argc, argv, e);
 }
 

@@ -230,6 +230,24 @@ static int detach_disk(struct storage_ctx *c, struct virt *virt, const char *ser
 	return 0;
 }
 
+/* A removed disk's file goes, and with it its part of every snapshot of
+ * the lab: a revert would then fail on this host, halfway through the lab. */
+static int snapshots_refuse(struct storage_ctx *c, const char *serial, struct xerr *e)
+{
+	struct db_snapshot *v = NULL;
+	size_t n = 0;
+
+	if (db_snapshots_list(c->v.ls.db, c->v.ls.lab, &v, &n, e) < 0)
+		return -1;
+	db_snapshots_free(v, n);
+	if (n == 0)
+		return 0;
+	return xerr_set(e, XERR_CONFLICT,
+			"lab '%s' has %zu snapshot(s) (`xlab snapshot list %s`) and disk %s holds "
+			"its part of them; `xlab snapshot rm` them first",
+			c->v.ls.lab, n, c->v.ls.lab, serial);
+}
+
 static int remove_disk(struct storage_ctx *c, struct virt *virt, const char *serial,
 		       struct xerr *e)
 {
@@ -244,7 +262,7 @@ static int remove_disk(struct storage_ctx *c, struct virt *virt, const char *ser
 				"remove-disk takes an added disk's serial (%sN, from `xlab "
 				"storage %s %s`), not '%s'", HOSTDISK_SERIAL_PREFIX, c->v.ls.lab,
 				c->ph->spec->name, serial);
-	if (change_begin(c, "storage remove-disk", e) < 0)
+	if (snapshots_refuse(c, serial, e) < 0 || change_begin(c, "storage remove-disk", e) < 0)
 		return -1;
 	step_begin(&s, &c->run, "storage.vg_reduce", serial);
 	rc = host_agent_open(c, &h, e);

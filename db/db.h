@@ -48,8 +48,8 @@ int db_lab_set_state(struct db *db, const char *lab, const char *state, struct x
  * made: a new or down lab, or one made_by made, is taken (recorded); one a
  * different command made and not taken down is refused, naming its maker. */
 int db_lab_claim(struct db *db, const char *lab, const char *made_by, struct xerr *e);
-/* Forgets every host and guest of lab (`down`): a later lab of that name,
- * from any spec, finds none of them. */
+/* Forgets every host, guest and snapshot of lab (`down`), in one
+ * transaction: a later lab of that name, from any spec, finds none of them. */
 int db_lab_forget_nodes(struct db *db, const char *lab, struct xerr *e);
 int db_lab_get(struct db *db, const char *lab, struct db_lab **out, struct xerr *e);
 void db_lab_free(struct db_lab *l);

@@ -69,14 +69,23 @@ int db_lab_claim(struct db *db, const char *lab, const char *made_by, struct xer
 
 int db_lab_forget_nodes(struct db *db, const char *lab, struct xerr *e)
 {
-	sqlite3_stmt *st;
+	static const char *const tables[] = { "hosts", "guests", "snapshot_guests", "snapshots" };
+	struct xerr ignore = { 0 };
 
-	if (db_prepare(db, &st, "DELETE FROM hosts WHERE lab = ?", e, "s", lab) < 0 ||
-	    db_done(db, st, e) < 0)
+	/* All or nothing: a down cut halfway must not leave snapshots whose
+	 * hosts are forgotten. */
+	if (db_exec(db, "BEGIN IMMEDIATE", e) < 0)
 		return -1;
-	if (db_prepare(db, &st, "DELETE FROM guests WHERE lab = ?", e, "s", lab) < 0)
-		return -1;
-	return db_done(db, st, e);
+	for (size_t i = 0; i < ARRAY_SIZE(tables); i++) {
+		_cleanup_free_ char *sql = xasprintf("DELETE FROM %s WHERE lab = ?", tables[i]);
+		sqlite3_stmt *st;
+
+		if (db_prepare(db, &st, sql, e, "s", lab) < 0 || db_done(db, st, e) < 0) {
+			db_exec(db, "ROLLBACK", &ignore);
+			return -1;
+		}
+	}
+	return db_exec(db, "COMMIT", e);
 }
 
 int db_lab_set_state(struct db *db, const char *lab, const char *state, struct xerr *e)

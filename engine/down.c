@@ -86,7 +86,7 @@ static int down_lab(const char *lab, const char *connect, struct xerr *e)
 	 * later lab of this name, from any spec, starts from its own alone.
 	 * Its snapshots lived in the hosts' disks and libvirt's metadata of
 	 * them, both gone with the domains: their rows go too. */
-	if (db_lab_forget_nodes(db, lab, e) < 0 || db_snapshot_delete(db, lab, NULL, e) < 0)
+	if (db_lab_forget_nodes(db, lab, e) < 0)
 		goto out;
 	step_begin(&s, &r, "network.remove", net);
 	if (step_end(&s, virt_network_remove(v, net, &own, e), e) < 0)

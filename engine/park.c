@@ -189,6 +189,9 @@ static int host_power_on(struct labop *p, const struct db_host *h, struct xerr *
 		return -1;
 	step_begin(&s, &p->run, "host.start", h->name);
 	if (info.running) {
+		/* A host left paused (a snapshot or revert cut short) runs on. */
+		if (virt_domain_resume(p->virt, dom, &p->own, e) < 0)
+			return step_end(&s, -1, e);
 		step_skip(&s, "already running");
 		return 0;
 	}

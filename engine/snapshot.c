@@ -47,6 +47,22 @@ static char *host_domain(struct labop *p, const struct db_host *h, struct xerr *
 
 /* ---- snapshot ---- */
 
+/* A host's part of a snapshot the store has no row of: what a snapshot cut
+ * between its saves and its row (killed, or the store failing) leaves. */
+static int leftover_remove(struct labop *p, const struct db_host *h, const char *dom,
+			   const char *name, struct xerr *e)
+{
+	bool has;
+
+	if (virt_snapshot_has(p->virt, dom, &p->own, name, &has, e) < 0)
+		return -1;
+	if (!has)
+		return 0;
+	run_say(&p->run, h->name, "a snapshot '%s' the store does not know (one cut short): removed",
+		name);
+	return virt_snapshot_delete(p->virt, dom, &p->own, name, e);
+}
+
 /* Everything that would make the snapshot fail halfway, found first. */
 static int snapshot_preflight(struct labop *p, const char *name, struct xerr *e)
 {
@@ -77,7 +93,8 @@ static int snapshot_preflight(struct labop *p, const char *name, struct xerr *e)
 					"host '%s' of lab '%s' is not running (`xlab status %s` "
 					"shows it); a snapshot keeps running hosts",
 					p->hosts[i].name, p->lab, p->lab);
-		if (virt_snapshot_check(p->virt, dom, &p->own, &blocker, e) < 0)
+		if (virt_snapshot_check(p->virt, dom, &p->own, &blocker, e) < 0 ||
+		    leftover_remove(p, &p->hosts[i], dom, name, e) < 0)
 			return -1;
 		if (blocker)
 			return xerr_set(e, XERR_USAGE,
@@ -97,10 +114,11 @@ static int hosts_pause(struct labop *p, char **doms, size_t n, struct xerr *e)
 	for (size_t i = 0; i < n; i++)
 		if (virt_domain_pause(p->virt, doms[i], &p->own, e) < 0) {
 			struct xerr ignore = { 0 };
+			size_t failed = i;
 
 			while (i--)
 				virt_domain_resume(p->virt, doms[i], &p->own, &ignore);
-			return xerr_prefix(e, "host '%s'", p->hosts[i].name);
+			return xerr_prefix(e, "host '%s'", p->hosts[failed].name);
 		}
 	return 0;
 }
@@ -114,9 +132,9 @@ static int hosts_resume(struct labop *p, char **doms, size_t n, struct xerr *e)
 		struct xerr one = { 0 };
 
 		if (virt_domain_resume(p->virt, doms[i], &p->own, &one) < 0) {
+			xerr_prefix(&one, "host '%s'", p->hosts[i].name);
 			if (rc == 0)
 				*e = one;
-			xerr_prefix(e, "host '%s'", p->hosts[i].name);
 			rc = -1;
 		}
 	}
@@ -187,7 +205,23 @@ int lab_snapshot(const char *lab, const char *name, const char *connect,
 	if (step_end(&s, hosts_pause(&p, doms, p.n_hosts, e), e) < 0)
 		goto out;
 	paused = now_ms();
+	/* Saved, then recorded, then resumed: a snapshot that exists has its
+	 * row whatever the resume does, and one that is not recorded is
+	 * deleted again before the hosts run on. */
+	hosts = hosts_csv(&p);
 	saved = hosts_save(&p, doms, name, e);
+	if (saved == 0 &&
+	    db_snapshot_add(p.db,
+			    &(struct db_snapshot){ .lab = lab, .name = name, .hosts = hosts,
+						   .created = created,
+						   .duration_ms = since(t0) },
+			    e) < 0) {
+		struct xerr ignore = { 0 };
+
+		for (size_t i = 0; i < p.n_hosts; i++)
+			virt_snapshot_delete(p.virt, doms[i], &p.own, name, &ignore);
+		saved = -1;
+	}
 	step_begin(&s, &p.run, "hosts.resume", NULL);
 	if (saved < 0) {
 		struct xerr ignore = { 0 };
@@ -196,17 +230,14 @@ int lab_snapshot(const char *lab, const char *name, const char *connect,
 		step_end(&s, 0, &ignore);
 		goto out;
 	}
-	if (step_end(&s, hosts_resume(&p, doms, p.n_hosts, e), e) < 0)
+	if (step_end(&s, hosts_resume(&p, doms, p.n_hosts, e), e) < 0) {
+		xerr_prefix(e, "snapshot '%s' was taken, but a host stays paused (`xlab start %s` "
+			       "resumes it)", name, lab);
 		goto out;
+	}
 	tm.paused_ms = since(paused);
 	tm.total_ms = since(t0);
-	hosts = hosts_csv(&p);
-	if (db_snapshot_add(p.db,
-			    &(struct db_snapshot){ .lab = lab, .name = name, .hosts = hosts,
-						   .created = created,
-						   .duration_ms = tm.total_ms },
-			    e) < 0 ||
-	    lab_state_advance(p.db, lab, LAB_EV_SNAPSHOT, e) < 0)
+	if (lab_state_advance(p.db, lab, LAB_EV_SNAPSHOT, e) < 0)
 		goto out;
 	run_say(&p.run, NULL,
 		"snapshot '%s' of lab '%s': %zu host(s), %zu guest(s), in %.1f s (hosts paused "
@@ -247,9 +278,36 @@ static int snapshot_require(struct labop *p, const char *name, struct db_snapsho
 
 /* The lab's hosts must be the snapshot's: a host added or remade since has
  * no part of it (a remade one lost its snapshots with its disks). */
+/* Whether the lab's hosts are exactly those of csv ("h1,h2"), in any order. */
+static bool hosts_are(const struct labop *p, const char *csv)
+{
+	_cleanup_free_ char *dup = xstrdup(csv);
+	char *save = NULL;
+	size_t n = 0;
+
+	for (char *h = strtok_r(dup, ",", &save); h; h = strtok_r(NULL, ",", &save), n++) {
+		size_t i = 0;
+
+		while (i < p->n_hosts && strcmp(p->hosts[i].name, h) != 0)
+			i++;
+		if (i == p->n_hosts)
+			return false;
+	}
+	return n > 0 && n == p->n_hosts;
+}
+
 static int revert_preflight(struct labop *p, const struct db_snapshot *snap, char **doms,
 			    struct xerr *e)
 {
+	_cleanup_free_ char *now = hosts_csv(p);
+
+	/* A host the store lost since would keep its guests' rows with no host. */
+	if (!hosts_are(p, snap->hosts))
+		return xerr_set(e, XERR_CONFLICT,
+				"lab '%s' has host(s) %s now, snapshot '%s' holds %s: it cannot "
+				"bring the lab back whole; `xlab snapshot rm %s %s` forgets it",
+				p->lab, *now ? now : "none", snap->name, snap->hosts, p->lab,
+				snap->name);
 	for (size_t i = 0; i < p->n_hosts; i++) {
 		bool has;
 

@@ -266,7 +266,13 @@ uint64_t class_spec_memory(const struct spec *s)
 
 uint64_t class_spec_disk(const struct spec *s)
 {
-	return (uint64_t)s->n_hosts * CLASS_DISK_PER_HOST;
+	uint64_t d = (uint64_t)s->n_hosts * CLASS_DISK_PER_HOST;
+
+	/* The start snapshot `class up` takes keeps each host's memory in its
+	 * disks (at most all of it); a lab with shared storage gets none. */
+	if (!s->shared_vg)
+		d = u64_add_sat(d, class_spec_memory(s));
+	return d;
 }
 
 static int no_explicit_ips(const struct spec *s, struct xerr *e)

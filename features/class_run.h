@@ -26,7 +26,8 @@ struct class_opts {
 int class_up(const char *spec_path, const struct class_opts *o, struct xerr *e);
 int class_reset(const char *name, const char *copy, const struct class_opts *o,
 		struct xerr *e);
-/* Every copy (or --only's) snapshotted as NAME, or back to it. */
+/* Every copy snapshotted as NAME, or back to it; one copy's failure does
+ * not stop the others. */
 int class_snapshot(const char *name, const char *snap, const struct class_opts *o,
 		   struct xerr *e);
 int class_revert(const char *name, const char *snap, const struct class_opts *o,

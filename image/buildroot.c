@@ -208,8 +208,9 @@ int root_run(const char *dir, const char *cwd, char *const argv[], char *const e
 	root_argv_free(full);
 	if (rc == 0 || e->kind == XERR_INTERRUPTED)
 		return rc;
-	return xerr_set(e, XERR_FAIL, "`%s%s%s` failed in %s (%s)", argv[0], n_argv > 1 ? " " : "",
-			n_argv > 1 ? argv[1] : "", dir, e->msg);
+	/* The cause stays in e: prefixed, never formatted into itself. */
+	return xerr_prefix(e, "`%s%s%s` failed in %s", argv[0], n_argv > 1 ? " " : "",
+			   n_argv > 1 ? argv[1] : "", dir);
 }
 
 int root_capture(const char *dir, char *const argv[], char **out, struct xerr *e)

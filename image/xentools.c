@@ -234,7 +234,7 @@ static int info_read(struct xentools *t, struct xerr *e)
 		return xerr_set(e, XERR_FAIL, "%s is unreadable: remove %s to build again", p,
 				t->dir);
 	}
-	t->compiler = xstrdup(json_object_get_string(v));
+	t->compiler = xstrdup(json_object_get_string(v) ? json_object_get_string(v) : "unknown");
 	json_object_put(o);
 	return 0;
 }
@@ -280,7 +280,10 @@ static int build(struct tb *b, struct xerr *e)
 int xentools_build(const char *source, const char *mm, const char *suite, struct xentools *t,
 		   struct xerr *e)
 {
-	struct tb b = { .source = source, .t = t, .log_fd = -1, .t0 = now_ms() };
+	/* br.lock_fd -1: a cache hit never takes the build root, and its
+	 * release must not close fd 0. */
+	struct tb b = { .source = source, .t = t, .log_fd = -1, .t0 = now_ms(),
+			.br = { .lock_fd = -1 } };
 	_cleanup_free_ char *store = NULL;
 	_cleanup_close_ int lock_fd = -1;
 	int rc = -1;

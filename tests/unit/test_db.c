@@ -529,6 +529,10 @@ Test(db, snapshot_keeps_and_restores_the_guest_rows)
 	cr_assert_eq(db_snapshots_list(db, "lab", &all, &n, &e), 0, "%s", e.msg);
 	cr_assert_eq(n, 1);
 	db_snapshots_free(all, n);
+	/* down forgets them with the lab's hosts and guests. */
+	cr_assert_eq(db_lab_forget_nodes(db, "lab", &e), 0, "%s", e.msg);
+	cr_assert_eq(db_snapshot_get(db, "lab", "s1", &got, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_snapshot_add(db, &s, &e), 0, "%s", e.msg);
 	cr_assert_eq(db_snapshot_delete(db, "lab", NULL, &e), 0, "%s", e.msg);
 	cr_assert_eq(db_snapshots_list(db, "lab", &all, &n, &e), 0, "%s", e.msg);
 	cr_assert_eq(n, 0);

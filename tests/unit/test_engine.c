@@ -266,3 +266,22 @@ Test(snapshot, a_stopped_lab_or_a_shared_disk_is_refused_before_any_pause)
 	cr_assert(strstr(e.msg, "disk vdd"), "%s", e.msg);
 	cr_assert(strstr(e.msg, "shared storage cannot be snapshotted"), "%s", e.msg);
 }
+
+/* A snapshot of hosts the lab no longer has all of cannot bring it back
+ * whole: refused, naming both sets, before anything is touched. */
+Test(snapshot, a_revert_to_other_hosts_is_refused)
+{
+	_cleanup_free_ char *uri = node_with_host("snap", "");
+	struct db_snapshot s = { .lab = "snap", .name = "two", .hosts = "h1,h2",
+				 .created = "2026-12-07T02:00:00Z", .duration_ms = 1 };
+	struct xerr e = { 0 };
+	struct db *db = NULL;
+
+	lab_with_host("snap", "up");
+	cr_assert_eq(db_open_default(&db, &e), 0, "%s", e.msg);
+	cr_assert_eq(db_snapshot_add(db, &s, &e), 0, "%s", e.msg);
+	db_close(db);
+	cr_assert_eq(lab_revert("snap", "two", uri, 5, NULL, &e), -1);
+	cr_assert_eq(e.kind, XERR_CONFLICT, "%s", e.msg);
+	cr_assert(strstr(e.msg, "has host(s) h1 now, snapshot 'two' holds h1,h2"), "%s", e.msg);
+}
