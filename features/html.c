@@ -139,6 +139,17 @@ struct html *html_begin(const char *title, const char *css)
 	html_attr(h, "lang", "en");
 	html_open(h, "head", NULL, NULL);
 	html_void(h, "meta", "charset", "utf-8");
+	/* The page fetches and runs nothing; say so to the browser too, so a
+	 * picture that slipped something past svg_inline still cannot. */
+	if (!h->failed) {
+		check(h, xmlTextWriterStartElement(h->w, BAD_CAST "meta"));
+		check(h, xmlTextWriterWriteAttribute(h->w, BAD_CAST "http-equiv",
+						     BAD_CAST "Content-Security-Policy"));
+		check(h, xmlTextWriterWriteAttribute(
+				 h->w, BAD_CAST "content",
+				 BAD_CAST "default-src 'none'; style-src 'unsafe-inline'; img-src data:"));
+		check(h, xmlTextWriterEndElement(h->w));
+	}
 	html_elem(h, "title", NULL, title);
 	html_open(h, "style", NULL, NULL);
 	/* Our own constant: raw, since a style element is not parsed for
