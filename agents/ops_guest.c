@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "hotplug.h"
 #include "ops.h"
 #include "parse.h"
 #include "sys.h"
@@ -294,6 +295,10 @@ int domain_start(const char *name, const char *cfg_path, struct xerr *e)
 {
 	char *argv[] = { "xl", "create", "-p", (char *)cfg_path, NULL };
 	struct spawn_result r;
+
+	/* A config xlab wrote names them; one made before it did, Xen's own. */
+	if (hotplug_scripts_ensure(e) < 0)
+		return -1;
 
 	/* libxl gives the disk hotplug script a fixed time; on a loaded TCG host
 	 * it can run out ("unable to add disk devices"). libxl has destroyed the

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "hotplug.h"
 #include "ops.h"
 #include "sys.h"
 #include "util.h"
@@ -156,6 +157,9 @@ int op_storage_init(struct json_object *args, struct json_object **result, struc
 	    arg_str(args, AGENT_ARG_SHARED_VG, false, &shared_vg, e) < 0 ||
 	    arg_str(args, AGENT_ARG_SHARED_SERIAL, false, &shared_serial, e) < 0 ||
 	    arg_bool(args, AGENT_ARG_SHARED_CREATE, false, &shared_create, e) < 0)
+		return -1;
+	/* Before any guest is made, or migrates in. */
+	if (hotplug_scripts_ensure(e) < 0)
 		return -1;
 	if (!agent_serial_valid(serial))
 		return xerr_set(e, XERR_USAGE, "argument \"data_serial\" is not a disk serial");

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "dom0paths.h"
 #include "util.h"
 
 static char *trim(char *s)
@@ -45,6 +46,9 @@ static int disk_option(struct disk_parts *p, char *key, char *value, struct xerr
 	else if (!strcmp(key, "devtype") && !strcmp(value, "disk"))
 		return 0;
 	else if (!strcmp(key, "backendtype") && !strcmp(value, "phy"))
+		return 0;
+	/* xlab's own configs name xlab's script: one copied from them is fine. */
+	else if (!strcmp(key, "script") && !strcmp(value, DOM0_HOTPLUG_BLOCK))
 		return 0;
 	else
 		return xerr_set(e, XERR_USAGE,
@@ -146,7 +150,8 @@ static int vif_option(struct xl_vif *v, const char *key, const char *value, stru
 		      : !strcmp(key, "ip")     ? &v->ip
 					       : NULL;
 
-	if (!strcmp(key, "type") && !strcmp(value, "vif"))
+	if ((!strcmp(key, "type") && !strcmp(value, "vif")) ||
+	    (!strcmp(key, "script") && !strcmp(value, DOM0_HOTPLUG_VIF)))
 		return 0;
 	if (!slot)
 		return xerr_set(e, XERR_USAGE,

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "agentrun.h"
+#include "dom0paths.h"
 #include "fakedom0.h"
 #include "util.h"
 
@@ -90,6 +91,18 @@ Test(agent_fake_dom0, guest_lifecycle, .timeout = 90)
 	resp = fcall(f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
 	expect_ok(resp, f->next_id);
 	json_object_put(resp);
+	/* storage.init leaves xlab's hotplug scripts ready for the configs that
+	 * name them, a guest made here or one migrating in. */
+	for (const char **s = (const char *[]){ DOM0_HOTPLUG_BLOCK, DOM0_HOTPLUG_VIF, NULL }; *s;
+	     s++) {
+		_cleanup_free_ char *script = xasprintf("%s%s", f->prefix, *s);
+		_cleanup_free_ char *text = NULL;
+
+		cr_assert_eq(file_read_all(script, 0, &text, &len, &e), 0, "%s", e.msg);
+		cr_expect(!strncmp(text, "#!/bin/sh\n", 10) && strstr(text, "hotplug-status"),
+			  "%s", text);
+		cr_expect_eq(access(script, X_OK), 0, "%s is not executable", script);
+	}
 
 	resp = fcall(f, "guest.create", guest_args);
 	res = expect_ok(resp, f->next_id);

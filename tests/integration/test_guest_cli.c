@@ -129,9 +129,13 @@ Test(guest_cli, from_xl_dry_run)
 	cr_expect(strstr(out, "#   xl create /etc/xen/xlab/web.cfg\n"), "%s", out);
 	cr_expect(strstr(out, "memory = 128\n"), "%s", out);
 	cr_expect(strstr(out, "kernel = \"/var/lib/xlab/guest/vmlinuz\"\n"), "%s", out);
-	cr_expect(strstr(out, "disk = [ \"phy:/dev/xlab/web,xvda,w\", "
-			      "\"phy:/dev/xlab/web-swap,xvdb,w\" ]\n"), "%s", out);
-	cr_expect(strstr(out, "vif = [ \"mac=42:83:a1:29:66:8e,bridge=xenbr0\" ]\n"), "%s", out);
+	cr_expect(strstr(out, "disk = [ \"format=raw,vdev=xvda,access=w,"
+			      "script=/var/lib/xlab/hotplug/block,target=/dev/xlab/web\", "
+			      "\"format=raw,vdev=xvdb,access=w,"
+			      "script=/var/lib/xlab/hotplug/block,target=/dev/xlab/web-swap\" ]\n"),
+		  "%s", out);
+	cr_expect(strstr(out, "vif = [ \"mac=42:83:a1:29:66:8e,bridge=xenbr0,"
+			      "script=/var/lib/xlab/hotplug/vif\" ]\n"), "%s", out);
 	cr_expect(strstr(out, "xlab.ip=10.84.0.77/24 xlab.gw=10.84.0.1"), "%s", out);
 	cr_expect(strstr(out, "on_crash = \"preserve\"\n"), "%s", out);
 	cr_assert_eq(xlab(&lout, &lerr, "guest", "list", "hands", NULL), 0, "%s", lerr);

@@ -141,7 +141,8 @@ Test(experiment_plan, shared_disk)
 	cr_assert(strstr(p->hosts[1].storage_steps[2], "vgchange -ay shared"));
 	cr_assert_str_eq(p->guests[0].lv, "/dev/shared/mig1");
 	cr_assert_str_eq(p->guests[1].lv, "/dev/xlab/local1");
-	cr_assert(strstr(p->guests[0].xl_cfg, "phy:/dev/shared/mig1,xvda,w"));
+	cr_assert(strstr(p->guests[0].xl_cfg, "format=raw,vdev=xvda,access=w,"
+					      "script=/var/lib/xlab/hotplug/block,target=/dev/shared/mig1"));
 	cr_assert(strstr(p->guests[0].lvm_steps[0], " shared"));
 	plan_free(p);
 	spec_free(s);

@@ -257,11 +257,14 @@ Test(guestargs, swap_is_a_second_disk)
 	cr_expect_eq(g.swap, 64ull << 20);
 	cr_assert_eq(guest_args_plan(s, &env, &g, 1, &p, &e), 0, "%s", e.msg);
 	pg = &p->guests[p->n_guests - 1];
-	cr_expect(strstr(pg->xl_cfg, "disk = [ \"phy:/dev/xlab/web,xvda,w\", "
-				     "\"phy:/dev/xlab/web-swap,xvdb,w\" ]\n"), "%s", pg->xl_cfg);
+	cr_expect(strstr(pg->xl_cfg, "disk = [ \"format=raw,vdev=xvda,access=w,"
+				     "script=/var/lib/xlab/hotplug/block,target=/dev/xlab/web\", "
+				     "\"format=raw,vdev=xvdb,access=w,"
+				     "script=/var/lib/xlab/hotplug/block,target=/dev/xlab/web-swap\" ]\n"), "%s", pg->xl_cfg);
 	cr_expect_str_eq(pg->lvm_steps[1], "lvcreate -n web-swap -L 67108864b xlab");
 	cr_expect_str_eq(pg->lvm_steps[2], "mkswap /dev/xlab/web-swap");
-	cr_expect(strstr(p->guests[0].xl_cfg, "disk = [ \"phy:/dev/xlab/g1,xvda,w\" ]\n"));
+	cr_expect(strstr(p->guests[0].xl_cfg, "disk = [ \"format=raw,vdev=xvda,access=w,"
+						      "script=/var/lib/xlab/hotplug/block,target=/dev/xlab/g1\" ]\n"));
 	plan_free(p);
 	spec_free(s);
 	guest_args_free(&g);

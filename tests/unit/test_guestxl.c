@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dom0paths.h"
 #include "guestargs.h"
 #include "guestxl.h"
 #include "plan.h"
@@ -159,8 +160,10 @@ Test(guestxl, plans_like_key_value)
 	cr_assert_eq(guest_args_plan(s, &penv, &g, 1, &p, &e), 0, "%s", e.msg);
 	pg = &p->guests[p->n_guests - 1];
 	cr_expect_str_eq(pg->mac, "42:83:a1:29:66:8e");
-	cr_expect(strstr(pg->xl_cfg, "disk = [ \"phy:/dev/xlab/web,xvda,w\", "
-				     "\"phy:/dev/xlab/web-swap,xvdb,w\" ]\n"), "%s", pg->xl_cfg);
+	cr_expect(strstr(pg->xl_cfg, "disk = [ \"format=raw,vdev=xvda,access=w,"
+				     "script=/var/lib/xlab/hotplug/block,target=/dev/xlab/web\", "
+				     "\"format=raw,vdev=xvdb,access=w,"
+				     "script=/var/lib/xlab/hotplug/block,target=/dev/xlab/web-swap\" ]\n"), "%s", pg->xl_cfg);
 	cr_expect(strstr(pg->xl_cfg, "xlab.ip=10.84.0.77/24"), "%s", pg->xl_cfg);
 	crash = strstr(pg->xl_cfg, "on_crash");
 	cr_expect(crash && !strstr(crash + 1, "on_crash"), "%s", pg->xl_cfg);
@@ -315,6 +318,26 @@ Test(xldev, disk_syntaxes)
 	cr_expect_eq(xl_disk_parse("/srv/a.img,xvda,w", &d, &e), -1);
 	cr_expect_eq(xl_disk_parse("phy:/dev/vg/lv,xvda,w,cdrom", &d, &e), -1);
 	cr_expect_eq(xl_disk_parse("phy:/dev/vg/lv", &d, &e), -1, "no vdev");
+	/* What xlab's own configs say parses back: a guest copied from one. */
+	cr_assert_eq(xl_disk_parse("format=raw,vdev=xvda,access=w,script=" DOM0_HOTPLUG_BLOCK
+				   ",target=/dev/xlab/web", &d, &e), 0, "%s", e.msg);
+	cr_expect_str_eq(d.target, "/dev/xlab/web");
+	xl_disk_free(&d);
+	cr_expect_eq(xl_disk_parse("vdev=xvda,script=/etc/xen/scripts/block,target=/dev/v/l", &d,
+				   &e), -1, "another script is not xlab's");
+}
+
+Test(xldev, vif_of_xlab_config)
+{
+	struct xl_vif v;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(xl_vif_parse("mac=00:16:3e:00:00:01,bridge=xenbr0,script=" DOM0_HOTPLUG_VIF,
+				  &v, &e), 0, "%s", e.msg);
+	cr_expect_str_eq(v.bridge, "xenbr0");
+	xl_vif_free(&v);
+	cr_expect_eq(xl_vif_parse("bridge=xenbr0,script=vif-route", &v, &e), -1);
+	cr_expect(strstr(e.msg, "script=vif-route"), "%s", e.msg);
 }
 
 /* One rule for every way a key reaches a guest's xl config: --from-xl,

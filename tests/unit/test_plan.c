@@ -266,7 +266,9 @@ Test(plan, xl_config_and_grub)
 	cr_assert_eq(plan_build(s, &env_tcg, &p, &e), 0);
 	db1 = p->guests[1].xl_cfg;
 	cr_assert_not_null(strstr(db1, "memory = 256\n"), "%s", db1);
-	cr_assert_not_null(strstr(db1, "disk = [ \"phy:/dev/xlab/db1,xvda,w\" ]\n"), "%s", db1);
+	cr_assert_not_null(strstr(db1, "disk = [ \"format=raw,vdev=xvda,access=w,"
+							 "script=/var/lib/xlab/hotplug/block,"
+							 "target=/dev/xlab/db1\" ]\n"), "%s", db1);
 	cr_assert_not_null(strstr(db1, "on_crash = \"preserve\"\n"), "%s", db1);
 	cr_assert_null(strstr(db1, "on_crash = \"destroy\""), "pass-through wins: %s", db1);
 	cr_assert_not_null(strstr(db1, "xlab.ip=10.80.0.60/24"), "%s", db1);
@@ -327,14 +329,16 @@ Test(plan, guest_types_pv_pvh_hvm)
 	cr_assert_not_null(strstr(hvm, "type = \"hvm\"\n"), "%s", hvm);
 	for (const char *c, **it = (const char *[]){ pv, pvh, hvm, NULL }; (c = *it); it++) {
 		cr_assert_not_null(strstr(c, "kernel = \"/var/lib/xlab/guest/vmlinuz\"\n"), "%s", c);
-		cr_assert_not_null(strstr(c, "disk = [ \"phy:/dev/xlab/"), "%s", c);
+		cr_assert_not_null(strstr(c, "script=/var/lib/xlab/hotplug/block,target=/dev/xlab/"),
+				   "%s", c);
 	}
 	cr_assert_not_null(strstr(pvh, "console=hvc0 "), "%s", pvh);
 	cr_assert_not_null(strstr(hvm, "console=hvc0 "), "%s", hvm);
 	cr_assert_null(strstr(pvh, "serial"), "%s", pvh);
 	cr_assert_null(strstr(pvh, "type=vif"), "%s", pvh);
 	cr_assert_not_null(strstr(hvm, "serial = \"pty\"\n"), "%s", hvm);
-	cr_assert_not_null(strstr(hvm, ",bridge=xenbr0,type=vif\" ]\n"), "%s", hvm);
+	cr_assert_not_null(strstr(hvm, ",bridge=xenbr0,type=vif,script=/var/lib/xlab/hotplug/vif\" ]\n"),
+			   "%s", hvm);
 	cr_assert_not_null(strstr(hvm, "vnc = 0\n"), "%s", hvm);
 	cr_assert_not_null(strstr(hvm_vnc, "vnc = 1\nvnclisten = \"127.0.0.1\"\nvncunused = 0\n"
 					   "vncdisplay = 71\n"),
