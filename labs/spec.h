@@ -80,6 +80,10 @@ struct spec_guest {
 	struct spec_pos vnc_pos;
 	enum spec_guest_type type;
 	struct spec_pos type_pos;
+	/* `hotplug: xen`: Xen's own block and vif-bridge scripts, for those
+	 * who test them; the default is xlab's lean ones (agents/hotplug.c). */
+	bool xen_hotplug;
+	struct spec_pos hotplug_pos;
 };
 
 struct spec_test {

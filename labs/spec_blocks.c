@@ -108,6 +108,24 @@ static void read_guest_type(struct ctx *c, const struct ynode *k, const struct y
 		     show(c, v->text));
 }
 
+static void read_guest_hotplug(struct ctx *c, const struct ynode *k, const struct ynode *v,
+			       void *base)
+{
+	struct spec_guest *g = base;
+
+	(void)k;
+	g->hotplug_pos = v->pos;
+	if (!want_scalar(c, "hotplug", v, "'xlab' or 'xen'"))
+		return;
+	if (strcmp(v->text, "xlab") && strcmp(v->text, "xen")) {
+		diag(c, v->pos, "'xen' runs Xen's own block and vif-bridge scripts, 'xlab' (the "
+				"default) xlab's lean ones",
+		     "a guest's 'hotplug' must be 'xlab' or 'xen', not '%s'", show(c, v->text));
+		return;
+	}
+	g->xen_hotplug = !strcmp(v->text, "xen");
+}
+
 static const struct field guest_fields[] = {
 	{ "name", F_STR, AT(struct spec_guest, name), POS(struct spec_guest, pos),
 	  REQUIRED | NO_DEFAULT, .check = check_guest_name },
@@ -126,6 +144,7 @@ static const struct field guest_fields[] = {
 	{ "swap", F_SIZE, AT(struct spec_guest, swap), POS(struct spec_guest, swap_pos) },
 	{ "vnc", F_FN, 0, NOPOS, .fn = read_guest_vnc },
 	{ "type", F_FN, 0, NOPOS, .fn = read_guest_type },
+	{ "hotplug", F_FN, 0, NOPOS, .fn = read_guest_hotplug },
 };
 
 static const struct field test_fields[] = {
@@ -179,7 +198,8 @@ static void guest_init(struct ctx *c, struct spec_guest *g)
 				  .shared = c->guest_tpl.shared,
 				  .swap = c->guest_tpl.swap,
 				  .vnc = c->guest_tpl.vnc,
-				  .type = c->guest_tpl.type };
+				  .type = c->guest_tpl.type,
+				  .xen_hotplug = c->guest_tpl.xen_hotplug };
 }
 
 /* A list block: a sequence of mappings, each read through `t`. */

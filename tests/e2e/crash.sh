@@ -38,6 +38,10 @@ fi
 for b in "${boundaries[@]}"; do up_killed_at "$b"; done
 check "the next up finishes the lab" "$XLAB" up "$spec"
 check "the guest runs on its host" bash -c '"$0" list crash | grep -Eq "^cg1 +[0-9]+ +128 "' "$XLAB"
+check "hotplug: xen: its config names no script, its disk and vif are connected" bash -c '
+  ! "$0" ssh crash c1 -- grep -q script= /etc/xen/xlab/cg1.cfg &&
+  "$0" ssh crash c1 -- xl block-list cg1 | grep -Eq "^51712 +0 +[0-9]+ +4 " &&
+  "$0" ssh crash c1 -- xl network-list cg1 | grep -Eq "^0 +0 +[0-9a-f:]+ +[0-9]+ +4 "' "$XLAB"
 json=$("$XLAB" runs "$lab" --json)
 check "killed runs are recorded as interrupted, the last as ok" python3 -c '
 import json, sys

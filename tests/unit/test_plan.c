@@ -307,6 +307,36 @@ Test(plan, vnc_guest_gets_a_loopback_vfb)
 /* Each guest type's config: the same kernel, LV and network; PVH has no
  * device model, HVM speaks on its serial port, has a PV-only NIC and its
  * framebuffer is the device model's VGA. */
+/* Xen's own hotplug scripts when the spec asks (a Xen developer testing
+ * them), xlab's lean ones otherwise; defaults.guest sets it for all. */
+Test(plan, hotplug_scripts_xlab_or_xen)
+{
+	static const char text[] = "lab: t\nxen: \"4.17\"\ndefaults:\n  guest: {hotplug: xen}\n"
+				   "hosts:\n  - name: h1\nguests:\n  - {name: a, host: h1}\n"
+				   "  - {name: b, host: h1, hotplug: xlab, swap: 64M}\n";
+	struct spec *s = NULL;
+	struct spec_diags d = { 0 };
+	struct plan *p = NULL;
+	struct xerr e = { 0 };
+	const char *a, *b;
+
+	cr_assert_eq(spec_load_buffer("t.yaml", text, strlen(text), &s, &d, &e), 0, "%s",
+		     d.n ? d.v[0].msg : e.msg);
+	cr_assert_eq(plan_build(s, &env_tcg, &p, &e), 0, "%s", e.msg);
+	a = p->guests[0].xl_cfg;
+	b = p->guests[1].xl_cfg;
+	cr_expect(strstr(a, "disk = [ \"format=raw,vdev=xvda,access=w,target=/dev/xlab/a\" ]\n"),
+		  "%s", a);
+	cr_expect(strstr(a, ",bridge=xenbr0\" ]\n"), "%s", a);
+	cr_expect_null(strstr(a, "script="), "%s", a);
+	cr_expect(strstr(b, "\"format=raw,vdev=xvdb,access=w,script=/var/lib/xlab/hotplug/block,"
+			    "target=/dev/xlab/b-swap\" ]\n"), "%s", b);
+	cr_expect(strstr(b, ",bridge=xenbr0,script=/var/lib/xlab/hotplug/vif\" ]\n"), "%s", b);
+	plan_free(p);
+	spec_free(s);
+	spec_diags_free(&d);
+}
+
 Test(plan, guest_types_pv_pvh_hvm)
 {
 	struct spec *s = load_text("lab: t\nxen: \"4.20\"\nnetwork: {subnet: 10.80.0.0/24}\n"
