@@ -72,12 +72,24 @@ static ssize_t write_no_sigpipe(int fd, const void *p, size_t n)
 	return w;
 }
 
+/* A stop that reached xlab but not its child (`kill PID` from a script,
+ * where xlab leads no process group to pass it on to) is handed to the
+ * child once, or xlab would wait out a whole build or command. */
+static void stop_forward(pid_t pid, bool *done)
+{
+	if (!*done && stop_requested()) {
+		kill(pid, stop_signal());
+		*done = true;
+	}
+}
+
 /* Moves data between the child's pipes until both outputs close. */
 static int pump(pid_t pid, int in_w, int out_r, int err_r, const struct spawn_opts *o,
 		struct buf *out, struct buf *err, bool *timed_out)
 {
 	size_t in_off = 0;
 	int64_t deadline = o->timeout_ms ? now_ms() + o->timeout_ms : 0;
+	bool forwarded = false;
 
 	while (out_r >= 0 || err_r >= 0 || in_w >= 0) {
 		struct pollfd p[3];
@@ -100,8 +112,10 @@ static int pump(pid_t pid, int in_w, int out_r, int err_r, const struct spawn_op
 			wait = (int)left;
 		}
 		r = poll(p, (nfds_t)n, wait);
-		if (r < 0 && errno == EINTR)
+		if (r < 0 && errno == EINTR) {
+			stop_forward(pid, &forwarded);
 			continue;
+		}
 		if (r < 0)
 			return -1;
 		for (int i = 0; i < n; i++) {
@@ -153,7 +167,7 @@ int spawn_run(char *const argv[], const struct spawn_opts *opts, struct spawn_re
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
 	int child_out, child_err, status, exec_pipe[2] = { -1, -1 }, exec_errno = 0;
 	struct buf bo = { 0 }, be = { 0 };
-	bool timed_out = false;
+	bool timed_out = false, forwarded = false;
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
@@ -184,7 +198,7 @@ int spawn_run(char *const argv[], const struct spawn_opts *opts, struct spawn_re
 		close(err[1]);
 	pump(pid, in[1], out[0], err[0], o, &bo, &be, &timed_out);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+		stop_forward(pid, &forwarded);
 	if (timed_out)
 		res->status = -1;
 	else if (WIFEXITED(status))
