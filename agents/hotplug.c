@@ -6,35 +6,8 @@
 #include "sys.h"
 #include "util.h"
 
-/* libxl runs it with add or remove, XENBUS_PATH set; blkback waits for
- * physical-device, libxl for hotplug-status. A failure says why in
- * hotplug-error, which `xl create` prints. */
-static const char block_script[] =
-	"#!/bin/sh\n"
-	"# xlab: hotplug for a guest's LV (phy:), written by xlab-agent.\n"
-	"PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH\n"
-	"[ \"$1\" = add ] || exit 0\n"
-	"p=$(xenstore-read \"$XENBUS_PATH/params\") || exit 1\n"
-	"if ! mm=$(stat -L -c %t:%T \"$p\" 2>/dev/null) || [ ! -b \"$p\" ]; then\n"
-	"\txenstore-write \"$XENBUS_PATH/hotplug-error\" \"$p is not a block device\" \\\n"
-	"\t\t\"$XENBUS_PATH/hotplug-status\" error\n"
-	"\texit 1\n"
-	"fi\n"
-	"exec xenstore-write \"$XENBUS_PATH/physical-device\" \"$mm\" \\\n"
-	"\t\"$XENBUS_PATH/physical-device-path\" \"$p\" \"$XENBUS_PATH/hotplug-status\" connected\n";
-
-/* online/offline for a PV vif, add/remove for an emulated one ($type_if
- * tap). fe:ff:ff:ff:ff:ff keeps the bridge's own address the dom0's (a
- * bridge takes its ports' lowest). netback waits for hotplug-status. */
-static const char vif_script[] =
-	"#!/bin/sh\n"
-	"# xlab: hotplug for a guest's vif on the lab bridge, written by xlab-agent.\n"
-	"PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH\n"
-	"case $1 in online|add) ;; *) exit 0 ;; esac\n"
-	"br=$(xenstore-read \"$XENBUS_PATH/bridge\") || exit 1\n"
-	"ip link set dev \"$vif\" address fe:ff:ff:ff:ff:ff master \"$br\" up || exit 1\n"
-	"[ \"${type_if:-vif}\" = vif ] || exit 0\n"
-	"exec xenstore-write \"$XENBUS_PATH/hotplug-status\" connected\n";
+/* agents/hotplug/block and vif, compiled in (agents/embed.py). */
+#include "hotplug_scripts.h"
 
 static int script_ensure(const char *where, const char *text, struct xerr *e)
 {

@@ -92,15 +92,20 @@ Test(agent_fake_dom0, guest_lifecycle, .timeout = 90)
 	expect_ok(resp, f->next_id);
 	json_object_put(resp);
 	/* storage.init leaves xlab's hotplug scripts ready for the configs that
-	 * name them, a guest made here or one migrating in. */
+	 * name them, a guest made here or one migrating in: the source tree's
+	 * agents/hotplug/ files, executable. */
 	for (const char **s = (const char *[]){ DOM0_HOTPLUG_BLOCK, DOM0_HOTPLUG_VIF, NULL }; *s;
 	     s++) {
 		_cleanup_free_ char *script = xasprintf("%s%s", f->prefix, *s);
-		_cleanup_free_ char *text = NULL;
+		_cleanup_free_ char *src = xasprintf("%s/agents/hotplug/%s",
+						     getenv("XLAB_SOURCE_DIR"), strrchr(*s, '/') + 1);
+		_cleanup_free_ char *text = NULL, *want = NULL;
+		size_t want_len;
 
 		cr_assert_eq(file_read_all(script, 0, &text, &len, &e), 0, "%s", e.msg);
-		cr_expect(!strncmp(text, "#!/bin/sh\n", 10) && strstr(text, "hotplug-status"),
-			  "%s", text);
+		cr_assert_eq(file_read_all(src, 0, &want, &want_len, &e), 0, "%s", e.msg);
+		cr_expect(len == want_len && !memcmp(text, want, len), "%s differs from %s", script,
+			  src);
 		cr_expect_eq(access(script, X_OK), 0, "%s is not executable", script);
 	}
 
