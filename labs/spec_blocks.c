@@ -63,6 +63,23 @@ static const struct field host_fields[] = {
 	  .check = check_image },
 };
 
+/* A guest key with two words: *out is whether it says `yes` (the other is
+ * `no`); anything else is a diagnostic, with `hint` when there is one. */
+static void read_guest_either(struct ctx *c, const char *key, const struct ynode *v,
+			      const char *yes, const char *no, const char *hint, bool *out)
+{
+	_cleanup_free_ char *both = xasprintf("'%s' or '%s'", yes, no);
+
+	if (!want_scalar(c, key, v, both))
+		return;
+	if (strcmp(v->text, yes) && strcmp(v->text, no)) {
+		diag(c, v->pos, hint, "a guest's '%s' must be %s, not '%s'", key, both,
+		     show(c, v->text));
+		return;
+	}
+	*out = !strcmp(v->text, yes);
+}
+
 /* `storage: shared` puts the guest's LV on the shared VG (so it can
  * migrate); `local`, the default, on its host's own VG. */
 static void read_guest_storage(struct ctx *c, const struct ynode *k, const struct ynode *v,
@@ -72,14 +89,7 @@ static void read_guest_storage(struct ctx *c, const struct ynode *k, const struc
 
 	(void)k;
 	g->storage_pos = v->pos;
-	if (!want_scalar(c, "storage", v, "'shared' or 'local'"))
-		return;
-	if (strcmp(v->text, "shared") && strcmp(v->text, "local")) {
-		diag(c, v->pos, NULL, "a guest's 'storage' must be 'shared' or 'local', not '%s'",
-		     show(c, v->text));
-		return;
-	}
-	g->shared = !strcmp(v->text, "shared");
+	read_guest_either(c, "storage", v, "shared", "local", NULL, &g->shared);
 }
 
 static void read_bool(struct ctx *c, const char *key, const struct ynode *v, bool *out);
@@ -115,15 +125,10 @@ static void read_guest_hotplug(struct ctx *c, const struct ynode *k, const struc
 
 	(void)k;
 	g->hotplug_pos = v->pos;
-	if (!want_scalar(c, "hotplug", v, "'xlab' or 'xen'"))
-		return;
-	if (strcmp(v->text, "xlab") && strcmp(v->text, "xen")) {
-		diag(c, v->pos, "'xen' runs Xen's own block and vif-bridge scripts, 'xlab' (the "
-				"default) xlab's lean ones",
-		     "a guest's 'hotplug' must be 'xlab' or 'xen', not '%s'", show(c, v->text));
-		return;
-	}
-	g->xen_hotplug = !strcmp(v->text, "xen");
+	read_guest_either(c, "hotplug", v, "xen", "xlab",
+			  "'xen' runs Xen's own block and vif-bridge scripts, 'xlab' (the "
+			  "default) xlab's lean ones",
+			  &g->xen_hotplug);
 }
 
 static const struct field guest_fields[] = {
