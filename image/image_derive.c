@@ -323,26 +323,42 @@ static bool tools_same(const struct derive *d, struct json_object *m)
 	       !strcmp(json_object_get_string(k), d->tools.key);
 }
 
-/* The same name, base, hypervisor (and tools): nothing to do. */
-static bool derived_up_to_date(const struct derive *d)
+enum derived_state {
+	DERIVED_OTHER,	   /* another image by that name: replaced only with --force */
+	DERIVED_BASE_NEW,  /* this one, from an older build of its base: made again */
+	DERIVED_UP_TO_DATE /* the same base, hypervisor (and tools): nothing to do */
+};
+
+/* What the image already stored under d->name is to this derive. A base
+ * rebuilt since (`xlab image build xen-4.20` after a recipe change) leaves
+ * its derived images behind; deriving the same again is their update, not
+ * a clash with something else of that name. */
+static enum derived_state derived_state(const struct derive *d)
 {
 	struct image *have = NULL;
 	struct xerr ignore = { 0 };
 	_cleanup_free_ char *mpath = xasprintf("%s/manifest.json", d->final_dir);
 	struct json_object *m = json_object_from_file(mpath), *b, *v;
-	bool same = false;
+	enum derived_state st = DERIVED_OTHER;
+	bool same_hv = false;
 
 	if (m && json_object_object_get_ex(m, "base", &b) &&
-	    json_object_object_get_ex(b, "manifest_sha256", &v) &&
-	    !strcmp(json_object_get_string(v), d->base->manifest_sha256) &&
-	    tools_same(d, m) && image_open_dir(d->final_dir, &have, &ignore) == 0) {
+	    json_object_object_get_ex(b, "name", &v) &&
+	    !strcmp(json_object_get_string(v), d->from) && tools_same(d, m) &&
+	    image_open_dir(d->final_dir, &have, &ignore) == 0) {
 		for (size_t i = 0; i < have->n_files; i++)
 			if (!strcmp(have->files[i].path, "boot/xen.gz"))
-				same = !strcmp(have->files[i].sha256, d->hv_sha256);
+				same_hv = !strcmp(have->files[i].sha256, d->hv_sha256);
+		if (same_hv)
+			st = json_object_object_get_ex(b, "manifest_sha256", &v) &&
+					     !strcmp(json_object_get_string(v),
+						     d->base->manifest_sha256)
+				     ? DERIVED_UP_TO_DATE
+				     : DERIVED_BASE_NEW;
 	}
 	image_free(have);
 	json_object_put(m);
-	return same;
+	return st;
 }
 
 static int lock_take(const struct derive *d, int *fd, struct xerr *e)
@@ -485,12 +501,17 @@ int image_derive(const struct derive_opts *o, struct xerr *e)
 		goto out;
 	d.final_dir = xasprintf("%s/%s", d.store, d.name);
 	if (path_exists(d.final_dir)) {
-		if (derived_up_to_date(&d)) {
+		enum derived_state st = derived_state(&d);
+
+		if (st == DERIVED_UP_TO_DATE) {
 			fprintf(stderr, "image %s is up to date (%s)\n", d.name, d.final_dir);
 			rc = 0;
 			goto out;
 		}
-		if (!d.force) {
+		if (st == DERIVED_BASE_NEW) {
+			fprintf(stderr, "image %s: %s was built again since: deriving it again\n",
+				d.name, d.from);
+		} else if (!d.force) {
 			xerr_set(e, XERR_CONFLICT,
 				 "image %s exists and is not %s with this hypervisor; --force "
 				 "replaces it", d.name, d.from);

@@ -179,6 +179,47 @@ static void refused(const char *hv, const char *name, const char *extra, int sta
 	cr_expect_str_eq(after, before, "the store changed");
 }
 
+/* A base built again (its manifest changed, as a recipe change does) leaves
+ * the images derived from it behind: the same derive again, without
+ * --force, makes them anew from it; an image of that name derived from
+ * another base is still not replaced without --force. */
+Test(derive, a_rebuilt_base_is_derived_from_again)
+{
+	_cleanup_free_ char *hv = NULL, *o = NULL, *er = NULL, *o2 = NULL, *e2 = NULL;
+	_cleanup_free_ char *bpath = xasprintf("%s/images/xen-4.17/manifest.json", home);
+	_cleanup_free_ char *text = NULL;
+	struct json_object *base, *m;
+	struct xerr e = { 0 };
+	char sha[65];
+	size_t len;
+
+	base_make();
+	hv = xen_tree("4.17.6", true);
+	cr_assert_eq(derive(&o, &er, "mine", hv, NULL), 0, "%s", er);
+	base = manifest_of("xen-4.17");
+	json_object_object_add(base, "recipe", json_object_new_string("built again"));
+	cr_assert_eq(json_object_to_file(bpath, base), 0);
+	json_object_put(base);
+	cr_assert_eq(file_read_all(bpath, 0, &text, &len, &e), 0, "%s", e.msg);
+	sha256_hex(text, len, sha);
+	cr_expect_eq(derive(&o2, &e2, "mine", hv, NULL), 0, "%s", e2);
+	cr_expect(strstr(e2, "xen-4.17 was built again since: deriving it again"), "%s", e2);
+	m = manifest_of("mine");
+	cr_expect_str_eq(jpath(m, "base", "manifest_sha256"), sha);
+	json_object_put(m);
+	/* Another base's image of that name is another image. */
+	m = manifest_of("mine");
+	json_object_object_add(json_object_object_get(m, "base"), "name",
+			       json_object_new_string("xen-4.20"));
+	{
+		_cleanup_free_ char *mp = xasprintf("%s/images/mine/manifest.json", home);
+
+		cr_assert_eq(json_object_to_file(mp, m), 0);
+	}
+	json_object_put(m);
+	refused(hv, "mine", NULL, 1, "image mine exists and is not xen-4.17 with this hypervisor");
+}
+
 Test(derive, a_file_that_is_not_a_hypervisor_changes_nothing)
 {
 	_cleanup_free_ char *text = xasprintf("%s/notes.txt", work);
