@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # xlab benchmarks: prints five tables. Needs the README set-up done (build/,
-# libvirtd running, image xen-4.17 in the store).
+# libvirtd running, images xen-4.17 (and xen-4.20 for --floor) in the store).
 #   bench/bench.sh            everything (about 15 minutes under TCG)
 #   bench/bench.sh --quick    only what boots no VM (tables 3b-5)
-#   bench/bench.sh --floor    only tables 1 and 3a (xlab against the floor)
+#   bench/bench.sh --floor    only tables 1 and 3a (xlab against its floors,
+#                             Xen 4.17 and 4.20, three runs each: ~15 min)
 #   bench/bench.sh --class    also table 6: class up of 1, 2, 4 copies and a
 #                             reset (about 15 minutes more under TCG)
 # Lab traffic: set BENCH_NETNS=NS to run lab-facing commands inside a netns
@@ -14,7 +15,11 @@ top=$PWD
 XLAB=$top/build/cli/xlab
 AGENT=$top/build/agents/xlab-agent
 quick=0; class=0; floor_only=0
+# Table 1's Xen versions and runs of each (BENCH_XEN="4.17 4.20", BENCH_RUNS=3).
+versions=${BENCH_XEN:-4.17}; runs=${BENCH_RUNS:-1}
 case "${1:-}" in --quick) quick=1 ;; --class) class=1 ;; --floor) floor_only=1 ;; esac
+# --floor is the speed report: both Debian Xen versions, three runs each.
+[ $floor_only = 1 ] && versions=${BENCH_XEN:-4.17 4.20} && runs=${BENCH_RUNS:-3}
 ns=()
 [ -n "${BENCH_NETNS:-}" ] && ns=(ip netns exec "$BENCH_NETNS")
 W=$(mktemp -d /tmp/xlab-bench.XXXXXX)
@@ -24,41 +29,83 @@ home=${XLAB_HOME:-/var/lib/xlab}
 x() { "${ns[@]}" "$XLAB" "$@"; }
 secs() { local t0=$(date +%s%N); "$@" >/dev/null 2>&1; echo $((($(date +%s%N) - t0) / 1000000)); }
 fmt() { awk -v ms="$1" 'BEGIN { printf "%.2f", ms / 1000 }'; }
-spec_hosts() { # spec_hosts LAB SUBNET N [guests]
-  printf 'lab: %s\nxen: "4.17"\nnetwork: {subnet: %s}\nhosts:\n' "$1" "$2"
+spec_hosts() { # spec_hosts LAB SUBNET N [guests [XEN]]
+  printf 'lab: %s\nxen: "%s"\nnetwork: {subnet: %s}\nhosts:\n' "$1" "${5:-4.17}" "$2"
   for i in $(seq 1 "$3"); do
     printf '  - {name: b%d, memory: 1536M, dom0_mem: 768M, data_disk: 2G, vcpus: 1}\n' "$i"
   done
   if [ "${4:-0}" -gt 0 ]; then printf 'guests:\n  - {name: bg1, host: b1}\n'; fi
 }
+# A PV guest's kernel to the physical floor's trivial init, in the running
+# dom0 of lab $1's host $2: xl create (no disk, no vif) to the marker. The
+# marker is waited for by reading the console, not by polling a file: every
+# process a poll starts costs the 1-vCPU dom0 what the guest needs.
+guest_floor() {
+  bash bench/physfloor.sh --initrd "$W/pf.cpio.gz"
+  x ssh "$1" "$2" -- sh -c 'cat >/tmp/pf.cpio.gz' <"$W/pf.cpio.gz"
+  x ssh "$1" "$2" -- sh -c '
+    printf "name = \"pf\"\ntype = \"pv\"\nmemory = 128\nvcpus = 1\n" >/tmp/pf.cfg
+    printf "kernel = \"/var/lib/xlab/guest/vmlinux\"\nramdisk = \"/tmp/pf.cpio.gz\"\n" >>/tmp/pf.cfg
+    printf "extra = \"console=hvc0 rdinit=/init\"\n" >>/tmp/pf.cfg
+    a=$(cut -d" " -f1 /proc/uptime)
+    xl create -q -p /tmp/pf.cfg || exit 1
+    (timeout 300 xl console pf 2>&1 | tee /tmp/pf.log | grep -q -m1 XLAB-PHYS-FLOOR-INIT) &
+    w=$!
+    until pidof xenconsole >/dev/null; do sleep 0.05; done
+    xl unpause pf
+    wait $w; ok=$?
+    b=$(cut -d" " -f1 /proc/uptime)
+    xl destroy pf >/dev/null 2>&1
+    if [ $ok -ne 0 ]; then
+      echo "guest floor: no marker from pf within 300 s; its console said:" >&2
+      tail -5 /tmp/pf.log >&2; exit 1
+    fi
+    awk -v a="$a" -v b="$b" "BEGIN { printf \"%.1f\n\", b - a }"'
+}
+
+# One run of table 1 on Xen $1: the recipe floor, xlab (its lab left up for
+# table 3a), the guest half of the physical floor in xlab's host, then the
+# host half with nothing else running.
+floor_row() {
+  local v=$1 run=$2 floor f_guest x_total p_guest p_host
+  floor=$("${ns[@]}" bash bench/floor.sh "$XLAB" "$home/images/xen-$v" "$W/floor" "$v" | tail -n 1)
+  f_guest=${floor##*guest_s=}
+  spec_hosts bench1 10.87.0.0/24 1 1 "$v" >"$W/bench1.yaml"
+  x down bench1 >/dev/null 2>&1 || true
+  rss=$(peak_rss_kib "${ns[@]}" "$XLAB" up --no-tests "$W/bench1.yaml")
+  json=$(x report --last bench1 --json)
+  x_total=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["duration_ms"] / 1000)' "$json")
+  p_guest=$(guest_floor bench1 b1)
+  x down bench1 >/dev/null 2>&1
+  p_host=$(bash bench/physfloor.sh "$home/images/xen-$v" "$W/phys" 1536 768 1 | tail -n 1)
+  p_host=${p_host#host_s=}
+  awk -v v="$v" -v r="$run" -v f="$f_guest" -v x="$x_total" -v h="$p_host" -v g="$p_guest" 'BEGIN {
+    printf "%-5s %-4s %8.1fs %8.1fs %8.1fs  (%5.1fs + %5.1fs) %9.2f %9.2f\n",
+      v, r, f, x, h + g, h, g, x / f, x / (h + g) }'
+}
+
 peak_rss_kib() { /usr/bin/time -f %M -o "$W/rss" "$@" >/dev/null 2>&1 || true; cat "$W/rss"; }
 
 echo "xlab benchmarks on $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)," \
   "$(grep -qE ' (vmx|svm)' /proc/cpuinfo && echo KVM || echo 'TCG (no hardware virtualization)')"
 
 if [ $quick = 0 ]; then
-  echo; echo "## 1. xlab against the floor (one host, one guest, same image and XML)"
-  floor=$("${ns[@]}" bash bench/floor.sh "$XLAB" "$home/images/xen-4.17" "$W/floor" | tail -n 1)
-  f_ssh=${floor#ssh_s=}; f_ssh=${f_ssh%% *}; f_guest=${floor##*guest_s=}
-  spec_hosts bench1 10.87.0.0/24 1 1 >"$W/bench1.yaml"
-  x down bench1 >/dev/null 2>&1 || true
-  rss=$(peak_rss_kib "${ns[@]}" "$XLAB" up --no-tests "$W/bench1.yaml")
-  json=$(x report --last bench1 --json)
-  read -r x_total x_boot <<<"$(python3 -c '
-import json, sys
-r = json.loads(sys.argv[1])
-boot = max((s["duration_ms"] for s in r["steps"] if s["name"] == "host.boot"), default=0)
-print(r["duration_ms"] / 1000, boot / 1000)' "$json")"
-  printf '%-34s %10s %10s\n' "" "floor" "xlab"
-  printf '%-34s %9ss %9ss\n' "start to guest marker" "$f_guest" "$x_total"
-  printf '%-34s %9ss %9ss\n' "host: sshd answers (xlab: boot step)" "$f_ssh" "$x_boot"
-  awk -v a="$x_total" -v b="$f_guest" 'BEGIN { printf "ratio xlab/floor: %.2f (target <= 1.10)\n", a / b }'
-  echo "where xlab's time goes (steps of that run, from the store):"
+  echo; echo "## 1. xlab against its two floors (one host, one guest)"
+  echo "recipe floor: the same image, XML and guest by hand (virsh, ssh, xl; bench/floor.sh)"
+  echo "physical floor: Xen and the dom0 kernel loaded by QEMU to a trivial init" \
+    "(bench/physfloor.sh), plus a PV guest's kernel to the same init in a running dom0"
+  printf '%-5s %-4s %9s %9s %9s  %-17s %9s %9s\n' xen run recipe xlab physical \
+    "(host + guest)" xlab/rec. xlab/phys.
+  for v in $versions; do
+    for run in $(seq 1 "$runs"); do floor_row "$v" "$run"; done
+  done
+  echo "where xlab's time went in its last run (steps, from the store):"
   python3 -c '
 import json, sys
 r = json.loads(sys.argv[1])
 for s in r["steps"]:
     print("  %-16s %-10s %7.1fs" % (s["name"], s["target"] or "", s["duration_ms"] / 1000))' "$json"
+  x up --no-tests "$W/bench1.yaml" >/dev/null 2>&1
 
   echo; echo "## 3a. re-up of a running lab, agent re-push skipped by hash"
   ms=$(secs x up "$W/bench1.yaml")

@@ -2,14 +2,15 @@
 # The floor: the same image, the same libvirt XML and the same PV guest as
 # xlab, brought up by hand with virsh, qemu-img, tar, grub-mkrescue and ssh
 # (no xlab). Prints "ssh_s=N guest_s=N" (seconds from start).
-#   bench/floor.sh XLAB IMAGE_DIR WORKDIR   (run inside the lab's netns)
+#   bench/floor.sh XLAB IMAGE_DIR WORKDIR [XEN]   (run inside the lab's netns;
+#                                                 XEN: the image's, default 4.17)
 set -euo pipefail
-XLAB=$1 IMG=$2 W=$3
+XLAB=$1 IMG=$2 W=$3 XEN=${4:-4.17}
 rm -rf "$W"; mkdir -p "$W"
 spec=$W/floor.yaml
 cat >"$spec" <<YAML
 lab: floor
-xen: "4.17"
+xen: "$XEN"
 network: {subnet: 10.86.0.0/24}
 hosts:
   - {name: f1, memory: 1536M, dom0_mem: 768M, data_disk: 2G, vcpus: 1}
@@ -20,14 +21,17 @@ YAML
 XLAB_HOME=$W/home "$XLAB" plan --accel qemu "$spec" >"$W/plan.txt"
 d=$W/home/labs/floor/hosts/f1
 mkdir -p "$d" "$W/cfg"
-sed -n '/^## network xlab-floor/,/^<\/network>/p' "$W/plan.txt" | sed 1d >"$W/net.xml"
+sed -n '/^## network /,/^<\/network>/p' "$W/plan.txt" | sed 1d >"$W/net.xml"
 sed -n '/^### libvirt domain/,/^<\/domain>/p' "$W/plan.txt" | sed 1d >"$W/dom.xml"
+# libvirt names carry the store's id (xlab-ID.floor, xlab-ID.floor.f1).
+net=$(sed -n 's|^ *<name>\(.*\)</name>|\1|p' "$W/net.xml" | head -n 1)
+dom=$(sed -n 's|^ *<name>\(.*\)</name>|\1|p' "$W/dom.xml" | head -n 1)
 sed -n '/^### grub.cfg/,/^}/p' "$W/plan.txt" | sed 1d >"$W/grub.cfg"
 sed -n '/^### \/etc\/xen\/xlab\/fg1.cfg/,$p' "$W/plan.txt" | sed 1d >"$W/fg1.cfg"
 
 cleanup() {
-  virsh -q destroy xlab-floor-f1 >/dev/null 2>&1 || true
-  virsh -q net-destroy xlab-floor >/dev/null 2>&1 || true
+  virsh -q destroy "$dom" >/dev/null 2>&1 || true
+  virsh -q net-destroy "$net" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 t0=$(date +%s.%N)
@@ -54,15 +58,20 @@ ssh_=(ssh -i "$W/id" -o UserKnownHostsFile="$W/known_hosts" -o StrictHostKeyChec
 until "${ssh_[@]}" -o ConnectTimeout=3 true 2>/dev/null; do sleep 0.5; done
 ssh_+=(-o ConnectTimeout=60)
 t_ssh=$(date +%s.%N)
-# The guest, as the seed does it by hand: PV, VG, LV, filesystem, xl create.
+# The guest, as the seed does it by hand: PV, VG, LV, filesystem, xl create,
+# with the two hotplug scripts the config names (xlab's recipe since Dec 2026).
 "${ssh_[@]}" 'mkdir -p /etc/xen/xlab && cat >/etc/xen/xlab/fg1.cfg' <"$W/fg1.cfg"
+src=$(cd "$(dirname "$0")/.." && pwd)
+tar -C "$src/agents/hotplug" -cf - block vif |
+  "${ssh_[@]}" 'mkdir -p /var/lib/xlab/hotplug && tar -C /var/lib/xlab/hotplug -xf - &&
+    chmod 755 /var/lib/xlab/hotplug/block /var/lib/xlab/hotplug/vif'
 "${ssh_[@]}" "set -e; export DM_DISABLE_UDEV=1
   for b in /sys/block/vd*; do [ \"\$(cat \$b/serial 2>/dev/null)\" = xlab-data ] && dev=/dev/\${b##*/}; done
   pvcreate -q \$dev; vgcreate -q xlab \$dev; lvcreate -q -y -n fg1 -L 256m xlab
   mkdir -p /tmp/fg1 && tar -C /tmp/fg1 -xf /var/lib/xlab/guest/busybox.tar
   mkdir -p /tmp/fg1/etc && echo '/dev/xvda / ext4 defaults 0 1' >/tmp/fg1/etc/fstab
   mkfs.ext4 -q -F -d /tmp/fg1 /dev/xlab/fg1
-  xl create -p /etc/xen/xlab/fg1.cfg >/dev/null"
+  xl create -q -p /etc/xen/xlab/fg1.cfg"
 # xl console shows only what comes after it attached: unpause once its
 # xenconsole runs, then wait for the marker in what it copied.
 timeout 300 "${ssh_[@]}" -tt xl console fg1 >"$W/console.log" 2>&1 </dev/null &
