@@ -153,13 +153,21 @@ static int set_type(struct spec_guest *g, const struct kv *a, struct xerr *e)
 	return 0;
 }
 
+static int set_hotplug(struct spec_guest *g, const struct kv *a, struct xerr *e)
+{
+	if (strcmp(a->value, "xlab") && strcmp(a->value, "xen"))
+		return bad(e, a, "'hotplug' must be xlab or xen, not '%s'", a->value);
+	g->xen_hotplug = !strcmp(a->value, "xen");
+	return 0;
+}
+
 static const struct {
 	const char *key;
 	int (*set)(struct spec_guest *g, const struct kv *a, struct xerr *e);
 } keys[] = {
 	{ "memory", set_size }, { "disk", set_size },	  { "vcpus", set_vcpus },
 	{ "ip", set_ip },	{ "rootfs", set_rootfs }, { "swap", set_size },
-	{ "vnc", set_vnc },	{ "type", set_type },
+	{ "vnc", set_vnc },	{ "type", set_type },	  { "hotplug", set_hotplug },
 };
 
 static int apply_one(struct spec_guest *g, const char *arg, char **seen, size_t n_seen,

@@ -11,7 +11,7 @@
 #include "spec.h"
 
 /* The KEY=VALUE keys, as --help and the errors list them. */
-#define GUEST_ARGS_KEYS "type, memory, disk, vcpus, ip, rootfs, swap, vnc, xl.KEY"
+#define GUEST_ARGS_KEYS "type, memory, disk, vcpus, ip, rootfs, swap, vnc, hotplug, xl.KEY"
 
 /* A guest with the spec's defaults (128M, 256M disk, 1 vcpu, busybox);
  * name must be a DNS label (error code 2 otherwise). */

@@ -79,7 +79,7 @@ Test(guestargs, good_values)
 	struct xerr e = { 0 };
 	char *args[] = { "memory=256M", "disk=1G",  "vcpus=2", "ip=10.84.0.77",
 			 "rootfs=/root/my.tar.gz", "xl.on_crash=preserve", "xl.maxmem=512",
-			 "xl.cpus=\"0\\1\"", "type=hvm" };
+			 "xl.cpus=\"0\\1\"", "type=hvm", "hotplug=xen" };
 
 	cr_assert_eq(guest_args_init(&g, "web", "h1", &e), 0);
 	cr_assert_eq(guest_args_apply(&g, args, ARRAY_SIZE(args), &e), 0, "%s", e.msg);
@@ -89,6 +89,7 @@ Test(guestargs, good_values)
 	cr_expect_str_eq(g.ip, "10.84.0.77");
 	cr_expect_str_eq(g.rootfs, "/root/my.tar.gz");
 	cr_expect_eq(g.type, SPEC_GUEST_HVM);
+	cr_expect(g.xen_hotplug);
 	cr_assert_eq(g.n_xl, 3);
 	cr_expect_str_eq(g.xl[0].key, "on_crash");
 	cr_expect_str_eq(g.xl[0].value, "\"preserve\"");
@@ -100,9 +101,9 @@ Test(guestargs, good_values)
 Test(guestargs, bad_values_name_the_argument)
 {
 	refused("memory", "argument 'memory': expected KEY=VALUE (keys: type, memory, disk, "
-			  "vcpus, ip, rootfs, swap, vnc, xl.KEY)");
+			  "vcpus, ip, rootfs, swap, vnc, hotplug, xl.KEY)");
 	refused("=1", "argument '=1': expected KEY=VALUE (keys: type, memory, disk, vcpus, ip, "
-		      "rootfs, swap, vnc, xl.KEY)");
+		      "rootfs, swap, vnc, hotplug, xl.KEY)");
 	refused("memory=", "argument 'memory=': 'memory' needs a value");
 	refused("disk=18446744073709551609", "argument 'disk=18446744073709551609': 'disk' is "
 		"more than an LVM volume can hold");
@@ -120,8 +121,9 @@ Test(guestargs, bad_values_name_the_argument)
 				 "path to a tarball (.tar, .tar.gz, .tgz, .tar.xz, .tar.zst), not "
 				 "'ubuntu'");
 	refused("colour=red", "argument 'colour=red': unknown key 'colour' (keys: type, memory, "
-			      "disk, vcpus, ip, rootfs, swap, vnc, xl.KEY)");
+			      "disk, vcpus, ip, rootfs, swap, vnc, hotplug, xl.KEY)");
 	refused("type=kvm", "argument 'type=kvm': 'type' must be pv, pvh or hvm, not 'kvm'");
+	refused("hotplug=udev", "argument 'hotplug=udev': 'hotplug' must be xlab or xen, not 'udev'");
 	refused("xl.type=hvm", "argument 'xl.type=hvm': xl key 'type' is set by xlab and cannot "
 			       "be given; use the guest's 'type' key (pv, pvh or hvm)");
 	refused("vnc=yes", "argument 'vnc=yes': 'vnc' must be true or false, not 'yes'");
