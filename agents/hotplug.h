@@ -3,8 +3,8 @@
  * of processes, each ~0.1 s in an emulated PV dom0: 3 to 6 s of every
  * `xl create`. xlab's guests have one LV per disk and one vif on xenbr0, so
  * each script needs three commands. */
-#ifndef XLAB_DOM0_HOTPLUG_H
-#define XLAB_DOM0_HOTPLUG_H
+#ifndef XLAB_AGENT_HOTPLUG_H
+#define XLAB_AGENT_HOTPLUG_H
 
 #include "dom0paths.h"
 #include "err.h"

@@ -296,7 +296,8 @@ int domain_start(const char *name, const char *cfg_path, struct xerr *e)
 	char *argv[] = { "xl", "create", "-p", (char *)cfg_path, NULL };
 	struct spawn_result r;
 
-	/* A config xlab wrote names them; one made before it did, Xen's own. */
+	/* The config may name xlab's scripts (`hotplug: xen` and configs from
+	 * before them name none): here even if storage.init ran an older agent. */
 	if (hotplug_scripts_ensure(e) < 0)
 		return -1;
 

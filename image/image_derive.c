@@ -349,12 +349,11 @@ static enum derived_state derived_state(const struct derive *d)
 		for (size_t i = 0; i < have->n_files; i++)
 			if (!strcmp(have->files[i].path, "boot/xen.gz"))
 				same_hv = !strcmp(have->files[i].sha256, d->hv_sha256);
-		if (same_hv)
-			st = json_object_object_get_ex(b, "manifest_sha256", &v) &&
-					     !strcmp(json_object_get_string(v),
-						     d->base->manifest_sha256)
-				     ? DERIVED_UP_TO_DATE
-				     : DERIVED_BASE_NEW;
+		if (same_hv && json_object_object_get_ex(b, "manifest_sha256", &v) &&
+		    !strcmp(json_object_get_string(v), d->base->manifest_sha256))
+			st = DERIVED_UP_TO_DATE;
+		else if (same_hv)
+			st = DERIVED_BASE_NEW;
 	}
 	image_free(have);
 	json_object_put(m);
