@@ -172,14 +172,6 @@ static void xenstore_line(const char *line, struct ids *doms, struct backends *b
 		backends_add(bes, type, tlen, id);
 }
 
-static bool strv_has(const char *const *v, const char *s)
-{
-	for (; v && *v; v++)
-		if (!strcmp(*v, s))
-			return true;
-	return false;
-}
-
 static void found_add(char ***found, size_t *n, char *msg)
 {
 	*found = xrealloc(*found, (*n + 2) * sizeof(**found));

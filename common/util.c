@@ -6,6 +6,7 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -424,4 +425,33 @@ const char *word_nearest(const char *word, const char *const *cands, size_t n)
 		}
 	}
 	return pick && best <= limit ? pick : NULL;
+}
+
+void size_human(double bytes, char *out, size_t n)
+{
+	const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	int i = 0;
+
+	while (bytes >= 1024 && i < 4) {
+		bytes /= 1024;
+		i++;
+	}
+	snprintf(out, n, i ? "%.1f %s" : "%.0f %s", bytes, unit[i]);
+}
+
+void strv_add(char ***v, char *s)
+{
+	size_t n = strv_len(*v);
+
+	*v = xrealloc(*v, (n + 2) * sizeof(**v));
+	(*v)[n] = s;
+	(*v)[n + 1] = NULL;
+}
+
+bool strv_has(const char *const *v, const char *s)
+{
+	for (; v && *v; v++)
+		if (strcmp(*v, s) == 0)
+			return true;
+	return false;
 }

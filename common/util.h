@@ -38,6 +38,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 void strv_free(char **v);
 size_t strv_len(char *const *v);
+/* Appends s (taken, not copied) to a NULL-terminated list, *v NULL at first. */
+void strv_add(char ***v, char *s);
+bool strv_has(const char *const *v, const char *s);
 
 struct buf {
 	char *data; /* always NUL-terminated when non-NULL */
@@ -87,6 +90,8 @@ const char *word_nearest(const char *word, const char *const *cands, size_t n);
 
 /* Monotonic milliseconds, for durations. */
 int64_t now_ms(void);
+/* "12.3 MiB" for progress lines. */
+void size_human(double bytes, char *out, size_t n);
 /* Wall-clock time as ISO 8601 UTC ("2026-11-25T05:41:03Z"). */
 void now_iso8601(char out[32]);
 

@@ -141,16 +141,6 @@ static int action_steps_store(struct run *r, const char *test, const struct chec
 	return 0;
 }
 
-/* A list the host checks hand to the agent, NULL-terminated. */
-static void strv_add(char ***v, char *s)
-{
-	size_t n = strv_len(*v);
-
-	*v = xrealloc(*v, (n + 2) * sizeof(**v));
-	(*v)[n] = s;
-	(*v)[n + 1] = NULL;
-}
-
 static void accounted_guest(struct labtest_accounted *a, const struct spec *s,
 			    const struct db_guest *g, const char *host)
 {

@@ -26,7 +26,5 @@ int src_args_parse(int argc, char **argv, bool want_sha, struct src_opts *o,
  * it into the store; force replaces an image of that name. */
 int image_install_from(const char *src, bool is_dir, const char *want, bool force,
 		       struct xerr *e);
-/* "12.3 MiB" for progress lines. */
-void size_human(double bytes, char *out, size_t n);
 
 #endif

@@ -50,18 +50,6 @@ static size_t dl_write(char *p, size_t size, size_t n, void *ud)
 	return len;
 }
 
-void size_human(double bytes, char *out, size_t n)
-{
-	const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	int i = 0;
-
-	while (bytes >= 1024 && i < 4) {
-		bytes /= 1024;
-		i++;
-	}
-	snprintf(out, n, i ? "%.1f %s" : "%.0f %s", bytes, unit[i]);
-}
-
 static int dl_progress(void *ud, curl_off_t total, curl_off_t now, curl_off_t ut, curl_off_t un)
 {
 	struct dl *d = ud;
