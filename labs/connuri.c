@@ -2,9 +2,10 @@
  * lab) must not run programs on the controller: qemu+ext:// runs `command=`,
  * qemu+ssh:// runs `netcat=` remotely and ssh locally, qemu+unix:// opens any
  * `socket=`. Only transports that talk to a libvirtd, with parameters that
- * tune them, pass. qemu+libssh:// is libssh inside libvirt (no program at
- * all): it is how xlab reaches a server with that server's SSH host key
- * pinned in a known_hosts file of the store (labs/servers.c). */
+ * tune them, pass. qemu+libssh:// and qemu+libssh2:// are SSH inside libvirt
+ * (no program at all): libssh2 is how xlab reaches a server with that
+ * server's SSH host key pinned in a known_hosts file of the store
+ * (labs/serverspec.c). */
 #include "connuri.h"
 
 #include <string.h>
@@ -76,7 +77,8 @@ static bool authority_ok(const char *a, size_t n)
 
 bool libvirt_uri_allowed(const char *uri, const char **why)
 {
-	static const char *const remote[] = { "qemu+ssh://", "qemu+libssh://", "qemu+tls://" };
+	static const char *const remote[] = { "qemu+ssh://", "qemu+libssh://", "qemu+libssh2://",
+					      "qemu+tls://" };
 	const char *q = strchr(uri, '?'), *path, *rest;
 	size_t plen;
 
@@ -89,7 +91,8 @@ bool libvirt_uri_allowed(const char *uri, const char **why)
 	if (!strncmp(uri, "test:///", 8))
 		return plen > 8 && !memmem(uri, plen, "/../", 4) && !(*why = NULL);
 	*why = "only qemu:///system, qemu:///session, qemu+ssh://HOST/system, "
-	       "qemu+libssh://HOST/system, qemu+tls://HOST/system and test:/// are accepted (other transports, such as "
+	       "qemu+libssh://HOST/system, qemu+libssh2://HOST/system, qemu+tls://HOST/system "
+	       "and test:/// are accepted (other transports, such as "
 	       "qemu+ext:// or qemu+unix://, run or reach programs on this machine)";
 	if (plen == 14 && !strncmp(uri, "qemu:///system", 14))
 		return !(*why = NULL);

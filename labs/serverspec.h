@@ -21,11 +21,12 @@ int server_name_check(const char *name, struct xerr *e);
  * the server's host key itself. XERR_USAGE saying why otherwise. */
 int server_uri_check(const char *uri, struct xerr *e);
 
-/* Whether uri reaches its daemon over SSH (qemu+ssh://, qemu+libssh://). */
+/* Whether uri reaches its daemon over SSH (qemu+ssh://, qemu+libssh://,
+ * qemu+libssh2://). */
 bool server_uri_is_ssh(const char *uri);
 
 /* The URI xlab opens for a server added as uri (malloc'd). An SSH one goes
- * through libvirt's libssh transport, which checks the host key against
+ * through libvirt's libssh2 transport, which checks the host key against
  * known_hosts (the store's file for this server): libvirt's ssh transport
  * runs the system's ssh, which reads only the user's and the system's
  * known_hosts. pin true (`server add`) accepts and writes the key of a

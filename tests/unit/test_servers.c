@@ -62,7 +62,7 @@ Test(serverspec, uris_follow_the_hardening_rules_and_leave_pinning_to_xlab)
 		     e.msg);
 }
 
-Test(serverspec, ssh_servers_are_opened_through_libssh_and_the_pin)
+Test(serverspec, ssh_servers_are_opened_through_libssh2_and_the_pin)
 {
 	_cleanup_free_ char *a = server_connect_uri("qemu+ssh://root@h/system?keyfile=/k",
 						    "/s/servers/h/known_hosts", false);
@@ -71,14 +71,15 @@ Test(serverspec, ssh_servers_are_opened_through_libssh_and_the_pin)
 	_cleanup_free_ char *d = server_connect_uri("test:///default", "/kh", true);
 	const char *why;
 
-	cr_expect_str_eq(a, "qemu+libssh://root@h/system?keyfile=/k&known_hosts="
+	cr_expect_str_eq(a, "qemu+libssh2://root@h/system?keyfile=/k&known_hosts="
 			    "/s/servers/h/known_hosts&known_hosts_verify=normal");
-	cr_expect_str_eq(b, "qemu+libssh://h/system?known_hosts=/kh&known_hosts_verify=auto");
+	cr_expect_str_eq(b, "qemu+libssh2://h/system?known_hosts=/kh&known_hosts_verify=auto");
 	cr_expect_str_eq(c, "qemu+tls://h/system");
 	cr_expect_str_eq(d, "test:///default");
 	/* What xlab opens passes the rules virt_open applies. */
 	cr_expect(libvirt_uri_allowed(a, &why), "%s", why);
 	cr_expect(server_uri_is_ssh("qemu+libssh://h/system"));
+	cr_expect(server_uri_is_ssh("qemu+libssh2://h/system"));
 	cr_expect_not(server_uri_is_ssh("qemu+tls://h/system"));
 }
 
