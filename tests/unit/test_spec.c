@@ -557,6 +557,7 @@ Test(spec, libvirt_uris)
 		"qemu+tls://10.0.0.1/system?pkipath=/etc/pki/x&no_verify=1",
 		"qemu+ssh://[::1]:22/session",
 		"qemu+libssh://root@10.99.0.2/system?keyfile=/k&known_hosts=/s/kh&known_hosts_verify=normal",
+		"qemu+libssh2://root@10.99.0.2/system?keyfile=/k&known_hosts=/s/kh&known_hosts_verify=normal",
 	};
 	static const char *const bad[] = {
 		"qemu+ext:///system?command=/tmp/x", "qemu+ext:///system",
@@ -567,7 +568,8 @@ Test(spec, libvirt_uris)
 		"qemu+ssh://h/system?no_tty=1&command=/x", "qemu+ssh://-oProxyCommand=x/system",
 		"qemu+ssh://-l/system", "qemu+ssh://u@-oProxyCommand=x/system",
 		"qemu+ssh://-u@h/system", "qemu+ssh://h/other", "qemu+ssh:///system",
-		"qemu+tcp://h/system", "qemu+libssh2://h/system", "qemu+libssh://h/system?netcat=/x",
+		"qemu+tcp://h/system", "qemu+libssh2://h/system?netcat=/x", "qemu+libssh://h/system?netcat=/x",
+		"qemu+libssh2://-oX/system",
 		"qemu+libssh://-oX/system", "xen:///system", "lxc:///",
 		"qemu:///embed?root=/tmp", "qemu:///system#x", "qemu:///system ", "",
 		"test:///", "test:///../etc/passwd",
