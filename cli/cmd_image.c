@@ -4,13 +4,42 @@
 
 #include "cmd.h"
 #include "image.h"
+#include "server_images.h"
 #include "stop.h"
+#include "util.h"
 
 /* A build stops cleanly at Ctrl-C or a kill, and takes mmdebstrap with it. */
 static int image_build_entry(int argc, char **argv, struct xerr *e)
 {
 	stop_on_signals(STOP_AND_PASS_ON);
 	return image_cmd_build(argc, argv, e);
+}
+
+/* xlab image push IMAGE SERVER: engine/server_images.c. */
+static int image_push_entry(int argc, char **argv, struct xerr *e)
+{
+	struct push_report r;
+	char sz[32];
+
+	if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-')
+		return cmd_usage_error(e, "image push", "expected an image and a server");
+	stop_on_signals(STOP_AT_SAFE_POINT);
+	fprintf(stderr, "pushing image %s to server %s\n", argv[1], argv[2]);
+	if (server_image_push(argv[2], argv[1], &r, e) < 0)
+		return -1;
+	if (r.pool_created)
+		printf("made storage pool '%s' on server %s (%s)\n", SERVER_POOL, argv[2],
+		       SERVER_POOL_DIR);
+	if (r.up_to_date) {
+		printf("image %s is on server %s already (%zu files, verified when pushed)\n",
+		       argv[1], argv[2], r.files);
+		return 0;
+	}
+	size_human((double)r.bytes, sz, sizeof(sz));
+	printf("image %s is on server %s: %zu of its %zu files and its manifest sent (%s in "
+	       "%.1f s), each read back and checked\n",
+	       argv[1], argv[2], r.files_sent, r.files, sz, r.seconds);
+	return 0;
 }
 
 /* Usage, help and options of each are in the command table (cmdtable.c). */
@@ -21,7 +50,7 @@ static const struct {
 	{ "build", image_build_entry },   { "list", image_cmd_list },
 	{ "inspect", image_cmd_inspect }, { "rm", image_cmd_rm },
 	{ "fetch", image_cmd_fetch },   { "import", image_cmd_import },
-	{ "export", image_cmd_export },
+	{ "export", image_cmd_export }, { "push", image_push_entry },
 };
 
 int cmd_image(int argc, char **argv, struct xerr *e)

@@ -171,6 +171,10 @@ static const struct cmd_sub image_subs[] = {
 	  image_import_opts, CMD_ARG_FILE },
 	{ "export", "NAME FILE", "write an image as a tar.gz that `fetch` reads", no_opts,
 	  CMD_ARG_IMAGE },
+	{ "push", "NAME SERVER",
+	  "put an image on a server (`xlab server add`): sent through libvirt, read back, "
+	  "checked; what is there already is not sent again",
+	  no_opts, CMD_ARG_IMAGE },
 	{ NULL, NULL, NULL, NULL, CMD_ARG_NONE },
 };
 

@@ -6,6 +6,7 @@
 #define XLAB_VIRT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "err.h"
 #include "names.h"
@@ -138,6 +139,35 @@ void virt_capacity_free(struct virt_capacity *c);
 /* libvirt's encoded version (major * 1000000 + minor * 1000 + release) as
  * "9.0.0"; "?" for 0. */
 void virt_version_format(unsigned long v, char out[32]);
+
+/* ---- storage on a server (virt_pool.c) ---- */
+/* The pool name running and refreshed: defined as a directory pool at dir
+ * (made, autostarted) when the server has none of that name, started when
+ * inactive. An existing pool is used whatever its type. */
+int virt_pool_ensure(struct virt *v, const char *name, const char *dir, bool *created,
+		     struct xerr *e);
+struct virt_vol {
+	char *name, *path;
+	unsigned long long capacity; /* the disk it is (a qcow2 file's virtual size) */
+	unsigned long long physical; /* bytes of the file or device */
+};
+int virt_pool_volumes(struct virt *v, const char *pool, struct virt_vol **vols, size_t *n,
+		      struct xerr *e);
+void virt_vols_free(struct virt_vol *v, size_t n);
+typedef void (*virt_progress_fn)(void *ctx, unsigned long long done, unsigned long long total);
+/* Volume name in pool holds exactly the size bytes read from fd: a raw
+ * volume of that capacity (made, or made again when its size differs),
+ * filled through an upload stream. progress (may be NULL) sees every chunk. */
+int virt_vol_upload(struct virt *v, const char *pool, const char *name, int fd,
+		    unsigned long long size, virt_progress_fn progress, void *ctx,
+		    struct xerr *e);
+/* Every byte of a volume, in order, through sink; a sink that fails (-1,
+ * its own message in e) ends the stream. */
+typedef int (*virt_sink_fn)(void *ctx, const char *data, size_t n, struct xerr *e);
+int virt_vol_download(struct virt *v, const char *pool, const char *name, virt_sink_fn sink,
+		      void *ctx, struct xerr *e);
+/* A missing volume is no error. */
+int virt_vol_delete(struct virt *v, const char *pool, const char *name, struct xerr *e);
 
 /* Whether /proc/cpuinfo text shows VT-x or AMD-V (a "vmx" or "svm" flag). */
 bool virt_cpuinfo_has_hwvirt(const char *cpuinfo);

@@ -7,6 +7,8 @@
 #   scripts/server2.sh down             stop it and leave nothing running
 #   scripts/server2.sh status           exit 0 when it is up
 #   scripts/server2.sh uri              the URI for `xlab server add`
+#   scripts/server2.sh exec CMD...      run CMD on server2 (its mounts, network
+#                                       and hostname: `exec virsh vol-list xlab`)
 #
 # What it is made of:
 # - network namespace xlab-server2, joined to the controller's by a veth pair
@@ -214,6 +216,10 @@ case $cmd in
     if status; then echo up; else echo down; exit 1; fi
     ;;
   uri) uri ;;
+  exec)
+    [ $# -gt 0 ] || die "usage: server2.sh exec COMMAND [ARGS...]"
+    inside "$@"
+    ;;
   inside-start) inside_start ;;
-  *) die "usage: server2.sh up [--netns NS] | down | status | uri" ;;
+  *) die "usage: server2.sh up [--netns NS] | down | status | uri | exec COMMAND..." ;;
 esac

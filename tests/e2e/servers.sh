@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Servers across the LAN of scripts/server2.sh (issue 23's first step): a
+# Servers across the LAN of scripts/server2.sh (issue 23's first steps): a
 # second libvirtd behind its own sshd, added over qemu+ssh with its host key
 # pinned, listed beside local with capacity read over the remote protocol,
-# refused when it shows another key, removed; then nothing is left. No VM.
+# images pushed into its pool (checked there byte for byte, sent once,
+# shared by a derived image, a lost file sent again), refused when it shows
+# another key, removed; then nothing is left. No VM.
 # Uses server2 when scripts/test.sh brought it up for the suite, else brings
 # it up here and takes it down again, checking namespaces, veth, mounts and
 # processes are gone. A scratch store: no other store sees these servers.
@@ -34,6 +36,8 @@ s2procs() { # every process in server2's network namespace
   for p in /proc/[0-9]*; do [ "$(readlink "$p/ns/net" 2>/dev/null)" = "$want" ] && echo "${p#/proc/}"; done
   return 0
 }
+# The pool xlab keeps images in starts absent, whatever an earlier run left.
+bash "$s2" exec sh -c 'virsh -q pool-destroy xlab; virsh -q pool-undefine xlab; rm -rf /var/lib/libvirt/xlab' >/dev/null 2>&1 || true
 before=$(s2procs | wc -l)
 
 # add: reached once, its host key pinned, and it is the server's own key.
@@ -59,6 +63,48 @@ assert b["hostname"] == "xlab-server2", b       # its own UTS namespace: the rem
 assert b["disk"]["source"] == "pool" and b["disk"]["pool"] == "default", b
 assert b["disk"]["free_bytes"] > 0, b
 assert v["local"]["local"] and not b["local"], v
+PY
+
+# Images: pushed through libvirt's streams into pool xlab, which is made.
+pool=$s2dir/root/var/lib/libvirt/xlab   # server2's /var/lib/libvirt/xlab, seen from here
+img=$XLAB_IMAGES/xen-4.20
+t=$SECONDS
+out=$("$XLAB" image push xen-4.20 box2 2>&1) || bad "image push: $out"
+say "$out"
+say "pushed xen-4.20 in $((SECONDS - t)) s"
+check "the pool was made" grep -q "made storage pool 'xlab' on server box2" <<<"$out"
+check "every file sent and checked" grep -q "4 of its 4 files and its manifest sent" <<<"$out"
+check "every file is on server2, byte for byte, named by its sha256" python3 - "$img" "$pool" <<'PY'
+import hashlib, json, os, sys
+img, pool = sys.argv[1:]
+m = json.load(open(os.path.join(img, "manifest.json")))
+for rel, sha in m["files"].items():
+    h = hashlib.sha256(open(os.path.join(pool, "sha256-" + sha), "rb").read()).hexdigest()
+    assert h == sha, (rel, h, sha)
+assert open(os.path.join(pool, "image-xen-4.20.json"), "rb").read() == open(os.path.join(img, "manifest.json"), "rb").read()
+PY
+out=$("$XLAB" image push xen-4.20 box2 2>&1) || bad "second push: $out"
+check "a second push sends nothing" grep -q "is on server box2 already" <<<"$out"
+if [ -d "$XLAB_IMAGES/xen-4.20-shadow" ]; then
+  out=$("$XLAB" image push xen-4.20-shadow box2 2>&1) || bad "push of the derived image: $out"
+  check "a derived image sends its hypervisor only (1 file)" grep -q "1 of its 4 files" <<<"$out"
+fi
+root_sha=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["files"]["root.qcow2"])' "$img/manifest.json")
+bash "$s2" exec virsh -q vol-delete --pool xlab "sha256-$root_sha" >/dev/null
+out=$("$XLAB" image push xen-4.20 box2 2>&1) || bad "push after a lost file: $out"
+check "a file lost on the server is sent again" grep -q "1 of its 4 files" <<<"$out"
+check "and is whole" test "$(sha256sum <"$pool/sha256-$root_sha" | cut -d' ' -f1)" = "$root_sha"
+out=$("$XLAB" image push xen-4.20 local 2>&1) && bad "push to local accepted"
+check "local takes no push" grep -q "runs labs from the image store" <<<"$out"
+out=$("$XLAB" image push xen-4.20 box9 2>&1) && bad "push to an unknown server accepted"
+check "an unknown server is named" grep -q "no server 'box9'" <<<"$out"
+out=$("$XLAB" image push no-such-image box2 2>&1) && bad "push of a missing image accepted"
+check "a missing image is named" grep -q "no-such-image" <<<"$out"
+json=$("$XLAB" server list --json)
+check "server list measures pool xlab now" python3 - "$json" <<'PY'
+import json, sys
+b = {s["name"]: s for s in json.loads(sys.argv[1])}["box2"]
+assert b["disk"]["pool"] == "xlab", b
 PY
 
 # Refusals, each with its reason.

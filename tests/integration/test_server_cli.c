@@ -170,3 +170,21 @@ Test(server_cli, an_unreachable_server_is_listed_not_fatal)
 	cr_assert_eq(xlab(&out, &err, "server", "list", NULL), 0, "%s", err);
 	cr_expect(strstr(out, "gone: unreachable: "), "%s", out);
 }
+
+/* What `image push` refuses before anything is sent, each with its reason
+ * (the pushes themselves, over SSH to a real libvirtd: tests/e2e/servers.sh). */
+Test(server_cli, image_push_refusals)
+{
+	_cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL,
+			    *e3 = NULL, *o4 = NULL, *e4 = NULL;
+
+	cr_expect_eq(xlab(&o1, &e1, "image", "push", "xen-4.20", NULL), 2, "%s", e1);
+	cr_expect(strstr(e1, "expected an image and a server"), "%s", e1);
+	cr_expect_eq(xlab(&o2, &e2, "image", "push", "xen-4.20", "local", NULL), 2, "%s", e2);
+	cr_expect(strstr(e2, "runs labs from the image store"), "%s", e2);
+	cr_expect_eq(xlab(&o3, &e3, "image", "push", "xen-4.20", "Box_2", NULL), 2, "%s", e3);
+	cr_expect(strstr(e3, "not a DNS label"), "%s", e3);
+	/* The image is looked at before any server: none here. */
+	cr_expect_eq(xlab(&o4, &e4, "image", "push", "nosuch", "box2", NULL), 1, "%s", e4);
+	cr_expect(strstr(e4, "nosuch"), "%s", e4);
+}
