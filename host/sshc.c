@@ -17,12 +17,6 @@
 
 /* ---------------------------------------------------------- connecting */
 
-enum conn_fail {
-	CONN_OK,
-	CONN_NOT_YET, /* refused, unreachable, timed out: may work later */
-	CONN_NEVER,   /* wrong host key, auth refused, bad local files */
-};
-
 static int session_setup(ssh_session s, const struct sshc_target *t, int timeout_ms,
 			 const char *hostkey_alg, struct xerr *e)
 {
@@ -106,21 +100,21 @@ static const char *hostkey_alg_for(ssh_key k)
 /* A server that has no key of the pinned type fails key exchange; that is
  * a wrong host key too, not a server still booting. */
 static void connect_error(ssh_session s, const struct sshc_target *t, ssh_key pinned,
-			  enum conn_fail *fail, struct xerr *e)
+			  enum sshc_conn_fail *fail, struct xerr *e)
 {
 	const char *why = ssh_get_error(s);
 
 	if (strstr(why, "server host key algo")) {
 		_cleanup_free_ char *want_fp = sshc_key_fingerprint(pinned);
 
-		*fail = CONN_NEVER;
+		*fail = SSHC_CONN_NEVER;
 		xerr_set(e, XERR_FAIL,
 			 "host key mismatch for %s: expected %s from %s, got no %s key (%s)",
 			 t->addr, want_fp, t->host_pub_path, ssh_key_type_to_char(ssh_key_type(pinned)),
 			 why);
 		return;
 	}
-	*fail = CONN_NOT_YET;
+	*fail = SSHC_CONN_NOT_YET;
 	xerr_set(e, XERR_FAIL, "ssh to %s port %d: %s", t->addr, t->port > 0 ? t->port : 22,
 		 why);
 }
@@ -138,15 +132,43 @@ static int reply_timeout_set(ssh_session s, const struct sshc_target *t, struct 
 	return 0;
 }
 
+/* Over a tunnel through t->via when it is set. */
+static int session_connect(ssh_session s, const struct sshc_target *t, ssh_key pinned,
+			   int timeout_ms, struct sshc_via **via, enum sshc_conn_fail *fail,
+			   struct xerr *e)
+{
+	int fd = -1;
+
+	if (t->via) {
+		if (sshc_via_open(t->via, t->addr, t->port > 0 ? t->port : 22, timeout_ms, via,
+				  &fd, fail, e) < 0)
+			return -1;
+		if (ssh_options_set(s, SSH_OPTIONS_FD, &fd) < 0) {
+			close(fd);
+			return xerr_set(e, XERR_FAIL, "ssh options for %s: %s", t->addr,
+					ssh_get_error(s));
+		}
+	}
+	/* From here the session owns fd: its free closes it. */
+	if (ssh_connect(s) == SSH_OK)
+		return 0;
+	if (sshc_via_failed(*via, e))
+		*fail = SSHC_CONN_NOT_YET;
+	else
+		connect_error(s, t, pinned, fail, e);
+	return -1;
+}
+
 /* Connects, checks the pinned key and authenticates; *fail says whether a
  * failure is worth retrying. */
 static int session_open(const struct sshc_target *t, int timeout_ms, ssh_session *out,
-			enum conn_fail *fail, struct xerr *e)
+			struct sshc_via **via, enum sshc_conn_fail *fail, struct xerr *e)
 {
 	_cleanup_key_ ssh_key pinned = NULL;
 	ssh_session s;
 
-	*fail = CONN_NEVER;
+	*fail = SSHC_CONN_NEVER;
+	*via = NULL;
 	if (!t->addr || !t->key_path || !t->host_pub_path)
 		return xerr_set(e, XERR_FAIL, "ssh target needs addr, key and host key");
 	if (ssh_pki_import_pubkey_file(t->host_pub_path, &pinned) != SSH_OK)
@@ -154,41 +176,54 @@ static int session_open(const struct sshc_target *t, int timeout_ms, ssh_session
 	s = ssh_new();
 	if (!s)
 		return xerr_set(e, XERR_FAIL, "out of memory for an ssh session");
-	if (session_setup(s, t, timeout_ms, hostkey_alg_for(pinned), e) < 0)
+	if (session_setup(s, t, timeout_ms, hostkey_alg_for(pinned), e) < 0 ||
+	    session_connect(s, t, pinned, timeout_ms, via, fail, e) < 0)
 		goto fail;
-	if (ssh_connect(s) != SSH_OK) {
-		connect_error(s, t, pinned, fail, e);
-		goto fail;
-	}
 	if (hostkey_check(s, t, pinned, e) < 0 || user_auth(s, t, e) < 0 ||
 	    reply_timeout_set(s, t, e) < 0)
 		goto fail;
-	*fail = CONN_OK;
+	*fail = SSHC_CONN_OK;
 	*out = s;
 	return 0;
 fail:
 	ssh_disconnect(s);
 	ssh_free(s);
+	sshc_via_close(*via);
+	*via = NULL;
 	return -1;
 }
 
-static struct sshc *sshc_wrap(ssh_session s, const char *addr)
+static struct sshc *sshc_wrap(ssh_session s, const char *addr, struct sshc_via *via)
 {
 	struct sshc *c = xcalloc(1, sizeof(*c));
 
 	c->s = s;
 	c->addr = xstrdup(addr);
+	c->via = via;
 	return c;
+}
+
+int sshc_open(const struct sshc_target *t, int timeout_ms, struct sshc **out,
+	      enum sshc_conn_fail *fail, struct xerr *e)
+{
+	struct sshc_via *via;
+	ssh_session s;
+
+	if (session_open(t, timeout_ms, &s, &via, fail, e) < 0)
+		return -1;
+	*out = sshc_wrap(s, t->addr, via);
+	return 0;
 }
 
 int sshc_connect(const struct sshc_target *t, struct sshc **out, struct xerr *e)
 {
-	enum conn_fail fail;
+	struct sshc_via *via;
+	enum sshc_conn_fail fail;
 	ssh_session s;
 
-	if (session_open(t, t->connect_timeout_ms, &s, &fail, e) < 0)
+	if (session_open(t, t->connect_timeout_ms, &s, &via, &fail, e) < 0)
 		return -1;
-	*out = sshc_wrap(s, t->addr);
+	*out = sshc_wrap(s, t->addr, via);
 	return 0;
 }
 
@@ -198,6 +233,7 @@ void sshc_free(struct sshc *c)
 		return;
 	ssh_disconnect(c->s);
 	ssh_free(c->s);
+	sshc_via_close(c->via);
 	free(c->addr);
 	free(c);
 }
@@ -205,20 +241,22 @@ void sshc_free(struct sshc *c)
 int sshc_probe(const struct sshc_target *t, int timeout_ms, struct sshc **keep,
 	       struct xerr *e)
 {
-	enum conn_fail fail;
+	enum sshc_conn_fail fail;
 	struct xerr why = { 0 };
+	struct sshc_via *via;
 	ssh_session s;
 
-	if (session_open(t, timeout_ms, &s, &fail, &why) == 0) {
+	if (session_open(t, timeout_ms, &s, &via, &fail, &why) == 0) {
 		if (keep) {
-			*keep = sshc_wrap(s, t->addr);
+			*keep = sshc_wrap(s, t->addr, via);
 		} else {
 			ssh_disconnect(s);
 			ssh_free(s);
+			sshc_via_close(via);
 		}
 		return 1;
 	}
-	if (fail == CONN_NOT_YET)
+	if (fail == SSHC_CONN_NOT_YET)
 		return 0;
 	*e = why;
 	return -1;

@@ -20,6 +20,9 @@ struct sshc_target {
 	const char *key_path;      /* private key (OpenSSH format) */
 	const char *host_pub_path; /* the one host key accepted ("ssh-ed25519 AAAA... comment") */
 	int connect_timeout_ms;    /* to get in; a session in waits SSHC_REPLY_TIMEOUT_MS */
+	/* Reached through this server's sshd (a direct-tcpip channel from there
+	 * to addr:port, as `ssh -J`), its own key pinned too; NULL: directly. */
+	const struct sshc_target *via;
 };
 
 /* How long a blocking request on a session in (channel open, SFTP) may wait. */

@@ -12,10 +12,38 @@
 #define SSHC_OUTPUT_MAX (16u * 1024 * 1024)
 #define SSHC_CHUNK 32768
 
+struct sshc_via;
+
 struct sshc {
 	ssh_session s;
 	char *addr;
+	struct sshc_via *via; /* the tunnel the session runs over, NULL: direct */
 };
+
+/* Whether a failed connect is worth retrying. */
+enum sshc_conn_fail {
+	SSHC_CONN_OK,
+	SSHC_CONN_NOT_YET, /* refused, unreachable, timed out: may work later */
+	SSHC_CONN_NEVER,   /* wrong host key, auth refused, bad local files */
+};
+
+/* sshc_connect with the timeout given and, on failure, whether to retry. */
+int sshc_open(const struct sshc_target *t, int timeout_ms, struct sshc **out,
+	      enum sshc_conn_fail *fail, struct xerr *e);
+
+/* ---- through a server (sshc_via.c) ---- */
+/* Connects to via (its host key pinned like any target's) and starts a
+ * thread carrying a direct-tcpip channel to host:port from there over a
+ * socket pair; *session_fd is the end a session speaks SSH over (the
+ * session's to close). */
+int sshc_via_open(const struct sshc_target *via, const char *host, int port, int timeout_ms,
+		  struct sshc_via **out, int *session_fd, enum sshc_conn_fail *fail,
+		  struct xerr *e);
+/* Ends the thread; true with e set when the channel was refused: the
+ * reason a session over it failed. */
+bool sshc_via_failed(struct sshc_via *v, struct xerr *e);
+/* Ends the thread and the jump session (after the session over it). */
+void sshc_via_close(struct sshc_via *v);
 
 struct sshc_chan {
 	struct sshc *c;
