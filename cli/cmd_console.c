@@ -16,6 +16,7 @@
 #include "hostconn.h"
 #include "labstate.h"
 #include "names.h"
+#include "servers.h"
 #include "util.h"
 #include "virt.h"
 
@@ -84,11 +85,18 @@ static int host_live(const char *lab, const char *host, struct xerr *e)
 	struct virt *v = NULL;
 	virDomainPtr dom = NULL;
 	virStreamPtr st = NULL;
+	struct lab_dirs d;
 	int rc = -1;
 
+	/* A lab on another server: its console is a stream from there. */
 	if (lab_domain_name(lab, host, &dom_name, e) < 0 || lab_owner(lab, &want, e) < 0 ||
-	    virt_open(virt_default_uri(NULL, NULL), &v, e) < 0)
+	    lab_dirs_get(lab, &d, e) < 0)
 		return -1;
+	rc = lab_virt_open(&d, NULL, &v, e);
+	lab_dirs_free(&d);
+	if (rc < 0)
+		return -1;
+	rc = -1;
 	/* Another store's domain of that name is not ours to type into. */
 	if (virt_domain_info(v, dom_name, &info, e) < 0 ||
 	    (info.exists && virt_owner_check("domain", dom_name, &info.owner, &want, e) < 0))

@@ -11,7 +11,9 @@
 #include "lab.h"
 #include "lifecycle.h"
 #include "nodestate.h"
+#include "servers.h"
 #include "table.h"
+#include "text.h"
 #include "util.h"
 #include "virt.h"
 
@@ -179,6 +181,24 @@ static void status_hosts(struct virt *v, const struct db_lab *l, const struct db
 	table_free(t);
 }
 
+/* A lab on another server is asked there, through *there (the caller's to
+ * close); NULL when that server does not answer, as for this machine's. */
+static struct virt *lab_libvirt(const struct db_lab *l, struct virt *here, struct virt **there)
+{
+	struct lab_dirs d;
+	struct xerr e = { 0 };
+
+	*there = NULL;
+	if (lab_dirs_get(l->name, &d, &e) < 0 || !d.server) {
+		lab_dirs_free(&d);
+		return here;
+	}
+	if (lab_virt_open(&d, NULL, there, &e) < 0)
+		fprintf(stderr, "xlab: warning: lab %s: %s\n", tt(l->name), e.msg);
+	lab_dirs_free(&d);
+	return *there;
+}
+
 static int status_lab(struct db *db, struct virt *v, const struct db_lab *l,
 		      struct json_object *out, struct xerr *e)
 {
@@ -245,9 +265,15 @@ int cmd_status(int argc, char **argv, struct xerr *e)
 		fprintf(stderr, "xlab: warning: %s\n", ve.msg);
 	out = json ? json_object_new_array() : NULL;
 	for (size_t i = 0; i < n; i++) {
+		struct virt *there = NULL;
+		int r;
+
 		if (only && strcmp(labs[i].name, only) != 0)
 			continue;
-		if (status_lab(db, v, &labs[i], out, e) < 0)
+		r = status_lab(db, lab_libvirt(&labs[i], v, &there), &labs[i], out, e);
+		if (there)
+			virt_close(there);
+		if (r < 0)
 			goto out;
 		shown++;
 	}

@@ -52,6 +52,7 @@ int cmd_up(int argc, char **argv, struct xerr *e)
 		{ "no-tests", no_argument, NULL, 'T' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "experiments", no_argument, NULL, 'X' },
+		{ "server", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct up_opts o = { .boot_timeout_s = 600 };
@@ -82,6 +83,9 @@ int cmd_up(int argc, char **argv, struct xerr *e)
 			break;
 		case 'X':
 			experiments = true;
+			break;
+		case 's':
+			o.server = optarg;
 			break;
 		case 't':
 			o.boot_timeout_s = atoi(optarg);

@@ -44,6 +44,12 @@ static int host_vnc(struct labstate *ls, const char *host, struct xerr *e)
 	_cleanup_free_ char *addr = NULL;
 	int rc = -1;
 
+	if (ls->dirs.server)
+		return xerr_set(e, XERR_FAIL,
+				"host '%s' runs on server '%s', where its display listens on that "
+				"server's loopback: `xlab vnc` reaches guests there, not hosts yet; "
+				"`xlab console %s %s` is its serial console",
+				host, ls->dirs.server, ls->lab, host);
 	if (lab_domain_name(ls->lab, host, &dom, e) < 0 || lab_owner(ls->lab, &want, e) < 0 ||
 	    virt_open(virt_default_uri(NULL, NULL), &v, e) < 0 ||
 	    virt_domain_info(v, dom, &info, e) < 0 ||

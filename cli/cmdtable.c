@@ -38,6 +38,8 @@ static const struct cmd_opt up_opts[] = {
 	{ "no-tests", 0, NULL, "do not run the spec's tests" },
 	OPT_TIMEOUT,
 	{ "experiments", 0, NULL, "run the spec's migration experiments once the lab is up" },
+	{ "server", 0, "NAME", "bring the lab up on that server (`xlab server list`) instead of "
+			       "the spec's `server:`" },
 	OPT_END,
 };
 

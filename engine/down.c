@@ -11,6 +11,8 @@
 #include "lab.h"
 #include "lifecycle.h"
 #include "run.h"
+#include "server_images.h"
+#include "servers.h"
 #include "util.h"
 #include "virt.h"
 
@@ -54,6 +56,24 @@ static int refuse_older_xlabs_domains(struct virt *v, const char *lab, struct xe
 	return 0;
 }
 
+/* A lab on another server: its hosts' disks are volumes of the server's
+ * pool, each named after the lab's network and a dot (plan.c host_paths). */
+static int down_volumes(struct virt *v, const char *net, struct xerr *e)
+{
+	_cleanup_free_ char *prefix = xasprintf("%s.", net);
+	struct virt_vol *vols = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (virt_pool_volumes(v, SERVER_POOL, &vols, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (strncmp(vols[i].name, prefix, strlen(prefix)) == 0)
+			rc = virt_vol_delete(v, SERVER_POOL, vols[i].name, e);
+	virt_vols_free(vols, n);
+	return rc;
+}
+
 static int down_lab(const char *lab, const char *connect, struct xerr *e)
 {
 	_cleanup_free_ char *net = NULL;
@@ -74,9 +94,10 @@ static int down_lab(const char *lab, const char *connect, struct xerr *e)
 	if (run_begin(&r, db, lab, "down", NULL, e) < 0)
 		goto out;
 	started = true;
-	if (lab_owner(lab, &own, e) < 0 || lab_network_name(lab, &net, e) < 0)
+	if (lab_owner(lab, &own, e) < 0 || lab_network_name(lab, &net, e) < 0 ||
+	    lab_dirs_get(lab, &dirs, e) < 0)
 		goto out;
-	if (virt_open(virt_default_uri(connect, NULL), &v, e) < 0)
+	if (lab_virt_open(&dirs, connect, &v, e) < 0)
 		goto out;
 	if (refuse_older_xlabs_domains(v, lab, e) < 0)
 		goto out;
@@ -91,8 +112,11 @@ static int down_lab(const char *lab, const char *connect, struct xerr *e)
 	step_begin(&s, &r, "network.remove", net);
 	if (step_end(&s, virt_network_remove(v, net, &own, e), e) < 0)
 		goto out;
-	if (lab_dirs_get(lab, &dirs, e) < 0)
-		goto out;
+	if (dirs.server) {
+		step_begin(&s, &r, "volumes.remove", dirs.server);
+		if (step_end(&s, down_volumes(v, net, e), e) < 0)
+			goto out;
+	}
 	step_begin(&s, &r, "files.remove", dirs.dir);
 	if (step_end(&s, rm_rf(dirs.dir, e), e) < 0)
 		goto out;
@@ -122,6 +146,7 @@ static int down_known(const char *lab, const char *connect, struct xerr *e)
 	struct db_lab *l = NULL;
 	struct virt *v = NULL;
 	struct virt_owner own;
+	struct lab_dirs dirs = { 0 };
 	int rc = -1;
 
 	if (db_open_default(&db, e) < 0)
@@ -131,13 +156,15 @@ static int down_known(const char *lab, const char *connect, struct xerr *e)
 	rc = 0;
 	if (l)
 		goto out;
-	if (lab_owner(lab, &own, e) == 0 && virt_open(virt_default_uri(connect, NULL), &v, e) == 0 &&
+	if (lab_owner(lab, &own, e) == 0 && lab_dirs_get(lab, &dirs, e) == 0 &&
+	    lab_virt_open(&dirs, connect, &v, e) == 0 &&
 	    virt_lab_domains(v, &own, &names, e) == 0 && names && names[0])
 		goto out;
 	rc = lab_unknown(db, lab, e);
 out:
 	if (v)
 		virt_close(v);
+	lab_dirs_free(&dirs);
 	db_lab_free(l);
 	db_close(db);
 	return rc;

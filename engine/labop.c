@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "hostconn.h"
+#include "servers.h"
 #include "util.h"
 
 int labop_open(struct labop *p, const char *lab, const char *connect, enum lab_event ev,
@@ -28,7 +29,7 @@ int labop_open(struct labop *p, const char *lab, const char *connect, enum lab_e
 		return -1;
 	p->run_started = true;
 	if (lab_owner(lab, &p->own, e) < 0 || lab_dirs_get(lab, &p->dirs, e) < 0 ||
-	    virt_open(virt_default_uri(connect, NULL), &p->virt, e) < 0)
+	    lab_virt_open(&p->dirs, connect, &p->virt, e) < 0)
 		return -1;
 	if (db_hosts_list(p->db, lab, &p->hosts, &p->n_hosts, e) < 0 ||
 	    db_guests_list(p->db, lab, &p->guests, &p->n_guests, e) < 0)
@@ -56,11 +57,11 @@ int labop_host_wait_ssh(struct labop *p, const struct db_host *h, int timeout_s,
 	_cleanup_free_ char *dir = lab_host_dir(&p->dirs, h->name);
 	_cleanup_free_ char *pub = lab_host_key_path(dir, ".pub");
 	int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
-	struct sshc_target t;
+	struct lab_target t;
 
 	lab_host_target(&p->dirs, h->ip, pub, &t);
 	for (;;) {
-		int r = sshc_probe(&t, 3000, c, e);
+		int r = sshc_probe(&t.t, 3000, c, e);
 
 		if (r != 0)
 			return r < 0 ? -1 : 0;

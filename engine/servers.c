@@ -173,25 +173,37 @@ void servers_free(struct server_view *v, size_t n)
 	free(v);
 }
 
+/* The server a lab's directory records (`up` wrote it); local when none. */
+static bool lab_on_server(const char *lab, const char *server)
+{
+	struct lab_dirs d;
+	struct xerr ignore = { 0 };
+	bool on;
+
+	if (lab_dirs_get(lab, &d, &ignore) < 0) {
+		lab_dirs_free(&d);
+		return false;
+	}
+	on = strcmp(d.server ? d.server : SERVER_LOCAL, server) == 0;
+	lab_dirs_free(&d);
+	return on;
+}
+
 int server_users(struct db *db, const char *server, char ***labs, struct xerr *e)
 {
 	struct db_lab *l = NULL;
 	size_t n = 0, k = 0;
 
 	*labs = NULL;
-	/* Hosts do not record a server yet (placement is a later step of issue
-	 * 23): every lab runs here, so local holds every lab that is not down
-	 * and no other server holds any. Placement fills this from the hosts. */
-	if (strcmp(server, SERVER_LOCAL) != 0) {
-		*labs = xcalloc(1, sizeof(**labs));
-		return 0;
-	}
 	if (db_labs_list(db, &l, &n, e) < 0)
 		return -1;
 	*labs = xcalloc(n + 1, sizeof(**labs));
-	for (size_t i = 0; i < n; i++)
-		if (lab_state_parse(l[i].state) != LAB_DOWN && lab_state_parse(l[i].state) != LAB_NONE)
+	for (size_t i = 0; i < n; i++) {
+		enum lab_state st = lab_state_parse(l[i].state);
+
+		if (st != LAB_DOWN && st != LAB_NONE && lab_on_server(l[i].name, server))
 			(*labs)[k++] = xstrdup(l[i].name);
+	}
 	db_labs_free(l, n);
 	return 0;
 }
@@ -247,5 +259,83 @@ int server_rm(const char *name, struct xerr *e)
 		return -1;
 	rc = server_rm_row(db, name, e);
 	db_close(db);
+	return rc;
+}
+
+int server_get(struct db *db, const char *name, struct db_server **row, struct xerr *e)
+{
+	int have = db_server_get(db, name, row, e);
+
+	if (have < 0)
+		return -1;
+	if (have == 0)
+		return xerr_set(e, XERR_NOTFOUND,
+				"no server '%s' in the store (`xlab server list` shows them, "
+				"`xlab server add` adds one)", name);
+	return 0;
+}
+
+int server_lab_via(const char *home, const struct db_server *row, struct lab_via *via,
+		   struct xerr *e)
+{
+	_cleanup_free_ char *kh = names_server_known_hosts(home, row->name);
+	_cleanup_free_ char *line = NULL;
+	struct server_ssh ssh;
+
+	memset(via, 0, sizeof(*via));
+	if (!server_uri_is_ssh(row->uri))
+		return xerr_set(e, XERR_USAGE,
+				"server '%s' (%s) is not reached over SSH, and a lab's network on "
+				"a server is reached through its sshd: add it as qemu+ssh://",
+				row->name, row->uri);
+	if (server_uri_ssh(row->uri, &ssh, e) < 0)
+		return -1;
+	if (!ssh.keyfile) {
+		server_ssh_free(&ssh);
+		return xerr_set(e, XERR_USAGE,
+				"server '%s' (%s) names no keyfile= for xlab to log in with, to "
+				"reach its labs' networks; `xlab server rm` and add it with one",
+				row->name, row->uri);
+	}
+	via->addr = ssh.host;
+	via->user = ssh.user ? ssh.user : xstrdup("root");
+	via->port = ssh.port;
+	via->key = ssh.keyfile;
+	/* The pin libvirt checks is the one the tunnel checks. */
+	via->host_pub = xasprintf("%s.pub", kh);
+	if (known_hosts_first_key(kh, &line, e) < 0 ||
+	    file_write_atomic(via->host_pub, line, strlen(line), 0644, e) < 0) {
+		lab_via_free(via);
+		return -1;
+	}
+	return 0;
+}
+
+void lab_via_free(struct lab_via *via)
+{
+	free(via->addr);
+	free(via->user);
+	free(via->key);
+	free(via->host_pub);
+	memset(via, 0, sizeof(*via));
+}
+
+int lab_virt_open(const struct lab_dirs *d, const char *connect, struct virt **v,
+		  struct xerr *e)
+{
+	_cleanup_free_ char *home = NULL;
+	struct db_server *row = NULL;
+	struct db *db = NULL;
+	int rc;
+
+	if (!d->server)
+		return virt_open(virt_default_uri(connect, NULL), v, e);
+	if (xlab_home(&home, e) < 0 || db_open_default(&db, e) < 0)
+		return -1;
+	rc = server_get(db, d->server, &row, e);
+	db_close(db);
+	if (rc == 0 && (rc = server_open(home, row, v, e)) < 0)
+		xerr_prefix(e, "server '%s'", d->server);
+	db_servers_free(row, row ? 1 : 0);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "db.h"
+#include "lab.h"
 #include "err.h"
 #include "virt.h"
 
@@ -43,11 +44,24 @@ void servers_free(struct server_view *v, size_t n);
 /* Refuses local, a server the store does not have, and one a lab still
  * uses; otherwise forgets it and its pinned key. */
 int server_rm(const char *name, struct xerr *e);
-/* The labs (not down) that have hosts on server, NULL-terminated: what
- * `server rm` refuses to strand. */
+/* The labs (not down) that run on server (as each lab's `up` recorded it),
+ * NULL-terminated: what `server rm` refuses to strand. */
 int server_users(struct db *db, const char *server, char ***labs, struct xerr *e);
 /* The libvirt of a stored server (local: row NULL), through its pin. */
 int server_open(const char *home, const struct db_server *row, struct virt **v,
 		struct xerr *e);
+
+/* A stored server by name: *row, or XERR_NOTFOUND saying how to add it. */
+int server_get(struct db *db, const char *name, struct db_server **row, struct xerr *e);
+/* How a lab on server row reaches its lab network: through the server's
+ * sshd, with the login key its URI names and its pinned host key.
+ * Refused for a server that is not reached over SSH. */
+int server_lab_via(const char *home, const struct db_server *row, struct lab_via *via,
+		   struct xerr *e);
+void lab_via_free(struct lab_via *via);
+/* The libvirt a lab's hosts are on: its recorded server's, else connect's
+ * (virt_default_uri). */
+int lab_virt_open(const struct lab_dirs *d, const char *connect, struct virt **v,
+		  struct xerr *e);
 
 #endif

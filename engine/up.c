@@ -13,6 +13,9 @@
 #include "lifecycle.h"
 #include "nodestate.h"
 #include "reconcile.h"
+#include "server_images.h"
+#include "servers.h"
+#include "serverspec.h"
 #include "stop.h"
 #include "subnet.h"
 #include "up_int.h"
@@ -537,6 +540,75 @@ static int images_verify(struct up_ctx *ctx, struct xerr *e)
 	return 0;
 }
 
+/* The server the lab runs on: --server, else the spec's `server:`; "local"
+ * and none are this machine. */
+static int server_choose(struct up_ctx *ctx, struct xerr *e)
+{
+	const char *name = ctx->o->server ? ctx->o->server : ctx->spec->server;
+
+	if (!name || strcmp(name, SERVER_LOCAL) == 0)
+		return 0;
+	if (server_name_check(name, e) < 0 || server_get(ctx->db, name, &ctx->server, e) < 0)
+		return -1;
+	if (ctx->spec->shared_vg)
+		return xerr_set(e, XERR_USAGE,
+				"lab '%s' on server '%s': a shared disk (storage.shared) is made "
+				"on this machine only so far; drop it or bring the lab up here",
+				ctx->spec->lab, name);
+	return 0;
+}
+
+static int lab_virt_connect(struct up_ctx *ctx, struct xerr *e)
+{
+	_cleanup_free_ char *home = NULL;
+
+	if (!ctx->server) {
+		if (virt_open(virt_default_uri(ctx->o->connect, ctx->spec->libvirt_uri),
+			      &ctx->virt, e) < 0)
+			return -1;
+		return virt_check_daemon_state(ctx->virt, e);
+	}
+	if (xlab_home(&home, e) < 0)
+		return -1;
+	if (server_open(home, ctx->server, &ctx->virt, e) < 0)
+		return xerr_prefix(e, "server '%s'", ctx->server->name);
+	return 0;
+}
+
+/* Before anything of the lab is made on its server: the images there, the
+ * pool's directory, and how the lab network is reached, recorded for every
+ * later command (ssh, console, down). Here: any such record is dropped. */
+static int server_prepare(struct up_ctx *ctx, struct xerr *e)
+{
+	_cleanup_free_ char *home = NULL;
+	struct lab_via via;
+	struct step s;
+	int rc;
+
+	if (!ctx->server)
+		return lab_server_record(&ctx->dirs, NULL, NULL, e);
+	for (size_t i = 0; i < ctx->spec->n_hosts; i++) {
+		struct push_report rep;
+
+		if (!image_first_use(ctx, i))
+			continue;
+		step_begin(&s, &ctx->run, "image.push", ctx->imgs[i]->name);
+		if (step_end(&s, server_image_push(ctx->server->name, ctx->imgs[i]->name, &rep, e),
+			     e) < 0)
+			return -1;
+	}
+	if (virt_pool_path(ctx->virt, SERVER_POOL, &ctx->pool_dir, e) < 0 ||
+	    xlab_home(&home, e) < 0 || server_lab_via(home, ctx->server, &via, e) < 0)
+		return -1;
+	rc = lab_server_record(&ctx->dirs, ctx->server->name, &via, e);
+	lab_via_free(&via);
+	if (rc < 0)
+		return -1;
+	/* Every connection from here on goes through the server. */
+	lab_dirs_free(&ctx->dirs);
+	return lab_dirs_get(ctx->spec->lab, &ctx->dirs, e);
+}
+
 static int up_steps(struct up_ctx *ctx, struct xerr *e)
 {
 	struct plan_env env = { 0 };
@@ -547,19 +619,16 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 	if (xlab_store_id(ctx->store_id, e) < 0)
 		return -1;
 	virt_owner_set(&ctx->owner, ctx->store_id, ctx->spec->lab);
-	if (images_open(ctx, e) < 0)
+	if (images_open(ctx, e) < 0 || server_choose(ctx, e) < 0 || lab_virt_connect(ctx, e) < 0)
 		return -1;
-	if (virt_open(virt_default_uri(ctx->o->connect, ctx->spec->libvirt_uri), &ctx->virt,
-		      e) < 0)
-		return -1;
-	if (virt_check_daemon_state(ctx->virt, e) < 0 ||
-	    virt_detect_accel(ctx->virt, ctx->o->accel, &ctx->accel, e) < 0)
+	if (virt_detect_accel(ctx->virt, ctx->o->accel, &ctx->accel, e) < 0)
 		return -1;
 	if (hwvirt_guests_possible(ctx, e) < 0 || subnet_choose(ctx, e) < 0)
 		return -1;
 	if (lab_dirs_get(ctx->spec->lab, &ctx->dirs, e) < 0 ||
-	    lab_accel_record(&ctx->dirs, ctx->accel, e) < 0)
+	    lab_accel_record(&ctx->dirs, ctx->accel, e) < 0 || server_prepare(ctx, e) < 0)
 		return -1;
+	env.volume_dir = ctx->pool_dir;
 	env.state_dir = ctx->dirs.dir;
 	env.accel = ctx->accel;
 	env.subnet = ctx->subnet;
@@ -675,6 +744,8 @@ out:
 	images_free(&ctx);
 	if (ctx.virt)
 		virt_close(ctx.virt);
+	db_servers_free(ctx.server, ctx.server ? 1 : 0);
+	free(ctx.pool_dir);
 	if (ctx.db)
 		db_close(ctx.db);
 	lab_dirs_free(&ctx.dirs);

@@ -16,6 +16,7 @@ struct up_opts {
 	bool no_tests;        /* skip the spec's tests */
 	int boot_timeout_s;   /* per host, from start to sshd answering */
 	const char *made_by;  /* "matrix", "class"; NULL: "spec" (see db_lab_claim) */
+	const char *server;   /* --server NAME over the spec's `server:`; NULL: the spec's */
 };
 
 /* What one `up` did, for callers that bring several labs up (xlab matrix). */

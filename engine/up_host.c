@@ -11,6 +11,7 @@
 #include "guest_agent.h"
 #include "hostconn.h"
 #include "hostprep.h"
+#include "server_images.h"
 #include "stop.h"
 #include "up_int.h"
 #include "util.h"
@@ -111,7 +112,7 @@ static int host_config_write(struct up_ctx *ctx, const struct plan_host *ph, str
 			{ "known_hosts", known, known_len, 0644 },
 		};
 
-		rc = config_disk_write(ph->config_disk, entries, ARRAY_SIZE(entries), e);
+		rc = config_disk_write(ph->config_build, entries, ARRAY_SIZE(entries), e);
 	}
 	buf_free(&keys);
 	return rc;
@@ -136,6 +137,57 @@ int shared_disk_make(const char *path, uint64_t size, struct xerr *e)
 	return 0;
 }
 
+/* A file made here into the volume of the same name on the lab's server. */
+static int file_upload(struct up_ctx *ctx, const char *local, const char *remote_path,
+		       struct xerr *e)
+{
+	_cleanup_free_ char *vol = plan_volume_name(remote_path);
+	_cleanup_close_ int fd = open(local, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return xerr_errno(e, XERR_IO, "cannot read %s", local);
+	return virt_vol_upload(ctx->virt, SERVER_POOL, vol, fd, (unsigned long long)st.st_size,
+			       NULL, NULL, e);
+}
+
+/* The disks of a host on another server, as volumes of its pool: the root
+ * an overlay of the image's root volume there (image.push put it there). */
+static int host_volumes_make(struct up_ctx *ctx, const struct plan_host *ph, struct xerr *e)
+{
+	const struct image *img = up_image(ctx, ph);
+	const struct spec_host *h = ph->spec;
+	_cleanup_free_ char *root = NULL, *backing = NULL, *vol = NULL;
+	_cleanup_free_ char *local_root = image_path(img, "root.qcow2");
+	unsigned long long virtual_size = 0;
+	char sha[65] = "";
+
+	for (size_t i = 0; i < img->n_files; i++)
+		if (strcmp(img->files[i].path, "root.qcow2") == 0)
+			snprintf(sha, sizeof(sha), "%s", img->files[i].sha256);
+	root = server_blob_volume(sha);
+	backing = xasprintf("%s/%s", ctx->pool_dir, root);
+	if (qcow2_virtual_size(local_root, &virtual_size, e) < 0)
+		return -1;
+	vol = plan_volume_name(ph->root_overlay);
+	if (virt_vol_create_qcow2(ctx->virt, SERVER_POOL, vol, virtual_size, backing, e) < 0)
+		return -1;
+	free(vol);
+	vol = plan_volume_name(ph->data_disk);
+	if (virt_vol_create_qcow2(ctx->virt, SERVER_POOL, vol, h->data_disk, NULL, e) < 0)
+		return -1;
+	for (size_t i = 0; i < h->n_disks; i++) {
+		free(vol);
+		vol = plan_volume_name(ph->extra_disks[i]);
+		if (virt_vol_create_qcow2(ctx->virt, SERVER_POOL, vol, h->disks[i], NULL, e) < 0)
+			return -1;
+	}
+	return file_upload(ctx, ph->config_build, ph->config_disk, e) < 0 ||
+			       file_upload(ctx, ph->iso_build, ph->boot_iso, e) < 0
+		       ? -1
+		       : 0;
+}
+
 /* Disks, config disk, boot ISO: all made before the domain is defined, so a
  * defined domain always has everything it boots from. */
 int host_files_make(struct up_ctx *ctx, const struct plan_host *ph, struct xerr *e)
@@ -145,15 +197,18 @@ int host_files_make(struct up_ctx *ctx, const struct plan_host *ph, struct xerr 
 
 	if (mkdir_p(ph->dir, 0755, e) < 0)
 		return -1;
+	if (host_config_write(ctx, ph, e) < 0 ||
+	    boot_iso_make(ph->iso_build, up_image(ctx, ph)->dir, ph->grub_cfg, e) < 0)
+		return -1;
+	if (ctx->server)
+		return host_volumes_make(ctx, ph, e);
 	if (qcow2_create(ph->root_overlay, base, 0, e) < 0 ||
 	    qcow2_create(ph->data_disk, NULL, h->data_disk, e) < 0)
 		return -1;
 	for (size_t i = 0; i < h->n_disks; i++)
 		if (qcow2_create(ph->extra_disks[i], NULL, h->disks[i], e) < 0)
 			return -1;
-	if (host_config_write(ctx, ph, e) < 0)
-		return -1;
-	return boot_iso_make(ph->boot_iso, up_image(ctx, ph)->dir, ph->grub_cfg, e);
+	return 0;
 }
 
 static void serial_tail(const char *path, char *out, size_t outsz)
@@ -196,10 +251,14 @@ static int64_t boot_stall_ms(void)
 static int boot_watchdog(struct up_ctx *ctx, const struct plan_host *ph, off_t *seen,
 			 int64_t *quiet_since, bool *reset_done, struct xerr *e)
 {
-	off_t size = file_size(ph->serial_log);
+	off_t size;
 	char tail[160];
 	char *nl;
 
+	/* Its console log is on its server, not readable from here. */
+	if (ctx->server)
+		return 0;
+	size = file_size(ph->serial_log);
 	if (size != *seen) {
 		*seen = size;
 		*quiet_since = now_ms();
@@ -236,11 +295,11 @@ int host_wait_ready(struct up_ctx *ctx, struct host_work *w, struct sshc **conn,
 	int64_t deadline = start + (int64_t)ctx->o->boot_timeout_s * 1000;
 	off_t seen = -2;
 	bool reset_done = false;
-	struct sshc_target t;
+	struct lab_target t;
 
 	lab_host_target(&ctx->dirs, ph->ip, pub, &t);
 	while (!stop_requested()) {
-		int r = sshc_probe(&t, 3000, conn, e);
+		int r = sshc_probe(&t.t, 3000, conn, e);
 
 		if (r < 0)
 			return -1;
@@ -255,7 +314,11 @@ int host_wait_ready(struct up_ctx *ctx, struct host_work *w, struct sshc **conn,
 		if (now_ms() > deadline) {
 			char tail[2048];
 
-			serial_tail(ph->serial_log, tail, sizeof(tail));
+			if (ctx->server)
+				snprintf(tail, sizeof(tail), "(on server %s: `xlab console` shows it)",
+					 ctx->server->name);
+			else
+				serial_tail(ph->serial_log, tail, sizeof(tail));
 			return xerr_set(e, XERR_FAIL,
 					"host '%s' did not answer on ssh (%s) within %d s; last "
 					"lines of its serial console (%s):\n%s",

@@ -22,7 +22,11 @@ struct up_ctx {
 	struct spec *spec;
 	struct plan *plan;
 	struct db *db;
-	struct virt *virt;
+	struct virt *virt;    /* the lab's server's libvirt */
+	/* The server the lab runs on, NULL for this machine; then its pool's
+	 * directory holds the hosts' disks (plan_env.volume_dir). */
+	struct db_server *server;
+	char *pool_dir;
 	struct image **imgs; /* per host, in plan->hosts order: up_image() */
 	struct run run;
 	struct lab_dirs dirs;

@@ -16,24 +16,36 @@ char *lab_host_key_path(const char *host_dir, const char *suffix)
 }
 
 void lab_host_target(const struct lab_dirs *d, const char *ip, const char *host_pub,
-		     struct sshc_target *t)
+		     struct lab_target *lt)
 {
-	memset(t, 0, sizeof(*t));
+	struct sshc_target *t = &lt->t;
+
+	memset(lt, 0, sizeof(*lt));
 	t->addr = ip;
 	t->port = 22;
 	t->user = "root";
 	t->key_path = d->key;
 	t->host_pub_path = host_pub;
 	t->connect_timeout_ms = 10000;
+	if (!d->via.addr)
+		return;
+	/* The lab network is on the server: nothing of it is routed here. */
+	lt->via.addr = d->via.addr;
+	lt->via.port = d->via.port;
+	lt->via.user = d->via.user;
+	lt->via.key_path = d->via.key;
+	lt->via.host_pub_path = d->via.host_pub;
+	lt->via.connect_timeout_ms = 10000;
+	t->via = &lt->via;
 }
 
 int lab_connect(const struct lab_dirs *d, const char *what, const char *name, const char *ip,
 		const char *host_pub, struct sshc **c, struct xerr *e)
 {
-	struct sshc_target t;
+	struct lab_target lt;
 
-	lab_host_target(d, ip, host_pub, &t);
-	if (sshc_connect(&t, c, e) < 0)
+	lab_host_target(d, ip, host_pub, &lt);
+	if (sshc_connect(&lt.t, c, e) < 0)
 		return xerr_prefix(e, "%s '%s' (%s)", what, name, ip);
 	return 0;
 }

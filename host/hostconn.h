@@ -17,7 +17,12 @@ int lab_connect(const struct lab_dirs *d, const char *what, const char *name, co
 		const char *host_pub, struct sshc **c, struct xerr *e);
 int lab_host_connect(const struct lab_dirs *d, const char *host, const char *ip,
 		     struct sshc **c, struct xerr *e);
+/* A node's target, and for a lab on another server the server it is
+ * reached through (t.via points to via). */
+struct lab_target {
+	struct sshc_target t, via;
+};
 void lab_host_target(const struct lab_dirs *d, const char *ip, const char *host_pub,
-		     struct sshc_target *t);
+		     struct lab_target *lt);
 
 #endif

@@ -161,3 +161,20 @@ out:
 		unlink(tmp_iso);
 	return rc;
 }
+
+int qcow2_virtual_size(const char *path, unsigned long long *size, struct xerr *e)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned char h[32];
+
+	if (fd < 0 || read(fd, h, sizeof(h)) != (ssize_t)sizeof(h))
+		return xerr_errno(e, XERR_IO, "cannot read the header of %s", path);
+	/* "QFI\xfb", version, backing offset and size, cluster bits, then the
+	 * size at byte 24: all big-endian. */
+	if (memcmp(h, "QFI\xfb", 4) != 0)
+		return xerr_set(e, XERR_FAIL, "%s is not a qcow2 image", path);
+	*size = 0;
+	for (int i = 24; i < 32; i++)
+		*size = *size << 8 | h[i];
+	return 0;
+}

@@ -22,6 +22,8 @@ int config_disk_write(const char *path, const struct config_entry *entries, size
 		      struct xerr *e);
 /* qemu-img create -f qcow2 [-b BACKING -F qcow2] PATH [SIZE] */
 int qcow2_create(const char *path, const char *backing, uint64_t size, struct xerr *e);
+/* The disk size a qcow2 file describes, from its header. */
+int qcow2_virtual_size(const char *path, unsigned long long *size, struct xerr *e);
 /* Boot ISO from the image's boot/ files and the host's grub.cfg
  * (grub-mkrescue, a quarter of a second). */
 int boot_iso_make(const char *iso_path, const char *image_dir, const char *grub_cfg,

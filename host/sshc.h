@@ -80,5 +80,7 @@ int known_hosts_write(const char *path, const char *const *names, const char *co
 		      size_t n, struct xerr *e);
 /* "SHA256:... (ssh-ed25519)" of the first key in a known_hosts file. */
 int known_hosts_fingerprint(const char *path, char **fingerprint, struct xerr *e);
+/* That key as a .pub line ("ssh-ed25519 AAAA...\n"), malloc'd. */
+int known_hosts_first_key(const char *path, char **line, struct xerr *e);
 
 #endif

@@ -109,3 +109,22 @@ int known_hosts_fingerprint(const char *path, char **fingerprint, struct xerr *e
 	*fingerprint = xasprintf("%s (%s)", fp, type);
 	return 0;
 }
+
+int known_hosts_first_key(const char *path, char **line, struct xerr *e)
+{
+	_cleanup_free_ char *data = NULL;
+	const char *type, *b64;
+	char *save = NULL;
+	size_t len;
+
+	*line = NULL;
+	if (file_read_all(path, 64 * 1024, &data, &len, e) < 0)
+		return -1;
+	strtok_r(data, " \t\r\n", &save);
+	type = strtok_r(NULL, " \t\r\n", &save);
+	b64 = strtok_r(NULL, " \t\r\n", &save);
+	if (!type || !b64)
+		return xerr_set(e, XERR_FAIL, "%s: no host key in it", path);
+	*line = xasprintf("%s %s\n", type, b64);
+	return 0;
+}

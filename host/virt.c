@@ -256,6 +256,20 @@ static bool libvirt_offers_kvm(struct virt *v)
 	return domain && strcmp(domain, "kvm") == 0;
 }
 
+/* The server's own CPU shows VT-x or AMD-V, as its libvirt reports it:
+ * what /proc/cpuinfo tells for this machine. A /dev/kvm without them (a
+ * VM that exposes none) offers "kvm" in domain capabilities all the same. */
+static bool server_cpu_has_hwvirt(struct virt *v)
+{
+	_cleanup_free_ char *caps = virConnectGetCapabilities(v->conn), *n = NULL;
+
+	if (!caps)
+		return false;
+	n = xml_xpath_string(caps, "string(count(/capabilities/host/cpu/feature[@name='vmx' "
+				   "or @name='svm']))");
+	return n && strcmp(n, "0") != 0;
+}
+
 int virt_detect_accel(struct virt *v, const char *force, char **accel, struct xerr *e)
 {
 	if (force && *force) {
@@ -268,8 +282,22 @@ int virt_detect_accel(struct virt *v, const char *force, char **accel, struct xe
 					"unknown accelerator '%s' (use kvm, qemu or tcg)", force);
 		return 0;
 	}
-	*accel = xstrdup(libvirt_offers_kvm(v) && host_kvm_usable() ? "kvm" : "qemu");
+	*accel = xstrdup(libvirt_offers_kvm(v) &&
+					 (virt_is_remote(v) ? server_cpu_has_hwvirt(v) : host_kvm_usable())
+				 ? "kvm"
+				 : "qemu");
+	virResetLastError();
 	return 0;
+}
+
+bool virt_is_remote(struct virt *v)
+{
+	_cleanup_free_ char *uri = virConnectGetURI(v->conn);
+	const char *p = uri ? strstr(uri, "://") : NULL;
+
+	virResetLastError();
+	/* "qemu:///system" names no host; "qemu+libssh2://root@box2/system" does. */
+	return p && p[3] != '/' && p[3] != '\0';
 }
 
 /* ---- owners: the xlab <metadata> of domains and networks ---- */

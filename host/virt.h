@@ -46,6 +46,8 @@ int virt_ensure_state_dir(const char *root, struct xerr *e);
  * and /dev/kvm opens (or force == "kvm"), else "qemu" (TCG). A bad force is
  * XERR_USAGE. force may be NULL, "kvm" or "qemu"/"tcg". *accel is malloc'd. */
 int virt_detect_accel(struct virt *v, const char *force, char **accel, struct xerr *e);
+/* Whether v's daemon is on another machine (its URI names a host). */
+bool virt_is_remote(struct virt *v);
 
 /* Refuses (naming the owner) an object whose metadata is not `want`'s: another
  * lab's, another store's, or none (not made by xlab for this store). */
@@ -168,6 +170,12 @@ int virt_vol_download(struct virt *v, const char *pool, const char *name, virt_s
 		      void *ctx, struct xerr *e);
 /* A missing volume is no error. */
 int virt_vol_delete(struct virt *v, const char *pool, const char *name, struct xerr *e);
+/* The directory of a directory pool (malloc'd): where its volumes are. */
+int virt_pool_path(struct virt *v, const char *pool, char **path, struct xerr *e);
+/* A qcow2 volume of capacity bytes, over backing (a qcow2 file on the
+ * server, may be NULL); one of that name already there is kept as it is. */
+int virt_vol_create_qcow2(struct virt *v, const char *pool, const char *name,
+			  unsigned long long capacity, const char *backing, struct xerr *e);
 
 /* Whether /proc/cpuinfo text shows VT-x or AMD-V (a "vmx" or "svm" flag). */
 bool virt_cpuinfo_has_hwvirt(const char *cpuinfo);

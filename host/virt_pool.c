@@ -338,3 +338,78 @@ int virt_vol_delete(struct virt *v, const char *pool_name, const char *name, str
 		return virt_fail(e, "cannot remove volume '%s'", name);
 	return 0;
 }
+
+int virt_pool_path(struct virt *v, const char *pool_name, char **path, struct xerr *e)
+{
+	_cleanup_pool_ virStoragePoolPtr pool = pool_open(v, pool_name, e);
+	_cleanup_free_ char *xml = NULL;
+
+	*path = NULL;
+	if (!pool)
+		return -1;
+	xml = virStoragePoolGetXMLDesc(pool, 0);
+	if (!xml)
+		return virt_fail(e, "cannot read storage pool '%s'", pool_name);
+	*path = xml_xpath_string(xml, "string(/pool/target/path)");
+	if (!*path || !**path) {
+		free(*path);
+		*path = NULL;
+		return xerr_set(e, XERR_FAIL, "storage pool '%s' has no directory (xlab needs a "
+				"directory pool there)", pool_name);
+	}
+	return 0;
+}
+
+static char *qcow2_volume_xml(const char *name, unsigned long long capacity,
+			      const char *backing)
+{
+	xmlBufferPtr buf = xmlBufferCreate();
+	xmlTextWriterPtr w = xmlNewTextWriterMemory(buf, 0);
+	char num[32];
+	char *s;
+
+	snprintf(num, sizeof(num), "%llu", capacity);
+	xmlTextWriterStartElement(w, BAD_CAST "volume");
+	xmlTextWriterWriteElement(w, BAD_CAST "name", BAD_CAST name);
+	xmlTextWriterStartElement(w, BAD_CAST "capacity");
+	xmlTextWriterWriteAttribute(w, BAD_CAST "unit", BAD_CAST "bytes");
+	xmlTextWriterWriteString(w, BAD_CAST num);
+	xmlTextWriterEndElement(w);
+	xmlTextWriterStartElement(w, BAD_CAST "target");
+	xmlTextWriterStartElement(w, BAD_CAST "format");
+	xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "qcow2");
+	xmlTextWriterEndElement(w);
+	xmlTextWriterEndElement(w);
+	if (backing) {
+		xmlTextWriterStartElement(w, BAD_CAST "backingStore");
+		xmlTextWriterWriteElement(w, BAD_CAST "path", BAD_CAST backing);
+		xmlTextWriterStartElement(w, BAD_CAST "format");
+		xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "qcow2");
+		xmlTextWriterEndElement(w);
+		xmlTextWriterEndElement(w);
+	}
+	xmlTextWriterEndDocument(w);
+	xmlFreeTextWriter(w);
+	s = xstrdup((const char *)xmlBufferContent(buf));
+	xmlBufferFree(buf);
+	return s;
+}
+
+int virt_vol_create_qcow2(struct virt *v, const char *pool_name, const char *name,
+			  unsigned long long capacity, const char *backing, struct xerr *e)
+{
+	_cleanup_pool_ virStoragePoolPtr pool = pool_open(v, pool_name, e);
+	_cleanup_vol_ virStorageVolPtr vol = NULL;
+	_cleanup_free_ char *xml = NULL;
+
+	if (!pool)
+		return -1;
+	vol = virStorageVolLookupByName(pool, name);
+	if (vol)
+		return 0;
+	xml = qcow2_volume_xml(name, capacity, backing);
+	vol = virStorageVolCreateXML(pool, xml, 0);
+	if (!vol)
+		return virt_fail(e, "cannot create volume '%s'", name);
+	return 0;
+}

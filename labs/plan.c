@@ -445,19 +445,35 @@ static char **guest_lvm_steps(const struct spec *s, const struct plan_guest *pg)
 	return v;
 }
 
-static void host_paths(struct plan_host *ph, const char *state_dir)
+/* A host's files: in its directory here, or, for a lab on another server,
+ * volumes of that server's pool named after the domain ("DOMAIN.root.qcow2":
+ * every name of a lab starts with its network's name and a dot). The config
+ * disk and boot ISO are made here either way. */
+static void host_paths(struct plan_host *ph, const char *state_dir, const char *volume_dir)
 {
 	const struct spec_host *h = ph->spec;
+	_cleanup_free_ char *base = volume_dir ? xasprintf("%s/%s.", volume_dir, ph->domain) : NULL;
 
 	ph->dir = names_host_dir(state_dir, h->name);
-	ph->root_overlay = xasprintf("%s/root.qcow2", ph->dir);
-	ph->data_disk = xasprintf("%s/data.qcow2", ph->dir);
+	if (!base)
+		base = xasprintf("%s/", ph->dir);
+	ph->root_overlay = xasprintf("%sroot.qcow2", base);
+	ph->data_disk = xasprintf("%sdata.qcow2", base);
 	ph->extra_disks = xcalloc(h->n_disks + 1, sizeof(char *));
 	for (size_t i = 0; i < h->n_disks; i++)
-		ph->extra_disks[i] = xasprintf("%s/extra-%zu.qcow2", ph->dir, i + 1);
-	ph->config_disk = xasprintf("%s/config.img", ph->dir);
-	ph->boot_iso = xasprintf("%s/boot.iso", ph->dir);
-	ph->serial_log = xasprintf("%s/serial.log", ph->dir);
+		ph->extra_disks[i] = xasprintf("%sextra-%zu.qcow2", base, i + 1);
+	ph->config_disk = xasprintf("%sconfig.img", base);
+	ph->boot_iso = xasprintf("%sboot.iso", base);
+	ph->serial_log = xasprintf("%sserial.log", base);
+	ph->config_build = xasprintf("%s/config.img", ph->dir);
+	ph->iso_build = xasprintf("%s/boot.iso", ph->dir);
+}
+
+char *plan_volume_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return xstrdup(slash ? slash + 1 : path);
 }
 
 /* Explicit addresses first, so allocated ones go around them. */
@@ -583,7 +599,7 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 		ph->image = spec_host_image_name(s, ph->spec);
 		ph->domain = names_domain(p->store_id, s->lab, ph->spec->name);
 		plan_mac(s->lab, ph->spec->name, ph->mac);
-		host_paths(ph, env->state_dir);
+		host_paths(ph, env->state_dir, env->volume_dir);
 	}
 	p->n_guests = s->n_guests;
 	p->guests = xcalloc(s->n_guests ? s->n_guests : 1, sizeof(*p->guests));
@@ -654,6 +670,8 @@ void plan_free(struct plan *p)
 		free(ph->config_disk);
 		free(ph->boot_iso);
 		free(ph->serial_log);
+		free(ph->config_build);
+		free(ph->iso_build);
 		free(ph->grub_cfg);
 		free(ph->domain_xml);
 		strv_free(ph->storage_steps);

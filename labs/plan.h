@@ -24,6 +24,9 @@ struct plan_env {
 	const char *accel;     /* "kvm" or "qemu" */
 	const char *subnet;    /* the spec's, or the one allocated for the lab */
 	const char *store_id;  /* xlab_store_id(): in every libvirt name and metadata */
+	/* A lab on another server: the directory of that server's pool, where
+	 * the hosts' disks are volumes. NULL: files in state_dir. */
+	const char *volume_dir;
 };
 
 struct plan_host {
@@ -39,6 +42,9 @@ struct plan_host {
 	char *config_disk;
 	char *boot_iso;
 	char *serial_log;
+	/* Where up makes the config disk and boot ISO here: config_disk and
+	 * boot_iso themselves, or what is uploaded to them on a server. */
+	char *config_build, *iso_build;
 	char *grub_cfg;     /* text */
 	char *domain_xml;   /* text */
 	char **storage_steps; /* NULL-terminated, human-readable LVM steps */
@@ -82,6 +88,9 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 void plan_free(struct plan *p);
 /* The whole plan as text, in the spirit of `xl create -n`. */
 void plan_print(const struct plan *p, FILE *f);
+
+/* The volume name of a path in a server's pool (its last component). */
+char *plan_volume_name(const char *path);
 
 /* Locally administered MAC from sha256("LAB/NODE"). */
 void plan_mac(const char *lab, const char *node, char out[18]);

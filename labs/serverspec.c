@@ -1,6 +1,7 @@
 /* Names and URIs of servers, and the URI xlab opens for one. */
 #include "serverspec.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "connuri.h"
@@ -79,4 +80,41 @@ char *server_connect_uri(const char *uri, const char *known_hosts, bool pin)
 	 * a stream (an image upload, then reading it back) on one connection. */
 	return xasprintf("qemu+libssh2://%s%sknown_hosts=%s&known_hosts_verify=%s", rest,
 			 strchr(rest, '?') ? "&" : "?", known_hosts, pin ? "auto" : "normal");
+}
+
+int server_uri_ssh(const char *uri, struct server_ssh *out, struct xerr *e)
+{
+	const char *p = strstr(uri, "://"), *end, *at, *colon, *q;
+
+	memset(out, 0, sizeof(*out));
+	if (!server_uri_is_ssh(uri) || !p)
+		return xerr_set(e, XERR_USAGE, "'%s' is not an SSH server URI", uri);
+	p += 3;
+	end = p + strcspn(p, "/?");
+	at = memchr(p, '@', (size_t)(end - p));
+	if (at) {
+		out->user = xstrndup(p, (size_t)(at - p));
+		p = at + 1;
+	}
+	colon = memchr(p, ':', (size_t)(end - p));
+	out->host = xstrndup(p, (size_t)((colon ? colon : end) - p));
+	out->port = colon ? atoi(colon + 1) : 22;
+	for (q = strchr(end, '?'); q && *q; q += strcspn(q, "&;")) {
+		q++;
+		if (strncmp(q, "keyfile=", 8) == 0)
+			out->keyfile = xstrndup(q + 8, strcspn(q + 8, "&;"));
+	}
+	if (!*out->host || out->port <= 0 || out->port > 65535) {
+		server_ssh_free(out);
+		return xerr_set(e, XERR_USAGE, "'%s': no host or a bad port", uri);
+	}
+	return 0;
+}
+
+void server_ssh_free(struct server_ssh *s)
+{
+	free(s->user);
+	free(s->host);
+	free(s->keyfile);
+	memset(s, 0, sizeof(*s));
 }

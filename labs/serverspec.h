@@ -34,4 +34,15 @@ bool server_uri_is_ssh(const char *uri);
  * file holds. Other URIs are returned as they are. */
 char *server_connect_uri(const char *uri, const char *known_hosts, bool pin);
 
+/* Who, where and with which key an SSH server URI logs in:
+ * qemu+ssh://[USER@]HOST[:PORT]/...[?keyfile=KEY]. */
+struct server_ssh {
+	char *user; /* NULL: libvirt's default (the local user) */
+	char *host;
+	int port;
+	char *keyfile; /* NULL when the URI names none */
+};
+int server_uri_ssh(const char *uri, struct server_ssh *out, struct xerr *e);
+void server_ssh_free(struct server_ssh *s);
+
 #endif

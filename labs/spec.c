@@ -293,6 +293,7 @@ void spec_free(struct spec *s)
 	free(s->xen);
 	free(s->image);
 	free(s->libvirt_uri);
+	free(s->server);
 	free(s->subnet);
 	free(s->vg);
 	strv_free(s->matrix_xen);

@@ -135,6 +135,9 @@ struct spec {
 	char *image;               /* `image:` a stored image by name, instead of xen */
 	struct spec_pos image_pos;
 	char *libvirt_uri;         /* `libvirt:` or NULL */
+	/* `server:` the stored server the whole lab runs on (docs/servers.md);
+	 * NULL or "local": this machine. */
+	char *server;
 	char *subnet;              /* "10.80.0.0/24" or NULL (allocated at up) */
 	struct spec_pos subnet_pos;
 	uint32_t net_addr;         /* host byte order, valid when subnet set */

@@ -593,6 +593,7 @@ const struct field top_fields[] = {
 	{ "xen", F_FN, 0, NOPOS, .fn = read_xen },
 	{ "image", F_STR, AT(struct spec, image), POS(struct spec, image_pos), .check = check_image },
 	{ "libvirt", F_STR, AT(struct spec, libvirt_uri), NOPOS, .check = check_libvirt },
+	{ "server", F_STR, AT(struct spec, server), NOPOS, .check = check_server },
 	{ "network", F_FN, 0, NOPOS, .fn = read_network },
 	{ "storage", F_FN, 0, NOPOS, .fn = read_storage },
 	{ "defaults", F_FN, 0, NOPOS, .fn = read_defaults },

@@ -69,6 +69,17 @@ bool check_libvirt(struct ctx *c, const char *key, const struct ynode *v)
 	return false;
 }
 
+/* `server:` names a server of the store (`xlab server list`); whether the
+ * store has it is for `up` to say: the spec travels between stores. */
+bool check_server(struct ctx *c, const char *key, const struct ynode *v)
+{
+	if (strcmp(v->text, "local") == 0 || spec_name_valid(v->text))
+		return true;
+	diag(c, v->pos, "a server's name as `xlab server list` shows it",
+	     "%s '%s' is not a server name (a-z, 0-9 and '-', at most 63)", key, show(c, v->text));
+	return false;
+}
+
 bool check_ip(struct ctx *c, const char *key, const struct ynode *v)
 {
 	struct in_addr in;

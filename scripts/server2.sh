@@ -108,7 +108,9 @@ EOF
 # A dir pool `default` that starts with the daemon.
 make_pool() {
   local st=$root/etc/libvirt/storage
-  mkdir -p "$st/autostart" "$root/var/lib/libvirt/images"
+  # dnsmasq/: what Debian's libvirt-daemon-system package leaves there; the
+  # network driver writes a lab network's MAC list into it at a domain start.
+  mkdir -p "$st/autostart" "$root/var/lib/libvirt/images" "$root/var/lib/libvirt/dnsmasq"
   cat >"$st/default.xml" <<'EOF'
 <pool type='dir'>
   <name>default</name>

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -14,6 +15,43 @@
 #include "spec.h"
 #include "util.h"
 
+/* LABDIR/server: "NAME\naddr=...\nport=...\nuser=...\nkey=...\n", beside
+ * LABDIR/server_host_key.pub. A lab without the file runs here. */
+static int lab_server_load(struct lab_dirs *d, struct xerr *e)
+{
+	_cleanup_free_ char *path = xasprintf("%s/server", d->dir), *text = NULL;
+	char *line, *save = NULL;
+	size_t len;
+
+	if (!path_exists(path))
+		return 0;
+	if (file_read_all(path, 64 * 1024, &text, &len, e) < 0)
+		return -1;
+	line = strtok_r(text, "\n", &save);
+	if (!line || !*line)
+		return xerr_set(e, XERR_FAIL, "%s: no server name in it", path);
+	d->server = xstrdup(line);
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		char *v = strchr(line, '=');
+
+		if (!v)
+			continue;
+		*v++ = '\0';
+		if (!strcmp(line, "addr"))
+			d->via.addr = xstrdup(v);
+		else if (!strcmp(line, "user"))
+			d->via.user = xstrdup(v);
+		else if (!strcmp(line, "port"))
+			d->via.port = atoi(v);
+		else if (!strcmp(line, "key"))
+			d->via.key = xstrdup(v);
+	}
+	if (!d->via.addr || !d->via.key)
+		return xerr_set(e, XERR_FAIL, "%s: no addr= or key= in it", path);
+	d->via.host_pub = xasprintf("%s/server_host_key.pub", d->dir);
+	return 0;
+}
+
 int lab_dirs_get(const char *lab, struct lab_dirs *d, struct xerr *e)
 {
 	memset(d, 0, sizeof(*d));
@@ -22,7 +60,7 @@ int lab_dirs_get(const char *lab, struct lab_dirs *d, struct xerr *e)
 	d->key = xasprintf("%s/id_ed25519", d->dir);
 	d->pub = xasprintf("%s/id_ed25519.pub", d->dir);
 	d->known_hosts = xasprintf("%s/known_hosts", d->dir);
-	return 0;
+	return lab_server_load(d, e);
 }
 
 void lab_dirs_free(struct lab_dirs *d)
@@ -31,7 +69,32 @@ void lab_dirs_free(struct lab_dirs *d)
 	free(d->key);
 	free(d->pub);
 	free(d->known_hosts);
+	free(d->server);
+	free(d->via.addr);
+	free(d->via.user);
+	free(d->via.key);
+	free(d->via.host_pub);
 	memset(d, 0, sizeof(*d));
+}
+
+int lab_server_record(const struct lab_dirs *d, const char *server, const struct lab_via *via,
+		      struct xerr *e)
+{
+	_cleanup_free_ char *path = xasprintf("%s/server", d->dir), *text = NULL;
+	_cleanup_free_ char *pub = xasprintf("%s/server_host_key.pub", d->dir), *line = NULL;
+	size_t len;
+
+	if (!server) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			return xerr_errno(e, XERR_IO, "cannot remove %s", path);
+		return 0;
+	}
+	if (file_read_all(via->host_pub, 64 * 1024, &line, &len, e) < 0 ||
+	    file_write_atomic(pub, line, len, 0644, e) < 0)
+		return -1;
+	text = xasprintf("%s\naddr=%s\nport=%d\nuser=%s\nkey=%s\n", server, via->addr,
+			 via->port, via->user ? via->user : "root", via->key);
+	return file_write_atomic(path, text, strlen(text), 0644, e);
 }
 
 int lab_accel_record(const struct lab_dirs *d, const char *accel, struct xerr *e)

@@ -5,11 +5,24 @@
 #include "err.h"
 #include "names.h"
 
+/* How the controller reaches the lab network of a lab on another server:
+ * through that server's sshd (docs/servers.md). */
+struct lab_via {
+	char *addr, *user;
+	int port;
+	char *key;      /* the login key the server's URI names */
+	char *host_pub; /* the server's pinned host key, as a .pub line */
+};
+
 struct lab_dirs {
 	char *dir;         /* xlab_home()/labs/LAB */
 	char *key;         /* lab private key (0600) */
 	char *pub;         /* lab public key */
 	char *known_hosts; /* every host's pinned key */
+	/* The server the lab runs on, as `up` recorded it: NULL for this
+	 * machine; then via.addr NULL too. */
+	char *server;
+	struct lab_via via;
 };
 
 int lab_dirs_get(const char *lab, struct lab_dirs *d, struct xerr *e);
@@ -24,6 +37,11 @@ int lab_lock(const char *lab, const char *command, struct xerr *e);
  * for it. "qemu" when nothing was recorded (labs made before it was). */
 int lab_accel_record(const struct lab_dirs *d, const char *accel, struct xerr *e);
 const char *lab_accel(const struct lab_dirs *d);
+/* Records (server NULL: removes) the server a lab runs on and how its lab
+ * network is reached, for every later command; `up` writes it before
+ * anything is made there. */
+int lab_server_record(const struct lab_dirs *d, const char *server, const struct lab_via *via,
+		      struct xerr *e);
 void lab_unlock(int fd);
 
 /* This store's claim on lab's libvirt objects (for the virt_* owner checks). */

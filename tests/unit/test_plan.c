@@ -256,6 +256,39 @@ Test(plan, paths_are_escaped_in_xml)
 	spec_free(s);
 }
 
+/* A lab on another server: the domain's disks and console log are volumes
+ * of that server's pool, named after the domain; the config disk and boot
+ * ISO are still made here, in the host's directory, and uploaded. */
+Test(plan, a_lab_on_a_server_has_its_disks_in_the_pool)
+{
+	struct spec *s = load_reference();
+	struct plan *p = NULL;
+	struct plan_env env = env_tcg;
+	struct xerr e = { 0 };
+	_cleanup_free_ char *root = NULL, *vol = NULL;
+
+	env.volume_dir = "/var/lib/libvirt/xlab";
+	cr_assert_eq(plan_build(s, &env, &p, &e), 0, "%s", e.msg);
+	root = xasprintf("/var/lib/libvirt/xlab/%s.root.qcow2", p->hosts[0].domain);
+	assert_xpath(p->hosts[0].domain_xml,
+		     "string(/domain/devices/disk[target/@dev='vda']/source/@file)", root);
+	cr_expect_str_eq(p->hosts[0].serial_log, "/var/lib/libvirt/xlab/xlab-5e1ec7ed.demo.h1.serial.log");
+	cr_expect_str_eq(p->hosts[0].config_build, "/var/lib/xlab/labs/demo/hosts/h1/config.img");
+	cr_expect_str_eq(p->hosts[0].iso_build, "/var/lib/xlab/labs/demo/hosts/h1/boot.iso");
+	vol = plan_volume_name(p->hosts[1].boot_iso);
+	cr_expect_str_eq(vol, "xlab-5e1ec7ed.demo.h2.boot.iso");
+	/* Every volume of the lab begins with its network's name and a dot:
+	 * what `down` removes, and nothing of a lab whose name only begins so. */
+	for (size_t i = 0; i < p->n_hosts; i++) {
+		_cleanup_free_ char *prefix = xasprintf("/var/lib/libvirt/xlab/%s.", p->network);
+
+		cr_expect(!strncmp(p->hosts[i].data_disk, prefix, strlen(prefix)), "%s",
+			  p->hosts[i].data_disk);
+	}
+	plan_free(p);
+	spec_free(s);
+}
+
 Test(plan, xl_config_and_grub)
 {
 	struct spec *s = load_reference();

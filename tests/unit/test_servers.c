@@ -7,6 +7,7 @@
 
 #include "connuri.h"
 #include "db.h"
+#include "lab.h"
 #include "serverspec.h"
 #include "servers.h"
 #include "util.h"
@@ -83,6 +84,30 @@ Test(serverspec, ssh_servers_are_opened_through_libssh2_and_the_pin)
 	cr_expect_not(server_uri_is_ssh("qemu+tls://h/system"));
 }
 
+/* Where a lab on a server is reached through: the URI's login. */
+Test(serverspec, ssh_login_of_a_uri)
+{
+	struct server_ssh a, b;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(server_uri_ssh("qemu+ssh://root@10.99.0.2/system?keyfile=/k/id&sshauth=privkey",
+				    &a, &e), 0, "%s", e.msg);
+	cr_expect_str_eq(a.user, "root");
+	cr_expect_str_eq(a.host, "10.99.0.2");
+	cr_expect_eq(a.port, 22);
+	cr_expect_str_eq(a.keyfile, "/k/id");
+	server_ssh_free(&a);
+	cr_assert_eq(server_uri_ssh("qemu+libssh2://box2:2222/system", &b, &e), 0, "%s", e.msg);
+	cr_expect_null(b.user);
+	cr_expect_str_eq(b.host, "box2");
+	cr_expect_eq(b.port, 2222);
+	cr_expect_null(b.keyfile);
+	server_ssh_free(&b);
+	cr_expect_eq(server_uri_ssh("qemu+tls://box2/system", &b, &e), -1);
+	cr_expect_eq(server_uri_ssh("qemu+ssh://box2:0/system", &b, &e), -1);
+	cr_expect_eq(server_uri_ssh("qemu+ssh://root@/system", &b, &e), -1);
+}
+
 static char dir[] = "/tmp/xlab-test-servers-XXXXXX";
 static struct db *db;
 
@@ -146,23 +171,47 @@ Test(server_rows, a_name_twice_is_a_conflict)
 	cr_expect(strstr(e.msg, "'box2' is already in the store"), "%s", e.msg);
 }
 
-/* Until placement records a host's server, every lab is on local: local is
- * used by every lab that is not down, any other server by none. */
+/* A lab is on the server its `up` recorded in its directory, else on local;
+ * a lab that is down uses none. */
 Test(server_rows, users_of_a_server)
 {
+	_cleanup_free_ char *pub = xasprintf("%s/kh.pub", dir);
+	struct lab_via via = { .addr = "10.99.0.2", .user = "root", .port = 22, .key = "/k",
+			       .host_pub = pub };
+	struct lab_dirs d;
 	char **labs = NULL;
 	struct xerr e = { 0 };
 
+	setenv("XLAB_HOME", dir, 1);
+	cr_assert_eq(file_write_atomic(pub, "ssh-ed25519 AAAA\n", 17, 0644, &e), 0, "%s", e.msg);
 	cr_assert_eq(db_lab_upsert(db, "a", "/a.yaml", "x", "10.90.1.0/24", "up", &e), 0);
 	cr_assert_eq(db_lab_upsert(db, "b", "/b.yaml", "x", "10.90.2.0/24", "down", &e), 0);
 	cr_assert_eq(db_lab_upsert(db, "c", "/c.yaml", "x", "10.90.3.0/24", "stopped", &e), 0);
+	cr_assert_eq(db_lab_upsert(db, "d", "/d.yaml", "x", "10.90.4.0/24", "up", &e), 0);
+	cr_assert_eq(lab_dirs_get("c", &d, &e), 0, "%s", e.msg);
+	cr_assert_eq(lab_server_record(&d, "box2", &via, &e), 0, "%s", e.msg);
+	lab_dirs_free(&d);
+	/* What was recorded is what a later command reads. */
+	cr_assert_eq(lab_dirs_get("c", &d, &e), 0, "%s", e.msg);
+	cr_expect_str_eq(d.server, "box2");
+	cr_expect_str_eq(d.via.addr, "10.99.0.2");
+	cr_expect_eq(d.via.port, 22);
+	cr_expect_str_eq(d.via.key, "/k");
+	lab_dirs_free(&d);
+	/* Recorded, then dropped (brought up here again). */
+	cr_assert_eq(lab_dirs_get("d", &d, &e), 0, "%s", e.msg);
+	cr_assert_eq(lab_server_record(&d, "box2", &via, &e), 0, "%s", e.msg);
+	cr_assert_eq(lab_server_record(&d, NULL, NULL, &e), 0, "%s", e.msg);
+	lab_dirs_free(&d);
+
 	cr_assert_eq(server_users(db, SERVER_LOCAL, &labs, &e), 0, "%s", e.msg);
 	cr_assert_eq(strv_len(labs), 2);
 	cr_expect_str_eq(labs[0], "a");
-	cr_expect_str_eq(labs[1], "c");
+	cr_expect_str_eq(labs[1], "d");
 	strv_free(labs);
 	cr_assert_eq(server_users(db, "box2", &labs, &e), 0, "%s", e.msg);
-	cr_expect_eq(strv_len(labs), 0);
+	cr_assert_eq(strv_len(labs), 1);
+	cr_expect_str_eq(labs[0], "c");
 	strv_free(labs);
 }
 

@@ -728,3 +728,24 @@ Test(spec, host_xen_overrides_the_lab)
 	spec_free(s);
 	spec_diags_free(&d);
 }
+
+/* `server:` names a stored server, or local; the store is asked at `up`. */
+Test(spec, the_server_a_lab_runs_on)
+{
+	struct spec *s = NULL;
+	struct spec_diags d = { 0 };
+	struct xerr e = { 0 };
+
+	cr_assert_eq(load_str("lab: t\nxen: \"4.20\"\nserver: box2\nhosts:\n  - name: h1\n", &s,
+			      &d, &e), 0, "%s", e.msg);
+	cr_expect_str_eq(s->server, "box2");
+	spec_free(s);
+	spec_diags_free(&d);
+	s = NULL;
+	d = (struct spec_diags){ 0 };
+	cr_assert_eq(load_str("lab: t\nxen: \"4.20\"\nserver: Box_2\nhosts:\n  - name: h1\n", &s,
+			      &d, &e), -1);
+	cr_expect(has_diag(&d, 3, 9, "server 'Box_2' is not a server name"), "%s",
+		  d.n ? d.v[0].msg : "no diagnostic");
+	spec_diags_free(&d);
+}
