@@ -575,6 +575,25 @@ static int lab_virt_connect(struct up_ctx *ctx, struct xerr *e)
 	return 0;
 }
 
+/* A lab that is not down stays where it runs: its hosts, disks and
+ * network are there, and a second copy elsewhere would split it. */
+static int server_unchanged(struct up_ctx *ctx, struct xerr *e)
+{
+	const char *was = ctx->dirs.server ? ctx->dirs.server : SERVER_LOCAL;
+	const char *now = ctx->server ? ctx->server->name : SERVER_LOCAL;
+	enum lab_state st;
+
+	if (strcmp(was, now) == 0)
+		return 0;
+	if (lab_state_get(ctx->db, ctx->spec->lab, &st, e) < 0)
+		return -1;
+	if (st == LAB_NONE || st == LAB_DOWN)
+		return 0;
+	return xerr_set(e, XERR_CONFLICT,
+			"lab '%s' runs on server '%s', not '%s': `xlab down %s` first to move it",
+			ctx->spec->lab, was, now, ctx->spec->lab);
+}
+
 /* Before anything of the lab is made on its server: the images there, the
  * pool's directory, and how the lab network is reached, recorded for every
  * later command (ssh, console, down). Here: any such record is dropped. */
@@ -585,6 +604,8 @@ static int server_prepare(struct up_ctx *ctx, struct xerr *e)
 	struct step s;
 	int rc;
 
+	if (server_unchanged(ctx, e) < 0)
+		return -1;
 	if (!ctx->server)
 		return lab_server_record(&ctx->dirs, NULL, NULL, e);
 	for (size_t i = 0; i < ctx->spec->n_hosts; i++) {

@@ -54,6 +54,8 @@ check "xlab cp copies from h2 through box2" bash -c "'$XLAB' cp rmt h2:/etc/host
 st=$("$XLAB" status rmt 2>&1)
 check "status asks box2: both hosts running" bash -c "grep -Eq 'h1 +up +running' <<<'$st' && grep -Eq 'h2 +up +running' <<<'$st'"
 check "a guest made by hand on a host there" "$XLAB" guest create rmt g2 --host h2
+out=$("$XLAB" up "$spec" --server local 2>&1) && bad "up moved a running lab to local"
+check "a running lab is not moved to another server" grep -q "runs on server 'box2', not 'local'" <<<"$out"
 out=$("$XLAB" server rm box2 2>&1) && bad "server rm went through with a lab on it"
 check "server rm refuses while rmt runs there" grep -q "still has hosts of lab rmt" <<<"$out"
 
