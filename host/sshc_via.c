@@ -30,10 +30,12 @@ struct sshc_via {
 	struct xerr err;
 };
 
+/* send(), not write(): the session's end may be closed already, and that
+ * is an end of the tunnel, not a SIGPIPE. */
 static int fd_write_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -51,13 +53,13 @@ static void via_copy(struct sshc_via *v, ssh_channel ch)
 {
 	ssh_session s = v->jump->s;
 	char buf[SSHC_CHUNK];
+	int n;
 
 	while (!atomic_load(&v->quit) && ssh_channel_is_open(ch) && !ssh_channel_is_eof(ch)) {
 		struct pollfd pf[2] = {
 			{ .fd = v->fd, .events = POLLIN },
 			{ .fd = ssh_get_fd(s), .events = POLLIN },
 		};
-		int n;
 
 		while ((n = ssh_channel_read_nonblocking(ch, buf, sizeof(buf), 0)) > 0)
 			if (fd_write_all(v->fd, buf, (size_t)n) < 0)
@@ -75,6 +77,10 @@ static void via_copy(struct sshc_via *v, ssh_channel ch)
 				return;
 		}
 	}
+	/* What came with the far end's EOF still belongs to the session. */
+	while (!atomic_load(&v->quit) && (n = ssh_channel_read_nonblocking(ch, buf, sizeof(buf), 0)) > 0)
+		if (fd_write_all(v->fd, buf, (size_t)n) < 0)
+			return;
 }
 
 static void *via_thread(void *arg)

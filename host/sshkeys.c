@@ -87,23 +87,34 @@ int known_hosts_write(const char *path, const char *const *names, const char *co
 }
 
 
+/* The first entry of a known_hosts file, "HOST KEYTYPE BASE64 [COMMENT]":
+ * the pinned key. *type and *b64 point into *data (the caller's to free). */
+static int known_hosts_first(const char *path, char **data, const char **type,
+			     const char **b64, struct xerr *e)
+{
+	char *save = NULL;
+	size_t len;
+
+	if (file_read_all(path, 64 * 1024, data, &len, e) < 0)
+		return -1;
+	strtok_r(*data, " \t\r\n", &save);
+	*type = strtok_r(NULL, " \t\r\n", &save);
+	*b64 = strtok_r(NULL, " \t\r\n", &save);
+	if (!*type || !*b64)
+		return xerr_set(e, XERR_FAIL, "%s: no host key in it", path);
+	return 0;
+}
+
 int known_hosts_fingerprint(const char *path, char **fingerprint, struct xerr *e)
 {
 	_cleanup_free_ char *data = NULL;
 	_cleanup_free_ char *fp = NULL;
 	_cleanup_key_ ssh_key key = NULL;
 	const char *type, *b64;
-	char *save = NULL;
-	size_t len;
 
-	if (file_read_all(path, 64 * 1024, &data, &len, e) < 0)
+	if (known_hosts_first(path, &data, &type, &b64, e) < 0)
 		return -1;
-	/* "HOST KEYTYPE BASE64 [COMMENT]": the first entry is the pinned key. */
-	strtok_r(data, " \t\r\n", &save);
-	type = strtok_r(NULL, " \t\r\n", &save);
-	b64 = strtok_r(NULL, " \t\r\n", &save);
-	if (!type || !b64 ||
-	    ssh_pki_import_pubkey_base64(b64, ssh_key_type_from_name(type), &key) != SSH_OK)
+	if (ssh_pki_import_pubkey_base64(b64, ssh_key_type_from_name(type), &key) != SSH_OK)
 		return xerr_set(e, XERR_FAIL, "%s: no host key in it", path);
 	fp = sshc_key_fingerprint(key);
 	*fingerprint = xasprintf("%s (%s)", fp, type);
@@ -114,17 +125,10 @@ int known_hosts_first_key(const char *path, char **line, struct xerr *e)
 {
 	_cleanup_free_ char *data = NULL;
 	const char *type, *b64;
-	char *save = NULL;
-	size_t len;
 
 	*line = NULL;
-	if (file_read_all(path, 64 * 1024, &data, &len, e) < 0)
+	if (known_hosts_first(path, &data, &type, &b64, e) < 0)
 		return -1;
-	strtok_r(data, " \t\r\n", &save);
-	type = strtok_r(NULL, " \t\r\n", &save);
-	b64 = strtok_r(NULL, " \t\r\n", &save);
-	if (!type || !b64)
-		return xerr_set(e, XERR_FAIL, "%s: no host key in it", path);
 	*line = xasprintf("%s %s\n", type, b64);
 	return 0;
 }

@@ -36,6 +36,18 @@ static void streamp(virStreamPtr *s)
 #define _cleanup_vol_ _cleanup_(volp)
 #define _cleanup_stream_ _cleanup_(streamp)
 
+/* The document a writer made, as a string; both freed. */
+static char *xml_finish(xmlBufferPtr buf, xmlTextWriterPtr w)
+{
+	char *s;
+
+	xmlTextWriterEndDocument(w);
+	xmlFreeTextWriter(w);
+	s = xstrdup((const char *)xmlBufferContent(buf));
+	xmlBufferFree(buf);
+	return s;
+}
+
 /* <pool type='dir'><name/><target><path/></target></pool> or
  * <volume><name/><capacity unit='bytes'/><target><format type='raw'/></target></volume>,
  * written by libxml2 so a name is always escaped. */
@@ -45,7 +57,6 @@ static char *storage_xml(const char *root, const char *name, const char *path,
 	xmlBufferPtr buf = xmlBufferCreate();
 	xmlTextWriterPtr w = xmlNewTextWriterMemory(buf, 0);
 	char num[32];
-	char *s;
 
 	xmlTextWriterStartElement(w, BAD_CAST root);
 	if (path)
@@ -67,11 +78,7 @@ static char *storage_xml(const char *root, const char *name, const char *path,
 		xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "raw");
 		xmlTextWriterEndElement(w);
 	}
-	xmlTextWriterEndDocument(w);
-	xmlFreeTextWriter(w);
-	s = xstrdup((const char *)xmlBufferContent(buf));
-	xmlBufferFree(buf);
-	return s;
+	return xml_finish(buf, w);
 }
 
 static virStoragePoolPtr pool_define(struct virt *v, const char *name, const char *dir,
@@ -366,7 +373,6 @@ static char *qcow2_volume_xml(const char *name, unsigned long long capacity,
 	xmlBufferPtr buf = xmlBufferCreate();
 	xmlTextWriterPtr w = xmlNewTextWriterMemory(buf, 0);
 	char num[32];
-	char *s;
 
 	snprintf(num, sizeof(num), "%llu", capacity);
 	xmlTextWriterStartElement(w, BAD_CAST "volume");
@@ -388,11 +394,7 @@ static char *qcow2_volume_xml(const char *name, unsigned long long capacity,
 		xmlTextWriterEndElement(w);
 		xmlTextWriterEndElement(w);
 	}
-	xmlTextWriterEndDocument(w);
-	xmlFreeTextWriter(w);
-	s = xstrdup((const char *)xmlBufferContent(buf));
-	xmlBufferFree(buf);
-	return s;
+	return xml_finish(buf, w);
 }
 
 int virt_vol_create_qcow2(struct virt *v, const char *pool_name, const char *name,
