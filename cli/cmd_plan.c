@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "server_images.h"
+#include "serverspec.h"
 #include "image.h"
 #include "names.h"
 #include "paths.h"
@@ -41,11 +43,15 @@ int cmd_plan_build(const struct spec *s, const char *accel, struct plan **out, s
 		return -1;
 	state = names_lab_dir(home, s->lab);
 	{
+		bool here = !s->server || strcmp(s->server, SERVER_LOCAL) == 0;
+		/* A lab on a server: its disks as volumes of the pool xlab makes
+		 * there (an existing pool of another directory moves them). */
 		struct plan_env env = {
 			.state_dir = state,
 			.accel = accel,
 			.subnet = subnet,
 			.store_id = store_id,
+			.volume_dir = here ? NULL : SERVER_POOL_DIR,
 		};
 
 		return plan_build(s, &env, out, e);
@@ -90,6 +96,10 @@ int cmd_plan(int argc, char **argv, struct xerr *e)
 	       image, accel,
 	       s->subnet ? "" : "; subnet from the pool (the store may pick another "
 				"if this one is taken)");
+	if (s->server && strcmp(s->server, SERVER_LOCAL) != 0)
+		printf("# on server %s: disks are volumes of its pool '%s', the config disk and "
+		       "boot ISO are uploaded there, the dom0s are reached through its sshd\n",
+		       s->server, SERVER_POOL);
 	plan_print(p, stdout);
 	rc = 0;
 out:

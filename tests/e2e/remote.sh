@@ -28,6 +28,9 @@ if ! bash "$s2" status >/dev/null; then
   ours=true
 fi
 "$XLAB" server add box2 "$(bash "$s2" uri)" >/dev/null || { bad "server add box2"; finish; }
+out=$("$XLAB" plan "$spec" 2>&1) || bad "plan: $out"
+check "plan says the lab is on box2, its disks volumes there" bash -c \
+  "grep -q '^# on server box2' <<<\"\$0\" && grep -q '/var/lib/libvirt/xlab/xlab-.*\.rmt\.h1\.root\.qcow2' <<<\"\$0\"" "$out"
 out=$("$XLAB" up "$spec" --server nosuch 2>&1) && bad "up on an unknown server went on"
 check "an unknown server is refused, naming it" grep -q "no server 'nosuch' in the store" <<<"$out"
 
