@@ -16,11 +16,31 @@
 #include "hostconn.h"
 #include "labstate.h"
 #include "names.h"
+#include "server_images.h"
 #include "servers.h"
 #include "util.h"
 #include "virt.h"
 
 #define ESCAPE_CHAR 0x1d /* Ctrl-], as virsh console */
+
+/* A lab on another server: the log is a file of that server's pool, named
+ * after the host's domain (plan.c host_paths). */
+static int host_log_there(const struct labstate *ls, const char *host, char **data,
+			  size_t *len, struct xerr *e)
+{
+	_cleanup_free_ char *dom = NULL, *vol = NULL;
+	struct virt *v = NULL;
+	int rc;
+
+	if (lab_domain_name(ls->lab, host, &dom, e) < 0 || lab_virt_open(&ls->dirs, NULL, &v, e) < 0)
+		return -1;
+	vol = xasprintf("%s.serial.log", dom);
+	rc = virt_vol_tail(v, SERVER_POOL, vol, 64u << 20, data, len, e);
+	virt_close(v);
+	if (rc < 0)
+		xerr_prefix(e, "host '%s' on server '%s'", host, ls->dirs.server);
+	return rc;
+}
 
 static int host_log(const struct labstate *ls, const char *host, struct xerr *e)
 {
@@ -29,7 +49,8 @@ static int host_log(const struct labstate *ls, const char *host, struct xerr *e)
 	_cleanup_free_ char *data = NULL;
 	size_t len;
 
-	if (file_read_all(path, 0, &data, &len, e) < 0)
+	if (ls->dirs.server ? host_log_there(ls, host, &data, &len, e) < 0
+			    : file_read_all(path, 0, &data, &len, e) < 0)
 		return -1;
 	fwrite(data, 1, len, stdout);
 	return 0;

@@ -1,8 +1,9 @@
 /* xlab vnc LAB HOST|GUEST: where a host's VNC display listens (127.0.0.1
  * only), or a tunnel to a `vnc: true` guest's display, which listens on its
  * dom0's loopback and is reached through SSH (direct-tcpip): no port is
- * opened on the lab network. A viewer is started when one is installed and
- * we have a display. */
+ * opened on the lab network. A host of a lab on another server gets a
+ * tunnel too, through that server's sshd to its loopback. A viewer is
+ * started when one is installed and we have a display. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +22,7 @@
 #include "labstate.h"
 #include "subnet.h"
 #include "plan.h"
+#include "servers.h"
 #include "spawn.h"
 #include "util.h"
 #include "virt.h"
@@ -33,49 +35,6 @@ struct vnc_opts {
 static bool want_viewer(void)
 {
 	return getenv("DISPLAY") && isatty(STDOUT_FILENO);
-}
-
-static int host_vnc(struct labstate *ls, const char *host, struct xerr *e)
-{
-	struct virt *v = NULL;
-	struct virt_dom_info info;
-	struct virt_owner want;
-	_cleanup_free_ char *dom = NULL;
-	_cleanup_free_ char *addr = NULL;
-	int rc = -1;
-
-	if (ls->dirs.server)
-		return xerr_set(e, XERR_FAIL,
-				"host '%s' runs on server '%s', where its display listens on that "
-				"server's loopback: `xlab vnc` reaches guests there, not hosts yet; "
-				"`xlab console %s %s` is its serial console",
-				host, ls->dirs.server, ls->lab, host);
-	if (lab_domain_name(ls->lab, host, &dom, e) < 0 || lab_owner(ls->lab, &want, e) < 0 ||
-	    virt_open(virt_default_uri(NULL, NULL), &v, e) < 0 ||
-	    virt_domain_info(v, dom, &info, e) < 0 ||
-	    (info.exists && virt_owner_check("domain", dom, &info.owner, &want, e) < 0))
-		goto out;
-	if (!info.running || info.vnc_port <= 0) {
-		xerr_set(e, XERR_FAIL, "host '%s' is not running; `xlab up` starts it", host);
-		goto out;
-	}
-	addr = xasprintf("127.0.0.1:%d", info.vnc_port);
-	printf("%s (display :%d); from another machine: ssh -L %d:%s THIS-MACHINE\n", addr,
-	       info.vnc_port - 5900, info.vnc_port, addr);
-	if (want_viewer()) {
-		char *viewer[] = { "vncviewer", addr, NULL };
-		struct spawn_result res = { 0 };
-		struct xerr ignore = { 0 };
-
-		/* A viewer is a convenience: its absence is not an error. */
-		spawn_run(viewer, NULL, &res, &ignore);
-		spawn_result_free(&res);
-	}
-	rc = 0;
-out:
-	if (v)
-		virt_close(v);
-	return rc;
 }
 
 static int listen_loopback(int port, int *bound, struct xerr *e)
@@ -176,29 +135,25 @@ static int guest_vnc_port(const struct labstate *ls, const struct db_guest *g, s
 	return port;
 }
 
-static int guest_vnc(struct labstate *ls, const struct db_guest *g, const struct vnc_opts *o,
-		     struct xerr *e)
+/* 127.0.0.1:PORT here (o->port, or one the kernel picks), each connection
+ * carried over c to 127.0.0.1:remote as c's machine sees it, until the
+ * viewer ends (or after one, --once). what and through name the display and
+ * the machine in between; no_display is the refusal when it is not there. */
+static int display_tunnel(struct sshc *c, int remote, const struct vnc_opts *o,
+			  const char *what, const char *through, const char *no_display,
+			  struct xerr *e)
 {
-	const struct db_host *h = labstate_host(ls, g->host);
-	int remote = guest_vnc_port(ls, g, e);
-	struct sshc *c = NULL;
-	int lfd = -1, port = 0, rc = -1;
+	int lfd, port = 0, rc = -1;
 	pid_t viewer = -1;
 
-	if (remote < 0)
-		return -1;
-	if (!h)
-		return labstate_no_such(ls, "host", g->host, e);
-	if (lab_host_connect(&ls->dirs, h->name, h->ip, &c, e) < 0)
-		return -1;
 	lfd = listen_loopback(o->port, &port, e);
 	if (lfd < 0)
-		goto out;
+		return -1;
 	/* A viewer that goes away must not take the tunnel with it. */
 	signal(SIGPIPE, SIG_IGN);
-	printf("127.0.0.1:%d (vncviewer 127.0.0.1::%d): guest %s's display, through %s's "
-	       "127.0.0.1:%d over SSH; Ctrl-C ends the tunnel\n",
-	       port, port, g->name, h->name, remote);
+	printf("127.0.0.1:%d (vncviewer 127.0.0.1::%d): %s, through %s's 127.0.0.1:%d over "
+	       "SSH; Ctrl-C ends the tunnel\n",
+	       port, port, what, through, remote);
 	fflush(stdout);
 	if (want_viewer())
 		viewer = viewer_start(port);
@@ -213,8 +168,7 @@ static int guest_vnc(struct labstate *ls, const struct db_guest *g, const struct
 		if (sshc_forward(c, cfd, "127.0.0.1", remote, &opened, e) < 0) {
 			close(cfd);
 			if (!opened) {
-				xerr_prefix(e, "guest '%s' has no display there (is it `vnc: true`?)",
-					    g->name);
+				xerr_prefix(e, "%s", no_display);
 				goto out;
 			}
 			/* One viewer's broken connection ends that connection only. */
@@ -228,9 +182,93 @@ static int guest_vnc(struct labstate *ls, const struct db_guest *g, const struct
 	}
 	rc = 0;
 out:
-	if (lfd >= 0)
-		close(lfd);
+	close(lfd);
+	return rc;
+}
+
+static int guest_vnc(struct labstate *ls, const struct db_guest *g, const struct vnc_opts *o,
+		     struct xerr *e)
+{
+	const struct db_host *h = labstate_host(ls, g->host);
+	int remote = guest_vnc_port(ls, g, e);
+	_cleanup_free_ char *what = NULL, *through = NULL, *no_display = NULL;
+	struct sshc *c = NULL;
+	int rc;
+
+	if (remote < 0)
+		return -1;
+	if (!h)
+		return labstate_no_such(ls, "host", g->host, e);
+	if (lab_host_connect(&ls->dirs, h->name, h->ip, &c, e) < 0)
+		return -1;
+	what = xasprintf("guest %s's display", g->name);
+	through = xasprintf("host %s", h->name);
+	no_display = xasprintf("guest '%s' has no display there (is it `vnc: true`?)", g->name);
+	rc = display_tunnel(c, remote, o, what, through, no_display, e);
 	sshc_free(c);
+	return rc;
+}
+
+/* A host of a lab on another server: its display listens on that server's
+ * loopback, reached through the server's sshd as the dom0s are. */
+static int host_vnc_there(struct labstate *ls, const char *host, int vnc_port,
+			  const struct vnc_opts *o, struct xerr *e)
+{
+	_cleanup_free_ char *what = xasprintf("host %s's display", host);
+	_cleanup_free_ char *through = xasprintf("server %s", ls->dirs.server);
+	_cleanup_free_ char *no_display = xasprintf("server %s did not open host %s's display",
+						    ls->dirs.server, host);
+	struct lab_target lt;
+	struct sshc *c = NULL;
+	int rc;
+
+	lab_host_target(&ls->dirs, "", "", &lt);
+	if (sshc_connect(&lt.via, &c, e) < 0)
+		return xerr_prefix(e, "server '%s'", ls->dirs.server);
+	rc = display_tunnel(c, vnc_port, o, what, through, no_display, e);
+	sshc_free(c);
+	return rc;
+}
+
+static int host_vnc(struct labstate *ls, const char *host, const struct vnc_opts *o,
+		    struct xerr *e)
+{
+	struct virt *v = NULL;
+	struct virt_dom_info info;
+	struct virt_owner want;
+	_cleanup_free_ char *dom = NULL;
+	_cleanup_free_ char *addr = NULL;
+	int rc = -1;
+
+	if (lab_domain_name(ls->lab, host, &dom, e) < 0 || lab_owner(ls->lab, &want, e) < 0 ||
+	    lab_virt_open(&ls->dirs, NULL, &v, e) < 0 ||
+	    virt_domain_info(v, dom, &info, e) < 0 ||
+	    (info.exists && virt_owner_check("domain", dom, &info.owner, &want, e) < 0))
+		goto out;
+	if (!info.running || info.vnc_port <= 0) {
+		xerr_set(e, XERR_FAIL, "host '%s' is not running; `xlab up` starts it", host);
+		goto out;
+	}
+	if (ls->dirs.server) {
+		rc = host_vnc_there(ls, host, info.vnc_port, o, e);
+		goto out;
+	}
+	addr = xasprintf("127.0.0.1:%d", info.vnc_port);
+	printf("%s (display :%d); from another machine: ssh -L %d:%s THIS-MACHINE\n", addr,
+	       info.vnc_port - 5900, info.vnc_port, addr);
+	if (want_viewer()) {
+		char *viewer[] = { "vncviewer", addr, NULL };
+		struct spawn_result res = { 0 };
+		struct xerr ignore = { 0 };
+
+		/* A viewer is a convenience: its absence is not an error. */
+		spawn_run(viewer, NULL, &res, &ignore);
+		spawn_result_free(&res);
+	}
+	rc = 0;
+out:
+	if (v)
+		virt_close(v);
 	return rc;
 }
 
@@ -283,11 +321,12 @@ int cmd_vnc(int argc, char **argv, struct xerr *e)
 		labstate_free(&ls);
 		return -1;
 	}
-	if (labstate_host(&ls, argv[i + 1]) && (o.port || o.once))
-		cmd_usage_error(e, "vnc", "--port and --once are for a guest's tunnel; a host's "
-					  "display listens on this machine already");
+	if (labstate_host(&ls, argv[i + 1]) && !ls.dirs.server && (o.port || o.once))
+		cmd_usage_error(e, "vnc", "--port and --once are for a tunnel (a guest's, or a "
+					  "host's on another server); a host's display here listens "
+					  "on this machine already");
 	else if (labstate_host(&ls, argv[i + 1]))
-		rc = host_vnc(&ls, argv[i + 1], e);
+		rc = host_vnc(&ls, argv[i + 1], &o, e);
 	else if ((g = labstate_guest(&ls, argv[i + 1])))
 		rc = guest_vnc(&ls, g, &o, e);
 	else

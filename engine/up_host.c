@@ -234,6 +234,37 @@ static off_t file_size(const char *path)
 	return stat(path, &st) == 0 ? st.st_size : -1;
 }
 
+/* A host's console log: a file here, or a file of its server's pool (its
+ * name is the last part of the path the domain XML gives). */
+static off_t console_size(struct up_ctx *ctx, const struct plan_host *ph)
+{
+	_cleanup_free_ char *vol = NULL;
+	unsigned long long size = 0;
+	struct xerr ignore = { 0 };
+
+	if (!ctx->server)
+		return file_size(ph->serial_log);
+	vol = plan_volume_name(ph->serial_log);
+	return virt_vol_size(ctx->virt, SERVER_POOL, vol, &size, &ignore) < 0 ? -1 : (off_t)size;
+}
+
+static void console_tail(struct up_ctx *ctx, const struct plan_host *ph, char *out,
+			 size_t outsz)
+{
+	_cleanup_free_ char *vol = NULL, *text = NULL;
+	struct xerr ignore = { 0 };
+	size_t len;
+
+	if (!ctx->server) {
+		serial_tail(ph->serial_log, out, outsz);
+		return;
+	}
+	vol = plan_volume_name(ph->serial_log);
+	out[0] = '\0';
+	if (virt_vol_tail(ctx->virt, SERVER_POOL, vol, outsz - 1, &text, &len, &ignore) == 0)
+		snprintf(out, outsz, "%s", text);
+}
+
 /* Under TCG a nested dom0 kernel now and then stops for good early in its
  * boot (seen in CI: the console's last line "registered taskstats", the
  * other host of the lab fine). A console silent for this long before sshd
@@ -251,14 +282,10 @@ static int64_t boot_stall_ms(void)
 static int boot_watchdog(struct up_ctx *ctx, const struct plan_host *ph, off_t *seen,
 			 int64_t *quiet_since, bool *reset_done, struct xerr *e)
 {
-	off_t size;
+	off_t size = console_size(ctx, ph);
 	char tail[160];
 	char *nl;
 
-	/* Its console log is on its server, not readable from here. */
-	if (ctx->server)
-		return 0;
-	size = file_size(ph->serial_log);
 	if (size != *seen) {
 		*seen = size;
 		*quiet_since = now_ms();
@@ -266,7 +293,7 @@ static int boot_watchdog(struct up_ctx *ctx, const struct plan_host *ph, off_t *
 	}
 	if (*reset_done || now_ms() - *quiet_since < boot_stall_ms())
 		return 0;
-	serial_tail(ph->serial_log, tail, sizeof(tail));
+	console_tail(ctx, ph, tail, sizeof(tail));
 	/* The console ends its lines with \r\n: keep the text only. */
 	for (char *r = tail, *w = tail;; r++)
 		if (*r != '\r' && !(*w++ = *r))
@@ -314,16 +341,13 @@ int host_wait_ready(struct up_ctx *ctx, struct host_work *w, struct sshc **conn,
 		if (now_ms() > deadline) {
 			char tail[2048];
 
-			if (ctx->server)
-				snprintf(tail, sizeof(tail), "(on server %s: `xlab console` shows it)",
-					 ctx->server->name);
-			else
-				serial_tail(ph->serial_log, tail, sizeof(tail));
+			console_tail(ctx, ph, tail, sizeof(tail));
 			return xerr_set(e, XERR_FAIL,
 					"host '%s' did not answer on ssh (%s) within %d s; last "
-					"lines of its serial console (%s):\n%s",
+					"lines of its serial console (%s%s%s):\n%s",
 					ph->spec->name, ph->ip, ctx->o->boot_timeout_s,
-					ph->serial_log, tail);
+					ph->serial_log, ctx->server ? " on server " : "",
+					ctx->server ? ctx->server->name : "", tail);
 		}
 		if (now_ms() - last_say >= 15000) {
 			last_say = now_ms();

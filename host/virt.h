@@ -168,6 +168,17 @@ int virt_vol_upload(struct virt *v, const char *pool, const char *name, int fd,
 typedef int (*virt_sink_fn)(void *ctx, const char *data, size_t n, struct xerr *e);
 int virt_vol_download(struct virt *v, const char *pool, const char *name, virt_sink_fn sink,
 		      void *ctx, struct xerr *e);
+/* length bytes from offset (0: to the end). */
+int virt_vol_read(struct virt *v, const char *pool, const char *name,
+		  unsigned long long offset, unsigned long long length, virt_sink_fn sink,
+		  void *ctx, struct xerr *e);
+/* The bytes of a file in a pool, one made there behind libvirt's back too
+ * (a domain's console log); XERR_NOTFOUND when there is none. */
+int virt_vol_size(struct virt *v, const char *pool, const char *name,
+		  unsigned long long *size, struct xerr *e);
+/* Its last max bytes (all when smaller), NUL-terminated, *len without it. */
+int virt_vol_tail(struct virt *v, const char *pool, const char *name, size_t max, char **out,
+		  size_t *len, struct xerr *e);
 /* A missing volume is no error. */
 int virt_vol_delete(struct virt *v, const char *pool, const char *name, struct xerr *e);
 /* The directory of a directory pool (malloc'd): where its volumes are. */

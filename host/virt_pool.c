@@ -302,6 +302,13 @@ static int download_sink(virStreamPtr st, const char *data, size_t nbytes, void 
 int virt_vol_download(struct virt *v, const char *pool_name, const char *name,
 		      virt_sink_fn sink, void *ctx, struct xerr *e)
 {
+	return virt_vol_read(v, pool_name, name, 0, 0, sink, ctx, e);
+}
+
+int virt_vol_read(struct virt *v, const char *pool_name, const char *name,
+		  unsigned long long offset, unsigned long long length, virt_sink_fn sink,
+		  void *ctx, struct xerr *e)
+{
 	_cleanup_pool_ virStoragePoolPtr pool = pool_open(v, pool_name, e);
 	_cleanup_vol_ virStorageVolPtr vol = NULL;
 	_cleanup_stream_ virStreamPtr st = NULL;
@@ -316,7 +323,7 @@ int virt_vol_download(struct virt *v, const char *pool_name, const char *name,
 	st = virStreamNew(v->conn, 0);
 	if (!st)
 		return virt_fail(e, "cannot open a stream to read volume '%s'", name);
-	if (virStorageVolDownload(vol, st, 0, 0, 0) < 0)
+	if (virStorageVolDownload(vol, st, offset, length, 0) < 0)
 		return virt_fail(e, "cannot read volume '%s'", name);
 	if (virStreamRecvAll(st, download_sink, &d) < 0) {
 		if (d.sink_failed)
@@ -413,5 +420,68 @@ int virt_vol_create_qcow2(struct virt *v, const char *pool_name, const char *nam
 	vol = virStorageVolCreateXML(pool, xml, 0);
 	if (!vol)
 		return virt_fail(e, "cannot create volume '%s'", name);
+	return 0;
+}
+
+int virt_vol_size(struct virt *v, const char *pool_name, const char *name,
+		  unsigned long long *size, struct xerr *e)
+{
+	_cleanup_pool_ virStoragePoolPtr pool = pool_open(v, pool_name, e);
+	_cleanup_vol_ virStorageVolPtr vol = NULL;
+	virStorageVolInfo info;
+
+	if (!pool)
+		return -1;
+	vol = virStorageVolLookupByName(pool, name);
+	/* A file something else made there since the pool was last looked at. */
+	if (!vol && virStoragePoolRefresh(pool, 0) == 0)
+		vol = virStorageVolLookupByName(pool, name);
+	if (!vol) {
+		if (virt_last_error_is(VIR_ERR_NO_STORAGE_VOL))
+			return xerr_set(e, XERR_NOTFOUND, "no volume '%s' in storage pool '%s'",
+					name, pool_name);
+		return virt_fail(e, "cannot look up volume '%s'", name);
+	}
+	if (virStorageVolGetInfoFlags(vol, &info, VIR_STORAGE_VOL_GET_PHYSICAL) < 0)
+		return virt_fail(e, "cannot read the size of volume '%s'", name);
+	*size = info.allocation;
+	return 0;
+}
+
+struct tail {
+	struct buf b;
+};
+
+static int tail_sink(void *ctx, const char *data, size_t n, struct xerr *e)
+{
+	struct tail *t = ctx;
+
+	(void)e;
+	buf_append(&t->b, data, n);
+	return 0;
+}
+
+int virt_vol_tail(struct virt *v, const char *pool, const char *name, size_t max, char **out,
+		  size_t *len, struct xerr *e)
+{
+	unsigned long long size = 0;
+	struct tail t = { 0 };
+
+	*out = NULL;
+	*len = 0;
+	if (virt_vol_size(v, pool, name, &size, e) < 0)
+		return -1;
+	if (size == 0) {
+		*out = xstrdup("");
+		return 0;
+	}
+	if (virt_vol_read(v, pool, name, size > max ? size - max : 0, size > max ? max : size,
+			  tail_sink, &t, e) < 0) {
+		buf_free(&t.b);
+		return -1;
+	}
+	*len = t.b.len;
+	buf_puts(&t.b, ""); /* a string too */
+	*out = buf_steal(&t.b);
 	return 0;
 }

@@ -54,6 +54,16 @@ check "the lab subnet is not routed here" bash -c "! ping -c 1 -W 1 10.89.0.10 >
 hn=$("$XLAB" ssh rmt h1 -- hostname 2>&1)
 check "xlab ssh reaches h1 through box2 ($hn)" test "$hn" = h1
 check "xlab cp copies from h2 through box2" bash -c "'$XLAB' cp rmt h2:/etc/hostname '$XLAB_HOME/h2name' && grep -qx h2 '$XLAB_HOME/h2name'"
+log=$("$XLAB" console rmt h1 --log 2>&1)
+check "console --log reads h1's console from box2's pool" grep -q "XLAB-DOM0-READY h1" <<<"$log"
+vnc_out=$(mktemp)
+"$XLAB" vnc rmt h2 --port 5986 --once >"$vnc_out" 2>&1 & vnc_pid=$!
+for _ in $(seq 50); do grep -q '^127.0.0.1:5986' "$vnc_out" && break; sleep 0.2; done
+banner=$(timeout 20 bash -c 'exec 3<>/dev/tcp/127.0.0.1/5986; head -c 12 <&3' 2>&1 | tr -d '\n')
+wait "$vnc_pid" 2>/dev/null || true
+cat "$vnc_out"
+check "vnc tunnels to h2's display on box2's loopback ($banner)" grep -q "^RFB 00" <<<"$banner"
+rm -f "$vnc_out"
 st=$("$XLAB" status rmt 2>&1)
 check "status asks box2: both hosts running" bash -c "grep -Eq 'h1 +up +running' <<<'$st' && grep -Eq 'h2 +up +running' <<<'$st'"
 check "a guest made by hand on a host there" "$XLAB" guest create rmt g2 --host h2
