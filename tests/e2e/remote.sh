@@ -4,9 +4,10 @@
 # image is pushed there, two hosts boot from volumes of box2's pool on a lab
 # network that exists on box2 only, the agent, a guest and the spec's tests
 # reach them through box2's sshd (the controller has no route to the lab
-# subnet), later commands (ssh, cp, status, guest create, stop/start) do
-# the same, and `down` leaves nothing of the lab on either machine. A
-# scratch store: box2 and the lab are no other store's.
+# subnet), later commands (ssh, cp, console, vnc, status, guest create,
+# stop/start) do the same; with box2 gone `down` fails naming it and keeps
+# the record, and once box2 is back `down` leaves nothing of the lab on
+# either machine. A scratch store: box2 and the lab are no other store's.
 . "$(dirname "$0")/lib.sh"
 export XLAB_HOME
 XLAB_HOME=$(mktemp -d /tmp/xlab-e2e-remote-XXXXXX)
@@ -80,6 +81,16 @@ else
 fi
 check "g2 is back after start" bash -c "'$XLAB' ssh rmt h2 -- xl list g2 >/dev/null"
 
+# The server goes away (its daemons and the hosts' QEMUs end): down says
+# which server it could not reach and keeps the lab's record; once the
+# server is back, down finishes.
+bash "$s2" down >/dev/null
+out=$("$XLAB" down rmt 2>&1) && bad "down went through without its server"
+check "down without box2 names it and fails" grep -q "server 'box2'" <<<"$out"
+check "and keeps the lab's record for the next down" test -e "$XLAB_HOME/labs/rmt/server"
+t=$SECONDS
+bash "$s2" up >/dev/null
+say "server2 back in $((SECONDS - t)) s"
 check "down rmt" "$XLAB" down rmt
 check "no domain of rmt on box2" bash -c "! bash '$s2' exec virsh -q list --all --name | grep -qF '$net.'"
 check "no network of rmt on box2" bash -c "! bash '$s2' exec virsh -q net-list --all --name | grep -qxF '$net'"
