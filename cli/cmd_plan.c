@@ -7,7 +7,6 @@
 
 #include "cmd.h"
 #include "server_images.h"
-#include "serverspec.h"
 #include "image.h"
 #include "names.h"
 #include "paths.h"
@@ -43,7 +42,7 @@ int cmd_plan_build(const struct spec *s, const char *accel, struct plan **out, s
 		return -1;
 	state = names_lab_dir(home, s->lab);
 	{
-		bool here = !s->server || strcmp(s->server, SERVER_LOCAL) == 0;
+		bool here = !spec_server(s);
 		/* A lab on a server: its disks as volumes of the pool xlab makes
 		 * there (an existing pool of another directory moves them). */
 		struct plan_env env = {
@@ -96,7 +95,7 @@ int cmd_plan(int argc, char **argv, struct xerr *e)
 	       image, accel,
 	       s->subnet ? "" : "; subnet from the pool (the store may pick another "
 				"if this one is taken)");
-	if (s->server && strcmp(s->server, SERVER_LOCAL) != 0)
+	if (spec_server(s))
 		printf("# on server %s: disks are volumes of its pool '%s', the config disk and "
 		       "boot ISO are uploaded there, the dom0s are reached through its sshd\n",
 		       s->server, SERVER_POOL);

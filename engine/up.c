@@ -544,7 +544,7 @@ static int images_verify(struct up_ctx *ctx, struct xerr *e)
  * and none are this machine. */
 static int server_choose(struct up_ctx *ctx, struct xerr *e)
 {
-	const char *name = ctx->o->server ? ctx->o->server : ctx->spec->server;
+	const char *name = ctx->o->server ? ctx->o->server : spec_server(ctx->spec);
 
 	if (!name || strcmp(name, SERVER_LOCAL) == 0)
 		return 0;

@@ -374,3 +374,8 @@ bool spec_xl_key_valid(const char *key)
 {
 	return xl_key_ok(key);
 }
+
+const char *spec_server(const struct spec *s)
+{
+	return s->server && strcmp(s->server, "local") != 0 ? s->server : NULL;
+}

@@ -209,6 +209,8 @@ const struct spec_experiment *spec_find_experiment(const struct spec *s, const c
 int spec_check_capacity(const struct spec *s, struct xerr *e);
 #define SPEC_MAX_VCPUS 64
 bool spec_name_valid(const char *s);
+/* The spec's `server:` when it names another server than local, else NULL. */
+const char *spec_server(const struct spec *s);
 /* A guest's rootfs: a built-in name or a path to a tarball in the dom0. */
 bool spec_rootfs_valid(const char *s);
 #define SPEC_ROOTFS_KINDS                                                                      \

@@ -188,3 +188,20 @@ Test(server_cli, image_push_refusals)
 	cr_expect_eq(xlab(&o4, &e4, "image", "push", "nosuch", "box2", NULL), 1, "%s", e4);
 	cr_expect(strstr(e4, "nosuch"), "%s", e4);
 }
+
+/* A class or a matrix on a server is refused before anything is made: its
+ * copies' rebuild, sheet and memory check are this machine's so far. */
+Test(server_cli, class_and_matrix_stay_here)
+{
+	_cleanup_free_ char *spec = xasprintf("%s/c.yaml", home);
+	_cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL;
+	struct xerr e = { 0 };
+	static const char text[] = "lab: c1\nxen: \"4.20\"\nserver: box2\nclass: {copies: 2}\n"
+				   "hosts:\n  - name: h1\n";
+
+	cr_assert_eq(file_write_atomic(spec, text, strlen(text), 0644, &e), 0, "%s", e.msg);
+	cr_expect_eq(xlab(&o1, &e1, "class", "up", spec, NULL), 2, "%s", e1);
+	cr_expect(strstr(e1, "a class runs on this machine only so far"), "%s", e1);
+	cr_expect_eq(xlab(&o2, &e2, "matrix", spec, "--xen", "4.20", NULL), 2, "%s", e2);
+	cr_expect(strstr(e2, "a matrix runs on this machine only so far"), "%s", e2);
+}
