@@ -3,15 +3,18 @@
  * whole (server_images.h has the layout). */
 #include "server_images.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "db.h"
 #include "image.h"
+#include "names.h"
 #include "paths.h"
 #include "servers.h"
 #include "serverspec.h"
@@ -288,10 +291,34 @@ static int server_row(const char *server, struct db_server **row, struct xerr *e
 	return have < 0 ? -1 : 0;
 }
 
+/* One push to a server at a time from this store: two would send the same
+ * untrusted file, and one's failed check would remove it under the other.
+ * A second waits (an `up` of another lab on that server, say). */
+static int push_lock(const char *home, const char *server, struct xerr *e)
+{
+	_cleanup_free_ char *dir = names_server_dir(home, server);
+	_cleanup_free_ char *path = xasprintf("%s/push.lock", dir);
+	int fd;
+
+	if (mkdir_p(dir, 0700, e) < 0)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return xerr_errno(e, XERR_IO, "cannot open %s", path);
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return xerr_errno(e, XERR_IO, "cannot lock %s", path);
+		}
+	}
+	return fd;
+}
+
 int server_image_push(const char *server, const char *image, struct push_report *rep,
 		      struct xerr *e)
 {
 	_cleanup_free_ char *home = NULL;
+	_cleanup_close_ int lock = -1;
 	struct db_server *row = NULL;
 	struct remote r = { 0 };
 	struct image *img = NULL;
@@ -308,6 +335,9 @@ int server_image_push(const char *server, const char *image, struct push_report 
 		return -1;
 	/* Only what the manifest says goes out: a damaged store stops here. */
 	if (image_verify(img, e) < 0 || server_row(server, &row, e) < 0)
+		goto out;
+	lock = push_lock(home, server, e);
+	if (lock < 0)
 		goto out;
 	if (server_open(home, row, &r.v, e) < 0) {
 		xerr_prefix(e, "server '%s'", server);

@@ -2,9 +2,11 @@
  * over its own connection), rm (refused while a lab uses it). */
 #include "servers.h"
 
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "lifecycle.h"
 #include "names.h"
@@ -298,7 +300,14 @@ int server_lab_via(const char *home, const struct db_server *row, struct lab_via
 				row->name, row->uri);
 	}
 	via->addr = ssh.host;
-	via->user = ssh.user ? ssh.user : xstrdup("root");
+	/* As libvirt logs in without a user in the URI: as this process's. */
+	if (ssh.user) {
+		via->user = ssh.user;
+	} else {
+		struct passwd *pw = getpwuid(geteuid());
+
+		via->user = xstrdup(pw ? pw->pw_name : "root");
+	}
 	via->port = ssh.port;
 	via->key = ssh.keyfile;
 	/* The pin libvirt checks is the one the tunnel checks. */

@@ -604,10 +604,15 @@ static int server_prepare(struct up_ctx *ctx, struct xerr *e)
 	struct step s;
 	int rc;
 
-	if (server_unchanged(ctx, e) < 0)
-		return -1;
-	if (!ctx->server)
-		return lab_server_record(&ctx->dirs, NULL, NULL, e);
+	if (!ctx->server) {
+		if (!ctx->dirs.server)
+			return 0;
+		/* A record of an earlier `up` elsewhere that never came up. */
+		if (lab_server_record(&ctx->dirs, NULL, NULL, e) < 0)
+			return -1;
+		lab_dirs_free(&ctx->dirs);
+		return lab_dirs_get(ctx->spec->lab, &ctx->dirs, e);
+	}
 	for (size_t i = 0; i < ctx->spec->n_hosts; i++) {
 		struct push_report rep;
 
@@ -646,7 +651,8 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 		return -1;
 	if (hwvirt_guests_possible(ctx, e) < 0 || subnet_choose(ctx, e) < 0)
 		return -1;
-	if (lab_dirs_get(ctx->spec->lab, &ctx->dirs, e) < 0 ||
+	/* Refused before anything of the lab is written: its accel too. */
+	if (lab_dirs_get(ctx->spec->lab, &ctx->dirs, e) < 0 || server_unchanged(ctx, e) < 0 ||
 	    lab_accel_record(&ctx->dirs, ctx->accel, e) < 0 || server_prepare(ctx, e) < 0)
 		return -1;
 	env.volume_dir = ctx->pool_dir;

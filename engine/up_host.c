@@ -151,13 +151,25 @@ static int file_upload(struct up_ctx *ctx, const char *local, const char *remote
 			       NULL, NULL, e);
 }
 
+/* A volume of the host's, made anew as qemu-img create makes a file here:
+ * a host prepared again (--recreate, an image changed) starts clean. */
+static int volume_fresh(struct up_ctx *ctx, const char *path, unsigned long long size,
+			const char *backing, struct xerr *e)
+{
+	_cleanup_free_ char *vol = plan_volume_name(path);
+
+	if (virt_vol_delete(ctx->virt, SERVER_POOL, vol, e) < 0)
+		return -1;
+	return virt_vol_create_qcow2(ctx->virt, SERVER_POOL, vol, size, backing, e);
+}
+
 /* The disks of a host on another server, as volumes of its pool: the root
  * an overlay of the image's root volume there (image.push put it there). */
 static int host_volumes_make(struct up_ctx *ctx, const struct plan_host *ph, struct xerr *e)
 {
 	const struct image *img = up_image(ctx, ph);
 	const struct spec_host *h = ph->spec;
-	_cleanup_free_ char *root = NULL, *backing = NULL, *vol = NULL;
+	_cleanup_free_ char *root = NULL, *backing = NULL;
 	_cleanup_free_ char *local_root = image_path(img, "root.qcow2");
 	unsigned long long virtual_size = 0;
 	char sha[65] = "";
@@ -169,19 +181,12 @@ static int host_volumes_make(struct up_ctx *ctx, const struct plan_host *ph, str
 	backing = xasprintf("%s/%s", ctx->pool_dir, root);
 	if (qcow2_virtual_size(local_root, &virtual_size, e) < 0)
 		return -1;
-	vol = plan_volume_name(ph->root_overlay);
-	if (virt_vol_create_qcow2(ctx->virt, SERVER_POOL, vol, virtual_size, backing, e) < 0)
+	if (volume_fresh(ctx, ph->root_overlay, virtual_size, backing, e) < 0 ||
+	    volume_fresh(ctx, ph->data_disk, h->data_disk, NULL, e) < 0)
 		return -1;
-	free(vol);
-	vol = plan_volume_name(ph->data_disk);
-	if (virt_vol_create_qcow2(ctx->virt, SERVER_POOL, vol, h->data_disk, NULL, e) < 0)
-		return -1;
-	for (size_t i = 0; i < h->n_disks; i++) {
-		free(vol);
-		vol = plan_volume_name(ph->extra_disks[i]);
-		if (virt_vol_create_qcow2(ctx->virt, SERVER_POOL, vol, h->disks[i], NULL, e) < 0)
+	for (size_t i = 0; i < h->n_disks; i++)
+		if (volume_fresh(ctx, ph->extra_disks[i], h->disks[i], NULL, e) < 0)
 			return -1;
-	}
 	return file_upload(ctx, ph->config_build, ph->config_disk, e) < 0 ||
 			       file_upload(ctx, ph->iso_build, ph->boot_iso, e) < 0
 		       ? -1

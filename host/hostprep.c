@@ -166,9 +166,12 @@ int qcow2_virtual_size(const char *path, unsigned long long *size, struct xerr *
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	unsigned char h[32];
+	ssize_t n;
 
-	if (fd < 0 || read(fd, h, sizeof(h)) != (ssize_t)sizeof(h))
+	if (fd < 0 || (n = read(fd, h, sizeof(h))) < 0)
 		return xerr_errno(e, XERR_IO, "cannot read the header of %s", path);
+	if (n != (ssize_t)sizeof(h))
+		return xerr_set(e, XERR_FAIL, "%s is too short for a qcow2 image", path);
 	/* "QFI\xfb", version, backing offset and size, cluster bits, then the
 	 * size at byte 24: all big-endian. */
 	if (memcmp(h, "QFI\xfb", 4) != 0)

@@ -137,23 +137,22 @@ static int session_connect(ssh_session s, const struct sshc_target *t, ssh_key p
 			   int timeout_ms, struct sshc_via **via, enum sshc_conn_fail *fail,
 			   struct xerr *e)
 {
+	bool never = false;
 	int fd = -1;
 
 	if (t->via) {
 		if (sshc_via_open(t->via, t->addr, t->port > 0 ? t->port : 22, timeout_ms, via,
 				  &fd, fail, e) < 0)
 			return -1;
-		if (ssh_options_set(s, SSH_OPTIONS_FD, &fd) < 0) {
-			close(fd);
+		/* fd stays the tunnel's to close (sshc_via_close). */
+		if (ssh_options_set(s, SSH_OPTIONS_FD, &fd) < 0)
 			return xerr_set(e, XERR_FAIL, "ssh options for %s: %s", t->addr,
 					ssh_get_error(s));
-		}
 	}
-	/* From here the session owns fd: its free closes it. */
 	if (ssh_connect(s) == SSH_OK)
 		return 0;
-	if (sshc_via_failed(*via, e))
-		*fail = SSHC_CONN_NOT_YET;
+	if (sshc_via_failed(*via, &never, e))
+		*fail = never ? SSHC_CONN_NEVER : SSHC_CONN_NOT_YET;
 	else
 		connect_error(s, t, pinned, fail, e);
 	return -1;

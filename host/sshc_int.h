@@ -34,15 +34,16 @@ int sshc_open(const struct sshc_target *t, int timeout_ms, struct sshc **out,
 /* ---- through a server (sshc_via.c) ---- */
 /* Connects to via (its host key pinned like any target's) and starts a
  * thread carrying a direct-tcpip channel to host:port from there over a
- * socket pair; *session_fd is the end a session speaks SSH over (the
- * session's to close). */
+ * socket pair; *session_fd is the end a session speaks SSH over (closed
+ * by sshc_via_close, after that session). */
 int sshc_via_open(const struct sshc_target *via, const char *host, int port, int timeout_ms,
 		  struct sshc_via **out, int *session_fd, enum sshc_conn_fail *fail,
 		  struct xerr *e);
 /* Ends the thread; true with e set when the channel was refused: the
- * reason a session over it failed. */
-bool sshc_via_failed(struct sshc_via *v, struct xerr *e);
-/* Ends the thread and the jump session (after the session over it). */
+ * reason a session over it failed (*never: the server forwards nothing). */
+bool sshc_via_failed(struct sshc_via *v, bool *never, struct xerr *e);
+/* Ends the thread and the jump session, and closes the session's end of
+ * the pair: after the session over it is freed. */
 void sshc_via_close(struct sshc_via *v);
 
 struct sshc_chan {

@@ -122,9 +122,11 @@ int virt_pool_ensure(struct virt *v, const char *name, const char *dir, bool *cr
 		return virt_fail(e, "cannot read the state of storage pool '%s'", name);
 	if (!active && virStoragePoolCreate(pool, 0) < 0)
 		return virt_fail(e, "cannot start storage pool '%s'", name);
-	/* Volumes made or removed behind libvirt's back are seen. */
+	/* Volumes made or removed behind libvirt's back are seen. libvirt
+	 * refuses a refresh while another client streams into the pool: what
+	 * it lists then is what it had. */
 	if (virStoragePoolRefresh(pool, 0) < 0)
-		return virt_fail(e, "cannot refresh storage pool '%s'", name);
+		virResetLastError();
 	return 0;
 }
 
@@ -149,6 +151,9 @@ int virt_pool_volumes(struct virt *v, const char *pool_name, struct virt_vol **o
 	*n = 0;
 	if (!pool)
 		return -1;
+	/* Files made there behind libvirt's back (a console log) are listed. */
+	if (virStoragePoolRefresh(pool, 0) < 0)
+		virResetLastError();
 	nv = virStoragePoolListAllVolumes(pool, &vols, 0);
 	if (nv < 0)
 		return virt_fail(e, "cannot list the volumes of storage pool '%s'", pool_name);
@@ -232,6 +237,10 @@ static int upload_source(virStreamPtr st, char *data, size_t nbytes, void *opaqu
 		u->stopped = true;
 		return -1;
 	}
+	/* No more than the volume holds: a file grown since is cut at the size
+	 * the volume was made with (and found out after), not a "disk full". */
+	if (nbytes > u->size - u->done)
+		nbytes = (size_t)(u->size - u->done);
 	do
 		got = read(u->fd, data, nbytes);
 	while (got < 0 && errno == EINTR);

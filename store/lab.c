@@ -29,7 +29,8 @@ static int lab_server_load(struct lab_dirs *d, struct xerr *e)
 		return -1;
 	line = strtok_r(text, "\n", &save);
 	if (!line || !*line)
-		return xerr_set(e, XERR_FAIL, "%s: no server name in it", path);
+		return xerr_set(e, XERR_FAIL, "%s: no server name in it (`xlab up` writes it for a "
+				"lab on another server; remove it if the lab runs here)", path);
 	d->server = xstrdup(line);
 	while ((line = strtok_r(NULL, "\n", &save))) {
 		char *v = strchr(line, '=');
@@ -47,7 +48,8 @@ static int lab_server_load(struct lab_dirs *d, struct xerr *e)
 			d->via.key = xstrdup(v);
 	}
 	if (!d->via.addr || !d->via.key)
-		return xerr_set(e, XERR_FAIL, "%s: no addr= or key= in it", path);
+		return xerr_set(e, XERR_FAIL, "%s: no addr= or key= in it (`xlab up` writes it for "
+				"a lab on another server; remove it if the lab runs here)", path);
 	d->via.host_pub = xasprintf("%s/server_host_key.pub", d->dir);
 	return 0;
 }

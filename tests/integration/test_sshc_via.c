@@ -2,8 +2,9 @@
  * 127.0.0.1 (sshdrun.h) that is both the server and the target: a
  * direct-tcpip channel from it to its own port carries the second session.
  * That the tunnel is really used shows when the server refuses forwarding:
- * the same target then cannot be reached. */
+ * the same target then cannot be reached. No descriptor outlives a session. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,20 @@ static int sshd_procs_settle(int want)
 	return n;
 }
 
+/* This process's open descriptors. */
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n - 1; /* the directory's own */
+}
+
 Test(sshc_via, a_session_through_the_server_runs_and_ends_whole)
 {
 	struct sshc_target via = target("client", "hostkey.pub");
@@ -40,12 +55,13 @@ Test(sshc_via, a_session_through_the_server_runs_and_ends_whole)
 	_cleanup_free_ char *out = NULL, *err = NULL;
 	struct xerr e = { 0 };
 	struct sshc *c = NULL;
-	int status = -1, alone;
+	int status = -1, alone, fds;
 
 	sshd_start();
 	/* The listener alone: sshd_start's own probe of the port has ended. */
 	alone = sshd_procs_settle(1);
 	cr_assert_eq(alone, 1);
+	fds = open_fds();
 	t.via = &via;
 	cr_assert_eq(sshc_connect(&t, &c, &e), 0, "%s", e.msg);
 	cr_expect_gt(sshd_procs(), alone, "two sessions on the server");
@@ -57,6 +73,7 @@ Test(sshc_via, a_session_through_the_server_runs_and_ends_whole)
 			       &e), 0, "%s", e.msg);
 	cr_expect_eq(status, 0);
 	sshc_free(c);
+	cr_expect_eq(open_fds(), fds, "every descriptor of the tunnel is closed");
 	/* Both the session and the one it went through are gone. */
 	cr_expect_eq(sshd_procs_settle(alone), alone, "alone %d now %d", alone, sshd_procs());
 }
@@ -79,9 +96,11 @@ Test(sshc_via, a_server_that_forwards_nothing_reaches_nothing)
 	cr_assert_eq(sshc_connect(&t, &c, &e), 0, "%s", e.msg);
 	sshc_free(c);
 	t.via = &via;
-	cr_expect_eq(sshc_probe(&t, 3000, NULL, &e), 0, "not yet, not never: %s", e.msg);
+	/* Never, not "not yet": a boot wait must not spin on it. */
+	cr_expect_eq(sshc_probe(&t, 3000, NULL, &e), -1, "%s", e.msg);
+	cr_expect(strstr(e.msg, "cannot reach 127.0.0.1 port") && strstr(e.msg, "AllowTcpForwarding"),
+		  "%s", e.msg);
 	cr_expect_eq(sshc_connect(&t, &c, &e), -1);
-	cr_expect(strstr(e.msg, "cannot reach 127.0.0.1 port"), "%s", e.msg);
 }
 
 Test(sshc_via, both_host_keys_are_pinned)
