@@ -172,12 +172,8 @@ static int host_volumes_make(struct up_ctx *ctx, const struct plan_host *ph, str
 	_cleanup_free_ char *root = NULL, *backing = NULL;
 	_cleanup_free_ char *local_root = image_path(img, "root.qcow2");
 	unsigned long long virtual_size = 0;
-	char sha[65] = "";
 
-	for (size_t i = 0; i < img->n_files; i++)
-		if (strcmp(img->files[i].path, "root.qcow2") == 0)
-			snprintf(sha, sizeof(sha), "%s", img->files[i].sha256);
-	root = server_blob_volume(sha);
+	root = server_blob_volume(image_file_sha256(img, "root.qcow2"));
 	backing = xasprintf("%s/%s", ctx->pool_dir, root);
 	if (qcow2_virtual_size(local_root, &virtual_size, e) < 0)
 		return -1;

@@ -37,6 +37,14 @@ int image_store_dir(char **out, struct xerr *e)
 	return xlab_images_dir(out, e);
 }
 
+const char *image_file_sha256(const struct image *img, const char *rel)
+{
+	for (size_t i = 0; i < img->n_files; i++)
+		if (strcmp(img->files[i].path, rel) == 0)
+			return img->files[i].sha256;
+	return "";
+}
+
 char *image_path(const struct image *img, const char *rel)
 {
 	return xasprintf("%s/%s", img->dir, rel);

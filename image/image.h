@@ -40,6 +40,9 @@ char *image_name_for_xen(const char *xen);
 int image_open(const char *name, struct image **out, struct xerr *e);
 /* Re-hashes every file against the manifest; a mismatch names the file. */
 int image_verify(const struct image *img, struct xerr *e);
+/* The sha256 the manifest gives a file of the image ("root.qcow2"); ""
+ * when it lists no such file. */
+const char *image_file_sha256(const struct image *img, const char *rel);
 /* Absolute path of a file of the image ("root.qcow2", "boot/xen.gz"). */
 char *image_path(const struct image *img, const char *rel);
 void image_free(struct image *img);

@@ -208,11 +208,8 @@ static void whole_manifest(const struct derive *d, struct json_object *m,
 			   struct json_object *files, struct json_object *replaced)
 {
 	struct json_object *was = json_object_new_object(), *pk = json_object_new_array();
-	const char *old_root = "";
+	const char *old_root = image_file_sha256(d->base, "root.qcow2");
 
-	for (size_t i = 0; i < d->base->n_files; i++)
-		if (!strcmp(d->base->files[i].path, "root.qcow2"))
-			old_root = d->base->files[i].sha256;
 	json_object_object_add(files, "root.qcow2", json_object_new_string(d->root_sha256));
 	json_object_object_add(was, "was", json_object_new_string(old_root));
 	json_object_object_add(was, "now", json_object_new_string(d->root_sha256));
@@ -241,9 +238,7 @@ static int manifest_derive(const struct derive *d, struct xerr *e)
 		json_object_put(m);
 		return xerr_set(e, XERR_FAIL, "cannot read %s again", src);
 	}
-	for (size_t i = 0; i < d->base->n_files; i++)
-		if (!strcmp(d->base->files[i].path, "boot/xen.gz"))
-			old_sha = d->base->files[i].sha256;
+	old_sha = image_file_sha256(d->base, "boot/xen.gz");
 	json_object_object_add(m, "name", json_object_new_string(d->name));
 	json_object_object_add(m, "built", json_object_new_string(built));
 	/* Unknown (--force): the base's version would be a claim nobody checked. */
@@ -346,9 +341,7 @@ static enum derived_state derived_state(const struct derive *d)
 	    json_object_object_get_ex(b, "name", &v) &&
 	    !strcmp(json_object_get_string(v), d->from) && tools_same(d, m) &&
 	    image_open_dir(d->final_dir, &have, &ignore) == 0) {
-		for (size_t i = 0; i < have->n_files; i++)
-			if (!strcmp(have->files[i].path, "boot/xen.gz"))
-				same_hv = !strcmp(have->files[i].sha256, d->hv_sha256);
+		same_hv = !strcmp(image_file_sha256(have, "boot/xen.gz"), d->hv_sha256);
 		if (same_hv && json_object_object_get_ex(b, "manifest_sha256", &v) &&
 		    !strcmp(json_object_get_string(v), d->base->manifest_sha256))
 			st = DERIVED_UP_TO_DATE;
