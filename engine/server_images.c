@@ -60,58 +60,38 @@ static const struct virt_vol *remote_vol(const struct remote *r, const char *nam
 	return NULL;
 }
 
-struct capped {
-	struct buf b;
-	bool too_big;
-};
-
-static int capped_sink(void *ctx, const char *data, size_t n, struct xerr *e)
-{
-	struct capped *c = ctx;
-
-	if (c->b.len + n > MANIFEST_MAX) {
-		c->too_big = true;
-		return xerr_set(e, XERR_FAIL, "larger than a manifest");
-	}
-	buf_append(&c->b, data, n);
-	return 0;
-}
-
 /* Reads one manifest volume: its files join the trusted ones. A volume
- * that is no manifest (damaged, too large) is passed over: its files are
- * only sent again. */
+ * that is no manifest (damaged, another tool's) is passed over: its files
+ * are only sent again. */
 static int remote_manifest_read(struct remote *r, const char *vol, bool mine, struct xerr *e)
 {
-	struct capped c = { 0 };
+	_cleanup_free_ char *text = NULL;
 	struct image *m = NULL;
 	struct xerr bad = { 0 };
 	char sha[SHA256_HEX_LEN + 1];
+	size_t len;
 
-	if (virt_vol_download(r->v, SERVER_POOL, vol, capped_sink, &c, e) < 0) {
-		buf_free(&c.b);
-		if (!c.too_big)
-			return -1;
-		xerr_clear(e);
+	if (virt_vol_tail(r->v, SERVER_POOL, vol, MANIFEST_MAX, &text, &len, e) < 0)
+		return -1;
+	if (image_manifest_parse(text, len, "", &m, &bad) < 0)
 		return 0;
+	for (size_t i = 0; i < m->n_files; i++)
+		strv_add(&r->trusted, xstrdup(m->files[i].sha256));
+	if (mine) {
+		sha256_hex(text, len, sha);
+		r->manifest_sha256 = xstrdup(sha);
 	}
-	if (image_manifest_parse(c.b.data ? c.b.data : "", c.b.len, "", &m, &bad) == 0) {
-		for (size_t i = 0; i < m->n_files; i++)
-			strv_add(&r->trusted, xstrdup(m->files[i].sha256));
-		if (mine) {
-			sha256_hex(c.b.data, c.b.len, sha);
-			r->manifest_sha256 = xstrdup(sha);
-		}
-		image_free(m);
-	}
-	buf_free(&c.b);
+	image_free(m);
 	return 0;
 }
 
-static bool is_manifest_volume(const char *name)
+/* "image-NAME.json" of no more than MANIFEST_MAX bytes. */
+static bool is_manifest_volume(const struct virt_vol *v)
 {
-	size_t n = strlen(name);
+	size_t n = strlen(v->name);
 
-	return strncmp(name, "image-", 6) == 0 && n > 11 && strcmp(name + n - 5, ".json") == 0;
+	return strncmp(v->name, "image-", 6) == 0 && n > 11 &&
+	       strcmp(v->name + n - 5, ".json") == 0 && v->size <= MANIFEST_MAX;
 }
 
 static int remote_read(struct remote *r, const char *image, struct push_report *rep,
@@ -123,7 +103,7 @@ static int remote_read(struct remote *r, const char *image, struct push_report *
 	    virt_pool_volumes(r->v, SERVER_POOL, &r->vols, &r->n_vols, e) < 0)
 		return -1;
 	for (size_t i = 0; i < r->n_vols; i++)
-		if (is_manifest_volume(r->vols[i].name) &&
+		if (is_manifest_volume(&r->vols[i]) &&
 		    remote_manifest_read(r, r->vols[i].name, strcmp(r->vols[i].name, mine) == 0,
 					 e) < 0)
 			return -1;
@@ -240,7 +220,7 @@ static int files_push(struct remote *r, const char *server, const struct image *
 
 		if (file_size(path, &size, e) < 0)
 			return -1;
-		if (have && have->physical == size && strv_has((const char *const *)r->trusted, f->sha256))
+		if (have && have->size == size && strv_has((const char *const *)r->trusted, f->sha256))
 			continue;
 		if (file_send(r, server, path, vol, f->path, size, f->sha256, e) < 0)
 			return -1;
@@ -275,22 +255,6 @@ static int manifest_push(struct remote *r, const char *server, const struct imag
 	return 0;
 }
 
-static int server_row(const char *server, struct db_server **row, struct xerr *e)
-{
-	struct db *db = NULL;
-	int have;
-
-	if (db_open_default(&db, e) < 0)
-		return -1;
-	have = db_server_get(db, server, row, e);
-	db_close(db);
-	if (have == 0)
-		return xerr_set(e, XERR_NOTFOUND,
-				"no server '%s' in the store (`xlab server list` shows them, "
-				"`xlab server add` adds one)", server);
-	return have < 0 ? -1 : 0;
-}
-
 /* One push to a server at a time from this store: two would send the same
  * untrusted file, and one's failed check would remove it under the other.
  * A second waits (an `up` of another lab on that server, say). */
@@ -319,7 +283,6 @@ int server_image_push(const char *server, const char *image, struct push_report 
 {
 	_cleanup_free_ char *home = NULL;
 	_cleanup_close_ int lock = -1;
-	struct db_server *row = NULL;
 	struct remote r = { 0 };
 	struct image *img = NULL;
 	int64_t t0 = now_ms();
@@ -334,15 +297,11 @@ int server_image_push(const char *server, const char *image, struct push_report 
 	if (image_open(image, &img, e) < 0)
 		return -1;
 	/* Only what the manifest says goes out: a damaged store stops here. */
-	if (image_verify(img, e) < 0 || server_row(server, &row, e) < 0)
+	if (image_verify(img, e) < 0 || server_open_named(server, &r.v, e) < 0)
 		goto out;
 	lock = push_lock(home, server, e);
 	if (lock < 0)
 		goto out;
-	if (server_open(home, row, &r.v, e) < 0) {
-		xerr_prefix(e, "server '%s'", server);
-		goto out;
-	}
 	rep->files = img->n_files;
 	if (remote_read(&r, image, rep, e) < 0 || files_push(&r, server, img, rep, e) < 0 ||
 	    manifest_push(&r, server, img, rep, e) < 0)
@@ -352,7 +311,6 @@ int server_image_push(const char *server, const char *image, struct push_report 
 out:
 	rep->seconds = (double)(now_ms() - t0) / 1000;
 	remote_free(&r);
-	db_servers_free(row, row ? 1 : 0);
 	image_free(img);
 	return rc;
 }

@@ -320,31 +320,27 @@ int server_lab_via(const char *home, const struct db_server *row, struct lab_via
 	return 0;
 }
 
-void lab_via_free(struct lab_via *via)
-{
-	free(via->addr);
-	free(via->user);
-	free(via->key);
-	free(via->host_pub);
-	memset(via, 0, sizeof(*via));
-}
-
-int lab_virt_open(const struct lab_dirs *d, const char *connect, struct virt **v,
-		  struct xerr *e)
+int server_open_named(const char *name, struct virt **v, struct xerr *e)
 {
 	_cleanup_free_ char *home = NULL;
 	struct db_server *row = NULL;
 	struct db *db = NULL;
 	int rc;
 
-	if (!d->server)
-		return virt_open(virt_default_uri(connect, NULL), v, e);
 	if (xlab_home(&home, e) < 0 || db_open_default(&db, e) < 0)
 		return -1;
-	rc = server_get(db, d->server, &row, e);
+	rc = server_get(db, name, &row, e);
 	db_close(db);
 	if (rc == 0 && (rc = server_open(home, row, v, e)) < 0)
-		xerr_prefix(e, "server '%s'", d->server);
+		xerr_prefix(e, "server '%s'", name);
 	db_servers_free(row, row ? 1 : 0);
 	return rc;
+}
+
+int lab_virt_open(const struct lab_dirs *d, const char *connect, struct virt **v,
+		  struct xerr *e)
+{
+	if (!d->server)
+		return virt_open(virt_default_uri(connect, NULL), v, e);
+	return server_open_named(d->server, v, e);
 }

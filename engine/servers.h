@@ -51,6 +51,9 @@ int server_users(struct db *db, const char *server, char ***labs, struct xerr *e
 int server_open(const char *home, const struct db_server *row, struct virt **v,
 		struct xerr *e);
 
+/* server_open of a stored server by name; XERR_NOTFOUND saying how to add
+ * one the store does not have. */
+int server_open_named(const char *name, struct virt **v, struct xerr *e);
 /* A stored server by name: *row, or XERR_NOTFOUND saying how to add it. */
 int server_get(struct db *db, const char *name, struct db_server **row, struct xerr *e);
 /* How a lab on server row reaches its lab network: through the server's
@@ -58,7 +61,6 @@ int server_get(struct db *db, const char *name, struct db_server **row, struct x
  * Refused for a server that is not reached over SSH. */
 int server_lab_via(const char *home, const struct db_server *row, struct lab_via *via,
 		   struct xerr *e);
-void lab_via_free(struct lab_via *via);
 /* The libvirt a lab's hosts are on: its recorded server's, else connect's
  * (virt_default_uri). */
 int lab_virt_open(const struct lab_dirs *d, const char *connect, struct virt **v,

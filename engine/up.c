@@ -602,7 +602,7 @@ static int server_prepare(struct up_ctx *ctx, struct xerr *e)
 	_cleanup_free_ char *home = NULL;
 	struct lab_via via;
 	struct step s;
-	int rc;
+	int rc = 0;
 
 	if (!ctx->server) {
 		if (!ctx->dirs.server)
@@ -613,20 +613,23 @@ static int server_prepare(struct up_ctx *ctx, struct xerr *e)
 		lab_dirs_free(&ctx->dirs);
 		return lab_dirs_get(ctx->spec->lab, &ctx->dirs, e);
 	}
-	for (size_t i = 0; i < ctx->spec->n_hosts; i++) {
+	/* A server whose sshd xlab cannot use is refused before anything is
+	 * sent there. */
+	if (xlab_home(&home, e) < 0 || server_lab_via(home, ctx->server, &via, e) < 0)
+		return -1;
+	for (size_t i = 0; i < ctx->spec->n_hosts && rc == 0; i++) {
 		struct push_report rep;
 
 		if (!image_first_use(ctx, i))
 			continue;
 		step_begin(&s, &ctx->run, "image.push", ctx->imgs[i]->name);
-		if (step_end(&s, server_image_push(ctx->server->name, ctx->imgs[i]->name, &rep, e),
-			     e) < 0)
-			return -1;
+		rc = step_end(&s, server_image_push(ctx->server->name, ctx->imgs[i]->name, &rep, e),
+			      e);
 	}
-	if (virt_pool_path(ctx->virt, SERVER_POOL, &ctx->pool_dir, e) < 0 ||
-	    xlab_home(&home, e) < 0 || server_lab_via(home, ctx->server, &via, e) < 0)
-		return -1;
-	rc = lab_server_record(&ctx->dirs, ctx->server->name, &via, e);
+	if (rc == 0)
+		rc = virt_pool_path(ctx->virt, SERVER_POOL, &ctx->pool_dir, e);
+	if (rc == 0)
+		rc = lab_server_record(&ctx->dirs, ctx->server->name, &via, e);
 	lab_via_free(&via);
 	if (rc < 0)
 		return -1;

@@ -143,16 +143,16 @@ void virt_capacity_free(struct virt_capacity *c);
 void virt_version_format(unsigned long v, char out[32]);
 
 /* ---- storage on a server (virt_pool.c) ---- */
-/* The pool name running and refreshed: defined as a directory pool at dir
- * (made, autostarted) when the server has none of that name, started when
+/* The pool name running: defined as a directory pool at dir (made,
+ * autostarted) when the server has none of that name, started when
  * inactive. An existing pool is used whatever its type. */
 int virt_pool_ensure(struct virt *v, const char *name, const char *dir, bool *created,
 		     struct xerr *e);
 struct virt_vol {
-	char *name, *path;
-	unsigned long long capacity; /* the disk it is (a qcow2 file's virtual size) */
-	unsigned long long physical; /* bytes of the file or device */
+	char *name;
+	unsigned long long size; /* bytes of the file (not a qcow2 file's disk size) */
 };
+/* Every volume, after a refresh (files made behind libvirt's back too). */
 int virt_pool_volumes(struct virt *v, const char *pool, struct virt_vol **vols, size_t *n,
 		      struct xerr *e);
 void virt_vols_free(struct virt_vol *v, size_t n);
@@ -183,8 +183,8 @@ int virt_vol_tail(struct virt *v, const char *pool, const char *name, size_t max
 int virt_vol_delete(struct virt *v, const char *pool, const char *name, struct xerr *e);
 /* The directory of a directory pool (malloc'd): where its volumes are. */
 int virt_pool_path(struct virt *v, const char *pool, char **path, struct xerr *e);
-/* A qcow2 volume of capacity bytes, over backing (a qcow2 file on the
- * server, may be NULL); one of that name already there is kept as it is. */
+/* A new qcow2 volume of capacity bytes, over backing (a qcow2 file on the
+ * server, may be NULL); libvirt refuses a name the pool has. */
 int virt_vol_create_qcow2(struct virt *v, const char *pool, const char *name,
 			  unsigned long long capacity, const char *backing, struct xerr *e);
 

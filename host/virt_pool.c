@@ -48,34 +48,53 @@ static char *xml_finish(xmlBufferPtr buf, xmlTextWriterPtr w)
 	return s;
 }
 
-/* <pool type='dir'><name/><target><path/></target></pool> or
- * <volume><name/><capacity unit='bytes'/><target><format type='raw'/></target></volume>,
- * written by libxml2 so a name is always escaped. */
-static char *storage_xml(const char *root, const char *name, const char *path,
-			 unsigned long long capacity)
+/* <pool type='dir'><name/><target><path/></target></pool>, written by
+ * libxml2 so a name is always escaped. */
+static char *pool_xml(const char *name, const char *dir)
+{
+	xmlBufferPtr buf = xmlBufferCreate();
+	xmlTextWriterPtr w = xmlNewTextWriterMemory(buf, 0);
+
+	xmlTextWriterStartElement(w, BAD_CAST "pool");
+	xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "dir");
+	xmlTextWriterWriteElement(w, BAD_CAST "name", BAD_CAST name);
+	xmlTextWriterStartElement(w, BAD_CAST "target");
+	xmlTextWriterWriteElement(w, BAD_CAST "path", BAD_CAST dir);
+	return xml_finish(buf, w);
+}
+
+/* <format type='FORMAT'/> */
+static void format_el(xmlTextWriterPtr w, const char *format)
+{
+	xmlTextWriterStartElement(w, BAD_CAST "format");
+	xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST format);
+	xmlTextWriterEndElement(w);
+}
+
+/* A volume of capacity bytes in format ("raw", "qcow2"), over backing (a
+ * qcow2 file, or NULL); nothing allocated ahead. */
+static char *volume_xml(const char *name, unsigned long long capacity, const char *format,
+			const char *backing)
 {
 	xmlBufferPtr buf = xmlBufferCreate();
 	xmlTextWriterPtr w = xmlNewTextWriterMemory(buf, 0);
 	char num[32];
 
-	xmlTextWriterStartElement(w, BAD_CAST root);
-	if (path)
-		xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "dir");
+	snprintf(num, sizeof(num), "%llu", capacity);
+	xmlTextWriterStartElement(w, BAD_CAST "volume");
 	xmlTextWriterWriteElement(w, BAD_CAST "name", BAD_CAST name);
-	if (!path) {
-		snprintf(num, sizeof(num), "%llu", capacity);
-		xmlTextWriterStartElement(w, BAD_CAST "capacity");
-		xmlTextWriterWriteAttribute(w, BAD_CAST "unit", BAD_CAST "bytes");
-		xmlTextWriterWriteString(w, BAD_CAST num);
-		xmlTextWriterEndElement(w);
-		xmlTextWriterWriteElement(w, BAD_CAST "allocation", BAD_CAST "0");
-	}
+	xmlTextWriterStartElement(w, BAD_CAST "capacity");
+	xmlTextWriterWriteAttribute(w, BAD_CAST "unit", BAD_CAST "bytes");
+	xmlTextWriterWriteString(w, BAD_CAST num);
+	xmlTextWriterEndElement(w);
+	xmlTextWriterWriteElement(w, BAD_CAST "allocation", BAD_CAST "0");
 	xmlTextWriterStartElement(w, BAD_CAST "target");
-	if (path) {
-		xmlTextWriterWriteElement(w, BAD_CAST "path", BAD_CAST path);
-	} else {
-		xmlTextWriterStartElement(w, BAD_CAST "format");
-		xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "raw");
+	format_el(w, format);
+	xmlTextWriterEndElement(w);
+	if (backing) {
+		xmlTextWriterStartElement(w, BAD_CAST "backingStore");
+		xmlTextWriterWriteElement(w, BAD_CAST "path", BAD_CAST backing);
+		format_el(w, "qcow2");
 		xmlTextWriterEndElement(w);
 	}
 	return xml_finish(buf, w);
@@ -84,7 +103,7 @@ static char *storage_xml(const char *root, const char *name, const char *path,
 static virStoragePoolPtr pool_define(struct virt *v, const char *name, const char *dir,
 				     struct xerr *e)
 {
-	_cleanup_free_ char *xml = storage_xml("pool", name, dir, 0);
+	_cleanup_free_ char *xml = pool_xml(name, dir);
 	virStoragePoolPtr pool = virStoragePoolDefineXML(v->conn, xml, 0);
 
 	if (!pool) {
@@ -122,11 +141,6 @@ int virt_pool_ensure(struct virt *v, const char *name, const char *dir, bool *cr
 		return virt_fail(e, "cannot read the state of storage pool '%s'", name);
 	if (!active && virStoragePoolCreate(pool, 0) < 0)
 		return virt_fail(e, "cannot start storage pool '%s'", name);
-	/* Volumes made or removed behind libvirt's back are seen. libvirt
-	 * refuses a refresh while another client streams into the pool: what
-	 * it lists then is what it had. */
-	if (virStoragePoolRefresh(pool, 0) < 0)
-		virResetLastError();
 	return 0;
 }
 
@@ -151,7 +165,9 @@ int virt_pool_volumes(struct virt *v, const char *pool_name, struct virt_vol **o
 	*n = 0;
 	if (!pool)
 		return -1;
-	/* Files made there behind libvirt's back (a console log) are listed. */
+	/* Files made there behind libvirt's back (a console log) are listed.
+	 * libvirt refuses a refresh while another client streams into the
+	 * pool: what it lists then is what it had. */
 	if (virStoragePoolRefresh(pool, 0) < 0)
 		virResetLastError();
 	nv = virStoragePoolListAllVolumes(pool, &vols, 0);
@@ -161,17 +177,12 @@ int virt_pool_volumes(struct virt *v, const char *pool_name, struct virt_vol **o
 	for (int i = 0; i < nv; i++) {
 		virStorageVolInfo info;
 		const char *name = virStorageVolGetName(vols[i]);
-		char *path = virStorageVolGetPath(vols[i]);
 
 		r[i].name = xstrdup(name ? name : "");
-		r[i].path = xstrdup(path ? path : "");
-		free(path);
-		if (virStorageVolGetInfo(vols[i], &info) == 0)
-			r[i].capacity = info.capacity;
-		/* A file's own size: for a file holding a qcow2 image, capacity is
-		 * the disk it describes. */
+		/* The file's own size: a qcow2 file's capacity is the disk it
+		 * describes. */
 		if (virStorageVolGetInfoFlags(vols[i], &info, VIR_STORAGE_VOL_GET_PHYSICAL) == 0)
-			r[i].physical = info.allocation;
+			r[i].size = info.allocation;
 		virStorageVolFree(vols[i]);
 	}
 	free(vols);
@@ -183,10 +194,8 @@ int virt_pool_volumes(struct virt *v, const char *pool_name, struct virt_vol **o
 
 void virt_vols_free(struct virt_vol *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		free(v[i].name);
-		free(v[i].path);
-	}
 	free(v);
 }
 
@@ -210,7 +219,7 @@ static virStorageVolPtr vol_sized(virStoragePoolPtr pool, const char *name,
 		}
 		virStorageVolFree(vol);
 	}
-	xml = storage_xml("volume", name, NULL, size);
+	xml = volume_xml(name, size, "raw", NULL);
 	vol = virStorageVolCreateXML(pool, xml, 0);
 	if (!vol)
 		virt_fail(e, "cannot create volume '%s'", name);
@@ -383,36 +392,6 @@ int virt_pool_path(struct virt *v, const char *pool_name, char **path, struct xe
 	return 0;
 }
 
-static char *qcow2_volume_xml(const char *name, unsigned long long capacity,
-			      const char *backing)
-{
-	xmlBufferPtr buf = xmlBufferCreate();
-	xmlTextWriterPtr w = xmlNewTextWriterMemory(buf, 0);
-	char num[32];
-
-	snprintf(num, sizeof(num), "%llu", capacity);
-	xmlTextWriterStartElement(w, BAD_CAST "volume");
-	xmlTextWriterWriteElement(w, BAD_CAST "name", BAD_CAST name);
-	xmlTextWriterStartElement(w, BAD_CAST "capacity");
-	xmlTextWriterWriteAttribute(w, BAD_CAST "unit", BAD_CAST "bytes");
-	xmlTextWriterWriteString(w, BAD_CAST num);
-	xmlTextWriterEndElement(w);
-	xmlTextWriterStartElement(w, BAD_CAST "target");
-	xmlTextWriterStartElement(w, BAD_CAST "format");
-	xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "qcow2");
-	xmlTextWriterEndElement(w);
-	xmlTextWriterEndElement(w);
-	if (backing) {
-		xmlTextWriterStartElement(w, BAD_CAST "backingStore");
-		xmlTextWriterWriteElement(w, BAD_CAST "path", BAD_CAST backing);
-		xmlTextWriterStartElement(w, BAD_CAST "format");
-		xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "qcow2");
-		xmlTextWriterEndElement(w);
-		xmlTextWriterEndElement(w);
-	}
-	return xml_finish(buf, w);
-}
-
 int virt_vol_create_qcow2(struct virt *v, const char *pool_name, const char *name,
 			  unsigned long long capacity, const char *backing, struct xerr *e)
 {
@@ -422,10 +401,7 @@ int virt_vol_create_qcow2(struct virt *v, const char *pool_name, const char *nam
 
 	if (!pool)
 		return -1;
-	vol = virStorageVolLookupByName(pool, name);
-	if (vol)
-		return 0;
-	xml = qcow2_volume_xml(name, capacity, backing);
+	xml = volume_xml(name, capacity, "qcow2", backing);
 	vol = virStorageVolCreateXML(pool, xml, 0);
 	if (!vol)
 		return virt_fail(e, "cannot create volume '%s'", name);
@@ -457,16 +433,10 @@ int virt_vol_size(struct virt *v, const char *pool_name, const char *name,
 	return 0;
 }
 
-struct tail {
-	struct buf b;
-};
-
-static int tail_sink(void *ctx, const char *data, size_t n, struct xerr *e)
+static int buf_sink(void *ctx, const char *data, size_t n, struct xerr *e)
 {
-	struct tail *t = ctx;
-
 	(void)e;
-	buf_append(&t->b, data, n);
+	buf_append(ctx, data, n);
 	return 0;
 }
 
@@ -474,7 +444,7 @@ int virt_vol_tail(struct virt *v, const char *pool, const char *name, size_t max
 		  size_t *len, struct xerr *e)
 {
 	unsigned long long size = 0;
-	struct tail t = { 0 };
+	struct buf b = { 0 };
 
 	*out = NULL;
 	*len = 0;
@@ -485,12 +455,12 @@ int virt_vol_tail(struct virt *v, const char *pool, const char *name, size_t max
 		return 0;
 	}
 	if (virt_vol_read(v, pool, name, size > max ? size - max : 0, size > max ? max : size,
-			  tail_sink, &t, e) < 0) {
-		buf_free(&t.b);
+			  buf_sink, &b, e) < 0) {
+		buf_free(&b);
 		return -1;
 	}
-	*len = t.b.len;
-	buf_puts(&t.b, ""); /* a string too */
-	*out = buf_steal(&t.b);
+	*len = b.len;
+	buf_puts(&b, ""); /* a string too */
+	*out = buf_steal(&b);
 	return 0;
 }

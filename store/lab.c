@@ -72,11 +72,17 @@ void lab_dirs_free(struct lab_dirs *d)
 	free(d->pub);
 	free(d->known_hosts);
 	free(d->server);
-	free(d->via.addr);
-	free(d->via.user);
-	free(d->via.key);
-	free(d->via.host_pub);
+	lab_via_free(&d->via);
 	memset(d, 0, sizeof(*d));
+}
+
+void lab_via_free(struct lab_via *via)
+{
+	free(via->addr);
+	free(via->user);
+	free(via->key);
+	free(via->host_pub);
+	memset(via, 0, sizeof(*via));
 }
 
 int lab_server_record(const struct lab_dirs *d, const char *server, const struct lab_via *via,

@@ -13,6 +13,7 @@ struct lab_via {
 	char *key;      /* the login key the server's URI names */
 	char *host_pub; /* the server's pinned host key, as a .pub line */
 };
+void lab_via_free(struct lab_via *via);
 
 struct lab_dirs {
 	char *dir;         /* xlab_home()/labs/LAB */
