@@ -174,10 +174,17 @@ up() {
 # they started (capability probes, ssh sessions), each by pid.
 ns_pids() {
   local want p
-  want="net:[$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)]" || return 0
-  [ "$want" = "net:[]" ] && return 0
+  want="net:[$(stat -L -c %i "/run/netns/$ns" 2>/dev/null)]"
+  [ "$want" = "net:[]" ] && want=
   for p in /proc/[0-9]*; do
-    [ "$(readlink "$p/ns/net" 2>/dev/null)" = "$want" ] && echo "${p#/proc/}"
+    # In server2's network namespace, or in its mount namespace (its
+    # binds of $root): the second finds a server2 started by `up` from
+    # inside `ip netns exec` (a test), whose /run/netns entry never
+    # reached this mount namespace.
+    if { [ -n "$want" ] && [ "$(readlink "$p/ns/net" 2>/dev/null)" = "$want" ]; } ||
+      grep -qsF "$root/" "$p/mountinfo"; then
+      echo "${p#/proc/}"
+    fi
   done
   return 0
 }
