@@ -32,13 +32,14 @@ static int host_log_there(const struct labstate *ls, const char *host, char **da
 	struct virt *v = NULL;
 	int rc;
 
-	if (lab_domain_name(ls->lab, host, &dom, e) < 0 || lab_virt_open(&ls->dirs, NULL, &v, e) < 0)
+	if (lab_domain_name(ls->lab, host, &dom, e) < 0 ||
+	    lab_host_virt_open(&ls->dirs, host, NULL, &v, e) < 0)
 		return -1;
 	vol = xasprintf("%s.serial.log", dom);
 	rc = virt_vol_tail(v, SERVER_POOL, vol, 64u << 20, data, len, e);
 	virt_close(v);
 	if (rc < 0)
-		xerr_prefix(e, "host '%s' on server '%s'", host, ls->dirs.server);
+		xerr_prefix(e, "host '%s' on server '%s'", host, lab_host_server(&ls->dirs, host));
 	return rc;
 }
 
@@ -49,7 +50,7 @@ static int host_log(const struct labstate *ls, const char *host, struct xerr *e)
 	_cleanup_free_ char *data = NULL;
 	size_t len;
 
-	if (ls->dirs.server ? host_log_there(ls, host, &data, &len, e) < 0
+	if (lab_host_server(&ls->dirs, host) ? host_log_there(ls, host, &data, &len, e) < 0
 			    : file_read_all(path, 0, &data, &len, e) < 0)
 		return -1;
 	fwrite(data, 1, len, stdout);
@@ -113,7 +114,7 @@ static int host_live(const char *lab, const char *host, struct xerr *e)
 	if (lab_domain_name(lab, host, &dom_name, e) < 0 || lab_owner(lab, &want, e) < 0 ||
 	    lab_dirs_get(lab, &d, e) < 0)
 		return -1;
-	rc = lab_virt_open(&d, NULL, &v, e);
+	rc = lab_host_virt_open(&d, host, NULL, &v, e);
 	lab_dirs_free(&d);
 	if (rc < 0)
 		return -1;

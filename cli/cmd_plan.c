@@ -42,18 +42,23 @@ int cmd_plan_build(const struct spec *s, const char *accel, struct plan **out, s
 		return -1;
 	state = names_lab_dir(home, s->lab);
 	{
-		bool here = !spec_server(s);
-		/* A lab on a server: its disks as volumes of the pool xlab makes
+		/* A host on a server: its disks as volumes of the pool xlab makes
 		 * there (an existing pool of another directory moves them). */
+		const char **dirs = xcalloc(s->n_hosts + 1, sizeof(*dirs));
 		struct plan_env env = {
 			.state_dir = state,
 			.accel = accel,
 			.subnet = subnet,
 			.store_id = store_id,
-			.volume_dir = here ? NULL : SERVER_POOL_DIR,
+			.volume_dirs = dirs,
 		};
+		int rc;
 
-		return plan_build(s, &env, out, e);
+		for (size_t i = 0; i < s->n_hosts; i++)
+			dirs[i] = spec_host_server(s, &s->hosts[i]) ? SERVER_POOL_DIR : NULL;
+		rc = plan_build(s, &env, out, e);
+		free(dirs);
+		return rc;
 	}
 }
 
@@ -95,7 +100,12 @@ int cmd_plan(int argc, char **argv, struct xerr *e)
 	       image, accel,
 	       s->subnet ? "" : "; subnet from the pool (the store may pick another "
 				"if this one is taken)");
-	if (spec_server(s))
+	if (p->spread)
+		printf("# across servers: each host on its server (there its disks are volumes of "
+		       "the pool '%s'), one lab network joined between them by VXLAN, every dom0 "
+		       "reached through server %s\n",
+		       SERVER_POOL, plan_server_name(p->hosts[0].server));
+	else if (spec_server(s))
 		printf("# on server %s: disks are volumes of its pool '%s', the config disk and "
 		       "boot ISO are uploaded there, the dom0s are reached through its sshd\n",
 		       s->server, SERVER_POOL);

@@ -12,6 +12,7 @@
 #include "lifecycle.h"
 #include "nodestate.h"
 #include "servers.h"
+#include "serverspec.h"
 #include "table.h"
 #include "text.h"
 #include "util.h"
@@ -137,8 +138,69 @@ static struct json_object *lab_json(const struct db_lab *l)
 	return jl;
 }
 
+/* The libvirt of each server a lab has hosts on: this machine's is the
+ * caller's; another's is opened here, or NULL (a warning) when it does not
+ * answer. */
+struct lab_virts {
+	struct lab_dirs d;
+	char **names;
+	struct virt **v;
+	struct virt *here;
+};
+
+static void lab_virts_open(const struct db_lab *l, struct virt *here, struct lab_virts *lv)
+{
+	struct xerr e = { 0 };
+	size_t n;
+
+	memset(lv, 0, sizeof(*lv));
+	lv->here = here;
+	if (lab_dirs_get(l->name, &lv->d, &e) < 0) {
+		lab_dirs_free(&lv->d);
+		return;
+	}
+	lv->names = lab_servers(&lv->d);
+	n = strv_len(lv->names);
+	lv->v = xcalloc(n + 1, sizeof(*lv->v));
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(lv->names[i], SERVER_LOCAL) == 0)
+			continue;
+		if (server_open_named(lv->names[i], &lv->v[i], &e) < 0) {
+			fprintf(stderr, "xlab: warning: lab %s: %s\n", tt(l->name), e.msg);
+			xerr_clear(&e);
+		}
+	}
+}
+
+/* The lab's own server's libvirt: its first. */
+static struct virt *lab_virts_own(const struct lab_virts *lv)
+{
+	if (!lv->names || strcmp(lv->names[0], SERVER_LOCAL) == 0)
+		return lv->here;
+	return lv->v[0];
+}
+
+static struct virt *lab_virts_host(const struct lab_virts *lv, const char *host)
+{
+	const char *server = lv->names ? lab_host_server(&lv->d, host) : NULL;
+
+	for (size_t i = 0; server && lv->names[i]; i++)
+		if (strcmp(lv->names[i], server) == 0)
+			return lv->v[i];
+	return lv->here;
+}
+
+static void lab_virts_close(struct lab_virts *lv)
+{
+	for (size_t i = 0; lv->names && lv->names[i]; i++)
+		virt_close(lv->v[i]);
+	free(lv->v);
+	strv_free(lv->names);
+	lab_dirs_free(&lv->d);
+}
+
 /* Hosts as a table (or JSON), and the drift between store and libvirt. */
-static void status_hosts(struct virt *v, const struct db_lab *l, const struct db_host *hosts,
+static void status_hosts(const struct lab_virts *lv, const struct db_lab *l, const struct db_host *hosts,
 			 size_t nh, struct json_object *jl)
 {
 	struct table *t = jl ? NULL : TABLE_NEW("  ", "HOST", "STATE", "VM", "IMAGE", "IP",
@@ -151,6 +213,7 @@ static void status_hosts(struct virt *v, const struct db_lab *l, const struct db
 		const struct db_host *h = &hosts[i];
 		bool gone = lab_state_parse(l->state) == LAB_DOWN;
 		long up = -1;
+		struct virt *v = lab_virts_host(lv, h->name);
 		const char *vm = gone ? "absent" : host_running(v, l->name, h->name, &up, h->updated);
 		_cleanup_free_ char *d = gone ? NULL : host_drift(l->name, h, vm);
 		char upt[32] = "-";
@@ -162,7 +225,12 @@ static void status_hosts(struct virt *v, const struct db_lab *l, const struct db
 		else if (d)
 			buf_printf(&drift, "  drift: %s\n", d);
 		if (jh) {
-			json_object_array_add(jh, host_json(h, vm, up));
+			struct json_object *o = host_json(h, vm, up);
+			const char *server = lab_host_server(&lv->d, h->name);
+
+			json_object_object_add(o, "server",
+					       json_object_new_string(server ? server : SERVER_LOCAL));
+			json_object_array_add(jh, o);
 			continue;
 		}
 		if (up >= 0)
@@ -181,27 +249,10 @@ static void status_hosts(struct virt *v, const struct db_lab *l, const struct db
 	table_free(t);
 }
 
-/* A lab on another server is asked there, through *there (the caller's to
- * close); NULL when that server does not answer, as for this machine's. */
-static struct virt *lab_libvirt(const struct db_lab *l, struct virt *here, struct virt **there)
-{
-	struct lab_dirs d;
-	struct xerr e = { 0 };
-
-	*there = NULL;
-	if (lab_dirs_get(l->name, &d, &e) < 0 || !d.server) {
-		lab_dirs_free(&d);
-		return here;
-	}
-	if (lab_virt_open(&d, NULL, there, &e) < 0)
-		fprintf(stderr, "xlab: warning: lab %s: %s\n", tt(l->name), e.msg);
-	lab_dirs_free(&d);
-	return *there;
-}
-
-static int status_lab(struct db *db, struct virt *v, const struct db_lab *l,
+static int status_lab(struct db *db, const struct lab_virts *lv, const struct db_lab *l,
 		      struct json_object *out, struct xerr *e)
 {
+	struct virt *v = lab_virts_own(lv);
 	struct db_host *hosts = NULL;
 	struct db_guest *guests = NULL;
 	size_t nh = 0, ng = 0;
@@ -213,10 +264,14 @@ static int status_lab(struct db *db, struct virt *v, const struct db_lab *l,
 		json_object_put(jl);
 		return -1;
 	}
-	if (!out)
-		printf("lab %s: %s, subnet %s, spec %s, %zu guest(s)\n", l->name, l->state,
+	if (!out) {
+		printf("lab %s: %s, subnet %s, spec %s, %zu guest(s)", l->name, l->state,
 		       l->subnet ? l->subnet : "-", l->spec_path ? l->spec_path : "-", ng);
-	status_hosts(v, l, hosts, nh, jl);
+		for (size_t i = 0; lv->names && lv->names[1] && lv->names[i]; i++)
+			printf("%s%s", i ? ", " : ", across servers ", lv->names[i]);
+		printf("\n");
+	}
+	status_hosts(lv, l, hosts, nh, jl);
 	if (!out)
 		status_other_stores(v, l->name);
 	status_guests(guests, ng, jl);
@@ -265,14 +320,14 @@ int cmd_status(int argc, char **argv, struct xerr *e)
 		fprintf(stderr, "xlab: warning: %s\n", ve.msg);
 	out = json ? json_object_new_array() : NULL;
 	for (size_t i = 0; i < n; i++) {
-		struct virt *there = NULL;
+		struct lab_virts lv;
 		int r;
 
 		if (only && strcmp(labs[i].name, only) != 0)
 			continue;
-		r = status_lab(db, lab_libvirt(&labs[i], v, &there), &labs[i], out, e);
-		if (there)
-			virt_close(there);
+		lab_virts_open(&labs[i], v, &lv);
+		r = status_lab(db, &lv, &labs[i], out, e);
+		lab_virts_close(&lv);
 		if (r < 0)
 			goto out;
 		shown++;

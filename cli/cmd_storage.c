@@ -346,6 +346,13 @@ static int storage_do(struct storage_ctx *c, int argc, char **argv, struct xerr 
 	if (argc != 5)
 		return cmd_usage_error(e, "storage", "%s: expected one %s", what,
 				       what[0] == 'a' ? "SIZE" : "SERIAL");
+	/* Its disks are volumes of that server's pool: not done yet. */
+	if (lab_host_server(&c->v.ls.dirs, c->ph->spec->name))
+		return xerr_set(e, XERR_USAGE,
+				"host '%s' runs on server '%s': %s there is not done yet; give the "
+				"host the disk in the spec's `disks:` and `xlab up --recreate`",
+				c->ph->spec->name, lab_host_server(&c->v.ls.dirs, c->ph->spec->name),
+				what);
 	if (virt_open(virt_default_uri(NULL, c->v.spec->libvirt_uri), &virt, e) < 0)
 		return -1;
 	rc = what[0] == 'a' ? add_disk(c, virt, argv[4], e) : remove_disk(c, virt, argv[4], e);

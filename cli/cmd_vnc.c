@@ -209,22 +209,27 @@ static int guest_vnc(struct labstate *ls, const struct db_guest *g, const struct
 	return rc;
 }
 
-/* A host of a lab on another server: its display listens on that server's
- * loopback, reached through the server's sshd as the dom0s are. */
-static int host_vnc_there(struct labstate *ls, const char *host, int vnc_port,
+/* A host on another server: its display listens on that server's
+ * loopback, reached through the server's sshd. */
+static int host_vnc_there(const char *host, const char *server, int vnc_port,
 			  const struct vnc_opts *o, struct xerr *e)
 {
 	_cleanup_free_ char *what = xasprintf("host %s's display", host);
-	_cleanup_free_ char *through = xasprintf("server %s", ls->dirs.server);
+	_cleanup_free_ char *through = xasprintf("server %s", server);
 	_cleanup_free_ char *no_display = xasprintf("server %s did not open host %s's display",
-						    ls->dirs.server, host);
-	struct lab_target lt;
+						    server, host);
+	struct lab_via via = { 0 };
+	struct sshc_target t;
 	struct sshc *c = NULL;
 	int rc;
 
-	lab_host_target(&ls->dirs, "", "", &lt);
-	if (sshc_connect(&lt.via, &c, e) < 0)
-		return xerr_prefix(e, "server '%s'", ls->dirs.server);
+	if (server_via_named(server, &via, e) < 0)
+		return -1;
+	lab_via_target(&via, &t);
+	rc = sshc_connect(&t, &c, e);
+	lab_via_free(&via);
+	if (rc < 0)
+		return xerr_prefix(e, "server '%s'", server);
 	rc = display_tunnel(c, vnc_port, o, what, through, no_display, e);
 	sshc_free(c);
 	return rc;
@@ -241,7 +246,7 @@ static int host_vnc(struct labstate *ls, const char *host, const struct vnc_opts
 	int rc = -1;
 
 	if (lab_domain_name(ls->lab, host, &dom, e) < 0 || lab_owner(ls->lab, &want, e) < 0 ||
-	    lab_virt_open(&ls->dirs, NULL, &v, e) < 0 ||
+	    lab_host_virt_open(&ls->dirs, host, NULL, &v, e) < 0 ||
 	    virt_domain_info(v, dom, &info, e) < 0 ||
 	    (info.exists && virt_owner_check("domain", dom, &info.owner, &want, e) < 0))
 		goto out;
@@ -249,8 +254,8 @@ static int host_vnc(struct labstate *ls, const char *host, const struct vnc_opts
 		xerr_set(e, XERR_FAIL, "host '%s' is not running; `xlab up` starts it", host);
 		goto out;
 	}
-	if (ls->dirs.server) {
-		rc = host_vnc_there(ls, host, info.vnc_port, o, e);
+	if (lab_host_server(&ls->dirs, host)) {
+		rc = host_vnc_there(host, lab_host_server(&ls->dirs, host), info.vnc_port, o, e);
 		goto out;
 	}
 	addr = xasprintf("127.0.0.1:%d", info.vnc_port);
@@ -321,7 +326,8 @@ int cmd_vnc(int argc, char **argv, struct xerr *e)
 		labstate_free(&ls);
 		return -1;
 	}
-	if (labstate_host(&ls, argv[i + 1]) && !ls.dirs.server && (o.port || o.once))
+	if (labstate_host(&ls, argv[i + 1]) && !lab_host_server(&ls.dirs, argv[i + 1]) &&
+	    (o.port || o.once))
 		cmd_usage_error(e, "vnc", "--port and --once are for a tunnel (a guest's, or a "
 					  "host's on another server); a host's display here listens "
 					  "on this machine already");

@@ -9,10 +9,13 @@
 
 #include "db.h"
 #include "lab.h"
+#include "labnet.h"
 #include "lifecycle.h"
+#include "names.h"
 #include "run.h"
 #include "server_images.h"
 #include "servers.h"
+#include "serverspec.h"
 #include "util.h"
 #include "virt.h"
 
@@ -74,13 +77,108 @@ static int down_volumes(struct virt *v, const char *net, struct xerr *e)
 	return rc;
 }
 
+/* What of the lab is on one server (v, taken): its domains, its lab
+ * network (and a lab across servers' VXLAN device there), the volumes of
+ * a server that is not this machine. */
+static int down_there(const char *server, struct virt *v, bool spread,
+		      const struct virt_owner *own, const char *net, struct run *r,
+		      struct xerr *e)
+{
+	bool here = strcmp(server, SERVER_LOCAL) == 0;
+	_cleanup_free_ char *what = xasprintf("%s on %s", net, server);
+	struct lab_via via = { 0 };
+	struct step s;
+	int rc = -1;
+
+	if (refuse_older_xlabs_domains(v, own->lab, e) < 0 || down_domains(v, r, own, e) < 0)
+		goto out;
+	step_begin(&s, r, "network.remove", what);
+	if (step_end(&s, virt_network_remove(v, net, own, e), e) < 0)
+		goto out;
+	if (spread) {
+		struct labnet_site site = { .name = server };
+		struct labnet_names names;
+
+		labnet_names_of(own->store, own->lab, &names);
+		if (!here && server_via_named(server, &via, e) < 0)
+			goto out;
+		site.via = here ? NULL : &via;
+		step_begin(&s, r, "network.leave", server);
+		if (step_end(&s, labnet_leave(names.vxlan, &site, e), e) < 0)
+			goto out;
+	}
+	if (!here) {
+		step_begin(&s, r, "volumes.remove", server);
+		if (step_end(&s, down_volumes(v, net, e), e) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	lab_via_free(&via);
+	virt_close(v);
+	/* A lab all here has one place: no need to name it. */
+	if (rc < 0 && (spread || !here))
+		return xerr_prefix(e, "server '%s'", server);
+	return rc;
+}
+
+static int down_on_server(const char *server, bool spread, const char *connect,
+			  const struct virt_owner *own, const char *net, struct run *r,
+			  struct xerr *e)
+{
+	struct virt *v = NULL;
+
+	if (strcmp(server, SERVER_LOCAL) != 0) {
+		/* Its errors name the server already. */
+		if (server_open_named(server, &v, e) < 0)
+			return -1;
+	} else if (virt_open(virt_default_uri(connect, NULL), &v, e) < 0) {
+		return spread ? xerr_prefix(e, "server '%s'", server) : -1;
+	}
+	return down_there(server, v, spread, own, net, r, e);
+}
+
+/* Every server of the lab, each as far as it goes: one that cannot be
+ * reached keeps the lab's records (a later `down` finishes it), and the
+ * error lists what is left where. */
+static int down_servers(const struct lab_dirs *dirs, const char *connect,
+			const struct virt_owner *own, const char *net, struct run *r,
+			struct xerr *e)
+{
+	_cleanup_strv_ char **servers = lab_servers(dirs);
+	bool spread = servers[0] && servers[1];
+	struct buf left = { 0 };
+	size_t failed = 0;
+	int rc = 0;
+
+	for (char **p = servers; *p; p++) {
+		struct xerr one = { 0 };
+
+		if (down_on_server(*p, spread, connect, own, net, r, &one) == 0)
+			continue;
+		if (!spread) {
+			*e = one;
+			return -1;
+		}
+		buf_printf(&left, "\n  %s", one.msg);
+		failed++;
+	}
+	if (failed)
+		rc = xerr_set(e, XERR_FAIL,
+			      "lab '%s' is not down: what is left of it on %zu server(s) was not "
+			      "removed:%s\nits records are kept; `xlab down %s` again removes the "
+			      "rest once the server answers",
+			      own->lab, failed, left.data, own->lab);
+	buf_free(&left);
+	return rc;
+}
+
 static int down_lab(const char *lab, const char *connect, struct xerr *e)
 {
 	_cleanup_free_ char *net = NULL;
 	struct virt_owner own;
 	struct lab_dirs dirs = { 0 };
 	struct db *db = NULL;
-	struct virt *v = NULL;
 	struct run r;
 	struct step s;
 	int lock, rc = -1;
@@ -97,11 +195,7 @@ static int down_lab(const char *lab, const char *connect, struct xerr *e)
 	if (lab_owner(lab, &own, e) < 0 || lab_network_name(lab, &net, e) < 0 ||
 	    lab_dirs_get(lab, &dirs, e) < 0)
 		goto out;
-	if (lab_virt_open(&dirs, connect, &v, e) < 0)
-		goto out;
-	if (refuse_older_xlabs_domains(v, lab, e) < 0)
-		goto out;
-	if (down_domains(v, &r, &own, e) < 0)
+	if (down_servers(&dirs, connect, &own, net, &r, e) < 0)
 		goto out;
 	/* Every guest died with its host; the lab's rows go with them, so a
 	 * later lab of this name, from any spec, starts from its own alone.
@@ -109,14 +203,6 @@ static int down_lab(const char *lab, const char *connect, struct xerr *e)
 	 * them, both gone with the domains: their rows go too. */
 	if (db_lab_forget_nodes(db, lab, e) < 0)
 		goto out;
-	step_begin(&s, &r, "network.remove", net);
-	if (step_end(&s, virt_network_remove(v, net, &own, e), e) < 0)
-		goto out;
-	if (dirs.server) {
-		step_begin(&s, &r, "volumes.remove", dirs.server);
-		if (step_end(&s, down_volumes(v, net, e), e) < 0)
-			goto out;
-	}
 	step_begin(&s, &r, "files.remove", dirs.dir);
 	if (step_end(&s, rm_rf(dirs.dir, e), e) < 0)
 		goto out;
@@ -128,8 +214,6 @@ out:
 	if (started)
 		run_end(&r, rc == 0 ? "ok" : "failed", rc == 0 ? NULL : e->msg);
 	lab_dirs_free(&dirs);
-	if (v)
-		virt_close(v);
 	if (db)
 		db_close(db);
 	lab_unlock(lock);

@@ -16,7 +16,11 @@
 struct labop {
 	const char *lab;
 	struct db *db;
-	struct virt *virt;
+	struct virt *virt; /* the lab's own server's: servers[0]'s */
+	/* A lab across servers: every server's libvirt, names from
+	 * lab_servers(); one server: just the lab's. */
+	char **server_names;
+	struct virt **servers;
 	struct virt_owner own;
 	struct lab_dirs dirs;
 	struct run run;
@@ -35,6 +39,10 @@ int labop_open(struct labop *p, const char *lab, const char *connect, enum lab_e
 	       const char *command, struct xerr *e);
 /* Ends the run as ok or failed (with e's message), frees, unlocks. */
 void labop_close(struct labop *p, int rc, const struct xerr *e);
+/* The libvirt host runs on. */
+struct virt *labop_host_virt(const struct labop *p, const char *host);
+/* Each of the lab's servers' libvirt in turn: i from 0 while it is not NULL. */
+struct virt *labop_server_virt(const struct labop *p, size_t i);
 /* The host's sshd answering with its pinned key, within timeout_s. */
 int labop_host_wait_ssh(struct labop *p, const struct db_host *h, int timeout_s, struct sshc **c,
 			struct xerr *e);

@@ -17,6 +17,7 @@
 #include "db.h"
 #include "guest_agent.h"
 #include "hostconn.h"
+#include "labnet.h"
 #include "labop.h"
 #include "nodestate.h"
 #include "run.h"
@@ -107,8 +108,9 @@ static int host_stop(struct labop *p, const struct db_host *h, struct xerr *e)
 	bool forced = false;
 	int self_s = 0;
 
-	if (lab_domain_name(p->lab, h->name, &dom, e) < 0 ||
-	    virt_domain_info(p->virt, dom, &info, e) < 0)
+	struct virt *v = labop_host_virt(p, h->name);
+
+	if (lab_domain_name(p->lab, h->name, &dom, e) < 0 || virt_domain_info(v, dom, &info, e) < 0)
 		return -1;
 	if (info.exists && virt_owner_check("domain", dom, &info.owner, &p->own, e) < 0)
 		return -1;
@@ -129,7 +131,7 @@ static int host_stop(struct labop *p, const struct db_host *h, struct xerr *e)
 		step_skip(&s, "libvirt has no domain of it (`xlab status` shows the drift)");
 	else if (!info.running)
 		step_skip(&s, "already shut off");
-	else if (step_end(&s, virt_domain_shutdown(p->virt, dom, &p->own, self_s, PARK_ACPI_S,
+	else if (step_end(&s, virt_domain_shutdown(v, dom, &p->own, self_s, PARK_ACPI_S,
 						   &forced, e),
 			  e) < 0)
 		return -1;
@@ -177,8 +179,9 @@ static int host_power_on(struct labop *p, const struct db_host *h, struct xerr *
 	struct virt_dom_info info;
 	struct step s;
 
-	if (lab_domain_name(p->lab, h->name, &dom, e) < 0 ||
-	    virt_domain_info(p->virt, dom, &info, e) < 0)
+	struct virt *v = labop_host_virt(p, h->name);
+
+	if (lab_domain_name(p->lab, h->name, &dom, e) < 0 || virt_domain_info(v, dom, &info, e) < 0)
 		return -1;
 	if (!info.exists)
 		return xerr_set(e, XERR_FAIL,
@@ -190,12 +193,12 @@ static int host_power_on(struct labop *p, const struct db_host *h, struct xerr *
 	step_begin(&s, &p->run, "host.start", h->name);
 	if (info.running) {
 		/* A host left paused (a snapshot or revert cut short) runs on. */
-		if (virt_domain_resume(p->virt, dom, &p->own, e) < 0)
+		if (virt_domain_resume(v, dom, &p->own, e) < 0)
 			return step_end(&s, -1, e);
 		step_skip(&s, "already running");
 		return 0;
 	}
-	return step_end(&s, virt_domain_start(p->virt, dom, e), e);
+	return step_end(&s, virt_domain_start(v, dom, e), e);
 }
 
 static int guest_bring_back(struct labop *p, struct agent *ag, const struct db_guest *g,
@@ -267,9 +270,20 @@ int lab_start(const char *lab, const char *connect, int boot_timeout_s, struct x
 		goto out;
 	if (lab_network_name(lab, &net, e) < 0)
 		goto out;
-	step_begin(&s, &p.run, "network.start", net);
-	if (step_end(&s, virt_network_start(p.virt, net, &p.own, e), e) < 0)
-		goto out;
+	for (size_t i = 0; labop_server_virt(&p, i); i++) {
+		step_begin(&s, &p.run, "network.start", p.server_names[i]);
+		if (step_end(&s, virt_network_start(labop_server_virt(&p, i), net, &p.own, e), e) < 0)
+			goto out;
+	}
+	/* A server that restarted lost the VXLAN device with its bridge. */
+	if (p.server_names[1]) {
+		struct labnet_names names;
+
+		labnet_names_of(p.own.store, lab, &names);
+		step_begin(&s, &p.run, "network.join", names.vxlan);
+		if (step_end(&s, labnet_rejoin(&p.dirs, &names, e), e) < 0)
+			goto out;
+	}
 	/* Every host first: they boot side by side while the first is waited for. */
 	for (size_t i = 0; i < p.n_hosts; i++)
 		if (host_power_on(&p, &p.hosts[i], e) < 0) {

@@ -175,7 +175,8 @@ void servers_free(struct server_view *v, size_t n)
 	free(v);
 }
 
-/* The server a lab's directory records (`up` wrote it); local when none. */
+/* Whether a lab's directory records (`up` wrote it) hosts on server: the
+ * lab's own, local when none, or one of a lab across servers. */
 static bool lab_on_server(const char *lab, const char *server)
 {
 	struct lab_dirs d;
@@ -186,7 +187,11 @@ static bool lab_on_server(const char *lab, const char *server)
 		lab_dirs_free(&d);
 		return false;
 	}
-	on = strcmp(d.server ? d.server : SERVER_LOCAL, server) == 0;
+	{
+		_cleanup_strv_ char **all = lab_servers(&d);
+
+		on = strv_has((const char *const *)all, server);
+	}
 	lab_dirs_free(&d);
 	return on;
 }
@@ -335,6 +340,33 @@ int server_open_named(const char *name, struct virt **v, struct xerr *e)
 		xerr_prefix(e, "server '%s'", name);
 	db_servers_free(row, row ? 1 : 0);
 	return rc;
+}
+
+int server_via_named(const char *name, struct lab_via *via, struct xerr *e)
+{
+	_cleanup_free_ char *home = NULL;
+	struct db_server *row = NULL;
+	struct db *db = NULL;
+	int rc;
+
+	if (xlab_home(&home, e) < 0 || db_open_default(&db, e) < 0)
+		return -1;
+	rc = server_get(db, name, &row, e);
+	db_close(db);
+	if (rc == 0)
+		rc = server_lab_via(home, row, via, e);
+	db_servers_free(row, row ? 1 : 0);
+	return rc;
+}
+
+int lab_host_virt_open(const struct lab_dirs *d, const char *host, const char *connect,
+		       struct virt **v, struct xerr *e)
+{
+	const char *server = lab_host_server(d, host);
+
+	if (!server)
+		return virt_open(virt_default_uri(connect, NULL), v, e);
+	return server_open_named(server, v, e);
 }
 
 int lab_virt_open(const struct lab_dirs *d, const char *connect, struct virt **v,

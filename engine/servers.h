@@ -61,7 +61,12 @@ int server_get(struct db *db, const char *name, struct db_server **row, struct x
  * Refused for a server that is not reached over SSH. */
 int server_lab_via(const char *home, const struct db_server *row, struct lab_via *via,
 		   struct xerr *e);
-/* The libvirt a lab's hosts are on: its recorded server's, else connect's
+/* The libvirt host runs on (a lab across servers: its own server's). */
+int lab_host_virt_open(const struct lab_dirs *d, const char *host, const char *connect,
+		       struct virt **v, struct xerr *e);
+/* server_lab_via of a stored server by name. */
+int server_via_named(const char *name, struct lab_via *via, struct xerr *e);
+/* The libvirt of a lab's own server: its recorded server's, else connect's
  * (virt_default_uri). */
 int lab_virt_open(const struct lab_dirs *d, const char *connect, struct virt **v,
 		  struct xerr *e);

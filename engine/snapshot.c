@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "labnet.h"
 #include "labop.h"
 #include "names.h"
 #include "nodestate.h"
@@ -45,6 +46,12 @@ static char *host_domain(struct labop *p, const struct db_host *h, struct xerr *
 	return dom;
 }
 
+/* The libvirt of p->hosts[i]. */
+static struct virt *host_virt(const struct labop *p, size_t i)
+{
+	return labop_host_virt(p, p->hosts[i].name);
+}
+
 /* ---- snapshot ---- */
 
 /* A host's part of a snapshot the store has no row of: what a snapshot cut
@@ -54,13 +61,13 @@ static int leftover_remove(struct labop *p, const struct db_host *h, const char 
 {
 	bool has;
 
-	if (virt_snapshot_has(p->virt, dom, &p->own, name, &has, e) < 0)
+	if (virt_snapshot_has(labop_host_virt(p, h->name), dom, &p->own, name, &has, e) < 0)
 		return -1;
 	if (!has)
 		return 0;
 	run_say(&p->run, h->name, "a snapshot '%s' the store does not know (one cut short): removed",
 		name);
-	return virt_snapshot_delete(p->virt, dom, &p->own, name, e);
+	return virt_snapshot_delete(labop_host_virt(p, h->name), dom, &p->own, name, e);
 }
 
 /* Everything that would make the snapshot fail halfway, found first. */
@@ -86,14 +93,14 @@ static int snapshot_preflight(struct labop *p, const char *name, struct xerr *e)
 		_cleanup_free_ char *blocker = NULL;
 		struct virt_dom_info info;
 
-		if (!dom || virt_domain_info(p->virt, dom, &info, e) < 0)
+		if (!dom || virt_domain_info(host_virt(p, i), dom, &info, e) < 0)
 			return -1;
 		if (!info.exists || !info.running)
 			return xerr_set(e, XERR_CONFLICT,
 					"host '%s' of lab '%s' is not running (`xlab status %s` "
 					"shows it); a snapshot keeps running hosts",
 					p->hosts[i].name, p->lab, p->lab);
-		if (virt_snapshot_check(p->virt, dom, &p->own, &blocker, e) < 0 ||
+		if (virt_snapshot_check(host_virt(p, i), dom, &p->own, &blocker, e) < 0 ||
 		    leftover_remove(p, &p->hosts[i], dom, name, e) < 0)
 			return -1;
 		if (blocker)
@@ -112,12 +119,12 @@ static int snapshot_preflight(struct labop *p, const char *name, struct xerr *e)
 static int hosts_pause(struct labop *p, char **doms, size_t n, struct xerr *e)
 {
 	for (size_t i = 0; i < n; i++)
-		if (virt_domain_pause(p->virt, doms[i], &p->own, e) < 0) {
+		if (virt_domain_pause(host_virt(p, i), doms[i], &p->own, e) < 0) {
 			struct xerr ignore = { 0 };
 			size_t failed = i;
 
 			while (i--)
-				virt_domain_resume(p->virt, doms[i], &p->own, &ignore);
+				virt_domain_resume(host_virt(p, i), doms[i], &p->own, &ignore);
 			return xerr_prefix(e, "host '%s'", p->hosts[failed].name);
 		}
 	return 0;
@@ -131,7 +138,7 @@ static int hosts_resume(struct labop *p, char **doms, size_t n, struct xerr *e)
 	for (size_t i = 0; i < n; i++) {
 		struct xerr one = { 0 };
 
-		if (virt_domain_resume(p->virt, doms[i], &p->own, &one) < 0) {
+		if (virt_domain_resume(host_virt(p, i), doms[i], &p->own, &one) < 0) {
 			xerr_prefix(&one, "host '%s'", p->hosts[i].name);
 			if (rc == 0)
 				*e = one;
@@ -170,12 +177,12 @@ static int hosts_save(struct labop *p, char **doms, const char *name, struct xer
 		struct step s;
 
 		step_begin(&s, &p->run, "host.snapshot", p->hosts[i].name);
-		if (step_end(&s, virt_snapshot_create(p->virt, doms[i], &p->own, name, e), e) <
+		if (step_end(&s, virt_snapshot_create(host_virt(p, i), doms[i], &p->own, name, e), e) <
 		    0) {
 			struct xerr ignore = { 0 };
 
 			while (i--)
-				virt_snapshot_delete(p->virt, doms[i], &p->own, name, &ignore);
+				virt_snapshot_delete(host_virt(p, i), doms[i], &p->own, name, &ignore);
 			return -1;
 		}
 	}
@@ -219,7 +226,7 @@ int lab_snapshot(const char *lab, const char *name, const char *connect,
 		struct xerr ignore = { 0 };
 
 		for (size_t i = 0; i < p.n_hosts; i++)
-			virt_snapshot_delete(p.virt, doms[i], &p.own, name, &ignore);
+			virt_snapshot_delete(host_virt(&p, i), doms[i], &p.own, name, &ignore);
 		saved = -1;
 	}
 	step_begin(&s, &p.run, "hosts.resume", NULL);
@@ -311,7 +318,7 @@ static int revert_preflight(struct labop *p, const struct db_snapshot *snap, cha
 	for (size_t i = 0; i < p->n_hosts; i++) {
 		bool has;
 
-		if (virt_snapshot_has(p->virt, doms[i], &p->own, snap->name, &has, e) < 0)
+		if (virt_snapshot_has(host_virt(p, i), doms[i], &p->own, snap->name, &has, e) < 0)
 			return xerr_prefix(e, "host '%s'", p->hosts[i].name);
 		if (!has)
 			return xerr_set(e, XERR_CONFLICT,
@@ -348,7 +355,7 @@ static int hosts_revert(struct labop *p, char **doms, const char *name, struct x
 		struct step s;
 
 		step_begin(&s, &p->run, "host.revert", p->hosts[i].name);
-		if (step_end(&s, virt_snapshot_revert(p->virt, doms[i], &p->own, name, e), e) < 0)
+		if (step_end(&s, virt_snapshot_revert(host_virt(p, i), doms[i], &p->own, name, e), e) < 0)
 			return xerr_prefix(e, "host '%s'", p->hosts[i].name);
 	}
 	return 0;
@@ -411,12 +418,21 @@ static int hosts_answer(struct labop *p, int timeout_s, struct xerr *e)
 static int network_start(struct labop *p, struct xerr *e)
 {
 	_cleanup_free_ char *net = NULL;
+	struct labnet_names names;
 	struct step s;
 
 	if (lab_network_name(p->lab, &net, e) < 0)
 		return -1;
-	step_begin(&s, &p->run, "network.start", net);
-	return step_end(&s, virt_network_start(p->virt, net, &p->own, e), e);
+	for (size_t i = 0; labop_server_virt(p, i); i++) {
+		step_begin(&s, &p->run, "network.start", p->server_names[i]);
+		if (step_end(&s, virt_network_start(labop_server_virt(p, i), net, &p->own, e), e) < 0)
+			return -1;
+	}
+	if (!p->server_names[1])
+		return 0;
+	labnet_names_of(p->own.store, p->lab, &names);
+	step_begin(&s, &p->run, "network.join", names.vxlan);
+	return step_end(&s, labnet_rejoin(&p->dirs, &names, e), e);
 }
 
 int lab_revert(const char *lab, const char *name, const char *connect, int timeout_s,
@@ -484,7 +500,7 @@ int lab_snapshot_rm(const char *lab, const char *name, const char *connect, stru
 		struct step s;
 
 		step_begin(&s, &p.run, "host.snapshot.rm", p.hosts[i].name);
-		if (step_end(&s, virt_snapshot_delete(p.virt, doms[i], &p.own, name, e), e) < 0) {
+		if (step_end(&s, virt_snapshot_delete(host_virt(&p, i), doms[i], &p.own, name, e), e) < 0) {
 			xerr_prefix(e, "host '%s'", p.hosts[i].name);
 			goto out;
 		}

@@ -9,6 +9,7 @@
 #include "agent_ops.h"
 #include "guest_agent.h"
 #include "hostconn.h"
+#include "labnet.h"
 #include "labtest.h"
 #include "lifecycle.h"
 #include "nodestate.h"
@@ -80,7 +81,7 @@ static char *host_hash_stored(struct up_ctx *ctx, const char *name)
 
 static int host_remove(struct up_ctx *ctx, const struct plan_host *ph, struct xerr *e)
 {
-	if (virt_domain_remove(ctx->virt, ph->domain, &ctx->owner, e) < 0)
+	if (virt_domain_remove(up_site(ctx, ph)->virt, ph->domain, &ctx->owner, e) < 0)
 		return -1;
 	return rm_rf(ph->dir, e);
 }
@@ -101,11 +102,12 @@ static int guests_forget(struct up_ctx *ctx, const struct plan_host *ph, struct 
 static int host_ensure(struct up_ctx *ctx, struct host_work *w, struct xerr *e)
 {
 	const struct plan_host *ph = w->ph;
+	struct virt *virt = up_site(ctx, ph)->virt;
 	struct virt_dom_info info;
 	struct step s;
 
 	host_def_hash(ctx, ph, w->def_hash);
-	if (virt_domain_info(ctx->virt, ph->domain, &info, e) < 0)
+	if (virt_domain_info(virt, ph->domain, &info, e) < 0)
 		return -1;
 	/* Never adopt, restart or rebuild a domain this store did not make for
 	 * this lab, whatever its name. */
@@ -140,7 +142,7 @@ static int host_ensure(struct up_ctx *ctx, struct host_work *w, struct xerr *e)
 		if (step_end(&s, host_files_make(ctx, ph, e), e) < 0)
 			return -1;
 		step_begin(&s, &ctx->run, "host.define", ph->spec->name);
-		if (step_end(&s, virt_domain_define(ctx->virt, ph->domain_xml, w->uuid, e), e) < 0)
+		if (step_end(&s, virt_domain_define(virt, ph->domain_xml, w->uuid, e), e) < 0)
 			return -1;
 	} else {
 		snprintf(w->uuid, sizeof(w->uuid), "%s", info.uuid);
@@ -152,7 +154,7 @@ static int host_ensure(struct up_ctx *ctx, struct host_work *w, struct xerr *e)
 		step_skip(&s, "already running");
 		return 0;
 	}
-	return step_end(&s, virt_domain_start(ctx->virt, ph->domain, e), e);
+	return step_end(&s, virt_domain_start(virt, ph->domain, e), e);
 }
 
 /* The host's storage as the plan has it: the lab's VG on the data disk and
@@ -442,7 +444,8 @@ static bool lab_already_up(struct up_ctx *ctx)
 		struct virt_dom_info info;
 
 		host_def_hash(ctx, &ctx->plan->hosts[i], want[i]);
-		running[i] = virt_domain_info(ctx->virt, ctx->plan->hosts[i].domain, &info, &e) == 0 &&
+		running[i] = virt_domain_info(up_site(ctx, &ctx->plan->hosts[i])->virt,
+					      ctx->plan->hosts[i].domain, &info, &e) == 0 &&
 			     info.exists && info.running;
 	}
 	if (db_hosts_list(ctx->db, ctx->spec->lab, &hosts, &nh, &e) == 0 &&
@@ -462,7 +465,11 @@ static int hwvirt_guests_possible(const struct up_ctx *ctx, struct xerr *e)
 {
 	const char *param = NULL;
 
-	if (strcmp(ctx->accel, "kvm") != 0 || !virt_kvm_nested_off(ctx->virt, &param))
+	bool off = false;
+
+	for (size_t i = 0; i < ctx->n_sites && !off; i++)
+		off = virt_kvm_nested_off(ctx->sites[i].virt, &param);
+	if (strcmp(ctx->accel, "kvm") != 0 || !off)
 		return 0;
 	for (size_t i = 0; i < ctx->spec->n_guests; i++) {
 		const struct spec_guest *g = &ctx->spec->guests[i];
@@ -540,131 +547,271 @@ static int images_verify(struct up_ctx *ctx, struct xerr *e)
 	return 0;
 }
 
-/* The server the lab runs on: --server, else the spec's `server:`; "local"
- * and none are this machine. */
-static int server_choose(struct up_ctx *ctx, struct xerr *e)
+struct up_site *up_site(const struct up_ctx *ctx, const struct plan_host *ph)
 {
-	const char *name = ctx->o->server ? ctx->o->server : spec_server(ctx->spec);
+	return &ctx->sites[ctx->host_site[ph - ctx->plan->hosts]];
+}
 
-	if (!name || strcmp(name, SERVER_LOCAL) == 0)
-		return 0;
-	if (server_name_check(name, e) < 0 || server_get(ctx->db, name, &ctx->server, e) < 0)
-		return -1;
-	if (ctx->spec->shared_vg)
-		return xerr_set(e, XERR_USAGE,
-				"lab '%s' on server '%s': a shared disk (storage.shared) is made "
-				"on this machine only so far; drop it or bring the lab up here",
-				ctx->spec->lab, name);
+/* The site of server name (NULL: this machine), added when new. */
+static size_t site_add(struct up_ctx *ctx, const char *name)
+{
+	const char *want = name ? name : SERVER_LOCAL;
+
+	for (size_t i = 0; i < ctx->n_sites; i++)
+		if (strcmp(ctx->sites[i].name, want) == 0)
+			return i;
+	ctx->sites[ctx->n_sites].name = want;
+	return ctx->n_sites++;
+}
+
+/* Where each host runs: its `server:`, else the lab's (--server over the
+ * spec's); "local" and none are this machine. */
+static int sites_choose(struct up_ctx *ctx, struct xerr *e)
+{
+	struct spec *sp = ctx->spec;
+
+	if (ctx->o->server) {
+		free(sp->server);
+		sp->server = xstrdup(ctx->o->server);
+	}
+	ctx->sites = xcalloc(sp->n_hosts + 1, sizeof(*ctx->sites));
+	ctx->host_site = xcalloc(sp->n_hosts + 1, sizeof(*ctx->host_site));
+	for (size_t i = 0; i < sp->n_hosts; i++)
+		ctx->host_site[i] = site_add(ctx, spec_host_server(sp, &sp->hosts[i]));
+	for (size_t i = 0; i < ctx->n_sites; i++) {
+		struct up_site *site = &ctx->sites[i];
+
+		if (strcmp(site->name, SERVER_LOCAL) == 0)
+			continue;
+		if (server_name_check(site->name, e) < 0 ||
+		    server_get(ctx->db, site->name, &site->row, e) < 0)
+			return -1;
+		site->name = site->row->name;
+		if (sp->shared_vg)
+			return xerr_set(e, XERR_USAGE,
+					"lab '%s' on server '%s': a shared disk (storage.shared) is "
+					"made on this machine only so far; drop it or bring the lab "
+					"up here",
+					sp->lab, site->name);
+	}
 	return 0;
 }
 
-static int lab_virt_connect(struct up_ctx *ctx, struct xerr *e)
+static int site_connect(struct up_ctx *ctx, struct up_site *site, struct xerr *e)
 {
 	_cleanup_free_ char *home = NULL;
 
-	if (!ctx->server) {
+	if (!site->row) {
 		if (virt_open(virt_default_uri(ctx->o->connect, ctx->spec->libvirt_uri),
-			      &ctx->virt, e) < 0)
+			      &site->virt, e) < 0)
 			return -1;
-		return virt_check_daemon_state(ctx->virt, e);
+		return virt_check_daemon_state(site->virt, e);
 	}
 	if (xlab_home(&home, e) < 0)
 		return -1;
-	if (server_open(home, ctx->server, &ctx->virt, e) < 0)
-		return xerr_prefix(e, "server '%s'", ctx->server->name);
+	if (server_open(home, site->row, &site->virt, e) < 0)
+		return xerr_prefix(e, "server '%s'", site->name);
+	return 0;
+}
+
+/* Every server's libvirt, and one accelerator for the lab: a lab across a
+ * KVM server and a TCG one is refused unless --accel says which. */
+static int sites_connect(struct up_ctx *ctx, struct xerr *e)
+{
+	for (size_t i = 0; i < ctx->n_sites; i++) {
+		struct up_site *site = &ctx->sites[i];
+		char *accel = NULL;
+
+		if (site_connect(ctx, site, e) < 0 ||
+		    virt_detect_accel(site->virt, ctx->o->accel, &accel, e) < 0)
+			return -1;
+		if (!ctx->accel) {
+			ctx->accel = accel;
+			continue;
+		}
+		if (strcmp(accel, ctx->accel) != 0) {
+			xerr_set(e, XERR_USAGE,
+				 "server '%s' runs hosts with %s, server '%s' with %s: one lab "
+				 "needs one; `xlab up --accel qemu` runs all of them under TCG",
+				 ctx->sites[0].name, ctx->accel, site->name, accel);
+			free(accel);
+			return -1;
+		}
+		free(accel);
+	}
 	return 0;
 }
 
 /* A lab that is not down stays where it runs: its hosts, disks and
  * network are there, and a second copy elsewhere would split it. */
-static int server_unchanged(struct up_ctx *ctx, struct xerr *e)
+static int placement_unchanged(struct up_ctx *ctx, struct xerr *e)
 {
-	const char *was = ctx->dirs.server ? ctx->dirs.server : SERVER_LOCAL;
-	const char *now = ctx->server ? ctx->server->name : SERVER_LOCAL;
 	enum lab_state st;
 
-	if (strcmp(was, now) == 0)
-		return 0;
 	if (lab_state_get(ctx->db, ctx->spec->lab, &st, e) < 0)
 		return -1;
 	if (st == LAB_NONE || st == LAB_DOWN)
 		return 0;
-	return xerr_set(e, XERR_CONFLICT,
-			"lab '%s' runs on server '%s', not '%s': `xlab down %s` first to move it",
-			ctx->spec->lab, was, now, ctx->spec->lab);
+	for (size_t i = 0; i < ctx->spec->n_hosts; i++) {
+		const struct spec_host *h = &ctx->spec->hosts[i];
+		const char *was = lab_host_server(&ctx->dirs, h->name);
+		const char *now = ctx->sites[ctx->host_site[i]].name;
+
+		if (!was)
+			was = SERVER_LOCAL;
+		if (strcmp(was, now) != 0)
+			return xerr_set(e, XERR_CONFLICT,
+					"host '%s' of lab '%s' runs on server '%s', not '%s': `xlab "
+					"down %s` first to move it",
+					h->name, ctx->spec->lab, was, now, ctx->spec->lab);
+	}
+	return 0;
 }
 
-/* Before anything of the lab is made on its server: the images there, the
- * pool's directory, and how the lab network is reached, recorded for every
- * later command (ssh, console, down). Here: any such record is dropped. */
-static int server_prepare(struct up_ctx *ctx, struct xerr *e)
+/* Before anything is made on another server: the images its hosts boot,
+ * its pool's directory, and how its sshd is reached. */
+static int site_prepare(struct up_ctx *ctx, size_t k, const char *home, struct xerr *e)
+{
+	struct up_site *site = &ctx->sites[k];
+	struct step s;
+
+	/* A server whose sshd xlab cannot use is refused before anything is
+	 * sent there. */
+	if (server_lab_via(home, site->row, &site->via, e) < 0)
+		return -1;
+	for (size_t i = 0; i < ctx->spec->n_hosts; i++) {
+		struct push_report rep;
+		bool first = true;
+
+		for (size_t j = 0; j < i && first; j++)
+			first = !(ctx->imgs[j] == ctx->imgs[i] && ctx->host_site[j] == k);
+		if (ctx->host_site[i] != k || !first)
+			continue;
+		step_begin(&s, &ctx->run, "image.push", ctx->imgs[i]->name);
+		if (step_end(&s, server_image_push(site->name, ctx->imgs[i]->name, &rep, e), e) < 0)
+			return -1;
+	}
+	return virt_pool_path(site->virt, SERVER_POOL, &site->pool_dir, e);
+}
+
+/* The lab's records of where it runs, for every later command (ssh,
+ * console, down): its own server and how its lab network is reached (none
+ * here), and for a lab across servers each host's server. */
+static int placement_record(struct up_ctx *ctx, struct xerr *e)
+{
+	const struct up_site *own = &ctx->sites[0];
+	size_t n = ctx->n_sites > 1 ? ctx->spec->n_hosts : 0;
+	const char **hosts = xcalloc(n + 1, sizeof(*hosts));
+	const char **servers = xcalloc(n + 1, sizeof(*servers));
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		hosts[i] = ctx->spec->hosts[i].name;
+		servers[i] = ctx->sites[ctx->host_site[i]].name;
+	}
+	rc = lab_server_record(&ctx->dirs, own->row ? own->name : NULL, &own->via, e);
+	if (rc == 0)
+		rc = lab_placement_record(&ctx->dirs, hosts, servers, n, e);
+	free(hosts);
+	free(servers);
+	if (rc < 0)
+		return -1;
+	/* Every connection from here on goes the recorded way. */
+	lab_dirs_free(&ctx->dirs);
+	return lab_dirs_get(ctx->spec->lab, &ctx->dirs, e);
+}
+
+static int sites_prepare(struct up_ctx *ctx, struct xerr *e)
 {
 	_cleanup_free_ char *home = NULL;
-	struct lab_via via;
+
+	if (xlab_home(&home, e) < 0)
+		return -1;
+	for (size_t k = 0; k < ctx->n_sites; k++)
+		if (ctx->sites[k].row && site_prepare(ctx, k, home, e) < 0)
+			return -1;
+	return placement_record(ctx, e);
+}
+
+static void sites_free(struct up_ctx *ctx)
+{
+	for (size_t i = 0; ctx->sites && i < ctx->n_sites; i++) {
+		struct up_site *site = &ctx->sites[i];
+
+		if (site->virt)
+			virt_close(site->virt);
+		db_servers_free(site->row, site->row ? 1 : 0);
+		free(site->pool_dir);
+		lab_via_free(&site->via);
+	}
+	free(ctx->sites);
+	free(ctx->host_site);
+}
+
+/* The lab network on every server (the gateway on the lab's own), and for
+ * a lab across servers the VXLAN device joining each to the others. */
+static int networks_ensure(struct up_ctx *ctx, struct xerr *e)
+{
+	struct labnet_site *ls = xcalloc(ctx->n_sites, sizeof(*ls));
+	struct labnet_names names;
 	struct step s;
 	int rc = 0;
 
-	if (!ctx->server) {
-		if (!ctx->dirs.server)
-			return 0;
-		/* A record of an earlier `up` elsewhere that never came up. */
-		if (lab_server_record(&ctx->dirs, NULL, NULL, e) < 0)
-			return -1;
-		lab_dirs_free(&ctx->dirs);
-		return lab_dirs_get(ctx->spec->lab, &ctx->dirs, e);
-	}
-	/* A server whose sshd xlab cannot use is refused before anything is
-	 * sent there. */
-	if (xlab_home(&home, e) < 0 || server_lab_via(home, ctx->server, &via, e) < 0)
-		return -1;
-	for (size_t i = 0; i < ctx->spec->n_hosts && rc == 0; i++) {
-		struct push_report rep;
+	labnet_names_of(ctx->store_id, ctx->spec->lab, &names);
+	for (size_t i = 0; i < ctx->n_sites && rc == 0; i++) {
+		bool created = false;
 
-		if (!image_first_use(ctx, i))
-			continue;
-		step_begin(&s, &ctx->run, "image.push", ctx->imgs[i]->name);
-		rc = step_end(&s, server_image_push(ctx->server->name, ctx->imgs[i]->name, &rep, e),
+		step_begin(&s, &ctx->run, "network.ensure", ctx->sites[i].name);
+		rc = step_end(&s, virt_network_ensure(ctx->sites[i].virt, ctx->plan->network,
+						      i == 0 ? ctx->plan->network_xml
+							     : ctx->plan->network_xml_peer,
+						      &ctx->owner, &created, e),
 			      e);
+		ls[i].name = ctx->sites[i].name;
+		ls[i].via = ctx->sites[i].row ? &ctx->sites[i].via : NULL;
 	}
-	if (rc == 0)
-		rc = virt_pool_path(ctx->virt, SERVER_POOL, &ctx->pool_dir, e);
-	if (rc == 0)
-		rc = lab_server_record(&ctx->dirs, ctx->server->name, &via, e);
-	lab_via_free(&via);
-	if (rc < 0)
-		return -1;
-	/* Every connection from here on goes through the server. */
-	lab_dirs_free(&ctx->dirs);
-	return lab_dirs_get(ctx->spec->lab, &ctx->dirs, e);
+	if (rc == 0 && ctx->plan->spread)
+		rc = labnet_addresses(ls, ctx->n_sites, e);
+	for (size_t i = 0; i < ctx->n_sites && rc == 0 && ctx->plan->spread; i++) {
+		_cleanup_free_ char *what = xasprintf("%s (VNI %u) on %s at %s", ctx->plan->vxlan,
+						      ctx->plan->vni, ls[i].name, ls[i].addr);
+
+		step_begin(&s, &ctx->run, "network.join", what);
+		rc = step_end(&s, labnet_join(&names, ls, ctx->n_sites, i, e), e);
+	}
+	free(ls);
+	return rc;
 }
 
 static int up_steps(struct up_ctx *ctx, struct xerr *e)
 {
 	struct plan_env env = { 0 };
+	const char **volume_dirs = NULL;
 	struct step s;
-	bool created = false;
 	_cleanup_free_ char *images = NULL;
 
 	if (xlab_store_id(ctx->store_id, e) < 0)
 		return -1;
 	virt_owner_set(&ctx->owner, ctx->store_id, ctx->spec->lab);
-	if (images_open(ctx, e) < 0 || server_choose(ctx, e) < 0 || lab_virt_connect(ctx, e) < 0)
-		return -1;
-	if (virt_detect_accel(ctx->virt, ctx->o->accel, &ctx->accel, e) < 0)
+	if (images_open(ctx, e) < 0 || sites_choose(ctx, e) < 0 || sites_connect(ctx, e) < 0)
 		return -1;
 	if (hwvirt_guests_possible(ctx, e) < 0 || subnet_choose(ctx, e) < 0)
 		return -1;
 	/* Refused before anything of the lab is written: its accel too. */
-	if (lab_dirs_get(ctx->spec->lab, &ctx->dirs, e) < 0 || server_unchanged(ctx, e) < 0 ||
-	    lab_accel_record(&ctx->dirs, ctx->accel, e) < 0 || server_prepare(ctx, e) < 0)
+	if (lab_dirs_get(ctx->spec->lab, &ctx->dirs, e) < 0 || placement_unchanged(ctx, e) < 0 ||
+	    lab_accel_record(&ctx->dirs, ctx->accel, e) < 0 || sites_prepare(ctx, e) < 0)
 		return -1;
-	env.volume_dir = ctx->pool_dir;
+	volume_dirs = xcalloc(ctx->spec->n_hosts + 1, sizeof(*volume_dirs));
+	for (size_t i = 0; i < ctx->spec->n_hosts; i++)
+		volume_dirs[i] = ctx->sites[ctx->host_site[i]].pool_dir;
+	env.volume_dirs = volume_dirs;
 	env.state_dir = ctx->dirs.dir;
 	env.accel = ctx->accel;
 	env.subnet = ctx->subnet;
 	env.store_id = ctx->store_id;
 	if (plan_build(ctx->spec, &env, &ctx->plan, e) < 0)
 		return -1;
+	free(volume_dirs);
 	if (db_lab_claim(ctx->db, ctx->spec->lab, ctx->o->made_by ? ctx->o->made_by : "spec",
 			 e) < 0)
 		return -1;
@@ -697,10 +844,7 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 			     e) < 0)
 			return -1;
 	}
-	step_begin(&s, &ctx->run, "network.ensure", ctx->plan->network);
-	if (step_end(&s, virt_network_ensure(ctx->virt, ctx->plan->network,
-					     ctx->plan->network_xml, &ctx->owner, &created, e),
-		     e) < 0)
+	if (networks_ensure(ctx, e) < 0)
 		return -1;
 	if (hosts_bring_up(ctx, e) < 0)
 		return -1;
@@ -772,10 +916,7 @@ out:
 	if (ctx.plan)
 		plan_free(ctx.plan);
 	images_free(&ctx);
-	if (ctx.virt)
-		virt_close(ctx.virt);
-	db_servers_free(ctx.server, ctx.server ? 1 : 0);
-	free(ctx.pool_dir);
+	sites_free(&ctx);
 	if (ctx.db)
 		db_close(ctx.db);
 	lab_dirs_free(&ctx.dirs);

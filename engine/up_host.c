@@ -138,7 +138,7 @@ int shared_disk_make(const char *path, uint64_t size, struct xerr *e)
 }
 
 /* A file made here into the volume of the same name on the lab's server. */
-static int file_upload(struct up_ctx *ctx, const char *local, const char *remote_path,
+static int file_upload(struct up_ctx *ctx, const struct plan_host *ph, const char *local, const char *remote_path,
 		       struct xerr *e)
 {
 	_cleanup_free_ char *vol = plan_volume_name(remote_path);
@@ -147,20 +147,20 @@ static int file_upload(struct up_ctx *ctx, const char *local, const char *remote
 
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return xerr_errno(e, XERR_IO, "cannot read %s", local);
-	return virt_vol_upload(ctx->virt, SERVER_POOL, vol, fd, (unsigned long long)st.st_size,
+	return virt_vol_upload(up_site(ctx, ph)->virt, SERVER_POOL, vol, fd, (unsigned long long)st.st_size,
 			       NULL, NULL, e);
 }
 
 /* A volume of the host's, made anew as qemu-img create makes a file here:
  * a host prepared again (--recreate, an image changed) starts clean. */
-static int volume_fresh(struct up_ctx *ctx, const char *path, unsigned long long size,
+static int volume_fresh(struct virt *v, const char *path, unsigned long long size,
 			const char *backing, struct xerr *e)
 {
 	_cleanup_free_ char *vol = plan_volume_name(path);
 
-	if (virt_vol_delete(ctx->virt, SERVER_POOL, vol, e) < 0)
+	if (virt_vol_delete(v, SERVER_POOL, vol, e) < 0)
 		return -1;
-	return virt_vol_create_qcow2(ctx->virt, SERVER_POOL, vol, size, backing, e);
+	return virt_vol_create_qcow2(v, SERVER_POOL, vol, size, backing, e);
 }
 
 /* The disks of a host on another server, as volumes of its pool: the root
@@ -169,22 +169,23 @@ static int host_volumes_make(struct up_ctx *ctx, const struct plan_host *ph, str
 {
 	const struct image *img = up_image(ctx, ph);
 	const struct spec_host *h = ph->spec;
+	struct up_site *site = up_site(ctx, ph);
 	_cleanup_free_ char *root = NULL, *backing = NULL;
 	_cleanup_free_ char *local_root = image_path(img, "root.qcow2");
 	unsigned long long virtual_size = 0;
 
 	root = server_blob_volume(image_file_sha256(img, "root.qcow2"));
-	backing = xasprintf("%s/%s", ctx->pool_dir, root);
+	backing = xasprintf("%s/%s", site->pool_dir, root);
 	if (qcow2_virtual_size(local_root, &virtual_size, e) < 0)
 		return -1;
-	if (volume_fresh(ctx, ph->root_overlay, virtual_size, backing, e) < 0 ||
-	    volume_fresh(ctx, ph->data_disk, h->data_disk, NULL, e) < 0)
+	if (volume_fresh(site->virt, ph->root_overlay, virtual_size, backing, e) < 0 ||
+	    volume_fresh(site->virt, ph->data_disk, h->data_disk, NULL, e) < 0)
 		return -1;
 	for (size_t i = 0; i < h->n_disks; i++)
-		if (volume_fresh(ctx, ph->extra_disks[i], h->disks[i], NULL, e) < 0)
+		if (volume_fresh(site->virt, ph->extra_disks[i], h->disks[i], NULL, e) < 0)
 			return -1;
-	return file_upload(ctx, ph->config_build, ph->config_disk, e) < 0 ||
-			       file_upload(ctx, ph->iso_build, ph->boot_iso, e) < 0
+	return file_upload(ctx, ph, ph->config_build, ph->config_disk, e) < 0 ||
+			       file_upload(ctx, ph, ph->iso_build, ph->boot_iso, e) < 0
 		       ? -1
 		       : 0;
 }
@@ -201,7 +202,7 @@ int host_files_make(struct up_ctx *ctx, const struct plan_host *ph, struct xerr 
 	if (host_config_write(ctx, ph, e) < 0 ||
 	    boot_iso_make(ph->iso_build, up_image(ctx, ph)->dir, ph->grub_cfg, e) < 0)
 		return -1;
-	if (ctx->server)
+	if (ph->server)
 		return host_volumes_make(ctx, ph, e);
 	if (qcow2_create(ph->root_overlay, base, 0, e) < 0 ||
 	    qcow2_create(ph->data_disk, NULL, h->data_disk, e) < 0)
@@ -243,10 +244,10 @@ static off_t console_size(struct up_ctx *ctx, const struct plan_host *ph)
 	unsigned long long size = 0;
 	struct xerr ignore = { 0 };
 
-	if (!ctx->server)
+	if (!ph->server)
 		return file_size(ph->serial_log);
 	vol = plan_volume_name(ph->serial_log);
-	return virt_vol_size(ctx->virt, SERVER_POOL, vol, &size, &ignore) < 0 ? -1 : (off_t)size;
+	return virt_vol_size(up_site(ctx, ph)->virt, SERVER_POOL, vol, &size, &ignore) < 0 ? -1 : (off_t)size;
 }
 
 static void console_tail(struct up_ctx *ctx, const struct plan_host *ph, char *out,
@@ -256,13 +257,13 @@ static void console_tail(struct up_ctx *ctx, const struct plan_host *ph, char *o
 	struct xerr ignore = { 0 };
 	size_t len;
 
-	if (!ctx->server) {
+	if (!ph->server) {
 		serial_tail(ph->serial_log, out, outsz);
 		return;
 	}
 	vol = plan_volume_name(ph->serial_log);
 	out[0] = '\0';
-	if (virt_vol_tail(ctx->virt, SERVER_POOL, vol, outsz - 1, &text, &len, &ignore) == 0)
+	if (virt_vol_tail(up_site(ctx, ph)->virt, SERVER_POOL, vol, outsz - 1, &text, &len, &ignore) == 0)
 		snprintf(out, outsz, "%s", text);
 }
 
@@ -309,7 +310,7 @@ static int boot_watchdog(struct up_ctx *ctx, const struct plan_host *ph, off_t *
 		boot_stall_ms() / 1000, nl ? nl + 1 : tail);
 	*reset_done = true;
 	*quiet_since = now_ms();
-	if (virt_domain_power_cycle(ctx->virt, ph->domain, e) < 0)
+	if (virt_domain_power_cycle(up_site(ctx, ph)->virt, ph->domain, e) < 0)
 		return xerr_prefix(e, "host '%s' stalled while booting", ph->spec->name);
 	return 1;
 }
@@ -347,8 +348,8 @@ int host_wait_ready(struct up_ctx *ctx, struct host_work *w, struct sshc **conn,
 					"host '%s' did not answer on ssh (%s) within %d s; last "
 					"lines of its serial console (%s%s%s):\n%s",
 					ph->spec->name, ph->ip, ctx->o->boot_timeout_s,
-					ph->serial_log, ctx->server ? " on server " : "",
-					ctx->server ? ctx->server->name : "", tail);
+					ph->serial_log, ph->server ? " on server " : "",
+					ph->server ? ph->server : "", tail);
 		}
 		if (now_ms() - last_say >= 15000) {
 			last_say = now_ms();

@@ -17,16 +17,27 @@
 #include "up.h"
 #include "virt.h"
 
+/* A server of the lab, as `up` uses it. */
+struct up_site {
+	const char *name;      /* "local" or row's */
+	struct db_server *row; /* NULL: this machine */
+	struct virt *virt;
+	/* Another server: its pool's directory, where its hosts' disks are
+	 * volumes (plan_env.volume_dirs), and its sshd. */
+	char *pool_dir;
+	struct lab_via via;
+};
+
 struct up_ctx {
 	const struct up_opts *o;
 	struct spec *spec;
 	struct plan *plan;
 	struct db *db;
-	struct virt *virt;    /* the lab's server's libvirt */
-	/* The server the lab runs on, NULL for this machine; then its pool's
-	 * directory holds the hosts' disks (plan_env.volume_dir). */
-	struct db_server *server;
-	char *pool_dir;
+	/* The servers the lab's hosts run on, the lab's own (its first host's:
+	 * the gateway of its lab network, the way to its dom0s) first. */
+	struct up_site *sites;
+	size_t n_sites;
+	size_t *host_site; /* per spec (and plan) host: its index in sites */
 	struct image **imgs; /* per host, in plan->hosts order: up_image() */
 	struct run run;
 	struct lab_dirs dirs;
@@ -53,6 +64,8 @@ struct host_work {
 	pthread_t thread;
 };
 
+/* The server host ph runs on. */
+struct up_site *up_site(const struct up_ctx *ctx, const struct plan_host *ph);
 /* The image host ph boots (opened by up before any host work). */
 struct image *up_image(const struct up_ctx *ctx, const struct plan_host *ph);
 /* The lab's key pair and every host's dom0 SSH host key, made once. */

@@ -45,11 +45,11 @@ int class_spec_read(struct class_ctx *c, const char *path, struct xerr *e)
 	spec_diags_free(&diags);
 	/* A copy on a server comes up, but its reset by rebuilding, its sheet
 	 * and the memory check are this machine's so far. */
-	if (spec_server(c->base))
+	if (spec_any_server(c->base))
 		return xerr_set(e, XERR_USAGE,
 				"%s: a class runs on this machine only so far (`server: %s`); "
 				"drop `server:` for `class up`",
-				path, spec_server(c->base));
+				path, spec_any_server(c->base));
 	return 0;
 }
 

@@ -418,11 +418,11 @@ static int spec_read(const char *path, char **data, size_t *len, struct spec **o
 	}
 	spec_diags_free(&diags);
 	/* Cells on servers come with placement (issue 23), not shown yet. */
-	if (spec_server(*out)) {
+	if (spec_any_server(*out)) {
 		xerr_set(e, XERR_USAGE,
 			 "%s: a matrix runs on this machine only so far (`server: %s`); drop "
 			 "`server:` for `matrix`",
-			 path, spec_server(*out));
+			 path, spec_any_server(*out));
 		spec_free(*out);
 		*out = NULL;
 		return -1;

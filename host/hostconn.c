@@ -30,13 +30,19 @@ void lab_host_target(const struct lab_dirs *d, const char *ip, const char *host_
 	if (!d->via.addr)
 		return;
 	/* The lab network is on the server: nothing of it is routed here. */
-	lt->via.addr = d->via.addr;
-	lt->via.port = d->via.port;
-	lt->via.user = d->via.user;
-	lt->via.key_path = d->via.key;
-	lt->via.host_pub_path = d->via.host_pub;
-	lt->via.connect_timeout_ms = 10000;
+	lab_via_target(&d->via, &lt->via);
 	t->via = &lt->via;
+}
+
+void lab_via_target(const struct lab_via *via, struct sshc_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->addr = via->addr;
+	t->port = via->port;
+	t->user = via->user;
+	t->key_path = via->key;
+	t->host_pub_path = via->host_pub;
+	t->connect_timeout_ms = 10000;
 }
 
 int lab_connect(const struct lab_dirs *d, const char *what, const char *name, const char *ip,

@@ -24,5 +24,7 @@ struct lab_target {
 };
 void lab_host_target(const struct lab_dirs *d, const char *ip, const char *host_pub,
 		     struct lab_target *lt);
+/* A server's own sshd, as a lab's record says it is reached. */
+void lab_via_target(const struct lab_via *via, struct sshc_target *t);
 
 #endif

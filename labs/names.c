@@ -1,6 +1,7 @@
 #include "names.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sha256.h"
@@ -25,6 +26,20 @@ void names_bridge(const char *store_id, const char *lab, char out[16])
 
 	sha256_hex(key, strlen(key), hex);
 	snprintf(out, 16, "xlbr-%.10s", hex);
+}
+
+void names_vxlan(const char *store_id, const char *lab, char out[16], unsigned *vni)
+{
+	_cleanup_free_ char *key = xasprintf("%s/%s", store_id, lab);
+	char hex[65], six[7];
+
+	sha256_hex(key, strlen(key), hex);
+	snprintf(out, 16, "xlvx-%.10s", hex);
+	memcpy(six, hex + 10, 6);
+	six[6] = '\0';
+	*vni = (unsigned)strtoul(six, NULL, 16);
+	if (*vni == 0)
+		*vni = 1;
 }
 
 char *names_lab_dir(const char *home, const char *lab)

@@ -27,6 +27,11 @@ char *names_domain(const char *store_id, const char *lab, const char *host);
 char *names_network(const char *store_id, const char *lab);
 /* The lab network's bridge: "xlbr-" and 10 hex digits of sha256(STORE/LAB),
  * within IFNAMSIZ. */
+/* A lab across servers: the VXLAN device joined to its bridge on every
+ * server ("xlvx-" and the bridge's hash) and its VNI (24 bits of the same
+ * hash, never 0): two labs of one store, or of two stores on one server,
+ * get two. */
+void names_vxlan(const char *store_id, const char *lab, char out[16], unsigned *vni);
 void names_bridge(const char *store_id, const char *lab, char out[16]);
 /* A lab's directory in the store: "HOME/labs/LAB". */
 char *names_lab_dir(const char *home, const char *lab);

@@ -141,7 +141,7 @@ static void xml_metadata(struct xw *x, const char *store_id, const char *lab, co
 	end(x);
 }
 
-static char *network_xml(const struct plan *p)
+static char *network_xml(const struct plan *p, bool gateway)
 {
 	struct xw x;
 
@@ -151,9 +151,15 @@ static char *network_xml(const struct plan *p)
 	xml_metadata(&x, p->store_id, p->spec->lab, NULL);
 	/* No <forward>: the lab network is isolated from everything else. */
 	empty_el(&x, "bridge", "name", p->bridge, "stp", "off", "delay", "0", NULL);
+	/* Across servers every port of the bridge, the hosts' NICs too (virtio's
+	 * host_mtu), leaves room for VXLAN's headers. */
+	if (p->spread)
+		empty_el(&x, "mtu", "size", PLAN_VXLAN_MTU_TEXT, NULL);
 	/* Static addresses everywhere: no dnsmasq, nothing answering on the lab. */
 	empty_el(&x, "dns", "enable", "no", NULL);
-	empty_el(&x, "ip", "address", p->gateway, "netmask", p->netmask, NULL);
+	/* One gateway on the one L2 network, on the lab's own server. */
+	if (gateway)
+		empty_el(&x, "ip", "address", p->gateway, "netmask", p->netmask, NULL);
 	end(&x);
 	return xw_close(&x);
 }
@@ -269,6 +275,10 @@ static char *domain_xml(const struct plan *p, const struct plan_host *ph, const 
 	empty_el(&x, "source", "network", p->network, NULL);
 	empty_el(&x, "mac", "address", ph->mac, NULL);
 	empty_el(&x, "model", "type", "virtio", NULL);
+	/* The dom0's NIC learns it (virtio's host_mtu), and with it the dom0's
+	 * bridge and TCP: a full-size frame would be lost in the VXLAN. */
+	if (p->spread)
+		empty_el(&x, "mtu", "size", PLAN_VXLAN_MTU_TEXT, NULL);
 	end(&x);
 	/* A pty keeps `xlab console` live; virtlogd copies it to the log file. */
 	el(&x, "serial");
@@ -451,6 +461,8 @@ static char **guest_lvm_steps(const struct spec *s, const struct plan_guest *pg)
  * disk and boot ISO are made here either way. */
 static void host_paths(struct plan_host *ph, const char *state_dir, const char *volume_dir)
 {
+	/* A host here never has volumes, whatever it was given. */
+	volume_dir = ph->server ? volume_dir : NULL;
 	const struct spec_host *h = ph->spec;
 	_cleanup_free_ char *base = volume_dir ? xasprintf("%s/%s.", volume_dir, ph->domain) : NULL;
 
@@ -589,6 +601,9 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 	if (s->shared_vg)
 		p->shared_disk = xasprintf("%s/shared.img", env->state_dir);
 	names_bridge(p->store_id, s->lab, p->bridge);
+	p->spread = spec_spread(s);
+	if (p->spread)
+		names_vxlan(p->store_id, s->lab, p->vxlan, &p->vni);
 
 	p->n_hosts = s->n_hosts;
 	p->hosts = xcalloc(s->n_hosts ? s->n_hosts : 1, sizeof(*p->hosts));
@@ -599,7 +614,8 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 		ph->image = spec_host_image_name(s, ph->spec);
 		ph->domain = names_domain(p->store_id, s->lab, ph->spec->name);
 		plan_mac(s->lab, ph->spec->name, ph->mac);
-		host_paths(ph, env->state_dir, env->volume_dir);
+		ph->server = spec_host_server(s, ph->spec);
+		host_paths(ph, env->state_dir, env->volume_dirs ? env->volume_dirs[i] : NULL);
 	}
 	p->n_guests = s->n_guests;
 	p->guests = xcalloc(s->n_guests ? s->n_guests : 1, sizeof(*p->guests));
@@ -630,7 +646,9 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 			goto fail;
 		}
 	}
-	p->network_xml = network_xml(p);
+	p->network_xml = network_xml(p, true);
+	if (p->spread)
+		p->network_xml_peer = network_xml(p, false);
 	p->hosts_file = hosts_file(p);
 	for (size_t i = 0; i < p->n_hosts; i++) {
 		struct plan_host *ph = &p->hosts[i];
@@ -685,16 +703,30 @@ void plan_free(struct plan *p)
 	free(p->guests);
 	free(p->network);
 	free(p->network_xml);
+	free(p->network_xml_peer);
 	free(p->hosts_file);
 	free(p->shared_disk);
 	free(p);
+}
+
+const char *plan_server_name(const char *server)
+{
+	return server && strcmp(server, "local") != 0 ? server : "local";
 }
 
 void plan_print(const struct plan *p, FILE *f)
 {
 	fprintf(f, "# lab %s: network %s (bridge %s, subnet %s, gateway %s, isolated)\n",
 		p->spec->lab, p->network, p->bridge, p->subnet, p->gateway);
-	fprintf(f, "\n## network %s\n%s", p->network, p->network_xml);
+	fprintf(f, "\n## network %s%s%s\n%s", p->network, p->spread ? " on server " : "",
+		p->spread ? plan_server_name(p->spec->server) : "", p->network_xml);
+	if (p->spread) {
+		fprintf(f, "\n## network %s on the other servers (%s)\n%s", p->network,
+			"no address: one gateway on the lab network", p->network_xml_peer);
+		fprintf(f, "\n## VXLAN %s (VNI %u, UDP %d, MTU %d) in bridge %s on every server, "
+			   "to every other\n",
+			p->vxlan, p->vni, PLAN_VXLAN_PORT, PLAN_VXLAN_MTU, p->bridge);
+	}
 	fprintf(f, "\n## /etc/hosts on every host\n%s", p->hosts_file);
 	if (p->shared_disk)
 		fprintf(f, "\n## shared disk\n%s (%" PRIu64 " bytes, raw, on every host as "
@@ -703,8 +735,9 @@ void plan_print(const struct plan *p, FILE *f)
 	for (size_t i = 0; i < p->n_hosts; i++) {
 		const struct plan_host *ph = &p->hosts[i];
 
-		fprintf(f, "\n## host %s: image %s, domain %s, mac %s, ip %s\n", ph->spec->name,
-			ph->image, ph->domain, ph->mac, ph->ip);
+		fprintf(f, "\n## host %s: server %s, image %s, domain %s, mac %s, ip %s\n",
+			ph->spec->name, plan_server_name(ph->server), ph->image, ph->domain, ph->mac,
+			ph->ip);
 		fprintf(f, "### disks\n");
 		fprintf(f, "%s (qcow2 overlay of the image's root.qcow2)\n", ph->root_overlay);
 		fprintf(f, "%s (%" PRIu64 " bytes, sparse)\n", ph->data_disk, ph->spec->data_disk);

@@ -24,14 +24,23 @@ struct plan_env {
 	const char *accel;     /* "kvm" or "qemu" */
 	const char *subnet;    /* the spec's, or the one allocated for the lab */
 	const char *store_id;  /* xlab_store_id(): in every libvirt name and metadata */
-	/* A lab on another server: the directory of that server's pool, where
-	 * the hosts' disks are volumes. NULL: files in state_dir. */
-	const char *volume_dir;
+	/* Per spec host, for a host on another server: the directory of that
+	 * server's pool, where its disks are volumes. NULL (or a NULL entry):
+	 * files in state_dir. */
+	const char *const *volume_dirs;
 };
+
+/* A lab across servers: its lab network on each server joined by VXLAN,
+ * whose 50 bytes of headers the lab's frames leave room for on a LAN of
+ * 1500. */
+#define PLAN_VXLAN_MTU 1450
+#define PLAN_VXLAN_MTU_TEXT "1450"
+#define PLAN_VXLAN_PORT 4789
 
 struct plan_host {
 	const struct spec_host *spec;
 	char *image;        /* the image it boots: spec_host_image_name() */
+	const char *server; /* the server it runs on: spec_host_server(), NULL here */
 	char *domain;       /* libvirt domain name: names_domain() */
 	char mac[18];
 	char ip[16];
@@ -74,7 +83,16 @@ struct plan {
 	char netmask[16];
 	int prefix;
 	char subnet[20];
+	/* On the lab's own server: the bridge with the gateway address the
+	 * controller reaches the hosts through. */
 	char *network_xml;
+	/* A lab across servers (spread): the same bridge, without an address,
+	 * on each of the other servers; every bridge gets the VXLAN device
+	 * vxlan with VNI vni, joined to the other servers. */
+	bool spread;
+	char *network_xml_peer;
+	char vxlan[16];
+	unsigned vni;
 	char *hosts_file; /* /etc/hosts lines for every node */
 	char *shared_disk; /* STATE/shared.img (raw, on every host) or NULL */
 	struct plan_host *hosts;
@@ -88,6 +106,9 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 void plan_free(struct plan *p);
 /* The whole plan as text, in the spirit of `xl create -n`. */
 void plan_print(const struct plan *p, FILE *f);
+
+/* A server as the plan shows it: "local" for this machine (NULL). */
+const char *plan_server_name(const char *server);
 
 /* The volume name of a path in a server's pool (its last component). */
 char *plan_volume_name(const char *path);

@@ -243,6 +243,7 @@ static void host_free(struct spec_host *h)
 {
 	free(h->xen);
 	free(h->image);
+	free(h->server);
 	free(h->name);
 	free(h->disks);
 	free(h->ip);
@@ -378,4 +379,32 @@ bool spec_xl_key_valid(const char *key)
 const char *spec_server(const struct spec *s)
 {
 	return s->server && strcmp(s->server, "local") != 0 ? s->server : NULL;
+}
+
+const char *spec_host_server(const struct spec *s, const struct spec_host *h)
+{
+	if (!h->server)
+		return spec_server(s);
+	return strcmp(h->server, "local") != 0 ? h->server : NULL;
+}
+
+const char *spec_any_server(const struct spec *s)
+{
+	for (size_t i = 0; i < s->n_hosts; i++)
+		if (spec_host_server(s, &s->hosts[i]))
+			return spec_host_server(s, &s->hosts[i]);
+	return spec_server(s);
+}
+
+static bool same_server(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+bool spec_spread(const struct spec *s)
+{
+	for (size_t i = 1; i < s->n_hosts; i++)
+		if (!same_server(spec_host_server(s, &s->hosts[0]), spec_host_server(s, &s->hosts[i])))
+			return true;
+	return false;
 }

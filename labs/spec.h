@@ -46,6 +46,9 @@ struct spec_host {
 	/* The host's own Xen, over the lab's (a mixed-version lab: osstest's
 	 * migrupgrade moves a guest from an older Xen to a newer one). */
 	char *xen, *image;
+	/* `server:` the stored server this host runs on, over the lab's: a lab
+	 * across servers, one lab network joined between them (docs/servers.md). */
+	char *server;
 	struct spec_pos ip_pos, memory_pos, dom0_mem_pos, vcpus_pos, disks_pos, xen_pos, image_pos;
 };
 
@@ -211,6 +214,14 @@ int spec_check_capacity(const struct spec *s, struct xerr *e);
 bool spec_name_valid(const char *s);
 /* The spec's `server:` when it names another server than local, else NULL. */
 const char *spec_server(const struct spec *s);
+/* The server host h runs on: its own `server:`, else the lab's; NULL for
+ * this machine. */
+const char *spec_host_server(const struct spec *s, const struct spec_host *h);
+/* The first server other than this machine the lab or any host names,
+ * else NULL: for what runs on this machine only so far. */
+const char *spec_any_server(const struct spec *s);
+/* Whether the lab's hosts are on more than one server. */
+bool spec_spread(const struct spec *s);
 /* A guest's rootfs: a built-in name or a path to a tarball in the dom0. */
 bool spec_rootfs_valid(const char *s);
 #define SPEC_ROOTFS_KINDS                                                                      \

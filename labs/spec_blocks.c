@@ -61,6 +61,7 @@ static const struct field host_fields[] = {
 	{ "xen", F_FN, 0, NOPOS, NO_DEFAULT, .fn = read_host_xen },
 	{ "image", F_STR, AT(struct spec_host, image), POS(struct spec_host, image_pos), NO_DEFAULT,
 	  .check = check_image },
+	{ "server", F_STR, AT(struct spec_host, server), NOPOS, NO_DEFAULT, .check = check_server },
 };
 
 /* A guest key with two words: *out is whether it says `yes` (the other is

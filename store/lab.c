@@ -54,6 +54,75 @@ static int lab_server_load(struct lab_dirs *d, struct xerr *e)
 	return 0;
 }
 
+/* LABDIR/placement: "HOST SERVER" lines; absent for a lab on one server. */
+static int lab_placement_load(struct lab_dirs *d, struct xerr *e)
+{
+	_cleanup_free_ char *path = xasprintf("%s/placement", d->dir), *text = NULL;
+	char *line, *save = NULL;
+	size_t len, n = 0;
+
+	if (!path_exists(path))
+		return 0;
+	if (file_read_all(path, 64 * 1024, &text, &len, e) < 0)
+		return -1;
+	d->placement = xcalloc(2 * (len / 4 + 1) + 1, sizeof(char *));
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *sp = strchr(line, ' ');
+
+		if (!sp || sp == line || !sp[1] || strchr(sp + 1, ' '))
+			return xerr_set(e, XERR_FAIL, "%s: '%s' is not \"HOST SERVER\" (`xlab up` "
+					"writes it for a lab across servers)", path, line);
+		*sp = '\0';
+		d->placement[n++] = xstrdup(line);
+		d->placement[n++] = xstrdup(sp + 1);
+	}
+	return 0;
+}
+
+int lab_placement_record(const struct lab_dirs *d, const char *const *hosts,
+			 const char *const *servers, size_t n, struct xerr *e)
+{
+	_cleanup_free_ char *path = xasprintf("%s/placement", d->dir);
+	struct buf b = { 0 };
+	int rc;
+
+	if (n == 0) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			return xerr_errno(e, XERR_IO, "cannot remove %s", path);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "%s %s\n", hosts[i], servers[i] ? servers[i] : "local");
+	rc = file_write_atomic(path, b.data, b.len, 0644, e);
+	buf_free(&b);
+	return rc;
+}
+
+const char *lab_host_server(const struct lab_dirs *d, const char *host)
+{
+	for (size_t i = 0; d->placement && d->placement[i]; i += 2)
+		if (strcmp(d->placement[i], host) == 0)
+			return strcmp(d->placement[i + 1], "local") != 0 ? d->placement[i + 1] : NULL;
+	return d->server;
+}
+
+char **lab_servers(const struct lab_dirs *d)
+{
+	size_t n = 1;
+	char **v = xcalloc(1 + strv_len(d->placement) / 2 + 1, sizeof(char *));
+
+	v[0] = xstrdup(d->server ? d->server : "local");
+	for (size_t i = 0; d->placement && d->placement[i]; i += 2) {
+		bool seen = false;
+
+		for (size_t j = 0; j < n && !seen; j++)
+			seen = strcmp(v[j], d->placement[i + 1]) == 0;
+		if (!seen)
+			v[n++] = xstrdup(d->placement[i + 1]);
+	}
+	return v;
+}
+
 int lab_dirs_get(const char *lab, struct lab_dirs *d, struct xerr *e)
 {
 	memset(d, 0, sizeof(*d));
@@ -62,7 +131,9 @@ int lab_dirs_get(const char *lab, struct lab_dirs *d, struct xerr *e)
 	d->key = xasprintf("%s/id_ed25519", d->dir);
 	d->pub = xasprintf("%s/id_ed25519.pub", d->dir);
 	d->known_hosts = xasprintf("%s/known_hosts", d->dir);
-	return lab_server_load(d, e);
+	if (lab_server_load(d, e) < 0)
+		return -1;
+	return lab_placement_load(d, e);
 }
 
 void lab_dirs_free(struct lab_dirs *d)
@@ -72,6 +143,7 @@ void lab_dirs_free(struct lab_dirs *d)
 	free(d->pub);
 	free(d->known_hosts);
 	free(d->server);
+	strv_free(d->placement);
 	lab_via_free(&d->via);
 	memset(d, 0, sizeof(*d));
 }

@@ -2,6 +2,8 @@
 #ifndef XLAB_LAB_H
 #define XLAB_LAB_H
 
+#include <stddef.h>
+
 #include "err.h"
 #include "names.h"
 
@@ -24,6 +26,10 @@ struct lab_dirs {
 	 * machine; then via.addr NULL too. */
 	char *server;
 	struct lab_via via;
+	/* A lab across servers: each host's server ("local" for this machine),
+	 * as `up` recorded it, as pairs {host, server, ..., NULL}. NULL: every
+	 * host is on the lab's server. */
+	char **placement;
 };
 
 int lab_dirs_get(const char *lab, struct lab_dirs *d, struct xerr *e);
@@ -44,6 +50,15 @@ const char *lab_accel(const struct lab_dirs *d);
 int lab_server_record(const struct lab_dirs *d, const char *server, const struct lab_via *via,
 		      struct xerr *e);
 void lab_unlock(int fd);
+/* Records (n 0: removes) which server each host of a lab across servers
+ * runs on; `up` writes it before anything is made on any of them. */
+int lab_placement_record(const struct lab_dirs *d, const char *const *hosts,
+			 const char *const *servers, size_t n, struct xerr *e);
+/* The server host runs on: NULL for this machine. */
+const char *lab_host_server(const struct lab_dirs *d, const char *host);
+/* Every server the lab has hosts on, its own first; "local" for this
+ * machine; NULL-terminated, malloc'd. */
+char **lab_servers(const struct lab_dirs *d);
 
 /* This store's claim on lab's libvirt objects (for the virt_* owner checks). */
 int lab_owner(const char *lab, struct virt_owner *o, struct xerr *e);

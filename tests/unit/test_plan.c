@@ -267,8 +267,13 @@ Test(plan, a_lab_on_a_server_has_its_disks_in_the_pool)
 	struct xerr e = { 0 };
 	_cleanup_free_ char *root = NULL, *vol = NULL;
 
-	env.volume_dir = "/var/lib/libvirt/xlab";
+	const char *dirs[] = { "/var/lib/libvirt/xlab", "/var/lib/libvirt/xlab" };
+
+	s->server = xstrdup("box2");
+	env.volume_dirs = dirs;
 	cr_assert_eq(plan_build(s, &env, &p, &e), 0, "%s", e.msg);
+	cr_expect(!p->spread);
+	cr_expect_str_eq(p->hosts[1].server, "box2");
 	root = xasprintf("/var/lib/libvirt/xlab/%s.root.qcow2", p->hosts[0].domain);
 	assert_xpath(p->hosts[0].domain_xml,
 		     "string(/domain/devices/disk[target/@dev='vda']/source/@file)", root);
@@ -438,10 +443,60 @@ Test(plan, each_host_names_its_image)
 	cr_expect_str_eq(p->hosts[1].image, "xen-4.20");
 	cr_expect_str_eq(p->hosts[2].image, "xen-4.20-shadow");
 	out = plan_text(p);
-	cr_expect(strstr(out, "\n## host old: image xen-4.17, domain "), "%s", out);
-	cr_expect(strstr(out, "\n## host new: image xen-4.20, domain "), "%s", out);
-	cr_expect(strstr(out, "\n## host mine: image xen-4.20-shadow, domain "), "%s", out);
+	cr_expect(strstr(out, "\n## host old: server local, image xen-4.17, domain "), "%s", out);
+	cr_expect(strstr(out, "\n## host new: server local, image xen-4.20, domain "), "%s", out);
+	cr_expect(strstr(out, "\n## host mine: server local, image xen-4.20-shadow, domain "), "%s", out);
 	plan_free(p);
+	spec_free(s);
+}
+
+/* A lab across servers: one gateway (on the lab's server), the same
+ * bridge elsewhere without an address, room for VXLAN's headers on both,
+ * each host's disks where it runs. */
+Test(plan, a_lab_across_servers)
+{
+	struct spec *s = load_text("lab: t\nxen: \"4.20\"\nnetwork: {subnet: 10.80.0.0/24}\n"
+				   "hosts:\n  - name: h1\n  - {name: h2, server: box2}\n");
+	struct spec *one = load_text("lab: u\nxen: \"4.20\"\nserver: box2\n"
+				     "hosts:\n  - name: h1\n  - {name: h2, server: box2}\n");
+	const char *dirs[] = { NULL, "/srv/pool" };
+	struct plan_env env = env_tcg;
+	struct plan *p = NULL, *q = NULL;
+	struct xerr e = { 0 };
+	_cleanup_free_ char *out = NULL;
+	char name[16];
+	unsigned vni;
+
+	env.volume_dirs = dirs;
+	cr_assert_eq(plan_build(s, &env, &p, &e), 0, "%s", e.msg);
+	cr_expect(p->spread);
+	cr_expect_null(p->hosts[0].server);
+	cr_expect_str_eq(p->hosts[1].server, "box2");
+	cr_expect(!strncmp(p->hosts[0].data_disk, "/var/lib/xlab/labs/demo/hosts/h1/", 33), "%s",
+		  p->hosts[0].data_disk);
+	cr_expect(!strncmp(p->hosts[1].data_disk, "/srv/pool/", 10), "%s", p->hosts[1].data_disk);
+	assert_xpath(p->network_xml, "string(/network/ip/@address)", "10.80.0.1");
+	assert_xpath(p->network_xml, "string(/network/mtu/@size)", "1450");
+	assert_xpath(p->network_xml_peer, "count(/network/ip)", "0");
+	assert_xpath(p->network_xml_peer, "string(/network/mtu/@size)", "1450");
+	assert_xpath(p->network_xml_peer, "string(/network/bridge/@name)", p->bridge);
+	assert_xpath(p->hosts[1].domain_xml, "string(/domain/devices/interface/mtu/@size)", "1450");
+	cr_expect(!strncmp(p->vxlan, "xlvx-", 5) && strlen(p->vxlan) == 15, "%s", p->vxlan);
+	cr_expect(p->vni > 0 && p->vni < (1u << 24));
+	names_vxlan(env.store_id, "t2", name, &vni);
+	cr_expect(vni != p->vni && strcmp(name, p->vxlan) != 0);
+	out = plan_text(p);
+	cr_expect(strstr(out, "\n## host h2: server box2, image xen-4.20"), "%s", out);
+	cr_expect(strstr(out, "\n## VXLAN xlvx-"), "%s", out);
+	/* Every host on the lab's server is not spread, whoever names it. */
+	cr_assert_eq(plan_build(one, &env, &q, &e), 0, "%s", e.msg);
+	cr_expect(!q->spread);
+	cr_expect_null(q->network_xml_peer);
+	assert_xpath(q->network_xml, "count(/network/mtu)", "0");
+	assert_xpath(q->hosts[0].domain_xml, "count(/domain/devices/interface/mtu)", "0");
+	plan_free(q);
+	plan_free(p);
+	spec_free(one);
 	spec_free(s);
 }
 

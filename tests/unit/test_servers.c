@@ -215,6 +215,57 @@ Test(server_rows, users_of_a_server)
 	strv_free(labs);
 }
 
+/* A lab across servers: each host's server as `up` recorded it, the lab's
+ * own first among its servers; server rm sees every one of them in use. */
+Test(server_rows, a_lab_across_servers)
+{
+	const char *hosts[] = { "h1", "h2", "h3" };
+	const char *servers[] = { NULL, "box2", "box3" };
+	_cleanup_free_ char *path = NULL;
+	_cleanup_strv_ char **all = NULL;
+	struct lab_dirs d;
+	char **labs = NULL;
+	struct xerr e = { 0 };
+
+	setenv("XLAB_HOME", dir, 1);
+	cr_assert_eq(db_lab_upsert(db, "x", "/x.yaml", "x", "10.90.5.0/24", "up", &e), 0);
+	cr_assert_eq(lab_dirs_get("x", &d, &e), 0, "%s", e.msg);
+	cr_assert_eq(lab_placement_record(&d, hosts, servers, 3, &e), 0, "%s", e.msg);
+	lab_dirs_free(&d);
+	cr_assert_eq(lab_dirs_get("x", &d, &e), 0, "%s", e.msg);
+	cr_expect_null(lab_host_server(&d, "h1"));
+	cr_expect_str_eq(lab_host_server(&d, "h2"), "box2");
+	cr_expect_str_eq(lab_host_server(&d, "h3"), "box3");
+	/* A host the record does not name is on the lab's own server. */
+	cr_expect_null(lab_host_server(&d, "h9"));
+	all = lab_servers(&d);
+	cr_assert_eq(strv_len(all), 3);
+	cr_expect_str_eq(all[0], "local");
+	cr_expect_str_eq(all[1], "box2");
+	cr_expect_str_eq(all[2], "box3");
+	lab_dirs_free(&d);
+	for (const char *const *s = (const char *const[]){ "local", "box2", "box3", NULL }; *s; s++) {
+		cr_assert_eq(server_users(db, *s, &labs, &e), 0, "%s", e.msg);
+		cr_expect(strv_has((const char *const *)labs, "x"), "%s", *s);
+		strv_free(labs);
+	}
+	/* A record that is not "HOST SERVER" lines is refused, saying where. */
+	path = xasprintf("%s/labs/x/placement", dir);
+	cr_assert_eq(file_write_atomic(path, "h1\n", 3, 0644, &e), 0, "%s", e.msg);
+	cr_expect_eq(lab_dirs_get("x", &d, &e), -1);
+	cr_expect(strstr(e.msg, "placement: 'h1' is not"), "%s", e.msg);
+	lab_dirs_free(&d);
+	/* Removed: every host on the lab's own server again. */
+	xerr_clear(&e);
+	cr_assert_eq(file_write_atomic(path, "h1 local\n", 9, 0644, &e), 0, "%s", e.msg);
+	cr_assert_eq(lab_dirs_get("x", &d, &e), 0, "%s", e.msg);
+	cr_assert_eq(lab_placement_record(&d, NULL, NULL, 0, &e), 0, "%s", e.msg);
+	lab_dirs_free(&d);
+	cr_assert_eq(lab_dirs_get("x", &d, &e), 0, "%s", e.msg);
+	cr_expect_null(d.placement);
+	lab_dirs_free(&d);
+}
+
 /* libvirt's test driver: a node of 16 CPUs and 3 GiB, no pool named xlab or
  * default (its own is "default-pool"), libvirt's own versions. */
 Test(server_capacity, from_libvirt)

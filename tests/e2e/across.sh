@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# One lab across two servers (issue 23): tests/e2e/data/across.yaml puts h1
+# here and h2 on box2 (scripts/server2.sh's libvirtd in its own
+# namespaces). One lab network: the lab's bridge on each server, joined by a
+# VXLAN device on each that sends to the other over the veth "LAN"; the
+# gateway address on this machine's bridge only. Checked: where each part
+# runs, the VXLAN devices and their peers, the MTU that leaves room for
+# VXLAN's headers (a full-size frame between the dom0s gets through with
+# "don't fragment"), the spec's pings across, later commands (status,
+# console, stop/start rejoining the network), refusals; then box2 goes away:
+# `down` removes what it reaches, names box2 and keeps the record; box2 back,
+# `down` finishes and nothing of the lab is left on either server. A
+# scratch store: box2 and the lab are no other store's.
+. "$(dirname "$0")/lib.sh"
+export XLAB_HOME
+XLAB_HOME=$(mktemp -d /tmp/xlab-e2e-across-XXXXXX)
+# h1's disks are files here, opened by libvirt's qemu user.
+chmod 755 "$XLAB_HOME"
+s2=$SRC/scripts/server2.sh
+spec=$SRC/tests/e2e/data/across.yaml
+ours=false
+
+on_box2() { bash "$s2" exec "$@"; }
+cleanup() {
+  "$XLAB" down acr >/dev/null 2>&1 || true
+  "$XLAB" server rm box2 >/dev/null 2>&1 || true
+  $ours && bash "$s2" down >/dev/null 2>&1
+  rm -rf "$XLAB_HOME"
+}
+trap cleanup EXIT
+
+if ! bash "$s2" status >/dev/null; then
+  bash "$s2" up >/dev/null
+  ours=true
+fi
+"$XLAB" server add box2 "$(bash "$s2" uri)" >/dev/null || { bad "server add box2"; finish; }
+plan=$("$XLAB" plan "$spec" 2>&1) || bad "plan: $plan"
+check "plan places h1 here and h2 on box2, one VXLAN" bash -c '
+  grep -q "^# across servers" <<<"$1" && grep -q "^## host h1: server local," <<<"$1" &&
+  grep -q "^## host h2: server box2," <<<"$1" && grep -q "^## VXLAN xlvx-" <<<"$1"' _ "$plan"
+
+t=$SECONDS
+if "$XLAB" up "$spec"; then ok "up acr across local and box2 ($((SECONDS - t)) s)"; else bad "up acr"; finish; fi
+net=xlab-$(head -c 8 "$XLAB_HOME/store-id").acr
+br=$(sed -n 's/.*(bridge \(xlbr-[0-9a-f]*\),.*/\1/p' <<<"$plan" | head -1)
+vx=${br/xlbr-/xlvx-}
+
+# Where each part is.
+check "h1 runs here, not on box2" bash -c "virsh -q list --name | grep -qx '$net.h1' &&
+  ! bash '$s2' exec virsh -q list --all --name | grep -qx '$net.h1'"
+check "h2 runs on box2, not here" bash -c "bash '$s2' exec virsh -q list --name | grep -qx '$net.h2' &&
+  ! virsh -q list --all --name | grep -qx '$net.h2'"
+check "h2's disks are volumes of box2's pool" bash -c "bash '$s2' exec virsh -q vol-list xlab | grep -q '$net.h2.root.qcow2'"
+check "the lab network is on both servers" bash -c "virsh -q net-list --name | grep -qx '$net' &&
+  bash '$s2' exec virsh -q net-list --name | grep -qx '$net'"
+check "one gateway: an address on this machine's bridge, none on box2's" bash -c "
+  ip -o addr show dev '$br' | grep -q ' 10.91.0.1/24' && ! bash '$s2' exec ip -o addr show dev '$br' | grep -q inet"
+check "box2's VXLAN device is in its lab bridge and sends here (10.99.0.1)" bash -c "
+  bash '$s2' exec ip -d link show dev '$vx' | grep -q 'master $br' &&
+  bash '$s2' exec bridge fdb show dev '$vx' | grep -q '^00:00:00:00:00:00 dst 10.99.0.1 '"
+check "this machine's VXLAN device sends to box2 (10.99.0.2), same VNI" bash -c "
+  ip -d link show dev '$vx' | grep -q 'master $br' &&
+  bridge fdb show dev '$vx' | grep -q '^00:00:00:00:00:00 dst 10.99.0.2 ' &&
+  [ \"\$(ip -d link show dev '$vx' | grep -o 'vxlan id [0-9]*')\" = \"\$(bash '$s2' exec ip -d link show dev '$vx' | grep -o 'vxlan id [0-9]*')\" ]"
+check "the lab subnet is not routed on box2" bash -c "! bash '$s2' exec ip route get 10.91.0.10 2>/dev/null | grep -q ' dev $br'"
+
+# The lab network works across: the spec's tests (h1 pings h2, g2 on h2
+# pings g1 on h1) passed in up; full-size frames fit the VXLAN.
+up_run=$("$XLAB" runs acr --json | jq -r '[.[] | select(.command == "up")] | max_by(.id) | .id')
+check "the spec's pings across servers passed (h1 to h2, g2 to g1)" \
+  bash -c "'$XLAB' report $up_run --json | jq -e '[.tests[] | select(.passed)] | length == 2' >/dev/null"
+mtu=$("$XLAB" ssh acr h2 -- cat /sys/class/net/eth0/mtu 2>&1)
+check "h2's NIC has the lab network's MTU, 1450 ($mtu)" test "$mtu" = 1450
+check "a full-size frame gets from h2 to h1 unfragmented" \
+  "$XLAB" ssh acr h2 -- ping -c 1 -W 5 -M do -s 1422 h1
+hn=$("$XLAB" ssh acr h2 -- hostname 2>&1)
+check "xlab ssh reaches h2 over the VXLAN ($hn)" test "$hn" = h2
+st=$("$XLAB" status acr 2>&1)
+check "status: across local and box2, both hosts running" bash -c "
+  grep -q 'across servers local, box2' <<<'$st' && grep -Eq 'h1 +up +running' <<<'$st' &&
+  grep -Eq 'h2 +up +running' <<<'$st'"
+check "status --json says each host's server" bash -c "
+  '$XLAB' status acr --json | jq -e '.[0].hosts | map({(.name): .server}) | add == {h1: \"local\", h2: \"box2\"}' >/dev/null"
+check "console --log of h2 reads box2's pool" bash -c "'$XLAB' console acr h2 --log | grep -q 'XLAB-DOM0-READY h2'"
+out=$("$XLAB" server rm box2 2>&1) && bad "server rm went through with h2 on it"
+check "server rm refuses while acr has a host on box2" grep -q "still has hosts of lab acr" <<<"$out"
+out=$("$XLAB" class up "$spec" --copies 2 2>&1) && bad "class up of a spec across servers went on"
+check "class up refuses a spec across servers, for now" grep -q "a class runs on this machine only so far" <<<"$out"
+
+# stop, start: the network is joined again (a server that restarted lost
+# its VXLAN device with its bridge: here box2's is removed by hand).
+"$XLAB" stop acr >/dev/null || bad "stop acr"
+on_box2 ip link del "$vx" || bad "removing box2's VXLAN device by hand"
+t=$SECONDS
+if "$XLAB" start acr >/dev/null; then ok "start acr ($((SECONDS - t)) s)"; else bad "start acr"; fi
+check "start joined box2 again" bash -c "bash '$s2' exec ip -d link show dev '$vx' | grep -q 'master $br'"
+check "h1 reaches h2 after start" "$XLAB" ssh acr h1 -- ping -c 1 -W 5 h2
+
+# box2 goes away: down removes what is here, names box2, keeps the record.
+bash "$s2" down >/dev/null
+out=$("$XLAB" down acr 2>&1) && bad "down went through without box2"
+echo "$out" | tail -4
+check "down without box2 fails naming it" grep -q "^  server .box2.: " <<<"$out"
+check "what was here is gone: h1, the network, the VXLAN device" bash -c "
+  ! virsh -q list --all --name | grep -qx '$net.h1' && ! virsh -q net-list --all --name | grep -qx '$net' &&
+  ! ip link show dev '$vx' >/dev/null 2>&1"
+check "the lab's record is kept for the next down" test -e "$XLAB_HOME/labs/acr/placement"
+t=$SECONDS
+bash "$s2" up >/dev/null
+say "box2 back in $((SECONDS - t)) s"
+check "down acr finishes" "$XLAB" down acr
+check "nothing of acr on box2: domain, network, VXLAN device, volumes" bash -c "
+  ! bash '$s2' exec virsh -q list --all --name | grep -qF '$net.' &&
+  ! bash '$s2' exec virsh -q net-list --all --name | grep -qxF '$net' &&
+  ! bash '$s2' exec ip link show dev '$vx' >/dev/null 2>&1 &&
+  ! bash '$s2' exec virsh -q vol-list xlab | grep -qF '$net.'"
+check "no file of acr here" test ! -e "$XLAB_HOME/labs/acr"
+check "server rm box2 now" "$XLAB" server rm box2
+finish
