@@ -15,6 +15,7 @@
 #include "run.h"
 #include "server_images.h"
 #include "servers.h"
+#include "sharednbd.h"
 #include "serverspec.h"
 #include "util.h"
 #include "virt.h"
@@ -162,6 +163,18 @@ static int down_servers(const struct lab_dirs *dirs, const char *connect,
 		}
 		buf_printf(&left, "\n  %s", one.msg);
 		failed++;
+	}
+	/* The shared disk's server, once no host uses it any more. */
+	if (spread) {
+		struct xerr one = { 0 };
+		struct step s;
+
+		step_begin(&s, r, "shared.stop", servers[0]);
+		if (step_end(&s, sharednbd_lab_stop(dirs, net, &one), &one) < 0) {
+			buf_printf(&left, "\n  server '%s': the shared disk's qemu-nbd: %s",
+				   servers[0], one.msg);
+			failed++;
+		}
 	}
 	if (failed)
 		rc = xerr_set(e, XERR_FAIL,

@@ -20,6 +20,7 @@
 #include "labnet.h"
 #include "labop.h"
 #include "nodestate.h"
+#include "sharednbd.h"
 #include "run.h"
 #include "sshc.h"
 #include "util.h"
@@ -282,6 +283,12 @@ int lab_start(const char *lab, const char *connect, int boot_timeout_s, struct x
 		labnet_names_of(p.own.store, lab, &names);
 		step_begin(&s, &p.run, "network.join", names.vxlan);
 		if (step_end(&s, labnet_rejoin(&p.dirs, &names, e), e) < 0)
+			goto out;
+	}
+	/* Before any host that attaches the shared disk starts. */
+	if (p.server_names[1]) {
+		step_begin(&s, &p.run, "shared.serve", p.server_names[0]);
+		if (step_end(&s, sharednbd_lab_serve(&p.dirs, net, e), e) < 0)
 			goto out;
 	}
 	/* Every host first: they boot side by side while the first is waited for. */

@@ -16,6 +16,7 @@
 #include "reconcile.h"
 #include "server_images.h"
 #include "servers.h"
+#include "sharednbd.h"
 #include "serverspec.h"
 #include "stop.h"
 #include "subnet.h"
@@ -587,12 +588,6 @@ static int sites_choose(struct up_ctx *ctx, struct xerr *e)
 		    server_get(ctx->db, site->name, &site->row, e) < 0)
 			return -1;
 		site->name = site->row->name;
-		if (sp->shared_vg)
-			return xerr_set(e, XERR_USAGE,
-					"lab '%s' on server '%s': a shared disk (storage.shared) is "
-					"made on this machine only so far; drop it or bring the lab "
-					"up here",
-					sp->lab, site->name);
 	}
 	return 0;
 }
@@ -730,6 +725,15 @@ static int sites_prepare(struct up_ctx *ctx, struct xerr *e)
 	for (size_t k = 0; k < ctx->n_sites; k++)
 		if (ctx->sites[k].row && site_prepare(ctx, k, home, e) < 0)
 			return -1;
+	/* Where the servers reach each other: the VXLAN's peers, the shared
+	 * disk's server. */
+	ctx->net_sites = xcalloc(ctx->n_sites + 1, sizeof(*ctx->net_sites));
+	for (size_t k = 0; k < ctx->n_sites; k++) {
+		ctx->net_sites[k].name = ctx->sites[k].name;
+		ctx->net_sites[k].via = ctx->sites[k].row ? &ctx->sites[k].via : NULL;
+	}
+	if (ctx->n_sites > 1 && labnet_addresses(ctx->net_sites, ctx->n_sites, e) < 0)
+		return -1;
 	return placement_record(ctx, e);
 }
 
@@ -746,13 +750,14 @@ static void sites_free(struct up_ctx *ctx)
 	}
 	free(ctx->sites);
 	free(ctx->host_site);
+	free(ctx->net_sites);
 }
 
 /* The lab network on every server (the gateway on the lab's own), and for
  * a lab across servers the VXLAN device joining each to the others. */
 static int networks_ensure(struct up_ctx *ctx, struct xerr *e)
 {
-	struct labnet_site *ls = xcalloc(ctx->n_sites, sizeof(*ls));
+	const struct labnet_site *ls = ctx->net_sites;
 	struct labnet_names names;
 	struct step s;
 	int rc = 0;
@@ -767,11 +772,7 @@ static int networks_ensure(struct up_ctx *ctx, struct xerr *e)
 							     : ctx->plan->network_xml_peer,
 						      &ctx->owner, &created, e),
 			      e);
-		ls[i].name = ctx->sites[i].name;
-		ls[i].via = ctx->sites[i].row ? &ctx->sites[i].via : NULL;
 	}
-	if (rc == 0 && ctx->plan->spread)
-		rc = labnet_addresses(ls, ctx->n_sites, e);
 	for (size_t i = 0; i < ctx->n_sites && rc == 0 && ctx->plan->spread; i++) {
 		_cleanup_free_ char *what = xasprintf("%s (VNI %u) on %s at %s", ctx->plan->vxlan,
 						      ctx->plan->vni, ls[i].name, ls[i].addr);
@@ -779,8 +780,44 @@ static int networks_ensure(struct up_ctx *ctx, struct xerr *e)
 		step_begin(&s, &ctx->run, "network.join", what);
 		rc = step_end(&s, labnet_join(&names, ls, ctx->n_sites, i, e), e);
 	}
-	free(ls);
 	return rc;
+}
+
+/* The lab's shared disk, once, on its own server: a file here, a raw
+ * volume of another server's pool. */
+static int shared_prepare(struct up_ctx *ctx, struct xerr *e)
+{
+	const struct up_site *own = &ctx->sites[0];
+	_cleanup_free_ char *vol = NULL;
+	unsigned long long size;
+	struct xerr absent = { 0 };
+
+	if (!own->row)
+		return shared_disk_make(ctx->plan->shared_disk, ctx->spec->shared_size, e);
+	vol = plan_volume_name(ctx->plan->shared_disk);
+	if (virt_vol_size(own->virt, SERVER_POOL, vol, &size, &absent) == 0)
+		return 0;
+	if (absent.kind != XERR_NOTFOUND) {
+		*e = absent;
+		return -1;
+	}
+	return virt_vol_create(own->virt, SERVER_POOL, vol, "raw", ctx->spec->shared_size, NULL,
+			       e);
+}
+
+/* Across servers, the shared disk is qemu-nbd's export on the own server,
+ * before any host that attaches it starts. */
+static int shared_serve(struct up_ctx *ctx, struct xerr *e)
+{
+	const struct plan *p = ctx->plan;
+	struct sharednbd nbd = { .server = ctx->sites[0].name, .via = ctx->net_sites[0].via,
+				 .network = p->network };
+
+	/* Recorded first: `down` ends what the record names, whenever it was cut. */
+	if (sharednbd_record(ctx->dirs.dir, p->shared_disk, p->shared_nbd_addr, p->shared_nbd_port,
+			     e) < 0)
+		return -1;
+	return sharednbd_serve(&nbd, p->shared_disk, p->shared_nbd_addr, p->shared_nbd_port, e);
 }
 
 static int up_steps(struct up_ctx *ctx, struct xerr *e)
@@ -805,6 +842,7 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 	for (size_t i = 0; i < ctx->spec->n_hosts; i++)
 		volume_dirs[i] = ctx->sites[ctx->host_site[i]].pool_dir;
 	env.volume_dirs = volume_dirs;
+	env.shared_nbd_addr = ctx->n_sites > 1 ? ctx->net_sites[0].addr : NULL;
 	env.state_dir = ctx->dirs.dir;
 	env.accel = ctx->accel;
 	env.subnet = ctx->subnet;
@@ -840,12 +878,21 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 		return -1;
 	if (ctx->plan->shared_disk) {
 		step_begin(&s, &ctx->run, "shared.prepare", ctx->plan->shared_disk);
-		if (step_end(&s, shared_disk_make(ctx->plan->shared_disk, ctx->spec->shared_size, e),
-			     e) < 0)
+		if (step_end(&s, shared_prepare(ctx, e), e) < 0)
 			return -1;
 	}
 	if (networks_ensure(ctx, e) < 0)
 		return -1;
+	if (ctx->plan->shared_nbd_addr) {
+		_cleanup_free_ char *what = xasprintf("nbd://%s:%d/%s on %s",
+						      ctx->plan->shared_nbd_addr,
+						      ctx->plan->shared_nbd_port, PLAN_NBD_EXPORT,
+						      ctx->sites[0].name);
+
+		step_begin(&s, &ctx->run, "shared.serve", what);
+		if (step_end(&s, shared_serve(ctx, e), e) < 0)
+			return -1;
+	}
 	if (hosts_bring_up(ctx, e) < 0)
 		return -1;
 	if (db_lab_upsert(ctx->db, ctx->spec->lab, ctx->spec->path, ctx->spec->sha256,

@@ -160,7 +160,7 @@ static int volume_fresh(struct virt *v, const char *path, unsigned long long siz
 
 	if (virt_vol_delete(v, SERVER_POOL, vol, e) < 0)
 		return -1;
-	return virt_vol_create_qcow2(v, SERVER_POOL, vol, size, backing, e);
+	return virt_vol_create(v, SERVER_POOL, vol, "qcow2", size, backing, e);
 }
 
 /* The disks of a host on another server, as volumes of its pool: the root

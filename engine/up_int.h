@@ -9,6 +9,7 @@
 #include "db.h"
 #include "image.h"
 #include "lab.h"
+#include "labnet.h"
 #include "paths.h"
 #include "plan.h"
 #include "run.h"
@@ -38,6 +39,9 @@ struct up_ctx {
 	struct up_site *sites;
 	size_t n_sites;
 	size_t *host_site; /* per spec (and plan) host: its index in sites */
+	/* A lab across servers: the sites as its lab network sees them, with
+	 * the address each is reached on (labnet_addresses). */
+	struct labnet_site *net_sites;
 	struct image **imgs; /* per host, in plan->hosts order: up_image() */
 	struct run run;
 	struct lab_dirs dirs;

@@ -183,10 +183,11 @@ int virt_vol_tail(struct virt *v, const char *pool, const char *name, size_t max
 int virt_vol_delete(struct virt *v, const char *pool, const char *name, struct xerr *e);
 /* The directory of a directory pool (malloc'd): where its volumes are. */
 int virt_pool_path(struct virt *v, const char *pool, char **path, struct xerr *e);
-/* A new qcow2 volume of capacity bytes, over backing (a qcow2 file on the
- * server, may be NULL); libvirt refuses a name the pool has. */
-int virt_vol_create_qcow2(struct virt *v, const char *pool, const char *name,
-			  unsigned long long capacity, const char *backing, struct xerr *e);
+/* A new volume of format ("qcow2", "raw") and capacity bytes, over backing
+ * (a qcow2 file on the server, may be NULL); libvirt refuses a name the
+ * pool has. */
+int virt_vol_create(struct virt *v, const char *pool, const char *name, const char *format,
+		    unsigned long long capacity, const char *backing, struct xerr *e);
 
 /* Whether /proc/cpuinfo text shows VT-x or AMD-V (a "vmx" or "svm" flag). */
 bool virt_cpuinfo_has_hwvirt(const char *cpuinfo);

@@ -392,8 +392,8 @@ int virt_pool_path(struct virt *v, const char *pool_name, char **path, struct xe
 	return 0;
 }
 
-int virt_vol_create_qcow2(struct virt *v, const char *pool_name, const char *name,
-			  unsigned long long capacity, const char *backing, struct xerr *e)
+int virt_vol_create(struct virt *v, const char *pool_name, const char *name, const char *format,
+		    unsigned long long capacity, const char *backing, struct xerr *e)
 {
 	_cleanup_pool_ virStoragePoolPtr pool = pool_open(v, pool_name, e);
 	_cleanup_vol_ virStorageVolPtr vol = NULL;
@@ -401,7 +401,7 @@ int virt_vol_create_qcow2(struct virt *v, const char *pool_name, const char *nam
 
 	if (!pool)
 		return -1;
-	xml = volume_xml(name, capacity, "qcow2", backing);
+	xml = volume_xml(name, capacity, format, backing);
 	vol = virStorageVolCreateXML(pool, xml, 0);
 	if (!vol)
 		return virt_fail(e, "cannot create volume '%s'", name);

@@ -180,17 +180,27 @@ static void xml_disk(struct xw *x, const char *format, const char *path, const c
 }
 
 /* The shared disk: every host writes it, so no host may cache it
- * (cache='none') and libvirt must let the qemus share it (<shareable/>). */
-static void xml_shared_disk(struct xw *x, const char *path, size_t n_extra)
+ * (cache='none') and libvirt must let the qemus share it (<shareable/>).
+ * Across servers it is one qemu-nbd's export, the one writer of the file. */
+static void xml_shared_disk(struct xw *x, const struct plan *p, size_t n_extra)
 {
-	char dev[8];
+	char dev[8], port[8];
 
 	snprintf(dev, sizeof(dev), "vd%c", (char)('d' + n_extra));
 	el(x, "disk");
-	attr(x, "type", "file");
+	attr(x, "type", p->shared_nbd_addr ? "network" : "file");
 	attr(x, "device", "disk");
 	empty_el(x, "driver", "name", "qemu", "type", "raw", "cache", "none", NULL);
-	empty_el(x, "source", "file", path, NULL);
+	if (p->shared_nbd_addr) {
+		snprintf(port, sizeof(port), "%d", p->shared_nbd_port);
+		el(x, "source");
+		attr(x, "protocol", "nbd");
+		attr(x, "name", PLAN_NBD_EXPORT);
+		empty_el(x, "host", "name", p->shared_nbd_addr, "port", port, NULL);
+		end(x);
+	} else {
+		empty_el(x, "source", "file", p->shared_disk, NULL);
+	}
 	empty_el(x, "target", "dev", dev, "bus", "virtio", NULL);
 	text_el(x, "serial", PLAN_SHARED_SERIAL);
 	empty_el(x, "shareable", NULL);
@@ -269,7 +279,7 @@ static char *domain_xml(const struct plan *p, const struct plan_host *ph, const 
 		xml_disk(&x, "qcow2", ph->extra_disks[i], dev, serial, false);
 	}
 	if (p->shared_disk)
-		xml_shared_disk(&x, p->shared_disk, h->n_disks);
+		xml_shared_disk(&x, p, h->n_disks);
 	el(&x, "interface");
 	attr(&x, "type", "network");
 	empty_el(&x, "source", "network", p->network, NULL);
@@ -598,12 +608,21 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 	ip_format(net.addr + 1, p->gateway);
 	ip_format(net.prefix ? 0xffffffffu << (32 - net.prefix) : 0, p->netmask);
 	p->network = names_network(p->store_id, s->lab);
-	if (s->shared_vg)
-		p->shared_disk = xasprintf("%s/shared.img", env->state_dir);
 	names_bridge(p->store_id, s->lab, p->bridge);
 	p->spread = spec_spread(s);
 	if (p->spread)
 		names_vxlan(p->store_id, s->lab, p->vxlan, &p->vni);
+	/* On the lab's own server: its first host's. */
+	if (s->shared_vg && s->n_hosts && spec_host_server(s, &s->hosts[0]) && env->volume_dirs &&
+	    env->volume_dirs[0])
+		p->shared_disk = xasprintf("%s/%s.shared.img", env->volume_dirs[0], p->network);
+	else if (s->shared_vg)
+		p->shared_disk = xasprintf("%s/shared.img", env->state_dir);
+	if (s->shared_vg && p->spread) {
+		p->shared_nbd_addr = xstrdup(env->shared_nbd_addr ? env->shared_nbd_addr
+								  : "OWN-SERVER-ADDRESS");
+		p->shared_nbd_port = PLAN_NBD_PORT_BASE + (int)(p->vni % PLAN_NBD_PORTS);
+	}
 
 	p->n_hosts = s->n_hosts;
 	p->hosts = xcalloc(s->n_hosts ? s->n_hosts : 1, sizeof(*p->hosts));
@@ -706,6 +725,7 @@ void plan_free(struct plan *p)
 	free(p->network_xml_peer);
 	free(p->hosts_file);
 	free(p->shared_disk);
+	free(p->shared_nbd_addr);
 	free(p);
 }
 
@@ -719,7 +739,8 @@ void plan_print(const struct plan *p, FILE *f)
 	fprintf(f, "# lab %s: network %s (bridge %s, subnet %s, gateway %s, isolated)\n",
 		p->spec->lab, p->network, p->bridge, p->subnet, p->gateway);
 	fprintf(f, "\n## network %s%s%s\n%s", p->network, p->spread ? " on server " : "",
-		p->spread ? plan_server_name(p->spec->server) : "", p->network_xml);
+		p->spread ? plan_server_name(p->n_hosts ? p->hosts[0].server : NULL) : "",
+		p->network_xml);
 	if (p->spread) {
 		fprintf(f, "\n## network %s on the other servers (%s)\n%s", p->network,
 			"no address: one gateway on the lab network", p->network_xml_peer);
@@ -732,6 +753,10 @@ void plan_print(const struct plan *p, FILE *f)
 		fprintf(f, "\n## shared disk\n%s (%" PRIu64 " bytes, raw, on every host as "
 			   "serial " PLAN_SHARED_SERIAL "; volume group %s)\n",
 			p->shared_disk, p->spec->shared_size, p->spec->shared_vg);
+	if (p->shared_nbd_addr)
+		fprintf(f, "served by qemu-nbd on server %s as nbd://%s:%d/%s to every host\n",
+			plan_server_name(p->hosts[0].server), p->shared_nbd_addr, p->shared_nbd_port,
+			PLAN_NBD_EXPORT);
 	for (size_t i = 0; i < p->n_hosts; i++) {
 		const struct plan_host *ph = &p->hosts[i];
 

@@ -28,6 +28,9 @@ struct plan_env {
 	 * server's pool, where its disks are volumes. NULL (or a NULL entry):
 	 * files in state_dir. */
 	const char *const *volume_dirs;
+	/* A lab across servers with a shared disk: the address its own server
+	 * serves it on (qemu-nbd), which every host's QEMU connects to. */
+	const char *shared_nbd_addr;
 };
 
 /* A lab across servers: its lab network on each server joined by VXLAN,
@@ -36,6 +39,11 @@ struct plan_env {
 #define PLAN_VXLAN_MTU 1450
 #define PLAN_VXLAN_MTU_TEXT "1450"
 #define PLAN_VXLAN_PORT 4789
+/* The shared disk of a lab across servers is an NBD export named so, on a
+ * port of this range picked by the lab's VNI. */
+#define PLAN_NBD_EXPORT "shared"
+#define PLAN_NBD_PORT_BASE 20000
+#define PLAN_NBD_PORTS 10000
 
 struct plan_host {
 	const struct spec_host *spec;
@@ -94,7 +102,12 @@ struct plan {
 	char vxlan[16];
 	unsigned vni;
 	char *hosts_file; /* /etc/hosts lines for every node */
-	char *shared_disk; /* STATE/shared.img (raw, on every host) or NULL */
+	/* The lab's shared disk (raw, on every host) or NULL: STATE/shared.img,
+	 * or on another server a volume of its pool (NET.shared.img); across
+	 * servers the hosts reach it as shared_nbd_addr:shared_nbd_port. */
+	char *shared_disk;
+	char *shared_nbd_addr;
+	int shared_nbd_port;
 	struct plan_host *hosts;
 	size_t n_hosts;
 	struct plan_guest *guests;

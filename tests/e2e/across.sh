@@ -9,8 +9,10 @@
 # "don't fragment"), the spec's pings across, later commands (status,
 # console, stop/start rejoining the network), refusals; then box2 goes away:
 # `down` removes what it reaches, names box2 and keeps the record; box2 back,
-# `down` finishes and nothing of the lab is left on either server. A
-# scratch store: box2 and the lab are no other store's.
+# `down` finishes and nothing of the lab is left on either server. The
+# lab's shared disk is a file here served by qemu-nbd to both hosts: guest
+# mig migrates live from h1 (here) to h2 (box2) and back. A scratch store:
+# box2 and the lab are no other store's.
 . "$(dirname "$0")/lib.sh"
 export XLAB_HOME
 XLAB_HOME=$(mktemp -d /tmp/xlab-e2e-across-XXXXXX)
@@ -73,6 +75,20 @@ mtu=$("$XLAB" ssh acr h2 -- cat /sys/class/net/eth0/mtu 2>&1)
 check "h2's NIC has the lab network's MTU, 1450 ($mtu)" test "$mtu" = 1450
 check "a full-size frame gets from h2 to h1 unfragmented" \
   "$XLAB" ssh acr h2 -- ping -c 1 -W 5 -M do -s 1422 h1
+# Live migration between servers, over the shared disk's NBD export.
+check "qemu-nbd serves the shared disk here, on this machine's LAN address" \
+  bash -c "pgrep -ax qemu-nbd | grep -q -- '--bind=10.99.0.1 .*$XLAB_HOME/labs/acr/shared.img'"
+check "h2 (on box2) sees the shared VG and mig's volume" bash -c "'$XLAB' ssh acr h2 -- lvs --noheadings -o lv_name shared | grep -qw mig"
+t=$SECONDS
+if "$XLAB" experiment acr between; then ok "mig migrated h1 -> h2 -> h1 across servers ($((SECONDS - t)) s)"
+else bad "experiment between"; fi
+exp_run=$("$XLAB" runs acr --json | jq -r '[.[] | select(.command == "experiment")] | max_by(.id) | .id')
+exp_json=$("$XLAB" report "$exp_run" --json)
+check "both rounds ok, across and back, a downtime measured for each" jq -e \
+  '[.experiments[0].rounds[] | select(.ok and .downtime_ms > 0 and .came_back) |
+    "\(.from)>\(.to)"] == ["h1>h2", "h2>h1"]' <<<"$exp_json"
+check "mig runs on h1 again, answering" bash -c "'$XLAB' ssh acr h1 -- xl list mig >/dev/null &&
+  '$XLAB' ssh acr h2 -- ping -c 1 -W 5 mig >/dev/null"
 hn=$("$XLAB" ssh acr h2 -- hostname 2>&1)
 check "xlab ssh reaches h2 over the VXLAN ($hn)" test "$hn" = h2
 st=$("$XLAB" status acr 2>&1)
@@ -95,15 +111,17 @@ t=$SECONDS
 if "$XLAB" start acr >/dev/null; then ok "start acr ($((SECONDS - t)) s)"; else bad "start acr"; fi
 check "start joined box2 again" bash -c "bash '$s2' exec ip -d link show dev '$vx' | grep -q 'master $br'"
 check "h1 reaches h2 after start" "$XLAB" ssh acr h1 -- ping -c 1 -W 5 h2
+check "mig is back on the shared disk after start" "$XLAB" ssh acr h1 -- xl list mig
 
 # box2 goes away: down removes what is here, names box2, keeps the record.
 bash "$s2" down >/dev/null
 out=$("$XLAB" down acr 2>&1) && bad "down went through without box2"
 echo "$out" | tail -4
 check "down without box2 fails naming it" grep -q "^  server .box2.: " <<<"$out"
-check "what was here is gone: h1, the network, the VXLAN device" bash -c "
+check "what was here is gone: h1, the network, the VXLAN device, qemu-nbd" bash -c "
   ! virsh -q list --all --name | grep -qx '$net.h1' && ! virsh -q net-list --all --name | grep -qx '$net' &&
-  ! ip link show dev '$vx' >/dev/null 2>&1"
+  ! ip link show dev '$vx' >/dev/null 2>&1 && ! pgrep -ax qemu-nbd | grep -qF '$XLAB_HOME/' &&
+  [ ! -e /run/xlab/$net.nbd.pid ]"
 check "the lab's record is kept for the next down" test -e "$XLAB_HOME/labs/acr/placement"
 t=$SECONDS
 bash "$s2" up >/dev/null

@@ -500,6 +500,53 @@ Test(plan, a_lab_across_servers)
 	spec_free(s);
 }
 
+/* Across servers the shared disk is one file on the lab's own server,
+ * which every host's QEMU reaches as qemu-nbd's export there; on one other
+ * server it is a volume of its pool, attached as a file. */
+Test(plan, the_shared_disk_across_servers)
+{
+	struct spec *s = load_text("lab: t\nxen: \"4.20\"\nnetwork: {subnet: 10.80.0.0/24}\n"
+				   "storage: {vg: xlab, shared: {vg: shared, size: 1G}}\n"
+				   "hosts:\n  - name: h1\n  - {name: h2, server: box2}\n");
+	struct spec *there = load_text("lab: u\nxen: \"4.20\"\nserver: box2\n"
+				       "storage: {vg: xlab, shared: {vg: shared, size: 1G}}\n"
+				       "hosts:\n  - name: h1\n  - name: h2\n");
+	const char *dirs[] = { NULL, "/srv/pool" }, *dirs2[] = { "/srv/pool", "/srv/pool" };
+	struct plan_env env = env_tcg;
+	struct plan *p = NULL, *q = NULL;
+	struct xerr e = { 0 };
+	char port[8];
+
+	env.volume_dirs = dirs;
+	env.shared_nbd_addr = "10.99.0.1";
+	cr_assert_eq(plan_build(s, &env, &p, &e), 0, "%s", e.msg);
+	cr_expect_str_eq(p->shared_disk, "/var/lib/xlab/labs/demo/shared.img");
+	cr_expect(p->shared_nbd_port >= PLAN_NBD_PORT_BASE &&
+		  p->shared_nbd_port < PLAN_NBD_PORT_BASE + PLAN_NBD_PORTS);
+	snprintf(port, sizeof(port), "%d", p->shared_nbd_port);
+	for (size_t i = 0; i < 2; i++) {
+		const char *x = p->hosts[i].domain_xml;
+
+		assert_xpath(x, "string(//disk[serial='xlab-shared']/@type)", "network");
+		assert_xpath(x, "string(//disk[serial='xlab-shared']/source/@protocol)", "nbd");
+		assert_xpath(x, "string(//disk[serial='xlab-shared']/source/@name)", "shared");
+		assert_xpath(x, "string(//disk[serial='xlab-shared']/source/host/@name)", "10.99.0.1");
+		assert_xpath(x, "string(//disk[serial='xlab-shared']/source/host/@port)", port);
+		assert_xpath(x, "count(//disk[serial='xlab-shared']/shareable)", "1");
+	}
+	env.volume_dirs = dirs2;
+	env.shared_nbd_addr = NULL;
+	cr_assert_eq(plan_build(there, &env, &q, &e), 0, "%s", e.msg);
+	cr_expect_null(q->shared_nbd_addr);
+	cr_expect_str_eq(q->shared_disk, "/srv/pool/xlab-5e1ec7ed.u.shared.img");
+	assert_xpath(q->hosts[1].domain_xml, "string(//disk[serial='xlab-shared']/source/@file)",
+		     "/srv/pool/xlab-5e1ec7ed.u.shared.img");
+	plan_free(q);
+	plan_free(p);
+	spec_free(there);
+	spec_free(s);
+}
+
 /* Issue 17 point 4: lab `demo` host `x-h1` and lab `demo-x` host `h1` got
  * one domain name; '.' cannot appear in a name, so now they cannot. */
 Test(plan, derived_names_are_unambiguous)
