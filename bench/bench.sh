@@ -7,6 +7,9 @@
 #                             Xen 4.17 and 4.20, three runs each: ~15 min)
 #   bench/bench.sh --class    also table 6: class up of 1, 2, 4 copies and a
 #                             reset (about 15 minutes more under TCG)
+#   bench/bench.sh --servers  only table 7: a class of 2 and 4 copies here,
+#                             then spread over here and scripts/server2.sh's
+#                             second libvirtd (about 10 minutes under TCG)
 # Lab traffic: set BENCH_NETNS=NS to run lab-facing commands inside a netns
 # (as the test suite does); users' machines need none.
 set -euo pipefail
@@ -14,10 +17,12 @@ cd "$(dirname "$0")/.."
 top=$PWD
 XLAB=$top/build/cli/xlab
 AGENT=$top/build/agents/xlab-agent
-quick=0; class=0; floor_only=0
+quick=0; class=0; floor_only=0; servers=0
 # Table 1's Xen versions and runs of each (BENCH_XEN="4.17 4.20", BENCH_RUNS=3).
 versions=${BENCH_XEN:-4.17}; runs=${BENCH_RUNS:-1}
-case "${1:-}" in --quick) quick=1 ;; --class) class=1 ;; --floor) floor_only=1 ;; esac
+case "${1:-}" in
+  --quick) quick=1 ;; --class) class=1 ;; --floor) floor_only=1 ;; --servers) servers=1 ;;
+esac
 # --floor is the speed report: both Debian Xen versions, three runs each.
 [ $floor_only = 1 ] && versions=${BENCH_XEN:-4.17 4.20} && runs=${BENCH_RUNS:-3}
 ns=()
@@ -88,6 +93,39 @@ peak_rss_kib() { /usr/bin/time -f %M -o "$W/rss" "$@" >/dev/null 2>&1 || true; c
 
 echo "xlab benchmarks on $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)," \
   "$(grep -qE ' (vmx|svm)' /proc/cpuinfo && echo KVM || echo 'TCG (no hardware virtualization)')"
+
+if [ $servers = 1 ]; then
+  # Both "servers" are this one machine (server2 is a second libvirtd in
+  # namespaces of its own): spreading shows what placement and the remote
+  # path cost, not more CPUs. A scratch store; images from the user's.
+  echo; echo "## 7. a class over two servers: here, and spread over here and server2"
+  own2=0
+  if ! bash scripts/server2.sh status >/dev/null 2>&1; then
+    bash scripts/server2.sh up ${BENCH_NETNS:+--netns "$BENCH_NETNS"} >/dev/null; own2=1
+  fi
+  export XLAB_IMAGES=${XLAB_IMAGES:-$home/images} XLAB_HOME=$W/home
+  mkdir -p "$XLAB_HOME" && chmod 755 "$XLAB_HOME"
+  x server add box2 "$(bash scripts/server2.sh uri)" >/dev/null
+  ms=$(secs x image push xen-4.20 box2)
+  echo "image push xen-4.20 to box2 (first time, read back): $(fmt "$ms") s"
+  printf '%-7s %-22s %10s %22s\n' copies where "class up" "reset of a copy there"
+  for n in 2 4; do
+    for where in local local,box2; do
+      printf 'lab: bsrv%d\nxen: "4.20"\nclass: {copies: %d}\nhosts:\n' "$n" "$n" >"$W/s$n.yaml"
+      printf '  - {name: h1, memory: 1536M, dom0_mem: 768M, data_disk: 2G, vcpus: 1}\n' >>"$W/s$n.yaml"
+      ms=$(secs x class up "$W/s$n.yaml" --servers "$where" --overcommit)
+      placed=$(x class status "bsrv$n" --json | jq -r '[.copies[].server] | group_by(.) |
+        map("\(length) on \(.[0])") | join(", ")')
+      last=$(printf '%02d' "$n")
+      rs=$(secs x class reset "bsrv$n" "$last")
+      printf '%-7s %-22s %9ss %21ss\n' "$n" "$placed" "$(fmt "$ms")" "$(fmt "$rs")"
+      x class down "bsrv$n" >/dev/null 2>&1 || true
+    done
+  done
+  x server rm box2 >/dev/null 2>&1 || true
+  [ $own2 = 1 ] && bash scripts/server2.sh down >/dev/null 2>&1
+  exit 0
+fi
 
 if [ $quick = 0 ]; then
   echo; echo "## 1. xlab against its two floors (one host, one guest)"
@@ -184,3 +222,4 @@ if [ $class = 1 ]; then
     x class down "benchc$n" >/dev/null 2>&1 || true
   done
 fi
+

@@ -46,6 +46,7 @@ enum {
 	OPT_FORMAT,
 	OPT_JUMP,
 	OPT_JSON,
+	OPT_SERVERS,
 };
 
 static const struct option longopts[] = {
@@ -59,6 +60,7 @@ static const struct option longopts[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "jump", required_argument, NULL, OPT_JUMP },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "servers", required_argument, NULL, OPT_SERVERS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -115,6 +117,7 @@ static int parse(int argc, char **argv, const char *sub, const int *allowed, str
 		case OPT_FORMAT: p->format = optarg; break;
 		case OPT_JUMP: p->jump = optarg; break;
 		case OPT_JSON: p->json = true; break;
+		case OPT_SERVERS: p->o.servers = optarg; break;
 		}
 	}
 	p->pos = argv + optind;
@@ -125,7 +128,7 @@ static int parse(int argc, char **argv, const char *sub, const int *allowed, str
 static int class_cmd_up(int argc, char **argv, struct xerr *e)
 {
 	static const int allowed[] = { OPT_CONNECT, OPT_ACCEL, OPT_TIMEOUT, OPT_COPIES,
-				       OPT_STUDENTS, OPT_ONLY, OPT_OVERCOMMIT, 0 };
+				       OPT_STUDENTS, OPT_ONLY, OPT_OVERCOMMIT, OPT_SERVERS, 0 };
 	struct parsed p;
 
 	if (parse(argc, argv, "up", allowed, &p, e) < 0)

@@ -13,6 +13,7 @@
 #include "plan.h"
 #include "spec.h"
 #include "subnet.h"
+#include "up.h"
 #include "util.h"
 #include "virt.h"
 
@@ -66,9 +67,10 @@ int cmd_plan(int argc, char **argv, struct xerr *e)
 {
 	static const struct option longopts[] = {
 		{ "accel", required_argument, NULL, 'a' },
+		{ "servers", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *accel = NULL;
+	const char *accel = NULL, *servers = NULL;
 	struct spec *s = NULL;
 	struct spec_diags diags = { 0 };
 	struct plan *p = NULL;
@@ -77,6 +79,10 @@ int cmd_plan(int argc, char **argv, struct xerr *e)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == 'S') {
+			servers = optarg;
+			continue;
+		}
 		if (c != 'a')
 			return cmd_usage_error(e, "plan", "unknown option");
 		if (strcmp(optarg, "kvm") != 0 && strcmp(optarg, "qemu") != 0)
@@ -92,6 +98,8 @@ int cmd_plan(int argc, char **argv, struct xerr *e)
 	}
 	if (!accel)
 		accel = accel_guess();
+	if (servers && lab_place_hosts(s, servers, e) < 0)
+		goto out;
 	if (cmd_plan_build(s, accel, &p, e) < 0)
 		goto out;
 	image = spec_mixed_images(s) ? xstrdup("per host (mixed versions)") :
@@ -100,6 +108,8 @@ int cmd_plan(int argc, char **argv, struct xerr *e)
 	       image, accel,
 	       s->subnet ? "" : "; subnet from the pool (the store may pick another "
 				"if this one is taken)");
+	if (servers)
+		printf("# placed by memory left among %s, as measured now\n", servers);
 	if (p->spread)
 		printf("# across servers: each host on its server (there its disks are volumes of "
 		       "the pool '%s'), one lab network joined between them by VXLAN, every dom0 "

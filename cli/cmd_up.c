@@ -53,6 +53,7 @@ int cmd_up(int argc, char **argv, struct xerr *e)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "experiments", no_argument, NULL, 'X' },
 		{ "server", required_argument, NULL, 's' },
+		{ "servers", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct up_opts o = { .boot_timeout_s = 600 };
@@ -86,6 +87,9 @@ int cmd_up(int argc, char **argv, struct xerr *e)
 			break;
 		case 's':
 			o.server = optarg;
+			break;
+		case 'S':
+			o.servers = optarg;
 			break;
 		case 't':
 			o.boot_timeout_s = atoi(optarg);

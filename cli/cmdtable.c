@@ -20,7 +20,11 @@ const struct cmd_opt xlab_global_opts[] = {
 	OPT_END,
 };
 
-static const struct cmd_opt plan_opts[] = { OPT_ACCEL, OPT_END };
+static const struct cmd_opt plan_opts[] = {
+	OPT_ACCEL,
+	{ "servers", 0, "A,B", "show where `up --servers` would place the hosts now (measures them)" },
+	OPT_END,
+};
 
 static const struct cmd_opt validate_opts[] = { OPT_END };
 
@@ -40,6 +44,8 @@ static const struct cmd_opt up_opts[] = {
 	{ "experiments", 0, NULL, "run the spec's migration experiments once the lab is up" },
 	{ "server", 0, "NAME", "bring the lab up on that server (`xlab server list`) instead of "
 			       "the spec's `server:`" },
+	{ "servers", 0, "A,B", "place the hosts without a `server:` on these servers by memory "
+			       "left: whole on one when it holds them" },
 	OPT_END,
 };
 
@@ -99,6 +105,7 @@ static const struct cmd_opt class_up_opts[] = {
 	{ "students", 0, "CSV", "the students, one name per line (default: the spec's class.students)" },
 	{ "only", 0, "NN", "start only this copy, e.g. one that failed" },
 	{ "overcommit", 0, NULL, "start the copies even when they do not fit in memory and disk" },
+	{ "servers", 0, "A,B", "place each copy on one of these servers (local, or added ones) by memory left" },
 	OPT_END,
 };
 

@@ -11,6 +11,8 @@
 #include "lifecycle.h"
 #include "names.h"
 #include "paths.h"
+#include "placement.h"
+#include "server_images.h"
 #include "serverspec.h"
 #include "sshc.h"
 #include "util.h"
@@ -375,4 +377,85 @@ int lab_virt_open(const struct lab_dirs *d, const char *connect, struct virt **v
 	if (!d->server)
 		return virt_open(virt_default_uri(connect, NULL), v, e);
 	return server_open_named(d->server, v, e);
+}
+
+int servers_parse_list(const char *csv, char ***names, struct xerr *e)
+{
+	_cleanup_free_ char *copy = xstrdup(csv);
+	char *save = NULL;
+
+	*names = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (strcmp(t, SERVER_LOCAL) != 0 && server_name_check(t, e) < 0)
+			goto fail;
+		if (strv_has((const char *const *)*names, t)) {
+			xerr_set(e, XERR_USAGE, "--servers names '%s' twice", t);
+			goto fail;
+		}
+		strv_add(names, xstrdup(t));
+	}
+	if (*names)
+		return 0;
+	xerr_set(e, XERR_USAGE, "--servers wants names like local,box2, not '%s'", csv);
+fail:
+	strv_free(*names);
+	*names = NULL;
+	return -1;
+}
+
+static int measure_one(const char *home, struct db *db, const char *name,
+		       struct place_server *out, struct xerr *e)
+{
+	static const char *const pools[] = { SERVER_POOL, "default", NULL };
+	struct db_server *row = NULL;
+	struct virt_capacity cap;
+	struct virt *v = NULL;
+	struct statvfs sv;
+	bool here = strcmp(name, SERVER_LOCAL) == 0;
+	int rc;
+
+	out->name = name;
+	if (!here && server_get(db, name, &row, e) < 0)
+		return -1;
+	rc = server_open(home, row, &v, e);
+	db_servers_free(row, row ? 1 : 0);
+	if (rc < 0)
+		return xerr_prefix(e, "server '%s'", name);
+	rc = virt_node_capacity(v, pools, &cap, e);
+	virt_close(v);
+	if (rc < 0)
+		return xerr_prefix(e, "server '%s'", name);
+	out->mem_free = cap.available_memory_bytes;
+	/* A server without the pool yet gets it at the first push: its
+	 * disk is not what stops a placement then. */
+	out->disk_free = cap.pool ? cap.pool_available : UINT64_MAX / 4;
+	virt_capacity_free(&cap);
+	if (here) {
+		if (statvfs(home, &sv) < 0)
+			return xerr_errno(e, XERR_IO, "statvfs %s", home);
+		out->disk_free = (uint64_t)sv.f_bavail * sv.f_frsize;
+	}
+	return 0;
+}
+
+int servers_measure(char *const *names, struct place_server **out, struct xerr *e)
+{
+	_cleanup_free_ char *home = NULL;
+	size_t n = strv_len(names);
+	struct db *db = NULL;
+	int rc = 0;
+
+	*out = xcalloc(n + 1, sizeof(**out));
+	if (xlab_home(&home, e) < 0 || db_open_default(&db, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = measure_one(home, db, names[i], &(*out)[i], e);
+	db_close(db);
+	return rc;
+}
+
+void servers_measure_free(struct place_server *v, size_t n)
+{
+	(void)n;
+	free(v);
 }

@@ -61,6 +61,17 @@ int server_get(struct db *db, const char *name, struct db_server **row, struct x
  * Refused for a server that is not reached over SSH. */
 int server_lab_via(const char *home, const struct db_server *row, struct lab_via *via,
 		   struct xerr *e);
+struct place_server;
+/* "local,box2" (--servers) as names, each "local" or a valid server name,
+ * none twice. XERR_USAGE saying which otherwise. */
+int servers_parse_list(const char *csv, char ***names, struct xerr *e);
+/* Each named server measured for placement (labs/placement.h): memory its
+ * libvirt says new guests may take, disk of its pool `xlab` (or
+ * `default`; this machine's: the store's filesystem). A server that cannot
+ * be reached is an error naming it. */
+int servers_measure(char *const *names, struct place_server **out, struct xerr *e);
+void servers_measure_free(struct place_server *v, size_t n);
+
 /* The libvirt host runs on (a lab across servers: its own server's). */
 int lab_host_virt_open(const struct lab_dirs *d, const char *host, const char *connect,
 		       struct virt **v, struct xerr *e);

@@ -15,6 +15,7 @@
 #include "nodestate.h"
 #include "reconcile.h"
 #include "server_images.h"
+#include "placement.h"
 #include "servers.h"
 #include "sharednbd.h"
 #include "serverspec.h"
@@ -565,12 +566,87 @@ static size_t site_add(struct up_ctx *ctx, const char *name)
 	return ctx->n_sites++;
 }
 
+int lab_place_hosts(struct spec *s, const char *csv, struct xerr *e)
+{
+	_cleanup_strv_ char **names = NULL;
+	struct place_server *ps = NULL;
+	size_t n = 0, *idx = xcalloc(s->n_hosts + 1, sizeof(*idx));
+	size_t *where = xcalloc(s->n_hosts + 1, sizeof(*where));
+	uint64_t *mem = xcalloc(s->n_hosts + 1, sizeof(*mem));
+	const char **hn = xcalloc(s->n_hosts + 1, sizeof(*hn));
+	int rc = -1;
+
+	for (size_t i = 0; i < s->n_hosts; i++) {
+		if (s->hosts[i].server)
+			continue;
+		idx[n] = i;
+		hn[n] = s->hosts[i].name;
+		mem[n++] = s->hosts[i].memory;
+	}
+	if (servers_parse_list(csv, &names, e) < 0 || servers_measure(names, &ps, e) < 0 ||
+	    place_hosts(ps, strv_len(names), hn, mem, n, where, e) < 0)
+		goto out;
+	for (size_t k = 0; k < n; k++)
+		s->hosts[idx[k]].server = xstrdup(names[where[k]]);
+	rc = 0;
+out:
+	servers_measure_free(ps, strv_len(names));
+	free(idx);
+	free(where);
+	free(mem);
+	free(hn);
+	return rc;
+}
+
+/* --servers: a lab that is up somewhere stays (its placement record says
+ * where); a new one, or one that is down, is placed. */
+static int hosts_place(struct up_ctx *ctx, struct xerr *e)
+{
+	struct spec *sp = ctx->spec;
+	struct lab_dirs d;
+	enum lab_state st;
+
+	if (ctx->o->server)
+		return xerr_set(e, XERR_USAGE, "--server and --servers: one or the other");
+	if (lab_state_get(ctx->db, sp->lab, &st, e) < 0)
+		return -1;
+	if (st == LAB_NONE || st == LAB_DOWN)
+		return lab_place_hosts(sp, ctx->o->servers, e);
+	if (lab_dirs_get(sp->lab, &d, e) < 0) {
+		lab_dirs_free(&d);
+		return -1;
+	}
+	for (size_t i = 0; i < sp->n_hosts; i++) {
+		const char *was = lab_host_server(&d, sp->hosts[i].name);
+
+		if (!sp->hosts[i].server)
+			sp->hosts[i].server = xstrdup(was ? was : SERVER_LOCAL);
+	}
+	lab_dirs_free(&d);
+	return 0;
+}
+
+/* "h1 on local, h2 on box2" */
+static void placement_say(struct up_ctx *ctx)
+{
+	struct buf b = { 0 };
+
+	for (size_t i = 0; i < ctx->spec->n_hosts; i++)
+		buf_printf(&b, "%s%s on %s", i ? ", " : "", ctx->spec->hosts[i].name,
+			   ctx->sites[ctx->host_site[i]].name);
+	run_say(&ctx->run, NULL, "placed by memory left (--servers %s): %s", ctx->o->servers,
+		b.data ? b.data : "no hosts");
+	buf_free(&b);
+}
+
 /* Where each host runs: its `server:`, else the lab's (--server over the
- * spec's); "local" and none are this machine. */
+ * spec's), or where --servers places it; "local" and none are this machine. */
 static int sites_choose(struct up_ctx *ctx, struct xerr *e)
 {
 	struct spec *sp = ctx->spec;
 
+	if (ctx->o->servers && hosts_place(ctx, e) < 0)
+		return -1;
 	if (ctx->o->server) {
 		free(sp->server);
 		sp->server = xstrdup(ctx->o->server);
@@ -579,6 +655,8 @@ static int sites_choose(struct up_ctx *ctx, struct xerr *e)
 	ctx->host_site = xcalloc(sp->n_hosts + 1, sizeof(*ctx->host_site));
 	for (size_t i = 0; i < sp->n_hosts; i++)
 		ctx->host_site[i] = site_add(ctx, spec_host_server(sp, &sp->hosts[i]));
+	if (ctx->o->servers)
+		placement_say(ctx);
 	for (size_t i = 0; i < ctx->n_sites; i++) {
 		struct up_site *site = &ctx->sites[i];
 

@@ -14,6 +14,8 @@
 #include "down.h"
 #include "lab.h"
 #include "nodestate.h"
+#include "servers.h"
+#include "serverspec.h"
 #include "snapshot.h"
 #include "table.h"
 #include "up.h"
@@ -88,7 +90,7 @@ static int host_dir_clean(const char *dir, struct xerr *e)
 	return rc;
 }
 
-static int copy_wipe(struct db *db, const struct spec *s, const struct class_opts *o,
+static int copy_wipe(struct db *db, struct spec *s, const struct class_opts *o,
 		     struct xerr *e)
 {
 	_cleanup_strv_ char **doms = NULL;
@@ -102,15 +104,19 @@ static int copy_wipe(struct db *db, const struct spec *s, const struct class_opt
 	lock = lab_lock(s->lab, "class reset", e);
 	if (lock < 0)
 		return -1;
-	if (lab_owner(s->lab, &own, e) < 0 ||
-	    virt_open(virt_default_uri(o->connect, s->libvirt_uri), &v, e) < 0 ||
+	/* A copy on another server is rebuilt there (its disks are made new
+	 * by `up`); its record names the server. */
+	if (lab_owner(s->lab, &own, e) < 0 || lab_dirs_get(s->lab, &dirs, e) < 0)
+		goto out;
+	if ((dirs.server ? server_open_named(dirs.server, &v, e)
+			 : virt_open(virt_default_uri(o->connect, s->libvirt_uri), &v, e)) < 0 ||
 	    virt_lab_domains(v, &own, &doms, e) < 0)
 		goto out;
 	for (char **p = doms; p && *p; p++)
 		if (virt_domain_remove(v, *p, &own, e) < 0)
 			goto out;
-	if (lab_dirs_get(s->lab, &dirs, e) < 0)
-		goto out;
+	free(s->server);
+	s->server = dirs.server ? xstrdup(dirs.server) : NULL;
 	for (size_t i = 0; i < s->n_hosts; i++) {
 		_cleanup_free_ char *hd = names_host_dir(dirs.dir, s->hosts[i].name);
 
@@ -348,14 +354,35 @@ static const char *copy_state(struct virt *v, const struct db_class_copy *row)
 	return "up";
 }
 
-static struct json_object *copy_json(struct db *db, struct virt *v,
+/* The server a copy runs on, as its lab's record says: NULL here. */
+static char *copy_server(const char *lab)
+{
+	struct lab_dirs d;
+	struct xerr ig = { 0 };
+	char *name = NULL;
+
+	if (lab_dirs_get(lab, &d, &ig) == 0 && d.server)
+		name = xstrdup(d.server);
+	lab_dirs_free(&d);
+	return name;
+}
+
+static struct json_object *copy_json(struct db *db, struct virt *here,
 				     const struct db_class_copy *row)
 {
 	struct json_object *o = json_object_new_object(), *hs = json_object_new_array();
+	_cleanup_free_ char *server = copy_server(row->lab);
 	struct db_host *hosts = NULL;
+	struct virt *v = here, *there = NULL;
 	size_t nh = 0;
 	struct xerr e = { 0 };
 
+	/* A copy on another server is asked there; unanswered, as recorded. */
+	if (server && strcmp(row->state, "up") == 0) {
+		v = server_open_named(server, &there, &e) == 0 ? there : NULL;
+		xerr_clear(&e);
+	}
+	json_object_object_add(o, "server", json_object_new_string(server ? server : SERVER_LOCAL));
 	json_object_object_add(o, "copy", json_object_new_string(row->lab));
 	json_object_object_add(o, "index", json_object_new_int(row->idx));
 	json_object_object_add(o, "student",
@@ -363,6 +390,8 @@ static struct json_object *copy_json(struct db *db, struct virt *v,
 	json_object_object_add(o, "subnet",
 			       row->subnet ? json_object_new_string(row->subnet) : NULL);
 	json_object_object_add(o, "state", json_object_new_string(copy_state(v, row)));
+	if (there)
+		virt_close(there);
 	json_object_object_add(o, "message",
 			       row->message ? json_object_new_string(row->message) : NULL);
 	json_object_object_add(o, "up_ms", json_object_new_int64(row->up_ms));
@@ -422,8 +451,8 @@ static char *copy_hosts(struct json_object *hs)
 static void class_print(struct json_object *o)
 {
 	struct json_object *cs = json_object_object_get(o, "copies");
-	struct table *t = TABLE_NEW("  ", "COPY", "STUDENT", "SUBNET", "STATE", "UP", "RESET",
-				    "HOSTS");
+	struct table *t = TABLE_NEW("  ", "COPY", "STUDENT", "SERVER", "SUBNET", "STATE", "UP",
+				    "RESET", "HOSTS");
 	struct buf msgs = { 0 };
 
 	printf("class %s (%s): %s\n", json_object_get_string(json_object_object_get(o, "class")),
@@ -443,6 +472,7 @@ static void class_print(struct json_object *o)
 		if (rs_ms)
 			snprintf(rs, sizeof(rs), "%.0fs", (double)rs_ms / 1000.0);
 		TABLE_ROW(t, copy, json_object_get_string(json_object_object_get(c, "student")),
+			  json_object_get_string(json_object_object_get(c, "server")),
 			  json_object_get_string(json_object_object_get(c, "subnet")),
 			  json_object_get_string(json_object_object_get(c, "state")), up, rs, hosts);
 		/* Messages below the table: in it they would widen every row. */
@@ -518,6 +548,7 @@ struct sheet_data {
 	struct db_host **db_hosts;
 	size_t *n_db_hosts;
 	struct lab_dirs *dirs;
+	char **jumps;
 	size_t n;
 };
 
@@ -527,7 +558,9 @@ static void sheet_data_free(struct sheet_data *s)
 		free(s->hosts[i]);
 		db_hosts_free(s->db_hosts[i], s->n_db_hosts[i]);
 		lab_dirs_free(&s->dirs[i]);
+		free(s->jumps[i]);
 	}
+	free(s->jumps);
 	free(s->copies);
 	free(s->hosts);
 	free(s->db_hosts);
@@ -535,14 +568,34 @@ static void sheet_data_free(struct sheet_data *s)
 	free(s->dirs);
 }
 
-static int sheet_copy_fill(struct sheet_data *s, size_t i, struct db *db, struct virt *v,
-			   const struct db_class_copy *row, struct xerr *e)
+/* A copy on another server is reached through that server's sshd: the
+ * class's jump account on it (the same user), or the login of its URI. */
+static char *server_jump(const struct lab_dirs *d, const char *class_jump)
+{
+	const char *at = class_jump ? strchr(class_jump, '@') : NULL;
+	_cleanup_free_ char *user = at ? xstrndup(class_jump, (size_t)(at - class_jump))
+				       : xstrdup(d->via.user ? d->via.user : "root");
+
+	if (d->via.port && d->via.port != 22)
+		return xasprintf("%s@%s:%d", user, d->via.addr, d->via.port);
+	return xasprintf("%s@%s", user, d->via.addr);
+}
+
+static int sheet_copy_fill(struct sheet_data *s, size_t i, struct db *db, struct virt *here,
+			   const struct db_class_copy *row, const char *class_jump, struct xerr *e)
 {
 	struct sheet_copy *c = &s->copies[i];
+	struct virt *v = here, *there = NULL;
 
 	if (lab_dirs_get(row->lab, &s->dirs[i], e) < 0 ||
 	    db_hosts_list(db, row->lab, &s->db_hosts[i], &s->n_db_hosts[i], e) < 0)
 		return -1;
+	if (s->dirs[i].server) {
+		struct xerr ig = { 0 };
+
+		v = server_open_named(s->dirs[i].server, &there, &ig) == 0 ? there : NULL;
+		s->jumps[i] = server_jump(&s->dirs[i], class_jump);
+	}
 	s->hosts[i] = xcalloc(s->n_db_hosts[i] + 1, sizeof(struct sheet_host));
 	for (size_t k = 0; k < s->n_db_hosts[i]; k++) {
 		const struct db_host *h = &s->db_hosts[i][k];
@@ -556,6 +609,8 @@ static int sheet_copy_fill(struct sheet_data *s, size_t i, struct db *db, struct
 		    virt_domain_info(v, dom, &info, &ig) == 0 && info.running)
 			s->hosts[i][k].vnc_port = info.vnc_port;
 	}
+	if (there)
+		virt_close(there);
 	*c = (struct sheet_copy){
 		.lab = row->lab,
 		.student = row->student,
@@ -563,6 +618,7 @@ static int sheet_copy_fill(struct sheet_data *s, size_t i, struct db *db, struct
 		.known_hosts = s->dirs[i].known_hosts,
 		.hosts = s->hosts[i],
 		.n_hosts = s->n_db_hosts[i],
+		.jump = s->jumps[i],
 	};
 	return 0;
 }
@@ -585,13 +641,14 @@ int class_sheet(const char *name, enum sheet_format fmt, const char *jump,
 	s.db_hosts = xcalloc(r.n + 1, sizeof(*s.db_hosts));
 	s.n_db_hosts = xcalloc(r.n + 1, sizeof(*s.n_db_hosts));
 	s.dirs = xcalloc(r.n + 1, sizeof(*s.dirs));
+	s.jumps = xcalloc(r.n + 1, sizeof(*s.jumps));
 	if (virt_open(virt_default_uri(o->connect, NULL), &v, &ve) < 0)
 		v = NULL;
 	for (size_t i = 0; i < r.n; i++) {
 		if (!strcmp(r.rows[i].state, "down"))
 			continue;
 		s.n = k + 1;
-		if (sheet_copy_fill(&s, k, r.db, v, &r.rows[i], e) < 0)
+		if (sheet_copy_fill(&s, k, r.db, v, &r.rows[i], jump, e) < 0)
 			goto out;
 		k++;
 	}

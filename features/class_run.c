@@ -14,7 +14,11 @@
 #include "class_int.h"
 #include "executor.h"
 #include "lifecycle.h"
+#include "lab.h"
 #include "paths.h"
+#include "placement.h"
+#include "servers.h"
+#include "serverspec.h"
 #include "snapshot.h"
 #include "up.h"
 
@@ -43,12 +47,11 @@ int class_spec_read(struct class_ctx *c, const char *path, struct xerr *e)
 		return -1;
 	}
 	spec_diags_free(&diags);
-	/* A copy on a server comes up, but its reset by rebuilding, its sheet
-	 * and the memory check are this machine's so far. */
+	/* Copies go to servers by placement (--servers), each whole on one. */
 	if (spec_any_server(c->base))
 		return xerr_set(e, XERR_USAGE,
-				"%s: a class runs on this machine only so far (`server: %s`); "
-				"drop `server:` for `class up`",
+				"%s: a class places its copies itself (`class up --servers "
+				"local,%s`), each whole on one server; drop `server:` from the spec",
 				path, spec_any_server(c->base));
 	return 0;
 }
@@ -164,6 +167,70 @@ static int fit_check(struct class_ctx *c, const bool *start, struct xerr *e)
 				"(--overcommit)\n",
 			c->base->lab, f.want, f.max_fit);
 	return 0;
+}
+
+/* Where a copy that is not down already is: its lab's record ("local"
+ * when it runs here), or NULL for a copy to place. */
+static char *copy_recorded_server(struct db *db, const char *lab)
+{
+	struct lab_dirs d;
+	struct xerr ig = { 0 };
+	enum lab_state st;
+	char *name = NULL;
+
+	if (lab_state_get(db, lab, &st, &ig) < 0 || st == LAB_NONE || st == LAB_DOWN)
+		return NULL;
+	if (lab_dirs_get(lab, &d, &ig) == 0)
+		name = xstrdup(d.server ? d.server : SERVER_LOCAL);
+	lab_dirs_free(&d);
+	return name;
+}
+
+/* --servers: every copy to start that is not on a server already placed
+ * by memory left, said copy by copy; its spec then names the server. */
+static int copies_place(struct class_ctx *c, const bool *start, struct spec **specs,
+			struct xerr *e)
+{
+	_cleanup_strv_ char **names = NULL;
+	struct place_server *ps = NULL;
+	size_t *where = xcalloc(c->n + 1, sizeof(*where)), *todo = xcalloc(c->n + 1, sizeof(*todo));
+	size_t n = 0;
+	int rc = -1;
+
+	if (servers_parse_list(c->o->servers, &names, e) < 0 ||
+	    servers_measure(names, &ps, e) < 0)
+		goto out;
+	for (size_t i = 0; i < c->n; i++) {
+		_cleanup_free_ char *was = start[i] ? copy_recorded_server(c->db, c->copies[i].lab)
+						   : NULL;
+
+		if (!start[i])
+			continue;
+		if (was) {
+			fprintf(stderr, "xlab: class %s: %s stays on %s, where it is\n", c->base->lab,
+				c->copies[i].lab, was);
+			free(specs[i]->server);
+			specs[i]->server = steal_ptr(was);
+			continue;
+		}
+		todo[n++] = i;
+	}
+	if (place_copies(ps, strv_len(names), n, class_spec_memory(c->base),
+			 class_spec_disk(c->base), c->o->overcommit, where, e) < 0)
+		goto out;
+	for (size_t k = 0; k < n; k++) {
+		struct spec *sp = specs[todo[k]];
+
+		free(sp->server);
+		sp->server = xstrdup(names[where[k]]);
+		fprintf(stderr, "xlab: class %s: %s on %s\n", c->base->lab, sp->lab, sp->server);
+	}
+	rc = 0;
+out:
+	servers_measure_free(ps, strv_len(names));
+	free(where);
+	free(todo);
+	return rc;
 }
 
 /* Rows for the class and every copy to start; each copy's lab is recorded
@@ -389,7 +456,8 @@ int class_up(const char *spec_path, const struct class_opts *o, struct xerr *e)
 	start = xcalloc(c.n, sizeof(*start));
 	specs = xcalloc(c.n, sizeof(*specs));
 	if (db_open_default(&c.db, e) < 0 || subnets_assign(&c, e) < 0 ||
-	    copies_plan(&c, start, specs, e) < 0 || fit_check(&c, start, e) < 0 ||
+	    copies_plan(&c, start, specs, e) < 0 ||
+	    (o->servers ? copies_place(&c, start, specs, e) : fit_check(&c, start, e)) < 0 ||
 	    class_record(&c, start, e) < 0)
 		goto out;
 	rc = copies_start(&c, start, specs, e);

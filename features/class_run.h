@@ -17,6 +17,9 @@ struct class_opts {
 	const char *students; /* --students CSV or NULL (class.students) */
 	const char *only;     /* --only SEL or NULL */
 	bool overcommit;
+	/* --servers a,b: each copy placed on one of them by memory left
+	 * (labs/placement.h); NULL: every copy here, after the fit check. */
+	const char *servers;
 };
 
 /* The snapshot `class up` takes of each copy once it is up, and `class

@@ -108,8 +108,9 @@ static char *key_note(const struct sheet_copy *c, const char *jump)
 	return xasprintf("%s (readable by this copy's student only)", c->key);
 }
 
-static void render_md(const struct sheet_copy *c, const char *jump, struct buf *o)
+static void render_md(const struct sheet_copy *c, const char *class_jump, struct buf *o)
 {
+	const char *jump = c->jump ? c->jump : class_jump;
 	_cleanup_free_ char *note = key_note(c, jump), *cfg = ssh_config(c, jump);
 
 	buf_printf(o, "## %s%s%s%s\n\n", c->lab, c->student ? " (" : "",
@@ -139,8 +140,9 @@ static void csv_field(struct buf *o, const char *s, bool last)
 	buf_puts(o, last ? "\n" : ",");
 }
 
-static void render_csv(const struct sheet_copy *c, const char *jump, struct buf *o)
+static void render_csv(const struct sheet_copy *c, const char *class_jump, struct buf *o)
 {
+	const char *jump = c->jump ? c->jump : class_jump;
 	for (size_t i = 0; i < c->n_hosts; i++) {
 		_cleanup_free_ char *ssh = ssh_cmd(c, &c->hosts[i], jump);
 		_cleanup_free_ char *vnc = vnc_cmd(&c->hosts[i], jump);
@@ -160,8 +162,9 @@ static int html_cell(xmlTextWriterPtr w, const char *tag, const char *text)
 	return xmlTextWriterWriteElement(w, BAD_CAST tag, BAD_CAST text);
 }
 
-static int html_copy(xmlTextWriterPtr w, const struct sheet_copy *c, const char *jump)
+static int html_copy(xmlTextWriterPtr w, const struct sheet_copy *c, const char *class_jump)
 {
+	const char *jump = c->jump ? c->jump : class_jump;
 	_cleanup_free_ char *note = key_note(c, jump), *cfg = ssh_config(c, jump);
 	_cleanup_free_ char *title = xasprintf("%s%s%s%s", c->lab, c->student ? " (" : "",
 					       c->student ? c->student : "",

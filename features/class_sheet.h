@@ -22,6 +22,9 @@ struct sheet_copy {
 	const char *known_hosts; /* its pinned host keys on this machine */
 	const struct sheet_host *hosts;
 	size_t n_hosts;
+	/* A copy on another server: "user@server" its lab network is reached
+	 * through (its hosts' displays too), over the class's jump. */
+	const char *jump;
 };
 
 enum sheet_format { SHEET_MD, SHEET_CSV, SHEET_HTML };

@@ -127,6 +127,9 @@ struct virt_capacity {
 	char *hostname;                 /* the daemon's machine */
 	unsigned int cpus;              /* active CPUs */
 	unsigned long long memory_bytes, free_memory_bytes;
+	/* free plus what the kernel gives back (buffers, page cache): what
+	 * placement counts on. */
+	unsigned long long available_memory_bytes;
 	char *hv_type;                  /* "QEMU", "TEST" */
 	unsigned long hv_version;       /* the hypervisor's, as libvirt encodes it; 0 unknown */
 	unsigned long libvirt_version;  /* the daemon's libvirt; 0 unknown */

@@ -30,6 +30,30 @@ static void node_pool(struct virt *v, const char *const *pools, struct virt_capa
 	}
 }
 
+/* free + buffers + cached of the node (KiB in libvirt's stats): what it
+ * can give a new guest without swapping, as MemAvailable roughly says.
+ * The free figure alone when the driver has no stats (the test driver). */
+static unsigned long long node_available(virConnectPtr conn, unsigned long long free_mem)
+{
+	int n = 0;
+	virNodeMemoryStatsPtr st = NULL;
+	unsigned long long sum = 0;
+
+	if (virNodeGetMemoryStats(conn, VIR_NODE_MEMORY_STATS_ALL_CELLS, NULL, &n, 0) < 0 ||
+	    n <= 0)
+		return free_mem;
+	st = xcalloc((size_t)n, sizeof(*st));
+	if (virNodeGetMemoryStats(conn, VIR_NODE_MEMORY_STATS_ALL_CELLS, st, &n, 0) < 0)
+		n = 0;
+	for (int i = 0; i < n; i++)
+		if (!strcmp(st[i].field, VIR_NODE_MEMORY_STATS_FREE) ||
+		    !strcmp(st[i].field, VIR_NODE_MEMORY_STATS_BUFFERS) ||
+		    !strcmp(st[i].field, VIR_NODE_MEMORY_STATS_CACHED))
+			sum += st[i].value * 1024;
+	free(st);
+	return sum > free_mem ? sum : free_mem;
+}
+
 int virt_node_capacity(struct virt *v, const char *const *pools, struct virt_capacity *c,
 		       struct xerr *e)
 {
@@ -49,6 +73,7 @@ int virt_node_capacity(struct virt *v, const char *const *pools, struct virt_cap
 	if (free_mem == 0)
 		return virt_fail(e, "cannot read the node's free memory");
 	c->free_memory_bytes = free_mem;
+	c->available_memory_bytes = node_available(v->conn, free_mem);
 	if (virConnectGetLibVersion(v->conn, &ver) == 0)
 		c->libvirt_version = ver;
 	type = virConnectGetType(v->conn);

@@ -11,8 +11,10 @@
 # `down` removes what it reaches, names box2 and keeps the record; box2 back,
 # `down` finishes and nothing of the lab is left on either server. The
 # lab's shared disk is a file here served by qemu-nbd to both hosts: guest
-# mig migrates live from h1 (here) to h2 (box2) and back. A scratch store:
-# box2 and the lab are no other store's.
+# mig migrates live from h1 (here) to h2 (box2) and back. Then a class of
+# two copies placed by `--servers local,box2`: one copy on each server,
+# status, sheet and reset of the copy there, `class down` leaving nothing.
+# A scratch store: box2, the lab and the class are no other store's.
 . "$(dirname "$0")/lib.sh"
 export XLAB_HOME
 XLAB_HOME=$(mktemp -d /tmp/xlab-e2e-across-XXXXXX)
@@ -25,6 +27,7 @@ ours=false
 on_box2() { bash "$s2" exec "$@"; }
 cleanup() {
   "$XLAB" down acr >/dev/null 2>&1 || true
+  "$XLAB" class down spread >/dev/null 2>&1 || true
   "$XLAB" server rm box2 >/dev/null 2>&1 || true
   $ours && bash "$s2" down >/dev/null 2>&1
   rm -rf "$XLAB_HOME"
@@ -143,5 +146,39 @@ check "nothing of acr on box2: domain, network, VXLAN device, volumes" bash -c "
   ! bash '$s2' exec ip link show dev '$vx' >/dev/null 2>&1 &&
   ! bash '$s2' exec virsh -q vol-list xlab | grep -qF '$net.'"
 check "no file of acr here" test ! -e "$XLAB_HOME/labs/acr"
+
+# Placement: where `up --servers` would put a host that names no server.
+plan=$("$XLAB" plan "$spec" --servers box2 2>&1) || bad "plan --servers: $plan"
+check "plan --servers box2 places h1 there too (one server: no VXLAN)" bash -c '
+  grep -q "^## host h1: server box2," <<<"$1" && ! grep -q "^## VXLAN" <<<"$1"' _ "$plan"
+out=$("$XLAB" plan "$spec" --servers local,nosuch 2>&1) && bad "plan with an unknown server went on"
+check "an unknown server in --servers is refused, naming it" grep -q "no server 'nosuch'" <<<"$out"
+
+# A class spread over the two servers: one copy each (equal memory left:
+# the first copy to the first listed, the second to the other).
+cspec=$SRC/tests/e2e/data/spread.yaml
+t=$SECONDS
+if "$XLAB" class up "$cspec" --servers local,box2; then ok "class up of 2 copies over local and box2 ($((SECONDS - t)) s)"
+else bad "class up --servers"; "$XLAB" class status spread || true; fi
+cj=$("$XLAB" class status spread --json)
+check "one copy on each server, both up" jq -e \
+  '[.copies[] | "\(.copy) \(.server) \(.state)"] == ["spread-01 local up", "spread-02 box2 up"]' <<<"$cj"
+cnet=xlab-$(head -c 8 "$XLAB_HOME/store-id").spread-02
+check "spread-02's host runs on box2, not here" bash -c "bash '$s2' exec virsh -q list --name | grep -qx '$cnet.h1' &&
+  ! virsh -q list --all --name | grep -qx '$cnet.h1'"
+sheet=$("$XLAB" class sheet spread --jump teacher@gw.example 2>&1)
+check "the sheet sends spread-02's students through box2 (teacher@10.99.0.2), spread-01's through the jump" bash -c '
+  grep -q -- "-J teacher@10.99.0.2 root@" <<<"$1" && grep -q -- "-J teacher@gw.example root@" <<<"$1"' _ "$sheet"
+"$XLAB" ssh spread-02 h1 -- touch /root/mark >/dev/null || bad "marking spread-02"
+t=$SECONDS
+if "$XLAB" class reset spread 02; then ok "class reset of the copy on box2 ($((SECONDS - t)) s)"
+else bad "class reset spread 02"; fi
+check "the reset copy on box2 is back to its start (the mark is gone)" \
+  bash -c "! '$XLAB' ssh spread-02 h1 -- test -e /root/mark"
+check "class down spread" "$XLAB" class down spread
+check "nothing of the class on box2 or here" bash -c "
+  ! bash '$s2' exec virsh -q list --all --name | grep -qF '.spread-0' &&
+  ! bash '$s2' exec virsh -q vol-list xlab | grep -qF '.spread-0' &&
+  ! virsh -q list --all --name | grep -qF '$(echo "$cnet" | sed 's/-02$//')'"
 check "server rm box2 now" "$XLAB" server rm box2
 finish
