@@ -15,6 +15,9 @@ run=(
   # libvirt with QEMU, disk tools
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   qemu-system-x86 qemu-utils dnsmasq-base iproute2 iptables
+  # a lab across servers: its VXLAN devices (ip, bridge) and its shared
+  # disk's qemu-nbd (found and ended with pgrep/pkill)
+  procps
   # building dom0 images: Debian bootstrap, boot media, filesystems
   mmdebstrap grub-pc-bin grub-common xorriso mtools e2fsprogs cpio
   busybox-static xz-utils zstd ca-certificates
@@ -31,7 +34,7 @@ tests=(
   # fuzzing (clang's libFuzzer and sanitizer runtimes)
   clang libclang-rt-14-dev
   # the e2e scripts and the bench
-  iputils-ping time
+  iputils-ping time jq
   # a real sshd and client
   openssh-server openssh-client
   # `xlab report --plot`: migration experiments' CDFs as SVG
