@@ -89,11 +89,12 @@ static int down_there(const char *server, struct virt *v, bool spread,
 	_cleanup_free_ char *what = xasprintf("%s on %s", net, server);
 	struct lab_via via = { 0 };
 	struct step s;
+	bool named = false;
 	int rc = -1;
 
 	if (refuse_older_xlabs_domains(v, own->lab, e) < 0 || down_domains(v, r, own, e) < 0)
 		goto out;
-	step_begin(&s, r, "network.remove", what);
+	step_begin(&s, r, "network.remove", spread ? what : net);
 	if (step_end(&s, virt_network_remove(v, net, own, e), e) < 0)
 		goto out;
 	if (spread) {
@@ -101,12 +102,15 @@ static int down_there(const char *server, struct virt *v, bool spread,
 		struct labnet_names names;
 
 		labnet_names_of(own->store, own->lab, &names);
+		/* These name the server in their errors already. */
+		named = true;
 		if (!here && server_via_named(server, &via, e) < 0)
 			goto out;
 		site.via = here ? NULL : &via;
 		step_begin(&s, r, "network.leave", server);
 		if (step_end(&s, labnet_leave(names.vxlan, &site, e), e) < 0)
 			goto out;
+		named = false;
 	}
 	if (!here) {
 		step_begin(&s, r, "volumes.remove", server);
@@ -118,7 +122,7 @@ out:
 	lab_via_free(&via);
 	virt_close(v);
 	/* A lab all here has one place: no need to name it. */
-	if (rc < 0 && (spread || !here))
+	if (rc < 0 && !named && (spread || !here))
 		return xerr_prefix(e, "server '%s'", server);
 	return rc;
 }
@@ -149,6 +153,7 @@ static int down_servers(const struct lab_dirs *dirs, const char *connect,
 	_cleanup_strv_ char **servers = lab_servers(dirs);
 	bool spread = servers[0] && servers[1];
 	struct buf left = { 0 };
+	bool own_failed = false;
 	size_t failed = 0;
 	int rc = 0;
 
@@ -162,26 +167,27 @@ static int down_servers(const struct lab_dirs *dirs, const char *connect,
 			return -1;
 		}
 		buf_printf(&left, "\n  %s", one.msg);
+		own_failed = own_failed || p == servers;
 		failed++;
 	}
-	/* The shared disk's server, once no host uses it any more. */
-	if (spread) {
+	/* The shared disk's server, once no host uses it any more (one that
+	 * did not answer is listed already). */
+	if (spread && !own_failed) {
 		struct xerr one = { 0 };
 		struct step s;
 
 		step_begin(&s, r, "shared.stop", servers[0]);
 		if (step_end(&s, sharednbd_lab_stop(dirs, net, &one), &one) < 0) {
-			buf_printf(&left, "\n  server '%s': the shared disk's qemu-nbd: %s",
-				   servers[0], one.msg);
+			buf_printf(&left, "\n  the shared disk's qemu-nbd: %s", one.msg);
 			failed++;
 		}
 	}
 	if (failed)
 		rc = xerr_set(e, XERR_FAIL,
-			      "lab '%s' is not down: what is left of it on %zu server(s) was not "
-			      "removed:%s\nits records are kept; `xlab down %s` again removes the "
-			      "rest once the server answers",
-			      own->lab, failed, left.data, own->lab);
+			      "lab '%s' is not down: what is left of it was not removed:%s\nits "
+			      "records are kept; `xlab down %s` again removes the rest once the "
+			      "server answers",
+			      own->lab, left.data, own->lab);
 	buf_free(&left);
 	return rc;
 }

@@ -272,7 +272,7 @@ int lab_start(const char *lab, const char *connect, int boot_timeout_s, struct x
 	if (lab_network_name(lab, &net, e) < 0)
 		goto out;
 	for (size_t i = 0; labop_server_virt(&p, i); i++) {
-		step_begin(&s, &p.run, "network.start", p.server_names[i]);
+		step_begin(&s, &p.run, "network.start", p.server_names[1] ? p.server_names[i] : net);
 		if (step_end(&s, virt_network_start(labop_server_virt(&p, i), net, &p.own, e), e) < 0)
 			goto out;
 	}

@@ -52,8 +52,9 @@ int server_sh_run(struct server_sh *sh, const char *const *argv, int *status, st
 		r.err = NULL;
 		spawn_result_free(&r);
 	}
+	/* The ssh layer names the command already; spawn's error too. */
 	if (rc < 0)
-		return xerr_prefix(e, "server '%s': %s", sh->name, argv[0]);
+		return xerr_prefix(e, "server '%s'", sh->name);
 	if (status) {
 		*status = st;
 		return 0;

@@ -25,8 +25,11 @@ int sharednbd_serve(const struct sharednbd *s, const char *image, const char *ad
 	_cleanup_free_ char *bind = xasprintf("--bind=%s", addr);
 	_cleanup_free_ char *portarg = xasprintf("--port=%d", port);
 	_cleanup_free_ char *pidarg = xasprintf("--pid-file=%s", pid);
+	/* The pid in the file, and that process the lab's own qemu-nbd: a pid
+	 * reused since (a reboot, another lab's daemon) is not taken for it. */
+	_cleanup_free_ char *ours = xasprintf("^qemu-nbd .*--pid-file=%s ", pid);
 	const char *mkdir[] = { "mkdir", "-p", SHAREDNBD_DIR, NULL };
-	const char *alive[] = { "pgrep", "-F", pid, "-x", "qemu-nbd", NULL };
+	const char *alive[] = { "pgrep", "-F", pid, "-f", ours, NULL };
 	const char *start[] = { "sh", "-c", daemon_script, "sh", log, "qemu-nbd", "--fork",
 				"--persistent", "--shared=64", "--format=raw", "--cache=none",
 				bind, portarg, pidarg, "--export-name=" PLAN_NBD_EXPORT, image,
@@ -95,7 +98,8 @@ int sharednbd_stop(const struct sharednbd *s, struct xerr *e)
 {
 	_cleanup_free_ char *pid = xasprintf(SHAREDNBD_DIR "/%s.nbd.pid", s->network);
 	_cleanup_free_ char *log = xasprintf(SHAREDNBD_DIR "/%s.nbd.log", s->network);
-	const char *kill[] = { "pkill", "-F", pid, "-x", "qemu-nbd", NULL };
+	_cleanup_free_ char *ours = xasprintf("^qemu-nbd .*--pid-file=%s ", pid);
+	const char *kill[] = { "pkill", "-F", pid, "-f", ours, NULL };
 	const char *rm[] = { "rm", "-f", pid, log, NULL };
 	struct server_sh sh;
 	int rc, st;

@@ -17,6 +17,7 @@
 #include "labop.h"
 #include "names.h"
 #include "nodestate.h"
+#include "sharednbd.h"
 #include "util.h"
 
 /* How far a reverted dom0's clock may be from the controller's once set. */
@@ -424,7 +425,7 @@ static int network_start(struct labop *p, struct xerr *e)
 	if (lab_network_name(p->lab, &net, e) < 0)
 		return -1;
 	for (size_t i = 0; labop_server_virt(p, i); i++) {
-		step_begin(&s, &p->run, "network.start", p->server_names[i]);
+		step_begin(&s, &p->run, "network.start", p->server_names[1] ? p->server_names[i] : net);
 		if (step_end(&s, virt_network_start(labop_server_virt(p, i), net, &p->own, e), e) < 0)
 			return -1;
 	}
@@ -432,7 +433,11 @@ static int network_start(struct labop *p, struct xerr *e)
 		return 0;
 	labnet_names_of(p->own.store, p->lab, &names);
 	step_begin(&s, &p->run, "network.join", names.vxlan);
-	return step_end(&s, labnet_rejoin(&p->dirs, &names, e), e);
+	if (step_end(&s, labnet_rejoin(&p->dirs, &names, e), e) < 0)
+		return -1;
+	/* Before any host that attaches the shared disk runs again. */
+	step_begin(&s, &p->run, "shared.serve", p->server_names[0]);
+	return step_end(&s, sharednbd_lab_serve(&p->dirs, net, e), e);
 }
 
 int lab_revert(const char *lab, const char *name, const char *connect, int timeout_s,

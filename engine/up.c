@@ -576,15 +576,23 @@ int lab_place_hosts(struct spec *s, const char *csv, struct xerr *e)
 	const char **hn = xcalloc(s->n_hosts + 1, sizeof(*hn));
 	int rc = -1;
 
+	if (servers_parse_list(csv, &names, e) < 0 || servers_measure(names, &ps, e) < 0)
+		goto out;
 	for (size_t i = 0; i < s->n_hosts; i++) {
-		if (s->hosts[i].server)
+		const struct spec_host *h = &s->hosts[i];
+
+		/* A host that names its server takes its memory there first. */
+		if (h->server) {
+			for (size_t k = 0; names[k]; k++)
+				if (strcmp(names[k], h->server) == 0)
+					ps[k].mem_used += h->memory;
 			continue;
+		}
 		idx[n] = i;
-		hn[n] = s->hosts[i].name;
-		mem[n++] = s->hosts[i].memory;
+		hn[n] = h->name;
+		mem[n++] = h->memory;
 	}
-	if (servers_parse_list(csv, &names, e) < 0 || servers_measure(names, &ps, e) < 0 ||
-	    place_hosts(ps, strv_len(names), hn, mem, n, where, e) < 0)
+	if (place_hosts(ps, strv_len(names), hn, mem, n, where, e) < 0)
 		goto out;
 	for (size_t k = 0; k < n; k++)
 		s->hosts[idx[k]].server = xstrdup(names[where[k]]);
@@ -598,32 +606,35 @@ out:
 	return rc;
 }
 
-/* --servers: a lab that is up somewhere stays (its placement record says
- * where); a new one, or one that is down, is placed. */
+/* A lab that is up somewhere and whose hosts were placed (--servers, or
+ * across servers: labs/LAB/placement) keeps them where they are, with
+ * --servers or without; a new lab, or one that is down, is placed when
+ * --servers asks. */
 static int hosts_place(struct up_ctx *ctx, struct xerr *e)
 {
 	struct spec *sp = ctx->spec;
 	struct lab_dirs d;
 	enum lab_state st;
+	int rc = 0;
 
-	if (ctx->o->server)
+	if (ctx->o->server && ctx->o->servers)
 		return xerr_set(e, XERR_USAGE, "--server and --servers: one or the other");
 	if (lab_state_get(ctx->db, sp->lab, &st, e) < 0)
 		return -1;
 	if (st == LAB_NONE || st == LAB_DOWN)
-		return lab_place_hosts(sp, ctx->o->servers, e);
+		return ctx->o->servers ? lab_place_hosts(sp, ctx->o->servers, e) : 0;
 	if (lab_dirs_get(sp->lab, &d, e) < 0) {
 		lab_dirs_free(&d);
 		return -1;
 	}
-	for (size_t i = 0; i < sp->n_hosts; i++) {
+	for (size_t i = 0; d.placement && i < sp->n_hosts; i++) {
 		const char *was = lab_host_server(&d, sp->hosts[i].name);
 
 		if (!sp->hosts[i].server)
 			sp->hosts[i].server = xstrdup(was ? was : SERVER_LOCAL);
 	}
 	lab_dirs_free(&d);
-	return 0;
+	return rc;
 }
 
 /* "h1 on local, h2 on box2" */
@@ -634,7 +645,7 @@ static void placement_say(struct up_ctx *ctx)
 	for (size_t i = 0; i < ctx->spec->n_hosts; i++)
 		buf_printf(&b, "%s%s on %s", i ? ", " : "", ctx->spec->hosts[i].name,
 			   ctx->sites[ctx->host_site[i]].name);
-	run_say(&ctx->run, NULL, "placed by memory left (--servers %s): %s", ctx->o->servers,
+	run_say(&ctx->run, NULL, "where the hosts run (--servers %s): %s", ctx->o->servers,
 		b.data ? b.data : "no hosts");
 	buf_free(&b);
 }
@@ -645,7 +656,7 @@ static int sites_choose(struct up_ctx *ctx, struct xerr *e)
 {
 	struct spec *sp = ctx->spec;
 
-	if (ctx->o->servers && hosts_place(ctx, e) < 0)
+	if (hosts_place(ctx, e) < 0)
 		return -1;
 	if (ctx->o->server) {
 		free(sp->server);
@@ -773,7 +784,8 @@ static int site_prepare(struct up_ctx *ctx, size_t k, const char *home, struct x
 static int placement_record(struct up_ctx *ctx, struct xerr *e)
 {
 	const struct up_site *own = &ctx->sites[0];
-	size_t n = ctx->n_sites > 1 ? ctx->spec->n_hosts : 0;
+	/* Placed hosts (--servers) keep their places too: a later `up` reads them. */
+	size_t n = ctx->n_sites > 1 || ctx->o->servers ? ctx->spec->n_hosts : 0;
 	const char **hosts = xcalloc(n + 1, sizeof(*hosts));
 	const char **servers = xcalloc(n + 1, sizeof(*servers));
 	int rc;
@@ -844,7 +856,9 @@ static int networks_ensure(struct up_ctx *ctx, struct xerr *e)
 	for (size_t i = 0; i < ctx->n_sites && rc == 0; i++) {
 		bool created = false;
 
-		step_begin(&s, &ctx->run, "network.ensure", ctx->sites[i].name);
+		/* One server: the network's name, as a lab here always said. */
+		step_begin(&s, &ctx->run, "network.ensure",
+			   ctx->n_sites > 1 ? ctx->sites[i].name : ctx->plan->network);
 		rc = step_end(&s, virt_network_ensure(ctx->sites[i].virt, ctx->plan->network,
 						      i == 0 ? ctx->plan->network_xml
 							     : ctx->plan->network_xml_peer,
@@ -903,6 +917,7 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 	struct plan_env env = { 0 };
 	const char **volume_dirs = NULL;
 	struct step s;
+	int rc;
 	_cleanup_free_ char *images = NULL;
 
 	if (xlab_store_id(ctx->store_id, e) < 0)
@@ -925,9 +940,10 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 	env.accel = ctx->accel;
 	env.subnet = ctx->subnet;
 	env.store_id = ctx->store_id;
-	if (plan_build(ctx->spec, &env, &ctx->plan, e) < 0)
-		return -1;
+	rc = plan_build(ctx->spec, &env, &ctx->plan, e);
 	free(volume_dirs);
+	if (rc < 0)
+		return -1;
 	if (db_lab_claim(ctx->db, ctx->spec->lab, ctx->o->made_by ? ctx->o->made_by : "spec",
 			 e) < 0)
 		return -1;
