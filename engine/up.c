@@ -730,26 +730,38 @@ static int sites_connect(struct up_ctx *ctx, struct xerr *e)
  * network are there, and a second copy elsewhere would split it. */
 static int placement_unchanged(struct up_ctx *ctx, struct xerr *e)
 {
+	struct db_host *rows = NULL;
 	enum lab_state st;
+	size_t n = 0;
+	int rc = 0;
 
 	if (lab_state_get(ctx->db, ctx->spec->lab, &st, e) < 0)
 		return -1;
 	if (st == LAB_NONE || st == LAB_DOWN)
 		return 0;
-	for (size_t i = 0; i < ctx->spec->n_hosts; i++) {
+	if (db_hosts_list(ctx->db, ctx->spec->lab, &rows, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < ctx->spec->n_hosts && rc == 0; i++) {
 		const struct spec_host *h = &ctx->spec->hosts[i];
 		const char *was = lab_host_server(&ctx->dirs, h->name);
 		const char *now = ctx->sites[ctx->host_site[i]].name;
+		bool made = false;
 
+		/* A host never defined anywhere (a class copy recorded before its
+		 * first up) has no place yet. */
+		for (size_t k = 0; k < n && !made; k++)
+			made = !strcmp(rows[k].name, h->name) &&
+			       node_state_parse(rows[k].state) != NODE_REMOVED;
 		if (!was)
 			was = SERVER_LOCAL;
-		if (strcmp(was, now) != 0)
-			return xerr_set(e, XERR_CONFLICT,
-					"host '%s' of lab '%s' runs on server '%s', not '%s': `xlab "
-					"down %s` first to move it",
-					h->name, ctx->spec->lab, was, now, ctx->spec->lab);
+		if (made && strcmp(was, now) != 0)
+			rc = xerr_set(e, XERR_CONFLICT,
+				      "host '%s' of lab '%s' runs on server '%s', not '%s': `xlab "
+				      "down %s` first to move it",
+				      h->name, ctx->spec->lab, was, now, ctx->spec->lab);
 	}
-	return 0;
+	db_hosts_free(rows, n);
+	return rc;
 }
 
 /* Before anything is made on another server: the images its hosts boot,

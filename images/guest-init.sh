@@ -1,7 +1,8 @@
 #!/bin/sh
 # Init of xlab's guests (the built-in busybox one and the Debian root
 # filesystems, which have no init system): bring up the address given on the
-# kernel command line (xlab.ip=A.B.C.D/N, xlab.gw=, xlab.name=), start sshd
+# kernel command line (xlab.ip=A.B.C.D/N, xlab.gw=, xlab.name=, and
+# xlab.mtu= in a lab across servers, whose VXLAN leaves 1450), start sshd
 # where there is one, say so on the console, then stay up so the guest answers
 # ping and can be migrated.
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
@@ -14,7 +15,7 @@ mkdir -p /dev/pts /run /tmp
 mount -t devpts devpts /dev/pts 2>/dev/null
 mount -t tmpfs tmpfs /run 2>/dev/null
 
-ip= gw= name=guest
+ip= gw= name=guest mtu=
 read -r cmdline </proc/cmdline
 for arg in $cmdline; do
 	case "$arg" in
@@ -22,6 +23,7 @@ for arg in $cmdline; do
 	ip=*) [ -n "$ip" ] || ip=${arg#ip=} ;;
 	xlab.gw=*) gw=${arg#xlab.gw=} ;;
 	xlab.name=*) name=${arg#xlab.name=} ;;
+	xlab.mtu=*) mtu=${arg#xlab.mtu=} ;;
 	esac
 done
 # Debian trixie has no hostname(1) in minbase.
@@ -35,6 +37,9 @@ while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do
 	i=$((i + 1))
 done
 if [ -e /sys/class/net/eth0 ]; then
+	# What the NIC took, as the console shows it (checked by tests/e2e/across.sh).
+	[ -n "$mtu" ] && ip link set eth0 mtu "$mtu" &&
+		echo "XLAB-GUEST-MTU $(cat /sys/class/net/eth0/mtu)"
 	ip link set eth0 up
 	[ -n "$ip" ] && ip addr add "$ip" dev eth0
 	[ -n "$gw" ] && ip route add default via "$gw"

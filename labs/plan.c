@@ -371,8 +371,11 @@ static void xl_cfg_boot(struct buf *b, const struct plan *p, const struct plan_g
 	buf_printf(b, "kernel = \"%s/vmlinuz\"\n", PLAN_GUEST_KIT);
 	buf_printf(b, "ramdisk = \"%s/initrd.img\"\n", PLAN_GUEST_KIT);
 	buf_printf(b, "root = \"/dev/xvda ro\"\n");
-	buf_printf(b, "extra = \"console=hvc0 xlab.name=%s xlab.ip=%s/%d xlab.gw=%s\"\n",
-		   g->name, pg->ip, p->prefix, p->gateway);
+	/* Across servers the guest's frames must fit the VXLAN too: its init
+	 * sets the MTU the lab network has (images/guest-init.sh). */
+	buf_printf(b, "extra = \"console=hvc0 xlab.name=%s xlab.ip=%s/%d xlab.gw=%s%s\"\n",
+		   g->name, pg->ip, p->prefix, p->gateway,
+		   p->spread ? " xlab.mtu=" PLAN_VXLAN_MTU_TEXT : "");
 	if (hvm)
 		buf_printf(b, "serial = \"pty\"\n");
 }
@@ -760,9 +763,9 @@ void plan_print(const struct plan *p, FILE *f)
 	for (size_t i = 0; i < p->n_hosts; i++) {
 		const struct plan_host *ph = &p->hosts[i];
 
-		fprintf(f, "\n## host %s: server %s, image %s, domain %s, mac %s, ip %s\n",
-			ph->spec->name, plan_server_name(ph->server), ph->image, ph->domain, ph->mac,
-			ph->ip);
+		fprintf(f, "\n## host %s: image %s, domain %s, mac %s, ip %s%s%s\n", ph->spec->name,
+			ph->image, ph->domain, ph->mac, ph->ip, ph->server ? ", server " : "",
+			ph->server ? ph->server : "");
 		fprintf(f, "### disks\n");
 		fprintf(f, "%s (qcow2 overlay of the image's root.qcow2)\n", ph->root_overlay);
 		fprintf(f, "%s (%" PRIu64 " bytes, sparse)\n", ph->data_disk, ph->spec->data_disk);

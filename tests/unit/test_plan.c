@@ -443,9 +443,9 @@ Test(plan, each_host_names_its_image)
 	cr_expect_str_eq(p->hosts[1].image, "xen-4.20");
 	cr_expect_str_eq(p->hosts[2].image, "xen-4.20-shadow");
 	out = plan_text(p);
-	cr_expect(strstr(out, "\n## host old: server local, image xen-4.17, domain "), "%s", out);
-	cr_expect(strstr(out, "\n## host new: server local, image xen-4.20, domain "), "%s", out);
-	cr_expect(strstr(out, "\n## host mine: server local, image xen-4.20-shadow, domain "), "%s", out);
+	cr_expect(strstr(out, "\n## host old: image xen-4.17, domain "), "%s", out);
+	cr_expect(strstr(out, "\n## host new: image xen-4.20, domain "), "%s", out);
+	cr_expect(strstr(out, "\n## host mine: image xen-4.20-shadow, domain "), "%s", out);
 	plan_free(p);
 	spec_free(s);
 }
@@ -486,7 +486,11 @@ Test(plan, a_lab_across_servers)
 	names_vxlan(env.store_id, "t2", name, &vni);
 	cr_expect(vni != p->vni && strcmp(name, p->vxlan) != 0);
 	out = plan_text(p);
-	cr_expect(strstr(out, "\n## host h2: server box2, image xen-4.20"), "%s", out);
+	cr_expect(strstr(out, "\n## host h2: image xen-4.20, domain "), "%s", out);
+	cr_expect(strstr(out, ", server box2\n"), "%s", out);
+	/* A host here says no server: its line ends with its address. */
+	cr_expect(strstr(out, "\n## host h1: image xen-4.20, domain ") &&
+		  strstr(out, ", ip 10.80.0.10\n"), "%s", out);
 	cr_expect(strstr(out, "\n## VXLAN xlvx-"), "%s", out);
 	/* Every host on the lab's server is not spread, whoever names it. */
 	cr_assert_eq(plan_build(one, &env, &q, &e), 0, "%s", e.msg);
