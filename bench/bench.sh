@@ -106,9 +106,10 @@ if [ $servers = 1 ]; then
   export XLAB_IMAGES=${XLAB_IMAGES:-$home/images} XLAB_HOME=$W/home
   mkdir -p "$XLAB_HOME" && chmod 755 "$XLAB_HOME"
   x server add box2 "$(bash scripts/server2.sh uri)" >/dev/null
-  ms=$(secs x image push xen-4.20 box2)
-  echo "image push xen-4.20 to box2 (first time, read back): $(fmt "$ms") s"
-  printf '%-7s %-22s %10s %22s\n' copies where "class up" "reset of a copy there"
+  t0=$(date +%s%N)
+  said=$(x image push xen-4.20 box2 2>&1 | tail -n 1)
+  echo "image push xen-4.20 to box2: $(fmt $((($(date +%s%N) - t0) / 1000000))) s ($said)"
+  printf '%-7s %-22s %10s  %s\n' copies where "class up" "reset of one copy (the last on box2)"
   for n in 2 4; do
     for where in local local,box2; do
       printf 'lab: bsrv%d\nxen: "4.20"\nclass: {copies: %d}\nhosts:\n' "$n" "$n" >"$W/s$n.yaml"
@@ -116,9 +117,11 @@ if [ $servers = 1 ]; then
       ms=$(secs x class up "$W/s$n.yaml" --servers "$where" --overcommit)
       placed=$(x class status "bsrv$n" --json | jq -r '[.copies[].server] | group_by(.) |
         map("\(length) on \(.[0])") | join(", ")')
-      last=$(printf '%02d' "$n")
-      rs=$(secs x class reset "bsrv$n" "$last")
-      printf '%-7s %-22s %9ss %21ss\n' "$n" "$placed" "$(fmt "$ms")" "$(fmt "$rs")"
+      one=$(x class status "bsrv$n" --json | jq -r '[.copies[] | select(.server == "box2")] |
+        last // empty | .copy')
+      one=${one:-bsrv$n-01}
+      rs=$(secs x class reset "bsrv$n" "${one##*-}")
+      printf '%-7s %-22s %9ss  %ss (%s)\n' "$n" "$placed" "$(fmt "$ms")" "$(fmt "$rs")" "$one"
       x class down "bsrv$n" >/dev/null 2>&1 || true
     done
   done
