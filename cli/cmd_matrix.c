@@ -32,6 +32,7 @@ int cmd_matrix(int argc, char **argv, struct xerr *e)
 		{ "connect", required_argument, NULL, 'c' },
 		{ "accel", required_argument, NULL, 'a' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "servers", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct matrix_opts o = { .boot_timeout_s = 600 };
@@ -57,6 +58,9 @@ int cmd_matrix(int argc, char **argv, struct xerr *e)
 			break;
 		case 'k':
 			o.keep = true;
+			break;
+		case 'S':
+			o.servers = optarg;
 			break;
 		case 'J':
 			o.json = true;

@@ -82,6 +82,7 @@ static const struct cmd_opt matrix_opts[] = {
 	{ "image", 0, "LIST", "stored images as the columns instead (e.g. a derived one)" },
 	{ "types", 0, "LIST", "guest types, comma-separated (pv,pvh,hvm): each version once per type" },
 	{ "jobs", 0, "N", "copies run at once (default: as many as memory and cores fit)" },
+	{ "servers", 0, "A,B", "run the cells on these servers, each as many at once as its memory holds" },
 	{ "keep", 0, NULL, "leave every copy up afterwards" },
 	OPT_JSON,
 	{ "junit", 0, "FILE", "also write JUnit XML to FILE (- for stdout, then nothing else)" },

@@ -98,7 +98,7 @@ static bool job_read(struct exec_job *job, struct exec_pipe *p)
 }
 
 static void jobs_wait_any(struct exec_job *jobs, struct exec_pipe *pipes, size_t n,
-			  size_t *running)
+			  size_t *running, int *busy)
 {
 	struct pollfd *p = xcalloc(n, sizeof(*p));
 
@@ -108,8 +108,10 @@ static void jobs_wait_any(struct exec_job *jobs, struct exec_pipe *pipes, size_t
 	if (poll(p, n, -1) > 0)
 		for (size_t k = 0; k < n; k++)
 			if (pipes[k].fd >= 0 && (p[k].revents & (POLLIN | POLLHUP | POLLERR)) &&
-			    job_read(&jobs[k], &pipes[k]))
+			    job_read(&jobs[k], &pipes[k])) {
 				(*running)--;
+				busy[jobs[k].slot]--;
+			}
 	free(p);
 }
 
@@ -128,25 +130,41 @@ static void stop_pass_on(const struct exec_job *jobs, const struct exec_pipe *pi
 			kill(jobs[k].pid, stop_signal());
 }
 
-int executor_run(struct exec_job *jobs, size_t n, int at_once, exec_started_fn started,
-		 void *ctx, struct xerr *e)
+/* The slot with the most room left, or -1 when none has any. */
+static int slot_pick(const int *caps, const int *busy, size_t n_slots)
+{
+	int best = -1;
+
+	for (size_t k = 0; k < n_slots; k++)
+		if (caps[k] - busy[k] > 0 && (best < 0 || caps[k] - busy[k] > caps[best] - busy[best]))
+			best = (int)k;
+	return best;
+}
+
+int executor_run_slots(struct exec_job *jobs, size_t n, const int *caps, size_t n_slots,
+		       exec_started_fn started, void *ctx, struct xerr *e)
 {
 	bool passed = false;
 	struct exec_pipe *pipes = xcalloc(n ? n : 1, sizeof(*pipes));
-	size_t next = 0, running = 0, limit = at_once < 1 || (size_t)at_once > n ? n : (size_t)at_once;
+	int *busy = xcalloc(n_slots ? n_slots : 1, sizeof(*busy)), slot;
+	size_t next = 0, running = 0;
 	int rc = 0;
 
 	for (size_t k = 0; k < n; k++) {
 		pipes[k].fd = -1;
 		jobs[k].started = false;
 		jobs[k].status = -1;
+		jobs[k].slot = 0;
 	}
 	for (;;) {
-		while (rc == 0 && running < limit && next < n && !stop_requested()) {
+		while (rc == 0 && next < n && !stop_requested() &&
+		       (slot = slot_pick(caps, busy, n_slots)) >= 0) {
+			jobs[next].slot = slot;
 			if (job_start(&jobs[next], pipes, n, next, e) < 0) {
 				rc = -1;
 				break;
 			}
+			busy[slot]++;
 			if (started)
 				started(&jobs[next], ctx);
 			next++;
@@ -155,12 +173,21 @@ int executor_run(struct exec_job *jobs, size_t n, int at_once, exec_started_fn s
 		if (!running)
 			break;
 		stop_pass_on(jobs, pipes, n, &passed);
-		jobs_wait_any(jobs, pipes, n, &running);
+		jobs_wait_any(jobs, pipes, n, &running, busy);
 	}
 	for (size_t k = 0; k < n; k++)
 		buf_free(&pipes[k].line);
 	free(pipes);
+	free(busy);
 	return rc;
+}
+
+int executor_run(struct exec_job *jobs, size_t n, int at_once, exec_started_fn started,
+		 void *ctx, struct xerr *e)
+{
+	int limit = at_once < 1 || (size_t)at_once > n ? (int)n : at_once;
+
+	return executor_run_slots(jobs, n, &limit, 1, started, ctx, e);
 }
 
 bool exec_job_ok(const struct exec_job *job)

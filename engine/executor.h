@@ -29,6 +29,9 @@ struct exec_job {
 	int (*run)(void *arg);
 	void *arg;
 	/* Filled in by executor_run. */
+	/* The slot it runs in (executor_run_slots), set before its process
+	 * forks: run() reads it through the job. 0 with executor_run. */
+	int slot;
 	bool started;
 	pid_t pid;
 	int status; /* waitpid's, once it ended */
@@ -43,6 +46,13 @@ typedef void (*exec_started_fn)(const struct exec_job *job, void *ctx);
  * already started have ended. */
 int executor_run(struct exec_job *jobs, size_t n, int at_once, exec_started_fn started,
 		 void *ctx, struct xerr *e);
+
+/* The same over slots (the servers of a matrix): slot k runs at most
+ * caps[k] jobs at once, and each job, as it starts, goes to the slot with
+ * the most room left (the first on a tie); jobs wait while no slot has
+ * room. */
+int executor_run_slots(struct exec_job *jobs, size_t n, const int *caps, size_t n_slots,
+		       exec_started_fn started, void *ctx, struct xerr *e);
 
 /* The job ran and exited 0. */
 bool exec_job_ok(const struct exec_job *job);

@@ -22,6 +22,8 @@
 #include "matrix.h"
 #include "matrix_store.h"
 #include "matrix_view.h"
+#include "placement.h"
+#include "servers.h"
 #include "spec.h"
 #include "stop.h"
 #include "up.h"
@@ -47,6 +49,9 @@ struct matrix_ctx {
 	char *agent_path;
 	struct cell_work *cells;
 	size_t n;
+	/* --servers: their names, and how many cells each runs at once. */
+	char **servers;
+	int *caps;
 };
 
 /* "Xen 4.17" for a version's cell, the image's name for an image's, and
@@ -61,6 +66,7 @@ struct matrix_ctx {
 struct cell_job {
 	struct matrix_ctx *m;
 	struct cell_work *w;
+	const struct exec_job *job; /* its slot: the server it runs on (--servers) */
 };
 
 static uint64_t mem_available(void)
@@ -212,8 +218,14 @@ static int cell_run(void *arg)
 	int64_t t0;
 	int rc;
 
-	fprintf(stderr, "xlab: matrix %" PRId64 ": " XEN_FMT " as lab '%s' on %s\n", m->id, XEN_OF(w),
-		w->lab, w->subnet);
+	/* The server the executor gave this cell's slot. */
+	if (m->servers) {
+		free(w->spec->server);
+		w->spec->server = xstrdup(m->servers[j->job->slot]);
+	}
+	fprintf(stderr, "xlab: matrix %" PRId64 ": " XEN_FMT " as lab '%s' on %s%s%s\n", m->id,
+		XEN_OF(w), w->lab, w->subnet, m->servers ? ", server " : "",
+		m->servers ? m->servers[j->job->slot] : "");
 	/* Every cell starts from a fresh copy: an `up` of a copy kept from an
 	 * earlier matrix would find it up and skip the bring-up being measured. */
 	if (w->stale && cell_down(m, w->lab, &de) < 0)
@@ -245,6 +257,46 @@ static int cell_run(void *arg)
 	db_close(db);
 	fprintf(stderr, "xlab: matrix %" PRId64 ": " XEN_FMT ": %s%s%s\n", m->id, XEN_OF(w), row.status,
 		m->o->keep ? "; kept up as " : "", m->o->keep ? w->lab : "");
+	return rc;
+}
+
+/* --servers: each server runs as many cells at once as its memory left
+ * holds (a cell needs what the spec's hosts take); refused with the figures
+ * when no server can hold one. */
+static int servers_choose(struct matrix_ctx *m, const struct spec *base, struct xerr *e)
+{
+	struct place_server *ps = NULL;
+	uint64_t need = 0, disk = 0;
+	size_t ns, where;
+	int total = 0, rc = -1;
+
+	if (m->o->jobs > 0)
+		return xerr_set(e, XERR_USAGE, "--jobs and --servers: one or the other (with "
+				"--servers each server runs what its memory holds)");
+	if (servers_parse_list(m->o->servers, &m->servers, e) < 0 ||
+	    servers_measure(m->servers, &ps, e) < 0)
+		goto out;
+	ns = strv_len(m->servers);
+	m->caps = xcalloc(ns + 1, sizeof(*m->caps));
+	for (size_t i = 0; i < base->n_hosts; i++) {
+		need += base->hosts[i].memory;
+		disk += base->hosts[i].data_disk;
+	}
+	for (size_t k = 0; k < ns; k++) {
+		uint64_t fit = need ? ps[k].mem_free / need : m->n;
+
+		m->caps[k] = (int)(fit < m->n ? fit : m->n);
+		total += m->caps[k];
+	}
+	/* None fits: the placement's own refusal, with every server's figures. */
+	if (total == 0 && place_copies(ps, ns, 1, need, disk, false, &where, e) < 0)
+		goto out;
+	for (size_t k = 0; k < ns; k++)
+		fprintf(stderr, "xlab: matrix: server %s runs up to %d cell(s) at once\n",
+			m->servers[k], m->caps[k]);
+	rc = 0;
+out:
+	servers_measure_free(ps, strv_len(m->servers));
 	return rc;
 }
 
@@ -340,12 +392,14 @@ static int cells_run(struct matrix_ctx *m, int jobs, struct xerr *e)
 	struct xerr xe = { 0 };
 
 	for (size_t i = 0; i < m->n; i++) {
-		cj[i] = (struct cell_job){ .m = m, .w = &m->cells[i] };
+		cj[i] = (struct cell_job){ .m = m, .w = &m->cells[i], .job = &ej[i] };
 		ej[i] = (struct exec_job){ .label = m->cells[i].lab, .run = cell_run, .arg = &cj[i] };
 	}
 	db_close(m->db);
 	m->db = NULL;
-	if (executor_run(ej, m->n, jobs, NULL, NULL, &xe) < 0)
+	if ((m->servers ? executor_run_slots(ej, m->n, m->caps, strv_len(m->servers), NULL, NULL,
+					     &xe)
+			: executor_run(ej, m->n, jobs, NULL, NULL, &xe)) < 0)
 		xerr_print(&xe, "xlab: warning: matrix");
 	if (db_open_default(&m->db, e) < 0) {
 		free(ej);
@@ -417,11 +471,11 @@ static int spec_read(const char *path, char **data, size_t *len, struct spec **o
 		return -1;
 	}
 	spec_diags_free(&diags);
-	/* Cells on servers come with placement (issue 23), not shown yet. */
+	/* Cells are placed by `matrix --servers`, each whole on one server. */
 	if (spec_any_server(*out)) {
 		xerr_set(e, XERR_USAGE,
-			 "%s: a matrix runs on this machine only so far (`server: %s`); drop "
-			 "`server:` for `matrix`",
+			 "%s: a matrix places its cells itself (`matrix --servers local,%s`), "
+			 "each whole on one server; drop `server:` from the spec",
 			 path, spec_any_server(*out));
 		spec_free(*out);
 		*out = NULL;
@@ -487,9 +541,12 @@ int matrix_run(const char *spec_path, const struct matrix_opts *o, struct xerr *
 		xerr_set(e, XERR_INTERRUPTED, "interrupted before any cell began; nothing recorded");
 		goto out;
 	}
+	/* Servers measured before anything is recorded: a refusal leaves none. */
+	if (o->servers && servers_choose(&m, base, e) < 0)
+		goto out;
 	if (cells_record(&m, base, e) < 0)
 		goto out;
-	if (cells_run(&m, jobs_choose(&m, base), e) < 0)
+	if (cells_run(&m, o->servers ? 0 : jobs_choose(&m, base), e) < 0)
 		goto out;
 	{
 		struct xerr ignore = { 0 };
@@ -508,6 +565,8 @@ out:
 	}
 	free(m.cells);
 	free(m.agent_path);
+	strv_free(m.servers);
+	free(m.caps);
 	db_close(m.db);
 	spec_free(base);
 	return rc;

@@ -19,6 +19,9 @@ struct matrix_opts {
 	const char *connect;  /* --connect URI or NULL */
 	const char *accel;
 	int boot_timeout_s;
+	/* --servers a,b: cells spread over these servers, each running as
+	 * many at once as its memory left holds (labs/placement.h). */
+	const char *servers;
 };
 
 /* Returns 0 only when every cell passed; otherwise -1 with e naming the

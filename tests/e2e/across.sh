@@ -13,7 +13,8 @@
 # lab's shared disk is a file here served by qemu-nbd to both hosts: guest
 # mig migrates live from h1 (here) to h2 (box2) and back. Then a class of
 # two copies placed by `--servers local,box2`: one copy on each server,
-# status, sheet and reset of the copy there, `class down` leaving nothing.
+# status, sheet and reset of the copy there, `class down` leaving nothing;
+# and a matrix of two cells over the same two, one on each.
 # A scratch store: box2, the lab and the class are no other store's.
 . "$(dirname "$0")/lib.sh"
 export XLAB_HOME
@@ -28,6 +29,9 @@ on_box2() { bash "$s2" exec "$@"; }
 cleanup() {
   "$XLAB" down acr >/dev/null 2>&1 || true
   "$XLAB" class down spread >/dev/null 2>&1 || true
+  for l in $("$XLAB" status --json 2>/dev/null | jq -r '.[].lab' 2>/dev/null); do
+    "$XLAB" down "$l" >/dev/null 2>&1 || true
+  done
   "$XLAB" server rm box2 >/dev/null 2>&1 || true
   $ours && bash "$s2" down >/dev/null 2>&1
   rm -rf "$XLAB_HOME"
@@ -184,5 +188,20 @@ check "nothing of the class on box2 or here" bash -c "
   ! bash '$s2' exec virsh -q list --all --name | grep -qF '.spread-0' &&
   ! bash '$s2' exec virsh -q vol-list xlab | grep -qF '.spread-0' &&
   ! virsh -q list --all --name | grep -qF '.spread-0'"
+
+# A matrix spread over the two servers: two cells (two images), each whole
+# on one server, started where the most room is: one here, one on box2.
+img2=xen-4.20-shadow
+"$XLAB" image inspect "$img2" >/dev/null 2>&1 || img2=xen-4.17
+t=$SECONDS
+mx=$("$XLAB" matrix "$cspec" --image "xen-4.20,$img2" --servers local,box2 --keep --json) ||
+  bad "matrix --servers"
+say "matrix of 2 cells over local and box2 in $((SECONDS - t)) s"
+check "matrix --servers: both cells came up" jq -e '[.columns[].bringup.passed] == [true, true]' <<<"$mx"
+mlabs=$(jq -r '.columns[].lab' <<<"$mx")
+where=$(for l in $mlabs; do "$XLAB" status "$l" --json | jq -r '.[0].hosts[0].server'; done | sort | tr '\n' ' ')
+check "one cell on each server ($where)" test "$where" = "box2 local "
+for l in $mlabs; do "$XLAB" down "$l" >/dev/null || bad "down $l"; done
+check "nothing of the cells on box2" bash -c "! bash '$s2' exec virsh -q list --all --name | grep -qF '.spread-'"
 check "server rm box2 now" "$XLAB" server rm box2
 finish

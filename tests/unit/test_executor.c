@@ -130,6 +130,53 @@ Test(executor, runs_every_job_at_most_n_at_once_with_labelled_lines)
 	}
 }
 
+/* A job that says which slot it ran in (it reads its own job, as a matrix
+ * cell reads its server). */
+static int job_slotted(void *arg)
+{
+	const struct exec_job *j = arg;
+	struct timespec ts = { 0, 60 * 1000 * 1000 };
+
+	event('s', j->slot);
+	nanosleep(&ts, NULL);
+	event('e', j->slot);
+	return 0;
+}
+
+/* Slots of 1 and 2: at most that many at once in each, both used, every
+ * job run; the first job goes to the roomier slot. */
+Test(executor, slots_hold_at_most_their_caps)
+{
+	struct exec_job jobs[7];
+	const int caps[] = { 1, 2 };
+	_cleanup_free_ char *data = NULL;
+	int now[2] = { 0 }, most[2] = { 0 }, ran[2] = { 0 };
+	struct xerr e = { 0 };
+	size_t len = 0;
+
+	for (int i = 0; i < 7; i++) {
+		jobs[i] = (struct exec_job){ .label = "slot", .run = job_slotted };
+		jobs[i].arg = &jobs[i];
+	}
+	cr_assert_eq(executor_run_slots(jobs, 7, caps, 2, NULL, NULL, &e), 0, "%s", e.msg);
+	cr_assert_eq(jobs[0].slot, 1);
+	cr_assert_eq(file_read_all(events, 1 << 16, &data, &len, &e), 0, "%s", e.msg);
+	for (char *p = data; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		int k = p[1] - '0';
+
+		cr_assert(k == 0 || k == 1, "%s", data);
+		now[k] += *p == 's' ? 1 : -1;
+		ran[k] += *p == 's';
+		most[k] = now[k] > most[k] ? now[k] : most[k];
+	}
+	cr_expect_eq(most[0], 1, "slot 0 at once: %d", most[0]);
+	cr_expect_eq(most[1], 2, "slot 1 at once: %d", most[1]);
+	cr_expect_eq(ran[0] + ran[1], 7);
+	cr_expect(ran[0] > 0 && ran[1] > 0);
+	for (int i = 0; i < 7; i++)
+		cr_expect(exec_job_ok(&jobs[i]), "job %d", i);
+}
+
 Test(executor, all_at_once_when_not_limited)
 {
 	struct four f = { .at_once = 0 };
