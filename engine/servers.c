@@ -327,17 +327,27 @@ int server_lab_via(const char *home, const struct db_server *row, struct lab_via
 	return 0;
 }
 
+/* The store's home and row of server name, the store closed again. */
+static int server_row_named(const char *name, char **home, struct db_server **row,
+			    struct xerr *e)
+{
+	struct db *db = NULL;
+	int rc;
+
+	*row = NULL;
+	if (xlab_home(home, e) < 0 || db_open_default(&db, e) < 0)
+		return -1;
+	rc = server_get(db, name, row, e);
+	db_close(db);
+	return rc;
+}
+
 int server_open_named(const char *name, struct virt **v, struct xerr *e)
 {
 	_cleanup_free_ char *home = NULL;
 	struct db_server *row = NULL;
-	struct db *db = NULL;
-	int rc;
+	int rc = server_row_named(name, &home, &row, e);
 
-	if (xlab_home(&home, e) < 0 || db_open_default(&db, e) < 0)
-		return -1;
-	rc = server_get(db, name, &row, e);
-	db_close(db);
 	if (rc == 0 && (rc = server_open(home, row, v, e)) < 0)
 		xerr_prefix(e, "server '%s'", name);
 	db_servers_free(row, row ? 1 : 0);
@@ -348,13 +358,8 @@ int server_via_named(const char *name, struct lab_via *via, struct xerr *e)
 {
 	_cleanup_free_ char *home = NULL;
 	struct db_server *row = NULL;
-	struct db *db = NULL;
-	int rc;
+	int rc = server_row_named(name, &home, &row, e);
 
-	if (xlab_home(&home, e) < 0 || db_open_default(&db, e) < 0)
-		return -1;
-	rc = server_get(db, name, &row, e);
-	db_close(db);
 	if (rc == 0)
 		rc = server_lab_via(home, row, via, e);
 	db_servers_free(row, row ? 1 : 0);

@@ -17,26 +17,20 @@
 # and a matrix of two cells over the same two, one on each.
 # A scratch store: box2, the lab and the class are no other store's.
 . "$(dirname "$0")/lib.sh"
-export XLAB_HOME
-XLAB_HOME=$(mktemp -d /tmp/xlab-e2e-across-XXXXXX)
-# h1's disks are files here, opened by libvirt's qemu user.
-chmod 755 "$XLAB_HOME"
-s2=$SRC/scripts/server2.sh
 spec=$SRC/tests/e2e/data/across.yaml
-ours=false
 
-on_box2() { bash "$s2" exec "$@"; }
 cleanup() {
+  # Nothing of the suite's own store: only once the scratch one is made.
+  [ -n "$s2_home" ] || return 0
   "$XLAB" down acr >/dev/null 2>&1 || true
   "$XLAB" class down spread >/dev/null 2>&1 || true
   for l in $("$XLAB" status --json 2>/dev/null | jq -r '.[].lab' 2>/dev/null); do
     "$XLAB" down "$l" >/dev/null 2>&1 || true
   done
-  "$XLAB" server rm box2 >/dev/null 2>&1 || true
-  $ours && bash "$s2" down >/dev/null 2>&1
-  rm -rf "$XLAB_HOME"
+  box2_end
 }
 trap cleanup EXIT
+box2_begin across || { bad "server add box2"; finish; }
 
 # Debian's Xen 4.20 has no PV log-dirty (no shadow paging): the spec's
 # image is 4.20 built with it; without Xen sources there is none, and 4.17
@@ -48,11 +42,6 @@ if ! "$XLAB" image inspect xen-4.20-shadow >/dev/null 2>&1; then
   spec=$XLAB_HOME/specs/across.yaml
 fi
 
-if ! bash "$s2" status >/dev/null; then
-  bash "$s2" up >/dev/null
-  ours=true
-fi
-"$XLAB" server add box2 "$(bash "$s2" uri)" >/dev/null || { bad "server add box2"; finish; }
 plan=$("$XLAB" plan "$spec" 2>&1) || bad "plan: $plan"
 check "plan places h1 here and h2 on box2, one VXLAN" bash -c '
   grep -q "^# across servers" <<<"$1" && grep -Eq "^## host h1: image .*, ip [0-9.]+$" <<<"$1" &&

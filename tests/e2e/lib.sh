@@ -68,3 +68,30 @@ ensure_image() {
   fi
   say "image $name verified in $((SECONDS - t)) s"
 }
+
+# A second libvirt server for the tests that use one (remote, across):
+# scripts/server2.sh, brought up unless the suite already did, added as
+# box2 to a scratch store of the test's own (XLAB_HOME, 0755: QEMU opens
+# disks in it). box2_end removes box2, the store, and server2 when this
+# test brought it up. Lab names and box2 are then no other store's.
+s2=$SRC/scripts/server2.sh
+s2_ours=false
+s2_home=
+on_box2() { bash "$s2" exec "$@"; }
+box2_begin() { # box2_begin TAG
+  export XLAB_HOME
+  s2_home=$(mktemp -d "/tmp/xlab-e2e-$1-XXXXXX")
+  XLAB_HOME=$s2_home
+  chmod 755 "$XLAB_HOME"
+  if ! bash "$s2" status >/dev/null; then
+    bash "$s2" up >/dev/null
+    s2_ours=true
+  fi
+  "$XLAB" server add box2 "$(bash "$s2" uri)" >/dev/null
+}
+box2_end() {
+  "$XLAB" server rm box2 >/dev/null 2>&1 || true
+  $s2_ours && bash "$s2" down >/dev/null 2>&1
+  # Only the scratch store box2_begin made, never the suite's.
+  [ -z "$s2_home" ] || rm -rf "$s2_home"
+}

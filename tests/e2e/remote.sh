@@ -9,26 +9,16 @@
 # the record, and once box2 is back `down` leaves nothing of the lab on
 # either machine. A scratch store: box2 and the lab are no other store's.
 . "$(dirname "$0")/lib.sh"
-export XLAB_HOME
-XLAB_HOME=$(mktemp -d /tmp/xlab-e2e-remote-XXXXXX)
-s2=$SRC/scripts/server2.sh
 spec=$SRC/tests/e2e/data/remote.yaml
-ours=false
 
-on_box2() { bash "$s2" exec "$@"; }
 cleanup() {
+  # Nothing of the suite's own store: only once the scratch one is made.
+  [ -n "$s2_home" ] || return 0
   "$XLAB" down rmt >/dev/null 2>&1 || true
-  "$XLAB" server rm box2 >/dev/null 2>&1 || true
-  $ours && bash "$s2" down >/dev/null 2>&1
-  rm -rf "$XLAB_HOME"
+  box2_end
 }
 trap cleanup EXIT
-
-if ! bash "$s2" status >/dev/null; then
-  bash "$s2" up >/dev/null
-  ours=true
-fi
-"$XLAB" server add box2 "$(bash "$s2" uri)" >/dev/null || { bad "server add box2"; finish; }
+box2_begin remote || { bad "server add box2"; finish; }
 out=$("$XLAB" plan "$spec" 2>&1) || bad "plan: $out"
 check "plan says the lab is on box2, its disks volumes there" bash -c \
   "grep -q '^# on server box2' <<<\"\$0\" && grep -q '/var/lib/libvirt/xlab/xlab-.*\.rmt\.h1\.root\.qcow2' <<<\"\$0\"" "$out"
