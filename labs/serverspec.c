@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/uri.h>
+
 #include "connuri.h"
 #include "spec.h"
 #include "util.h"
@@ -82,33 +84,68 @@ char *server_connect_uri(const char *uri, const char *known_hosts, bool pin)
 			 strchr(rest, '?') ? "&" : "?", known_hosts, pin ? "auto" : "normal");
 }
 
+/* A part of a URI as libvirt reads it: percent-escapes undone. */
+static char *unescaped(const char *s, size_t len)
+{
+	char *raw = (char *)xmlURIUnescapeString(s, (int)len, NULL);
+	char *out = xstrdup(raw ? raw : "");
+
+	xmlFree(raw);
+	return out;
+}
+
+/* Whether the URI's authority writes a port (":0" parses as none). */
+static bool explicit_port(const char *uri)
+{
+	const char *a = strstr(uri, "://"), *end, *c;
+
+	if (!a)
+		return false;
+	a += 3;
+	end = a + strcspn(a, "/?");
+	c = a;
+	for (const char *p = a; p < end; p++)
+		if (*p == '@' || *p == ']')
+			c = p + 1;
+	return memchr(c, ':', (size_t)(end - c)) != NULL;
+}
+
+/* libvirt parses a URI with libxml2 (virURIParse): so does this, so the
+ * user, host, port and keyfile= are what libvirt logs in with. */
 int server_uri_ssh(const char *uri, struct server_ssh *out, struct xerr *e)
 {
-	const char *p = strstr(uri, "://"), *end, *at, *colon, *q;
+	xmlURIPtr u = NULL;
+	const char *q;
+	size_t hl;
 
 	memset(out, 0, sizeof(*out));
-	if (!server_uri_is_ssh(uri) || !p)
-		return xerr_set(e, XERR_USAGE, "'%s' is not an SSH server URI", uri);
-	p += 3;
-	end = p + strcspn(p, "/?");
-	at = memchr(p, '@', (size_t)(end - p));
-	if (at) {
-		out->user = xstrndup(p, (size_t)(at - p));
-		p = at + 1;
+	if (!server_uri_is_ssh(uri) || !(u = xmlParseURI(uri)) || !u->server)
+		goto bad;
+	if (u->user)
+		out->user = unescaped(u->user, strlen(u->user));
+	/* An IPv6 host is written [ADDR]; libxml2 keeps the brackets. */
+	hl = strlen(u->server);
+	out->host = hl > 2 && u->server[0] == '[' && u->server[hl - 1] == ']'
+			    ? xstrndup(u->server + 1, hl - 2)
+			    : xstrdup(u->server);
+	out->port = u->port > 0 ? u->port : explicit_port(uri) ? -1 : 22;
+	for (q = u->query_raw; q && *q; q += strcspn(q, "&;"), q += *q != '\0') {
+		size_t n = strcspn(q, "&;");
+
+		if (n > 8 && strncmp(q, "keyfile=", 8) == 0) {
+			free(out->keyfile);
+			out->keyfile = unescaped(q + 8, n - 8);
+		}
 	}
-	colon = memchr(p, ':', (size_t)(end - p));
-	out->host = xstrndup(p, (size_t)((colon ? colon : end) - p));
-	out->port = colon ? atoi(colon + 1) : 22;
-	for (q = strchr(end, '?'); q && *q; q += strcspn(q, "&;")) {
-		q++;
-		if (strncmp(q, "keyfile=", 8) == 0)
-			out->keyfile = xstrndup(q + 8, strcspn(q + 8, "&;"));
-	}
-	if (!*out->host || out->port <= 0 || out->port > 65535) {
-		server_ssh_free(out);
-		return xerr_set(e, XERR_USAGE, "'%s': no host or a bad port", uri);
-	}
+	if (!*out->host || out->port <= 0 || out->port > 65535)
+		goto bad;
+	xmlFreeURI(u);
 	return 0;
+bad:
+	xmlFreeURI(u);
+	server_ssh_free(out);
+	return xerr_set(e, XERR_USAGE, "'%s' is not an SSH server URI with a host and a good port",
+			uri);
 }
 
 void server_ssh_free(struct server_ssh *s)

@@ -106,6 +106,20 @@ Test(serverspec, ssh_login_of_a_uri)
 	cr_expect_eq(server_uri_ssh("qemu+tls://box2/system", &b, &e), -1);
 	cr_expect_eq(server_uri_ssh("qemu+ssh://box2:0/system", &b, &e), -1);
 	cr_expect_eq(server_uri_ssh("qemu+ssh://root@/system", &b, &e), -1);
+	cr_expect_eq(server_uri_ssh("qemu+ssh://box2:70000/system", &b, &e), -1);
+	/* As libvirt reads them: escapes undone, an IPv6 host without its
+	 * brackets, the port after them. */
+	cr_assert_eq(server_uri_ssh("qemu+ssh://te%73t@[fd00::2]:2201/system?sshauth=privkey&"
+				    "keyfile=%2Froot%2Fmy%20keys%2Fid", &a, &e), 0, "%s", e.msg);
+	cr_expect_str_eq(a.user, "test");
+	cr_expect_str_eq(a.host, "fd00::2");
+	cr_expect_eq(a.port, 2201);
+	cr_expect_str_eq(a.keyfile, "/root/my keys/id");
+	server_ssh_free(&a);
+	cr_assert_eq(server_uri_ssh("qemu+ssh://[fd00::2]/system", &a, &e), 0, "%s", e.msg);
+	cr_expect_str_eq(a.host, "fd00::2");
+	cr_expect_eq(a.port, 22);
+	server_ssh_free(&a);
 }
 
 static char dir[] = "/tmp/xlab-test-servers-XXXXXX";
