@@ -42,13 +42,44 @@ static int image_push_entry(int argc, char **argv, struct xerr *e)
 	return 0;
 }
 
+/* xlab image rm NAME [--server SERVER]: the store's image, or a server's
+ * copy of it (engine/server_images.c). */
+static int image_rm_entry(int argc, char **argv, struct xerr *e)
+{
+	const char *server = NULL, *name = NULL;
+	unsigned long long freed = 0;
+	char sz[32];
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--server") == 0 && i + 1 < argc && !server)
+			server = argv[++i];
+		else if (!strncmp(argv[i], "--server=", 9) && !server)
+			server = argv[i] + 9;
+		else if (argv[i][0] != '-' && !name)
+			name = argv[i];
+		else if (server || strncmp(argv[i], "--server", 8) == 0)
+			return cmd_usage_error(e, "image rm", "expected an image and --server NAME");
+	}
+	if (!server)
+		return image_cmd_rm(argc, argv, e);
+	if (!name || !*server)
+		return cmd_usage_error(e, "image rm", "expected an image and --server NAME");
+	if (server_image_rm(server, name, &freed, e) < 0)
+		return -1;
+	size_human((double)freed, sz, sizeof(sz));
+	printf("image %s is off server %s: its manifest and the files no other image there "
+	       "lists removed (%s)\n",
+	       name, server, sz);
+	return 0;
+}
+
 /* Usage, help and options of each are in the command table (cmdtable.c). */
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv, struct xerr *e);
 } subcmds[] = {
 	{ "build", image_build_entry },   { "list", image_cmd_list },
-	{ "inspect", image_cmd_inspect }, { "rm", image_cmd_rm },
+	{ "inspect", image_cmd_inspect }, { "rm", image_rm_entry },
 	{ "fetch", image_cmd_fetch },   { "import", image_cmd_import },
 	{ "export", image_cmd_export }, { "push", image_push_entry },
 };

@@ -20,6 +20,12 @@ const struct cmd_opt xlab_global_opts[] = {
 	OPT_END,
 };
 
+static const struct cmd_opt image_rm_opts[] = {
+	{ "server", 0, "NAME", "take it off that server's pool: its manifest, and files no other "
+			       "image there lists" },
+	OPT_END,
+};
+
 static const struct cmd_opt plan_opts[] = {
 	OPT_ACCEL,
 	{ "servers", 0, "A,B", "show where `up --servers` would place the hosts now (measures them)" },
@@ -174,7 +180,9 @@ static const struct cmd_sub image_subs[] = {
 	  image_build_opts, CMD_ARG_NONE },
 	{ "list", "", "images in the store", json_opts, CMD_ARG_NONE },
 	{ "inspect", "NAME", "an image's manifest, verified", json_opts, CMD_ARG_IMAGE },
-	{ "rm", "NAME", "remove an image (refused while a lab uses it)", no_opts, CMD_ARG_IMAGE },
+	{ "rm", "NAME [--server SERVER]",
+	  "remove an image, or its copy on a server (refused while a lab uses it)", image_rm_opts,
+	  CMD_ARG_IMAGE },
 	{ "fetch", "URL --sha256 HEX", "download an image archive, check it, add it to the store",
 	  image_fetch_opts, CMD_ARG_NONE },
 	{ "import", "DIR|ARCHIVE", "add a local image directory or archive to the store",

@@ -314,3 +314,91 @@ out:
 	image_free(img);
 	return rc;
 }
+
+/* A lab that is not down with a host on server that boots image. */
+static int image_in_use(const char *server, const char *image, struct xerr *e)
+{
+	_cleanup_strv_ char **labs = NULL;
+	struct db *db = NULL;
+	int rc = 0;
+
+	if (db_open_default(&db, e) < 0 || server_users(db, server, &labs, e) < 0) {
+		db_close(db);
+		return -1;
+	}
+	for (char **l = labs; *l && rc == 0; l++) {
+		struct db_host *hosts = NULL;
+		struct lab_dirs d;
+		size_t n = 0;
+
+		if (lab_dirs_get(*l, &d, e) < 0 || db_hosts_list(db, *l, &hosts, &n, e) < 0) {
+			rc = -1;
+		} else {
+			for (size_t i = 0; i < n && rc == 0; i++) {
+				const char *on = lab_host_server(&d, hosts[i].name);
+
+				if (hosts[i].image && !strcmp(hosts[i].image, image) && on &&
+				    !strcmp(on, server))
+					rc = xerr_set(e, XERR_CONFLICT,
+						      "host '%s' of lab '%s' boots image %s on server "
+						      "'%s': take the lab down first (`xlab down %s`)",
+						      hosts[i].name, *l, image, server, *l);
+			}
+		}
+		db_hosts_free(hosts, n);
+		lab_dirs_free(&d);
+	}
+	db_close(db);
+	return rc;
+}
+
+int server_image_rm(const char *server, const char *image, unsigned long long *freed,
+		    struct xerr *e)
+{
+	_cleanup_free_ char *home = NULL, *mine = server_manifest_volume(image);
+	_cleanup_close_ int lock = -1;
+	struct remote r = { 0 };
+	int rc = -1;
+
+	*freed = 0;
+	if (strcmp(server, SERVER_LOCAL) == 0)
+		return xerr_set(e, XERR_USAGE, "the server 'local' runs labs from the image store: "
+				"`xlab image rm %s` removes it there", image);
+	if (server_name_check(server, e) < 0 || xlab_home(&home, e) < 0 ||
+	    image_in_use(server, image, e) < 0 || server_open_named(server, &r.v, e) < 0)
+		goto out;
+	lock = push_lock(home, server, e);
+	/* Listed, not ensured: removing makes no pool where there is none. */
+	if (lock < 0 || virt_pool_volumes(r.v, SERVER_POOL, &r.vols, &r.n_vols, e) < 0)
+		goto out;
+	if (!remote_vol(&r, mine)) {
+		xerr_set(e, XERR_NOTFOUND, "server '%s' has no image %s (`xlab server list` shows "
+			 "its pool; `xlab image push` puts one there)", server, image);
+		goto out;
+	}
+	/* Every other manifest's files: what stays. */
+	for (size_t i = 0; i < r.n_vols; i++)
+		if (is_manifest_volume(&r.vols[i]) && strcmp(r.vols[i].name, mine) != 0 &&
+		    remote_manifest_read(&r, r.vols[i].name, false, e) < 0)
+			goto out;
+	/* The manifest first: files no manifest lists are never trusted. */
+	if (virt_vol_delete(r.v, SERVER_POOL, mine, e) < 0)
+		goto out;
+	*freed += remote_vol(&r, mine)->size;
+	/* Its files, and any file no manifest lists (an older push of an image
+	 * since rebuilt, one cut short): the pool holds what images list. */
+	for (size_t i = 0; i < r.n_vols; i++) {
+		const char *name = r.vols[i].name;
+
+		if (strncmp(name, "sha256-", 7) != 0 ||
+		    strv_has((const char *const *)r.trusted, name + 7))
+			continue;
+		if (virt_vol_delete(r.v, SERVER_POOL, name, e) < 0)
+			goto out;
+		*freed += r.vols[i].size;
+	}
+	rc = 0;
+out:
+	remote_free(&r);
+	return rc;
+}

@@ -35,6 +35,14 @@ struct push_report {
 int server_image_push(const char *server, const char *image, struct push_report *r,
 		      struct xerr *e);
 
+/* Takes image off server: its manifest volume, then every file volume no
+ * other manifest there lists (a derived image keeps its base's root; a
+ * file of an older push, listed by nothing, goes too).
+ * Refused while a lab that is not down has a host on that server booting
+ * it. *freed: the bytes of the volumes removed. */
+int server_image_rm(const char *server, const char *image, unsigned long long *freed,
+		    struct xerr *e);
+
 /* The pool volume that holds a file of that sha256, and the one that holds
  * image name's manifest (malloc'd). */
 char *server_blob_volume(const char *sha256);

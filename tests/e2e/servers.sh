@@ -94,6 +94,23 @@ bash "$s2" exec virsh -q vol-delete --pool xlab "sha256-$root_sha" >/dev/null
 out=$("$XLAB" image push xen-4.20 box2 2>&1) || bad "push after a lost file: $out"
 check "a file lost on the server is sent again" grep -q "1 of its 4 files" <<<"$out"
 check "and is whole" test "$(sha256sum <"$pool/sha256-$root_sha" | cut -d' ' -f1)" = "$root_sha"
+# Taking images off box2: a file another image there lists stays.
+out=$("$XLAB" image rm xen-4.20 --server box9 2>&1) && bad "image rm on an unknown server went on"
+check "image rm --server names an unknown server" grep -q "no server 'box9'" <<<"$out"
+if [ -e "$pool/image-xen-4.20-shadow.json" ]; then
+  out=$("$XLAB" image rm xen-4.20 --server box2 2>&1) || bad "image rm xen-4.20 --server box2: $out"
+  check "xen-4.20 is off box2, the root volume xen-4.20-shadow lists stays" bash -c "
+    test ! -e '$pool/image-xen-4.20.json' && test -e '$pool/sha256-$root_sha' &&
+    test -e '$pool/image-xen-4.20-shadow.json'"
+  out=$("$XLAB" image rm xen-4.20-shadow --server box2 2>&1) || bad "image rm xen-4.20-shadow: $out"
+else
+  out=$("$XLAB" image rm xen-4.20 --server box2 2>&1) || bad "image rm xen-4.20 --server box2: $out"
+fi
+check "the last image listing the root volume takes it along" test ! -e "$pool/sha256-$root_sha"
+check "no manifest and no file volume is left on box2" bash -c "! ls '$pool' | grep -Eq '^(image-|sha256-)'"
+check "the store keeps its own xen-4.20" "$XLAB" image inspect xen-4.20
+out=$("$XLAB" image rm xen-4.20 --server box2 2>&1) && bad "a second image rm went through"
+check "an image box2 has not is refused, naming it" grep -q "server 'box2' has no image xen-4.20" <<<"$out"
 out=$("$XLAB" image push xen-4.20 local 2>&1) && bad "push to local accepted"
 check "local takes no push" grep -q "runs labs from the image store" <<<"$out"
 out=$("$XLAB" image push xen-4.20 box9 2>&1) && bad "push to an unknown server accepted"
