@@ -935,7 +935,8 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 	if (xlab_store_id(ctx->store_id, e) < 0)
 		return -1;
 	virt_owner_set(&ctx->owner, ctx->store_id, ctx->spec->lab);
-	if (images_open(ctx, e) < 0 || sites_choose(ctx, e) < 0 || sites_connect(ctx, e) < 0)
+	/* What the command line asks is checked before what the store has. */
+	if (sites_choose(ctx, e) < 0 || images_open(ctx, e) < 0 || sites_connect(ctx, e) < 0)
 		return -1;
 	if (hwvirt_guests_possible(ctx, e) < 0 || subnet_choose(ctx, e) < 0)
 		return -1;

@@ -448,6 +448,13 @@ int class_up(const char *spec_path, const struct class_opts *o, struct xerr *e)
 	struct spec **specs = NULL;
 	int rc = -1;
 
+	/* A bad --servers is said before anything is read or made. */
+	if (o->servers) {
+		_cleanup_strv_ char **names = NULL;
+
+		if (servers_parse_list(o->servers, &names, e) < 0)
+			goto out;
+	}
 	if (class_spec_read(&c, spec_path, e) < 0 || students_read(&c, &students, e) < 0)
 		goto out;
 	if (class_copies_make(c.base->lab, o->copies ? o->copies : c.base->class_copies,

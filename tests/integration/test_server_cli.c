@@ -189,9 +189,10 @@ Test(server_cli, image_push_refusals)
 	cr_expect(strstr(e4, "nosuch"), "%s", e4);
 }
 
-/* A class or a matrix on a server is refused before anything is made: its
- * copies' rebuild, sheet and memory check are this machine's so far. */
-Test(server_cli, class_and_matrix_stay_here)
+/* A class or a matrix of a spec that names a server is refused before
+ * anything is made: they place copies and cells themselves (--servers);
+ * so is a --servers list with a server the store has not. */
+Test(server_cli, class_and_matrix_place_themselves)
 {
 	_cleanup_free_ char *spec = xasprintf("%s/c.yaml", home);
 	_cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL;
@@ -201,7 +202,28 @@ Test(server_cli, class_and_matrix_stay_here)
 
 	cr_assert_eq(file_write_atomic(spec, text, strlen(text), 0644, &e), 0, "%s", e.msg);
 	cr_expect_eq(xlab(&o1, &e1, "class", "up", spec, NULL), 2, "%s", e1);
-	cr_expect(strstr(e1, "a class runs on this machine only so far"), "%s", e1);
+	cr_expect(strstr(e1, "a class places its copies itself (`class up --servers local,box2`)"),
+		  "%s", e1);
 	cr_expect_eq(xlab(&o2, &e2, "matrix", spec, "--xen", "4.20", NULL), 2, "%s", e2);
-	cr_expect(strstr(e2, "a matrix runs on this machine only so far"), "%s", e2);
+	cr_expect(strstr(e2, "a matrix places its cells itself (`matrix --servers local,box2`)"),
+		  "%s", e2);
+}
+
+Test(server_cli, servers_lists_are_checked_first)
+{
+	_cleanup_free_ char *spec = xasprintf("%s/s.yaml", home);
+	_cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL, *e3 = NULL;
+	struct xerr e = { 0 };
+	static const char text[] = "lab: s1\nxen: \"4.20\"\nclass: {copies: 2}\n"
+				   "hosts:\n  - name: h1\n";
+
+	cr_assert_eq(file_write_atomic(spec, text, strlen(text), 0644, &e), 0, "%s", e.msg);
+	cr_expect_eq(xlab(&o1, &e1, "plan", spec, "--servers", "local,local", NULL), 2, "%s", e1);
+	cr_expect(strstr(e1, "--servers names 'local' twice"), "%s", e1);
+	cr_expect_eq(xlab(&o2, &e2, "class", "up", spec, "--servers", "Bad_Name", NULL), 2, "%s",
+		     e2);
+	cr_expect(strstr(e2, "not a DNS label"), "%s", e2);
+	cr_expect_eq(xlab(&o3, &e3, "up", spec, "--server", "box2", "--servers", "local", NULL),
+		     2, "%s", e3);
+	cr_expect(strstr(e3, "--server and --servers: one or the other"), "%s", e3);
 }
