@@ -615,7 +615,6 @@ static int hosts_place(struct up_ctx *ctx, struct xerr *e)
 	struct spec *sp = ctx->spec;
 	struct lab_dirs d;
 	enum lab_state st;
-	int rc = 0;
 
 	if (ctx->o->server && ctx->o->servers)
 		return xerr_set(e, XERR_USAGE, "--server and --servers: one or the other");
@@ -634,7 +633,7 @@ static int hosts_place(struct up_ctx *ctx, struct xerr *e)
 			sp->hosts[i].server = xstrdup(was ? was : SERVER_LOCAL);
 	}
 	lab_dirs_free(&d);
-	return rc;
+	return 0;
 }
 
 /* "h1 on local, h2 on box2" */

@@ -11,6 +11,7 @@
 
 #include "dom0paths.h"
 #include "names.h"
+#include "serverspec.h"
 #include "paths.h"
 #include "sha256.h"
 #include "subnet.h"
@@ -734,7 +735,7 @@ void plan_free(struct plan *p)
 
 const char *plan_server_name(const char *server)
 {
-	return server && strcmp(server, "local") != 0 ? server : "local";
+	return server ? server : SERVER_LOCAL;
 }
 
 void plan_print(const struct plan *p, FILE *f)

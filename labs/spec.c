@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+#include "serverspec.h"
 #include "sha256.h"
 #include "spec_int.h"
 
@@ -378,14 +379,14 @@ bool spec_xl_key_valid(const char *key)
 
 const char *spec_server(const struct spec *s)
 {
-	return s->server && strcmp(s->server, "local") != 0 ? s->server : NULL;
+	return s->server && strcmp(s->server, SERVER_LOCAL) != 0 ? s->server : NULL;
 }
 
 const char *spec_host_server(const struct spec *s, const struct spec_host *h)
 {
 	if (!h->server)
 		return spec_server(s);
-	return strcmp(h->server, "local") != 0 ? h->server : NULL;
+	return strcmp(h->server, SERVER_LOCAL) != 0 ? h->server : NULL;
 }
 
 const char *spec_any_server(const struct spec *s)

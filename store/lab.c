@@ -12,6 +12,7 @@
 #include "names.h"
 #include "db.h"
 #include "paths.h"
+#include "serverspec.h"
 #include "spec.h"
 #include "util.h"
 
@@ -92,7 +93,7 @@ int lab_placement_record(const struct lab_dirs *d, const char *const *hosts,
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++)
-		buf_printf(&b, "%s %s\n", hosts[i], servers[i] ? servers[i] : "local");
+		buf_printf(&b, "%s %s\n", hosts[i], servers[i] ? servers[i] : SERVER_LOCAL);
 	rc = file_write_atomic(path, b.data, b.len, 0644, e);
 	buf_free(&b);
 	return rc;
@@ -102,7 +103,7 @@ const char *lab_host_server(const struct lab_dirs *d, const char *host)
 {
 	for (size_t i = 0; d->placement && d->placement[i]; i += 2)
 		if (strcmp(d->placement[i], host) == 0)
-			return strcmp(d->placement[i + 1], "local") != 0 ? d->placement[i + 1] : NULL;
+			return strcmp(d->placement[i + 1], SERVER_LOCAL) != 0 ? d->placement[i + 1] : NULL;
 	return d->server;
 }
 
@@ -111,7 +112,7 @@ char **lab_servers(const struct lab_dirs *d)
 	size_t n = 1;
 	char **v = xcalloc(1 + strv_len(d->placement) / 2 + 1, sizeof(char *));
 
-	v[0] = xstrdup(d->server ? d->server : "local");
+	v[0] = xstrdup(d->server ? d->server : SERVER_LOCAL);
 	for (size_t i = 0; d->placement && d->placement[i]; i += 2) {
 		bool seen = false;
 
