@@ -339,6 +339,24 @@ static void *host_thread(void *arg)
 	return NULL;
 }
 
+/* A host on another server names it; when that server stopped answering
+ * (libvirt's keepalive lost it) that is the news, not the step's own error. */
+static void host_failure_say(struct up_ctx *ctx, const struct host_work *w, const char *sep,
+			     struct buf *msg)
+{
+	const struct up_site *site = up_site(ctx, w->ph);
+
+	if (!site->row)
+		buf_printf(msg, "%s%s: %s", sep, w->ph->spec->name, w->err.msg);
+	else if (site->virt && !virt_alive(site->virt))
+		buf_printf(msg, "%s%s: server '%s' does not answer (its libvirt connection is lost; "
+			   "`xlab server list` shows when it is back, then `xlab up` again goes on): %s",
+			   sep, w->ph->spec->name, site->name, w->err.msg);
+	else
+		buf_printf(msg, "%s%s (on server '%s'): %s", sep, w->ph->spec->name, site->name,
+			   w->err.msg);
+}
+
 static int hosts_bring_up(struct up_ctx *ctx, struct xerr *e)
 {
 	size_t n = ctx->plan->n_hosts, failed = 0;
@@ -358,10 +376,8 @@ static int hosts_bring_up(struct up_ctx *ctx, struct xerr *e)
 		pthread_create(&w[i].thread, NULL, host_thread, &w[i]);
 	for (size_t i = 0; i < n; i++) {
 		pthread_join(w[i].thread, NULL);
-		if (w[i].rc < 0) {
-			buf_printf(&msg, "%s%s: %s", failed++ ? "\n" : "",
-				   w[i].ph->spec->name, w[i].err.msg);
-		}
+		if (w[i].rc < 0)
+			host_failure_say(ctx, &w[i], failed++ ? "\n" : "", &msg);
 	}
 	if (failed) {
 		rc = xerr_set(e, XERR_FAIL, "%zu of %zu host(s) failed:\n%s", failed, n,

@@ -6,9 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libssh/libssh.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -132,6 +135,30 @@ static int reply_timeout_set(ssh_session s, const struct sshc_target *t, struct 
 	return 0;
 }
 
+/* A peer that vanishes without a word (a server switched off, its cable
+ * pulled) never resets the connection: a reply we wait for would never
+ * come. The kernel's keepalive asks an idle connection every few seconds,
+ * and TCP_USER_TIMEOUT ends one whose data or probes go unacknowledged
+ * that long, so the read waiting on it fails instead. Only for TCP: the
+ * socket pair of a tunnel is watched at its own end (the jump session). */
+static void dead_peer_detect(ssh_session s)
+{
+	int fd = ssh_get_fd(s), on = 1, idle = SSHC_DEAD_PEER_MS / 4000;
+	int intvl = SSHC_DEAD_PEER_MS / 4000, cnt = 4, user = SSHC_DEAD_PEER_MS;
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM)
+		return;
+	/* On a Unix socket these fail with EOPNOTSUPP: nothing to watch there. */
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) < 0)
+		return;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user, sizeof(user));
+}
+
 /* Over a tunnel through t->via when it is set. */
 static int session_connect(ssh_session s, const struct sshc_target *t, ssh_key pinned,
 			   int timeout_ms, struct sshc_via **via, enum sshc_conn_fail *fail,
@@ -149,8 +176,11 @@ static int session_connect(ssh_session s, const struct sshc_target *t, ssh_key p
 			return xerr_set(e, XERR_FAIL, "ssh options for %s: %s", t->addr,
 					ssh_get_error(s));
 	}
-	if (ssh_connect(s) == SSH_OK)
+	if (ssh_connect(s) == SSH_OK) {
+		if (!t->via)
+			dead_peer_detect(s);
 		return 0;
+	}
 	if (sshc_via_failed(*via, &never, e))
 		*fail = never ? SSHC_CONN_NEVER : SSHC_CONN_NOT_YET;
 	else

@@ -27,6 +27,9 @@ struct sshc_target {
 
 /* How long a blocking request on a session in (channel open, SFTP) may wait. */
 #define SSHC_REPLY_TIMEOUT_MS 60000
+/* How long a connection's peer may stay silent (unacknowledged data or
+ * keepalive probes) before the connection is given up as dead. */
+#define SSHC_DEAD_PEER_MS 60000
 
 int sshc_connect(const struct sshc_target *t, struct sshc **out, struct xerr *e);
 void sshc_free(struct sshc *c);

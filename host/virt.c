@@ -5,6 +5,8 @@
 
 #include <fcntl.h>
 #include <libxml/xpath.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -66,6 +68,42 @@ const char *virt_default_uri(const char *flag, const char *spec_uri)
 	return "qemu:///system";
 }
 
+/* A server that vanishes without closing the connection (switched off, its
+ * cable pulled) would leave a call waiting for its reply for ever, even
+ * the close. libvirt's keepalive ends such a connection and fails the
+ * call, but only while the client runs an event loop, as virsh does: one
+ * thread for the process, running libvirt's default loop. */
+#define VIRT_KEEPALIVE_INTERVAL_S 5
+#define VIRT_KEEPALIVE_COUNT 6
+
+static void *virt_event_loop(void *arg)
+{
+	(void)arg;
+	for (;;)
+		if (virEventRunDefaultImpl() < 0)
+			return NULL;
+}
+
+static void virt_event_loop_start(void)
+{
+	sigset_t stops, old;
+	pthread_t th;
+
+	if (virEventRegisterDefaultImpl() < 0)
+		return;
+	/* Stop signals stay the command's main thread's (stop.h). */
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stops, &old);
+	if (pthread_create(&th, NULL, virt_event_loop, NULL) == 0)
+		pthread_detach(th);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static pthread_once_t virt_event_once = PTHREAD_ONCE_INIT;
+
 /* Where a local system libvirtd listens (Debian's build). */
 #define LIBVIRT_SOCKET "/var/run/libvirt/libvirt-sock"
 
@@ -81,6 +119,7 @@ int virt_open(const char *uri, struct virt **out, struct xerr *e)
 	if (virInitialize() < 0)
 		return xerr_set(e, XERR_FAIL, "cannot initialize libvirt");
 	virSetErrorFunc(NULL, virt_ignore_error);
+	pthread_once(&virt_event_once, virt_event_loop_start);
 	conn = virConnectOpen(uri);
 	if (!conn && strcmp(uri, "qemu:///system") == 0 && access(LIBVIRT_SOCKET, F_OK) != 0)
 		return virt_fail(e, "cannot connect to libvirt at '%s' (no libvirtd runs here: "
@@ -89,6 +128,8 @@ int virt_open(const char *uri, struct virt **out, struct xerr *e)
 	if (!conn)
 		return virt_fail(e, "cannot connect to libvirt at '%s'", uri);
 	virConnSetErrorFunc(conn, NULL, virt_ignore_error);
+	/* Drivers without a daemon (test:///) have no keepalive: nothing to lose. */
+	(void)virConnectSetKeepAlive(conn, VIRT_KEEPALIVE_INTERVAL_S, VIRT_KEEPALIVE_COUNT);
 	*out = xcalloc(1, sizeof(**out));
 	(*out)->conn = conn;
 	return 0;
@@ -131,6 +172,11 @@ static bool virt_is_local_system(struct virt *v)
 int virt_check_daemon_state(struct virt *v, struct xerr *e)
 {
 	return virt_is_local_system(v) ? virt_ensure_state_dir("", e) : 0;
+}
+
+bool virt_alive(struct virt *v)
+{
+	return virConnectIsAlive(v->conn) == 1;
 }
 
 void virt_close(struct virt *v)

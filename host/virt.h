@@ -34,6 +34,8 @@ const char *virt_default_uri(const char *flag, const char *spec_uri);
  * $XLAB_CONNECT so the xlab processes a command spawns use it. */
 void virt_uri_override(const char *uri);
 int virt_open(const char *uri, struct virt **out, struct xerr *e);
+/* False once the connection is lost (its server stopped answering the keepalive). */
+bool virt_alive(struct virt *v);
 void virt_close(struct virt *v);
 
 /* Before anything is made: a local qemu:///system daemon gets the state

@@ -9,6 +9,10 @@
 #   scripts/server2.sh uri              the URI for `xlab server add`
 #   scripts/server2.sh exec CMD...      run CMD on server2 (its mounts, network
 #                                       and hostname: `exec virsh vol-list xlab`)
+#   scripts/server2.sh cable out|in     pull its LAN cable and put it back: it
+#                                       goes silent (no reset, no refusal), as a
+#                                       machine switched off or cut off would,
+#                                       while its VMs go on running
 #
 # What it is made of:
 # - network namespace xlab-server2, joined to the controller's by a veth pair
@@ -229,6 +233,13 @@ case $cmd in
     [ $# -gt 0 ] || die "usage: server2.sh exec COMMAND [ARGS...]"
     inside "$@"
     ;;
+  cable)
+    case ${1:-} in
+      out) inside ip link set "$lan_if" down ;;
+      in) inside ip link set "$lan_if" up ;;
+      *) die "usage: server2.sh cable out|in" ;;
+    esac
+    ;;
   inside-start) inside_start ;;
-  *) die "usage: server2.sh up [--netns NS] | down | status | uri | exec COMMAND..." ;;
+  *) die "usage: server2.sh up [--netns NS] | down | status | uri | exec COMMAND... | cable out|in" ;;
 esac
