@@ -44,7 +44,7 @@ fi
 t0=$(date +%s.%N)
 qemu-system-x86_64 "${cpu[@]}" -m "$MEM" -smp "$VCPUS" \
   -display none -no-reboot -serial "file:$W/serial.log" -monitor none \
-  -kernel "$W/xen" -append "dom0_mem=${DOM0}M,max:${DOM0}M console=com1 com1=115200,8n1" \
+  -kernel "$W/xen" -append "dom0_mem=${DOM0}M,max:${DOM0}M console=com1 com1=115200,8n1 bootscrub=0" \
   -initrd "$IMG/boot/vmlinuz console=hvc0 rdinit=/init,$W/init.cpio.gz" 2>"$W/qemu.err" &
 qemu=$!
 until grep -qa XLAB-PHYS-FLOOR-INIT "$W/serial.log" 2>/dev/null; do

@@ -313,6 +313,8 @@ Test(plan, xl_config_and_grub)
 	cr_assert_not_null(strstr(p->guests[0].xl_cfg, "on_crash = \"destroy\"\n"));
 	cr_assert_not_null(strstr(p->hosts[0].grub_cfg, "dom0_mem=1024M,max:1024M"));
 	cr_assert_not_null(strstr(p->hosts[0].grub_cfg, "console=com1 com1=115200,8n1"));
+	/* A nested host's RAM comes zeroed from QEMU: no background scrub. */
+	cr_assert_not_null(strstr(p->hosts[0].grub_cfg, " bootscrub=0\n"));
 	cr_assert_not_null(strstr(p->hosts_file, "10.80.0.11 h2\n"));
 	cr_assert_not_null(strstr(p->hosts_file, "10.80.0.60 db1\n"));
 	plan_free(p);
