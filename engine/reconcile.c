@@ -22,6 +22,9 @@ void host_definition_hash(const struct plan_host *ph, const struct host_inputs *
 		buf_printf(&b, " disk=%" PRIu64, h->disks[i]);
 	if (in->shared_size)
 		buf_printf(&b, " shared=%" PRIu64, in->shared_size);
+	/* Only when given: the hosts of labs from before it keep their hash. */
+	if (h->xen_args)
+		buf_printf(&b, " xen_args=%s", h->xen_args);
 	sha256_hex(b.data, b.len, out);
 	buf_free(&b);
 }

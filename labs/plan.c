@@ -333,12 +333,13 @@ static char *grub_cfg(const struct plan_host *ph)
 			 "insmod gzio\n"
 			 "menuentry 'Xen (xlab %s)' {\n"
 			 "  multiboot /boot/xen.gz dom0_mem=%" PRIu64 "M,max:%" PRIu64 "M "
-			 "console=com1 com1=115200,8n1 bootscrub=0\n"
+			 "console=com1 com1=115200,8n1 bootscrub=0%s%s\n"
 			 "  module /boot/vmlinuz root=/dev/vda ro console=hvc0 net.ifnames=0 "
 			 "init=/sbin/xlab-init\n"
 			 "  module /boot/initrd.img\n"
 			 "}\n",
-			 ph->spec->name, dom0_mib, dom0_mib);
+			 ph->spec->name, dom0_mib, dom0_mib, ph->spec->xen_args ? " " : "",
+			 ph->spec->xen_args ? ph->spec->xen_args : "");
 }
 
 static bool xl_has(const struct spec_guest *g, const char *key)

@@ -201,6 +201,7 @@ int spec_load_buffer(const char *name, const char *data, size_t len, struct spec
 	ctx_init(&c, s, &mine, data, len);
 	parse_spec(&c);
 	free(c.guest_tpl.rootfs);
+	free(c.host_tpl.xen_args);
 	if (mine.n) {
 		spec_free(s);
 		return fail(name, &mine, diags, e);
@@ -245,6 +246,7 @@ static void host_free(struct spec_host *h)
 	free(h->xen);
 	free(h->image);
 	free(h->server);
+	free(h->xen_args);
 	free(h->name);
 	free(h->disks);
 	free(h->ip);

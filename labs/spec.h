@@ -49,6 +49,9 @@ struct spec_host {
 	/* `server:` the stored server this host runs on, over the lab's: a lab
 	 * across servers, one lab network joined between them (docs/servers.md). */
 	char *server;
+	/* `xen_args:` words added to Xen's command line after xlab's own (Xen
+	 * takes an option's last value: `bootscrub=1` undoes xlab's 0). */
+	char *xen_args;
 	struct spec_pos ip_pos, memory_pos, dom0_mem_pos, vcpus_pos, disks_pos, xen_pos, image_pos;
 };
 

@@ -62,6 +62,7 @@ static const struct field host_fields[] = {
 	{ "image", F_STR, AT(struct spec_host, image), POS(struct spec_host, image_pos), NO_DEFAULT,
 	  .check = check_image },
 	{ "server", F_STR, AT(struct spec_host, server), NOPOS, NO_DEFAULT, .check = check_server },
+	{ "xen_args", F_STR, AT(struct spec_host, xen_args), NOPOS, 0, .check = check_xen_args },
 };
 
 /* A guest key with two words: *out is whether it says `yes` (the other is
@@ -192,7 +193,8 @@ static void host_init(struct ctx *c, struct spec_host *h)
 	*h = (struct spec_host){ .memory = c->host_tpl.memory,
 				 .dom0_mem = c->host_tpl.dom0_mem,
 				 .data_disk = c->host_tpl.data_disk,
-				 .vcpus = c->host_tpl.vcpus };
+				 .vcpus = c->host_tpl.vcpus,
+				 .xen_args = c->host_tpl.xen_args ? xstrdup(c->host_tpl.xen_args) : NULL };
 }
 
 static void guest_init(struct ctx *c, struct spec_guest *g)

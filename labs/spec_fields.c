@@ -80,6 +80,23 @@ bool check_server(struct ctx *c, const char *key, const struct ynode *v)
 	return false;
 }
 
+/* Xen's options go into the host's grub.cfg: what grub would read as
+ * syntax (quotes, `$`, `;`, braces, a new line) never gets there. */
+bool check_xen_args(struct ctx *c, const char *key, const struct ynode *v)
+{
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				 "0123456789_=,.:+-/@ ";
+	size_t bad = strspn(v->text, ok);
+
+	if (v->text[bad] == '\0' && strlen(v->text) <= 1024)
+		return true;
+	diag(c, v->pos, "Xen options are words like `loglvl=all guest_loglvl=all bootscrub=1`",
+	     "%s '%s' has a character Xen's options never need (only letters, digits, spaces "
+	     "and _=,.:+-/@; at most 1024)",
+	     key, show(c, v->text));
+	return false;
+}
+
 bool check_ip(struct ctx *c, const char *key, const struct ynode *v)
 {
 	struct in_addr in;

@@ -99,6 +99,7 @@ bool dns_label(const char *s);
 bool check_name(struct ctx *c, const char *key, const struct ynode *v);
 bool check_guest_name(struct ctx *c, const char *key, const struct ynode *v);
 bool check_server(struct ctx *c, const char *key, const struct ynode *v);
+bool check_xen_args(struct ctx *c, const char *key, const struct ynode *v);
 bool check_libvirt(struct ctx *c, const char *key, const struct ynode *v);
 bool check_image(struct ctx *c, const char *key, const struct ynode *v);
 bool check_ip(struct ctx *c, const char *key, const struct ynode *v);

@@ -35,6 +35,9 @@ else bad "xlab up"; rm -f "$up_log"; "$XLAB" report --last "$lab" || true; finis
 check "a host whose console went silent while booting was restarted once" \
   grep -q 'h1: no console output for 20 s .*restarting it, once' "$up_log"
 rm -f "$up_log"
+cmdline=$("$XLAB" ssh "$lab" h1 -- xl info 2>&1 | sed -n 's/^xen_commandline *: //p')
+check "Xen booted with xlab's options, bootscrub=0, then the spec's xen_args ($cmdline)" \
+  grep -q "console=com1 com1=115200,8n1 bootscrub=0 loglvl=all guest_loglvl=all$" <<<"$cmdline"
 
 vg_size() { "$XLAB" storage "$lab" h1 --json | python3 -c '
 import json,sys; d=json.load(sys.stdin)

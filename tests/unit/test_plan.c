@@ -631,3 +631,23 @@ Test(plan, store_paths_and_the_lab_of_a_root_disk)
 	cr_assert_null(none);
 	cr_assert_null(empty);
 }
+
+/* `xen_args` comes after xlab's options, so Xen takes its value of an
+ * option given twice (bootscrub); defaults.host gives it to every host. */
+Test(plan, xen_args_follow_xlabs_own)
+{
+	struct spec *s = load_text("lab: xa\nxen: \"4.20\"\n"
+				   "defaults: {host: {xen_args: \"loglvl=all\"}}\n"
+				   "hosts:\n  - name: h1\n"
+				   "  - {name: h2, xen_args: \"bootscrub=1 sched=credit2\"}\n");
+	struct plan *p = NULL;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(plan_build(s, &env_tcg, &p, &e), 0, "%s", e.msg);
+	cr_assert_not_null(strstr(p->hosts[0].grub_cfg, "bootscrub=0 loglvl=all\n"), "%s",
+			   p->hosts[0].grub_cfg);
+	cr_assert_not_null(strstr(p->hosts[1].grub_cfg, "bootscrub=0 bootscrub=1 sched=credit2\n"),
+			   "%s", p->hosts[1].grub_cfg);
+	plan_free(p);
+	spec_free(s);
+}

@@ -60,11 +60,16 @@ static void shared(struct spec_host *h, struct plan_host *p, struct host_inputs 
 	(void)h, (void)p;
 	i->shared_size = 4ULL << 30;
 }
+static void xen_args(struct spec_host *h, struct plan_host *p, struct host_inputs *i)
+{
+	(void)p, (void)i;
+	h->xen_args = "loglvl=all";
+}
 
 Test(reconcile, every_input_of_a_host_changes_its_hash)
 {
 	void (*changes[])(struct spec_host *, struct plan_host *, struct host_inputs *) = {
-		more_memory, no_extra_disk, other_ip, other_image, kvm, shared,
+		more_memory, no_extra_disk, other_ip, other_image, kvm, shared, xen_args,
 	};
 	char base[65], again[65], other[65];
 
