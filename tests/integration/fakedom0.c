@@ -43,6 +43,7 @@ struct fake_dom0 *fake_dom0_start(void)
 	const char *src = getenv("XLAB_SOURCE_DIR");
 	char tmpl[] = "/tmp/xlab-agent-dom0.XXXXXX";
 	_cleanup_free_ char *script = NULL, *bin = NULL, *tree = NULL, *tar = NULL;
+	_cleanup_free_ char *dev_link = NULL, *dev_dir = NULL;
 	struct fake_dom0 *f = &live;
 	struct xerr e = { 0 };
 
@@ -62,6 +63,11 @@ struct fake_dom0 *fake_dom0_start(void)
 		cr_assert_eq(symlink(script, link), 0);
 	}
 	put_file(f->prefix, "/sys/block/vda/size", "20971520\n");
+	/* The fake lvcreate makes an LV's device under the state, as LVM makes
+	 * /dev/VG/LV: the agent names a new LV's device so, without asking lvs. */
+	dev_link = xasprintf("%s/dev", f->prefix);
+	dev_dir = xasprintf("%s/dev", f->state);
+	cr_assert_eq(symlink(dev_dir, dev_link), 0, "%s", strerror(errno));
 	put_file(f->prefix, "/sys/block/vdb/serial", "xlab-data\n");
 	put_file(f->prefix, "/sys/block/vdc/serial", "xlab-extra1\n");
 	tree = xasprintf("%s/tree", f->dir);
