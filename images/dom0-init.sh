@@ -36,7 +36,9 @@ ln -sfn /proc/self/fd/2 /dev/stderr
 say "loading modules"
 # One modprobe for all: every process costs under TCG. (Built-in ones, e.g.
 # xen-privcmd on Debian, are no error with -q.)
-modprobe -q -a xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xen-blkback \
+# virtio-rng first: it fills the random pool sshd waits for (qemu64 has no
+# RDRAND), while the rest load.
+modprobe -q -a virtio-rng xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xen-blkback \
 	xen-netback dm-mod bridge loop
 mounted /proc/xen || mount -t xenfs xenfs /proc/xen
 

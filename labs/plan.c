@@ -312,6 +312,15 @@ static char *domain_xml(const struct plan *p, const struct plan_host *ph, const 
 	empty_el(&x, "model", "type", "vga", NULL);
 	end(&x);
 	empty_el(&x, "memballoon", "model", "none", NULL);
+	/* qemu64 has no RDRAND: without a source the dom0's random pool fills
+	 * from interrupts, and sshd (getrandom) waited for it under TCG. */
+	el(&x, "rng");
+	attr(&x, "model", "virtio");
+	el(&x, "backend");
+	attr(&x, "model", "random");
+	xmlTextWriterWriteString(x.w, BAD_CAST "/dev/urandom");
+	end(&x);
+	end(&x);
 	end(&x);
 	end(&x);
 	return xw_close(&x);

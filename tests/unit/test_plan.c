@@ -228,6 +228,9 @@ Test(plan, domain_xml_under_tcg_and_kvm)
 		     "1");
 	assert_xpath(xml, "string(/domain/devices/interface/mac/@address)", p->hosts[1].mac);
 	assert_xpath(xml, "string(/domain/devices/graphics/listen/@address)", "127.0.0.1");
+	/* The dom0's random pool from the server's: sshd does not wait for it. */
+	assert_xpath(xml, "string(/domain/devices/rng[@model='virtio']/backend[@model='random'])",
+		     "/dev/urandom");
 	assert_xpath(xml, "string(/domain/devices/serial/log/@file)",
 		     "/var/lib/xlab/labs/demo/hosts/h2/serial.log");
 	assert_xpath(p->network_xml, "string(count(/network/forward))", "0");
