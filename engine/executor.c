@@ -11,6 +11,7 @@
 
 #include "stop.h"
 #include "util.h"
+#include "virt.h"
 
 struct exec_pipe {
 	int fd;        /* read end, -1 when not running */
@@ -31,6 +32,8 @@ job_child(struct exec_job *job, struct exec_pipe *pipes, size_t n, int wfd)
 	dup2(wfd, STDERR_FILENO);
 	close(wfd);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* The parent ran no libvirt event loop (virt.h): the job's own, here. */
+	virt_event_loop_defer(false);
 	rc = job->run(job->arg);
 	fflush(NULL);
 	_exit(rc == 0 ? 0 : 1);

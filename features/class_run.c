@@ -21,6 +21,7 @@
 #include "serverspec.h"
 #include "snapshot.h"
 #include "up.h"
+#include "virt.h"
 
 void class_ctx_free(struct class_ctx *c)
 {
@@ -448,6 +449,8 @@ int class_up(const char *spec_path, const struct class_opts *o, struct xerr *e)
 	struct spec **specs = NULL;
 	int rc = -1;
 
+	/* Its copies are forked workers using libvirt (virt.h). */
+	virt_event_loop_defer(true);
 	/* A bad --servers is said before anything is read or made. */
 	if (o->servers) {
 		_cleanup_strv_ char **names = NULL;

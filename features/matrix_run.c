@@ -28,6 +28,7 @@
 #include "stop.h"
 #include "up.h"
 #include "util.h"
+#include "virt.h"
 #include "version.h"
 
 struct cell_work {
@@ -493,6 +494,8 @@ int matrix_run(const char *spec_path, const struct matrix_opts *o, struct xerr *
 	size_t len = 0, n_types;
 	int rc = -1;
 
+	/* Its cells are forked workers using libvirt (virt.h). */
+	virt_event_loop_defer(true);
 	if (spec_read(spec_path, &data, &len, &base, e) < 0)
 		return -1;
 	if (!base->xen && !base->image) {

@@ -103,6 +103,12 @@ static void virt_event_loop_start(void)
 }
 
 static pthread_once_t virt_event_once = PTHREAD_ONCE_INIT;
+static bool virt_event_deferred;
+
+void virt_event_loop_defer(bool defer)
+{
+	virt_event_deferred = defer;
+}
 
 /* Where a local system libvirtd listens (Debian's build). */
 #define LIBVIRT_SOCKET "/var/run/libvirt/libvirt-sock"
@@ -119,7 +125,8 @@ int virt_open(const char *uri, struct virt **out, struct xerr *e)
 	if (virInitialize() < 0)
 		return xerr_set(e, XERR_FAIL, "cannot initialize libvirt");
 	virSetErrorFunc(NULL, virt_ignore_error);
-	pthread_once(&virt_event_once, virt_event_loop_start);
+	if (!virt_event_deferred)
+		pthread_once(&virt_event_once, virt_event_loop_start);
 	conn = virConnectOpen(uri);
 	if (!conn && strcmp(uri, "qemu:///system") == 0 && access(LIBVIRT_SOCKET, F_OK) != 0)
 		return virt_fail(e, "cannot connect to libvirt at '%s' (no libvirtd runs here: "

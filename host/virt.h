@@ -34,6 +34,13 @@ const char *virt_default_uri(const char *flag, const char *spec_uri);
  * $XLAB_CONNECT so the xlab processes a command spawns use it. */
 void virt_uri_override(const char *uri);
 int virt_open(const char *uri, struct virt **out, struct xerr *e);
+/* A process that forks workers which go on using libvirt (class, matrix)
+ * must not register libvirt's event loop: a child would inherit it without
+ * the thread that runs it, libvirtd's keepalive pings would go unanswered
+ * and it would drop the child's idle connections. With defer, virt_open
+ * runs none (no keepalive: a silent server is waited for); each worker
+ * calls virt_event_loop_defer(false) and gets its own. */
+void virt_event_loop_defer(bool defer);
 /* False once the connection is lost (its server stopped answering the keepalive). */
 bool virt_alive(struct virt *v);
 void virt_close(struct virt *v);
