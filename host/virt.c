@@ -7,7 +7,9 @@
 #include <libxml/xpath.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -76,18 +78,42 @@ const char *virt_default_uri(const char *flag, const char *spec_uri)
 #define VIRT_KEEPALIVE_INTERVAL_S 5
 #define VIRT_KEEPALIVE_COUNT 6
 
+static pthread_t virt_event_thread;
+static bool virt_event_running;
+static atomic_bool virt_event_quit;
+
 static void *virt_event_loop(void *arg)
 {
 	(void)arg;
-	for (;;)
+	while (!atomic_load(&virt_event_quit))
 		if (virEventRunDefaultImpl() < 0)
 			return NULL;
+	return NULL;
+}
+
+static void virt_event_wake(int timer, void *opaque)
+{
+	(void)opaque;
+	virEventRemoveTimeout(timer);
+}
+
+/* At exit, before the libraries tear themselves down: a closed remote
+ * connection's socket is let go in the loop's thread, and its libssh2
+ * session freed there after libssh2 was gone crashed `server list` now
+ * and then. A timer that fires at once ends the loop's wait. */
+static void virt_event_loop_stop(void)
+{
+	if (!virt_event_running)
+		return;
+	atomic_store(&virt_event_quit, true);
+	if (virEventAddTimeout(0, virt_event_wake, NULL, NULL) >= 0)
+		pthread_join(virt_event_thread, NULL);
+	virt_event_running = false;
 }
 
 static void virt_event_loop_start(void)
 {
 	sigset_t stops, old;
-	pthread_t th;
 
 	if (virEventRegisterDefaultImpl() < 0)
 		return;
@@ -97,8 +123,10 @@ static void virt_event_loop_start(void)
 	sigaddset(&stops, SIGTERM);
 	sigaddset(&stops, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stops, &old);
-	if (pthread_create(&th, NULL, virt_event_loop, NULL) == 0)
-		pthread_detach(th);
+	if (pthread_create(&virt_event_thread, NULL, virt_event_loop, NULL) == 0) {
+		virt_event_running = true;
+		atexit(virt_event_loop_stop);
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
