@@ -83,6 +83,7 @@ static pid_t viewer_start(int port)
 	pid = fork();
 	if (pid == 0) {
 		close_range(3, ~0U, 0);
+		signal(SIGPIPE, SIG_DFL);
 		execvp(argv[0], argv);
 		_exit(127);
 	}

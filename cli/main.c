@@ -4,6 +4,7 @@
  * options before the command, `--help`/`help` at any level, and every
  * option a command does not take, refused with the nearest one. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -402,6 +403,11 @@ int main(int argc, char **argv)
 {
 	struct xerr e = { 0 };
 
+	/* A peer that closed its end (libvirtd after a close, a server gone) is
+	 * an EPIPE from the write for libvirt and libssh to report, not a
+	 * signal that ends xlab: with libvirt's event loop running, a matrix
+	 * cell died of it. Programs xlab starts get the default back (spawn.c). */
+	signal(SIGPIPE, SIG_IGN);
 	if (run(argc, argv, &e) < 0) {
 		xerr_print(&e, "xlab");
 		/* A failure that set no error still fails. */
