@@ -139,19 +139,14 @@ static int reply_timeout_set(ssh_session s, const struct sshc_target *t, struct 
  * pulled) never resets the connection: a reply we wait for would never
  * come. The kernel's keepalive asks an idle connection every few seconds,
  * and TCP_USER_TIMEOUT ends one whose data or probes go unacknowledged
- * that long, so the read waiting on it fails instead. Only for TCP: the
- * socket pair of a tunnel is watched at its own end (the jump session). */
+ * that long, so the read waiting on it fails instead. For the TCP socket
+ * libssh connected; a tunnel's socket pair is watched at its jump session. */
 static void dead_peer_detect(ssh_session s)
 {
 	int fd = ssh_get_fd(s), on = 1, idle = SSHC_DEAD_PEER_MS / 4000;
 	int intvl = SSHC_DEAD_PEER_MS / 4000, cnt = 4, user = SSHC_DEAD_PEER_MS;
-	int type = 0;
-	socklen_t len = sizeof(type);
 
-	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM)
-		return;
-	/* On a Unix socket these fail with EOPNOTSUPP: nothing to watch there. */
-	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) < 0)
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) < 0)
 		return;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));

@@ -35,11 +35,11 @@ const char *virt_default_uri(const char *flag, const char *spec_uri);
 void virt_uri_override(const char *uri);
 int virt_open(const char *uri, struct virt **out, struct xerr *e);
 /* A process that forks workers which go on using libvirt (class, matrix)
- * must not register libvirt's event loop: a child would inherit it without
- * the thread that runs it, libvirtd's keepalive pings would go unanswered
- * and it would drop the child's idle connections. With defer, virt_open
- * runs none (no keepalive: a silent server is waited for); each worker
- * calls virt_event_loop_defer(false) and gets its own. */
+ * must not register libvirt's event loop: a child inherits it registered
+ * but without the thread that runs it, and its calls wait for a loop
+ * nobody runs (CI saw a class worker's close hang for good). With defer,
+ * virt_open starts none (no keepalive there: a silent server is waited
+ * for); each worker calls virt_event_loop_defer(false) and gets its own. */
 void virt_event_loop_defer(bool defer);
 /* False once the connection is lost (its server stopped answering the keepalive). */
 bool virt_alive(struct virt *v);

@@ -11,8 +11,8 @@
 
 #include "dom0paths.h"
 #include "names.h"
-#include "serverspec.h"
 #include "paths.h"
+#include "serverspec.h"
 #include "sha256.h"
 #include "subnet.h"
 #include "util.h"
