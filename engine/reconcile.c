@@ -25,6 +25,8 @@ void host_definition_hash(const struct plan_host *ph, const struct host_inputs *
 	/* Only when given: the hosts of labs from before it keep their hash. */
 	if (h->xen_args)
 		buf_printf(&b, " xen_args=%s", h->xen_args);
+	if (h->dom0_vcpus)
+		buf_printf(&b, " dom0_vcpus=%d", h->dom0_vcpus);
 	sha256_hex(b.data, b.len, out);
 	buf_free(&b);
 }

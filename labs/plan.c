@@ -333,7 +333,10 @@ static char *domain_xml(const struct plan *p, const struct plan_host *ph, const 
 static char *grub_cfg(const struct plan_host *ph)
 {
 	uint64_t dom0_mib = ph->spec->dom0_mem >> 20;
+	char vcpus[32] = "";
 
+	if (ph->dom0_vcpus)
+		snprintf(vcpus, sizeof(vcpus), " dom0_max_vcpus=%d", ph->dom0_vcpus);
 	return xasprintf("set timeout=0\n"
 			 "set default=0\n"
 			 "serial --unit=0 --speed=115200\n"
@@ -342,13 +345,27 @@ static char *grub_cfg(const struct plan_host *ph)
 			 "insmod gzio\n"
 			 "menuentry 'Xen (xlab %s)' {\n"
 			 "  multiboot /boot/xen.gz dom0_mem=%" PRIu64 "M,max:%" PRIu64 "M "
-			 "console=com1 com1=115200,8n1 bootscrub=0%s%s\n"
+			 "console=com1 com1=115200,8n1 bootscrub=0%s%s%s\n"
 			 "  module /boot/vmlinuz root=/dev/vda ro console=hvc0 net.ifnames=0 "
 			 "init=/sbin/xlab-init\n"
 			 "  module /boot/initrd.img\n"
 			 "}\n",
-			 ph->spec->name, dom0_mib, dom0_mib, ph->spec->xen_args ? " " : "",
+			 ph->spec->name, dom0_mib, dom0_mib, vcpus, ph->spec->xen_args ? " " : "",
 			 ph->spec->xen_args ? ph->spec->xen_args : "");
+}
+
+/* Under TCG a dom0 of more vCPUs than one is slower at everything: its
+ * vCPUs synchronise (IPIs, TLB shootdowns, stop_machine at a module load)
+ * through emulated hardware, and where vCPU threads outnumber the machine's
+ * cores one spins while the one it waits for is not running. Two 2-vCPU
+ * hosts on two cores: host.boot 25 s with two dom0 vCPUs, 13 s with one
+ * (docs/performance.md). The host keeps its vCPUs for guests; under KVM
+ * dom0 gets Xen's default, all of them. */
+static int dom0_vcpus_for(const struct spec_host *h, const char *accel)
+{
+	if (h->dom0_vcpus)
+		return h->dom0_vcpus;
+	return strcmp(accel, "kvm") == 0 ? 0 : 1;
 }
 
 static bool xl_has(const struct spec_guest *g, const char *key)
@@ -690,6 +707,7 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 	for (size_t i = 0; i < p->n_hosts; i++) {
 		struct plan_host *ph = &p->hosts[i];
 
+		ph->dom0_vcpus = dom0_vcpus_for(ph->spec, env->accel);
 		ph->grub_cfg = grub_cfg(ph);
 		ph->domain_xml = domain_xml(p, ph, env->accel);
 		ph->storage_steps = host_storage_steps(s, ph, i == 0);

@@ -40,6 +40,9 @@ struct spec_host {
 	uint64_t dom0_mem;
 	uint64_t data_disk;
 	int vcpus;
+	/* `dom0_vcpus:` the vCPUs Xen gives dom0 (dom0_max_vcpus=), 0 when not
+	 * given: the plan then picks 1 under TCG and Xen's own (all) under KVM. */
+	int dom0_vcpus;
 	uint64_t *disks; /* extra disks (vgextend'ed into storage.vg) */
 	size_t n_disks;
 	char *ip; /* explicit address or NULL (allocated) */
@@ -52,7 +55,8 @@ struct spec_host {
 	/* `xen_args:` words added to Xen's command line after xlab's own (Xen
 	 * takes an option's last value: `bootscrub=1` undoes xlab's 0). */
 	char *xen_args;
-	struct spec_pos ip_pos, memory_pos, dom0_mem_pos, vcpus_pos, disks_pos, xen_pos, image_pos;
+	struct spec_pos ip_pos, memory_pos, dom0_mem_pos, vcpus_pos, dom0_vcpus_pos, disks_pos, xen_pos,
+		image_pos;
 };
 
 /* How Xen runs a guest: PV (no hardware virtualization needed), PVH (the

@@ -54,6 +54,8 @@ static const struct field host_fields[] = {
 	{ "vcpus", F_INT, AT(struct spec_host, vcpus), POS(struct spec_host, vcpus_pos), 0, 1,
 	  MAX_VCPUS },
 	{ "dom0_mem", F_SIZE, AT(struct spec_host, dom0_mem), POS(struct spec_host, dom0_mem_pos) },
+	{ "dom0_vcpus", F_INT, AT(struct spec_host, dom0_vcpus), POS(struct spec_host, dom0_vcpus_pos),
+	  0, 1, MAX_VCPUS },
 	{ "data_disk", F_SIZE, AT(struct spec_host, data_disk), NOPOS },
 	{ "disks", F_FN, 0, NOPOS, NO_DEFAULT, .fn = read_disks },
 	{ "ip", F_STR, AT(struct spec_host, ip), POS(struct spec_host, ip_pos), NO_DEFAULT,
@@ -194,6 +196,7 @@ static void host_init(struct ctx *c, struct spec_host *h)
 				 .dom0_mem = c->host_tpl.dom0_mem,
 				 .data_disk = c->host_tpl.data_disk,
 				 .vcpus = c->host_tpl.vcpus,
+				 .dom0_vcpus = c->host_tpl.dom0_vcpus,
 				 .xen_args = c->host_tpl.xen_args ? xstrdup(c->host_tpl.xen_args) : NULL };
 }
 

@@ -153,6 +153,10 @@ void check_host_capacity(struct ctx *c, const struct spec_host *h)
 		     fmt_size(b1, h->dom0_mem), fmt_size(b2, h->memory));
 		mem_done = true;
 	}
+	if (h->dom0_vcpus > h->vcpus)
+		diag(c, pos_or(h->dom0_vcpus_pos, h->pos), NULL,
+		     "host '%s': dom0_vcpus %d is more than its vcpus %d", h->name, h->dom0_vcpus,
+		     h->vcpus);
 	mem_free = mem_done ? 0 : h->memory - h->dom0_mem;
 	for (size_t i = 0; i < h->n_disks; i++)
 		vg = u64_add_sat(vg, pv_usable(h->disks[i]));

@@ -35,9 +35,16 @@ else bad "xlab up"; rm -f "$up_log"; "$XLAB" report --last "$lab" || true; finis
 check "a host whose console went silent while booting was restarted once" \
   grep -q 'h1: no console output for 20 s .*restarting it, once' "$up_log"
 rm -f "$up_log"
-cmdline=$("$XLAB" ssh "$lab" h1 -- xl info 2>&1 | sed -n 's/^xen_commandline *: //p')
+info=$("$XLAB" ssh "$lab" h1 -- xl info 2>&1)
+cmdline=$(sed -n 's/^xen_commandline *: //p' <<<"$info")
+# Under TCG dom0 gets one of the host's two vCPUs (KVM: no option, all).
 check "Xen booted with xlab's options, bootscrub=0, then the spec's xen_args ($cmdline)" \
-  grep -q "console=com1 com1=115200,8n1 bootscrub=0 loglvl=all guest_loglvl=all$" <<<"$cmdline"
+  grep -Eq "console=com1 com1=115200,8n1 bootscrub=0( dom0_max_vcpus=1)? loglvl=all guest_loglvl=all$" <<<"$cmdline"
+if grep -q dom0_max_vcpus=1 <<<"$cmdline"; then
+  dom0_vcpus=$("$XLAB" ssh "$lab" h1 -- xl list 0 2>&1 | awk '$1 == "Domain-0" { print $4 }')
+  check "dom0 runs on one vCPU ($dom0_vcpus), Xen on the host's two ($(sed -n 's/^nr_cpus *: //p' <<<"$info"))" \
+    bash -c '[ "$0" = 1 ] && grep -Eq "^nr_cpus +: 2$" <<<"$1"' "$dom0_vcpus" "$info"
+fi
 
 vg_size() { "$XLAB" storage "$lab" h1 --json | python3 -c '
 import json,sys; d=json.load(sys.stdin)

@@ -317,7 +317,7 @@ Test(plan, xl_config_and_grub)
 	cr_assert_not_null(strstr(p->hosts[0].grub_cfg, "dom0_mem=1024M,max:1024M"));
 	cr_assert_not_null(strstr(p->hosts[0].grub_cfg, "console=com1 com1=115200,8n1"));
 	/* A nested host's RAM comes zeroed from QEMU: no background scrub. */
-	cr_assert_not_null(strstr(p->hosts[0].grub_cfg, " bootscrub=0\n"));
+	cr_assert_not_null(strstr(p->hosts[0].grub_cfg, " bootscrub=0 "));
 	cr_assert_not_null(strstr(p->hosts_file, "10.80.0.11 h2\n"));
 	cr_assert_not_null(strstr(p->hosts_file, "10.80.0.60 db1\n"));
 	plan_free(p);
@@ -635,6 +635,30 @@ Test(plan, store_paths_and_the_lab_of_a_root_disk)
 	cr_assert_null(empty);
 }
 
+/* Under TCG dom0 gets one vCPU unless the spec says otherwise; under KVM
+ * Xen's default (no option); a spec's dom0_vcpus wins under both. */
+Test(plan, dom0_vcpus_one_under_tcg_unless_given)
+{
+	struct spec *s = load_text("lab: dv\nxen: \"4.20\"\n"
+				   "hosts:\n  - name: h1\n  - {name: h2, vcpus: 4, dom0_vcpus: 3}\n");
+	struct plan_env env_kvm = env_tcg;
+	struct plan *tcg = NULL, *kvm = NULL;
+	struct xerr e = { 0 };
+
+	env_kvm.accel = "kvm";
+	cr_assert_eq(plan_build(s, &env_tcg, &tcg, &e), 0, "%s", e.msg);
+	cr_assert_eq(plan_build(s, &env_kvm, &kvm, &e), 0, "%s", e.msg);
+	cr_assert_not_null(strstr(tcg->hosts[0].grub_cfg, "bootscrub=0 dom0_max_vcpus=1\n"), "%s",
+			   tcg->hosts[0].grub_cfg);
+	cr_assert_null(strstr(kvm->hosts[0].grub_cfg, "dom0_max_vcpus"), "%s",
+		       kvm->hosts[0].grub_cfg);
+	cr_assert_not_null(strstr(tcg->hosts[1].grub_cfg, " dom0_max_vcpus=3\n"));
+	cr_assert_not_null(strstr(kvm->hosts[1].grub_cfg, " dom0_max_vcpus=3\n"));
+	plan_free(tcg);
+	plan_free(kvm);
+	spec_free(s);
+}
+
 /* `xen_args` comes after xlab's options, so Xen takes its value of an
  * option given twice (bootscrub); defaults.host gives it to every host. */
 Test(plan, xen_args_follow_xlabs_own)
@@ -647,9 +671,9 @@ Test(plan, xen_args_follow_xlabs_own)
 	struct xerr e = { 0 };
 
 	cr_assert_eq(plan_build(s, &env_tcg, &p, &e), 0, "%s", e.msg);
-	cr_assert_not_null(strstr(p->hosts[0].grub_cfg, "bootscrub=0 loglvl=all\n"), "%s",
+	cr_assert_not_null(strstr(p->hosts[0].grub_cfg, "bootscrub=0 dom0_max_vcpus=1 loglvl=all\n"), "%s",
 			   p->hosts[0].grub_cfg);
-	cr_assert_not_null(strstr(p->hosts[1].grub_cfg, "bootscrub=0 bootscrub=1 sched=credit2\n"),
+	cr_assert_not_null(strstr(p->hosts[1].grub_cfg, "dom0_max_vcpus=1 bootscrub=1 sched=credit2\n"),
 			   "%s", p->hosts[1].grub_cfg);
 	plan_free(p);
 	spec_free(s);

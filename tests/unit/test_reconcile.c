@@ -66,10 +66,17 @@ static void xen_args(struct spec_host *h, struct plan_host *p, struct host_input
 	h->xen_args = "loglvl=all";
 }
 
+static void dom0_vcpus(struct spec_host *h, struct plan_host *p, struct host_inputs *i)
+{
+	(void)p, (void)i;
+	h->dom0_vcpus = 2;
+}
+
 Test(reconcile, every_input_of_a_host_changes_its_hash)
 {
 	void (*changes[])(struct spec_host *, struct plan_host *, struct host_inputs *) = {
 		more_memory, no_extra_disk, other_ip, other_image, kvm, shared, xen_args,
+		dom0_vcpus,
 	};
 	char base[65], again[65], other[65];
 
