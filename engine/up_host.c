@@ -328,6 +328,7 @@ int host_wait_ready(struct up_ctx *ctx, struct host_work *w, struct sshc **conn,
 
 	lab_host_target(&ctx->dirs, ph->ip, pub, &t);
 	while (!stop_requested()) {
+		int64_t probe_start = now_ms();
 		int r = sshc_probe(&t.t, 3000, conn, e);
 
 		if (r < 0)
@@ -356,8 +357,11 @@ int host_wait_ready(struct up_ctx *ctx, struct host_work *w, struct sshc **conn,
 			run_say(&ctx->run, ph->spec->name, "booting (%" PRId64 " s)...",
 				(last_say - start) / 1000);
 		}
-		/* Probing is cheap; a short pause keeps the wait close to the boot. */
-		usleep(500 * 1000);
+		/* A refusal comes at once: the dom0 is on the network and sshd is
+		 * a moment away, so the next try comes soon. A try that waited
+		 * (no ARP answer yet) needs no pause. Through a server each try
+		 * is a channel of its sshd: those keep a calmer pace. */
+		usleep((t.t.via ? 500 : now_ms() - probe_start < 1000 ? 100 : 0) * 1000);
 	}
 	return xerr_set(e, XERR_INTERRUPTED, "interrupted");
 }

@@ -33,6 +33,15 @@ ln -sfn /proc/self/fd/0 /dev/stdin
 ln -sfn /proc/self/fd/1 /dev/stdout
 ln -sfn /proc/self/fd/2 /dev/stderr
 
+# eth0 up now, through sysfs (no process): the kernel marks it operational
+# only at its next link-state pass, which runs at most once a second. Had
+# eth0 come up with the bridge, its port would forward a second after the
+# bridge was made, and the controller's first ARP and SYN be lost with it.
+if [ -w /sys/class/net/eth0/flags ]; then
+	read -r flags </sys/class/net/eth0/flags
+	echo $((flags | 1)) >/sys/class/net/eth0/flags 2>/dev/null
+fi
+
 say "loading modules"
 # One modprobe for all: every process costs under TCG. (Built-in ones, e.g.
 # xen-privcmd on Debian, are no error with -q.)
@@ -117,16 +126,21 @@ while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 50 ]; do
 	i=$((i + 1))
 done
 if [ -e /sys/class/net/eth0 ]; then
+	echo 1 >/proc/sys/net/ipv4/conf/default/arp_notify
 	# The bridge takes eth0's MAC so DHCP/ARP entries keyed on the VM's MAC hold.
 	read -r mac </sys/class/net/eth0/address
 	{
 		echo "link set lo up"
 		echo "link add xenbr0 type bridge forward_delay 0 stp_state 0"
 		echo "link set xenbr0 address $mac"
-		echo "link set eth0 master xenbr0"
-		echo "link set eth0 up"
-		echo "link set xenbr0 up"
 		[ -n "$address" ] && echo "addr add $address dev xenbr0"
+		echo "link set eth0 up"
+		echo "link set eth0 master xenbr0"
+		# Last: the bridge opens with a forwarding port (eth0 has been
+		# operational since early on), so the gratuitous ARP it sends as it
+		# comes up (arp_notify) reaches the controller, whose boot-wait
+		# probe may be waiting on an unanswered ARP of its own.
+		echo "link set xenbr0 up"
 		[ -n "$gateway" ] && echo "route add default via $gateway"
 	} | ip -force -batch -
 else
