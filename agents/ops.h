@@ -61,15 +61,19 @@ int xl_info(struct json_object **out, struct xerr *e);
 
 /* ops_guest.c: `xl destroy NAME`. */
 int domain_destroy(const char *name, struct xerr *e);
-/* ops_guest.c: `xl create -p CFG`, a new console log and its copier, unpause. */
-int domain_start(const char *name, const char *cfg_path, struct xerr *e);
+/* ops_guest.c: `xl create -p CFG`, a new console log and its copier, unpause;
+ * *domid is the new domain's. */
+int domain_start(const char *name, const char *cfg_path, int64_t *domid, struct xerr *e);
 
 /* ops_shutdown.c: whether NAME has left `xl list` within wait_s seconds
  * (a guest that shut down is reaped a moment later, longer under TCG). */
 bool guest_gone_within(const char *name, int wait_s);
 
-/* ops_console.c: starts a detached process copying `xl console NAME` into
- * NAME's console log, emptied first for a new boot (fresh). */
-int console_capture_start(const char *name, bool fresh, struct xerr *e);
+/* ops_console.c: starts a detached process copying the console of NAME
+ * (domid, or -1 when not known) into NAME's console log, emptied first for a
+ * new boot (fresh). *attached (may be NULL): the console client said it is
+ * reading, so nothing the guest prints from now on is lost. */
+int console_capture_start(const char *name, int64_t domid, bool fresh, bool *attached,
+			  struct xerr *e);
 
 #endif

@@ -152,7 +152,7 @@ static int save_restore(struct check *c, bool *ok, struct xerr *e)
 	unlink(file);
 	/* The domain is new: its console needs a new copier (the log goes on). */
 	if (rc == 0 && *ok)
-		rc = console_capture_start(c->name, false, e);
+		rc = console_capture_start(c->name, -1, false, NULL, e);
 	return rc;
 }
 
@@ -171,7 +171,7 @@ static int local_migrate(struct check *c, bool *ok, struct xerr *e)
 			(char *[]){ "xl", "migrate", (char *)c->name, self, NULL },
 			CHECK_STEP_TIMEOUT_S, true, ok, e) < 0)
 		return -1;
-	return *ok ? console_capture_start(c->name, false, e) : 0;
+	return *ok ? console_capture_start(c->name, -1, false, NULL, e) : 0;
 }
 
 /* A clean shutdown the guest honours, then a boot from its kept config
@@ -180,7 +180,7 @@ static int stop_start(struct check *c, bool *ok, struct xerr *e)
 {
 	_cleanup_free_ char *cfg = agent_path(AGENT_CFG_DIR "/%s.cfg", c->name);
 	struct xerr why = { 0 };
-	int64_t t0;
+	int64_t t0, domid;
 
 	if (!path_exists(cfg))
 		return xerr_set(e, XERR_NOTFOUND, "guest '%s' has no kept config %s in this dom0",
@@ -197,7 +197,7 @@ static int stop_start(struct check *c, bool *ok, struct xerr *e)
 		return 0;
 	}
 	t0 = now_ms();
-	*ok = domain_start(c->name, cfg, &why) == 0;
+	*ok = domain_start(c->name, cfg, &domid, &why) == 0;
 	step_record(c, "xl create", *ok, now_ms() - t0);
 	if (*ok)
 		buf_printf(&c->log, "  xl create: done in %.1f s\n",

@@ -3,6 +3,8 @@
  * the log's tail or waits for a line in it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <poll.h>
 #include <pty.h>
 #include <signal.h>
 #include <string.h>
@@ -35,9 +37,34 @@ static void copy_all(int from, int to)
 			break;
 }
 
-/* The copier: `xl console` insists on a terminal, so it gets a pty whose
- * master side is copied to the log until the console closes (guest gone). */
-static void __attribute__((noreturn)) copier(int log_fd, const char *name)
+/* Xen's console client, in the directory of the dom0's xl (xlab-init picks
+ * it the same way: the last /usr/lib/xen-* with an xl). NULL without one. */
+static char *xenconsole_path(void)
+{
+	_cleanup_free_ char *pattern = agent_path("/usr/lib/xen-*/bin/xl");
+	char *found = NULL;
+	glob_t g = { 0 };
+
+	if (glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc > 0) {
+		const char *xl = g.gl_pathv[g.gl_pathc - 1];
+
+		found = xasprintf("%.*sxenconsole", (int)(strrchr(xl, '/') + 1 - xl), xl);
+		if (access(found, X_OK) < 0) {
+			free(found);
+			found = NULL;
+		}
+	}
+	globfree(&g);
+	return found;
+}
+
+/* The copier: the console client insists on a terminal, so it gets a pty
+ * whose master side is copied to the log until the console closes (guest
+ * gone). With the domain's id it runs Xen's xenconsole itself, which says
+ * on fd 4 when it is reading (what xl does for `xl create -c`); else `xl
+ * console`, which says nothing. */
+static void __attribute__((noreturn)) copier(int log_fd, int notify_fd, const char *name,
+					     int64_t domid, const char *xenconsole)
 {
 	int null = open("/dev/null", O_RDWR), master;
 	pid_t pid;
@@ -45,38 +72,75 @@ static void __attribute__((noreturn)) copier(int log_fd, const char *name)
 	/* Nothing of the protocol channel may stay open here, or the
 	 * controller's exec channel would never see EOF. */
 	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
-	    dup2(log_fd, 3) < 0)
+	    dup2(log_fd, 3) < 0 || (notify_fd >= 0 && dup2(notify_fd, 4) < 0))
 		_exit(1);
-	closefrom(4);
+	/* dup2 onto itself keeps close-on-exec: the client must have fd 4. */
+	if (notify_fd >= 0 && fcntl(4, F_SETFD, 0) < 0)
+		_exit(1);
+	closefrom(notify_fd >= 0 ? 5 : 4);
 	signal(SIGPIPE, SIG_DFL);
 	pid = forkpty(&master, NULL, NULL, NULL);
 	if (pid < 0)
 		_exit(1);
 	if (pid == 0) {
+		char id[24];
+
 		close(3);
-		/* -t pv: every guest type's kernel speaks on hvc0 (for HVM, xl's
+		/* pv: every guest type's kernel speaks on hvc0 (for HVM, the
 		 * default would be the emulated serial port). */
+		if (notify_fd >= 0) {
+			snprintf(id, sizeof(id), "%lld", (long long)domid);
+			execl(xenconsole, "xenconsole", "--type", "pv", "--start-notify-fd", "4", id,
+			      (char *)NULL);
+			_exit(127);
+		}
 		execlp("xl", "xl", "console", "-t", "pv", name, (char *)NULL);
 		_exit(127);
 	}
+	if (notify_fd >= 0)
+		close(4);
 	copy_all(master, 3);
 	waitpid(pid, NULL, 0);
 	_exit(0);
 }
 
-int console_capture_start(const char *name, bool fresh, struct xerr *e)
+/* Whether the client wrote its byte in time (it waits up to 5 s itself for
+ * xenconsoled to give the domain a pty); EOF: it gave up or never started. */
+static bool client_attached(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	while (poll(&p, 1, 6000) < 0)
+		if (errno != EINTR)
+			return false;
+	return read(fd, &c, 1) == 1;
+}
+
+int console_capture_start(const char *name, int64_t domid, bool fresh, bool *attached,
+			  struct xerr *e)
 {
 	_cleanup_free_ char *dir = agent_path(AGENT_LOG_DIR);
 	_cleanup_free_ char *log = console_log(name);
-	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *xenconsole = domid >= 0 ? xenconsole_path() : NULL;
+	_cleanup_close_ int fd = -1, ready_r = -1, ready_w = -1;
+	int pipefd[2];
 	pid_t pid;
 
+	if (attached)
+		*attached = false;
 	if (mkdir_p(dir, 0755, e) < 0)
 		return -1;
 	/* A new boot, a new log: an old marker must not count. */
 	fd = open(log, O_WRONLY | O_CREAT | (fresh ? O_TRUNC : 0) | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return xerr_errno(e, XERR_IO, "cannot open %s", log);
+	if (xenconsole) {
+		if (pipe2(pipefd, O_CLOEXEC) < 0)
+			return xerr_errno(e, XERR_IO, "cannot make a pipe for the console copier");
+		ready_r = pipefd[0];
+		ready_w = pipefd[1];
+	}
 	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
@@ -86,10 +150,17 @@ int console_capture_start(const char *name, bool fresh, struct xerr *e)
 		setsid();
 		if (fork() != 0)
 			_exit(0);
-		copier(fd, name);
+		copier(fd, ready_w, name, domid, xenconsole);
 	}
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
+	if (ready_w >= 0) {
+		/* Ours closed: EOF comes when the client's copy is gone too. */
+		close(ready_w);
+		ready_w = -1;
+		if (attached)
+			*attached = client_attached(ready_r);
+	}
 	return 0;
 }
 

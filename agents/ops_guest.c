@@ -291,10 +291,11 @@ static int cfg_write(const char *name, const char *cfg, const char *type, bool h
 }
 
 /* Created paused, so the console copy starts before the guest prints. */
-int domain_start(const char *name, const char *cfg_path, struct xerr *e)
+int domain_start(const char *name, const char *cfg_path, int64_t *domid, struct xerr *e)
 {
 	char *argv[] = { "xl", "create", "-p", (char *)cfg_path, NULL };
 	struct spawn_result r;
+	bool attached = false;
 
 	/* The config may name xlab's scripts (`hotplug: xen` and configs from
 	 * before them name none): here even if storage.init ran an older agent. */
@@ -326,14 +327,17 @@ int domain_start(const char *name, const char *cfg_path, struct xerr *e)
 		return -1;
 	}
 	spawn_result_free(&r);
-	if (console_capture_start(name, true, e) < 0) {
+	if (domain_domid(name, domid, e) < 0 ||
+	    console_capture_start(name, *domid, true, &attached, e) < 0) {
 		struct xerr ignore = { 0 };
 
 		domain_destroy(name, &ignore);
 		return -1;
 	}
-	/* Leave `xl console` a moment to attach: its first lines are the kernel's. */
-	usleep(300 * 1000);
+	/* Without word from the console client, leave it a moment to attach:
+	 * the first lines are the kernel's. */
+	if (!attached)
+		usleep(300 * 1000);
 	if (agent_cmd((char *[]){ "xl", "unpause", (char *)name, NULL }, 0, 60, &r, e) < 0)
 		return -1;
 	spawn_result_free(&r);
@@ -512,8 +516,8 @@ int op_guest_create(struct json_object *args, struct json_object **result, struc
 		return xerr_prefix(e, "guest '%s'", g.name);
 	if (g.swap && swap_make(g.vg, g.name, g.swap, e) < 0)
 		return xerr_prefix(e, "swap of guest '%s'", g.name);
-	if (cfg_write(g.name, g.cfg, g.type, hap_off, &cfg_path, e) < 0 || domain_start(g.name, cfg_path, e) < 0 ||
-	    domain_domid(g.name, &domid, e) < 0)
+	if (cfg_write(g.name, g.cfg, g.type, hap_off, &cfg_path, e) < 0 ||
+	    domain_start(g.name, cfg_path, &domid, e) < 0)
 		return xerr_prefix(e, "starting guest '%s'", g.name);
 	log = agent_path(AGENT_LOG_DIR "/%s.console", g.name);
 	r = json_object_new_object();
@@ -644,8 +648,7 @@ int op_guest_start(struct json_object *args, struct json_object **result, struct
 		return xerr_set(e, XERR_NOTFOUND,
 				"guest '%s' has no kept config %s in this dom0: it was never made here",
 				name, cfg);
-	if (vgs_activate(e) < 0 || domain_start(name, cfg, e) < 0 ||
-	    domain_domid(name, &domid, e) < 0)
+	if (vgs_activate(e) < 0 || domain_start(name, cfg, &domid, e) < 0)
 		return xerr_prefix(e, "starting guest '%s'", name);
 	*result = json_object_new_object();
 	json_object_object_add(*result, AGENT_RES_ALREADY, json_object_new_boolean(false));
