@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hotplug.h"
 #include "ops.h"
 #include "proto.h"
 #include "util.h"
@@ -164,9 +165,12 @@ static bool read_line(FILE *in, struct buf *b)
 	return c != EOF || b->len > 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct buf line = { 0 };
+
+	if (argc > 0 && hotplug_invoked(argv[0]))
+		return hotplug_main(argc, argv);
 
 	/* A controller that went away is EPIPE on write, then a clean exit. */
 	signal(SIGPIPE, SIG_IGN);

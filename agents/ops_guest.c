@@ -15,6 +15,7 @@
 #include "parse.h"
 #include "sys.h"
 #include "util.h"
+#include "xenstore.h"
 
 #define GUEST_SIZE_MIN ((int64_t)16 << 20)
 #define GUEST_SIZE_MAX ((int64_t)64 << 40)
@@ -22,13 +23,27 @@
 #define GUEST_FSTAB "/dev/xvda / ext4 defaults 0 1\n"
 #define GUEST_FSTAB_SWAP "/dev/xvdb none swap sw 0 0\n"
 
-/* The domain's id, or -1 when no domain has that name. */
+/* The domain's id, or -1 when no domain has that name: from xenstore (a
+ * few messages), else from `xl domid` (a process, 0.15-0.3 s under TCG; a
+ * machine without xenstore is a test's stand-in dom0). */
 static int domain_domid(const char *name, int64_t *domid, struct xerr *e)
 {
 	struct spawn_result r;
+	struct xs_conn *x = NULL;
+	struct xerr why = { 0 };
 	char *end;
 
 	*domid = -1;
+	if (xs_open(&x, &why) == 0) {
+		int rc = xs_domid_by_name(x, name, domid, e);
+
+		xs_close(x);
+		return rc;
+	}
+	if (why.kind != XERR_NOTFOUND) {
+		*e = why;
+		return -1;
+	}
 	if (agent_cmd((char *[]){ "xl", "domid", (char *)name, NULL }, CMD_ANY_EXIT, 60, &r,
 		      e) < 0)
 		return -1;

@@ -62,7 +62,7 @@ t_ssh=$(date +%s.%N)
 # with the two hotplug scripts the config names (xlab's recipe since Dec 2026).
 "${ssh_[@]}" 'mkdir -p /etc/xen/xlab && cat >/etc/xen/xlab/fg1.cfg' <"$W/fg1.cfg"
 src=$(cd "$(dirname "$0")/.." && pwd)
-tar -C "$src/agents/hotplug" -cf - block vif |
+tar -C "$src/bench/hotplug" -cf - block vif |
   "${ssh_[@]}" 'mkdir -p /var/lib/xlab/hotplug && tar -C /var/lib/xlab/hotplug -xf - &&
     chmod 755 /var/lib/xlab/hotplug/block /var/lib/xlab/hotplug/vif'
 "${ssh_[@]}" "set -e; export DM_DISABLE_UDEV=1
