@@ -37,11 +37,18 @@ pv_used() { cat "$S/pv_used/${1##*/}" 2>/dev/null || echo 0; }
 
 case $tool in
 pvs)
+  # With the VG's totals, as `pvs -o ...,vg_size,vg_free` has them (empty
+  # for a PV in no VG).
   for f in "$S/pv"/*; do
     [ -f "$f" ] || continue
     d=${f##*/}; used=0; [ -f "$S/pv_used/$d" ] && used=$(cat "$S/pv_used/$d")
-    printf '"pv_name":"/dev/%s", "vg_name":"%s", "pv_size":"%s", "pv_free":"%s", "pv_used":"%s"\n' \
-      "$d" "$(cat "$f")" $PV_SIZE $((PV_SIZE - used)) "$used"
+    v=$(cat "$f"); vs= vf=
+    if [ -n "$v" ]; then
+      n=$( (grep -lx "$v" "$S/pv"/* 2>/dev/null || true) | wc -l)
+      vs=$((n * PV_SIZE)); vf=$((n * PV_SIZE - $(lv_total "$v")))
+    fi
+    printf '"pv_name":"/dev/%s", "vg_name":"%s", "pv_size":"%s", "pv_free":"%s", "pv_used":"%s", "vg_size":"%s", "vg_free":"%s"\n' \
+      "$d" "$v" $PV_SIZE $((PV_SIZE - used)) "$used" "$vs" "$vf"
   done | report pv ;;
 vgs)
   for f in "$S/vg"/*; do
@@ -71,12 +78,14 @@ pvcreate)
   [ -f "$S/pv/${dev##*/}" ] && { echo "  $dev is already a PV" >&2; exit 5; }
   : >"$S/pv/${dev##*/}" ;;
 vgcreate)
+  # vgcreate [-y] VG DEV: a disk that is no PV yet becomes one first.
+  [ "$1" = -y ] && shift
   [ -f "$S/vg/$1" ] && { echo "  A volume group called $1 already exists." >&2; exit 5; }
   [ -n "$(pv_vg "$2")" ] && { echo "  $2 is in another VG" >&2; exit 5; }
   : >"$S/vg/$1"; mkdir -p "$S/lv/$1"; echo "$1" >"$S/pv/${2##*/}" ;;
 vgextend)
+  [ "$1" = -y ] && shift
   [ -f "$S/vg/$1" ] || { echo "  Volume group \"$1\" not found" >&2; exit 5; }
-  [ -f "$S/pv/${2##*/}" ] || { echo "  $2 is not a PV" >&2; exit 5; }
   [ -n "$(pv_vg "$2")" ] && { echo "  $2 is in a VG" >&2; exit 5; }
   echo "$1" >"$S/pv/${2##*/}" ;;
 vgreduce)
