@@ -8,6 +8,7 @@
 #include <pty.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +22,8 @@
 #define CONSOLE_TAIL_MAX (1024 * 1024)
 #define CONSOLE_SCAN_MAX (64 * 1024 * 1024)
 #define WAIT_TAIL 1500
+#define WAIT_POLL_MS 250
+#define WAIT_GAP_MS 40
 
 static char *console_log(const char *name)
 {
@@ -246,6 +249,38 @@ static int log_has(const char *name, const char *text, bool *found, struct buf *
 	return 0;
 }
 
+/* Writes into the console logs' directory, as an inotify descriptor (-1:
+ * none, the wait polls). */
+static int log_watch(void)
+{
+	_cleanup_free_ char *dir = agent_path(AGENT_LOG_DIR);
+	int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+
+	if (fd >= 0 && inotify_add_watch(fd, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Until a console log changes (the marker looked for may be in it), at
+ * most WAIT_POLL_MS; at least WAIT_GAP_MS, so a chatty guest's writes do not
+ * have the whole log read again for each. */
+static void log_change_wait(int ino)
+{
+	struct pollfd p = { .fd = ino, .events = POLLIN };
+	char drain[4096];
+
+	if (ino < 0) {
+		usleep(WAIT_POLL_MS * 1000);
+		return;
+	}
+	usleep(WAIT_GAP_MS * 1000);
+	if (poll(&p, 1, WAIT_POLL_MS - WAIT_GAP_MS) > 0)
+		while (read(ino, drain, sizeof(drain)) > 0)
+			;
+}
+
 int op_guest_wait_console(struct json_object *args, struct json_object **result,
 			  struct xerr *e)
 {
@@ -253,12 +288,14 @@ int op_guest_wait_console(struct json_object *args, struct json_object **result,
 	const char *name, *text;
 	int64_t timeout_s, start = now_ms();
 	bool found = false;
+	int ino;
 
 	if (arg_name(args, AGENT_ARG_NAME, &name, e) < 0 || arg_str(args, AGENT_ARG_TEXT, true, &text, e) < 0 ||
 	    arg_int(args, AGENT_ARG_TIMEOUT_S, false, 60, 0, 86400, &timeout_s, e) < 0)
 		return -1;
 	if (!*text)
 		return xerr_set(e, XERR_USAGE, "argument \"text\" is empty");
+	ino = log_watch();
 	for (;;) {
 		struct xerr miss = { 0 };
 
@@ -266,12 +303,16 @@ int op_guest_wait_console(struct json_object *args, struct json_object **result,
 		if (log_has(name, text, &found, &tail, &miss) < 0 && miss.kind != XERR_NOTFOUND) {
 			*e = miss;
 			buf_free(&tail);
+			if (ino >= 0)
+				close(ino);
 			return -1;
 		}
 		if (found || now_ms() - start >= timeout_s * 1000)
 			break;
-		usleep(250 * 1000);
+		log_change_wait(ino);
 	}
+	if (ino >= 0)
+		close(ino);
 	if (!found) {
 		xerr_set(e, XERR_TIMEOUT, "'%s' not on the console of '%s' within %lld s; "
 			 "its last lines:\n%s", text, name, (long long)timeout_s,
