@@ -143,6 +143,7 @@ static int host_ensure(struct up_ctx *ctx, struct host_work *w, struct xerr *e)
 		step_begin(&s, &ctx->run, "host.prepare", ph->spec->name);
 		if (step_end(&s, host_files_make(ctx, ph, e), e) < 0)
 			return -1;
+		w->new_root = true;
 		step_begin(&s, &ctx->run, "host.define", ph->spec->name);
 		if (step_end(&s, virt_domain_define(virt, ph->domain_xml, w->uuid, e), e) < 0)
 			return -1;
@@ -260,10 +261,15 @@ static int host_guests(struct up_ctx *ctx, struct host_work *w, struct sshc *c,
 	bool pushed = false;
 	int rc = -1;
 
-	/* The step is the agent's start: its hello says whether a push was needed. */
+	/* The step is the agent's start: its hello says whether a push was needed
+	 * (a root disk made this run has none: pushed without asking). */
 	step_begin(&s, &ctx->run, "agent.push", name);
-	rc = !c && lab_host_connect(&ctx->dirs, name, ph->ip, &c, e) < 0 ? -1 :
-		agent_open(c, ctx->agent_path, &ag, &pushed, e);
+	if (!c && lab_host_connect(&ctx->dirs, name, ph->ip, &c, e) < 0)
+		rc = -1;
+	else if ((pushed = w->new_root))
+		rc = agent_push_open(c, ctx->agent_path, &ag, e);
+	else
+		rc = agent_open(c, ctx->agent_path, &ag, &pushed, e);
 	if (rc == 0 && !pushed) {
 		_cleanup_free_ char *why = xasprintf(
 			"the agent there is ours (same sha256, checked in %" PRId64 " ms in the dom0)",

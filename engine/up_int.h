@@ -63,6 +63,8 @@ struct host_work {
 	const struct plan_host *ph;
 	char def_hash[65];
 	char uuid[40];
+	/* Its root disk was made from the image this run: no agent in it yet. */
+	bool new_root;
 	int rc;
 	struct xerr err;
 	pthread_t thread;

@@ -252,6 +252,17 @@ int agent_open(struct sshc *c, const char *local, struct agent **out, bool *push
 	return agent_start_pushed(c, local, want, out, e);
 }
 
+int agent_push_open(struct sshc *c, const char *local, struct agent **out, struct xerr *e)
+{
+	char want[SHA256_HEX_LEN + 1];
+
+	if (local_sha256(local, want, e) < 0)
+		return -1;
+	if (sshc_put(c, local, agent_remote_path(), 0755, e) < 0)
+		return xerr_prefix(e, "pushing the agent");
+	return agent_start_pushed(c, local, want, out, e);
+}
+
 int64_t agent_check_ms(const struct agent *ag)
 {
 	return ag->check_ms;

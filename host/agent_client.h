@@ -23,6 +23,9 @@ int agent_local_path(char **path, struct xerr *e);
  * and checks it. *pushed (pushed may be NULL) says whether it pushed. */
 int agent_open(struct sshc *c, const char *local, struct agent **out, bool *pushed,
 	       struct xerr *e);
+/* Pushes local and starts it, for a dom0 known to have no agent (a root disk
+ * made this run): the start that would fail first costs an exec channel. */
+int agent_push_open(struct sshc *c, const char *local, struct agent **out, struct xerr *e);
 /* Sends op with args (consumed, may be NULL) and takes its answer through the
  * protocol's codec: on success sets *result (caller puts it); the agent's
  * refusal is -1 with XERR_REMOTE (e->remote its kind) and its message. */
