@@ -1,9 +1,9 @@
 /* Guest consoles: each guest's console is copied to a log in dom0 by a
  * detached process, so it outlives the agent's session; the controller reads
  * the log's tail or waits for a line in it. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
@@ -41,23 +41,37 @@ static void copy_all(int from, int to)
 }
 
 /* Xen's console client, in the directory of the dom0's xl (xlab-init picks
- * it the same way: the last /usr/lib/xen-* with an xl). NULL without one. */
+ * it the same way: the last /usr/lib/xen-* with an xl). NULL without one.
+ * A directory scan, not glob(3): a static glibc's glob brings NSS along. */
 static char *xenconsole_path(void)
 {
-	_cleanup_free_ char *pattern = agent_path("/usr/lib/xen-*/bin/xl");
-	char *found = NULL;
-	glob_t g = { 0 };
+	_cleanup_free_ char *lib = agent_path("/usr/lib");
+	_cleanup_free_ char *best = NULL;
+	DIR *d = opendir(lib);
+	struct dirent *de;
+	char *found;
 
-	if (glob(pattern, 0, NULL, &g) == 0 && g.gl_pathc > 0) {
-		const char *xl = g.gl_pathv[g.gl_pathc - 1];
+	if (!d)
+		return NULL;
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *xl = NULL;
 
-		found = xasprintf("%.*sxenconsole", (int)(strrchr(xl, '/') + 1 - xl), xl);
-		if (access(found, X_OK) < 0) {
-			free(found);
-			found = NULL;
+		if (strncmp(de->d_name, "xen-", 4) || (best && strcmp(de->d_name, best) <= 0))
+			continue;
+		xl = xasprintf("%s/%s/bin/xl", lib, de->d_name);
+		if (access(xl, X_OK) == 0) {
+			free(best);
+			best = xstrdup(de->d_name);
 		}
 	}
-	globfree(&g);
+	closedir(d);
+	if (!best)
+		return NULL;
+	found = xasprintf("%s/%s/bin/xenconsole", lib, best);
+	if (access(found, X_OK) < 0) {
+		free(found);
+		return NULL;
+	}
 	return found;
 }
 
