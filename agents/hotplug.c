@@ -23,7 +23,8 @@
 static int link_ensure(const char *where, const char *self, struct xerr *e)
 {
 	_cleanup_free_ char *path = agent_path("%s", where);
-	_cleanup_free_ char *tmp = xasprintf("%s.new", path);
+	/* Per process: two agent sessions may make the links at once. */
+	_cleanup_free_ char *tmp = xasprintf("%s.%ld", path, (long)getpid());
 	char have[PATH_MAX];
 	ssize_t n = readlink(path, have, sizeof(have) - 1);
 
@@ -72,16 +73,14 @@ bool hotplug_invoked(const char *argv0)
 
 /* libxl waits for hotplug-status; "error" with hotplug-error is what it
  * reports (xl prints it). */
-static int block_fail(struct xs_conn *x, const char *bus, const char *why)
+static void status_error(struct xs_conn *x, const char *bus, const char *why)
 {
 	_cleanup_free_ char *err_path = xasprintf("%s/hotplug-error", bus);
 	_cleanup_free_ char *status = xasprintf("%s/hotplug-status", bus);
 	struct xerr ignore = { 0 };
 
-	fprintf(stderr, "xlab block hotplug: %s\n", why);
 	xs_write(x, err_path, why, &ignore);
 	xs_write(x, status, "error", &ignore);
-	return 1;
 }
 
 /* blkback opens the device named by physical-device (major:minor in hex,
@@ -89,7 +88,7 @@ static int block_fail(struct xs_conn *x, const char *bus, const char *why)
 static int block_add(struct xs_conn *x, const char *bus, struct xerr *e)
 {
 	_cleanup_free_ char *params_path = xasprintf("%s/params", bus);
-	_cleanup_free_ char *params = NULL, *mm = NULL, *why = NULL;
+	_cleanup_free_ char *params = NULL, *mm = NULL;
 	_cleanup_free_ char *dev = xasprintf("%s/physical-device", bus);
 	_cleanup_free_ char *dev_path = xasprintf("%s/physical-device-path", bus);
 	_cleanup_free_ char *status = xasprintf("%s/hotplug-status", bus);
@@ -97,10 +96,10 @@ static int block_add(struct xs_conn *x, const char *bus, struct xerr *e)
 
 	if (xs_read(x, params_path, &params, e) < 0)
 		return -1;
-	if (stat(params, &st) < 0 || !S_ISBLK(st.st_mode)) {
-		why = xasprintf("%s is not a block device", params);
-		return block_fail(x, bus, why);
-	}
+	if (stat(params, &st) < 0)
+		return xerr_errno(e, XERR_NOTFOUND, "%s is not a block device", params);
+	if (!S_ISBLK(st.st_mode))
+		return xerr_set(e, XERR_USAGE, "%s is not a block device", params);
 	mm = xasprintf("%x:%x", major(st.st_rdev), minor(st.st_rdev));
 	if (xs_write(x, dev, mm, e) < 0 || xs_write(x, dev_path, params, e) < 0 ||
 	    xs_write(x, status, "connected", e) < 0)
@@ -117,70 +116,96 @@ static int ifreq_set(struct ifreq *r, const char *name, struct xerr *e)
 	return 0;
 }
 
-/* What `ip link set dev VIF address fe:ff:ff:ff:ff:ff master BRIDGE up` does:
+/* What `ip link set dev IF address fe:ff:ff:ff:ff:ff master BRIDGE up` does:
  * fe:ff:ff:ff:ff:ff keeps the bridge's own address the dom0's (a bridge
  * takes its ports' lowest). */
-static int vif_plug(const char *vif, const char *bridge, struct xerr *e)
+static int if_plug(const char *ifname, const char *bridge, struct xerr *e)
 {
 	static const unsigned char mac[6] = { 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff };
 	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	unsigned idx = if_nametoindex(vif);
+	unsigned idx = if_nametoindex(ifname);
 	struct ifreq r;
 
 	if (s < 0)
 		return xerr_errno(e, XERR_IO, "cannot make a socket");
 	if (!idx)
-		return xerr_errno(e, XERR_NOTFOUND, "no interface %s", vif);
-	if (ifreq_set(&r, vif, e) < 0)
+		return xerr_errno(e, XERR_NOTFOUND, "no interface %s", ifname);
+	if (ifreq_set(&r, ifname, e) < 0)
 		return -1;
 	r.ifr_hwaddr.sa_family = ARPHRD_ETHER;
 	memcpy(r.ifr_hwaddr.sa_data, mac, sizeof(mac));
 	if (ioctl(s, SIOCSIFHWADDR, &r) < 0)
-		return xerr_errno(e, XERR_IO, "cannot set the address of %s", vif);
+		return xerr_errno(e, XERR_IO, "cannot set the address of %s", ifname);
 	if (ifreq_set(&r, bridge, e) < 0)
 		return -1;
 	r.ifr_ifindex = (int)idx;
 	if (ioctl(s, SIOCBRADDIF, &r) < 0)
-		return xerr_errno(e, XERR_IO, "cannot add %s to bridge %s", vif, bridge);
-	if (ifreq_set(&r, vif, e) < 0 || ioctl(s, SIOCGIFFLAGS, &r) < 0)
-		return xerr_errno(e, XERR_IO, "cannot read the flags of %s", vif);
+		return xerr_errno(e, XERR_IO, "cannot add %s to bridge %s", ifname, bridge);
+	if (ifreq_set(&r, ifname, e) < 0 || ioctl(s, SIOCGIFFLAGS, &r) < 0)
+		return xerr_errno(e, XERR_IO, "cannot read the flags of %s", ifname);
 	r.ifr_flags |= IFF_UP;
 	if (ioctl(s, SIOCSIFFLAGS, &r) < 0)
-		return xerr_errno(e, XERR_IO, "cannot bring %s up", vif);
+		return xerr_errno(e, XERR_IO, "cannot bring %s up", ifname);
 	return 0;
 }
 
-/* A PV vif says connected to netback; an emulated one ($type_if tap) has
- * no backend to tell. */
-static int vif_online(struct xs_conn *x, const char *bus, struct xerr *e)
+int hotplug_vif_plan(int argc, char **argv, const char *vif, const char *interface,
+		     struct vif_plan *out)
+{
+	const char *action = argc > 1 ? argv[1] : "";
+	bool tap = false;
+
+	for (int i = 2; i < argc; i++)
+		if (!strncmp(argv[i], "type_if=", 8))
+			tap = !strcmp(argv[i] + 8, "tap");
+	*out = (struct vif_plan){ .tap = tap };
+	/* libxl: "online"/"offline" for a PV vif, "add"/"remove" for the
+	 * emulated NIC's tap (named in $INTERFACE, $vif is its PV twin). */
+	if (tap ? strcmp(action, "add") : strcmp(action, "online"))
+		return 0;
+	out->ifname = tap ? interface : vif;
+	return out->ifname && *out->ifname ? 1 : -1;
+}
+
+/* A PV vif says connected to netback; a tap has no backend to tell. */
+static int vif_online(struct xs_conn *x, const char *bus, const struct vif_plan *p,
+		      struct xerr *e)
 {
 	_cleanup_free_ char *bridge_path = xasprintf("%s/bridge", bus);
 	_cleanup_free_ char *status = xasprintf("%s/hotplug-status", bus);
 	_cleanup_free_ char *bridge = NULL;
-	const char *vif = getenv("vif"), *type = getenv("type_if");
 
-	if (!vif || !*vif)
-		return xerr_set(e, XERR_USAGE, "no $vif: libxl names the interface there");
-	if (xs_read(x, bridge_path, &bridge, e) < 0 || vif_plug(vif, bridge, e) < 0)
+	if (xs_read(x, bridge_path, &bridge, e) < 0 || if_plug(p->ifname, bridge, e) < 0)
 		return -1;
-	if (type && *type && strcmp(type, "vif"))
-		return 0;
-	return xs_write(x, status, "connected", e);
+	return p->tap ? 0 : xs_write(x, status, "connected", e);
 }
 
-/* libxl runs BLOCK add|remove and VIF online|offline|add|remove with
- * XENBUS_PATH set; only bringing a device in needs anything done. */
+/* libxl runs BLOCK add|remove and VIF online|offline (add|remove type_if=tap)
+ * with XENBUS_PATH set; only bringing a device in needs anything done. A
+ * failure goes to hotplug-error for xl to print, and to stderr for libxl's
+ * log; the exit status is 1. */
 int hotplug_main(int argc, char **argv)
 {
-	const char *what = base_name(argv[0]), *action = argc > 1 ? argv[1] : "";
+	const char *what = base_name(argv[0]);
 	const char *bus = getenv("XENBUS_PATH");
 	bool block = !strcmp(what, "block");
+	struct vif_plan vp = { 0 };
 	struct xs_conn *x = NULL;
 	struct xerr e = { 0 };
 	int rc;
 
-	if (block ? strcmp(action, "add") : strcmp(action, "online") && strcmp(action, "add"))
+	if (block && (argc < 2 || strcmp(argv[1], "add")))
 		return 0;
+	if (!block) {
+		rc = hotplug_vif_plan(argc, argv, getenv("vif"), getenv("INTERFACE"), &vp);
+		if (rc == 0)
+			return 0;
+		if (rc < 0) {
+			fprintf(stderr, "xlab vif hotplug: no %s: libxl names the interface there\n",
+				vp.tap ? "$INTERFACE" : "$vif");
+			return 1;
+		}
+	}
 	if (!bus || !*bus) {
 		fprintf(stderr, "xlab %s hotplug: no $XENBUS_PATH (libxl runs this)\n", what);
 		return 1;
@@ -189,11 +214,12 @@ int hotplug_main(int argc, char **argv)
 		fprintf(stderr, "xlab %s hotplug: %s\n", what, e.msg);
 		return 1;
 	}
-	rc = block ? block_add(x, bus, &e) : vif_online(x, bus, &e);
-	xs_close(x);
+	rc = block ? block_add(x, bus, &e) : vif_online(x, bus, &vp, &e);
 	if (rc < 0) {
 		fprintf(stderr, "xlab %s hotplug: %s\n", what, e.msg);
-		return 1;
+		if (block || !vp.tap)
+			status_error(x, bus, e.msg);
 	}
-	return rc;
+	xs_close(x);
+	return rc < 0 ? 1 : 0;
 }

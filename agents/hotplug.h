@@ -23,4 +23,14 @@ int hotplug_scripts_ensure(struct xerr *e);
 bool hotplug_invoked(const char *argv0);
 int hotplug_main(int argc, char **argv);
 
+/* What the vif link does for libxl's argv and its $vif and $INTERFACE: 1
+ * plug ifname into the bridge (a tap: no hotplug-status to write), 0
+ * nothing (a removal), -1 the interface libxl should have named is not. */
+struct vif_plan {
+	const char *ifname;
+	bool tap;
+};
+int hotplug_vif_plan(int argc, char **argv, const char *vif, const char *interface,
+		     struct vif_plan *out);
+
 #endif

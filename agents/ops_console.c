@@ -23,7 +23,7 @@
 #define CONSOLE_SCAN_MAX (64 * 1024 * 1024)
 #define WAIT_TAIL 1500
 #define WAIT_POLL_MS 250
-#define WAIT_GAP_MS 40
+#define WAIT_GAP_MS 100
 
 static char *console_log(const char *name)
 {
@@ -128,10 +128,12 @@ static bool client_attached(int fd)
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	char c;
 
-	while (poll(&p, 1, 6000) < 0)
+	int rc;
+
+	while ((rc = poll(&p, 1, 6000)) < 0)
 		if (errno != EINTR)
 			return false;
-	return read(fd, &c, 1) == 1;
+	return rc > 0 && read(fd, &c, 1) == 1;
 }
 
 int console_capture_start(const char *name, int64_t domid, bool fresh, bool *attached,
@@ -277,22 +279,42 @@ static int log_watch(void)
 	return fd;
 }
 
-/* Until a console log changes (the marker looked for may be in it), at
+/* Until NAME's console log changes (the marker looked for may be in it), at
  * most WAIT_POLL_MS; at least WAIT_GAP_MS, so a chatty guest's writes do not
- * have the whole log read again for each. */
-static void log_change_wait(int ino)
+ * have the whole log read again for each. Other guests' logs (the watch is
+ * on the directory) do not count. */
+static void log_change_wait(int ino, const char *name)
 {
-	struct pollfd p = { .fd = ino, .events = POLLIN };
-	char drain[4096];
+	_cleanup_free_ char *mine = xasprintf("%s.console", name);
+	union {
+		struct inotify_event ev;
+		char bytes[4096];
+	} buf;
+	int64_t until = now_ms() + WAIT_POLL_MS;
 
 	if (ino < 0) {
 		usleep(WAIT_POLL_MS * 1000);
 		return;
 	}
 	usleep(WAIT_GAP_MS * 1000);
-	if (poll(&p, 1, WAIT_POLL_MS - WAIT_GAP_MS) > 0)
-		while (read(ino, drain, sizeof(drain)) > 0)
-			;
+	for (;;) {
+		struct pollfd p = { .fd = ino, .events = POLLIN };
+		int64_t left = until - now_ms();
+		bool ours = false;
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			return;
+		while ((n = read(ino, buf.bytes, sizeof(buf.bytes))) > 0)
+			for (char *at = buf.bytes; at < buf.bytes + n;) {
+				const struct inotify_event *ev = (const struct inotify_event *)at;
+
+				ours |= ev->len && !strcmp(ev->name, mine);
+				at += sizeof(*ev) + ev->len;
+			}
+		if (ours)
+			return;
+	}
 }
 
 int op_guest_wait_console(struct json_object *args, struct json_object **result,
@@ -302,7 +324,7 @@ int op_guest_wait_console(struct json_object *args, struct json_object **result,
 	const char *name, *text;
 	int64_t timeout_s, start = now_ms();
 	bool found = false;
-	int ino;
+	_cleanup_close_ int ino = -1;
 
 	if (arg_name(args, AGENT_ARG_NAME, &name, e) < 0 || arg_str(args, AGENT_ARG_TEXT, true, &text, e) < 0 ||
 	    arg_int(args, AGENT_ARG_TIMEOUT_S, false, 60, 0, 86400, &timeout_s, e) < 0)
@@ -317,16 +339,12 @@ int op_guest_wait_console(struct json_object *args, struct json_object **result,
 		if (log_has(name, text, &found, &tail, &miss) < 0 && miss.kind != XERR_NOTFOUND) {
 			*e = miss;
 			buf_free(&tail);
-			if (ino >= 0)
-				close(ino);
 			return -1;
 		}
 		if (found || now_ms() - start >= timeout_s * 1000)
 			break;
-		log_change_wait(ino);
+		log_change_wait(ino, name);
 	}
-	if (ino >= 0)
-		close(ino);
 	if (!found) {
 		xerr_set(e, XERR_TIMEOUT, "'%s' not on the console of '%s' within %lld s; "
 			 "its last lines:\n%s", text, name, (long long)timeout_s,

@@ -24,8 +24,9 @@
 #define GUEST_FSTAB_SWAP "/dev/xvdb none swap sw 0 0\n"
 
 /* The domain's id, or -1 when no domain has that name: from xenstore (a
- * few messages), else from `xl domid` (a process, 0.15-0.3 s under TCG; a
- * machine without xenstore is a test's stand-in dom0). */
+ * few messages), else from `xl domid` (a process, 0.15-0.3 s under TCG):
+ * where xenstore cannot say (a domain named but not alive to xenstored),
+ * or cannot be reached (a test's stand-in dom0 has none). */
 static int domain_domid(const char *name, int64_t *domid, struct xerr *e)
 {
 	struct spawn_result r;
@@ -35,14 +36,12 @@ static int domain_domid(const char *name, int64_t *domid, struct xerr *e)
 
 	*domid = -1;
 	if (xs_open(&x, &why) == 0) {
-		int rc = xs_domid_by_name(x, name, domid, e);
+		bool unsure = false;
+		int rc = xs_domid_by_name(x, name, domid, &unsure, e);
 
 		xs_close(x);
-		return rc;
-	}
-	if (why.kind != XERR_NOTFOUND) {
-		*e = why;
-		return -1;
+		if (rc < 0 || !unsure)
+			return rc;
 	}
 	if (agent_cmd((char *[]){ "xl", "domid", (char *)name, NULL }, CMD_ANY_EXIT, 60, &r,
 		      e) < 0)

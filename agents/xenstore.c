@@ -15,6 +15,18 @@
 #include "sys.h"
 #include "util.h"
 
+/* The message types xlab sends (xs_wire.h's enum xsd_sockmsg_type). */
+enum xs_type {
+	XS_TYPE_DIRECTORY = 1,
+	XS_TYPE_READ = 2,
+	XS_TYPE_WRITE = 11,
+	XS_TYPE_ERROR = 16,
+	XS_TYPE_IS_DOMAIN_INTRODUCED = 17,
+};
+
+#define XS_HEADER_LEN 16
+#define XS_PAYLOAD_MAX 4096
+
 /* xenstored answers at once; a daemon that does not is broken, not slow. */
 #define XS_REPLY_TIMEOUT_MS 30000
 
@@ -23,8 +35,10 @@ struct xs_conn {
 	uint32_t next_id;
 };
 
-int xs_encode(enum xs_type type, uint32_t req_id, const void *payload, size_t len,
-	      uint8_t out[XS_HEADER_LEN + XS_PAYLOAD_MAX], size_t *out_len)
+/* A request: header (type, req_id, tx_id 0, len) and payload, in the host's
+ * byte order as xenstored reads it. */
+static int xs_encode(enum xs_type type, uint32_t req_id, const void *payload, size_t len,
+		     uint8_t out[XS_HEADER_LEN + XS_PAYLOAD_MAX], size_t *out_len)
 {
 	const uint32_t h[4] = { (uint32_t)type, req_id, 0, (uint32_t)len };
 
@@ -37,8 +51,8 @@ int xs_encode(enum xs_type type, uint32_t req_id, const void *payload, size_t le
 	return 0;
 }
 
-int xs_header_parse(const uint8_t in[XS_HEADER_LEN], uint32_t *type, uint32_t *req_id,
-		    uint32_t *len)
+static int xs_header_parse(const uint8_t in[XS_HEADER_LEN], uint32_t *type,
+			   uint32_t *req_id, uint32_t *len)
 {
 	uint32_t h[4];
 
@@ -77,28 +91,31 @@ static int conn_fd(const char *path, struct xerr *e)
 	return fd;
 }
 
+/* A path that is there but refuses (a socket left by a xenstored that is
+ * gone) does not stop the search: libxenstore goes on too. The first such
+ * error is the one told when nothing answers. */
 int xs_open(struct xs_conn **out, struct xerr *e)
 {
 	static const char *const where[] = { "/run/xenstored/socket", "/var/run/xenstored/socket",
 					     "/dev/xen/xenbus" };
-	struct xerr why = { 0 };
+	struct xerr first = { 0 };
 
 	for (size_t i = 0; i < ARRAY_SIZE(where); i++) {
 		_cleanup_free_ char *path = agent_path("%s", where[i]);
-		int fd;
+		struct xerr why = { 0 };
+		int fd = conn_fd(path, &why);
 
-		why = (struct xerr){ 0 };
-		fd = conn_fd(path, &why);
 		if (fd >= 0) {
 			*out = xcalloc(1, sizeof(**out));
 			(*out)->fd = fd;
 			(*out)->next_id = 1;
 			return 0;
 		}
-		if (why.kind != XERR_NOTFOUND)
-			break;
+		if (first.kind == XERR_NONE || (first.kind == XERR_NOTFOUND &&
+						why.kind != XERR_NOTFOUND))
+			first = why;
 	}
-	*e = why;
+	*e = first;
 	return -1;
 }
 
@@ -250,12 +267,14 @@ int xs_domain_introduced(struct xs_conn *x, unsigned domid, bool *yes, struct xe
 	return 0;
 }
 
-int xs_domid_by_name(struct xs_conn *x, const char *name, int64_t *domid, struct xerr *e)
+int xs_domid_by_name(struct xs_conn *x, const char *name, int64_t *domid, bool *unsure,
+		     struct xerr *e)
 {
 	char **ids = NULL;
 	int rc = 0;
 
 	*domid = -1;
+	*unsure = false;
 	if (xs_directory(x, "/local/domain", &ids, e) < 0)
 		return -1;
 	for (char **id = ids; *id && *domid < 0 && rc == 0; id++) {
@@ -270,8 +289,10 @@ int xs_domid_by_name(struct xs_conn *x, const char *name, int64_t *domid, struct
 			continue;
 		if (xs_read(x, path, &have, &miss) < 0) {
 			/* A domain going away between the listing and the read. */
-			if (miss.kind != XERR_NOTFOUND)
-				rc = (*e = miss, -1);
+			if (miss.kind != XERR_NOTFOUND) {
+				*e = miss;
+				rc = -1;
+			}
 			continue;
 		}
 		if (strcmp(have, name))
@@ -279,7 +300,12 @@ int xs_domid_by_name(struct xs_conn *x, const char *name, int64_t *domid, struct
 		rc = xs_domain_introduced(x, (unsigned)v, &alive, e);
 		if (rc == 0 && alive)
 			*domid = (int64_t)v;
+		else if (rc == 0)
+			*unsure = true;
 	}
 	strv_free(ids);
+	/* A live one found settles it, whatever left-overs share its name. */
+	if (*domid >= 0)
+		*unsure = false;
 	return rc;
 }

@@ -8,35 +8,14 @@
 #define XLAB_AGENT_XENSTORE_H
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
 
-/* The message types xlab sends (xs_wire.h's enum xsd_sockmsg_type). */
-enum xs_type {
-	XS_TYPE_DIRECTORY = 1,
-	XS_TYPE_READ = 2,
-	XS_TYPE_WRITE = 11,
-	XS_TYPE_ERROR = 16,
-	XS_TYPE_IS_DOMAIN_INTRODUCED = 17,
-};
-
-#define XS_HEADER_LEN 16
-#define XS_PAYLOAD_MAX 4096
-
-/* A request: header (type, req_id, tx_id 0, len) and payload, in the host's
- * byte order as xenstored reads it. -1 when the payload is too long. */
-int xs_encode(enum xs_type type, uint32_t req_id, const void *payload, size_t len,
-	      uint8_t out[XS_HEADER_LEN + XS_PAYLOAD_MAX], size_t *out_len);
-/* A reply's header: its type, request id and payload length; -1 when the
- * length is over the protocol's limit. */
-int xs_header_parse(const uint8_t in[XS_HEADER_LEN], uint32_t *type, uint32_t *req_id,
-		    uint32_t *len);
-
 struct xs_conn;
 
-/* XERR_NOTFOUND when this machine has no xenstore (not a dom0). */
+/* xenstored's socket, else the kernel's xenbus device. XERR_NOTFOUND when
+ * this machine has neither (not a dom0). */
 int xs_open(struct xs_conn **out, struct xerr *e);
 void xs_close(struct xs_conn *x);
 /* XERR_NOTFOUND for a path that is not there. */
@@ -48,7 +27,12 @@ int xs_directory(struct xs_conn *x, const char *path, char ***names, struct xerr
  * left under /local/domain when its toolstack died with it). */
 int xs_domain_introduced(struct xs_conn *x, unsigned domid, bool *yes, struct xerr *e);
 
-/* The id of the live domain called name (-1: none), from /local/domain. */
-int xs_domid_by_name(struct xs_conn *x, const char *name, int64_t *domid, struct xerr *e);
+/* The id of the live domain called name (-1: none), from /local/domain.
+ * *unsure: a domain has the name but xenstored does not count it alive,
+ * which is a dead domain's left-overs or one whose build was cut short
+ * (libxl introduces a domain only once it is built): the hypervisor's list
+ * (`xl domid`) tells which. */
+int xs_domid_by_name(struct xs_conn *x, const char *name, int64_t *domid, bool *unsure,
+		     struct xerr *e);
 
 #endif

@@ -361,7 +361,10 @@ int host_wait_ready(struct up_ctx *ctx, struct host_work *w, struct sshc **conn,
 		 * a moment away, so the next try comes soon. A try that waited
 		 * (no ARP answer yet) needs no pause. Through a server each try
 		 * is a channel of its sshd: those keep a calmer pace. */
-		usleep((t.t.via ? 500 : now_ms() - probe_start < 1000 ? 100 : 0) * 1000);
+		if (t.t.via)
+			usleep(500 * 1000);
+		else if (now_ms() - probe_start < 1000)
+			usleep(100 * 1000);
 	}
 	return xerr_set(e, XERR_INTERRUPTED, "interrupted");
 }

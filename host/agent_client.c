@@ -219,6 +219,15 @@ fail:
 	return -1;
 }
 
+/* local (sha256 want) to the dom0, then started and checked. */
+static int push_and_start(struct sshc *c, const char *local, const char *want,
+			  struct agent **out, struct xerr *e)
+{
+	if (sshc_put(c, local, agent_remote_path(), 0755, e) < 0)
+		return xerr_prefix(e, "pushing the agent");
+	return agent_start_pushed(c, local, want, out, e);
+}
+
 int agent_open(struct sshc *c, const char *local, struct agent **out, bool *pushed,
 	       struct xerr *e)
 {
@@ -245,11 +254,9 @@ int agent_open(struct sshc *c, const char *local, struct agent **out, bool *push
 	if (rc == 0 && strcmp(h.sha256, want) == 0)
 		return proto_mismatch(&h, NULL, e);
 	/* Missing (its hello failed), another build, or one that cannot hash itself. */
-	if (sshc_put(c, local, agent_remote_path(), 0755, e) < 0)
-		return xerr_prefix(e, "pushing the agent");
 	if (pushed)
 		*pushed = true;
-	return agent_start_pushed(c, local, want, out, e);
+	return push_and_start(c, local, want, out, e);
 }
 
 int agent_push_open(struct sshc *c, const char *local, struct agent **out, struct xerr *e)
@@ -258,9 +265,7 @@ int agent_push_open(struct sshc *c, const char *local, struct agent **out, struc
 
 	if (local_sha256(local, want, e) < 0)
 		return -1;
-	if (sshc_put(c, local, agent_remote_path(), 0755, e) < 0)
-		return xerr_prefix(e, "pushing the agent");
-	return agent_start_pushed(c, local, want, out, e);
+	return push_and_start(c, local, want, out, e);
 }
 
 int64_t agent_check_ms(const struct agent *ag)

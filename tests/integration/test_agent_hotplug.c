@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "dom0paths.h"
+#include "hotplug.h"
 #include "spawn.h"
 #include "util.h"
 #include "xenstore.h"
@@ -290,14 +291,16 @@ Test(agent_hotplug, block_remove_and_a_missing_entry)
 }
 
 /* The agent's lookup of a domain by name (what `xl domid` answered): its
- * name under /local/domain, and alive; a dead domain's left-over entries
- * (the stand-in says only domain 3 lives) do not count. */
-Test(agent_hotplug, domid_by_name_skips_dead_domains)
+ * name under /local/domain, and alive to xenstored (the stand-in says only
+ * domain 3 is). A name whose domain is not alive is a dead domain's
+ * left-overs or a build cut short: unsure, the caller asks `xl domid`. */
+Test(agent_hotplug, domid_by_name_and_when_xenstore_cannot_say)
 {
 	struct xs_conn *x = NULL;
 	struct xerr e = { 0 };
 	int64_t domid;
 	char *value = NULL;
+	bool unsure;
 
 	table_put("/local/domain/0/name", "Domain-0");
 	table_put("/local/domain/2/name", "web1");
@@ -306,12 +309,15 @@ Test(agent_hotplug, domid_by_name_skips_dead_domains)
 	table_put("/local/domain/7/name", "db1");
 	cr_assert_eq(setenv("XLAB_AGENT_PREFIX", xs.prefix, 1), 0);
 	cr_assert_eq(xs_open(&x, &e), 0, "%s", e.msg);
-	cr_assert_eq(xs_domid_by_name(x, "web1", &domid, &e), 0, "%s", e.msg);
+	cr_assert_eq(xs_domid_by_name(x, "web1", &domid, &unsure, &e), 0, "%s", e.msg);
 	cr_expect_eq(domid, 3);
-	cr_assert_eq(xs_domid_by_name(x, "db1", &domid, &e), 0, "%s", e.msg);
-	cr_expect_eq(domid, -1, "db1's domain 7 is dead");
-	cr_assert_eq(xs_domid_by_name(x, "nosuch", &domid, &e), 0, "%s", e.msg);
+	cr_expect_not(unsure, "the live one was found");
+	cr_assert_eq(xs_domid_by_name(x, "db1", &domid, &unsure, &e), 0, "%s", e.msg);
 	cr_expect_eq(domid, -1);
+	cr_expect(unsure, "db1's domain 7 is named but not alive");
+	cr_assert_eq(xs_domid_by_name(x, "nosuch", &domid, &unsure, &e), 0, "%s", e.msg);
+	cr_expect_eq(domid, -1);
+	cr_expect_not(unsure);
 	cr_assert_eq(xs_read(x, "/local/domain/3/console/tty", &value, &e), 0, "%s", e.msg);
 	cr_expect_str_eq(value, "/dev/pts/3");
 	free(value);
@@ -325,4 +331,31 @@ Test(agent_hotplug, domid_by_name_skips_dead_domains)
 	cr_assert_eq(xs_open(&x, &e), -1);
 	cr_expect_eq(e.kind, XERR_NOTFOUND, "%s", e.msg);
 	unsetenv("XLAB_AGENT_PREFIX");
+}
+
+/* libxl's calls of a vif script (tools/libs/light/libxl_linux.c): a PV vif
+ * comes "online"/"offline" with type_if=vif and $vif; an emulated NIC's tap
+ * "add"/"remove" with type_if=tap and $INTERFACE. */
+Test(agent_hotplug, vif_plan_follows_libxls_arguments)
+{
+	struct vif_plan p;
+
+	cr_expect_eq(hotplug_vif_plan(3, (char *[]){ "vif", "online", "type_if=vif", NULL },
+				      "vif3.0", "vif3.0-emu", &p), 1);
+	cr_expect_str_eq(p.ifname, "vif3.0");
+	cr_expect_not(p.tap);
+	cr_expect_eq(hotplug_vif_plan(3, (char *[]){ "vif", "add", "type_if=tap", NULL },
+				      "vif3.0", "vif3.0-emu", &p), 1);
+	cr_expect_str_eq(p.ifname, "vif3.0-emu", "the tap, not its PV twin");
+	cr_expect(p.tap);
+	cr_expect_eq(hotplug_vif_plan(3, (char *[]){ "vif", "offline", "type_if=vif", NULL },
+				      "vif3.0", NULL, &p), 0);
+	cr_expect_eq(hotplug_vif_plan(3, (char *[]){ "vif", "remove", "type_if=tap", NULL },
+				      "vif3.0", "vif3.0-emu", &p), 0);
+	/* A PV vif is never "add"ed: that is the tap's word. */
+	cr_expect_eq(hotplug_vif_plan(3, (char *[]){ "vif", "add", "type_if=vif", NULL },
+				      "vif3.0", NULL, &p), 0);
+	cr_expect_eq(hotplug_vif_plan(3, (char *[]){ "vif", "add", "type_if=tap", NULL },
+				      "vif3.0", NULL, &p), -1, "no $INTERFACE");
+	cr_expect_eq(hotplug_vif_plan(2, (char *[]){ "vif", "online", NULL }, "", NULL, &p), -1);
 }
