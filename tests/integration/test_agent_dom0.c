@@ -1,6 +1,7 @@
 /* The guest ops in a dom0 of fake tools (fakedom0.h): create, list,
  * destroy, the guest types, the checks, stop and start. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,6 +292,55 @@ Test(agent_fake_dom0, unpacked_kernel_for_pv_and_pvh, .timeout = 90)
 	cr_assert(strstr(pvh, unpacked), "%s", pvh);
 	kernel_create(f, "hvm", "hvm", &hvm);
 	cr_assert(strstr(hvm, packed), "the device model boots the bzImage: %s", hvm);
+	fake_dom0_stop(f);
+}
+
+/* Where the dom0 has Xen's xenconsole beside its xl, the copier runs it
+ * with --start-notify-fd and the guest is unpaused once it says it reads:
+ * the fake client notes the domain was still paused then, and the console
+ * has the guest's first line. A client that gives up without a word costs
+ * the guest its console, not its start. */
+Test(agent_fake_dom0, console_client_says_when_it_reads, .timeout = 90)
+{
+	static const char web2[] =
+		"{\"name\":\"web2\",\"vg\":\"xlab\",\"size_bytes\":67108864,"
+		"\"rootfs\":\"busybox\",\"xl_cfg\":\"name = \\\"web2\\\"\\n"
+		"memory = 64\\n\"}";
+	_cleanup_free_ char *bin = NULL, *silent = NULL;
+	struct fake_dom0 *f;
+	struct json_object *resp;
+	struct xerr e = { 0 };
+
+	f = fake_dom0_start();
+	bin = xasprintf("%s/usr/lib/xen-4.17/bin", f->prefix);
+	cr_assert_eq(mkdir_p(bin, 0755, &e), 0, "%s", e.msg);
+	for (const char **t = (const char *[]){ "xl", "xenconsole", NULL }; *t; t++) {
+		_cleanup_free_ char *link = xasprintf("%s/%s", bin, *t);
+		_cleanup_free_ char *script = xasprintf(
+			"%s/tests/integration/test_agent_fake_tools.sh", getenv("XLAB_SOURCE_DIR"));
+
+		cr_assert_eq(symlink(script, link), 0, "%s", strerror(errno));
+	}
+	resp = fcall(f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f->next_id);
+	json_object_put(resp);
+	resp = fcall(f, "guest.create", guest_args);
+	expect_ok(resp, f->next_id);
+	json_object_put(resp);
+	cr_expect_eq(count_calls(f, "xenconsole attached to web1 while paused"), 1);
+	cr_expect_eq(count_calls(f, "xl console"), 0, "Xen's own client, not xl's");
+	resp = fcall(f, "guest.wait_console", "{\"name\":\"web1\",\"text\":\"Linux version\","
+					      "\"timeout_s\":30}");
+	expect_ok(resp, f->next_id);
+	json_object_put(resp);
+
+	silent = xasprintf("%s/xenconsole_silent", f->state);
+	cr_assert_eq(file_write_atomic(silent, "", 0, 0644, &e), 0, "%s", e.msg);
+	resp = fcall(f, "guest.create", web2);
+	expect_ok(resp, f->next_id);
+	json_object_put(resp);
+	cr_expect_eq(count_calls(f, "xl unpause web2"), 1);
+	cr_expect_eq(count_calls(f, "xenconsole attached to web2"), 0);
 	fake_dom0_stop(f);
 }
 

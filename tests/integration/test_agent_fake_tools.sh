@@ -250,6 +250,28 @@ xl)
     : ;;
   *) echo "xl: unknown command $1" >&2; exit 1 ;;
   esac ;;
+xenconsole)
+  # xenconsole --type pv --start-notify-fd 4 DOMID, as the agent runs Xen's
+  # own client when the dom0 has one (the test links it under the agent's
+  # prefix). Says it is reading by a byte on the fd, and notes whether its
+  # domain was still paused then; with $S/xenconsole_silent it gives up
+  # without a word (a client that found no pty), and the agent goes on.
+  [ -t 1 ] || { echo "xenconsole: not a tty" >&2; exit 1; }
+  [ "$1 $2 $3 $4" = "--type pv --start-notify-fd 4" ] || { echo "xenconsole: got $*" >&2; exit 1; }
+  d=
+  for f in "$S/dom"/*; do
+    case $f in *.state) continue ;; esac
+    [ "$(cat "$f")" = "$5" ] && d=${f##*/}
+  done
+  [ -n "$d" ] || { echo "xenconsole: no domain $5" >&2; exit 1; }
+  [ -f "$S/xenconsole_silent" ] && exit 1
+  echo "xenconsole attached to $d while $(cat "$S/dom/$d.state")" >>"$S/calls"
+  printf '\000' >&4
+  exec 4>&-
+  owner_alive() { [ -z "${XLAB_FAKE_OWNER:-}" ] || kill -0 "$XLAB_FAKE_OWNER" 2>/dev/null; }
+  while owner_alive && [ "$(cat "$S/dom/$d.state" 2>/dev/null)" = paused ]; do sleep 0.05; done
+  printf 'Linux version 6.1\r\nXLAB-GUEST-UP %s\r\n' "$d"
+  while owner_alive && [ -f "$S/dom/$d" ]; do sleep 0.2; done ;;
 xenstore-ls)
   # xenstore-ls -f /local/domain: dom0's directory with a vbd and a vif
   # backend per domain, each domain's own, then what the test put in
