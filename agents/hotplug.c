@@ -42,15 +42,12 @@ static int link_ensure(const char *where, const char *self, struct xerr *e)
 int hotplug_scripts_ensure(struct xerr *e)
 {
 	_cleanup_free_ char *dir = agent_path(DOM0_HOTPLUG_DIR);
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	bool replaced;
+	/* Replaced by a push while running: the new binary has the same name. */
+	_cleanup_free_ char *self = agent_self_path(&replaced);
 
-	if (n <= 0)
+	if (!self)
 		return xerr_errno(e, XERR_IO, "cannot read the agent's own path");
-	self[n] = '\0';
-	/* Replaced by a push while running: the new binary has the old name. */
-	if (n > 10 && !strcmp(self + n - 10, " (deleted)"))
-		self[n - 10] = '\0';
 	if (mkdir_p(dir, 0755, e) < 0 || link_ensure(DOM0_HOTPLUG_BLOCK, self, e) < 0 ||
 	    link_ensure(DOM0_HOTPLUG_VIF, self, e) < 0)
 		return xerr_prefix(e, "making xlab's hotplug scripts in %s", dir);

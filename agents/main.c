@@ -1,7 +1,6 @@
 /* xlab-agent: reads protocol requests on stdin, one per line, and answers
  * each with one line on stdout. Silent until asked; exits 0 on EOF. */
 #include <sha2.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,6 +11,7 @@
 #include "hotplug.h"
 #include "ops.h"
 #include "proto.h"
+#include "sys.h"
 #include "util.h"
 
 static int op_hello(struct json_object *args, struct json_object **result, struct xerr *e);
@@ -51,19 +51,14 @@ static char *stat_key(const struct stat *st)
 			 (long)st->st_mtim.tv_nsec);
 }
 
-/* BINARY.sha256 beside the binary, which a push replaces with it. */
+/* BINARY.sha256 beside the binary, which a push replaces with it; none for
+ * a binary replaced since it started. */
 static char *self_cache_path(void)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	bool replaced;
+	_cleanup_free_ char *exe = agent_self_path(&replaced);
 
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	/* A replaced binary reads "PATH (deleted)": no cache for that one. */
-	if (strstr(exe, " (deleted)"))
-		return NULL;
-	return xasprintf("%s.sha256", exe);
+	return exe && !replaced ? xasprintf("%s.sha256", exe) : NULL;
 }
 
 /* The digest this agent wrote for this very file, if it is still that file. */

@@ -127,7 +127,6 @@ static bool client_attached(int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	char c;
-
 	int rc;
 
 	while ((rc = poll(&p, 1, 6000)) < 0)

@@ -46,7 +46,7 @@ static int serial_arg(struct json_object *args, const char **serial, struct xerr
 	return 0;
 }
 
-/* {vg, serial, timeout_s}: pvcreate + vgextend on the disk with that serial. */
+/* {vg, serial, timeout_s}: vgextend (which makes it a PV) of the disk with that serial. */
 int op_storage_disk_add(struct json_object *args, struct json_object **result, struct xerr *e)
 {
 	_cleanup_free_ char *dev = NULL;

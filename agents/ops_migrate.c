@@ -33,8 +33,9 @@ static int run_quiet(char *const argv[], unsigned flags, struct xerr *e)
 }
 
 /* The shared VG on the disk with virtio serial `serial`: made here when
- * `create` (pvcreate + vgcreate, unless it exists), else found by a rescan
- * (another host made it or changed it). Activated either way. */
+ * `create` (vgcreate, which makes the disk a PV, unless it exists), else
+ * found by a rescan (another host made it or changed it). Activated either
+ * way. */
 int shared_vg_init(const char *vg, const char *serial, bool create, struct json_object *result,
 		   struct xerr *e)
 {
@@ -58,8 +59,7 @@ int shared_vg_init(const char *vg, const char *serial, bool create, struct json_
 				"no volume group '%s' on the shared disk %s (it is made through "
 				"the lab's first host)",
 				vg, dev);
-	if (!exists && (run_quiet((char *[]){ "pvcreate", "-y", dev, NULL }, CMD_LVM, e) < 0 ||
-			run_quiet((char *[]){ "vgcreate", (char *)vg, dev, NULL }, CMD_LVM, e) < 0))
+	if (!exists && run_quiet((char *[]){ "vgcreate", "-y", (char *)vg, dev, NULL }, CMD_LVM, e) < 0)
 		return xerr_prefix(e, "creating shared volume group '%s' on %s", vg, dev);
 	if (run_quiet((char *[]){ "vgchange", "-ay", (char *)vg, NULL }, CMD_LVM, e) < 0)
 		return xerr_prefix(e, "activating shared volume group '%s'", vg);

@@ -1,12 +1,33 @@
 #include "sys.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "parse.h"
 #include "proto.h"
 #include "util.h"
+
+char *agent_self_path(bool *replaced)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	static const char deleted[] = " (deleted)";
+	size_t dl = sizeof(deleted) - 1;
+
+	*replaced = false;
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	/* The kernel says so of a file renamed over: "PATH (deleted)". */
+	if ((size_t)n > dl && !strcmp(exe + n - dl, deleted)) {
+		exe[n - dl] = '\0';
+		*replaced = true;
+	}
+	return xstrdup(exe);
+}
 
 char *agent_path(const char *fmt, ...)
 {

@@ -23,6 +23,10 @@
  * that only touch files inside a scratch directory. */
 char *agent_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* This binary's path (NULL when unreadable); *replaced: a push has put a
+ * new file at that path since this one started. */
+char *agent_self_path(bool *replaced);
+
 enum {
 	CMD_LVM = 1 << 0,     /* LVM tools: without udev, which dom0 may lack */
 	CMD_ANY_EXIT = 1 << 1 /* a non-zero exit is a result, not an error */

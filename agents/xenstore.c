@@ -127,21 +127,6 @@ void xs_close(struct xs_conn *x)
 	free(x);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n, struct xerr *e)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return xerr_errno(e, XERR_IO, "writing to xenstore");
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int read_all(int fd, uint8_t *p, size_t n, struct xerr *e)
 {
 	while (n) {
@@ -179,7 +164,9 @@ static int xs_call(struct xs_conn *x, enum xs_type type, const void *payload, si
 
 	if (xs_encode(type, id, payload, len, msg, &n) < 0)
 		return xerr_set(e, XERR_USAGE, "xenstore request over %d bytes", XS_PAYLOAD_MAX);
-	if (write_all(x->fd, msg, n, e) < 0 || read_all(x->fd, head, sizeof(head), e) < 0)
+	if (fd_write_all(x->fd, msg, n) < 0)
+		return xerr_errno(e, XERR_IO, "writing to xenstore");
+	if (read_all(x->fd, head, sizeof(head), e) < 0)
 		return -1;
 	if (xs_header_parse(head, &rtype, &rid, &rlen) < 0)
 		return xerr_set(e, XERR_PROTO, "xenstore reply of %" PRIu32 " bytes", rlen);

@@ -275,30 +275,38 @@ int file_read_all(const char *path, size_t max, char **out, size_t *len, struct 
 	return 0;
 }
 
+int fd_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int file_write_atomic(const char *path, const void *data, size_t len, int mode, struct xerr *e)
 {
 	/* A fresh name made with O_EXCL: a symlink planted at a predictable
 	 * name (a guest tarball unpacked in the dom0) is never followed, and
 	 * two writers of one path never share a temporary file. */
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp.XXXXXX", path);
-	const char *p = data;
 	int fd = mkostemp(tmp, O_CLOEXEC);
 
 	if (fd < 0)
 		return xerr_errno(e, XERR_IO, "cannot create %s", tmp);
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			xerr_errno(e, XERR_IO, "cannot write %s", tmp);
-			close(fd);
-			unlink(tmp);
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (fd_write_all(fd, data, len) < 0) {
+		xerr_errno(e, XERR_IO, "cannot write %s", tmp);
+		close(fd);
+		unlink(tmp);
+		return -1;
 	}
 	if (fchmod(fd, (mode_t)mode) < 0 || fsync(fd) < 0 || close(fd) < 0) {
 		xerr_errno(e, XERR_IO, "cannot write %s", tmp);

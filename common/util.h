@@ -77,6 +77,8 @@ static inline uint64_t u64_mul_sat(uint64_t a, uint64_t b)
 int file_read_all(const char *path, size_t max, char **out, size_t *len, struct xerr *e);
 /* Writes via a temporary file and rename(), so readers never see half. */
 int file_write_atomic(const char *path, const void *data, size_t len, int mode, struct xerr *e);
+/* All of data to fd, whatever the short writes and signals; -1 and errno. */
+int fd_write_all(int fd, const void *data, size_t len);
 /* mkdir -p with the given mode for the directories it creates. */
 int mkdir_p(const char *path, int mode, struct xerr *e);
 /* rm -rf; missing path is fine. */

@@ -42,21 +42,6 @@ static bool winsize(struct winsize *ws)
 	return isatty(STDIN_FILENO) && ioctl(STDIN_FILENO, TIOCGWINSZ, ws) == 0 && ws->ws_col;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int pty_request(ssh_channel ch, struct winsize *ws)
 {
 	const char *term = getenv("TERM");
@@ -95,7 +80,7 @@ static int pump(struct sshc *c, ssh_channel ch, int in_fd, int out_fd, int err_f
 			int n;
 
 			while ((n = ssh_channel_read_nonblocking(ch, tmp, sizeof(tmp), stream)) > 0) {
-				if (write_all(stream ? err_fd : out_fd, tmp, (size_t)n) < 0)
+				if (fd_write_all(stream ? err_fd : out_fd, tmp, (size_t)n) < 0)
 					return -2;
 				got += n;
 			}

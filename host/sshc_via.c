@@ -41,7 +41,7 @@ struct sshc_via {
 
 /* send(), not write(): the session's end may be closed already, and that
  * is an end of the tunnel, not a SIGPIPE. */
-static int fd_write_all(int fd, const char *p, size_t n)
+static int sock_send_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
@@ -71,7 +71,7 @@ static void via_copy(struct sshc_via *v, ssh_channel ch)
 		};
 
 		while ((n = ssh_channel_read_nonblocking(ch, buf, sizeof(buf), 0)) > 0)
-			if (fd_write_all(v->fd, buf, (size_t)n) < 0)
+			if (sock_send_all(v->fd, buf, (size_t)n) < 0)
 				return;
 		if (n == SSH_ERROR)
 			return;
@@ -88,7 +88,7 @@ static void via_copy(struct sshc_via *v, ssh_channel ch)
 	}
 	/* What came with the far end's EOF still belongs to the session. */
 	while (!atomic_load(&v->quit) && (n = ssh_channel_read_nonblocking(ch, buf, sizeof(buf), 0)) > 0)
-		if (fd_write_all(v->fd, buf, (size_t)n) < 0)
+		if (sock_send_all(v->fd, buf, (size_t)n) < 0)
 			return;
 }
 

@@ -326,17 +326,32 @@ static char *domain_xml(const struct plan *p, const struct plan_host *ph, const 
 	return xw_close(&x);
 }
 
+/* Under TCG a dom0 of more vCPUs than one is slower at everything: its
+ * vCPUs synchronise (IPIs, TLB shootdowns, stop_machine at a module load)
+ * through emulated hardware, and where vCPU threads outnumber the machine's
+ * cores one spins while the one it waits for is not running. Two 2-vCPU
+ * hosts on two cores: host.boot 25 s with two dom0 vCPUs, 13 s with one
+ * (docs/performance.md). The host keeps its vCPUs for guests; under KVM
+ * dom0 gets Xen's default, all of them (0: no option). */
+static int dom0_vcpus_for(const struct spec_host *h, const char *accel)
+{
+	if (h->dom0_vcpus)
+		return h->dom0_vcpus;
+	return strcmp(accel, "kvm") == 0 ? 0 : 1;
+}
+
 /* bootscrub=0: QEMU hands the host zeroed RAM, so scrubbing Xen's free
  * memory protects nothing; Xen 4.17 does it in the background after boot,
  * and under TCG that took minutes in which a PV guest's boot (its PIT
  * calibration trapping to Xen port by port) went from 5 s to 17-20 s. */
-static char *grub_cfg(const struct plan_host *ph)
+static char *grub_cfg(const struct plan_host *ph, const char *accel)
 {
 	uint64_t dom0_mib = ph->spec->dom0_mem >> 20;
+	int dom0_vcpus = dom0_vcpus_for(ph->spec, accel);
 	char vcpus[32] = "";
 
-	if (ph->dom0_vcpus)
-		snprintf(vcpus, sizeof(vcpus), " dom0_max_vcpus=%d", ph->dom0_vcpus);
+	if (dom0_vcpus)
+		snprintf(vcpus, sizeof(vcpus), " dom0_max_vcpus=%d", dom0_vcpus);
 	return xasprintf("set timeout=0\n"
 			 "set default=0\n"
 			 "serial --unit=0 --speed=115200\n"
@@ -352,20 +367,6 @@ static char *grub_cfg(const struct plan_host *ph)
 			 "}\n",
 			 ph->spec->name, dom0_mib, dom0_mib, vcpus, ph->spec->xen_args ? " " : "",
 			 ph->spec->xen_args ? ph->spec->xen_args : "");
-}
-
-/* Under TCG a dom0 of more vCPUs than one is slower at everything: its
- * vCPUs synchronise (IPIs, TLB shootdowns, stop_machine at a module load)
- * through emulated hardware, and where vCPU threads outnumber the machine's
- * cores one spins while the one it waits for is not running. Two 2-vCPU
- * hosts on two cores: host.boot 25 s with two dom0 vCPUs, 13 s with one
- * (docs/performance.md). The host keeps its vCPUs for guests; under KVM
- * dom0 gets Xen's default, all of them. */
-static int dom0_vcpus_for(const struct spec_host *h, const char *accel)
-{
-	if (h->dom0_vcpus)
-		return h->dom0_vcpus;
-	return strcmp(accel, "kvm") == 0 ? 0 : 1;
 }
 
 static bool xl_has(const struct spec_guest *g, const char *key)
@@ -707,8 +708,7 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 	for (size_t i = 0; i < p->n_hosts; i++) {
 		struct plan_host *ph = &p->hosts[i];
 
-		ph->dom0_vcpus = dom0_vcpus_for(ph->spec, env->accel);
-		ph->grub_cfg = grub_cfg(ph);
+		ph->grub_cfg = grub_cfg(ph, env->accel);
 		ph->domain_xml = domain_xml(p, ph, env->accel);
 		ph->storage_steps = host_storage_steps(s, ph, i == 0);
 	}

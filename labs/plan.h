@@ -62,8 +62,6 @@ struct plan_host {
 	/* Where up makes the config disk and boot ISO here: config_disk and
 	 * boot_iso themselves, or what is uploaded to them on a server. */
 	char *config_build, *iso_build;
-	/* dom0_max_vcpus= on Xen's line, 0 for none (Xen gives dom0 them all). */
-	int dom0_vcpus;
 	char *grub_cfg;     /* text */
 	char *domain_xml;   /* text */
 	char **storage_steps; /* NULL-terminated, human-readable LVM steps */
