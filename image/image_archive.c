@@ -118,23 +118,6 @@ static uint64_t space_free(int dirfd)
 	return (uint64_t)sv.f_bavail * sv.f_frsize;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-
-	while (n) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int write_fail(struct xerr *e, const char *label, const char *name)
 {
 	_cleanup_free_ char *n = shown(name);
@@ -160,7 +143,7 @@ static int copy_data(struct archive *in, int fd, int64_t size, const char *label
 	while ((r = archive_read_data_block(in, &buf, &len, &off)) == ARCHIVE_OK) {
 		if (off != done || (int64_t)len > size - done)
 			return refuse(e, label, name, "has holes or more data than its header says");
-		if (write_all(fd, buf, len) < 0)
+		if (fd_write_all(fd, buf, len) < 0)
 			return write_fail(e, label, name);
 		done += (int64_t)len;
 	}
