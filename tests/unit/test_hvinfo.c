@@ -1,9 +1,11 @@
-/* What `image build --hypervisor` reads of a hypervisor and its build tree. */
+/* What `image build --hypervisor` reads of a hypervisor and its build tree,
+ * and the lean kernel's configuration fragment. */
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "hvinfo.h"
+#include "kernelbuild.h"
 #include "util.h"
 #include "xenbuild.h"
 
@@ -182,4 +184,68 @@ Test(xenbuild, the_version_of_a_source_tree)
 		     0, "%s", e.msg);
 	cr_expect_str_eq(v, "4.22");
 	cr_expect_eq(xen_makefile_version("all:\n", v, sizeof(v), &e), -1);
+}
+
+/* The lean kernel's fragment: settings kept in order, comments and blank
+ * lines skipped, anything else refused with its line number. */
+Test(kernelbuild, a_fragment_gives_its_settings)
+{
+	_cleanup_strv_ char **v = NULL;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(kconfig_fragment("# xlab\nCONFIG_XEN=y\n\nCONFIG_LOCALVERSION=\"-xlab\"\n"
+				      "CONFIG_CPU_MITIGATIONS=n\n",
+				      "f.config", &v, &e),
+		     0, "%s", e.msg);
+	cr_assert_eq(strv_len(v), 3);
+	cr_expect_str_eq(v[0], "CONFIG_XEN=y");
+	cr_expect_str_eq(v[1], "CONFIG_LOCALVERSION=\"-xlab\"");
+	cr_expect_str_eq(v[2], "CONFIG_CPU_MITIGATIONS=n");
+}
+
+Test(kernelbuild, a_bad_fragment_line_is_named)
+{
+	_cleanup_strv_ char **v = NULL;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(kconfig_fragment("CONFIG_XEN=y\nXEN_PV=y\n", "f.config", &v, &e), -1);
+	cr_expect_eq(e.kind, XERR_USAGE);
+	cr_expect(strstr(e.msg, "f.config:2:") && strstr(e.msg, "XEN_PV=y"), "%s", e.msg);
+	cr_assert_eq(kconfig_fragment("CONFIG_XEN\n", "f.config", &v, &e), -1);
+	cr_expect(strstr(e.msg, "f.config:1:"), "%s", e.msg);
+	cr_assert_eq(kconfig_fragment("# nothing\n\n", "f.config", &v, &e), -1);
+	cr_expect(strstr(e.msg, "sets nothing"), "%s", e.msg);
+	cr_expect_null(v);
+}
+
+/* The fragment xlab ships parses, and asks for what a nested dom0 and its
+ * guests cannot do without: built in, with no modules to load. */
+Test(kernelbuild, the_shipped_fragment_has_the_dom0s_and_guests_needs)
+{
+	static const char *const needed[] = {
+		"CONFIG_XEN_DOM0=y", "CONFIG_XEN_PV=y", "CONFIG_XEN_PVH=y", "CONFIG_XEN_PVHVM=y",
+		"CONFIG_XEN_BLKDEV_BACKEND=y", "CONFIG_XEN_NETDEV_BACKEND=y",
+		"CONFIG_XEN_BLKDEV_FRONTEND=y", "CONFIG_XEN_NETDEV_FRONTEND=y",
+		"CONFIG_XEN_FBDEV_FRONTEND=y", "CONFIG_VIRTIO_BLK=y", "CONFIG_VIRTIO_NET=y",
+		"CONFIG_EXT4_FS=y", "CONFIG_BLK_DEV_DM=y", "CONFIG_BRIDGE=y", "CONFIG_VXLAN=y",
+		"CONFIG_TUN=y", "CONFIG_DEVTMPFS=y", "CONFIG_INOTIFY_USER=y",
+	};
+	const char *src = getenv("XLAB_SOURCE_DIR");
+	_cleanup_free_ char *path = xasprintf("%s/images/lean-kernel.config", src ? src : ".");
+	_cleanup_free_ char *text = NULL;
+	_cleanup_strv_ char **v = NULL;
+	struct xerr e = { 0 };
+	size_t len;
+
+	cr_assert_eq(file_read_all(path, 0, &text, &len, &e), 0, "%s", e.msg);
+	cr_assert_eq(kconfig_fragment(text, path, &v, &e), 0, "%s", e.msg);
+	for (size_t i = 0; i < ARRAY_SIZE(needed); i++) {
+		bool found = false;
+
+		for (char **s = v; *s && !found; s++)
+			found = !strcmp(*s, needed[i]);
+		cr_expect(found, "%s does not set %s", path, needed[i]);
+	}
+	for (char **s = v; *s; s++)
+		cr_expect(strcmp(*s, "CONFIG_MODULES=y") != 0, "the lean kernel has no modules");
 }
