@@ -173,6 +173,18 @@ static int ssh_configure(const char *root, struct xerr *e)
 	return root_write(root, "etc/ssh/sshd_config.d/xlab.conf", sshd_conf, 0644, e);
 }
 
+/* The lean kernel where Debian's package would have put its own: one
+ * boot/vmlinuz-RELEASE, found as any kernel is. */
+static int lean_kernel_place(const struct build *b, struct xerr *e)
+{
+	_cleanup_free_ char *to = NULL;
+
+	if (!b->lean_bzimage)
+		return 0;
+	to = xasprintf("%s/boot/vmlinuz-%s", b->tree, b->lean_release);
+	return copy_file(b->lean_bzimage, to, 0644, e);
+}
+
 int customize(struct build *b, struct xerr *e)
 {
 	static const char *const lvm_keys[] = { "udev_sync", "udev_rules",
@@ -182,7 +194,7 @@ int customize(struct build *b, struct xerr *e)
 	_cleanup_free_ char *g_vmlinux = NULL;
 
 	phase_begin(b, "customize", "xlab-init, sshd, lvm.conf, guest kit");
-	if (find_kernel(b, e) < 0 || find_busybox(b, e) < 0)
+	if (lean_kernel_place(b, e) < 0 || find_kernel(b, e) < 0 || find_busybox(b, e) < 0)
 		return -1;
 	if (tree_write(b, "sbin/xlab-init", script(b, "dom0-init.sh"), 0755, e) < 0 ||
 	    tree_write(b, "etc/hostname", "xlab\n", 0644, e) < 0 ||
@@ -241,7 +253,7 @@ int boot_files(struct build *b, struct xerr *e)
 	_cleanup_free_ char *boot = xasprintf("%s/boot", b->tmp_dir);
 	_cleanup_free_ char *xen = NULL, *vmlinuz = NULL, *to = NULL;
 
-	phase_begin(b, "boot", "xen.gz, vmlinuz, initrd.img (virtio + ext4)");
+	phase_begin(b, "boot", "xen.gz, vmlinuz, initrd.img");
 	if (mkdir_p(boot, 0755, e) < 0 || tree_glob_one(b, "boot/xen-*-amd64.gz", &xen, e) < 0)
 		return -1;
 	vmlinuz = xasprintf("%s/boot/vmlinuz-%s", b->tree, b->kver);

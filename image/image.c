@@ -238,8 +238,10 @@ int image_open_dir(const char *dir, struct image **out, struct xerr *e)
 }
 
 const struct image_recipe image_recipes[] = {
-	{ "xen-4.17", "bookworm" },
-	{ "xen-4.20", "trixie" },
+	{ "xen-4.17", "bookworm", false },
+	{ "xen-4.20", "trixie", false },
+	{ "xen-4.17-debian", "bookworm", true },
+	{ "xen-4.20-debian", "trixie", true },
 };
 const size_t image_n_recipes = ARRAY_SIZE(image_recipes);
 

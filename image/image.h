@@ -47,10 +47,13 @@ const char *image_file_sha256(const struct image *img, const char *rel);
 char *image_path(const struct image *img, const char *rel);
 void image_free(struct image *img);
 
-/* What `xlab image build NAME` can build: an image and its Debian suite. */
+/* What `xlab image build NAME` can build: an image, its Debian suite and
+ * its kernel: xlab's lean one (image/kernelbuild.h), or Debian's stock
+ * kernel for those who test the distribution's on purpose. */
 struct image_recipe {
 	const char *name;
 	const char *suite;
+	bool debian_kernel;
 };
 extern const struct image_recipe image_recipes[];
 extern const size_t image_n_recipes;

@@ -15,6 +15,7 @@
 #include "build_int.h"
 #include "image_derive.h"
 #include "initrd.h"
+#include "kernelbuild.h"
 #include "layout.h"
 #include "spawn.h"
 #include "stop.h"
@@ -24,19 +25,22 @@
 #define RECIPE_VERSION "xlab-image-recipe 3"
 
 /* No systemd: /sbin/xlab-init is PID 1. qemu-system-xen is the device
- * model libxl starts for a guest's framebuffer (`vnc: true`). */
+ * model libxl starts for a guest's framebuffer (`vnc: true`). The kernel is
+ * xlab's lean one unless the recipe wants Debian's (debian_kernel_package). */
 static const char *const dom0_packages[] = {
-	"xen-system-amd64", "linux-image-amd64", "lvm2", "openssh-server", "iproute2",
+	"xen-system-amd64", "lvm2", "openssh-server", "iproute2",
 	"busybox-static", "e2fsprogs", "kmod", "tar", "procps", "iputils-ping",
 	"qemu-system-xen",
 };
+static const char debian_kernel_package[] = "linux-image-amd64";
 
 /* `rootfs: debian` guests: what a lab needs (an address, an SSH server) and
  * no init system; guest-init.sh is their /sbin/init. The dom0's kernel and
  * the guest initrd boot them, so they carry no kernel either. */
 const char *const guest_debian_packages[2] = { "openssh-server", "iproute2" };
 
-/* Dependencies (virtio_ring, failover, jbd2, ...) come from modules.dep;
+/* With Debian's kernel only (the lean one has them built in).
+ * Dependencies (virtio_ring, failover, jbd2, ...) come from modules.dep;
  * ext4 finds crc32c through the crypto API, hence the explicit entry. */
 static const char *const dom0_initrd_modules[] = {
 	"virtio_pci", "virtio_blk", "virtio_net", "crc32c_generic", "ext4",
@@ -45,9 +49,12 @@ static const char *const guest_initrd_modules[] = {
 	"xen-blkfront", "xen-netfront", "crc32c_generic", "ext4",
 };
 
-/* images/ in the source tree: these go into every image and its recipe hash. */
+/* images/ in the source tree: these go into every image and its recipe hash
+ * (the lean kernel's configuration into those with that kernel). */
+#define LEAN_KERNEL_CONFIG "lean-kernel.config"
 static const char *const scripts[BUILD_N_SCRIPTS] = {
 	"dom0-init.sh", "dom0-initrd-init.sh", "guest-initrd-init.sh", "guest-init.sh",
+	LEAN_KERNEL_CONFIG,
 };
 
 static void progress(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -172,15 +179,22 @@ static void recipe_hash(struct build *b)
 		   b->r->suite, ROOT_FS_SIZE);
 	for (size_t i = 0; i < ARRAY_SIZE(dom0_packages); i++)
 		buf_printf(&in, "package=%s\n", dom0_packages[i]);
-	for (size_t i = 0; i < ARRAY_SIZE(dom0_initrd_modules); i++)
-		buf_printf(&in, "dom0-module=%s\n", dom0_initrd_modules[i]);
-	for (size_t i = 0; i < ARRAY_SIZE(guest_initrd_modules); i++)
-		buf_printf(&in, "guest-module=%s\n", guest_initrd_modules[i]);
+	if (b->r->debian_kernel) {
+		buf_printf(&in, "package=%s\n", debian_kernel_package);
+		for (size_t i = 0; i < ARRAY_SIZE(dom0_initrd_modules); i++)
+			buf_printf(&in, "dom0-module=%s\n", dom0_initrd_modules[i]);
+		for (size_t i = 0; i < ARRAY_SIZE(guest_initrd_modules); i++)
+			buf_printf(&in, "guest-module=%s\n", guest_initrd_modules[i]);
+	} else {
+		/* The kernel cache's key: source, configuration and compiler. */
+		buf_printf(&in, "lean-kernel=%s\n", b->lean_key);
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(guest_debian_packages); i++)
 		buf_printf(&in, "guest-package=%s\n", guest_debian_packages[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(scripts); i++)
-		buf_printf(&in, "script=%s %zu\n%s", scripts[i], strlen(b->script_text[i]),
-			   b->script_text[i]);
+		if (b->r->debian_kernel || strcmp(scripts[i], LEAN_KERNEL_CONFIG) != 0)
+			buf_printf(&in, "script=%s %zu\n%s", scripts[i], strlen(b->script_text[i]),
+				   b->script_text[i]);
 	sha256_hex(in.data, in.len, b->recipe_hash);
 	buf_free(&in);
 }
@@ -250,9 +264,15 @@ static int bootstrap(struct build *b, struct xerr *e)
 	_cleanup_free_ char *mirror = debian_mirror();
 	_cleanup_free_ char *what = NULL;
 
+	const char *packages[ARRAY_SIZE(dom0_packages) + 1];
+	size_t n = ARRAY_SIZE(dom0_packages);
+
+	memcpy(packages, dom0_packages, sizeof(dom0_packages));
+	if (b->r->debian_kernel)
+		packages[n++] = debian_kernel_package;
 	what = xasprintf("mmdebstrap %s from %s (log: %s)", b->r->suite, mirror, b->log_path);
 	phase_begin(b, "bootstrap", what);
-	if (mmdebstrap_run(b, dom0_packages, ARRAY_SIZE(dom0_packages), b->tree, mirror, e) < 0)
+	if (mmdebstrap_run(b, packages, n, b->tree, mirror, e) < 0)
 		return -1;
 	return phase_end(b, e);
 }
@@ -285,7 +305,8 @@ int dom0_initrd_make(const struct build *b, const char *out, struct xerr *e)
 	const struct initrd_file files[] = { { "init", script(b, "dom0-initrd-init.sh") } };
 
 	if (initrd_write(&s, out, INITRD_CPIO_GZ, dom0_initrd_modules,
-			 ARRAY_SIZE(dom0_initrd_modules), files, ARRAY_SIZE(files), e) < 0)
+			 b->lean_bzimage ? 0 : ARRAY_SIZE(dom0_initrd_modules), files,
+			 ARRAY_SIZE(files), e) < 0)
 		return xerr_prefix(e, "making dom0 initrd");
 	return 0;
 }
@@ -301,7 +322,8 @@ int guest_initrd_make(const struct build *b, const char *out, struct xerr *e)
 	};
 
 	if (initrd_write(&s, out, INITRD_CPIO_GZ, guest_initrd_modules,
-			 ARRAY_SIZE(guest_initrd_modules), files, ARRAY_SIZE(files), e) < 0)
+			 b->lean_bzimage ? 0 : ARRAY_SIZE(guest_initrd_modules), files,
+			 ARRAY_SIZE(files), e) < 0)
 		return xerr_prefix(e, "making guest initrd");
 	return 0;
 }
@@ -318,6 +340,28 @@ int guest_tar_make(const struct build *b, const char *out, struct xerr *e)
 }
 
 /* ---- the build ---- */
+
+/* First, before minutes of bootstrap: the kernel build is the step most
+ * likely to lack something (Debian's linux-source package), and its cache
+ * key is part of the recipe. */
+static int lean_kernel(struct build *b, struct xerr *e)
+{
+	const char *config = script(b, LEAN_KERNEL_CONFIG);
+	_cleanup_free_ char *name = xasprintf("%s/%s", b->scripts_dir, LEAN_KERNEL_CONFIG);
+	char *slash;
+
+	if (b->r->debian_kernel)
+		return 0;
+	if (kernelbuild(kernel_source(), config, name, &b->lean_bzimage, &b->lean_release, e) < 0)
+		return -1;
+	/* .../.kernel-builds/KEY/bzImage */
+	b->lean_key = xstrdup(b->lean_bzimage);
+	slash = strrchr(b->lean_key, '/');
+	*slash = '\0';
+	slash = strrchr(b->lean_key, '/');
+	memmove(b->lean_key, slash + 1, strlen(slash + 1) + 1);
+	return 0;
+}
 
 static bool up_to_date(const struct build *b)
 {
@@ -370,6 +414,9 @@ static void build_free(struct build *b)
 	for (size_t i = 0; i < ARRAY_SIZE(scripts); i++)
 		free(b->script_text[i]);
 	free(b->kver);
+	free(b->lean_bzimage);
+	free(b->lean_key);
+	free(b->lean_release);
 	free(b->busybox);
 	strv_free(b->applets);
 	if (b->log_fd > 0)
@@ -385,9 +432,14 @@ static void usage(FILE *f)
 		   "Builds a dom0 image from Debian with mmdebstrap into the image store.\n"
 		   "NAME is one of:");
 	for (size_t i = 0; i < image_n_recipes; i++)
-		fprintf(f, " %s (Debian %s)%s", image_recipes[i].name, image_recipes[i].suite,
-			i + 1 < image_n_recipes ? "," : "\n");
-	fprintf(f, "  --force   rebuild even when the stored image is up to date\n\n"
+		fprintf(f, "\n  %-16s Debian %s, %s kernel", image_recipes[i].name,
+			image_recipes[i].suite,
+			image_recipes[i].debian_kernel ? "Debian's stock" : "xlab's lean");
+	fprintf(f, "\n\nThe lean kernel (PV, PVH and HVM guest and dom0 in one, no modules)\n"
+		   "is built from Debian's " KERNEL_SOURCE_PACKAGE " package (" KERNEL_SOURCE_DEFAULT
+		   ",\n$XLAB_LINUX_SOURCE overrides) with images/" LEAN_KERNEL_CONFIG ": minutes\n"
+		   "once, then cached in the store for every image.\n"
+		   "  --force   rebuild even when the stored image is up to date\n\n"
 		   "With --from, NAME is a new image: the stored image BASE with another Xen\n"
 		   "hypervisor, nothing else rebuilt:\n"
 		   "  --hypervisor PATH    what `make -C xen` left in xen/xen.gz; its version\n"
@@ -558,7 +610,7 @@ int image_cmd_build(int argc, char **argv, struct xerr *e)
 		goto out;
 	}
 	if (scripts_load(&b, e) < 0 || image_store_dir(&b.store, e) < 0 ||
-	    lock_name(&b, &lock_fd, e) < 0)
+	    lock_name(&b, &lock_fd, e) < 0 || lean_kernel(&b, e) < 0)
 		goto out;
 	recipe_hash(&b);
 	b.final_dir = xasprintf("%s/%s", b.store, b.r->name);

@@ -42,13 +42,17 @@ if [ -w /sys/class/net/eth0/flags ]; then
 	echo $((flags | 1)) >/sys/class/net/eth0/flags 2>/dev/null
 fi
 
-say "loading modules"
-# One modprobe for all: every process costs under TCG. (Built-in ones, e.g.
-# xen-privcmd on Debian, are no error with -q.)
+# Debian's kernel: one modprobe for all, every process costs under TCG.
+# (Built-in ones, e.g. xen-privcmd on Debian, are no error with -q.)
 # virtio-rng first: it fills the random pool sshd waits for (qemu64 has no
-# RDRAND), while the rest load.
-modprobe -q -a virtio-rng xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xen-blkback \
-	xen-netback dm-mod bridge loop
+# RDRAND), while the rest load. xlab's lean kernel has them all built in and
+# no /lib/modules of its own.
+read -r release </proc/sys/kernel/osrelease
+if [ -d "/lib/modules/$release" ]; then
+	say "loading modules"
+	modprobe -q -a virtio-rng xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd \
+		xen-blkback xen-netback dm-mod bridge loop
+fi
 mounted /proc/xen || mount -t xenfs xenfs /proc/xen
 
 # The config disk: found by serial, never by order.

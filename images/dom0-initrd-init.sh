@@ -8,9 +8,12 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 
-while read -r mod; do
-	insmod "/lib/modules/$mod.ko" 2>/dev/null
-done </lib/modules/order
+# Debian's kernel needs its drivers loaded; xlab's lean one has them built in.
+if [ -f /lib/modules/order ]; then
+	while read -r mod; do
+		insmod "/lib/modules/$mod.ko" 2>/dev/null
+	done </lib/modules/order
+fi
 
 root= init=/sbin/xlab-init fstype=ext4
 read -r cmdline </proc/cmdline

@@ -25,6 +25,9 @@ run=(
   python3
   # a Xen hypervisor built from source (`xlab image build --xen-source`)
   make bison flex
+  # the dom0s' and guests' lean kernel (image/kernelbuild.c): Debian's Linux
+  # source, built once per source and configuration
+  linux-source-6.12 bc libelf-dev
   # a whole Xen from source builds its dom0 tools in a Debian root that
   # mmdebstrap makes (their build dependencies go there, image/buildroot.c,
   # not here) and changes the base's root disk with debugfs and qemu-img:

@@ -3,6 +3,7 @@
  * driver: help at every level, the nearest match for a typo, unknown labs
  * refused, and the docs in step with the command table. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -409,12 +410,85 @@ Test(cli, image_build_makes_the_store)
 	cr_assert_eq(mkdir_p(bin, 0755, &e), 0, "%s", e.msg);
 	cr_assert_eq(file_write_atomic(fake, script, strlen(script), 0755, &e), 0, "%s", e.msg);
 	cr_assert_not(path_exists(store));
+	/* The -debian recipe: no kernel to build before the bootstrap. */
 	cr_expect_eq(cli_run((char *[]){ home_env, path, NULL }, &out, &err, "image", "build",
-			     "xen-4.17", NULL), 1, "%s", err);
+			     "xen-4.17-debian", NULL), 1, "%s", err);
 	cr_expect(!strstr(err, ".lock"), "%s", err);
 	cr_expect(strstr(err, "bootstrapping Debian bookworm"), "%s", err);
 	cr_expect(path_exists(store), "the store was made");
 	cr_expect_not(path_exists(image), "no image");
+}
+
+/* The lean kernel's inputs are checked before anything is built: a missing
+ * Linux source says which package has it, a bad line of the configuration
+ * is named, a tarball without a Linux tree is refused; no image, no kernel
+ * in the cache. */
+Test(cli, image_build_checks_the_lean_kernels_inputs)
+{
+	_cleanup_free_ char *src = xasprintf("%s/src", home);
+	_cleanup_free_ char *frag = xasprintf("%s/lean-kernel.config", src);
+	_cleanup_free_ char *empty = xasprintf("%s/empty.tar", home);
+	_cleanup_free_ char *no_src = xasprintf("XLAB_LINUX_SOURCE=%s/none.tar.xz", home);
+	_cleanup_free_ char *src_env = xasprintf("XLAB_IMAGES_SRC=%s", src);
+	_cleanup_free_ char *empty_env = xasprintf("XLAB_LINUX_SOURCE=%s", empty);
+	_cleanup_free_ char *image = xasprintf("%s/images/xen-4.20", home);
+	_cleanup_free_ char *kernels = xasprintf("%s/images/.kernel-builds", home);
+	_cleanup_free_ char *out = NULL, *err = NULL;
+	const char *real = getenv("XLAB_SOURCE_DIR");
+	static const char *const scripts[] = { "dom0-init.sh", "dom0-initrd-init.sh",
+					       "guest-initrd-init.sh", "guest-init.sh" };
+	static const char bad[] = "# xlab\nCONFIG_XEN=y\nXEN_PV=y\n";
+	struct xerr e = { 0 };
+
+	if (geteuid() != 0)
+		cr_skip_test("an image build needs root");
+	cr_assert_eq(mkdir_p(src, 0755, &e), 0, "%s", e.msg);
+	for (size_t i = 0; i < ARRAY_SIZE(scripts); i++) {
+		_cleanup_free_ char *from = xasprintf("%s/images/%s", real, scripts[i]);
+		_cleanup_free_ char *to = xasprintf("%s/%s", src, scripts[i]);
+		_cleanup_free_ char *text = NULL;
+		size_t len;
+
+		cr_assert_eq(file_read_all(from, 0, &text, &len, &e), 0, "%s", e.msg);
+		cr_assert_eq(file_write_atomic(to, text, len, 0644, &e), 0, "%s", e.msg);
+	}
+	cr_assert_eq(file_write_atomic(frag, bad, strlen(bad), 0644, &e), 0, "%s", e.msg);
+
+	cr_expect_eq(cli_run((char *[]){ home_env, no_src, src_env, NULL }, &out, &err, "image",
+			     "build", "xen-4.20", NULL), 2, "%s", err);
+	cr_expect(strstr(err, "apt-get install linux-source-6.12"), "%s", err);
+	cr_expect(strstr(err, "xen-4.20-debian"), "%s", err);
+	free(out);
+	free(err);
+
+	{
+		/* An empty tar archive: its two zero end blocks, padded to a record. */
+		_cleanup_free_ char *zeros = xcalloc(1, 10240);
+
+		cr_assert_eq(file_write_atomic(empty, zeros, 10240, 0644, &e), 0, "%s", e.msg);
+	}
+	cr_expect_eq(cli_run((char *[]){ home_env, empty_env, src_env, NULL }, &out, &err,
+			     "image", "build", "xen-4.20", NULL), 2, "%s", err);
+	cr_expect(strstr(err, "lean-kernel.config:3: expected CONFIG_KEY=VALUE"), "%s", err);
+	free(out);
+	free(err);
+
+	/* A good configuration, a tarball with no tree in it. */
+	cr_assert_eq(file_write_atomic(frag, "CONFIG_XEN=y\n", 13, 0644, &e), 0, "%s", e.msg);
+	cr_expect_eq(cli_run((char *[]){ home_env, empty_env, src_env, NULL }, &out, &err,
+			     "image", "build", "xen-4.20", NULL), 2, "%s", err);
+	cr_expect(strstr(err, "holds no Linux source tree"), "%s", err);
+	cr_expect_not(path_exists(image), "no image");
+	{
+		DIR *d = opendir(kernels);
+		struct dirent *de;
+
+		while (d && (de = readdir(d)))
+			cr_expect(de->d_name[0] == '.' || strstr(de->d_name, ".log"),
+				  "nothing built is cached: %s", de->d_name);
+		if (d)
+			closedir(d);
+	}
 }
 
 /* A Xen version no recipe builds is not answered with `xlab image build
