@@ -82,7 +82,9 @@ if want e2e; then
   # store; the suite reads them from there (XLAB_IMAGES) and keeps its labs in
   # a store of its own, $XLAB_TEST_HOME (tests/e2e/lib.sh), never the user's.
   export XLAB_IMAGES=${XLAB_IMAGES:-${XLAB_HOME:-/var/lib/xlab}/images}
-  for img in xen-4.17 xen-4.20; do
+  # xen-4.17-debian keeps Debian's stock kernel (tests/e2e/derived.sh boots
+  # it beside the lean kernel of the others).
+  for img in xen-4.17 xen-4.20 xen-4.17-debian; do
     timed "image $img" build/cli/xlab image build "$img" || failed+=("image-$img")
   done
   # A Xen developer's image: 4.20 with its hypervisor built from source with

@@ -45,6 +45,11 @@ if grep -q dom0_max_vcpus=1 <<<"$cmdline"; then
   check "dom0 runs on one vCPU ($dom0_vcpus), Xen on the host's two ($(sed -n 's/^nr_cpus *: //p' <<<"$info"))" \
     bash -c '[ "$0" = 1 ] && grep -Eq "^nr_cpus +: 2$" <<<"$1"' "$dom0_vcpus" "$info"
 fi
+# xlab's lean kernel (images/lean-kernel.config): no modules in the dom0.
+release=$("$XLAB" ssh "$lab" h1 -- cat /proc/sys/kernel/osrelease 2>&1 | tr -d '\r')
+check "the dom0 runs xlab's lean kernel ($release), built without modules" bash -c '
+  [[ $1 == *-xlab ]] && "$0" ssh hands h1 -- test -d /proc/sys && ! "$0" ssh hands h1 -- test -e /proc/modules' \
+  "$XLAB" "$release"
 
 vg_size() { "$XLAB" storage "$lab" h1 --json | python3 -c '
 import json,sys; d=json.load(sys.stdin)
@@ -71,6 +76,8 @@ if "$XLAB" guest create "$lab" web --host h1 memory=96M swap=32M xl.on_crash=pre
 else bad "guest create"; fi
 check "its console shows its marker" \
   bash -c '"$0" guest console hands web | grep -q "XLAB-GUEST-UP web"' "$XLAB"
+check "it booted the lean kernel too" \
+  bash -c '"$0" guest console hands web | grep -q "Linux version [^ ]*-xlab "' "$XLAB"
 list=$("$XLAB" list "$lab"); echo "$list"
 check "xlab list shows it on h1" grep -Eq '^web +[0-9]+ +96 +1 ' <<<"$list"
 check "guest list says made by hand" \
