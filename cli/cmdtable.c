@@ -176,7 +176,9 @@ static const struct cmd_opt graph_opts[] = {
 };
 
 static const struct cmd_sub image_subs[] = {
-	{ "build", "NAME", "build a dom0 image from the Debian mirror, or derive one",
+	{ "build", "NAME",
+	  "build a dom0 image from the Debian mirror (xen-4.17, xen-4.20 with xlab's lean kernel; "
+	  "xen-4.17-debian, xen-4.20-debian with Debian's), or derive one",
 	  image_build_opts, CMD_ARG_NONE },
 	{ "list", "", "images in the store", json_opts, CMD_ARG_NONE },
 	{ "inspect", "NAME", "an image's manifest, verified", json_opts, CMD_ARG_IMAGE },

@@ -11,7 +11,7 @@
 #include "treeparse.h"
 
 #define ROOT_FS_SIZE "4G"
-/* The scripts of images/ every image carries (image_build.c names them). */
+/* The files of images/ an image is made with (image_build.c names them). */
 #define BUILD_N_SCRIPTS 5
 
 /* `rootfs: debian` guests' packages (image_build.c). */
@@ -30,9 +30,10 @@ struct build {
 	char *script_text[BUILD_N_SCRIPTS];
 	char recipe_hash[SHA256_HEX_LEN + 1];
 	char *kver;
-	/* The lean kernel (NULL with Debian's): its bzImage in the kernel
-	 * cache, the cache key and its release. */
-	char *lean_bzimage, *lean_key, *lean_release;
+	/* The lean kernel (none with Debian's): its key in the kernel cache,
+	 * known before the build; its bzImage there and its release, after. */
+	char lean_key[SHA256_HEX_LEN + 1];
+	char *lean_bzimage, *lean_release;
 	char *busybox;    /* path of busybox-static inside the tree */
 	char **applets;   /* NULL-terminated */
 	int64_t t0, phase_t0;

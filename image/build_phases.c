@@ -179,7 +179,7 @@ static int lean_kernel_place(const struct build *b, struct xerr *e)
 {
 	_cleanup_free_ char *to = NULL;
 
-	if (!b->lean_bzimage)
+	if (b->r->debian_kernel)
 		return 0;
 	to = xasprintf("%s/boot/vmlinuz-%s", b->tree, b->lean_release);
 	return copy_file(b->lean_bzimage, to, 0644, e);

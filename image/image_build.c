@@ -49,8 +49,9 @@ static const char *const guest_initrd_modules[] = {
 	"xen-blkfront", "xen-netfront", "crc32c_generic", "ext4",
 };
 
-/* images/ in the source tree: these go into every image and its recipe hash
- * (the lean kernel's configuration into those with that kernel). */
+/* images/ in the source tree: the scripts go into every image and its
+ * recipe hash; the lean kernel's configuration into the kernel's cache key,
+ * which is in the hash of the images with that kernel. */
 #define LEAN_KERNEL_CONFIG "lean-kernel.config"
 static const char *const scripts[BUILD_N_SCRIPTS] = {
 	"dom0-init.sh", "dom0-initrd-init.sh", "guest-initrd-init.sh", "guest-init.sh",
@@ -186,13 +187,12 @@ static void recipe_hash(struct build *b)
 		for (size_t i = 0; i < ARRAY_SIZE(guest_initrd_modules); i++)
 			buf_printf(&in, "guest-module=%s\n", guest_initrd_modules[i]);
 	} else {
-		/* The kernel cache's key: source, configuration and compiler. */
 		buf_printf(&in, "lean-kernel=%s\n", b->lean_key);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(guest_debian_packages); i++)
 		buf_printf(&in, "guest-package=%s\n", guest_debian_packages[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(scripts); i++)
-		if (b->r->debian_kernel || strcmp(scripts[i], LEAN_KERNEL_CONFIG) != 0)
+		if (strcmp(scripts[i], LEAN_KERNEL_CONFIG) != 0)
 			buf_printf(&in, "script=%s %zu\n%s", scripts[i], strlen(b->script_text[i]),
 				   b->script_text[i]);
 	sha256_hex(in.data, in.len, b->recipe_hash);
@@ -305,7 +305,7 @@ int dom0_initrd_make(const struct build *b, const char *out, struct xerr *e)
 	const struct initrd_file files[] = { { "init", script(b, "dom0-initrd-init.sh") } };
 
 	if (initrd_write(&s, out, INITRD_CPIO_GZ, dom0_initrd_modules,
-			 b->lean_bzimage ? 0 : ARRAY_SIZE(dom0_initrd_modules), files,
+			 b->r->debian_kernel ? ARRAY_SIZE(dom0_initrd_modules) : 0, files,
 			 ARRAY_SIZE(files), e) < 0)
 		return xerr_prefix(e, "making dom0 initrd");
 	return 0;
@@ -322,7 +322,7 @@ int guest_initrd_make(const struct build *b, const char *out, struct xerr *e)
 	};
 
 	if (initrd_write(&s, out, INITRD_CPIO_GZ, guest_initrd_modules,
-			 b->lean_bzimage ? 0 : ARRAY_SIZE(guest_initrd_modules), files,
+			 b->r->debian_kernel ? ARRAY_SIZE(guest_initrd_modules) : 0, files,
 			 ARRAY_SIZE(files), e) < 0)
 		return xerr_prefix(e, "making guest initrd");
 	return 0;
@@ -341,26 +341,29 @@ int guest_tar_make(const struct build *b, const char *out, struct xerr *e)
 
 /* ---- the build ---- */
 
-/* First, before minutes of bootstrap: the kernel build is the step most
- * likely to lack something (Debian's linux-source package), and its cache
- * key is part of the recipe. */
-static int lean_kernel(struct build *b, struct xerr *e)
+/* The kernel's cache key is part of the recipe, so it is known before
+ * the up-to-date check; a missing linux-source package fails here, in a
+ * second. */
+static int lean_kernel_key(struct build *b, struct xerr *e)
 {
-	const char *config = script(b, LEAN_KERNEL_CONFIG);
 	_cleanup_free_ char *name = xasprintf("%s/%s", b->scripts_dir, LEAN_KERNEL_CONFIG);
-	char *slash;
 
 	if (b->r->debian_kernel)
 		return 0;
-	if (kernelbuild(kernel_source(), config, name, &b->lean_bzimage, &b->lean_release, e) < 0)
-		return -1;
-	/* .../.kernel-builds/KEY/bzImage */
-	b->lean_key = xstrdup(b->lean_bzimage);
-	slash = strrchr(b->lean_key, '/');
-	*slash = '\0';
-	slash = strrchr(b->lean_key, '/');
-	memmove(b->lean_key, slash + 1, strlen(slash + 1) + 1);
-	return 0;
+	return kernelbuild_key(kernel_source(), script(b, LEAN_KERNEL_CONFIG), name, b->lean_key,
+			       e);
+}
+
+/* Built (or found) first, before minutes of bootstrap: of the build's
+ * steps the one most likely to fail. */
+static int lean_kernel(struct build *b, struct xerr *e)
+{
+	_cleanup_free_ char *name = xasprintf("%s/%s", b->scripts_dir, LEAN_KERNEL_CONFIG);
+
+	if (b->r->debian_kernel)
+		return 0;
+	return kernelbuild(kernel_source(), script(b, LEAN_KERNEL_CONFIG), name, &b->lean_bzimage,
+			   &b->lean_release, e);
 }
 
 static bool up_to_date(const struct build *b)
@@ -386,7 +389,7 @@ static int build_run(struct build *b, struct xerr *e)
 	struct dpkg_facts f = { 0 };
 	int rc = -1;
 
-	if (mkdir_p(b->tmp_dir, 0755, e) < 0)
+	if (lean_kernel(b, e) < 0 || mkdir_p(b->tmp_dir, 0755, e) < 0)
 		return -1;
 	if (bootstrap(b, e) < 0 || customize(b, e) < 0 || guest_debian(b, e) < 0 ||
 	    boot_files(b, e) < 0)
@@ -415,7 +418,6 @@ static void build_free(struct build *b)
 		free(b->script_text[i]);
 	free(b->kver);
 	free(b->lean_bzimage);
-	free(b->lean_key);
 	free(b->lean_release);
 	free(b->busybox);
 	strv_free(b->applets);
@@ -435,11 +437,12 @@ static void usage(FILE *f)
 		fprintf(f, "\n  %-16s Debian %s, %s kernel", image_recipes[i].name,
 			image_recipes[i].suite,
 			image_recipes[i].debian_kernel ? "Debian's stock" : "xlab's lean");
-	fprintf(f, "\n\nThe lean kernel (PV, PVH and HVM guest and dom0 in one, no modules)\n"
+	fprintf(f, "\n  --force          rebuild even when the stored image is up to date\n\n"
+		   "The lean kernel (PV, PVH and HVM guest and dom0 in one, no modules)\n"
 		   "is built from Debian's " KERNEL_SOURCE_PACKAGE " package (" KERNEL_SOURCE_DEFAULT
 		   ",\n$XLAB_LINUX_SOURCE overrides) with images/" LEAN_KERNEL_CONFIG ": minutes\n"
-		   "once, then cached in the store for every image.\n"
-		   "  --force   rebuild even when the stored image is up to date\n\n"
+		   "once, then cached in the store's .kernel-builds for every image (--force\n"
+		   "rebuilds the image, not the kernel: remove its cache entry for that).\n\n"
 		   "With --from, NAME is a new image: the stored image BASE with another Xen\n"
 		   "hypervisor, nothing else rebuilt:\n"
 		   "  --hypervisor PATH    what `make -C xen` left in xen/xen.gz; its version\n"
@@ -610,7 +613,7 @@ int image_cmd_build(int argc, char **argv, struct xerr *e)
 		goto out;
 	}
 	if (scripts_load(&b, e) < 0 || image_store_dir(&b.store, e) < 0 ||
-	    lock_name(&b, &lock_fd, e) < 0 || lean_kernel(&b, e) < 0)
+	    lock_name(&b, &lock_fd, e) < 0 || lean_kernel_key(&b, e) < 0)
 		goto out;
 	recipe_hash(&b);
 	b.final_dir = xasprintf("%s/%s", b.store, b.r->name);

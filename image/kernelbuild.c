@@ -1,7 +1,9 @@
 #include "kernelbuild.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +14,13 @@
 #include "image.h"
 #include "sha256.h"
 #include "spawn.h"
+#include "stop.h"
 #include "ticker.h"
 #include "util.h"
 #include "xenbuild.h"
 
 /* Bump when the steps below change in a way the key's inputs do not show. */
-#define KERNELBUILD_VERSION "xlab-kernel-build 1"
+#define KERNELBUILD_VERSION "xlab-kernel-build 2"
 #define CACHE_DIR ".kernel-builds"
 
 const char *kernel_source(void)
@@ -41,6 +44,14 @@ int kconfig_fragment(const char *text, const char *name, char ***settings, struc
 
 		lineno++;
 		l = end ? end + 1 : l + len;
+		/* Kconfig's own way to say n is a setting, not a comment. */
+		if (!strncmp(line, "# CONFIG_", 9) && strstr(line, " is not set")) {
+			char *sym = line + 2, *sp = strchr(sym, ' ');
+
+			*sp = '\0';
+			strv_add(&v, xasprintf("%s=n", sym));
+			continue;
+		}
 		if (!*line || line[0] == '#')
 			continue;
 		if (strncmp(line, "CONFIG_", 7) != 0 || kconfig_line(line, out, sizeof(out), &bad) < 0)
@@ -80,23 +91,58 @@ static void say(const struct kb *b, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static int key_make(struct kb *b, struct xerr *e)
+/* The first line of `ld --version`: binutils makes the bytes as gcc does. */
+static char *ld_version(void)
+{
+	char *argv[] = { "ld", "--version", NULL };
+	struct spawn_opts o = { .capture_stdout = true };
+	struct spawn_result r;
+	struct xerr ignore = { 0 };
+	char *line;
+
+	if (spawn_check(argv, &o, &r, &ignore) < 0)
+		return xstrdup("no ld");
+	line = xstrndup(r.out, strcspn(r.out, "\n"));
+	spawn_result_free(&r);
+	return line;
+}
+
+int kernelbuild_key(const char *source, const char *fragment, const char *name,
+		    char key[SHA256_HEX_LEN + 1], struct xerr *e)
 {
 	char digest[SHA256_HEX_LEN + 1];
-	_cleanup_free_ char *cc = gcc_version(NULL);
+	_cleanup_strv_ char **settings = NULL;
+	_cleanup_free_ char *cc = NULL, *ld = NULL;
 	struct buf in = { 0 };
 
-	if (sha256_file_hex(b->source, digest, e) < 0)
+	if (!path_exists(source))
+		return xerr_set(e, XERR_FAIL,
+				"the lean kernel is built from Debian's Linux source, %s, which is "
+				"not here: apt-get install %s (scripts/install-deps.sh does), or "
+				"build an image with Debian's kernel (xen-4.17-debian, "
+				"xen-4.20-debian)",
+				source, KERNEL_SOURCE_PACKAGE);
+	/* A bad line is found now, not after a minute of unpacking. */
+	if (kconfig_fragment(fragment, name, &settings, e) < 0 ||
+	    sha256_file_hex(source, digest, e) < 0)
 		return -1;
-	buf_printf(&in, "%s\n%s\n%s\n%s", KERNELBUILD_VERSION, digest, cc, b->fragment);
-	sha256_hex(in.data, in.len, b->key);
+	cc = gcc_version(NULL);
+	ld = ld_version();
+	buf_printf(&in, "%s\n%s\n%s\n%s\n%s", KERNELBUILD_VERSION, digest, cc, ld, fragment);
+	sha256_hex(in.data, in.len, key);
 	buf_free(&in);
 	return 0;
 }
 
-/* The same bytes from the same inputs: no build time, user or host inside. */
-static char *const build_env[] = { "KBUILD_BUILD_USER=xlab", "KBUILD_BUILD_HOST=xlab",
-				   "KBUILD_BUILD_TIMESTAMP=1970-01-01", "ARCH=x86_64", NULL };
+/* The same bytes from the same inputs: no build time, user or host inside,
+ * and none of Kbuild's knobs a caller's environment may hold (another
+ * compiler, flags, a version suffix, an output tree) that the key does not
+ * show. */
+static char *const build_env[] = {
+	"KBUILD_BUILD_USER=xlab", "KBUILD_BUILD_HOST=xlab", "KBUILD_BUILD_TIMESTAMP=1970-01-01",
+	"ARCH=x86_64", "CROSS_COMPILE=", "LLVM=", "KCFLAGS=", "KCPPFLAGS=", "KAFLAGS=",
+	"LOCALVERSION=", "KBUILD_OUTPUT=", "MAKEFLAGS=", "LC_ALL=C", NULL,
+};
 
 static int run(struct kb *b, char *const argv[], struct xerr *e)
 {
@@ -159,11 +205,18 @@ static int configure(struct kb *b, struct xerr *e)
 	    run(b, argv, e) < 0 || file_read_all(cfg, 4 << 20, &text, &len, e) < 0)
 		return -1;
 	unmet = kconfig_unmet(text, (const char *const *)settings);
-	if (unmet)
+	if (unmet) {
+		/* The tree goes with the failed build; its answer stays to read. */
+		_cleanup_free_ char *kept = xasprintf("%s/%s.config", b->cache, b->key);
+		struct xerr ignore = { 0 };
+
+		file_write_atomic(kept, text, len, 0644, &ignore);
 		return xerr_set(e, XERR_USAGE,
 				"%s: %s did not hold: Kconfig dropped it (a symbol it depends on "
-				"is off, or this Linux has no such symbol)",
-				b->name, unmet);
+				"is off, or this Linux has no such symbol); the configuration it "
+				"made: %s",
+				b->name, unmet, kept);
+	}
 	return 0;
 }
 
@@ -212,7 +265,9 @@ static int release_read(struct kb *b, char **release, struct xerr *e)
 	return 0;
 }
 
-/* cache/KEY: bzImage, .config, release, build.log. */
+/* What an image takes (bzImage, release) and what tells how it was made
+ * (.config, build.log), renamed into place at once: a cache entry is whole
+ * or absent. */
 static int results_keep(struct kb *b, struct xerr *e)
 {
 	_cleanup_free_ char *out = xasprintf("%s/out", b->tmp);
@@ -257,9 +312,31 @@ static int lock_take(struct kb *b, int *fd, struct xerr *e)
 	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
 		return 0;
 	say(b, "waiting for another build of the same kernel (%s)", p);
-	if (flock(*fd, LOCK_EX) < 0)
-		return xerr_errno(e, XERR_INTERRUPTED, "waiting for %s", p);
+	if (flock(*fd, LOCK_EX) < 0) {
+		if (errno == EINTR && stop_requested())
+			return xerr_set(e, XERR_INTERRUPTED,
+					"interrupted while waiting for the other build (%s)", p);
+		return xerr_errno(e, XERR_IO, "cannot lock %s", p);
+	}
 	return 0;
+}
+
+/* With the key's lock held no other build of it runs: any tree of one is
+ * what a killed build (SIGKILL, power loss) left, gigabytes of it. */
+static void remove_stale_trees(const struct kb *b)
+{
+	_cleanup_free_ char *pattern = xasprintf("%s/.%s.tmp-*", b->cache, b->key);
+	glob_t g = { 0 };
+
+	if (glob(pattern, GLOB_NOSORT, NULL, &g) != 0)
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct xerr ignore = { 0 };
+
+		say(b, "removing %s, left by a build that was cut short", g.gl_pathv[i]);
+		rm_rf(g.gl_pathv[i], &ignore);
+	}
+	globfree(&g);
 }
 
 static int found(const struct kb *b, char **bzimage, char **release, struct xerr *e)
@@ -279,26 +356,17 @@ int kernelbuild(const char *source, const char *fragment, const char *name, char
 	struct kb b = { .source = source, .fragment = fragment, .name = name, .log_fd = -1,
 			.t0 = now_ms() };
 	_cleanup_free_ char *store = NULL, *done = NULL;
-	_cleanup_strv_ char **settings = NULL;
 	_cleanup_close_ int lock_fd = -1;
 	int rc = -1;
 
-	if (!path_exists(source))
-		return xerr_set(e, XERR_USAGE,
-				"the lean kernel is built from Debian's Linux source, %s, which is "
-				"not here: apt-get install %s (scripts/install-deps.sh does), or "
-				"build an image with Debian's kernel (xen-4.17-debian, "
-				"xen-4.20-debian)",
-				source, KERNEL_SOURCE_PACKAGE);
-	/* A bad line is found now, not after a minute of unpacking. */
-	if (kconfig_fragment(fragment, name, &settings, e) < 0 || image_store_dir(&store, e) < 0 ||
-	    key_make(&b, e) < 0)
+	if (kernelbuild_key(source, fragment, name, b.key, e) < 0 || image_store_dir(&store, e) < 0)
 		goto out;
 	b.cache = xasprintf("%s/%s", store, CACHE_DIR);
 	b.final = xasprintf("%s/%s", b.cache, b.key);
 	done = xasprintf("%s/bzImage", b.final);
 	if (mkdir_p(b.cache, 0755, e) < 0 || lock_take(&b, &lock_fd, e) < 0)
 		goto out;
+	remove_stale_trees(&b);
 	if (path_exists(done)) {
 		rc = found(&b, bzimage, release, e);
 		if (rc == 0)

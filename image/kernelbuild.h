@@ -7,6 +7,7 @@
 #define XLAB_KERNELBUILD_H
 
 #include "err.h"
+#include "sha256.h"
 
 /* Where Debian's linux-source-6.12 package puts its tarball; the
  * environment's XLAB_LINUX_SOURCE names another. */
@@ -21,10 +22,16 @@ const char *kernel_source(void);
  * usage error naming the fragment's line. */
 int kconfig_fragment(const char *text, const char *name, char ***settings, struct xerr *e);
 
-/* Builds (or finds) the kernel of fragment (text of the file named name)
- * from source; *bzimage is its path in the cache and *release its
- * `make kernelrelease`. Progress goes to stderr, the build's output to a
- * log beside the cache entry. */
+/* What the kernel of fragment (text of the file named name) from source
+ * would be cached as: checks the source is there and the fragment is well
+ * formed, and hashes them with the toolchain. Cheap next to a build (the
+ * source's sha256), so an up-to-date image is known before any compile. */
+int kernelbuild_key(const char *source, const char *fragment, const char *name,
+		    char key[SHA256_HEX_LEN + 1], struct xerr *e);
+
+/* Builds (or finds) that kernel; *bzimage is its path in the cache and
+ * *release its `make kernelrelease`. Progress goes to stderr, the build's
+ * output to a log beside the cache entry. */
 int kernelbuild(const char *source, const char *fragment, const char *name, char **bzimage,
 		char **release, struct xerr *e);
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # /sbin/xlab-init: PID 1 of an xlab dom0 (no systemd: a host reaches ssh in
 # seconds under TCG instead of a minute). Mounts the basics, loads the Xen
-# backends, applies the per-host config disk (tar on the disk whose virtio
+# backends (with Debian's kernel; xlab's has them built in), applies the
+# per-host config disk (tar on the disk whose virtio
 # serial is xlab-config), makes xenbr0, starts the Xen daemons and sshd, then
 # reaps children until told to power off.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin

@@ -1,5 +1,6 @@
 #!/bin/sh
-# /init of the dom0 initrd: only virtio and ext4, no udev. Finds the root
+# /init of the dom0 initrd: no udev, and with Debian's kernel only virtio and
+# ext4 to load (xlab's lean kernel has them built in). Finds the root
 # disk by its virtio serial (xlab-root), falling back to root=, mounts it
 # read-only and hands over to init= (default /sbin/xlab-init).
 export PATH=/sbin:/bin

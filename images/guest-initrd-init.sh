@@ -1,5 +1,6 @@
 #!/bin/sh
-# /init of the guest initrd: load the Xen front drivers (and ext4), then boot
+# /init of the guest initrd: load the Xen front drivers and ext4 (Debian's
+# kernel; xlab's lean one has them built in), then boot
 # the root filesystem on /dev/xvda when there is one; a diskless guest keeps
 # running the busybox init of this initrd.
 export PATH=/sbin:/bin

@@ -59,8 +59,8 @@ check "xl info on old: Xen 4.17" bash -c '
 # image's hosts, Debian's stock one (-amd64) on xen-4.17-debian, in the dom0
 # and in the guest its kit boots (not migrated yet).
 check "old's dom0 runs Debian's kernel, h1's xlab's lean one" bash -c '
-  [[ $("$0" ssh "$1" old -- cat /proc/sys/kernel/osrelease) == *-amd64 ]] &&
-  [[ $("$0" ssh "$1" h1 -- cat /proc/sys/kernel/osrelease) == *-xlab ]]' "$XLAB" "$lab"
+  [[ $("$0" ssh "$1" old -- cat /proc/sys/kernel/osrelease | tr -d "\r") == *-amd64 ]] &&
+  [[ $("$0" ssh "$1" h1 -- cat /proc/sys/kernel/osrelease | tr -d "\r") == *-xlab ]]' "$XLAB" "$lab"
 check "up1 on old boots Debian's kernel (its console says)" bash -c '
   "$0" console --log "$1" up1 | grep -q "Linux version [^ ]*-amd64 "' "$XLAB" "$lab"
 json=$("$XLAB" report --last "$lab" --json)
