@@ -3,8 +3,6 @@
 # tests; release with the static agent for the end-to-end suite) and runs
 # every suite, printing how long each took. This is what CI runs.
 #   scripts/test.sh [unit|integration|fuzz|e2e|fresh ...]   (default: all)
-#   scripts/test.sh e2e-long   osstest's checks on PV, PVH and HVM guests (long;
-#                              by hand, not in the default set)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -45,7 +43,7 @@ summary() {
   for f in "${failed[@]}"; do
     case $f in
       unit|integration) echo "=== $f, by test"; tests_of build-test ;;
-      e2e|e2e-long) echo "=== $f, by test"; tests_of build ;;
+      e2e) echo "=== $f, by test"; tests_of build ;;
     esac
   done
 }
@@ -123,14 +121,6 @@ if want e2e; then
   timed e2e ip netns exec "${ns:-xlab-ci}" meson test -C build --suite e2e --verbose \
     --num-processes 1 --timeout-multiplier 1 || failed+=(e2e)
   bash scripts/server2.sh down || failed+=(server2-down)
-fi
-if want e2e-long; then
-  export XLAB_IMAGES=${XLAB_IMAGES:-${XLAB_HOME:-/var/lib/xlab}/images}
-  timed "image xen-4.17" build/cli/xlab image build xen-4.17 || failed+=("image-xen-4.17")
-  ns=$(bash scripts/libvirtd.sh --netns xlab-ci)
-  export XLAB_E2E_NETNS=$ns
-  timed e2e-long ip netns exec "${ns:-xlab-ci}" meson test -C build --suite e2e-long --verbose \
-    --num-processes 1 --timeout-multiplier 1 || failed+=(e2e-long)
 fi
 if want fresh; then
   # The README's first command and the Debian package, each in a Debian root
