@@ -302,23 +302,11 @@ static int results_keep(struct kb *b, struct xerr *e)
 	return 0;
 }
 
-static int lock_take(struct kb *b, int *fd, struct xerr *e)
+static int lock_take(const struct kb *b, int *fd, struct xerr *e)
 {
 	_cleanup_free_ char *p = xasprintf("%s/.%s.lock", b->cache, b->key);
 
-	*fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (*fd < 0)
-		return xerr_errno(e, XERR_IO, "cannot open %s", p);
-	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
-		return 0;
-	say(b, "waiting for another build of the same kernel (%s)", p);
-	if (flock(*fd, LOCK_EX) < 0) {
-		if (errno == EINTR && stop_requested())
-			return xerr_set(e, XERR_INTERRUPTED,
-					"interrupted while waiting for the other build (%s)", p);
-		return xerr_errno(e, XERR_IO, "cannot lock %s", p);
-	}
-	return 0;
+	return build_lock_take(p, "the same kernel", fd, e);
 }
 
 /* With the key's lock held no other build of it runs: any tree of one is

@@ -1,9 +1,14 @@
 #include "ticker.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 
 #include "spawn.h"
+#include "stop.h"
 #include "util.h"
 
 static void *tick(void *arg)
@@ -64,4 +69,21 @@ char *gcc_version(char *const *prefix)
 	id = xstrndup(r.out, strcspn(r.out, "\n"));
 	spawn_result_free(&r);
 	return id;
+}
+
+int build_lock_take(const char *path, const char *what, int *fd, struct xerr *e)
+{
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (*fd < 0)
+		return xerr_errno(e, XERR_IO, "cannot open %s", path);
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	fprintf(stderr, "waiting for another build of %s (%s)\n", what, path);
+	if (flock(*fd, LOCK_EX) < 0) {
+		if (errno == EINTR && stop_requested())
+			return xerr_set(e, XERR_INTERRUPTED,
+					"interrupted while waiting for the other build (%s)", path);
+		return xerr_errno(e, XERR_IO, "cannot lock %s", path);
+	}
+	return 0;
 }

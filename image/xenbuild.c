@@ -450,19 +450,11 @@ static int results_keep(struct xb *b, struct xerr *e)
 	return 0;
 }
 
-static int lock_take(struct xb *b, int *fd, struct xerr *e)
+static int lock_take(const struct xb *b, int *fd, struct xerr *e)
 {
 	_cleanup_free_ char *p = xasprintf("%s/.%s.lock", b->cache, b->key);
 
-	*fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (*fd < 0)
-		return xerr_errno(e, XERR_IO, "cannot open %s", p);
-	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
-		return 0;
-	say(b, "waiting for another build of the same hypervisor (%s)", p);
-	if (flock(*fd, LOCK_EX) < 0)
-		return xerr_errno(e, XERR_INTERRUPTED, "waiting for %s", p);
-	return 0;
+	return build_lock_take(p, "the same hypervisor", fd, e);
 }
 
 int xenbuild(const struct xenbuild_opts *o, char **xen_gz, struct xerr *e)

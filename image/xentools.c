@@ -243,15 +243,7 @@ static int lock_take(const struct tb *b, int *fd, struct xerr *e)
 {
 	_cleanup_free_ char *p = xasprintf("%s/.tools-%s.lock", b->cache, b->t->key);
 
-	*fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (*fd < 0)
-		return xerr_errno(e, XERR_IO, "cannot open %s", p);
-	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
-		return 0;
-	say(b, "waiting for another build of the same tools (%s)", p);
-	if (flock(*fd, LOCK_EX) < 0)
-		return xerr_errno(e, XERR_INTERRUPTED, "waiting for %s", p);
-	return 0;
+	return build_lock_take(p, "the same tools", fd, e);
 }
 
 static int build(struct tb *b, struct xerr *e)
