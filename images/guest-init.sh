@@ -15,6 +15,17 @@ mkdir -p /dev/pts /run /tmp
 mount -t devpts devpts /dev/pts 2>/dev/null
 mount -t tmpfs tmpfs /run 2>/dev/null
 
+# Debian minbase has no poweroff(8): sysrq powers off as well.
+trap 'sync; poweroff -f 2>/dev/null || echo o >/proc/sysrq-trigger' TERM USR1 USR2
+# `xl shutdown` asks the guest's kernel, which runs its poweroff_cmd,
+# /sbin/poweroff: neither the busybox tree nor Debian minbase has one, so the
+# request was ignored (and `xlab stop` had to destroy the guest). Point the
+# kernel at a helper that signals this init instead, before the guest has an
+# address: a shutdown asked for as soon as it answers ping (osstest's
+# stop-start) must not find the kernel's default, or it is ignored for good.
+printf '#!/bin/sh\nkill -USR2 1\n' >/run/xlab-poweroff && chmod 0755 /run/xlab-poweroff &&
+	echo /run/xlab-poweroff >/proc/sys/kernel/poweroff_cmd
+
 ip= gw= name=guest mtu=
 read -r cmdline </proc/cmdline
 for arg in $cmdline; do
@@ -61,14 +72,6 @@ fi
 # The kernel gave init the console (hvc0 with console=hvc0).
 echo "XLAB-GUEST-UP $name"
 
-# Debian minbase has no poweroff(8): sysrq powers off as well.
-trap 'sync; poweroff -f 2>/dev/null || echo o >/proc/sysrq-trigger' TERM USR1 USR2
-# `xl shutdown` asks the guest's kernel, which runs its poweroff_cmd,
-# /sbin/poweroff: neither the busybox tree nor Debian minbase has one, so the
-# request was ignored (and `xlab stop` had to destroy the guest). Point the
-# kernel at a helper that signals this init instead.
-printf '#!/bin/sh\nkill -USR2 1\n' >/run/xlab-poweroff && chmod 0755 /run/xlab-poweroff &&
-	echo /run/xlab-poweroff >/proc/sys/kernel/poweroff_cmd
 # Idle with one fork an hour, not one a second: a PVH or HVM guest on shadow
 # paging traps every fork's page-table writes to Xen, dear under TCG. `wait`
 # reaps any child (orphans too) and a trapped signal ends it at once.
