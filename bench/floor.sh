@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The floor: the same image, the same libvirt XML and the same PV guest as
-# xlab, brought up by hand with virsh, qemu-img, tar, grub-mkrescue and ssh
+# xlab, brought up by hand with virsh, qemu-img, tar, zcat (or grub-mkrescue) and ssh
 # (no xlab). Prints "ssh_s=N guest_s=N" (seconds from start).
 #   bench/floor.sh XLAB IMAGE_DIR WORKDIR [XEN]   (run inside the lab's netns;
 #                                                 XEN: the image's, default 4.17)
@@ -45,10 +45,17 @@ echo "f1,10.86.0.10 $(cut -d' ' -f1,2 "$W/cfg/ssh_host_ed25519_key.pub")" >"$W/k
 tar -C "$W/cfg" -cf "$d/config.img" .
 qemu-img create -q -f qcow2 -b "$IMG/root.qcow2" -F qcow2 "$d/root.qcow2"
 qemu-img create -q -f qcow2 "$d/data.qcow2" 2G
-mkdir -p "$W/iso/boot/grub"
-ln "$IMG"/boot/* "$W/iso/boot/" 2>/dev/null || cp "$IMG"/boot/* "$W/iso/boot/"
-cp "$W/grub.cfg" "$W/iso/boot/grub/grub.cfg"
-grub-mkrescue -o "$d/boot.iso" "$W/iso" 2>/dev/null
+# The boot files the plan's XML names: Xen and the kernel QEMU loads
+# directly (an image of xlab's lean kernel), or grub's ISO.
+if grep -q '<kernel>' "$W/dom.xml"; then
+  zcat "$IMG/boot/xen.gz" >"$d/xen"
+  cp "$IMG/boot/vmlinuz" "$d/vmlinuz"
+else
+  mkdir -p "$W/iso/boot/grub"
+  ln "$IMG"/boot/* "$W/iso/boot/" 2>/dev/null || cp "$IMG"/boot/* "$W/iso/boot/"
+  cp "$W/grub.cfg" "$W/iso/boot/grub/grub.cfg"
+  grub-mkrescue -o "$d/boot.iso" "$W/iso" 2>/dev/null
+fi
 virsh -q net-create "$W/net.xml" >/dev/null
 virsh -q create "$W/dom.xml" >/dev/null
 ssh_=(ssh -i "$W/id" -o UserKnownHostsFile="$W/known_hosts" -o StrictHostKeyChecking=yes

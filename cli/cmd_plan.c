@@ -46,19 +46,27 @@ int cmd_plan_build(const struct spec *s, const char *accel, struct plan **out, s
 		/* A host on a server: its disks as volumes of the pool xlab makes
 		 * there (an existing pool of another directory moves them). */
 		const char **dirs = xcalloc(s->n_hosts + 1, sizeof(*dirs));
+		bool *direct = xcalloc(s->n_hosts + 1, sizeof(*direct));
 		struct plan_env env = {
 			.state_dir = state,
 			.accel = accel,
 			.subnet = subnet,
 			.store_id = store_id,
 			.volume_dirs = dirs,
+			.direct_boot = direct,
 		};
 		int rc;
 
-		for (size_t i = 0; i < s->n_hosts; i++)
+		/* As up would boot it: by the image in the store, or its recipe. */
+		for (size_t i = 0; i < s->n_hosts; i++) {
+			_cleanup_free_ char *image = spec_host_image_name(s, &s->hosts[i]);
+
 			dirs[i] = spec_host_server(s, &s->hosts[i]) ? SERVER_POOL_DIR : NULL;
+			direct[i] = image_name_boots_direct(image);
+		}
 		rc = plan_build(s, &env, out, e);
 		free(dirs);
+		free(direct);
 		return rc;
 	}
 }

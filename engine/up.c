@@ -949,6 +949,7 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 {
 	struct plan_env env = { 0 };
 	const char **volume_dirs = NULL;
+	bool *direct_boot = NULL;
 	struct step s;
 	int rc;
 	_cleanup_free_ char *images = NULL;
@@ -966,9 +967,13 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 	    lab_accel_record(&ctx->dirs, ctx->accel, e) < 0 || sites_prepare(ctx, e) < 0)
 		return -1;
 	volume_dirs = xcalloc(ctx->spec->n_hosts + 1, sizeof(*volume_dirs));
-	for (size_t i = 0; i < ctx->spec->n_hosts; i++)
+	direct_boot = xcalloc(ctx->spec->n_hosts + 1, sizeof(*direct_boot));
+	for (size_t i = 0; i < ctx->spec->n_hosts; i++) {
 		volume_dirs[i] = ctx->sites[ctx->host_site[i]].pool_dir;
+		direct_boot[i] = image_boots_direct(ctx->imgs[i]);
+	}
 	env.volume_dirs = volume_dirs;
+	env.direct_boot = direct_boot;
 	env.shared_nbd_addr = ctx->n_sites > 1 ? ctx->net_sites[0].addr : NULL;
 	env.state_dir = ctx->dirs.dir;
 	env.accel = ctx->accel;
@@ -976,6 +981,7 @@ static int up_steps(struct up_ctx *ctx, struct xerr *e)
 	env.store_id = ctx->store_id;
 	rc = plan_build(ctx->spec, &env, &ctx->plan, e);
 	free(volume_dirs);
+	free(direct_boot);
 	if (rc < 0)
 		return -1;
 	if (db_lab_claim(ctx->db, ctx->spec->lab, ctx->o->made_by ? ctx->o->made_by : "spec",

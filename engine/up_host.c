@@ -184,14 +184,27 @@ static int host_volumes_make(struct up_ctx *ctx, const struct plan_host *ph, str
 	for (size_t i = 0; i < h->n_disks; i++)
 		if (volume_fresh(site->virt, ph->extra_disks[i], h->disks[i], NULL, e) < 0)
 			return -1;
-	return file_upload(ctx, ph, ph->config_build, ph->config_disk, e) < 0 ||
-			       file_upload(ctx, ph, ph->iso_build, ph->boot_iso, e) < 0
-		       ? -1
-		       : 0;
+	if (file_upload(ctx, ph, ph->config_build, ph->config_disk, e) < 0)
+		return -1;
+	if (ph->direct_boot)
+		return file_upload(ctx, ph, ph->xen_build, ph->boot_xen, e) < 0 ||
+				       file_upload(ctx, ph, ph->kernel_build, ph->boot_kernel, e) < 0
+			       ? -1
+			       : 0;
+	return file_upload(ctx, ph, ph->iso_build, ph->boot_iso, e);
 }
 
-/* Disks, config disk, boot ISO: all made before the domain is defined, so a
- * defined domain always has everything it boots from. */
+static int boot_media_make(struct up_ctx *ctx, const struct plan_host *ph, struct xerr *e)
+{
+	const char *image_dir = up_image(ctx, ph)->dir;
+
+	if (ph->direct_boot)
+		return boot_files_make(ph->xen_build, ph->kernel_build, image_dir, e);
+	return boot_iso_make(ph->iso_build, image_dir, ph->grub_cfg, e);
+}
+
+/* Disks, config disk, boot files: all made before the domain is defined,
+ * so a defined domain always has everything it boots from. */
 int host_files_make(struct up_ctx *ctx, const struct plan_host *ph, struct xerr *e)
 {
 	_cleanup_free_ char *base = image_path(up_image(ctx, ph), "root.qcow2");
@@ -199,8 +212,7 @@ int host_files_make(struct up_ctx *ctx, const struct plan_host *ph, struct xerr 
 
 	if (mkdir_p(ph->dir, 0755, e) < 0)
 		return -1;
-	if (host_config_write(ctx, ph, e) < 0 ||
-	    boot_iso_make(ph->iso_build, up_image(ctx, ph)->dir, ph->grub_cfg, e) < 0)
+	if (host_config_write(ctx, ph, e) < 0 || boot_media_make(ctx, ph, e) < 0)
 		return -1;
 	if (ph->server)
 		return host_volumes_make(ctx, ph, e);

@@ -162,6 +162,58 @@ out:
 	return rc;
 }
 
+/* The one member of a gzip file, whole: Xen's is a few MB. */
+static int gunzip_all(const char *path, char **out, size_t *len, struct xerr *e)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ent;
+	struct buf b = { 0 };
+	char chunk[65536];
+	la_ssize_t n;
+	int rc = -1;
+
+	archive_read_support_filter_gzip(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_filename(a, path, sizeof(chunk)) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &ent) != ARCHIVE_OK ||
+	    archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP) {
+		xerr_set(e, XERR_FAIL, "cannot unpack %s: %s", path,
+			 archive_error_string(a) ? archive_error_string(a) : "not gzip");
+		goto out;
+	}
+	while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0)
+		buf_append(&b, chunk, (size_t)n);
+	if (n < 0 || b.len == 0) {
+		xerr_set(e, XERR_FAIL, "cannot unpack %s: %s", path,
+			 n < 0 ? archive_error_string(a) : "it holds nothing");
+		goto out;
+	}
+	*len = b.len;
+	*out = buf_steal(&b);
+	rc = 0;
+out:
+	if (rc < 0)
+		free(buf_steal(&b));
+	archive_read_free(a);
+	return rc;
+}
+
+int boot_files_make(const char *xen_path, const char *kernel_path, const char *image_dir,
+		    struct xerr *e)
+{
+	_cleanup_free_ char *xen_gz = xasprintf("%s/boot/xen.gz", image_dir);
+	_cleanup_free_ char *vmlinuz = xasprintf("%s/boot/vmlinuz", image_dir);
+	_cleanup_free_ char *xen = NULL, *kernel = NULL;
+	size_t xen_len, kernel_len;
+
+	if (gunzip_all(xen_gz, &xen, &xen_len, e) < 0 ||
+	    file_write_atomic(xen_path, xen, xen_len, 0644, e) < 0 ||
+	    file_read_all(vmlinuz, 0, &kernel, &kernel_len, e) < 0 ||
+	    file_write_atomic(kernel_path, kernel, kernel_len, 0644, e) < 0)
+		return xerr_prefix(e, "making the boot files of %s", image_dir);
+	return 0;
+}
+
 int qcow2_virtual_size(const char *path, unsigned long long *size, struct xerr *e)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -1,5 +1,6 @@
 /* What a host needs on disk before libvirt can boot it: its overlay and data
- * disks, its config disk and its boot ISO. */
+ * disks, its config disk and its boot files (Xen and the dom0 kernel, or a
+ * boot ISO). */
 #ifndef XLAB_HOSTPREP_H
 #define XLAB_HOSTPREP_H
 
@@ -28,5 +29,11 @@ int qcow2_virtual_size(const char *path, unsigned long long *size, struct xerr *
  * (grub-mkrescue, a quarter of a second). */
 int boot_iso_make(const char *iso_path, const char *image_dir, const char *grub_cfg,
 		  struct xerr *e);
+/* The files QEMU loads directly: xen_path, the image's boot/xen.gz
+ * unpacked (its multiboot loader reads an ELF, not a gzip of one), and
+ * kernel_path, a copy of its boot/vmlinuz (libvirt may relabel what a
+ * domain boots: never the image's own file). Each written atomically. */
+int boot_files_make(const char *xen_path, const char *kernel_path, const char *image_dir,
+		    struct xerr *e);
 
 #endif

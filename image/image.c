@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kernelbuild.h"
 #include "names.h"
 #include "paths.h"
 #include "sha256.h"
@@ -250,6 +251,31 @@ bool image_recipe_known(const char *name)
 	for (size_t i = 0; i < image_n_recipes; i++)
 		if (name && strcmp(name, image_recipes[i].name) == 0)
 			return true;
+	return false;
+}
+
+bool image_boots_direct(const struct image *img)
+{
+	static const char suffix[] = KERNEL_RELEASE_SUFFIX;
+	size_t n = img->kernel_version ? strlen(img->kernel_version) : 0;
+
+	return n > strlen(suffix) && strcmp(img->kernel_version + n - strlen(suffix), suffix) == 0;
+}
+
+bool image_name_boots_direct(const char *name)
+{
+	struct image *img = NULL;
+	struct xerr ignore = { 0 };
+	bool direct;
+
+	if (image_open(name, &img, &ignore) == 0) {
+		direct = image_boots_direct(img);
+		image_free(img);
+		return direct;
+	}
+	for (size_t i = 0; i < image_n_recipes; i++)
+		if (strcmp(name, image_recipes[i].name) == 0)
+			return !image_recipes[i].debian_kernel;
 	return false;
 }
 

@@ -57,6 +57,12 @@ struct image_recipe {
 };
 extern const struct image_recipe image_recipes[];
 extern const size_t image_n_recipes;
+/* Whether the image's dom0 kernel is xlab's lean one, which mounts its
+ * root with no initrd: its hosts boot with QEMU loading Xen and the kernel
+ * directly (labs/plan.h, plan_env.direct_boot). By name: the image in the
+ * store, else the recipe of that name, else false. */
+bool image_boots_direct(const struct image *img);
+bool image_name_boots_direct(const char *name);
 /* Whether image_recipes has name; their names, comma-separated (allocated). */
 bool image_recipe_known(const char *name);
 char *image_recipe_names(void);

@@ -14,6 +14,10 @@
 #define KERNEL_SOURCE_DEFAULT "/usr/src/linux-source-6.12.tar.xz"
 #define KERNEL_SOURCE_PACKAGE "linux-source-6.12"
 
+/* The end of the lean kernel's release (its fragment's CONFIG_LOCALVERSION):
+ * how an image's manifest tells xlab's kernel from Debian's. */
+#define KERNEL_RELEASE_SUFFIX "-xlab"
+
 /* The source tarball to build from: $XLAB_LINUX_SOURCE or the default. */
 const char *kernel_source(void);
 

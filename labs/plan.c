@@ -232,7 +232,13 @@ static char *domain_xml(const struct plan *p, const struct plan_host *ph, const 
 	attr(&x, "machine", "pc");
 	xmlTextWriterWriteString(x.w, BAD_CAST "hvm");
 	end(&x);
-	empty_el(&x, "boot", "dev", "cdrom", NULL);
+	if (ph->direct_boot) {
+		text_el(&x, "kernel", ph->boot_xen);
+		text_el(&x, "initrd", ph->boot_kernel);
+		text_el(&x, "cmdline", ph->xen_cmdline);
+	} else {
+		empty_el(&x, "boot", "dev", "cdrom", NULL);
+	}
 	end(&x);
 	/* Without ACPI libvirt passes -no-acpi and Xen 4.17 panics in get_smp_config. */
 	el(&x, "features");
@@ -260,14 +266,16 @@ static char *domain_xml(const struct plan *p, const struct plan_host *ph, const 
 	text_el(&x, "on_reboot", "restart");
 	text_el(&x, "on_crash", "destroy");
 	el(&x, "devices");
-	el(&x, "disk");
-	attr(&x, "type", "file");
-	attr(&x, "device", "cdrom");
-	empty_el(&x, "driver", "name", "qemu", "type", "raw", NULL);
-	empty_el(&x, "source", "file", ph->boot_iso, NULL);
-	empty_el(&x, "target", "dev", "hdc", "bus", "ide", NULL);
-	empty_el(&x, "readonly", NULL);
-	end(&x);
+	if (!ph->direct_boot) {
+		el(&x, "disk");
+		attr(&x, "type", "file");
+		attr(&x, "device", "cdrom");
+		empty_el(&x, "driver", "name", "qemu", "type", "raw", NULL);
+		empty_el(&x, "source", "file", ph->boot_iso, NULL);
+		empty_el(&x, "target", "dev", "hdc", "bus", "ide", NULL);
+		empty_el(&x, "readonly", NULL);
+		end(&x);
+	}
 	/* Disks are found in dom0 by serial, never by order. */
 	xml_disk(&x, "qcow2", ph->root_overlay, "vda", "xlab-root", false);
 	xml_disk(&x, "raw", ph->config_disk, "vdb", "xlab-config", true);
@@ -340,11 +348,12 @@ static int dom0_vcpus_for(const struct spec_host *h, const char *accel)
 	return strcmp(accel, "kvm") == 0 ? 0 : 1;
 }
 
-/* bootscrub=0: QEMU hands the host zeroed RAM, so scrubbing Xen's free
- * memory protects nothing; Xen 4.17 does it in the background after boot,
- * and under TCG that took minutes in which a PV guest's boot (its PIT
- * calibration trapping to Xen port by port) went from 5 s to 17-20 s. */
-static char *grub_cfg(const struct plan_host *ph, const char *accel)
+/* Xen's options. bootscrub=0: QEMU hands the host zeroed RAM, so scrubbing
+ * Xen's free memory protects nothing; Xen 4.17 does it in the background
+ * after boot, and under TCG that took minutes in which a PV guest's boot
+ * (its PIT calibration trapping to Xen port by port) went from 5 s to
+ * 17-20 s. */
+static char *xen_options(const struct plan_host *ph, const char *accel)
 {
 	uint64_t dom0_mib = ph->spec->dom0_mem >> 20;
 	int dom0_vcpus = dom0_vcpus_for(ph->spec, accel);
@@ -352,6 +361,20 @@ static char *grub_cfg(const struct plan_host *ph, const char *accel)
 
 	if (dom0_vcpus)
 		snprintf(vcpus, sizeof(vcpus), " dom0_max_vcpus=%d", dom0_vcpus);
+	return xasprintf("dom0_mem=%" PRIu64 "M,max:%" PRIu64 "M console=com1 com1=115200,8n1 "
+			 "bootscrub=0%s%s%s",
+			 dom0_mib, dom0_mib, vcpus, ph->spec->xen_args ? " " : "",
+			 ph->spec->xen_args ? ph->spec->xen_args : "");
+}
+
+/* The dom0's root is the first virtio disk: libvirt gives disks their PCI
+ * slots in target order (vda first) and Linux names them in slot order. */
+#define DOM0_ARGS "root=/dev/vda ro console=hvc0 net.ifnames=0 init=/sbin/xlab-init"
+
+static char *grub_cfg(const struct plan_host *ph, const char *accel)
+{
+	_cleanup_free_ char *xen = xen_options(ph, accel);
+
 	return xasprintf("set timeout=0\n"
 			 "set default=0\n"
 			 "serial --unit=0 --speed=115200\n"
@@ -359,14 +382,21 @@ static char *grub_cfg(const struct plan_host *ph, const char *accel)
 			 "terminal_output serial console\n"
 			 "insmod gzio\n"
 			 "menuentry 'Xen (xlab %s)' {\n"
-			 "  multiboot /boot/xen.gz dom0_mem=%" PRIu64 "M,max:%" PRIu64 "M "
-			 "console=com1 com1=115200,8n1 bootscrub=0%s%s%s\n"
-			 "  module /boot/vmlinuz root=/dev/vda ro console=hvc0 net.ifnames=0 "
-			 "init=/sbin/xlab-init\n"
+			 "  multiboot /boot/xen.gz %s\n"
+			 "  module /boot/vmlinuz " DOM0_ARGS "\n"
 			 "  module /boot/initrd.img\n"
 			 "}\n",
-			 ph->spec->name, dom0_mib, dom0_mib, vcpus, ph->spec->xen_args ? " " : "",
-			 ph->spec->xen_args ? ph->spec->xen_args : "");
+			 ph->spec->name, xen);
+}
+
+/* Booted directly the dom0 kernel has no initrd: it mounts the root
+ * itself (rootwait: the disk may be probed after the kernel looks). Xen
+ * gives the dom0 what follows " -- " on its own command line. */
+static char *direct_cmdline(const struct plan_host *ph, const char *accel)
+{
+	_cleanup_free_ char *xen = xen_options(ph, accel);
+
+	return xasprintf("%s -- " DOM0_ARGS " rootfstype=ext4 rootwait", xen);
 }
 
 static bool xl_has(const struct spec_guest *g, const char *key)
@@ -504,8 +534,9 @@ static char **guest_lvm_steps(const struct spec *s, const struct plan_guest *pg)
 /* A host's files: in its directory here, or, for a lab on another server,
  * volumes of that server's pool named after the domain ("DOMAIN.root.qcow2":
  * every name of a lab starts with its network's name and a dot). The config
- * disk and boot ISO are made here either way. */
-static void host_paths(struct plan_host *ph, const char *state_dir, const char *volume_dir)
+ * disk and the boot files are made here either way. */
+static void host_paths(struct plan_host *ph, const char *state_dir, const char *volume_dir,
+		       bool direct_boot)
 {
 	/* A host here never has volumes, whatever it was given. */
 	volume_dir = ph->server ? volume_dir : NULL;
@@ -521,10 +552,20 @@ static void host_paths(struct plan_host *ph, const char *state_dir, const char *
 	for (size_t i = 0; i < h->n_disks; i++)
 		ph->extra_disks[i] = xasprintf("%sextra-%zu.qcow2", base, i + 1);
 	ph->config_disk = xasprintf("%sconfig.img", base);
-	ph->boot_iso = xasprintf("%sboot.iso", base);
 	ph->serial_log = xasprintf("%sserial.log", base);
 	ph->config_build = xasprintf("%s/config.img", ph->dir);
-	ph->iso_build = xasprintf("%s/boot.iso", ph->dir);
+	/* QEMU's multiboot loader takes its -initrd as a comma-separated list
+	 * of modules: a path with a comma boots from grub instead. */
+	ph->direct_boot = direct_boot && !strchr(base, ',');
+	if (ph->direct_boot) {
+		ph->boot_xen = xasprintf("%sxen", base);
+		ph->boot_kernel = xasprintf("%svmlinuz", base);
+		ph->xen_build = xasprintf("%s/xen", ph->dir);
+		ph->kernel_build = xasprintf("%s/vmlinuz", ph->dir);
+	} else {
+		ph->boot_iso = xasprintf("%sboot.iso", base);
+		ph->iso_build = xasprintf("%s/boot.iso", ph->dir);
+	}
 }
 
 char *plan_volume_name(const char *path)
@@ -670,7 +711,8 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 		ph->domain = names_domain(p->store_id, s->lab, ph->spec->name);
 		plan_mac(s->lab, ph->spec->name, ph->mac);
 		ph->server = spec_host_server(s, ph->spec);
-		host_paths(ph, env->state_dir, env->volume_dirs ? env->volume_dirs[i] : NULL);
+		host_paths(ph, env->state_dir, env->volume_dirs ? env->volume_dirs[i] : NULL,
+			   env->direct_boot && env->direct_boot[i]);
 	}
 	p->n_guests = s->n_guests;
 	p->guests = xcalloc(s->n_guests ? s->n_guests : 1, sizeof(*p->guests));
@@ -708,7 +750,10 @@ int plan_build(const struct spec *s, const struct plan_env *env, struct plan **o
 	for (size_t i = 0; i < p->n_hosts; i++) {
 		struct plan_host *ph = &p->hosts[i];
 
-		ph->grub_cfg = grub_cfg(ph, env->accel);
+		if (ph->direct_boot)
+			ph->xen_cmdline = direct_cmdline(ph, env->accel);
+		else
+			ph->grub_cfg = grub_cfg(ph, env->accel);
 		ph->domain_xml = domain_xml(p, ph, env->accel);
 		ph->storage_steps = host_storage_steps(s, ph, i == 0);
 	}
@@ -746,6 +791,11 @@ void plan_free(struct plan *p)
 		free(ph->config_build);
 		free(ph->iso_build);
 		free(ph->grub_cfg);
+		free(ph->boot_xen);
+		free(ph->boot_kernel);
+		free(ph->xen_cmdline);
+		free(ph->xen_build);
+		free(ph->kernel_build);
 		free(ph->domain_xml);
 		strv_free(ph->storage_steps);
 	}
@@ -809,7 +859,14 @@ void plan_print(const struct plan *p, FILE *f)
 		fprintf(f, "### storage (agent)\n");
 		for (char **st = ph->storage_steps; *st; st++)
 			fprintf(f, "%s\n", *st);
-		fprintf(f, "### grub.cfg (boot ISO %s)\n%s", ph->boot_iso, ph->grub_cfg);
+		if (ph->direct_boot)
+			fprintf(f, "### boot: QEMU loads Xen and the dom0 kernel directly\n"
+				   "%s (the image's boot/xen.gz unpacked)\n"
+				   "%s (the image's boot/vmlinuz, Xen's one module)\n"
+				   "command line: %s\n",
+				ph->boot_xen, ph->boot_kernel, ph->xen_cmdline);
+		else
+			fprintf(f, "### grub.cfg (boot ISO %s)\n%s", ph->boot_iso, ph->grub_cfg);
 		fprintf(f, "### libvirt domain\n%s", ph->domain_xml);
 	}
 	for (size_t i = 0; i < p->n_guests; i++) {

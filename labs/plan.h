@@ -4,6 +4,7 @@
 #ifndef XLAB_PLAN_H
 #define XLAB_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -31,6 +32,11 @@ struct plan_env {
 	/* A lab across servers with a shared disk: the address its own server
 	 * serves it on (qemu-nbd), which every host's QEMU connects to. */
 	const char *shared_nbd_addr;
+	/* Per spec host: true when its image's dom0 kernel mounts its root by
+	 * itself (xlab's lean kernel: no modules to load from an initrd), so
+	 * QEMU loads Xen and that kernel directly, with no firmware disk, grub
+	 * or ISO. NULL (or false): grub boots it from an ISO with its initrd. */
+	const bool *direct_boot;
 };
 
 /* A lab across servers: its lab network on each server joined by VXLAN,
@@ -57,12 +63,19 @@ struct plan_host {
 	char *data_disk;
 	char **extra_disks; /* n = spec->n_disks */
 	char *config_disk;
-	char *boot_iso;
 	char *serial_log;
-	/* Where up makes the config disk and boot ISO here: config_disk and
-	 * boot_iso themselves, or what is uploaded to them on a server. */
-	char *config_build, *iso_build;
-	char *grub_cfg;     /* text */
+	char *config_build; /* where up makes the config disk: see boot_build */
+	/* How the host boots. Direct: QEMU's multiboot loader takes Xen
+	 * (boot_xen, the image's xen.gz unpacked) with the dom0 kernel as its
+	 * one module (boot_kernel), and xen_cmdline (Xen's options, then after
+	 * " -- " the dom0's). Else grub from boot_iso, as grub_cfg says. */
+	bool direct_boot;
+	char *boot_xen, *boot_kernel, *xen_cmdline;
+	char *boot_iso, *grub_cfg;
+	/* Where up makes the boot files and config disk here: the paths above
+	 * themselves, or what is uploaded to them on a server. NULL when that
+	 * way of booting is not this host's. */
+	char *xen_build, *kernel_build, *iso_build;
 	char *domain_xml;   /* text */
 	char **storage_steps; /* NULL-terminated, human-readable LVM steps */
 };

@@ -80,8 +80,9 @@ bool check_server(struct ctx *c, const char *key, const struct ynode *v)
 	return false;
 }
 
-/* Xen's options go into the host's grub.cfg: what grub would read as
- * syntax (quotes, `$`, `;`, braces, a new line) never gets there. */
+/* Xen's options go into the host's grub.cfg or its domain's <cmdline>:
+ * what grub would read as syntax (quotes, `$`, `;`, braces, a new line)
+ * never gets there. */
 bool check_xen_args(struct ctx *c, const char *key, const struct ynode *v)
 {
 	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -61,6 +61,11 @@ check "xl info on old: Xen 4.17" bash -c '
 check "old's dom0 runs Debian's kernel, h1's xlab's lean one" bash -c '
   [[ $("$0" ssh "$1" old -- cat /proc/sys/kernel/osrelease | tr -d "\r") == *-amd64 ]] &&
   [[ $("$0" ssh "$1" h1 -- cat /proc/sys/kernel/osrelease | tr -d "\r") == *-xlab ]]' "$XLAB" "$lab"
+# Debian's kernel needs its initrd (modules): old boots from grub's ISO,
+# the lean hosts directly.
+check "old boots from grub's ISO, h1 directly" bash -c '
+  virsh dumpxml "$0" | grep -q "device=.cdrom." && ! virsh dumpxml "$0" | grep -q "<kernel>" &&
+  virsh dumpxml "$1" | grep -q "<kernel>"' "$(lv_name "$lab" old)" "$(lv_name "$lab" h1)"
 check "up1 on old boots Debian's kernel (its console says)" bash -c '
   "$0" console --log "$1" up1 | grep -q "Linux version [^ ]*-amd64 "' "$XLAB" "$lab"
 json=$("$XLAB" report --last "$lab" --json)

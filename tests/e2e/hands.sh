@@ -51,6 +51,14 @@ check "the dom0 runs xlab's lean kernel ($release), built without modules" bash 
   [[ $1 == *-xlab ]] &&
   "$0" ssh hands h1 -- sh -c "test -e /proc/modules || echo no-modules" | grep -q no-modules' \
   "$XLAB" "$release"
+# Its image's kernel needs no initrd, so QEMU loaded Xen and it directly:
+# no cdrom, no grub; the kernel mounted its root itself.
+check "h1 booted directly: Xen and the kernel from its directory, no boot ISO" bash -c '
+  xml=$(virsh dumpxml "$0") && grep -q "<kernel>.*/hosts/h1/xen</kernel>" <<<"$xml" &&
+  ! grep -q "device=.cdrom." <<<"$xml"' "$(lv_name hands h1)"
+check "the dom0 kernel mounted its root itself, no initrd (/dev/root, rootwait)" bash -c '
+  "$0" ssh hands h1 -- cat /proc/cmdline | grep -q "root=/dev/vda ro .*rootwait" &&
+  "$0" ssh hands h1 -- grep -q "^/dev/root / ext4 rw" /proc/mounts' "$XLAB"
 
 vg_size() { "$XLAB" storage "$lab" h1 --json | python3 -c '
 import json,sys; d=json.load(sys.stdin)

@@ -181,3 +181,61 @@ Test(hostprep, boot_iso_without_a_kernel_is_refused)
 	cr_assert_not(path_exists(iso));
 	rm_rf(dir, &e);
 }
+
+/* Booted directly, a host gets Xen unpacked (QEMU's multiboot loader reads
+ * the ELF, not its gzip) and a copy of the kernel, never the image's own
+ * file; a xen.gz that is no gzip is refused and leaves no file. */
+Test(hostprep, boot_files_are_xen_unpacked_and_a_copy_of_the_kernel, .timeout = 60)
+{
+	char dir[] = "/tmp/xlab-hostprep-XXXXXX";
+	static const char elf[] = "\177ELF pretend hypervisor";
+	_cleanup_free_ char *boot = NULL, *gz = NULL, *vmlinuz = NULL, *xen = NULL, *kernel = NULL;
+	_cleanup_free_ char *data = NULL;
+	struct xerr e = { 0 };
+	struct stat a, b;
+	size_t len;
+
+	cr_assert_not_null(mkdtemp(dir));
+	boot = xasprintf("%s/image/boot", dir);
+	cr_assert_eq(mkdir_p(boot, 0755, &e), 0);
+	gz = xasprintf("%s/xen.gz", boot);
+	vmlinuz = xasprintf("%s/vmlinuz", boot);
+	cr_assert_eq(file_write_atomic(vmlinuz, "bzImage", 7, 0644, &e), 0);
+	{
+		struct archive *w = archive_write_new();
+		struct archive_entry *ent = archive_entry_new();
+
+		archive_write_add_filter_gzip(w);
+		archive_write_set_format_raw(w);
+		cr_assert_eq(archive_write_open_filename(w, gz), ARCHIVE_OK);
+		archive_entry_set_filetype(ent, AE_IFREG);
+		archive_entry_set_pathname(ent, "xen");
+		cr_assert_eq(archive_write_header(w, ent), ARCHIVE_OK);
+		cr_assert_eq(archive_write_data(w, elf, sizeof(elf) - 1), (la_ssize_t)sizeof(elf) - 1);
+		archive_entry_free(ent);
+		archive_write_free(w);
+	}
+	xen = xasprintf("%s/xen", dir);
+	kernel = xasprintf("%s/vmlinuz", dir);
+	{
+		_cleanup_free_ char *image = xasprintf("%s/image", dir);
+
+		cr_assert_eq(boot_files_make(xen, kernel, image, &e), 0, "%s", e.msg);
+		cr_assert_eq(file_read_all(xen, 0, &data, &len, &e), 0);
+		cr_assert(len == sizeof(elf) - 1 && !memcmp(data, elf, len), "xen: %.*s", (int)len, data);
+		free(data);
+		data = NULL;
+		cr_assert_eq(file_read_all(kernel, 0, &data, &len, &e), 0);
+		cr_assert(len == 7 && !memcmp(data, "bzImage", 7));
+		cr_assert_eq(stat(kernel, &a), 0);
+		cr_assert_eq(stat(vmlinuz, &b), 0);
+		cr_assert_neq(a.st_ino, b.st_ino, "the image's own kernel file");
+
+		unlink(xen);
+		cr_assert_eq(file_write_atomic(gz, "not gzip", 8, 0644, &e), 0);
+		cr_assert_eq(boot_files_make(xen, kernel, image, &e), -1);
+		cr_assert(strstr(e.msg, "xen.gz"), "%s", e.msg);
+		cr_assert_not(path_exists(xen));
+	}
+	rm_rf(dir, &e);
+}

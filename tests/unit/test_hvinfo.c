@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hvinfo.h"
+#include "image.h"
 #include "kernelbuild.h"
 #include "util.h"
 #include "xenbuild.h"
@@ -231,6 +232,10 @@ Test(kernelbuild, the_shipped_fragment_has_the_dom0s_and_guests_needs)
 		"CONFIG_EXT4_FS=y", "CONFIG_BLK_DEV_DM=y", "CONFIG_BRIDGE=y", "CONFIG_TUN=y",
 		"CONFIG_DEVTMPFS=y", "CONFIG_INOTIFY_USER=y", "CONFIG_HOTPLUG_PCI_ACPI=y",
 		"CONFIG_VGA_CONSOLE=y", "CONFIG_SECCOMP_FILTER=y",
+		/* Booted directly, the dom0 has no initrd to load these from. */
+		"CONFIG_VIRTIO_PCI=y",
+		/* How an image's manifest tells this kernel (image_boots_direct). */
+		"CONFIG_LOCALVERSION=\"" KERNEL_RELEASE_SUFFIX "\"",
 	};
 	const char *src = getenv("XLAB_SOURCE_DIR");
 	_cleanup_free_ char *path = xasprintf("%s/images/lean-kernel.config", src ? src : ".");
@@ -251,4 +256,22 @@ Test(kernelbuild, the_shipped_fragment_has_the_dom0s_and_guests_needs)
 	for (char **s = v; *s; s++)
 		cr_expect(strncmp(*s, "CONFIG_MODULES=", 15) != 0 || !strcmp(*s, "CONFIG_MODULES=n"),
 			  "the lean kernel has no modules: %s", *s);
+}
+
+/* An image whose kernel release is the lean kernel's boots directly, one
+ * with Debian's (modules in its initrd) from grub; by name, an image not
+ * in the store goes by its recipe. */
+Test(kernelbuild, images_of_the_lean_kernel_boot_directly)
+{
+	struct image lean = { .kernel_version = "6.12.118" KERNEL_RELEASE_SUFFIX };
+	struct image debian = { .kernel_version = "6.1.0-37-amd64" };
+	struct image none = { 0 };
+
+	cr_expect(image_boots_direct(&lean));
+	cr_expect_not(image_boots_direct(&debian));
+	cr_expect_not(image_boots_direct(&none));
+	setenv("XLAB_IMAGES", "/nonexistent-xlab-store", 1);
+	cr_expect(image_name_boots_direct("xen-4.20"));
+	cr_expect_not(image_name_boots_direct("xen-4.17-debian"));
+	cr_expect_not(image_name_boots_direct("my-own"));
 }

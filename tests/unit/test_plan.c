@@ -99,8 +99,12 @@ Test(plan, reference_matches_golden_file)
 	_cleanup_free_ char *golden = NULL;
 	_cleanup_free_ char *text = NULL;
 	size_t len;
+	/* h1 of a lean-kernel image, h2 of one that needs its initrd. */
+	const bool direct[] = { true, false };
+	struct plan_env env = env_tcg;
 
-	cr_assert_eq(plan_build(s, &env_tcg, &p, &e), 0, "%s", e.msg);
+	env.direct_boot = direct;
+	cr_assert_eq(plan_build(s, &env, &p, &e), 0, "%s", e.msg);
 	text = plan_text(p);
 	if (getenv("XLAB_UPDATE_GOLDEN"))
 		cr_assert_eq(file_write_atomic(golden_path, text, strlen(text), 0644, &e), 0);
@@ -294,6 +298,71 @@ Test(plan, a_lab_on_a_server_has_its_disks_in_the_pool)
 			  p->hosts[i].data_disk);
 	}
 	plan_free(p);
+	spec_free(s);
+}
+
+/* A host whose image has xlab's lean kernel boots with QEMU loading Xen and
+ * that kernel directly: no cdrom, no grub; Xen's options, then the dom0's
+ * after " -- ", on one command line; the dom0 mounts its root itself. */
+Test(plan, direct_boot_loads_xen_and_the_kernel)
+{
+	struct spec *s = load_reference();
+	struct plan *p = NULL;
+	struct plan_env env = env_tcg;
+	struct xerr e = { 0 };
+	const bool direct[] = { true, false };
+	const char *xml, *cmd;
+
+	env.direct_boot = direct;
+	cr_assert_eq(plan_build(s, &env, &p, &e), 0, "%s", e.msg);
+	xml = p->hosts[0].domain_xml;
+	cr_assert(p->hosts[0].direct_boot);
+	assert_xpath(xml, "string(/domain/os/kernel)", "/var/lib/xlab/labs/demo/hosts/h1/xen");
+	assert_xpath(xml, "string(/domain/os/initrd)", "/var/lib/xlab/labs/demo/hosts/h1/vmlinuz");
+	assert_xpath(xml, "string(count(/domain/os/boot))", "0");
+	assert_xpath(xml, "string(count(/domain/devices/disk[@device='cdrom']))", "0");
+	cmd = p->hosts[0].xen_cmdline;
+	assert_xpath(xml, "string(/domain/os/cmdline)", cmd);
+	cr_assert_not_null(strstr(cmd, "dom0_mem=1024M,max:1024M console=com1 com1=115200,8n1 "
+				       "bootscrub=0 dom0_max_vcpus=1 -- root=/dev/vda ro "),
+			   "%s", cmd);
+	cr_assert_not_null(strstr(cmd, " init=/sbin/xlab-init rootfstype=ext4 rootwait"), "%s", cmd);
+	cr_expect_null(p->hosts[0].grub_cfg);
+	cr_expect_null(p->hosts[0].iso_build);
+	cr_expect_str_eq(p->hosts[0].xen_build, "/var/lib/xlab/labs/demo/hosts/h1/xen");
+	/* Its neighbour's image needs its initrd: grub from an ISO, as before. */
+	cr_assert(!p->hosts[1].direct_boot);
+	assert_xpath(p->hosts[1].domain_xml, "string(/domain/os/boot/@dev)", "cdrom");
+	assert_xpath(p->hosts[1].domain_xml, "string(count(/domain/os/kernel))", "0");
+	cr_assert_not_null(strstr(p->hosts[1].grub_cfg, "  module /boot/initrd.img\n"));
+	cr_expect_null(p->hosts[1].xen_build);
+	plan_free(p);
+
+	/* QEMU would split a module path at its comma: grub instead. */
+	env.state_dir = "/tmp/a,b";
+	cr_assert_eq(plan_build(s, &env, &p, &e), 0, "%s", e.msg);
+	cr_assert(!p->hosts[0].direct_boot);
+	assert_xpath(p->hosts[0].domain_xml, "string(/domain/devices/disk[@device='cdrom']/source/@file)",
+		     "/tmp/a,b/hosts/h1/boot.iso");
+	plan_free(p);
+
+	/* On a server the two files are volumes of its pool, like the disks. */
+	{
+		const char *dirs[] = { "/var/lib/libvirt/xlab", NULL };
+		_cleanup_free_ char *xen = NULL, *kernel = NULL;
+
+		env.state_dir = "/var/lib/xlab/labs/demo";
+		env.volume_dirs = dirs;
+		free(s->hosts[0].server);
+		s->hosts[0].server = xstrdup("box2");
+		cr_assert_eq(plan_build(s, &env, &p, &e), 0, "%s", e.msg);
+		xen = plan_volume_name(p->hosts[0].boot_xen);
+		kernel = plan_volume_name(p->hosts[0].boot_kernel);
+		cr_expect_str_eq(xen, "xlab-5e1ec7ed.demo.h1.xen");
+		cr_expect_str_eq(kernel, "xlab-5e1ec7ed.demo.h1.vmlinuz");
+		cr_expect_str_eq(p->hosts[0].kernel_build, "/var/lib/xlab/labs/demo/hosts/h1/vmlinuz");
+		plan_free(p);
+	}
 	spec_free(s);
 }
 
