@@ -224,7 +224,7 @@ int op_guest_console(struct json_object *args, struct json_object **result, stru
 	struct buf b = { 0 };
 	const char *name;
 	int64_t max;
-	off_t size;
+	off_t size = 0;
 
 	if (arg_name(args, AGENT_ARG_NAME, &name, e) < 0 ||
 	    arg_int(args, AGENT_ARG_MAX_BYTES, false, CONSOLE_TAIL_DEFAULT, 1, CONSOLE_TAIL_MAX, &max,

@@ -2,8 +2,10 @@
  * volumes (the seed's pvcreate/vgcreate/vgextend/vgreduce/lvcreate/lvremove/
  * lvscan). Each op is idempotent: asking twice for the same state is fine. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "hotplug.h"
@@ -137,12 +139,48 @@ static int vg_state(const char *vg, struct json_object **result, struct xerr *e)
 	return rc;
 }
 
+/* True only when dev can be read and has no LVM label in its first four
+ * sectors, where pvcreate writes one ("LABELONE"): a disk no VG can hold.
+ * A disk that cannot be read is not called blank. */
+static bool disk_blank(const char *dev)
+{
+	_cleanup_free_ char *path = agent_path("%s", dev);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char sectors[4 * 512];
+
+	if (fd < 0 || pread(fd, sectors, sizeof(sectors), 0) != (ssize_t)sizeof(sectors))
+		return false;
+	for (size_t i = 0; i < 4; i++)
+		if (memcmp(sectors + i * 512, "LABELONE", 8) == 0)
+			return false;
+	return true;
+}
+
+/* The disks' devices, data first; *blank when none carries an LVM label,
+ * so no VG can be on them: a new host, whose VG is made without a report
+ * first (each LVM process a third of a second under TCG). */
+static int init_disks(const char *serial, char **extras, char ***devs, bool *blank,
+		      struct xerr *e)
+{
+	size_t n = strv_len(extras);
+
+	*devs = xcalloc(n + 2, sizeof(char *));
+	*blank = true;
+	if (disk_by_serial(serial, &(*devs)[0], e) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (disk_by_serial(extras[i], &(*devs)[i + 1], e) < 0)
+			return -1;
+	for (char **d = *devs; *d && *blank; d++)
+		*blank = disk_blank(*d);
+	return 0;
+}
+
 int op_storage_init(struct json_object *args, struct json_object **result, struct xerr *e)
 {
-	_cleanup_strv_ char **extras = NULL;
-	_cleanup_free_ char *data_dev = NULL;
+	_cleanup_strv_ char **extras = NULL, **devs = NULL;
 	const char *vg, *serial, *shared_vg, *shared_serial;
-	bool exists, added, shared_create, changed = false;
+	bool exists, added, blank, shared_create, changed = false;
 	struct json_object *pvs;
 	int rc;
 
@@ -160,21 +198,23 @@ int op_storage_init(struct json_object *args, struct json_object **result, struc
 	for (char **s = extras; *s; s++)
 		if (!agent_serial_valid(*s))
 			return xerr_set(e, XERR_USAGE, "extra serial '%s' is not a disk serial", *s);
-	if (pv_rows(&pvs, e) < 0)
+	if (init_disks(serial, extras, &devs, &blank, e) < 0)
+		return xerr_prefix(e, "volume group '%s'", vg);
+	/* Blank disks are in no VG: nothing a report would say. */
+	if (blank)
+		pvs = json_object_new_array();
+	else if (pv_rows(&pvs, e) < 0)
 		return -1;
 	exists = rows_find(pvs, "vg_name", vg) != NULL;
 	if (!exists) {
-		if (disk_by_serial(serial, &data_dev, e) < 0 ||
-		    pv_into_vg(vg, data_dev, true, pvs, &added, e) < 0) {
+		if (pv_into_vg(vg, devs[0], true, pvs, &added, e) < 0) {
 			json_object_put(pvs);
 			return xerr_prefix(e, "creating volume group '%s'", vg);
 		}
 		changed = true;
 	}
-	for (char **s = extras; *s; s++) {
-		_cleanup_free_ char *dev = NULL;
-
-		if (disk_by_serial(*s, &dev, e) < 0 || pv_into_vg(vg, dev, false, pvs, &added, e) < 0) {
+	for (char **d = devs + 1; *d; d++) {
+		if (pv_into_vg(vg, *d, false, pvs, &added, e) < 0) {
 			json_object_put(pvs);
 			return xerr_prefix(e, "extending volume group '%s'", vg);
 		}
@@ -253,20 +293,33 @@ int lv_find(const char *vg, const char *name, struct json_object **lvs,
 	return 0;
 }
 
+/* An active LV has its /dev/VG/LV, so a new one is made without asking lvs
+ * first (an LVM process, a third of a second under TCG); only when
+ * lvcreate refuses is lvs asked whether it refused an LV that exists. */
 int lv_create(const char *vg, const char *name, int64_t size, bool *created, struct xerr *e)
 {
+	_cleanup_free_ char *dev = agent_path("/dev/%s/%s", vg, name);
 	struct json_object *lvs, *row;
+	struct xerr ignore = { 0 };
 	char sz[32];
 
-	if (lv_find(vg, name, &lvs, &row, e) < 0)
-		return -1;
-	*created = row == NULL;
-	json_object_put(lvs);
-	if (!*created)
+	*created = false;
+	if (path_exists(dev))
 		return 0;
 	snprintf(sz, sizeof(sz), "%" PRId64 "b", size);
-	return lvm_run((char *[]){ "lvcreate", "-y", "-Wy", "-Zy", "-n", (char *)name, "-L", sz,
-				   (char *)vg, NULL }, e);
+	if (lvm_run((char *[]){ "lvcreate", "-y", "-Wy", "-Zy", "-n", (char *)name, "-L", sz,
+				(char *)vg, NULL },
+		    e) == 0) {
+		*created = true;
+		return 0;
+	}
+	if (lv_find(vg, name, &lvs, &row, &ignore) < 0)
+		return -1;
+	json_object_put(lvs);
+	if (!row)
+		return -1;
+	xerr_clear(e);
+	return 0;
 }
 
 static int lv_result(const char *vg, const char *name, struct json_object **result,

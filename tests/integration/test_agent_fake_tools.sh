@@ -33,6 +33,10 @@ target() { # the argument after "-o FIELDS", if any
   done
 }
 pv_vg() { [ -f "$S/pv/${1##*/}" ] && cat "$S/pv/${1##*/}"; }
+label() { # a disk the test gave a device file gets LVM's label, as pvcreate writes it
+  [ ! -f "$S/dev/${1##*/}" ] ||
+    printf LABELONE | dd of="$S/dev/${1##*/}" bs=1 seek=512 conv=notrunc 2>/dev/null
+}
 pv_used() { cat "$S/pv_used/${1##*/}" 2>/dev/null || echo 0; }
 
 case $tool in
@@ -76,18 +80,18 @@ lvs)
 pvcreate)
   dev=$2  # pvcreate -y DEV
   [ -f "$S/pv/${dev##*/}" ] && { echo "  $dev is already a PV" >&2; exit 5; }
-  : >"$S/pv/${dev##*/}" ;;
+  : >"$S/pv/${dev##*/}"; label "$dev" ;;
 vgcreate)
   # vgcreate [-y] VG DEV: a disk that is no PV yet becomes one first.
   [ "$1" = -y ] && shift
   [ -f "$S/vg/$1" ] && { echo "  A volume group called $1 already exists." >&2; exit 5; }
   [ -n "$(pv_vg "$2")" ] && { echo "  $2 is in another VG" >&2; exit 5; }
-  : >"$S/vg/$1"; mkdir -p "$S/lv/$1"; echo "$1" >"$S/pv/${2##*/}" ;;
+  : >"$S/vg/$1"; mkdir -p "$S/lv/$1"; echo "$1" >"$S/pv/${2##*/}"; label "$2" ;;
 vgextend)
   [ "$1" = -y ] && shift
   [ -f "$S/vg/$1" ] || { echo "  Volume group \"$1\" not found" >&2; exit 5; }
   [ -n "$(pv_vg "$2")" ] && { echo "  $2 is in a VG" >&2; exit 5; }
-  echo "$1" >"$S/pv/${2##*/}" ;;
+  echo "$1" >"$S/pv/${2##*/}"; label "$2" ;;
 vgreduce)
   [ "$(pv_vg "$2")" = "$1" ] || { echo "  $2 not in $1" >&2; exit 5; }
   [ "$(pv_used "$2")" = 0 ] || { echo "  Physical volume \"$2\" still in use" >&2; exit 5; }

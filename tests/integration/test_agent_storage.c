@@ -1,6 +1,7 @@
 /* The storage ops in a dom0 of fake LVM tools (fakedom0.h): the volume
  * group on the data disks and its logical volumes. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +21,15 @@ Test(agent_fake_dom0, storage_ops_are_idempotent)
 	struct json_object *resp, *res;
 
 	f = fake_dom0_start();
+	/* The disks can be read, and carry no LVM label yet: a new host. */
+	{
+		char blank[4097];
+
+		memset(blank, ' ', sizeof(blank) - 1);
+		blank[sizeof(blank) - 1] = '\0';
+		put_file(f->state, "/dev/vdb", blank);
+		put_file(f->state, "/dev/vdc", blank);
+	}
 	resp = fcall(f, "storage.init", init);
 	res = expect_ok(resp, f->next_id);
 	cr_assert(json_object_get_boolean(get(res, "created")));
@@ -32,13 +42,14 @@ Test(agent_fake_dom0, storage_ops_are_idempotent)
 	cr_assert(!json_object_get_boolean(get(res, "created")));
 	cr_assert_eq(json_object_array_length(get(res, "pvs")), 2);
 	json_object_put(resp);
-	/* vgcreate and vgextend make the disks PVs themselves, and one pvs
-	 * report tells whether the VG is there and what it holds. */
+	/* vgcreate and vgextend make the disks PVs themselves; disks with no
+	 * LVM label need no report first, and on an up again one pvs report
+	 * tells whether the VG is there and what it holds. */
 	cr_assert_eq(count_calls(f, "pvcreate"), 0);
 	cr_assert_eq(count_calls(f, "vgcreate -y xlab /dev/vdb"), 1);
 	cr_assert_eq(count_calls(f, "vgextend -y xlab /dev/vdc"), 1);
 	cr_assert_eq(count_calls(f, " vgs"), 0);
-	cr_assert_eq(count_calls(f, " pvs"), 3, "first init: before and after; again: once");
+	cr_assert_eq(count_calls(f, " pvs"), 2, "first init (blank disks): after; again: once");
 	cr_assert_eq(count_calls(f, "DM_DISABLE_UDEV= "), 0, "LVM always runs without udev");
 
 	resp = fcall(f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\","
@@ -56,9 +67,31 @@ Test(agent_fake_dom0, storage_ops_are_idempotent)
 	cr_assert_eq(json_object_get_int64(get(res, "lv_size")), 67108864);
 	json_object_put(resp);
 	cr_assert_eq(count_calls(f, "lvcreate -y -Wy -Zy -n data1 -L 67108864b xlab"), 1);
+	/* Active, it has its /dev/VG/LV: no LVM process is asked. */
 	resp = fcall(f, "storage.lv_create", "{\"vg\":\"xlab\",\"name\":\"data1\","
 					     "\"size_bytes\":67108864}");
 	cr_assert(!json_object_get_boolean(get(expect_ok(resp, f->next_id), "created")));
+	json_object_put(resp);
+	cr_assert_eq(count_calls(f, " lvcreate "), 1);
+	cr_assert_eq(count_calls(f, " lvs "), 2, "one per answer: its LV's row");
+	/* Inactive (no /dev entry), lvcreate refuses it and lvs finds it: not
+	 * made again, and no error. */
+	{
+		char node[4096];
+
+		snprintf(node, sizeof(node), "%s/dev/xlab/data1", f->state);
+		cr_assert_eq(unlink(node), 0);
+		resp = fcall(f, "storage.lv_create", "{\"vg\":\"xlab\",\"name\":\"data1\","
+						     "\"size_bytes\":67108864}");
+		cr_assert(!json_object_get_boolean(get(expect_ok(resp, f->next_id), "created")));
+		json_object_put(resp);
+		cr_assert_eq(count_calls(f, " lvcreate "), 2);
+		put_file(f->state, "/dev/xlab/data1", "");
+	}
+	/* A VG that is not there: lvcreate's refusal is the answer. */
+	resp = fcall(f, "storage.lv_create", "{\"vg\":\"nosuch\",\"name\":\"data1\","
+					     "\"size_bytes\":67108864}");
+	cr_assert(strstr(expect_err(resp, "efail"), "nosuch"), "%s", json_object_to_json_string(resp));
 	json_object_put(resp);
 
 	resp = fcall(f, "storage.lvs", "{\"vg\":\"xlab\"}");
