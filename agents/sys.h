@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "dom0paths.h"
 #include "err.h"
 #include "spawn.h"
 
@@ -15,9 +16,12 @@
 #define AGENT_TMP_DIR "/var/lib/xlab-agent/tmp"
 #define AGENT_CFG_DIR "/etc/xen/xlab"
 #define AGENT_LOG_DIR "/var/log/xlab"
-/* The image's guest kit: busybox.tar, debian-SUITE.tar and debian.tar. */
-#define AGENT_GUEST_DIR "/var/lib/xlab/guest"
+/* The image's guest kit: busybox.tar, debian-SUITE.tar and debian.tar;
+ * busybox.ext4, the busybox tree made into a small ext4 at image build
+ * (images from before it have the tarball only). */
+#define AGENT_GUEST_DIR DOM0_GUEST_DIR
 #define AGENT_BUSYBOX_TAR AGENT_GUEST_DIR "/busybox.tar"
+#define AGENT_BUSYBOX_EXT4 AGENT_GUEST_DIR "/busybox.ext4"
 
 /* $XLAB_AGENT_PREFIX + the formatted absolute path: lets tests run the ops
  * that only touch files inside a scratch directory. */

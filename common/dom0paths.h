@@ -8,4 +8,10 @@
 #define DOM0_HOTPLUG_BLOCK DOM0_HOTPLUG_DIR "/block"
 #define DOM0_HOTPLUG_VIF DOM0_HOTPLUG_DIR "/vif"
 
+/* The guest kit (the image puts it there, the agent makes guests from it),
+ * and the fstab of a guest's root filesystem. */
+#define DOM0_GUEST_DIR "/var/lib/xlab/guest"
+#define GUEST_FSTAB "/dev/xvda / ext4 defaults 0 1\n"
+#define GUEST_FSTAB_SWAP "/dev/xvdb none swap sw 0 0\n"
+
 #endif

@@ -53,6 +53,7 @@ const char *script(const struct build *b, const char *name);
 int dom0_initrd_make(const struct build *b, const char *out, struct xerr *e);
 int guest_initrd_make(const struct build *b, const char *out, struct xerr *e);
 int guest_tar_make(const struct build *b, const char *out, struct xerr *e);
+int guest_ext4_make(struct build *b, const char *tar, const char *out, struct xerr *e);
 
 /* build_phases.c: the phases after the bootstrap, in the order they run. */
 int customize(struct build *b, struct xerr *e);

@@ -190,7 +190,8 @@ int customize(struct build *b, struct xerr *e)
 	static const char *const lvm_keys[] = { "udev_sync", "udev_rules",
 						"obtain_device_list_from_udev" };
 	_cleanup_free_ char *guest = tree_path(b, "var/lib/xlab/guest");
-	_cleanup_free_ char *vmlinuz = NULL, *g_vmlinuz = NULL, *g_initrd = NULL, *g_tar = NULL;
+	_cleanup_free_ char *vmlinuz = NULL, *g_vmlinuz = NULL, *g_initrd = NULL, *g_tar = NULL,
+			   *g_ext4 = NULL;
 	_cleanup_free_ char *g_vmlinux = NULL;
 
 	phase_begin(b, "customize", "xlab-init, sshd, lvm.conf, guest kit");
@@ -208,10 +209,11 @@ int customize(struct build *b, struct xerr *e)
 	g_vmlinux = xasprintf("%s/vmlinux", guest);
 	g_initrd = xasprintf("%s/initrd.img", guest);
 	g_tar = xasprintf("%s/busybox.tar", guest);
+	g_ext4 = xasprintf("%s/busybox.ext4", guest);
 	/* vmlinuz stays for HVM guests: their device model boots a bzImage. */
 	if (copy_file(vmlinuz, g_vmlinuz, 0644, e) < 0 ||
 	    vmlinux_extract(vmlinuz, g_vmlinux, e) < 0 || guest_initrd_make(b, g_initrd, e) < 0 ||
-	    guest_tar_make(b, g_tar, e) < 0)
+	    guest_tar_make(b, g_tar, e) < 0 || guest_ext4_make(b, g_tar, g_ext4, e) < 0)
 		return -1;
 	return phase_end(b, e);
 }

@@ -5,14 +5,18 @@
 #include "image.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "build_int.h"
+#include "dom0paths.h"
 #include "image_derive.h"
 #include "initrd.h"
 #include "kernelbuild.h"
@@ -22,7 +26,7 @@
 #include "util.h"
 
 /* Bump when the build steps change in a way the inputs below do not show. */
-#define RECIPE_VERSION "xlab-image-recipe 3"
+#define RECIPE_VERSION "xlab-image-recipe 4"
 
 /* No systemd: /sbin/xlab-init is PID 1. qemu-system-xen is the device
  * model libxl starts for a guest's framebuffer (`vnc: true`). The kernel is
@@ -337,6 +341,42 @@ int guest_tar_make(const struct build *b, const char *out, struct xerr *e)
 	if (initrd_write(&s, out, INITRD_TAR, NULL, 0, files, ARRAY_SIZE(files), e) < 0)
 		return xerr_prefix(e, "making busybox.tar");
 	return 0;
+}
+
+/* The busybox tree as a small ext4 (busybox.ext4 beside busybox.tar),
+ * made here at native speed: the agent copies it onto a guest's LV and
+ * grows it, where mkfs.ext4 -d cost most of a second in a dom0 under TCG.
+ * Sized to the tree plus a 4 MiB journal and room; 4 KiB blocks and the
+ * default inode ratio, so it grows like any other. */
+int guest_ext4_make(struct build *b, const char *tar, const char *out, struct xerr *e)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/guest-ext4", b->tmp_dir);
+	_cleanup_free_ char *fstab = xasprintf("%s/etc/fstab", dir);
+	_cleanup_free_ char *etc = xasprintf("%s/etc", dir);
+	char *unpack[] = { "tar", "--numeric-owner", "-xf", (char *)tar, "-C", dir, NULL };
+	char *mkfs[] = { "mkfs.ext4", "-q", "-F", "-b", "4096", "-T", "default", "-L", "xlab-busybox",
+			 "-d", dir, (char *)out, NULL };
+	struct stat st;
+	off_t size;
+	int fd;
+
+	if (rm_rf(dir, e) < 0 || mkdir_p(dir, 0755, e) < 0 || run_logged(b, unpack, NULL, e) < 0 ||
+	    mkdir_p(etc, 0755, e) < 0 ||
+	    file_write_atomic(fstab, GUEST_FSTAB, strlen(GUEST_FSTAB), 0644, e) < 0)
+		return xerr_prefix(e, "making busybox.ext4");
+	if (stat(tar, &st) < 0)
+		return xerr_errno(e, XERR_IO, "making busybox.ext4: cannot stat %s", tar);
+	size = ((st.st_size + st.st_size / 4 + (6 << 20)) + (1 << 20) - 1) & ~(off_t)((1 << 20) - 1);
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || ftruncate(fd, size) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return xerr_errno(e, XERR_IO, "making busybox.ext4: cannot make %s", out);
+	}
+	close(fd);
+	if (run_logged(b, mkfs, NULL, e) < 0)
+		return xerr_prefix(e, "making busybox.ext4");
+	return rm_rf(dir, e);
 }
 
 /* ---- the build ---- */

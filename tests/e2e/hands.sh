@@ -94,8 +94,12 @@ check "guest list says made by hand" \
 # (xlab ssh runs the command on a pty: lines end in \r\n.)
 check "its swap LV is made swap" \
   bash -c '"$0" ssh hands h1 -- blkid -o value -s TYPE /dev/xlab/web-swap | grep -q "^swap"' "$XLAB"
-check "its fstab names the swap" bash -c '"$0" ssh hands h1 -- debugfs -R "cat /etc/fstab" \
-  /dev/xlab/web 2>/dev/null | grep -q "^/dev/xvdb none swap sw"' "$XLAB"
+# Its root is the image's busybox.ext4, copied onto the LV and grown to it
+# (256M of 4 KiB blocks), not a tree unpacked and mkfs'd in the dom0.
+check "its root filesystem is the image's, grown to the whole LV" bash -c '
+  out=$("$0" ssh hands h1 -- dumpe2fs -h /dev/xlab/web 2>/dev/null | tr -d "\r") &&
+  grep -q "^Filesystem volume name: *xlab-busybox$" <<<"$out" &&
+  grep -q "^Block count: *65536$" <<<"$out"' "$XLAB"
 check "the guest turned its swap on" \
   bash -c '"$0" guest console hands web | grep -q "XLAB-SWAP-ON /dev/xvdb"' "$XLAB"
 check "a second up leaves it alone" bash -c '"$0" up "$1" && "$0" list hands | grep -q "^web "' \
@@ -154,6 +158,8 @@ echo "$out"
 check "xlab ssh answers from the guest: Debian bookworm" grep -q '^VERSION_CODENAME=bookworm' <<<"$out"
 check "its hostname is its name" grep -qx deb <<<"$out"
 check "its swap is in /proc/swaps" grep -q '^/dev/xvdb ' <<<"$out"
+check "its fstab (written into its unpacked tree) names the swap" bash -c '"$0" ssh hands h1 -- \
+  debugfs -R "cat /etc/fstab" /dev/xlab/deb 2>/dev/null | grep -q "^/dev/xvdb none swap sw"' "$XLAB"
 rc=0; out=$("$XLAB" guest create "$lab" tx --host h1 rootfs=debian-trixie 2>&1) || rc=$?
 check "rootfs=debian-trixie on a bookworm image is refused" test "$rc" -ne 0
 check "naming what the image carries" grep -q "carries debian-bookworm only" <<<"$out"

@@ -596,6 +596,51 @@ Test(agent_fake_dom0, guest_migrate, .timeout = 90)
 	fake_dom0_stop(f);
 }
 
+/* An image with busybox.ext4 gives a busybox guest that filesystem, copied
+ * onto its LV and grown to the LV's size, instead of the tarball unpacked
+ * and mkfs'd; a disk smaller than the filesystem is refused, saying so. */
+Test(agent_fake_dom0, busybox_guest_from_the_prepared_filesystem, .timeout = 90)
+{
+	static const char small_args[] =
+		"{\"name\":\"tiny\",\"vg\":\"xlab\",\"size_bytes\":16777216,\"rootfs\":\"busybox\","
+		"\"xl_cfg\":\"name = \\\"tiny\\\"\\n\"}";
+	struct fake_dom0 *f;
+	struct json_object *resp, *res;
+	_cleanup_free_ char *tree = NULL, *img = NULL, *lv = NULL, *init = NULL, *head = NULL;
+	const char *msg;
+
+	f = fake_dom0_start();
+	tree = xasprintf("%s/kit-ext4", f->dir);
+	put_file(tree, "/sbin/init", "#!/bin/sh\necho from-the-prepared-fs\n");
+	put_file(tree, "/etc/fstab", GUEST_FSTAB);
+	img = xasprintf("%s" DOM0_GUEST_DIR "/busybox.ext4", f->prefix);
+	free(run_out((char *[]){ "truncate", "-s", "20M", img, NULL }));
+	free(run_out((char *[]){ "mkfs.ext4", "-q", "-F", "-b", "4096", "-T", "default", "-d", tree,
+				 img, NULL }));
+	resp = fcall(f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f->next_id);
+	json_object_put(resp);
+
+	resp = fcall(f, "guest.create", guest_args);
+	res = expect_ok(resp, f->next_id);
+	cr_assert(json_object_get_boolean(get(res, "fs_made")));
+	lv = xstrdup(json_object_get_string(get(res, "lv_path")));
+	json_object_put(resp);
+	init = run_out((char *[]){ "debugfs", "-R", "cat /sbin/init", lv, NULL });
+	cr_assert_str_eq(init, "#!/bin/sh\necho from-the-prepared-fs\n");
+	/* Grown to the whole LV: 64 MiB of 4 KiB blocks. */
+	head = run_out((char *[]){ "dumpe2fs", "-h", lv, NULL });
+	cr_assert(strstr(head, "Block count:              16384\n"), "%s", head);
+	cr_assert_eq(count_calls(f, "xl create -p "), 1);
+
+	resp = fcall(f, "guest.create", small_args);
+	msg = expect_err(resp, "einval");
+	cr_assert(strstr(msg, "needs 20 MiB; the disk has 16"), "%s", msg);
+	json_object_put(resp);
+	cr_assert_eq(count_calls(f, "xl create -p "), 1, "no guest on a disk it cannot have");
+	fake_dom0_stop(f);
+}
+
 /* `xlab stop` then `xlab start`, the dom0's part: guests.shutdown shuts
  * every guest down (destroying one that ignores the request) and keeps their
  * LVs and configs; guest.start brings one back from those alone: no lvcreate,
