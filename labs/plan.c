@@ -259,6 +259,9 @@ static char *domain_xml(const struct plan *p, const struct plan_host *ph, const 
 		text_el(&x, "model", "qemu64");
 		empty_el(&x, "feature", "policy", "require", "name", "svm", NULL);
 		empty_el(&x, "feature", "policy", "require", "name", "npt", NULL);
+		/* TCG emulates RDRAND: the dom0's and guests' random pools are
+		 * seeded at once, with no virtio-rng device to probe. */
+		empty_el(&x, "feature", "policy", "require", "name", "rdrand", NULL);
 		end(&x);
 	}
 	empty_el(&x, "clock", "offset", "utc", NULL);
@@ -320,15 +323,21 @@ static char *domain_xml(const struct plan *p, const struct plan_host *ph, const 
 	empty_el(&x, "model", "type", "vga", NULL);
 	end(&x);
 	empty_el(&x, "memballoon", "model", "none", NULL);
-	/* qemu64 has no RDRAND: without a source the dom0's random pool fills
-	 * from interrupts, and sshd (getrandom) waited for it under TCG. */
-	el(&x, "rng");
-	attr(&x, "model", "virtio");
-	el(&x, "backend");
-	attr(&x, "model", "random");
-	xmlTextWriterWriteString(x.w, BAD_CAST "/dev/urandom");
-	end(&x);
-	end(&x);
+	/* No USB: nothing in a dom0 uses it, and the firmware would set it up. */
+	empty_el(&x, "controller", "type", "usb", "model", "none", NULL);
+	/* Under KVM a CPU may lack RDRAND: without a source the dom0's random
+	 * pool fills from interrupts, and sshd (getrandom) waits for it. Under
+	 * TCG the CPU has it (above), and every PCI device costs the dom0
+	 * kernel a tenth of a second to probe. */
+	if (strcmp(accel, "kvm") == 0) {
+		el(&x, "rng");
+		attr(&x, "model", "virtio");
+		el(&x, "backend");
+		attr(&x, "model", "random");
+		xmlTextWriterWriteString(x.w, BAD_CAST "/dev/urandom");
+		end(&x);
+		end(&x);
+	}
 	end(&x);
 	end(&x);
 	return xw_close(&x);
