@@ -89,6 +89,19 @@ bool check_xen_args(struct ctx *c, const char *key, const struct ynode *v)
 				 "0123456789_=,.:+-/@ ";
 	size_t bad = strspn(v->text, ok);
 
+	bool split = false;
+
+	/* Xen gives the dom0 what follows a word `--`: the dom0's options are
+	 * xlab's (a host booted directly has them after one). */
+	for (const char *w = v->text; (w = strstr(w, "--")); w += 2)
+		if ((w == v->text || w[-1] == ' ') && (w[2] == ' ' || w[2] == '\0'))
+			split = true;
+	if (split) {
+		diag(c, v->pos, "Xen options are words like `loglvl=all guest_loglvl=all bootscrub=1`",
+		     "%s '%s' has a word `--`, after which Xen passes the rest to the dom0 "
+		     "kernel: the dom0's options are xlab's", key, show(c, v->text));
+		return false;
+	}
 	if (v->text[bad] == '\0' && strlen(v->text) <= 1024)
 		return true;
 	diag(c, v->pos, "Xen options are words like `loglvl=all guest_loglvl=all bootscrub=1`",
