@@ -569,12 +569,13 @@ int op_guest_create(struct json_object *args, struct json_object **result, struc
 		return xerr_prefix(e, "guest '%s'", g.name);
 	if (rootfs_resolve(g.rootfs, &tar, e) < 0 || lv_create(g.vg, g.name, g.size, &created, e) < 0)
 		return xerr_prefix(e, "guest '%s'", g.name);
-	/* lvcreate has just made /dev/VG/LV, and an active LV has it, which is
-	 * what lvs would report: asking it costs an LVM process (a third of a
-	 * second under TCG). */
+	/* lvcreate has just made /dev/VG/LV, and an LV lv_create found active
+	 * has it, which is what lvs would report: asking it costs an LVM
+	 * process (a third of a second under TCG). */
 	dev = agent_path("/dev/%s/%s", g.vg, g.name);
 	if (!created && !path_exists(dev)) {
 		free(dev);
+		dev = NULL;
 		if (lv_find(g.vg, g.name, &lvs, &row, e) < 0)
 			return -1;
 		dev = xstrdup(row && row_str(row, "lv_path") && *row_str(row, "lv_path")

@@ -293,19 +293,17 @@ int lv_find(const char *vg, const char *name, struct json_object **lvs,
 	return 0;
 }
 
-/* An active LV has its /dev/VG/LV, so a new one is made without asking lvs
- * first (an LVM process, a third of a second under TCG); only when
- * lvcreate refuses is lvs asked whether it refused an LV that exists. */
+/* lvcreate first, lvs only when it refuses (to tell an LV that exists from
+ * a real failure): a new LV costs one LVM process, a third of a second
+ * under TCG, not two. Not /dev/VG/LV as the sign of an LV: on a shared VG
+ * another host's lvremove leaves this host's mapping and link behind. */
 int lv_create(const char *vg, const char *name, int64_t size, bool *created, struct xerr *e)
 {
-	_cleanup_free_ char *dev = agent_path("/dev/%s/%s", vg, name);
 	struct json_object *lvs, *row;
 	struct xerr ignore = { 0 };
 	char sz[32];
 
 	*created = false;
-	if (path_exists(dev))
-		return 0;
 	snprintf(sz, sizeof(sz), "%" PRId64 "b", size);
 	if (lvm_run((char *[]){ "lvcreate", "-y", "-Wy", "-Zy", "-n", (char *)name, "-L", sz,
 				(char *)vg, NULL },

@@ -67,15 +67,14 @@ Test(agent_fake_dom0, storage_ops_are_idempotent)
 	cr_assert_eq(json_object_get_int64(get(res, "lv_size")), 67108864);
 	json_object_put(resp);
 	cr_assert_eq(count_calls(f, "lvcreate -y -Wy -Zy -n data1 -L 67108864b xlab"), 1);
-	/* Active, it has its /dev/VG/LV: no LVM process is asked. */
+	/* It exists: lvcreate refuses, lvs finds it; not made again, no error,
+	 * active or not (no /dev entry: nothing trusts one). */
 	resp = fcall(f, "storage.lv_create", "{\"vg\":\"xlab\",\"name\":\"data1\","
 					     "\"size_bytes\":67108864}");
 	cr_assert(!json_object_get_boolean(get(expect_ok(resp, f->next_id), "created")));
 	json_object_put(resp);
-	cr_assert_eq(count_calls(f, " lvcreate "), 1);
-	cr_assert_eq(count_calls(f, " lvs "), 2, "one per answer: its LV's row");
-	/* Inactive (no /dev entry), lvcreate refuses it and lvs finds it: not
-	 * made again, and no error. */
+	cr_assert_eq(count_calls(f, " lvcreate "), 2);
+	cr_assert_eq(count_calls(f, " lvs "), 3, "a new LV: its row; an old one: found, its row");
 	{
 		char node[4096];
 
@@ -85,7 +84,7 @@ Test(agent_fake_dom0, storage_ops_are_idempotent)
 						     "\"size_bytes\":67108864}");
 		cr_assert(!json_object_get_boolean(get(expect_ok(resp, f->next_id), "created")));
 		json_object_put(resp);
-		cr_assert_eq(count_calls(f, " lvcreate "), 2);
+		cr_assert_eq(count_calls(f, " lvcreate "), 3);
 		put_file(f->state, "/dev/xlab/data1", "");
 	}
 	/* A VG that is not there: lvcreate's refusal is the answer. */
