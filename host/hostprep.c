@@ -162,40 +162,43 @@ out:
 	return rc;
 }
 
-/* The one member of a gzip file, whole: Xen's is a few MB. */
-static int gunzip_all(const char *path, char **out, size_t *len, struct xerr *e)
+/* Xen as QEMU's multiboot loader reads it: the ELF. An image's
+ * boot/xen.gz is Debian's gzip of it, or, for a hypervisor given to
+ * `image build --hypervisor`, possibly the ELF itself; anything else is
+ * refused here rather than at boot. */
+static int xen_elf_read(const char *path, char **out, size_t *len, struct xerr *e)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *ent;
 	struct buf b = { 0 };
 	char chunk[65536];
-	la_ssize_t n;
-	int rc = -1;
+	la_ssize_t n = 0;
+	const char *why = NULL;
 
 	archive_read_support_filter_gzip(a);
 	archive_read_support_format_raw(a);
 	if (archive_read_open_filename(a, path, sizeof(chunk)) != ARCHIVE_OK ||
-	    archive_read_next_header(a, &ent) != ARCHIVE_OK ||
-	    archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP) {
-		xerr_set(e, XERR_FAIL, "cannot unpack %s: %s", path,
-			 archive_error_string(a) ? archive_error_string(a) : "not gzip");
-		goto out;
+	    archive_read_next_header(a, &ent) != ARCHIVE_OK) {
+		why = archive_error_string(a);
+	} else {
+		while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0)
+			buf_append(&b, chunk, (size_t)n);
+		if (n < 0)
+			why = archive_error_string(a);
+		else if (b.len < 4 || memcmp(b.data, "\177ELF", 4) != 0)
+			why = "neither an ELF nor the gzip of one";
 	}
-	while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0)
-		buf_append(&b, chunk, (size_t)n);
-	if (n < 0 || b.len == 0) {
-		xerr_set(e, XERR_FAIL, "cannot unpack %s: %s", path,
-			 n < 0 ? archive_error_string(a) : "it holds nothing");
-		goto out;
+	if (why || !b.len) {
+		xerr_set(e, XERR_FAIL, "cannot read Xen from %s: %s", path,
+			 why ? why : "it holds nothing");
+		free(buf_steal(&b));
+		archive_read_free(a);
+		return -1;
 	}
 	*len = b.len;
 	*out = buf_steal(&b);
-	rc = 0;
-out:
-	if (rc < 0)
-		free(buf_steal(&b));
 	archive_read_free(a);
-	return rc;
+	return 0;
 }
 
 int boot_files_make(const char *xen_path, const char *kernel_path, const char *image_dir,
@@ -206,7 +209,7 @@ int boot_files_make(const char *xen_path, const char *kernel_path, const char *i
 	_cleanup_free_ char *xen = NULL, *kernel = NULL;
 	size_t xen_len, kernel_len;
 
-	if (gunzip_all(xen_gz, &xen, &xen_len, e) < 0 ||
+	if (xen_elf_read(xen_gz, &xen, &xen_len, e) < 0 ||
 	    file_write_atomic(xen_path, xen, xen_len, 0644, e) < 0 ||
 	    file_read_all(vmlinuz, 0, &kernel, &kernel_len, e) < 0 ||
 	    file_write_atomic(kernel_path, kernel, kernel_len, 0644, e) < 0)

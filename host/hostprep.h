@@ -30,7 +30,8 @@ int qcow2_virtual_size(const char *path, unsigned long long *size, struct xerr *
 int boot_iso_make(const char *iso_path, const char *image_dir, const char *grub_cfg,
 		  struct xerr *e);
 /* The files QEMU loads directly: xen_path, the image's boot/xen.gz
- * unpacked (its multiboot loader reads an ELF, not a gzip of one), and
+ * unpacked (its multiboot loader reads an ELF, not a gzip of one; a plain
+ * ELF there is taken as it is), and
  * kernel_path, a copy of its boot/vmlinuz (libvirt may relabel what a
  * domain boots: never the image's own file). Each written atomically. */
 int boot_files_make(const char *xen_path, const char *kernel_path, const char *image_dir,

@@ -53,9 +53,9 @@ fi
 
 # Debian's kernel: one modprobe for all, every process costs under TCG.
 # (Built-in ones, e.g. xen-privcmd on Debian, are no error with -q.)
-# virtio-rng first: it fills the random pool sshd waits for (qemu64 has no
-# RDRAND), while the rest load. xlab's lean kernel has them all built in and
-# no /lib/modules of its own.
+# virtio-rng first: under KVM it fills the random pool sshd waits for, while
+# the rest load (under TCG the CPU's RDRAND does, and there is no such
+# device). xlab's lean kernel has them all built in and no /lib/modules.
 read -r release </proc/sys/kernel/osrelease
 if [ -d "/lib/modules/$release" ]; then
 	say "loading modules"

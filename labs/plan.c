@@ -279,7 +279,8 @@ static char *domain_xml(const struct plan *p, const struct plan_host *ph, const 
 		empty_el(&x, "readonly", NULL);
 		end(&x);
 	}
-	/* Disks are found in dom0 by serial, never by order. */
+	/* Disks are found in dom0 by serial, never by order, but for the root
+	 * of a dom0 booted directly: the first virtio disk, vda (DOM0_ARGS). */
 	xml_disk(&x, "qcow2", ph->root_overlay, "vda", "xlab-root", false);
 	xml_disk(&x, "raw", ph->config_disk, "vdb", "xlab-config", true);
 	xml_disk(&x, "qcow2", ph->data_disk, "vdc", "xlab-data", false);
@@ -564,8 +565,9 @@ static void host_paths(struct plan_host *ph, const char *state_dir, const char *
 	ph->serial_log = xasprintf("%sserial.log", base);
 	ph->config_build = xasprintf("%s/config.img", ph->dir);
 	/* QEMU's multiboot loader takes its -initrd as a comma-separated list
-	 * of modules: a path with a comma boots from grub instead. */
-	ph->direct_boot = direct_boot && !strchr(base, ',');
+	 * of modules, each a path and then its arguments: a path with a comma
+	 * or a space boots from grub instead. */
+	ph->direct_boot = direct_boot && !strpbrk(base, ", ");
 	if (ph->direct_boot) {
 		ph->boot_xen = xasprintf("%sxen", base);
 		ph->boot_kernel = xasprintf("%svmlinuz", base);

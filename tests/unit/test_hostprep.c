@@ -184,7 +184,8 @@ Test(hostprep, boot_iso_without_a_kernel_is_refused)
 
 /* Booted directly, a host gets Xen unpacked (QEMU's multiboot loader reads
  * the ELF, not its gzip) and a copy of the kernel, never the image's own
- * file; a xen.gz that is no gzip is refused and leaves no file. */
+ * file; a plain ELF is taken as it is, anything else is refused and leaves
+ * no file. */
 Test(hostprep, boot_files_are_xen_unpacked_and_a_copy_of_the_kernel, .timeout = 60)
 {
 	char dir[] = "/tmp/xlab-hostprep-XXXXXX";
@@ -231,10 +232,19 @@ Test(hostprep, boot_files_are_xen_unpacked_and_a_copy_of_the_kernel, .timeout = 
 		cr_assert_eq(stat(vmlinuz, &b), 0);
 		cr_assert_neq(a.st_ino, b.st_ino, "the image's own kernel file");
 
+		/* `image build --hypervisor` may have stored the ELF itself. */
 		unlink(xen);
-		cr_assert_eq(file_write_atomic(gz, "not gzip", 8, 0644, &e), 0);
+		cr_assert_eq(file_write_atomic(gz, elf, sizeof(elf) - 1, 0644, &e), 0);
+		cr_assert_eq(boot_files_make(xen, kernel, image, &e), 0, "%s", e.msg);
+		free(data);
+		data = NULL;
+		cr_assert_eq(file_read_all(xen, 0, &data, &len, &e), 0);
+		cr_assert(len == sizeof(elf) - 1 && !memcmp(data, elf, len), "xen: %.*s", (int)len, data);
+
+		unlink(xen);
+		cr_assert_eq(file_write_atomic(gz, "not Xen", 7, 0644, &e), 0);
 		cr_assert_eq(boot_files_make(xen, kernel, image, &e), -1);
-		cr_assert(strstr(e.msg, "xen.gz"), "%s", e.msg);
+		cr_assert(strstr(e.msg, "xen.gz") && strstr(e.msg, "neither an ELF"), "%s", e.msg);
 		cr_assert_not(path_exists(xen));
 	}
 	rm_rf(dir, &e);

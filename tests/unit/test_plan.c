@@ -344,12 +344,17 @@ Test(plan, direct_boot_loads_xen_and_the_kernel)
 	cr_expect_null(p->hosts[1].xen_build);
 	plan_free(p);
 
-	/* QEMU would split a module path at its comma: grub instead. */
+	/* QEMU would split a module path at its comma, or take what follows a
+	 * space as the module's arguments: grub instead. */
 	env.state_dir = "/tmp/a,b";
 	cr_assert_eq(plan_build(s, &env, &p, &e), 0, "%s", e.msg);
 	cr_assert(!p->hosts[0].direct_boot);
 	assert_xpath(p->hosts[0].domain_xml, "string(/domain/devices/disk[@device='cdrom']/source/@file)",
 		     "/tmp/a,b/hosts/h1/boot.iso");
+	plan_free(p);
+	env.state_dir = "/tmp/a b";
+	cr_assert_eq(plan_build(s, &env, &p, &e), 0, "%s", e.msg);
+	cr_assert(!p->hosts[0].direct_boot);
 	plan_free(p);
 
 	/* On a server the two files are volumes of its pool, like the disks. */
