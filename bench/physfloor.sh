@@ -36,8 +36,8 @@ zcat "$IMG/boot/xen.gz" >"$W/xen"
 
 # The accelerator xlab's hosts get: KVM where the CPU offers it (nested
 # virtualization for the guests through the host CPU), else TCG with the CPU
-# model xlab's plan gives (qemu64 with SVM and NPT).
-cpu=(-machine pc,accel=tcg -cpu qemu64,+svm,+npt)
+# model xlab's plan gives (qemu64 with SVM, NPT and RDRAND).
+cpu=(-machine pc,accel=tcg -cpu qemu64,+svm,+npt,+rdrand)
 if grep -qE ' (vmx|svm)' /proc/cpuinfo && [ -w /dev/kvm ]; then
   cpu=(-machine pc,accel=kvm -cpu host)
 fi
