@@ -180,9 +180,8 @@ int op_storage_init(struct json_object *args, struct json_object **result, struc
 {
 	_cleanup_strv_ char **extras = NULL, **devs = NULL;
 	const char *vg, *serial, *shared_vg, *shared_serial;
-	bool exists, added, blank, shared_create, changed = false;
+	bool exists, added, blank, shared_create;
 	struct json_object *pvs;
-	int rc;
 
 	if (arg_name(args, AGENT_ARG_VG, &vg, e) < 0 || arg_str(args, AGENT_ARG_DATA_SERIAL, true, &serial, e) < 0 ||
 	    arg_strv(args, AGENT_ARG_EXTRA_SERIALS, false, 64, &extras, e) < 0 ||
@@ -211,20 +210,19 @@ int op_storage_init(struct json_object *args, struct json_object **result, struc
 			json_object_put(pvs);
 			return xerr_prefix(e, "creating volume group '%s'", vg);
 		}
-		changed = true;
 	}
 	for (char **d = devs + 1; *d; d++) {
 		if (pv_into_vg(vg, *d, false, pvs, &added, e) < 0) {
 			json_object_put(pvs);
 			return xerr_prefix(e, "extending volume group '%s'", vg);
 		}
-		changed |= added;
 	}
-	/* Nothing changed (an up again): the first report says it all. */
-	rc = changed ? vg_state(vg, result, e) : vg_state_of(vg, pvs, result, e);
 	json_object_put(pvs);
-	if (rc < 0)
-		return -1;
+	/* No report of the VG after: `up` reads none from here (the disk ops
+	 * report what a VG holds), and it would be another LVM process, a
+	 * third of a second under TCG, on every new host. */
+	*result = json_object_new_object();
+	json_object_object_add(*result, AGENT_RES_VG, json_object_new_string(vg));
 	json_object_object_add(*result, AGENT_RES_CREATED, json_object_new_boolean(!exists));
 	if (shared_vg &&
 	    shared_vg_init(shared_vg, shared_serial ? shared_serial : "xlab-shared", shared_create,
