@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dom0paths.h"
 #include "parse.h"
 #include "proto.h"
 #include "util.h"
@@ -42,6 +43,40 @@ char *agent_path(const char *fmt, ...)
 	return xasprintf("%s%s", prefix ? prefix : "", tail);
 }
 
+/* Longer than any boot of the daemons, even on a loaded TCG host. */
+#define XEN_DAEMONS_WAIT_S 120
+
+int xen_daemons_wait(struct xerr *e)
+{
+	static bool started;
+	_cleanup_free_ char *marker = NULL;
+	int64_t deadline;
+
+	if (started)
+		return 0;
+	marker = agent_path("%s", DOM0_XEN_STARTING);
+	deadline = now_ms() + XEN_DAEMONS_WAIT_S * 1000;
+	while (access(marker, F_OK) == 0) {
+		if (now_ms() > deadline)
+			return xerr_set(e, XERR_FAIL,
+					"Xen's daemons have not started in this dom0 after %d s "
+					"(xlab-init's %s is still there): its console says why "
+					"(`xlab console LAB HOST --log`)",
+					XEN_DAEMONS_WAIT_S, DOM0_XEN_STARTING);
+		usleep(20 * 1000);
+	}
+	started = true;
+	return 0;
+}
+
+static bool needs_xen_daemons(const char *prog)
+{
+	const char *base = strrchr(prog, '/');
+
+	base = base ? base + 1 : prog;
+	return strcmp(base, "xl") == 0 || strncmp(base, "xenstore", 8) == 0;
+}
+
 int agent_cmd(char *const argv[], unsigned flags, int timeout_s, struct spawn_result *res,
 	      struct xerr *e)
 {
@@ -53,8 +88,11 @@ int agent_cmd(char *const argv[], unsigned flags, int timeout_s, struct spawn_re
 		.timeout_ms = timeout_s * 1000,
 		.env_add = (flags & CMD_LVM) ? lvm_env : NULL,
 	};
-	int rc = (flags & CMD_ANY_EXIT) ? spawn_run(argv, &o, res, e) : spawn_check(argv, &o, res, e);
+	int rc;
 
+	if (needs_xen_daemons(argv[0]) && xen_daemons_wait(e) < 0)
+		return -1;
+	rc = (flags & CMD_ANY_EXIT) ? spawn_run(argv, &o, res, e) : spawn_check(argv, &o, res, e);
 	if (rc < 0)
 		e->kind = XERR_FAIL;
 	return rc;

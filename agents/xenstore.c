@@ -100,6 +100,8 @@ int xs_open(struct xs_conn **out, struct xerr *e)
 					     "/dev/xen/xenbus" };
 	struct xerr first = { 0 };
 
+	if (xen_daemons_wait(e) < 0)
+		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(where); i++) {
 		_cleanup_free_ char *path = agent_path("%s", where[i]);
 		struct xerr why = { 0 };

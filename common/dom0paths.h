@@ -14,4 +14,8 @@
 #define GUEST_FSTAB "/dev/xvda / ext4 defaults 0 1\n"
 #define GUEST_FSTAB_SWAP "/dev/xvdb none swap sw 0 0\n"
 
+/* There from sshd's start to the Xen daemons' (images/dom0-init.sh writes
+ * it, agents/sys.c xen_daemons_wait waits for it to go). */
+#define DOM0_XEN_STARTING "/run/xlab-xen-starting"
+
 #endif

@@ -9,7 +9,9 @@
 #include <json-c/json.h>
 
 #include "agentrun.h"
+#include "dom0paths.h"
 #include "fakedom0.h"
+#include "util.h"
 
 TestSuite(agent_fake_dom0, .fini = fake_dom0_cleanup);
 
@@ -275,5 +277,40 @@ Test(agent_fake_dom0, disk_ops_refuse_bad_arguments, .timeout = 90)
 	cr_assert_eq(count_calls(f, "pvmove"), 0);
 	cr_assert_eq(count_calls(f, "vgreduce"), 0);
 	cr_assert_eq(count_calls(f, "pvremove"), 0);
+	fake_dom0_stop(f);
+}
+
+/* xlab-init starts sshd before Xen's daemons: the ops of LVM answer at once
+ * while its marker is there, xl runs only once it has gone. */
+Test(agent_fake_dom0, xl_waits_for_the_xen_daemons, .timeout = 90)
+{
+	struct fake_dom0 *f = fake_dom0_start();
+	_cleanup_free_ char *marker = xasprintf("%s%s", f->prefix, DOM0_XEN_STARTING);
+	struct json_object *resp;
+	int64_t t0;
+	pid_t pid;
+
+	put_file(f->prefix, DOM0_XEN_STARTING, "");
+	resp = fcall(f, "storage.init", "{\"vg\":\"xlab\",\"data_serial\":\"xlab-data\"}");
+	expect_ok(resp, f->next_id);
+	json_object_put(resp);
+	cr_assert_eq(access(marker, F_OK), 0, "storage.init does not wait: the marker is there");
+	cr_assert_eq(count_calls(f, "xl "), 0);
+
+	/* The daemons "start" half a second from now. */
+	t0 = now_ms();
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		usleep(500 * 1000);
+		_exit(unlink(marker) == 0 ? 0 : 1);
+	}
+	resp = fcall(f, "guest.list", "{}");
+	expect_ok(resp, f->next_id);
+	json_object_put(resp);
+	cr_assert(now_ms() - t0 >= 500, "guest.list answered before the marker went");
+	cr_assert_eq(access(marker, F_OK), -1);
+	cr_assert(count_calls(f, "xl list") >= 1);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
 	fake_dom0_stop(f);
 }
