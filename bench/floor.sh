@@ -49,7 +49,7 @@ qemu-img create -q -f qcow2 "$d/data.qcow2" 2G
 # directly (an image of xlab's lean kernel), or grub's ISO.
 if grep -q '<kernel>' "$W/dom.xml"; then
   zcat "$IMG/boot/xen.gz" >"$d/xen"
-  cp "$IMG/boot/vmlinuz" "$d/vmlinuz"
+  "$(dirname "$0")/unpack-kernel.py" "$IMG/boot/vmlinuz" "$d/vmlinux"
 else
   mkdir -p "$W/iso/boot/grub"
   ln "$IMG"/boot/* "$W/iso/boot/" 2>/dev/null || cp "$IMG"/boot/* "$W/iso/boot/"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The physical floor: what the machine itself takes, with nothing of xlab's
-# recipe. QEMU loads Xen and the image's dom0 kernel directly (multiboot,
+# recipe. QEMU loads Xen and the image's dom0 kernel (unpacked) directly (multiboot,
 # no firmware disk, no grub, no ISO) with the same CPU and memory as a bench
 # host, and a trivial init (busybox in a small initramfs) prints a marker and
 # powers off. Prints "host_s=N" (QEMU start to the dom0's init marker).
@@ -31,8 +31,10 @@ trap '[ -n "$qemu" ] && kill "$qemu" 2>/dev/null; rm -rf "$W"' EXIT
 
 # A trivial init: say so on the console, power off.
 initrd "$W" "$W/init.cpio.gz"
-# QEMU's multiboot loader reads an ELF, not Xen's gzip of one.
+# QEMU's multiboot loader reads an ELF, not Xen's gzip of one; the dom0
+# kernel unpacked too, as xlab gives it (Xen would unpack a bzImage itself).
 zcat "$IMG/boot/xen.gz" >"$W/xen"
+"$(dirname "$0")/unpack-kernel.py" "$IMG/boot/vmlinuz" "$W/vmlinux"
 
 # The accelerator xlab's hosts get: KVM where the CPU offers it (nested
 # virtualization for the guests through the host CPU), else TCG with the CPU
@@ -45,7 +47,7 @@ t0=$(date +%s.%N)
 qemu-system-x86_64 "${cpu[@]}" -m "$MEM" -smp "$VCPUS" \
   -display none -no-reboot -serial "file:$W/serial.log" -monitor none \
   -kernel "$W/xen" -append "dom0_mem=${DOM0}M,max:${DOM0}M console=com1 com1=115200,8n1 bootscrub=0" \
-  -initrd "$IMG/boot/vmlinuz console=hvc0 rdinit=/init,$W/init.cpio.gz" 2>"$W/qemu.err" &
+  -initrd "$W/vmlinux console=hvc0 rdinit=/init,$W/init.cpio.gz" 2>"$W/qemu.err" &
 qemu=$!
 until grep -qa XLAB-PHYS-FLOOR-INIT "$W/serial.log" 2>/dev/null; do
   if ! kill -0 "$qemu" 2>/dev/null; then

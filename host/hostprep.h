@@ -31,9 +31,10 @@ int boot_iso_make(const char *iso_path, const char *image_dir, const char *grub_
 		  struct xerr *e);
 /* The files QEMU loads directly: xen_path, the image's boot/xen.gz
  * unpacked (its multiboot loader reads an ELF, not a gzip of one; a plain
- * ELF there is taken as it is), and
- * kernel_path, a copy of its boot/vmlinuz (libvirt may relabel what a
- * domain boots: never the image's own file). Each written atomically. */
+ * ELF there is taken as it is), and kernel_path, the kernel ELF inside its
+ * boot/vmlinuz, or a copy of a vmlinuz that is no bzImage (libvirt may
+ * relabel what a domain boots: never the image's own file). Each written
+ * atomically. */
 int boot_files_make(const char *xen_path, const char *kernel_path, const char *image_dir,
 		    struct xerr *e);
 

@@ -570,9 +570,9 @@ static void host_paths(struct plan_host *ph, const char *state_dir, const char *
 	ph->direct_boot = direct_boot && !strpbrk(base, ", ");
 	if (ph->direct_boot) {
 		ph->boot_xen = xasprintf("%sxen", base);
-		ph->boot_kernel = xasprintf("%svmlinuz", base);
+		ph->boot_kernel = xasprintf("%svmlinux", base);
 		ph->xen_build = xasprintf("%s/xen", ph->dir);
-		ph->kernel_build = xasprintf("%s/vmlinuz", ph->dir);
+		ph->kernel_build = xasprintf("%s/vmlinux", ph->dir);
 	} else {
 		ph->boot_iso = xasprintf("%sboot.iso", base);
 		ph->iso_build = xasprintf("%s/boot.iso", ph->dir);
@@ -873,7 +873,7 @@ void plan_print(const struct plan *p, FILE *f)
 		if (ph->direct_boot)
 			fprintf(f, "### boot: QEMU loads Xen and the dom0 kernel directly\n"
 				   "%s (the image's boot/xen.gz unpacked)\n"
-				   "%s (the image's boot/vmlinuz, Xen's one module)\n"
+				   "%s (the image's boot/vmlinuz unpacked, Xen's one module)\n"
 				   "command line: %s\n",
 				ph->boot_xen, ph->boot_kernel, ph->xen_cmdline);
 		else

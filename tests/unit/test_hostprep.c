@@ -183,9 +183,9 @@ Test(hostprep, boot_iso_without_a_kernel_is_refused)
 }
 
 /* Booted directly, a host gets Xen unpacked (QEMU's multiboot loader reads
- * the ELF, not its gzip) and a copy of the kernel, never the image's own
- * file; a plain ELF is taken as it is, anything else is refused and leaves
- * no file. */
+ * the ELF, not its gzip) and a copy of a kernel that is no bzImage, never
+ * the image's own file; a plain ELF is taken as it is, anything else is
+ * refused and leaves no file. */
 Test(hostprep, boot_files_are_xen_unpacked_and_a_copy_of_the_kernel, .timeout = 60)
 {
 	char dir[] = "/tmp/xlab-hostprep-XXXXXX";
@@ -247,5 +247,73 @@ Test(hostprep, boot_files_are_xen_unpacked_and_a_copy_of_the_kernel, .timeout = 
 		cr_assert(strstr(e.msg, "xen.gz") && strstr(e.msg, "neither an ELF"), "%s", e.msg);
 		cr_assert_not(path_exists(xen));
 	}
+	rm_rf(dir, &e);
+}
+
+/* A bzImage as the kernel build makes it (2 setup sectors, protocol 2.15,
+ * the gzip payload 16 bytes into the protected-mode part) holding elf. */
+static void bzimage_gzip_write(const char *path, const char *elf, size_t n)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *ent = archive_entry_new();
+	size_t cap = 1 << 16, used = 0, start = 3 * 512 + 16;
+	unsigned char *z = xcalloc(1, cap), *img;
+	uint32_t off = 16, plen;
+	struct xerr e = { 0 };
+
+	cr_assert_eq(archive_write_set_format_raw(a), ARCHIVE_OK);
+	cr_assert_eq(archive_write_add_filter_gzip(a), ARCHIVE_OK);
+	cr_assert_eq(archive_write_set_bytes_in_last_block(a, 1), ARCHIVE_OK);
+	cr_assert_eq(archive_write_open_memory(a, z, cap, &used), ARCHIVE_OK);
+	archive_entry_set_pathname(ent, "vmlinux");
+	archive_entry_set_filetype(ent, AE_IFREG);
+	archive_entry_set_size(ent, (la_int64_t)n);
+	cr_assert_eq(archive_write_header(a, ent), ARCHIVE_OK);
+	cr_assert_eq(archive_write_data(a, elf, n), (la_ssize_t)n);
+	cr_assert_eq(archive_write_close(a), ARCHIVE_OK);
+	archive_entry_free(ent);
+	archive_write_free(a);
+	plen = (uint32_t)used;
+	img = xcalloc(1, start + used + 8);
+	img[0x1f1] = 2;
+	memcpy(img + 0x202, "HdrS", 4);
+	img[0x206] = 0x0f;
+	img[0x207] = 0x02;
+	memcpy(img + 0x248, &off, 4);
+	memcpy(img + 0x24c, &plen, 4);
+	memcpy(img + start, z, used);
+	cr_assert_eq(file_write_atomic(path, img, start + used + 8, 0644, &e), 0, "%s", e.msg);
+	free(img);
+	free(z);
+}
+
+/* Xen would unpack the bzImage itself, in the emulated host: the host's
+ * kernel file is the ELF inside it, unpacked here. */
+Test(hostprep, boot_files_unpack_the_dom0_kernel, .timeout = 60)
+{
+	char dir[] = "/tmp/xlab-hostprep-XXXXXX";
+	static const char elf[] = "\177ELF\2\1\1 the dom0 kernel's sections";
+	_cleanup_free_ char *boot = NULL, *image = NULL, *xen = NULL, *kernel = NULL;
+	_cleanup_free_ char *data = NULL;
+	struct xerr e = { 0 };
+	size_t len;
+
+	cr_assert_not_null(mkdtemp(dir));
+	image = xasprintf("%s/image", dir);
+	boot = xasprintf("%s/boot", image);
+	cr_assert_eq(mkdir_p(boot, 0755, &e), 0);
+	{
+		_cleanup_free_ char *gz = xasprintf("%s/xen.gz", boot);
+		_cleanup_free_ char *vmlinuz = xasprintf("%s/vmlinuz", boot);
+
+		cr_assert_eq(file_write_atomic(gz, "\177ELF xen", 8, 0644, &e), 0);
+		bzimage_gzip_write(vmlinuz, elf, sizeof(elf) - 1);
+	}
+	xen = xasprintf("%s/xen", dir);
+	kernel = xasprintf("%s/vmlinux", dir);
+	cr_assert_eq(boot_files_make(xen, kernel, image, &e), 0, "%s", e.msg);
+	cr_assert_eq(file_read_all(kernel, 0, &data, &len, &e), 0);
+	cr_assert(len == sizeof(elf) - 1 && !memcmp(data, elf, len), "kernel: %.*s", (int)len,
+		  data);
 	rm_rf(dir, &e);
 }

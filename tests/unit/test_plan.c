@@ -324,7 +324,7 @@ Test(plan, direct_boot_loads_xen_and_the_kernel)
 	xml = p->hosts[0].domain_xml;
 	cr_assert(p->hosts[0].direct_boot);
 	assert_xpath(xml, "string(/domain/os/kernel)", "/var/lib/xlab/labs/demo/hosts/h1/xen");
-	assert_xpath(xml, "string(/domain/os/initrd)", "/var/lib/xlab/labs/demo/hosts/h1/vmlinuz");
+	assert_xpath(xml, "string(/domain/os/initrd)", "/var/lib/xlab/labs/demo/hosts/h1/vmlinux");
 	assert_xpath(xml, "string(count(/domain/os/boot))", "0");
 	assert_xpath(xml, "string(count(/domain/devices/disk[@device='cdrom']))", "0");
 	cmd = p->hosts[0].xen_cmdline;
@@ -370,8 +370,8 @@ Test(plan, direct_boot_loads_xen_and_the_kernel)
 		xen = plan_volume_name(p->hosts[0].boot_xen);
 		kernel = plan_volume_name(p->hosts[0].boot_kernel);
 		cr_expect_str_eq(xen, "xlab-5e1ec7ed.demo.h1.xen");
-		cr_expect_str_eq(kernel, "xlab-5e1ec7ed.demo.h1.vmlinuz");
-		cr_expect_str_eq(p->hosts[0].kernel_build, "/var/lib/xlab/labs/demo/hosts/h1/vmlinuz");
+		cr_expect_str_eq(kernel, "xlab-5e1ec7ed.demo.h1.vmlinux");
+		cr_expect_str_eq(p->hosts[0].kernel_build, "/var/lib/xlab/labs/demo/hosts/h1/vmlinux");
 		plan_free(p);
 	}
 	spec_free(s);
