@@ -378,8 +378,13 @@ static char *xen_options(const struct plan_host *ph, const char *accel)
 }
 
 /* The dom0's root is the first virtio disk: libvirt gives disks their PCI
- * slots in target order (vda first) and Linux names them in slot order. */
-#define DOM0_ARGS "root=/dev/vda ro console=hvc0 net.ifnames=0 init=/sbin/xlab-init"
+ * slots in target order (vda first) and Linux names them in slot order.
+ * swiotlb=8192 (16 MiB): a PV dom0 trades its bounce buffer with Xen for
+ * machine-contiguous memory 2 MiB at a time, 0.35 s of a TCG boot for the
+ * default 64 MiB. Its devices are all virtio, 64-bit and fed from
+ * machine-contiguous segments (Xen's bio merging): they seldom bounce. */
+#define DOM0_ARGS \
+	"root=/dev/vda ro console=hvc0 net.ifnames=0 init=/sbin/xlab-init swiotlb=8192"
 
 static char *grub_cfg(const struct plan_host *ph, const char *accel)
 {

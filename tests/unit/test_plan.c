@@ -332,7 +332,7 @@ Test(plan, direct_boot_loads_xen_and_the_kernel)
 	cr_assert_not_null(strstr(cmd, "dom0_mem=1024M,max:1024M console=com1 com1=115200,8n1 "
 				       "bootscrub=0 dom0_max_vcpus=1 -- root=/dev/vda ro "),
 			   "%s", cmd);
-	cr_assert_not_null(strstr(cmd, " init=/sbin/xlab-init rootfstype=ext4 rootwait"), "%s", cmd);
+	cr_assert_not_null(strstr(cmd, " init=/sbin/xlab-init swiotlb=8192 rootfstype=ext4 rootwait"), "%s", cmd);
 	cr_expect_null(p->hosts[0].grub_cfg);
 	cr_expect_null(p->hosts[0].iso_build);
 	cr_expect_str_eq(p->hosts[0].xen_build, "/var/lib/xlab/labs/demo/hosts/h1/xen");
