@@ -1,4 +1,4 @@
-/* A Linux bzImage's kernel ELF, unpacked at image build time. */
+/* A Linux bzImage's kernel ELF, unpacked (vmlinux.c says when and why). */
 #ifndef XLAB_VMLINUX_H
 #define XLAB_VMLINUX_H
 
@@ -9,7 +9,8 @@
 /* Where the compressed payload lies in a bzImage of len bytes. */
 int bzimage_payload(const unsigned char *img, size_t len, size_t *off, size_t *plen,
 		    struct xerr *e);
-/* Writes the ELF inside bzimage to out. */
+/* Writes the ELF inside bzimage to out, atomically, as it unpacks: a
+ * kernel is never held in memory whole. */
 int vmlinux_extract(const char *bzimage, const char *out, struct xerr *e);
 
 #endif
