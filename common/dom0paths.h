@@ -14,6 +14,10 @@
 #define GUEST_FSTAB "/dev/xvda / ext4 defaults 0 1\n"
 #define GUEST_FSTAB_SWAP "/dev/xvdb none swap sw 0 0\n"
 
+/* The agent: an image carries the one of the xlab that built it, the
+ * controller pushes its own when it has another. */
+#define DOM0_AGENT_PATH "/var/lib/xlab-agent/xlab-agent"
+
 /* There from sshd's start to the Xen daemons' (images/dom0-init.sh writes
  * it, agents/sys.c xen_daemons_wait waits for it to go). */
 #define DOM0_XEN_STARTING "/run/xlab-xen-starting"

@@ -262,18 +262,20 @@ static int host_guests(struct up_ctx *ctx, struct host_work *w, struct sshc *c,
 	int rc = -1;
 
 	/* The step is the agent's start: its hello says whether a push was needed
-	 * (a root disk made this run has none: pushed without asking). */
+	 * (a root disk made this run holds its image's agent: asked only when
+	 * the image says that is ours). */
 	step_begin(&s, &ctx->run, "agent.push", name);
 	if (!c && lab_host_connect(&ctx->dirs, name, ph->ip, &c, e) < 0)
 		rc = -1;
-	else if ((pushed = w->new_root))
-		rc = agent_push_open(c, ctx->agent_path, &ag, e);
+	else if (w->new_root)
+		rc = agent_open_new_root(c, ctx->agent_path, up_image(ctx, ph)->agent_sha256, &ag,
+					 &pushed, e);
 	else
 		rc = agent_open(c, ctx->agent_path, &ag, &pushed, e);
 	if (rc == 0 && !pushed) {
 		_cleanup_free_ char *why = xasprintf(
-			"the agent there is ours (same sha256, checked in %" PRId64 " ms in the dom0)",
-			agent_check_ms(ag));
+			"the agent %s is ours (same sha256, checked in %" PRId64 " ms in the dom0)",
+			w->new_root ? "its image holds" : "there", agent_check_ms(ag));
 
 		step_skip(&s, why);
 	} else if (step_end(&s, rc, e) < 0)

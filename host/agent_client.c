@@ -259,12 +259,16 @@ int agent_open(struct sshc *c, const char *local, struct agent **out, bool *push
 	return push_and_start(c, local, want, out, e);
 }
 
-int agent_push_open(struct sshc *c, const char *local, struct agent **out, struct xerr *e)
+int agent_open_new_root(struct sshc *c, const char *local, const char *image_sha256,
+			struct agent **out, bool *pushed, struct xerr *e)
 {
 	char want[SHA256_HEX_LEN + 1];
 
 	if (local_sha256(local, want, e) < 0)
 		return -1;
+	if (image_sha256 && strcmp(image_sha256, want) == 0)
+		return agent_open(c, local, out, pushed, e);
+	*pushed = true;
 	return push_and_start(c, local, want, out, e);
 }
 

@@ -8,11 +8,12 @@
 
 #include <json-c/json.h>
 
+#include "dom0paths.h"
 #include "err.h"
 #include "proto.h"
 #include "sshc.h"
 
-#define AGENT_REMOTE_PATH "/var/lib/xlab-agent/xlab-agent"
+#define AGENT_REMOTE_PATH DOM0_AGENT_PATH
 
 struct agent;
 
@@ -23,9 +24,12 @@ int agent_local_path(char **path, struct xerr *e);
  * and checks it. *pushed (pushed may be NULL) says whether it pushed. */
 int agent_open(struct sshc *c, const char *local, struct agent **out, bool *pushed,
 	       struct xerr *e);
-/* Pushes local and starts it, for a dom0 known to have no agent (a root disk
- * made this run): the start that would fail first costs an exec channel. */
-int agent_push_open(struct sshc *c, const char *local, struct agent **out, struct xerr *e);
+/* For a root disk made this run, which holds the agent its image was built
+ * with (image_sha256, NULL when the image says none): started as it is
+ * when that is local's (agent_open, which still checks), else local is
+ * pushed without a start that would find another agent first. */
+int agent_open_new_root(struct sshc *c, const char *local, const char *image_sha256,
+			struct agent **out, bool *pushed, struct xerr *e);
 /* Sends op with args (consumed, may be NULL) and takes its answer through the
  * protocol's codec: on success sets *result (caller puts it); the agent's
  * refusal is -1 with XERR_REMOTE (e->remote its kind) and its message. */

@@ -34,6 +34,8 @@ struct build {
 	 * known before the build; its bzImage there and its release, after. */
 	char lean_key[SHA256_HEX_LEN + 1];
 	char *lean_bzimage, *lean_release;
+	/* The agent put in the root (manifest "agent"), "" when none was. */
+	char agent_sha256[SHA256_HEX_LEN + 1];
 	char *busybox;    /* path of busybox-static inside the tree */
 	char **applets;   /* NULL-terminated */
 	int64_t t0, phase_t0;

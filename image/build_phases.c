@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include "build_int.h"
+#include "dom0paths.h"
+#include "layout.h"
+#include "sha256.h"
 #include "vmlinux.h"
 #include "spawn.h"
 #include "util.h"
@@ -173,6 +176,26 @@ static int ssh_configure(const char *root, struct xerr *e)
 	return root_write(root, "etc/ssh/sshd_config.d/xlab.conf", sshd_conf, 0644, e);
 }
 
+/* The agent of the xlab that builds the image, where the controller would
+ * push it: a host made from the image then starts it as it is when the
+ * controller's is the same (host/agent_client.c agent_open_new_root),
+ * 0.35 s less per new host under TCG than the push. None when xlab has no
+ * agent to give (its hosts are pushed one, as before). */
+static int agent_place(struct build *b, struct xerr *e)
+{
+	const char *agent = layout_get()->agent;
+	_cleanup_free_ char *to = tree_path(b, DOM0_AGENT_PATH + 1);
+	_cleanup_free_ char *dir = xstrdup(to);
+
+	b->agent_sha256[0] = '\0';
+	if (!agent || !path_exists(agent))
+		return 0;
+	*strrchr(dir, '/') = '\0';
+	if (mkdir_p(dir, 0755, e) < 0 || copy_file(agent, to, 0755, e) < 0)
+		return -1;
+	return sha256_file_hex(to, b->agent_sha256, e);
+}
+
 /* The lean kernel where Debian's package would have put its own: one
  * boot/vmlinuz-RELEASE, found as any kernel is. */
 static int lean_kernel_place(const struct build *b, struct xerr *e)
@@ -194,8 +217,9 @@ int customize(struct build *b, struct xerr *e)
 			   *g_ext4 = NULL;
 	_cleanup_free_ char *g_vmlinux = NULL;
 
-	phase_begin(b, "customize", "xlab-init, sshd, lvm.conf, guest kit");
-	if (lean_kernel_place(b, e) < 0 || find_kernel(b, e) < 0 || find_busybox(b, e) < 0)
+	phase_begin(b, "customize", "xlab-init, sshd, lvm.conf, agent, guest kit");
+	if (lean_kernel_place(b, e) < 0 || find_kernel(b, e) < 0 || find_busybox(b, e) < 0 ||
+	    agent_place(b, e) < 0)
 		return -1;
 	if (tree_write(b, "sbin/xlab-init", script(b, "dom0-init.sh"), 0755, e) < 0 ||
 	    tree_write(b, "etc/hostname", "xlab\n", 0644, e) < 0 ||
@@ -339,6 +363,12 @@ int manifest_write(struct build *b, const struct dpkg_facts *f, struct xerr *e)
 	json_object_object_add(root, "files", fl);
 	fl = NULL;
 	json_object_object_add(root, "recipe", json_object_new_string(b->recipe_hash));
+	if (b->agent_sha256[0]) {
+		json_object *agent = json_object_new_object();
+
+		json_object_object_add(agent, "sha256", json_object_new_string(b->agent_sha256));
+		json_object_object_add(root, "agent", agent);
+	}
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 							    JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (file_write_atomic(path, text, strlen(text), 0644, e) < 0)

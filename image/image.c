@@ -71,6 +71,7 @@ void image_free(struct image *img)
 	free(img->hv_changeset);
 	free(img->hv_config_sha256);
 	free(img->tools_version);
+	free(img->agent_sha256);
 	free(img);
 }
 
@@ -124,6 +125,11 @@ static void parse_derived(json_object *root, struct image *img)
 	img->hv_changeset = opt_str(root, "hypervisor", "changeset");
 	img->hv_config_sha256 = opt_str(root, "hypervisor", "config_sha256");
 	img->tools_version = opt_str(root, "tools", "version");
+	img->agent_sha256 = opt_str(root, "agent", "sha256");
+	if (img->agent_sha256 && !sha256_hex_valid(img->agent_sha256)) {
+		free(img->agent_sha256);
+		img->agent_sha256 = NULL;
+	}
 }
 
 static int parse_packages(json_object *root, struct image *img, struct xerr *e)

@@ -31,6 +31,9 @@ struct image {
 	/* A whole Xen from source: the version of the dom0 tools built with
 	 * the hypervisor (manifest "tools"), NULL when they are Debian's. */
 	char *tools_version;
+	/* The sha256 of the agent at DOM0_AGENT_PATH in its root (manifest
+	 * "agent"), NULL when it holds none. */
+	char *agent_sha256;
 };
 
 /* Name for a spec's `xen:` value: "4.17" -> "xen-4.17". */

@@ -26,7 +26,7 @@
 #include "util.h"
 
 /* Bump when the build steps change in a way the inputs below do not show. */
-#define RECIPE_VERSION "xlab-image-recipe 4"
+#define RECIPE_VERSION "xlab-image-recipe 5"
 
 /* No systemd: /sbin/xlab-init is PID 1. qemu-system-xen is the device
  * model libxl starts for a guest's framebuffer (`vnc: true`). The kernel is

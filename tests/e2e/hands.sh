@@ -35,6 +35,21 @@ else bad "xlab up"; rm -f "$up_log"; "$XLAB" report --last "$lab" || true; finis
 check "a host whose console went silent while booting was restarted once" \
   grep -q 'h1: no console output for 20 s .*restarting it, once' "$up_log"
 rm -f "$up_log"
+# The image holds the agent of the xlab that built it: a host made from it
+# starts that one when it is this build's, with no push; else it is pushed.
+img_agent=$("$XLAB" image inspect xen-4.17 --json | python3 -c '
+import json, sys; print(json.load(sys.stdin)["manifest"].get("agent", {}).get("sha256", ""))')
+our_agent=$(sha256sum "$("$XLAB" version --paths | awk '$1 == "agent" { print $2 }')" | cut -d' ' -f1)
+push=$("$XLAB" report --last "$lab" --json | python3 -c '
+import json, sys
+s = [s for s in json.load(sys.stdin)["steps"] if s["name"] == "agent.push"][0]
+print(s["status"], s["message"] or "")')
+if [ "$img_agent" = "$our_agent" ]; then
+  check "h1 started the agent its image holds, this build's ($push)" \
+    grep -q "^skipped the agent its image holds is ours" <<<"$push"
+else
+  check "h1 was pushed this build's agent, its image holding another ($push)" grep -q "^ok" <<<"$push"
+fi
 info=$("$XLAB" ssh "$lab" h1 -- xl info 2>&1)
 cmdline=$(sed -n 's/^xen_commandline *: //p' <<<"$info")
 # Under TCG dom0 gets one of the host's two vCPUs (KVM: no option, all).

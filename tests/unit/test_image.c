@@ -120,6 +120,34 @@ Test(image, manifest_parses_every_field)
 	image_free(img);
 }
 
+/* The agent its build put in the root: a digest, or nothing; a value that is
+ * no sha256 counts as nothing (up then pushes, as for an image without). */
+Test(image, manifest_names_the_agent_it_holds)
+{
+	static const char *const cases[][2] = {
+		{ ",\"agent\":{\"sha256\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}}",
+		  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" },
+		{ ",\"agent\":{\"sha256\":\"not a digest\"}}", NULL },
+		{ ",\"agent\":\"0123\"}", NULL },
+		{ "}", NULL },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		_cleanup_free_ char *json = NULL;
+		struct image *img = NULL;
+		struct xerr e = { 0 };
+
+		json = xasprintf("%.*s%s", (int)(strrchr(good, '}') - good), good, cases[i][0]);
+		cr_assert_eq(image_manifest_parse(json, strlen(json), "/x/xen-4.17", &img, &e), 0,
+			     "%s: %s", json, e.msg);
+		if (cases[i][1])
+			cr_assert_str_eq(img->agent_sha256, cases[i][1]);
+		else
+			cr_assert_null(img->agent_sha256, "case %zu", i);
+		image_free(img);
+	}
+}
+
 static void expect_bad(const char *json, const char *needle)
 {
 	struct image *img = NULL;
