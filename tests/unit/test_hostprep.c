@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bzimage.h"
 #include "hostprep.h"
 #include "util.h"
 
@@ -250,43 +251,6 @@ Test(hostprep, boot_files_are_xen_unpacked_and_a_copy_of_the_kernel, .timeout = 
 	rm_rf(dir, &e);
 }
 
-/* A bzImage as the kernel build makes it (2 setup sectors, protocol 2.15,
- * the gzip payload 16 bytes into the protected-mode part) holding elf. */
-static void bzimage_gzip_write(const char *path, const char *elf, size_t n)
-{
-	struct archive *a = archive_write_new();
-	struct archive_entry *ent = archive_entry_new();
-	size_t cap = 1 << 16, used = 0, start = 3 * 512 + 16;
-	unsigned char *z = xcalloc(1, cap), *img;
-	uint32_t off = 16, plen;
-	struct xerr e = { 0 };
-
-	cr_assert_eq(archive_write_set_format_raw(a), ARCHIVE_OK);
-	cr_assert_eq(archive_write_add_filter_gzip(a), ARCHIVE_OK);
-	cr_assert_eq(archive_write_set_bytes_in_last_block(a, 1), ARCHIVE_OK);
-	cr_assert_eq(archive_write_open_memory(a, z, cap, &used), ARCHIVE_OK);
-	archive_entry_set_pathname(ent, "vmlinux");
-	archive_entry_set_filetype(ent, AE_IFREG);
-	archive_entry_set_size(ent, (la_int64_t)n);
-	cr_assert_eq(archive_write_header(a, ent), ARCHIVE_OK);
-	cr_assert_eq(archive_write_data(a, elf, n), (la_ssize_t)n);
-	cr_assert_eq(archive_write_close(a), ARCHIVE_OK);
-	archive_entry_free(ent);
-	archive_write_free(a);
-	plen = (uint32_t)used;
-	img = xcalloc(1, start + used + 8);
-	img[0x1f1] = 2;
-	memcpy(img + 0x202, "HdrS", 4);
-	img[0x206] = 0x0f;
-	img[0x207] = 0x02;
-	memcpy(img + 0x248, &off, 4);
-	memcpy(img + 0x24c, &plen, 4);
-	memcpy(img + start, z, used);
-	cr_assert_eq(file_write_atomic(path, img, start + used + 8, 0644, &e), 0, "%s", e.msg);
-	free(img);
-	free(z);
-}
-
 /* Xen would unpack the bzImage itself, in the emulated host: the host's
  * kernel file is the ELF inside it, unpacked here. */
 Test(hostprep, boot_files_unpack_the_dom0_kernel, .timeout = 60)
@@ -305,9 +269,12 @@ Test(hostprep, boot_files_unpack_the_dom0_kernel, .timeout = 60)
 	{
 		_cleanup_free_ char *gz = xasprintf("%s/xen.gz", boot);
 		_cleanup_free_ char *vmlinuz = xasprintf("%s/vmlinuz", boot);
+		struct buf z = { 0 };
 
 		cr_assert_eq(file_write_atomic(gz, "\177ELF xen", 8, 0644, &e), 0);
-		bzimage_gzip_write(vmlinuz, elf, sizeof(elf) - 1);
+		payload_compress(ARCHIVE_FILTER_GZIP, elf, sizeof(elf) - 1, &z);
+		bzimage_write_at(vmlinuz, &z, (uint32_t)z.len);
+		buf_free(&z);
 	}
 	xen = xasprintf("%s/xen", dir);
 	kernel = xasprintf("%s/vmlinux", dir);
