@@ -30,6 +30,10 @@ int op_run(struct json_object *args, struct json_object **result, struct xerr *e
 		return -1;
 	if (!argv[0] || !argv[0][0])
 		return xerr_set(e, XERR_USAGE, "argument \"argv\" must name a program");
+	/* A test's command may reach xl through a shell: whatever it is, it
+	 * runs once Xen's daemons do (a check of one file after that). */
+	if (xen_daemons_wait(e) < 0)
+		return -1;
 	if (agent_cmd(argv, CMD_ANY_EXIT, (int)timeout_s, &res, e) < 0) {
 		/* As a shell would: a missing program is exit 127, a test result. */
 		res = (struct spawn_result){ .status = 127, .err = xasprintf("%s\n", e->msg) };

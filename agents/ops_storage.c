@@ -70,15 +70,16 @@ static int lvm_run(char *const argv[], struct xerr *e)
 /* Puts `dev` into `vg`, creating the VG when `create`; a PV already in it is
  * left alone, a PV of another VG is refused. vgcreate and vgextend make a
  * disk a PV first when it is not one. pvs: a report from before (the rows
- * of other disks than dev may have changed since). *added says whether it
- * changed. */
+ * of other disks than dev may have changed since). *added (added may be
+ * NULL) says whether it changed. */
 static int pv_into_vg(const char *vg, const char *dev, bool create, struct json_object *pvs,
 		      bool *added, struct xerr *e)
 {
 	struct json_object *pv = rows_find(pvs, "pv_name", dev);
 	const char *owner = pv ? row_str(pv, "vg_name") : NULL;
 
-	*added = false;
+	if (added)
+		*added = false;
 	if (owner && strcmp(owner, vg) == 0)
 		return 0;
 	if (owner && *owner)
@@ -88,7 +89,8 @@ static int pv_into_vg(const char *vg, const char *dev, bool create, struct json_
 				NULL },
 		    e) < 0)
 		return -1;
-	*added = true;
+	if (added)
+		*added = true;
 	return 0;
 }
 
@@ -180,7 +182,7 @@ int op_storage_init(struct json_object *args, struct json_object **result, struc
 {
 	_cleanup_strv_ char **extras = NULL, **devs = NULL;
 	const char *vg, *serial, *shared_vg, *shared_serial;
-	bool exists, added, blank, shared_create;
+	bool exists, blank, shared_create;
 	struct json_object *pvs;
 
 	if (arg_name(args, AGENT_ARG_VG, &vg, e) < 0 || arg_str(args, AGENT_ARG_DATA_SERIAL, true, &serial, e) < 0 ||
@@ -189,7 +191,9 @@ int op_storage_init(struct json_object *args, struct json_object **result, struc
 	    arg_str(args, AGENT_ARG_SHARED_SERIAL, false, &shared_serial, e) < 0 ||
 	    arg_bool(args, AGENT_ARG_SHARED_CREATE, false, &shared_create, e) < 0)
 		return -1;
-	/* Before any guest is made, or migrates in. */
+	/* Before any guest is made, or migrates in. It ends once Xen's daemons
+	 * run (xen_daemons_wait): up's hosts are ready for xl from then on,
+	 * whoever runs it, and the LVM work above overlapped their start. */
 	if (hotplug_scripts_ensure(e) < 0)
 		return -1;
 	if (!agent_serial_valid(serial))
@@ -206,13 +210,13 @@ int op_storage_init(struct json_object *args, struct json_object **result, struc
 		return -1;
 	exists = rows_find(pvs, "vg_name", vg) != NULL;
 	if (!exists) {
-		if (pv_into_vg(vg, devs[0], true, pvs, &added, e) < 0) {
+		if (pv_into_vg(vg, devs[0], true, pvs, NULL, e) < 0) {
 			json_object_put(pvs);
 			return xerr_prefix(e, "creating volume group '%s'", vg);
 		}
 	}
 	for (char **d = devs + 1; *d; d++) {
-		if (pv_into_vg(vg, *d, false, pvs, &added, e) < 0) {
+		if (pv_into_vg(vg, *d, false, pvs, NULL, e) < 0) {
 			json_object_put(pvs);
 			return xerr_prefix(e, "extending volume group '%s'", vg);
 		}
@@ -224,9 +228,10 @@ int op_storage_init(struct json_object *args, struct json_object **result, struc
 	*result = json_object_new_object();
 	json_object_object_add(*result, AGENT_RES_VG, json_object_new_string(vg));
 	json_object_object_add(*result, AGENT_RES_CREATED, json_object_new_boolean(!exists));
-	if (shared_vg &&
-	    shared_vg_init(shared_vg, shared_serial ? shared_serial : "xlab-shared", shared_create,
-			   *result, e) < 0) {
+	if ((shared_vg &&
+	     shared_vg_init(shared_vg, shared_serial ? shared_serial : "xlab-shared", shared_create,
+			    *result, e) < 0) ||
+	    xen_daemons_wait(e) < 0) {
 		json_object_put(*result);
 		*result = NULL;
 		return -1;

@@ -48,24 +48,27 @@ char *agent_path(const char *fmt, ...)
 
 int xen_daemons_wait(struct xerr *e)
 {
-	static bool started;
+	static enum { WAIT, STARTED, GAVE_UP } state = WAIT;
 	_cleanup_free_ char *marker = NULL;
 	int64_t deadline;
 
-	if (started)
+	if (state == STARTED)
 		return 0;
 	marker = agent_path("%s", DOM0_XEN_STARTING);
-	deadline = now_ms() + XEN_DAEMONS_WAIT_S * 1000;
+	/* Once given up on, every later call says so at once. */
+	deadline = state == GAVE_UP ? 0 : now_ms() + XEN_DAEMONS_WAIT_S * 1000;
 	while (access(marker, F_OK) == 0) {
-		if (now_ms() > deadline)
+		if (now_ms() > deadline) {
+			state = GAVE_UP;
 			return xerr_set(e, XERR_FAIL,
 					"Xen's daemons have not started in this dom0 after %d s "
 					"(xlab-init's %s is still there): its console says why "
 					"(`xlab console LAB HOST --log`)",
 					XEN_DAEMONS_WAIT_S, DOM0_XEN_STARTING);
+		}
 		usleep(20 * 1000);
 	}
-	started = true;
+	state = STARTED;
 	return 0;
 }
 

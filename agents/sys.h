@@ -39,8 +39,9 @@ enum {
 /* xlab-init starts sshd before Xen's daemons and removes DOM0_XEN_STARTING
  * once xenstored and xenconsoled run (images/dom0-init.sh): waits for that,
  * once per agent. A dom0 whose init made no marker (an image from before it,
- * a test's stand-in) waits for nothing. agent_cmd calls it for xl and the
- * xenstore tools, xs_open for itself. */
+ * a test's stand-in) waits for nothing; one that waited in vain fails at
+ * once from then on. agent_cmd calls it for xl and the xenstore tools,
+ * xs_open for itself, storage.init and run before they answer. */
 int xen_daemons_wait(struct xerr *e);
 /* Runs argv with stdout and stderr captured; errors carry XERR_FAIL. */
 int agent_cmd(char *const argv[], unsigned flags, int timeout_s, struct spawn_result *res,

@@ -33,8 +33,8 @@ trap '[ -n "$qemu" ] && kill "$qemu" 2>/dev/null; rm -rf "$W"' EXIT
 initrd "$W" "$W/init.cpio.gz"
 # QEMU's multiboot loader reads an ELF, not Xen's gzip of one; the dom0
 # kernel unpacked too, and its bounce buffer as small, as xlab gives them
-# (labs/plan.c: Xen would unpack a bzImage itself; 64 MiB of swiotlb is
-# traded with Xen 2 MiB at a time).
+# (host/hostprep.c: Xen would unpack a bzImage itself; labs/plan.c: 64 MiB
+# of swiotlb is traded with Xen 2 MiB at a time).
 zcat "$IMG/boot/xen.gz" >"$W/xen"
 "$(dirname "$0")/unpack-kernel.py" "$IMG/boot/vmlinuz" "$W/vmlinux"
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent_ops.h"
+#include "dom0paths.h"
 #include "guest_agent.h"
 #include "hostconn.h"
 #include "labnet.h"
@@ -320,6 +321,37 @@ out:
 	return rc;
 }
 
+/* Without an agent (--no-guests) nothing else waits for Xen's daemons,
+ * which xlab-init starts just after sshd (images/dom0-init.sh): a fixed
+ * command that returns once its marker has gone, two minutes at most. */
+static int xen_daemons_wait_ssh(struct sshc *c, struct xerr *e)
+{
+	static const char script[] =
+		"i=0; while [ -e " DOM0_XEN_STARTING " ] && [ $i -lt 1200 ]; do "
+		"sleep 0.1; i=$((i + 1)); done; [ ! -e " DOM0_XEN_STARTING " ]";
+	const char *const argv[] = { "sh", "-c", script, NULL };
+	int status;
+
+	if (sshc_exec(c, argv, NULL, &status, NULL, NULL, e) < 0)
+		return -1;
+	if (status != 0)
+		return xerr_set(e, XERR_FAIL,
+				"Xen's daemons have not started in the dom0 after 120 s (xlab-init's "
+				"%s is still there): its console says why",
+				DOM0_XEN_STARTING);
+	return 0;
+}
+
+/* Ready: sshd answers, and Xen's daemons run (the agent's storage.init
+ * waits for them where there is one). */
+static int host_ready(struct up_ctx *ctx, struct host_work *w, struct sshc **conn,
+		      struct xerr *e)
+{
+	if (host_wait_ready(ctx, w, conn, e) < 0)
+		return -1;
+	return ctx->o->no_guests ? xen_daemons_wait_ssh(*conn, e) : 0;
+}
+
 static void *host_thread(void *arg)
 {
 	struct host_work *w = arg;
@@ -328,7 +360,7 @@ static void *host_thread(void *arg)
 	struct step s;
 
 	step_begin(&s, &ctx->run, "host.boot", w->ph->spec->name);
-	w->rc = step_end(&s, host_wait_ready(ctx, w, &conn, &w->err), &w->err);
+	w->rc = step_end(&s, host_ready(ctx, w, &conn, &w->err), &w->err);
 	if (w->rc == 0) {
 		struct xerr ignore = { 0 };
 

@@ -199,7 +199,8 @@ static int boot_media_make(struct up_ctx *ctx, const struct plan_host *ph, struc
 	const char *image_dir = up_image(ctx, ph)->dir;
 
 	if (ph->direct_boot)
-		return boot_files_make(ph->xen_build, ph->kernel_build, image_dir, e);
+		return boot_files_make(ph->xen_build, ph->kernel_build, ph->unpack_kernel, image_dir,
+				       e);
 	return boot_iso_make(ph->iso_build, image_dir, ph->grub_cfg, e);
 }
 

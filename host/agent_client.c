@@ -268,7 +268,8 @@ int agent_open_new_root(struct sshc *c, const char *local, const char *image_sha
 		return -1;
 	if (image_sha256 && strcmp(image_sha256, want) == 0)
 		return agent_open(c, local, out, pushed, e);
-	*pushed = true;
+	if (pushed)
+		*pushed = true;
 	return push_and_start(c, local, want, out, e);
 }
 

@@ -204,23 +204,24 @@ static int xen_elf_read(const char *path, char **out, size_t *len, struct xerr *
 
 /* The dom0 kernel as Xen's module: the ELF inside the image's bzImage.
  * Xen would unpack a bzImage itself, in the emulated host: 0.4 s of its
- * boot under TCG for the lean kernel's gzip, 0.05 s here. A kernel that is
- * no bzImage this can unpack is copied as it is (Xen takes those too). */
-static int dom0_kernel_make(const char *vmlinuz, const char *out, struct xerr *e)
+ * boot under TCG for the lean kernel's gzip, 0.05 s here. A bzImage that
+ * cannot be unpacked is an error (it would not boot either); a kernel that
+ * is no bzImage (an ELF already) is copied as it is. */
+static int dom0_kernel_make(const char *vmlinuz, const char *out, bool unpack,
+			    struct xerr *e)
 {
 	_cleanup_free_ char *data = NULL;
-	struct xerr why = { 0 };
 	size_t len;
 
-	if (vmlinux_extract(vmlinuz, out, &why) == 0)
-		return 0;
+	if (unpack && bzimage_file_is(vmlinuz))
+		return vmlinux_extract(vmlinuz, out, e);
 	if (file_read_all(vmlinuz, 0, &data, &len, e) < 0)
 		return -1;
 	return file_write_atomic(out, data, len, 0644, e);
 }
 
-int boot_files_make(const char *xen_path, const char *kernel_path, const char *image_dir,
-		    struct xerr *e)
+int boot_files_make(const char *xen_path, const char *kernel_path, bool unpack_kernel,
+		    const char *image_dir, struct xerr *e)
 {
 	_cleanup_free_ char *xen_gz = xasprintf("%s/boot/xen.gz", image_dir);
 	_cleanup_free_ char *vmlinuz = xasprintf("%s/boot/vmlinuz", image_dir);
@@ -229,7 +230,7 @@ int boot_files_make(const char *xen_path, const char *kernel_path, const char *i
 
 	if (xen_elf_read(xen_gz, &xen, &xen_len, e) < 0 ||
 	    file_write_atomic(xen_path, xen, xen_len, 0644, e) < 0 ||
-	    dom0_kernel_make(vmlinuz, kernel_path, e) < 0)
+	    dom0_kernel_make(vmlinuz, kernel_path, unpack_kernel, e) < 0)
 		return xerr_prefix(e, "making the boot files of %s", image_dir);
 	return 0;
 }

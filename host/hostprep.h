@@ -4,6 +4,7 @@
 #ifndef XLAB_HOSTPREP_H
 #define XLAB_HOSTPREP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,10 +33,10 @@ int boot_iso_make(const char *iso_path, const char *image_dir, const char *grub_
 /* The files QEMU loads directly: xen_path, the image's boot/xen.gz
  * unpacked (its multiboot loader reads an ELF, not a gzip of one; a plain
  * ELF there is taken as it is), and kernel_path, the kernel ELF inside its
- * boot/vmlinuz, or a copy of a vmlinuz that is no bzImage (libvirt may
- * relabel what a domain boots: never the image's own file). Each written
- * atomically. */
-int boot_files_make(const char *xen_path, const char *kernel_path, const char *image_dir,
-		    struct xerr *e);
+ * boot/vmlinuz when unpack_kernel, or a copy of it (also of one that is no
+ * bzImage; libvirt may relabel what a domain boots: never the image's own
+ * file). Each written atomically. */
+int boot_files_make(const char *xen_path, const char *kernel_path, bool unpack_kernel,
+		    const char *image_dir, struct xerr *e);
 
 #endif

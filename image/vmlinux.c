@@ -37,6 +37,15 @@ static uint16_t le16(const unsigned char *p)
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
+bool bzimage_file_is(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned char magic[4];
+
+	return fd >= 0 && pread(fd, magic, sizeof(magic), BZ_MAGIC) == (ssize_t)sizeof(magic) &&
+	       memcmp(magic, "HdrS", 4) == 0;
+}
+
 int bzimage_payload(const unsigned char *img, size_t len, size_t *off, size_t *plen,
 		    struct xerr *e)
 {
@@ -131,8 +140,12 @@ static int payload_unpack_sized(const unsigned char *p, size_t n, struct sink *o
 	if (n < 8)
 		return xerr_set(e, XERR_USAGE, "the payload is %zu bytes: too short", n);
 	want = le32(p + n - 4);
-	if (payload_unpack(p, n - 4, out, &first) < 0 && payload_unpack(p, n, out, e) < 0)
-		return xerr_set(e, XERR_USAGE, "%s", first.msg);
+	/* A write that failed fails the same way again: only the format is retried. */
+	if (payload_unpack(p, n - 4, out, &first) < 0 &&
+	    (first.kind == XERR_IO || payload_unpack(p, n, out, e) < 0)) {
+		*e = first;
+		return -1;
+	}
 	if (out->len != want)
 		return xerr_set(e, XERR_USAGE,
 				"the payload unpacks to %zu bytes where its trailer says %u",

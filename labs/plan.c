@@ -574,10 +574,15 @@ static void host_paths(struct plan_host *ph, const char *state_dir, const char *
 	 * or a space boots from grub instead. */
 	ph->direct_boot = direct_boot && !strpbrk(base, ", ");
 	if (ph->direct_boot) {
+		/* Unpacked here, the dom0 kernel spares Xen 0.4 s of a TCG boot;
+		 * a server is sent the image's bzImage, a quarter of its size. */
+		const char *kernel = ph->server ? "vmlinuz" : "vmlinux";
+
+		ph->unpack_kernel = !ph->server;
 		ph->boot_xen = xasprintf("%sxen", base);
-		ph->boot_kernel = xasprintf("%svmlinux", base);
+		ph->boot_kernel = xasprintf("%s%s", base, kernel);
 		ph->xen_build = xasprintf("%s/xen", ph->dir);
-		ph->kernel_build = xasprintf("%s/vmlinux", ph->dir);
+		ph->kernel_build = xasprintf("%s/%s", ph->dir, kernel);
 	} else {
 		ph->boot_iso = xasprintf("%sboot.iso", base);
 		ph->iso_build = xasprintf("%s/boot.iso", ph->dir);
@@ -878,9 +883,10 @@ void plan_print(const struct plan *p, FILE *f)
 		if (ph->direct_boot)
 			fprintf(f, "### boot: QEMU loads Xen and the dom0 kernel directly\n"
 				   "%s (the image's boot/xen.gz unpacked)\n"
-				   "%s (the image's boot/vmlinuz unpacked, Xen's one module)\n"
+				   "%s (the image's boot/vmlinuz%s, Xen's one module)\n"
 				   "command line: %s\n",
-				ph->boot_xen, ph->boot_kernel, ph->xen_cmdline);
+				ph->boot_xen, ph->boot_kernel, ph->unpack_kernel ? " unpacked" : "",
+				ph->xen_cmdline);
 		else
 			fprintf(f, "### grub.cfg (boot ISO %s)\n%s", ph->boot_iso, ph->grub_cfg);
 		fprintf(f, "### libvirt domain\n%s", ph->domain_xml);

@@ -68,8 +68,10 @@ struct plan_host {
 	/* How the host boots. Direct: QEMU's multiboot loader takes Xen
 	 * (boot_xen, the image's xen.gz unpacked) with the dom0 kernel as its
 	 * one module (boot_kernel), and xen_cmdline (Xen's options, then after
-	 * " -- " the dom0's). Else grub from boot_iso, as grub_cfg says. */
-	bool direct_boot;
+	 * " -- " the dom0's). Else grub from boot_iso, as grub_cfg says.
+	 * unpack_kernel: boot_kernel is the ELF inside the image's bzImage
+	 * (host/hostprep.c), not a copy of it (a server's host). */
+	bool direct_boot, unpack_kernel;
 	char *boot_xen, *boot_kernel, *xen_cmdline;
 	char *boot_iso, *grub_cfg;
 	/* Where up makes the boot files and config disk here: the paths above

@@ -39,7 +39,7 @@ vols=$(on_box2 virsh -q vol-list xlab | awk '{print $1}')
 check "the root disk is a volume over the pushed image" \
   bash -c "bash '$s2' exec qemu-img info -U /var/lib/libvirt/xlab/$net.h1.root.qcow2 | grep -q 'backing file: /var/lib/libvirt/xlab/sha256-'"
 check "config disk and the boot files (Xen, the dom0 kernel) were uploaded" bash -c \
-  "grep -qx '$net.h2.config.img' <<<'$vols' && grep -qx '$net.h2.xen' <<<'$vols' && grep -qx '$net.h2.vmlinux' <<<'$vols'"
+  "grep -qx '$net.h2.config.img' <<<'$vols' && grep -qx '$net.h2.xen' <<<'$vols' && grep -qx '$net.h2.vmlinuz' <<<'$vols'"
 check "and no boot ISO: QEMU loads them directly" bash -c "! grep -q 'boot.iso' <<<'$vols'"
 check "the domain boots Xen from box2's pool" bash -c \
   "bash '$s2' exec virsh dumpxml $net.h2 | grep -q '<kernel>/var/lib/libvirt/xlab/$net.h2.xen</kernel>'"

@@ -222,7 +222,7 @@ Test(hostprep, boot_files_are_xen_unpacked_and_a_copy_of_the_kernel, .timeout = 
 	{
 		_cleanup_free_ char *image = xasprintf("%s/image", dir);
 
-		cr_assert_eq(boot_files_make(xen, kernel, image, &e), 0, "%s", e.msg);
+		cr_assert_eq(boot_files_make(xen, kernel, true, image, &e), 0, "%s", e.msg);
 		cr_assert_eq(file_read_all(xen, 0, &data, &len, &e), 0);
 		cr_assert(len == sizeof(elf) - 1 && !memcmp(data, elf, len), "xen: %.*s", (int)len, data);
 		free(data);
@@ -236,7 +236,7 @@ Test(hostprep, boot_files_are_xen_unpacked_and_a_copy_of_the_kernel, .timeout = 
 		/* `image build --hypervisor` may have stored the ELF itself. */
 		unlink(xen);
 		cr_assert_eq(file_write_atomic(gz, elf, sizeof(elf) - 1, 0644, &e), 0);
-		cr_assert_eq(boot_files_make(xen, kernel, image, &e), 0, "%s", e.msg);
+		cr_assert_eq(boot_files_make(xen, kernel, true, image, &e), 0, "%s", e.msg);
 		free(data);
 		data = NULL;
 		cr_assert_eq(file_read_all(xen, 0, &data, &len, &e), 0);
@@ -244,7 +244,7 @@ Test(hostprep, boot_files_are_xen_unpacked_and_a_copy_of_the_kernel, .timeout = 
 
 		unlink(xen);
 		cr_assert_eq(file_write_atomic(gz, "not Xen", 7, 0644, &e), 0);
-		cr_assert_eq(boot_files_make(xen, kernel, image, &e), -1);
+		cr_assert_eq(boot_files_make(xen, kernel, true, image, &e), -1);
 		cr_assert(strstr(e.msg, "xen.gz") && strstr(e.msg, "neither an ELF"), "%s", e.msg);
 		cr_assert_not(path_exists(xen));
 	}
@@ -252,23 +252,25 @@ Test(hostprep, boot_files_are_xen_unpacked_and_a_copy_of_the_kernel, .timeout = 
 }
 
 /* Xen would unpack the bzImage itself, in the emulated host: the host's
- * kernel file is the ELF inside it, unpacked here. */
+ * kernel file is the ELF inside it, unpacked here; a server's host is sent
+ * the bzImage as it is; a bzImage that cannot be unpacked is an error that
+ * leaves no file. */
 Test(hostprep, boot_files_unpack_the_dom0_kernel, .timeout = 60)
 {
 	char dir[] = "/tmp/xlab-hostprep-XXXXXX";
 	static const char elf[] = "\177ELF\2\1\1 the dom0 kernel's sections";
 	_cleanup_free_ char *boot = NULL, *image = NULL, *xen = NULL, *kernel = NULL;
-	_cleanup_free_ char *data = NULL;
+	_cleanup_free_ char *data = NULL, *vmlinuz = NULL, *bz = NULL;
 	struct xerr e = { 0 };
-	size_t len;
+	size_t len, bz_len;
 
 	cr_assert_not_null(mkdtemp(dir));
 	image = xasprintf("%s/image", dir);
 	boot = xasprintf("%s/boot", image);
 	cr_assert_eq(mkdir_p(boot, 0755, &e), 0);
+	vmlinuz = xasprintf("%s/vmlinuz", boot);
 	{
 		_cleanup_free_ char *gz = xasprintf("%s/xen.gz", boot);
-		_cleanup_free_ char *vmlinuz = xasprintf("%s/vmlinuz", boot);
 		struct buf z = { 0 };
 
 		cr_assert_eq(file_write_atomic(gz, "\177ELF xen", 8, 0644, &e), 0);
@@ -278,9 +280,23 @@ Test(hostprep, boot_files_unpack_the_dom0_kernel, .timeout = 60)
 	}
 	xen = xasprintf("%s/xen", dir);
 	kernel = xasprintf("%s/vmlinux", dir);
-	cr_assert_eq(boot_files_make(xen, kernel, image, &e), 0, "%s", e.msg);
+	cr_assert_eq(boot_files_make(xen, kernel, true, image, &e), 0, "%s", e.msg);
 	cr_assert_eq(file_read_all(kernel, 0, &data, &len, &e), 0);
 	cr_assert(len == sizeof(elf) - 1 && !memcmp(data, elf, len), "kernel: %.*s", (int)len,
 		  data);
+
+	free(data);
+	data = NULL;
+	cr_assert_eq(boot_files_make(xen, kernel, false, image, &e), 0, "%s", e.msg);
+	cr_assert_eq(file_read_all(kernel, 0, &data, &len, &e), 0);
+	cr_assert_eq(file_read_all(vmlinuz, 0, &bz, &bz_len, &e), 0);
+	cr_assert(len == bz_len && !memcmp(data, bz, len), "a server's host gets the bzImage");
+
+	/* The payload cut short: not a kernel anybody could boot. */
+	unlink(kernel);
+	cr_assert_eq(file_write_atomic(vmlinuz, bz, bz_len - 40, 0644, &e), 0);
+	cr_assert_eq(boot_files_make(xen, kernel, true, image, &e), -1);
+	cr_assert(strstr(e.msg, "unpacking the kernel"), "%s", e.msg);
+	cr_assert_not(path_exists(kernel));
 	rm_rf(dir, &e);
 }

@@ -323,6 +323,7 @@ Test(plan, direct_boot_loads_xen_and_the_kernel)
 	cr_assert_eq(plan_build(s, &env, &p, &e), 0, "%s", e.msg);
 	xml = p->hosts[0].domain_xml;
 	cr_assert(p->hosts[0].direct_boot);
+	cr_assert(p->hosts[0].unpack_kernel);
 	assert_xpath(xml, "string(/domain/os/kernel)", "/var/lib/xlab/labs/demo/hosts/h1/xen");
 	assert_xpath(xml, "string(/domain/os/initrd)", "/var/lib/xlab/labs/demo/hosts/h1/vmlinux");
 	assert_xpath(xml, "string(count(/domain/os/boot))", "0");
@@ -370,8 +371,10 @@ Test(plan, direct_boot_loads_xen_and_the_kernel)
 		xen = plan_volume_name(p->hosts[0].boot_xen);
 		kernel = plan_volume_name(p->hosts[0].boot_kernel);
 		cr_expect_str_eq(xen, "xlab-5e1ec7ed.demo.h1.xen");
-		cr_expect_str_eq(kernel, "xlab-5e1ec7ed.demo.h1.vmlinux");
-		cr_expect_str_eq(p->hosts[0].kernel_build, "/var/lib/xlab/labs/demo/hosts/h1/vmlinux");
+		/* A server is sent the bzImage, a quarter of the unpacked size. */
+		cr_expect_str_eq(kernel, "xlab-5e1ec7ed.demo.h1.vmlinuz");
+		cr_expect_str_eq(p->hosts[0].kernel_build, "/var/lib/xlab/labs/demo/hosts/h1/vmlinuz");
+		cr_expect_not(p->hosts[0].unpack_kernel);
 		plan_free(p);
 	}
 	spec_free(s);
