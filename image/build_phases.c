@@ -184,7 +184,7 @@ static int ssh_configure(const char *root, struct xerr *e)
 static int agent_place(struct build *b, struct xerr *e)
 {
 	const char *agent = layout_get()->agent;
-	_cleanup_free_ char *to = tree_path(b, DOM0_AGENT_PATH + 1);
+	_cleanup_free_ char *to = tree_path(b, &DOM0_AGENT_PATH[1]);
 	_cleanup_free_ char *dir = xstrdup(to);
 
 	b->agent_sha256[0] = '\0';
