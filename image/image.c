@@ -125,6 +125,11 @@ static void parse_derived(json_object *root, struct image *img)
 	img->hv_changeset = opt_str(root, "hypervisor", "changeset");
 	img->hv_config_sha256 = opt_str(root, "hypervisor", "config_sha256");
 	img->tools_version = opt_str(root, "tools", "version");
+}
+
+/* The agent its build put in the root: a digest or nothing (up then pushes). */
+static void parse_agent(json_object *root, struct image *img)
+{
 	img->agent_sha256 = opt_str(root, "agent", "sha256");
 	if (img->agent_sha256 && !sha256_hex_valid(img->agent_sha256)) {
 		free(img->agent_sha256);
@@ -215,6 +220,7 @@ int image_manifest_parse(const char *json, size_t len, const char *dir,
 	    parse_packages(root, img, e) < 0 || parse_files(root, img, e) < 0)
 		goto out;
 	parse_derived(root, img);
+	parse_agent(root, img);
 	if (!image_name_valid(img->name)) {
 		xerr_set(e, XERR_FAIL,
 			 "manifest: name \"%s\" is not a valid image name ([a-z0-9][a-z0-9.-]{0,62})",
